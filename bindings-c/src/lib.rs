@@ -1,0 +1,1 @@
+//! C ABI (thin layer over authcore).

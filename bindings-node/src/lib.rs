@@ -1,0 +1,1 @@
+//! napi-rs binding (thin layer over authcore).

@@ -1,0 +1,1 @@
+//! pyo3 binding (thin layer over authcore).
