@@ -7,3 +7,6 @@
 pub mod js;
 pub mod hmac;
 pub mod store;
+pub mod password;
+pub mod totp;
+pub mod tokens;

@@ -1,0 +1,437 @@
+//! Password hashing: argon2id (PHC strings) for new hashes, bcrypt verification for
+//! hashes migrated from node-auth (bcryptjs), and a transparent upgrade path.
+//!
+//! * New hashes are argon2id v19 with the OWASP defaults `m=19456 KiB, t=2, p=1`, a
+//!   16-byte random salt and a 32-byte output, encoded as a PHC string
+//!   (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`), exactly what `argon2::Argon2::default()`,
+//!   argon2-cffi and `@node-rs/argon2` produce.
+//! * bcrypt follows bcryptjs: `$2a$`, `$2b$` and `$2y$` are accepted on verify (`$2x$` is
+//!   rejected, as bcryptjs does), `$2b$` is produced, the password is silently truncated to
+//!   72 bytes, and the cost is clamped to `4..=31`.
+//! * [`PasswordHasher::verify_and_upgrade`] verifies a stored hash of either kind and, on a
+//!   successful login with a bcrypt hash or an argon2 hash whose parameters differ from the
+//!   configured ones, returns the new argon2id hash the caller should store.
+//! * Unknown users: pass `None` as the stored hash. The hasher then verifies the password
+//!   against a dummy hash precomputed at construction with the same algorithm and parameters,
+//!   so the request does the same KDF work as for a real user and always fails.
+//!
+//! Every comparison of derived keys is constant time (`password_hash::Output` and the
+//! `bcrypt` crate both compare with `subtle`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, Params, PasswordVerifier, Version};
+
+/// OWASP (2023+) recommended argon2id memory cost, in KiB.
+pub const OWASP_M_COST: u32 = 19_456;
+/// OWASP recommended argon2id iteration count.
+pub const OWASP_T_COST: u32 = 2;
+/// OWASP recommended argon2id parallelism.
+pub const OWASP_P_COST: u32 = 1;
+/// Length of the derived key in bytes.
+pub const ARGON2_OUTPUT_LEN: usize = 32;
+/// Salt length in bytes for new argon2id hashes.
+pub const ARGON2_SALT_LEN: usize = 16;
+/// bcryptjs's default cost for `hash(password)` in node-auth's `PasswordService`.
+pub const BCRYPT_DEFAULT_COST: u32 = 12;
+/// bcrypt uses at most this many bytes of the password; the rest is ignored.
+pub const BCRYPT_MAX_PASSWORD_BYTES: usize = 72;
+/// Default upper bound on password length (bytes) accepted for argon2 hashing/verification.
+pub const DEFAULT_MAX_PASSWORD_BYTES: usize = 4096;
+/// Upper bound on the memory cost (KiB) a stored hash may ask for on verification (1 GiB),
+/// so a tampered PHC string cannot make a login allocate arbitrary memory.
+pub const MAX_VERIFY_M_COST: u32 = 1 << 20;
+/// Upper bound on the iteration count a stored hash may ask for on verification.
+pub const MAX_VERIFY_T_COST: u32 = 64;
+
+/// Errors of this module. A wrong password is never an error: it is `Ok(false)`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordError {
+    /// The stored hash is not a well-formed PHC (argon2) or bcrypt string.
+    #[error("malformed password hash: {0}")]
+    InvalidHash(&'static str),
+    /// The stored hash uses an algorithm this module does not verify (argon2i/argon2d,
+    /// `$2x$`, scrypt, ...).
+    #[error("unsupported password hash algorithm")]
+    UnsupportedAlgorithm,
+    /// Hashing parameters out of range (or a stored hash asking for absurd cost).
+    #[error("invalid hashing parameters: {0}")]
+    InvalidParams(String),
+    /// The password exceeds the configured maximum length.
+    #[error("password is longer than {max} bytes")]
+    PasswordTooLong {
+        /// Configured maximum in bytes.
+        max: usize,
+    },
+    /// The OS random number generator failed.
+    #[error("random number generator failure")]
+    Random,
+    /// The KDF failed for another reason.
+    #[error("hashing failed: {0}")]
+    Hashing(String),
+}
+
+impl PasswordError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidHash(_) => "PASSWORD_INVALID_HASH",
+            Self::UnsupportedAlgorithm => "PASSWORD_UNSUPPORTED_ALGORITHM",
+            Self::InvalidParams(_) => "PASSWORD_INVALID_PARAMS",
+            Self::PasswordTooLong { .. } => "PASSWORD_TOO_LONG",
+            Self::Random => "PASSWORD_RANDOM_FAILURE",
+            Self::Hashing(_) => "PASSWORD_HASHING_FAILED",
+        }
+    }
+
+    /// HTTP status a server should answer with when this error escapes a request.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::PasswordTooLong { .. } => 400,
+            _ => 500,
+        }
+    }
+}
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory cost in KiB.
+    pub m_cost: u32,
+    /// Number of passes.
+    pub t_cost: u32,
+    /// Degree of parallelism (lanes).
+    pub p_cost: u32,
+    /// Output length in bytes.
+    pub output_len: usize,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Self::OWASP
+    }
+}
+
+impl Argon2Params {
+    /// OWASP defaults: `m=19456, t=2, p=1`, 32-byte output.
+    pub const OWASP: Self = Self {
+        m_cost: OWASP_M_COST,
+        t_cost: OWASP_T_COST,
+        p_cost: OWASP_P_COST,
+        output_len: ARGON2_OUTPUT_LEN,
+    };
+
+    fn to_argon2(self) -> Result<Params, PasswordError> {
+        Params::new(self.m_cost, self.t_cost, self.p_cost, Some(self.output_len))
+            .map_err(|e| PasswordError::InvalidParams(e.to_string()))
+    }
+}
+
+/// Which kind of hash a stored string is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashKind {
+    /// `$argon2id$...`
+    Argon2id,
+    /// `$2a$`, `$2b$` or `$2y$` bcrypt.
+    Bcrypt,
+}
+
+/// Identify a stored hash by its prefix (no full validation).
+pub fn identify(hash: &str) -> Option<HashKind> {
+    if hash.starts_with("$argon2id$") {
+        Some(HashKind::Argon2id)
+    } else if hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$") {
+        Some(HashKind::Bcrypt)
+    } else {
+        None
+    }
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], PasswordError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|_| PasswordError::Random)?;
+    Ok(buf)
+}
+
+/// Hash `password` with argon2id and `params`, returning a PHC string.
+pub fn hash_argon2id(password: &[u8], params: &Argon2Params) -> Result<String, PasswordError> {
+    let salt_bytes = random_bytes::<ARGON2_SALT_LEN>()?;
+    hash_argon2id_with_salt(password, &salt_bytes, params)
+}
+
+/// Hash with an explicit salt (for known-answer tests; use [`hash_argon2id`] otherwise).
+pub fn hash_argon2id_with_salt(
+    password: &[u8],
+    salt: &[u8],
+    params: &Argon2Params,
+) -> Result<String, PasswordError> {
+    let salt = SaltString::encode_b64(salt).map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
+    let argon = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
+    use argon2::PasswordHasher as _;
+    argon
+        .hash_password(password, &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| PasswordError::Hashing(e.to_string()))
+}
+
+fn parse_argon2(phc: &str) -> Result<(PasswordHash<'_>, Params), PasswordError> {
+    let parsed = PasswordHash::new(phc).map_err(|_| PasswordError::InvalidHash("not a PHC string"))?;
+    match parsed.algorithm.as_str() {
+        "argon2id" => {}
+        "argon2i" | "argon2d" => return Err(PasswordError::UnsupportedAlgorithm),
+        _ => return Err(PasswordError::UnsupportedAlgorithm),
+    }
+    let params = Params::try_from(&parsed).map_err(|_| PasswordError::InvalidHash("bad argon2 parameters"))?;
+    if parsed.salt.is_none() || parsed.hash.is_none() {
+        return Err(PasswordError::InvalidHash("missing salt or hash"));
+    }
+    Ok((parsed, params))
+}
+
+/// Verify `password` against an argon2id PHC string. `Ok(false)` on mismatch.
+pub fn verify_argon2(password: &[u8], phc: &str) -> Result<bool, PasswordError> {
+    let (parsed, params) = parse_argon2(phc)?;
+    if params.m_cost() > MAX_VERIFY_M_COST || params.t_cost() > MAX_VERIFY_T_COST {
+        return Err(PasswordError::InvalidParams("stored hash cost exceeds verification limits".into()));
+    }
+    match Argon2::default().verify_password(password, &parsed) {
+        Ok(()) => Ok(true),
+        Err(argon2::password_hash::Error::Password) => Ok(false),
+        Err(e) => Err(PasswordError::Hashing(e.to_string())),
+    }
+}
+
+/// `true` when `phc` should be replaced by a fresh hash made with `params`: it is bcrypt,
+/// another argon2 variant or version, or its m/t/p/output length differ from `params`.
+/// Malformed strings are an error (argon2-cffi raises `InvalidHashError` likewise).
+pub fn needs_rehash(phc: &str, params: &Argon2Params) -> Result<bool, PasswordError> {
+    match identify(phc) {
+        Some(HashKind::Bcrypt) => {
+            parse_bcrypt(phc)?;
+            Ok(true)
+        }
+        Some(HashKind::Argon2id) => {
+            let (parsed, stored) = parse_argon2(phc)?;
+            let version_ok = parsed.version.is_none_or(|v| v == 0x13);
+            let out_len = parsed.hash.map(|h| h.len()).unwrap_or(0);
+            Ok(!version_ok
+                || stored.m_cost() != params.m_cost
+                || stored.t_cost() != params.t_cost
+                || stored.p_cost() != params.p_cost
+                || out_len != params.output_len)
+        }
+        None => {
+            if phc.starts_with("$argon2") {
+                // argon2i / argon2d: verifiable by nobody here, but certainly outdated.
+                Err(PasswordError::UnsupportedAlgorithm)
+            } else {
+                Err(PasswordError::InvalidHash("unknown hash format"))
+            }
+        }
+    }
+}
+
+/// Validate the shape of a bcrypt string the way bcryptjs does before use.
+fn parse_bcrypt(hash: &str) -> Result<u32, PasswordError> {
+    let b = hash.as_bytes();
+    if b.len() != 60 || !hash.is_ascii() {
+        return Err(PasswordError::InvalidHash("bcrypt hash must be 60 ASCII characters"));
+    }
+    if !(hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$")) {
+        if hash.starts_with("$2") {
+            return Err(PasswordError::UnsupportedAlgorithm);
+        }
+        return Err(PasswordError::InvalidHash("not a bcrypt hash"));
+    }
+    if b[6] != b'$' || !b[4].is_ascii_digit() || !b[5].is_ascii_digit() {
+        return Err(PasswordError::InvalidHash("bad bcrypt cost"));
+    }
+    let cost = u32::from(b[4] - b'0') * 10 + u32::from(b[5] - b'0');
+    if !(4..=31).contains(&cost) {
+        return Err(PasswordError::InvalidHash("bcrypt cost out of range"));
+    }
+    Ok(cost)
+}
+
+/// Clamp a requested bcrypt cost the way bcryptjs's `genSalt` does.
+pub fn clamp_bcrypt_cost(cost: u32) -> u32 {
+    cost.clamp(4, 31)
+}
+
+/// bcrypt hash compatible with bcryptjs: `$2b$`, cost clamped to `4..=31`, password
+/// silently truncated to 72 bytes.
+pub fn bcrypt_hash(password: &[u8], cost: u32) -> Result<String, PasswordError> {
+    let salt = random_bytes::<16>()?;
+    bcrypt_hash_with_salt(password, cost, salt)
+}
+
+/// bcrypt with an explicit 16-byte salt (for known-answer tests).
+pub fn bcrypt_hash_with_salt(password: &[u8], cost: u32, salt: [u8; 16]) -> Result<String, PasswordError> {
+    bcrypt::hash_with_salt(password, clamp_bcrypt_cost(cost), salt)
+        .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
+        .map_err(|e| PasswordError::Hashing(e.to_string()))
+}
+
+/// Verify a bcrypt hash (`$2a$`/`$2b$`/`$2y$`). `Ok(false)` on mismatch; the password is
+/// truncated to 72 bytes like bcryptjs.
+pub fn bcrypt_verify(password: &[u8], hash: &str) -> Result<bool, PasswordError> {
+    parse_bcrypt(hash)?;
+    bcrypt::verify(password, hash).map_err(|e| match e {
+        bcrypt::BcryptError::InvalidHash(m) => PasswordError::InvalidHash(m),
+        bcrypt::BcryptError::CostNotAllowed(_) => PasswordError::InvalidHash("bcrypt cost out of range"),
+        other => PasswordError::Hashing(other.to_string()),
+    })
+}
+
+/// Verify against either kind of stored hash. `Ok(false)` on mismatch.
+pub fn verify(password: &[u8], hash: &str) -> Result<bool, PasswordError> {
+    match identify(hash) {
+        Some(HashKind::Argon2id) => verify_argon2(password, hash),
+        Some(HashKind::Bcrypt) => bcrypt_verify(password, hash),
+        None => {
+            // Let the specific parsers name the problem ($argon2i$, $2x$, garbage).
+            if hash.starts_with("$argon2") {
+                Err(PasswordError::UnsupportedAlgorithm)
+            } else if hash.starts_with("$2") {
+                parse_bcrypt(hash).map(|_| false)
+            } else {
+                Err(PasswordError::InvalidHash("unknown hash format"))
+            }
+        }
+    }
+}
+
+/// Which algorithm the unknown-user path imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DummyAlgorithm {
+    /// argon2id with the hasher's parameters (default: new accounts are argon2id).
+    Argon2id,
+    /// bcrypt at the given cost, for user bases still mostly on bcrypt.
+    Bcrypt {
+        /// bcrypt cost of the dummy hash.
+        cost: u32,
+    },
+}
+
+/// Configuration of a [`PasswordHasher`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordConfig {
+    /// Parameters for new argon2id hashes and for `needs_rehash`.
+    pub argon2: Argon2Params,
+    /// Longest accepted password in bytes (hash and verify).
+    pub max_password_bytes: usize,
+    /// Algorithm the unknown-user (dummy) verification imitates.
+    pub dummy: DummyAlgorithm,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        Self {
+            argon2: Argon2Params::OWASP,
+            max_password_bytes: DEFAULT_MAX_PASSWORD_BYTES,
+            dummy: DummyAlgorithm::Argon2id,
+        }
+    }
+}
+
+/// Outcome of [`PasswordHasher::verify_and_upgrade`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// The password matched a real stored hash.
+    pub valid: bool,
+    /// When `valid` and the stored hash is bcrypt or outdated argon2: the new argon2id
+    /// hash to store in its place.
+    pub rehash: Option<String>,
+}
+
+/// Password hashing service: argon2id for new hashes, bcrypt and argon2 verification,
+/// transparent upgrade and an unknown-user dummy path.
+#[derive(Debug)]
+pub struct PasswordHasher {
+    config: PasswordConfig,
+    dummy_hash: String,
+    kdf_runs: AtomicU64,
+}
+
+impl PasswordHasher {
+    /// Build a hasher, validating the parameters and precomputing the dummy hash (this
+    /// runs the KDF once).
+    pub fn new(config: PasswordConfig) -> Result<Self, PasswordError> {
+        config.argon2.to_argon2()?;
+        let dummy_secret = random_bytes::<32>()?;
+        let dummy_hash = match config.dummy {
+            DummyAlgorithm::Argon2id => hash_argon2id(&dummy_secret, &config.argon2)?,
+            DummyAlgorithm::Bcrypt { cost } => bcrypt_hash(&dummy_secret, cost)?,
+        };
+        Ok(Self { config, dummy_hash, kdf_runs: AtomicU64::new(0) })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &PasswordConfig {
+        &self.config
+    }
+
+    /// The precomputed dummy hash used for unknown users (random secret, never matches).
+    pub fn dummy_hash(&self) -> &str {
+        &self.dummy_hash
+    }
+
+    /// How many verifications (real or dummy) ran a KDF since construction. Exposed as a
+    /// metric, and so tests can prove the unknown-user path does real work.
+    pub fn kdf_runs(&self) -> u64 {
+        self.kdf_runs.load(Ordering::Relaxed)
+    }
+
+    fn check_len(&self, password: &[u8]) -> Result<(), PasswordError> {
+        if password.len() > self.config.max_password_bytes {
+            return Err(PasswordError::PasswordTooLong { max: self.config.max_password_bytes });
+        }
+        Ok(())
+    }
+
+    /// Hash a new password with argon2id.
+    pub fn hash(&self, password: &[u8]) -> Result<String, PasswordError> {
+        self.check_len(password)?;
+        hash_argon2id(password, &self.config.argon2)
+    }
+
+    /// Verify against a stored hash of either kind. `Ok(false)` on mismatch.
+    pub fn verify(&self, password: &[u8], stored: &str) -> Result<bool, PasswordError> {
+        self.check_len(password)?;
+        self.kdf_runs.fetch_add(1, Ordering::Relaxed);
+        verify(password, stored)
+    }
+
+    /// Does `stored` need replacing with a hash made with the configured parameters?
+    pub fn needs_rehash(&self, stored: &str) -> Result<bool, PasswordError> {
+        needs_rehash(stored, &self.config.argon2)
+    }
+
+    /// Run the same KDF work as a real verification and return `false`. Use it when the
+    /// user does not exist, so response time does not reveal account existence.
+    pub fn verify_dummy(&self, password: &[u8]) -> Result<bool, PasswordError> {
+        self.check_len(password)?;
+        self.kdf_runs.fetch_add(1, Ordering::Relaxed);
+        // The result is computed, then discarded: the dummy secret is random, so it
+        // cannot match, but the outcome must be `false` regardless.
+        let _ = verify(password, &self.dummy_hash)?;
+        Ok(false)
+    }
+
+    /// Login-time verification. `stored` is `None` for an unknown user (the dummy path
+    /// runs). On success with a bcrypt or outdated argon2 hash, `rehash` carries the new
+    /// argon2id hash to persist.
+    pub fn verify_and_upgrade(&self, password: &[u8], stored: Option<&str>) -> Result<Verification, PasswordError> {
+        let Some(stored) = stored else {
+            self.verify_dummy(password)?;
+            return Ok(Verification { valid: false, rehash: None });
+        };
+        if !self.verify(password, stored)? {
+            return Ok(Verification { valid: false, rehash: None });
+        }
+        let rehash = if self.needs_rehash(stored)? { Some(self.hash(password)?) } else { None };
+        Ok(Verification { valid: true, rehash })
+    }
+}
