@@ -1,1 +1,458 @@
-//! placeholder
+//! Key-value stores behind the HMAC credential lifecycle and the nonce claim.
+//!
+//! [`KvStore`] is the small subset of Redis the original uses (hash for credentials,
+//! strings with TTL for nonces and backups) plus one combined operation,
+//! [`KvStore::hget_and_claim`], that reads a credential and claims a nonce in **one**
+//! round trip. Two implementations:
+//! - [`MemoryStore`]: the embedded default, single process, with key expiry;
+//! - [`RedisStore`]: the `redis` crate on tokio, one multiplexed auto-reconnecting
+//!   connection; `hget_and_claim` is a Lua script (`EVALSHA`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+/// A store failure: connection, protocol or an argument Redis rejects.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The server could not be reached or the connection broke.
+    #[error("connection error: {0}")]
+    Connection(String),
+    /// The server answered with an error (for example an invalid expire time).
+    #[error("command error: {0}")]
+    Command(String),
+    /// The key holds a value of another type (`WRONGTYPE`).
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+}
+
+impl StoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Connection(_) => "STORE_CONNECTION",
+            Self::Command(_) => "STORE_COMMAND",
+            Self::WrongType => "STORE_WRONGTYPE",
+        }
+    }
+}
+
+/// The outcome of [`KvStore::hget_and_claim`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAndClaim {
+    /// The hash field's value (`None` when missing or empty).
+    pub record: Option<String>,
+    /// Whether the nonce key was newly set by this call. Always `false` when the record
+    /// is missing (no nonce is claimed for unknown clients).
+    pub claimed: bool,
+}
+
+/// The Redis subset the HMAC module needs. Every method is one round trip.
+#[async_trait]
+pub trait KvStore: Send + Sync {
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
+    async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError>;
+    async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError>;
+    async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// `SET key value EX ttl`. A TTL ≤ 0 is an error, as in Redis.
+    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError>;
+    /// `SET key value NX EX ttl`: `true` when the key was set, `false` when it existed.
+    async fn set_nx_ex(&self, key: &str, value: &str, ttl_seconds: i64)
+    -> Result<bool, StoreError>;
+    async fn del(&self, key: &str) -> Result<(), StoreError>;
+    /// Atomically: `HGET hash_key field`; if that is a non-empty value,
+    /// `SET nonce_key "1" NX EX ttl`. One round trip.
+    async fn hget_and_claim(
+        &self,
+        hash_key: &str,
+        field: &str,
+        nonce_key: &str,
+        ttl_seconds: i64,
+    ) -> Result<RecordAndClaim, StoreError>;
+}
+
+fn check_ttl(ttl_seconds: i64) -> Result<(), StoreError> {
+    if ttl_seconds <= 0 {
+        return Err(StoreError::Command(
+            "ERR invalid expire time in 'set' command".into(),
+        ));
+    }
+    Ok(())
+}
+
+enum Entry {
+    Str {
+        value: String,
+        expires: Option<Instant>,
+    },
+    Hash {
+        fields: HashMap<String, (u64, String)>,
+        next_seq: u64,
+    },
+}
+
+/// The embedded in-memory store: a process-local map with lazy expiry.
+#[derive(Default)]
+pub struct MemoryStore {
+    inner: Mutex<HashMap<String, Entry>>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        // A poisoned lock only means another thread panicked mid-operation; every
+        // operation leaves the map consistent, so keep serving.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> Option<&'m mut Entry> {
+        let expired = matches!(map.get(key), Some(Entry::Str { expires: Some(t), .. }) if *t <= Instant::now());
+        if expired {
+            map.remove(key);
+        }
+        map.get_mut(key)
+    }
+
+    fn hget_locked(
+        map: &mut HashMap<String, Entry>,
+        key: &str,
+        field: &str,
+    ) -> Result<Option<String>, StoreError> {
+        match Self::live(map, key) {
+            None => Ok(None),
+            Some(Entry::Hash { fields, .. }) => Ok(fields.get(field).map(|(_, v)| v.clone())),
+            Some(Entry::Str { .. }) => Err(StoreError::WrongType),
+        }
+    }
+
+    fn set_nx_locked(map: &mut HashMap<String, Entry>, key: &str, value: &str, ttl: i64) -> bool {
+        if Self::live(map, key).is_some() {
+            return false;
+        }
+        map.insert(
+            key.to_owned(),
+            Entry::Str {
+                value: value.to_owned(),
+                expires: Some(Instant::now() + ttl_duration(ttl)),
+            },
+        );
+        true
+    }
+
+    /// Number of live keys (for tests and diagnostics).
+    pub fn len(&self) -> usize {
+        let mut map = self.lock();
+        let now = Instant::now();
+        map.retain(|_, e| !matches!(e, Entry::Str { expires: Some(t), .. } if *t <= now));
+        map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn ttl_duration(ttl_seconds: i64) -> Duration {
+    Duration::from_secs(
+        u64::try_from(ttl_seconds)
+            .unwrap_or(0)
+            .min(u64::from(u32::MAX)),
+    )
+}
+
+#[async_trait]
+impl KvStore for MemoryStore {
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        Self::hget_locked(&mut self.lock(), key, field)
+    }
+
+    async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        if Self::live(&mut map, key).is_none() {
+            map.insert(
+                key.to_owned(),
+                Entry::Hash {
+                    fields: HashMap::new(),
+                    next_seq: 0,
+                },
+            );
+        }
+        match map.get_mut(key) {
+            Some(Entry::Hash { fields, next_seq }) => {
+                match fields.get_mut(field) {
+                    Some(slot) => slot.1 = value.to_owned(),
+                    None => {
+                        fields.insert(field.to_owned(), (*next_seq, value.to_owned()));
+                        *next_seq += 1;
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(StoreError::WrongType),
+        }
+    }
+
+    async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        let now_empty = match Self::live(&mut map, key) {
+            None => return Ok(()),
+            Some(Entry::Hash { fields, .. }) => {
+                fields.remove(field);
+                fields.is_empty()
+            }
+            Some(Entry::Str { .. }) => return Err(StoreError::WrongType),
+        };
+        if now_empty {
+            map.remove(key);
+        }
+        Ok(())
+    }
+
+    async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let mut map = self.lock();
+        match Self::live(&mut map, key) {
+            None => Ok(Vec::new()),
+            Some(Entry::Hash { fields, .. }) => {
+                let mut keys: Vec<(&u64, &String)> =
+                    fields.iter().map(|(k, (seq, _))| (seq, k)).collect();
+                keys.sort();
+                Ok(keys.into_iter().map(|(_, k)| k.clone()).collect())
+            }
+            Some(Entry::Str { .. }) => Err(StoreError::WrongType),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut map = self.lock();
+        match Self::live(&mut map, key) {
+            None => Ok(None),
+            Some(Entry::Str { value, .. }) => Ok(Some(value.clone())),
+            Some(Entry::Hash { .. }) => Err(StoreError::WrongType),
+        }
+    }
+
+    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
+        check_ttl(ttl_seconds)?;
+        self.lock().insert(
+            key.to_owned(),
+            Entry::Str {
+                value: value.to_owned(),
+                expires: Some(Instant::now() + ttl_duration(ttl_seconds)),
+            },
+        );
+        Ok(())
+    }
+
+    async fn set_nx_ex(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_seconds: i64,
+    ) -> Result<bool, StoreError> {
+        check_ttl(ttl_seconds)?;
+        Ok(Self::set_nx_locked(
+            &mut self.lock(),
+            key,
+            value,
+            ttl_seconds,
+        ))
+    }
+
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        self.lock().remove(key);
+        Ok(())
+    }
+
+    async fn hget_and_claim(
+        &self,
+        hash_key: &str,
+        field: &str,
+        nonce_key: &str,
+        ttl_seconds: i64,
+    ) -> Result<RecordAndClaim, StoreError> {
+        check_ttl(ttl_seconds)?;
+        let mut map = self.lock();
+        let record = Self::hget_locked(&mut map, hash_key, field)?.filter(|r| !r.is_empty());
+        let claimed =
+            record.is_some() && Self::set_nx_locked(&mut map, nonce_key, "1", ttl_seconds);
+        Ok(RecordAndClaim { record, claimed })
+    }
+}
+
+/// Lua for [`KvStore::hget_and_claim`]: returns `{}` when the record is missing or
+/// empty, else `{record, 1|0}`.
+const HGET_AND_CLAIM_LUA: &str = r#"
+local rec = redis.call('HGET', KEYS[1], ARGV[1])
+if (not rec) or rec == '' then return {} end
+local ok = redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2])
+if ok then return {rec, 1} end
+return {rec, 0}
+"#;
+
+/// A Redis-backed store on one multiplexed, auto-reconnecting connection.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: redis::aio::ConnectionManager,
+    script: std::sync::Arc<redis::Script>,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore").finish_non_exhaustive()
+    }
+}
+
+fn map_redis_err(e: redis::RedisError) -> StoreError {
+    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
+        StoreError::Connection(e.to_string())
+    } else if e.code() == Some("WRONGTYPE") {
+        StoreError::WrongType
+    } else {
+        StoreError::Command(e.to_string())
+    }
+}
+
+impl RedisStore {
+    /// Connect to `url` (`redis://host:port/db`). Fails fast when the server does not
+    /// answer: 2 s to connect, 5 s per command, 2 reconnect attempts.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(|e| StoreError::Connection(e.to_string()))?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_number_of_retries(2);
+        let conn = redis::aio::ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(map_redis_err)?;
+        Ok(Self {
+            conn,
+            script: std::sync::Arc::new(redis::Script::new(HGET_AND_CLAIM_LUA)),
+        })
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn).await.map_err(map_redis_err)
+    }
+
+    /// Direct access to the connection, for callers that need other commands.
+    pub fn connection(&self) -> redis::aio::ConnectionManager {
+        self.conn.clone()
+    }
+}
+
+#[async_trait]
+impl KvStore for RedisStore {
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        self.query(redis::cmd("HGET").arg(key).arg(field)).await
+    }
+
+    async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("HSET").arg(key).arg(field).arg(value))
+            .await
+            .map(drop)
+    }
+
+    async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("HDEL").arg(key).arg(field))
+            .await
+            .map(drop)
+    }
+
+    async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.query(redis::cmd("HKEYS").arg(key)).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.query(redis::cmd("GET").arg(key)).await
+    }
+
+    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
+        self.query::<redis::Value>(
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("EX")
+                .arg(ttl_seconds),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn set_nx_ex(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let v: Option<String> = self
+            .query(
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(ttl_seconds),
+            )
+            .await?;
+        Ok(v.is_some())
+    }
+
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("DEL").arg(key))
+            .await
+            .map(drop)
+    }
+
+    async fn hget_and_claim(
+        &self,
+        hash_key: &str,
+        field: &str,
+        nonce_key: &str,
+        ttl_seconds: i64,
+    ) -> Result<RecordAndClaim, StoreError> {
+        check_ttl(ttl_seconds)?;
+        let mut conn = self.conn.clone();
+        let (record, claimed): (Option<String>, Option<i64>) = {
+            let v: Vec<redis::Value> = self
+                .script
+                .key(hash_key)
+                .key(nonce_key)
+                .arg(field)
+                .arg(ttl_seconds)
+                .invoke_async(&mut conn)
+                .await
+                .map_err(map_redis_err)?;
+            match v.as_slice() {
+                [] => (None, None),
+                [rec, flag] => (
+                    Some(
+                        redis::from_redis_value_ref(rec)
+                            .map_err(|e| StoreError::Command(e.to_string()))?,
+                    ),
+                    Some(
+                        redis::from_redis_value_ref(flag)
+                            .map_err(|e| StoreError::Command(e.to_string()))?,
+                    ),
+                ),
+                _ => return Err(StoreError::Command("unexpected script reply".into())),
+            }
+        };
+        Ok(RecordAndClaim {
+            record,
+            claimed: claimed == Some(1),
+        })
+    }
+}

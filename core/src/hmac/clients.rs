@@ -1,0 +1,552 @@
+//! The `clients` credential lifecycle (spec §2.11), shared by the HTTP and message
+//! instances.
+//!
+//! Each operation is a pure *plan* (validation and the records to write, no I/O) plus a
+//! thin async driver over a [`KvStore`]. Bindings whose store lives in the host language
+//! (the Node drop-in with a node-redis client object) run the same plans and do the I/O
+//! themselves, so both paths behave the same.
+//!
+//! One deliberate difference from the original: every argument is validated **before**
+//! the first write, so a bad `expiresAt`/`allowedIps` never leaves a stray backup behind
+//! (spec §5.4; see `docs/compat.md`).
+
+use std::sync::Arc;
+
+use super::crypto::hash_client_secret;
+use super::ip::{AllowedIpEntry, normalize_allowed_ip_rules};
+use super::record::{ClientRecord, NamespaceKeys, parse_optional_record};
+use super::verify::now_ms;
+use super::{HmacAuthError, HmacError, HmacErrorCode};
+use crate::js::is_js_whitespace;
+use crate::store::KvStore;
+
+/// A tri-state argument: JavaScript `undefined` (keep), `null` (clear) or a value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+/// An `expiresAt` argument after the binding applied `Number(v)` / `Date#getTime()`.
+pub type ExpiresAt = Patch<f64>;
+/// An `allowedIps` argument (`undefined`, `null`, or an array of entries).
+pub type AllowedIps = Patch<Vec<AllowedIpEntry>>;
+
+/// Configuration shared by every lifecycle call.
+#[derive(Debug, Clone)]
+pub struct ClientsConfig {
+    pub keys: NamespaceKeys,
+    /// `secretToken` (the pepper, `HMAC_SECRET_TOKEN`).
+    pub secret_token: Option<String>,
+    pub default_secret_length_bytes: f64,
+    /// `dbSeedBackupTtlSeconds`.
+    pub backup_ttl_seconds: i64,
+}
+
+/// `HmacClientCredential`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientCredential {
+    pub client_id: String,
+    pub record: ClientRecord,
+}
+
+/// `HmacClientCredentialWithSecret`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientCredentialWithSecret {
+    pub client_id: String,
+    pub record: ClientRecord,
+    pub secret: String,
+}
+
+/// `HmacCredentialRevertResult`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertResult {
+    pub reverted: bool,
+    pub restored_secret_hash: Option<String>,
+}
+
+/// `CreateHmacClientOptions`.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub client_id: String,
+    pub expires_at: ExpiresAt,
+    pub secret_length_bytes: Option<f64>,
+    /// `Some` when `plainSecret !== undefined` (a JS `null` arrives as `Some(None)`).
+    pub plain_secret: Option<Option<String>>,
+    pub allowed_ips: AllowedIps,
+}
+
+/// `RegenerateHmacSecretOptions`.
+#[derive(Debug, Clone, Default)]
+pub struct RegenerateOptions {
+    pub expires_at: ExpiresAt,
+    pub secret_length_bytes: Option<f64>,
+    pub plain_secret: Option<Option<String>>,
+    pub preserve_expires_at: Option<bool>,
+    pub allowed_ips: AllowedIps,
+}
+
+/// What a plan asks the driver to write, in order: the backup (if any), then the record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WritePlan {
+    pub backup_secret_hash: Option<String>,
+    pub record: ClientRecord,
+}
+
+/// `assertClientId`: empty or blank → `MISSING_CLIENT_ID` 400.
+pub fn assert_client_id(client_id: &str) -> Result<(), HmacError> {
+    if client_id.trim_matches(is_js_whitespace).is_empty() {
+        return Err(HmacAuthError::with_status(
+            HmacErrorCode::MissingClientId,
+            "clientId cannot be empty",
+            400,
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn check_expires(v: &ExpiresAt) -> Result<(), HmacError> {
+    if let Patch::Set(n) = v
+        && !n.is_finite()
+    {
+        return Err(HmacError::InvalidArgument(
+            "expiresAt must be a valid timestamp or Date".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn normalize_ips(v: &AllowedIps) -> Result<Option<Vec<String>>, HmacError> {
+    match v {
+        Patch::Keep => Ok(None),
+        Patch::Clear => Ok(Some(Vec::new())),
+        Patch::Set(list) => normalize_allowed_ip_rules(Some(list)).map(Some),
+    }
+}
+
+fn check_secret_length(n: f64) -> Result<usize, HmacError> {
+    if n.fract() != 0.0 || !(16.0..=128.0).contains(&n) {
+        return Err(HmacError::InvalidArgument(
+            "secretLengthBytes must be an integer between 16 and 128".into(),
+        ));
+    }
+    Ok(n as usize)
+}
+
+/// Validate `defaultSecretLengthBytes` at initialisation.
+pub fn validate_secret_length(n: f64) -> Result<(), HmacError> {
+    check_secret_length(n).map(drop)
+}
+
+/// `randomBytes(n).toString("hex")` from the OS CSPRNG, `n` validated (16..=128).
+pub fn generate_secret(length_bytes: f64) -> Result<String, HmacError> {
+    let n = check_secret_length(length_bytes)?;
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf)
+        .map_err(|e| HmacError::InvalidInput(format!("CSPRNG unavailable: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+/// `generateNonce()`: 16 random bytes as 32 lowercase hex chars.
+pub fn generate_nonce() -> Result<String, HmacError> {
+    let mut buf = [0u8; 16];
+    getrandom::fill(&mut buf)
+        .map_err(|e| HmacError::InvalidInput(format!("CSPRNG unavailable: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+fn choose_secret(plain: &Option<Option<String>>, length: f64) -> Result<String, HmacError> {
+    match plain {
+        Some(p) => match p {
+            Some(s) if !s.trim_matches(is_js_whitespace).is_empty() => Ok(s.clone()),
+            _ => Err(HmacError::InvalidArgument(
+                "plainSecret cannot be empty".into(),
+            )),
+        },
+        None => generate_secret(length),
+    }
+}
+
+/// `createdAt || now` (the original uses `||`, so `0` also becomes `now`).
+fn keep_created(existing: Option<&ClientRecord>, now: f64) -> f64 {
+    match existing {
+        Some(r) if r.created_at != 0.0 && !r.created_at.is_nan() => r.created_at,
+        _ => now,
+    }
+}
+
+impl ClientsConfig {
+    pub fn hash(&self, secret: &str) -> String {
+        hash_client_secret(secret, self.secret_token.as_deref())
+    }
+
+    /// Plan `create`: unconditional overwrite, no backup.
+    pub fn plan_create(
+        &self,
+        opts: &CreateOptions,
+        now: f64,
+    ) -> Result<(ClientRecord, String), HmacError> {
+        assert_client_id(&opts.client_id)?;
+        let secret = choose_secret(
+            &opts.plain_secret,
+            opts.secret_length_bytes
+                .unwrap_or(self.default_secret_length_bytes),
+        )?;
+        check_expires(&opts.expires_at)?;
+        let allowed_ips = normalize_ips(&opts.allowed_ips)?.unwrap_or_default();
+        let record = ClientRecord {
+            secret_hash: self.hash(&secret),
+            created_at: now,
+            updated_at: now,
+            expires_at: match opts.expires_at {
+                Patch::Set(v) => Some(v),
+                _ => None,
+            },
+            allowed_ips,
+        };
+        Ok((record, secret))
+    }
+
+    /// Plan `regenerateSecret`: the client must exist; a backup of the old hash when the
+    /// hash changes.
+    pub fn plan_regenerate(
+        &self,
+        existing: Option<&ClientRecord>,
+        opts: &RegenerateOptions,
+        now: f64,
+    ) -> Result<(WritePlan, String), HmacError> {
+        let Some(existing) = existing else {
+            return Err(HmacAuthError::new(
+                HmacErrorCode::ClientNotFound,
+                "Cannot regenerate secret: client not found",
+            )
+            .into());
+        };
+        let secret = choose_secret(
+            &opts.plain_secret,
+            opts.secret_length_bytes
+                .unwrap_or(self.default_secret_length_bytes),
+        )?;
+        check_expires(&opts.expires_at)?;
+        let expires_at = match opts.expires_at {
+            Patch::Set(v) => Some(v),
+            Patch::Clear => None,
+            Patch::Keep if opts.preserve_expires_at == Some(false) => None,
+            Patch::Keep => existing.expires_at,
+        };
+        let allowed_ips =
+            normalize_ips(&opts.allowed_ips)?.unwrap_or_else(|| existing.allowed_ips.clone());
+        let secret_hash = self.hash(&secret);
+        let backup = (secret_hash != existing.secret_hash).then(|| existing.secret_hash.clone());
+        let record = ClientRecord {
+            secret_hash,
+            created_at: keep_created(Some(existing), now),
+            updated_at: now,
+            expires_at,
+            allowed_ips,
+        };
+        Ok((
+            WritePlan {
+                backup_secret_hash: backup,
+                record,
+            },
+            secret,
+        ))
+    }
+
+    /// Plan `setSecret` / `setSecretHash` (an upsert) for an already computed hash.
+    pub fn plan_set_hash(
+        &self,
+        existing: Option<&ClientRecord>,
+        secret_hash: String,
+        expires_at: &ExpiresAt,
+        allowed_ips: &AllowedIps,
+        now: f64,
+    ) -> Result<WritePlan, HmacError> {
+        check_expires(expires_at)?;
+        let ips = normalize_ips(allowed_ips)?;
+        let backup = existing
+            .filter(|e| e.secret_hash != secret_hash)
+            .map(|e| e.secret_hash.clone());
+        let record = ClientRecord {
+            created_at: keep_created(existing, now),
+            updated_at: now,
+            expires_at: match expires_at {
+                Patch::Keep => existing.and_then(|e| e.expires_at),
+                Patch::Clear => None,
+                Patch::Set(v) => Some(*v),
+            },
+            allowed_ips: ips
+                .unwrap_or_else(|| existing.map(|e| e.allowed_ips.clone()).unwrap_or_default()),
+            secret_hash,
+        };
+        Ok(WritePlan {
+            backup_secret_hash: backup,
+            record,
+        })
+    }
+
+    /// Plan `setAllowedIps`: the client must exist; no backup.
+    pub fn plan_set_allowed_ips(
+        &self,
+        existing: Option<&ClientRecord>,
+        allowed_ips: &AllowedIps,
+        now: f64,
+    ) -> Result<ClientRecord, HmacError> {
+        let Some(existing) = existing else {
+            return Err(HmacAuthError::new(
+                HmacErrorCode::ClientNotFound,
+                "Cannot set allowedIps: client not found",
+            )
+            .into());
+        };
+        let ips = match allowed_ips {
+            Patch::Keep | Patch::Clear => Vec::new(),
+            Patch::Set(_) => normalize_ips(allowed_ips)?.unwrap_or_default(),
+        };
+        Ok(ClientRecord {
+            secret_hash: existing.secret_hash.clone(),
+            created_at: keep_created(Some(existing), now),
+            updated_at: now,
+            expires_at: existing.expires_at,
+            allowed_ips: ips,
+        })
+    }
+
+    /// Plan `revert` once the backup and the record were read: `None` means "no-op"
+    /// (and the driver deletes an orphan backup when the record is gone).
+    pub fn plan_revert(existing: &ClientRecord, backup_hash: &str, now: f64) -> ClientRecord {
+        ClientRecord {
+            secret_hash: backup_hash.to_owned(),
+            created_at: keep_created(Some(existing), now),
+            updated_at: now,
+            expires_at: existing.expires_at,
+            allowed_ips: existing.allowed_ips.clone(),
+        }
+    }
+}
+
+/// `setSecretHash` normalisation: `trim().toLowerCase()` (JavaScript semantics).
+pub fn normalize_secret_hash(hash: &str) -> String {
+    hash.trim_matches(is_js_whitespace).to_lowercase()
+}
+
+/// The lifecycle over a store (the `clients` object of both instances).
+#[derive(Clone)]
+pub struct HmacClients {
+    store: Arc<dyn KvStore>,
+    cfg: Arc<ClientsConfig>,
+}
+
+impl std::fmt::Debug for HmacClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HmacClients")
+            .field("namespace", &self.cfg.keys.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HmacClients {
+    pub fn new(store: Arc<dyn KvStore>, cfg: ClientsConfig) -> Self {
+        Self {
+            store,
+            cfg: Arc::new(cfg),
+        }
+    }
+
+    pub fn config(&self) -> &ClientsConfig {
+        &self.cfg
+    }
+
+    pub fn store(&self) -> &Arc<dyn KvStore> {
+        &self.store
+    }
+
+    /// `HGET <ns>:clients <clientId>` and parse; `None` when missing or empty.
+    pub async fn read_record(&self, client_id: &str) -> Result<Option<ClientRecord>, HmacError> {
+        let raw = self
+            .store
+            .hget(&self.cfg.keys.clients_hash_key, client_id)
+            .await?;
+        Ok(parse_optional_record(raw.as_deref()))
+    }
+
+    async fn write(&self, client_id: &str, plan: &WritePlan) -> Result<(), HmacError> {
+        if let Some(backup) = &plan.backup_secret_hash {
+            self.store
+                .set_ex(
+                    &self.cfg.keys.backup_key(client_id),
+                    backup,
+                    self.cfg.backup_ttl_seconds,
+                )
+                .await?;
+        }
+        self.store
+            .hset(
+                &self.cfg.keys.clients_hash_key,
+                client_id,
+                &plan.record.to_json(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create(
+        &self,
+        opts: &CreateOptions,
+    ) -> Result<ClientCredentialWithSecret, HmacError> {
+        let (record, secret) = self.cfg.plan_create(opts, now_ms())?;
+        self.store
+            .hset(
+                &self.cfg.keys.clients_hash_key,
+                &opts.client_id,
+                &record.to_json(),
+            )
+            .await?;
+        Ok(ClientCredentialWithSecret {
+            client_id: opts.client_id.clone(),
+            record,
+            secret,
+        })
+    }
+
+    pub async fn list_client_ids(&self) -> Result<Vec<String>, HmacError> {
+        Ok(self.store.hkeys(&self.cfg.keys.clients_hash_key).await?)
+    }
+
+    pub async fn get(&self, client_id: &str) -> Result<Option<ClientCredential>, HmacError> {
+        assert_client_id(client_id)?;
+        Ok(self
+            .read_record(client_id)
+            .await?
+            .map(|record| ClientCredential {
+                client_id: client_id.to_owned(),
+                record,
+            }))
+    }
+
+    /// `HDEL`. Like the original, the backup key is left to expire.
+    pub async fn delete(&self, client_id: &str) -> Result<(), HmacError> {
+        assert_client_id(client_id)?;
+        Ok(self
+            .store
+            .hdel(&self.cfg.keys.clients_hash_key, client_id)
+            .await?)
+    }
+
+    pub async fn regenerate_secret(
+        &self,
+        client_id: &str,
+        opts: &RegenerateOptions,
+    ) -> Result<ClientCredentialWithSecret, HmacError> {
+        assert_client_id(client_id)?;
+        let existing = self.read_record(client_id).await?;
+        let (plan, secret) = self
+            .cfg
+            .plan_regenerate(existing.as_ref(), opts, now_ms())?;
+        self.write(client_id, &plan).await?;
+        Ok(ClientCredentialWithSecret {
+            client_id: client_id.to_owned(),
+            record: plan.record,
+            secret,
+        })
+    }
+
+    pub async fn set_secret(
+        &self,
+        client_id: &str,
+        secret: &str,
+        expires_at: &ExpiresAt,
+        allowed_ips: &AllowedIps,
+    ) -> Result<(), HmacError> {
+        assert_client_id(client_id)?;
+        let existing = self.read_record(client_id).await?;
+        let plan = self.cfg.plan_set_hash(
+            existing.as_ref(),
+            self.cfg.hash(secret),
+            expires_at,
+            allowed_ips,
+            now_ms(),
+        )?;
+        self.write(client_id, &plan).await
+    }
+
+    pub async fn set_secret_hash(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        expires_at: &ExpiresAt,
+        allowed_ips: &AllowedIps,
+    ) -> Result<(), HmacError> {
+        assert_client_id(client_id)?;
+        let existing = self.read_record(client_id).await?;
+        let plan = self.cfg.plan_set_hash(
+            existing.as_ref(),
+            normalize_secret_hash(secret_hash),
+            expires_at,
+            allowed_ips,
+            now_ms(),
+        )?;
+        self.write(client_id, &plan).await
+    }
+
+    pub async fn set_allowed_ips(
+        &self,
+        client_id: &str,
+        allowed_ips: &AllowedIps,
+    ) -> Result<(), HmacError> {
+        assert_client_id(client_id)?;
+        let existing = self.read_record(client_id).await?;
+        let record = self
+            .cfg
+            .plan_set_allowed_ips(existing.as_ref(), allowed_ips, now_ms())?;
+        self.store
+            .hset(
+                &self.cfg.keys.clients_hash_key,
+                client_id,
+                &record.to_json(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_secret_hash(&self, client_id: &str) -> Result<Option<String>, HmacError> {
+        assert_client_id(client_id)?;
+        Ok(self.read_record(client_id).await?.map(|r| r.secret_hash))
+    }
+
+    pub async fn revert(&self, client_id: &str) -> Result<RevertResult, HmacError> {
+        assert_client_id(client_id)?;
+        let backup_key = self.cfg.keys.backup_key(client_id);
+        let backup = self.store.get(&backup_key).await?.filter(|b| !b.is_empty());
+        let Some(backup) = backup else {
+            return Ok(RevertResult {
+                reverted: false,
+                restored_secret_hash: None,
+            });
+        };
+        let Some(existing) = self.read_record(client_id).await? else {
+            self.store.del(&backup_key).await?;
+            return Ok(RevertResult {
+                reverted: false,
+                restored_secret_hash: None,
+            });
+        };
+        let record = ClientsConfig::plan_revert(&existing, &backup, now_ms());
+        self.store
+            .hset(
+                &self.cfg.keys.clients_hash_key,
+                client_id,
+                &record.to_json(),
+            )
+            .await?;
+        self.store.del(&backup_key).await?;
+        Ok(RevertResult {
+            reverted: true,
+            restored_secret_hash: Some(backup),
+        })
+    }
+}

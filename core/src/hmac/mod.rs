@@ -1,0 +1,252 @@
+//! HMAC request and message authentication, wire v1 of `@naskot/node-hmac-auth-core`
+//! 1.0.0 (spec `naskot-hmac-core.md`).
+//!
+//! - [`crypto`]: `hashClientSecret`, `hashBody`, `buildSigningPayload`, `signRequest`,
+//!   `safeEqualHex`.
+//! - [`path`]: `normalizePath` (WHATWG URL semantics).
+//! - [`canonical`]: the message track's canonical JSON.
+//! - [`ip`]: the IP/CIDR allow-list.
+//! - [`record`]: the stored credential JSON and the Redis key layout.
+//! - [`verify`]: `verifyHttpSignature` (sans-IO parts and the one-round-trip verifier).
+//! - [`message`]: `signMessage` / `verifyMessage`.
+//! - [`clients`]: the credential lifecycle.
+//! - [`error`]: `HmacAuthError` codes and statuses.
+
+pub mod canonical;
+pub mod clients;
+pub mod crypto;
+pub mod error;
+pub mod ip;
+pub mod message;
+pub mod path;
+pub mod record;
+pub mod verify;
+
+use std::sync::Arc;
+
+pub use canonical::{JsString, JsValue};
+pub use clients::{ClientsConfig, HmacClients};
+pub use crypto::{
+    SignInput, build_signing_payload, hash_body, hash_client_secret, safe_equal_hex, sign_request,
+};
+pub use error::{HmacAuthError, HmacError, HmacErrorCode};
+pub use message::{MessageKey, SignedMessage};
+pub use path::normalize_path;
+pub use record::{ClientRecord, NamespaceKeys};
+pub use verify::{HttpRequestParts, HttpVerifier, VerifiedRequest, VerifyError, VerifyOptions};
+
+use crate::js::number_to_string;
+use crate::store::KvStore;
+
+/// Options shared by `initializeHmacHttpAuth` and `initializeHmacMessageAuth`.
+#[derive(Debug, Clone, Default)]
+pub struct HmacAuthOptions {
+    pub namespace: Option<String>,
+    /// HTTP only; default 300000. Not validated (like the original).
+    pub max_skew_ms: Option<f64>,
+    /// Default 32; must be an integer in 16..=128.
+    pub default_secret_length_bytes: Option<f64>,
+    pub secret_token: Option<String>,
+    /// `dbSeedBackupTtlSeconds`, default 600. Not validated (a TTL ≤ 0 makes rotations
+    /// fail at write time, like real Redis does for the original).
+    pub backup_ttl_seconds: Option<i64>,
+}
+
+/// An initialised instance: the credential lifecycle, the HTTP verifier and the
+/// store-backed message track over one store and namespace.
+#[derive(Debug, Clone)]
+pub struct HmacAuth {
+    pub clients: HmacClients,
+    pub verifier: HttpVerifier,
+}
+
+impl HmacAuth {
+    /// The synchronous checks of the initialisers, in the original's order.
+    pub fn new(store: Arc<dyn KvStore>, opts: &HmacAuthOptions) -> Result<Self, HmacError> {
+        let keys = NamespaceKeys::new(opts.namespace.as_deref())?;
+        let max_skew_ms = opts.max_skew_ms.unwrap_or(record::DEFAULT_MAX_SKEW_MS);
+        let default_len = opts
+            .default_secret_length_bytes
+            .unwrap_or(f64::from(record::DEFAULT_SECRET_LENGTH_BYTES));
+        clients::validate_secret_length(default_len)?;
+        let cfg = ClientsConfig {
+            keys: keys.clone(),
+            secret_token: opts.secret_token.clone(),
+            default_secret_length_bytes: default_len,
+            backup_ttl_seconds: opts
+                .backup_ttl_seconds
+                .unwrap_or(record::DEFAULT_BACKUP_TTL_SECONDS),
+        };
+        Ok(Self {
+            clients: HmacClients::new(store.clone(), cfg),
+            verifier: HttpVerifier::new(store, keys, max_skew_ms),
+        })
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.verifier.keys().namespace
+    }
+
+    pub fn secret_token(&self) -> Option<&str> {
+        self.clients.config().secret_token.as_deref()
+    }
+
+    /// The message instance's `signMessage({clientId, message})` over a canonical string.
+    pub async fn sign_message_canonical(
+        &self,
+        client_id: &str,
+        canonical: &str,
+    ) -> Result<SignedMessage, HmacError> {
+        clients::assert_client_id(client_id)?;
+        let Some(record) = self.clients.read_record(client_id).await? else {
+            return Err(HmacAuthError::new(
+                HmacErrorCode::ClientNotFound,
+                "Cannot sign message: client not found",
+            )
+            .into());
+        };
+        if record.is_expired(verify::now_ms()) {
+            return Err(HmacError::auth(
+                HmacErrorCode::ClientExpired,
+                "Client secret has expired",
+            ));
+        }
+        message::sign_message_canonical(
+            client_id,
+            canonical,
+            MessageKey {
+                secret: &record.secret_hash,
+                secret_is_hashed: true,
+                hash_token: None,
+            },
+        )
+    }
+
+    /// The message instance's `verifyMessage({clientId, message, signature})` over a
+    /// canonical string. Returns the recomputed signed message.
+    pub async fn verify_message_canonical(
+        &self,
+        client_id: &str,
+        canonical: &str,
+        signature: Option<&str>,
+    ) -> Result<SignedMessage, HmacError> {
+        clients::assert_client_id(client_id)?;
+        let signature = match signature {
+            Some(s) if !s.trim_matches(crate::js::is_js_whitespace).is_empty() => s,
+            _ => {
+                return Err(HmacError::auth(
+                    HmacErrorCode::MissingSignature,
+                    "Missing message signature",
+                ));
+            }
+        };
+        let Some(record) = self.clients.read_record(client_id).await? else {
+            return Err(verify::unknown_client());
+        };
+        if record.is_expired(verify::now_ms()) {
+            return Err(HmacError::auth(
+                HmacErrorCode::ClientExpired,
+                "Client secret has expired",
+            ));
+        }
+        let signed = message::sign_message_canonical(
+            client_id,
+            canonical,
+            MessageKey {
+                secret: &record.secret_hash,
+                secret_is_hashed: true,
+                hash_token: None,
+            },
+        )?;
+        if !message::signature_matches(&signed, signature) {
+            return Err(HmacError::auth(
+                HmacErrorCode::BadSignature,
+                "Invalid message signature",
+            ));
+        }
+        Ok(signed)
+    }
+
+    pub async fn sign_message(
+        &self,
+        client_id: &str,
+        message: &JsValue,
+    ) -> Result<SignedMessage, HmacError> {
+        clients::assert_client_id(client_id)?;
+        self.sign_message_canonical(client_id, &canonical::to_message_string(message)?)
+            .await
+    }
+
+    pub async fn verify_message(
+        &self,
+        client_id: &str,
+        message: &JsValue,
+        signature: Option<&str>,
+    ) -> Result<SignedMessage, HmacError> {
+        clients::assert_client_id(client_id)?;
+        self.verify_message_canonical(
+            client_id,
+            &canonical::to_message_string(message)?,
+            signature,
+        )
+        .await
+    }
+}
+
+/// The four headers of a signed request (`buildHttpSignedHeaders`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeaders {
+    pub client_id: String,
+    /// `String(timestamp)`.
+    pub timestamp: String,
+    pub nonce: String,
+    pub signature: String,
+}
+
+/// Inputs of [`build_signed_headers`].
+#[derive(Debug, Clone, Copy)]
+pub struct SignRequestHeadersInput<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub body: &'a [u8],
+    pub client_id: &'a str,
+    pub secret: &'a str,
+    pub secret_is_hashed: bool,
+    pub hash_token: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub timestamp: Option<f64>,
+}
+
+/// The signing side of `buildHttpSignedHeaders`: key = `secret` when hashed, else
+/// `hashClientSecret(secret, hashToken)`; timestamp defaults to now, nonce to 16 random
+/// bytes as hex.
+pub fn build_signed_headers(
+    input: &SignRequestHeadersInput<'_>,
+) -> Result<SignedHeaders, HmacError> {
+    let timestamp = input.timestamp.unwrap_or_else(verify::now_ms);
+    let nonce = match input.nonce {
+        Some(n) => n.to_owned(),
+        None => clients::generate_nonce()?,
+    };
+    let hashed;
+    let key = if input.secret_is_hashed {
+        input.secret
+    } else {
+        hashed = hash_client_secret(input.secret, input.hash_token);
+        &hashed
+    };
+    let signature = sign_request(&SignInput {
+        method: input.method,
+        path: input.url,
+        timestamp,
+        nonce: &nonce,
+        body: input.body,
+        secret: key,
+    })?;
+    Ok(SignedHeaders {
+        client_id: input.client_id.to_owned(),
+        timestamp: number_to_string(timestamp),
+        nonce,
+        signature,
+    })
+}

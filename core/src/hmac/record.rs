@@ -1,0 +1,227 @@
+//! The credential record stored in `<ns>:clients` (spec §2.5): its exact JSON form,
+//! the lenient parser (legacy plain-hash values included) and the namespace key layout.
+
+use super::HmacError;
+use super::canonical::{JsString, write_json_string};
+use super::ip::sanitize_allowed_ip_rules;
+use crate::js::number_to_string;
+
+/// Default namespace (`"hmacauth"`; the original's docs wrongly say `"hmac"`).
+pub const DEFAULT_NAMESPACE: &str = "hmacauth";
+/// Default maximum clock skew, in milliseconds.
+pub const DEFAULT_MAX_SKEW_MS: f64 = 300_000.0;
+/// Default secret length in bytes (a 64-char hex secret).
+pub const DEFAULT_SECRET_LENGTH_BYTES: u32 = 32;
+/// Default lifetime of the credentials backup used by `revert`, in seconds.
+pub const DEFAULT_BACKUP_TTL_SECONDS: i64 = 600;
+/// Default property the Express middleware attaches the verified request to.
+pub const DEFAULT_ATTACH_AUTH_TO: &str = "hmacAuth";
+
+/// `resolveNamespace(ns?)`: trims, defaults to `hmacauth`, rejects empty.
+pub fn resolve_namespace(ns: Option<&str>) -> Result<String, HmacError> {
+    let ns = ns
+        .unwrap_or(DEFAULT_NAMESPACE)
+        .trim_matches(crate::js::is_js_whitespace);
+    if ns.is_empty() {
+        return Err(HmacError::InvalidArgument(
+            "Namespace cannot be empty".into(),
+        ));
+    }
+    Ok(ns.to_owned())
+}
+
+/// The Redis key layout of a namespace (`buildRedisNamespaceKeys`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceKeys {
+    pub namespace: String,
+    /// `<ns>:clients` (a hash; field = clientId as given, untrimmed).
+    pub clients_hash_key: String,
+    /// `<ns>:nonce`; a nonce key is `<ns>:nonce:<clientId>:<nonce>:<timestamp>`.
+    pub nonce_key_prefix: String,
+    /// `<ns>:credentials-backup`; a backup key is `<ns>:credentials-backup:<clientId>`.
+    pub credential_backup_key_prefix: String,
+}
+
+impl NamespaceKeys {
+    pub fn new(ns: Option<&str>) -> Result<Self, HmacError> {
+        let namespace = resolve_namespace(ns)?;
+        Ok(Self {
+            clients_hash_key: format!("{namespace}:clients"),
+            nonce_key_prefix: format!("{namespace}:nonce"),
+            credential_backup_key_prefix: format!("{namespace}:credentials-backup"),
+            namespace,
+        })
+    }
+
+    /// `<ns>:nonce:<clientId>:<nonce>:<timestamp as JS renders it>`.
+    pub fn nonce_key(&self, client_id: &str, nonce: &str, timestamp: f64) -> String {
+        format!(
+            "{}:{client_id}:{nonce}:{}",
+            self.nonce_key_prefix,
+            number_to_string(timestamp)
+        )
+    }
+
+    pub fn backup_key(&self, client_id: &str) -> String {
+        format!("{}:{client_id}", self.credential_backup_key_prefix)
+    }
+}
+
+/// Nonce TTL for a skew window: `max(1, ceil(maxSkewMs / 1000))` seconds.
+pub fn nonce_ttl_seconds(max_skew_ms: f64) -> i64 {
+    let secs = (max_skew_ms / 1000.0).ceil();
+    if secs.is_nan() || secs < 1.0 {
+        1
+    } else if secs > i64::MAX as f64 {
+        i64::MAX
+    } else {
+        secs as i64
+    }
+}
+
+/// A stored credential (`StoredClientCredentialRecord`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientRecord {
+    pub secret_hash: String,
+    pub created_at: f64,
+    pub updated_at: f64,
+    pub expires_at: Option<f64>,
+    pub allowed_ips: Vec<String>,
+}
+
+impl ClientRecord {
+    /// `JSON.stringify(record)` with the original's key order and number formatting:
+    /// `{"secretHash":…,"createdAt":…,"updatedAt":…,"expiresAt":…|null,"allowedIps":[…]}`.
+    pub fn to_json(&self) -> String {
+        let mut s = String::with_capacity(160);
+        s.push_str("{\"secretHash\":");
+        write_json_string(&JsString::Utf8(self.secret_hash.clone()), &mut s);
+        s.push_str(",\"createdAt\":");
+        push_json_number(self.created_at, &mut s);
+        s.push_str(",\"updatedAt\":");
+        push_json_number(self.updated_at, &mut s);
+        s.push_str(",\"expiresAt\":");
+        match self.expires_at {
+            Some(v) => push_json_number(v, &mut s),
+            None => s.push_str("null"),
+        }
+        s.push_str(",\"allowedIps\":[");
+        for (i, ip) in self.allowed_ips.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            write_json_string(&JsString::Utf8(ip.clone()), &mut s);
+        }
+        s.push_str("]}");
+        s
+    }
+
+    /// Whether the credential is expired at `now` (strict: `now > expiresAt`).
+    pub fn is_expired(&self, now_ms: f64) -> bool {
+        matches!(self.expires_at, Some(exp) if now_ms > exp)
+    }
+}
+
+fn push_json_number(v: f64, s: &mut String) {
+    if v.is_finite() {
+        s.push_str(&number_to_string(v));
+    } else {
+        s.push_str("null");
+    }
+}
+
+/// `parseStoredClientRecord(raw)`. JSON with a string `secretHash` gives a record
+/// (non-finite timestamps become `0`/`null`, `allowedIps` sanitised, extra fields
+/// ignored); anything else is a legacy record whose whole raw value is the hash.
+pub fn parse_stored_client_record(raw: &str) -> ClientRecord {
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(raw)
+        && let Some(serde_json::Value::String(hash)) = map.get("secretHash")
+    {
+        let finite = |k: &str| {
+            map.get(k)
+                .and_then(serde_json::Value::as_f64)
+                .filter(|v| v.is_finite())
+        };
+        let allowed_ips = match map.get("allowedIps") {
+            Some(serde_json::Value::Array(items)) => {
+                sanitize_allowed_ip_rules(items.iter().filter_map(serde_json::Value::as_str))
+            }
+            _ => Vec::new(),
+        };
+        return ClientRecord {
+            secret_hash: hash.clone(),
+            created_at: finite("createdAt").unwrap_or(0.0),
+            updated_at: finite("updatedAt").unwrap_or(0.0),
+            expires_at: finite("expiresAt"),
+            allowed_ips,
+        };
+    }
+    ClientRecord {
+        secret_hash: raw.to_owned(),
+        created_at: 0.0,
+        updated_at: 0.0,
+        expires_at: None,
+        allowed_ips: Vec::new(),
+    }
+}
+
+/// `getClientRecord`: `None` for a missing or empty value.
+pub fn parse_optional_record(raw: Option<&str>) -> Option<ClientRecord> {
+    match raw {
+        None | Some("") => None,
+        Some(r) => Some(parse_stored_client_record(r)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_json_is_byte_exact() {
+        let r = ClientRecord {
+            secret_hash: "eed3".into(),
+            created_at: 1_717_000_000_000.0,
+            updated_at: 1_717_000_000_000.0,
+            expires_at: None,
+            allowed_ips: vec![],
+        };
+        assert_eq!(
+            r.to_json(),
+            r#"{"secretHash":"eed3","createdAt":1717000000000,"updatedAt":1717000000000,"expiresAt":null,"allowedIps":[]}"#
+        );
+        assert_eq!(parse_stored_client_record(&r.to_json()), r);
+    }
+
+    #[test]
+    fn legacy_and_lenient_parsing() {
+        let legacy = "EED3621935ff386c8af9282a64096fa5c4f52a44a162d86b311ee2f1434ced04";
+        assert_eq!(parse_stored_client_record(legacy).secret_hash, legacy);
+        assert_eq!(parse_stored_client_record("42").secret_hash, "42");
+        assert_eq!(parse_stored_client_record("\"x\"").secret_hash, "\"x\"");
+        let r = parse_stored_client_record(
+            r#"{"secretHash":"h","createdAt":"x","expiresAt":5,"allowedIps":["bad","10.0.0.1",3,"10.0.0.1"],"fromDbSeed":false}"#,
+        );
+        assert_eq!(r.created_at, 0.0);
+        assert_eq!(r.expires_at, Some(5.0));
+        assert_eq!(r.allowed_ips, vec!["10.0.0.1"]);
+        assert!(parse_optional_record(Some("")).is_none());
+    }
+
+    #[test]
+    fn keys_and_ttl() {
+        let k = NamespaceKeys::new(Some(" tenant_a ")).unwrap();
+        assert_eq!(k.clients_hash_key, "tenant_a:clients");
+        assert_eq!(
+            k.nonce_key("app", "n1", 1e21),
+            "tenant_a:nonce:app:n1:1e+21"
+        );
+        assert_eq!(k.backup_key("app"), "tenant_a:credentials-backup:app");
+        assert!(NamespaceKeys::new(Some("  ")).is_err());
+        assert_eq!(NamespaceKeys::new(None).unwrap().namespace, "hmacauth");
+        assert_eq!(nonce_ttl_seconds(300_000.0), 300);
+        assert_eq!(nonce_ttl_seconds(5000.0), 5);
+        assert_eq!(nonce_ttl_seconds(1.0), 1);
+        assert_eq!(nonce_ttl_seconds(-5.0), 1);
+    }
+}
