@@ -1,0 +1,38 @@
+# authcore: build, demo and test every language. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help demo test ci rust node python c vectors services lint fmt bench
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+demo: ## build what is missing and run the demo on the embedded defaults
+	bash scripts/demo.sh
+
+test: ## build and run every test in every language (Rust, Node, Python, C, ffi-tests)
+	bash scripts/test-all.sh
+
+ci: test ## what .ci/run runs
+
+services: ## start Redis and RabbitMQ if they do not answer
+	bash scripts/services.sh
+
+rust: ## Rust: core unit, integration and vector tests
+	bash scripts/rust.sh
+
+node: ## Node: napi addon, drop-in packages, Node vector runner
+	bash scripts/node.sh
+
+python: ## Python: venv, extension, pytest, Python vector runner
+	bash scripts/python.sh
+
+c: ## C: library, generated header, pkg-config, C vector runner
+	bash scripts/c.sh
+
+lint: ## rustfmt and clippy
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+bench: ## benchmarks (not part of the tests)
+	bash bench/run.sh

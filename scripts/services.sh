@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Start Redis and RabbitMQ when they do not answer (DEVELOPERS.md). Tests never skip
+# because a server is down: this script fails loudly instead.
+set -euo pipefail
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if ! port_open 6379; then
+  echo "services: starting redis-server"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+if ! port_open 5672; then
+  echo "services: starting rabbitmq-server"
+  rabbitmq-server -detached || true
+fi
+for i in $(seq 1 120); do
+  if port_open 6379 && port_open 5672; then
+    echo "services: redis :6379 and rabbitmq :5672 answer"
+    exit 0
+  fi
+  sleep 1
+done
+port_open 6379 || echo "services: redis did not come up on :6379" >&2
+port_open 5672 || echo "services: rabbitmq did not come up on :5672" >&2
+exit 1
