@@ -10,3 +10,6 @@ pub mod store;
 pub mod password;
 pub mod totp;
 pub mod tokens;
+pub mod oauth;
+pub mod policy;
+pub mod jwt;

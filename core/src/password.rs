@@ -167,8 +167,13 @@ pub fn hash_argon2id_with_salt(
     salt: &[u8],
     params: &Argon2Params,
 ) -> Result<String, PasswordError> {
-    let salt = SaltString::encode_b64(salt).map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
-    let argon = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
+    let salt =
+        SaltString::encode_b64(salt).map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
+    let argon = Argon2::new(
+        argon2::Algorithm::Argon2id,
+        Version::V0x13,
+        params.to_argon2()?,
+    );
     use argon2::PasswordHasher as _;
     argon
         .hash_password(password, &salt)
@@ -177,13 +182,15 @@ pub fn hash_argon2id_with_salt(
 }
 
 fn parse_argon2(phc: &str) -> Result<(PasswordHash<'_>, Params), PasswordError> {
-    let parsed = PasswordHash::new(phc).map_err(|_| PasswordError::InvalidHash("not a PHC string"))?;
+    let parsed =
+        PasswordHash::new(phc).map_err(|_| PasswordError::InvalidHash("not a PHC string"))?;
     match parsed.algorithm.as_str() {
         "argon2id" => {}
         "argon2i" | "argon2d" => return Err(PasswordError::UnsupportedAlgorithm),
         _ => return Err(PasswordError::UnsupportedAlgorithm),
     }
-    let params = Params::try_from(&parsed).map_err(|_| PasswordError::InvalidHash("bad argon2 parameters"))?;
+    let params = Params::try_from(&parsed)
+        .map_err(|_| PasswordError::InvalidHash("bad argon2 parameters"))?;
     if parsed.salt.is_none() || parsed.hash.is_none() {
         return Err(PasswordError::InvalidHash("missing salt or hash"));
     }
@@ -194,7 +201,9 @@ fn parse_argon2(phc: &str) -> Result<(PasswordHash<'_>, Params), PasswordError> 
 pub fn verify_argon2(password: &[u8], phc: &str) -> Result<bool, PasswordError> {
     let (parsed, params) = parse_argon2(phc)?;
     if params.m_cost() > MAX_VERIFY_M_COST || params.t_cost() > MAX_VERIFY_T_COST {
-        return Err(PasswordError::InvalidParams("stored hash cost exceeds verification limits".into()));
+        return Err(PasswordError::InvalidParams(
+            "stored hash cost exceeds verification limits".into(),
+        ));
     }
     match Argon2::default().verify_password(password, &parsed) {
         Ok(()) => Ok(true),
@@ -237,7 +246,9 @@ pub fn needs_rehash(phc: &str, params: &Argon2Params) -> Result<bool, PasswordEr
 fn parse_bcrypt(hash: &str) -> Result<u32, PasswordError> {
     let b = hash.as_bytes();
     if b.len() != 60 || !hash.is_ascii() {
-        return Err(PasswordError::InvalidHash("bcrypt hash must be 60 ASCII characters"));
+        return Err(PasswordError::InvalidHash(
+            "bcrypt hash must be 60 ASCII characters",
+        ));
     }
     if !(hash.starts_with("$2a$") || hash.starts_with("$2b$") || hash.starts_with("$2y$")) {
         if hash.starts_with("$2") {
@@ -268,7 +279,11 @@ pub fn bcrypt_hash(password: &[u8], cost: u32) -> Result<String, PasswordError> 
 }
 
 /// bcrypt with an explicit 16-byte salt (for known-answer tests).
-pub fn bcrypt_hash_with_salt(password: &[u8], cost: u32, salt: [u8; 16]) -> Result<String, PasswordError> {
+pub fn bcrypt_hash_with_salt(
+    password: &[u8],
+    cost: u32,
+    salt: [u8; 16],
+) -> Result<String, PasswordError> {
     bcrypt::hash_with_salt(password, clamp_bcrypt_cost(cost), salt)
         .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
         .map_err(|e| PasswordError::Hashing(e.to_string()))
@@ -280,7 +295,9 @@ pub fn bcrypt_verify(password: &[u8], hash: &str) -> Result<bool, PasswordError>
     parse_bcrypt(hash)?;
     bcrypt::verify(password, hash).map_err(|e| match e {
         bcrypt::BcryptError::InvalidHash(m) => PasswordError::InvalidHash(m),
-        bcrypt::BcryptError::CostNotAllowed(_) => PasswordError::InvalidHash("bcrypt cost out of range"),
+        bcrypt::BcryptError::CostNotAllowed(_) => {
+            PasswordError::InvalidHash("bcrypt cost out of range")
+        }
         other => PasswordError::Hashing(other.to_string()),
     })
 }
@@ -365,7 +382,11 @@ impl PasswordHasher {
             DummyAlgorithm::Argon2id => hash_argon2id(&dummy_secret, &config.argon2)?,
             DummyAlgorithm::Bcrypt { cost } => bcrypt_hash(&dummy_secret, cost)?,
         };
-        Ok(Self { config, dummy_hash, kdf_runs: AtomicU64::new(0) })
+        Ok(Self {
+            config,
+            dummy_hash,
+            kdf_runs: AtomicU64::new(0),
+        })
     }
 
     /// The configuration in use.
@@ -386,7 +407,9 @@ impl PasswordHasher {
 
     fn check_len(&self, password: &[u8]) -> Result<(), PasswordError> {
         if password.len() > self.config.max_password_bytes {
-            return Err(PasswordError::PasswordTooLong { max: self.config.max_password_bytes });
+            return Err(PasswordError::PasswordTooLong {
+                max: self.config.max_password_bytes,
+            });
         }
         Ok(())
     }
@@ -423,15 +446,32 @@ impl PasswordHasher {
     /// Login-time verification. `stored` is `None` for an unknown user (the dummy path
     /// runs). On success with a bcrypt or outdated argon2 hash, `rehash` carries the new
     /// argon2id hash to persist.
-    pub fn verify_and_upgrade(&self, password: &[u8], stored: Option<&str>) -> Result<Verification, PasswordError> {
+    pub fn verify_and_upgrade(
+        &self,
+        password: &[u8],
+        stored: Option<&str>,
+    ) -> Result<Verification, PasswordError> {
         let Some(stored) = stored else {
             self.verify_dummy(password)?;
-            return Ok(Verification { valid: false, rehash: None });
+            return Ok(Verification {
+                valid: false,
+                rehash: None,
+            });
         };
         if !self.verify(password, stored)? {
-            return Ok(Verification { valid: false, rehash: None });
+            return Ok(Verification {
+                valid: false,
+                rehash: None,
+            });
         }
-        let rehash = if self.needs_rehash(stored)? { Some(self.hash(password)?) } else { None };
-        Ok(Verification { valid: true, rehash })
+        let rehash = if self.needs_rehash(stored)? {
+            Some(self.hash(password)?)
+        } else {
+            None
+        };
+        Ok(Verification {
+            valid: true,
+            rehash,
+        })
     }
 }

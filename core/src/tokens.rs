@@ -132,7 +132,12 @@ pub struct GeneratedApiToken {
 }
 
 fn check_visible_prefix(prefix: &str) -> Result<(), ApiTokenError> {
-    if prefix.is_empty() || prefix.len() > 32 || !prefix.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if prefix.is_empty()
+        || prefix.len() > 32
+        || !prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
         return Err(ApiTokenError::InvalidPrefix);
     }
     Ok(())
@@ -144,7 +149,11 @@ pub fn generate_api_token(visible_prefix: &str) -> Result<GeneratedApiToken, Api
     let token = format!("{visible_prefix}{}", random_base62(API_TOKEN_RANDOM_CHARS)?);
     let prefix = token[..visible_prefix.len() + LOOKUP_CHARS].to_string();
     let token_hash = hash_api_token(&token);
-    Ok(GeneratedApiToken { token, prefix, token_hash })
+    Ok(GeneratedApiToken {
+        token,
+        prefix,
+        token_hash,
+    })
 }
 
 /// Lookup prefix of a presented token, given the visible prefix it must start with.
@@ -239,7 +248,13 @@ impl ApiToken {
 /// `±HH:MM`) to unix seconds. `None` if malformed.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -249,7 +264,14 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
         }
         part.parse().ok()
     };
-    let (y, mo, d, h, mi, sec) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
         return None;
     }
@@ -297,7 +319,11 @@ fn ct_eq_str(a: &str, b: &str) -> bool {
 /// §6 item 33) and timing does not reveal which candidate matched. Then the matching
 /// record must be unrevoked and unexpired at `now` (unix seconds). Candidates whose
 /// `tokenHash` is a legacy bcrypt string are verified with bcrypt.
-pub fn authenticate_api_token<'a>(presented: &str, candidates: &'a [ApiToken], now: i64) -> Result<&'a ApiToken, ApiTokenError> {
+pub fn authenticate_api_token<'a>(
+    presented: &str,
+    candidates: &'a [ApiToken],
+    now: i64,
+) -> Result<&'a ApiToken, ApiTokenError> {
     if presented.is_empty() {
         return Err(ApiTokenError::Missing);
     }
@@ -344,14 +370,18 @@ pub fn bcrypt_dummy_hash() -> &'static str {
 /// * No candidate at all: the precomputed bcrypt dummy ([`bcrypt_dummy_hash`]) is
 ///   verified, so an unknown prefix costs the same as a known one under node-auth's
 ///   bcrypt scheme.
-pub fn match_token_hash(presented: &str, candidates: &[&str]) -> Result<Option<usize>, ApiTokenError> {
+pub fn match_token_hash(
+    presented: &str,
+    candidates: &[&str],
+) -> Result<Option<usize>, ApiTokenError> {
     let sha = hash_api_token(presented);
     let mut found: Option<usize> = None;
     for (i, h) in candidates.iter().enumerate() {
         let ok = if is_sha256_hex(h) {
             ct_eq_str(&sha, h)
         } else if crate::password::identify(h) == Some(crate::password::HashKind::Bcrypt) {
-            crate::password::bcrypt_verify(presented.as_bytes(), h).map_err(|_| ApiTokenError::StoredHashInvalid)?
+            crate::password::bcrypt_verify(presented.as_bytes(), h)
+                .map_err(|_| ApiTokenError::StoredHashInvalid)?
         } else {
             return Err(ApiTokenError::StoredHashInvalid);
         };
@@ -397,15 +427,29 @@ impl InMemoryApiTokenStore {
 
 impl ApiTokenStore for InMemoryApiTokenStore {
     fn insert(&self, token: ApiToken) {
-        self.rows.lock().unwrap_or_else(|e| e.into_inner()).push(token);
+        self.rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(token);
     }
 
     fn find_by_prefix(&self, prefix: &str) -> Vec<ApiToken> {
-        self.rows.lock().unwrap_or_else(|e| e.into_inner()).iter().filter(|t| t.prefix == prefix).cloned().collect()
+        self.rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|t| t.prefix == prefix)
+            .cloned()
+            .collect()
     }
 
     fn touch(&self, id: &str, at: &str) {
-        for t in self.rows.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
+        for t in self
+            .rows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter_mut()
+        {
             if t.id == id {
                 t.last_used_at = Some(at.to_string());
             }
@@ -450,7 +494,10 @@ pub fn generate_node_api_key() -> Result<NodeApiKey, ApiTokenError> {
     random_fill(&mut bytes)?;
     let raw_key = format!("{NODE_API_KEY_PREFIX}{}", hex::encode(bytes));
     let key_prefix = raw_key[..NODE_API_KEY_PREFIX_LEN].to_string();
-    Ok(NodeApiKey { raw_key, key_prefix })
+    Ok(NodeApiKey {
+        raw_key,
+        key_prefix,
+    })
 }
 
 /// Lookup prefix of a node-auth key (`raw.substring(0, 11)`), or `None` unless the key

@@ -137,13 +137,25 @@ pub struct TotpConfig {
 
 impl Default for TotpConfig {
     fn default() -> Self {
-        Self { algorithm: TotpAlgorithm::Sha1, digits: 6, period: 30, t0: 0, window: 1 }
+        Self {
+            algorithm: TotpAlgorithm::Sha1,
+            digits: 6,
+            period: 30,
+            t0: 0,
+            window: 1,
+        }
     }
 }
 
 impl TotpConfig {
     /// Exactly node-auth's (otplib) verification: current step only, no drift window.
-    pub const NODE_AUTH: Self = Self { algorithm: TotpAlgorithm::Sha1, digits: 6, period: 30, t0: 0, window: 0 };
+    pub const NODE_AUTH: Self = Self {
+        algorithm: TotpAlgorithm::Sha1,
+        digits: 6,
+        period: 30,
+        t0: 0,
+        window: 0,
+    };
 
     fn validate(&self) -> Result<(), TotpError> {
         if !(6..=8).contains(&self.digits) {
@@ -260,13 +272,26 @@ pub fn hotp(secret: &[u8], counter: u64, algorithm: TotpAlgorithm, digits: u32) 
         | u32::from(digest[offset + 2]) << 8
         | u32::from(digest[offset + 3]);
     let modulo = 10u64.pow(digits);
-    format!("{:0width$}", u64::from(bin) % modulo, width = digits as usize)
+    format!(
+        "{:0width$}",
+        u64::from(bin) % modulo,
+        width = digits as usize
+    )
 }
 
 /// TOTP code for raw secret bytes at unix time `now`.
-pub fn generate_code_raw(secret: &[u8], now: u64, config: &TotpConfig) -> Result<String, TotpError> {
+pub fn generate_code_raw(
+    secret: &[u8],
+    now: u64,
+    config: &TotpConfig,
+) -> Result<String, TotpError> {
     config.validate()?;
-    Ok(hotp(secret, config.step_at(now), config.algorithm, config.digits))
+    Ok(hotp(
+        secret,
+        config.step_at(now),
+        config.algorithm,
+        config.digits,
+    ))
 }
 
 /// TOTP code for a base32 secret at unix time `now`.
@@ -288,7 +313,9 @@ pub fn verify(
 ) -> Result<u64, TotpError> {
     config.validate()?;
     if code.len() != config.digits as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(TotpError::MalformedCode { digits: config.digits });
+        return Err(TotpError::MalformedCode {
+            digits: config.digits,
+        });
     }
     let secret = decode_secret(secret_b32)?;
     verify_raw(code, &secret, now, config, last_used_step)
@@ -304,7 +331,9 @@ pub fn verify_raw(
 ) -> Result<u64, TotpError> {
     config.validate()?;
     if code.len() != config.digits as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(TotpError::MalformedCode { digits: config.digits });
+        return Err(TotpError::MalformedCode {
+            digits: config.digits,
+        });
     }
     let current = config.step_at(now);
     let first = current.saturating_sub(config.window);
@@ -320,14 +349,22 @@ pub fn verify_raw(
     }
     match matched {
         None => Err(TotpError::InvalidCode),
-        Some(step) if last_used_step.is_some_and(|used| step <= used) => Err(TotpError::Replayed { step }),
+        Some(step) if last_used_step.is_some_and(|used| step <= used) => {
+            Err(TotpError::Replayed { step })
+        }
         Some(step) => Ok(step),
     }
 }
 
 /// Boolean convenience: `true` only for an accepted, non-replayed code. Every rejection,
 /// including a malformed code or a bad secret, is `false`.
-pub fn check(code: &str, secret_b32: &str, now: u64, config: &TotpConfig, last_used_step: Option<u64>) -> bool {
+pub fn check(
+    code: &str,
+    secret_b32: &str,
+    now: u64,
+    config: &TotpConfig,
+    last_used_step: Option<u64>,
+) -> bool {
     verify(code, secret_b32, now, config, last_used_step).is_ok()
 }
 
@@ -351,8 +388,16 @@ pub fn encode_uri_component(s: &str) -> String {
 /// algorithm, digits and period parameters appear only when they differ from the
 /// defaults (SHA1, 6, 30).
 pub fn otpauth_url(issuer: &str, account: &str, secret_b32: &str, config: &TotpConfig) -> String {
-    let label = if issuer.is_empty() { account.to_string() } else { format!("{issuer}:{account}") };
-    let label = label.split(':').map(encode_uri_component).collect::<Vec<_>>().join(":");
+    let label = if issuer.is_empty() {
+        account.to_string()
+    } else {
+        format!("{issuer}:{account}")
+    };
+    let label = label
+        .split(':')
+        .map(encode_uri_component)
+        .collect::<Vec<_>>()
+        .join(":");
     let mut params = Vec::new();
     if !secret_b32.is_empty() {
         params.push(format!("secret={}", encode_uri_component(secret_b32)));
@@ -386,5 +431,8 @@ pub struct GeneratedSecret {
 pub fn generate_secret_for(account: &str, issuer: &str) -> Result<GeneratedSecret, TotpError> {
     let secret = generate_secret()?;
     let otpauth_url = otpauth_url(issuer, account, &secret, &TotpConfig::default());
-    Ok(GeneratedSecret { secret, otpauth_url })
+    Ok(GeneratedSecret {
+        secret,
+        otpauth_url,
+    })
 }
