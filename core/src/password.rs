@@ -289,6 +289,32 @@ pub fn bcrypt_hash_with_salt(
         .map_err(|e| PasswordError::Hashing(e.to_string()))
 }
 
+/// bcryptjs `hashSync(password, salt)` with a 29-character salt string
+/// (`$2b$10$` + 22 salt characters, as `genSaltSync` returns). Like bcryptjs, the output
+/// keeps the salt's minor version (`$2a$`, `$2b$` or `$2y$`) and its cost (4..=31).
+pub fn bcrypt_hash_with_salt_str(password: &[u8], salt: &str) -> Result<String, PasswordError> {
+    if salt.len() != 29 {
+        return Err(PasswordError::InvalidParams(
+            "bcrypt salt must be 29 characters".into(),
+        ));
+    }
+    // Parse through the hash parser with a zero hash part appended (31 x '.').
+    let padded = format!("{salt}{}", ".".repeat(31));
+    let cost = parse_bcrypt(&padded)
+        .map_err(|_| PasswordError::InvalidParams("malformed bcrypt salt".into()))?;
+    let parts: bcrypt::HashParts = padded
+        .parse()
+        .map_err(|_| PasswordError::InvalidParams("malformed bcrypt salt".into()))?;
+    let version = match &salt[1..3] {
+        "2a" => bcrypt::Version::TwoA,
+        "2y" => bcrypt::Version::TwoY,
+        _ => bcrypt::Version::TwoB,
+    };
+    bcrypt::hash_with_salt(password, cost, parts.get_salt_raw())
+        .map(|p| p.format_for_version(version))
+        .map_err(|e| PasswordError::Hashing(e.to_string()))
+}
+
 /// Verify a bcrypt hash (`$2a$`/`$2b$`/`$2y$`). `Ok(false)` on mismatch; the password is
 /// truncated to 72 bytes like bcryptjs.
 pub fn bcrypt_verify(password: &[u8], hash: &str) -> Result<bool, PasswordError> {
