@@ -1,0 +1,297 @@
+//! OAuth: RFC 7636 vectors, authorization codes (binding, single use, expiry), RFC 8414.
+
+use authcore::oauth::{
+    self, AuthorizationServer, AuthorizationServerConfig, CodeChallengeMethod, CreateCodeParams,
+    ExchangeRequest, InMemoryOAuthStorage, OAuthError, OAuthMetadata, OAuthStorage,
+};
+use serde_json::{Value, json};
+
+fn vectors(name: &str) -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi-tests/vectors/");
+    serde_json::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("missing string {k}"))
+}
+
+fn run_case(op: &str, i: &Value) -> Result<Value, OAuthError> {
+    match op {
+        "pkce_s256_challenge" => Ok(oauth::s256_challenge(s(i, "verifier")).into()),
+        "pkce_verify" => {
+            let method = CodeChallengeMethod::parse(s(i, "method"))?;
+            oauth::verify_pkce(s(i, "verifier"), s(i, "challenge"), method)
+                .map(|()| Value::Bool(true))
+        }
+        other => panic!("unknown op {other}"),
+    }
+}
+
+#[test]
+fn rfc7636_vectors() {
+    let doc = vectors("pkce-rfc7636.json");
+    let cases = doc["cases"].as_array().unwrap();
+    for c in cases {
+        let id = s(c, "id");
+        let want = &c["expect"];
+        match (run_case(s(c, "op"), &c["input"]), want.get("ok")) {
+            (Ok(v), Some(ok)) => assert_eq!(&v, ok, "{id}"),
+            (Err(e), None) => {
+                assert_eq!(e.code(), s(want, "error"), "{id}");
+                assert_eq!(
+                    u64::from(e.status()),
+                    want["status"].as_u64().unwrap(),
+                    "{id}"
+                );
+            }
+            (got, _) => panic!("{id}: got {got:?}, want {want}"),
+        }
+    }
+    assert!(cases.len() >= 15);
+}
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const NOW: u64 = 1_700_000_000_000;
+
+fn server() -> AuthorizationServer<InMemoryOAuthStorage> {
+    AuthorizationServer::new(
+        InMemoryOAuthStorage::new(),
+        AuthorizationServerConfig::default(),
+    )
+}
+
+fn params() -> CreateCodeParams {
+    CreateCodeParams {
+        client_id: "mcp-client".into(),
+        user_id: "u1".into(),
+        domain_id: "d1".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: oauth::s256_challenge(VERIFIER),
+        code_challenge_method: CodeChallengeMethod::S256,
+        scope: "read write".into(),
+    }
+}
+
+fn req<'a>(code: &'a str) -> ExchangeRequest<'a> {
+    ExchangeRequest {
+        code,
+        client_id: "mcp-client",
+        redirect_uri: "https://app.example/cb",
+        code_verifier: VERIFIER,
+    }
+}
+
+#[test]
+fn code_exchange_happy_path_and_storage_holds_only_hashes() {
+    let srv = server();
+    let code = srv.create_code(&params(), NOW).unwrap();
+    assert_eq!(code.len(), 43, "32 random bytes, base64url");
+    let rec = srv.storage().records();
+    assert_eq!(rec.len(), 1);
+    assert_ne!(rec[0].code, code, "the code itself is never stored");
+    assert_eq!(rec[0].code, oauth::hash_code(&code));
+    assert_eq!(rec[0].expires_at, NOW + 60_000);
+    let x = srv.exchange_code(&req(&code), NOW + 1_000).unwrap();
+    assert_eq!(
+        (x.user_id.as_str(), x.domain_id.as_str(), x.scope.as_str()),
+        ("u1", "d1", "read write")
+    );
+}
+
+#[test]
+fn reused_code_is_rejected() {
+    let srv = server();
+    let code = srv.create_code(&params(), NOW).unwrap();
+    srv.exchange_code(&req(&code), NOW).unwrap();
+    let e = srv.exchange_code(&req(&code), NOW).unwrap_err();
+    assert_eq!(e.code(), "AUTH_CODE_REUSED");
+    assert_eq!(e.oauth_error(), "invalid_grant");
+    assert_eq!(e.status(), 400);
+    let r = srv.exchange_code_result(&req(&code), NOW);
+    assert!(!r.success);
+    assert_eq!(r.error.as_deref(), Some("invalid_grant"));
+}
+
+#[test]
+fn mismatched_client_redirect_or_verifier_is_rejected_and_burns_the_code() {
+    let srv = server();
+    let cases: [(ExchangeRequest<'static>, &str); 3] = [
+        (
+            ExchangeRequest {
+                client_id: "other-client",
+                ..req("")
+            },
+            "AUTH_CODE_CLIENT_MISMATCH",
+        ),
+        (
+            ExchangeRequest {
+                redirect_uri: "https://app.example/cb/",
+                ..req("")
+            },
+            "AUTH_CODE_REDIRECT_URI_MISMATCH",
+        ),
+        (
+            ExchangeRequest {
+                code_verifier: "A".repeat(43).leak(),
+                ..req("")
+            },
+            "PKCE_VERIFICATION_FAILED",
+        ),
+    ];
+    for (bad, code_str) in cases {
+        let code = srv.create_code(&params(), NOW).unwrap();
+        let e = srv
+            .exchange_code(&ExchangeRequest { code: &code, ..bad }, NOW)
+            .unwrap_err();
+        assert_eq!(e.code(), code_str);
+        assert_eq!(e.oauth_error(), "invalid_grant");
+        // The failed attempt consumed the code: the legitimate request cannot use it now.
+        assert_eq!(
+            srv.exchange_code(&req(&code), NOW).unwrap_err().code(),
+            "AUTH_CODE_REUSED"
+        );
+    }
+    let code = srv.create_code(&params(), NOW).unwrap();
+    let e = srv
+        .exchange_code(
+            &ExchangeRequest {
+                code_verifier: "short",
+                ..req(&code)
+            },
+            NOW,
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "PKCE_INVALID_VERIFIER");
+    assert_eq!(e.oauth_error(), "invalid_request");
+}
+
+#[test]
+fn expired_and_unknown_codes_are_rejected() {
+    let srv = server();
+    let code = srv.create_code(&params(), NOW).unwrap();
+    assert_eq!(
+        srv.exchange_code(&req(&code), NOW + 60_000)
+            .unwrap_err()
+            .code(),
+        "AUTH_CODE_EXPIRED"
+    );
+    assert_eq!(
+        srv.exchange_code(&req("no-such-code"), NOW)
+            .unwrap_err()
+            .code(),
+        "AUTH_CODE_INVALID"
+    );
+    assert_eq!(
+        srv.exchange_code(&req(""), NOW).unwrap_err().code(),
+        "OAUTH_INVALID_REQUEST"
+    );
+    assert_eq!(srv.storage().purge_expired(NOW + 60_001), 1);
+}
+
+#[test]
+fn plain_is_refused_unless_enabled() {
+    let srv = server();
+    let mut p = params();
+    p.code_challenge_method = CodeChallengeMethod::Plain;
+    p.code_challenge = VERIFIER.into();
+    assert_eq!(
+        srv.create_code(&p, NOW).unwrap_err().code(),
+        "PKCE_PLAIN_NOT_ALLOWED"
+    );
+    let lax = AuthorizationServer::new(
+        InMemoryOAuthStorage::new(),
+        AuthorizationServerConfig {
+            allow_plain: true,
+            ..Default::default()
+        },
+    );
+    let code = lax.create_code(&p, NOW).unwrap();
+    assert!(lax.exchange_code(&req(&code), NOW).is_ok());
+}
+
+#[test]
+fn create_code_validates_its_inputs() {
+    let srv = server();
+    let mut p = params();
+    p.code_challenge = "too-short".into();
+    assert_eq!(
+        srv.create_code(&p, NOW).unwrap_err().code(),
+        "PKCE_INVALID_CHALLENGE"
+    );
+    let mut p = params();
+    p.client_id.clear();
+    assert_eq!(
+        srv.create_code(&p, NOW).unwrap_err().code(),
+        "OAUTH_INVALID_REQUEST"
+    );
+    let mut p = params();
+    p.code_challenge.clear();
+    assert_eq!(
+        srv.create_code(&p, NOW).unwrap_err().code(),
+        "OAUTH_INVALID_REQUEST"
+    );
+}
+
+#[test]
+fn code_data_serialises_with_auth_server_field_names() {
+    let srv = server();
+    srv.create_code(&params(), NOW).unwrap();
+    let v = serde_json::to_value(&srv.storage().records()[0]).unwrap();
+    for k in [
+        "code",
+        "clientId",
+        "userId",
+        "domainId",
+        "redirectUri",
+        "codeChallenge",
+        "codeChallengeMethod",
+        "scope",
+        "expiresAt",
+    ] {
+        assert!(v.get(k).is_some(), "{k}");
+    }
+    assert_eq!(v["codeChallengeMethod"], "S256");
+}
+
+#[test]
+fn rfc8414_metadata_document() {
+    let m =
+        OAuthMetadata::for_issuer("https://auth.example.com", &["read", "write"], false).unwrap();
+    let v: Value = serde_json::from_str(&m.to_json()).unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "issuer": "https://auth.example.com",
+            "authorization_endpoint": "https://auth.example.com/oauth/authorize",
+            "token_endpoint": "https://auth.example.com/oauth/token",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_post"],
+            "scopes_supported": ["read", "write"],
+            "revocation_endpoint": "https://auth.example.com/oauth/revoke"
+        })
+    );
+    assert!(m.to_json().starts_with("{\"issuer\":"), "issuer first");
+    for bad in [
+        "http://auth.example.com",
+        "https://auth.example.com?x=1",
+        "https://auth.example.com#f",
+        "not a url",
+    ] {
+        assert_eq!(
+            OAuthMetadata::for_issuer(bad, &[], false)
+                .unwrap_err()
+                .code(),
+            "OAUTH_INVALID_ISSUER",
+            "{bad}"
+        );
+    }
+    assert!(
+        OAuthMetadata::for_issuer("http://localhost:3000", &[], true)
+            .unwrap()
+            .code_challenge_methods_supported
+            .contains(&"plain".to_string())
+    );
+}
