@@ -1,1 +1,18 @@
-//! napi-rs binding (thin layer over authcore).
+//! napi-rs binding of authcore (thin layer: type conversion and one error mapping;
+//! every rule lives in the `authcore` core crate).
+//!
+//! - [`pure`]: the wire functions (`hashClientSecret`, `signRequest`, `normalizePath`,
+//!   message canonicalisation, IP rules, record parsing), synchronous.
+//! - [`verify`]: sans-IO verification returning a structured outcome.
+//! - [`clients`]: the credential lifecycle as pure planners (for a JS-side store).
+//! - [`instance`]: `NativeHmacAuth`, the store-backed instance (`memory://`,
+//!   `redis://`) whose I/O methods are async on tokio.
+//! - [`error`]: the one `HmacError` → JS error mapping.
+
+#![deny(clippy::all)]
+
+pub mod clients;
+pub mod error;
+pub mod instance;
+pub mod pure;
+pub mod verify;

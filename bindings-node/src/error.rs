@@ -1,0 +1,80 @@
+//! The one error mapping of the binding.
+//!
+//! Every failure becomes a JS `Error` whose `code` is the core's stable code (an
+//! `HmacAuthError` code such as `BAD_SIGNATURE`, or `INVALID_ARGUMENT` for the original's
+//! plain `Error`s, `INVALID_INPUT` for what it rejects with a `TypeError`,
+//! `STORE_ERROR`), whose `status` is the HTTP status the original uses, whose `message`
+//! is the original's exact message, and whose `isHmacAuthError` says whether the JS layer
+//! must rebuild an `HmacAuthError`. Async methods settle their promise on the JS thread,
+//! so they reject with the same error objects. Verification calls do not throw: they
+//! return a [`crate::verify::VerifyOutcome`] with the same fields.
+
+use std::future::Future;
+
+use authcore::hmac::{HmacError, HmacErrorCode};
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
+use napi::{Env, JsValue, Status};
+use napi_derive::napi;
+
+pub type Result<T> = napi::Result<T>;
+
+/// The exact message of an error (without the `store error:` prefix for auth errors).
+pub fn message_of(e: &HmacError) -> String {
+    match e {
+        HmacError::Auth(a) => a.message.clone(),
+        HmacError::InvalidArgument(m) | HmacError::InvalidInput(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn build(env: &Env, e: &HmacError) -> Result<napi::Error> {
+    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message_of(e)))?;
+    obj.set("code", e.code())?;
+    obj.set("status", u32::from(e.status()))?;
+    obj.set("isHmacAuthError", e.as_auth().is_some())?;
+    Ok(napi::Error::from(obj.to_unknown()))
+}
+
+/// The single `HmacError` → JS error mapping.
+pub fn map_err(env: &Env, e: HmacError) -> napi::Error {
+    build(env, &e).unwrap_or_else(|err| err)
+}
+
+/// Input the original rejects with a `TypeError` (wrong type, invalid URL…).
+pub fn invalid_input(msg: impl Into<String>) -> HmacError {
+    HmacError::InvalidInput(msg.into())
+}
+
+/// Run `fut` on the napi tokio runtime and settle the returned promise on the JS thread:
+/// resolve with the value, or reject with the mapped error. napi-rs rejects the promise
+/// if the future panics, so no panic reaches Node.
+pub fn spawn<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = std::result::Result<T, HmacError>> + Send + 'static,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
+        r.map_err(|e| map_err(env, e))
+    })
+}
+
+/// The HTTP status of a code: the code's default status, except `MISSING_CLIENT_ID`,
+/// which is 401 from the verifier (`Missing header x-client-id`) and 400 from
+/// `clients.*` and the message track. Non-auth codes answer 500.
+#[napi(catch_unwind)]
+pub fn hmac_error_status(code: String, message: String) -> u32 {
+    match HmacErrorCode::from_str_code(&code) {
+        Some(HmacErrorCode::MissingClientId) if message != "Missing header x-client-id" => 400,
+        Some(c) => u32::from(c.default_status()),
+        None => 500,
+    }
+}
+
+/// The 14 `HmacAuthErrorCode` strings, in the stable C order.
+#[napi(catch_unwind)]
+pub fn hmac_error_codes() -> Vec<String> {
+    HmacErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_owned())
+        .collect()
+}

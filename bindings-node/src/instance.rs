@@ -1,0 +1,519 @@
+//! Store-backed instances: `HmacAuth` over the embedded `MemoryStore` (`memory://`,
+//! `memory://<name>`) or a `RedisStore` (`redis://…`, `rediss://…`). Every I/O method is
+//! a napi async function on tokio, so the event loop never waits on the store.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use authcore::hmac::clients::{ClientCredential, ClientCredentialWithSecret, HmacClients};
+use authcore::hmac::verify::{HttpRequestParts, VerifyOptions};
+use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacError, record};
+use authcore::store::{KvStore, MemoryStore, RedisStore};
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+use tokio::sync::OnceCell;
+
+use crate::clients::{
+    AuthOptionsJs, PatchesJs, SecretChoiceJs, auth_options, clients_config, create_options,
+    not_array_error, patches, regenerate_options,
+};
+use crate::error::{Result, invalid_input, map_err, spawn};
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
+use crate::pure::{MessageText, SignedMessageJs, canonical_of};
+use crate::verify::VerifyOutcome;
+
+type StoreCell = Arc<OnceCell<Arc<dyn KvStore>>>;
+
+fn registry() -> &'static Mutex<HashMap<String, StoreCell>> {
+    static R: OnceLock<Mutex<HashMap<String, StoreCell>>> = OnceLock::new();
+    R.get_or_init(Default::default)
+}
+
+fn is_memory(url: &str) -> bool {
+    url.starts_with("memory://")
+}
+
+fn check_url(url: &str) -> std::result::Result<(), HmacError> {
+    if is_memory(url)
+        || url.starts_with("redis://")
+        || url.starts_with("rediss://")
+        || url.starts_with("redis+unix://")
+        || url.starts_with("unix://")
+    {
+        Ok(())
+    } else {
+        Err(invalid_input(format!(
+            "Unsupported store URL '{url}': expected memory://, redis:// or rediss://"
+        )))
+    }
+}
+
+/// One store per URL for the whole process: `memory://x` is the same map for every
+/// instance (so an HTTP and a message instance share credentials like two instances on
+/// one Redis client do), `redis://…` one multiplexed connection.
+async fn store_for(url: &str) -> std::result::Result<Arc<dyn KvStore>, HmacError> {
+    let cell = {
+        let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(url.to_owned()).or_default().clone()
+    };
+    cell.get_or_try_init(|| async {
+        if is_memory(url) {
+            Ok(Arc::new(MemoryStore::new()) as Arc<dyn KvStore>)
+        } else {
+            RedisStore::connect(url)
+                .await
+                .map(|s| Arc::new(s) as Arc<dyn KvStore>)
+                .map_err(HmacError::from)
+        }
+    })
+    .await
+    .cloned()
+}
+
+struct Inner {
+    url: String,
+    opts: HmacAuthOptions,
+    auth: OnceCell<HmacAuth>,
+}
+
+impl Inner {
+    async fn auth(&self) -> std::result::Result<&HmacAuth, HmacError> {
+        self.auth
+            .get_or_try_init(|| async {
+                let store = store_for(&self.url).await?;
+                HmacAuth::new(store, &self.opts)
+            })
+            .await
+    }
+
+    async fn clients(&self) -> std::result::Result<&HmacClients, HmacError> {
+        Ok(&self.auth().await?.clients)
+    }
+}
+
+/// A request for [`NativeHmacAuth::verify`] (owned: it crosses to tokio).
+#[napi(object, object_to_js = false)]
+pub struct VerifyRequest {
+    pub method: String,
+    pub path: String,
+    pub client_id: Option<String>,
+    pub signature: Option<String>,
+    pub timestamp: Option<String>,
+    pub nonce: Option<String>,
+    pub body: Option<Either<String, Buffer>>,
+    pub now: Option<f64>,
+    pub max_skew_ms: Option<f64>,
+    pub ip_candidates: Option<Vec<String>>,
+}
+
+/// `HmacClientCredential` / `HmacClientCredentialWithSecret`.
+#[napi(object)]
+pub struct CredentialJs {
+    pub client_id: String,
+    pub secret_hash: String,
+    pub created_at: f64,
+    pub updated_at: f64,
+    pub expires_at: Option<f64>,
+    pub allowed_ips: Vec<String>,
+    pub secret: Option<String>,
+}
+
+impl From<ClientCredential> for CredentialJs {
+    fn from(c: ClientCredential) -> Self {
+        Self {
+            client_id: c.client_id,
+            secret_hash: c.record.secret_hash,
+            created_at: c.record.created_at,
+            updated_at: c.record.updated_at,
+            expires_at: c.record.expires_at,
+            allowed_ips: c.record.allowed_ips,
+            secret: None,
+        }
+    }
+}
+
+impl From<ClientCredentialWithSecret> for CredentialJs {
+    fn from(c: ClientCredentialWithSecret) -> Self {
+        Self {
+            client_id: c.client_id,
+            secret_hash: c.record.secret_hash,
+            created_at: c.record.created_at,
+            updated_at: c.record.updated_at,
+            expires_at: c.record.expires_at,
+            allowed_ips: c.record.allowed_ips,
+            secret: Some(c.secret),
+        }
+    }
+}
+
+/// `HmacCredentialRevertResult`.
+#[napi(object)]
+pub struct RevertResultJs {
+    pub reverted: bool,
+    pub restored_secret_hash: Option<String>,
+}
+
+/// An initialised HTTP + message instance over a native store.
+#[napi]
+pub struct NativeHmacAuth {
+    inner: Arc<Inner>,
+    namespace: String,
+}
+
+#[napi]
+impl NativeHmacAuth {
+    /// Validates the options synchronously like the original's initialisers
+    /// (namespace, `defaultSecretLengthBytes`); the store connects on first use.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: &Env, url: String, options: Option<AuthOptionsJs>) -> Result<Self> {
+        check_url(&url).map_err(|e| map_err(env, e))?;
+        let opts = auth_options(options.as_ref());
+        let cfg = clients_config(&opts).map_err(|e| map_err(env, e))?;
+        Ok(Self {
+            namespace: cfg.keys.namespace,
+            inner: Arc::new(Inner {
+                url,
+                opts,
+                auth: OnceCell::new(),
+            }),
+        })
+    }
+
+    #[napi(getter)]
+    pub fn namespace(&self) -> String {
+        self.namespace.clone()
+    }
+
+    #[napi(getter)]
+    pub fn url(&self) -> String {
+        self.inner.url.clone()
+    }
+
+    /// Connect now (otherwise the first call connects). Rejects when the store does not
+    /// answer.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn connect<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move { inner.auth().await.map(drop) })
+    }
+
+    /// `verifyHttpSignature` over the store: one round trip (credential read + nonce
+    /// claim in one atomic operation). Never rejects for a verification failure: the
+    /// outcome carries code, status, message and the `onBadSignature` details.
+    #[napi(ts_return_type = "Promise<VerifyOutcome>")]
+    pub fn verify<'env>(
+        &self,
+        env: &'env Env,
+        request: VerifyRequest,
+    ) -> Result<PromiseRaw<'env, VerifyOutcome>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let auth = match inner.auth().await {
+                Ok(a) => a,
+                Err(e) => return Ok(VerifyOutcome::failure_of(&e)),
+            };
+            let body: &[u8] = match &request.body {
+                None => b"",
+                Some(Either::A(s)) => s.as_bytes(),
+                Some(Either::B(b)) => b,
+            };
+            let parts = HttpRequestParts {
+                method: &request.method,
+                path: &request.path,
+                client_id: request.client_id.as_deref(),
+                signature: request.signature.as_deref(),
+                timestamp: request.timestamp.as_deref(),
+                nonce: request.nonce.as_deref(),
+                body,
+            };
+            let candidates: Vec<&str> = request
+                .ip_candidates
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(String::as_str)
+                .collect();
+            let opts = VerifyOptions {
+                now_ms: request.now,
+                max_skew_ms: request.max_skew_ms,
+                ip_candidates: &candidates,
+            };
+            Ok(match auth.verifier.verify(&parts, opts).await {
+                Ok(v) => VerifyOutcome::verified(v),
+                Err(e) => VerifyOutcome::failure(e),
+            })
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<CredentialJs>")]
+    pub fn clients_create<'env>(&self, env: &'env Env, client_id: String,
+        choice: Option<SecretChoiceJs>,
+        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, CredentialJs>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            let p = patches(patch.as_ref());
+            let opts = create_options(&client_id, choice.as_ref(), &p);
+            if p.ips_not_array {
+                clients
+                    .config()
+                    .plan_create(&opts, 0.0)
+                    ?;
+                return Err(not_array_error());
+            }
+            clients.create(&opts).await.map(Into::into)
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<Array<string>>")]
+    pub fn clients_list<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<String>>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            clients.list_client_ids().await
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<CredentialJs | null>")]
+    pub fn clients_get<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, Option<CredentialJs>>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            Ok(clients
+                .get(&client_id)
+                .await
+                ?
+                .map(Into::into))
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn clients_delete<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            clients.delete(&client_id).await
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<CredentialJs>")]
+    pub fn clients_regenerate_secret<'env>(&self, env: &'env Env, client_id: String,
+        choice: Option<SecretChoiceJs>,
+        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, CredentialJs>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            let p = patches(patch.as_ref());
+            let opts = regenerate_options(choice.as_ref(), &p);
+            if p.ips_not_array {
+                authcore::hmac::clients::assert_client_id(&client_id)?;
+                let existing = clients.read_record(&client_id).await?;
+                clients
+                    .config()
+                    .plan_regenerate(existing.as_ref(), &opts, 0.0)
+                    ?;
+                return Err(not_array_error());
+            }
+            clients
+                .regenerate_secret(&client_id, &opts)
+                .await
+                .map(Into::into)
+                
+        })
+    }
+
+    /// `setSecret` (`isHash` false) or `setSecretHash` (`isHash` true).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn clients_set_secret<'env>(&self, env: &'env Env, client_id: String,
+        secret: String,
+        is_hash: bool,
+        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            let p = patches(patch.as_ref());
+            if p.ips_not_array {
+                authcore::hmac::clients::assert_client_id(&client_id)?;
+                let existing = clients.read_record(&client_id).await?;
+                let cfg = clients.config();
+                let hash = if is_hash {
+                    authcore::hmac::clients::normalize_secret_hash(&secret)
+                } else {
+                    cfg.hash(&secret)
+                };
+                cfg.plan_set_hash(existing.as_ref(), hash, &p.expires_at, &p.allowed_ips, 0.0)
+                    ?;
+                return Err(not_array_error());
+            }
+            if is_hash {
+                clients
+                    .set_secret_hash(&client_id, &secret, &p.expires_at, &p.allowed_ips)
+                    .await
+            } else {
+                clients
+                    .set_secret(&client_id, &secret, &p.expires_at, &p.allowed_ips)
+                    .await
+            }
+            
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn clients_set_allowed_ips<'env>(&self, env: &'env Env, client_id: String,
+        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            let p = patches(patch.as_ref());
+            if p.ips_not_array {
+                authcore::hmac::clients::assert_client_id(&client_id)?;
+                let existing = clients.read_record(&client_id).await?;
+                clients
+                    .config()
+                    .plan_set_allowed_ips(existing.as_ref(), &p.allowed_ips, 0.0)
+                    ?;
+                return Err(not_array_error());
+            }
+            clients
+                .set_allowed_ips(&client_id, &p.allowed_ips)
+                .await
+                
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn clients_get_secret_hash<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, Option<String>>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            clients.get_secret_hash(&client_id).await
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<RevertResultJs>")]
+    pub fn clients_revert<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, RevertResultJs>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let clients = inner.clients().await?;
+            let r = clients.revert(&client_id).await?;
+            Ok(RevertResultJs {
+                reverted: r.reverted,
+                restored_secret_hash: r.restored_secret_hash,
+            })
+        })
+    }
+
+    /// The message instance's `signMessage({clientId, message})`.
+    #[napi(ts_return_type = "Promise<SignedMessageJs>")]
+    pub fn sign_message<'env>(&self, env: &'env Env, client_id: String,
+        message: MessageText) -> Result<PromiseRaw<'env, SignedMessageJs>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let auth = inner.auth().await?;
+            authcore::hmac::clients::assert_client_id(&client_id)?;
+            let canonical = canonical_of(&message)?;
+            auth.sign_message_canonical(&client_id, &canonical)
+                .await
+                .map(Into::into)
+                
+        })
+    }
+
+    /// The message instance's `verifyMessage({clientId, message, signature})`.
+    #[napi(ts_return_type = "Promise<SignedMessageJs>")]
+    pub fn verify_message<'env>(&self, env: &'env Env, client_id: String,
+        message: MessageText,
+        signature: Option<String>) -> Result<PromiseRaw<'env, SignedMessageJs>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let auth = inner.auth().await?;
+            authcore::hmac::clients::assert_client_id(&client_id)?;
+            let canonical = canonical_of(&message)?;
+            auth.verify_message_canonical(&client_id, &canonical, signature.as_deref())
+                .await
+                .map(Into::into)
+                
+        })
+    }
+
+    /// Raw `HGET` on the instance's store (tests, cross-compatibility checks).
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn raw_hget<'env>(&self, env: &'env Env, key: String, field: String) -> Result<PromiseRaw<'env, Option<String>>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let store = store_for(&inner.url).await?;
+            store
+                .hget(&key, &field)
+                .await
+                .map_err(HmacError::from)
+        })
+    }
+
+    /// Raw `HSET`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn raw_hset<'env>(&self, env: &'env Env, key: String, field: String, value: String) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let store = store_for(&inner.url).await?;
+            store
+                .hset(&key, &field, &value)
+                .await
+                .map_err(HmacError::from)
+        })
+    }
+
+    /// Raw `GET`.
+    #[napi(ts_return_type = "Promise<string | null>")]
+    pub fn raw_get<'env>(&self, env: &'env Env, key: String) -> Result<PromiseRaw<'env, Option<String>>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let store = store_for(&inner.url).await?;
+            store.get(&key).await.map_err(HmacError::from)
+        })
+    }
+
+    /// Raw `SET key value EX ttl`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn raw_set_ex<'env>(&self, env: &'env Env, key: String, value: String, ttl_seconds: i64) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let store = store_for(&inner.url).await?;
+            store
+                .set_ex(&key, &value, ttl_seconds)
+                .await
+                .map_err(HmacError::from)
+        })
+    }
+
+    /// Raw `DEL`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn raw_del<'env>(&self, env: &'env Env, key: String) -> Result<PromiseRaw<'env, ()>> {
+        let inner = self.inner.clone();
+        spawn(env, async move {
+            let store = store_for(&inner.url).await?;
+            store.del(&key).await.map_err(HmacError::from)
+        })
+    }
+}
+
+/// The instance defaults the original documents (for the JS layer and tests).
+#[napi(object)]
+pub struct HmacDefaults {
+    pub namespace: String,
+    pub max_skew_ms: f64,
+    pub secret_length_bytes: u32,
+    pub backup_ttl_seconds: i64,
+    pub attach_auth_to: String,
+}
+
+#[napi(catch_unwind)]
+pub fn hmac_defaults() -> HmacDefaults {
+    HmacDefaults {
+        namespace: record::DEFAULT_NAMESPACE.to_owned(),
+        max_skew_ms: record::DEFAULT_MAX_SKEW_MS,
+        secret_length_bytes: record::DEFAULT_SECRET_LENGTH_BYTES,
+        backup_ttl_seconds: record::DEFAULT_BACKUP_TTL_SECONDS,
+        attach_auth_to: record::DEFAULT_ATTACH_AUTH_TO.to_owned(),
+    }
+}
