@@ -164,6 +164,23 @@ pub fn sign_request(input: &SignInput<'_>) -> Result<String, HmacError> {
     )))
 }
 
+/// `safeEqualHex(signRequest(input), received)` without building the expected hex:
+/// whether `received` is the request signature of `input`, compared in constant time
+/// with the original's hex semantics. Fails only when the path is not a valid URL.
+pub fn verify_request_signature(input: &SignInput<'_>, received: &str) -> Result<bool, HmacError> {
+    let path = normalize_path(input.path)?;
+    let body_hash = hex32(&body_digest(input.body));
+    let expected = sign_request_raw(
+        input.method,
+        &path,
+        input.timestamp,
+        input.nonce,
+        &body_hash,
+        input.secret,
+    );
+    Ok(mac_matches_hex(&expected, received))
+}
+
 /// Node's `Buffer.from(s, "hex")`: case-insensitive, stops at the first pair that is
 /// not two hex digits, drops an odd trailing nibble.
 fn node_hex_decode(s: &str) -> Vec<u8> {
@@ -254,6 +271,27 @@ mod tests {
         let mut other = hex.clone();
         other.replace_range(0..1, if &hex[0..1] == "0" { "1" } else { "0" });
         assert!(!mac_matches_hex(&mac, &other));
+    }
+
+    #[test]
+    fn verify_request_signature_agrees_with_sign_request() {
+        let input = SignInput {
+            method: "post",
+            path: "/v1/messages?x=1",
+            timestamp: 1_700_000_000_000.0,
+            nonce: "nonce_1",
+            body: br#"{"hello":"world"}"#,
+            secret: "eed3621935ff386c8af9282a64096fa5c4f52a44a162d86b311ee2f1434ced04",
+        };
+        let sig = sign_request(&input).unwrap();
+        assert_eq!(sig, "9fdc401b7eb309409286a40e661c1f672d4c6de470713241ac8b9d1993957f63");
+        assert!(verify_request_signature(&input, &sig).unwrap());
+        assert!(verify_request_signature(&input, &sig.to_uppercase()).unwrap());
+        assert!(!verify_request_signature(&input, &sig[..62]).unwrap());
+        let other = SignInput { nonce: "nonce_2", ..input };
+        assert!(!verify_request_signature(&other, &sig).unwrap());
+        let bad_url = SignInput { path: "//[", ..input };
+        assert!(verify_request_signature(&bad_url, &sig).is_err());
     }
 
     #[test]
