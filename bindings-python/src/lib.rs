@@ -1,1 +1,53 @@
-//! pyo3 binding (thin layer over authcore).
+//! `authcore._native`: the pyo3 (abi3) binding of the authcore core.
+//!
+//! A thin layer: Python values are converted to core types ([`convert`]), the core does
+//! the work, and core errors become the exception classes of `authcore.errors`
+//! ([`errors`]). Nothing here holds the GIL while hashing large bodies or waiting on a
+//! store, and every entry point catches Rust panics ([`errors::guard`],
+//! [`errors::CatchUnwind`]) so none unwinds into the interpreter.
+
+mod convert;
+mod errors;
+mod pure;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("MAX_BODY_BYTES", authcore::hmac::crypto::MAX_BODY_BYTES)?;
+    m.add("DEFAULT_NAMESPACE", authcore::hmac::record::DEFAULT_NAMESPACE)?;
+    m.add("DEFAULT_MAX_SKEW_MS", authcore::hmac::record::DEFAULT_MAX_SKEW_MS as i64)?;
+    m.add(
+        "DEFAULT_SECRET_LENGTH_BYTES",
+        authcore::hmac::record::DEFAULT_SECRET_LENGTH_BYTES,
+    )?;
+    m.add(
+        "DEFAULT_BACKUP_TTL_SECONDS",
+        authcore::hmac::record::DEFAULT_BACKUP_TTL_SECONDS,
+    )?;
+    m.add_function(wrap_pyfunction!(pure::hash_client_secret, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::hash_body, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::build_signing_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::sign_request, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::safe_equal_hex, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::normalize_path, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::build_message_signing_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::sign_message, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::verify_message, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::message_canonical, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::normalize_allowed_ips, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::is_client_ip_allowed, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::parse_stored_client_record, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::build_signed_headers, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::generate_nonce, m)?)?;
+    m.add_class::<pure::SignedMessage>()?;
+    m.add_class::<runtime::Store>()?;
+    m.add_class::<runtime::Auth>()?;
+    m.add_class::<runtime::Clients>()?;
+    m.add_class::<runtime::VerifiedRequest>()?;
+    m.add_class::<runtime::ClientCredential>()?;
+    m.add_class::<runtime::RevertResult>()?;
+    Ok(())
+}

@@ -66,6 +66,22 @@ fn body_digest(body: &[u8]) -> [u8; 32] {
     }
 }
 
+/// The largest body accepted, in bytes: V8's maximum string length (`(1 << 29) - 24`
+/// code units). The original turns every body into a JavaScript string before hashing,
+/// so it cannot sign or verify a larger one (`Buffer#toString` throws). Bindings check
+/// this before copying or hashing a body, so a huge body is a typed error everywhere.
+pub const MAX_BODY_BYTES: usize = (1 << 29) - 24;
+
+/// [`MAX_BODY_BYTES`] as an [`HmacError::InvalidInput`].
+pub fn check_body_size(len: usize) -> Result<(), HmacError> {
+    if len > MAX_BODY_BYTES {
+        return Err(HmacError::InvalidInput(format!(
+            "body too large: {len} bytes (at most {MAX_BODY_BYTES})"
+        )));
+    }
+    Ok(())
+}
+
 /// Inputs of a request signature (`SignInput` of the original, with the body as bytes).
 #[derive(Debug, Clone, Copy)]
 pub struct SignInput<'a> {
@@ -271,6 +287,14 @@ mod tests {
         let mut other = hex.clone();
         other.replace_range(0..1, if &hex[0..1] == "0" { "1" } else { "0" });
         assert!(!mac_matches_hex(&mac, &other));
+    }
+
+    #[test]
+    fn body_size_limit() {
+        assert!(check_body_size(0).is_ok());
+        assert!(check_body_size(MAX_BODY_BYTES).is_ok());
+        let e = check_body_size(MAX_BODY_BYTES + 1).unwrap_err();
+        assert_eq!(e.code(), "INVALID_INPUT");
     }
 
     #[test]

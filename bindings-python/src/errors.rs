@@ -1,0 +1,134 @@
+//! The one error mapping of the binding: core `HmacError` → the Python exception
+//! classes of `authcore.errors` (defined in Python so that they carry `code`, `status`
+//! and the original's constructor `HmacAuthError(code, message, status=401)`).
+//!
+//! | core                          | Python class        | bases                          |
+//! |-------------------------------|---------------------|--------------------------------|
+//! | `HmacError::Auth`             | `HmacAuthError`     | `HmacError`                    |
+//! | `HmacError::InvalidArgument`  | `HmacArgumentError` | `HmacError`, `ValueError`      |
+//! | `HmacError::InvalidInput`     | `HmacInputError`    | `HmacError`, `TypeError`, `ValueError` |
+//! | `HmacError::Store`            | `HmacStoreError`    | `HmacError`                    |
+//! | a Rust panic                  | `HmacInternalError` | `HmacError`                    |
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use authcore::hmac::{HmacError, VerifyError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+
+const ERRORS_MODULE: &str = "authcore.errors";
+
+macro_rules! error_class {
+    ($fn:ident, $name:literal) => {
+        fn $fn(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+            static T: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+            T.import(py, ERRORS_MODULE, $name)
+        }
+    };
+}
+
+error_class!(auth_error, "HmacAuthError");
+error_class!(argument_error, "HmacArgumentError");
+error_class!(input_error, "HmacInputError");
+error_class!(store_error, "HmacStoreError");
+error_class!(internal_error, "HmacInternalError");
+
+fn build(py: Python<'_>, e: &HmacError) -> PyResult<PyErr> {
+    let value = match e {
+        HmacError::Auth(a) => {
+            auth_error(py)?.call1((a.code.as_str(), a.message.as_str(), a.status))?
+        }
+        HmacError::InvalidArgument(m) => argument_error(py)?.call1((m.as_str(),))?,
+        HmacError::InvalidInput(m) => input_error(py)?.call1((m.as_str(),))?,
+        HmacError::Store(m) => store_error(py)?.call1((m.as_str(),))?,
+        other => internal_error(py)?.call1((other.to_string(),))?,
+    };
+    Ok(PyErr::from_value(value))
+}
+
+/// Convert a core error into the matching Python exception.
+pub fn to_py(py: Python<'_>, e: &HmacError) -> PyErr {
+    build(py, e).unwrap_or_else(|import_failure| import_failure)
+}
+
+/// Like [`to_py`], and for `BAD_SIGNATURE` attaches the `onBadSignature` details as the
+/// exception's `_bad_signature` dict (read by the Python layer, which calls the hook).
+pub fn verify_to_py(py: Python<'_>, e: &VerifyError) -> PyErr {
+    let err = to_py(py, &e.error);
+    if let Some(d) = &e.bad_signature {
+        let details = PyDict::new(py);
+        let filled = (|| -> PyResult<()> {
+            details.set_item("client_id", &d.client_id)?;
+            details.set_item("path", &d.path)?;
+            details.set_item("timestamp", crate::convert::js_number_to_py(py, d.timestamp)?)?;
+            details.set_item("nonce", &d.nonce)?;
+            details.set_item("received_signature", &d.received_signature)?;
+            details.set_item("expected_signature", &d.expected_signature)?;
+            err.value(py).setattr("_bad_signature", &details)
+        })();
+        if let Err(e) = filled {
+            return e;
+        }
+    }
+    err
+}
+
+/// An error raised by the binding itself for a Python value of the wrong type.
+pub fn input(msg: impl Into<String>) -> HmacError {
+    HmacError::InvalidInput(msg.into())
+}
+
+fn panic_message(p: &(dyn Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}
+
+/// The exception for a Rust panic caught at the boundary.
+pub fn panic_to_py(py: Python<'_>, p: Box<dyn Any + Send>) -> PyErr {
+    let msg = format!("authcore internal error (Rust panic): {}", panic_message(&*p));
+    match internal_error(py).and_then(|t| t.call1((msg,))) {
+        Ok(v) => PyErr::from_value(v),
+        Err(e) => e,
+    }
+}
+
+/// Run `f` and turn a panic into `HmacInternalError` instead of letting it unwind into
+/// the interpreter.
+pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => Err(panic_to_py(py, p)),
+    }
+}
+
+/// A future that catches a panic raised while polling the inner future.
+pub struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> CatchUnwind<F> {
+    pub fn new(f: F) -> Self {
+        Self(Box::pin(f))
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Box<dyn Any + Send>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(p) => Poll::Ready(Err(p)),
+        }
+    }
+}
