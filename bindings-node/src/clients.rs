@@ -3,8 +3,7 @@
 //! original's order; the core does every validation, hash and record.
 
 use authcore::hmac::clients::{
-    self, AllowedIps, ClientsConfig, CreateOptions, ExpiresAt, Patch, RegenerateOptions,
-    WritePlan,
+    self, AllowedIps, ClientsConfig, CreateOptions, ExpiresAt, Patch, RegenerateOptions, WritePlan,
 };
 use authcore::hmac::ip::AllowedIpEntry;
 use authcore::hmac::record::{self, ClientRecord, NamespaceKeys, parse_optional_record};
@@ -12,8 +11,8 @@ use authcore::hmac::{HmacAuthOptions, HmacError};
 use napi_derive::napi;
 
 use crate::error::{Result, map_err};
-use napi::Env;
 use crate::pure::ClientRecordJs;
+use napi::Env;
 
 /// Instance options shared by both initialisers (already defaulted by nobody: the core
 /// applies the defaults and validates like the original).
@@ -176,7 +175,12 @@ pub struct PlanJs {
     pub secret: Option<String>,
 }
 
-fn plan_js(cfg: &ClientsConfig, client_id: &str, plan: WritePlan, secret: Option<String>) -> PlanJs {
+fn plan_js(
+    cfg: &ClientsConfig,
+    client_id: &str,
+    plan: WritePlan,
+    secret: Option<String>,
+) -> PlanJs {
     PlanJs {
         record_json: plan.record.to_json(),
         record: plan.record.into(),
@@ -210,7 +214,8 @@ pub fn validate_auth_options(env: &Env, options: Option<AuthOptionsJs>) -> Resul
 
 /// Plan `clients.create`.
 #[napi(catch_unwind)]
-pub fn plan_create(env: &Env, 
+pub fn plan_create(
+    env: &Env,
     options: Option<AuthOptionsJs>,
     client_id: String,
     choice: Option<SecretChoiceJs>,
@@ -234,7 +239,8 @@ pub fn plan_create(env: &Env,
 /// Plan `clients.regenerateSecret` once the record was read (`existingRaw`, `null`
 /// when missing).
 #[napi(catch_unwind)]
-pub fn plan_regenerate(env: &Env, 
+pub fn plan_regenerate(
+    env: &Env,
     options: Option<AuthOptionsJs>,
     client_id: String,
     existing_raw: Option<String>,
@@ -257,7 +263,8 @@ pub fn plan_regenerate(env: &Env,
 /// Plan `clients.setSecret` (`isHash` false: hash `secret` with the instance token) or
 /// `clients.setSecretHash` (`isHash` true: `trim().toLowerCase()`).
 #[napi(catch_unwind)]
-pub fn plan_set_secret(env: &Env, 
+pub fn plan_set_secret(
+    env: &Env,
     options: Option<AuthOptionsJs>,
     client_id: String,
     existing_raw: Option<String>,
@@ -290,7 +297,8 @@ pub fn plan_set_secret(env: &Env,
 
 /// Plan `clients.setAllowedIps`.
 #[napi(catch_unwind)]
-pub fn plan_set_allowed_ips(env: &Env, 
+pub fn plan_set_allowed_ips(
+    env: &Env,
     options: Option<AuthOptionsJs>,
     client_id: String,
     existing_raw: Option<String>,

@@ -18,10 +18,10 @@ use crate::clients::{
     not_array_error, patches, regenerate_options,
 };
 use crate::error::{Result, invalid_input, map_err, spawn};
-use napi::Env;
-use napi::bindgen_prelude::PromiseRaw;
 use crate::pure::{MessageText, SignedMessageJs, canonical_of};
 use crate::verify::VerifyOutcome;
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
 
 type StoreCell = Arc<OnceCell<Arc<dyn KvStore>>>;
 
@@ -247,19 +247,20 @@ impl NativeHmacAuth {
     }
 
     #[napi(ts_return_type = "Promise<CredentialJs>")]
-    pub fn clients_create<'env>(&self, env: &'env Env, client_id: String,
+    pub fn clients_create<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
         choice: Option<SecretChoiceJs>,
-        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, CredentialJs>> {
+        patch: Option<PatchesJs>,
+    ) -> Result<PromiseRaw<'env, CredentialJs>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
             let opts = create_options(&client_id, choice.as_ref(), &p);
             if p.ips_not_array {
-                clients
-                    .config()
-                    .plan_create(&opts, 0.0)
-                    ?;
+                clients.config().plan_create(&opts, 0.0)?;
                 return Err(not_array_error());
             }
             clients.create(&opts).await.map(Into::into)
@@ -276,20 +277,24 @@ impl NativeHmacAuth {
     }
 
     #[napi(ts_return_type = "Promise<CredentialJs | null>")]
-    pub fn clients_get<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, Option<CredentialJs>>> {
+    pub fn clients_get<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
+    ) -> Result<PromiseRaw<'env, Option<CredentialJs>>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
-            Ok(clients
-                .get(&client_id)
-                .await
-                ?
-                .map(Into::into))
+            Ok(clients.get(&client_id).await?.map(Into::into))
         })
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn clients_delete<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, ()>> {
+    pub fn clients_delete<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
@@ -298,9 +303,13 @@ impl NativeHmacAuth {
     }
 
     #[napi(ts_return_type = "Promise<CredentialJs>")]
-    pub fn clients_regenerate_secret<'env>(&self, env: &'env Env, client_id: String,
+    pub fn clients_regenerate_secret<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
         choice: Option<SecretChoiceJs>,
-        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, CredentialJs>> {
+        patch: Option<PatchesJs>,
+    ) -> Result<PromiseRaw<'env, CredentialJs>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
@@ -311,24 +320,26 @@ impl NativeHmacAuth {
                 let existing = clients.read_record(&client_id).await?;
                 clients
                     .config()
-                    .plan_regenerate(existing.as_ref(), &opts, 0.0)
-                    ?;
+                    .plan_regenerate(existing.as_ref(), &opts, 0.0)?;
                 return Err(not_array_error());
             }
             clients
                 .regenerate_secret(&client_id, &opts)
                 .await
                 .map(Into::into)
-                
         })
     }
 
     /// `setSecret` (`isHash` false) or `setSecretHash` (`isHash` true).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn clients_set_secret<'env>(&self, env: &'env Env, client_id: String,
+    pub fn clients_set_secret<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
         secret: String,
         is_hash: bool,
-        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, ()>> {
+        patch: Option<PatchesJs>,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
@@ -342,8 +353,7 @@ impl NativeHmacAuth {
                 } else {
                     cfg.hash(&secret)
                 };
-                cfg.plan_set_hash(existing.as_ref(), hash, &p.expires_at, &p.allowed_ips, 0.0)
-                    ?;
+                cfg.plan_set_hash(existing.as_ref(), hash, &p.expires_at, &p.allowed_ips, 0.0)?;
                 return Err(not_array_error());
             }
             if is_hash {
@@ -355,13 +365,16 @@ impl NativeHmacAuth {
                     .set_secret(&client_id, &secret, &p.expires_at, &p.allowed_ips)
                     .await
             }
-            
         })
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn clients_set_allowed_ips<'env>(&self, env: &'env Env, client_id: String,
-        patch: Option<PatchesJs>) -> Result<PromiseRaw<'env, ()>> {
+    pub fn clients_set_allowed_ips<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
+        patch: Option<PatchesJs>,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
@@ -371,19 +384,19 @@ impl NativeHmacAuth {
                 let existing = clients.read_record(&client_id).await?;
                 clients
                     .config()
-                    .plan_set_allowed_ips(existing.as_ref(), &p.allowed_ips, 0.0)
-                    ?;
+                    .plan_set_allowed_ips(existing.as_ref(), &p.allowed_ips, 0.0)?;
                 return Err(not_array_error());
             }
-            clients
-                .set_allowed_ips(&client_id, &p.allowed_ips)
-                .await
-                
+            clients.set_allowed_ips(&client_id, &p.allowed_ips).await
         })
     }
 
     #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn clients_get_secret_hash<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, Option<String>>> {
+    pub fn clients_get_secret_hash<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
+    ) -> Result<PromiseRaw<'env, Option<String>>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
@@ -392,7 +405,11 @@ impl NativeHmacAuth {
     }
 
     #[napi(ts_return_type = "Promise<RevertResultJs>")]
-    pub fn clients_revert<'env>(&self, env: &'env Env, client_id: String) -> Result<PromiseRaw<'env, RevertResultJs>> {
+    pub fn clients_revert<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
+    ) -> Result<PromiseRaw<'env, RevertResultJs>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let clients = inner.clients().await?;
@@ -406,8 +423,12 @@ impl NativeHmacAuth {
 
     /// The message instance's `signMessage({clientId, message})`.
     #[napi(ts_return_type = "Promise<SignedMessageJs>")]
-    pub fn sign_message<'env>(&self, env: &'env Env, client_id: String,
-        message: MessageText) -> Result<PromiseRaw<'env, SignedMessageJs>> {
+    pub fn sign_message<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
+        message: MessageText,
+    ) -> Result<PromiseRaw<'env, SignedMessageJs>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let auth = inner.auth().await?;
@@ -416,15 +437,18 @@ impl NativeHmacAuth {
             auth.sign_message_canonical(&client_id, &canonical)
                 .await
                 .map(Into::into)
-                
         })
     }
 
     /// The message instance's `verifyMessage({clientId, message, signature})`.
     #[napi(ts_return_type = "Promise<SignedMessageJs>")]
-    pub fn verify_message<'env>(&self, env: &'env Env, client_id: String,
+    pub fn verify_message<'env>(
+        &self,
+        env: &'env Env,
+        client_id: String,
         message: MessageText,
-        signature: Option<String>) -> Result<PromiseRaw<'env, SignedMessageJs>> {
+        signature: Option<String>,
+    ) -> Result<PromiseRaw<'env, SignedMessageJs>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let auth = inner.auth().await?;
@@ -433,26 +457,33 @@ impl NativeHmacAuth {
             auth.verify_message_canonical(&client_id, &canonical, signature.as_deref())
                 .await
                 .map(Into::into)
-                
         })
     }
 
     /// Raw `HGET` on the instance's store (tests, cross-compatibility checks).
     #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn raw_hget<'env>(&self, env: &'env Env, key: String, field: String) -> Result<PromiseRaw<'env, Option<String>>> {
+    pub fn raw_hget<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+        field: String,
+    ) -> Result<PromiseRaw<'env, Option<String>>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let store = store_for(&inner.url).await?;
-            store
-                .hget(&key, &field)
-                .await
-                .map_err(HmacError::from)
+            store.hget(&key, &field).await.map_err(HmacError::from)
         })
     }
 
     /// Raw `HSET`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn raw_hset<'env>(&self, env: &'env Env, key: String, field: String, value: String) -> Result<PromiseRaw<'env, ()>> {
+    pub fn raw_hset<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+        field: String,
+        value: String,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let store = store_for(&inner.url).await?;
@@ -465,7 +496,11 @@ impl NativeHmacAuth {
 
     /// Raw `GET`.
     #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn raw_get<'env>(&self, env: &'env Env, key: String) -> Result<PromiseRaw<'env, Option<String>>> {
+    pub fn raw_get<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+    ) -> Result<PromiseRaw<'env, Option<String>>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let store = store_for(&inner.url).await?;
@@ -475,7 +510,13 @@ impl NativeHmacAuth {
 
     /// Raw `SET key value EX ttl`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn raw_set_ex<'env>(&self, env: &'env Env, key: String, value: String, ttl_seconds: i64) -> Result<PromiseRaw<'env, ()>> {
+    pub fn raw_set_ex<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+        value: String,
+        ttl_seconds: i64,
+    ) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         spawn(env, async move {
             let store = store_for(&inner.url).await?;

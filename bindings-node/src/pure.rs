@@ -126,7 +126,10 @@ pub struct SignedHeaderValues {
 /// The signing half of `buildHttpSignedHeaders`: default timestamp (now) and nonce
 /// (16 random bytes as hex), key = secret or `hashClientSecret(secret, hashToken)`.
 #[napi(catch_unwind)]
-pub fn build_signed_header_values(env: &Env, input: SignedHeadersInput<'_>) -> Result<SignedHeaderValues> {
+pub fn build_signed_header_values(
+    env: &Env,
+    input: SignedHeadersInput<'_>,
+) -> Result<SignedHeaderValues> {
     let h = hmac::build_signed_headers(&hmac::SignRequestHeadersInput {
         method: &input.method,
         url: &input.url,
@@ -234,7 +237,8 @@ fn check_message_args_inner(env: &Env, client_id: &str, key: &MessageKeyInput) -
 
 /// The pure `signMessage({clientId, message, secret, secretIsHashed?, hashToken?})`.
 #[napi(catch_unwind)]
-pub fn sign_message(env: &Env, 
+pub fn sign_message(
+    env: &Env,
     client_id: String,
     message: MessageText,
     key: MessageKeyInput,
@@ -269,7 +273,11 @@ pub fn verify_message(
 
 /// `buildMessageSigningPayload({clientId, messageHash})`.
 #[napi(catch_unwind)]
-pub fn build_message_signing_payload(env: &Env, client_id: String, message_hash: String) -> Result<String> {
+pub fn build_message_signing_payload(
+    env: &Env,
+    client_id: String,
+    message_hash: String,
+) -> Result<String> {
     message::build_message_signing_payload(&client_id, &message_hash).map_err(|e| map_err(env, e))
 }
 
@@ -377,4 +385,54 @@ pub fn js_number_to_string(n: f64) -> String {
 #[napi(catch_unwind)]
 pub fn check_message_args(env: &Env, client_id: String, key: MessageKeyInput) -> Result<()> {
     check_message_args_inner(env, &client_id, &key)
+}
+
+/// The store-backed `signMessage` once the record was read (`recordRaw` = the stored
+/// value, `null` when missing): for a JS-side store.
+#[napi(catch_unwind)]
+pub fn sign_message_with_record(
+    env: &Env,
+    client_id: String,
+    record_raw: Option<String>,
+    message: MessageText,
+    now: f64,
+) -> Result<SignedMessageJs> {
+    let record = record::parse_optional_record(record_raw.as_deref());
+    let canonical = canonical_of(&message).map_err(|e| map_err(env, e))?;
+    message::sign_message_with_record(&client_id, record.as_ref(), &canonical, now)
+        .map(Into::into)
+        .map_err(|e| map_err(env, e))
+}
+
+/// The checks of the store-backed `verifyMessage` before the record read.
+#[napi(catch_unwind)]
+pub fn verify_message_precheck(
+    env: &Env,
+    client_id: String,
+    signature: Option<String>,
+) -> Result<()> {
+    message::verify_message_precheck(&client_id, signature.as_deref()).map_err(|e| map_err(env, e))
+}
+
+/// The store-backed `verifyMessage` once the record was read.
+#[napi(catch_unwind)]
+pub fn verify_message_with_record(
+    env: &Env,
+    client_id: String,
+    record_raw: Option<String>,
+    message: MessageText,
+    signature: Option<String>,
+    now: f64,
+) -> Result<SignedMessageJs> {
+    let record = record::parse_optional_record(record_raw.as_deref());
+    let canonical = canonical_of(&message).map_err(|e| map_err(env, e))?;
+    message::verify_message_with_record(
+        &client_id,
+        record.as_ref(),
+        &canonical,
+        signature.as_deref(),
+        now,
+    )
+    .map(Into::into)
+    .map_err(|e| map_err(env, e))
 }

@@ -10,8 +10,8 @@ use authcore::hmac::{HmacError, record};
 use napi_derive::napi;
 
 use crate::error::{Result, map_err};
-use napi::Env;
 use crate::pure::{Body, body_bytes};
+use napi::Env;
 
 /// The request as the JS layer extracted it (`getHeader` values, first array element).
 #[napi(object, object_to_js = false)]

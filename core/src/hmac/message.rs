@@ -4,9 +4,10 @@
 //! where `canonical` is [`to_message_string`] of the message. No nonce, no timestamp:
 //! a signature verifies any number of times, by design.
 
-use super::HmacError;
 use super::canonical::{JsValue, to_message_string};
 use super::crypto::{hash_client_secret, hex32, hmac_sha256, mac_matches_hex, sha256_hex};
+use super::record::ClientRecord;
+use super::{HmacAuthError, HmacError, HmacErrorCode};
 use crate::js::is_js_whitespace;
 
 /// `SignedMessage`.
@@ -102,6 +103,85 @@ pub fn verify_message(
     Ok(signature_matches(&signed, signature))
 }
 
+/// The checks of the store-backed `verifyMessage` that come before the record read:
+/// `assertClientId` (blank → `MISSING_CLIENT_ID` 400), then a missing or blank
+/// signature → `MISSING_SIGNATURE`.
+pub fn verify_message_precheck(client_id: &str, signature: Option<&str>) -> Result<(), HmacError> {
+    super::clients::assert_client_id(client_id)?;
+    match signature {
+        Some(s) if !s.trim_matches(is_js_whitespace).is_empty() => Ok(()),
+        _ => Err(HmacError::auth(
+            HmacErrorCode::MissingSignature,
+            "Missing message signature",
+        )),
+    }
+}
+
+fn stored_key(record: &ClientRecord) -> MessageKey<'_> {
+    MessageKey {
+        secret: &record.secret_hash,
+        secret_is_hashed: true,
+        hash_token: None,
+    }
+}
+
+/// The store-backed `signMessage({clientId, message})` once the record was read (sans
+/// IO): missing → `CLIENT_NOT_FOUND` 404, expired (`now > expiresAt`) →
+/// `CLIENT_EXPIRED`, else signed with the stored `secretHash`.
+pub fn sign_message_with_record(
+    client_id: &str,
+    record: Option<&ClientRecord>,
+    canonical: &str,
+    now_ms: f64,
+) -> Result<SignedMessage, HmacError> {
+    super::clients::assert_client_id(client_id)?;
+    let Some(record) = record else {
+        return Err(HmacAuthError::new(
+            HmacErrorCode::ClientNotFound,
+            "Cannot sign message: client not found",
+        )
+        .into());
+    };
+    if record.is_expired(now_ms) {
+        return Err(HmacError::auth(
+            HmacErrorCode::ClientExpired,
+            "Client secret has expired",
+        ));
+    }
+    sign_message_canonical(client_id, canonical, stored_key(record))
+}
+
+/// The store-backed `verifyMessage({clientId, message, signature})` once the record was
+/// read (sans IO): the pre-checks, missing → `UNKNOWN_CLIENT`, expired →
+/// `CLIENT_EXPIRED`, mismatch → `BAD_SIGNATURE "Invalid message signature"`. Returns the
+/// recomputed signed message.
+pub fn verify_message_with_record(
+    client_id: &str,
+    record: Option<&ClientRecord>,
+    canonical: &str,
+    signature: Option<&str>,
+    now_ms: f64,
+) -> Result<SignedMessage, HmacError> {
+    verify_message_precheck(client_id, signature)?;
+    let Some(record) = record else {
+        return Err(super::verify::unknown_client());
+    };
+    if record.is_expired(now_ms) {
+        return Err(HmacError::auth(
+            HmacErrorCode::ClientExpired,
+            "Client secret has expired",
+        ));
+    }
+    let signed = sign_message_canonical(client_id, canonical, stored_key(record))?;
+    if !signature_matches(&signed, signature.unwrap_or_default()) {
+        return Err(HmacError::auth(
+            HmacErrorCode::BadSignature,
+            "Invalid message signature",
+        ));
+    }
+    Ok(signed)
+}
+
 /// `safeEqualHex(signed.signature, received)`.
 pub fn signature_matches(signed: &SignedMessage, received: &str) -> bool {
     let mut raw = [0u8; 32];
@@ -109,4 +189,73 @@ pub fn signature_matches(signed: &SignedMessage, received: &str) -> bool {
         return false;
     }
     mac_matches_hex(&raw, received)
+}
+
+#[cfg(test)]
+mod with_record_tests {
+    use super::*;
+
+    fn rec(expires_at: Option<f64>) -> ClientRecord {
+        ClientRecord {
+            secret_hash: super::super::crypto::hash_client_secret("msg_secret", None),
+            created_at: 1.0,
+            updated_at: 1.0,
+            expires_at,
+            allowed_ips: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sign_and_verify_with_record() {
+        let canonical = r#"{"event":"order.created","id":42}"#;
+        let r = rec(None);
+        let signed = sign_message_with_record("app_msg", Some(&r), canonical, 5.0).unwrap();
+        assert_eq!(
+            signed.signature,
+            "ee0acb29893dafac311f1d9da14d106e3acfcd48b94582fbdf78ca134787211f"
+        );
+        let again = verify_message_with_record(
+            "app_msg",
+            Some(&r),
+            canonical,
+            Some(&signed.signature),
+            5.0,
+        )
+        .unwrap();
+        assert_eq!(again, signed);
+        let code = |e: HmacError| e.code();
+        assert_eq!(
+            code(sign_message_with_record("app_msg", None, canonical, 5.0).unwrap_err()),
+            "CLIENT_NOT_FOUND"
+        );
+        assert_eq!(
+            code(
+                verify_message_with_record("app_msg", None, canonical, Some("ab"), 5.0)
+                    .unwrap_err()
+            ),
+            "UNKNOWN_CLIENT"
+        );
+        assert_eq!(
+            code(
+                verify_message_with_record("app_msg", Some(&r), canonical, Some(" "), 5.0)
+                    .unwrap_err()
+            ),
+            "MISSING_SIGNATURE"
+        );
+        let blank = verify_message_with_record(" ", None, canonical, None, 5.0).unwrap_err();
+        assert_eq!((blank.code(), blank.status()), ("MISSING_CLIENT_ID", 400));
+        assert_eq!(
+            code(
+                verify_message_with_record("app_msg", Some(&r), "{}", Some(&signed.signature), 5.0)
+                    .unwrap_err()
+            ),
+            "BAD_SIGNATURE"
+        );
+        let expired = rec(Some(4.0));
+        assert_eq!(
+            code(sign_message_with_record("app_msg", Some(&expired), canonical, 5.0).unwrap_err()),
+            "CLIENT_EXPIRED"
+        );
+        assert!(sign_message_with_record("app_msg", Some(&expired), canonical, 4.0).is_ok());
+    }
 }

@@ -98,28 +98,8 @@ impl HmacAuth {
         canonical: &str,
     ) -> Result<SignedMessage, HmacError> {
         clients::assert_client_id(client_id)?;
-        let Some(record) = self.clients.read_record(client_id).await? else {
-            return Err(HmacAuthError::new(
-                HmacErrorCode::ClientNotFound,
-                "Cannot sign message: client not found",
-            )
-            .into());
-        };
-        if record.is_expired(verify::now_ms()) {
-            return Err(HmacError::auth(
-                HmacErrorCode::ClientExpired,
-                "Client secret has expired",
-            ));
-        }
-        message::sign_message_canonical(
-            client_id,
-            canonical,
-            MessageKey {
-                secret: &record.secret_hash,
-                secret_is_hashed: true,
-                hash_token: None,
-            },
-        )
+        let record = self.clients.read_record(client_id).await?;
+        message::sign_message_with_record(client_id, record.as_ref(), canonical, verify::now_ms())
     }
 
     /// The message instance's `verifyMessage({clientId, message, signature})` over a
@@ -130,41 +110,15 @@ impl HmacAuth {
         canonical: &str,
         signature: Option<&str>,
     ) -> Result<SignedMessage, HmacError> {
-        clients::assert_client_id(client_id)?;
-        let signature = match signature {
-            Some(s) if !s.trim_matches(crate::js::is_js_whitespace).is_empty() => s,
-            _ => {
-                return Err(HmacError::auth(
-                    HmacErrorCode::MissingSignature,
-                    "Missing message signature",
-                ));
-            }
-        };
-        let Some(record) = self.clients.read_record(client_id).await? else {
-            return Err(verify::unknown_client());
-        };
-        if record.is_expired(verify::now_ms()) {
-            return Err(HmacError::auth(
-                HmacErrorCode::ClientExpired,
-                "Client secret has expired",
-            ));
-        }
-        let signed = message::sign_message_canonical(
+        message::verify_message_precheck(client_id, signature)?;
+        let record = self.clients.read_record(client_id).await?;
+        message::verify_message_with_record(
             client_id,
+            record.as_ref(),
             canonical,
-            MessageKey {
-                secret: &record.secret_hash,
-                secret_is_hashed: true,
-                hash_token: None,
-            },
-        )?;
-        if !message::signature_matches(&signed, signature) {
-            return Err(HmacError::auth(
-                HmacErrorCode::BadSignature,
-                "Invalid message signature",
-            ));
-        }
-        Ok(signed)
+            signature,
+            verify::now_ms(),
+        )
     }
 
     pub async fn sign_message(
