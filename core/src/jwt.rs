@@ -16,18 +16,20 @@
 //! 1. Three base64url parts, at most [`MAX_TOKEN_LEN`] bytes, else `JWT_MALFORMED`.
 //! 2. Header `alg`: `none` (any case) is `JWT_ALG_NONE`; anything outside the list above
 //!    is `JWT_UNSUPPORTED_ALGORITHM`; a `crit` header is refused.
-//! 3. Key by `kid` (a token without `kid` uses the key registered without one), else
+//! 3. Key by `kid`; a token without `kid`, or whose `kid` names no key, uses the key
+//!    registered without one (node ignores `kid` when given a secret); else
 //!    `JWT_UNKNOWN_KID`.
 //! 4. The header `alg` must be one the key accepts, else `JWT_ALGORITHM_MISMATCH`. This is
 //!    what stops algorithm confusion: an HS256 token "signed" with an RSA public key's PEM
 //!    bytes meets an RSA key that accepts only RS256.
 //! 5. Signature (`jsonwebtoken::crypto::verify`, constant-time for HMAC), else
 //!    `JWT_INVALID_SIGNATURE`.
-//! 6. Claims, with node-jsonwebtoken semantics and an explicit clock `now` (unix seconds):
-//!    `nbf > now + leeway` → `JWT_NOT_YET_VALID`; `now >= exp + leeway` → `JWT_EXPIRED`
-//!    (default leeway 0, like node-auth); non-numeric `exp`/`nbf` → `JWT_INVALID_CLAIM`;
-//!    audience (string or array, any match) and issuer when configured; subject; the
-//!    `token_use` claim when an expected use is set (`JWT_WRONG_TOKEN_USE`); required
+//! 6. Claims: first the `token_use` claim when an expected use is set
+//!    (`JWT_WRONG_TOKEN_USE`), then, with node-jsonwebtoken semantics and an explicit
+//!    clock `now` (unix seconds): `nbf > now + leeway` → `JWT_NOT_YET_VALID`;
+//!    `now >= exp + leeway` → `JWT_EXPIRED` (default leeway 0, like node-auth);
+//!    non-numeric `exp`/`nbf` → `JWT_INVALID_CLAIM`;
+//!    audience (string or array, any match) and issuer when configured; subject; required
 //!    claims (`JWT_MISSING_CLAIM`).
 //!
 //! # Token use
@@ -897,6 +899,15 @@ pub fn validate_claims(
     v: &Validation,
     now: u64,
 ) -> Result<(), JwtError> {
+    if let Some(expected) = v.token_use {
+        let found = claims.get(TOKEN_USE_CLAIM).and_then(Value::as_str);
+        if found != Some(expected.as_str()) {
+            return Err(JwtError::WrongTokenUse {
+                expected: expected.as_str(),
+                found: found.map(str::to_string),
+            });
+        }
+    }
     let now = now as f64;
     let leeway = v.leeway as f64;
     if let Some(nbf) = numeric(claims, "nbf")?
@@ -934,15 +945,6 @@ pub fn validate_claims(
         && claims.get("sub").and_then(Value::as_str) != Some(sub.as_str())
     {
         return Err(JwtError::InvalidSubject);
-    }
-    if let Some(expected) = v.token_use {
-        let found = claims.get(TOKEN_USE_CLAIM).and_then(Value::as_str);
-        if found != Some(expected.as_str()) {
-            return Err(JwtError::WrongTokenUse {
-                expected: expected.as_str(),
-                found: found.map(str::to_string),
-            });
-        }
     }
     for c in &v.required_claims {
         if !claims.contains_key(c) {
@@ -985,14 +987,19 @@ pub fn verify_signature(
         Some(Value::String(k)) => Some(k.clone()),
         Some(_) => return Err(JwtError::Malformed),
     };
+    // A kid that names no key falls back to the key registered without kid (node's
+    // `jwt.verify(token, secret)` ignores kid); with no such key it is an unknown kid.
     let key = keys
         .get(kid.as_deref())
+        .or_else(|| keys.get(None))
         .ok_or_else(|| JwtError::UnknownKid(kid.clone()))?;
     if !key.accepted.contains(&alg) {
         return Err(JwtError::AlgorithmMismatch(alg_name.to_string()));
     }
+    // A missing or undecodable signature is simply not a valid signature (node says
+    // "invalid signature" / "jwt signature is required").
     if s.is_empty() || b64url_decode(s).is_err() {
-        return Err(JwtError::Malformed);
+        return Err(JwtError::InvalidSignature);
     }
     let message_len = h.len() + 1 + p.len();
     let ok = jsonwebtoken::crypto::verify(
