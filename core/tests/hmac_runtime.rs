@@ -31,9 +31,17 @@ fn unique(prefix: &str) -> String {
 
 async fn cleanup(store: &RedisStore, ns: &str) {
     let mut conn = store.connection();
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{ns}:*")).query_async(&mut conn).await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{ns}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     for k in keys {
-        let _: i64 = redis::cmd("DEL").arg(&k).query_async(&mut conn).await.unwrap();
+        let _: i64 = redis::cmd("DEL")
+            .arg(&k)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
     }
 }
 
@@ -98,57 +106,109 @@ fn auth(store: Arc<dyn KvStore>, ns: &str, token: Option<&str>) -> HmacAuth {
 
 async fn verify_flow(store: Arc<dyn KvStore>, ns: &str) {
     let a = auth(store.clone(), ns, None);
-    a.clients.set_secret("app_a", "secret_a", &Patch::Keep, &Patch::Keep).await.unwrap();
+    a.clients
+        .set_secret("app_a", "secret_a", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
     let hash = hash_client_secret("secret_a", None);
     let now = now_ms();
     let req = Signed::new("app_a", &hash, "nonce_1", now);
-    let v = a.verifier.verify(&req.parts(), VerifyOptions::default()).await.unwrap();
+    let v = a
+        .verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap();
     assert_eq!(v.client_id, "app_a");
     assert_eq!(v.nonce, "nonce_1");
     // Replay.
-    let e = a.verifier.verify(&req.parts(), VerifyOptions::default()).await.unwrap_err();
+    let e = a
+        .verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.error.code(), "REPLAYED_NONCE");
     // A bad signature does not burn the nonce: the real request still passes after it.
     let good = Signed::new("app_a", &hash, "nonce_2", now);
     let mut forged = Signed::new("app_a", &hash_client_secret("wrong", None), "nonce_2", now);
     forged.ts = good.ts.clone();
-    let e = a.verifier.verify(&forged.parts(), VerifyOptions::default()).await.unwrap_err();
+    let e = a
+        .verifier
+        .verify(&forged.parts(), VerifyOptions::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.error.code(), "BAD_SIGNATURE");
     let details = e.bad_signature.expect("details for onBadSignature");
     assert_eq!(details.expected_signature, good.sig);
-    a.verifier.verify(&good.parts(), VerifyOptions::default()).await.unwrap();
+    a.verifier
+        .verify(&good.parts(), VerifyOptions::default())
+        .await
+        .unwrap();
     // Unknown client.
     let e = a
         .verifier
-        .verify(&Signed::new("nobody", &hash, "n3", now).parts(), VerifyOptions::default())
+        .verify(
+            &Signed::new("nobody", &hash, "n3", now).parts(),
+            VerifyOptions::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!((e.error.code(), e.error.status()), ("UNKNOWN_CLIENT", 401));
     // Expired.
-    a.clients.set_secret("exp", "secret_a", &Patch::Set(now - 1000.0), &Patch::Keep).await.unwrap();
+    a.clients
+        .set_secret("exp", "secret_a", &Patch::Set(now - 1000.0), &Patch::Keep)
+        .await
+        .unwrap();
     let e = a
         .verifier
-        .verify(&Signed::new("exp", &hash, "n4", now).parts(), VerifyOptions::default())
+        .verify(
+            &Signed::new("exp", &hash, "n4", now).parts(),
+            VerifyOptions::default(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.error.code(), "CLIENT_EXPIRED");
     // Skew, checked before any store access.
     let e = a
         .verifier
-        .verify(&Signed::new("app_a", &hash, "n5", now - 10_000.0).parts(), VerifyOptions::default())
+        .verify(
+            &Signed::new("app_a", &hash, "n5", now - 10_000.0).parts(),
+            VerifyOptions::default(),
+        )
         .await
         .unwrap_err();
-    assert_eq!(e.error.to_string(), "Request timestamp skew is too large (> 5000ms)");
+    assert_eq!(
+        e.error.to_string(),
+        "Request timestamp skew is too large (> 5000ms)"
+    );
     // IP allow-list.
     let ips = Patch::Set(vec![AllowedIpEntry::Str("195.7.8.0/24".into())]);
-    a.clients.set_secret("ip", "secret_a", &Patch::Keep, &ips).await.unwrap();
+    a.clients
+        .set_secret("ip", "secret_a", &Patch::Keep, &ips)
+        .await
+        .unwrap();
     let req = Signed::new("ip", &hash, "n6", now);
-    let e = a.verifier.verify(&req.parts(), VerifyOptions::default()).await.unwrap_err();
-    assert_eq!((e.error.code(), e.error.status()), ("MISSING_CLIENT_IP", 403));
-    let opts = VerifyOptions { ip_candidates: &["8.8.8.8"], ..Default::default() };
+    let e = a
+        .verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.error.code(), e.error.status()),
+        ("MISSING_CLIENT_IP", 403)
+    );
+    let opts = VerifyOptions {
+        ip_candidates: &["8.8.8.8"],
+        ..Default::default()
+    };
     let e = a.verifier.verify(&req.parts(), opts).await.unwrap_err();
-    assert_eq!(e.error.to_string(), "Client IP '8.8.8.8' is not allowed for clientId 'ip'");
-    let opts = VerifyOptions { ip_candidates: &["::ffff:195.7.8.44"], ..Default::default() };
+    assert_eq!(
+        e.error.to_string(),
+        "Client IP '8.8.8.8' is not allowed for clientId 'ip'"
+    );
+    let opts = VerifyOptions {
+        ip_candidates: &["::ffff:195.7.8.44"],
+        ..Default::default()
+    };
     a.verifier.verify(&req.parts(), opts).await.unwrap();
 }
 
@@ -178,30 +238,66 @@ async fn lifecycle(store: Arc<dyn KvStore>, ns: &str) {
         .await
         .unwrap();
     assert_eq!(created.secret.len(), 32);
-    assert_eq!(created.record.secret_hash, hash_client_secret(&created.secret, None));
-    assert!(a.clients.list_client_ids().await.unwrap().contains(&"client_admin".to_string()));
-    let regen = a.clients.regenerate_secret("client_admin", &RegenerateOptions::default()).await.unwrap();
+    assert_eq!(
+        created.record.secret_hash,
+        hash_client_secret(&created.secret, None)
+    );
+    assert!(
+        a.clients
+            .list_client_ids()
+            .await
+            .unwrap()
+            .contains(&"client_admin".to_string())
+    );
+    let regen = a
+        .clients
+        .regenerate_secret("client_admin", &RegenerateOptions::default())
+        .await
+        .unwrap();
     assert_ne!(regen.secret, created.secret);
-    assert_eq!(regen.record.expires_at, created.record.expires_at, "expiresAt preserved by default");
+    assert_eq!(
+        regen.record.expires_at, created.record.expires_at,
+        "expiresAt preserved by default"
+    );
     // Revert restores the previous hash once.
     let r = a.clients.revert("client_admin").await.unwrap();
     assert!(r.reverted);
-    assert_eq!(r.restored_secret_hash.as_deref(), Some(created.record.secret_hash.as_str()));
-    assert_eq!(a.clients.get_secret_hash("client_admin").await.unwrap(), Some(created.record.secret_hash.clone()));
-    assert!(!a.clients.revert("client_admin").await.unwrap().reverted, "no redo");
+    assert_eq!(
+        r.restored_secret_hash.as_deref(),
+        Some(created.record.secret_hash.as_str())
+    );
+    assert_eq!(
+        a.clients.get_secret_hash("client_admin").await.unwrap(),
+        Some(created.record.secret_hash.clone())
+    );
+    assert!(
+        !a.clients.revert("client_admin").await.unwrap().reverted,
+        "no redo"
+    );
     a.clients.delete("client_admin").await.unwrap();
     assert!(a.clients.get("client_admin").await.unwrap().is_none());
 
     // plainSecret gives deterministic hashes; blank plainSecret is rejected.
     let p = a
         .clients
-        .create(&CreateOptions { client_id: "client_a".into(), plain_secret: Some(Some("helloworld".into())), ..Default::default() })
+        .create(&CreateOptions {
+            client_id: "client_a".into(),
+            plain_secret: Some(Some("helloworld".into())),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert_eq!(p.record.secret_hash, "936a185caaa266bb9cbe981e9e05cb78cd732b0b3280eb944412bb6f8f8f07af");
+    assert_eq!(
+        p.record.secret_hash,
+        "936a185caaa266bb9cbe981e9e05cb78cd732b0b3280eb944412bb6f8f8f07af"
+    );
     let e = a
         .clients
-        .create(&CreateOptions { client_id: "client_empty".into(), plain_secret: Some(Some("   ".into())), ..Default::default() })
+        .create(&CreateOptions {
+            client_id: "client_empty".into(),
+            plain_secret: Some(Some("   ".into())),
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(e.to_string(), "plainSecret cannot be empty");
@@ -209,35 +305,99 @@ async fn lifecycle(store: Arc<dyn KvStore>, ns: &str) {
     assert_eq!((e.code(), e.status()), ("MISSING_CLIENT_ID", 400));
 
     // allowedIps lifecycle, and a bad argument leaves no backup and no change.
-    let ips = |v: &[&str]| -> AllowedIps { Patch::Set(v.iter().map(|s| AllowedIpEntry::Str((*s).into())).collect()) };
-    a.clients.set_allowed_ips("client_a", &ips(&["172.16.1.5", "172.16.0.0/16"])).await.unwrap();
-    assert_eq!(a.clients.get("client_a").await.unwrap().unwrap().record.allowed_ips, vec!["172.16.1.5", "172.16.0.0/16"]);
-    let e = a.clients.set_secret("client_a", "new", &Patch::Keep, &ips(&["nope"])).await.unwrap_err();
+    let ips = |v: &[&str]| -> AllowedIps {
+        Patch::Set(v.iter().map(|s| AllowedIpEntry::Str((*s).into())).collect())
+    };
+    a.clients
+        .set_allowed_ips("client_a", &ips(&["172.16.1.5", "172.16.0.0/16"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        a.clients
+            .get("client_a")
+            .await
+            .unwrap()
+            .unwrap()
+            .record
+            .allowed_ips,
+        vec!["172.16.1.5", "172.16.0.0/16"]
+    );
+    let e = a
+        .clients
+        .set_secret("client_a", "new", &Patch::Keep, &ips(&["nope"]))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "INVALID_ARGUMENT");
-    assert!(!a.clients.revert("client_a").await.unwrap().reverted, "validation happens before any write");
-    let e = a.clients.set_allowed_ips("ghost", &ips(&["1.2.3.4"])).await.unwrap_err();
-    assert_eq!((e.code(), e.status(), e.to_string().as_str()), ("CLIENT_NOT_FOUND", 404, "Cannot set allowedIps: client not found"));
+    assert!(
+        !a.clients.revert("client_a").await.unwrap().reverted,
+        "validation happens before any write"
+    );
+    let e = a
+        .clients
+        .set_allowed_ips("ghost", &ips(&["1.2.3.4"]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.status(), e.to_string().as_str()),
+        (
+            "CLIENT_NOT_FOUND",
+            404,
+            "Cannot set allowedIps: client not found"
+        )
+    );
 
     // setSecretHash normalises (trim + lowercase) and backs up the previous hash.
-    a.clients.set_secret_hash("client_a", "  ABCDEF  ", &Patch::Keep, &Patch::Keep).await.unwrap();
-    assert_eq!(a.clients.get_secret_hash("client_a").await.unwrap().as_deref(), Some("abcdef"));
+    a.clients
+        .set_secret_hash("client_a", "  ABCDEF  ", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    assert_eq!(
+        a.clients
+            .get_secret_hash("client_a")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("abcdef")
+    );
     let r = a.clients.revert("client_a").await.unwrap();
-    assert_eq!(r.restored_secret_hash.as_deref(), Some(p.record.secret_hash.as_str()));
+    assert_eq!(
+        r.restored_secret_hash.as_deref(),
+        Some(p.record.secret_hash.as_str())
+    );
 
     // Records written by the original (exact JSON, and the legacy bare hash) are read.
     let keys = authcore::hmac::NamespaceKeys::new(Some(ns)).unwrap();
     let legacy = hash_client_secret("legacy_secret", None);
-    store.hset(&keys.clients_hash_key, "legacy", &legacy).await.unwrap();
+    store
+        .hset(&keys.clients_hash_key, "legacy", &legacy)
+        .await
+        .unwrap();
     let got = a.clients.get("legacy").await.unwrap().unwrap();
-    assert_eq!((got.record.secret_hash.as_str(), got.record.created_at), (legacy.as_str(), 0.0));
+    assert_eq!(
+        (got.record.secret_hash.as_str(), got.record.created_at),
+        (legacy.as_str(), 0.0)
+    );
     store
         .hset(&keys.clients_hash_key, "upstream", r#"{"secretHash":"h","createdAt":1,"updatedAt":2,"expiresAt":null,"allowedIps":["10.0.0.1"],"fromDbSeed":false}"#)
         .await
         .unwrap();
-    a.clients.set_allowed_ips("upstream", &ips(&["10.0.0.2"])).await.unwrap();
-    let raw = store.hget(&keys.clients_hash_key, "upstream").await.unwrap().unwrap();
-    assert!(raw.starts_with(r#"{"secretHash":"h","createdAt":1,"updatedAt":"#), "{raw}");
-    assert!(raw.ends_with(r#","expiresAt":null,"allowedIps":["10.0.0.2"]}"#), "{raw}");
+    a.clients
+        .set_allowed_ips("upstream", &ips(&["10.0.0.2"]))
+        .await
+        .unwrap();
+    let raw = store
+        .hget(&keys.clients_hash_key, "upstream")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        raw.starts_with(r#"{"secretHash":"h","createdAt":1,"updatedAt":"#),
+        "{raw}"
+    );
+    assert!(
+        raw.ends_with(r#","expiresAt":null,"allowedIps":["10.0.0.2"]}"#),
+        "{raw}"
+    );
 }
 
 #[tokio::test]
@@ -252,10 +412,20 @@ async fn lifecycle_redis() {
     lifecycle(store.clone(), &ns).await;
     // The backup key has the configured TTL (600 s by default).
     let a = auth(store.clone(), &ns, None);
-    a.clients.set_secret("ttl", "one", &Patch::Keep, &Patch::Keep).await.unwrap();
-    a.clients.set_secret("ttl", "two", &Patch::Keep, &Patch::Keep).await.unwrap();
+    a.clients
+        .set_secret("ttl", "one", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    a.clients
+        .set_secret("ttl", "two", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
     let mut conn = store.connection();
-    let ttl: i64 = redis::cmd("TTL").arg(format!("{ns}:credentials-backup:ttl")).query_async(&mut conn).await.unwrap();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("{ns}:credentials-backup:ttl"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert!((590..=600).contains(&ttl), "backup TTL {ttl}");
     cleanup(&store, &ns).await;
 }
@@ -263,13 +433,23 @@ async fn lifecycle_redis() {
 /// 1,000 concurrent verifications of the same signed request accept exactly one.
 async fn replay_race(store: Arc<dyn KvStore>, ns: &str) {
     let a = auth(store, ns, None);
-    a.clients.set_secret("racer", "s", &Patch::Keep, &Patch::Keep).await.unwrap();
-    let req = Arc::new(Signed::new("racer", &hash_client_secret("s", None), "same", now_ms()));
+    a.clients
+        .set_secret("racer", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    let req = Arc::new(Signed::new(
+        "racer",
+        &hash_client_secret("s", None),
+        "same",
+        now_ms(),
+    ));
     let mut tasks = Vec::new();
     for _ in 0..1000 {
         let v = a.verifier.clone();
         let r = req.clone();
-        tasks.push(tokio::spawn(async move { v.verify(&r.parts(), VerifyOptions::default()).await }));
+        tasks.push(tokio::spawn(async move {
+            v.verify(&r.parts(), VerifyOptions::default()).await
+        }));
     }
     let mut ok = 0;
     for t in tasks {
@@ -299,20 +479,31 @@ async fn nonce_key_layout_and_ttl_on_redis() {
     let store = redis().await;
     let ns = unique("nonce");
     let a = auth(store.clone(), &ns, None);
-    a.clients.set_secret("app", "s", &Patch::Keep, &Patch::Keep).await.unwrap();
+    a.clients
+        .set_secret("app", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
     let ts = now_ms();
     let req = Signed::new("app", &hash_client_secret("s", None), "abc", ts);
-    a.verifier.verify(&req.parts(), VerifyOptions::default()).await.unwrap();
+    a.verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap();
     let key = format!("{ns}:nonce:app:abc:{}", authcore::js::number_to_string(ts));
     let mut conn = store.connection();
     let (val, ttl): (String, i64) = redis::pipe()
-        .cmd("GET").arg(&key)
-        .cmd("TTL").arg(&key)
+        .cmd("GET")
+        .arg(&key)
+        .cmd("TTL")
+        .arg(&key)
         .query_async(&mut conn)
         .await
         .unwrap();
     assert_eq!(val, "1");
-    assert!((1..=5).contains(&ttl), "nonce TTL is ceil(maxSkewMs/1000) = 5, got {ttl}");
+    assert!(
+        (1..=5).contains(&ttl),
+        "nonce TTL is ceil(maxSkewMs/1000) = 5, got {ttl}"
+    );
     cleanup(&store, &ns).await;
 }
 
@@ -321,28 +512,54 @@ async fn message_track_over_redis() {
     let store = redis().await;
     let ns = unique("msg");
     let a = auth(store.clone(), &ns, None);
-    a.clients.set_secret("app_msg", "msg_secret", &Patch::Keep, &Patch::Keep).await.unwrap();
-    let msg = authcore::hmac::canonical::parse_json(r#"{"event":"order.created","id":42}"#, None).unwrap();
+    a.clients
+        .set_secret("app_msg", "msg_secret", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    let msg = authcore::hmac::canonical::parse_json(r#"{"event":"order.created","id":42}"#, None)
+        .unwrap();
     let signed = a.sign_message("app_msg", &msg).await.unwrap();
-    assert_eq!(signed.signature, "ee0acb29893dafac311f1d9da14d106e3acfcd48b94582fbdf78ca134787211f");
-    let reordered = authcore::hmac::canonical::parse_json(r#"{"id":42,"event":"order.created"}"#, None).unwrap();
+    assert_eq!(
+        signed.signature,
+        "ee0acb29893dafac311f1d9da14d106e3acfcd48b94582fbdf78ca134787211f"
+    );
+    let reordered =
+        authcore::hmac::canonical::parse_json(r#"{"id":42,"event":"order.created"}"#, None)
+            .unwrap();
     for _ in 0..2 {
-        let v = a.verify_message("app_msg", &reordered, Some(&signed.signature)).await.unwrap();
-        assert_eq!(v, signed, "no replay protection on the message track, by design");
+        let v = a
+            .verify_message("app_msg", &reordered, Some(&signed.signature))
+            .await
+            .unwrap();
+        assert_eq!(
+            v, signed,
+            "no replay protection on the message track, by design"
+        );
     }
-    let e = a.verify_message("unknown_msg", &msg, Some(&signed.signature)).await.unwrap_err();
+    let e = a
+        .verify_message("unknown_msg", &msg, Some(&signed.signature))
+        .await
+        .unwrap_err();
     assert_eq!((e.code(), e.status()), ("UNKNOWN_CLIENT", 401));
     let e = a.sign_message("unknown_msg", &msg).await.unwrap_err();
     assert_eq!((e.code(), e.status()), ("CLIENT_NOT_FOUND", 404));
-    let e = a.verify_message("app_msg", &JsValue::Null, Some("  ")).await.unwrap_err();
-    assert_eq!((e.code(), e.to_string().as_str()), ("MISSING_SIGNATURE", "Missing message signature"));
+    let e = a
+        .verify_message("app_msg", &JsValue::Null, Some("  "))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        ("MISSING_SIGNATURE", "Missing message signature")
+    );
     cleanup(&store, &ns).await;
 }
 
 #[tokio::test]
 async fn redis_down_is_a_store_error_not_a_hang() {
     let started = std::time::Instant::now();
-    let e = RedisStore::connect("redis://127.0.0.1:1/").await.unwrap_err();
+    let e = RedisStore::connect("redis://127.0.0.1:1/")
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "STORE_CONNECTION");
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use authcore::hmac::canonical::{JsString, JsValue, to_message_string};
-use authcore::hmac::crypto::{SignInput, build_signing_payload, hash_body, hash_client_secret, safe_equal_hex, sign_request};
+use authcore::hmac::crypto::{
+    SignInput, build_signing_payload, hash_body, hash_client_secret, safe_equal_hex, sign_request,
+};
 use authcore::hmac::ip::{AllowedIpEntry, is_client_ip_allowed, normalize_allowed_ip_rules};
 use authcore::hmac::message::{MessageKey, sign_message, verify_message};
 use authcore::hmac::record::{NamespaceKeys, parse_optional_record, parse_stored_client_record};
@@ -30,12 +32,18 @@ fn to_js(v: &Value) -> JsValue {
         Value::Number(n) => JsValue::Number(n.as_f64().expect("number")),
         Value::String(s) => JsValue::String(JsString::Utf8(s.clone())),
         Value::Array(a) => JsValue::Array(a.iter().map(to_js).collect()),
-        Value::Object(o) => JsValue::Object(o.iter().map(|(k, v)| (JsString::Utf8(k.clone()), to_js(v))).collect()),
+        Value::Object(o) => JsValue::Object(
+            o.iter()
+                .map(|(k, v)| (JsString::Utf8(k.clone()), to_js(v)))
+                .collect(),
+        ),
     }
 }
 
 fn s<'a>(input: &'a Value, key: &str) -> &'a str {
-    input[key].as_str().unwrap_or_else(|| panic!("input.{key} must be a string"))
+    input[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("input.{key} must be a string"))
 }
 
 fn opt_s<'a>(input: &'a Value, key: &str) -> Option<&'a str> {
@@ -109,7 +117,10 @@ async fn verify_with_record(input: &Value) -> Value {
         body: &b,
     };
     let now = input["now"].as_f64().expect("now");
-    let max_skew = input.get("maxSkewMs").and_then(Value::as_f64).unwrap_or(300_000.0);
+    let max_skew = input
+        .get("maxSkewMs")
+        .and_then(Value::as_f64)
+        .unwrap_or(300_000.0);
     let candidates: Vec<&str> = input
         .get("ipCandidates")
         .and_then(Value::as_array)
@@ -122,21 +133,23 @@ async fn verify_with_record(input: &Value) -> Value {
         Err(e) => err(&e),
         Ok(prepared) => match parse_optional_record(raw_record) {
             None => err(&verify::unknown_client()),
-            Some(record) => match verify::check_record(&prepared, &parts, &record, now, &candidates) {
-                Err(e) => {
-                    if let Some(d) = &e.bad_signature {
-                        assert_eq!(d.received_signature, prepared.signature);
-                        assert_eq!(d.expected_signature.len(), 64);
+            Some(record) => {
+                match verify::check_record(&prepared, &parts, &record, now, &candidates) {
+                    Err(e) => {
+                        if let Some(d) = &e.bad_signature {
+                            assert_eq!(d.received_signature, prepared.signature);
+                            assert_eq!(d.expected_signature.len(), 64);
+                        }
+                        err(&e.error)
                     }
-                    err(&e.error)
+                    Ok(()) => ok(json!({
+                        "clientId": prepared.client_id,
+                        "timestamp": prepared.timestamp,
+                        "nonce": prepared.nonce,
+                        "signature": prepared.signature,
+                    })),
                 }
-                Ok(()) => ok(json!({
-                    "clientId": prepared.client_id,
-                    "timestamp": prepared.timestamp,
-                    "nonce": prepared.nonce,
-                    "signature": prepared.signature,
-                })),
-            },
+            }
         },
     };
 
@@ -144,15 +157,27 @@ async fn verify_with_record(input: &Value) -> Value {
     let store = Arc::new(MemoryStore::new());
     let keys = NamespaceKeys::new(Some("vectors")).unwrap();
     if let (Some(raw), Some(id)) = (raw_record, parts.client_id) {
-        store.hset(&keys.clients_hash_key, id.trim(), raw).await.unwrap();
+        store
+            .hset(&keys.clients_hash_key, id.trim(), raw)
+            .await
+            .unwrap();
     }
     let verifier = HttpVerifier::new(store.clone(), keys.clone(), max_skew);
-    let opts = VerifyOptions { now_ms: Some(now), max_skew_ms: Some(max_skew), ip_candidates: &candidates };
+    let opts = VerifyOptions {
+        now_ms: Some(now),
+        max_skew_ms: Some(max_skew),
+        ip_candidates: &candidates,
+    };
     let via_store = match verifier.verify(&parts, opts).await {
         Err(e) => err(&e.error),
-        Ok(v) => ok(json!({"clientId": v.client_id, "timestamp": v.timestamp, "nonce": v.nonce, "signature": v.signature})),
+        Ok(v) => ok(
+            json!({"clientId": v.client_id, "timestamp": v.timestamp, "nonce": v.nonce, "signature": v.signature}),
+        ),
     };
-    assert_eq!(sans_io, via_store, "sans-IO and store-backed verification disagree");
+    assert_eq!(
+        sans_io, via_store,
+        "sans-IO and store-backed verification disagree"
+    );
     if via_store.get("ok").is_some() {
         // The nonce is now consumed: the same request is a replay.
         let replay = verifier.verify(&parts, opts).await.unwrap_err();
@@ -160,14 +185,21 @@ async fn verify_with_record(input: &Value) -> Value {
     } else if let Ok(prepared) = verify::prepare(&parts, now, max_skew) {
         // A rejected request never burns its nonce.
         let nonce_key = keys.nonce_key(prepared.client_id, prepared.nonce, prepared.timestamp);
-        assert_eq!(store.get(&nonce_key).await.unwrap(), None, "a rejected request left its nonce claimed");
+        assert_eq!(
+            store.get(&nonce_key).await.unwrap(),
+            None,
+            "a rejected request left its nonce claimed"
+        );
     }
     sans_io
 }
 
 async fn run_case(op: &str, input: &Value) -> Value {
     match op {
-        "hash_client_secret" => ok(json!(hash_client_secret(s(input, "secret"), opt_s(input, "secretToken")))),
+        "hash_client_secret" => ok(json!(hash_client_secret(
+            s(input, "secret"),
+            opt_s(input, "secretToken")
+        ))),
         "hash_body" => ok(json!(hash_body(&body(input)))),
         "build_signing_payload" | "sign_request" => {
             let b = body(input);
@@ -179,7 +211,11 @@ async fn run_case(op: &str, input: &Value) -> Value {
                 body: &b,
                 secret: opt_s(input, "secret").unwrap_or(""),
             };
-            let r = if op == "sign_request" { sign_request(&si) } else { build_signing_payload(&si) };
+            let r = if op == "sign_request" {
+                sign_request(&si)
+            } else {
+                build_signing_payload(&si)
+            };
             match r {
                 Ok(v) => ok(json!(v)),
                 Err(e) => json!({"error": e.code()}),
@@ -194,14 +230,19 @@ async fn run_case(op: &str, input: &Value) -> Value {
         "sign_message" | "verify_message" => {
             let key = MessageKey {
                 secret: s(input, "secret"),
-                secret_is_hashed: input.get("secretIsHashed").and_then(Value::as_bool).unwrap_or(false),
+                secret_is_hashed: input
+                    .get("secretIsHashed")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 hash_token: opt_s(input, "hashToken"),
             };
             let message = to_js(&input["message"]);
             let client_id = s(input, "clientId");
             if op == "sign_message" {
                 match sign_message(client_id, &message, key) {
-                    Ok(m) => ok(json!({"clientId": m.client_id, "messageHash": m.message_hash, "signature": m.signature})),
+                    Ok(m) => ok(
+                        json!({"clientId": m.client_id, "messageHash": m.message_hash, "signature": m.signature}),
+                    ),
                     Err(e) => json!({"error": e.code()}),
                 }
             } else {
@@ -212,7 +253,12 @@ async fn run_case(op: &str, input: &Value) -> Value {
             }
         }
         "ip_allowed" => {
-            let rules: Vec<&str> = input["rules"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let rules: Vec<&str> = input["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
             ok(json!(is_client_ip_allowed(s(input, "ip"), &rules)))
         }
         "normalize_allowed_ips" => {
@@ -268,10 +314,18 @@ async fn hmac_vectors() {
     let mut files: Vec<PathBuf> = std::fs::read_dir(vectors_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("hmac-"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("hmac-")
+        })
         .collect();
     files.sort();
-    assert!(files.len() >= 2, "expected hmac-derived.json and hmac-edge.json");
+    assert!(
+        files.len() >= 2,
+        "expected hmac-derived.json and hmac-edge.json"
+    );
     let mut total = 0;
     for f in files {
         let doc = load(&f);
@@ -280,12 +334,18 @@ async fn hmac_vectors() {
             let want = &c["expect"];
             // Compare only the fields the vector states (status is optional).
             let mut got_cmp = got.clone();
-            if want.get("status").is_none() {
-                if let Some(o) = got_cmp.as_object_mut() {
-                    o.remove("status");
-                }
+            if want.get("status").is_none()
+                && let Some(o) = got_cmp.as_object_mut()
+            {
+                o.remove("status");
             }
-            assert_eq!(norm(&got_cmp), norm(want), "{} {}", f.file_name().unwrap().to_string_lossy(), s(c, "id"));
+            assert_eq!(
+                norm(&got_cmp),
+                norm(want),
+                "{} {}",
+                f.file_name().unwrap().to_string_lossy(),
+                s(c, "id")
+            );
             total += 1;
         }
     }
