@@ -333,6 +333,12 @@ export interface SigningPayloadInput {
 /** The pure `signMessage({clientId, message, secret, secretIsHashed?, hashToken?})`. */
 export declare function signMessage(clientId: string, message: MessageText, key: MessageKeyInput): SignedMessageJs
 
+/**
+ * The store-backed `signMessage` once the record was read (`recordRaw` = the stored
+ * value, `null` when missing): for a JS-side store.
+ */
+export declare function signMessageWithRecord(clientId: string, recordRaw: string | undefined | null, message: MessageText, now: number): SignedMessageJs
+
 /** `signRequest(input)`: hex HMAC-SHA256 keyed by the UTF-8 bytes of `secret`. */
 export declare function signRequest(input: SignRequestInput): string
 
@@ -379,6 +385,12 @@ export interface VerifyInput {
 
 /** The pure `verifyMessage(...)`: recompute and compare like `safeEqualHex`. */
 export declare function verifyMessage(clientId: string, message: MessageText, key: MessageKeyInput, signature: string): boolean
+
+/** The checks of the store-backed `verifyMessage` before the record read. */
+export declare function verifyMessagePrecheck(clientId: string, signature?: string | undefined | null): void
+
+/** The store-backed `verifyMessage` once the record was read. */
+export declare function verifyMessageWithRecord(clientId: string, recordRaw: string | undefined | null, message: MessageText, signature: string | undefined | null, now: number): SignedMessageJs
 
 /**
  * The outcome of a verification step. `ok: true` carries the verified request (and,

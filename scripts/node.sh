@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Node: install the npm workspaces from the lockfile, build the napi addon (debug),
+# check the generated loader is committed, run every Node test (addon, drop-in package,
+# vector runner). Real Redis on 127.0.0.1:6379 is required (scripts/services.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -d node_modules/@napi-rs/cli ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+# Delete a stale addon before building (anchors §7).
+rm -f bindings-node/*.node
+(cd bindings-node && npx napi build --platform --js binding.js --dts binding.d.ts)
+
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git diff --exit-code -- bindings-node/binding.js bindings-node/binding.d.ts \
+    || { echo "node: generated binding.js/binding.d.ts differ from the committed ones" >&2; exit 1; }
+fi
+
+node --test --test-concurrency=1 \
+  bindings-node/__test__/ \
+  bindings-node/packages/node-hmac-auth-core/test/ \
+  ffi-tests/node/
