@@ -28,4 +28,5 @@ rm -f "$ROOT"/bindings-python/python/authcore/_native*.so
 )
 
 export AUTHCORE_TEST_REDIS_URL="${AUTHCORE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
-"$VENV/bin/python" -m pytest -q -p no:cacheprovider bindings-python/tests ffi-tests/python
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider -c bindings-python/pyproject.toml \
+  bindings-python/tests ffi-tests/python

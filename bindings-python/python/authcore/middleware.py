@@ -114,13 +114,13 @@ class HmacAsgiMiddleware:
             headers = _merge_headers(scope.get("headers", []))
             raw_path = scope.get("raw_path")
             path = (
-                raw_path.decode("latin-1")
+                raw_path.decode("utf-8", "replace")
                 if raw_path
                 else scope.get("root_path", "") + scope.get("path", "/")
             )
             query = scope.get("query_string", b"")
             if query:
-                path = f"{path}?{query.decode('latin-1')}"
+                path = f"{path}?{query.decode('utf-8', 'replace')}"
             client = scope.get("client")
             client_ip = client[0] if client else None
             metadata = {
@@ -236,14 +236,15 @@ class HmacWsgiMiddleware:
     def _path(environ) -> str:
         raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
         if raw:
-            return raw
+            # WSGI strings are bytes decoded as Latin-1; the target's bytes are UTF-8.
+            return raw.encode("latin-1", "replace").decode("utf-8", "replace")
         from urllib.parse import quote
 
         path = quote(
-            (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"),
+            (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1", "replace"),
             safe="/:@!$&'()*+,;=~",
         )
-        query = environ.get("QUERY_STRING", "")
+        query = environ.get("QUERY_STRING", "").encode("latin-1", "replace").decode("utf-8", "replace")
         return f"{path}?{query}" if query else path
 
     def __call__(self, environ, start_response):
