@@ -308,13 +308,22 @@ mod tests {
             secret: "eed3621935ff386c8af9282a64096fa5c4f52a44a162d86b311ee2f1434ced04",
         };
         let sig = sign_request(&input).unwrap();
-        assert_eq!(sig, "9fdc401b7eb309409286a40e661c1f672d4c6de470713241ac8b9d1993957f63");
+        assert_eq!(
+            sig,
+            "9fdc401b7eb309409286a40e661c1f672d4c6de470713241ac8b9d1993957f63"
+        );
         assert!(verify_request_signature(&input, &sig).unwrap());
         assert!(verify_request_signature(&input, &sig.to_uppercase()).unwrap());
         assert!(!verify_request_signature(&input, &sig[..62]).unwrap());
-        let other = SignInput { nonce: "nonce_2", ..input };
+        let other = SignInput {
+            nonce: "nonce_2",
+            ..input
+        };
         assert!(!verify_request_signature(&other, &sig).unwrap());
-        let bad_url = SignInput { path: "//[", ..input };
+        let bad_url = SignInput {
+            path: "//[",
+            ..input
+        };
         assert!(verify_request_signature(&bad_url, &sig).is_err());
     }
 

@@ -1,0 +1,318 @@
+//! Result codes of the C ABI and the functions that describe them.
+//!
+//! Every fallible `authcore_*` function returns an [`authcore_result`]. The numbers are
+//! part of the ABI and never change meaning:
+//! - `0` is success;
+//! - `1..=99` are the `HmacAuthError` codes of the original (`1..=14` today, the
+//!   discriminants of [`authcore::hmac::HmacErrorCode`]; the rest is reserved);
+//! - `100..=199` are the other failures of the core (the original's plain `Error`s,
+//!   `TypeError`-like bad input, store failures);
+//! - `200..=299` are failures of the ABI itself (NULL pointers, buffers, UTF-8, panics).
+
+#![allow(non_camel_case_types)]
+
+use std::ffi::c_char;
+
+use authcore::hmac::{HmacError, HmacErrorCode};
+
+use crate::ffi::{self, FfiResult};
+
+/// Result code of every fallible `authcore_*` function. `AUTHCORE_OK` (0) is success;
+/// any other value is an error whose stable name `authcore_result_name` returns and
+/// whose detailed message `authcore_error_message` returns.
+///
+/// Numbering (stable, with room for growth): 1..99 the `HmacAuthError` codes of
+/// `@naskot/node-hmac-auth-core` (1..14 used), 100..199 other core failures, 200..299
+/// failures of the C ABI itself.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum authcore_result {
+    /// Success.
+    AUTHCORE_OK = 0,
+    /// `MISSING_CLIENT_ID`: the `x-client-id` header is missing or blank (401).
+    AUTHCORE_MISSING_CLIENT_ID = 1,
+    /// `MISSING_SIGNATURE`: the `x-signature` header is missing or empty (401).
+    AUTHCORE_MISSING_SIGNATURE = 2,
+    /// `MISSING_TIMESTAMP`: the `x-timestamp` header is missing or empty (401).
+    AUTHCORE_MISSING_TIMESTAMP = 3,
+    /// `MISSING_NONCE`: the `x-nonce` header is missing or empty (401).
+    AUTHCORE_MISSING_NONCE = 4,
+    /// `INVALID_TIMESTAMP`: `Number(x-timestamp)` is not finite (401).
+    AUTHCORE_INVALID_TIMESTAMP = 5,
+    /// `TIMESTAMP_SKEW`: `|now - timestamp| > maxSkewMs` (401).
+    AUTHCORE_TIMESTAMP_SKEW = 6,
+    /// `UNKNOWN_CLIENT`: no credential for the client id (401).
+    AUTHCORE_UNKNOWN_CLIENT = 7,
+    /// `CLIENT_EXPIRED`: `now > expiresAt` (401).
+    AUTHCORE_CLIENT_EXPIRED = 8,
+    /// `MISSING_CLIENT_IP`: the credential has an IP allow-list and no candidate IP
+    /// parses (403).
+    AUTHCORE_MISSING_CLIENT_IP = 9,
+    /// `CLIENT_IP_NOT_ALLOWED`: the client IP matches no allow-list rule (403).
+    AUTHCORE_CLIENT_IP_NOT_ALLOWED = 10,
+    /// `CLIENT_NOT_FOUND`: credential management on a missing client (404).
+    AUTHCORE_CLIENT_NOT_FOUND = 11,
+    /// `BAD_SIGNATURE`: the signature does not match (401).
+    AUTHCORE_BAD_SIGNATURE = 12,
+    /// `REPLAYED_NONCE`: the nonce was already used (401).
+    AUTHCORE_REPLAYED_NONCE = 13,
+    /// `INTERNAL_ERROR`: what a middleware answers for any non-auth failure (500).
+    AUTHCORE_INTERNAL_ERROR = 14,
+    /// `INVALID_ARGUMENT`: an argument the original rejects with a plain `Error`, with
+    /// the original's message (e.g. `clientId cannot be empty`).
+    AUTHCORE_INVALID_ARGUMENT = 100,
+    /// `INVALID_INPUT`: input the original rejects with a `TypeError` (e.g. a path that is
+    /// not a valid URL, JSON text that does not parse, a length above `PTRDIFF_MAX`).
+    AUTHCORE_INVALID_INPUT = 101,
+    /// `STORE_ERROR`: the credential or nonce store failed.
+    AUTHCORE_STORE_ERROR = 102,
+    /// `NULL_PARAMETER`: a required pointer was NULL.
+    AUTHCORE_NULL_PARAMETER = 200,
+    /// `BUFFER_TOO_SMALL`: an output buffer is too small; `*out_written` holds the size
+    /// needed (terminating NUL included). Nothing else was written.
+    AUTHCORE_BUFFER_TOO_SMALL = 201,
+    /// `INVALID_UTF8`: text input that is not valid UTF-8.
+    AUTHCORE_INVALID_UTF8 = 202,
+    /// `PANIC`: a bug inside authcore was caught at the boundary; the call had no effect.
+    AUTHCORE_PANIC = 203,
+}
+
+use authcore_result::*;
+
+impl authcore_result {
+    /// Every code, in numeric order.
+    pub(crate) const ALL: [authcore_result; 22] = [
+        AUTHCORE_OK,
+        AUTHCORE_MISSING_CLIENT_ID,
+        AUTHCORE_MISSING_SIGNATURE,
+        AUTHCORE_MISSING_TIMESTAMP,
+        AUTHCORE_MISSING_NONCE,
+        AUTHCORE_INVALID_TIMESTAMP,
+        AUTHCORE_TIMESTAMP_SKEW,
+        AUTHCORE_UNKNOWN_CLIENT,
+        AUTHCORE_CLIENT_EXPIRED,
+        AUTHCORE_MISSING_CLIENT_IP,
+        AUTHCORE_CLIENT_IP_NOT_ALLOWED,
+        AUTHCORE_CLIENT_NOT_FOUND,
+        AUTHCORE_BAD_SIGNATURE,
+        AUTHCORE_REPLAYED_NONCE,
+        AUTHCORE_INTERNAL_ERROR,
+        AUTHCORE_INVALID_ARGUMENT,
+        AUTHCORE_INVALID_INPUT,
+        AUTHCORE_STORE_ERROR,
+        AUTHCORE_NULL_PARAMETER,
+        AUTHCORE_BUFFER_TOO_SMALL,
+        AUTHCORE_INVALID_UTF8,
+        AUTHCORE_PANIC,
+    ];
+
+    /// The code for a number, if it is one.
+    pub fn from_u32(code: u32) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| *c as u32 == code)
+    }
+
+    /// The code of an `HmacAuthError` (same discriminant).
+    pub fn from_hmac_code(code: HmacErrorCode) -> Self {
+        match code {
+            HmacErrorCode::MissingClientId => AUTHCORE_MISSING_CLIENT_ID,
+            HmacErrorCode::MissingSignature => AUTHCORE_MISSING_SIGNATURE,
+            HmacErrorCode::MissingTimestamp => AUTHCORE_MISSING_TIMESTAMP,
+            HmacErrorCode::MissingNonce => AUTHCORE_MISSING_NONCE,
+            HmacErrorCode::InvalidTimestamp => AUTHCORE_INVALID_TIMESTAMP,
+            HmacErrorCode::TimestampSkew => AUTHCORE_TIMESTAMP_SKEW,
+            HmacErrorCode::UnknownClient => AUTHCORE_UNKNOWN_CLIENT,
+            HmacErrorCode::ClientExpired => AUTHCORE_CLIENT_EXPIRED,
+            HmacErrorCode::MissingClientIp => AUTHCORE_MISSING_CLIENT_IP,
+            HmacErrorCode::ClientIpNotAllowed => AUTHCORE_CLIENT_IP_NOT_ALLOWED,
+            HmacErrorCode::ClientNotFound => AUTHCORE_CLIENT_NOT_FOUND,
+            HmacErrorCode::BadSignature => AUTHCORE_BAD_SIGNATURE,
+            HmacErrorCode::ReplayedNonce => AUTHCORE_REPLAYED_NONCE,
+            HmacErrorCode::InternalError => AUTHCORE_INTERNAL_ERROR,
+            // A code added to the core before this table learns it: still an auth
+            // failure, reported as the middleware would report an unknown error.
+            _ => AUTHCORE_INTERNAL_ERROR,
+        }
+    }
+
+    /// The code of a core error.
+    pub fn from_hmac_error(e: &HmacError) -> Self {
+        match e {
+            HmacError::Auth(a) => Self::from_hmac_code(a.code),
+            HmacError::InvalidArgument(_) => AUTHCORE_INVALID_ARGUMENT,
+            HmacError::InvalidInput(_) => AUTHCORE_INVALID_INPUT,
+            HmacError::Store(_) => AUTHCORE_STORE_ERROR,
+            _ => AUTHCORE_INTERNAL_ERROR,
+        }
+    }
+
+    /// The stable name, NUL-terminated: `"OK"`, `"BAD_SIGNATURE"`, `"NULL_PARAMETER"`…
+    /// (the `error` string of the vectors and of the original's JSON error body).
+    pub const fn name(self) -> &'static std::ffi::CStr {
+        match self {
+            AUTHCORE_OK => c"OK",
+            AUTHCORE_MISSING_CLIENT_ID => c"MISSING_CLIENT_ID",
+            AUTHCORE_MISSING_SIGNATURE => c"MISSING_SIGNATURE",
+            AUTHCORE_MISSING_TIMESTAMP => c"MISSING_TIMESTAMP",
+            AUTHCORE_MISSING_NONCE => c"MISSING_NONCE",
+            AUTHCORE_INVALID_TIMESTAMP => c"INVALID_TIMESTAMP",
+            AUTHCORE_TIMESTAMP_SKEW => c"TIMESTAMP_SKEW",
+            AUTHCORE_UNKNOWN_CLIENT => c"UNKNOWN_CLIENT",
+            AUTHCORE_CLIENT_EXPIRED => c"CLIENT_EXPIRED",
+            AUTHCORE_MISSING_CLIENT_IP => c"MISSING_CLIENT_IP",
+            AUTHCORE_CLIENT_IP_NOT_ALLOWED => c"CLIENT_IP_NOT_ALLOWED",
+            AUTHCORE_CLIENT_NOT_FOUND => c"CLIENT_NOT_FOUND",
+            AUTHCORE_BAD_SIGNATURE => c"BAD_SIGNATURE",
+            AUTHCORE_REPLAYED_NONCE => c"REPLAYED_NONCE",
+            AUTHCORE_INTERNAL_ERROR => c"INTERNAL_ERROR",
+            AUTHCORE_INVALID_ARGUMENT => c"INVALID_ARGUMENT",
+            AUTHCORE_INVALID_INPUT => c"INVALID_INPUT",
+            AUTHCORE_STORE_ERROR => c"STORE_ERROR",
+            AUTHCORE_NULL_PARAMETER => c"NULL_PARAMETER",
+            AUTHCORE_BUFFER_TOO_SMALL => c"BUFFER_TOO_SMALL",
+            AUTHCORE_INVALID_UTF8 => c"INVALID_UTF8",
+            AUTHCORE_PANIC => c"PANIC",
+        }
+    }
+
+    /// The HTTP status a server answers with: 200 for `OK`, the original's status for
+    /// an auth code (`MISSING_CLIENT_ID` → 401, as the verifier uses it), 500 otherwise.
+    pub fn http_status(self) -> u16 {
+        if self == AUTHCORE_OK {
+            return 200;
+        }
+        let n = self as u32;
+        HmacErrorCode::ALL
+            .into_iter()
+            .find(|c| *c as u32 == n)
+            .map_or(500, HmacErrorCode::default_status)
+    }
+}
+
+// The HMAC codes are the core's discriminants: checked at compile time.
+const _: () = {
+    assert!(HmacErrorCode::MissingClientId as u32 == AUTHCORE_MISSING_CLIENT_ID as u32);
+    assert!(HmacErrorCode::MissingSignature as u32 == AUTHCORE_MISSING_SIGNATURE as u32);
+    assert!(HmacErrorCode::MissingTimestamp as u32 == AUTHCORE_MISSING_TIMESTAMP as u32);
+    assert!(HmacErrorCode::MissingNonce as u32 == AUTHCORE_MISSING_NONCE as u32);
+    assert!(HmacErrorCode::InvalidTimestamp as u32 == AUTHCORE_INVALID_TIMESTAMP as u32);
+    assert!(HmacErrorCode::TimestampSkew as u32 == AUTHCORE_TIMESTAMP_SKEW as u32);
+    assert!(HmacErrorCode::UnknownClient as u32 == AUTHCORE_UNKNOWN_CLIENT as u32);
+    assert!(HmacErrorCode::ClientExpired as u32 == AUTHCORE_CLIENT_EXPIRED as u32);
+    assert!(HmacErrorCode::MissingClientIp as u32 == AUTHCORE_MISSING_CLIENT_IP as u32);
+    assert!(HmacErrorCode::ClientIpNotAllowed as u32 == AUTHCORE_CLIENT_IP_NOT_ALLOWED as u32);
+    assert!(HmacErrorCode::ClientNotFound as u32 == AUTHCORE_CLIENT_NOT_FOUND as u32);
+    assert!(HmacErrorCode::BadSignature as u32 == AUTHCORE_BAD_SIGNATURE as u32);
+    assert!(HmacErrorCode::ReplayedNonce as u32 == AUTHCORE_REPLAYED_NONCE as u32);
+    assert!(HmacErrorCode::InternalError as u32 == AUTHCORE_INTERNAL_ERROR as u32);
+};
+
+/// The stable name of a result code as a static NUL-terminated string: `"OK"`,
+/// `"BAD_SIGNATURE"`, `"INVALID_UTF8"`… and `"UNKNOWN"` for a number that is not an
+/// `authcore_result`. Never NULL; the string must not be freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn authcore_result_name(code: u32) -> *const c_char {
+    ffi::boundary_or(c"UNKNOWN".as_ptr(), || {
+        authcore_result::from_u32(code).map_or(c"UNKNOWN".as_ptr(), |c| c.name().as_ptr())
+    })
+}
+
+/// The HTTP status for a result code: 200 for `AUTHCORE_OK`; for the 14 auth codes the
+/// status the original's verifier uses (401, 403 for the IP codes, 404 for
+/// `CLIENT_NOT_FOUND`, 500 for `INTERNAL_ERROR`); 500 for every other code (the
+/// original's middleware answers any non-auth failure with `500 INTERNAL_ERROR`).
+/// `authcore_verify_with_record` reports the exact status of each failure itself.
+#[unsafe(no_mangle)]
+pub extern "C" fn authcore_http_status(code: u32) -> u16 {
+    ffi::boundary_or(500, || {
+        authcore_result::from_u32(code).map_or(500, authcore_result::http_status)
+    })
+}
+
+/// Copy the detailed message of the last failing `authcore_*` call **on this thread**
+/// (e.g. `Request timestamp skew is too large (> 300000ms)`, or the original's exact
+/// `Error` message) into `out` as NUL-terminated UTF-8. The message is empty when the
+/// last call succeeded. This function does not change the stored message.
+///
+/// `*out_written` receives the message length (without the NUL). If `out_len` is too
+/// small, returns `AUTHCORE_BUFFER_TOO_SMALL` and sets `*out_written` to the size needed
+/// (NUL included); `out` may be NULL when `out_len` is 0 to query that size.
+///
+/// # Safety
+/// `out` must be valid for `out_len` bytes of writes (or NULL with `out_len == 0`) and
+/// `out_written` must point to a writable `size_t`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_error_message(
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> authcore_result {
+    ffi::boundary_keep_error(|| -> FfiResult {
+        let msg = ffi::last_error();
+        // SAFETY: the caller guarantees the output pointers (checked for NULL inside).
+        unsafe { ffi::write_text(msg.as_bytes(), out, out_len, out_written) }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_codes_share_discriminants_and_names() {
+        for code in HmacErrorCode::ALL {
+            let r = authcore_result::from_hmac_code(code);
+            assert_eq!(r as u32, code as u32);
+            assert_eq!(r.name().to_str().unwrap(), code.as_str());
+            assert_eq!(r.http_status(), code.default_status());
+        }
+    }
+
+    #[test]
+    fn numbers_are_stable() {
+        let expected: &[(authcore_result, u32, &str, u16)] = &[
+            (AUTHCORE_OK, 0, "OK", 200),
+            (AUTHCORE_MISSING_CLIENT_ID, 1, "MISSING_CLIENT_ID", 401),
+            (
+                AUTHCORE_CLIENT_IP_NOT_ALLOWED,
+                10,
+                "CLIENT_IP_NOT_ALLOWED",
+                403,
+            ),
+            (AUTHCORE_CLIENT_NOT_FOUND, 11, "CLIENT_NOT_FOUND", 404),
+            (AUTHCORE_INTERNAL_ERROR, 14, "INTERNAL_ERROR", 500),
+            (AUTHCORE_INVALID_ARGUMENT, 100, "INVALID_ARGUMENT", 500),
+            (AUTHCORE_INVALID_INPUT, 101, "INVALID_INPUT", 500),
+            (AUTHCORE_STORE_ERROR, 102, "STORE_ERROR", 500),
+            (AUTHCORE_NULL_PARAMETER, 200, "NULL_PARAMETER", 500),
+            (AUTHCORE_BUFFER_TOO_SMALL, 201, "BUFFER_TOO_SMALL", 500),
+            (AUTHCORE_INVALID_UTF8, 202, "INVALID_UTF8", 500),
+            (AUTHCORE_PANIC, 203, "PANIC", 500),
+        ];
+        for (code, n, name, status) in expected {
+            assert_eq!(*code as u32, *n);
+            assert_eq!(authcore_result::from_u32(*n), Some(*code));
+            let p = authcore_result_name(*n);
+            // SAFETY: the function returns a static NUL-terminated string.
+            let s = unsafe { std::ffi::CStr::from_ptr(p) };
+            assert_eq!(s.to_str().unwrap(), *name);
+            assert_eq!(authcore_http_status(*n), *status);
+        }
+        // Every code has a distinct number and name.
+        let mut nums: Vec<u32> = authcore_result::ALL.iter().map(|c| *c as u32).collect();
+        nums.dedup();
+        assert_eq!(nums.len(), authcore_result::ALL.len());
+        assert!(nums.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn unknown_numbers() {
+        for n in [15, 99, 103, 199, 204, 7000, u32::MAX] {
+            assert_eq!(authcore_result::from_u32(n), None);
+            // SAFETY: static string.
+            let s = unsafe { std::ffi::CStr::from_ptr(authcore_result_name(n)) };
+            assert_eq!(s.to_str().unwrap(), "UNKNOWN");
+            assert_eq!(authcore_http_status(n), 500);
+        }
+    }
+}

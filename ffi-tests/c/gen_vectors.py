@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""Turn the shared vectors into C data: `vectors.gen.h` for run_vectors.c.
+
+C has no JSON parser here, so every case of `ffi-tests/vectors/naskot/*.json` and
+`ffi-tests/vectors/hmac-*.json` becomes one static `vcase` initialiser. This script is
+only an adapter (the expected values are copied, never computed), with two exceptions
+that are pure formatting: getHeader() resolution (first case-insensitive match, first
+array element) and rendering an expected `parse_record` object as the record JSON the
+original writes (its key order, JavaScript number rendering).
+
+Strict by design: an input key this adapter does not know, or a value C cannot express,
+stops the generation with an error. An unknown `op` is emitted as OP_UNKNOWN so that
+run_vectors fails on it by name.
+
+Usage: gen_vectors.py [--vectors DIR] --out FILE
+"""
+
+import argparse
+import decimal
+import glob
+import json
+import math
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_VECTORS = os.path.join(HERE, "..", "vectors")
+
+# op -> (allowed input keys, kind of the ok value)
+OPS = {
+    "hash_client_secret": ({"secret", "secretToken"}, "text"),
+    "hash_body": ({"body", "bodyHex"}, "text"),
+    "build_signing_payload": ({"method", "path", "timestamp", "nonce", "body", "bodyHex"}, "text"),
+    "sign_request": ({"method", "path", "timestamp", "nonce", "body", "bodyHex", "secret"}, "text"),
+    "normalize_path": ({"path"}, "text"),
+    "safe_equal_hex": ({"a", "b"}, "bool"),
+    "message_canonical": ({"message"}, "text"),
+    "sign_message": ({"clientId", "message", "secret", "secretIsHashed", "hashToken"}, "signed"),
+    "verify_message": ({"clientId", "message", "secret", "secretIsHashed", "hashToken", "signature"}, "bool"),
+    "ip_allowed": ({"ip", "rules"}, "bool"),
+    "normalize_allowed_ips": ({"rules"}, "list"),
+    "parse_record": ({"raw"}, "record"),
+    "verify_with_record": (
+        {"method", "path", "headers", "body", "bodyHex", "now", "maxSkewMs", "record", "ipCandidates"},
+        "verified",
+    ),
+}
+
+NASKOT = {
+    "hash-client-secret.json": "hash_client_secret",
+    "sign-request.json": "sign_request",
+}
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class VectorError(Exception):
+    pass
+
+
+def utf8(s, where):
+    """Text as the bytes the original hashes: a JavaScript string is UTF-8 encoded with
+    U+FFFD for lone surrogates. C text arguments are UTF-8, so that is what we pass."""
+    if not isinstance(s, str):
+        raise VectorError(f"{where}: expected a string, got {type(s).__name__}")
+    return SURROGATE.sub("\ufffd", s).encode("utf-8")
+
+
+def c_bytes(b):
+    """A C string literal for arbitrary bytes: octal escapes (never greedy), `?` escaped
+    (no trigraphs)."""
+    out = ['"']
+    for byte in b:
+        ch = chr(byte)
+        if ch in '"\\?':
+            out.append("\\" + ch)
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append("\\%03o" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+def c_str(b):
+    """An authcore_str initialiser; None is the absent string {NULL, 0}."""
+    if b is None:
+        return "{NULL, 0}"
+    return "{%s, %d}" % (c_bytes(b), len(b))
+
+
+def c_double(x, where):
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise VectorError(f"{where}: expected a number, got {x!r}")
+    f = float(x)
+    if math.isnan(f):
+        return "NAN"
+    if math.isinf(f):
+        return "INFINITY" if f > 0 else "(-INFINITY)"
+    return repr(f)
+
+
+def js_number(x):
+    """ECMAScript Number::toString for a finite double (what JSON.stringify writes):
+    the shortest round-trip digits (Python's repr), laid out by ECMAScript's rules."""
+    f = float(x)
+    if f == 0:
+        return "0"
+    sign, digit_tuple, exp = decimal.Decimal(repr(abs(f))).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    k = len(digits)
+    n = exp + k  # the decimal point sits after n digits
+    sign = "-" if f < 0 else ""
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    e = n - 1
+    mant = digits if k == 1 else digits[0] + "." + digits[1:]
+    return sign + mant + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+
+
+def js_string(s):
+    """JSON.stringify of a string (V8): `"`, `\\`, short escapes, other controls as
+    lowercase \\u00xx; everything else raw."""
+    out = ['"']
+    short = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    for ch in s:
+        if ch in short:
+            out.append(short[ch])
+        elif ord(ch) < 0x20:
+            out.append("\\u%04x" % ord(ch))
+        elif 0xD800 <= ord(ch) <= 0xDFFF:
+            out.append("\\u%04x" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def record_json(o, where):
+    keys = ["secretHash", "createdAt", "updatedAt", "expiresAt", "allowedIps"]
+    if not isinstance(o, dict) or sorted(o) != sorted(keys):
+        raise VectorError(f"{where}: a parse_record result must have exactly {keys}")
+
+    def num(v):
+        return "null" if v is None else js_number(v)
+
+    ips = ",".join(js_string(ip) for ip in o["allowedIps"])
+    text = (
+        '{"secretHash":%s,"createdAt":%s,"updatedAt":%s,"expiresAt":%s,"allowedIps":[%s]}'
+        % (js_string(o["secretHash"]), num(o["createdAt"]), num(o["updatedAt"]), num(o["expiresAt"]), ips)
+    )
+    return utf8(text, where)
+
+
+def get_header(headers, name, where):
+    """The original's getHeader: first case-insensitive match in insertion order; an
+    array gives its first element; a missing element is a missing header."""
+    if not isinstance(headers, dict):
+        raise VectorError(f"{where}: headers must be an object")
+    for k, v in headers.items():
+        if k.lower() == name:
+            if isinstance(v, list):
+                v = v[0] if v else None
+            if v is None:
+                return None
+            if not isinstance(v, str):
+                raise VectorError(f"{where}: header {k} is {v!r}; C header values are strings")
+            return utf8(v, f"{where}.headers.{k}")
+    return None
+
+
+def body_of(inp, where):
+    if "bodyHex" in inp:
+        return bytes.fromhex(inp["bodyHex"])
+    if "body" in inp:
+        return utf8(inp["body"], f"{where}.body")
+    return b""
+
+
+def str_list(items, where):
+    """An array for C: strings become text, anything else a NULL entry (a non-string)."""
+    if not isinstance(items, list):
+        raise VectorError(f"{where}: expected an array")
+    return [utf8(v, where) if isinstance(v, str) else None for v in items]
+
+
+class Case:
+    def __init__(self, file, cid, op):
+        self.fields = {"file": f'"{file}"', "id": c_bytes(cid.encode()), "op_name": c_bytes(op.encode())}
+        self.arrays = []
+
+    def s(self, field, value):
+        self.fields[field] = c_str(value)
+
+    def raw(self, field, value):
+        self.fields[field] = value
+
+    def arr(self, field, items):
+        if not items:
+            self.fields[field] = "NULL"
+            self.fields[field + "_len"] = "0"
+            return
+        body = ", ".join(c_str(v) for v in items)
+        self.fields[field] = "(const authcore_str[]){%s}" % body
+        self.fields[field + "_len"] = str(len(items))
+
+    def render(self):
+        inner = ",\n     ".join(f".{k} = {v}" for k, v in self.fields.items())
+        return "    {" + inner + "}"
+
+
+def build_case(file, c):
+    cid, op = c.get("id"), c.get("op")
+    where = f"{file}#{cid}"
+    if not isinstance(cid, str) or not isinstance(op, str):
+        raise VectorError(f"{where}: every case needs a string id and op")
+    inp, expect = c.get("input", {}), c.get("expect", {})
+    case = Case(file, cid, op)
+    if op not in OPS:
+        case.raw("op", "OP_UNKNOWN")
+        return case
+    allowed, kind = OPS[op]
+    extra = set(inp) - allowed
+    if extra:
+        raise VectorError(f"{where}: input keys {sorted(extra)} are unknown to this adapter for op {op}")
+    case.raw("op", "OP_" + op.upper())
+
+    def text(key, optional=False):
+        if key not in inp or (optional and inp[key] is None):
+            if optional:
+                return None
+            raise VectorError(f"{where}: input.{key} is required")
+        return utf8(inp[key], f"{where}.{key}")
+
+    if op == "hash_client_secret":
+        case.s("secret", text("secret"))
+        case.s("secret_token", text("secretToken", optional=True))
+    elif op == "hash_body":
+        case.s("body", body_of(inp, where))
+    elif op in ("build_signing_payload", "sign_request"):
+        case.s("method", text("method"))
+        case.s("path", text("path"))
+        case.raw("timestamp", c_double(inp.get("timestamp"), f"{where}.timestamp"))
+        case.s("nonce", text("nonce"))
+        case.s("body", body_of(inp, where))
+        if op == "sign_request":
+            case.s("secret", text("secret"))
+    elif op == "normalize_path":
+        case.s("path", text("path"))
+    elif op == "safe_equal_hex":
+        case.s("a", text("a"))
+        case.s("b", text("b"))
+    elif op == "message_canonical":
+        case.s("message", message_json(inp, where))
+    elif op in ("sign_message", "verify_message"):
+        case.s("client_id", text("clientId"))
+        case.s("message", message_json(inp, where))
+        case.s("secret", text("secret"))
+        case.raw("secret_is_hashed", "true" if inp.get("secretIsHashed") else "false")
+        case.s("hash_token", text("hashToken", optional=True))
+        if op == "verify_message":
+            case.s("signature", text("signature"))
+    elif op == "ip_allowed":
+        case.s("ip", text("ip"))
+        case.arr("rules", str_list(inp.get("rules", []), f"{where}.rules"))
+    elif op == "normalize_allowed_ips":
+        case.arr("rules", str_list(inp.get("rules", []), f"{where}.rules"))
+    elif op == "parse_record":
+        case.s("raw", text("raw"))
+    elif op == "verify_with_record":
+        h = inp.get("headers", {})
+        case.s("method", text("method"))
+        case.s("path", text("path"))
+        case.s("h_client_id", get_header(h, "x-client-id", where))
+        case.s("h_signature", get_header(h, "x-signature", where))
+        case.s("h_timestamp", get_header(h, "x-timestamp", where))
+        case.s("h_nonce", get_header(h, "x-nonce", where))
+        case.s("body", body_of(inp, where))
+        case.raw("now", c_double(inp.get("now"), f"{where}.now"))
+        case.raw("max_skew", c_double(inp.get("maxSkewMs", 300000), f"{where}.maxSkewMs"))
+        if "record" not in inp:
+            raise VectorError(f"{where}: input.record is required (null for an unknown client)")
+        case.s("record", text("record", optional=True))
+        case.arr("ips", str_list(inp.get("ipCandidates", []), f"{where}.ipCandidates"))
+
+    # Expectations.
+    if "error" in expect:
+        if "ok" in expect:
+            raise VectorError(f"{where}: expect has both ok and error")
+        case.raw("expect_error", c_bytes(expect["error"].encode()))
+        if "status" in expect:
+            case.raw("expect_status", str(int(expect["status"])))
+        return case
+    if "ok" not in expect:
+        raise VectorError(f"{where}: expect needs ok or error")
+    ok = expect["ok"]
+    if kind == "text":
+        case.s("expect_text", utf8(ok, f"{where}.expect.ok"))
+    elif kind == "bool":
+        if not isinstance(ok, bool):
+            raise VectorError(f"{where}: expected a boolean result")
+        case.raw("expect_bool", "1" if ok else "0")
+    elif kind == "list":
+        items = str_list(ok, f"{where}.expect.ok")
+        if any(i is None for i in items):
+            raise VectorError(f"{where}: expected rules must be strings")
+        case.s("expect_text", b"\0".join(items))
+        case.raw("expect_count", str(len(items)))
+    elif kind == "record":
+        case.s("expect_text", record_json(ok, f"{where}.expect.ok"))
+    elif kind == "signed":
+        case.s("expect_client_id", utf8(ok["clientId"], where))
+        case.s("expect_message_hash", utf8(ok["messageHash"], where))
+        case.s("expect_signature", utf8(ok["signature"], where))
+    elif kind == "verified":
+        case.s("expect_client_id", utf8(ok["clientId"], where))
+        case.raw("expect_timestamp", c_double(ok["timestamp"], where))
+        case.s("expect_nonce", utf8(ok["nonce"], where))
+        case.s("expect_signature", utf8(ok["signature"], where))
+    return case
+
+
+def message_json(inp, where):
+    if "message" not in inp:
+        raise VectorError(f"{where}: input.message is required")
+    # ensure_ascii keeps lone surrogates as \udXXX escapes, which the core keeps.
+    return json.dumps(inp["message"], ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode()
+
+
+def naskot_cases(path):
+    name = os.path.basename(path)
+    if name not in NASKOT:
+        raise VectorError(f"{path}: unknown upstream vector file")
+    op = NASKOT[name]
+    out = []
+    for c in json.load(open(path, encoding="utf-8"))["cases"]:
+        inp = {k: v for k, v in c.items() if k not in ("id", "expectedHex")}
+        if op == "hash_client_secret":
+            # The upstream test calls hashClientSecret(secret, secretToken || undefined).
+            if inp.get("secretToken") == "":
+                inp["secretToken"] = None
+        out.append({"id": c["id"], "op": op, "input": inp, "expect": {"ok": c["expectedHex"]}})
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vectors", default=DEFAULT_VECTORS)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    files = sorted(glob.glob(os.path.join(args.vectors, "naskot", "*.json")))
+    files += sorted(glob.glob(os.path.join(args.vectors, "hmac-*.json")))
+    if not files:
+        raise VectorError(f"no vector files under {args.vectors}")
+    rendered, per_file = [], []
+    for path in files:
+        rel = os.path.relpath(path, args.vectors)
+        if rel.startswith("naskot" + os.sep):
+            cases = naskot_cases(path)
+        else:
+            cases = json.load(open(path, encoding="utf-8"))["cases"]
+        for c in cases:
+            rendered.append(build_case(rel, c).render())
+        per_file.append((rel, len(cases)))
+    ops = ["OP_UNKNOWN"] + ["OP_" + op.upper() for op in OPS]
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write("/* Generated by ffi-tests/c/gen_vectors.py from ffi-tests/vectors; do not edit. */\n")
+        f.write("#ifndef AUTHCORE_VECTORS_GEN_H\n#define AUTHCORE_VECTORS_GEN_H\n\n")
+        f.write("#include <math.h>\n#include <stdbool.h>\n#include <stddef.h>\n#include \"authcore.h\"\n\n")
+        f.write("enum vop { %s };\n\n" % ", ".join(ops))
+        f.write(VCASE_STRUCT)
+        f.write("static const vcase VECTORS[] = {\n%s\n};\n\n" % ",\n".join(rendered))
+        f.write("#define VECTOR_COUNT %d\n" % len(rendered))
+        f.write("static const char *const VECTOR_FILES[] = {%s};\n" % ", ".join(f'"{p} ({n})"' for p, n in per_file))
+        f.write("#define VECTOR_FILE_COUNT %d\n\n#endif\n" % len(per_file))
+    print(f"gen_vectors: {len(rendered)} cases from {len(per_file)} files -> {args.out}")
+
+
+VCASE_STRUCT = """typedef struct vcase {
+    const char *file, *id, *op_name;
+    enum vop op;
+    /* inputs ({NULL, 0} = absent) */
+    authcore_str secret, secret_token, body, method, path, nonce, a, b, ip, client_id,
+        message, signature, hash_token, raw, record, h_client_id, h_signature, h_timestamp,
+        h_nonce;
+    double timestamp, now, max_skew;
+    bool secret_is_hashed;
+    const authcore_str *rules;
+    size_t rules_len;
+    const authcore_str *ips;
+    size_t ips_len;
+    /* expectations: expect_error NULL means success */
+    const char *expect_error;
+    int expect_status; /* 0 = not checked */
+    authcore_str expect_text, expect_client_id, expect_message_hash, expect_signature,
+        expect_nonce;
+    int expect_bool;
+    size_t expect_count;
+    double expect_timestamp;
+} vcase;
+
+"""
+
+if __name__ == "__main__":
+    try:
+        main()
+    except VectorError as e:
+        print(f"gen_vectors: {e}", file=sys.stderr)
+        sys.exit(1)

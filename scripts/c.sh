@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# C: build libauthcore_ffi (.so + .a), regenerate the header with the pinned cbindgen and
+# fail if the committed one is stale, write authcore.pc / authcore-static.pc for this
+# build, then compile and run the C tests (vector runner + API tests) against both the
+# shared and the static library with ASan/UBSan, using only the header and pkg-config.
+# Also runs the Rust tests of the crate. Idempotent; needs cargo, python3, cc, pkg-config.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+CBINDGEN_VERSION=0.29.4
+CC="${CC:-cc}"
+
+step() { printf '\n---- c: %s\n' "$*"; }
+
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+LIBDIR="$TARGET_DIR/debug"
+TOOLS="$TARGET_DIR/tools"
+OUT="$TARGET_DIR/ffi-tests-c"
+PCDIR="$TARGET_DIR/pkgconfig"
+mkdir -p "$OUT" "$PCDIR"
+
+step "cbindgen $CBINDGEN_VERSION"
+CBINDGEN="$TOOLS/bin/cbindgen"
+if ! [ -x "$CBINDGEN" ] || [ "$("$CBINDGEN" --version)" != "cbindgen $CBINDGEN_VERSION" ]; then
+  # Built from crates.io with its own lock file, once, cached under target/ (debug: the
+  # generator's speed does not matter, its build time does).
+  cargo install --locked --debug --quiet --root "$TOOLS" cbindgen --version "=$CBINDGEN_VERSION"
+fi
+"$CBINDGEN" --version
+
+step "build libauthcore_ffi (cdylib + staticlib)"
+# --print native-static-libs names the system libraries the static archive needs; rustc
+# only prints it when it compiles, so the last answer is cached next to the .pc files.
+NATIVE_CACHE="$PCDIR/native-static-libs.txt"
+build_lib() {
+  if ! cargo rustc --locked -p authcore-ffi --lib -- --print native-static-libs >"$OUT/build.log" 2>&1; then
+    cat "$OUT/build.log" >&2
+    echo "c: cargo build of authcore-ffi failed" >&2
+    exit 1
+  fi
+  grep -v '^note: native-static-libs' "$OUT/build.log" || true
+  NATIVE="$(sed -n 's/^note: native-static-libs: //p' "$OUT/build.log" | tail -1)"
+}
+build_lib
+if ! [[ "$NATIVE" == -l* ]]; then
+  if [ -s "$NATIVE_CACHE" ]; then
+    NATIVE="$(cat "$NATIVE_CACHE")"
+  else
+    touch bindings-c/src/lib.rs # force one compile to learn the list
+    build_lib
+  fi
+fi
+if ! [[ "$NATIVE" == -l* ]]; then
+  echo "c: could not learn the native static libraries of libauthcore_ffi.a" >&2
+  exit 1
+fi
+echo "$NATIVE" >"$NATIVE_CACHE"
+for f in libauthcore_ffi.so libauthcore_ffi.a; do
+  [ -f "$LIBDIR/$f" ] || { echo "c: $LIBDIR/$f was not built" >&2; exit 1; }
+done
+echo "native static libs: $NATIVE"
+
+step "header (bindings-c/include/authcore.h)"
+"$CBINDGEN" --quiet --config bindings-c/cbindgen.toml --crate authcore-ffi \
+  --output bindings-c/include/authcore.h bindings-c
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  if ! git ls-files --error-unmatch bindings-c/include/authcore.h >/dev/null 2>&1; then
+    echo "c: bindings-c/include/authcore.h is not committed" >&2
+    exit 1
+  fi
+  if ! git diff --exit-code -- bindings-c/include; then
+    echo "c: the committed header is stale: commit the regenerated bindings-c/include/authcore.h" >&2
+    exit 1
+  fi
+fi
+echo "header is up to date"
+
+step "pkg-config files ($PCDIR)"
+VERSION="$(sed -n 's/^#define AUTHCORE_VERSION "\(.*\)"$/\1/p' bindings-c/include/authcore.h)"
+make_pc() { # name libs libs_private
+  sed -e "s|@PREFIX@|$ROOT|" -e "s|@LIBDIR@|$LIBDIR|" \
+    -e "s|@INCLUDEDIR@|$ROOT/bindings-c/include|" -e "s|@VERSION@|$VERSION|" \
+    -e "s|@NAME@|$1|" -e "s|@LIBS@|$2|" -e "s|@LIBS_PRIVATE@|$3|" \
+    bindings-c/authcore.pc.in >"$PCDIR/$1.pc"
+}
+make_pc authcore '-L${libdir} -lauthcore_ffi' "$NATIVE"
+make_pc authcore-static "\${libdir}/libauthcore_ffi.a $NATIVE" ''
+export PKG_CONFIG_PATH="$PCDIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+for pc in authcore authcore-static; do
+  pkg-config --validate "$pc"
+  echo "$pc $(pkg-config --modversion "$pc"): $(pkg-config --cflags --libs "$pc")"
+done
+
+step "vectors -> C"
+python3 ffi-tests/c/gen_vectors.py --out "$OUT/vectors.gen.h"
+
+step "compile the C tests (-std=c11 -Wall -Wextra -Werror, ASan + UBSan)"
+CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings
+  -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+build() { # output source pc [extra flags]
+  local out="$1" src="$2" pc="$3"
+  shift 3
+  # shellcheck disable=SC2046 # word splitting of pkg-config output is intended
+  "$CC" "${CFLAGS[@]}" "$@" $(pkg-config --cflags "$pc") -o "$out" "$src" \
+    $(pkg-config --libs "$pc") -lm
+}
+build "$OUT/run_vectors" ffi-tests/c/run_vectors.c authcore -I"$OUT"
+build "$OUT/run_vectors_static" ffi-tests/c/run_vectors.c authcore-static -I"$OUT"
+build "$OUT/test_api" ffi-tests/c/test_api.c authcore -pthread
+build "$OUT/test_api_static" ffi-tests/c/test_api.c authcore-static -pthread
+
+# The static binaries must not need the shared library, the shared ones must.
+for bin in run_vectors_static test_api_static; do
+  if readelf -d "$OUT/$bin" | grep -q 'libauthcore_ffi'; then
+    echo "c: $bin is linked against libauthcore_ffi.so, expected the static archive" >&2
+    exit 1
+  fi
+done
+for bin in run_vectors test_api; do
+  readelf -d "$OUT/$bin" | grep -q 'NEEDED.*libauthcore_ffi.so' ||
+    { echo "c: $bin does not use libauthcore_ffi.so" >&2; exit 1; }
+done
+
+step "run the C tests"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+# The shared library is found through the pkg-config libdir, not an rpath.
+SHARED_LIBDIR="$(pkg-config --variable=libdir authcore)"
+for bin in run_vectors run_vectors_static test_api test_api_static; do
+  echo "== $bin"
+  LD_LIBRARY_PATH="$SHARED_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$OUT/$bin"
+done
+
+step "Rust tests of the crate (cargo test -p authcore-ffi)"
+cargo test --locked -p authcore-ffi
+
+echo "c: all C tests passed"
