@@ -22,9 +22,13 @@ fi
 
 # Stale extension modules from an older build must not shadow the fresh one.
 rm -f "$ROOT"/bindings-python/python/authcore/_native*.so
+# CI builds from a clean clone with the committed Cargo.lock; a shared working tree may
+# carry other crates' uncommitted dependency changes, so --locked is for CI only.
+LOCKED=()
+if [ "${CI:-}" = "true" ]; then LOCKED=(--locked); fi
 (
   cd "$ROOT/bindings-python"
-  VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" develop --quiet --locked
+  VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" develop --quiet "${LOCKED[@]}"
 )
 
 export AUTHCORE_TEST_REDIS_URL="${AUTHCORE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"

@@ -32,6 +32,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pure::build_signing_payload, m)?)?;
     m.add_function(wrap_pyfunction!(pure::sign_request, m)?)?;
     m.add_function(wrap_pyfunction!(pure::safe_equal_hex, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::verify_request_signature, m)?)?;
     m.add_function(wrap_pyfunction!(pure::normalize_path, m)?)?;
     m.add_function(wrap_pyfunction!(pure::build_message_signing_payload, m)?)?;
     m.add_function(wrap_pyfunction!(pure::sign_message, m)?)?;

@@ -129,6 +129,41 @@ pub fn sign_request(
     })
 }
 
+/// `safeEqualHex(signRequest(input), signature)` in one call, compared in constant time.
+#[pyfunction]
+#[pyo3(signature = (method, path, timestamp, nonce, body, secret, signature))]
+#[allow(clippy::too_many_arguments)]
+pub fn verify_request_signature(
+    py: Python<'_>,
+    method: &Bound<'_, PyAny>,
+    path: &Bound<'_, PyAny>,
+    timestamp: &Bound<'_, PyAny>,
+    nonce: &Bound<'_, PyAny>,
+    body: Option<&Bound<'_, PyAny>>,
+    secret: &Bound<'_, PyAny>,
+    signature: &Bound<'_, PyAny>,
+) -> PyResult<bool> {
+    guard(py, || {
+        let a = hmac_err(py, sign_args(method, path, timestamp, nonce, body))?;
+        let secret = hmac_err(py, req_str(secret, "secret"))?;
+        let signature = hmac_err(py, req_str(signature, "signature"))?;
+        let input = crypto::SignInput {
+            method: &a.method,
+            path: &a.path,
+            timestamp: a.timestamp,
+            nonce: &a.nonce,
+            body: a.body.as_slice(),
+            secret: &secret,
+        };
+        let r = if input.body.len() > DETACH_BODY_BYTES {
+            py.detach(|| crypto::verify_request_signature(&input, &signature))
+        } else {
+            crypto::verify_request_signature(&input, &signature)
+        };
+        hmac_err(py, r)
+    })
+}
+
 #[pyfunction]
 pub fn safe_equal_hex(
     py: Python<'_>,

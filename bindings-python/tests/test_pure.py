@@ -66,6 +66,17 @@ def test_build_signing_payload_and_sign_request_appendix():
     )
 
 
+def test_verify_request_signature():
+    sig = "9fdc401b7eb309409286a40e661c1f672d4c6de470713241ac8b9d1993957f63"
+    args = ("POST", "/v1/messages?x=1", 1700000000000, "nonce_1", b'{"hello":"world"}', KEY_A)
+    assert h.verify_request_signature(*args, sig)
+    assert h.verify_request_signature(*args, sig.upper())
+    assert not h.verify_request_signature(*args, sig[:-1] + "0")
+    assert not h.verify_request_signature(*args, "")
+    with pytest.raises(HmacInputError):
+        h.verify_request_signature("GET", "//[", 1, "n", "", KEY_A, sig)
+
+
 def test_timestamps_render_like_javascript():
     base = "GET\n/x\n{}\nn\n" + hashlib.sha256(b"").hexdigest()
     assert h.build_signing_payload("GET", "/x", 1e21, "n") == base.format("1e+21")

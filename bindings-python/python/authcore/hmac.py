@@ -54,6 +54,7 @@ from ._native import (
     sign_message,
     sign_request,
     verify_message,
+    verify_request_signature,
 )
 from .errors import (
     HMAC_ERROR_CODES,
@@ -90,6 +91,7 @@ __all__ = [
     "sign_message",
     "sign_request",
     "verify_message",
+    "verify_request_signature",
     # runtime
     "BadHttpSignatureEvent",
     "ClientCredential",
