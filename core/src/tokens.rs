@@ -67,6 +67,13 @@ pub enum ApiTokenError {
     /// The OS random number generator failed.
     #[error("random number generator failure")]
     Random,
+    /// The client IP is not in the key's allow-list (node-auth `API_KEY_IP_BLOCKED`).
+    #[error("IP address not allowed for this API key")]
+    IpBlocked,
+    /// The key lacks required scopes (node-auth `API_KEY_INSUFFICIENT_SCOPE`); carries the
+    /// missing scopes in the order they were required.
+    #[error("API key missing required scopes: {}", .0.join(", "))]
+    InsufficientScope(Vec<String>),
 }
 
 impl ApiTokenError {
@@ -80,6 +87,8 @@ impl ApiTokenError {
             Self::InvalidPrefix => "API_TOKEN_INVALID_PREFIX",
             Self::StoredHashInvalid => "API_TOKEN_STORED_HASH_INVALID",
             Self::Random => "API_TOKEN_RANDOM_FAILURE",
+            Self::IpBlocked => "API_KEY_IP_BLOCKED",
+            Self::InsufficientScope(_) => "API_KEY_INSUFFICIENT_SCOPE",
         }
     }
 
@@ -87,6 +96,7 @@ impl ApiTokenError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Missing | Self::Invalid | Self::Revoked | Self::Expired => 401,
+            Self::IpBlocked | Self::InsufficientScope(_) => 403,
             _ => 500,
         }
     }
@@ -531,4 +541,143 @@ pub fn hash_blake3(data: &[u8]) -> String {
 /// Constant-time check of a presented session token against a stored session id.
 pub fn verify_session_token(token: &str, session_id: &str) -> bool {
     ct_eq_str(&hash_session_token(token), session_id)
+}
+
+// ---------------------------------------------------------------------------------------
+// node-auth ApiKeyStrategy validation (after the store lookup)
+// ---------------------------------------------------------------------------------------
+
+/// What the validation needs of a stored node-auth `ApiKey` record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NodeApiKeyCandidate {
+    /// `keyHash`: bcrypt (node-auth's format) or SHA-256 hex.
+    pub key_hash: String,
+    /// `isActive`.
+    pub is_active: bool,
+    /// `expiresAt` as unix milliseconds (`None`: never expires).
+    pub expires_at_ms: Option<i64>,
+    /// `allowedIps` (`None` or empty: any IP).
+    pub allowed_ips: Option<Vec<String>>,
+    /// `scopes`.
+    pub scopes: Vec<String>,
+}
+
+/// Request-side inputs of [`authenticate_node_api_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeApiKeyRequest<'a> {
+    /// Current time, unix milliseconds.
+    pub now_ms: i64,
+    /// Client IP (`req.ip`), if known.
+    pub remote_ip: Option<&'a str>,
+    /// `enforceIpAllowlist` (node-auth default `true`).
+    pub enforce_ip_allowlist: bool,
+    /// `requiredScopes`: all must be granted.
+    pub required_scopes: &'a [String],
+}
+
+fn parse_cidr(entry: &str) -> Option<(std::net::IpAddr, u32)> {
+    let (addr, bits) = entry.split_once('/')?;
+    if bits.is_empty() || !bits.bytes().all(|b| b.is_ascii_digit()) || bits.len() > 3 {
+        return None;
+    }
+    let bits: u32 = bits.parse().ok()?;
+    let addr: std::net::IpAddr = addr.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((addr, bits))
+}
+
+fn unmap_v4(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+fn in_cidr(ip: std::net::IpAddr, net: std::net::IpAddr, bits: u32) -> bool {
+    match (ip, net) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(b)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(a) & mask == u32::from(b) & mask
+        }
+        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(b)) => {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(a) & mask == u128::from(b) & mask
+        }
+        _ => false,
+    }
+}
+
+/// node-auth's `isIpAllowed`, fixed: an entry matches when it equals the IP (with or
+/// without a `::ffff:` IPv4-mapped prefix) or is a CIDR containing it. CIDRs work for IPv4
+/// and IPv6; an entry with a malformed prefix length (`/33` on IPv4, `/x`) matches nothing
+/// (node-auth masked with a negative shift there).
+pub fn node_ip_allowed(ip: &str, allowed: &[String]) -> bool {
+    let stripped = ip.strip_prefix("::ffff:").unwrap_or(ip);
+    let parsed = ip.parse::<std::net::IpAddr>().ok().map(unmap_v4);
+    allowed.iter().any(|entry| {
+        if entry.contains('/') {
+            match (parsed, parse_cidr(entry)) {
+                (Some(ip), Some((net, bits))) => in_cidr(ip, unmap_v4(net), bits),
+                _ => false,
+            }
+        } else {
+            entry == stripped || entry == ip
+        }
+    })
+}
+
+/// node-auth `ApiKeyStrategy.authenticate` after `findByPrefix`, in its order: hash match
+/// (every candidate is checked, so prefix collisions never make a valid key fail; no
+/// candidate runs the bcrypt dummy), then `isActive` (`API_KEY_REVOKED`), `expiresAt`
+/// (`now > expiresAt`: `API_KEY_EXPIRED`), the IP allow-list (`API_KEY_IP_BLOCKED`, 403)
+/// and the required scopes (`API_KEY_INSUFFICIENT_SCOPE`, 403). Returns the index of the
+/// matching candidate.
+pub fn authenticate_node_api_key(
+    presented: &str,
+    candidates: &[NodeApiKeyCandidate],
+    req: &NodeApiKeyRequest<'_>,
+) -> Result<usize, ApiTokenError> {
+    if presented.is_empty() {
+        return Err(ApiTokenError::Missing);
+    }
+    let hashes: Vec<&str> = candidates.iter().map(|c| c.key_hash.as_str()).collect();
+    // A malformed stored hash is a non-match here: node-auth's bcryptjs.compare answers
+    // false (or throws) and the request is rejected as an invalid key either way.
+    let idx = match match_token_hash(presented, &hashes) {
+        Ok(Some(i)) => i,
+        Ok(None) | Err(ApiTokenError::StoredHashInvalid) => return Err(ApiTokenError::Invalid),
+        Err(e) => return Err(e),
+    };
+    let rec = &candidates[idx];
+    if !rec.is_active {
+        return Err(ApiTokenError::Revoked);
+    }
+    if rec.expires_at_ms.is_some_and(|exp| req.now_ms > exp) {
+        return Err(ApiTokenError::Expired);
+    }
+    if req.enforce_ip_allowlist
+        && let Some(ips) = rec.allowed_ips.as_deref()
+        && !ips.is_empty()
+        && !req.remote_ip.is_some_and(|ip| node_ip_allowed(ip, ips))
+    {
+        return Err(ApiTokenError::IpBlocked);
+    }
+    let missing: Vec<String> = req
+        .required_scopes
+        .iter()
+        .filter(|s| !rec.scopes.contains(s))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        return Err(ApiTokenError::InsufficientScope(missing));
+    }
+    Ok(idx)
 }
