@@ -501,3 +501,105 @@ impl PasswordHasher {
         })
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Stateless helpers (for the C ABI, which has no hasher object)
+// ---------------------------------------------------------------------------------------
+
+/// Reject passwords longer than `max` bytes with [`PasswordError::PasswordTooLong`] (the
+/// check [`PasswordHasher`] applies with [`PasswordConfig::max_password_bytes`]).
+pub fn check_password_length(password: &[u8], max: usize) -> Result<(), PasswordError> {
+    if password.len() > max {
+        return Err(PasswordError::PasswordTooLong { max });
+    }
+    Ok(())
+}
+
+/// Process-wide dummy hashes for [`verify_unknown_user`], one per parameter set, made on
+/// first use from a random secret.
+static UNKNOWN_USER_DUMMIES: std::sync::Mutex<Vec<(Argon2Params, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The unknown-user path without a [`PasswordHasher`]: verify `password` against a dummy
+/// argon2id hash made with `params` (created once per process and parameter set, from a
+/// random secret) and return `Ok(false)`. The KDF work equals that of verifying a real
+/// hash made with `params`, so the response time does not reveal whether the account
+/// exists. The first call for a parameter set also runs the KDF once to make the dummy.
+pub fn verify_unknown_user(password: &[u8], params: &Argon2Params) -> Result<bool, PasswordError> {
+    params.to_argon2()?;
+    let dummy = {
+        // A poisoned lock only means another thread panicked while pushing; the list
+        // itself is always valid.
+        let mut cache = UNKNOWN_USER_DUMMIES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match cache.iter().find(|(p, _)| p == params) {
+            Some((_, h)) => h.clone(),
+            None => {
+                let h = hash_argon2id(&random_bytes::<32>()?, params)?;
+                cache.push((*params, h.clone()));
+                h
+            }
+        }
+    };
+    // The outcome is computed and discarded: the dummy secret is random, and the answer
+    // must be `false` regardless.
+    let _ = verify_argon2(password, &dummy)?;
+    Ok(false)
+}
+
+/// Smallest salt, in bytes, accepted by [`hash_argon2id_salt_len`] (the argon2 minimum).
+pub const MIN_SALT_LEN: usize = 8;
+/// Largest salt, in bytes, accepted by [`hash_argon2id_salt_len`] (a PHC salt holds at most
+/// 64 base64 characters).
+pub const MAX_SALT_LEN: usize = 48;
+
+/// [`hash_argon2id`] with a random salt of `salt_len` bytes (argon2-cffi's `salt_len`).
+pub fn hash_argon2id_salt_len(
+    password: &[u8],
+    params: &Argon2Params,
+    salt_len: usize,
+) -> Result<String, PasswordError> {
+    if !(MIN_SALT_LEN..=MAX_SALT_LEN).contains(&salt_len) {
+        return Err(PasswordError::InvalidParams(format!(
+            "salt length must be {MIN_SALT_LEN}..={MAX_SALT_LEN} bytes"
+        )));
+    }
+    let mut salt = [0u8; MAX_SALT_LEN];
+    getrandom::fill(&mut salt[..salt_len]).map_err(|_| PasswordError::Random)?;
+    hash_argon2id_with_salt(password, &salt[..salt_len], params)
+}
+
+/// argon2-cffi's `check_needs_rehash`: `true` unless `phc` is argon2id v19 with exactly
+/// these m/t/p, output length and salt length. argon2i/argon2d hashes need a rehash (their
+/// type differs); anything that is not an argon2 PHC string, bcrypt included, is
+/// `PASSWORD_INVALID_HASH` (argon2-cffi raises `InvalidHashError`).
+pub fn needs_rehash_exact(
+    phc: &str,
+    params: &Argon2Params,
+    salt_len: usize,
+) -> Result<bool, PasswordError> {
+    let parsed =
+        PasswordHash::new(phc).map_err(|_| PasswordError::InvalidHash("not a PHC string"))?;
+    let (Some(salt), Some(hash)) = (parsed.salt, parsed.hash) else {
+        return Err(PasswordError::InvalidHash("missing salt or hash"));
+    };
+    match parsed.algorithm.as_str() {
+        "argon2id" => {}
+        "argon2i" | "argon2d" => return Ok(true),
+        _ => return Err(PasswordError::InvalidHash("not an argon2 hash")),
+    }
+    let stored = Params::try_from(&parsed)
+        .map_err(|_| PasswordError::InvalidHash("bad argon2 parameters"))?;
+    let mut buf = [0u8; 64];
+    let stored_salt_len = salt
+        .decode_b64(&mut buf)
+        .map_err(|_| PasswordError::InvalidHash("bad salt"))?
+        .len();
+    Ok(parsed.version != Some(0x13)
+        || stored.m_cost() != params.m_cost
+        || stored.t_cost() != params.t_cost
+        || stored.p_cost() != params.p_cost
+        || hash.len() != params.output_len
+        || stored_salt_len != salt_len)
+}

@@ -884,3 +884,195 @@ pub fn effective_roles(
 ) -> BTreeSet<String> {
     directory.resolve_subject("", roles, groups).roles
 }
+
+// ---------------------------------------------------------------------------------------
+// Documents and queries as separate JSON texts (for the C ABI)
+// ---------------------------------------------------------------------------------------
+
+/// Parse permission documents from JSON: one document object, or an array of them. Every
+/// document is validated ([`PermissionDocument::validate`]); the first invalid one
+/// rejects the whole input.
+pub fn parse_documents_json(json: &str) -> Result<Vec<PermissionDocument>, PolicyError> {
+    let value: Value =
+        serde_json::from_str(json).map_err(|e| PolicyError::InvalidDocument(e.to_string()))?;
+    let docs: Vec<PermissionDocument> = match value {
+        Value::Array(items) => items
+            .into_iter()
+            .map(serde_json::from_value)
+            .collect::<Result<_, _>>(),
+        other => serde_json::from_value(other).map(|d| vec![d]),
+    }
+    .map_err(|e| PolicyError::InvalidDocument(e.to_string()))?;
+    for d in &docs {
+        d.validate()?;
+    }
+    Ok(docs)
+}
+
+/// Who asks for what, without the documents: the JSON form taken by
+/// [`evaluate_query_json`]. Unknown fields are an error, so a misspelt `actions` cannot
+/// silently turn into an empty request.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyQuery {
+    /// Role parents and group roles.
+    #[serde(default)]
+    pub directory: Directory,
+    /// User id.
+    pub user_id: String,
+    /// Direct roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// One action (give `action` or `actions`, not both).
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Several actions, all of which must be allowed.
+    #[serde(default)]
+    pub actions: Option<Vec<String>>,
+    /// Resource.
+    pub resource: String,
+    /// Request context for conditions.
+    #[serde(default)]
+    pub context: Map<String, Value>,
+}
+
+impl PolicyQuery {
+    /// Parse a query from JSON ([`PolicyError::InvalidRequest`] when malformed, when an
+    /// unknown field is present, or when both or neither of `action`/`actions` are given).
+    pub fn parse(json: &str) -> Result<Self, PolicyError> {
+        let q: Self =
+            serde_json::from_str(json).map_err(|e| PolicyError::InvalidRequest(e.to_string()))?;
+        match (&q.action, &q.actions) {
+            (Some(_), Some(_)) => Err(PolicyError::InvalidRequest(
+                "give either `action` or `actions`, not both".into(),
+            )),
+            (None, None) => Err(PolicyError::InvalidRequest(
+                "missing field `action` (or `actions`)".into(),
+            )),
+            _ => Ok(q),
+        }
+    }
+
+    /// The actions to check, in order.
+    pub fn action_list(&self) -> Vec<&str> {
+        match (&self.action, &self.actions) {
+            (Some(a), _) => vec![a.as_str()],
+            (None, Some(list)) => list.iter().map(String::as_str).collect(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// Outcome of [`evaluate_query`]: the answer, why, and which action decided it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryDecision {
+    /// `true` iff every action is allowed (and there is at least one).
+    pub allowed: bool,
+    /// For a denial, the reason of the first denied action; for an allow, the reason of
+    /// the first action (the statement that allowed it). An empty action list is
+    /// [`DecisionReason::InvalidRequest`].
+    pub reason: DecisionReason,
+    /// Index in the query's action list of the action `reason` belongs to (`None` only
+    /// for an empty list).
+    pub action_index: Option<usize>,
+}
+
+/// Evaluate a query against documents: the same answer as [`evaluate_all`] (and as
+/// [`evaluate_request_json`]), plus the reason and the deciding action.
+pub fn evaluate_query(documents: &[PermissionDocument], query: &PolicyQuery) -> QueryDecision {
+    let subject = query
+        .directory
+        .resolve_subject(&query.user_id, &query.roles, &query.groups);
+    let actions = query.action_list();
+    let mut first: Option<Decision> = None;
+    for (i, a) in actions.iter().enumerate() {
+        let d = evaluate(documents, &subject, a, &query.resource, &query.context);
+        if !d.allowed {
+            return QueryDecision {
+                allowed: false,
+                reason: d.reason,
+                action_index: Some(i),
+            };
+        }
+        if first.is_none() {
+            first = Some(d);
+        }
+    }
+    match first {
+        Some(d) => QueryDecision {
+            allowed: true,
+            reason: d.reason,
+            action_index: Some(0),
+        },
+        None => QueryDecision {
+            allowed: false,
+            reason: DecisionReason::InvalidRequest,
+            action_index: None,
+        },
+    }
+}
+
+/// [`parse_documents_json`] + [`PolicyQuery::parse`] + [`evaluate_query`].
+pub fn evaluate_query_json(
+    documents_json: &str,
+    query_json: &str,
+) -> Result<QueryDecision, PolicyError> {
+    let docs = parse_documents_json(documents_json)?;
+    let query = PolicyQuery::parse(query_json)?;
+    Ok(evaluate_query(&docs, &query))
+}
+
+/// The JSON form of an authrs `checkPermission` call without the documents: registered
+/// packages, the user, the resource and optionally one action. Unknown fields are an
+/// error.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckPermissionQuery {
+    /// Packages registered with `syncPackage` (they define the actions in scope).
+    #[serde(default)]
+    pub packages: Vec<PackageSync>,
+    /// Role parents and group roles.
+    #[serde(default)]
+    pub directory: Directory,
+    /// User id.
+    pub user_id: String,
+    /// Direct roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Groups.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Resource.
+    pub resource: String,
+    /// One action; absent = every action in scope of the resource.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Request context for conditions.
+    #[serde(default)]
+    pub context: Map<String, Value>,
+}
+
+/// authrs `checkPermission` from JSON texts: documents (one or an array) and a
+/// [`CheckPermissionQuery`]. Builds a [`PolicyEngine`] and calls
+/// [`PolicyEngine::check_permission`].
+pub fn check_permission_json(
+    documents_json: &str,
+    query_json: &str,
+) -> Result<PermissionCheckResult, PolicyError> {
+    let docs = parse_documents_json(documents_json)?;
+    let q: CheckPermissionQuery =
+        serde_json::from_str(query_json).map_err(|e| PolicyError::InvalidRequest(e.to_string()))?;
+    let mut engine = PolicyEngine::new();
+    for d in docs {
+        engine.add_document(d)?;
+    }
+    *engine.directory_mut() = q.directory;
+    for p in q.packages {
+        engine.sync_package(p);
+    }
+    let subject = engine.subject(&q.user_id, &q.roles, &q.groups);
+    engine.check_permission(&subject, &q.resource, q.action.as_deref(), &q.context)
+}
