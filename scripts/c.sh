@@ -133,6 +133,25 @@ for bin in run_vectors run_vectors_static test_api test_api_static; do
   LD_LIBRARY_PATH="$SHARED_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$OUT/$bin"
 done
 
+step "authcore_cross (the C side of the cross-language tests)"
+# Static and without sanitizers: runs anywhere, used by scripts/cross.sh and the demo.
+# shellcheck disable=SC2046
+"$CC" -std=c11 -O1 -Wall -Wextra -Wpedantic -Werror $(pkg-config --cflags authcore-static) \
+  -o "$OUT/authcore_cross" ffi-tests/c/cross.c $(pkg-config --libs authcore-static)
+X="$OUT/authcore_cross"
+HASH="$("$X" hash secret_a)"
+[ "$HASH" = eed3621935ff386c8af9282a64096fa5c4f52a44a162d86b311ee2f1434ced04 ] || { echo "c: cross hash: $HASH" >&2; exit 1; }
+SIG="$(printf '%s' '{"hello":"world"}' | "$X" sign post '/v1/messages?x=1' 1700000000000 nonce_1 "$HASH" -)"
+[ "$SIG" = 9fdc401b7eb309409286a40e661c1f672d4c6de470713241ac8b9d1993957f63 ] || { echo "c: cross sign: $SIG" >&2; exit 1; }
+REC="{\"secretHash\":\"$HASH\",\"createdAt\":1,\"updatedAt\":1,\"expiresAt\":null,\"allowedIps\":[]}"
+"$X" verify POST '/v1/messages?x=1' ' app_a ' "$SIG" 1700000000000 nonce_1 1700000000500 "$REC" '{"hello":"world"}'
+if OUT_BAD="$("$X" verify POST '/v1/messages?x=1' app_a "$SIG" 1700000000000 nonce_1 1700000000500 "$REC" '{"hello":"World"}')"; then
+  echo "c: cross verify accepted a tampered body" >&2
+  exit 1
+fi
+[ "$OUT_BAD" = "BAD_SIGNATURE 401 Invalid HMAC signature" ] || { echo "c: cross verify: $OUT_BAD" >&2; exit 1; }
+echo "authcore_cross: hash, sign, verify and a tampered body behave"
+
 step "Rust tests of the crate (cargo test -p authcore-ffi)"
 cargo test --locked -p authcore-ffi
 
