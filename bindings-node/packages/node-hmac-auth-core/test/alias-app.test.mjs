@@ -31,7 +31,7 @@ test('an app written for @naskot/node-hmac-auth-core runs unchanged on our packa
         },
       }),
     )
-    copyFileSync(join(here, 'alias-app', 'app.mjs'), join(dir, 'app.mjs'))
+    copyFileSync(join(here, 'alias-app', 'app.mjs.fixture'), join(dir, 'app.mjs'))
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: 'pipe' })
     const ns = `alias_${process.pid}_${Date.now()}`
     const out = execFileSync(process.execPath, ['app.mjs'], {
