@@ -1864,3 +1864,28 @@ pub fn rsa_jwk_to_public_pem(jwk: &PublicJwk) -> Result<String, JwtError> {
         .map_err(|e| JwtError::InvalidKey(e.to_string()))?;
     rsa_public_spki_pem(&key)
 }
+
+/// Constant-time check of a presented refresh token against what the user record holds:
+/// the SHA-256 hex of the token ([`token_hash`], what should be stored) or, for records
+/// written by node-auth, the token itself. Both sides are hashed before comparing, so
+/// neither the content nor the length of a plaintext record leaks through timing
+/// (node-auth compared the plaintext with `!==`).
+pub fn refresh_token_matches(presented: &str, stored: &str) -> bool {
+    if presented.is_empty() || stored.is_empty() {
+        return false;
+    }
+    let presented_hash = token_hash(presented);
+    let is_hash = stored.len() == 64
+        && stored
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let stored_hash = if is_hash {
+        stored.to_string()
+    } else {
+        token_hash(stored)
+    };
+    presented_hash
+        .as_bytes()
+        .ct_eq(stored_hash.as_bytes())
+        .into()
+}

@@ -293,3 +293,14 @@ fn node_api_key_validation_order_and_collisions() {
         Err(ApiTokenError::Invalid)
     );
 }
+
+#[test]
+fn refresh_token_comparison_accepts_hash_or_legacy_plaintext() {
+    let t = "eyJ.refresh.token";
+    assert!(jwt::refresh_token_matches(t, &jwt::token_hash(t)));
+    assert!(jwt::refresh_token_matches(t, t));
+    assert!(!jwt::refresh_token_matches(t, "eyJ.refresh.tokeN"));
+    assert!(!jwt::refresh_token_matches(t, &jwt::token_hash("other")));
+    assert!(!jwt::refresh_token_matches("", ""));
+    assert!(!jwt::refresh_token_matches(t, ""));
+}
