@@ -133,6 +133,20 @@ for bin in run_vectors run_vectors_static test_api test_api_static; do
   LD_LIBRARY_PATH="$SHARED_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$OUT/$bin"
 done
 
+# An extra layer where valgrind is installed (it sees uninitialised reads, which ASan does
+# not): the vector runner, unsanitised and statically linked. ASan/UBSan above are the gate.
+if command -v valgrind >/dev/null 2>&1; then
+  step "valgrind: run_vectors (static, no sanitizers)"
+  # shellcheck disable=SC2046
+  "$CC" -std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings \
+    $(pkg-config --cflags authcore-static) -I"$OUT" -o "$OUT/run_vectors_vg" \
+    ffi-tests/c/run_vectors.c $(pkg-config --libs authcore-static) -lm
+  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+    "$OUT/run_vectors_vg" | tail -1
+else
+  echo "c: valgrind not installed: the ASan/UBSan runs above are the memory check"
+fi
+
 step "authcore_cross (the C side of the cross-language tests)"
 # Static and without sanitizers: runs anywhere, used by scripts/cross.sh and the demo.
 # shellcheck disable=SC2046
