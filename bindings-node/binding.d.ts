@@ -9,6 +9,71 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Issues and redeems authorization codes (only SHA-256 of each code is stored). */
+export declare class AuthorizationServer {
+  constructor(options?: AuthorizationServerOptions | undefined | null)
+  /** Create a code bound to the parameters; returns the code for the client. */
+  createCode(params: CreateCodeOptions, nowMs?: number | undefined | null): string
+  /**
+   * Redeem a code (consumed whatever the outcome). Typed errors: `AUTH_CODE_INVALID`,
+   * `AUTH_CODE_REUSED`, `AUTH_CODE_EXPIRED`, `AUTH_CODE_CLIENT_MISMATCH`,
+   * `AUTH_CODE_REDIRECT_URI_MISMATCH`, `PKCE_VERIFICATION_FAILED`, ...
+   */
+  exchangeCode(req: ExchangeCodeOptions, nowMs?: number | undefined | null): ExchangedCode
+  /** `exchangeCode` reported as the Auth Server's `ExchangeCodeResult`. */
+  exchangeCodeResult(req: ExchangeCodeOptions, nowMs?: number | undefined | null): ExchangeCodeResult
+  /** Drop expired codes; returns how many. */
+  purgeExpired(nowMs?: number | undefined | null): number
+}
+
+/** Keys parsed once and indexed by `kid`, one of them signing (`authcore::jwt::KeySet`). */
+export declare class JwtKeySet {
+  /** An empty set. */
+  constructor()
+  /** Add an HMAC secret (string: its UTF-8 bytes, like node; or a Buffer). */
+  addHmac(secret: string | Uint8Array, options?: HmacKeyOptions | undefined | null): void
+  /**
+   * Add a PEM key: private (PKCS#8, or PKCS#1 for RSA; signs and verifies) or public
+   * (SPKI, or PKCS#1 for RSA; verifies). RSA moduli under 2048 bits are refused.
+   */
+  addPem(pem: string, options?: PemKeyOptions | undefined | null): void
+  /**
+   * Add a public JWK (RSA, EC P-256, OKP Ed25519), given as JSON text. Symmetric keys
+   * are refused.
+   */
+  addJwk(jwkJson: string): void
+  /** Add every usable key of a JWKS document (JSON text); returns how many were added. */
+  addJwks(jwksJson: string): number
+  /** Choose the signing key by `kid` (`null`: the key without kid). */
+  setSigningKid(kid?: string | undefined | null): void
+  /** Number of keys. */
+  get size(): number
+  /**
+   * Sign the exact payload text (a JSON object) with the signing key. With the text of
+   * node's `JSON.stringify(payload)` the token is byte-identical to `jwt.sign`'s.
+   */
+  sign(payloadJson: string): string
+  /** `sign` on the thread pool (for RS256, whose signing takes milliseconds). */
+  signAsync(payloadJson: string): Promise<string>
+  /**
+   * Verify a token and return its payload as the exact JSON text it carries (parse it
+   * with `JSON.parse` to get node's claim order). Typed errors: `JWT_MALFORMED`,
+   * `JWT_ALG_NONE`, `JWT_ALGORITHM_MISMATCH`, `JWT_INVALID_SIGNATURE`, `JWT_EXPIRED`,
+   * `JWT_NOT_YET_VALID`, `JWT_INVALID_ISSUER`, `JWT_INVALID_AUDIENCE`,
+   * `JWT_WRONG_TOKEN_USE`, ...
+   */
+  verify(token: string, options?: JwtVerifyOptions | undefined | null): string
+  /**
+   * The hot path of node-auth's `jwt.verify(token, secret)`: no claim options except
+   * a lenient token use (`"access"`, `"refresh"`, `"mfa_pending"` or null) and the clock.
+   */
+  verifyNode(token: string, lenientTokenUse?: string | undefined | null, now?: number | undefined | null): string
+  /** `verify` on the thread pool. */
+  verifyAsync(token: string, options?: JwtVerifyOptions | undefined | null): Promise<string>
+  /** The public keys as a JWKS document (JSON text; HMAC secrets are never included). */
+  jwks(): string
+}
+
 /** An initialised HTTP + message instance over a native store. */
 export declare class NativeHmacAuth {
   /**
@@ -55,8 +120,172 @@ export declare class NativeHmacAuth {
   rawDel(key: string): Promise<void>
 }
 
+/**
+ * argon2id hashing service with bcrypt migration and the unknown-user dummy path
+ * (`authcore::password::PasswordHasher`). Construction runs the KDF once (the dummy
+ * hash): prefer `createPasswordHasher()`, which does it on the thread pool.
+ */
+export declare class PasswordHasher {
+  /** Same as `createPasswordHasherSync(options)`. */
+  constructor(options?: PasswordHasherOptions | undefined | null)
+  /** Hash a new password (argon2id PHC string). */
+  hash(password: string | Uint8Array): Promise<string>
+  /** `hash` inline. */
+  hashSync(password: string | Uint8Array): string
+  /** Verify against an argon2id or bcrypt hash; `false` on mismatch. */
+  verify(password: string | Uint8Array, hash: string): Promise<boolean>
+  /** `verify` inline. */
+  verifySync(password: string | Uint8Array, hash: string): boolean
+  /**
+   * Login-time check: `hash` is `null`/`undefined` for an unknown user (the dummy runs,
+   * same cost, always invalid). On success with an outdated hash, `rehash` is set.
+   */
+  verifyAndUpgrade(password: string | Uint8Array, hash?: string | undefined | null): Promise<PasswordVerification>
+  /** `verifyAndUpgrade` inline. */
+  verifyAndUpgradeSync(password: string | Uint8Array, hash?: string | undefined | null): PasswordVerification
+  /** Does `hash` need replacing (bcrypt, or argon2 with other parameters)? Cheap. */
+  needsRehash(hash: string): boolean
+  /** Verifications (real or dummy) that ran a KDF since construction. */
+  get kdfRuns(): number
+  /** The configured argon2id parameters. */
+  get params(): Argon2Options
+}
+
+/** Documents + role/group directory + package registry behind `checkPermission`. */
+export declare class PolicyEngine {
+  constructor()
+  /** Add a validated document (JSON text). */
+  addDocument(documentJson: string): void
+  /** Set (or clear) a role's parent; cycles are refused. */
+  setRoleParent(role: string, parent?: string | undefined | null): void
+  /** Give a group's members a role. */
+  addGroupRole(group: string, role: string): void
+  /** Register a package (JSON text); returns its action names. */
+  syncPackage(syncJson: string): Array<string>
+  /** Is `action` on `resource` allowed? `contextJson`: attributes for conditions. */
+  check(subject: PolicySubject, resource: string, action: string, contextJson?: string | undefined | null): boolean
+  /**
+   * authrs `checkPermission` (JSON text `{resource, action, allowed}` or
+   * `{resource, decisions}` when `action` is null).
+   */
+  checkPermission(subject: PolicySubject, resource: string, action?: string | undefined | null, contextJson?: string | undefined | null): string
+  /** Actions in scope of a resource. */
+  actionsInScope(resource: string): Array<string>
+}
+
+/**
+ * Issues and verifies access, refresh (rotation with reuse detection; only SHA-256 of
+ * each refresh token is kept, in memory) and 2FA-pending tokens.
+ */
+export declare class TokenManager {
+  /** `keys` must contain a signing key; `refreshKeys` optionally signs refresh tokens. */
+  constructor(keys: JwtKeySet, options: TokenManagerOptions, refreshKeys?: JwtKeySet | undefined | null)
+  /** Issue an access token. */
+  createAccessToken(claims: TokenClaims, now?: number | undefined | null): string
+  /** Verify an access token (refresh and 2FA-pending tokens: `JWT_WRONG_TOKEN_USE`). */
+  verifyAccessToken(token: string, now?: number | undefined | null): AccessTokenPayload
+  /** Issue a pair starting a new refresh family (a login). */
+  createTokenPair(claims: TokenClaims, now?: number | undefined | null): TokenPair
+  /** Read-only check of a refresh token. */
+  verifyRefreshToken(token: string, now?: number | undefined | null): RefreshTokenVerificationResult
+  /**
+   * Rotate: consume the refresh token, issue a new pair in its family. A rotated token
+   * presented again revokes the family (`REFRESH_TOKEN_REUSED`).
+   */
+  refresh(refreshToken: string, now?: number | undefined | null): TokenPair
+  /** Logout: revoke the token's family; returns how many records changed. */
+  revokeRefreshToken(token: string): number
+  /** Revoke every refresh token of a user. */
+  revokeUser(userId: string): number
+  /** Issue a 2FA-pending token (never accepted as an access token). */
+  createMfaPendingToken(userId: string, domainId: string, now?: number | undefined | null): string
+  /** Verify a 2FA-pending token. */
+  verifyMfaPendingToken(token: string, now?: number | undefined | null): MfaPendingPayload
+  /** Public keys of the access and refresh key sets (JSON text). */
+  jwks(): string
+}
+
+/** Claims of a verified access token. */
+export interface AccessTokenPayload {
+  userId: string
+  domainId: string
+  scope: string
+  sub: string
+  iss: string
+  aud?: string
+  iat: number
+  exp: number
+  jti: string
+  tokenUse: string
+}
+
+/** A stored API key as the check needs it. */
+export interface ApiKeyCandidate {
+  /** bcrypt or SHA-256 hex. */
+  keyHash: string
+  /** `isActive`. */
+  isActive: boolean
+  /** `expiresAt` in unix milliseconds. */
+  expiresAtMs?: number
+  /** `allowedIps`. */
+  allowedIps?: Array<string>
+  /** `scopes`. */
+  scopes?: Array<string>
+}
+
+/** Request-side inputs of the check. */
+export interface ApiKeyCheckOptions {
+  /** Clock in unix milliseconds (default: now). */
+  nowMs?: number
+  /** `req.ip`. */
+  remoteIp?: string
+  /** Default `true`. */
+  enforceIpAllowlist?: boolean
+  /** All must be granted. */
+  requiredScopes?: Array<string>
+}
+
+/** Lookup prefix of a presented Auth Server token, or `null` if it has the wrong shape. */
+export declare function apiTokenLookupPrefix(token: string, visiblePrefix: string): string | null
+
+/** argon2id hash with explicit parameters (default OWASP). */
+export declare function argon2Hash(password: string | Uint8Array, options?: Argon2Options | undefined | null): Promise<string>
+
+/** `argon2Hash` inline. */
+export declare function argon2HashSync(password: string | Uint8Array, options?: Argon2Options | undefined | null): string
+
+/** argon2id cost parameters (defaults: OWASP m=19456 KiB, t=2, p=1, 32-byte output). */
+export interface Argon2Options {
+  /** Memory cost in KiB. */
+  memoryCost?: number
+  /** Iterations. */
+  timeCost?: number
+  /** Lanes. */
+  parallelism?: number
+  /** Output length in bytes. */
+  outputLen?: number
+}
+
+/** Verify an argon2id PHC string; `false` on mismatch. */
+export declare function argon2Verify(password: string | Uint8Array, hash: string): Promise<boolean>
+
+/** `argon2Verify` inline. */
+export declare function argon2VerifySync(password: string | Uint8Array, hash: string): boolean
+
 /** `assertClientId`: blank → `MISSING_CLIENT_ID` (400). */
 export declare function assertClientId(clientId: string): void
+
+/**
+ * node-auth `ApiKeyStrategy` after `findByPrefix`: every candidate's hash is checked (a
+ * prefix collision never fails a valid key; no candidate runs a bcrypt dummy), then
+ * revoked, expired, IP allow-list, scopes. Resolves with the matching index; rejects with
+ * `API_KEY_INVALID` / `_REVOKED` / `_EXPIRED` (401), `API_KEY_IP_BLOCKED` /
+ * `API_KEY_INSUFFICIENT_SCOPE` (403).
+ */
+export declare function authenticateNodeApiKey(presented: string, candidates: Array<ApiKeyCandidate>, options?: ApiKeyCheckOptions | undefined | null): Promise<number>
+
+/** `authenticateNodeApiKey` inline. */
+export declare function authenticateNodeApiKeySync(presented: string, candidates: Array<ApiKeyCandidate>, options?: ApiKeyCheckOptions | undefined | null): number
 
 /**
  * Instance options shared by both initialisers (already defaulted by nobody: the core
@@ -70,6 +299,14 @@ export interface AuthOptionsJs {
   dbSeedBackupTtlSeconds?: number
 }
 
+/** Options of [`AuthorizationServer`]. */
+export interface AuthorizationServerOptions {
+  /** Code lifetime in milliseconds (default 60000). */
+  codeTtlMs?: number
+  /** Accept `plain` PKCE (default false). */
+  allowPlain?: boolean
+}
+
 /** What `onBadSignature` receives besides the request itself. */
 export interface BadSignatureJs {
   clientId: string
@@ -79,6 +316,30 @@ export interface BadSignatureJs {
   receivedSignature: string
   expectedSignature: string
 }
+
+/**
+ * bcryptjs `hash(password, rounds)`: `$2b$`, cost clamped to 4..=31 (default 12),
+ * password silently truncated to 72 bytes.
+ */
+export declare function bcryptHash(password: string | Uint8Array, cost?: number | undefined | null): Promise<string>
+
+/** `bcryptHash` inline. */
+export declare function bcryptHashSync(password: string | Uint8Array, cost?: number | undefined | null): string
+
+/** bcryptjs `hash(password, salt)` with a 29-character salt (`$2b$10$` + 22 characters). */
+export declare function bcryptHashWithSalt(password: string | Uint8Array, salt: string): Promise<string>
+
+/** `bcryptHashWithSalt` inline. */
+export declare function bcryptHashWithSaltSync(password: string | Uint8Array, salt: string): string
+
+/**
+ * bcryptjs `compare`: `$2a$`/`$2b$`/`$2y$`; `false` on mismatch, typed error on a
+ * malformed hash.
+ */
+export declare function bcryptVerify(password: string | Uint8Array, hash: string): Promise<boolean>
+
+/** `bcryptVerify` inline. */
+export declare function bcryptVerifySync(password: string | Uint8Array, hash: string): boolean
 
 /** `buildMessageSigningPayload({clientId, messageHash})`. */
 export declare function buildMessageSigningPayload(clientId: string, messageHash: string): string
@@ -116,6 +377,24 @@ export interface ClientRecordJs {
 /** The record's exact stored JSON (`JSON.stringify(record)` with the original's order). */
 export declare function clientRecordToJson(record: ClientRecordJs): string
 
+/** Parameters of `createCode`. */
+export interface CreateCodeOptions {
+  clientId: string
+  userId: string
+  domainId: string
+  redirectUri: string
+  codeChallenge: string
+  /** `S256` (default) or `plain`. */
+  codeChallengeMethod?: string
+  scope: string
+}
+
+/** Build a [`PasswordHasher`] on the thread pool. */
+export declare function createPasswordHasher(options?: PasswordHasherOptions | undefined | null): Promise<PasswordHasher>
+
+/** Build a [`PasswordHasher`] inline. */
+export declare function createPasswordHasherSync(options?: PasswordHasherOptions | undefined | null): PasswordHasher
+
 /** `HmacClientCredential` / `HmacClientCredentialWithSecret`. */
 export interface CredentialJs {
   clientId: string
@@ -127,14 +406,85 @@ export interface CredentialJs {
   secret?: string
 }
 
+/** A decoded (NOT verified) token. */
+export interface DecodedJwt {
+  /** Header JSON text. */
+  header: string
+  /** Payload JSON text. */
+  payload: string
+}
+
+/**
+ * node's `jwt.decode(token, {complete: true})` without verification: header and payload
+ * JSON text. Never trust the result; use it only to pick a key.
+ */
+export declare function decodeJwt(token: string): DecodedJwt
+
+/** Token-endpoint parameters of an `authorization_code` grant. */
+export interface ExchangeCodeOptions {
+  code: string
+  clientId: string
+  redirectUri: string
+  codeVerifier: string
+}
+
+/** Auth Server `ExchangeCodeResult`. */
+export interface ExchangeCodeResult {
+  success: boolean
+  userId?: string
+  domainId?: string
+  scope?: string
+  error?: string
+  errorDescription?: string
+}
+
+/** A redeemed code. */
+export interface ExchangedCode {
+  userId: string
+  domainId: string
+  scope: string
+  clientId: string
+}
+
 /** `extractClientIp(...candidates)` over already flattened string candidates. */
 export declare function extractClientIp(candidates: Array<string>): string | null
+
+/** `<visiblePrefix><32 base62>` from the OS CSPRNG (e.g. `epic_live_`). */
+export declare function generateApiToken(visiblePrefix: string): GeneratedApiToken
+
+/** A new Auth Server API token. */
+export interface GeneratedApiToken {
+  /** The secret (shown once). */
+  token: string
+  /** Lookup prefix (visible prefix + 8 characters). */
+  prefix: string
+  /** SHA-256 hex to store. */
+  tokenHash: string
+}
+
+/** `ak_` + 24 CSPRNG bytes as hex. */
+export declare function generateNodeApiKey(): NodeApiKey
 
 /** `generateNonce()`: 16 random bytes as 32 lowercase hex chars. */
 export declare function generateNonce(): string
 
+/** RSA key pair (default 2048 bits, e = 65537) as PKCS#8 / SPKI PEM, on the thread pool. */
+export declare function generateRsaKeypair(bits?: number | undefined | null): Promise<RsaKeyPair>
+
+/** `generateRsaKeypair` inline (blocks for tens to hundreds of milliseconds). */
+export declare function generateRsaKeypairSync(bits?: number | undefined | null): RsaKeyPair
+
 /** `randomBytes(n).toString("hex")` with `n` validated (16..=128). */
 export declare function generateSecret(lengthBytes: number): string
+
+/** A new fuz_app session token (32 CSPRNG bytes, base64url, 43 characters). */
+export declare function generateSessionToken(): string
+
+/** SHA-256 hex of an API token. */
+export declare function hashApiToken(token: string): string
+
+/** Unkeyed BLAKE3 hex of bytes or a string. */
+export declare function hashBlake3(data: string | Uint8Array): string
 
 /** `hashBody(body)`: SHA-256 hex of the body's UTF-8 text. */
 export declare function hashBody(body: Body): string
@@ -144,6 +494,9 @@ export declare function hashBody(body: Body): string
  * token when it is neither missing nor `""`.
  */
 export declare function hashClientSecret(secret: string, secretToken?: string | undefined | null): string
+
+/** fuz_app session id: BLAKE3 hex of the token. */
+export declare function hashSessionToken(token: string): string
 
 export declare function hmacDefaults(): HmacDefaults
 
@@ -166,6 +519,22 @@ export declare function hmacErrorCodes(): Array<string>
  */
 export declare function hmacErrorStatus(code: string, message: string): number
 
+/** Options of `JwtKeySet.addHmac`. */
+export interface HmacKeyOptions {
+  /** Signing algorithm: HS256 (default), HS384 or HS512. */
+  alg?: string
+  /** Key id. */
+  kid?: string
+  /**
+   * Accepted algorithms on verification. Default: HS256/384/512 when `alg` is not
+   * given (node's `jwt.verify(token, secret)`), else only `alg`.
+   */
+  algorithms?: Array<string>
+}
+
+/** `"argon2id"`, `"bcrypt"` or `null` by prefix. */
+export declare function identifyPasswordHash(hash: string): string | null
+
 /** `isClientIpAllowed(ip, rules)`. */
 export declare function isClientIpAllowed(ip: string, rules: Array<string>): boolean
 
@@ -174,6 +543,38 @@ export declare function jsNumberToString(n: number): string
 
 /** JavaScript `Number(str)` as the verifier parses `x-timestamp`. */
 export declare function jsStringToNumber(s: string): number
+
+/** SHA-256 hex of a token (what a refresh-token record should store). */
+export declare function jwtTokenHash(token: string): string
+
+/** Claim checks of `JwtKeySet.verify`. */
+export interface JwtVerifyOptions {
+  /** Clock, unix seconds (default: now). */
+  now?: number
+  /** Tolerance in seconds for `exp`/`nbf` (node `clockTolerance`, default 0). */
+  leeway?: number
+  /** Accepted issuers. */
+  issuer?: Array<string>
+  /** Accepted audiences. */
+  audience?: Array<string>
+  /** Required subject. */
+  subject?: string
+  /** Required `token_use` (`access`, `refresh`, `mfa_pending`): absent claim fails. */
+  tokenUse?: string
+  /** Lenient `token_use`: a different use fails, an absent claim passes. */
+  lenientTokenUse?: string
+  /** Claims that must be present. */
+  requiredClaims?: Array<string>
+}
+
+/**
+ * Index of the candidate hash (SHA-256 hex or bcrypt) matching `presented`, comparing all
+ * of them; `null` if none (no candidate: a bcrypt dummy runs for equal cost).
+ */
+export declare function matchTokenHash(presented: string, candidates: Array<string>): Promise<number | null>
+
+/** `matchTokenHash` inline. */
+export declare function matchTokenHashSync(presented: string, candidates: Array<string>): number | null
 
 /**
  * `toMessageString(message)` from the JS layer's reduced form: sorted-key canonical
@@ -200,6 +601,18 @@ export interface MessageText {
   marker?: string
 }
 
+/** Claims of a verified 2FA-pending token. */
+export interface MfaPendingPayload {
+  userId: string
+  domainId: string
+  sub: string
+  iss: string
+  iat: number
+  exp: number
+  jti: string
+  tokenUse: string
+}
+
 /** `buildRedisNamespaceKeys(ns?)`. */
 export interface NamespaceKeysJs {
   namespace: string
@@ -208,17 +621,72 @@ export interface NamespaceKeysJs {
   credentialBackupKeyPrefix: string
 }
 
+/** A new node-auth API key. */
+export interface NodeApiKey {
+  /** `ak_` + 48 lowercase hex (shown once). */
+  rawKey: string
+  /** First 11 characters (the lookup index). */
+  keyPrefix: string
+}
+
+/** Lookup prefix of a well-formed node-auth key, else `null`. */
+export declare function nodeApiKeyPrefix(raw: string): string | null
+
+/** node-auth's IP allow-list check (exact or CIDR, IPv4 and IPv6, `::ffff:` unwrapped). */
+export declare function nodeIpAllowed(ip: string, allowed: Array<string>): boolean
+
 /** `normalizeAllowedIpRules(list)`: entries that are not strings are given as `null`. */
 export declare function normalizeAllowedIpRules(entries: Array<string | undefined | null>): Array<string>
 
 /** `normalizePath(pathOrUrl)` (WHATWG URL against `http://localhost`). */
 export declare function normalizePath(path: string): string
 
+/** RFC 8414 metadata document (JSON text) for `issuer`. */
+export declare function oauthMetadata(issuer: string, scopes: Array<string>, allowPlain?: boolean | undefined | null): string
+
 /** `getClientRecord` parse: `null` for a missing or empty value. */
 export declare function parseOptionalClientRecord(raw?: string | undefined | null): ClientRecordJs | null
 
 /** `parseStoredClientRecord(raw)` (legacy plain-hash values included). */
 export declare function parseStoredClientRecord(raw: string): ClientRecordJs
+
+/** Options of a [`PasswordHasher`]. */
+export interface PasswordHasherOptions {
+  /** Memory cost in KiB (default 19456). */
+  memoryCost?: number
+  /** Iterations (default 2). */
+  timeCost?: number
+  /** Lanes (default 1). */
+  parallelism?: number
+  /** Output length in bytes (default 32). */
+  outputLen?: number
+  /** Longest accepted password in bytes (default 4096). */
+  maxPasswordBytes?: number
+  /** What the unknown-user path imitates: `"argon2id"` (default) or `"bcrypt"`. */
+  dummyAlgorithm?: string
+  /** bcrypt cost of the dummy when `dummyAlgorithm` is `"bcrypt"` (default 12). */
+  dummyBcryptCost?: number
+}
+
+/**
+ * Does `hash` need replacing for `options` (default OWASP)? argon2-cffi
+ * `check_needs_rehash` semantics; malformed hashes are typed errors.
+ */
+export declare function passwordNeedsRehash(hash: string, options?: Argon2Options | undefined | null): boolean
+
+/** Result of `verifyAndUpgrade`. */
+export interface PasswordVerification {
+  /** The password matched a real stored hash. */
+  valid: boolean
+  /** The new argon2id hash to store (bcrypt or outdated argon2 hash, valid password). */
+  rehash?: string
+}
+
+/** Verify against a hash of either kind; `false` on mismatch. */
+export declare function passwordVerify(password: string | Uint8Array, hash: string): Promise<boolean>
+
+/** `passwordVerify` inline. */
+export declare function passwordVerifySync(password: string | Uint8Array, hash: string): boolean
 
 /**
  * Tri-state arguments as the JS layer classified them.
@@ -233,6 +701,24 @@ export interface PatchesJs {
   allowedIpsKind?: number
   allowedIps?: Array<string | undefined | null>
 }
+
+/** Options of `JwtKeySet.addPem`. */
+export interface PemKeyOptions {
+  /** RS256, ES256 or EdDSA; detected from the key when absent. */
+  alg?: string
+  /** Key id. */
+  kid?: string
+}
+
+/** `BASE64URL(SHA256(verifier))`. */
+export declare function pkceS256Challenge(verifier: string): string
+
+/**
+ * Verify a PKCE verifier against a challenge (`S256` or `plain`, constant time):
+ * `true`, or a typed error (`PKCE_INVALID_VERIFIER`, `PKCE_VERIFICATION_FAILED`,
+ * `PKCE_UNSUPPORTED_METHOD`).
+ */
+export declare function pkceVerify(verifier: string, challenge: string, method: string): boolean
 
 /** Plan `clients.create`. */
 export declare function planCreate(options: AuthOptionsJs | undefined | null, clientId: string, choice: SecretChoiceJs | undefined | null, patch: PatchesJs | undefined | null, now: number): PlanJs
@@ -273,6 +759,52 @@ export declare function planSetAllowedIps(options: AuthOptionsJs | undefined | n
  */
 export declare function planSetSecret(options: AuthOptionsJs | undefined | null, clientId: string, existingRaw: string | undefined | null, secret: string, isHash: boolean, patch: PatchesJs | undefined | null, now: number): PlanJs
 
+/** CRUD (+ extensible) action names of a table. */
+export declare function policyCrudActions(table: string, extensible?: boolean | undefined | null): Array<string>
+
+/** authrs `derive_action_name(method, path)`. */
+export declare function policyDeriveActionName(method: string, path: string): string | null
+
+/**
+ * Evaluate a self-contained request (JSON text `{documents, directory?, userId, roles,
+ * groups, actions, resource, context?}`): `true` iff every action is allowed.
+ */
+export declare function policyEvaluateRequest(requestJson: string): boolean
+
+/** Role/group uid slug of a display name. */
+export declare function policySlugifyUid(name: string): string
+
+/** Who asks. */
+export interface PolicySubject {
+  /** User id. */
+  userId: string
+  /** Direct roles. */
+  roles?: Array<string>
+  /** Groups. */
+  groups?: Array<string>
+}
+
+/**
+ * Action names registered by a syncPackage (JSON text `{packageId, tables,
+ * customActions?, extensibleTables?}`).
+ */
+export declare function policySyncPackageActions(syncJson: string): Array<string>
+
+/** Validate a permission document (JSON text): `true` or `POLICY_*` error. */
+export declare function policyValidateDocument(documentJson: string): boolean
+
+/** Constant-time: does `presented` match the stored SHA-256 hex (or legacy plaintext)? */
+export declare function refreshTokenMatches(presented: string, stored: string): boolean
+
+/** Auth Server `RefreshTokenVerificationResult` (`error` is a core code). */
+export interface RefreshTokenVerificationResult {
+  valid: boolean
+  userId?: string
+  domainId?: string
+  scope?: string
+  error?: string
+}
+
 /** The outcome for a nonce that was already claimed (`REPLAYED_NONCE`). */
 export declare function replayedNonceOutcome(): VerifyOutcome
 
@@ -281,6 +813,23 @@ export interface RevertResultJs {
   reverted: boolean
   restoredSecretHash?: string
 }
+
+/** SPKI PEM of an RSA JWK (JSON text). */
+export declare function rsaJwkToPublicPem(jwkJson: string): string
+
+/** A PEM key pair. */
+export interface RsaKeyPair {
+  /** PKCS#8 PEM. */
+  privateKey: string
+  /** SPKI PEM. */
+  publicKey: string
+}
+
+/** `{kty, use, alg, kid, n, e}` (JSON text) of an RSA PEM key. */
+export declare function rsaPemToJwk(pem: string, kid: string): string
+
+/** SPKI PEM of an RSA private key's public half. */
+export declare function rsaPublicPemFromPrivate(privatePem: string): string
 
 /** `safeEqualHex(a, b)` with Node's hex-decoding quirks, constant time. */
 export declare function safeEqualHex(a: string, b: string): boolean
@@ -351,6 +900,96 @@ export interface SignRequestInput {
   body?: Body
   secret: string
 }
+
+/** Auth Server `TokenClaims`. */
+export interface TokenClaims {
+  /** User id. */
+  userId: string
+  /** Domain id. */
+  domainId: string
+  /** Space-separated scopes. */
+  scope: string
+}
+
+/** `TokenManager` settings. */
+export interface TokenManagerOptions {
+  /** `iss` of every token. */
+  issuer: string
+  /** `aud` of access and refresh tokens. */
+  audience?: string
+  /** Access-token lifetime in seconds (default 900). */
+  accessTtl?: number
+  /** Refresh-token lifetime in seconds (default 30 days). */
+  refreshTtl?: number
+  /** 2FA-pending token lifetime in seconds (default 300). */
+  mfaPendingTtl?: number
+  /** Clock tolerance in seconds (default 0). */
+  leeway?: number
+}
+
+/** An access/refresh pair. */
+export interface TokenPair {
+  /** Access token. */
+  accessToken: string
+  /** Refresh token. */
+  refreshToken: string
+  /** Access-token lifetime in seconds. */
+  expiresIn: number
+  /** Refresh-token family. */
+  familyId: string
+}
+
+/**
+ * `true` only for an accepted, non-replayed code; every rejection (malformed code, bad
+ * secret included) is `false`.
+ */
+export declare function totpCheck(code: string, secret: string, options?: TotpOptions | undefined | null): boolean
+
+/** Code for a base32 secret at `options.now`. */
+export declare function totpGenerate(secret: string, options?: TotpOptions | undefined | null): string
+
+/** Code for raw secret bytes (a Buffer, or a string's UTF-8 bytes) at `options.now`. */
+export declare function totpGenerateRaw(secret: string | Uint8Array, options?: TotpOptions | undefined | null): string
+
+/** A new 20-byte secret, base32 without padding (32 characters). */
+export declare function totpGenerateSecret(): string
+
+/** node-auth `generateSecret(email, appName)` minus the QR code. */
+export declare function totpGenerateSecretFor(account: string, issuer?: string | undefined | null): TotpSecret
+
+/** TOTP parameters (defaults: SHA1, 6 digits, 30 s, t0 0, window ±1). */
+export interface TotpOptions {
+  /** Unix seconds (default: now). */
+  now?: number
+  /** `SHA1`, `SHA256`, `SHA512`. */
+  algorithm?: string
+  /** 6, 7 or 8. */
+  digits?: number
+  /** Step length in seconds. */
+  period?: number
+  /** Unix time of step 0. */
+  t0?: number
+  /** Steps accepted each side of the current one (node-auth: 0). */
+  window?: number
+  /** Last accepted step (replay guard): a code for it or an earlier step is refused. */
+  lastUsedStep?: number
+}
+
+/** `otpauth://totp/<issuer>:<account>?secret=..&issuer=..` exactly as otplib 13 builds it. */
+export declare function totpOtpauthUrl(issuer: string, account: string, secret: string, options?: TotpOptions | undefined | null): string
+
+/** A generated secret and its otpauth URL. */
+export interface TotpSecret {
+  secret: string
+  otpauthUrl: string
+}
+
+/**
+ * Verify a code; returns the accepted time step (persist it as `lastUsedStep`). Typed
+ * errors: `TOTP_MALFORMED_CODE` (400), `TOTP_INVALID_CODE`, `TOTP_REPLAYED` (401),
+ * `TOTP_INVALID_SECRET`, `TOTP_SECRET_TOO_SHORT`... (500).
+ */
+export declare function totpVerify(code: string, secret: string, options?: TotpOptions | undefined | null): number
 
 /** Validate instance options like the initialisers do (namespace, secret length). */
 export declare function validateAuthOptions(options?: AuthOptionsJs | undefined | null): string
@@ -435,6 +1074,9 @@ export interface VerifyRequest {
   maxSkewMs?: number
   ipCandidates?: Array<string>
 }
+
+/** Constant-time check of a session token against a stored session id. */
+export declare function verifySessionToken(token: string, sessionId: string): boolean
 
 /**
  * Steps 2–12 against the stored record (no nonce store): the whole check the original

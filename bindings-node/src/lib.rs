@@ -8,9 +8,11 @@
 //! - [`instance`]: `NativeHmacAuth`, the store-backed instance (`memory://`,
 //!   `redis://`) whose I/O methods are async on tokio.
 //! - [`error`]: the one `HmacError` → JS error mapping.
+//! - [`auth`]: issue 5 (passwords, JWT, API keys, TOTP, PKCE, policies); see its docs.
 
 #![deny(clippy::all)]
 
+pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod instance;

@@ -1,0 +1,382 @@
+//! Passwords: argon2id (OWASP defaults) and bcryptjs-compatible bcrypt, rehash on login,
+//! the unknown-user dummy path. Every KDF call is an `AsyncTask` with a `*Sync` twin.
+
+use std::sync::Arc;
+
+use authcore::password::{self as core, Argon2Params, DummyAlgorithm, PasswordConfig};
+use napi::Env;
+use napi::bindgen_prelude::{AsyncTask, Either};
+use napi_derive::napi;
+
+use super::error::{AuthErr, js};
+use super::task::{AuthTask, block, bytes, spawn};
+
+/// argon2id cost parameters (defaults: OWASP m=19456 KiB, t=2, p=1, 32-byte output).
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct Argon2Options {
+    /// Memory cost in KiB.
+    pub memory_cost: Option<u32>,
+    /// Iterations.
+    pub time_cost: Option<u32>,
+    /// Lanes.
+    pub parallelism: Option<u32>,
+    /// Output length in bytes.
+    pub output_len: Option<u32>,
+}
+
+fn params(o: Option<&Argon2Options>) -> Argon2Params {
+    let d = Argon2Params::OWASP;
+    match o {
+        None => d,
+        Some(o) => Argon2Params {
+            m_cost: o.memory_cost.unwrap_or(d.m_cost),
+            t_cost: o.time_cost.unwrap_or(d.t_cost),
+            p_cost: o.parallelism.unwrap_or(d.p_cost),
+            output_len: o.output_len.map_or(d.output_len, |n| n as usize),
+        },
+    }
+}
+
+/// Options of a [`PasswordHasher`].
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct PasswordHasherOptions {
+    /// Memory cost in KiB (default 19456).
+    pub memory_cost: Option<u32>,
+    /// Iterations (default 2).
+    pub time_cost: Option<u32>,
+    /// Lanes (default 1).
+    pub parallelism: Option<u32>,
+    /// Output length in bytes (default 32).
+    pub output_len: Option<u32>,
+    /// Longest accepted password in bytes (default 4096).
+    pub max_password_bytes: Option<u32>,
+    /// What the unknown-user path imitates: `"argon2id"` (default) or `"bcrypt"`.
+    pub dummy_algorithm: Option<String>,
+    /// bcrypt cost of the dummy when `dummyAlgorithm` is `"bcrypt"` (default 12).
+    pub dummy_bcrypt_cost: Option<u32>,
+}
+
+fn config(o: Option<PasswordHasherOptions>) -> Result<PasswordConfig, AuthErr> {
+    let o = o.unwrap_or_default();
+    let a = Argon2Options {
+        memory_cost: o.memory_cost,
+        time_cost: o.time_cost,
+        parallelism: o.parallelism,
+        output_len: o.output_len,
+    };
+    let dummy = match o.dummy_algorithm.as_deref() {
+        None | Some("argon2id") => DummyAlgorithm::Argon2id,
+        Some("bcrypt") => DummyAlgorithm::Bcrypt {
+            cost: o.dummy_bcrypt_cost.unwrap_or(core::BCRYPT_DEFAULT_COST),
+        },
+        Some(other) => {
+            return Err(AuthErr::invalid_argument(format!(
+                "dummyAlgorithm must be \"argon2id\" or \"bcrypt\", got {other:?}"
+            )));
+        }
+    };
+    Ok(PasswordConfig {
+        argon2: params(Some(&a)),
+        max_password_bytes: o
+            .max_password_bytes
+            .map_or(core::DEFAULT_MAX_PASSWORD_BYTES, |n| n as usize),
+        dummy,
+    })
+}
+
+/// Result of `verifyAndUpgrade`.
+#[napi(object)]
+pub struct PasswordVerification {
+    /// The password matched a real stored hash.
+    pub valid: bool,
+    /// The new argon2id hash to store (bcrypt or outdated argon2 hash, valid password).
+    pub rehash: Option<String>,
+}
+
+/// argon2id hashing service with bcrypt migration and the unknown-user dummy path
+/// (`authcore::password::PasswordHasher`). Construction runs the KDF once (the dummy
+/// hash): prefer `createPasswordHasher()`, which does it on the thread pool.
+#[napi]
+pub struct PasswordHasher {
+    inner: Arc<core::PasswordHasher>,
+}
+
+fn new_hasher(cfg: PasswordConfig) -> Result<PasswordHasher, AuthErr> {
+    Ok(PasswordHasher {
+        inner: Arc::new(core::PasswordHasher::new(cfg)?),
+    })
+}
+
+/// Build a [`PasswordHasher`] on the thread pool.
+#[napi(ts_return_type = "Promise<PasswordHasher>")]
+pub fn create_password_hasher(
+    env: &Env,
+    options: Option<PasswordHasherOptions>,
+) -> napi::Result<AsyncTask<AuthTask<PasswordHasher>>> {
+    let cfg = js(env, config(options))?;
+    Ok(spawn(move || new_hasher(cfg)))
+}
+
+/// Build a [`PasswordHasher`] inline.
+#[napi(catch_unwind)]
+pub fn create_password_hasher_sync(
+    env: &Env,
+    options: Option<PasswordHasherOptions>,
+) -> napi::Result<PasswordHasher> {
+    let cfg = js(env, config(options))?;
+    block(env, move || new_hasher(cfg))
+}
+
+#[napi]
+impl PasswordHasher {
+    /// Same as `createPasswordHasherSync(options)`.
+    #[napi(constructor)]
+    pub fn new(env: Env, options: Option<PasswordHasherOptions>) -> napi::Result<Self> {
+        let cfg = js(&env, config(options))?;
+        block(&env, move || new_hasher(cfg))
+    }
+
+    /// Hash a new password (argon2id PHC string).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn hash(&self, password: Either<String, &[u8]>) -> AsyncTask<AuthTask<String>> {
+        let (h, pw) = (self.inner.clone(), bytes(password));
+        spawn(move || Ok(h.hash(&pw)?))
+    }
+
+    /// `hash` inline.
+    #[napi(catch_unwind)]
+    pub fn hash_sync(&self, env: Env, password: Either<String, &[u8]>) -> napi::Result<String> {
+        let (h, pw) = (self.inner.clone(), bytes(password));
+        block(&env, move || Ok(h.hash(&pw)?))
+    }
+
+    /// Verify against an argon2id or bcrypt hash; `false` on mismatch.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn verify(
+        &self,
+        password: Either<String, &[u8]>,
+        hash: String,
+    ) -> AsyncTask<AuthTask<bool>> {
+        let (h, pw) = (self.inner.clone(), bytes(password));
+        spawn(move || Ok(h.verify(&pw, &hash)?))
+    }
+
+    /// `verify` inline.
+    #[napi(catch_unwind)]
+    pub fn verify_sync(
+        &self,
+        env: Env,
+        password: Either<String, &[u8]>,
+        hash: String,
+    ) -> napi::Result<bool> {
+        let (h, pw) = (self.inner.clone(), bytes(password));
+        block(&env, move || Ok(h.verify(&pw, &hash)?))
+    }
+
+    /// Login-time check: `hash` is `null`/`undefined` for an unknown user (the dummy runs,
+    /// same cost, always invalid). On success with an outdated hash, `rehash` is set.
+    #[napi(ts_return_type = "Promise<PasswordVerification>")]
+    pub fn verify_and_upgrade(
+        &self,
+        password: Either<String, &[u8]>,
+        hash: Option<String>,
+    ) -> AsyncTask<AuthTask<PasswordVerification>> {
+        let (h, pw) = (self.inner.clone(), bytes(password));
+        spawn(move || upgrade(&h, &pw, hash.as_deref()))
+    }
+
+    /// `verifyAndUpgrade` inline.
+    #[napi(catch_unwind)]
+    pub fn verify_and_upgrade_sync(
+        &self,
+        env: Env,
+        password: Either<String, &[u8]>,
+        hash: Option<String>,
+    ) -> napi::Result<PasswordVerification> {
+        let (h, pw) = (self.inner.clone(), bytes(password));
+        block(&env, move || upgrade(&h, &pw, hash.as_deref()))
+    }
+
+    /// Does `hash` need replacing (bcrypt, or argon2 with other parameters)? Cheap.
+    #[napi(catch_unwind)]
+    pub fn needs_rehash(&self, env: Env, hash: String) -> napi::Result<bool> {
+        js(&env, self.inner.needs_rehash(&hash))
+    }
+
+    /// Verifications (real or dummy) that ran a KDF since construction.
+    #[napi(getter)]
+    pub fn kdf_runs(&self) -> f64 {
+        self.inner.kdf_runs() as f64
+    }
+
+    /// The configured argon2id parameters.
+    #[napi(getter)]
+    pub fn params(&self) -> Argon2Options {
+        let p = self.inner.config().argon2;
+        Argon2Options {
+            memory_cost: Some(p.m_cost),
+            time_cost: Some(p.t_cost),
+            parallelism: Some(p.p_cost),
+            output_len: Some(p.output_len as u32),
+        }
+    }
+}
+
+fn upgrade(
+    h: &core::PasswordHasher,
+    pw: &[u8],
+    hash: Option<&str>,
+) -> Result<PasswordVerification, AuthErr> {
+    let v = h.verify_and_upgrade(pw, hash)?;
+    Ok(PasswordVerification {
+        valid: v.valid,
+        rehash: v.rehash,
+    })
+}
+
+fn cost_of(cost: Option<u32>) -> u32 {
+    cost.unwrap_or(core::BCRYPT_DEFAULT_COST)
+}
+
+/// bcryptjs `hash(password, rounds)`: `$2b$`, cost clamped to 4..=31 (default 12),
+/// password silently truncated to 72 bytes.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn bcrypt_hash(
+    password: Either<String, &[u8]>,
+    cost: Option<u32>,
+) -> AsyncTask<AuthTask<String>> {
+    let (pw, c) = (bytes(password), cost_of(cost));
+    spawn(move || Ok(core::bcrypt_hash(&pw, c)?))
+}
+
+/// `bcryptHash` inline.
+#[napi(catch_unwind)]
+pub fn bcrypt_hash_sync(
+    env: &Env,
+    password: Either<String, &[u8]>,
+    cost: Option<u32>,
+) -> napi::Result<String> {
+    let (pw, c) = (bytes(password), cost_of(cost));
+    block(env, move || Ok(core::bcrypt_hash(&pw, c)?))
+}
+
+/// bcryptjs `hash(password, salt)` with a 29-character salt (`$2b$10$` + 22 characters).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn bcrypt_hash_with_salt(
+    password: Either<String, &[u8]>,
+    salt: String,
+) -> AsyncTask<AuthTask<String>> {
+    let pw = bytes(password);
+    spawn(move || Ok(core::bcrypt_hash_with_salt_str(&pw, &salt)?))
+}
+
+/// `bcryptHashWithSalt` inline.
+#[napi(catch_unwind)]
+pub fn bcrypt_hash_with_salt_sync(
+    env: &Env,
+    password: Either<String, &[u8]>,
+    salt: String,
+) -> napi::Result<String> {
+    let pw = bytes(password);
+    block(env, move || {
+        Ok(core::bcrypt_hash_with_salt_str(&pw, &salt)?)
+    })
+}
+
+/// bcryptjs `compare`: `$2a$`/`$2b$`/`$2y$`; `false` on mismatch, typed error on a
+/// malformed hash.
+#[napi(ts_return_type = "Promise<boolean>")]
+pub fn bcrypt_verify(password: Either<String, &[u8]>, hash: String) -> AsyncTask<AuthTask<bool>> {
+    let pw = bytes(password);
+    spawn(move || Ok(core::bcrypt_verify(&pw, &hash)?))
+}
+
+/// `bcryptVerify` inline.
+#[napi(catch_unwind)]
+pub fn bcrypt_verify_sync(
+    env: &Env,
+    password: Either<String, &[u8]>,
+    hash: String,
+) -> napi::Result<bool> {
+    let pw = bytes(password);
+    block(env, move || Ok(core::bcrypt_verify(&pw, &hash)?))
+}
+
+/// argon2id hash with explicit parameters (default OWASP).
+#[napi(ts_return_type = "Promise<string>")]
+pub fn argon2_hash(
+    password: Either<String, &[u8]>,
+    options: Option<Argon2Options>,
+) -> AsyncTask<AuthTask<String>> {
+    let (pw, p) = (bytes(password), params(options.as_ref()));
+    spawn(move || Ok(core::hash_argon2id(&pw, &p)?))
+}
+
+/// `argon2Hash` inline.
+#[napi(catch_unwind)]
+pub fn argon2_hash_sync(
+    env: &Env,
+    password: Either<String, &[u8]>,
+    options: Option<Argon2Options>,
+) -> napi::Result<String> {
+    let (pw, p) = (bytes(password), params(options.as_ref()));
+    block(env, move || Ok(core::hash_argon2id(&pw, &p)?))
+}
+
+/// Verify an argon2id PHC string; `false` on mismatch.
+#[napi(ts_return_type = "Promise<boolean>")]
+pub fn argon2_verify(password: Either<String, &[u8]>, hash: String) -> AsyncTask<AuthTask<bool>> {
+    let pw = bytes(password);
+    spawn(move || Ok(core::verify_argon2(&pw, &hash)?))
+}
+
+/// `argon2Verify` inline.
+#[napi(catch_unwind)]
+pub fn argon2_verify_sync(
+    env: &Env,
+    password: Either<String, &[u8]>,
+    hash: String,
+) -> napi::Result<bool> {
+    let pw = bytes(password);
+    block(env, move || Ok(core::verify_argon2(&pw, &hash)?))
+}
+
+/// Verify against a hash of either kind; `false` on mismatch.
+#[napi(ts_return_type = "Promise<boolean>")]
+pub fn password_verify(password: Either<String, &[u8]>, hash: String) -> AsyncTask<AuthTask<bool>> {
+    let pw = bytes(password);
+    spawn(move || Ok(core::verify(&pw, &hash)?))
+}
+
+/// `passwordVerify` inline.
+#[napi(catch_unwind)]
+pub fn password_verify_sync(
+    env: &Env,
+    password: Either<String, &[u8]>,
+    hash: String,
+) -> napi::Result<bool> {
+    let pw = bytes(password);
+    block(env, move || Ok(core::verify(&pw, &hash)?))
+}
+
+/// Does `hash` need replacing for `options` (default OWASP)? argon2-cffi
+/// `check_needs_rehash` semantics; malformed hashes are typed errors.
+#[napi(catch_unwind)]
+pub fn password_needs_rehash(
+    env: &Env,
+    hash: String,
+    options: Option<Argon2Options>,
+) -> napi::Result<bool> {
+    js(env, core::needs_rehash(&hash, &params(options.as_ref())))
+}
+
+/// `"argon2id"`, `"bcrypt"` or `null` by prefix.
+#[napi(catch_unwind)]
+pub fn identify_password_hash(hash: String) -> Option<String> {
+    core::identify(&hash).map(|k| match k {
+        core::HashKind::Argon2id => "argon2id".to_owned(),
+        core::HashKind::Bcrypt => "bcrypt".to_owned(),
+    })
+}
