@@ -230,8 +230,10 @@ pub extern "C" fn authcore_http_status(code: u32) -> u16 {
 
 /// Copy the detailed message of the last failing `authcore_*` call **on this thread**
 /// (e.g. `Request timestamp skew is too large (> 300000ms)`, or the original's exact
-/// `Error` message) into `out` as NUL-terminated UTF-8. The message is empty when the
-/// last call succeeded. This function does not change the stored message.
+/// `Error` message) into `out` as NUL-terminated UTF-8. Every function that returns an
+/// `authcore_result` sets it on failure and clears it on success; the helpers that
+/// return a value (`authcore_result_name`, `authcore_http_status`, `authcore_version`,
+/// `authcore_nonce_ttl_seconds`) and this function itself leave it alone.
 ///
 /// `*out_written` receives the message length (without the NUL). If `out_len` is too
 /// small, returns `AUTHCORE_BUFFER_TOO_SMALL` and sets `*out_written` to the size needed
