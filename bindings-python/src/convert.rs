@@ -13,8 +13,8 @@ use authcore::hmac::{HmacError, JsString, JsValue};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{
-    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString,
-    PyTuple, PyType,
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+    PyType,
 };
 
 use crate::errors::input;
@@ -134,7 +134,13 @@ pub fn body<'a>(obj: Option<&'a Bound<'_, PyAny>>) -> Result<Body<'a>, HmacError
             .get_type::<PyBytes>()
             .call1((obj,))
             .map_err(|e| input(format!("body: {e}")))?;
-        Body::Owned(bytes.cast::<PyBytes>().map_err(|e| input(e.to_string()))?.as_bytes().to_vec())
+        Body::Owned(
+            bytes
+                .cast::<PyBytes>()
+                .map_err(|e| input(e.to_string()))?
+                .as_bytes()
+                .to_vec(),
+        )
     } else {
         return Err(input(format!(
             "body must be str, bytes, bytearray, memoryview or None, got {}",
@@ -147,8 +153,13 @@ pub fn body<'a>(obj: Option<&'a Bound<'_, PyAny>>) -> Result<Body<'a>, HmacError
 
 /// A timestamp or `now` argument: a finite Number.
 pub fn finite_number(obj: &Bound<'_, PyAny>, what: &str) -> Result<f64, HmacError> {
-    if obj.is_instance_of::<PyBool>() || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>()) {
-        return Err(input(format!("{what} must be a number, got {}", type_name(obj))));
+    if obj.is_instance_of::<PyBool>()
+        || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
+    {
+        return Err(input(format!(
+            "{what} must be a number, got {}",
+            type_name(obj)
+        )));
     }
     let v = number(obj)?;
     if !v.is_finite() {
@@ -157,7 +168,10 @@ pub fn finite_number(obj: &Bound<'_, PyAny>, what: &str) -> Result<f64, HmacErro
     Ok(v)
 }
 
-pub fn opt_finite_number(obj: Option<&Bound<'_, PyAny>>, what: &str) -> Result<Option<f64>, HmacError> {
+pub fn opt_finite_number(
+    obj: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> Result<Option<f64>, HmacError> {
     match obj {
         None => Ok(None),
         Some(o) if o.is_none() => Ok(None),
@@ -175,7 +189,11 @@ fn number(obj: &Bound<'_, PyAny>) -> Result<f64, HmacError> {
         Err(_) => {
             // An int outside the double range: JavaScript would read it as ±Infinity.
             let positive = obj.gt(0).map_err(|e| input(e.to_string()))?;
-            Ok(if positive { f64::INFINITY } else { f64::NEG_INFINITY })
+            Ok(if positive {
+                f64::INFINITY
+            } else {
+                f64::NEG_INFINITY
+            })
         }
     }
 }
@@ -188,7 +206,12 @@ fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
 fn utc(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     static T: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     T.get_or_try_init(py, || {
-        Ok::<_, PyErr>(py.import("datetime")?.getattr("timezone")?.getattr("utc")?.unbind())
+        Ok::<_, PyErr>(
+            py.import("datetime")?
+                .getattr("timezone")?
+                .getattr("utc")?
+                .unbind(),
+        )
     })
     .map(|o| o.bind(py))
 }
@@ -319,7 +342,10 @@ fn js_value_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<JsValue, HmacErro
             .map(|b| JsValue::Number(f64::from(*b)))
             .collect();
         return Ok(JsValue::Unsorted(vec![
-            (JsString::from("type"), JsValue::String(JsString::from("Buffer"))),
+            (
+                JsString::from("type"),
+                JsValue::String(JsString::from("Buffer")),
+            ),
             (JsString::from("data"), JsValue::Array(data)),
         ]));
     }

@@ -65,7 +65,10 @@ pub fn verify_to_py(py: Python<'_>, e: &VerifyError) -> PyErr {
         let filled = (|| -> PyResult<()> {
             details.set_item("client_id", &d.client_id)?;
             details.set_item("path", &d.path)?;
-            details.set_item("timestamp", crate::convert::js_number_to_py(py, d.timestamp)?)?;
+            details.set_item(
+                "timestamp",
+                crate::convert::js_number_to_py(py, d.timestamp)?,
+            )?;
             details.set_item("nonce", &d.nonce)?;
             details.set_item("received_signature", &d.received_signature)?;
             details.set_item("expected_signature", &d.expected_signature)?;
@@ -95,7 +98,10 @@ fn panic_message(p: &(dyn Any + Send)) -> String {
 
 /// The exception for a Rust panic caught at the boundary.
 pub fn panic_to_py(py: Python<'_>, p: Box<dyn Any + Send>) -> PyErr {
-    let msg = format!("authcore internal error (Rust panic): {}", panic_message(&*p));
+    let msg = format!(
+        "authcore internal error (Rust panic): {}",
+        panic_message(&*p)
+    );
     match internal_error(py).and_then(|t| t.call1((msg,))) {
         Ok(v) => PyErr::from_value(v),
         Err(e) => e,

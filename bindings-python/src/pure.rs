@@ -32,11 +32,14 @@ pub fn hash_client_secret(
     secret_token: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
     guard(py, || {
-        hmac_err(py, (|| {
-            let secret = req_str(secret, "secret")?;
-            let token = convert::opt_str(secret_token, "secret_token")?;
-            Ok(crypto::hash_client_secret(&secret, token.as_deref()))
-        })())
+        hmac_err(
+            py,
+            (|| {
+                let secret = req_str(secret, "secret")?;
+                let token = convert::opt_str(secret_token, "secret_token")?;
+                Ok(crypto::hash_client_secret(&secret, token.as_deref()))
+            })(),
+        )
     })
 }
 
@@ -257,21 +260,24 @@ pub fn sign_message(
     hash_token: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<SignedMessage> {
     guard(py, || {
-        hmac_err(py, (|| {
-            let client_id = req_str(client_id, "client_id")?;
-            let (secret, token) = message_key_args(secret, hash_token)?;
-            let value = convert::js_value(message)?;
-            message::sign_message(
-                &client_id,
-                &value,
-                message::MessageKey {
-                    secret: &secret,
-                    secret_is_hashed,
-                    hash_token: token.as_deref(),
-                },
-            )
-            .map(SignedMessage::from)
-        })())
+        hmac_err(
+            py,
+            (|| {
+                let client_id = req_str(client_id, "client_id")?;
+                let (secret, token) = message_key_args(secret, hash_token)?;
+                let value = convert::js_value(message)?;
+                message::sign_message(
+                    &client_id,
+                    &value,
+                    message::MessageKey {
+                        secret: &secret,
+                        secret_is_hashed,
+                        hash_token: token.as_deref(),
+                    },
+                )
+                .map(SignedMessage::from)
+            })(),
+        )
     })
 }
 
@@ -287,34 +293,40 @@ pub fn verify_message(
     hash_token: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<bool> {
     guard(py, || {
-        hmac_err(py, (|| {
-            let client_id = req_str(client_id, "client_id")?;
-            let (secret, token) = message_key_args(secret, hash_token)?;
-            let value = convert::js_value(message)?;
-            // The original throws a TypeError for an undefined signature, but only
-            // after signing (so a blank clientId/secret wins).
-            let signed = message::sign_message(
-                &client_id,
-                &value,
-                message::MessageKey {
-                    secret: &secret,
-                    secret_is_hashed,
-                    hash_token: token.as_deref(),
-                },
-            )?;
-            let signature = req_str(signature, "signature")?;
-            Ok(message::signature_matches(&signed, &signature))
-        })())
+        hmac_err(
+            py,
+            (|| {
+                let client_id = req_str(client_id, "client_id")?;
+                let (secret, token) = message_key_args(secret, hash_token)?;
+                let value = convert::js_value(message)?;
+                // The original throws a TypeError for an undefined signature, but only
+                // after signing (so a blank clientId/secret wins).
+                let signed = message::sign_message(
+                    &client_id,
+                    &value,
+                    message::MessageKey {
+                        secret: &secret,
+                        secret_is_hashed,
+                        hash_token: token.as_deref(),
+                    },
+                )?;
+                let signature = req_str(signature, "signature")?;
+                Ok(message::signature_matches(&signed, &signature))
+            })(),
+        )
     })
 }
 
 #[pyfunction]
 pub fn message_canonical(py: Python<'_>, message: &Bound<'_, PyAny>) -> PyResult<String> {
     guard(py, || {
-        hmac_err(py, (|| {
-            let value = convert::js_value(message)?;
-            hmac::canonical::to_message_string(&value)
-        })())
+        hmac_err(
+            py,
+            (|| {
+                let value = convert::js_value(message)?;
+                hmac::canonical::to_message_string(&value)
+            })(),
+        )
     })
 }
 
@@ -380,10 +392,7 @@ pub fn is_client_ip_allowed(
 }
 
 /// A stored record as a dict with the original's camelCase keys.
-pub fn record_dict<'py>(
-    py: Python<'py>,
-    r: &record::ClientRecord,
-) -> PyResult<Bound<'py, PyDict>> {
+pub fn record_dict<'py>(py: Python<'py>, r: &record::ClientRecord) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("secretHash", &r.secret_hash)?;
     d.set_item("createdAt", convert::js_number_to_py(py, r.created_at)?)?;
@@ -426,32 +435,35 @@ pub fn build_signed_headers<'py>(
     timestamp: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     guard(py, || {
-        let h = hmac_err(py, (|| {
-            let method = req_str(method, "method")?;
-            let url = req_str(url, "url")?;
-            let body = convert::body(body)?;
-            let client_id = req_str(client_id, "client_id")?;
-            let secret = req_str(secret, "secret")?;
-            let hash_token = convert::opt_str(hash_token, "hash_token")?;
-            let nonce = convert::opt_str(nonce, "nonce")?;
-            let timestamp = convert::opt_finite_number(timestamp, "timestamp")?;
-            let input = hmac::SignRequestHeadersInput {
-                method: &method,
-                url: &url,
-                body: body.as_slice(),
-                client_id: &client_id,
-                secret: &secret,
-                secret_is_hashed,
-                hash_token: hash_token.as_deref(),
-                nonce: nonce.as_deref(),
-                timestamp,
-            };
-            if input.body.len() > DETACH_BODY_BYTES {
-                py.detach(|| hmac::build_signed_headers(&input))
-            } else {
-                hmac::build_signed_headers(&input)
-            }
-        })())?;
+        let h = hmac_err(
+            py,
+            (|| {
+                let method = req_str(method, "method")?;
+                let url = req_str(url, "url")?;
+                let body = convert::body(body)?;
+                let client_id = req_str(client_id, "client_id")?;
+                let secret = req_str(secret, "secret")?;
+                let hash_token = convert::opt_str(hash_token, "hash_token")?;
+                let nonce = convert::opt_str(nonce, "nonce")?;
+                let timestamp = convert::opt_finite_number(timestamp, "timestamp")?;
+                let input = hmac::SignRequestHeadersInput {
+                    method: &method,
+                    url: &url,
+                    body: body.as_slice(),
+                    client_id: &client_id,
+                    secret: &secret,
+                    secret_is_hashed,
+                    hash_token: hash_token.as_deref(),
+                    nonce: nonce.as_deref(),
+                    timestamp,
+                };
+                if input.body.len() > DETACH_BODY_BYTES {
+                    py.detach(|| hmac::build_signed_headers(&input))
+                } else {
+                    hmac::build_signed_headers(&input)
+                }
+            })(),
+        )?;
         let d = PyDict::new(py);
         d.set_item("x-client-id", h.client_id)?;
         d.set_item("x-timestamp", h.timestamp)?;

@@ -124,7 +124,11 @@ impl Store {
     /// `HGET key field` (raw access, for migrations and tests).
     fn hget(&self, py: Python<'_>, key: String, field: String) -> PyResult<Option<String>> {
         let s = self.inner.clone();
-        run_sync(py, async move { s.hget(&key, &field).await.map_err(store_err) }, map_hmac)
+        run_sync(
+            py,
+            async move { s.hget(&key, &field).await.map_err(store_err) },
+            map_hmac,
+        )
     }
 
     /// `HSET key field value`.
@@ -140,13 +144,21 @@ impl Store {
     /// `HKEYS key`.
     fn hkeys(&self, py: Python<'_>, key: String) -> PyResult<Vec<String>> {
         let s = self.inner.clone();
-        run_sync(py, async move { s.hkeys(&key).await.map_err(store_err) }, map_hmac)
+        run_sync(
+            py,
+            async move { s.hkeys(&key).await.map_err(store_err) },
+            map_hmac,
+        )
     }
 
     /// `GET key`.
     fn get(&self, py: Python<'_>, key: String) -> PyResult<Option<String>> {
         let s = self.inner.clone();
-        run_sync(py, async move { s.get(&key).await.map_err(store_err) }, map_hmac)
+        run_sync(
+            py,
+            async move { s.get(&key).await.map_err(store_err) },
+            map_hmac,
+        )
     }
 
     /// `SET key value EX ttl`.
@@ -162,7 +174,11 @@ impl Store {
     /// `DEL key`.
     fn delete(&self, py: Python<'_>, key: String) -> PyResult<()> {
         let s = self.inner.clone();
-        run_sync(py, async move { s.del(&key).await.map_err(store_err) }, map_hmac)
+        run_sync(
+            py,
+            async move { s.del(&key).await.map_err(store_err) },
+            map_hmac,
+        )
     }
 }
 
@@ -266,7 +282,11 @@ impl ClientCredential {
             self.client_id,
             self.record.secret_hash,
             self.record.allowed_ips,
-            if self.secret.is_some() { ", secret=<hidden>" } else { "" }
+            if self.secret.is_some() {
+                ", secret=<hidden>"
+            } else {
+                ""
+            }
         )
     }
 
@@ -432,7 +452,12 @@ impl Clients {
     {
         let kw = Kwargs::new(
             kwargs,
-            &["expires_at", "secret_length_bytes", "plain_secret", "allowed_ips"],
+            &[
+                "expires_at",
+                "secret_length_bytes",
+                "plain_secret",
+                "allowed_ips",
+            ],
         )?;
         let client_id = client_id_arg(client_id)?;
         let opts = CreateOptions {
@@ -467,10 +492,9 @@ impl Clients {
             plain_secret: plain_secret(kw.get("plain_secret"))?,
             secret_length_bytes: secret_length(kw.get("secret_length_bytes")),
             expires_at: expires_at(kw.get("expires_at"))?,
-            preserve_expires_at: match kw.get("preserve_expires_at") {
-                None => None,
-                Some(v) => Some(!matches!(v.cast::<PyBool>(), Ok(b) if !b.is_true())),
-            },
+            preserve_expires_at: kw
+                .get("preserve_expires_at")
+                .map(|v| !matches!(v.cast::<PyBool>(), Ok(b) if !b.is_true())),
             allowed_ips: allowed_ips(kw.get("allowed_ips"))?,
         };
         let c = self.inner.clone();
@@ -560,16 +584,24 @@ impl Clients {
     /// `listClientIds()` (HKEYS order).
     fn list_client_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         let c = self.inner.clone();
-        guard(py, || run_sync(py, async move { c.list_client_ids().await }, map_hmac))
+        guard(py, || {
+            run_sync(py, async move { c.list_client_ids().await }, map_hmac)
+        })
     }
 
     fn list_client_ids_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.inner.clone();
-        guard(py, || run_async(py, async move { c.list_client_ids().await }, map_hmac))
+        guard(py, || {
+            run_async(py, async move { c.list_client_ids().await }, map_hmac)
+        })
     }
 
     /// `get(clientId)`: the credential or `None`.
-    fn get(&self, py: Python<'_>, client_id: &Bound<'_, PyAny>) -> PyResult<Option<ClientCredential>> {
+    fn get(
+        &self,
+        py: Python<'_>,
+        client_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<ClientCredential>> {
         guard(py, || {
             let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
             let c = self.inner.clone();
@@ -627,7 +659,9 @@ impl Clients {
         client_id: &Bound<'_, PyAny>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ClientCredential> {
-        guard(py, || sync_async!(py, self.regenerate_fut(client_id, kwargs)))
+        guard(py, || {
+            sync_async!(py, self.regenerate_fut(client_id, kwargs))
+        })
     }
 
     #[pyo3(signature = (client_id, **kwargs))]
@@ -649,7 +683,9 @@ impl Clients {
         secret: &Bound<'_, PyAny>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        guard(py, || sync_async!(py, self.set_fut(client_id, secret, kwargs, false)))
+        guard(py, || {
+            sync_async!(py, self.set_fut(client_id, secret, kwargs, false))
+        })
     }
 
     #[pyo3(signature = (client_id, secret, **kwargs))]
@@ -660,7 +696,9 @@ impl Clients {
         secret: &Bound<'py, PyAny>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.set_fut(client_id, secret, kwargs, false)))
+        guard(py, || {
+            as_async!(py, self.set_fut(client_id, secret, kwargs, false))
+        })
     }
 
     /// `setSecretHash(clientId, secretHash, expiresAt?, allowedIps?)`: the hash is
@@ -673,7 +711,9 @@ impl Clients {
         secret_hash: &Bound<'_, PyAny>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        guard(py, || sync_async!(py, self.set_fut(client_id, secret_hash, kwargs, true)))
+        guard(py, || {
+            sync_async!(py, self.set_fut(client_id, secret_hash, kwargs, true))
+        })
     }
 
     #[pyo3(signature = (client_id, secret_hash, **kwargs))]
@@ -684,7 +724,9 @@ impl Clients {
         secret_hash: &Bound<'py, PyAny>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.set_fut(client_id, secret_hash, kwargs, true)))
+        guard(py, || {
+            as_async!(py, self.set_fut(client_id, secret_hash, kwargs, true))
+        })
     }
 
     /// `setAllowedIps(clientId, allowedIps)` (`None` clears the list).
@@ -694,7 +736,9 @@ impl Clients {
         client_id: &Bound<'_, PyAny>,
         allowed_ips: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        guard(py, || sync_async!(py, self.set_ips_fut(client_id, allowed_ips)))
+        guard(py, || {
+            sync_async!(py, self.set_ips_fut(client_id, allowed_ips))
+        })
     }
 
     fn set_allowed_ips_async<'py>(
@@ -703,11 +747,17 @@ impl Clients {
         client_id: &Bound<'py, PyAny>,
         allowed_ips: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.set_ips_fut(client_id, allowed_ips)))
+        guard(py, || {
+            as_async!(py, self.set_ips_fut(client_id, allowed_ips))
+        })
     }
 
     /// `getSecretHash(clientId)`.
-    fn get_secret_hash(&self, py: Python<'_>, client_id: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    fn get_secret_hash(
+        &self,
+        py: Python<'_>,
+        client_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<String>> {
         guard(py, || {
             let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
             let c = self.inner.clone();
@@ -732,7 +782,11 @@ impl Clients {
         guard(py, || {
             let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
             let c = self.inner.clone();
-            run_sync(py, async move { c.revert(&id).await.map(RevertResult::from) }, map_hmac)
+            run_sync(
+                py,
+                async move { c.revert(&id).await.map(RevertResult::from) },
+                map_hmac,
+            )
         })
     }
 
@@ -744,7 +798,11 @@ impl Clients {
         guard(py, || {
             let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
             let c = self.inner.clone();
-            run_async(py, async move { c.revert(&id).await.map(RevertResult::from) }, map_hmac)
+            run_async(
+                py,
+                async move { c.revert(&id).await.map(RevertResult::from) },
+                map_hmac,
+            )
         })
     }
 }
@@ -832,7 +890,10 @@ fn header_name(k: &Bound<'_, PyAny>) -> Result<Option<usize>, HmacError> {
     if let Ok(b) = k.cast::<PyBytes>() {
         return Ok(std::str::from_utf8(b.as_bytes()).ok().and_then(matches));
     }
-    Err(input(format!("header names must be strings, got {}", type_name(k))))
+    Err(input(format!(
+        "header names must be strings, got {}",
+        type_name(k)
+    )))
 }
 
 fn header_values(headers: &Bound<'_, PyAny>) -> Result<HeaderValues, HmacError> {
@@ -901,14 +962,14 @@ fn ip_candidates(
             if let Ok(s) = convert::str_lossy(s) {
                 out.push(s.into_owned());
             }
-        } else if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() {
-            if let Ok(it) = v.try_iter() {
-                for e in it.flatten() {
-                    if let Ok(s) = e.cast::<PyString>()
-                        && let Ok(s) = convert::str_lossy(s)
-                    {
-                        out.push(s.into_owned());
-                    }
+        } else if (v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>())
+            && let Ok(it) = v.try_iter()
+        {
+            for e in it.flatten() {
+                if let Ok(s) = e.cast::<PyString>()
+                    && let Ok(s) = convert::str_lossy(s)
+                {
+                    out.push(s.into_owned());
                 }
             }
         }
@@ -963,7 +1024,8 @@ fn owned_request(
     };
     let ips = match explicit_ips {
         Some(v) if !v.is_none() => {
-            let entries = ip_entries(v).ok_or_else(|| input("ip_candidates must be a list of strings"))?;
+            let entries =
+                ip_entries(v).ok_or_else(|| input("ip_candidates must be a list of strings"))?;
             entries
                 .into_iter()
                 .filter_map(|e| match e {
@@ -1037,28 +1099,32 @@ impl Auth {
         backup_ttl_seconds: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(py, || {
-            let opts = hmac_err(py, (|| {
-                Ok(HmacAuthOptions {
-                    namespace: convert::opt_str(namespace, "namespace")?.map(|s| s.into_owned()),
-                    max_skew_ms: match max_skew_ms {
-                        Some(v) if !v.is_none() => Some(
-                            v.extract::<f64>()
-                                .map_err(|_| input("max_skew_ms must be a number"))?,
-                        ),
-                        _ => None,
-                    },
-                    default_secret_length_bytes: secret_length(default_secret_length_bytes),
-                    secret_token: convert::opt_str(secret_token, "secret_token")?
-                        .map(|s| s.into_owned()),
-                    backup_ttl_seconds: match backup_ttl_seconds {
-                        Some(v) if !v.is_none() => Some(
-                            v.extract::<i64>()
-                                .map_err(|_| input("backup_ttl_seconds must be an integer"))?,
-                        ),
-                        _ => None,
-                    },
-                })
-            })())?;
+            let opts = hmac_err(
+                py,
+                (|| {
+                    Ok(HmacAuthOptions {
+                        namespace: convert::opt_str(namespace, "namespace")?
+                            .map(|s| s.into_owned()),
+                        max_skew_ms: match max_skew_ms {
+                            Some(v) if !v.is_none() => Some(
+                                v.extract::<f64>()
+                                    .map_err(|_| input("max_skew_ms must be a number"))?,
+                            ),
+                            _ => None,
+                        },
+                        default_secret_length_bytes: secret_length(default_secret_length_bytes),
+                        secret_token: convert::opt_str(secret_token, "secret_token")?
+                            .map(|s| s.into_owned()),
+                        backup_ttl_seconds: match backup_ttl_seconds {
+                            Some(v) if !v.is_none() => Some(
+                                v.extract::<i64>()
+                                    .map_err(|_| input("backup_ttl_seconds must be an integer"))?,
+                            ),
+                            _ => None,
+                        },
+                    })
+                })(),
+            )?;
             let kv = store.get().inner.clone();
             let inner = hmac_err(py, HmacAuth::new(kv, &opts))?;
             Ok(Self {
@@ -1205,7 +1271,11 @@ impl Auth {
             let auth = self.inner.clone();
             run_sync(
                 py,
-                async move { auth.sign_message(&id, &value).await.map(SignedMessage::from) },
+                async move {
+                    auth.sign_message(&id, &value)
+                        .await
+                        .map(SignedMessage::from)
+                },
                 map_hmac,
             )
         })
@@ -1222,7 +1292,11 @@ impl Auth {
             let auth = self.inner.clone();
             run_async(
                 py,
-                async move { auth.sign_message(&id, &value).await.map(SignedMessage::from) },
+                async move {
+                    auth.sign_message(&id, &value)
+                        .await
+                        .map(SignedMessage::from)
+                },
                 map_hmac,
             )
         })
@@ -1241,7 +1315,8 @@ impl Auth {
     ) -> PyResult<SignedMessage> {
         guard(py, || {
             let (id, value) = hmac_err(py, message_args(client_id, message))?;
-            let sig = hmac_err(py, convert::opt_str(signature, "signature"))?.map(|s| s.into_owned());
+            let sig =
+                hmac_err(py, convert::opt_str(signature, "signature"))?.map(|s| s.into_owned());
             let auth = self.inner.clone();
             run_sync(
                 py,
@@ -1265,7 +1340,8 @@ impl Auth {
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
             let (id, value) = hmac_err(py, message_args(client_id, message))?;
-            let sig = hmac_err(py, convert::opt_str(signature, "signature"))?.map(|s| s.into_owned());
+            let sig =
+                hmac_err(py, convert::opt_str(signature, "signature"))?.map(|s| s.into_owned());
             let auth = self.inner.clone();
             run_async(
                 py,
