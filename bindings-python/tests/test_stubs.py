@@ -27,10 +27,14 @@ def _stub_names():
 def test_stub_lists_exactly_the_module():
     top, classes = _stub_names()
     public = {n for n in dir(_native) if not n.startswith("_")} | {"__version__"}
-    assert top | {"__version__"} == public
+    stubbed = top | {"__version__"}
+    assert stubbed == public, (
+        f"missing from _native.pyi: {sorted(public - stubbed)}; "
+        f"not in the module: {sorted(stubbed - public)}"
+    )
     for name, members in classes.items():
         real = {n for n in dir(getattr(_native, name)) if not n.startswith("_")}
-        assert members == real, name
+        assert members == real, f"{name}: missing {sorted(real - members)}, extra {sorted(members - real)}"
 
 
 def test_py_typed_marker_is_shipped():
