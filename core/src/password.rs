@@ -235,6 +235,9 @@ pub fn needs_rehash(phc: &str, params: &Argon2Params) -> Result<bool, PasswordEr
             if phc.starts_with("$argon2") {
                 // argon2i / argon2d: verifiable by nobody here, but certainly outdated.
                 Err(PasswordError::UnsupportedAlgorithm)
+            } else if phc.starts_with("$2") {
+                // `$2x$` and other bcrypt variants: the same error as `verify` gives.
+                parse_bcrypt(phc).map(|_| true)
             } else {
                 Err(PasswordError::InvalidHash("unknown hash format"))
             }
@@ -602,4 +605,15 @@ pub fn needs_rehash_exact(
         || stored.p_cost() != params.p_cost
         || hash.len() != params.output_len
         || stored_salt_len != salt_len)
+}
+
+/// Check argon2id parameters and a salt length without hashing (constructor validation).
+pub fn validate_params(params: &Argon2Params, salt_len: usize) -> Result<(), PasswordError> {
+    params.to_argon2()?;
+    if !(MIN_SALT_LEN..=MAX_SALT_LEN).contains(&salt_len) {
+        return Err(PasswordError::InvalidParams(format!(
+            "salt length must be {MIN_SALT_LEN}..={MAX_SALT_LEN} bytes"
+        )));
+    }
+    Ok(())
 }

@@ -223,3 +223,22 @@ fn check_permission_json_agrees_with_the_vectors() {
     let r = policy::check_permission_json("[]", r#"{"userId":"u","resource":"r","bogus":1}"#);
     assert_eq!(r.unwrap_err().code(), "POLICY_INVALID_REQUEST");
 }
+
+#[test]
+fn needs_rehash_and_verify_name_a_foreign_hash_alike() {
+    let two_x = "$2x$04$Q1cNwDJgXIHWSp0Q8bgZr.RevmcjSsO878Ok8wvlcbAn4HF0KciSS";
+    let argon2i = "$argon2i$v=19$m=16,t=2,p=1$c29tZXNhbHQ$Qa9qlRxEVjHpfS4b3LkU3A";
+    for h in [two_x, argon2i, "$2b$04$short", "plaintext", ""] {
+        assert_eq!(
+            password::needs_rehash(h, &Argon2Params::OWASP)
+                .unwrap_err()
+                .code(),
+            password::verify(b"pw", h).unwrap_err().code(),
+            "{h}"
+        );
+    }
+    assert_eq!(
+        password::needs_rehash(two_x, &Argon2Params::OWASP).unwrap_err(),
+        PasswordError::UnsupportedAlgorithm
+    );
+}
