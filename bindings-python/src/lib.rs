@@ -6,6 +6,7 @@
 //! store, and every entry point catches Rust panics ([`errors::guard`],
 //! [`errors::CatchUnwind`]) so none unwinds into the interpreter.
 
+mod auth;
 mod convert;
 mod errors;
 mod pure;
@@ -50,5 +51,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::VerifiedRequest>()?;
     m.add_class::<runtime::ClientCredential>()?;
     m.add_class::<runtime::RevertResult>()?;
+    auth::register(m)?;
     Ok(())
 }

@@ -211,6 +211,11 @@ impl JwtError {
             Self::Malformed | Self::UnsupportedCritical => "DecodeError",
             Self::InvalidKey(_) | Self::KeyConfig(_) => "InvalidKeyError",
             Self::Signing(_) | Self::Random => "PyJWTError",
+            // PyJWT: non-integer `iat` → InvalidIssuedAtError, `exp`/`nbf` → DecodeError,
+            // non-string `jti` → InvalidJTIError.
+            Self::InvalidClaim(c) if c == "iat" => "InvalidIssuedAtError",
+            Self::InvalidClaim(c) if c == "exp" || c == "nbf" => "DecodeError",
+            Self::InvalidClaim(c) if c == "jti" => "InvalidJTIError",
             _ => "InvalidTokenError",
         }
     }
@@ -1033,6 +1038,354 @@ pub fn verify<T: DeserializeOwned>(
     let claims = serde_json::from_value(Value::Object(claims))
         .map_err(|e| JwtError::InvalidClaim(e.to_string()))?;
     Ok(Verified { header, claims })
+}
+
+// ---------------------------------------------------------------------------------------
+// PyJWT-style decoding and signing (the Python binding's `authcore.jwt.encode`/`decode`)
+// ---------------------------------------------------------------------------------------
+
+/// Registered-claim checks with PyJWT 2.x semantics (`jwt.decode(..., options=...)`),
+/// applied by [`validate_claim_checks`]. Unlike [`Validation`] (node semantics), an `aud`
+/// claim is rejected when no audience is expected, `iat` in the future is refused, and a
+/// missing `iss`/`aud` that is expected is [`JwtError::MissingClaim`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimChecks {
+    /// Check `exp` when present (expired when `exp <= now - leeway`).
+    pub verify_exp: bool,
+    /// Check `nbf` when present (not yet valid when `nbf > now + leeway`).
+    pub verify_nbf: bool,
+    /// Check `iat` when present (numeric, and not `> now + leeway`).
+    pub verify_iat: bool,
+    /// Check `iss` against [`Self::issuer`] when that is set.
+    pub verify_iss: bool,
+    /// Check `aud` against [`Self::audience`].
+    pub verify_aud: bool,
+    /// Check `sub` is a string (and equals [`Self::subject`] when set).
+    pub verify_sub: bool,
+    /// Check `jti` is a string when present.
+    pub verify_jti: bool,
+    /// Strict audience: exactly one expected audience, and `aud` must be that string.
+    pub strict_aud: bool,
+    /// Claims that must be present and not `null`.
+    pub require: Vec<String>,
+    /// Accepted audiences (`None`: the token must carry no `aud`).
+    pub audience: Option<Vec<String>>,
+    /// Accepted issuers.
+    pub issuer: Option<Vec<String>>,
+    /// Required subject.
+    pub subject: Option<String>,
+    /// Tolerance in seconds for `exp`, `nbf` and `iat`.
+    pub leeway: f64,
+}
+
+impl Default for ClaimChecks {
+    fn default() -> Self {
+        Self {
+            verify_exp: true,
+            verify_nbf: true,
+            verify_iat: true,
+            verify_iss: true,
+            verify_aud: true,
+            verify_sub: true,
+            verify_jti: true,
+            strict_aud: false,
+            require: Vec::new(),
+            audience: None,
+            issuer: None,
+            subject: None,
+            leeway: 0.0,
+        }
+    }
+}
+
+/// A numeric date claim as PyJWT's `int(...)` reads it: a JSON number, truncated toward
+/// zero. `Err` for any other JSON type.
+fn int_date(v: &Value, name: &str) -> Result<f64, JwtError> {
+    v.as_f64()
+        .filter(|f| f.is_finite())
+        .map(f64::trunc)
+        .ok_or_else(|| JwtError::InvalidClaim(name.into()))
+}
+
+/// Python truthiness of a JSON value (`not payload["aud"]`).
+fn is_falsy(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
+/// Check the claims of a signature-verified token with PyJWT 2.x semantics and order:
+/// required claims, `iat`, `nbf`, `exp`, `iss`, `aud`, `sub`, `jti`. `now` is unix seconds
+/// (fractional). A non-numeric `iat`/`nbf`/`exp` is `InvalidClaim(name)`, a non-string
+/// `jti` is `InvalidClaim("jti")` (see [`JwtError::pyjwt_exception`]).
+pub fn validate_claim_checks(
+    claims: &Map<String, Value>,
+    c: &ClaimChecks,
+    now: f64,
+) -> Result<(), JwtError> {
+    for name in &c.require {
+        if claims.get(name).is_none_or(Value::is_null) {
+            return Err(JwtError::MissingClaim(name.clone()));
+        }
+    }
+    if c.verify_iat
+        && let Some(v) = claims.get("iat")
+        && int_date(v, "iat")? > now + c.leeway
+    {
+        return Err(JwtError::NotYetValid);
+    }
+    if c.verify_nbf
+        && let Some(v) = claims.get("nbf")
+        && int_date(v, "nbf")? > now + c.leeway
+    {
+        return Err(JwtError::NotYetValid);
+    }
+    if c.verify_exp
+        && let Some(v) = claims.get("exp")
+        && int_date(v, "exp")? <= now - c.leeway
+    {
+        return Err(JwtError::Expired);
+    }
+    if c.verify_iss
+        && let Some(issuers) = &c.issuer
+    {
+        match claims.get("iss") {
+            None => return Err(JwtError::MissingClaim("iss".into())),
+            Some(Value::String(iss)) if issuers.iter().any(|i| i == iss) => {}
+            Some(_) => return Err(JwtError::InvalidIssuer),
+        }
+    }
+    if c.verify_aud {
+        let aud = claims.get("aud").filter(|a| !is_falsy(a));
+        match (&c.audience, aud) {
+            (None, None) => {}
+            (None, Some(_)) => return Err(JwtError::InvalidAudience),
+            (Some(_), None) => return Err(JwtError::MissingClaim("aud".into())),
+            (Some(expected), Some(aud)) => {
+                let ok = if c.strict_aud {
+                    expected.len() == 1 && aud.as_str() == Some(expected[0].as_str())
+                } else {
+                    let list: Vec<&str> = match aud {
+                        Value::String(s) => vec![s.as_str()],
+                        Value::Array(a) if a.iter().all(Value::is_string) => {
+                            a.iter().filter_map(Value::as_str).collect()
+                        }
+                        _ => return Err(JwtError::InvalidAudience),
+                    };
+                    expected.iter().any(|e| list.contains(&e.as_str()))
+                };
+                if !ok {
+                    return Err(JwtError::InvalidAudience);
+                }
+            }
+        }
+    }
+    if c.verify_sub
+        && let Some(sub) = claims.get("sub")
+    {
+        let ok = match (sub.as_str(), &c.subject) {
+            (None, _) => false,
+            (Some(s), Some(want)) => s == want,
+            (Some(_), None) => true,
+        };
+        if !ok {
+            return Err(JwtError::InvalidSubject);
+        }
+    }
+    if c.verify_jti && claims.get("jti").is_some_and(|j| !j.is_string()) {
+        return Err(JwtError::InvalidClaim("jti".into()));
+    }
+    Ok(())
+}
+
+/// `true` for material PyJWT refuses as an HMAC secret: a PEM block or an OpenSSH public
+/// key. Keying HS256 with an RSA public key's PEM is the classic algorithm confusion.
+pub fn looks_like_asymmetric_key(material: &[u8]) -> bool {
+    const SSH: [&[u8]; 6] = [
+        b"ssh-ed25519",
+        b"ssh-rsa",
+        b"ssh-dss",
+        b"ecdsa-sha2-nistp256",
+        b"ecdsa-sha2-nistp384",
+        b"ecdsa-sha2-nistp521",
+    ];
+    SSH.iter().any(|p| material.starts_with(p)) || material.windows(10).any(|w| w == b"-----BEGIN")
+}
+
+impl JwtKey {
+    /// A key for `alg` from raw material, the way PyJWT's `prepare_key` reads a `str`/`bytes`
+    /// key: for HS* the bytes are the secret, but PEM or OpenSSH key material is refused
+    /// (`JWT_INVALID_KEY`, algorithm confusion); for RS256/ES256/EdDSA a PEM, private
+    /// (`... PRIVATE KEY`, signs and verifies) or public (verifies only).
+    pub fn from_material(alg: Algorithm, material: &[u8]) -> Result<Self, JwtError> {
+        if alg.is_hmac() {
+            if looks_like_asymmetric_key(material) {
+                return Err(JwtError::InvalidKey(
+                    "the specified key is an asymmetric key or x509 certificate and should not be used as an HMAC secret".into(),
+                ));
+            }
+            return Self::hmac(alg, material);
+        }
+        let private = material.windows(11).any(|w| w == b"PRIVATE KEY");
+        match (alg, private) {
+            (Algorithm::RS256, true) => Self::rsa_private_pem(material),
+            (Algorithm::RS256, false) => Self::rsa_public_pem(material),
+            (Algorithm::ES256, true) => Self::ec_private_pem(material),
+            (Algorithm::ES256, false) => Self::ec_public_pem(material),
+            (Algorithm::EdDSA, true) => Self::ed_private_pem(material),
+            (_, _) => Self::ed_public_pem(material),
+        }
+    }
+}
+
+fn is_json_object(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+}
+
+/// Sign `payload_json` (a JSON object, signed byte for byte) with `key` under the default
+/// header `{"alg":..,"typ":"JWT"[,"kid":..]}` (the key's kid). This is also PyJWT's header
+/// when no extra header fields are given.
+pub fn sign_json_with_key(key: &JwtKey, payload_json: &str) -> Result<String, JwtError> {
+    if !is_json_object(payload_json) {
+        return Err(JwtError::InvalidClaim(
+            "payload must be a JSON object".into(),
+        ));
+    }
+    sign_with_key(key, payload_json.as_bytes())
+}
+
+/// Sign under an explicit header text (e.g. PyJWT's sorted header with extra fields). The
+/// header must be a JSON object whose `alg` is the key's algorithm; both texts are signed
+/// byte for byte.
+pub fn sign_with_header_json(
+    key: &JwtKey,
+    header_json: &str,
+    payload_json: &str,
+) -> Result<String, JwtError> {
+    let header: Map<String, Value> = serde_json::from_str(header_json)
+        .map_err(|_| JwtError::InvalidClaim("header must be a JSON object".into()))?;
+    if header.get("alg").and_then(Value::as_str) != Some(key.alg.as_str()) {
+        return Err(JwtError::AlgorithmMismatch(
+            header
+                .get("alg")
+                .map(|a| a.as_str().map_or_else(|| a.to_string(), str::to_string))
+                .unwrap_or_default(),
+        ));
+    }
+    if header.contains_key("crit") || header.contains_key("b64") {
+        return Err(JwtError::UnsupportedCritical);
+    }
+    if !is_json_object(payload_json) {
+        return Err(JwtError::InvalidClaim(
+            "payload must be a JSON object".into(),
+        ));
+    }
+    let enc = key
+        .encoding
+        .as_ref()
+        .ok_or_else(|| JwtError::KeyConfig("key cannot sign".into()))?;
+    let message = format!(
+        "{}.{}",
+        b64url(header_json.as_bytes()),
+        b64url(payload_json.as_bytes())
+    );
+    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), enc, key.alg.to_jwt())
+        .map_err(|e| JwtError::Signing(e.to_string()))?;
+    Ok(format!("{message}.{sig}"))
+}
+
+/// Split a compact token and decode its header and payload objects **without verifying
+/// anything** (PyJWT's `get_unverified_header` / `options={"verify_signature": False}`).
+/// Never trust the result.
+pub fn insecure_decode(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), JwtError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::Malformed);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwtError::Malformed);
+    };
+    Ok((parse_json_object(h)?, parse_json_object(p)?))
+}
+
+/// Verify a token with an explicit allow-list of algorithm names and a key chosen for the
+/// token's algorithm (PyJWT's `decode(token, key, algorithms=[...])`):
+///
+/// 1. shape and header as in [`verify_signature`] (`JWT_MALFORMED`);
+/// 2. the header `alg` must be in `algorithms` (`JWT_ALGORITHM_MISMATCH`; `alg: none` is
+///    `JWT_ALG_NONE` whatever the list says), then supported;
+/// 3. `key_for(alg, kid)` supplies the key (e.g. [`JwtKey::from_material`], which refuses
+///    PEM material as an HMAC secret), which must accept `alg`;
+/// 4. signature, then the payload object. No claim is checked (see
+///    [`validate_claim_checks`]).
+pub fn verify_signature_allowlist<K, F>(
+    token: &str,
+    algorithms: &[&str],
+    key_for: F,
+) -> Result<(VerifiedHeader, Map<String, Value>), JwtError>
+where
+    K: std::ops::Deref<Target = JwtKey>,
+    F: FnOnce(Algorithm, Option<&str>) -> Result<K, JwtError>,
+{
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::Malformed);
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwtError::Malformed);
+    };
+    let header = parse_json_object(h)?;
+    let alg_name = header.get("alg").and_then(Value::as_str).unwrap_or("");
+    if alg_name.eq_ignore_ascii_case("none") {
+        return Err(JwtError::AlgNone);
+    }
+    if alg_name.is_empty() || !algorithms.contains(&alg_name) {
+        return Err(JwtError::AlgorithmMismatch(alg_name.to_string()));
+    }
+    let alg = Algorithm::parse(alg_name)
+        .ok_or_else(|| JwtError::UnsupportedAlgorithm(alg_name.to_string()))?;
+    if header.contains_key("crit") {
+        return Err(JwtError::UnsupportedCritical);
+    }
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => return Err(JwtError::Malformed),
+    };
+    let key = key_for(alg, kid.as_deref())?;
+    if !key.accepted.contains(&alg) {
+        return Err(JwtError::AlgorithmMismatch(alg_name.to_string()));
+    }
+    if s.is_empty() || b64url_decode(s).is_err() {
+        return Err(JwtError::InvalidSignature);
+    }
+    let message_len = h.len() + 1 + p.len();
+    let ok = jsonwebtoken::crypto::verify(
+        s,
+        &token.as_bytes()[..message_len],
+        &key.decoding,
+        alg.to_jwt(),
+    )
+    .map_err(|_| JwtError::InvalidSignature)?;
+    if !ok {
+        return Err(JwtError::InvalidSignature);
+    }
+    let claims = parse_json_object(p)?;
+    let typ = header
+        .get("typ")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Ok((VerifiedHeader { alg, kid, typ }, claims))
 }
 
 /// Current unix time in seconds.

@@ -616,3 +616,11 @@ impl OAuthMetadata {
         serde_json::to_string(self).expect("metadata serialises")
     }
 }
+
+/// A new PKCE code verifier: 32 CSPRNG bytes, base64url without padding (43 characters,
+/// RFC 7636 §4.1's recommendation).
+pub fn generate_code_verifier() -> Result<String, OAuthError> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|_| OAuthError::Random)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+}
