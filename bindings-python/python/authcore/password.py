@@ -1,0 +1,284 @@
+"""argon2-cffi-compatible password hashing backed by the Rust core (``authcore::password``).
+
+:class:`PasswordHasher` has argon2-cffi's constructor parameters (``time_cost``,
+``memory_cost``, ``parallelism``, ``hash_len``, ``salt_len``, ``encoding``), methods
+(``hash``, ``verify``, ``check_needs_rehash``) and exceptions (``VerifyMismatchError``,
+``VerificationError``, ``InvalidHashError``/``InvalidHash``, ``HashingError``), but its
+defaults are the OWASP parameters ``m=19456 KiB, t=2, p=1`` (argon2-cffi: 64 MiB, 3, 4).
+Hashes are argon2id PHC strings that argon2-cffi verifies, and the reverse.
+
+Also: bcrypt compatible with bcryptjs (``bcrypt_hash``/``bcrypt_verify``: ``$2a$``/``$2b$``/
+``$2y$``, 72-byte truncation, cost clamp) for users migrating from node-auth, and
+:meth:`PasswordHasher.verify_and_upgrade`, which verifies either kind, returns the argon2id
+hash to store after a successful login with an outdated hash, and, for an unknown user
+(``hash=None``), does the same KDF work as a real verification.
+
+Every KDF runs with the GIL released. Exceptions carry ``code`` and ``status``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Literal, NamedTuple
+
+from . import _native as _n
+
+__all__ = [
+    "Argon2Error",
+    "VerificationError",
+    "VerifyMismatchError",
+    "HashingError",
+    "InvalidHashError",
+    "InvalidHash",
+    "UnsupportedParametersError",
+    "PasswordTooLongError",
+    "PasswordHasher",
+    "Verification",
+    "DEFAULT_TIME_COST",
+    "DEFAULT_MEMORY_COST",
+    "DEFAULT_PARALLELISM",
+    "DEFAULT_HASH_LENGTH",
+    "DEFAULT_RANDOM_SALT_LENGTH",
+    "BCRYPT_DEFAULT_COST",
+    "bcrypt_hash",
+    "bcrypt_hash_with_salt",
+    "bcrypt_verify",
+    "verify_password",
+    "identify_hash",
+]
+
+#: OWASP recommended argon2id parameters (the defaults of :class:`PasswordHasher`).
+DEFAULT_TIME_COST = 2
+DEFAULT_MEMORY_COST = 19456
+DEFAULT_PARALLELISM = 1
+DEFAULT_HASH_LENGTH = 32
+DEFAULT_RANDOM_SALT_LENGTH = 16
+#: bcryptjs's default cost in node-auth's ``PasswordService``.
+BCRYPT_DEFAULT_COST = 12
+#: Longest password (bytes) accepted by :meth:`PasswordHasher.verify_and_upgrade`.
+DEFAULT_MAX_PASSWORD_BYTES = 4096
+
+
+class Argon2Error(Exception):
+    """Superclass of the argon2 exceptions (argon2-cffi's ``Argon2Error``)."""
+
+    code: str = "PASSWORD_ERROR"
+    status: int = 500
+
+
+class VerificationError(Argon2Error):
+    """Verification failed for another reason than a mismatch."""
+
+    code = "PASSWORD_VERIFICATION_FAILED"
+
+
+class VerifyMismatchError(VerificationError):
+    """The password does not match the hash."""
+
+    code = "PASSWORD_MISMATCH"
+    status = 401
+
+
+class HashingError(Argon2Error):
+    code = "PASSWORD_HASHING_FAILED"
+
+
+class InvalidHashError(ValueError):
+    """The hash is not a well-formed hash of a supported algorithm."""
+
+    code: str = "PASSWORD_INVALID_HASH"
+    status: int = 500
+
+
+#: Deprecated alias, as in argon2-cffi.
+InvalidHash = InvalidHashError
+
+
+class UnsupportedParametersError(ValueError):
+    """Parameters out of range (raised by the constructor)."""
+
+    code: str = "PASSWORD_INVALID_PARAMS"
+    status: int = 500
+
+
+class PasswordTooLongError(HashingError, VerificationError):
+    """The password exceeds the configured maximum (``verify_and_upgrade``)."""
+
+    code = "PASSWORD_TOO_LONG"
+    status = 400
+
+
+def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> Exception:
+    """Build the exception for a core error (called by the native module)."""
+    cls: type[Exception]
+    if code == "PASSWORD_TOO_LONG":
+        cls = PasswordTooLongError
+    elif code in ("PASSWORD_INVALID_HASH", "PASSWORD_UNSUPPORTED_ALGORITHM"):
+        cls = InvalidHashError
+    elif kind == "config" or (code == "PASSWORD_INVALID_PARAMS" and kind == "hash"):
+        cls = UnsupportedParametersError
+    elif kind in ("verify", "any"):
+        cls = VerificationError
+    else:
+        cls = HashingError
+    exc = cls(message)
+    exc.code = code  # type: ignore[attr-defined]
+    exc.status = status  # type: ignore[attr-defined]
+    return exc
+
+
+def _ensure_bytes(s: bytes | str, encoding: str) -> bytes:
+    return s if isinstance(s, bytes) else s.encode(encoding)
+
+
+class Verification(NamedTuple):
+    """Outcome of :meth:`PasswordHasher.verify_and_upgrade`."""
+
+    valid: bool
+    #: When ``valid`` and the stored hash is bcrypt or outdated argon2: the new argon2id
+    #: hash to store in its place.
+    rehash: str | None
+
+
+class PasswordHasher:
+    """argon2-cffi's ``PasswordHasher`` with the OWASP defaults, argon2id only."""
+
+    __slots__ = (
+        "time_cost",
+        "memory_cost",
+        "parallelism",
+        "hash_len",
+        "salt_len",
+        "encoding",
+        "max_password_bytes",
+        "_core",
+        "_lock",
+    )
+
+    def __init__(
+        self,
+        time_cost: int = DEFAULT_TIME_COST,
+        memory_cost: int = DEFAULT_MEMORY_COST,
+        parallelism: int = DEFAULT_PARALLELISM,
+        hash_len: int = DEFAULT_HASH_LENGTH,
+        salt_len: int = DEFAULT_RANDOM_SALT_LENGTH,
+        encoding: str = "utf-8",
+        *,
+        max_password_bytes: int = DEFAULT_MAX_PASSWORD_BYTES,
+    ) -> None:
+        for name, value in (
+            ("time_cost", time_cost),
+            ("memory_cost", memory_cost),
+            ("parallelism", parallelism),
+            ("hash_len", hash_len),
+            ("salt_len", salt_len),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"'{name}' must be a int (got {type(value).__name__}).")
+        if not isinstance(encoding, str):
+            raise TypeError(f"'encoding' must be a str (got {type(encoding).__name__}).")
+        if min(time_cost, memory_cost, parallelism, hash_len, salt_len) < 0:
+            raise UnsupportedParametersError("parameters must be non-negative")
+        _n.password_check_params(time_cost, memory_cost, parallelism, hash_len, salt_len)
+        self.time_cost = time_cost
+        self.memory_cost = memory_cost
+        self.parallelism = parallelism
+        self.hash_len = hash_len
+        self.salt_len = salt_len
+        self.encoding = encoding
+        self.max_password_bytes = max_password_bytes
+        self._core = None
+        self._lock = threading.Lock()
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        """Hash ``password`` with argon2id and a random salt (or ``salt``)."""
+        return _n.password_argon2_hash(
+            _ensure_bytes(password, self.encoding),
+            self.time_cost,
+            self.memory_cost,
+            self.parallelism,
+            self.hash_len,
+            self.salt_len,
+            salt,
+        )
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        """``True`` if ``password`` matches ``hash``, else :class:`VerifyMismatchError`.
+
+        Raises :class:`InvalidHashError` for a hash that is not an argon2id PHC string
+        (argon2i/argon2d included, see docs/compat.md)."""
+        if isinstance(hash, bytes):
+            hash = hash.decode("ascii")
+        if not hash.startswith("$argon2"):
+            raise InvalidHashError()
+        if _n.password_argon2_verify(hash, _ensure_bytes(password, self.encoding)):
+            return True
+        raise VerifyMismatchError("The password does not match the supplied hash")
+
+    def check_needs_rehash(self, hash: str | bytes) -> bool:
+        """``True`` unless ``hash`` is argon2id v19 made with exactly these parameters."""
+        if isinstance(hash, bytes):
+            hash = hash.decode("ascii")
+        return _n.password_argon2_needs_rehash(
+            hash, self.time_cost, self.memory_cost, self.parallelism, self.hash_len, self.salt_len
+        )
+
+    def _hasher(self) -> object:
+        # The core hasher precomputes the unknown-user dummy hash (one KDF run), so it is
+        # built on first use, not in the constructor.
+        if self._core is None:
+            with self._lock:
+                if self._core is None:
+                    self._core = _n.CorePasswordHasher(
+                        self.time_cost, self.memory_cost, self.parallelism, self.hash_len, self.max_password_bytes
+                    )
+        return self._core
+
+    def verify_and_upgrade(self, password: str | bytes, hash: str | bytes | None) -> Verification:
+        """Login-time check against an argon2id **or bcrypt** hash.
+
+        ``hash=None`` (unknown user) runs the same KDF work and returns ``valid=False``, so
+        timing does not reveal whether the account exists. On success with a bcrypt or
+        outdated argon2id hash, ``rehash`` is the argon2id hash to store."""
+        if isinstance(hash, bytes):
+            hash = hash.decode("ascii")
+        valid, rehash = self._hasher().verify_and_upgrade(_ensure_bytes(password, self.encoding), hash)  # type: ignore[attr-defined]
+        return Verification(valid, rehash)
+
+    @property
+    def kdf_runs(self) -> int:
+        """KDF runs of :meth:`verify_and_upgrade` so far (real and unknown-user)."""
+        return 0 if self._core is None else self._core.kdf_runs  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return (
+            f"PasswordHasher(time_cost={self.time_cost}, memory_cost={self.memory_cost}, "
+            f"parallelism={self.parallelism}, hash_len={self.hash_len}, salt_len={self.salt_len})"
+        )
+
+
+def bcrypt_hash(password: str | bytes, rounds: int = BCRYPT_DEFAULT_COST) -> str:
+    """bcrypt hash compatible with bcryptjs ``hashSync(password, rounds)``: ``$2b$``, cost
+    clamped to 4..31, password silently truncated to 72 bytes."""
+    return _n.password_bcrypt_hash(_ensure_bytes(password, "utf-8"), rounds)
+
+
+def bcrypt_hash_with_salt(password: str | bytes, salt: str) -> str:
+    """bcryptjs ``hashSync(password, salt)`` with a 29-character salt (``$2b$10$...``)."""
+    return _n.password_bcrypt_hash_with_salt(_ensure_bytes(password, "utf-8"), salt)
+
+
+def bcrypt_verify(password: str | bytes, hash: str) -> bool:
+    """bcryptjs ``compareSync``: ``$2a$``/``$2b$``/``$2y$``; ``False`` on mismatch,
+    :class:`InvalidHashError` for a malformed hash."""
+    return _n.password_bcrypt_verify(_ensure_bytes(password, "utf-8"), hash)
+
+
+def verify_password(password: str | bytes, hash: str) -> bool:
+    """Verify against an argon2id or bcrypt hash; ``False`` on mismatch."""
+    return _n.password_verify_any(_ensure_bytes(password, "utf-8"), hash)
+
+
+def identify_hash(hash: str) -> str | None:
+    """``"argon2id"``, ``"bcrypt"`` or ``None``."""
+    return _n.password_identify(hash)
