@@ -26,6 +26,8 @@ __all__ = [
     "verify",
     "check",
     "otpauth_url",
+    "generate_raw",
+    "verify_raw",
     "TOTP",
     "DEFAULT_APP_NAME",
 ]
@@ -114,6 +116,28 @@ def verify(
 ) -> int:
     """Accept ``code`` or raise; returns the matched time step (persist it)."""
     return _n.totp_verify(code, secret, now, window, last_used_step, algorithm, digits, period)
+
+
+def generate_raw(
+    secret: bytes, now: float, *, algorithm: str = "SHA1", digits: int = 6, period: int = 30
+) -> str:
+    """The code for raw secret bytes (no size limits; RFC 6238 test vectors)."""
+    return _n.totp_generate_raw(secret, now, algorithm, digits, period)
+
+
+def verify_raw(
+    code: str,
+    secret: bytes,
+    *,
+    now: float,
+    window: int = 1,
+    last_used_step: int | None = None,
+    algorithm: str = "SHA1",
+    digits: int = 6,
+    period: int = 30,
+) -> int:
+    """:func:`verify` with raw secret bytes."""
+    return _n.totp_verify_raw(code, secret, now, window, last_used_step, algorithm, digits, period)
 
 
 def check(code: str, secret: str, **kwargs: object) -> bool:
