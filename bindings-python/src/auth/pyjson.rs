@@ -2,8 +2,9 @@
 //!
 //! [`dumps`] writes a Python object as the exact text of
 //! `json.dumps(obj, separators=(",", ":"))` (ASCII-only output, `\uXXXX` escapes with
-//! surrogate pairs, `float.__repr__` numbers, `NaN`/`Infinity`, non-string keys converted),
-//! which is what PyJWT signs. Anything it cannot render identically (other types, lone
+//! surrogate pairs, `float.__repr__` numbers, non-string keys converted),
+//! which is what PyJWT signs, except that NaN and ±Infinity are refused (`ValueError`:
+//! the token would not be JSON). Anything it cannot render identically (other types, lone
 //! surrogates, very deep nesting, unsupported keys) is reported as
 //! [`Dump::Unsupported`] and the caller falls back to Python's `json.dumps`, which then
 //! produces the text or raises PyJWT's `TypeError`.
@@ -22,9 +23,16 @@ pub enum Dump {
     Text(String),
     /// Fall back to `json.dumps`.
     Unsupported,
+    /// A NaN or infinite float (refused: the token would not be JSON).
+    NonFinite(f64),
 }
 
-struct Unsupported;
+enum Unsupported {
+    /// Not rendered here: Python's encoder decides.
+    Other,
+    /// NaN or ±Infinity: `json.dumps` would write `NaN`/`Infinity`, which is not JSON.
+    NonFinite(f64),
+}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
@@ -58,16 +66,8 @@ fn write_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// `float.__repr__` of a finite or non-finite double, as `json.dumps` writes it.
+/// `float.__repr__` of a finite double, as `json.dumps` writes it.
 pub fn write_float(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str("NaN");
-        return;
-    }
-    if v.is_infinite() {
-        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
-        return;
-    }
     // Shortest round-trip digits, scientific: "-1.2345e-7", "1e16", "0e0".
     let sci = format!("{v:e}");
     let (mant, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
@@ -127,39 +127,47 @@ fn itoa_i64(i: i64) -> String {
 
 fn write_key(out: &mut String, k: &Bound<'_, PyAny>) -> Result<(), Unsupported> {
     if let Ok(s) = k.cast::<PyString>() {
-        write_str(out, &s.to_cow().map_err(|_| Unsupported)?);
+        write_str(out, &s.to_cow().map_err(|_| Unsupported::Other)?);
     } else if let Ok(b) = k.cast::<PyBool>() {
         out.push_str(if b.is_true() { "\"true\"" } else { "\"false\"" });
     } else if k.is_none() {
         out.push_str("\"null\"");
     } else if let Ok(f) = k.cast::<PyFloat>() {
+        let v = f.value();
+        if !v.is_finite() {
+            return Err(Unsupported::NonFinite(v));
+        }
         out.push('"');
-        write_float(out, f.value());
+        write_float(out, v);
         out.push('"');
     } else if k.cast::<PyInt>().is_ok() {
         out.push('"');
-        write_int(out, k).map_err(|_| Unsupported)?;
+        write_int(out, k).map_err(|_| Unsupported::Other)?;
         out.push('"');
     } else {
-        return Err(Unsupported);
+        return Err(Unsupported::Other);
     }
     Ok(())
 }
 
 fn write(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize) -> Result<(), Unsupported> {
     if depth > MAX_DEPTH {
-        return Err(Unsupported);
+        return Err(Unsupported::Other);
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        write_str(out, &s.to_cow().map_err(|_| Unsupported)?);
+        write_str(out, &s.to_cow().map_err(|_| Unsupported::Other)?);
     } else if obj.is_none() {
         out.push_str("null");
     } else if let Ok(b) = obj.cast::<PyBool>() {
         out.push_str(if b.is_true() { "true" } else { "false" });
     } else if obj.cast::<PyInt>().is_ok() {
-        write_int(out, obj).map_err(|_| Unsupported)?;
+        write_int(out, obj).map_err(|_| Unsupported::Other)?;
     } else if let Ok(f) = obj.cast::<PyFloat>() {
-        write_float(out, f.value());
+        let v = f.value();
+        if !v.is_finite() {
+            return Err(Unsupported::NonFinite(v));
+        }
+        write_float(out, v);
     } else if let Ok(d) = obj.cast::<PyDict>() {
         out.push('{');
         for (i, (k, v)) in d.iter().enumerate() {
@@ -190,7 +198,7 @@ fn write(out: &mut String, obj: &Bound<'_, PyAny>, depth: usize) -> Result<(), U
         }
         out.push(']');
     } else {
-        return Err(Unsupported);
+        return Err(Unsupported::Other);
     }
     Ok(())
 }
@@ -200,7 +208,8 @@ pub fn dumps(obj: &Bound<'_, PyAny>) -> Dump {
     let mut out = String::with_capacity(256);
     match write(&mut out, obj, 0) {
         Ok(()) => Dump::Text(out),
-        Err(Unsupported) => Dump::Unsupported,
+        Err(Unsupported::Other) => Dump::Unsupported,
+        Err(Unsupported::NonFinite(v)) => Dump::NonFinite(v),
     }
 }
 
@@ -209,14 +218,18 @@ pub fn dumps_or_python(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     match dumps(obj) {
         Dump::Text(t) => Ok(t),
         Dump::Unsupported => python_dumps(obj),
+        Dump::NonFinite(v) => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "Out of range float values are not JSON compliant: {v}"
+        ))),
     }
 }
 
-/// `json.dumps(obj, separators=(",", ":"))` through Python.
+/// `json.dumps(obj, separators=(",", ":"), allow_nan=False)` through Python.
 pub fn python_dumps(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     let py = obj.py();
     let kwargs = PyDict::new(py);
     kwargs.set_item("separators", (",", ":"))?;
+    kwargs.set_item("allow_nan", false)?;
     py.import("json")?
         .getattr("dumps")?
         .call((obj,), Some(&kwargs))?
