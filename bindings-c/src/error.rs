@@ -8,6 +8,7 @@
 //! - `100..=199` are the other failures of the core (the original's plain `Error`s,
 //!   `TypeError`-like bad input, store failures);
 //! - `200..=299` are failures of the ABI itself (NULL pointers, buffers, UTF-8, panics).
+//! - `1000..=1499` are the password, JWT, TOTP, PKCE and policy errors (`auth/codes.rs`).
 
 #![allow(non_camel_case_types)]
 
@@ -75,6 +76,96 @@ pub enum authcore_result {
     AUTHCORE_INVALID_UTF8 = 202,
     /// `PANIC`: a bug inside authcore was caught at the boundary; the call had no effect.
     AUTHCORE_PANIC = 203,
+    // Passwords, JWT, TOTP, PKCE and policies (1000..=1499): names, statuses and the
+    // mapping from the core errors live in `auth/codes.rs`.
+    /// `PASSWORD_INVALID_HASH`: the stored hash is not a well-formed argon2id PHC or bcrypt string (500).
+    AUTHCORE_PASSWORD_INVALID_HASH = 1000,
+    /// `PASSWORD_UNSUPPORTED_ALGORITHM`: a hash this library does not verify: `$argon2i$`, `$argon2d$`, `$2x$`... (500).
+    AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM = 1001,
+    /// `PASSWORD_INVALID_PARAMS`: argon2 parameters out of range, a stored hash asking for more than 1 GiB or 64 passes, or a malformed bcrypt salt (500).
+    AUTHCORE_PASSWORD_INVALID_PARAMS = 1002,
+    /// `PASSWORD_TOO_LONG`: the password is longer than `AUTHCORE_PASSWORD_MAX_BYTES` (400).
+    AUTHCORE_PASSWORD_TOO_LONG = 1003,
+    /// `PASSWORD_RANDOM_FAILURE`: the OS random number generator failed (500).
+    AUTHCORE_PASSWORD_RANDOM_FAILURE = 1004,
+    /// `PASSWORD_HASHING_FAILED`: the KDF failed for another reason (500).
+    AUTHCORE_PASSWORD_HASHING_FAILED = 1005,
+    /// `JWT_MALFORMED`: not three base64url parts of JSON objects, too long, or not UTF-8 (401).
+    AUTHCORE_JWT_MALFORMED = 1100,
+    /// `JWT_ALG_NONE`: an unsecured token, `alg` `none` in any case (401).
+    AUTHCORE_JWT_ALG_NONE = 1101,
+    /// `JWT_UNSUPPORTED_ALGORITHM`: a header `alg` outside HS256/384/512, RS256, ES256, EdDSA (401).
+    AUTHCORE_JWT_UNSUPPORTED_ALGORITHM = 1102,
+    /// `JWT_ALGORITHM_MISMATCH`: the header `alg` is not accepted by the key (algorithm confusion) (401).
+    AUTHCORE_JWT_ALGORITHM_MISMATCH = 1103,
+    /// `JWT_UNSUPPORTED_CRITICAL_HEADER`: a `crit` header (401).
+    AUTHCORE_JWT_UNSUPPORTED_CRITICAL_HEADER = 1104,
+    /// `JWT_UNKNOWN_KID`: no key for the token's `kid` and no key without kid (401).
+    AUTHCORE_JWT_UNKNOWN_KID = 1105,
+    /// `JWT_INVALID_SIGNATURE`: the signature does not verify (401).
+    AUTHCORE_JWT_INVALID_SIGNATURE = 1106,
+    /// `JWT_EXPIRED`: `now >= exp + leeway` (401).
+    AUTHCORE_JWT_EXPIRED = 1107,
+    /// `JWT_NOT_YET_VALID`: `nbf > now + leeway` (401).
+    AUTHCORE_JWT_NOT_YET_VALID = 1108,
+    /// `JWT_INVALID_ISSUER`: `iss` is not an accepted issuer (401).
+    AUTHCORE_JWT_INVALID_ISSUER = 1109,
+    /// `JWT_INVALID_AUDIENCE`: no `aud` value is an accepted audience (401).
+    AUTHCORE_JWT_INVALID_AUDIENCE = 1110,
+    /// `JWT_INVALID_SUBJECT`: `sub` differs from the required subject (401).
+    AUTHCORE_JWT_INVALID_SUBJECT = 1111,
+    /// `JWT_MISSING_CLAIM`: a required claim is absent (401).
+    AUTHCORE_JWT_MISSING_CLAIM = 1112,
+    /// `JWT_INVALID_CLAIM`: a claim has the wrong type (`exp` not a number), or a payload to sign is not a JSON object (401).
+    AUTHCORE_JWT_INVALID_CLAIM = 1113,
+    /// `JWT_WRONG_TOKEN_USE`: the `token_use` claim differs from the required use, or is absent (401).
+    AUTHCORE_JWT_WRONG_TOKEN_USE = 1114,
+    /// `JWT_INVALID_KEY`: a key that does not parse or does not fit (RSA under 2048 bits, empty secret) (500).
+    AUTHCORE_JWT_INVALID_KEY = 1115,
+    /// `JWT_KEY_CONFIG`: key-set configuration: duplicate kid, no signing key, bad accepted algorithms (500).
+    AUTHCORE_JWT_KEY_CONFIG = 1116,
+    /// `JWT_SIGNING_FAILED`: signing failed (500).
+    AUTHCORE_JWT_SIGNING_FAILED = 1117,
+    /// `JWT_RANDOM_FAILURE`: the OS random number generator failed (500).
+    AUTHCORE_JWT_RANDOM_FAILURE = 1118,
+    /// `TOTP_MALFORMED_CODE`: the code is not exactly `digits` ASCII digits (400).
+    AUTHCORE_TOTP_MALFORMED_CODE = 1200,
+    /// `TOTP_INVALID_CODE`: a well-formed code that matches no step of the window (401).
+    AUTHCORE_TOTP_INVALID_CODE = 1201,
+    /// `TOTP_REPLAYED`: the code's step is at or before the last used step (401).
+    AUTHCORE_TOTP_REPLAYED = 1202,
+    /// `TOTP_INVALID_SECRET`: the secret is not unpadded RFC 4648 base32 (500).
+    AUTHCORE_TOTP_INVALID_SECRET = 1203,
+    /// `TOTP_SECRET_TOO_SHORT`: the decoded secret is shorter than 16 bytes (500).
+    AUTHCORE_TOTP_SECRET_TOO_SHORT = 1204,
+    /// `TOTP_SECRET_TOO_LONG`: the decoded secret is longer than 64 bytes (500).
+    AUTHCORE_TOTP_SECRET_TOO_LONG = 1205,
+    /// `TOTP_INVALID_CONFIG`: algorithm, digits, period or window out of range (500).
+    AUTHCORE_TOTP_INVALID_CONFIG = 1206,
+    /// `TOTP_RANDOM_FAILURE`: the OS random number generator failed (500).
+    AUTHCORE_TOTP_RANDOM_FAILURE = 1207,
+    /// `PKCE_INVALID_VERIFIER`: the verifier is not 43..=128 characters of `[A-Za-z0-9-._~]` (400).
+    AUTHCORE_PKCE_INVALID_VERIFIER = 1300,
+    /// `PKCE_INVALID_CHALLENGE`: the challenge has the wrong shape for its method (400).
+    AUTHCORE_PKCE_INVALID_CHALLENGE = 1301,
+    /// `PKCE_VERIFICATION_FAILED`: the verifier does not match the challenge (400).
+    AUTHCORE_PKCE_VERIFICATION_FAILED = 1302,
+    /// `PKCE_UNSUPPORTED_METHOD`: `code_challenge_method` is neither `S256` nor `plain` (400).
+    AUTHCORE_PKCE_UNSUPPORTED_METHOD = 1303,
+    /// `PKCE_PLAIN_NOT_ALLOWED`: `plain` while only `S256` is allowed (400).
+    AUTHCORE_PKCE_PLAIN_NOT_ALLOWED = 1304,
+    /// `POLICY_INVALID_DOCUMENT`: a permission document that does not parse or is structurally invalid (400).
+    AUTHCORE_POLICY_INVALID_DOCUMENT = 1400,
+    /// `POLICY_INVALID_PRINCIPAL`: a principal that is not `*`, `user:<id>`, `role:<uid>`, `group:<uid>` (400).
+    AUTHCORE_POLICY_INVALID_PRINCIPAL = 1401,
+    /// `POLICY_INVALID_PATTERN`: a malformed action or resource pattern (400).
+    AUTHCORE_POLICY_INVALID_PATTERN = 1402,
+    /// `POLICY_INVALID_RESOURCE`: a malformed requested resource (400).
+    AUTHCORE_POLICY_INVALID_RESOURCE = 1403,
+    /// `POLICY_ROLE_CYCLE`: a role hierarchy cycle (409).
+    AUTHCORE_POLICY_ROLE_CYCLE = 1404,
+    /// `POLICY_INVALID_REQUEST`: a policy request that does not parse or has unknown fields (400).
+    AUTHCORE_POLICY_INVALID_REQUEST = 1405,
 }
 
 use authcore_result::*;
@@ -108,7 +199,10 @@ impl authcore_result {
 
     /// The code for a number, if it is one.
     pub fn from_u32(code: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| *c as u32 == code)
+        Self::ALL
+            .into_iter()
+            .find(|c| *c as u32 == code)
+            .or_else(|| crate::auth::codes::from_u32(code))
     }
 
     /// The code of an `HmacAuthError` (same discriminant).
@@ -171,6 +265,10 @@ impl authcore_result {
             AUTHCORE_BUFFER_TOO_SMALL => c"BUFFER_TOO_SMALL",
             AUTHCORE_INVALID_UTF8 => c"INVALID_UTF8",
             AUTHCORE_PANIC => c"PANIC",
+            other => match crate::auth::codes::name(other) {
+                Some(n) => n,
+                None => c"UNKNOWN",
+            },
         }
     }
 
@@ -179,6 +277,9 @@ impl authcore_result {
     pub fn http_status(self) -> u16 {
         if self == AUTHCORE_OK {
             return 200;
+        }
+        if let Some(status) = crate::auth::codes::http_status(self) {
+            return status;
         }
         let n = self as u32;
         HmacErrorCode::ALL

@@ -15,9 +15,11 @@
 //! The header `include/authcore.h` is generated from this crate by cbindgen
 //! (`scripts/c.sh`).
 
+mod auth;
 mod error;
 mod ffi;
 mod hmac;
 
+pub use auth::*;
 pub use error::*;
 pub use hmac::*;
