@@ -94,6 +94,11 @@ export declare class NativeHmacAuth {
    * outcome carries code, status, message and the `onBadSignature` details.
    */
   verify(request: VerifyRequest): Promise<VerifyOutcome>
+  /**
+   * [`Self::verify`] with positional arguments (no option-object lookups): the hot
+   * path of the drop-in's URL/memory store verification.
+   */
+  verifyFast(method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, ipCandidates?: Array<string> | undefined | null): Promise<VerifyOutcome>
   clientsCreate(clientId: string, choice?: SecretChoiceJs | undefined | null, patch?: PatchesJs | undefined | null): Promise<CredentialJs>
   clientsList(): Promise<Array<string>>
   clientsGet(clientId: string): Promise<CredentialJs | null>
@@ -1060,6 +1065,16 @@ export interface VerifyOutcome {
  * signature is checked. Throws only for an empty namespace.
  */
 export declare function verifyPrepare(input: VerifyInput): VerifyOutcome
+
+/**
+ * [`verify_with_record`] with positional arguments, the hot path of the drop-in's
+ * RedisLikeClient verify and of benchmarks: no option-object property lookups. On
+ * success the outcome carries only `ok`, `clientId`, `timestamp`, `nonceKey` and
+ * `nonceTtlSeconds` (the caller already holds the raw nonce and signature). With
+ * `prepareOnly`, only steps 2–7 run (no record needed): `ok` carries `clientId` and
+ * `timestamp`.
+ */
+export declare function verifyRecordFast(method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: Body | undefined | null, now: number, maxSkewMs: number, namespace?: string | undefined | null, record?: string | undefined | null, ipCandidates?: Array<string> | undefined | null, prepareOnly?: boolean | undefined | null): VerifyOutcome
 
 /** A request for [`NativeHmacAuth::verify`] (owned: it crosses to tokio). */
 export interface VerifyRequest {

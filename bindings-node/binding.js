@@ -932,5 +932,6 @@ module.exports.verifyMessage = nativeBinding.verifyMessage
 module.exports.verifyMessagePrecheck = nativeBinding.verifyMessagePrecheck
 module.exports.verifyMessageWithRecord = nativeBinding.verifyMessageWithRecord
 module.exports.verifyPrepare = nativeBinding.verifyPrepare
+module.exports.verifyRecordFast = nativeBinding.verifyRecordFast
 module.exports.verifySessionToken = nativeBinding.verifySessionToken
 module.exports.verifyWithRecord = nativeBinding.verifyWithRecord

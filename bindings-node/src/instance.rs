@@ -208,7 +208,16 @@ impl NativeHmacAuth {
         request: VerifyRequest,
     ) -> Result<PromiseRaw<'env, VerifyOutcome>> {
         let inner = self.inner.clone();
+        let body_len = match &request.body {
+            None => 0,
+            Some(Either::A(s)) => s.len(),
+            Some(Either::B(b)) => b.len(),
+        };
+        let too_large = authcore::hmac::crypto::check_body_size(body_len).err();
         spawn(env, async move {
+            if let Some(e) = too_large {
+                return Ok(VerifyOutcome::failure_of(&e));
+            }
             let auth = match inner.auth().await {
                 Ok(a) => a,
                 Err(e) => return Ok(VerifyOutcome::failure_of(&e)),
@@ -244,6 +253,41 @@ impl NativeHmacAuth {
                 Err(e) => VerifyOutcome::failure(e),
             })
         })
+    }
+
+    /// [`Self::verify`] with positional arguments (no option-object lookups): the hot
+    /// path of the drop-in's URL/memory store verification.
+    #[allow(clippy::too_many_arguments)]
+    #[napi(ts_return_type = "Promise<VerifyOutcome>")]
+    pub fn verify_fast<'env>(
+        &self,
+        env: &'env Env,
+        method: String,
+        path: String,
+        client_id: Option<String>,
+        signature: Option<String>,
+        timestamp: Option<String>,
+        nonce: Option<String>,
+        body: Option<Either<String, Buffer>>,
+        now: f64,
+        max_skew_ms: f64,
+        ip_candidates: Option<Vec<String>>,
+    ) -> Result<PromiseRaw<'env, VerifyOutcome>> {
+        self.verify(
+            env,
+            VerifyRequest {
+                method,
+                path,
+                client_id,
+                signature,
+                timestamp,
+                nonce,
+                body,
+                now: Some(now),
+                max_skew_ms: Some(max_skew_ms),
+                ip_candidates,
+            },
+        )
     }
 
     #[napi(ts_return_type = "Promise<CredentialJs>")]

@@ -23,6 +23,12 @@ fn finite_ts(ts: f64) -> f64 {
     ts
 }
 
+/// Bodies above `MAX_BODY_BYTES` (V8's string limit, where the original throws) are a
+/// typed `INVALID_INPUT` error, checked before any hashing.
+pub fn check_body(env: &Env, b: &Option<Body<'_>>) -> Result<()> {
+    crypto::check_body_size(body_bytes(b).len()).map_err(|e| map_err(env, e))
+}
+
 /// `hashClientSecret(secret, secretToken?)`: SHA-256 hex, or HMAC-SHA256 keyed by the
 /// token when it is neither missing nor `""`.
 #[napi(catch_unwind)]
@@ -32,8 +38,10 @@ pub fn hash_client_secret(secret: String, secret_token: Option<String>) -> Strin
 
 /// `hashBody(body)`: SHA-256 hex of the body's UTF-8 text.
 #[napi(catch_unwind)]
-pub fn hash_body(body: Body<'_>) -> String {
-    crypto::hash_body(body_bytes(&Some(body)))
+pub fn hash_body(env: &Env, body: Body<'_>) -> Result<String> {
+    let body = Some(body);
+    check_body(env, &body)?;
+    Ok(crypto::hash_body(body_bytes(&body)))
 }
 
 /// `SignInput` without the secret.
@@ -60,6 +68,7 @@ pub struct SignRequestInput<'a> {
 /// `buildSigningPayload(input)`: `METHOD\nPATH\nTIMESTAMP\nNONCE\nsha256(body)`.
 #[napi(catch_unwind)]
 pub fn build_signing_payload(env: &Env, input: SigningPayloadInput<'_>) -> Result<String> {
+    check_body(env, &input.body)?;
     crypto::build_signing_payload(&crypto::SignInput {
         method: &input.method,
         path: &input.path,
@@ -74,6 +83,7 @@ pub fn build_signing_payload(env: &Env, input: SigningPayloadInput<'_>) -> Resul
 /// `signRequest(input)`: hex HMAC-SHA256 keyed by the UTF-8 bytes of `secret`.
 #[napi(catch_unwind)]
 pub fn sign_request(env: &Env, input: SignRequestInput<'_>) -> Result<String> {
+    check_body(env, &input.body)?;
     crypto::sign_request(&crypto::SignInput {
         method: &input.method,
         path: &input.path,
@@ -130,6 +140,7 @@ pub fn build_signed_header_values(
     env: &Env,
     input: SignedHeadersInput<'_>,
 ) -> Result<SignedHeaderValues> {
+    check_body(env, &input.body)?;
     let h = hmac::build_signed_headers(&hmac::SignRequestHeadersInput {
         method: &input.method,
         url: &input.url,

@@ -177,6 +177,9 @@ pub fn verify_prepare(env: &Env, input: VerifyInput<'_>) -> Result<VerifyOutcome
 pub fn verify_with_record(env: &Env, input: VerifyInput<'_>) -> Result<VerifyOutcome> {
     let keys = NamespaceKeys::new(input.namespace.as_deref()).map_err(|e| map_err(env, e))?;
     let now = input.now.unwrap_or_else(verify::now_ms);
+    if let Err(e) = authcore::hmac::crypto::check_body_size(body_bytes(&input.body).len()) {
+        return Ok(VerifyOutcome::failure_of(&e));
+    }
     let p = parts(&input);
     let prep = match prepare(&p, now, max_skew(&input)) {
         Err(e) => return Ok(VerifyOutcome::failure_of(&e)),
@@ -209,4 +212,72 @@ pub fn verify_with_record(env: &Env, input: VerifyInput<'_>) -> Result<VerifyOut
 #[napi(catch_unwind)]
 pub fn replayed_nonce_outcome() -> VerifyOutcome {
     VerifyOutcome::failure_of(&verify::replayed_nonce())
+}
+
+/// [`verify_with_record`] with positional arguments, the hot path of the drop-in's
+/// RedisLikeClient verify and of benchmarks: no option-object property lookups. On
+/// success the outcome carries only `ok`, `clientId`, `timestamp`, `nonceKey` and
+/// `nonceTtlSeconds` (the caller already holds the raw nonce and signature). With
+/// `prepareOnly`, only steps 2–7 run (no record needed): `ok` carries `clientId` and
+/// `timestamp`.
+#[allow(clippy::too_many_arguments)]
+#[napi(catch_unwind)]
+pub fn verify_record_fast(
+    env: &Env,
+    method: String,
+    path: String,
+    client_id: Option<String>,
+    signature: Option<String>,
+    timestamp: Option<String>,
+    nonce: Option<String>,
+    body: Option<Body<'_>>,
+    now: f64,
+    max_skew_ms: f64,
+    namespace: Option<String>,
+    record: Option<String>,
+    ip_candidates: Option<Vec<String>>,
+    prepare_only: Option<bool>,
+) -> Result<VerifyOutcome> {
+    let keys = NamespaceKeys::new(namespace.as_deref()).map_err(|e| map_err(env, e))?;
+    if let Err(e) = authcore::hmac::crypto::check_body_size(body_bytes(&body).len()) {
+        return Ok(VerifyOutcome::failure_of(&e));
+    }
+    let p = HttpRequestParts {
+        method: &method,
+        path: &path,
+        client_id: client_id.as_deref(),
+        signature: signature.as_deref(),
+        timestamp: timestamp.as_deref(),
+        nonce: nonce.as_deref(),
+        body: body_bytes(&body),
+    };
+    let prep = match prepare(&p, now, max_skew_ms) {
+        Err(e) => return Ok(VerifyOutcome::failure_of(&e)),
+        Ok(prep) => prep,
+    };
+    if prepare_only == Some(true) {
+        // Steps 2–7 only: the caller reads the record for `clientId`, then calls again.
+        let mut o = VerifyOutcome::empty(true);
+        o.client_id = Some(prep.client_id.to_owned());
+        o.timestamp = Some(prep.timestamp);
+        return Ok(o);
+    }
+    let Some(rec) = parse_optional_record(record.as_deref()) else {
+        return Ok(VerifyOutcome::failure_of(&verify::unknown_client()));
+    };
+    let candidates: Vec<&str> = ip_candidates
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    if let Err(e) = check_record(&prep, &p, &rec, now, &candidates) {
+        return Ok(VerifyOutcome::failure(e));
+    }
+    let mut o = VerifyOutcome::empty(true);
+    o.nonce_key = Some(keys.nonce_key(prep.client_id, prep.nonce, prep.timestamp));
+    o.nonce_ttl_seconds = Some(nonce_ttl_seconds(max_skew_ms));
+    o.client_id = Some(prep.client_id.to_owned());
+    o.timestamp = Some(prep.timestamp);
+    Ok(o)
 }

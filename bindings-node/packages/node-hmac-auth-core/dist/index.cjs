@@ -415,23 +415,18 @@ function checkRedisOption(redis) {
 
 // ------------------------------------------------------------------ verification (§2.7)
 
-function verifyRequestParts(input, now, maxSkewMs, namespace) {
+/** The four header values as the verifier reads them (getHeader, first array element). */
+function requestHeaders(input) {
   const headers = input.headers
   const clientIdRaw = getHeader(headers, 'x-client-id')
   if (clientIdRaw !== undefined && clientIdRaw !== null && typeof clientIdRaw !== 'string') {
     throw typeError('x-client-id must be a string')
   }
   return {
-    method: requireString(input.method, 'method'),
-    path: requireString(input.path, 'path'),
     clientId: clientIdRaw ?? undefined,
     signature: headerText(getHeader(headers, 'x-signature')),
     timestamp: headerText(getHeader(headers, 'x-timestamp')),
     nonce: headerText(getHeader(headers, 'x-nonce')),
-    now,
-    maxSkewMs,
-    namespace,
-    ipCandidates: flattenIpCandidates(input.metadata, headers),
   }
 }
 
@@ -463,29 +458,39 @@ function verified(o) {
 }
 
 async function verifyWithClient(redis, input, namespace) {
-  const now = input.now ?? Date.now()
-  const maxSkewMs = input.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
-  const parts = verifyRequestParts(input, Number(now), Number(maxSkewMs), namespace)
-  const prepared = call(() => native.verifyPrepare(parts))
-  if (!prepared.ok) return failVerification(prepared, input, parts.method)
+  const method = requireString(input.method, 'method')
+  const path = requireString(input.path, 'path')
+  const now = Number(input.now ?? Date.now())
+  const maxSkewMs = Number(input.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
+  const h = requestHeaders(input)
+  // Steps 2–7 (no I/O): a request failing them touches Redis 0 times, like the original.
+  const prepared = call(() =>
+    native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, undefined, now, maxSkewMs, namespace, undefined, undefined, true),
+  )
+  if (!prepared.ok) return failVerification(prepared, input, method)
   const record = await redisHGet(redis, `${namespace}:clients`, prepared.clientId)
-  parts.record = record ?? undefined
-  parts.body = bodyForHashing(input.rawBody)
-  const checked = call(() => native.verifyWithRecord(parts))
-  if (!checked.ok) return failVerification(checked, input, parts.method)
+  const body = bodyForHashing(input.rawBody)
+  const ips = flattenIpCandidates(input.metadata, input.headers)
+  const checked = call(() =>
+    native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, namespace, record ?? undefined, ips, false),
+  )
+  if (!checked.ok) return failVerification(checked, input, method)
   const claimed = await redisSetNxEx(redis, checked.nonceKey, '1', checked.nonceTtlSeconds)
-  if (!claimed) return failVerification(native.replayedNonceOutcome(), input, parts.method)
-  return verified(checked)
+  if (!claimed) return failVerification(native.replayedNonceOutcome(), input, method)
+  return { clientId: checked.clientId, timestamp: checked.timestamp, nonce: h.nonce, signature: h.signature }
 }
 
 async function verifyWithNative(auth, input) {
-  const now = input.now ?? Date.now()
-  const maxSkewMs = input.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
-  const parts = verifyRequestParts(input, Number(now), Number(maxSkewMs), undefined)
-  const body = bodyForHashing(input.rawBody)
-  parts.body = typeof body === 'string' || Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-  const outcome = await auth.verify(parts)
-  if (!outcome.ok) return failVerification(outcome, input, parts.method)
+  const method = requireString(input.method, 'method')
+  const path = requireString(input.path, 'path')
+  const now = Number(input.now ?? Date.now())
+  const maxSkewMs = Number(input.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
+  const h = requestHeaders(input)
+  const raw = bodyForHashing(input.rawBody)
+  const body = typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  const ips = flattenIpCandidates(input.metadata, input.headers)
+  const outcome = await auth.verifyFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, ips)
+  if (!outcome.ok) return failVerification(outcome, input, method)
   return verified(outcome)
 }
 

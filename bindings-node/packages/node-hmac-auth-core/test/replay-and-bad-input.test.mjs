@@ -166,6 +166,23 @@ for (const kind of BACKENDS) {
   })
 }
 
+describe('bodies above the V8 string limit', () => {
+  test('are a TypeError before hashing, on every path; the middleware answers 500', async () => {
+    const huge = Buffer.allocUnsafe(536870888 + 1)
+    assert.throws(() => core.hashBody(huge), (e) => e instanceof TypeError && /body too large/.test(e.message))
+    assert.throws(() => core.buildHttpSignedHeaders({ method: 'POST', url: '/', body: huge, clientId: 'a', secret: 's' }), TypeError)
+    const h = signedHeaders({ method: 'POST', url: '/', body: 'x', clientId: 'app_a', secret: 'secret_a' })
+    for (const redis of ['memory://', new (await import('./helpers.mjs')).FakeRedis()]) {
+      const auth = initializeHmacHttpAuth({ redis, namespace: uniqueNamespace('huge') })
+      await auth.clients.setSecret('app_a', 'secret_a')
+      await assert.rejects(auth.verifyHttpSignature({ method: 'POST', path: '/', headers: h, rawBody: huge }), (e) => e instanceof TypeError && /body too large/.test(e.message))
+      const res = mockRes()
+      await auth.verifyHttpRequest({ method: 'POST', url: '/', headers: h, rawBody: huge }, res, () => assert.fail('next must not run'))
+      assert.deepEqual([res.statusCode, res.body.error], [500, 'INTERNAL_ERROR'])
+    }
+  })
+})
+
 describe('pure functions reject bad types with TypeErrors, never crash', () => {
   test('type checks', () => {
     assert.throws(() => core.hashClientSecret(42), TypeError)
