@@ -1,0 +1,194 @@
+"""authcore.password against argon2-cffi (hashes verify both ways, same rehash decisions,
+same exception names), bcryptjs vectors, verify-and-upgrade, the unknown-user KDF path and
+the GIL released while hashing."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import threading
+import time
+
+import argon2
+import pytest
+
+import authcore.password as pw
+
+FAST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+VECTORS = pathlib.Path(__file__).resolve().parents[3] / "ffi-tests" / "vectors"
+
+
+def test_defaults_are_owasp():
+    ph = pw.PasswordHasher()
+    assert (ph.time_cost, ph.memory_cost, ph.parallelism, ph.hash_len, ph.salt_len) == (2, 19456, 1, 32, 16)
+    assert ph.hash("pw").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [FAST, {"time_cost": 2, "memory_cost": 2048, "parallelism": 2}, {"time_cost": 1, "memory_cost": 1024, "parallelism": 1, "hash_len": 16, "salt_len": 8}],
+)
+@pytest.mark.parametrize("password", ["correct horse", "pässwörd ☃", "", b"\x00\xffraw"])
+def test_hashes_verify_both_ways(params, password):
+    ours = pw.PasswordHasher(**params)
+    theirs = argon2.PasswordHasher(**params)
+    mine = ours.hash(password)
+    cffi = theirs.hash(password)
+    assert theirs.verify(mine, password) is True
+    assert ours.verify(cffi, password) is True
+    with pytest.raises(argon2.exceptions.VerifyMismatchError):
+        theirs.verify(mine, "wrong")
+    with pytest.raises(pw.VerifyMismatchError) as info:
+        ours.verify(cffi, "wrong")
+    assert isinstance(info.value, pw.VerificationError)
+    assert not ours.check_needs_rehash(cffi) and not theirs.check_needs_rehash(mine)
+
+
+def test_owasp_defaults_interoperate():
+    ours = pw.PasswordHasher()
+    theirs = argon2.PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+    assert theirs.verify(ours.hash("s3cret"), "s3cret")
+    assert ours.verify(theirs.hash("s3cret"), "s3cret")
+
+
+def test_explicit_salt_gives_argon2_cffi_bytes():
+    salt = b"0123456789abcdef"
+    assert pw.PasswordHasher(**FAST).hash("pw", salt=salt) == argon2.PasswordHasher(**FAST).hash("pw", salt=salt)
+
+
+def test_check_needs_rehash_matches_argon2_cffi():
+    hashes = [
+        argon2.PasswordHasher(**FAST).hash("x"),
+        argon2.PasswordHasher(**FAST, salt_len=24).hash("x"),
+        argon2.PasswordHasher(**FAST, hash_len=16).hash("x"),
+        argon2.PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1).hash("x"),
+        argon2.PasswordHasher(**FAST, type=argon2.Type.I).hash("x"),
+        argon2.PasswordHasher(**FAST, type=argon2.Type.D).hash("x"),
+    ]
+    for h in hashes:
+        assert pw.PasswordHasher(**FAST).check_needs_rehash(h) == argon2.PasswordHasher(**FAST).check_needs_rehash(h), h
+        assert pw.PasswordHasher(**FAST).check_needs_rehash(h.encode()) == argon2.PasswordHasher(**FAST).check_needs_rehash(h)
+
+
+def test_exceptions_mirror_argon2_cffi():
+    assert pw.InvalidHash is pw.InvalidHashError
+    for name in ("VerificationError", "VerifyMismatchError", "HashingError", "InvalidHashError", "UnsupportedParametersError"):
+        ours = [c.__name__ for c in getattr(pw, name).__mro__ if c.__module__ == "authcore.password"]
+        theirs = [c.__name__ for c in getattr(argon2.exceptions, name).__mro__ if c.__module__ == "argon2.exceptions"]
+        assert ours == theirs, name
+        assert issubclass(getattr(pw, name), ValueError) == issubclass(getattr(argon2.exceptions, name), ValueError)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "nonsense", "$2b$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234", "$argon2id$v=19$m=19456,t=2,p=1$o1MA5sl7R"],
+)
+def test_invalid_hashes_raise_invalid_hash_error(bad):
+    with pytest.raises(pw.InvalidHashError) as info:
+        pw.PasswordHasher().verify(bad, "pw")
+    assert info.value.code == "PASSWORD_INVALID_HASH"
+    # argon2-cffi rejects them too (a truncated argon2id string as VerificationError).
+    with pytest.raises((argon2.exceptions.InvalidHashError, argon2.exceptions.VerificationError)):
+        argon2.PasswordHasher().verify(bad, "pw")
+
+
+def test_argon2i_is_refused_with_a_typed_error():
+    h = argon2.PasswordHasher(**FAST, type=argon2.Type.I).hash("pw")
+    with pytest.raises(pw.InvalidHashError) as info:
+        pw.PasswordHasher().verify(h, "pw")
+    assert info.value.code == "PASSWORD_UNSUPPORTED_ALGORITHM"
+
+
+def test_constructor_validation():
+    with pytest.raises(TypeError):
+        pw.PasswordHasher(time_cost="2")  # type: ignore[arg-type]
+    for bad in ({"memory_cost": 1}, {"time_cost": 0}, {"salt_len": 4}, {"parallelism": 0}):
+        with pytest.raises(pw.UnsupportedParametersError) as info:
+            pw.PasswordHasher(**bad)
+        assert info.value.code == "PASSWORD_INVALID_PARAMS"
+
+
+def test_bcryptjs_vectors_verify():
+    cases = json.loads((VECTORS / "password-bcrypt.json").read_text())["cases"]
+    ok = [c["input"] for c in cases if c["op"] == "bcrypt_verify" and c["expect"] == {"ok": True}]
+    assert len(ok) >= 5
+    for i in ok:
+        assert pw.bcrypt_verify(i["password"], i["hash"]) is True
+        assert pw.verify_password(i["password"], i["hash"]) is True
+        assert pw.bcrypt_verify(i["password"] + "x", i["hash"]) is (len(i["password"].encode()) >= 72)
+
+
+def test_bcrypt_hash_roundtrip_and_truncation():
+    h = pw.bcrypt_hash("a" * 72, rounds=4)
+    assert h.startswith("$2b$04$") and len(h) == 60
+    assert pw.bcrypt_verify("a" * 72 + "ignored", h)
+    assert pw.bcrypt_hash("x", rounds=1).startswith("$2b$04$")  # cost clamp
+    with pytest.raises(pw.InvalidHashError):
+        pw.bcrypt_verify("x", "$2x$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234")
+    assert pw.identify_hash(h) == "bcrypt" and pw.identify_hash(pw.PasswordHasher(**FAST).hash("x")) == "argon2id"
+
+
+def test_verify_and_upgrade_migrates_bcrypt_to_argon2id():
+    ph = pw.PasswordHasher(**FAST)
+    legacy = pw.bcrypt_hash("hunter2", rounds=4)
+    v = ph.verify_and_upgrade("hunter2", legacy)
+    assert v.valid and v.rehash is not None
+    assert argon2.PasswordHasher(**FAST).verify(v.rehash, "hunter2")
+    assert ph.verify_and_upgrade("hunter2", v.rehash) == pw.Verification(True, None)
+    assert ph.verify_and_upgrade("wrong", legacy) == pw.Verification(False, None)
+    outdated = argon2.PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1).hash("hunter2")
+    assert ph.verify_and_upgrade("hunter2", outdated).rehash is not None
+
+
+def _median(f, n=3):
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return sorted(times)[n // 2]
+
+
+def test_unknown_user_costs_a_real_kdf_run():
+    """node-auth §6: a login for an unknown user returned early; ours runs the same KDF."""
+    ph = pw.PasswordHasher(time_cost=2, memory_cost=8192, parallelism=1)
+    stored = ph.hash("pw")
+    assert ph.kdf_runs == 0
+    assert ph.verify_and_upgrade("pw", None) == pw.Verification(False, None)
+    assert ph.kdf_runs == 1
+    runs = ph.kdf_runs
+    real = _median(lambda: ph.verify_and_upgrade("wrong", stored))
+    dummy = _median(lambda: ph.verify_and_upgrade("wrong", None))
+    assert ph.kdf_runs == runs + 6
+    assert dummy > 0.5 * real, (dummy, real)
+
+
+def test_password_too_long_is_typed():
+    ph = pw.PasswordHasher(**FAST, max_password_bytes=16)
+    with pytest.raises(pw.PasswordTooLongError) as info:
+        ph.verify_and_upgrade("x" * 17, None)
+    assert info.value.status == 400 and isinstance(info.value, pw.VerificationError)
+
+
+def test_gil_is_released_while_hashing():
+    """Another Python thread keeps running while a 64 MiB argon2id hash is computed."""
+    ph = pw.PasswordHasher(time_cost=3, memory_cost=65536, parallelism=1)
+    done = threading.Event()
+    result = []
+
+    def work():
+        result.append(ph.hash("pw"))
+        done.set()
+
+    ticks = 0
+    t = threading.Thread(target=work)
+    start = time.perf_counter()
+    t.start()
+    while not done.is_set():
+        ticks += 1
+    elapsed = time.perf_counter() - start
+    t.join()
+    assert result and result[0].startswith("$argon2id$")
+    # Holding the GIL would leave this loop a few switch intervals (5 ms each) at most.
+    assert elapsed > 0.02
+    assert ticks > 20_000, (ticks, elapsed)
