@@ -1300,10 +1300,13 @@ pub fn sign_with_header_json(
     Ok(format!("{message}.{sig}"))
 }
 
+/// A decoded JSON object (header or claims).
+pub type JsonObject = Map<String, Value>;
+
 /// Split a compact token and decode its header and payload objects **without verifying
 /// anything** (PyJWT's `get_unverified_header` / `options={"verify_signature": False}`).
 /// Never trust the result.
-pub fn insecure_decode(token: &str) -> Result<(Map<String, Value>, Map<String, Value>), JwtError> {
+pub fn insecure_decode(token: &str) -> Result<(JsonObject, JsonObject), JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::Malformed);
     }

@@ -68,7 +68,8 @@ fn parse_alg(name: &str) -> PyResult<Algorithm> {
 
 /// Parsed asymmetric keys, by (algorithm, PEM bytes): a PEM is parsed once per process.
 /// HMAC keys are built per call (cheap) and never retained.
-static KEY_CACHE: Mutex<Option<HashMap<(Algorithm, Vec<u8>), Arc<JwtKey>>>> = Mutex::new(None);
+type KeyCache = HashMap<(Algorithm, Vec<u8>), Arc<JwtKey>>;
+static KEY_CACHE: Mutex<Option<KeyCache>> = Mutex::new(None);
 const KEY_CACHE_MAX: usize = 64;
 
 fn key_for(alg: Algorithm, material: &[u8]) -> Result<Arc<JwtKey>, JwtError> {

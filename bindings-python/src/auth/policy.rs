@@ -168,6 +168,7 @@ impl PyPolicyEngine {
 
     /// Is every action in `actions` allowed on `resource`?
     #[pyo3(signature = (user_id, resource, actions, roles=Vec::new(), groups=Vec::new(), context_json=None))]
+    #[allow(clippy::too_many_arguments)]
     fn check(
         &self,
         py: Python<'_>,
