@@ -393,6 +393,7 @@ pub unsafe extern "C" fn authcore_jwt_sign(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let ks = keyset_ref(keyset)?;
@@ -440,6 +441,12 @@ pub unsafe extern "C" fn authcore_jwt_verify(
     claims_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(
+            claims_out,
+            claims_out_len,
+            claims_written,
+            ("claims_out", "claims_written"),
+        )?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let ks = keyset_ref(keyset)?;
@@ -477,6 +484,7 @@ pub unsafe extern "C" fn authcore_jwt_keyset_jwks(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let ks = keyset_ref(keyset)?;

@@ -13,6 +13,38 @@ mod pkce;
 mod policy;
 mod totp;
 
+use std::ffi::c_char;
+
+use crate::error::authcore_result::AUTHCORE_NULL_PARAMETER;
+use crate::ffi::{FfiError, FfiResult};
+
+/// Check the output arguments of a text-producing function before any work is done, so a
+/// NULL `out_written` (or a NULL `out` with a length) is reported as such even when the
+/// input would fail, and an expensive hash is not computed for nothing.
+pub(crate) fn check_out(
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+    names: (&str, &str),
+) -> FfiResult {
+    if out_written.is_null() {
+        return Err(FfiError::new(
+            AUTHCORE_NULL_PARAMETER,
+            format!("`{}` must not be NULL", names.1),
+        ));
+    }
+    if out.is_null() && out_len != 0 {
+        return Err(FfiError::new(
+            AUTHCORE_NULL_PARAMETER,
+            format!(
+                "`{}` must not be NULL when `{}_len` is not 0",
+                names.0, names.0
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub use jwt::*;
 pub use password::*;
 pub use pkce::*;

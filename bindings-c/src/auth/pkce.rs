@@ -28,6 +28,7 @@ pub unsafe extern "C" fn authcore_pkce_s256_challenge(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let v = text(verifier, verifier_len, "verifier")?;

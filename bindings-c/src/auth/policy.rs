@@ -192,6 +192,7 @@ pub unsafe extern "C" fn authcore_policy_check_permission(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let docs = json_text(documents_json, documents_json_len, "documents_json")?;
@@ -227,6 +228,7 @@ pub unsafe extern "C" fn authcore_policy_crud_actions(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let t = text(table, table_len, "table")?;
@@ -255,6 +257,7 @@ pub unsafe extern "C" fn authcore_policy_sync_package_actions(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let j = json_text(sync_json, sync_json_len, "sync_json")?;
@@ -287,6 +290,7 @@ pub unsafe extern "C" fn authcore_policy_derive_action_name(
     out_found: *mut bool,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let found = out_ptr(out_found, "out_found")?;
@@ -323,6 +327,7 @@ pub unsafe extern "C" fn authcore_policy_slugify_uid(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let n = text(name, name_len, "name")?;

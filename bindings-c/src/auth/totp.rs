@@ -103,6 +103,7 @@ pub unsafe extern "C" fn authcore_totp_generate_secret(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         let s = totp::generate_secret()?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe { write_text(s.as_bytes(), out, out_len, out_written) }
@@ -129,6 +130,7 @@ pub unsafe extern "C" fn authcore_totp_generate(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let s = text(secret, secret_len, "secret")?;
@@ -157,6 +159,7 @@ pub unsafe extern "C" fn authcore_totp_generate_raw(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let s = bytes(secret, secret_len, "secret")?;
@@ -241,6 +244,7 @@ pub unsafe extern "C" fn authcore_totp_otpauth_url(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
+        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let i = text(issuer, issuer_len, "issuer")?;
