@@ -252,6 +252,8 @@ def encode(
 def _as_list(value: Any, what: str) -> list[str] | None:
     if value is None:
         return None
+    if type(value) is str:
+        return [value]
     if isinstance(value, str):
         return [value]
     if isinstance(value, Iterable):
@@ -270,6 +272,31 @@ def _decode(
     leeway: float | timedelta,
     complete: bool,
 ) -> Any:
+    if isinstance(leeway, timedelta):
+        leeway = leeway.total_seconds()
+    if options is None and algorithms:
+        # PyJWT's default options: every check on, nothing required.
+        material = key if type(key) is str or type(key) is bytes else _key_material(key, False)
+        return _n.jwt_decode(
+            jwt,
+            material,
+            list(algorithms),
+            True,
+            complete,
+            True,
+            True,
+            True,
+            True,
+            True,
+            True,
+            True,
+            False,
+            [],
+            _as_list(audience, "audience"),
+            _as_list(issuer, "issuer"),
+            subject,
+            float(leeway),
+        )
     verify_signature = True if options is None else bool(options.get("verify_signature", True))
     if verify_signature and not algorithms:
         raise DecodeError('It is required that you pass in a value for the "algorithms" argument when calling decode().')
@@ -289,8 +316,6 @@ def _decode(
             for name in ("verify_exp", "verify_nbf", "verify_iat", "verify_aud", "verify_iss", "verify_sub", "verify_jti"):
                 opts[name] = False
         opts.update(options)
-    if isinstance(leeway, timedelta):
-        leeway = leeway.total_seconds()
     if opts["strict_aud"] and audience is not None and not isinstance(audience, str) and opts["verify_aud"]:
         raise InvalidAudienceError("Invalid audience (strict)")
     material = key if type(key) is str or type(key) is bytes else _key_material(key, False)
