@@ -602,3 +602,24 @@ pub fn hmac_defaults() -> HmacDefaults {
         attach_auth_to: record::DEFAULT_ATTACH_AUTH_TO.to_owned(),
     }
 }
+
+/// The tokio runtime the async methods run on: `AUTHCORE_TOKIO_WORKERS` worker threads
+/// (default 1). Store I/O is multiplexed on one connection, so one worker keeps every
+/// hand-off between the JS thread, the worker and the connection task cheap; on small
+/// machines more workers mostly add cross-thread wake-ups.
+#[napi_derive::module_init]
+fn init_runtime() {
+    let workers = std::env::var("AUTHCORE_TOKIO_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
+    if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name("authcore-tokio")
+        .enable_all()
+        .build()
+    {
+        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
+    }
+}

@@ -191,21 +191,6 @@ function toBodyString(raw) {
   return typeof b === 'string' ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8')
 }
 
-function flattenIpCandidates(metadata, headers) {
-  const out = []
-  const add = (v) => {
-    if (typeof v === 'string') out.push(v)
-    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') out.push(x)
-  }
-  const m = metadata && typeof metadata === 'object' ? metadata : undefined
-  add(m?.ip)
-  add(m?.ips)
-  add(m?.forwardedFor)
-  add(getHeader(headers, 'x-forwarded-for'))
-  add(m?.remoteAddress)
-  return out
-}
-
 // ------------------------------------------------------------------ Redis layer (§2.5)
 
 const MISSING_COMMANDS =
@@ -415,26 +400,75 @@ function checkRedisOption(redis) {
 
 // ------------------------------------------------------------------ verification (§2.7)
 
-/** The four header values as the verifier reads them (getHeader, first array element). */
-function requestHeaders(input) {
-  const headers = input.headers
-  const clientIdRaw = getHeader(headers, 'x-client-id')
-  if (clientIdRaw !== undefined && clientIdRaw !== null && typeof clientIdRaw !== 'string') {
+/**
+ * The four header values as the verifier reads them, plus `x-forwarded-for`, in one pass
+ * over `Object.keys(headers)` (getHeader semantics: first case-insensitive match wins,
+ * arrays give their first element).
+ */
+function requestHeaders(headers) {
+  let clientId
+  let signature
+  let timestamp
+  let nonce
+  let forwardedFor
+  let seen = 0
+  if (headers && typeof headers === 'object') {
+    for (const key of Object.keys(headers)) {
+      if (key.length < 7 || key.length > 15) continue
+      const k = key.toLowerCase()
+      let slot = 0
+      if (k === 'x-client-id') slot = 1
+      else if (k === 'x-signature') slot = 2
+      else if (k === 'x-timestamp') slot = 4
+      else if (k === 'x-nonce') slot = 8
+      else if (k === 'x-forwarded-for') slot = 16
+      if (slot === 0 || seen & slot) continue
+      seen |= slot
+      let v = headers[key]
+      if (Array.isArray(v)) v = v[0]
+      if (slot === 1) clientId = v
+      else if (slot === 2) signature = v
+      else if (slot === 4) timestamp = v
+      else if (slot === 8) nonce = v
+      else forwardedFor = v
+      if (seen === 31) break
+    }
+  }
+  if (clientId !== undefined && clientId !== null && typeof clientId !== 'string') {
     throw typeError('x-client-id must be a string')
   }
   return {
-    clientId: clientIdRaw ?? undefined,
-    signature: headerText(getHeader(headers, 'x-signature')),
-    timestamp: headerText(getHeader(headers, 'x-timestamp')),
-    nonce: headerText(getHeader(headers, 'x-nonce')),
+    clientId: clientId ?? undefined,
+    signature: headerText(signature),
+    timestamp: headerText(timestamp),
+    nonce: headerText(nonce),
+    forwardedFor,
   }
 }
 
-async function failVerification(outcome, input, method) {
-  if (outcome.code === 'BAD_SIGNATURE' && outcome.badSignature && isFn(input.onBadSignature)) {
+function ipCandidates(metadata, forwardedFor) {
+  const m = metadata && typeof metadata === 'object' ? metadata : undefined
+  if (m === undefined && typeof forwardedFor !== 'string') return undefined
+  const out = []
+  const add = (v) => {
+    if (typeof v === 'string') out.push(v)
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') out.push(x)
+  }
+  if (m !== undefined) {
+    add(m.ip)
+    add(m.ips)
+    add(m.forwardedFor)
+  }
+  if (typeof forwardedFor === 'string') out.push(forwardedFor)
+  if (m !== undefined) add(m.remoteAddress)
+  return out
+}
+
+async function failVerification(outcome, input, method, onBadSignature = input.onBadSignature) {
+  if (outcome.code === 'BAD_SIGNATURE' && outcome.badSignature && isFn(onBadSignature)) {
     const d = outcome.badSignature
     try {
-      await input.onBadSignature({
+      await onBadSignature({
         clientId: d.clientId,
         method,
         path: d.path,
@@ -457,40 +491,40 @@ function verified(o) {
   return { clientId: o.clientId, timestamp: o.timestamp, nonce: o.nonce, signature: o.signature }
 }
 
-async function verifyWithClient(redis, input, namespace) {
+async function verifyWithClient(redis, input, namespace, maxSkew = input.maxSkewMs, onBadSignature = input.onBadSignature) {
   const method = requireString(input.method, 'method')
   const path = requireString(input.path, 'path')
   const now = Number(input.now ?? Date.now())
-  const maxSkewMs = Number(input.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
-  const h = requestHeaders(input)
+  const maxSkewMs = Number(maxSkew ?? DEFAULT_MAX_SKEW_MS)
+  const h = requestHeaders(input.headers)
   // Steps 2–7 (no I/O): a request failing them touches Redis 0 times, like the original.
   const prepared = call(() =>
     native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, undefined, now, maxSkewMs, namespace, undefined, undefined, true),
   )
-  if (!prepared.ok) return failVerification(prepared, input, method)
+  if (!prepared.ok) return failVerification(prepared, input, method, onBadSignature)
   const record = await redisHGet(redis, `${namespace}:clients`, prepared.clientId)
   const body = bodyForHashing(input.rawBody)
-  const ips = flattenIpCandidates(input.metadata, input.headers)
+  const ips = ipCandidates(input.metadata, h.forwardedFor)
   const checked = call(() =>
     native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, namespace, record ?? undefined, ips, false),
   )
-  if (!checked.ok) return failVerification(checked, input, method)
+  if (!checked.ok) return failVerification(checked, input, method, onBadSignature)
   const claimed = await redisSetNxEx(redis, checked.nonceKey, '1', checked.nonceTtlSeconds)
-  if (!claimed) return failVerification(native.replayedNonceOutcome(), input, method)
+  if (!claimed) return failVerification(native.replayedNonceOutcome(), input, method, onBadSignature)
   return { clientId: checked.clientId, timestamp: checked.timestamp, nonce: h.nonce, signature: h.signature }
 }
 
-async function verifyWithNative(auth, input) {
+async function verifyWithNative(auth, input, maxSkew = input.maxSkewMs, onBadSignature = input.onBadSignature) {
   const method = requireString(input.method, 'method')
   const path = requireString(input.path, 'path')
   const now = Number(input.now ?? Date.now())
-  const maxSkewMs = Number(input.maxSkewMs ?? DEFAULT_MAX_SKEW_MS)
-  const h = requestHeaders(input)
+  const maxSkewMs = Number(maxSkew ?? DEFAULT_MAX_SKEW_MS)
+  const h = requestHeaders(input.headers)
   const raw = bodyForHashing(input.rawBody)
   const body = typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-  const ips = flattenIpCandidates(input.metadata, input.headers)
+  const ips = ipCandidates(input.metadata, h.forwardedFor)
   const outcome = await auth.verifyFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, ips)
-  if (!outcome.ok) return failVerification(outcome, input, method)
+  if (!outcome.ok) return failVerification(outcome, input, method, onBadSignature)
   return verified(outcome)
 }
 
@@ -905,7 +939,7 @@ function backendOf(options) {
     return {
       auth,
       clients: createNativeClients(auth),
-      verify: (input) => verifyWithNative(auth, input),
+      verify: (input, maxSkewMs, onBadSignature) => verifyWithNative(auth, input, maxSkewMs, onBadSignature),
       readRecord: null,
     }
   }
@@ -914,7 +948,7 @@ function backendOf(options) {
   return {
     auth: null,
     clients: createJsClients(redis, options),
-    verify: (input) => verifyWithClient(redis, input, namespace),
+    verify: (input, maxSkewMs, onBadSignature) => verifyWithClient(redis, input, namespace, maxSkewMs, onBadSignature),
     readRecord: (clientId) => redisHGet(redis, `${namespace}:clients`, clientId),
   }
 }
@@ -924,12 +958,7 @@ function initializeHmacHttpAuth(options) {
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
   const backend = backendOf(options)
   const verifySignature = (input) =>
-    backend.verify({
-      ...input,
-      maxSkewMs: input.maxSkewMs ?? maxSkewMs,
-      onBadSignature: input.onBadSignature ?? options.onBadSignature,
-      metadata: input.metadata,
-    })
+    backend.verify(input, input.maxSkewMs ?? maxSkewMs, input.onBadSignature ?? options.onBadSignature)
   const createHttpMiddleware = (opts = {}) =>
     buildMiddleware(verifySignature, {
       attachAuthTo: opts?.attachAuthTo,
