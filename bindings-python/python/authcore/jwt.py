@@ -358,6 +358,8 @@ def decode(
     payload. ``algorithms`` is required (as in PyJWT)."""
     if detached_payload is not None:
         raise DecodeError("Detached payloads (RFC 7797) are not supported")
+    if isinstance(algorithms, str):
+        algorithms = [algorithms]
     if options is None and audience is None and issuer is None and subject is None and not leeway and algorithms:
         material = key if type(key) is str or type(key) is bytes else _key_material(key, False)
         return _n.jwt_decode_default(jwt, material, list(algorithms))
@@ -380,6 +382,8 @@ def decode_complete(
     """PyJWT's ``jwt.decode_complete``: ``{"header", "payload", "signature"}``."""
     if detached_payload is not None:
         raise DecodeError("Detached payloads (RFC 7797) are not supported")
+    if isinstance(algorithms, str):
+        algorithms = [algorithms]
     header, payload = _decode(jwt, key, algorithms, options, audience, subject, issuer, leeway, True)
     token = jwt.decode("utf-8", "replace") if isinstance(jwt, bytes) else jwt
     import base64

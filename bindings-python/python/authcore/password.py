@@ -115,7 +115,7 @@ def _native_error(code: str, message: str, status: int, kind: str, extra: str | 
         cls = PasswordTooLongError
     elif code in ("PASSWORD_INVALID_HASH", "PASSWORD_UNSUPPORTED_ALGORITHM"):
         cls = InvalidHashError
-    elif kind == "config" or (code == "PASSWORD_INVALID_PARAMS" and kind == "hash"):
+    elif kind == "config" or (code == "PASSWORD_INVALID_PARAMS" and kind in ("hash", "bcrypt")):
         cls = UnsupportedParametersError
     elif kind in ("verify", "any"):
         cls = VerificationError
@@ -128,7 +128,13 @@ def _native_error(code: str, message: str, status: int, kind: str, extra: str | 
 
 
 def _ensure_bytes(s: bytes | str, encoding: str) -> bytes:
-    return s if isinstance(s, bytes) else s.encode(encoding)
+    if isinstance(s, bytes):
+        return s
+    if isinstance(s, str):
+        return s.encode(encoding)
+    if isinstance(s, bytearray):
+        return bytes(s)
+    raise TypeError(f"password must be str or bytes, not {type(s).__name__}")
 
 
 class Verification(NamedTuple):
