@@ -416,6 +416,79 @@ pub struct JwtKey {
     encoding: Option<EncodingKey>,
     decoding: DecodingKey,
     public: Option<PublicJwk>,
+    /// HMAC states keyed once at construction (verification then skips the key schedule).
+    hmac: Option<std::sync::Arc<HmacKeys>>,
+}
+
+/// Pre-keyed HMAC states of one secret, for the three HS algorithms.
+#[derive(Clone)]
+struct HmacKeys {
+    s256: hmac::Hmac<sha2::Sha256>,
+    s384: hmac::Hmac<sha2::Sha384>,
+    s512: hmac::Hmac<sha2::Sha512>,
+}
+
+impl HmacKeys {
+    fn new(secret: &[u8]) -> Self {
+        use hmac::Mac;
+        // HMAC accepts keys of any length: `new_from_slice` cannot fail.
+        Self {
+            s256: hmac::Hmac::new_from_slice(secret).expect("HMAC takes any key length"),
+            s384: hmac::Hmac::new_from_slice(secret).expect("HMAC takes any key length"),
+            s512: hmac::Hmac::new_from_slice(secret).expect("HMAC takes any key length"),
+        }
+    }
+
+    /// Constant-time check (`Mac::verify_slice`) of `sig` over `message`.
+    fn verify(&self, alg: Algorithm, message: &[u8], sig: &[u8]) -> bool {
+        use hmac::Mac;
+        match alg {
+            Algorithm::HS256 => self
+                .s256
+                .clone()
+                .chain_update(message)
+                .verify_slice(sig)
+                .is_ok(),
+            Algorithm::HS384 => self
+                .s384
+                .clone()
+                .chain_update(message)
+                .verify_slice(sig)
+                .is_ok(),
+            Algorithm::HS512 => self
+                .s512
+                .clone()
+                .chain_update(message)
+                .verify_slice(sig)
+                .is_ok(),
+            _ => false,
+        }
+    }
+}
+
+/// Check the signature part `s` (base64url) over `message` with `key` for `alg`.
+fn check_signature_part(
+    key: &JwtKey,
+    alg: Algorithm,
+    message: &[u8],
+    s: &str,
+) -> Result<(), JwtError> {
+    // A missing or undecodable signature is simply not a valid signature (node says
+    // "invalid signature" / "jwt signature is required").
+    let sig = match b64url_decode(s) {
+        Ok(sig) if !s.is_empty() => sig,
+        _ => return Err(JwtError::InvalidSignature),
+    };
+    let ok = match (&key.hmac, alg.is_hmac()) {
+        (Some(h), true) => h.verify(alg, message, &sig),
+        _ => jsonwebtoken::crypto::verify(s, message, &key.decoding, alg.to_jwt())
+            .map_err(|_| JwtError::InvalidSignature)?,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(JwtError::InvalidSignature)
+    }
 }
 
 impl std::fmt::Debug for JwtKey {
@@ -448,6 +521,7 @@ impl JwtKey {
             encoding: Some(EncodingKey::from_secret(secret)),
             decoding: DecodingKey::from_secret(secret),
             public: None,
+            hmac: Some(std::sync::Arc::new(HmacKeys::new(secret))),
         })
     }
 
@@ -489,6 +563,7 @@ impl JwtKey {
             encoding: Some(encoding),
             decoding,
             public: Some(public),
+            hmac: None,
         })
     }
 
@@ -509,6 +584,7 @@ impl JwtKey {
             encoding: None,
             decoding,
             public: Some(public),
+            hmac: None,
         })
     }
 
@@ -608,6 +684,7 @@ impl JwtKey {
             encoding: None,
             decoding,
             public: Some(public),
+            hmac: None,
         })
     }
 
@@ -965,6 +1042,15 @@ pub fn verify_signature(
     keys: &KeySet,
     token: &str,
 ) -> Result<(VerifiedHeader, Map<String, Value>), JwtError> {
+    let (header, p) = check_signature(keys, token)?;
+    Ok((header, parse_json_object(p)?))
+}
+
+/// Steps 1-5 of the module docs; returns the header and the (still encoded) payload part.
+fn check_signature<'t>(
+    keys: &KeySet,
+    token: &'t str,
+) -> Result<(VerifiedHeader, &'t str), JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::Malformed);
     }
@@ -1001,28 +1087,13 @@ pub fn verify_signature(
     if !key.accepted.contains(&alg) {
         return Err(JwtError::AlgorithmMismatch(alg_name.to_string()));
     }
-    // A missing or undecodable signature is simply not a valid signature (node says
-    // "invalid signature" / "jwt signature is required").
-    if s.is_empty() || b64url_decode(s).is_err() {
-        return Err(JwtError::InvalidSignature);
-    }
     let message_len = h.len() + 1 + p.len();
-    let ok = jsonwebtoken::crypto::verify(
-        s,
-        &token.as_bytes()[..message_len],
-        &key.decoding,
-        alg.to_jwt(),
-    )
-    .map_err(|_| JwtError::InvalidSignature)?;
-    if !ok {
-        return Err(JwtError::InvalidSignature);
-    }
-    let claims = parse_json_object(p)?;
+    check_signature_part(key, alg, &token.as_bytes()[..message_len], s)?;
     let typ = header
         .get("typ")
         .and_then(Value::as_str)
         .map(str::to_string);
-    Ok((VerifiedHeader { alg, kid, typ }, claims))
+    Ok((VerifiedHeader { alg, kid, typ }, p))
 }
 
 /// Verify a token and deserialise its claims into `T` (see module docs for the order of
@@ -1369,20 +1440,8 @@ where
     if !key.accepted.contains(&alg) {
         return Err(JwtError::AlgorithmMismatch(alg_name.to_string()));
     }
-    if s.is_empty() || b64url_decode(s).is_err() {
-        return Err(JwtError::InvalidSignature);
-    }
     let message_len = h.len() + 1 + p.len();
-    let ok = jsonwebtoken::crypto::verify(
-        s,
-        &token.as_bytes()[..message_len],
-        &key.decoding,
-        alg.to_jwt(),
-    )
-    .map_err(|_| JwtError::InvalidSignature)?;
-    if !ok {
-        return Err(JwtError::InvalidSignature);
-    }
+    check_signature_part(&key, alg, &token.as_bytes()[..message_len], s)?;
     let claims = parse_json_object(p)?;
     let typ = header
         .get("typ")
@@ -2071,15 +2130,17 @@ pub fn verify_json(
     now: u64,
     lenient_use: Option<TokenUse>,
 ) -> Result<VerifiedJson, JwtError> {
-    let (header, claims) = verify_signature(keys, token)?;
+    let (header, payload_b64) = check_signature(keys, token)?;
+    let payload_json =
+        String::from_utf8(b64url_decode(payload_b64)?).map_err(|_| JwtError::Malformed)?;
+    let claims = match serde_json::from_str::<Value>(&payload_json) {
+        Ok(Value::Object(m)) => m,
+        _ => return Err(JwtError::Malformed),
+    };
     if let Some(u) = lenient_use {
         reject_other_token_use(&claims, u)?;
     }
     validate_claims(&claims, validation, now)?;
-    // verify_signature checked the three-part shape and decoded this part already.
-    let payload_b64 = token.split('.').nth(1).ok_or(JwtError::Malformed)?;
-    let payload_json =
-        String::from_utf8(b64url_decode(payload_b64)?).map_err(|_| JwtError::Malformed)?;
     Ok(VerifiedJson {
         header,
         payload_json,
