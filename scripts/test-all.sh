@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/services.sh
-for part in rust c python node; do
+for part in rust c c-auth python python-auth node node-auth; do
   echo "==== $part ===="
   t0=$(date +%s)
   bash "scripts/$part.sh"
