@@ -316,8 +316,11 @@ def _decode(
             for name in ("verify_exp", "verify_nbf", "verify_iat", "verify_aud", "verify_iss", "verify_sub", "verify_jti"):
                 opts[name] = False
         opts.update(options)
-    if opts["strict_aud"] and audience is not None and not isinstance(audience, str) and opts["verify_aud"]:
-        raise InvalidAudienceError("Invalid audience (strict)")
+    audiences = _as_list(audience, "audience")
+    if opts["strict_aud"] and audience is not None and not isinstance(audience, str):
+        # PyJWT's strict mode takes one audience string only; an empty list makes the core
+        # refuse at the audience check, in PyJWT's order.
+        audiences = []
     material = key if type(key) is str or type(key) is bytes else _key_material(key, False)
     return _n.jwt_decode(
         jwt,
@@ -334,7 +337,7 @@ def _decode(
         bool(opts["verify_jti"]),
         bool(opts["strict_aud"]),
         list(opts["require"]),
-        _as_list(audience, "audience"),
+        audiences,
         _as_list(issuer, "issuer"),
         subject,
         float(leeway),
