@@ -4,8 +4,8 @@
 //! typed error enum. Bindings (`bindings-node`, `bindings-python`, `bindings-c`) only
 //! convert types and map errors.
 
-pub mod js;
 pub mod hmac;
+pub mod js;
 pub mod store;
 pub mod password;
 pub mod totp;
