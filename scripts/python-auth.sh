@@ -22,13 +22,18 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$SUM" ]; then
   echo "$SUM" > "$STAMP"
 fi
 
-cargo test --locked -q -p authcore --test pyjwt_compat
+# The shared working tree's Cargo.lock may carry other crates' uncommitted dependency
+# changes, so --locked is for CI only (as in scripts/python.sh).
+LOCKED=()
+if [ "${CI:-}" = "true" ]; then LOCKED=(--locked); fi
+
+cargo test "${LOCKED[@]}" -q -p authcore --test pyjwt_compat
 
 # Stale extension modules from an older build must not shadow the fresh one.
 rm -f "$ROOT"/bindings-python/python/authcore/_native*.so
 (
   cd "$ROOT/bindings-python"
-  VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" develop --quiet --locked
+  VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" develop --quiet "${LOCKED[@]}"
 )
 
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider -c bindings-python/pyproject.toml \

@@ -12,7 +12,7 @@ PY="${PYTHON:-python3}"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/bindings-python/requirements-dev.txt"
 rm -rf "$WHEELS"
-"$VENV/bin/maturin" build --quiet --locked --profile bench-fast -m "$ROOT/bindings-python/Cargo.toml" \
+"$VENV/bin/maturin" build --quiet --profile bench-fast -m "$ROOT/bindings-python/Cargo.toml" \
   -i "$VENV/bin/python" -o "$WHEELS"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEELS"/*.whl
 cd "$ROOT/bench/python-auth"
