@@ -1,0 +1,33 @@
+// bcrypt cost-10 verify: authcore vs bcryptjs 3 (node-auth's library) and @node-rs/bcrypt,
+// sequential latency and 8 concurrent verifications with the event loop's lag.
+import bcryptjs from 'bcryptjs'
+import * as nodeRs from '@node-rs/bcrypt'
+import { loadAuthcore, medianMs, withLagProbe, table, writeResults, fmt } from './common.mjs'
+
+const { PasswordService, native } = await loadAuthcore()
+
+const pw = 'correct horse battery staple'
+const hash = bcryptjs.hashSync(pw, 10) // one $2b$10$ hash verified by everyone
+const svc = new PasswordService()
+const impls = {
+  'authcore (PasswordService.compare)': () => svc.compare(pw, hash),
+  'authcore (bcryptVerifySync)': async () => native.bcryptVerifySync(pw, hash),
+  'bcryptjs (compare)': () => bcryptjs.compare(pw, hash),
+  'bcryptjs (compareSync)': async () => bcryptjs.compareSync(pw, hash),
+  '@node-rs/bcrypt (verify)': () => nodeRs.verify(pw, hash),
+}
+const RUNS = Number(process.env.BCRYPT_RUNS || 21)
+const rows = []
+for (const [name, verify] of Object.entries(impls)) {
+  if ((await verify()) !== true) throw new Error(`${name} rejected the hash`)
+  const ms = await medianMs(verify, RUNS)
+  const batch = await withLagProbe(() => Promise.all(Array.from({ length: 8 }, () => verify())))
+  rows.push({ impl: name, 'verify ms (median)': fmt(ms), '8 concurrent, wall ms': fmt(batch.wall, 1), 'max event-loop lag ms': fmt(batch.maxLag, 1), _ms: ms })
+}
+table(rows, ['impl', 'verify ms (median)', '8 concurrent, wall ms', 'max event-loop lag ms'])
+const ours = rows[0]._ms
+const bjs = rows.find((r) => r.impl === 'bcryptjs (compare)')._ms
+const goals = { speedupVsBcryptjs: +(bjs / ours).toFixed(2) }
+goals.met = goals.speedupVsBcryptjs >= 4
+console.log(`\nbcrypt cost 10 verify: ${goals.speedupVsBcryptjs}x bcryptjs -> goal (>=4x) ${goals.met ? 'MET' : 'NOT MET'}`)
+console.log('wrote', writeResults('node-auth-bcrypt', { cost: 10, runs: RUNS, rows: rows.map(({ _ms, ...r }) => r), goals }))

@@ -1,0 +1,123 @@
+// Timing helpers of the issue-5 Node benchmarks.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import os from 'node:os'
+
+/**
+ * Load @authcore/node-auth-core on the release addon named by AUTHCORE_NATIVE_ADDON (set by
+ * run.sh). NAPI_RS_NATIVE_LIBRARY_PATH is set only while our loader runs: every napi-rs
+ * loader honours it, so a global value would make @node-rs/* load our addon instead of theirs.
+ */
+export async function loadAuthcore() {
+  const addon = process.env.AUTHCORE_NATIVE_ADDON
+  if (addon) process.env.NAPI_RS_NATIVE_LIBRARY_PATH = addon
+  try {
+    return (await import('@authcore/node-auth-core')).default
+  } finally {
+    delete process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+  }
+}
+
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
+
+/** ns per call of a synchronous `fn` (median of 5 rounds after a warm-up). */
+export function perCall(fn, { minMs = 400 } = {}) {
+  for (let i = 0; i < 3000; i++) fn(i)
+  let n = 1000
+  for (;;) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) fn(i)
+    if (Number(process.hrtime.bigint() - t0) / 1e6 >= minMs / 5) break
+    n *= 2
+  }
+  const rounds = []
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) fn(i)
+    rounds.push(Number(process.hrtime.bigint() - t0) / n)
+  }
+  return rounds.sort((a, b) => a - b)[2]
+}
+
+/** ns per call of an async `fn` awaited one at a time (median of 5 rounds). */
+export async function perCallAsync(fn, { minMs = 400 } = {}) {
+  for (let i = 0; i < 1000; i++) await fn(i)
+  let n = 500
+  for (;;) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) await fn(i)
+    if (Number(process.hrtime.bigint() - t0) / 1e6 >= minMs / 5) break
+    n *= 2
+  }
+  const rounds = []
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) await fn(i)
+    rounds.push(Number(process.hrtime.bigint() - t0) / n)
+  }
+  return rounds.sort((a, b) => a - b)[2]
+}
+
+/** Median ms of `runs` sequential awaited calls (for slow KDFs). */
+export async function medianMs(fn, runs) {
+  await fn()
+  const t = []
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now()
+    await fn(i)
+    t.push(performance.now() - t0)
+  }
+  return t.sort((a, b) => a - b)[Math.floor(runs / 2)]
+}
+
+/** Wall time of `work()` and the event loop's maximum lag meanwhile (1 ms probe). */
+export async function withLagProbe(work) {
+  const period = 1
+  let last = performance.now()
+  let maxLag = 0
+  const timer = setInterval(() => {
+    const t = performance.now()
+    maxLag = Math.max(maxLag, t - last - period)
+    last = t
+  }, period)
+  // Let the probe start before the work.
+  await new Promise((r) => setTimeout(r, 5))
+  last = performance.now()
+  const t0 = performance.now()
+  await work()
+  const wall = performance.now() - t0
+  // Let the probe fire once more, so a stall at the very end (or synchronous work that
+  // never yielded) is measured too.
+  await new Promise((r) => setTimeout(r, period * 3))
+  clearInterval(timer)
+  return { wall, maxLag }
+}
+
+export function environment() {
+  return {
+    node: process.version,
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE || 4),
+    native: process.env.AUTHCORE_NATIVE_ADDON ? 'release (bench-fast profile: opt-level 3, thin LTO)' : 'debug',
+    date: new Date().toISOString(),
+  }
+}
+
+export function writeResults(name, data) {
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  const file = join(RESULTS_DIR, `${name}.json`)
+  writeFileSync(file, JSON.stringify({ environment: environment(), ...data }, null, 2) + '\n')
+  return file
+}
+
+export function table(rows, columns) {
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)))
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')
+  console.log(line(columns))
+  console.log(line(widths.map((w) => '-'.repeat(w))))
+  for (const r of rows) console.log(line(columns.map((c) => r[c])))
+}
+
+export const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x))
