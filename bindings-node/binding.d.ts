@@ -95,6 +95,20 @@ export declare class NativeHmacAuth {
    */
   verify(request: VerifyRequest): Promise<VerifyOutcome>
   /**
+   * Register the completion callback of [`Self::verify_submit`]: `onReady()` is called
+   * (on the JS thread) when outcomes are waiting; it should call
+   * [`Self::drain_completions`]. The callback does not keep the event loop alive.
+   */
+  startCompletions(onReady: () => unknown): void
+  /** The outcomes finished since the last drain, each with its request `id`. */
+  drainCompletions(): Array<VerifyOutcome>
+  /**
+   * [`Self::verify_fast`] without a promise per call: the outcome (with `id`) is
+   * delivered through the completion queue (`startCompletions` first). Returns at
+   * once; hashing and store I/O run on tokio.
+   */
+  verifySubmit(id: number, method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, ipCandidates?: Array<string> | undefined | null): void
+  /**
    * [`Self::verify`] with positional arguments (no option-object lookups): the hot
    * path of the drop-in's URL/memory store verification.
    */
@@ -1044,6 +1058,8 @@ export declare function verifyMessageWithRecord(clientId: string, recordRaw: str
  * `BAD_SIGNATURE`.
  */
 export interface VerifyOutcome {
+  /** The request id given to `NativeHmacAuth.verifySubmit` (completion-queue path). */
+  id?: number
   ok: boolean
   clientId?: string
   timestamp?: number

@@ -77,3 +77,32 @@ test('the event loop keeps running while the core hashes a large body', async ()
   // The timer fired during the verification: the work ran off the JS thread.
   assert.ok(ticks >= Math.min(3, Math.floor(elapsedMs / 4)), `ticks ${ticks} during ${elapsedMs.toFixed(1)} ms`)
 })
+
+test('the completion queue delivers every outcome once, with its id', async () => {
+  const ns = `queue_${Date.now()}`
+  const auth = new native.NativeHmacAuth('memory://native-test', { namespace: ns })
+  assert.throws(() => auth.verifySubmit(1, 'GET', '/', undefined, undefined, undefined, undefined, undefined, 0, 1, undefined), { code: 'INVALID_INPUT' })
+  await auth.clientsSetSecret('app_a', 'secret_a', false, null)
+  const got = new Map()
+  let wake
+  const allDone = new Promise((r) => (wake = r))
+  auth.startCompletions(() => {
+    for (const o of auth.drainCompletions()) {
+      assert.equal(got.has(o.id), false, `outcome ${o.id} delivered twice`)
+      got.set(o.id, o)
+    }
+    if (got.size === 500) wake()
+  })
+  const now = Date.now()
+  for (let id = 1; id <= 500; id++) {
+    const nonce = `n${id % 250}`
+    const h = native.buildSignedHeaderValues({ method: 'GET', url: '/q', clientId: 'app_a', secret: 'secret_a', nonce, timestamp: now })
+    auth.verifySubmit(id, 'GET', '/q', 'app_a', h.signature, h.timestamp, h.nonce, undefined, now, 300000, undefined)
+  }
+  const keepAlive = setInterval(() => {}, 1000)
+  await allDone
+  clearInterval(keepAlive)
+  const ok = [...got.values()].filter((o) => o.ok).length
+  const replayed = [...got.values()].filter((o) => o.code === 'REPLAYED_NONCE').length
+  assert.deepEqual([ok, replayed], [250, 250])
+})

@@ -3,13 +3,15 @@
 //! a napi async function on tokio, so the event loop never waits on the store.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use authcore::hmac::clients::{ClientCredential, ClientCredentialWithSecret, HmacClients};
 use authcore::hmac::verify::{HttpRequestParts, VerifyOptions};
 use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacError, record};
 use authcore::store::{KvStore, MemoryStore, RedisStore};
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, Function, Unknown};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use tokio::sync::OnceCell;
 
@@ -75,6 +77,35 @@ struct Inner {
     url: String,
     opts: HmacAuthOptions,
     auth: OnceCell<HmacAuth>,
+    completions: OnceLock<Arc<Completions>>,
+}
+
+type ReadyFn = ThreadsafeFunction<(), Unknown<'static>, (), napi::Status, false, true, 0>;
+
+/// The completion queue of `verifySubmit`: finished outcomes wait here and one
+/// threadsafe call tells JS to `drainCompletions()`. One long-lived (weak) threadsafe
+/// function for the instance instead of a promise (and its threadsafe function) per call.
+struct Completions {
+    queue: Mutex<Vec<VerifyOutcome>>,
+    scheduled: AtomicBool,
+    ready: ReadyFn,
+}
+
+impl Completions {
+    fn push(&self, outcome: VerifyOutcome) {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(outcome);
+        if !self.scheduled.swap(true, Ordering::SeqCst) {
+            let _ = self.ready.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    fn drain(&self) -> Vec<VerifyOutcome> {
+        self.scheduled.store(false, Ordering::SeqCst);
+        std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 impl Inner {
@@ -176,6 +207,7 @@ impl NativeHmacAuth {
                 url,
                 opts,
                 auth: OnceCell::new(),
+                completions: OnceLock::new(),
             }),
         })
     }
@@ -218,41 +250,92 @@ impl NativeHmacAuth {
             if let Some(e) = too_large {
                 return Ok(VerifyOutcome::failure_of(&e));
             }
-            let auth = match inner.auth().await {
-                Ok(a) => a,
-                Err(e) => return Ok(VerifyOutcome::failure_of(&e)),
-            };
-            let body: &[u8] = match &request.body {
-                None => b"",
-                Some(Either::A(s)) => s.as_bytes(),
-                Some(Either::B(b)) => b,
-            };
-            let parts = HttpRequestParts {
-                method: &request.method,
-                path: &request.path,
-                client_id: request.client_id.as_deref(),
-                signature: request.signature.as_deref(),
-                timestamp: request.timestamp.as_deref(),
-                nonce: request.nonce.as_deref(),
-                body,
-            };
-            let candidates: Vec<&str> = request
-                .ip_candidates
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .map(String::as_str)
-                .collect();
-            let opts = VerifyOptions {
-                now_ms: request.now,
-                max_skew_ms: request.max_skew_ms,
-                ip_candidates: &candidates,
-            };
-            Ok(match auth.verifier.verify(&parts, opts).await {
-                Ok(v) => VerifyOutcome::verified(v),
-                Err(e) => VerifyOutcome::failure(e),
-            })
+            Ok(verify_request(inner, request).await)
         })
+    }
+
+    /// Register the completion callback of [`Self::verify_submit`]: `onReady()` is called
+    /// (on the JS thread) when outcomes are waiting; it should call
+    /// [`Self::drain_completions`]. The callback does not keep the event loop alive.
+    #[napi]
+    pub fn start_completions(&self, on_ready: Function<(), Unknown<'static>>) -> Result<()> {
+        if self.inner.completions.get().is_some() {
+            return Ok(());
+        }
+        let ready: ReadyFn = on_ready
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build()?;
+        let _ = self.inner.completions.set(Arc::new(Completions {
+            queue: Mutex::new(Vec::new()),
+            scheduled: AtomicBool::new(false),
+            ready,
+        }));
+        Ok(())
+    }
+
+    /// The outcomes finished since the last drain, each with its request `id`.
+    #[napi]
+    pub fn drain_completions(&self) -> Vec<VerifyOutcome> {
+        self.inner
+            .completions
+            .get()
+            .map(|c| c.drain())
+            .unwrap_or_default()
+    }
+
+    /// [`Self::verify_fast`] without a promise per call: the outcome (with `id`) is
+    /// delivered through the completion queue (`startCompletions` first). Returns at
+    /// once; hashing and store I/O run on tokio.
+    #[allow(clippy::too_many_arguments)]
+    #[napi]
+    pub fn verify_submit(
+        &self,
+        env: &Env,
+        id: u32,
+        method: String,
+        path: String,
+        client_id: Option<String>,
+        signature: Option<String>,
+        timestamp: Option<String>,
+        nonce: Option<String>,
+        body: Option<Either<String, Buffer>>,
+        now: f64,
+        max_skew_ms: f64,
+        ip_candidates: Option<Vec<String>>,
+    ) -> Result<()> {
+        let Some(completions) = self.inner.completions.get().cloned() else {
+            return Err(map_err(
+                env,
+                invalid_input("verifySubmit: call startCompletions first"),
+            ));
+        };
+        let request = VerifyRequest {
+            method,
+            path,
+            client_id,
+            signature,
+            timestamp,
+            nonce,
+            body,
+            now: Some(now),
+            max_skew_ms: Some(max_skew_ms),
+            ip_candidates,
+        };
+        let inner = self.inner.clone();
+        napi::bindgen_prelude::spawn(async move {
+            // An inner task, so a panic becomes an outcome instead of a lost request.
+            let mut outcome = match tokio::spawn(verify_request(inner, request)).await {
+                Ok(o) => o,
+                Err(_) => VerifyOutcome::failure_of(&HmacError::Store(
+                    "internal error (panic caught in the verifier)".into(),
+                )),
+            };
+            outcome.id = Some(id);
+            completions.push(outcome);
+        });
+        Ok(())
     }
 
     /// [`Self::verify`] with positional arguments (no option-object lookups): the hot
@@ -579,6 +662,52 @@ impl NativeHmacAuth {
             let store = store_for(&inner.url).await?;
             store.del(&key).await.map_err(HmacError::from)
         })
+    }
+}
+
+/// The whole store-backed verification of one request (never fails: errors are outcomes).
+async fn verify_request(inner: Arc<Inner>, request: VerifyRequest) -> VerifyOutcome {
+    let body_len = match &request.body {
+        None => 0,
+        Some(Either::A(s)) => s.len(),
+        Some(Either::B(b)) => b.len(),
+    };
+    if let Err(e) = authcore::hmac::crypto::check_body_size(body_len) {
+        return VerifyOutcome::failure_of(&e);
+    }
+    let auth = match inner.auth().await {
+        Ok(a) => a,
+        Err(e) => return VerifyOutcome::failure_of(&e),
+    };
+    let body: &[u8] = match &request.body {
+        None => b"",
+        Some(Either::A(s)) => s.as_bytes(),
+        Some(Either::B(b)) => b,
+    };
+    let parts = HttpRequestParts {
+        method: &request.method,
+        path: &request.path,
+        client_id: request.client_id.as_deref(),
+        signature: request.signature.as_deref(),
+        timestamp: request.timestamp.as_deref(),
+        nonce: request.nonce.as_deref(),
+        body,
+    };
+    let candidates: Vec<&str> = request
+        .ip_candidates
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let opts = VerifyOptions {
+        now_ms: request.now,
+        max_skew_ms: request.max_skew_ms,
+        ip_candidates: &candidates,
+    };
+    match auth.verifier.verify(&parts, opts).await {
+        Ok(v) => VerifyOutcome::verified(v),
+        Err(e) => VerifyOutcome::failure(e),
     }
 }
 

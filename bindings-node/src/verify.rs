@@ -69,6 +69,8 @@ impl From<BadSignatureDetails> for BadSignatureJs {
 /// `BAD_SIGNATURE`.
 #[napi(object)]
 pub struct VerifyOutcome {
+    /// The request id given to `NativeHmacAuth.verifySubmit` (completion-queue path).
+    pub id: Option<u32>,
     pub ok: bool,
     pub client_id: Option<String>,
     pub timestamp: Option<f64>,
@@ -85,8 +87,9 @@ pub struct VerifyOutcome {
 }
 
 impl VerifyOutcome {
-    fn empty(ok: bool) -> Self {
+    pub fn empty(ok: bool) -> Self {
         Self {
+            id: None,
             ok,
             client_id: None,
             timestamp: None,

@@ -514,6 +514,47 @@ async function verifyWithClient(redis, input, namespace, maxSkew = input.maxSkew
   return { clientId: checked.clientId, timestamp: checked.timestamp, nonce: h.nonce, signature: h.signature }
 }
 
+const pumps = new WeakMap()
+const noop = () => {}
+
+/**
+ * Verification through a native instance's completion queue: one long-lived threadsafe
+ * function per instance instead of a promise per call (`verifySubmit` +
+ * `drainCompletions`). A timer keeps the event loop alive while requests are in flight.
+ */
+function pumpOf(auth) {
+  let pump = pumps.get(auth)
+  if (pump) return pump
+  const pending = new Map()
+  let nextId = 0
+  let keepAlive = null
+  auth.startCompletions(() => {
+    const done = auth.drainCompletions()
+    for (let i = 0; i < done.length; i++) {
+      const o = done[i]
+      const resolve = pending.get(o.id)
+      if (resolve !== undefined) {
+        pending.delete(o.id)
+        resolve(o)
+      }
+    }
+    if (pending.size === 0 && keepAlive !== null) {
+      clearInterval(keepAlive)
+      keepAlive = null
+    }
+  })
+  pump = (method, path, h, body, now, maxSkewMs, ips) =>
+    new Promise((resolve) => {
+      nextId = nextId >= 0x7fffffff ? 1 : nextId + 1
+      const id = nextId
+      auth.verifySubmit(id, method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, ips)
+      pending.set(id, resolve)
+      if (keepAlive === null) keepAlive = setInterval(noop, 1 << 30)
+    })
+  pumps.set(auth, pump)
+  return pump
+}
+
 async function verifyWithNative(auth, input, maxSkew = input.maxSkewMs, onBadSignature = input.onBadSignature) {
   const method = requireString(input.method, 'method')
   const path = requireString(input.path, 'path')
@@ -523,7 +564,7 @@ async function verifyWithNative(auth, input, maxSkew = input.maxSkewMs, onBadSig
   const raw = bodyForHashing(input.rawBody)
   const body = typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
   const ips = ipCandidates(input.metadata, h.forwardedFor)
-  const outcome = await auth.verifyFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, ips)
+  const outcome = await pumpOf(auth)(method, path, h, body, now, maxSkewMs, ips)
   if (!outcome.ok) return failVerification(outcome, input, method, onBadSignature)
   return verified(outcome)
 }
