@@ -6,9 +6,28 @@
 # -std=c11 -Wall -Wextra -Werror and ASan/UBSan, links them through pkg-config only
 # (shared and static), runs them, and runs the Rust tests of these functions.
 # Idempotent; needs cargo, python3, cc, pkg-config, readelf.
+#
+# `scripts/c-auth.sh --bench` instead builds an optimised library (profile bench-fast) and
+# runs ffi-tests/c-auth/bench.c against it (numbers only, no tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
+
+if [ "${1:-}" = "--bench" ]; then
+  cargo build --locked --profile bench-fast -p authcore-ffi
+  TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+  mkdir -p "$TARGET_DIR/ffi-tests-c-auth"
+  BIN="$TARGET_DIR/ffi-tests-c-auth/bench"
+  "${CC:-cc}" -O2 -std=c11 -Wall -Wextra -Werror -Ibindings-c/include ffi-tests/c-auth/bench.c \
+    "$TARGET_DIR/bench-fast/libauthcore_ffi.a" -lpthread -ldl -lm -o "$BIN"
+  # The RSA key of the jsonwebtoken vectors, for the RS256 numbers.
+  PEM="$(python3 -c 'import json; d=json.load(open("ffi-tests/vectors/jwt-asymmetric.json"));
+print(next(c["input"]["privateKeyPem"] for c in d["cases"] if c["id"] == "sign-RS256"), end="")')"
+  echo "machine: $(nproc) CPU(s), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+  "$BIN" "$PEM"
+  exit 0
+fi
 
 CBINDGEN_VERSION=0.29.4 # the same pin as scripts/c.sh
 CC="${CC:-cc}"

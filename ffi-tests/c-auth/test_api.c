@@ -6,6 +6,8 @@
  * at login, the unknown-user path, TOTP replay, PKCE plain refusal, and policy decisions
  * that fail closed. Built with -std=c11 -Wall -Wextra -Werror and ASan/UBSan.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
