@@ -2,7 +2,7 @@
 // sequential latency and 8 concurrent verifications with the event loop's lag.
 import bcryptjs from 'bcryptjs'
 import * as nodeRs from '@node-rs/bcrypt'
-import { loadAuthcore, medianMs, withLagProbe, table, writeResults, fmt } from './common.mjs'
+import { loadAuthcore, interleavedMedians, withLagProbe, table, writeResults, fmt } from './common.mjs'
 
 const { PasswordService, native } = await loadAuthcore()
 
@@ -17,17 +17,23 @@ const impls = {
   '@node-rs/bcrypt (verify)': () => nodeRs.verify(pw, hash),
 }
 const RUNS = Number(process.env.BCRYPT_RUNS || 21)
-const rows = []
 for (const [name, verify] of Object.entries(impls)) {
   if ((await verify()) !== true) throw new Error(`${name} rejected the hash`)
-  const ms = await medianMs(verify, RUNS)
+}
+const ms = await interleavedMedians(impls, RUNS)
+const rows = []
+for (const [name, verify] of Object.entries(impls)) {
   const batch = await withLagProbe(() => Promise.all(Array.from({ length: 8 }, () => verify())))
-  rows.push({ impl: name, 'verify ms (median)': fmt(ms), '8 concurrent, wall ms': fmt(batch.wall, 1), 'max event-loop lag ms': fmt(batch.maxLag, 1), _ms: ms })
+  rows.push({ impl: name, 'verify ms (median)': fmt(ms[name]), '8 concurrent, wall ms': fmt(batch.wall, 1), 'max event-loop lag ms': fmt(batch.maxLag, 1), _ms: ms[name], _wall: batch.wall })
 }
 table(rows, ['impl', 'verify ms (median)', '8 concurrent, wall ms', 'max event-loop lag ms'])
 const ours = rows[0]._ms
 const bjs = rows.find((r) => r.impl === 'bcryptjs (compare)')._ms
-const goals = { speedupVsBcryptjs: +(bjs / ours).toFixed(2) }
+const bjsWall = rows.find((r) => r.impl === 'bcryptjs (compare)')._wall
+const goals = {
+  speedupVsBcryptjs: +(bjs / ours).toFixed(2),
+  batchThroughputVsBcryptjs: +(bjsWall / rows[0]._wall).toFixed(2),
+}
 goals.met = goals.speedupVsBcryptjs >= 4
-console.log(`\nbcrypt cost 10 verify: ${goals.speedupVsBcryptjs}x bcryptjs -> goal (>=4x) ${goals.met ? 'MET' : 'NOT MET'}`)
-console.log('wrote', writeResults('node-auth-bcrypt', { cost: 10, runs: RUNS, rows: rows.map(({ _ms, ...r }) => r), goals }))
+console.log(`\nbcrypt cost 10 verify: ${goals.speedupVsBcryptjs}x bcryptjs per call, ${goals.batchThroughputVsBcryptjs}x on 8 concurrent -> goal (>=4x per call) ${goals.met ? 'MET' : 'NOT MET'}`)
+console.log('wrote', writeResults('node-auth-bcrypt', { cost: 10, runs: RUNS, rows: rows.map(({ _ms, _wall, ...r }) => r), goals }))

@@ -71,6 +71,24 @@ export async function medianMs(fn, runs) {
   return t.sort((a, b) => a - b)[Math.floor(runs / 2)]
 }
 
+/**
+ * Median ms per implementation, interleaved: each round times one call of every
+ * implementation in turn, so load changes on a shared machine hit all of them alike.
+ */
+export async function interleavedMedians(fns, runs) {
+  const names = Object.keys(fns)
+  const t = Object.fromEntries(names.map((n) => [n, []]))
+  for (const n of names) await fns[n](-1) // warm-up
+  for (let i = 0; i < runs; i++) {
+    for (const n of names) {
+      const t0 = performance.now()
+      await fns[n](i)
+      t[n].push(performance.now() - t0)
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, t[n].sort((a, b) => a - b)[Math.floor(runs / 2)]]))
+}
+
 /** Wall time of `work()` and the event loop's maximum lag meanwhile (1 ms probe). */
 export async function withLagProbe(work) {
   const period = 1
