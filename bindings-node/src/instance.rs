@@ -333,6 +333,9 @@ impl NativeHmacAuth {
                 )),
             };
             outcome.id = Some(id);
+            // The caller holds the raw nonce and signature: do not send them back.
+            outcome.nonce = None;
+            outcome.signature = None;
             completions.push(outcome);
         });
         Ok(())

@@ -555,18 +555,25 @@ function pumpOf(auth) {
   return pump
 }
 
-async function verifyWithNative(auth, input, maxSkew = input.maxSkewMs, onBadSignature = input.onBadSignature) {
-  const method = requireString(input.method, 'method')
-  const path = requireString(input.path, 'path')
-  const now = Number(input.now ?? Date.now())
-  const maxSkewMs = Number(maxSkew ?? DEFAULT_MAX_SKEW_MS)
-  const h = requestHeaders(input.headers)
-  const raw = bodyForHashing(input.rawBody)
-  const body = typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-  const ips = ipCandidates(input.metadata, h.forwardedFor)
-  const outcome = await pumpOf(auth)(method, path, h, body, now, maxSkewMs, ips)
-  if (!outcome.ok) return failVerification(outcome, input, method, onBadSignature)
-  return verified(outcome)
+function verifyWithNative(auth, input, maxSkew = input.maxSkewMs, onBadSignature = input.onBadSignature) {
+  let method, path, now, maxSkewMs, h, body, ips
+  try {
+    method = requireString(input.method, 'method')
+    path = requireString(input.path, 'path')
+    now = Number(input.now ?? Date.now())
+    maxSkewMs = Number(maxSkew ?? DEFAULT_MAX_SKEW_MS)
+    h = requestHeaders(input.headers)
+    const raw = bodyForHashing(input.rawBody)
+    body = typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+    ips = ipCandidates(input.metadata, h.forwardedFor)
+  } catch (e) {
+    return Promise.reject(e)
+  }
+  return pumpOf(auth)(method, path, h, body, now, maxSkewMs, ips).then((o) =>
+    o.ok
+      ? { clientId: o.clientId, timestamp: o.timestamp, nonce: h.nonce, signature: h.signature }
+      : failVerification(o, input, method, onBadSignature),
+  )
 }
 
 /**
