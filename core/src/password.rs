@@ -18,10 +18,13 @@
 //! Every comparison of derived keys is constant time (`password_hash::Output` and the
 //! `bcrypt` crate both compare with `subtle`).
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::{PasswordHash, SaltString};
-use argon2::{Argon2, Params, PasswordVerifier, Version};
+use argon2::{Argon2, Block, Params, Version};
+use base64::Engine as _;
+use subtle::ConstantTimeEq;
 
 /// OWASP (2023+) recommended argon2id memory cost, in KiB.
 pub const OWASP_M_COST: u32 = 19_456;
@@ -161,24 +164,71 @@ pub fn hash_argon2id(password: &[u8], params: &Argon2Params) -> Result<String, P
     hash_argon2id_with_salt(password, &salt_bytes, params)
 }
 
+/// Largest argon2 working memory (in 1 KiB blocks) a thread keeps between calls: 64 MiB.
+pub const MAX_CACHED_ARGON2_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// argon2 working memory reused by every call on this thread. Allocating (and faulting
+    /// in) ~19 MiB per call cost as much as the hash itself; threads that hash (a binding's
+    /// thread pool) keep one buffer each instead. Its contents are overwritten by the next
+    /// call; like memory freed by the allocator before, they are not zeroised.
+    static ARGON2_BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Raw argon2 output of `password`/`salt` into `out`, on the thread's cached memory.
+fn argon2_raw(
+    argon: &Argon2<'_>,
+    block_count: usize,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    if block_count > MAX_CACHED_ARGON2_BLOCKS {
+        let mut mem = vec![Block::default(); block_count];
+        return argon.hash_password_into_with_memory(password, salt, out, &mut mem[..]);
+    }
+    ARGON2_BLOCKS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut mem) => {
+            if mem.len() < block_count {
+                mem.resize(block_count, Block::default());
+            }
+            argon.hash_password_into_with_memory(password, salt, out, &mut mem[..block_count])
+        }
+        // Unreachable (no re-entrancy), but never panic over it.
+        Err(_) => {
+            let mut mem = vec![Block::default(); block_count];
+            argon.hash_password_into_with_memory(password, salt, out, &mut mem[..])
+        }
+    })
+}
+
+/// PHC/B64: standard alphabet, no padding.
+fn phc_b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(data)
+}
+
 /// Hash with an explicit salt (for known-answer tests; use [`hash_argon2id`] otherwise).
 pub fn hash_argon2id_with_salt(
     password: &[u8],
     salt: &[u8],
     params: &Argon2Params,
 ) -> Result<String, PasswordError> {
-    let salt =
-        SaltString::encode_b64(salt).map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
-    let argon = Argon2::new(
-        argon2::Algorithm::Argon2id,
-        Version::V0x13,
-        params.to_argon2()?,
-    );
-    use argon2::PasswordHasher as _;
-    argon
-        .hash_password(password, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hashing(e.to_string()))
+    // Same salt validation (and error) as `SaltString`, which PHC strings require.
+    SaltString::encode_b64(salt).map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
+    let p = params.to_argon2()?;
+    let block_count = p.block_count();
+    let argon = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, p);
+    let mut out = vec![0u8; params.output_len];
+    argon2_raw(&argon, block_count, password, salt, &mut out)
+        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost,
+        params.t_cost,
+        params.p_cost,
+        phc_b64(salt),
+        phc_b64(&out)
+    ))
 }
 
 fn parse_argon2(phc: &str) -> Result<(PasswordHash<'_>, Params), PasswordError> {
@@ -205,11 +255,23 @@ pub fn verify_argon2(password: &[u8], phc: &str) -> Result<bool, PasswordError> 
             "stored hash cost exceeds verification limits".into(),
         ));
     }
-    match Argon2::default().verify_password(password, &parsed) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::Password) => Ok(false),
-        Err(e) => Err(PasswordError::Hashing(e.to_string())),
-    }
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(PasswordError::InvalidHash("missing salt or hash"));
+    };
+    let mut salt_buf = [0u8; 64];
+    let salt = salt
+        .decode_b64(&mut salt_buf)
+        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    let version = match parsed.version {
+        None => Version::default(),
+        Some(v) => Version::try_from(v).map_err(|e| PasswordError::Hashing(e.to_string()))?,
+    };
+    let block_count = params.block_count();
+    let argon = Argon2::new(argon2::Algorithm::Argon2id, version, params);
+    let mut out = vec![0u8; expected.len()];
+    argon2_raw(&argon, block_count, password, salt, &mut out)
+        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    Ok(bool::from(expected.as_bytes().ct_eq(&out)))
 }
 
 /// `true` when `phc` should be replaced by a fresh hash made with `params`: it is bcrypt,

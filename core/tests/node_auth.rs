@@ -304,3 +304,47 @@ fn refresh_token_comparison_accepts_hash_or_legacy_plaintext() {
     assert!(!jwt::refresh_token_matches("", ""));
     assert!(!jwt::refresh_token_matches(t, ""));
 }
+
+/// The cached-memory argon2 path gives the very PHC strings of the argon2 crate's own
+/// `hash_password`, and verifies them (and repeatedly, on a thread whose buffer is reused).
+#[test]
+fn argon2_cached_memory_matches_the_crate_reference() {
+    use argon2::password_hash::{PasswordHasher as _, SaltString};
+    use authcore::password::{self, Argon2Params};
+    let params = Argon2Params {
+        m_cost: 2048,
+        t_cost: 2,
+        p_cost: 1,
+        output_len: 32,
+    };
+    for (pw, salt) in [
+        (&b"correct horse"[..], [7u8; 16]),
+        (b"", [1u8; 16]),
+        (b"p\xc3\xa4ss", [9u8; 16]),
+    ] {
+        let ours = password::hash_argon2id_with_salt(pw, &salt, &params).unwrap();
+        let reference = argon2::Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            argon2::Params::new(2048, 2, 1, Some(32)).unwrap(),
+        )
+        .hash_password(pw, &SaltString::encode_b64(&salt).unwrap())
+        .unwrap()
+        .to_string();
+        assert_eq!(ours, reference);
+        for _ in 0..3 {
+            assert!(password::verify_argon2(pw, &ours).unwrap());
+            assert!(!password::verify_argon2(b"wrong", &ours).unwrap());
+        }
+    }
+    // A bigger then a smaller memory size on the same thread.
+    let big = Argon2Params {
+        m_cost: 8192,
+        ..params
+    };
+    let h = password::hash_argon2id_with_salt(b"x", &[3; 16], &big).unwrap();
+    assert!(password::verify_argon2(b"x", &h).unwrap());
+    let h2 = password::hash_argon2id_with_salt(b"x", &[3; 16], &params).unwrap();
+    assert!(password::verify_argon2(b"x", &h2).unwrap());
+    assert_ne!(h, h2);
+}
