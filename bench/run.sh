@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# All benchmarks, side by side with the libraries users would otherwise pick. Not part of
+# the tests (timings are reported in issue notes, never asserted). Each suite builds its own
+# optimised artefacts and writes JSON to bench/results/.
+#   bash bench/run.sh            # everything
+#   bash bench/run.sh node python  # some suites: node, python, node-auth, python-auth, c-auth
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/services.sh
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(node python node-auth python-auth c-auth)
+for s in "${suites[@]}"; do
+  echo "==== bench: $s ===="
+  case "$s" in
+    c-auth) bash scripts/c-auth.sh --bench ;;
+    *) bash "bench/$s/run.sh" ;;
+  esac
+done
