@@ -262,6 +262,7 @@ pub fn plan_regenerate(
 
 /// Plan `clients.setSecret` (`isHash` false: hash `secret` with the instance token) or
 /// `clients.setSecretHash` (`isHash` true: `trim().toLowerCase()`).
+#[allow(clippy::too_many_arguments)]
 #[napi(catch_unwind)]
 pub fn plan_set_secret(
     env: &Env,
