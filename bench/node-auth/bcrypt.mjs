@@ -21,10 +21,18 @@ for (const [name, verify] of Object.entries(impls)) {
   if ((await verify()) !== true) throw new Error(`${name} rejected the hash`)
 }
 const ms = await interleavedMedians(impls, RUNS)
+// Batches: 3 interleaved rounds; median wall time and the worst lag seen.
+const batches = Object.fromEntries(Object.keys(impls).map((n) => [n, []]))
+for (let r = 0; r < 3; r++) {
+  for (const [name, verify] of Object.entries(impls)) {
+    batches[name].push(await withLagProbe(() => Promise.all(Array.from({ length: 8 }, () => verify()))))
+  }
+}
 const rows = []
-for (const [name, verify] of Object.entries(impls)) {
-  const batch = await withLagProbe(() => Promise.all(Array.from({ length: 8 }, () => verify())))
-  rows.push({ impl: name, 'verify ms (median)': fmt(ms[name]), '8 concurrent, wall ms': fmt(batch.wall, 1), 'max event-loop lag ms': fmt(batch.maxLag, 1), _ms: ms[name], _wall: batch.wall })
+for (const name of Object.keys(impls)) {
+  const wall = batches[name].map((b) => b.wall).sort((x, y) => x - y)[1]
+  const lag = Math.max(...batches[name].map((b) => b.maxLag))
+  rows.push({ impl: name, 'verify ms (median)': fmt(ms[name]), '8 concurrent, wall ms': fmt(wall, 1), 'max event-loop lag ms': fmt(lag, 1), _ms: ms[name], _wall: wall })
 }
 table(rows, ['impl', 'verify ms (median)', '8 concurrent, wall ms', 'max event-loop lag ms'])
 const ours = rows[0]._ms

@@ -119,6 +119,7 @@ export function environment() {
     cores: os.cpus().length,
     uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE || 4),
     native: process.env.AUTHCORE_NATIVE_ADDON ? 'release (bench-fast profile: opt-level 3, thin LTO)' : 'debug',
+    loadAverage1m: +os.loadavg()[0].toFixed(2),
     date: new Date().toISOString(),
   }
 }
