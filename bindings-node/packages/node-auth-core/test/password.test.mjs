@@ -126,17 +126,23 @@ test('unknown user: verifyAndUpgrade(pw, null) runs a real KDF and is never vali
   const hasher = await native.createPasswordHasher()
   const real = await hasher.hash('pw')
   const before = hasher.kdfRuns
-  const t0 = process.hrtime.bigint()
-  const known = await hasher.verifyAndUpgrade('pw-wrong', real)
-  const t1 = process.hrtime.bigint()
-  const unknown = await hasher.verifyAndUpgrade('pw', null)
-  const t2 = process.hrtime.bigint()
-  assert.equal(known.valid, false)
-  assert.equal(unknown.valid, false)
-  assert.equal(hasher.kdfRuns, before + 2)
+  // Interleaved samples; the minimum of each is robust against load spikes.
+  const known = []
+  const unknown = []
+  for (let i = 0; i < 3; i++) {
+    let t0 = process.hrtime.bigint()
+    const k = await hasher.verifyAndUpgrade('pw-wrong', real)
+    known.push(Number(process.hrtime.bigint() - t0))
+    assert.equal(k.valid, false)
+    t0 = process.hrtime.bigint()
+    const u = await hasher.verifyAndUpgrade('pw', null)
+    unknown.push(Number(process.hrtime.bigint() - t0))
+    assert.equal(u.valid, false)
+  }
+  assert.equal(hasher.kdfRuns, before + 6)
   // Same KDF at the same parameters: the unknown-user path is not measurably cheaper.
-  const a = Number(t1 - t0)
-  const b = Number(t2 - t1)
+  const a = Math.min(...known)
+  const b = Math.min(...unknown)
   assert.ok(b > a / 3, `unknown-user path took ${b} ns vs ${a} ns for a real user`)
 })
 
