@@ -325,10 +325,10 @@ impl NativeHmacAuth {
         };
         let inner = self.inner.clone();
         napi::bindgen_prelude::spawn(async move {
-            // An inner task, so a panic becomes an outcome instead of a lost request.
-            let mut outcome = match tokio::spawn(verify_request(inner, request)).await {
+            // A panic becomes an outcome instead of a request that never completes.
+            let mut outcome = match CatchUnwind(Box::pin(verify_request(inner, request))).await {
                 Ok(o) => o,
-                Err(_) => VerifyOutcome::failure_of(&HmacError::Store(
+                Err(()) => VerifyOutcome::failure_of(&HmacError::Store(
                     "internal error (panic caught in the verifier)".into(),
                 )),
             };
@@ -668,6 +668,25 @@ impl NativeHmacAuth {
     }
 }
 
+/// Polls a future inside `catch_unwind`: `Err(())` if it panicked.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
+    type Output = std::result::Result<F::Output, ()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Err(_) => std::task::Poll::Ready(Err(())),
+        }
+    }
+}
+
 /// The whole store-backed verification of one request (never fails: errors are outcomes).
 async fn verify_request(inner: Arc<Inner>, request: VerifyRequest) -> VerifyOutcome {
     let body_len = match &request.body {
@@ -736,16 +755,20 @@ pub fn hmac_defaults() -> HmacDefaults {
 }
 
 /// The tokio runtime the async methods run on: `AUTHCORE_TOKIO_WORKERS` worker threads
-/// (default 1). Store I/O is multiplexed on one connection, so one worker keeps every
-/// hand-off between the JS thread, the worker and the connection task cheap; on small
-/// machines more workers mostly add cross-thread wake-ups.
+/// (default: the available parallelism, at most 2). Store I/O is multiplexed on one
+/// connection per URL, so more workers mostly add cross-thread wake-ups; two let the
+/// hashing of one request overlap the I/O of others.
 #[napi_derive::module_init]
 fn init_runtime() {
     let workers = std::env::var("AUTHCORE_TOKIO_WORKERS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(1);
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get().min(2))
+                .unwrap_or(2)
+        });
     if let Ok(rt) = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .thread_name("authcore-tokio")
