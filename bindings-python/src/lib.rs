@@ -18,8 +18,14 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_BODY_BYTES", authcore::hmac::crypto::MAX_BODY_BYTES)?;
-    m.add("DEFAULT_NAMESPACE", authcore::hmac::record::DEFAULT_NAMESPACE)?;
-    m.add("DEFAULT_MAX_SKEW_MS", authcore::hmac::record::DEFAULT_MAX_SKEW_MS as i64)?;
+    m.add(
+        "DEFAULT_NAMESPACE",
+        authcore::hmac::record::DEFAULT_NAMESPACE,
+    )?;
+    m.add(
+        "DEFAULT_MAX_SKEW_MS",
+        authcore::hmac::record::DEFAULT_MAX_SKEW_MS as i64,
+    )?;
     m.add(
         "DEFAULT_SECRET_LENGTH_BYTES",
         authcore::hmac::record::DEFAULT_SECRET_LENGTH_BYTES,

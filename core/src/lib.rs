@@ -6,10 +6,10 @@
 
 pub mod hmac;
 pub mod js;
-pub mod store;
-pub mod password;
-pub mod totp;
-pub mod tokens;
-pub mod oauth;
-pub mod policy;
 pub mod jwt;
+pub mod oauth;
+pub mod password;
+pub mod policy;
+pub mod store;
+pub mod tokens;
+pub mod totp;
