@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/services.sh
+echo "==== lint (rustfmt, clippy -D warnings) ===="
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 for part in rust c c-auth python python-auth node node-auth; do
   echo "==== $part ===="
   t0=$(date +%s)
