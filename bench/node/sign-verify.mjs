@@ -31,6 +31,8 @@ for (const [label, size] of [['200 B', 200], ['64 KiB', 64 * 1024]]) {
     'sign node:crypto': perCall(() => ref.signRequest(input)),
     'sign addon (native)': perCall(() => native.signRequest(input)),
     'sign drop-in': perCall(() => core.signRequest(input)),
+    'sign node:crypto (Buffer body)': perCall(() => ref.signRequest({ ...input, body: bodyBuf })),
+    'sign addon (Buffer body)': perCall(() => native.signRequest({ ...input, body: bodyBuf })),
     'verify node:crypto (string body)': perCall(() => ref.verifyWithRecord({ method: 'POST', path, headers, rawBody: bodyStr, now, record })),
     'verify node:crypto (Buffer body)': perCall(() => ref.verifyWithRecord({ method: 'POST', path, headers, rawBody: bodyBuf, now, record })),
     'verify addon (string body)': perCall(() =>
@@ -49,6 +51,7 @@ for (const [label, size] of [['200 B', 200], ['64 KiB', 64 * 1024]]) {
   for (const [name, ns] of Object.entries(r)) rows.push({ body: label, op: name, 'ns/call': ns.toFixed(0), 'calls/s': Math.round(1e9 / ns).toLocaleString('en-US') })
   const pairs = [
     ['sign', 'sign node:crypto', 'sign addon (native)'],
+    ['sign (Buffer)', 'sign node:crypto (Buffer body)', 'sign addon (Buffer body)'],
     ['verify (string)', 'verify node:crypto (string body)', 'verify addon (string body)'],
     ['verify (Buffer)', 'verify node:crypto (Buffer body)', 'verify addon (Buffer body)'],
   ]
@@ -64,6 +67,8 @@ rows.push({ body: '64 KiB', op: 'hashBody addon (MB/s)', 'ns/call': shaOurs.toFi
 results.sha256_64KiB = { nodeCryptoNs: shaNode, addonHashBodyNs: shaOurs, nodeCryptoMBps: Number(mbps(shaNode)), addonMBps: Number(mbps(shaOurs)) }
 const v64 = results['64 KiB']['verify addon (Buffer body)']
 rows.push({ body: '64 KiB', op: 'verify addon (Buffer) vs raw SHA-256', 'ns/call': '', 'calls/s': `${((v64 / shaNode - 1) * 100).toFixed(1)}% slower` })
+const s64 = results['64 KiB']['sign addon (Buffer body)']
+rows.push({ body: '64 KiB', op: 'sign addon (Buffer) vs raw SHA-256', 'ns/call': '', 'calls/s': `${((s64 / shaNode - 1) * 100).toFixed(1)}% slower` })
 
 table(rows, ['body', 'op', 'ns/call', 'calls/s'])
 console.log(`results: ${writeResults('node-sign-verify', { results })}`)

@@ -133,35 +133,125 @@ fn push_json_number(v: f64, s: &mut String) {
 /// `parseStoredClientRecord(raw)`. JSON with a string `secretHash` gives a record
 /// (non-finite timestamps become `0`/`null`, `allowedIps` sanitised, extra fields
 /// ignored); anything else is a legacy record whose whole raw value is the hash.
+///
+/// Parsed on every verification, so it reads the object in one pass with a visitor
+/// (no intermediate map, unknown members skipped) and keeps `JSON.parse`'s rule that a
+/// repeated member's last value wins.
 pub fn parse_stored_client_record(raw: &str) -> ClientRecord {
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(raw)
-        && let Some(serde_json::Value::String(hash)) = map.get("secretHash")
-    {
-        let finite = |k: &str| {
-            map.get(k)
-                .and_then(serde_json::Value::as_f64)
+    match serde_json::from_str::<RecordJson>(raw) {
+        Ok(RecordJson(Some(record))) => record,
+        _ => ClientRecord {
+            secret_hash: raw.to_owned(),
+            created_at: 0.0,
+            updated_at: 0.0,
+            expires_at: None,
+            allowed_ips: Vec::new(),
+        },
+    }
+}
+
+/// `Some` when the text is a JSON object whose last `secretHash` member is a string.
+struct RecordJson(Option<ClientRecord>);
+
+impl<'de> serde::Deserialize<'de> for RecordJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RecordVisitor)
+    }
+}
+
+struct RecordVisitor;
+
+/// A member value as far as the record cares: a finite number, a string, an array of
+/// values, or anything else.
+enum Member {
+    Finite(f64),
+    Str(String),
+    List(Vec<serde_json::Value>),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Member {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Number(n) => n
+                .as_f64()
                 .filter(|v| v.is_finite())
+                .map_or(Member::Other, Member::Finite),
+            serde_json::Value::String(s) => Member::Str(s),
+            serde_json::Value::Array(a) => Member::List(a),
+            _ => Member::Other,
+        })
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+    type Value = RecordJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RecordJson, A::Error> {
+        let (mut hash, mut created, mut updated, mut expires, mut ips) =
+            (None, None, None, None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "secretHash" => &mut hash,
+                "createdAt" => &mut created,
+                "updatedAt" => &mut updated,
+                "expiresAt" => &mut expires,
+                "allowedIps" => &mut ips,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = Some(map.next_value::<Member>()?);
+        }
+        let Some(Member::Str(secret_hash)) = hash else {
+            return Ok(RecordJson(None));
         };
-        let allowed_ips = match map.get("allowedIps") {
-            Some(serde_json::Value::Array(items)) => {
+        let finite = |m: Option<Member>| match m {
+            Some(Member::Finite(v)) => Some(v),
+            _ => None,
+        };
+        let allowed_ips = match ips {
+            Some(Member::List(items)) => {
                 sanitize_allowed_ip_rules(items.iter().filter_map(serde_json::Value::as_str))
             }
             _ => Vec::new(),
         };
-        return ClientRecord {
-            secret_hash: hash.clone(),
-            created_at: finite("createdAt").unwrap_or(0.0),
-            updated_at: finite("updatedAt").unwrap_or(0.0),
-            expires_at: finite("expiresAt"),
+        Ok(RecordJson(Some(ClientRecord {
+            secret_hash,
+            created_at: finite(created).unwrap_or(0.0),
+            updated_at: finite(updated).unwrap_or(0.0),
+            expires_at: finite(expires),
             allowed_ips,
-        };
+        })))
     }
-    ClientRecord {
-        secret_hash: raw.to_owned(),
-        created_at: 0.0,
-        updated_at: 0.0,
-        expires_at: None,
-        allowed_ips: Vec::new(),
+
+    // Any other JSON value (number, string, array, literal) is not a record.
+    fn visit_bool<E>(self, _: bool) -> Result<RecordJson, E> {
+        Ok(RecordJson(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<RecordJson, E> {
+        Ok(RecordJson(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<RecordJson, E> {
+        Ok(RecordJson(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<RecordJson, E> {
+        Ok(RecordJson(None))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<RecordJson, E> {
+        Ok(RecordJson(None))
+    }
+    fn visit_unit<E>(self) -> Result<RecordJson, E> {
+        Ok(RecordJson(None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<RecordJson, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(RecordJson(None))
     }
 }
 
@@ -206,6 +296,15 @@ mod tests {
         assert_eq!(r.expires_at, Some(5.0));
         assert_eq!(r.allowed_ips, vec!["10.0.0.1"]);
         assert!(parse_optional_record(Some("")).is_none());
+        // JSON.parse keeps the last of repeated members.
+        assert_eq!(parse_stored_client_record(r#"{"secretHash":"a","secretHash":"b"}"#).secret_hash, "b");
+        let raw = r#"{"secretHash":"a","secretHash":5}"#;
+        assert_eq!(parse_stored_client_record(raw).secret_hash, raw);
+        assert_eq!(parse_stored_client_record(r#"{"secretHash":"h","expiresAt":1,"expiresAt":null}"#).expires_at, None);
+        for legacy in ["[]", "null", "true", "{not json", r#"{"secretHash":7}"#, r#"{"secretHash":"x"} trailing"#] {
+            assert_eq!(parse_stored_client_record(legacy).secret_hash, legacy, "{legacy}");
+        }
+        assert_eq!(parse_stored_client_record(r#"{"secret\u0048ash":"esc"}"#).secret_hash, "esc");
     }
 
     #[test]
