@@ -11,8 +11,5 @@ suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=(node python node-auth python-auth c-auth)
 for s in "${suites[@]}"; do
   echo "==== bench: $s ===="
-  case "$s" in
-    c-auth) bash scripts/c-auth.sh --bench ;;
-    *) bash "bench/$s/run.sh" ;;
-  esac
+  bash "bench/$s/run.sh"
 done

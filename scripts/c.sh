@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # C: build libauthcore_ffi (.so + .a), regenerate the header with the pinned cbindgen and
 # fail if the committed one is stale, write authcore.pc / authcore-static.pc for this
-# build, then compile and run the C tests (vector runner + API tests) against both the
-# shared and the static library with ASan/UBSan, using only the header and pkg-config.
-# Also runs the Rust tests of the crate. Idempotent; needs cargo, python3, cc, pkg-config.
+# build, then compile and run the C tests against both the shared and the static library
+# with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
+# tests (ffi-tests/c) and the issue-5 ones (passwords, JWT, TOTP, PKCE, policies:
+# ffi-tests/c-auth). Also runs the Rust tests of the crate. Idempotent; needs cargo,
+# python3, cc, pkg-config, readelf. Benchmarks: bench/c-auth/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -95,6 +97,7 @@ done
 
 step "vectors -> C"
 python3 ffi-tests/c/gen_vectors.py --out "$OUT/vectors.gen.h"
+python3 ffi-tests/c-auth/gen_vectors.py --out "$OUT/auth_vectors.gen.h"
 
 step "compile the C tests (-std=c11 -Wall -Wextra -Werror, ASan + UBSan)"
 CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings
@@ -110,15 +113,19 @@ build "$OUT/run_vectors" ffi-tests/c/run_vectors.c authcore -I"$OUT"
 build "$OUT/run_vectors_static" ffi-tests/c/run_vectors.c authcore-static -I"$OUT"
 build "$OUT/test_api" ffi-tests/c/test_api.c authcore -pthread
 build "$OUT/test_api_static" ffi-tests/c/test_api.c authcore-static -pthread
+build "$OUT/auth_run_vectors" ffi-tests/c-auth/run_vectors.c authcore -I"$OUT"
+build "$OUT/auth_run_vectors_static" ffi-tests/c-auth/run_vectors.c authcore-static -I"$OUT"
+build "$OUT/auth_test_api" ffi-tests/c-auth/test_api.c authcore -pthread
+build "$OUT/auth_test_api_static" ffi-tests/c-auth/test_api.c authcore-static -pthread
 
 # The static binaries must not need the shared library, the shared ones must.
-for bin in run_vectors_static test_api_static; do
+for bin in run_vectors_static test_api_static auth_run_vectors_static auth_test_api_static; do
   if readelf -d "$OUT/$bin" | grep -q 'libauthcore_ffi'; then
     echo "c: $bin is linked against libauthcore_ffi.so, expected the static archive" >&2
     exit 1
   fi
 done
-for bin in run_vectors test_api; do
+for bin in run_vectors test_api auth_run_vectors auth_test_api; do
   readelf -d "$OUT/$bin" | grep -q 'NEEDED.*libauthcore_ffi.so' ||
     { echo "c: $bin does not use libauthcore_ffi.so" >&2; exit 1; }
 done
@@ -128,7 +135,8 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:${ASAN_OPTI
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 # The shared library is found through the pkg-config libdir, not an rpath.
 SHARED_LIBDIR="$(pkg-config --variable=libdir authcore)"
-for bin in run_vectors run_vectors_static test_api test_api_static; do
+for bin in run_vectors run_vectors_static test_api test_api_static \
+  auth_run_vectors auth_run_vectors_static auth_test_api auth_test_api_static; do
   echo "== $bin"
   LD_LIBRARY_PATH="$SHARED_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$OUT/$bin"
 done

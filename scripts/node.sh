@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Node: install the npm workspaces from the lockfile, build the napi addon (debug),
-# check the generated loader is committed, run every Node test (addon, drop-in package,
-# vector runner). Real Redis on 127.0.0.1:6379 is required (scripts/services.sh).
+# check the generated loader is committed, run every Node test: the addon, both drop-in
+# packages (@authcore/node-hmac-auth-core, @authcore/node-auth-core) and both vector
+# runners (HMAC, issue 5). Real Redis on 127.0.0.1:6379 is required (scripts/services.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +22,6 @@ fi
 node --test --test-concurrency=1 \
   bindings-node/__test__/ \
   bindings-node/packages/node-hmac-auth-core/test/ \
-  ffi-tests/node/
+  bindings-node/packages/node-auth-core/test/ \
+  ffi-tests/node/ \
+  ffi-tests/node-auth/

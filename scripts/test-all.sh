@@ -7,7 +7,7 @@ bash scripts/services.sh
 echo "==== lint (rustfmt, clippy -D warnings) ===="
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
-for part in rust c c-auth python python-auth node node-auth; do
+for part in rust c python node; do
   echo "==== $part ===="
   t0=$(date +%s)
   bash "scripts/$part.sh"

@@ -14,8 +14,27 @@ mod runtime;
 
 use pyo3::prelude::*;
 
+/// The shared tokio runtime of the async methods and the blocking calls:
+/// `AUTHCORE_TOKIO_WORKERS` worker threads, default 1. Store I/O is multiplexed on one
+/// connection per URL; each extra worker adds cross-thread wake-ups per request (the
+/// Node binding measured the same effect, see bindings-node/src/instance.rs).
+fn configure_runtime() {
+    let workers = std::env::var("AUTHCORE_TOKIO_WORKERS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder
+        .worker_threads(workers)
+        .thread_name("authcore-tokio")
+        .enable_all();
+    pyo3_async_runtimes::tokio::init(builder);
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    configure_runtime();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("MAX_BODY_BYTES", authcore::hmac::crypto::MAX_BODY_BYTES)?;
     m.add(
