@@ -13,17 +13,39 @@ use authcore::store::RedisStore;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() {
-    let url = std::env::args().nth(1).unwrap_or_else(|| "redis://127.0.0.1:6379/".into());
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "redis://127.0.0.1:6379/".into());
     let store = Arc::new(RedisStore::connect(&url).await.expect("redis"));
     let ns = format!("authcore-bench:{}", std::process::id());
-    let auth = Arc::new(HmacAuth::new(store.clone(), &HmacAuthOptions { namespace: Some(ns.clone()), ..Default::default() }).unwrap());
-    auth.clients.set_secret("bench", "s", &Patch::Keep, &Patch::Keep).await.unwrap();
+    let auth = Arc::new(
+        HmacAuth::new(
+            store.clone(),
+            &HmacAuthOptions {
+                namespace: Some(ns.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    auth.clients
+        .set_secret("bench", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
     let key = hash_client_secret("s", None);
     let body = vec![b'x'; 200];
     let make = |i: usize| {
         let ts = now_ms();
         let nonce = format!("n{i}");
-        let sig = sign_request(&SignInput { method: "POST", path: "/v1/x", timestamp: ts, nonce: &nonce, body: &body, secret: &key }).unwrap();
+        let sig = sign_request(&SignInput {
+            method: "POST",
+            path: "/v1/x",
+            timestamp: ts,
+            nonce: &nonce,
+            body: &body,
+            secret: &key,
+        })
+        .unwrap();
         (authcore::js::number_to_string(ts), nonce, sig)
     };
     for conc in [1usize, 64] {
@@ -41,9 +63,20 @@ async fn main() {
                 let mut i = w;
                 while i < reqs.len() {
                     let (ts, nonce, sig) = &reqs[i];
-                    let parts = HttpRequestParts { method: "POST", path: "/v1/x", client_id: Some("bench"), signature: Some(sig), timestamp: Some(ts), nonce: Some(nonce), body: &body };
+                    let parts = HttpRequestParts {
+                        method: "POST",
+                        path: "/v1/x",
+                        client_id: Some("bench"),
+                        signature: Some(sig),
+                        timestamp: Some(ts),
+                        nonce: Some(nonce),
+                        body: &body,
+                    };
                     let t = Instant::now();
-                    auth.verifier.verify(&parts, VerifyOptions::default()).await.expect("valid");
+                    auth.verifier
+                        .verify(&parts, VerifyOptions::default())
+                        .await
+                        .expect("valid");
                     lat.push(t.elapsed().as_micros() as u64);
                     i += conc;
                 }
@@ -64,8 +97,16 @@ async fn main() {
         );
     }
     let mut conn = store.connection();
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{ns}:*")).query_async(&mut conn).await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{ns}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     for k in keys {
-        let _: i64 = redis::cmd("DEL").arg(&k).query_async(&mut conn).await.unwrap();
+        let _: i64 = redis::cmd("DEL")
+            .arg(&k)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
     }
 }

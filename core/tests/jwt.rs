@@ -1,6 +1,8 @@
 //! JWT: npm jsonwebtoken vectors, negative cases, TokenManager (token use, refresh rotation
 //! and reuse detection), JWKS.
 
+mod support;
+
 mod jwt_keys;
 
 use authcore::jwt::{
@@ -9,16 +11,7 @@ use authcore::jwt::{
 };
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
-
-fn vectors(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi-tests/vectors/");
-    serde_json::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
-}
-
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("missing string {k}"))
-}
+use support::{run_vector_file, s};
 
 fn alg(name: &str) -> Algorithm {
     Algorithm::parse(name).unwrap()
@@ -112,34 +105,14 @@ fn run_case(op: &str, i: &Value) -> Result<Value, JwtError> {
     }
 }
 
-fn run_file(name: &str) -> usize {
-    let doc = vectors(name);
-    let cases = doc["cases"].as_array().unwrap();
-    for c in cases {
-        let id = s(c, "id");
-        let want = &c["expect"];
-        match (run_case(s(c, "op"), &c["input"]), want.get("ok")) {
-            (Ok(v), Some(ok)) => assert_eq!(&v, ok, "{id}"),
-            (Err(e), None) => {
-                assert_eq!(e.code(), s(want, "error"), "{id}: {e}");
-                if let Some(st) = want.get("status") {
-                    assert_eq!(u64::from(e.status()), st.as_u64().unwrap(), "{id}");
-                }
-            }
-            (got, _) => panic!("{id}: got {got:?}, want {want}"),
-        }
-    }
-    cases.len()
-}
-
 #[test]
 fn npm_jsonwebtoken_hs_vectors() {
-    assert!(run_file("jwt-hs256.json") >= 40);
+    assert!(run_vector_file("jwt-hs256.json", run_case) >= 40);
 }
 
 #[test]
 fn npm_jsonwebtoken_asymmetric_vectors() {
-    assert!(run_file("jwt-asymmetric.json") >= 15);
+    assert!(run_vector_file("jwt-asymmetric.json", run_case) >= 15);
 }
 
 // ---------------------------------------------------------------------------------------

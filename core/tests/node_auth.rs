@@ -2,14 +2,11 @@
 //! token use, RSA key material for JwksService, and the ApiKeyStrategy checks
 //! (IP allow-list, scopes, prefix collisions).
 
+mod support;
+
 use authcore::jwt::{self, JwtKey, KeySet, TokenUse, Validation};
 use authcore::tokens::{self, ApiTokenError, NodeApiKeyCandidate, NodeApiKeyRequest};
-use serde_json::Value;
-
-fn vectors(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi-tests/vectors/");
-    serde_json::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
-}
+use support::vectors;
 
 fn hs(secret: &str) -> KeySet {
     KeySet::single(JwtKey::hmac_node_compat(secret.as_bytes()).unwrap())

@@ -1,20 +1,13 @@
 //! OAuth: RFC 7636 vectors, authorization codes (binding, single use, expiry), RFC 8414.
 
+mod support;
+
 use authcore::oauth::{
     self, AuthorizationServer, AuthorizationServerConfig, CodeChallengeMethod, CreateCodeParams,
     ExchangeRequest, InMemoryOAuthStorage, OAuthError, OAuthMetadata, OAuthStorage,
 };
 use serde_json::{Value, json};
-
-fn vectors(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi-tests/vectors/");
-    serde_json::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
-}
-
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("missing string {k}"))
-}
+use support::{run_vector_file, s};
 
 fn run_case(op: &str, i: &Value) -> Result<Value, OAuthError> {
     match op {
@@ -30,25 +23,7 @@ fn run_case(op: &str, i: &Value) -> Result<Value, OAuthError> {
 
 #[test]
 fn rfc7636_vectors() {
-    let doc = vectors("pkce-rfc7636.json");
-    let cases = doc["cases"].as_array().unwrap();
-    for c in cases {
-        let id = s(c, "id");
-        let want = &c["expect"];
-        match (run_case(s(c, "op"), &c["input"]), want.get("ok")) {
-            (Ok(v), Some(ok)) => assert_eq!(&v, ok, "{id}"),
-            (Err(e), None) => {
-                assert_eq!(e.code(), s(want, "error"), "{id}");
-                assert_eq!(
-                    u64::from(e.status()),
-                    want["status"].as_u64().unwrap(),
-                    "{id}"
-                );
-            }
-            (got, _) => panic!("{id}: got {got:?}, want {want}"),
-        }
-    }
-    assert!(cases.len() >= 15);
+    assert!(run_vector_file("pkce-rfc7636.json", run_case) >= 15);
 }
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

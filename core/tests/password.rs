@@ -1,20 +1,12 @@
 //! Password hashing: bcryptjs vectors, argon2id, rehash-on-login and the unknown-user path.
 
+mod support;
+
 use authcore::password::{
     self, Argon2Params, DummyAlgorithm, HashKind, PasswordConfig, PasswordError, PasswordHasher,
 };
 use serde_json::Value;
-
-fn vectors(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi-tests/vectors/");
-    let text = std::fs::read_to_string(format!("{path}{name}")).expect("vector file");
-    serde_json::from_str(&text).expect("vector JSON")
-}
-
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("missing string {k}"))
-}
+use support::{run_vector_file, s};
 
 /// Small parameters so debug-mode tests stay fast; OWASP defaults are tested separately.
 const FAST: Argon2Params = Argon2Params {
@@ -64,35 +56,14 @@ fn run_case(op: &str, input: &Value) -> Result<Value, PasswordError> {
     }
 }
 
-fn run_file(name: &str) -> usize {
-    let doc = vectors(name);
-    let cases = doc["cases"].as_array().unwrap();
-    for c in cases {
-        let id = s(c, "id");
-        let got = run_case(s(c, "op"), &c["input"]);
-        let want = &c["expect"];
-        match (got, want.get("ok")) {
-            (Ok(v), Some(ok)) => assert_eq!(&v, ok, "{id}"),
-            (Err(e), None) => {
-                assert_eq!(e.code(), s(want, "error"), "{id}");
-                if let Some(st) = want.get("status") {
-                    assert_eq!(u64::from(e.status()), st.as_u64().unwrap(), "{id}");
-                }
-            }
-            (got, _) => panic!("{id}: got {got:?}, want {want}"),
-        }
-    }
-    cases.len()
-}
-
 #[test]
 fn bcryptjs_vectors() {
-    assert!(run_file("password-bcrypt.json") >= 30);
+    assert!(run_vector_file("password-bcrypt.json", run_case) >= 30);
 }
 
 #[test]
 fn argon2_cffi_vectors() {
-    assert!(run_file("password-argon2.json") >= 15);
+    assert!(run_vector_file("password-argon2.json", run_case) >= 15);
 }
 
 #[test]

@@ -1,20 +1,13 @@
 //! authrs permission documents: vector cases plus engine-level tests.
 
+mod support;
+
 use authcore::policy::{
     self, Decision, DecisionReason, Directory, PackageSync, PermissionDocument, PolicyEngine,
     PolicyError,
 };
 use serde_json::{Map, Value, json};
-
-fn vectors(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi-tests/vectors/");
-    serde_json::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
-}
-
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("missing string {k}"))
-}
+use support::{run_vector_file, s};
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -68,23 +61,7 @@ fn run_case(op: &str, i: &Value) -> Result<Value, PolicyError> {
 
 #[test]
 fn policy_vectors() {
-    let doc = vectors("policy.json");
-    let cases = doc["cases"].as_array().unwrap();
-    for c in cases {
-        let id = s(c, "id");
-        let want = &c["expect"];
-        match (run_case(s(c, "op"), &c["input"]), want.get("ok")) {
-            (Ok(v), Some(ok)) => assert_eq!(&v, ok, "{id}"),
-            (Err(e), None) => {
-                assert_eq!(e.code(), s(want, "error"), "{id}");
-                if let Some(st) = want.get("status") {
-                    assert_eq!(u64::from(e.status()), st.as_u64().unwrap(), "{id}");
-                }
-            }
-            (got, _) => panic!("{id}: got {got:?}, want {want}"),
-        }
-    }
-    assert!(cases.len() >= 80);
+    assert!(run_vector_file("policy.json", run_case) >= 80);
 }
 
 fn doc(v: Value) -> PermissionDocument {

@@ -1,16 +1,14 @@
 //! The stateless helpers the C ABI is built on: password length check and unknown-user
 //! path without a `PasswordHasher`, policy documents and queries as separate JSON texts.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use authcore::password::{self, Argon2Params, PasswordError};
 use authcore::policy::{self, DecisionReason, PolicyError, PolicyQuery};
 use serde_json::{Value, json};
-
-fn vectors(name: &str) -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ffi-tests/vectors/");
-    serde_json::from_str(&std::fs::read_to_string(format!("{path}{name}")).unwrap()).unwrap()
-}
+use support::vectors;
 
 #[test]
 fn password_length_limit() {

@@ -297,14 +297,35 @@ mod tests {
         assert_eq!(r.allowed_ips, vec!["10.0.0.1"]);
         assert!(parse_optional_record(Some("")).is_none());
         // JSON.parse keeps the last of repeated members.
-        assert_eq!(parse_stored_client_record(r#"{"secretHash":"a","secretHash":"b"}"#).secret_hash, "b");
+        assert_eq!(
+            parse_stored_client_record(r#"{"secretHash":"a","secretHash":"b"}"#).secret_hash,
+            "b"
+        );
         let raw = r#"{"secretHash":"a","secretHash":5}"#;
         assert_eq!(parse_stored_client_record(raw).secret_hash, raw);
-        assert_eq!(parse_stored_client_record(r#"{"secretHash":"h","expiresAt":1,"expiresAt":null}"#).expires_at, None);
-        for legacy in ["[]", "null", "true", "{not json", r#"{"secretHash":7}"#, r#"{"secretHash":"x"} trailing"#] {
-            assert_eq!(parse_stored_client_record(legacy).secret_hash, legacy, "{legacy}");
+        assert_eq!(
+            parse_stored_client_record(r#"{"secretHash":"h","expiresAt":1,"expiresAt":null}"#)
+                .expires_at,
+            None
+        );
+        for legacy in [
+            "[]",
+            "null",
+            "true",
+            "{not json",
+            r#"{"secretHash":7}"#,
+            r#"{"secretHash":"x"} trailing"#,
+        ] {
+            assert_eq!(
+                parse_stored_client_record(legacy).secret_hash,
+                legacy,
+                "{legacy}"
+            );
         }
-        assert_eq!(parse_stored_client_record(r#"{"secret\u0048ash":"esc"}"#).secret_hash, "esc");
+        assert_eq!(
+            parse_stored_client_record(r#"{"secret\u0048ash":"esc"}"#).secret_hash,
+            "esc"
+        );
     }
 
     #[test]
