@@ -19,6 +19,12 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     || { echo "node: generated binding.js/binding.d.ts differ from the committed ones" >&2; exit 1; }
 fi
 
+# The .d.ts of both drop-ins: code written against the originals' types compiles, misuse
+# does not (compile-only tests with @ts-expect-error lines).
+for pkg in node-hmac-auth-core node-auth-core; do
+  npx tsc -p "bindings-node/packages/$pkg/test/types/tsconfig.json"
+done
+
 node --test --test-concurrency=1 \
   bindings-node/__test__/ \
   bindings-node/packages/node-hmac-auth-core/test/ \
