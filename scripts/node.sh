@@ -5,14 +5,9 @@
 # runners (HMAC, issue 5). Real Redis on 127.0.0.1:6379 is required (scripts/services.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
-if [ ! -d node_modules/@napi-rs/cli ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-fi
-
-# Delete a stale addon before building (anchors §7).
-rm -f bindings-node/*.node
-(cd bindings-node && npx napi build --platform --js binding.js --dts binding.d.ts)
+build_node_addon
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   git diff --exit-code -- bindings-node/binding.js bindings-node/binding.d.ts \
