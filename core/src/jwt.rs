@@ -58,6 +58,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::store::StoreError;
+
 /// Longest token accepted for verification, in bytes.
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// Claim carrying the token use.
@@ -141,6 +143,15 @@ pub enum JwtError {
     /// The OS random number generator failed.
     #[error("random number generator failure")]
     Random,
+    /// The refresh-token store failed (e.g. Redis unreachable).
+    #[error("refresh-token store unavailable: {0}")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for JwtError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
 }
 
 impl JwtError {
@@ -169,6 +180,7 @@ impl JwtError {
             Self::RefreshTokenRevoked => "REFRESH_TOKEN_REVOKED",
             Self::RefreshTokenUnknown => "REFRESH_TOKEN_UNKNOWN",
             Self::Random => "JWT_RANDOM_FAILURE",
+            Self::Store(_) => "JWT_STORE_UNAVAILABLE",
         }
     }
 
@@ -176,6 +188,7 @@ impl JwtError {
     pub fn status(&self) -> u16 {
         match self {
             Self::InvalidKey(_) | Self::KeyConfig(_) | Self::Signing(_) | Self::Random => 500,
+            Self::Store(_) => 503,
             _ => 401,
         }
     }
@@ -210,7 +223,7 @@ impl JwtError {
             }
             Self::Malformed | Self::UnsupportedCritical => "DecodeError",
             Self::InvalidKey(_) | Self::KeyConfig(_) => "InvalidKeyError",
-            Self::Signing(_) | Self::Random => "PyJWTError",
+            Self::Signing(_) | Self::Random | Self::Store(_) => "PyJWTError",
             // PyJWT: non-integer `iat` → InvalidIssuedAtError, `exp`/`nbf` → DecodeError,
             // non-string `jti` → InvalidJTIError.
             Self::InvalidClaim(c) if c == "iat" => "InvalidIssuedAtError",
@@ -1637,18 +1650,37 @@ pub struct RefreshTokenRecord {
 }
 
 /// Storage of refresh-token records. `mark_rotated` must be atomic (compare-and-set
-/// Active → Rotated): it returns the state the record had before the call.
+/// Active → Rotated): it returns the state the record had before the call. Every call can
+/// fail with a [`StoreError`] (a networked store); the in-memory store never fails.
 pub trait RefreshTokenStore: Send + Sync {
     /// Save a new record.
-    fn insert(&self, record: RefreshTokenRecord);
+    fn insert(&self, record: RefreshTokenRecord) -> Result<(), StoreError>;
     /// Record by jti.
-    fn get(&self, jti: &str) -> Option<RefreshTokenRecord>;
+    fn get(&self, jti: &str) -> Result<Option<RefreshTokenRecord>, StoreError>;
     /// Atomically set Active → Rotated; returns the previous state (`None` if unknown).
-    fn mark_rotated(&self, jti: &str) -> Option<RefreshTokenState>;
+    fn mark_rotated(&self, jti: &str) -> Result<Option<RefreshTokenState>, StoreError>;
     /// Revoke every record of a family; returns how many changed.
-    fn revoke_family(&self, family_id: &str) -> usize;
+    fn revoke_family(&self, family_id: &str) -> Result<usize, StoreError>;
     /// Revoke every record of a user; returns how many changed.
-    fn revoke_user(&self, user_id: &str) -> usize;
+    fn revoke_user(&self, user_id: &str) -> Result<usize, StoreError>;
+}
+
+impl<T: RefreshTokenStore + ?Sized> RefreshTokenStore for Box<T> {
+    fn insert(&self, record: RefreshTokenRecord) -> Result<(), StoreError> {
+        (**self).insert(record)
+    }
+    fn get(&self, jti: &str) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        (**self).get(jti)
+    }
+    fn mark_rotated(&self, jti: &str) -> Result<Option<RefreshTokenState>, StoreError> {
+        (**self).mark_rotated(jti)
+    }
+    fn revoke_family(&self, family_id: &str) -> Result<usize, StoreError> {
+        (**self).revoke_family(family_id)
+    }
+    fn revoke_user(&self, user_id: &str) -> Result<usize, StoreError> {
+        (**self).revoke_user(user_id)
+    }
 }
 
 /// In-memory [`RefreshTokenStore`].
@@ -1674,43 +1706,43 @@ impl InMemoryRefreshTokenStore {
 }
 
 impl RefreshTokenStore for InMemoryRefreshTokenStore {
-    fn insert(&self, record: RefreshTokenRecord) {
+    fn insert(&self, record: RefreshTokenRecord) -> Result<(), StoreError> {
         self.lock().insert(record.jti.clone(), record);
+        Ok(())
     }
 
-    fn get(&self, jti: &str) -> Option<RefreshTokenRecord> {
-        self.lock().get(jti).cloned()
+    fn get(&self, jti: &str) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        Ok(self.lock().get(jti).cloned())
     }
 
-    fn mark_rotated(&self, jti: &str) -> Option<RefreshTokenState> {
+    fn mark_rotated(&self, jti: &str) -> Result<Option<RefreshTokenState>, StoreError> {
         let mut map = self.lock();
-        let rec = map.get_mut(jti)?;
+        let Some(rec) = map.get_mut(jti) else {
+            return Ok(None);
+        };
         let prev = rec.state;
         if prev == RefreshTokenState::Active {
             rec.state = RefreshTokenState::Rotated;
         }
-        Some(prev)
+        Ok(Some(prev))
     }
 
-    fn revoke_family(&self, family_id: &str) -> usize {
+    fn revoke_family(&self, family_id: &str) -> Result<usize, StoreError> {
+        Ok(self.revoke_where(|r| r.family_id == family_id))
+    }
+
+    fn revoke_user(&self, user_id: &str) -> Result<usize, StoreError> {
+        Ok(self.revoke_where(|r| r.user_id == user_id))
+    }
+}
+
+impl InMemoryRefreshTokenStore {
+    fn revoke_where(&self, pick: impl Fn(&RefreshTokenRecord) -> bool) -> usize {
         let mut n = 0;
         for r in self
             .lock()
             .values_mut()
-            .filter(|r| r.family_id == family_id && r.state != RefreshTokenState::Revoked)
-        {
-            r.state = RefreshTokenState::Revoked;
-            n += 1;
-        }
-        n
-    }
-
-    fn revoke_user(&self, user_id: &str) -> usize {
-        let mut n = 0;
-        for r in self
-            .lock()
-            .values_mut()
-            .filter(|r| r.user_id == user_id && r.state != RefreshTokenState::Revoked)
+            .filter(|r| pick(r) && r.state != RefreshTokenState::Revoked)
         {
             r.state = RefreshTokenState::Revoked;
             n += 1;
@@ -1903,7 +1935,7 @@ impl<S: RefreshTokenStore> TokenManager<S> {
             token_hash: token_hash(&token),
             expires_at: payload.exp,
             state: RefreshTokenState::Active,
-        });
+        })?;
         Ok(token)
     }
 
@@ -1953,7 +1985,7 @@ impl<S: RefreshTokenStore> TokenManager<S> {
         .claims;
         let record = self
             .store
-            .get(&payload.jti)
+            .get(&payload.jti)?
             .ok_or(JwtError::RefreshTokenUnknown)?;
         let same: bool = record
             .token_hash
@@ -1997,11 +2029,11 @@ impl<S: RefreshTokenStore> TokenManager<S> {
     /// presented after it was rotated revokes its whole family (`REFRESH_TOKEN_REUSED`).
     pub fn refresh(&self, refresh_token: &str, now: u64) -> Result<TokenPair, JwtError> {
         let (payload, _) = self.check_refresh(refresh_token, now)?;
-        match self.store.mark_rotated(&payload.jti) {
+        match self.store.mark_rotated(&payload.jti)? {
             None => return Err(JwtError::RefreshTokenUnknown),
             Some(RefreshTokenState::Revoked) => return Err(JwtError::RefreshTokenRevoked),
             Some(RefreshTokenState::Rotated) => {
-                self.store.revoke_family(&payload.fam);
+                self.store.revoke_family(&payload.fam)?;
                 return Err(JwtError::RefreshTokenReused);
             }
             Some(RefreshTokenState::Active) => {}
@@ -2039,12 +2071,18 @@ impl<S: RefreshTokenStore> TokenManager<S> {
             .get("fam")
             .and_then(Value::as_str)
             .ok_or_else(|| JwtError::MissingClaim("fam".into()))?;
-        Ok(self.store.revoke_family(fam))
+        Ok(self.store.revoke_family(fam)?)
+    }
+
+    /// Revoke every refresh token of a family (e.g. the one issued for a replayed
+    /// authorization code); returns how many records changed.
+    pub fn revoke_family(&self, family_id: &str) -> Result<usize, JwtError> {
+        Ok(self.store.revoke_family(family_id)?)
     }
 
     /// Revoke every refresh token of a user (password change, "log out everywhere").
-    pub fn revoke_user(&self, user_id: &str) -> usize {
-        self.store.revoke_user(user_id)
+    pub fn revoke_user(&self, user_id: &str) -> Result<usize, JwtError> {
+        Ok(self.store.revoke_user(user_id)?)
     }
 
     /// Issue a 2FA-pending token (node-auth's `tempToken`), valid only for

@@ -7,9 +7,13 @@
 pub mod hmac;
 pub mod js;
 pub mod jwt;
+pub mod logger;
 pub mod oauth;
 pub mod password;
 pub mod policy;
+pub mod propagation;
+pub mod realtime;
 pub mod store;
+pub mod token_stores;
 pub mod tokens;
 pub mod totp;

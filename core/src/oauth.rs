@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::jwt::{JwtError, RefreshTokenStore, TokenClaims, TokenManager, TokenPair};
+use crate::store::StoreError;
+
 /// Default authorization-code lifetime in milliseconds (RFC 6749 recommends <= 10 min;
 /// 60 s is the OAuth security BCP's practical value).
 pub const DEFAULT_CODE_TTL_MS: u64 = 60_000;
@@ -76,6 +79,18 @@ pub enum OAuthError {
     /// The OS random number generator failed.
     #[error("random number generator failure")]
     Random,
+    /// The authorization-code storage failed (e.g. Redis unreachable).
+    #[error("authorization-code storage unavailable: {0}")]
+    Store(StoreError),
+    /// Issuing the tokens of a granted code failed (key or signing fault).
+    #[error("token issuance failed: {0}")]
+    TokenIssue(String),
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
 }
 
 impl OAuthError {
@@ -95,6 +110,8 @@ impl OAuthError {
             Self::InvalidRequest(_) => "OAUTH_INVALID_REQUEST",
             Self::InvalidIssuer => "OAUTH_INVALID_ISSUER",
             Self::Random => "OAUTH_RANDOM_FAILURE",
+            Self::Store(_) => "OAUTH_STORE_UNAVAILABLE",
+            Self::TokenIssue(_) => "OAUTH_TOKEN_ISSUE_FAILED",
         }
     }
 
@@ -112,14 +129,17 @@ impl OAuthError {
             | Self::CodeExpired
             | Self::ClientMismatch
             | Self::RedirectUriMismatch => "invalid_grant",
-            Self::InvalidIssuer | Self::Random => "server_error",
+            Self::InvalidIssuer | Self::Random | Self::Store(_) | Self::TokenIssue(_) => {
+                "server_error"
+            }
         }
     }
 
     /// HTTP status (RFC 6749 §5.2: 400 for request and grant errors).
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidIssuer | Self::Random => 500,
+            Self::InvalidIssuer | Self::Random | Self::TokenIssue(_) => 500,
+            Self::Store(_) => 503,
             _ => 400,
         }
     }
@@ -238,6 +258,10 @@ pub struct OAuthCodeData {
     pub scope: String,
     /// Expiry, unix milliseconds.
     pub expires_at: u64,
+    /// Refresh-token family issued for this code (set by
+    /// [`AuthorizationServer::exchange_code_for_tokens`]); revoked if the code is replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_id: Option<String>,
 }
 
 /// Auth Server `CreateCodeParams`.
@@ -296,13 +320,49 @@ pub enum CodeTake {
 
 /// Storage of authorization codes (Auth Server `OAuthStorage`), keyed by code hash.
 /// `take` must be atomic: exactly one caller may ever see `Fresh` for a code.
+/// Every call can fail with a [`StoreError`] (a networked store); the in-memory storage
+/// never fails.
 pub trait OAuthStorage: Send + Sync {
     /// Store a new code record.
-    fn save(&self, data: OAuthCodeData);
+    fn save(&self, data: OAuthCodeData) -> Result<(), StoreError>;
     /// Atomically mark the code used and return its record.
-    fn take(&self, code_hash: &str) -> CodeTake;
-    /// Drop records that expired before `now_ms` (used tombstones included).
-    fn purge_expired(&self, now_ms: u64) -> usize;
+    fn take(&self, code_hash: &str) -> Result<CodeTake, StoreError>;
+    /// Remember the refresh-token family issued for a (taken) code; `false` if the code is
+    /// no longer stored.
+    fn set_family(&self, code_hash: &str, family_id: &str) -> Result<bool, StoreError>;
+    /// Drop records that expired before `now_ms` (used tombstones included). Stores that
+    /// expire records themselves (Redis) return 0.
+    fn purge_expired(&self, now_ms: u64) -> Result<usize, StoreError>;
+}
+
+impl<T: OAuthStorage + ?Sized> OAuthStorage for std::sync::Arc<T> {
+    fn save(&self, data: OAuthCodeData) -> Result<(), StoreError> {
+        (**self).save(data)
+    }
+    fn take(&self, code_hash: &str) -> Result<CodeTake, StoreError> {
+        (**self).take(code_hash)
+    }
+    fn set_family(&self, code_hash: &str, family_id: &str) -> Result<bool, StoreError> {
+        (**self).set_family(code_hash, family_id)
+    }
+    fn purge_expired(&self, now_ms: u64) -> Result<usize, StoreError> {
+        (**self).purge_expired(now_ms)
+    }
+}
+
+impl<T: OAuthStorage + ?Sized> OAuthStorage for Box<T> {
+    fn save(&self, data: OAuthCodeData) -> Result<(), StoreError> {
+        (**self).save(data)
+    }
+    fn take(&self, code_hash: &str) -> Result<CodeTake, StoreError> {
+        (**self).take(code_hash)
+    }
+    fn set_family(&self, code_hash: &str, family_id: &str) -> Result<bool, StoreError> {
+        (**self).set_family(code_hash, family_id)
+    }
+    fn purge_expired(&self, now_ms: u64) -> Result<usize, StoreError> {
+        (**self).purge_expired(now_ms)
+    }
 }
 
 /// In-memory [`OAuthStorage`]. Used codes stay as tombstones until they expire so a
@@ -330,31 +390,43 @@ impl InMemoryOAuthStorage {
 }
 
 impl OAuthStorage for InMemoryOAuthStorage {
-    fn save(&self, data: OAuthCodeData) {
+    fn save(&self, data: OAuthCodeData) -> Result<(), StoreError> {
         self.codes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(data.code.clone(), (data, false));
+        Ok(())
     }
 
-    fn take(&self, code_hash: &str) -> CodeTake {
+    fn take(&self, code_hash: &str) -> Result<CodeTake, StoreError> {
         let mut map = self.codes.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get_mut(code_hash) {
+        Ok(match map.get_mut(code_hash) {
             None => CodeTake::NotFound,
             Some((data, used)) if *used => CodeTake::AlreadyUsed(data.clone()),
             Some((data, used)) => {
                 *used = true;
                 CodeTake::Fresh(data.clone())
             }
-        }
+        })
     }
 
-    fn purge_expired(&self, now_ms: u64) -> usize {
+    fn set_family(&self, code_hash: &str, family_id: &str) -> Result<bool, StoreError> {
+        let mut map = self.codes.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(match map.get_mut(code_hash) {
+            Some((data, _)) => {
+                data.family_id = Some(family_id.to_owned());
+                true
+            }
+            None => false,
+        })
+    }
+
+    fn purge_expired(&self, now_ms: u64) -> Result<usize, StoreError> {
         let mut map = self.codes.lock().unwrap_or_else(|e| e.into_inner());
         let before = map.len();
         // A replay after expiry finds nothing and is rejected as an unknown code.
         map.retain(|_, (d, _)| d.expires_at > now_ms);
-        before - map.len()
+        Ok(before - map.len())
     }
 }
 
@@ -387,6 +459,22 @@ pub struct ExchangedCode {
     pub scope: String,
     /// Client id.
     pub client_id: String,
+}
+
+/// Outcome of taking a code that passed or was already used.
+enum Redeemed {
+    Granted(ExchangedCode),
+    /// Already exchanged; the refresh family issued for it, if recorded.
+    Replayed(Option<String>),
+}
+
+/// A token-issuing failure inside the grant: store failures keep their 503, anything else
+/// (keys, signing) is a server error.
+fn token_err(e: JwtError) -> OAuthError {
+    match e {
+        JwtError::Store(s) => OAuthError::Store(s),
+        other => OAuthError::TokenIssue(other.to_string()),
+    }
 }
 
 /// Token-endpoint parameters of an `authorization_code` grant.
@@ -463,7 +551,8 @@ impl<S: OAuthStorage> AuthorizationServer<S> {
             code_challenge_method: params.code_challenge_method,
             scope: params.scope.clone(),
             expires_at: now_ms.saturating_add(self.config.code_ttl_ms),
-        });
+            family_id: None,
+        })?;
         Ok(code)
     }
 
@@ -475,12 +564,61 @@ impl<S: OAuthStorage> AuthorizationServer<S> {
         req: &ExchangeRequest<'_>,
         now_ms: u64,
     ) -> Result<ExchangedCode, OAuthError> {
+        match self.redeem(req, &hash_code(req.code), now_ms)? {
+            Redeemed::Granted(x) => Ok(x),
+            Redeemed::Replayed(_) => Err(OAuthError::CodeReused),
+        }
+    }
+
+    /// The `authorization_code` grant end to end: redeem the code, issue a token pair for
+    /// its user, domain and scope through `tokens`, and remember the pair's refresh family on
+    /// the code record. A replayed code is rejected ([`OAuthError::CodeReused`]) **and** the
+    /// family issued for it is revoked (RFC 6749 §4.1.2: a replay means the code leaked).
+    /// A replay racing the first exchange before its family is recorded is still rejected,
+    /// but has nothing to revoke yet.
+    pub fn exchange_code_for_tokens<R: RefreshTokenStore>(
+        &self,
+        req: &ExchangeRequest<'_>,
+        tokens: &TokenManager<R>,
+        now_ms: u64,
+    ) -> Result<TokenPair, OAuthError> {
+        let code_hash = hash_code(req.code);
+        let granted = match self.redeem(req, &code_hash, now_ms)? {
+            Redeemed::Granted(x) => x,
+            Redeemed::Replayed(family) => {
+                if let Some(f) = family {
+                    tokens.revoke_family(&f).map_err(token_err)?;
+                }
+                return Err(OAuthError::CodeReused);
+            }
+        };
+        let claims = TokenClaims {
+            user_id: granted.user_id,
+            domain_id: granted.domain_id,
+            scope: granted.scope,
+        };
+        let pair = tokens
+            .create_token_pair(&claims, now_ms / 1000)
+            .map_err(token_err)?;
+        self.storage.set_family(&code_hash, &pair.family_id)?;
+        Ok(pair)
+    }
+
+    /// Take the code (stored under `code_hash`, the [`hash_code`] of `req.code`) and run
+    /// every check, in order: known, unused, unexpired, client, redirect URI, PKCE. A used
+    /// code is reported with the family issued for it.
+    fn redeem(
+        &self,
+        req: &ExchangeRequest<'_>,
+        code_hash: &str,
+        now_ms: u64,
+    ) -> Result<Redeemed, OAuthError> {
         if req.code.is_empty() {
             return Err(OAuthError::InvalidRequest("code"));
         }
-        let data = match self.storage.take(&hash_code(req.code)) {
+        let data = match self.storage.take(code_hash)? {
             CodeTake::NotFound => return Err(OAuthError::CodeNotFound),
-            CodeTake::AlreadyUsed(_) => return Err(OAuthError::CodeReused),
+            CodeTake::AlreadyUsed(d) => return Ok(Redeemed::Replayed(d.family_id)),
             CodeTake::Fresh(d) => d,
         };
         if now_ms >= data.expires_at {
@@ -500,12 +638,12 @@ impl<S: OAuthStorage> AuthorizationServer<S> {
             &data.code_challenge,
             data.code_challenge_method,
         )?;
-        Ok(ExchangedCode {
+        Ok(Redeemed::Granted(ExchangedCode {
             user_id: data.user_id,
             domain_id: data.domain_id,
             scope: data.scope,
             client_id: data.client_id,
-        })
+        }))
     }
 
     /// [`Self::exchange_code`] reported as the Auth Server's `ExchangeCodeResult`.

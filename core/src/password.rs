@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::{PasswordHash, SaltString};
-use argon2::{Argon2, Block, Params, Version};
+use argon2::{Params, Version};
 use base64::Engine as _;
 use subtle::ConstantTimeEq;
 
@@ -167,39 +167,118 @@ pub fn hash_argon2id(password: &[u8], params: &Argon2Params) -> Result<String, P
 /// Largest argon2 working memory (in 1 KiB blocks) a thread keeps between calls: 64 MiB.
 pub const MAX_CACHED_ARGON2_BLOCKS: usize = 64 * 1024;
 
-thread_local! {
-    /// argon2 working memory reused by every call on this thread. Allocating (and faulting
-    /// in) ~19 MiB per call cost as much as the hash itself; threads that hash (a binding's
-    /// thread pool) keep one buffer each instead. Its contents are overwritten by the next
-    /// call; like memory freed by the allocator before, they are not zeroised.
-    static ARGON2_BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Raw argon2 output of `password`/`salt` into `out`, on the thread's cached memory.
+/// Raw argon2id output of `password`/`salt` into `out` (whose length is the tag length), with
+/// `params` already validated by the RustCrypto crate. Threads that hash (a binding's thread
+/// pool) keep their working memory between calls: allocating and faulting in ~19 MiB per call
+/// cost as much as the hash itself.
+#[cfg(feature = "simd-argon2")]
 fn argon2_raw(
-    argon: &Argon2<'_>,
-    block_count: usize,
+    params: &Params,
+    version: Version,
     password: &[u8],
     salt: &[u8],
     out: &mut [u8],
-) -> Result<(), argon2::Error> {
+) -> Result<(), PasswordError> {
+    use argon2_rust as fast;
+    thread_local! {
+        /// Wiped by `argon2-rust` when each call returns, so no derived material stays
+        /// resident between calls.
+        static HASHER: RefCell<Option<fast::Hasher>> = const { RefCell::new(None) };
+    }
+    let fast_params = fast::Params::builder()
+        .memory(fast::params::Memory::kib(u64::from(params.m_cost())))
+        .passes(params.t_cost())
+        .lanes(params.p_cost())
+        .threads(1)
+        .tag_len(fast::params::TagLen::bytes(out.len() as u64))
+        .build()
+        .map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
+    let fast_version = match version {
+        Version::V0x10 => fast::Version::V0x10,
+        Version::V0x13 => fast::Version::V0x13,
+    };
+    let argon = fast::Argon2::new(fast::Algorithm::Argon2id, fast_version, fast_params);
+    let hashing = |e: fast::Error| PasswordError::Hashing(e.to_string());
+    if params.block_count() > MAX_CACHED_ARGON2_BLOCKS {
+        return argon.hash_into(password, salt, out).map_err(hashing);
+    }
+    HASHER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            let hasher = slot.get_or_insert_with(|| argon.hasher());
+            hasher.set_argon2(argon);
+            hasher.hash_into(password, salt, out).map_err(hashing)
+        }
+        // Unreachable (no re-entrancy), but never panic over it.
+        Err(_) => argon.hash_into(password, salt, out).map_err(hashing),
+    })
+}
+
+/// The same with the RustCrypto crate alone (feature `simd-argon2` off).
+#[cfg(not(feature = "simd-argon2"))]
+fn argon2_raw(
+    params: &Params,
+    version: Version,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), PasswordError> {
+    use argon2::{Argon2, Block};
+    thread_local! {
+        /// Overwritten by the next call; like memory freed to the allocator, not zeroised.
+        static ARGON2_BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    }
+    let block_count = params.block_count();
+    let argon = Argon2::new(argon2::Algorithm::Argon2id, version, params.clone());
+    let hashing = |e: argon2::Error| PasswordError::Hashing(e.to_string());
     if block_count > MAX_CACHED_ARGON2_BLOCKS {
         let mut mem = vec![Block::default(); block_count];
-        return argon.hash_password_into_with_memory(password, salt, out, &mut mem[..]);
+        return argon
+            .hash_password_into_with_memory(password, salt, out, &mut mem[..])
+            .map_err(hashing);
     }
     ARGON2_BLOCKS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut mem) => {
             if mem.len() < block_count {
                 mem.resize(block_count, Block::default());
             }
-            argon.hash_password_into_with_memory(password, salt, out, &mut mem[..block_count])
+            argon
+                .hash_password_into_with_memory(password, salt, out, &mut mem[..block_count])
+                .map_err(hashing)
         }
-        // Unreachable (no re-entrancy), but never panic over it.
         Err(_) => {
             let mut mem = vec![Block::default(); block_count];
-            argon.hash_password_into_with_memory(password, salt, out, &mut mem[..])
+            argon
+                .hash_password_into_with_memory(password, salt, out, &mut mem[..])
+                .map_err(hashing)
         }
     })
+}
+
+/// Raw argon2id output for the differential tests: through the configured engine (SIMD by
+/// default), or with `reference` through the RustCrypto crate alone, whatever the features.
+#[doc(hidden)]
+pub fn argon2id_raw(
+    password: &[u8],
+    salt: &[u8],
+    params: &Argon2Params,
+    v0x10: bool,
+    reference: bool,
+) -> Result<Vec<u8>, PasswordError> {
+    let p = params.to_argon2()?;
+    let version = if v0x10 {
+        Version::V0x10
+    } else {
+        Version::V0x13
+    };
+    let mut out = vec![0u8; params.output_len];
+    if reference {
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, version, p)
+            .hash_password_into(password, salt, &mut out)
+            .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    } else {
+        argon2_raw(&p, version, password, salt, &mut out)?;
+    }
+    Ok(out)
 }
 
 /// PHC/B64: standard alphabet, no padding.
@@ -216,11 +295,8 @@ pub fn hash_argon2id_with_salt(
     // Same salt validation (and error) as `SaltString`, which PHC strings require.
     SaltString::encode_b64(salt).map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
     let p = params.to_argon2()?;
-    let block_count = p.block_count();
-    let argon = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, p);
     let mut out = vec![0u8; params.output_len];
-    argon2_raw(&argon, block_count, password, salt, &mut out)
-        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    argon2_raw(&p, Version::V0x13, password, salt, &mut out)?;
     Ok(format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
         params.m_cost,
@@ -266,11 +342,8 @@ pub fn verify_argon2(password: &[u8], phc: &str) -> Result<bool, PasswordError> 
         None => Version::default(),
         Some(v) => Version::try_from(v).map_err(|e| PasswordError::Hashing(e.to_string()))?,
     };
-    let block_count = params.block_count();
-    let argon = Argon2::new(argon2::Algorithm::Argon2id, version, params);
     let mut out = vec![0u8; expected.len()];
-    argon2_raw(&argon, block_count, password, salt, &mut out)
-        .map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    argon2_raw(&params, version, password, salt, &mut out)?;
     Ok(bool::from(expected.as_bytes().ct_eq(&out)))
 }
 

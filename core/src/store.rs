@@ -303,7 +303,8 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-fn map_redis_err(e: redis::RedisError) -> StoreError {
+/// A `redis` crate error as a [`StoreError`] (shared with `token_stores`).
+pub(crate) fn map_redis_err(e: redis::RedisError) -> StoreError {
     if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
         StoreError::Connection(e.to_string())
     } else if e.code() == Some("WRONGTYPE") {

@@ -3,8 +3,8 @@
 mod support;
 
 use authcore::oauth::{
-    self, AuthorizationServer, AuthorizationServerConfig, CodeChallengeMethod, CreateCodeParams,
-    ExchangeRequest, InMemoryOAuthStorage, OAuthError, OAuthMetadata, OAuthStorage,
+    self, AuthorizationServer, AuthorizationServerConfig, CodeChallengeMethod, ExchangeRequest,
+    InMemoryOAuthStorage, OAuthError, OAuthMetadata, OAuthStorage,
 };
 use serde_json::{Value, json};
 use support::{run_vector_file, s};
@@ -26,7 +26,6 @@ fn rfc7636_vectors() {
     assert!(run_vector_file("pkce-rfc7636.json", run_case) >= 15);
 }
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const NOW: u64 = 1_700_000_000_000;
 
 fn server() -> AuthorizationServer<InMemoryOAuthStorage> {
@@ -36,26 +35,7 @@ fn server() -> AuthorizationServer<InMemoryOAuthStorage> {
     )
 }
 
-fn params() -> CreateCodeParams {
-    CreateCodeParams {
-        client_id: "mcp-client".into(),
-        user_id: "u1".into(),
-        domain_id: "d1".into(),
-        redirect_uri: "https://app.example/cb".into(),
-        code_challenge: oauth::s256_challenge(VERIFIER),
-        code_challenge_method: CodeChallengeMethod::S256,
-        scope: "read write".into(),
-    }
-}
-
-fn req<'a>(code: &'a str) -> ExchangeRequest<'a> {
-    ExchangeRequest {
-        code,
-        client_id: "mcp-client",
-        redirect_uri: "https://app.example/cb",
-        code_verifier: VERIFIER,
-    }
-}
+use support::{VERIFIER, code_params as params, exchange as req};
 
 #[test]
 fn code_exchange_happy_path_and_storage_holds_only_hashes() {
@@ -161,7 +141,7 @@ fn expired_and_unknown_codes_are_rejected() {
         srv.exchange_code(&req(""), NOW).unwrap_err().code(),
         "OAUTH_INVALID_REQUEST"
     );
-    assert_eq!(srv.storage().purge_expired(NOW + 60_001), 1);
+    assert_eq!(srv.storage().purge_expired(NOW + 60_001), Ok(1));
 }
 
 #[test]
@@ -268,5 +248,76 @@ fn rfc8414_metadata_document() {
             .unwrap()
             .code_challenge_methods_supported
             .contains(&"plain".to_string())
+    );
+}
+
+fn token_manager() -> authcore::jwt::TokenManager {
+    use authcore::jwt::{Algorithm, InMemoryRefreshTokenStore, JwtKey, KeySet, TokenManagerConfig};
+    authcore::jwt::TokenManager::new(
+        KeySet::single(JwtKey::hmac(Algorithm::HS256, b"grant-signing-secret").unwrap()),
+        TokenManagerConfig::new("https://auth.example.com"),
+        InMemoryRefreshTokenStore::new(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn code_grant_issues_tokens_and_a_replay_revokes_them() {
+    let (srv, tm) = (server(), token_manager());
+    let code = srv.create_code(&params(), NOW).unwrap();
+    let pair = srv
+        .exchange_code_for_tokens(&req(&code), &tm, NOW + 1_000)
+        .unwrap();
+    let t = (NOW + 1_000) / 1000;
+    let access = tm.verify_access_token(&pair.access_token, t).unwrap();
+    assert_eq!(
+        (
+            access.user_id.as_str(),
+            access.domain_id.as_str(),
+            access.scope.as_str()
+        ),
+        ("u1", "d1", "read write")
+    );
+    assert!(tm.verify_refresh_token(&pair.refresh_token, t).valid);
+    // The family is remembered on the (used) code record, which stores only the hash.
+    let rec = srv.storage().records();
+    assert_eq!(rec[0].family_id.as_deref(), Some(pair.family_id.as_str()));
+    // Replay: rejected, and the refresh family issued for the code is revoked.
+    assert_eq!(
+        srv.exchange_code_for_tokens(&req(&code), &tm, NOW + 2_000),
+        Err(OAuthError::CodeReused)
+    );
+    assert_eq!(
+        tm.verify_refresh_token(&pair.refresh_token, t)
+            .error
+            .as_deref(),
+        Some("REFRESH_TOKEN_REVOKED")
+    );
+    // A plain exchange of a replayed code is rejected the same way.
+    assert_eq!(
+        srv.exchange_code(&req(&code), NOW + 2_000),
+        Err(OAuthError::CodeReused)
+    );
+}
+
+#[test]
+fn failed_code_grant_burns_the_code_and_issues_nothing() {
+    let (srv, tm) = (server(), token_manager());
+    let code = srv.create_code(&params(), NOW).unwrap();
+    let mut bad = req(&code);
+    bad.code_verifier = "x-wrong-verifier-that-is-long-enough-to-be-valid-000";
+    assert_eq!(
+        srv.exchange_code_for_tokens(&bad, &tm, NOW + 1_000),
+        Err(OAuthError::PkceMismatch)
+    );
+    assert_eq!(srv.storage().records()[0].family_id, None);
+    assert_eq!(
+        srv.exchange_code_for_tokens(&req(&code), &tm, NOW + 1_000),
+        Err(OAuthError::CodeReused)
+    );
+    let e = OAuthError::TokenIssue("x".into());
+    assert_eq!(
+        (e.code(), e.status(), e.oauth_error()),
+        ("OAUTH_TOKEN_ISSUE_FAILED", 500, "server_error")
     );
 }

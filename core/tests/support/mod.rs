@@ -68,3 +68,29 @@ pub fn run_vector_file<E: CodedError>(
     }
     cases.len()
 }
+
+/// PKCE verifier of the authorization-code tests.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+/// The authorization-code request of the OAuth tests (client `mcp-client`, S256).
+pub fn code_params() -> authcore::oauth::CreateCodeParams {
+    authcore::oauth::CreateCodeParams {
+        client_id: "mcp-client".into(),
+        user_id: "u1".into(),
+        domain_id: "d1".into(),
+        redirect_uri: "https://app.example/cb".into(),
+        code_challenge: authcore::oauth::s256_challenge(VERIFIER),
+        code_challenge_method: authcore::oauth::CodeChallengeMethod::S256,
+        scope: "read write".into(),
+    }
+}
+
+/// The matching token request for `code`.
+pub fn exchange(code: &str) -> authcore::oauth::ExchangeRequest<'_> {
+    authcore::oauth::ExchangeRequest {
+        code,
+        client_id: "mcp-client",
+        redirect_uri: "https://app.example/cb",
+        code_verifier: VERIFIER,
+    }
+}

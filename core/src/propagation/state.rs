@@ -1,0 +1,605 @@
+//! The Redis state of propagation (spec §3.6): the receiver's cursor and the sender's ack
+//! store, with the original's keys, field names, string encodings and 7-day TTL, so a
+//! Node and a Rust build of the same peer can take over each other's Redis.
+//!
+//! The logic ([`PropagationStore`]) is written once over [`RedisOps`], the nine commands
+//! of the original's `PropagationRedisClient`; the writes of one step go out as one
+//! [`RedisOps::write_batch`] (one `MULTI` round trip with the `redis` crate, one host call
+//! in a binding: the original's commands in its order, plus the outstanding hash below).
+//! The operations come from the `redis` crate ([`RedisOps`] for
+//! [`redis::aio::ConnectionManager`]), from memory ([`MemoryOps`]), or from a binding (a
+//! node-redis client object).
+//!
+//! One addition to the layout: `propagation:client-outstanding:<clientId>`, a hash
+//! target → eventId of the event last recorded for that target (same TTL). Recording a
+//! new event for a target first retires the older one, so there is one outstanding event
+//! per (client, target): an event whose publish failed keeps the credential incomplete
+//! until the retry replaces it, and a late ACK of a superseded event is "unknown".
+//! Keys sit at the Redis root like the original's; [`PropagationStore::with_prefix`] adds
+//! a prefix for peers that share one database (default none: the v1 layout).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use super::wire::Cursor;
+use crate::js::{number_to_string, string_to_number};
+use crate::store::{StoreError, map_redis_err};
+
+/// TTL of the ack-store keys: 604800 s (7 days).
+pub const ACK_TTL_SECONDS: i64 = 604_800;
+
+/// `propagation:ack:<eventId>`: one published, not yet acknowledged event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublishedEvent {
+    pub client_id: String,
+    pub target_amqp_queue: String,
+    pub attempt_count: f64,
+    pub sent_at: f64,
+}
+
+/// The cursor and ack-store operations (`cursor.ts`, `ack-store.ts`).
+#[async_trait]
+pub trait PropagationState: Send + Sync + 'static {
+    /// `readCursor`: `None` when absent, when `ts` is not a finite number or `eventId` is empty.
+    async fn read_cursor(&self, track: &str, client_id: &str)
+    -> Result<Option<Cursor>, StoreError>;
+    /// `writeCursor`: `HSET {ts: String(ts), eventId}`, no TTL.
+    async fn write_cursor(
+        &self,
+        track: &str,
+        client_id: &str,
+        cursor: &Cursor,
+    ) -> Result<(), StoreError>;
+    /// `recordPublishedEvent`: the ack record (TTL 7 days) and the eventId in the client's
+    /// pending set (TTL refreshed), after retiring the older outstanding event of the same
+    /// target, if any.
+    async fn record_published_event(
+        &self,
+        event_id: &str,
+        rec: &PublishedEvent,
+    ) -> Result<(), StoreError>;
+    /// `readPublishedEvent`: `None` when absent or malformed.
+    async fn read_published_event(
+        &self,
+        event_id: &str,
+    ) -> Result<Option<PublishedEvent>, StoreError>;
+    /// `recordTargetResult`: the target's result in the client's results hash (TTL
+    /// refreshed), the eventId out of the pending set, the ack record deleted.
+    async fn record_target_result(
+        &self,
+        client_id: &str,
+        target: &str,
+        result: &str,
+        event_id: &str,
+    ) -> Result<(), StoreError>;
+    /// `pendingCountForClient` (`SCARD`).
+    async fn pending_count(&self, client_id: &str) -> Result<u64, StoreError>;
+    /// `readClientResults` (`HGETALL`, `{}` when absent).
+    async fn read_client_results(
+        &self,
+        client_id: &str,
+    ) -> Result<BTreeMap<String, String>, StoreError>;
+    /// `clearClientAggregates`: delete the pending set and the results hash.
+    async fn clear_client_aggregates(&self, client_id: &str) -> Result<(), StoreError>;
+}
+
+/// One write command of a [`RedisOps::write_batch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    HSet {
+        key: String,
+        fields: Vec<(String, String)>,
+    },
+    HDel {
+        key: String,
+        field: String,
+    },
+    SAdd {
+        key: String,
+        member: String,
+    },
+    SRem {
+        key: String,
+        member: String,
+    },
+    Expire {
+        key: String,
+        seconds: i64,
+    },
+    Del {
+        key: String,
+    },
+}
+
+/// The commands of the original's `PropagationRedisClient` (node-redis v4 camelCase).
+#[async_trait]
+pub trait RedisOps: Send + Sync + 'static {
+    /// Runs `writes` in order. The default issues them one by one (the original's
+    /// sequences); an implementation may send them in one round trip (the `redis` crate:
+    /// one `MULTI` pipeline; a binding: one call into its host, which runs them in order).
+    async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {
+        for w in writes {
+            match w {
+                Write::HSet { key, fields } => {
+                    let f: Vec<(&str, &str)> = fields
+                        .iter()
+                        .map(|(a, b)| (a.as_str(), b.as_str()))
+                        .collect();
+                    self.h_set(key, &f).await?
+                }
+                Write::HDel { key, field } => self.h_del(key, field).await?,
+                Write::SAdd { key, member } => self.s_add(key, member).await?,
+                Write::SRem { key, member } => self.s_rem(key, member).await?,
+                Write::Expire { key, seconds } => self.expire(key, *seconds).await?,
+                Write::Del { key } => self.del(key).await?,
+            }
+        }
+        Ok(())
+    }
+    async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
+    async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError>;
+    async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError>;
+    async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError>;
+    async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    async fn s_card(&self, key: &str) -> Result<u64, StoreError>;
+    async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError>;
+    async fn del(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// Key names, with an optional prefix (empty: the v1 layout at the Redis root).
+#[derive(Debug, Clone, Default)]
+pub struct StateKeys {
+    prefix: String,
+}
+
+impl StateKeys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+    pub fn cursor(&self, track: &str, client_id: &str) -> String {
+        format!("{}propagation:last-seen:{track}:{client_id}", self.prefix)
+    }
+    pub fn ack(&self, event_id: &str) -> String {
+        format!("{}propagation:ack:{event_id}", self.prefix)
+    }
+    pub fn pending(&self, client_id: &str) -> String {
+        format!("{}propagation:client-pending:{client_id}", self.prefix)
+    }
+    pub fn results(&self, client_id: &str) -> String {
+        format!("{}propagation:client-results:{client_id}", self.prefix)
+    }
+    pub fn outstanding(&self, client_id: &str) -> String {
+        format!("{}propagation:client-outstanding:{client_id}", self.prefix)
+    }
+}
+
+/// The state over any [`RedisOps`].
+pub struct PropagationStore<O> {
+    ops: O,
+    keys: StateKeys,
+}
+
+impl<O> std::fmt::Debug for PropagationStore<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PropagationStore")
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<O: RedisOps> PropagationStore<O> {
+    pub fn new(ops: O) -> Self {
+        Self {
+            ops,
+            keys: StateKeys::default(),
+        }
+    }
+
+    /// Puts every key under `prefix` (e.g. `peer-a:`).
+    pub fn with_prefix(mut self, prefix: &str) -> Self {
+        self.keys = StateKeys::new(prefix);
+        self
+    }
+}
+
+/// The state in Redis through the `redis` crate.
+pub type RedisPropagationState = PropagationStore<redis::aio::ConnectionManager>;
+/// The embedded default: the same state in this process, with the same TTLs.
+pub type MemoryPropagationState = PropagationStore<MemoryOps>;
+
+impl RedisPropagationState {
+    /// Connects to `url` (`redis://`, `rediss://`, `unix://`) with the settings of
+    /// [`crate::store::RedisStore::connect`] (fails fast when the server does not answer).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Ok(Self::new(
+            crate::store::RedisStore::connect(url).await?.connection(),
+        ))
+    }
+}
+
+/// The state a URL names: `memory://` (this process) or Redis (`redis://`, `rediss://`,
+/// `unix://`, with the settings of [`crate::store::RedisStore::connect`]).
+pub async fn open_state(url: &str) -> Result<std::sync::Arc<dyn PropagationState>, StoreError> {
+    Ok(if crate::token_stores::is_memory_url(url) {
+        std::sync::Arc::new(MemoryPropagationState::default())
+    } else {
+        std::sync::Arc::new(RedisPropagationState::connect(url).await?)
+    })
+}
+
+impl Default for MemoryPropagationState {
+    fn default() -> Self {
+        Self::new(MemoryOps::default())
+    }
+}
+
+#[async_trait]
+impl<O: RedisOps> PropagationState for PropagationStore<O> {
+    async fn read_cursor(
+        &self,
+        track: &str,
+        client_id: &str,
+    ) -> Result<Option<Cursor>, StoreError> {
+        let h = self
+            .ops
+            .h_get_all(&self.keys.cursor(track, client_id))
+            .await?;
+        let (Some(ts), Some(event_id)) = (h.get("ts"), h.get("eventId")) else {
+            return Ok(None);
+        };
+        let ts = string_to_number(ts);
+        Ok((ts.is_finite() && !event_id.is_empty()).then(|| Cursor {
+            ts,
+            event_id: event_id.clone(),
+        }))
+    }
+
+    async fn write_cursor(
+        &self,
+        track: &str,
+        client_id: &str,
+        cursor: &Cursor,
+    ) -> Result<(), StoreError> {
+        let ts = number_to_string(cursor.ts);
+        self.ops
+            .h_set(
+                &self.keys.cursor(track, client_id),
+                &[("ts", &ts), ("eventId", &cursor.event_id)],
+            )
+            .await
+    }
+
+    async fn record_published_event(
+        &self,
+        event_id: &str,
+        rec: &PublishedEvent,
+    ) -> Result<(), StoreError> {
+        let outstanding = self.keys.outstanding(&rec.client_id);
+        let pending = self.keys.pending(&rec.client_id);
+        let target = rec.target_amqp_queue.as_str();
+        let mut writes = Vec::with_capacity(8);
+        if let Some(old) = self.ops.h_get(&outstanding, target).await?
+            && old != event_id
+        {
+            writes.push(Write::Del {
+                key: self.keys.ack(&old),
+            });
+            writes.push(Write::SRem {
+                key: pending.clone(),
+                member: old,
+            });
+        }
+        let ack = self.keys.ack(event_id);
+        let fields = [
+            ("clientId", rec.client_id.clone()),
+            ("targetAmqpQueue", target.to_owned()),
+            ("attemptCount", number_to_string(rec.attempt_count)),
+            ("sentAt", number_to_string(rec.sent_at)),
+        ];
+        writes.extend([
+            Write::HSet {
+                key: ack.clone(),
+                fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            },
+            Write::Expire {
+                key: ack,
+                seconds: ACK_TTL_SECONDS,
+            },
+            Write::SAdd {
+                key: pending.clone(),
+                member: event_id.to_owned(),
+            },
+            Write::Expire {
+                key: pending,
+                seconds: ACK_TTL_SECONDS,
+            },
+            Write::HSet {
+                key: outstanding.clone(),
+                fields: vec![(target.to_owned(), event_id.to_owned())],
+            },
+            Write::Expire {
+                key: outstanding,
+                seconds: ACK_TTL_SECONDS,
+            },
+        ]);
+        self.ops.write_batch(&writes).await
+    }
+
+    async fn read_published_event(
+        &self,
+        event_id: &str,
+    ) -> Result<Option<PublishedEvent>, StoreError> {
+        let h = self.ops.h_get_all(&self.keys.ack(event_id)).await?;
+        let client_id = h.get("clientId").filter(|s| !s.is_empty());
+        let target = h.get("targetAmqpQueue").filter(|s| !s.is_empty());
+        let (Some(client_id), Some(target)) = (client_id, target) else {
+            return Ok(None);
+        };
+        let num = |k: &str| string_to_number(h.get(k).map_or("", String::as_str));
+        let (attempt_count, sent_at) = (num("attemptCount"), num("sentAt"));
+        Ok(
+            (attempt_count.is_finite() && sent_at.is_finite()).then(|| PublishedEvent {
+                client_id: client_id.clone(),
+                target_amqp_queue: target.clone(),
+                attempt_count,
+                sent_at,
+            }),
+        )
+    }
+
+    async fn record_target_result(
+        &self,
+        client_id: &str,
+        target: &str,
+        result: &str,
+        event_id: &str,
+    ) -> Result<(), StoreError> {
+        let results = self.keys.results(client_id);
+        let outstanding = self.keys.outstanding(client_id);
+        let current = self.ops.h_get(&outstanding, target).await?;
+        let mut writes = vec![
+            Write::HSet {
+                key: results.clone(),
+                fields: vec![(target.to_owned(), result.to_owned())],
+            },
+            Write::Expire {
+                key: results,
+                seconds: ACK_TTL_SECONDS,
+            },
+            Write::SRem {
+                key: self.keys.pending(client_id),
+                member: event_id.to_owned(),
+            },
+            Write::Del {
+                key: self.keys.ack(event_id),
+            },
+        ];
+        if current.as_deref() == Some(event_id) {
+            writes.push(Write::HDel {
+                key: outstanding,
+                field: target.to_owned(),
+            });
+        }
+        self.ops.write_batch(&writes).await
+    }
+
+    async fn pending_count(&self, client_id: &str) -> Result<u64, StoreError> {
+        self.ops.s_card(&self.keys.pending(client_id)).await
+    }
+
+    async fn read_client_results(
+        &self,
+        client_id: &str,
+    ) -> Result<BTreeMap<String, String>, StoreError> {
+        Ok(self
+            .ops
+            .h_get_all(&self.keys.results(client_id))
+            .await?
+            .into_iter()
+            .collect())
+    }
+
+    async fn clear_client_aggregates(&self, client_id: &str) -> Result<(), StoreError> {
+        self.ops
+            .write_batch(&[
+                Write::Del {
+                    key: self.keys.pending(client_id),
+                },
+                Write::Del {
+                    key: self.keys.results(client_id),
+                },
+            ])
+            .await
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The `redis` crate
+// ---------------------------------------------------------------------------------------
+
+async fn run<T: redis::FromRedisValue>(
+    conn: &redis::aio::ConnectionManager,
+    cmd: &redis::Cmd,
+) -> Result<T, StoreError> {
+    let mut c = conn.clone();
+    cmd.query_async(&mut c).await.map_err(map_redis_err)
+}
+
+#[async_trait]
+impl RedisOps for redis::aio::ConnectionManager {
+    async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for w in writes {
+            match w {
+                Write::HSet { key, fields } => {
+                    let cmd = pipe.cmd("HSET").arg(key);
+                    for (f, v) in fields {
+                        cmd.arg(f).arg(v);
+                    }
+                }
+                Write::HDel { key, field } => {
+                    pipe.cmd("HDEL").arg(key).arg(field);
+                }
+                Write::SAdd { key, member } => {
+                    pipe.cmd("SADD").arg(key).arg(member);
+                }
+                Write::SRem { key, member } => {
+                    pipe.cmd("SREM").arg(key).arg(member);
+                }
+                Write::Expire { key, seconds } => {
+                    pipe.cmd("EXPIRE").arg(key).arg(*seconds);
+                }
+                Write::Del { key } => {
+                    pipe.cmd("DEL").arg(key);
+                }
+            }
+            pipe.ignore();
+        }
+        let mut c = self.clone();
+        pipe.query_async::<()>(&mut c).await.map_err(map_redis_err)
+    }
+
+    async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        run(self, redis::cmd("HGET").arg(key).arg(field)).await
+    }
+    async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError> {
+        let mut cmd = redis::cmd("HSET");
+        cmd.arg(key);
+        for (f, v) in fields {
+            cmd.arg(*f).arg(*v);
+        }
+        run(self, &cmd).await
+    }
+    async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError> {
+        run(self, redis::cmd("HGETALL").arg(key)).await
+    }
+    async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        run(self, redis::cmd("HDEL").arg(key).arg(field)).await
+    }
+    async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        run(self, redis::cmd("SADD").arg(key).arg(member)).await
+    }
+    async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        run(self, redis::cmd("SREM").arg(key).arg(member)).await
+    }
+    async fn s_card(&self, key: &str) -> Result<u64, StoreError> {
+        run(self, redis::cmd("SCARD").arg(key)).await
+    }
+    async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError> {
+        run(self, redis::cmd("EXPIRE").arg(key).arg(seconds)).await
+    }
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        run(self, redis::cmd("DEL").arg(key)).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Mem {
+    hashes: HashMap<String, HashMap<String, String>>,
+    sets: HashMap<String, HashSet<String>>,
+    expiry: HashMap<String, Instant>,
+}
+
+impl Mem {
+    /// Drops `key` when its TTL has passed (lazy expiry, as Redis does on access).
+    fn touch(&mut self, key: &str) {
+        if self.expiry.get(key).is_some_and(|at| *at <= Instant::now()) {
+            self.hashes.remove(key);
+            self.sets.remove(key);
+            self.expiry.remove(key);
+        }
+    }
+}
+
+/// The nine commands in memory, with key expiry.
+#[derive(Default)]
+pub struct MemoryOps {
+    mem: Mutex<Mem>,
+}
+
+impl MemoryOps {
+    fn with<T>(&self, key: &str, f: impl FnOnce(&mut Mem) -> T) -> Result<T, StoreError> {
+        let mut m = self.mem.lock().unwrap_or_else(|e| e.into_inner());
+        m.touch(key);
+        Ok(f(&mut m))
+    }
+}
+
+#[async_trait]
+impl RedisOps for MemoryOps {
+    async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        self.with(key, |m| {
+            m.hashes.get(key).and_then(|h| h.get(field).cloned())
+        })
+    }
+    async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.with(key, |m| {
+            let h = m.hashes.entry(key.to_owned()).or_default();
+            for (f, v) in fields {
+                h.insert((*f).to_owned(), (*v).to_owned());
+            }
+        })
+    }
+    async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError> {
+        self.with(key, |m| m.hashes.get(key).cloned().unwrap_or_default())
+    }
+    async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        self.with(key, |m| {
+            if let Some(h) = m.hashes.get_mut(key) {
+                h.remove(field);
+                if h.is_empty() {
+                    m.hashes.remove(key);
+                    m.expiry.remove(key);
+                }
+            }
+        })
+    }
+    async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.with(key, |m| {
+            m.sets
+                .entry(key.to_owned())
+                .or_default()
+                .insert(member.to_owned());
+        })
+    }
+    async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.with(key, |m| {
+            if let Some(s) = m.sets.get_mut(key) {
+                s.remove(member);
+                if s.is_empty() {
+                    m.sets.remove(key);
+                    m.expiry.remove(key);
+                }
+            }
+        })
+    }
+    async fn s_card(&self, key: &str) -> Result<u64, StoreError> {
+        self.with(key, |m| m.sets.get(key).map_or(0, |s| s.len() as u64))
+    }
+    async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError> {
+        self.with(key, |m| {
+            if m.hashes.contains_key(key) || m.sets.contains_key(key) {
+                let ttl = Duration::from_secs(seconds.max(0) as u64);
+                m.expiry.insert(key.to_owned(), Instant::now() + ttl);
+            }
+        })
+    }
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        self.with(key, |m| {
+            m.hashes.remove(key);
+            m.sets.remove(key);
+            m.expiry.remove(key);
+        })
+    }
+}

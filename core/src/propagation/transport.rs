@@ -1,0 +1,261 @@
+//! The broker seam of credential propagation.
+//!
+//! [`Transport`] is what the propagator needs from a broker (wire v1, spec §3.1): declare a
+//! durable queue, publish with a publisher confirm, consume the peer's own queue with
+//! prefetch 1, ack on success and nack-with-requeue on a handler error. Two
+//! implementations:
+//! - [`InProcessBroker`] / [`InProcessTransport`]: the embedded default. Durable queues in
+//!   this process, one consumer per queue, FIFO, at most one unacked delivery per consumer.
+//! - [`super::amqp::AmqpTransport`]: RabbitMQ over `lapin`, wire-compatible with Node peers.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+
+/// A broker failure, as the propagator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No connection (at boot before the first connect, or between reconnects).
+    #[error("amqp not connected")]
+    NotConnected,
+    /// The broker nacked a publish (no confirm).
+    #[error("publish was nacked by the broker")]
+    Nacked,
+    /// The transport was closed by [`Transport::close`].
+    #[error("transport closed")]
+    Closed,
+    /// Any other broker or channel error.
+    #[error("amqp error: {0}")]
+    Amqp(String),
+}
+
+/// What the consumer of the peer's own queue does with one delivery. `Ok` acks it; `Err`
+/// nacks it with requeue (the broker redelivers it).
+#[async_trait]
+pub trait DeliveryHandler: Send + Sync + 'static {
+    async fn handle(&self, body: Vec<u8>) -> Result<(), String>;
+}
+
+/// The broker operations of wire v1.
+#[async_trait]
+pub trait Transport: Send + Sync + 'static {
+    /// Declares `queue` durable, non-exclusive, not auto-delete, with no arguments, unless it
+    /// was already declared during this connection's life.
+    async fn ensure_queue_declared(&self, queue: &str) -> Result<(), TransportError>;
+    /// Publishes `body` to `queue` through the default exchange (routing key = queue),
+    /// `delivery_mode = 2`, `content_type = application/json`, nothing else; resolves once
+    /// the broker confirms.
+    async fn publish(&self, queue: &str, body: &[u8]) -> Result<(), TransportError>;
+    /// Registers the consumer of the own queue (prefetch 1, manual acks). Called once, after
+    /// the handler is ready; a transport re-registers it after every reconnect.
+    async fn start_consume(&self, handler: Arc<dyn DeliveryHandler>) -> Result<(), TransportError>;
+    /// Stops consuming and reconnecting, waits for a delivery being handled, then closes.
+    /// Later publishes fail with [`TransportError::NotConnected`].
+    async fn close(&self);
+}
+
+// ---------------------------------------------------------------------------------------
+// In-process broker
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Queue {
+    messages: VecDeque<Vec<u8>>,
+    notify: Arc<Notify>,
+    consumed: bool,
+}
+
+#[derive(Default)]
+struct BrokerState {
+    queues: HashMap<String, Queue>,
+}
+
+/// An in-process broker: named durable queues shared by every [`InProcessTransport`] made
+/// from it. Messages sent to a queue nobody declared are dropped, as the default exchange
+/// drops unroutable messages.
+#[derive(Clone, Default)]
+pub struct InProcessBroker {
+    state: Arc<Mutex<BrokerState>>,
+}
+
+impl std::fmt::Debug for InProcessBroker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessBroker").finish_non_exhaustive()
+    }
+}
+
+impl InProcessBroker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The process-wide broker called `name`: every call with the same name returns the
+    /// same broker (how bindings reach one mesh from separate `createPropagator` calls,
+    /// e.g. `memory://demo`).
+    pub fn named(name: &str) -> Self {
+        static REGISTRY: std::sync::OnceLock<Mutex<HashMap<String, InProcessBroker>>> =
+            std::sync::OnceLock::new();
+        let mut map = REGISTRY
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry(name.to_owned()).or_default().clone()
+    }
+
+    /// A transport for the peer whose own queue is `own_queue` (a full queue name,
+    /// `hmac-<name>.queue`). The queue is declared at once, as a connect does.
+    pub fn transport(&self, own_queue: &str) -> InProcessTransport {
+        self.declare(own_queue);
+        InProcessTransport {
+            broker: self.clone(),
+            own_queue: own_queue.to_owned(),
+            inner: Arc::new(Mutex::new(TransportInner::default())),
+        }
+    }
+
+    /// Messages waiting in `queue` (`None` when it was never declared).
+    pub fn depth(&self, queue: &str) -> Option<usize> {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.queues.get(queue).map(|q| q.messages.len())
+    }
+
+    fn declare(&self, queue: &str) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.queues.entry(queue.to_owned()).or_default();
+    }
+
+    fn push(&self, queue: &str, body: &[u8]) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = st.queues.get_mut(queue) {
+            q.messages.push_back(body.to_vec());
+            q.notify.notify_one();
+        }
+    }
+}
+
+#[derive(Default)]
+struct TransportInner {
+    closed: bool,
+    consumer: Option<tokio::task::JoinHandle<()>>,
+    stop: Option<Arc<Notify>>,
+}
+
+/// One peer's connection to an [`InProcessBroker`].
+pub struct InProcessTransport {
+    broker: InProcessBroker,
+    own_queue: String,
+    inner: Arc<Mutex<TransportInner>>,
+}
+
+impl std::fmt::Debug for InProcessTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessTransport")
+            .field("own_queue", &self.own_queue)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InProcessTransport {
+    fn check_open(&self) -> Result<(), TransportError> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.closed {
+            Err(TransportError::NotConnected)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for InProcessTransport {
+    async fn ensure_queue_declared(&self, queue: &str) -> Result<(), TransportError> {
+        self.check_open()?;
+        self.broker.declare(queue);
+        Ok(())
+    }
+
+    async fn publish(&self, queue: &str, body: &[u8]) -> Result<(), TransportError> {
+        self.check_open()?;
+        self.broker.push(queue, body);
+        Ok(())
+    }
+
+    async fn start_consume(&self, handler: Arc<dyn DeliveryHandler>) -> Result<(), TransportError> {
+        let stop = Arc::new(Notify::new());
+        let notify = {
+            let mut st = self.broker.state.lock().unwrap_or_else(|e| e.into_inner());
+            let q = st.queues.entry(self.own_queue.clone()).or_default();
+            if q.consumed {
+                return Err(TransportError::Amqp(format!(
+                    "queue {} already has a consumer",
+                    self.own_queue
+                )));
+            }
+            q.consumed = true;
+            q.notify.clone()
+        };
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.closed {
+            return Err(TransportError::NotConnected);
+        }
+        let broker = self.broker.clone();
+        let queue = self.own_queue.clone();
+        let stop_rx = stop.clone();
+        inner.stop = Some(stop);
+        inner.consumer = Some(tokio::spawn(async move {
+            loop {
+                let next = {
+                    let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
+                    st.queues
+                        .get_mut(&queue)
+                        .and_then(|q| q.messages.pop_front())
+                };
+                let Some(body) = next else {
+                    tokio::select! {
+                        _ = notify.notified() => continue,
+                        _ = stop_rx.notified() => return,
+                    }
+                };
+                // One unacked delivery at a time (prefetch 1). The handler runs to its end
+                // even when close() is called meanwhile: close waits for it.
+                if handler.handle(body.clone()).await.is_err() {
+                    // nack + requeue: back to the head of the queue. A short pause keeps a
+                    // poison message from spinning a core (the broker would redeliver at once).
+                    {
+                        let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
+                        if let Some(q) = st.queues.get_mut(&queue) {
+                            q.messages.push_front(body);
+                        }
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                        _ = stop_rx.notified() => return,
+                    }
+                }
+            }
+        }));
+        Ok(())
+    }
+
+    async fn close(&self) {
+        let (task, stop) = {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.closed = true;
+            (inner.consumer.take(), inner.stop.take())
+        };
+        if let Some(stop) = stop {
+            stop.notify_one();
+        }
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        let mut st = self.broker.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = st.queues.get_mut(&self.own_queue) {
+            q.consumed = false;
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Wire contract v1 (spec §3): queue names, the two event shapes, their JSON bytes, the
+//! decode checks of the receive pipeline, the shared-secret check and the cursor order.
+//!
+//! Events are encoded with the key order Node emits (struct field order), compact, with
+//! `payload.allowedIps` omitted when absent and `expiresAt` / `ackReason` always present,
+//! so the bytes are identical to a Node sender's. Decoding is as lenient as Node's: any
+//! finite JSON number is a `ts`, unknown fields are ignored, and only the §3.5 list is
+//! checked before dispatch.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+
+/// `DEFAULT_AMQP_VHOST`.
+pub const DEFAULT_AMQP_VHOST: &str = "hmac-credentials";
+/// The `op` of an ACK event.
+pub const OP_ACK: &str = "credential.ack";
+/// `op` values of apply events.
+pub const OP_CREATE: &str = "credential.create";
+pub const OP_UPDATE: &str = "credential.update";
+pub const OP_DELETE: &str = "credential.delete";
+
+/// `buildQueueName(amqpQueue)`: `hmac-<amqpQueue>.queue`, for names matching
+/// `^[A-Za-z0-9-]+$` (ASCII, non-empty). The error is the original's message.
+pub fn build_queue_name(amqp_queue: &str) -> Result<String, String> {
+    if is_valid_queue_name(amqp_queue) {
+        Ok(format!("hmac-{amqp_queue}.queue"))
+    } else {
+        Err(format!(
+            "Invalid amqpQueue \"{amqp_queue}\": must match [A-Za-z0-9-]+"
+        ))
+    }
+}
+
+/// Whether `name` matches `^[A-Za-z0-9-]+$`.
+pub fn is_valid_queue_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// `propagationSecretMatches(received, own)`: equal UTF-8 byte lengths, then a
+/// constant-time comparison.
+pub fn propagation_secret_matches(received: &str, own: &str) -> bool {
+    received.len() == own.len() && bool::from(received.as_bytes().ct_eq(own.as_bytes()))
+}
+
+/// A fresh lowercase, hyphenated UUID v4 (`crypto.randomUUID()`), from the OS CSPRNG.
+pub fn random_uuid() -> String {
+    let mut b = [0u8; 16];
+    // getrandom only fails when the OS has no entropy source at all.
+    getrandom::fill(&mut b).expect("OS random number generator unavailable");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// `payload` of an apply event: `{ secretHash, allowedIps?, expiresAt }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyPayload {
+    pub secret_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub allowed_ips: Option<Vec<String>>,
+    pub expires_at: Option<i64>,
+}
+
+/// An apply event (sender → target), fields in the order Node emits them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplyEvent {
+    pub event_id: String,
+    pub ts: i64,
+    pub propagation_secret: String,
+    pub sender_amqp_queue: String,
+    pub op: String,
+    pub track: String,
+    pub client_id: String,
+    pub payload: ApplyPayload,
+}
+
+/// An ACK event (target → sender), fields in the order Node emits them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AckEvent {
+    pub event_id: String,
+    pub ts: i64,
+    pub propagation_secret: String,
+    pub sender_amqp_queue: String,
+    pub op: String,
+    pub ack_event_id: String,
+    pub ack_result: String,
+    pub ack_reason: Option<String>,
+}
+
+/// The body bytes of an event: compact `JSON.stringify` output.
+pub fn encode<T: Serialize>(event: &T) -> Vec<u8> {
+    // Serialising these plain structs cannot fail.
+    serde_json::to_vec(event).expect("event serialisation")
+}
+
+/// An event that passed the §3.5 decode checks. The rest of the object is kept as parsed
+/// and read by [`Envelope::apply_parts`] / [`Envelope::ack_parts`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    pub event_id: String,
+    pub ts: f64,
+    pub propagation_secret: String,
+    pub sender_amqp_queue: String,
+    pub op: String,
+    pub rest: Map<String, Value>,
+}
+
+/// `decodeEvent`: parse the UTF-8 body and run the checks of §3.5 step 1, in order, with
+/// the original's messages.
+pub fn decode(body: &[u8]) -> Result<Envelope, String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("invalid UTF-8: {e}"))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let Value::Object(mut obj) = value else {
+        return Err("Event is not an object".into());
+    };
+    let event_id = match obj.remove("eventId") {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        _ => return Err("Event has no eventId".into()),
+    };
+    let ts = match obj.remove("ts") {
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.is_finite() => f,
+            _ => return Err("Event has no valid ts".into()),
+        },
+        _ => return Err("Event has no valid ts".into()),
+    };
+    let propagation_secret = match obj.remove("propagationSecret") {
+        Some(Value::String(s)) => s,
+        _ => return Err("Event has no propagationSecret".into()),
+    };
+    let sender_amqp_queue = match obj.remove("senderAmqpQueue") {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        _ => return Err("Event has no senderAmqpQueue".into()),
+    };
+    let op = match obj.remove("op") {
+        Some(Value::String(s)) => s,
+        _ => return Err("Event has no op".into()),
+    };
+    Ok(Envelope {
+        event_id,
+        ts,
+        propagation_secret,
+        sender_amqp_queue,
+        op,
+        rest: obj,
+    })
+}
+
+/// The parts of an apply event the receiver uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApplyParts {
+    pub track: String,
+    pub client_id: String,
+    pub secret_hash: String,
+    /// `None`: absent (keep the stored list).
+    pub allowed_ips: Option<Vec<String>>,
+    /// `None`: `null` or absent (keep the stored expiry).
+    pub expires_at: Option<f64>,
+}
+
+/// The parts of an ACK event the sender uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AckParts {
+    pub ack_event_id: Option<String>,
+    pub ack_result: Option<String>,
+    pub ack_reason: Option<String>,
+}
+
+impl Envelope {
+    /// `track`, `clientId` and `payload` of an apply event. Node does not check these and
+    /// throws inside the apply (a poison message requeued forever); here a missing or
+    /// mistyped field is an error the receiver drops the event for.
+    pub fn apply_parts(&self) -> Result<ApplyParts, String> {
+        let track = match self.rest.get("track") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err("Event has no track".into()),
+        };
+        let client_id = match self.rest.get("clientId") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err("Event has no clientId".into()),
+        };
+        let delete = self.op == OP_DELETE;
+        let payload = match self.rest.get("payload") {
+            Some(Value::Object(p)) => Some(p),
+            None | Some(Value::Null) if delete => None,
+            _ => return Err("Event has no payload".into()),
+        };
+        let secret_hash = match payload.and_then(|p| p.get("secretHash")) {
+            Some(Value::String(s)) => s.clone(),
+            _ if delete => String::new(),
+            _ => return Err("Event payload has no secretHash".into()),
+        };
+        let allowed_ips = match payload.and_then(|p| p.get("allowedIps")) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) if !delete => Some(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s.clone()),
+                        _ => Err("Event payload allowedIps holds a non-string".to_owned()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(_) if delete => None,
+            Some(_) => return Err("Event payload allowedIps is not an array".into()),
+        };
+        let expires_at = match payload.and_then(|p| p.get("expiresAt")) {
+            Some(Value::Number(n)) => n.as_f64().filter(|f| f.is_finite()),
+            _ => None,
+        };
+        Ok(ApplyParts {
+            track,
+            client_id,
+            secret_hash,
+            allowed_ips,
+            expires_at,
+        })
+    }
+
+    /// `ackEventId`, `ackResult`, `ackReason` of an ACK event (absent or mistyped: `None`).
+    pub fn ack_parts(&self) -> AckParts {
+        let s = |k: &str| match self.rest.get(k) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        AckParts {
+            ack_event_id: s("ackEventId"),
+            ack_result: s("ackResult"),
+            ack_reason: s("ackReason"),
+        }
+    }
+}
+
+/// The receiver's per (track, clientId) cursor: the newest applied `{ts, eventId}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub ts: f64,
+    pub event_id: String,
+}
+
+/// `isStrictlyNewer(current, incoming)`: a higher `ts` wins; equal `ts` falls back to the
+/// eventId compared by UTF-16 code unit (JS `>`); equal is not newer.
+pub fn is_strictly_newer(current: Option<&Cursor>, incoming: &Cursor) -> bool {
+    let Some(current) = current else {
+        return true;
+    };
+    if incoming.ts > current.ts {
+        return true;
+    }
+    if incoming.ts < current.ts {
+        return false;
+    }
+    incoming
+        .event_id
+        .encode_utf16()
+        .cmp(current.event_id.encode_utf16())
+        .is_gt()
+}
+
+/// `aggregateFinalStatus(results)`: no results or only `success` → `success`; only
+/// `error` → `error`; a mix → `partial`.
+pub fn aggregate_final_status<'a>(results: impl IntoIterator<Item = &'a str>) -> &'static str {
+    let (mut ok, mut err) = (false, false);
+    for r in results {
+        if r == "success" {
+            ok = true;
+        } else {
+            err = true;
+        }
+    }
+    match (ok, err) {
+        (_, false) => "success",
+        (false, true) => "error",
+        (true, true) => "partial",
+    }
+}

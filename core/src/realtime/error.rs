@@ -1,0 +1,41 @@
+//! Errors of the realtime module.
+//!
+//! The original throws in four places the core has to model: a `JSON.stringify` that
+//! throws inside `send` (caught and logged, spec §3.5), a host stream whose `send` or
+//! `close` throws (§3.1, §6.6), an `on_close` listener that throws (caught and logged,
+//! §3.5), and a binding handing over an audit row that is not one (§2).
+
+/// A realtime failure. `code()` is stable; the message is for logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RealtimeError {
+    /// `JSON.stringify` of the data threw (a nested BigInt: `Do not know how to serialize
+    /// a BigInt`), or produced a line break, which would break the `data:` framing.
+    #[error("{0}")]
+    Serialize(String),
+    /// A host stream's `send`, `comment` or `close` failed (the original's throw).
+    #[error("{0}")]
+    Stream(String),
+    /// An `on_close` listener failed or panicked.
+    #[error("{0}")]
+    Listener(String),
+    /// JSON text a binding passed is not JSON.
+    #[error("{0}")]
+    InvalidJson(String),
+    /// A value is not an audit log row of the `AuditLogEventJson` shape (§2).
+    #[error("{0}")]
+    InvalidEvent(String),
+}
+
+impl RealtimeError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Serialize(_) => "REALTIME_SERIALIZE",
+            Self::Stream(_) => "REALTIME_STREAM",
+            Self::Listener(_) => "REALTIME_LISTENER",
+            Self::InvalidJson(_) => "REALTIME_INVALID_JSON",
+            Self::InvalidEvent(_) => "REALTIME_INVALID_EVENT",
+        }
+    }
+}

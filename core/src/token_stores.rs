@@ -1,0 +1,385 @@
+//! Shared storage for the [`TokenManager`](crate::jwt::TokenManager)'s refresh-token
+//! records and the [`AuthorizationServer`](crate::oauth::AuthorizationServer)'s codes, so
+//! that several processes (or languages) behind one load balancer see one rotation state
+//! and one single-use code: Redis, next to the in-memory defaults.
+//!
+//! Every state change that must be atomic is one Lua script (Redis runs each script alone):
+//! `mark_rotated` (compare-and-set Active → Rotated), family/user revocation, `take` (mark a
+//! code used and return it) and recording the token family issued for a code. Records expire
+//! by themselves (`EXPIRE`), so nothing needs purging. The connection is synchronous and shared behind a mutex: the
+//! bindings call these stores off their event loop / with the GIL released. A broken
+//! connection is dropped and re-opened by the next call; a call that failed is never
+//! retried, because a script may have run before the connection broke (a retried
+//! `mark_rotated` would then report a false reuse).
+//!
+//! Key layout (`{prefix}` defaults to `authcore`):
+//!
+//! | key | type | contents | expires |
+//! |---|---|---|---|
+//! | `{prefix}:refresh:{jti}` | hash | `fam`, `user`, `hash` (SHA-256 hex of the token), `exp`, `state` (`active`/`rotated`/`revoked`) | `exp` + 1 h |
+//! | `{prefix}:refresh-family:{family}` | set | jtis of the family | latest member's |
+//! | `{prefix}:refresh-user:{user}` | set | jtis of the user | latest member's |
+//! | `{prefix}:oauth-code:{sha256(code)}` | hash | `data` (OAuthCodeData JSON, camelCase), `used` (`0`/`1`), `family` (refresh family issued for it, once exchanged) | the code's `expiresAt` |
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use redis::{Client, Connection, Script};
+
+use crate::jwt::{
+    InMemoryRefreshTokenStore, RefreshTokenRecord, RefreshTokenState, RefreshTokenStore,
+};
+use crate::oauth::{CodeTake, InMemoryOAuthStorage, OAuthCodeData, OAuthStorage};
+use crate::store::{StoreError, map_redis_err as store_err};
+
+/// Default key prefix.
+pub const DEFAULT_PREFIX: &str = "authcore";
+
+/// How long a refresh-token record outlives its token's `exp` (covers verification leeway
+/// and clock skew between servers).
+pub const REFRESH_RECORD_GRACE_SECS: u64 = 3600;
+
+/// Connect, read and write timeout of the synchronous connection.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// One lazily opened synchronous connection, re-opened after it breaks.
+struct SyncRedis {
+    client: Client,
+    conn: Mutex<Option<Connection>>,
+}
+
+impl std::fmt::Debug for SyncRedis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncRedis")
+            .field("addr", &self.client.get_connection_info().addr())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncRedis {
+    fn open(url: &str) -> Result<Self, StoreError> {
+        let client = Client::open(url).map_err(|e| StoreError::Connection(e.to_string()))?;
+        Ok(Self {
+            client,
+            conn: Mutex::new(None),
+        })
+    }
+
+    fn connect(&self) -> Result<Connection, StoreError> {
+        let c = self
+            .client
+            .get_connection_with_timeout(IO_TIMEOUT)
+            .map_err(store_err)?;
+        c.set_read_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
+        c.set_write_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
+        Ok(c)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Connection>> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn run<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, StoreError> {
+        let mut guard = self.lock();
+        let conn = match &mut *guard {
+            Some(c) => c,
+            slot @ None => slot.insert(self.connect()?),
+        };
+        f(conn).map_err(|e| {
+            let e = store_err(e);
+            if matches!(e, StoreError::Connection(_)) {
+                *guard = None;
+            }
+            e
+        })
+    }
+}
+
+fn state_str(s: RefreshTokenState) -> &'static str {
+    match s {
+        RefreshTokenState::Active => "active",
+        RefreshTokenState::Rotated => "rotated",
+        RefreshTokenState::Revoked => "revoked",
+    }
+}
+
+fn parse_state(s: &str) -> Result<RefreshTokenState, StoreError> {
+    match s {
+        "active" => Ok(RefreshTokenState::Active),
+        "rotated" => Ok(RefreshTokenState::Rotated),
+        "revoked" => Ok(RefreshTokenState::Revoked),
+        other => Err(StoreError::Command(format!(
+            "unexpected refresh-token state {other:?}"
+        ))),
+    }
+}
+
+const INSERT_LUA: &str = r"
+redis.call('HSET', KEYS[1], 'fam', ARGV[1], 'user', ARGV[2], 'hash', ARGV[3], 'exp', ARGV[4], 'state', ARGV[5])
+local ttl = tonumber(ARGV[6])
+redis.call('EXPIRE', KEYS[1], ttl)
+for i = 2, 3 do
+  redis.call('SADD', KEYS[i], ARGV[7])
+  if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
+end
+return 1
+";
+
+const MARK_ROTATED_LUA: &str = r"
+local s = redis.call('HGET', KEYS[1], 'state')
+if not s then return false end
+if s == 'active' then redis.call('HSET', KEYS[1], 'state', 'rotated') end
+return s
+";
+
+const REVOKE_SET_LUA: &str = r"
+local n = 0
+for _, jti in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local k = ARGV[1] .. jti
+  local s = redis.call('HGET', k, 'state')
+  if s and s ~= 'revoked' then
+    redis.call('HSET', k, 'state', 'revoked')
+    n = n + 1
+  end
+end
+return n
+";
+
+/// [`RefreshTokenStore`] in Redis (layout in the module docs).
+#[derive(Debug)]
+pub struct RedisRefreshTokenStore {
+    redis: SyncRedis,
+    prefix: String,
+    insert: Script,
+    mark_rotated: Script,
+    revoke_set: Script,
+}
+
+impl RedisRefreshTokenStore {
+    /// A store on `url` (`redis://`, `rediss://`, `unix://`); connects on first use.
+    pub fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            redis: SyncRedis::open(url)?,
+            prefix: prefix.to_owned(),
+            insert: Script::new(INSERT_LUA),
+            mark_rotated: Script::new(MARK_ROTATED_LUA),
+            revoke_set: Script::new(REVOKE_SET_LUA),
+        })
+    }
+
+    fn record_key(&self, jti: &str) -> String {
+        format!("{}:refresh:{jti}", self.prefix)
+    }
+
+    fn revoke(&self, set_key: String) -> Result<usize, StoreError> {
+        let record_prefix = self.record_key("");
+        self.redis.run(|c| {
+            self.revoke_set
+                .key(set_key)
+                .arg(record_prefix)
+                .invoke::<usize>(c)
+        })
+    }
+}
+
+impl RefreshTokenStore for RedisRefreshTokenStore {
+    fn insert(&self, r: RefreshTokenRecord) -> Result<(), StoreError> {
+        let ttl = r
+            .expires_at
+            .saturating_sub(now_secs())
+            .saturating_add(REFRESH_RECORD_GRACE_SECS);
+        let p = &self.prefix;
+        self.redis.run(|c| {
+            self.insert
+                .key(self.record_key(&r.jti))
+                .key(format!("{p}:refresh-family:{}", r.family_id))
+                .key(format!("{p}:refresh-user:{}", r.user_id))
+                .arg(&r.family_id)
+                .arg(&r.user_id)
+                .arg(&r.token_hash)
+                .arg(r.expires_at)
+                .arg(state_str(r.state))
+                .arg(ttl)
+                .arg(&r.jti)
+                .invoke::<()>(c)
+        })
+    }
+
+    fn get(&self, jti: &str) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        let fields: std::collections::HashMap<String, String> = self
+            .redis
+            .run(|c| redis::cmd("HGETALL").arg(self.record_key(jti)).query(c))?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let field = |name: &str| {
+            fields
+                .get(name)
+                .cloned()
+                .ok_or_else(|| StoreError::Command(format!("refresh record without {name}")))
+        };
+        Ok(Some(RefreshTokenRecord {
+            jti: jti.to_owned(),
+            family_id: field("fam")?,
+            user_id: field("user")?,
+            token_hash: field("hash")?,
+            expires_at: field("exp")?
+                .parse()
+                .map_err(|_| StoreError::Command("refresh record with a bad exp".into()))?,
+            state: parse_state(&field("state")?)?,
+        }))
+    }
+
+    fn mark_rotated(&self, jti: &str) -> Result<Option<RefreshTokenState>, StoreError> {
+        let prev: Option<String> = self
+            .redis
+            .run(|c| self.mark_rotated.key(self.record_key(jti)).invoke(c))?;
+        prev.as_deref().map(parse_state).transpose()
+    }
+
+    fn revoke_family(&self, family_id: &str) -> Result<usize, StoreError> {
+        self.revoke(format!("{}:refresh-family:{family_id}", self.prefix))
+    }
+
+    fn revoke_user(&self, user_id: &str) -> Result<usize, StoreError> {
+        self.revoke(format!("{}:refresh-user:{user_id}", self.prefix))
+    }
+}
+
+const TAKE_LUA: &str = r"
+local d = redis.call('HGET', KEYS[1], 'data')
+if not d then return {0, '', ''} end
+local f = redis.call('HGET', KEYS[1], 'family') or ''
+if redis.call('HGET', KEYS[1], 'used') == '1' then return {2, d, f} end
+redis.call('HSET', KEYS[1], 'used', '1')
+return {1, d, f}
+";
+
+const SET_FAMILY_LUA: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'family', ARGV[1])
+return 1
+";
+
+/// [`OAuthStorage`] in Redis: one hash per code, expiring with the code; a used code stays
+/// as a tombstone until then, so a replay is recognised as one.
+#[derive(Debug)]
+pub struct RedisOAuthStorage {
+    redis: SyncRedis,
+    prefix: String,
+    take: Script,
+    set_family: Script,
+}
+
+impl RedisOAuthStorage {
+    /// Storage on `url` (`redis://`, `rediss://`, `unix://`); connects on first use.
+    pub fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            redis: SyncRedis::open(url)?,
+            prefix: prefix.to_owned(),
+            take: Script::new(TAKE_LUA),
+            set_family: Script::new(SET_FAMILY_LUA),
+        })
+    }
+
+    fn key(&self, code_hash: &str) -> String {
+        format!("{}:oauth-code:{code_hash}", self.prefix)
+    }
+}
+
+impl OAuthStorage for RedisOAuthStorage {
+    fn save(&self, data: OAuthCodeData) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&data).map_err(|e| StoreError::Command(e.to_string()))?;
+        let key = self.key(&data.code);
+        self.redis.run(|c| {
+            redis::pipe()
+                .atomic()
+                .cmd("HSET")
+                .arg(&key)
+                .arg("data")
+                .arg(json)
+                .arg("used")
+                .arg("0")
+                .ignore()
+                .cmd("PEXPIREAT")
+                .arg(&key)
+                .arg(data.expires_at)
+                .ignore()
+                .query::<()>(c)
+        })
+    }
+
+    fn take(&self, code_hash: &str) -> Result<CodeTake, StoreError> {
+        let (state, data, family): (u8, String, String) = self
+            .redis
+            .run(|c| self.take.key(self.key(code_hash)).invoke(c))?;
+        let parse = |d: String| -> Result<OAuthCodeData, StoreError> {
+            let mut rec: OAuthCodeData = serde_json::from_str(&d)
+                .map_err(|e| StoreError::Command(format!("bad code record: {e}")))?;
+            if !family.is_empty() {
+                rec.family_id = Some(family.clone());
+            }
+            Ok(rec)
+        };
+        Ok(match state {
+            0 => CodeTake::NotFound,
+            1 => CodeTake::Fresh(parse(data)?),
+            _ => CodeTake::AlreadyUsed(parse(data)?),
+        })
+    }
+
+    fn set_family(&self, code_hash: &str, family_id: &str) -> Result<bool, StoreError> {
+        self.redis.run(|c| {
+            self.set_family
+                .key(self.key(code_hash))
+                .arg(family_id)
+                .invoke::<bool>(c)
+        })
+    }
+
+    fn purge_expired(&self, _now_ms: u64) -> Result<usize, StoreError> {
+        // Redis expires the records itself.
+        Ok(0)
+    }
+}
+
+/// Whether a store URL names the in-process store (`memory://...` or empty) rather than
+/// Redis; the factories below decide with it.
+pub fn is_memory_url(url: &str) -> bool {
+    url.is_empty() || url.starts_with("memory://")
+}
+
+/// A refresh-token store from a URL: `memory://` (or empty) for the in-memory store,
+/// `redis://` / `rediss://` / `unix://` for Redis under `prefix`.
+pub fn refresh_token_store(
+    url: &str,
+    prefix: Option<&str>,
+) -> Result<Box<dyn RefreshTokenStore>, StoreError> {
+    if is_memory_url(url) {
+        return Ok(Box::new(InMemoryRefreshTokenStore::new()));
+    }
+    Ok(Box::new(RedisRefreshTokenStore::open(
+        url,
+        prefix.unwrap_or(DEFAULT_PREFIX),
+    )?))
+}
+
+/// Authorization-code storage from a URL (as [`refresh_token_store`]).
+pub fn oauth_storage(url: &str, prefix: Option<&str>) -> Result<Box<dyn OAuthStorage>, StoreError> {
+    if is_memory_url(url) {
+        return Ok(Box::new(InMemoryOAuthStorage::new()));
+    }
+    Ok(Box::new(RedisOAuthStorage::open(
+        url,
+        prefix.unwrap_or(DEFAULT_PREFIX),
+    )?))
+}

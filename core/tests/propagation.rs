@@ -1,0 +1,1298 @@
+//! Credential propagation (spec naskot-propagation.md): wire v1 bytes and checks, the
+//! cursor, the ack store (in memory and on the real Redis), and the whole protocol between
+//! peers on the in-process broker. The same protocol over RabbitMQ is in
+//! `propagation_amqp.rs` / `propagation_e2e.rs`.
+
+#[path = "support/propagation.rs"]
+mod prop_support;
+
+use std::sync::Arc;
+
+use authcore::propagation::propagator::*;
+use authcore::propagation::state::{
+    MemoryPropagationState, PropagationState, PublishedEvent, RedisPropagationState,
+};
+use authcore::propagation::wire::{self, *};
+use authcore::propagation::{InProcessBroker, Transport};
+use authcore::store::{KvStore, MemoryStore};
+use prop_support::*;
+
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+// ---------------------------------------------------------------------------------------
+// wire (upstream test/wire.test.ts + §6.7)
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn queue_names_and_vhost() {
+    assert_eq!(DEFAULT_AMQP_VHOST, "hmac-credentials");
+    assert_eq!(
+        build_queue_name("x-authority-hmac").unwrap(),
+        "hmac-x-authority-hmac.queue"
+    );
+    assert_eq!(build_queue_name("ABC123").unwrap(), "hmac-ABC123.queue");
+    for bad in ["bad name", "bad/name", "", "é", "a_b"] {
+        assert_eq!(
+            build_queue_name(bad).unwrap_err(),
+            format!("Invalid amqpQueue \"{bad}\": must match [A-Za-z0-9-]+")
+        );
+    }
+}
+
+#[test]
+fn apply_and_ack_events_have_node_bytes() {
+    let apply = ApplyEvent {
+        event_id: "00000000-0000-4000-8000-000000000001".into(),
+        ts: 1781000123456,
+        propagation_secret: "secret-of-target-B".into(),
+        sender_amqp_queue: "x-authority-hmac".into(),
+        op: "credential.create".into(),
+        track: "http".into(),
+        client_id: "client_partner_a".into(),
+        payload: ApplyPayload {
+            secret_hash: "deadbeef".into(),
+            allowed_ips: Some(vec!["10.0.0.0/8".into()]),
+            expires_at: None,
+        },
+    };
+    let bytes = wire::encode(&apply);
+    assert_eq!(
+        std::str::from_utf8(&bytes).unwrap(),
+        r#"{"eventId":"00000000-0000-4000-8000-000000000001","ts":1781000123456,"propagationSecret":"secret-of-target-B","senderAmqpQueue":"x-authority-hmac","op":"credential.create","track":"http","clientId":"client_partner_a","payload":{"secretHash":"deadbeef","allowedIps":["10.0.0.0/8"],"expiresAt":null}}"#
+    );
+    let env = decode(&bytes).unwrap();
+    assert_eq!(env.event_id, apply.event_id);
+    assert_eq!(env.ts, 1781000123456.0);
+    assert_eq!(env.op, "credential.create");
+    let parts = env.apply_parts().unwrap();
+    assert_eq!(parts.client_id, "client_partner_a");
+    assert_eq!(parts.secret_hash, "deadbeef");
+    assert_eq!(parts.allowed_ips, Some(vec!["10.0.0.0/8".to_string()]));
+    assert_eq!(parts.expires_at, None);
+
+    // allowedIps absent is omitted; expiresAt is always written.
+    let mut no_ips = apply.clone();
+    no_ips.payload.allowed_ips = None;
+    no_ips.payload.expires_at = Some(1_800_000_000_000);
+    assert!(
+        String::from_utf8(wire::encode(&no_ips))
+            .unwrap()
+            .ends_with(r#""payload":{"secretHash":"deadbeef","expiresAt":1800000000000}}"#)
+    );
+
+    let ack = AckEvent {
+        event_id: "00000000-0000-4000-8000-000000000099".into(),
+        ts: 1781000125000,
+        propagation_secret: "secret-of-sender-A".into(),
+        sender_amqp_queue: "x-ged-extract-mistral".into(),
+        op: "credential.ack".into(),
+        ack_event_id: "00000000-0000-4000-8000-000000000001".into(),
+        ack_result: "applied".into(),
+        ack_reason: None,
+    };
+    let bytes = wire::encode(&ack);
+    assert_eq!(
+        std::str::from_utf8(&bytes).unwrap(),
+        r#"{"eventId":"00000000-0000-4000-8000-000000000099","ts":1781000125000,"propagationSecret":"secret-of-sender-A","senderAmqpQueue":"x-ged-extract-mistral","op":"credential.ack","ackEventId":"00000000-0000-4000-8000-000000000001","ackResult":"applied","ackReason":null}"#
+    );
+    let parts = decode(&bytes).unwrap().ack_parts();
+    assert_eq!(
+        parts.ack_event_id.as_deref(),
+        Some("00000000-0000-4000-8000-000000000001")
+    );
+    assert_eq!(parts.ack_result.as_deref(), Some("applied"));
+    assert_eq!(parts.ack_reason, None);
+}
+
+#[test]
+fn decode_checks_in_order_with_node_messages() {
+    let cases: &[(&str, &str)] = &[
+        ("[1]", "Event is not an object"),
+        ("null", "Event is not an object"),
+        (r#"{"hello":"world"}"#, "Event has no eventId"),
+        (r#"{"eventId":""}"#, "Event has no eventId"),
+        (r#"{"eventId":"e","ts":"1"}"#, "Event has no valid ts"),
+        (
+            r#"{"eventId":"e","ts":1}"#,
+            "Event has no propagationSecret",
+        ),
+        (
+            r#"{"eventId":"e","ts":1,"propagationSecret":5}"#,
+            "Event has no propagationSecret",
+        ),
+        (
+            r#"{"eventId":"e","ts":1,"propagationSecret":""}"#,
+            "Event has no senderAmqpQueue",
+        ),
+        (
+            r#"{"eventId":"e","ts":1,"propagationSecret":"","senderAmqpQueue":"a"}"#,
+            "Event has no op",
+        ),
+    ];
+    for (body, msg) in cases {
+        assert_eq!(decode(body.as_bytes()).unwrap_err(), *msg, "{body}");
+    }
+    assert!(decode(b"not json").is_err());
+    // Floats and exponents are finite numbers; extra fields are ignored.
+    let env = decode(br#"{"eventId":"e","ts":1.5e3,"propagationSecret":"","senderAmqpQueue":"a","op":"x","extra":1}"#).unwrap();
+    assert_eq!(env.ts, 1500.0);
+}
+
+#[test]
+fn secret_check_is_length_then_constant_time() {
+    assert!(propagation_secret_matches("foo", "foo"));
+    assert!(!propagation_secret_matches("foo", "bar"));
+    assert!(!propagation_secret_matches("foo", "foobar"));
+    assert!(propagation_secret_matches("", ""));
+    assert!(!propagation_secret_matches("é", "ée"));
+}
+
+#[test]
+fn uuids_are_lowercase_v4() {
+    let a = random_uuid();
+    assert_eq!(a.len(), 36);
+    assert_eq!(&a[14..15], "4");
+    assert!("89ab".contains(&a[19..20]));
+    assert!(
+        a.chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
+    );
+    assert_ne!(a, random_uuid());
+}
+
+// ---------------------------------------------------------------------------------------
+// cursor (test/cursor.test.ts)
+// ---------------------------------------------------------------------------------------
+
+fn cur(ts: f64, id: &str) -> Cursor {
+    Cursor {
+        ts,
+        event_id: id.into(),
+    }
+}
+
+#[test]
+fn cursor_order() {
+    assert!(is_strictly_newer(None, &cur(1.0, "a")));
+    assert!(is_strictly_newer(Some(&cur(10.0, "z")), &cur(11.0, "a")));
+    assert!(!is_strictly_newer(Some(&cur(10.0, "a")), &cur(9.0, "z")));
+    assert!(is_strictly_newer(Some(&cur(10.0, "a")), &cur(10.0, "b")));
+    assert!(!is_strictly_newer(Some(&cur(10.0, "b")), &cur(10.0, "a")));
+    assert!(!is_strictly_newer(Some(&cur(10.0, "a")), &cur(10.0, "a")));
+    // JS compares UTF-16 code units: U+FF61 (0xFF61) sorts after U+10000 (0xD800 0xDC00),
+    // the opposite of code point / UTF-8 order.
+    assert!(is_strictly_newer(
+        Some(&cur(1.0, "\u{10000}")),
+        &cur(1.0, "\u{FF61}")
+    ));
+}
+
+#[test]
+fn aggregate_status() {
+    assert_eq!(aggregate_final_status([]), "success");
+    assert_eq!(aggregate_final_status(["success"]), "success");
+    assert_eq!(aggregate_final_status(["success", "success"]), "success");
+    assert_eq!(aggregate_final_status(["error", "error"]), "error");
+    assert_eq!(aggregate_final_status(["success", "error"]), "partial");
+}
+
+// ---------------------------------------------------------------------------------------
+// state (test/cursor.test.ts case 5, test/ack-store.test.ts), memory and Redis
+// ---------------------------------------------------------------------------------------
+
+fn unique(tag: &str) -> String {
+    format!("t-{tag}-{}-{}", std::process::id(), random_uuid())
+}
+
+async fn check_state(s: &dyn PropagationState, client: &str) {
+    assert_eq!(s.read_cursor("http", client).await.unwrap(), None);
+    s.write_cursor("http", client, &cur(42.0, "abc"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.read_cursor("http", client).await.unwrap(),
+        Some(cur(42.0, "abc"))
+    );
+    assert_eq!(s.read_cursor("message", client).await.unwrap(), None);
+
+    let ev = |t: &str| PublishedEvent {
+        client_id: client.into(),
+        target_amqp_queue: t.into(),
+        attempt_count: 1.0,
+        sent_at: 100.0,
+    };
+    let (ea, eb) = (unique("ev-a"), unique("ev-b"));
+    s.record_published_event(&ea, &ev("A")).await.unwrap();
+    assert_eq!(s.read_published_event(&ea).await.unwrap(), Some(ev("A")));
+    assert_eq!(s.pending_count(client).await.unwrap(), 1);
+    s.record_published_event(&eb, &ev("B")).await.unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 2);
+    s.record_target_result(client, "A", "success", &ea)
+        .await
+        .unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 1);
+    assert_eq!(s.read_published_event(&ea).await.unwrap(), None);
+    s.record_target_result(client, "B", "error", &eb)
+        .await
+        .unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 0);
+    let results = s.read_client_results(client).await.unwrap();
+    assert_eq!(results.get("A").map(String::as_str), Some("success"));
+    assert_eq!(results.get("B").map(String::as_str), Some("error"));
+    assert_eq!(results.len(), 2);
+    s.clear_client_aggregates(client).await.unwrap();
+    assert!(s.read_client_results(client).await.unwrap().is_empty());
+
+    // One outstanding event per (client, target): a new event for C replaces the older.
+    let (c1, c2, d1) = (unique("ev-c1"), unique("ev-c2"), unique("ev-d1"));
+    s.record_published_event(&c1, &ev("C")).await.unwrap();
+    s.record_published_event(&d1, &ev("D")).await.unwrap();
+    s.record_published_event(&c2, &ev("C")).await.unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 2);
+    assert_eq!(s.read_published_event(&c1).await.unwrap(), None);
+    assert_eq!(s.read_published_event(&c2).await.unwrap(), Some(ev("C")));
+    assert_eq!(s.read_published_event(&d1).await.unwrap(), Some(ev("D")));
+    s.clear_client_aggregates(client).await.unwrap();
+    assert_eq!(
+        s.read_published_event("never-recorded").await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn memory_state_matches_the_ack_store_contract() {
+    check_state(&MemoryPropagationState::default(), "client_demo").await;
+}
+
+#[tokio::test]
+async fn redis_state_matches_the_ack_store_contract_and_key_layout() {
+    let prefix = format!("{}:", unique("pfx"));
+    let s = RedisPropagationState::connect(REDIS)
+        .await
+        .unwrap()
+        .with_prefix(&prefix);
+    check_state(&s, "client_demo").await;
+
+    // The v1 layout at the Redis root (no prefix): keys, field encodings, TTLs.
+    let root = RedisPropagationState::connect(REDIS).await.unwrap();
+    let client = unique("client");
+    let event = unique("event");
+    root.record_published_event(
+        &event,
+        &PublishedEvent {
+            client_id: client.clone(),
+            target_amqp_queue: "c-nest".into(),
+            attempt_count: 1.0,
+            sent_at: 1781000123456.0,
+        },
+    )
+    .await
+    .unwrap();
+    root.write_cursor("http", &client, &cur(1781000123456.0, "ev"))
+        .await
+        .unwrap();
+    let mut c = redis::Client::open(REDIS)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let ack: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        .arg(format!("propagation:ack:{event}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(ack["clientId"], client);
+    assert_eq!(ack["targetAmqpQueue"], "c-nest");
+    assert_eq!(ack["attemptCount"], "1");
+    assert_eq!(ack["sentAt"], "1781000123456");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(format!("propagation:ack:{event}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert!((604_790..=604_800).contains(&ttl), "{ttl}");
+    let pending_ttl: i64 = redis::cmd("TTL")
+        .arg(format!("propagation:client-pending:{client}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert!((604_790..=604_800).contains(&pending_ttl));
+    // One outstanding event per (client, target).
+    let outstanding: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        .arg(format!("propagation:client-outstanding:{client}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(outstanding.get("c-nest"), Some(&event));
+    let cursor: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        .arg(format!("propagation:last-seen:http:{client}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(cursor["ts"], "1781000123456");
+    assert_eq!(cursor["eventId"], "ev");
+    let cursor_ttl: i64 = redis::cmd("TTL")
+        .arg(format!("propagation:last-seen:http:{client}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(cursor_ttl, -1, "the cursor has no TTL");
+    // A cursor written by Node with a non-integer ts string is read as a number.
+    let _: () = redis::cmd("HSET")
+        .arg(format!("propagation:last-seen:message:{client}"))
+        .arg("ts")
+        .arg("12.5")
+        .arg("eventId")
+        .arg("x")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(
+        root.read_cursor("message", &client).await.unwrap(),
+        Some(cur(12.5, "x"))
+    );
+    let _: () = redis::cmd("DEL")
+        .arg(format!("propagation:ack:{event}"))
+        .arg(format!("propagation:client-pending:{client}"))
+        .arg(format!("propagation:client-outstanding:{client}"))
+        .arg(format!("propagation:last-seen:http:{client}"))
+        .arg(format!("propagation:last-seen:message:{client}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// The protocol between peers (in-process broker, memory stores)
+// ---------------------------------------------------------------------------------------
+
+struct Mesh {
+    broker: InProcessBroker,
+}
+
+impl Mesh {
+    fn new() -> Self {
+        Self {
+            broker: InProcessBroker::new(),
+        }
+    }
+
+    fn transport(&self, name: &str) -> Arc<dyn Transport> {
+        Arc::new(self.broker.transport(&build_queue_name(name).unwrap()))
+    }
+
+    async fn peer(&self, name: &str, full: Option<MemoryManagement>, with_message: bool) -> Peer {
+        let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+        let http = auth(store.clone(), "hmac:http", &format!("pepper-of-{name}"));
+        let message =
+            with_message.then(|| auth(store, "hmac:message", &format!("pepper-of-{name}")));
+        start_peer(
+            name,
+            &format!("secret-of-{name}"),
+            http,
+            message,
+            full,
+            Arc::new(MemoryPropagationState::default()),
+            self.transport(name),
+        )
+        .await
+    }
+}
+
+fn directory() -> MemoryManagement {
+    MemoryManagement::with_directory(&[
+        ("mgmt", "secret-of-mgmt"),
+        ("b", "secret-of-b"),
+        ("c", "secret-of-c"),
+        ("ro", "secret-of-ro"),
+    ])
+}
+
+#[tokio::test]
+async fn ensure_sync_rotate_revoke_across_three_peers() {
+    let mesh = Mesh::new();
+    let m = directory();
+    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
+    let b = mesh.peer("b", Some(directory()), true).await;
+    let c = mesh.peer("c", Some(directory()), true).await;
+
+    // ensure: create (absent locally), applied locally at once, nothing published yet.
+    let r = a
+        .propagator
+        .ensure(EnsureInput {
+            client_id: "partner".into(),
+            secret: "plain-A".into(),
+            targets: vec!["b".into(), "c".into()],
+            allowed_ips: Some(vec!["10.0.0.0/8".into()]),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.op, "credential.create");
+    let hash_a = hash_of(&a.http, "partner").await.unwrap();
+    assert_eq!(
+        hash_a,
+        authcore::hmac::hash_client_secret("plain-A", Some("pepper-of-mgmt"))
+    );
+    assert_eq!(hash_of(&b.http, "partner").await, None);
+    assert_eq!(m.status("partner", "b").as_deref(), Some("pending"));
+
+    let s = a.propagator.sync().await.unwrap();
+    assert_eq!(
+        (s.propagations_read, s.targets_published, s.targets_retrying),
+        (1, 2, 0)
+    );
+    // The hash is shipped as is (distinct peppers per peer), with the allowed IPs.
+    wait_for(5, "both targets applied", || async {
+        hash_of(&b.http, "partner").await.as_deref() == Some(hash_a.as_str())
+            && hash_of(&c.http, "partner").await.as_deref() == Some(hash_a.as_str())
+    })
+    .await;
+    let rec = b.http.get("partner").await.unwrap().unwrap();
+    assert_eq!(rec.record.allowed_ips, vec!["10.0.0.0/8".to_string()]);
+    wait_for(5, "fully propagated", || async { !m.db().fully.is_empty() }).await;
+    assert_eq!(
+        m.db().fully,
+        vec![("partner".to_string(), "success".to_string())]
+    );
+    assert_eq!(m.status("partner", "b").as_deref(), Some("success"));
+    assert_eq!(m.status("partner", "c").as_deref(), Some("success"));
+    assert!(
+        m.db().credentials["partner"].secret_plain.is_none(),
+        "plain cleared"
+    );
+    // Publish-once: a second sync has nothing to do.
+    let s = a.propagator.sync().await.unwrap();
+    assert_eq!((s.propagations_read, s.targets_published), (0, 0));
+
+    // ensure again: update; rotate: new hash everywhere.
+    let r = a
+        .propagator
+        .ensure(EnsureInput {
+            client_id: "partner".into(),
+            secret: "plain-A".into(),
+            targets: vec![],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(r.op, "credential.update");
+    a.propagator
+        .rotate(RotateUsage {
+            client_id: "partner".into(),
+            secret: "plain-A-2".into(),
+            track: None,
+        })
+        .await
+        .unwrap();
+    let hash_2 = hash_of(&a.http, "partner").await.unwrap();
+    assert_ne!(hash_2, hash_a);
+    let s = a.propagator.sync().await.unwrap();
+    assert_eq!(s.targets_published, 2);
+    wait_for(5, "rotation applied", || async {
+        hash_of(&b.http, "partner").await.as_deref() == Some(hash_2.as_str())
+            && hash_of(&c.http, "partner").await.as_deref() == Some(hash_2.as_str())
+    })
+    .await;
+
+    // revoke: deleted locally at once, then everywhere. (First the rotation's ACKs: a late
+    // one would mark its row "success" after revoke set it back to pending, the original
+    // adapter contract's race.)
+    wait_for(5, "rotation acknowledged", || async {
+        m.db().fully.len() == 2
+    })
+    .await;
+    a.propagator
+        .revoke(RevokeInput {
+            client_id: "partner".into(),
+            targets: vec!["b".into(), "c".into()],
+            track: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(hash_of(&a.http, "partner").await, None);
+    a.propagator.sync().await.unwrap();
+    wait_for(5, "revocation applied", || async {
+        hash_of(&b.http, "partner").await.is_none() && hash_of(&c.http, "partner").await.is_none()
+    })
+    .await;
+    wait_for(5, "revocation acknowledged", || async {
+        m.db().fully.len() == 3
+    })
+    .await;
+
+    // A local-only credential (targets: []) stays on its peer.
+    a.propagator
+        .ensure(EnsureInput {
+            client_id: "local".into(),
+            secret: "plain-L".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(hash_of(&a.http, "local").await.is_some());
+    assert_eq!(a.propagator.sync().await.unwrap().targets_published, 0);
+    assert_eq!(hash_of(&b.http, "local").await, None);
+    for p in [&a, &b, &c] {
+        p.propagator.close().await;
+    }
+}
+
+#[tokio::test]
+async fn receive_only_peers_apply_but_never_complete_the_sender() {
+    let mesh = Mesh::new();
+    let m = directory();
+    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
+    let b = mesh.peer("b", Some(directory()), true).await;
+    let ro = mesh.peer("ro", None, true).await;
+
+    // Receive-only: the four management calls are refused.
+    let e = ro.propagator.sync().await.unwrap_err();
+    assert_eq!(e.code(), "MANAGEMENT_NOT_CONFIGURED");
+    assert_eq!(
+        e.to_string(),
+        "ensure/rotate/revoke/sync require the management adapter to be configured in createPropagator options"
+    );
+    assert_eq!(
+        ro.propagator
+            .ensure(EnsureInput::default())
+            .await
+            .unwrap_err()
+            .code(),
+        "MANAGEMENT_NOT_CONFIGURED"
+    );
+    assert_eq!(
+        ro.propagator
+            .rotate(RotateUsage::default())
+            .await
+            .unwrap_err()
+            .code(),
+        "MANAGEMENT_NOT_CONFIGURED"
+    );
+    assert_eq!(
+        ro.propagator
+            .revoke(RevokeInput::default())
+            .await
+            .unwrap_err()
+            .code(),
+        "MANAGEMENT_NOT_CONFIGURED"
+    );
+
+    // Targets [b (full), ro (receive-only)]: b's ACK must not complete the credential
+    // while ro has not answered (the original's race, spec §10).
+    a.propagator
+        .ensure(EnsureInput {
+            client_id: "k".into(),
+            secret: "s".into(),
+            targets: vec!["b".into(), "ro".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    a.propagator.sync().await.unwrap();
+    wait_for(5, "ro applied", || async {
+        hash_of(&ro.http, "k").await.is_some()
+    })
+    .await;
+    wait_for(5, "b acknowledged", || async {
+        m.status("k", "b").as_deref() == Some("success")
+    })
+    .await;
+    // ro's ACK carries "" and is dropped at a's secret check.
+    wait_for(5, "ro's ACK dropped", || async {
+        a.lines.any("propagation-secret-mismatch from ro")
+    })
+    .await;
+    assert!(ro.lines.any("ack to mgmt for k has no source secret"));
+    assert_eq!(m.status("k", "ro").as_deref(), Some("sent"));
+    assert!(
+        m.db().fully.is_empty(),
+        "not fully propagated while ro is outstanding"
+    );
+    assert!(m.db().credentials["k"].secret_plain.is_some());
+    for p in [&a, &b, &ro] {
+        p.propagator.close().await;
+    }
+}
+
+#[tokio::test]
+async fn receiver_pipeline_drops_answers_and_requeues_like_the_original() {
+    let mesh = Mesh::new();
+    let b = mesh.peer("b", Some(directory()), false).await;
+    // A hand-driven sender: its queue collects b's ACKs.
+    let sender = mesh.broker.transport("hmac-mgmt.queue");
+    let inbox = "hmac-mgmt.queue";
+    let send = |body: String| {
+        let t = mesh.transport("x");
+        async move { t.publish("hmac-b.queue", body.as_bytes()).await.unwrap() }
+    };
+    let apply = |id: &str, ts: i64, secret: &str, op: &str, track: &str, hash: &str| {
+        format!(
+            r#"{{"eventId":"{id}","ts":{ts},"propagationSecret":"{secret}","senderAmqpQueue":"mgmt","op":"{op}","track":"{track}","clientId":"cid","payload":{{"secretHash":"{hash}","expiresAt":null}}}}"#
+        )
+    };
+
+    // Malformed, wrong secret, unknown op: acked and dropped, no ACK.
+    send("not json".into()).await;
+    send(apply("e0", 5, "wrong", "credential.create", "http", "aa")).await;
+    send(apply(
+        "e0",
+        5,
+        "secret-of-b",
+        "credential.nope",
+        "http",
+        "aa",
+    ))
+    .await;
+    wait_for(5, "drops logged", || async {
+        b.lines.any("dropping malformed event")
+            && b.lines
+                .any("propagation-secret-mismatch from mgmt, dropping eventId=e0")
+            && b.lines
+                .any("unknown event op=\"credential.nope\", dropping")
+    })
+    .await;
+    assert_eq!(mesh.broker.depth(inbox), Some(0));
+    assert_eq!(hash_of(&b.http, "cid").await, None);
+
+    // A valid apply: applied (hash trimmed and lowercased by the core), ACK applied.
+    send(apply(
+        "e2",
+        10,
+        "secret-of-b",
+        "credential.create",
+        "http",
+        " ABCD ",
+    ))
+    .await;
+    wait_for(5, "ACK for e2", || async {
+        mesh.broker.depth(inbox) == Some(1)
+    })
+    .await;
+    assert_eq!(hash_of(&b.http, "cid").await.as_deref(), Some("abcd"));
+    // Stale: equal ts and lower eventId, and a replay of e2 itself: not applied, ACK applied.
+    send(apply(
+        "e1",
+        10,
+        "secret-of-b",
+        "credential.update",
+        "http",
+        "ffff",
+    ))
+    .await;
+    send(apply(
+        "e2",
+        10,
+        "secret-of-b",
+        "credential.update",
+        "http",
+        "ffff",
+    ))
+    .await;
+    wait_for(5, "ACKs for stale events", || async {
+        mesh.broker.depth(inbox) == Some(3)
+    })
+    .await;
+    assert_eq!(hash_of(&b.http, "cid").await.as_deref(), Some("abcd"));
+    assert!(b.lines.any("dropping stale event e1 for cid"));
+    // No message store on b: ACK error with the original's reason.
+    send(apply(
+        "e3",
+        11,
+        "secret-of-b",
+        "credential.create",
+        "message",
+        "aa",
+    ))
+    .await;
+    wait_for(5, "ACK for e3", || async {
+        mesh.broker.depth(inbox) == Some(4)
+    })
+    .await;
+    // Delete: applied, cursor advanced.
+    send(apply(
+        "e4",
+        12,
+        "secret-of-b",
+        "credential.delete",
+        "http",
+        "",
+    ))
+    .await;
+    wait_for(5, "ACK for e4", || async {
+        mesh.broker.depth(inbox) == Some(5)
+    })
+    .await;
+    assert_eq!(hash_of(&b.http, "cid").await, None);
+    // Missing payload on a create, and a sender that is no queue name: dropped (Node
+    // would requeue them forever).
+    send(r#"{"eventId":"e5","ts":13,"propagationSecret":"secret-of-b","senderAmqpQueue":"mgmt","op":"credential.create","track":"http","clientId":"cid"}"#.into()).await;
+    send(r#"{"eventId":"e6","ts":14,"propagationSecret":"secret-of-b","senderAmqpQueue":"bad name","op":"credential.create","track":"http","clientId":"cid","payload":{"secretHash":"aa","expiresAt":null}}"#.into()).await;
+    // An allowedIps entry the core rejects: answered with an error ACK, not requeued.
+    send(r#"{"eventId":"e7","ts":15,"propagationSecret":"secret-of-b","senderAmqpQueue":"mgmt","op":"credential.create","track":"http","clientId":"cid","payload":{"secretHash":"aa","allowedIps":["not-an-ip"],"expiresAt":null}}"#.into()).await;
+    wait_for(5, "ACK for e7", || async {
+        mesh.broker.depth(inbox) == Some(6)
+    })
+    .await;
+    assert!(
+        b.lines
+            .any("dropping malformed event e5: Event has no payload")
+    );
+    assert!(
+        b.lines
+            .any("dropping event e6: senderAmqpQueue is not a valid queue name")
+    );
+    assert_eq!(mesh.broker.depth("hmac-b.queue"), Some(0));
+
+    // Read b's ACKs off the sender's queue, in order.
+    let acks = Arc::new(std::sync::Mutex::new(Vec::new()));
+    struct Collect(Arc<std::sync::Mutex<Vec<Envelope>>>);
+    #[async_trait::async_trait]
+    impl authcore::propagation::DeliveryHandler for Collect {
+        async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+            self.0.lock().unwrap().push(decode(&body).unwrap());
+            Ok(())
+        }
+    }
+    sender
+        .start_consume(Arc::new(Collect(acks.clone())))
+        .await
+        .unwrap();
+    wait_for(5, "six ACKs read", || async {
+        acks.lock().unwrap().len() == 6
+    })
+    .await;
+    let acks = acks.lock().unwrap().clone();
+    let view: Vec<(String, Option<String>, Option<String>)> = acks
+        .iter()
+        .map(|e| {
+            let p = e.ack_parts();
+            (p.ack_event_id.unwrap(), p.ack_result, p.ack_reason)
+        })
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        view,
+        vec![
+            ("e2".into(), s("applied"), None),
+            ("e1".into(), s("applied"), None),
+            ("e2".into(), s("applied"), None),
+            (
+                "e3".into(),
+                s("error"),
+                s("no message auth instance configured")
+            ),
+            ("e4".into(), s("applied"), None),
+            (
+                "e7".into(),
+                s("error"),
+                acks[5].ack_parts().ack_reason.clone()
+            ),
+        ]
+    );
+    assert!(
+        view[5].2.as_deref().unwrap().contains("not-an-ip"),
+        "{:?}",
+        view[5].2
+    );
+    for ack in &acks {
+        assert_eq!(ack.op, "credential.ack");
+        assert_eq!(ack.sender_amqp_queue, "b");
+        assert_eq!(
+            ack.propagation_secret, "secret-of-mgmt",
+            "full mode: the sender's secret from Table 2"
+        );
+    }
+    b.propagator.close().await;
+    sender.close().await;
+}
+
+/// A credential store that fails its first `n` writes (a Redis outage on the receiver).
+struct Flaky {
+    inner: MemoryStore,
+    failures: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl KvStore for Flaky {
+    async fn hget(&self, k: &str, f: &str) -> Result<Option<String>, authcore::store::StoreError> {
+        self.inner.hget(k, f).await
+    }
+    async fn hset(&self, k: &str, f: &str, v: &str) -> Result<(), authcore::store::StoreError> {
+        use std::sync::atomic::Ordering;
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(authcore::store::StoreError::Connection("redis down".into()));
+        }
+        self.inner.hset(k, f, v).await
+    }
+    async fn hdel(&self, k: &str, f: &str) -> Result<(), authcore::store::StoreError> {
+        self.inner.hdel(k, f).await
+    }
+    async fn hkeys(&self, k: &str) -> Result<Vec<String>, authcore::store::StoreError> {
+        self.inner.hkeys(k).await
+    }
+    async fn get(&self, k: &str) -> Result<Option<String>, authcore::store::StoreError> {
+        self.inner.get(k).await
+    }
+    async fn set_ex(&self, k: &str, v: &str, t: i64) -> Result<(), authcore::store::StoreError> {
+        self.inner.set_ex(k, v, t).await
+    }
+    async fn set_nx_ex(
+        &self,
+        k: &str,
+        v: &str,
+        t: i64,
+    ) -> Result<bool, authcore::store::StoreError> {
+        self.inner.set_nx_ex(k, v, t).await
+    }
+    async fn del(&self, k: &str) -> Result<(), authcore::store::StoreError> {
+        self.inner.del(k).await
+    }
+    async fn hget_and_claim(
+        &self,
+        k: &str,
+        f: &str,
+        nk: &str,
+        t: i64,
+    ) -> Result<authcore::store::RecordAndClaim, authcore::store::StoreError> {
+        self.inner.hget_and_claim(k, f, nk, t).await
+    }
+}
+
+#[tokio::test]
+async fn a_store_failure_on_the_receiver_requeues_until_it_applies() {
+    let mesh = Mesh::new();
+    let m = directory();
+    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
+    let flaky: Arc<dyn KvStore> = Arc::new(Flaky {
+        inner: MemoryStore::new(),
+        failures: std::sync::atomic::AtomicUsize::new(2),
+    });
+    let b = start_peer(
+        "b",
+        "secret-of-b",
+        auth(flaky, "hmac:http", "pepper-of-b"),
+        None,
+        Some(directory()),
+        Arc::new(MemoryPropagationState::default()),
+        mesh.transport("b"),
+    )
+    .await;
+    a.propagator
+        .ensure(EnsureInput {
+            client_id: "k".into(),
+            secret: "s".into(),
+            targets: vec!["b".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    a.propagator.sync().await.unwrap();
+    wait_for(5, "applied after two failures", || async {
+        hash_of(&b.http, "k").await.is_some()
+    })
+    .await;
+    wait_for(5, "success", || async { m.db().fully.len() == 1 }).await;
+    assert!(b.lines.any("apply failed for k, requeue"));
+    assert_eq!(m.calls("markSuccess"), 1, "exactly one ACK");
+    a.propagator.close().await;
+    b.propagator.close().await;
+}
+
+#[tokio::test]
+async fn ack_side_bookkeeping_errors_and_unknown_acks() {
+    let mesh = Mesh::new();
+    let m = directory();
+    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
+    let b = mesh.peer("b", Some(directory()), false).await; // no message store
+
+    // An error ACK from b → markTargetError with its reason; the aggregate is "error".
+    a.propagator
+        .ensure(EnsureInput {
+            client_id: "msg-client".into(),
+            secret: "s".into(),
+            targets: vec!["b".into()],
+            track: Some("message".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    a.propagator.sync().await.unwrap();
+    wait_for(5, "error ACK", || async { m.db().fully.len() == 1 }).await;
+    assert_eq!(m.status("msg-client", "b").as_deref(), Some("error"));
+    assert_eq!(
+        m.db().reasons[&("msg-client".to_string(), "b".to_string())],
+        "no message auth instance configured"
+    );
+    assert_eq!(m.db().fully[0].1, "error");
+
+    // An ACK for an unknown eventId: dropped, no callbacks.
+    let before = m.db().calls.len();
+    let t = mesh.transport("y");
+    t.publish(
+        "hmac-mgmt.queue",
+        br#"{"eventId":"z","ts":1,"propagationSecret":"secret-of-mgmt","senderAmqpQueue":"b","op":"credential.ack","ackEventId":"nope","ackResult":"applied","ackReason":null}"#,
+    )
+    .await
+    .unwrap();
+    wait_for(5, "unknown ACK dropped", || async {
+        a.lines
+            .any("received ack for unknown eventId=nope, dropping")
+    })
+    .await;
+    assert_eq!(m.db().calls.len(), before);
+
+    // A management callback failing during ACK handling is logged and swallowed; the
+    // Redis result stays recorded.
+    *m.fail.lock().unwrap() = Some(("markSuccess".into(), "db down".into()));
+    a.propagator
+        .ensure(EnsureInput {
+            client_id: "c2".into(),
+            secret: "s".into(),
+            targets: vec!["b".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    a.propagator.sync().await.unwrap();
+    wait_for(5, "callback failure logged", || async {
+        a.lines
+            .any("management callback failed during ack handling for c2")
+    })
+    .await;
+    assert_eq!(
+        mesh.broker.depth("hmac-mgmt.queue"),
+        Some(0),
+        "the ACK was acked"
+    );
+    *m.fail.lock().unwrap() = None;
+
+    // ensure errors: a track without a store, a callback error escaping unchanged.
+    let e = b
+        .propagator
+        .ensure(EnsureInput {
+            client_id: "x".into(),
+            secret: "s".into(),
+            track: Some("message".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        ("INVALID_OPTIONS", "No message auth instance configured")
+    );
+    let e = a
+        .propagator
+        .rotate(RotateUsage {
+            client_id: "ghost".into(),
+            secret: "s".into(),
+            track: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        (
+            "UNKNOWN_CLIENT",
+            "rotate: clientId \"ghost\" does not exist"
+        )
+    );
+    *m.fail.lock().unwrap() = Some(("upsert".into(), "constraint violated".into()));
+    let e = a
+        .propagator
+        .ensure(EnsureInput {
+            client_id: "x".into(),
+            secret: "s".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        ("CALLBACK_ERROR", "constraint violated")
+    );
+    assert_eq!(
+        hash_of(&a.http, "x").await,
+        None,
+        "nothing applied when the upsert failed"
+    );
+    *m.fail.lock().unwrap() = None;
+    let e = a
+        .propagator
+        .ensure(EnsureInput {
+            client_id: "".into(),
+            secret: "s".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "MISSING_CLIENT_ID");
+    a.propagator.close().await;
+    b.propagator.close().await;
+}
+
+#[tokio::test]
+async fn sync_counts_failed_publishes_as_retrying_and_rejects_a_null_plain() {
+    let mesh = Mesh::new();
+    let m = directory();
+    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
+    let b = mesh.peer("b", Some(directory()), true).await;
+    // One good target and one whose name is no queue name: the bad one is retried later,
+    // is never marked sent and never sits in the pending set.
+    a.propagator
+        .ensure(EnsureInput {
+            client_id: "k".into(),
+            secret: "s".into(),
+            targets: vec!["b".into(), "bad name".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let s = a.propagator.sync().await.unwrap();
+    assert_eq!(
+        (s.propagations_read, s.targets_published, s.targets_retrying),
+        (1, 1, 1)
+    );
+    assert_eq!(m.status("k", "bad name").as_deref(), Some("pending"));
+    wait_for(5, "b acknowledged", || async {
+        m.status("k", "b").as_deref() == Some("success")
+    })
+    .await;
+    assert!(
+        m.db().fully.is_empty(),
+        "not complete: one target was never sent"
+    );
+    assert!(
+        a.lines
+            .any("publish to bad name for k failed: Invalid amqpQueue")
+    );
+
+    // After close, every publish fails: all retrying, rows stay pending.
+    a.propagator.close().await;
+    m.db()
+        .status
+        .remove(&("k".to_string(), "bad name".to_string()));
+    m.db()
+        .status
+        .insert(("k".into(), "b".into()), "pending".into());
+    let s = a.propagator.sync().await.unwrap();
+    assert_eq!((s.targets_published, s.targets_retrying), (0, 1));
+    assert_eq!(m.status("k", "b").as_deref(), Some("pending"));
+
+    // A null plain on a non-delete op rejects the sync.
+    {
+        let mut db = m.db();
+        let c = db.credentials.get_mut("k").unwrap();
+        c.secret_plain = None;
+        c.fresh = false;
+    }
+    // (the adapter infers delete from a null plain; force an update row by hand)
+    struct Broken(MemoryManagement);
+    #[async_trait::async_trait]
+    impl Management for Broken {
+        async fn upsert_credential_with_targets(
+            &self,
+            i: UpsertInput,
+        ) -> Result<(), CallbackError> {
+            self.0.upsert_credential_with_targets(i).await
+        }
+        async fn rotate_credential_secret(&self, i: RotateInput) -> Result<(), CallbackError> {
+            self.0.rotate_credential_secret(i).await
+        }
+        async fn fetch_pending_propagations(
+            &self,
+        ) -> Result<Vec<PendingPropagation>, CallbackError> {
+            let mut v = self.0.fetch_pending_propagations().await?;
+            for p in &mut v {
+                p.op = "credential.update".into();
+            }
+            Ok(v)
+        }
+        async fn fetch_source_propagation_secret(
+            &self,
+            q: &str,
+        ) -> Result<Option<String>, CallbackError> {
+            self.0.fetch_source_propagation_secret(q).await
+        }
+        async fn mark_target_sent(&self, i: TargetSentInput) -> Result<(), CallbackError> {
+            self.0.mark_target_sent(i).await
+        }
+        async fn mark_target_success(&self, i: TargetSuccessInput) -> Result<(), CallbackError> {
+            self.0.mark_target_success(i).await
+        }
+        async fn mark_target_error(&self, i: TargetErrorInput) -> Result<(), CallbackError> {
+            self.0.mark_target_error(i).await
+        }
+        async fn mark_credential_fully_propagated(
+            &self,
+            i: FullyPropagatedInput,
+        ) -> Result<(), CallbackError> {
+            self.0.mark_credential_fully_propagated(i).await
+        }
+    }
+    let p = Propagator::start(
+        PropagatorParts {
+            amqp_queue: "mgmt3".into(),
+            propagation_secret: "x".into(),
+            http: Some(Arc::new(auth(
+                Arc::new(MemoryStore::new()),
+                "hmac:http",
+                "p",
+            ))),
+            message: None,
+            management: Some(Arc::new(Broken(m.clone()))),
+            logger: Arc::new(authcore::propagation::NoopLogger),
+            state: Arc::new(MemoryPropagationState::default()),
+        },
+        mesh.transport("mgmt3"),
+    )
+    .await
+    .unwrap();
+    let e = p.sync().await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Plain is null for non-delete op credential.update on k"
+    );
+    p.close().await;
+    b.propagator.close().await;
+}
+
+#[tokio::test]
+async fn an_ack_before_mark_target_sent_returned_waits_for_it() {
+    // The original lets a fast ACK's "success" be overwritten by a late "sent" (§7).
+    let mesh = Mesh::new();
+    let m = directory();
+    m.sent_delay_ms
+        .store(300, std::sync::atomic::Ordering::SeqCst);
+    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
+    let b = mesh.peer("b", Some(directory()), true).await;
+    a.propagator
+        .ensure(EnsureInput {
+            client_id: "k".into(),
+            secret: "s".into(),
+            targets: vec!["b".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    a.propagator.sync().await.unwrap();
+    // b applied (and ACKed) long before markTargetSent returned.
+    assert!(hash_of(&b.http, "k").await.is_some());
+    wait_for(5, "fully propagated", || async { m.db().fully.len() == 1 }).await;
+    assert_eq!(m.status("k", "b").as_deref(), Some("success"));
+    let calls = m.db().calls.clone();
+    let sent = calls.iter().position(|c| c == "markSent").unwrap();
+    let success = calls.iter().position(|c| c == "markSuccess").unwrap();
+    assert!(sent < success, "{calls:?}");
+    a.propagator.close().await;
+    b.propagator.close().await;
+}
+
+#[tokio::test]
+async fn named_in_process_brokers_are_shared_per_name() {
+    let (a, b, c) = (
+        InProcessBroker::named("mesh-1"),
+        InProcessBroker::named("mesh-1"),
+        InProcessBroker::named("mesh-2"),
+    );
+    let ta = a.transport("hmac-x.queue");
+    ta.publish("hmac-x.queue", b"{}").await.unwrap();
+    assert_eq!(b.depth("hmac-x.queue"), Some(1), "same name, same broker");
+    assert_eq!(
+        c.depth("hmac-x.queue"),
+        None,
+        "another name, another broker"
+    );
+}
+
+#[tokio::test]
+async fn start_validates_like_create_propagator() {
+    let mesh = Mesh::new();
+    let parts = |name: &str, http: bool| PropagatorParts {
+        amqp_queue: name.into(),
+        propagation_secret: "s".into(),
+        http: http.then(|| {
+            Arc::new(auth(Arc::new(MemoryStore::new()), "hmac:http", "p"))
+                as Arc<dyn CredentialSink>
+        }),
+        message: None,
+        management: None,
+        logger: Arc::new(authcore::propagation::NoopLogger),
+        state: Arc::new(MemoryPropagationState::default()),
+    };
+    let e = Propagator::start(parts("a", false), mesh.transport("a"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        (
+            "INVALID_OPTIONS",
+            "At least one of hmacHttpAuth or hmacMessageAuth must be provided"
+        )
+    );
+    let e = Propagator::start(parts("bad/name", true), mesh.transport("a2"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Invalid amqpQueue \"bad/name\": must match [A-Za-z0-9-]+"
+    );
+}
+
+#[tokio::test]
+async fn memory_protocol_selects_a_named_in_process_mesh() {
+    use authcore::propagation::config::{AmqpSettings, Broker, create_propagator};
+    let settings = |host: &str| AmqpSettings {
+        protocol: "memory".into(),
+        host: host.into(),
+        port: 1.0,
+        user: "-".into(),
+        password: "-".into(),
+        vhost: None,
+    };
+    assert!(settings("m").check().is_ok());
+    let m = directory();
+    let mut peers = Vec::new();
+    for (name, full) in [("mgmt", true), ("b", false)] {
+        let http = auth(Arc::new(MemoryStore::new()), "hmac:http", "p");
+        let p = create_propagator(
+            PropagatorParts {
+                amqp_queue: name.into(),
+                propagation_secret: format!("secret-of-{name}"),
+                http: Some(Arc::new(http.clone())),
+                message: None,
+                management: full.then(|| Arc::new(m.clone()) as Arc<dyn Management>),
+                logger: Arc::new(authcore::propagation::NoopLogger),
+                state: Arc::new(MemoryPropagationState::default()),
+            },
+            Broker::Amqp(settings("mesh-memory-protocol")),
+        )
+        .await
+        .unwrap();
+        peers.push((p, http));
+    }
+    peers[0]
+        .0
+        .ensure(EnsureInput {
+            client_id: "k".into(),
+            secret: "s".into(),
+            targets: vec!["b".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(peers[0].0.sync().await.unwrap().targets_published, 1);
+    let b = peers[1].1.clone();
+    wait_for(5, "applied over the named mesh", || async {
+        hash_of(&b, "k").await.is_some()
+    })
+    .await;
+    for (p, _) in &peers {
+        p.close().await;
+    }
+}
