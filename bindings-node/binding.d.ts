@@ -12,6 +12,18 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** Issues and redeems authorization codes (only SHA-256 of each code is stored). */
 export declare class AuthorizationServer {
   constructor(options?: AuthorizationServerOptions | undefined | null)
+  /** `createCode` on the libuv pool (the store round trip off the event loop). */
+  createCodeAsync(params: CreateCodeOptions, nowMs?: number | undefined | null): Promise<string>
+  /**
+   * The `authorization_code` grant end to end: redeem the code and issue a token pair
+   * for its user, domain and scope through `tokenManager`. A replayed code is rejected
+   * (`AUTH_CODE_REUSED`) and the refresh family issued for it is revoked.
+   */
+  exchangeCodeForTokens(req: ExchangeCodeOptions, tokenManager: TokenManager, nowMs?: number | undefined | null): TokenPair
+  /** `exchangeCodeForTokens` on the libuv pool. */
+  exchangeCodeForTokensAsync(req: ExchangeCodeOptions, tokenManager: TokenManager, nowMs?: number | undefined | null): Promise<TokenPair>
+  /** `exchangeCode` on the libuv pool. */
+  exchangeCodeAsync(req: ExchangeCodeOptions, nowMs?: number | undefined | null): Promise<ExchangedCode>
   /** Create a code bound to the parameters; returns the code for the client. */
   createCode(params: CreateCodeOptions, nowMs?: number | undefined | null): string
   /**
@@ -140,6 +152,25 @@ export declare class NativeHmacAuth {
 }
 
 /**
+ * A running propagator (`Propagator` of the original): consuming its own queue from
+ * creation until `close()`.
+ */
+export declare class NativePropagator {
+  /** This peer's logical name (`amqpQueue`). */
+  get amqpQueue(): string
+  /** `ensure(input)`. */
+  ensure(input: PropagationEnsureInput): Promise<PropagationEnsureResult>
+  /** `rotate(input)`: resolves with the clientId. */
+  rotate(input: PropagationRotateInput): Promise<string>
+  /** `revoke(input)`: resolves with the clientId. */
+  revoke(input: PropagationRevokeInput): Promise<string>
+  /** `sync()`. */
+  sync(): Promise<PropagationSyncSummary>
+  /** `close()`: stops consuming (after the delivery in hand) and closes the broker link. */
+  close(): Promise<void>
+}
+
+/**
  * argon2id hashing service with bcrypt migration and the unknown-user dummy path
  * (`authcore::password::PasswordHasher`). Construction runs the KDF once (the dummy
  * hash): prefer `createPasswordHasher()`, which does it on the thread pool.
@@ -194,7 +225,7 @@ export declare class PolicyEngine {
 
 /**
  * Issues and verifies access, refresh (rotation with reuse detection; only SHA-256 of
- * each refresh token is kept, in memory) and 2FA-pending tokens.
+ * each refresh token is kept, in memory or in Redis) and 2FA-pending tokens.
  */
 export declare class TokenManager {
   /** `keys` must contain a signing key; `refreshKeys` optionally signs refresh tokens. */
@@ -214,8 +245,18 @@ export declare class TokenManager {
   refresh(refreshToken: string, now?: number | undefined | null): TokenPair
   /** Logout: revoke the token's family; returns how many records changed. */
   revokeRefreshToken(token: string): number
-  /** Revoke every refresh token of a user. */
+  /** Revoke every refresh token of a user; returns how many records changed. */
   revokeUser(userId: string): number
+  /** `createTokenPair` on the libuv pool (the store round trip off the event loop). */
+  createTokenPairAsync(claims: TokenClaims, now?: number | undefined | null): Promise<TokenPair>
+  /** `verifyRefreshToken` on the libuv pool. */
+  verifyRefreshTokenAsync(token: string, now?: number | undefined | null): Promise<RefreshTokenVerificationResult>
+  /** `refresh` on the libuv pool. */
+  refreshAsync(refreshToken: string, now?: number | undefined | null): Promise<TokenPair>
+  /** `revokeRefreshToken` on the libuv pool. */
+  revokeRefreshTokenAsync(token: string): Promise<number>
+  /** `revokeUser` on the libuv pool. */
+  revokeUserAsync(userId: string): Promise<number>
   /** Issue a 2FA-pending token (never accepted as an access token). */
   createMfaPendingToken(userId: string, domainId: string, now?: number | undefined | null): string
   /** Verify a 2FA-pending token. */
@@ -324,6 +365,13 @@ export interface AuthorizationServerOptions {
   codeTtlMs?: number
   /** Accept `plain` PKCE (default false). */
   allowPlain?: boolean
+  /**
+   * Where codes live: `memory://` (default, this process) or a Redis URL shared by every
+   * process. With Redis, prefer the `*Async` methods.
+   */
+  store?: string
+  /** Redis key prefix (default `authcore`). */
+  keyPrefix?: string
 }
 
 /** What `onBadSignature` receives besides the request itself. */
@@ -407,6 +455,14 @@ export interface CreateCodeOptions {
   codeChallengeMethod?: string
   scope: string
 }
+
+/**
+ * `createPropagator`: connects the state (for a URL) and the broker (never fails on an
+ * unreachable broker: it retries in the background), then starts consuming. Rejects
+ * with `INVALID_QUEUE_NAME` for a bad `amqpQueue`, `INVALID_OPTIONS` for a bad
+ * protocol, port or redis URL, a store code when a redis URL cannot be reached.
+ */
+export declare function createNativePropagator(config: PropagationConfig, dispatch: (op: string, argsJson: string) => Promise<string>): Promise<NativePropagator>
 
 /** Build a [`PasswordHasher`] on the thread pool. */
 export declare function createPasswordHasher(options?: PasswordHasherOptions | undefined | null): Promise<PasswordHasher>
@@ -585,6 +641,16 @@ export interface JwtVerifyOptions {
   /** Claims that must be present. */
   requiredClaims?: Array<string>
 }
+
+/**
+ * How many key derivations (argon2, bcrypt, RSA key generation) run at once on this
+ * process's libuv pool per JS thread; the rest wait in line. Default: one fewer than the
+ * CPUs (at least 1), or `AUTHCORE_KDF_CONCURRENCY`.
+ */
+export declare function kdfConcurrency(): number
+
+/** Key derivations waiting for a slot on this JS thread. */
+export declare function kdfWaiting(): number
 
 /**
  * Index of the candidate hash (SHA-256 hex or bcrypt) matching `presented`, comparing all
@@ -812,6 +878,104 @@ export declare function policySyncPackageActions(syncJson: string): Array<string
 /** Validate a permission document (JSON text): `true` or `POLICY_*` error. */
 export declare function policyValidateDocument(documentJson: string): boolean
 
+/**
+ * `assertOptions`: throws the first missing option's `INVALID_OPTIONS` error, in the
+ * original's order.
+ */
+export declare function propagationAssertOptions(present: PropagationOptionsPresent): void
+
+/**
+ * `buildQueueName(amqpQueue)`: `hmac-<amqpQueue>.queue`; `INVALID_QUEUE_NAME` (the
+ * original's plain `Error` message) unless the name matches `^[A-Za-z0-9-]+$`.
+ */
+export declare function propagationBuildQueueName(amqpQueue: string): string
+
+/** The validated options of `createPropagator`, as the JS layer extracted them. */
+export interface PropagationConfig {
+  amqpHost: string
+  amqpPort: number
+  amqpUser: string
+  amqpPassword: string
+  /** `amqp` or `amqps`. */
+  amqpProtocol: string
+  /** Default `hmac-credentials`. */
+  amqpVhost?: string
+  amqpQueue: string
+  propagationSecret: string
+  /**
+   * A store URL (`redis://…`, `rediss://…`, `unix://…`, `redis+unix://…`, or
+   * `memory://` for in-process state); absent: the JS client object, through the
+   * dispatcher (`r.*`).
+   */
+  redisUrl?: string
+  /** `hmacHttpAuth` given (reached through `a.*` with track `http`). */
+  httpAuth: boolean
+  httpSecretToken?: string
+  /** `hmacMessageAuth` given (track `message`). */
+  messageAuth: boolean
+  messageSecretToken?: string
+  /** `management` given: full mode (`m.*`); otherwise receive-only. */
+  management: boolean
+  /** `logger` given (`log.*`); otherwise no-op. */
+  logger: boolean
+}
+
+/** `DEFAULT_AMQP_VHOST` (`hmac-credentials`). */
+export declare function propagationDefaultAmqpVhost(): string
+
+/** `EnsureInput`. */
+export interface PropagationEnsureInput {
+  clientId: string
+  secret: string
+  targets: Array<string>
+  track?: string
+  allowedIps?: Array<string>
+  expiresAt?: number
+}
+
+/** The result of `ensure`. */
+export interface PropagationEnsureResult {
+  clientId: string
+  /** `credential.create` or `credential.update`. */
+  op: string
+}
+
+/** Which options `createPropagator` received, with JavaScript truthiness applied. */
+export interface PropagationOptionsPresent {
+  amqpHost: boolean
+  amqpPort: boolean
+  amqpUser: boolean
+  amqpPassword: boolean
+  amqpProtocol: boolean
+  amqpQueue: boolean
+  propagationSecret: boolean
+  redis: boolean
+  hmacHttpAuth: boolean
+  hmacMessageAuth: boolean
+}
+
+/** `RevokeInput`. */
+export interface PropagationRevokeInput {
+  clientId: string
+  targets: Array<string>
+  track?: string
+}
+
+/** `RotateInputUsage`. */
+export interface PropagationRotateInput {
+  clientId: string
+  secret: string
+  track?: string
+}
+
+/** `SyncSummary`. */
+export interface PropagationSyncSummary {
+  propagationsRead: number
+  targetsPublished: number
+  targetsRetrying: number
+  durationMs: number
+}
+
 /** Constant-time: does `presented` match the stored SHA-256 hex (or legacy plaintext)? */
 export declare function refreshTokenMatches(presented: string, stored: string): boolean
 
@@ -860,6 +1024,9 @@ export interface SecretChoiceJs {
   secretLengthBytes?: number
   preserveExpiresAt?: boolean
 }
+
+/** Set the key-derivation limit (at least 1). Returns the limit now in force. */
+export declare function setKdfConcurrency(limit: number): number
 
 /** `buildHttpSignedHeaders` input (the signing side only; `Headers` stays in JS). */
 export interface SignedHeadersInput {
@@ -944,6 +1111,14 @@ export interface TokenManagerOptions {
   mfaPendingTtl?: number
   /** Clock tolerance in seconds (default 0). */
   leeway?: number
+  /**
+   * Where refresh-token records live: `memory://` (default, this process) or a Redis
+   * URL (`redis://`, `rediss://`, `unix://`) shared by every process. With Redis, prefer
+   * the `*Async` methods, which do the round trip off the event loop.
+   */
+  store?: string
+  /** Redis key prefix (default `authcore`). */
+  keyPrefix?: string
 }
 
 /** An access/refresh pair. */

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Node: install the npm workspaces from the lockfile, build the napi addon (debug),
-# check the generated loader is committed, run every Node test: the addon, both drop-in
-# packages (@authcore/node-hmac-auth-core, @authcore/node-auth-core) and both vector
-# runners (HMAC, issue 5). Real Redis on 127.0.0.1:6379 is required (scripts/services.sh).
+# check the generated loader is committed, run every Node test: the addon, the drop-in
+# packages (@authcore/node-hmac-auth-core, @authcore/node-hmac-auth-core-propagation,
+# @authcore/node-auth-core) and both vector runners (HMAC, issue 5). Real Redis on
+# 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 (vhost hmac-credentials) are required
+# (scripts/services.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -14,15 +16,19 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     || { echo "node: generated binding.js/binding.d.ts differ from the committed ones" >&2; exit 1; }
 fi
 
-# The .d.ts of both drop-ins: code written against the originals' types compiles, misuse
+# The packages as they would be published (the alias-app test installs these tarballs).
+bash scripts/pack-node.sh >/dev/null
+
+# The .d.ts of the drop-ins: code written against the originals' types compiles, misuse
 # does not (compile-only tests with @ts-expect-error lines).
-for pkg in node-hmac-auth-core node-auth-core; do
+for pkg in node-hmac-auth-core node-hmac-auth-core-propagation node-auth-core; do
   npx tsc -p "bindings-node/packages/$pkg/test/types/tsconfig.json"
 done
 
 node --test --test-concurrency=1 \
   bindings-node/__test__/ \
   bindings-node/packages/node-hmac-auth-core/test/ \
+  bindings-node/packages/node-hmac-auth-core-propagation/test/ \
   bindings-node/packages/node-auth-core/test/ \
   ffi-tests/node/ \
   ffi-tests/node-auth/

@@ -36,13 +36,15 @@ fn is_memory(url: &str) -> bool {
     url.starts_with("memory://")
 }
 
+/// `redis://`, `rediss://`, `redis+unix://` or `unix://` (shared with the propagation state).
+pub(crate) fn is_redis_url(url: &str) -> bool {
+    ["redis://", "rediss://", "redis+unix://", "unix://"]
+        .iter()
+        .any(|p| url.starts_with(p))
+}
+
 fn check_url(url: &str) -> std::result::Result<(), HmacError> {
-    if is_memory(url)
-        || url.starts_with("redis://")
-        || url.starts_with("rediss://")
-        || url.starts_with("redis+unix://")
-        || url.starts_with("unix://")
-    {
+    if is_memory(url) || is_redis_url(url) {
         Ok(())
     } else {
         Err(invalid_input(format!(

@@ -9,6 +9,8 @@
 //!   `redis://`) whose I/O methods are async on tokio.
 //! - [`error`]: the one `HmacError` → JS error mapping.
 //! - [`auth`]: issue 5 (passwords, JWT, API keys, TOTP, PKCE, policies); see its docs.
+//! - [`propagation`]: `NativePropagator`, credential propagation over RabbitMQ (the JS
+//!   objects it needs are reached through one dispatcher function); see its docs.
 
 #![deny(clippy::all)]
 
@@ -16,5 +18,6 @@ pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod instance;
+pub mod propagation;
 pub mod pure;
 pub mod verify;

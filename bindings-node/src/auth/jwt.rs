@@ -7,15 +7,16 @@
 use std::sync::Arc;
 
 use authcore::jwt::{
-    self as core, Algorithm, InMemoryRefreshTokenStore, JwtError, JwtKey, KeySet, PublicJwk,
+    self as core, Algorithm, JwtError, JwtKey, KeySet, PublicJwk, RefreshTokenStore,
     TokenManagerConfig, TokenUse, Validation,
 };
+use authcore::token_stores;
 use napi::Env;
-use napi::bindgen_prelude::{AsyncTask, Either};
+use napi::bindgen_prelude::{AsyncTask, Either, Object};
 use napi_derive::napi;
 
 use super::error::{AuthErr, js};
-use super::task::{AuthTask, block, bytes, spawn};
+use super::task::{AuthTask, block, bytes, spawn, spawn_kdf};
 
 fn alg(name: &str) -> Result<Algorithm, AuthErr> {
     Algorithm::parse(name)
@@ -382,8 +383,8 @@ fn keypair(bits: Option<u32>) -> Result<RsaKeyPair, AuthErr> {
 
 /// RSA key pair (default 2048 bits, e = 65537) as PKCS#8 / SPKI PEM, on the thread pool.
 #[napi(ts_return_type = "Promise<RsaKeyPair>")]
-pub fn generate_rsa_keypair(bits: Option<u32>) -> AsyncTask<AuthTask<RsaKeyPair>> {
-    spawn(move || keypair(bits))
+pub fn generate_rsa_keypair<'env>(env: &'env Env, bits: Option<u32>) -> napi::Result<Object<'env>> {
+    spawn_kdf(env, move || keypair(bits))
 }
 
 /// `generateRsaKeypair` inline (blocks for tens to hundreds of milliseconds).
@@ -445,6 +446,12 @@ pub struct TokenManagerOptions {
     pub mfa_pending_ttl: Option<u32>,
     /// Clock tolerance in seconds (default 0).
     pub leeway: Option<u32>,
+    /// Where refresh-token records live: `memory://` (default, this process) or a Redis
+    /// URL (`redis://`, `rediss://`, `unix://`) shared by every process. With Redis, prefer
+    /// the `*Async` methods, which do the round trip off the event loop.
+    pub store: Option<String>,
+    /// Redis key prefix (default `authcore`).
+    pub key_prefix: Option<String>,
 }
 
 /// Auth Server `TokenClaims`.
@@ -520,11 +527,30 @@ pub struct RefreshTokenVerificationResult {
     pub error: Option<String>,
 }
 
+pub(crate) type Manager = core::TokenManager<Box<dyn RefreshTokenStore>>;
+
 /// Issues and verifies access, refresh (rotation with reuse detection; only SHA-256 of
-/// each refresh token is kept, in memory) and 2FA-pending tokens.
+/// each refresh token is kept, in memory or in Redis) and 2FA-pending tokens.
 #[napi]
 pub struct TokenManager {
-    inner: Arc<core::TokenManager<InMemoryRefreshTokenStore>>,
+    inner: Arc<Manager>,
+}
+
+fn verification(r: core::RefreshTokenVerificationResult) -> RefreshTokenVerificationResult {
+    RefreshTokenVerificationResult {
+        valid: r.valid,
+        user_id: r.user_id,
+        domain_id: r.domain_id,
+        scope: r.scope,
+        error: r.error,
+    }
+}
+
+impl TokenManager {
+    /// The core manager (for the authorization server's code grant).
+    pub(crate) fn manager(&self) -> Arc<Manager> {
+        self.inner.clone()
+    }
 }
 
 #[napi]
@@ -550,11 +576,12 @@ impl TokenManager {
         }
         cfg.leeway = u64::from(options.leeway.unwrap_or(0));
         let r = (|| {
-            let mut m = core::TokenManager::new(
-                (*keys.keys()).clone(),
-                cfg,
-                InMemoryRefreshTokenStore::new(),
-            )?;
+            let store = token_stores::refresh_token_store(
+                options.store.as_deref().unwrap_or(""),
+                options.key_prefix.as_deref(),
+            )
+            .map_err(|e| AuthErr::invalid_argument(format!("store: {e}")))?;
+            let mut m = core::TokenManager::new((*keys.keys()).clone(), cfg, store)?;
             if let Some(rk) = refresh_keys {
                 m = m.with_refresh_keys((*rk.keys()).clone())?;
             }
@@ -626,14 +653,7 @@ impl TokenManager {
         token: String,
         now: Option<f64>,
     ) -> RefreshTokenVerificationResult {
-        let r = self.inner.verify_refresh_token(&token, now_secs(now));
-        RefreshTokenVerificationResult {
-            valid: r.valid,
-            user_id: r.user_id,
-            domain_id: r.domain_id,
-            scope: r.scope,
-            error: r.error,
-        }
+        verification(self.inner.verify_refresh_token(&token, now_secs(now)))
     }
 
     /// Rotate: consume the refresh token, issue a new pair in its family. A rotated token
@@ -654,10 +674,57 @@ impl TokenManager {
         js(&env, self.inner.revoke_refresh_token(&token)).map(|n| n as u32)
     }
 
-    /// Revoke every refresh token of a user.
+    /// Revoke every refresh token of a user; returns how many records changed.
     #[napi(catch_unwind)]
-    pub fn revoke_user(&self, user_id: String) -> u32 {
-        self.inner.revoke_user(&user_id) as u32
+    pub fn revoke_user(&self, env: Env, user_id: String) -> napi::Result<u32> {
+        js(&env, self.inner.revoke_user(&user_id)).map(|n| n as u32)
+    }
+
+    /// `createTokenPair` on the libuv pool (the store round trip off the event loop).
+    #[napi(ts_return_type = "Promise<TokenPair>")]
+    pub fn create_token_pair_async(
+        &self,
+        claims: TokenClaims,
+        now: Option<f64>,
+    ) -> AsyncTask<AuthTask<TokenPair>> {
+        let (m, c, t) = (self.inner.clone(), core_claims(claims), now_secs(now));
+        spawn(move || Ok(m.create_token_pair(&c, t)?.into()))
+    }
+
+    /// `verifyRefreshToken` on the libuv pool.
+    #[napi(ts_return_type = "Promise<RefreshTokenVerificationResult>")]
+    pub fn verify_refresh_token_async(
+        &self,
+        token: String,
+        now: Option<f64>,
+    ) -> AsyncTask<AuthTask<RefreshTokenVerificationResult>> {
+        let (m, t) = (self.inner.clone(), now_secs(now));
+        spawn(move || Ok(verification(m.verify_refresh_token(&token, t))))
+    }
+
+    /// `refresh` on the libuv pool.
+    #[napi(ts_return_type = "Promise<TokenPair>")]
+    pub fn refresh_async(
+        &self,
+        refresh_token: String,
+        now: Option<f64>,
+    ) -> AsyncTask<AuthTask<TokenPair>> {
+        let (m, t) = (self.inner.clone(), now_secs(now));
+        spawn(move || Ok(m.refresh(&refresh_token, t)?.into()))
+    }
+
+    /// `revokeRefreshToken` on the libuv pool.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn revoke_refresh_token_async(&self, token: String) -> AsyncTask<AuthTask<u32>> {
+        let m = self.inner.clone();
+        spawn(move || Ok(m.revoke_refresh_token(&token)? as u32))
+    }
+
+    /// `revokeUser` on the libuv pool.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn revoke_user_async(&self, user_id: String) -> AsyncTask<AuthTask<u32>> {
+        let m = self.inner.clone();
+        spawn(move || Ok(m.revoke_user(&user_id)? as u32))
     }
 
     /// Issue a 2FA-pending token (never accepted as an access token).

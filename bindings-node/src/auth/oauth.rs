@@ -1,14 +1,20 @@
 //! OAuth: PKCE (RFC 7636), single-use authorization codes bound to client, redirect URI
-//! and challenge (in-memory storage), RFC 8414 metadata.
+//! and challenge (in-memory storage, or Redis shared by every process), RFC 8414 metadata.
+
+use std::sync::Arc;
 
 use authcore::oauth::{
     self as core, AuthorizationServerConfig, CodeChallengeMethod, CreateCodeParams,
-    ExchangeRequest, InMemoryOAuthStorage, OAuthStorage,
+    ExchangeRequest, OAuthStorage,
 };
+use authcore::token_stores;
 use napi::Env;
+use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use super::error::js;
+use super::error::{AuthErr, js, to_js};
+use super::jwt::{TokenManager, TokenPair};
+use super::task::{AuthTask, spawn};
 
 fn now_ms(v: Option<f64>) -> u64 {
     match v {
@@ -90,27 +96,145 @@ pub struct AuthorizationServerOptions {
     pub code_ttl_ms: Option<u32>,
     /// Accept `plain` PKCE (default false).
     pub allow_plain: Option<bool>,
+    /// Where codes live: `memory://` (default, this process) or a Redis URL shared by every
+    /// process. With Redis, prefer the `*Async` methods.
+    pub store: Option<String>,
+    /// Redis key prefix (default `authcore`).
+    pub key_prefix: Option<String>,
+}
+
+type Server = core::AuthorizationServer<Box<dyn OAuthStorage>>;
+
+impl ExchangeCodeOptions {
+    /// The core's view of these token-request parameters.
+    fn request(&self) -> ExchangeRequest<'_> {
+        ExchangeRequest {
+            code: &self.code,
+            client_id: &self.client_id,
+            redirect_uri: &self.redirect_uri,
+            code_verifier: &self.code_verifier,
+        }
+    }
 }
 
 /// Issues and redeems authorization codes (only SHA-256 of each code is stored).
 #[napi]
 pub struct AuthorizationServer {
-    inner: core::AuthorizationServer<InMemoryOAuthStorage>,
+    inner: Arc<Server>,
+}
+
+fn create_params(env: &Env, params: CreateCodeOptions) -> napi::Result<CreateCodeParams> {
+    let method = js(
+        env,
+        CodeChallengeMethod::parse(params.code_challenge_method.as_deref().unwrap_or("S256")),
+    )?;
+    Ok(CreateCodeParams {
+        client_id: params.client_id,
+        user_id: params.user_id,
+        domain_id: params.domain_id,
+        redirect_uri: params.redirect_uri,
+        code_challenge: params.code_challenge,
+        code_challenge_method: method,
+        scope: params.scope,
+    })
+}
+
+fn exchange(
+    srv: &Server,
+    req: &ExchangeCodeOptions,
+    now: u64,
+) -> Result<ExchangedCode, core::OAuthError> {
+    let x = srv.exchange_code(&req.request(), now)?;
+    Ok(ExchangedCode {
+        user_id: x.user_id,
+        domain_id: x.domain_id,
+        scope: x.scope,
+        client_id: x.client_id,
+    })
+}
+
+fn grant(
+    srv: &Server,
+    req: &ExchangeCodeOptions,
+    tm: &super::jwt::Manager,
+    now: u64,
+) -> Result<TokenPair, core::OAuthError> {
+    let pair = srv.exchange_code_for_tokens(&req.request(), tm, now)?;
+    Ok(pair.into())
 }
 
 #[napi]
 impl AuthorizationServer {
     #[napi(constructor)]
-    pub fn new(options: Option<AuthorizationServerOptions>) -> Self {
+    pub fn new(env: Env, options: Option<AuthorizationServerOptions>) -> napi::Result<Self> {
         let o = options.unwrap_or_default();
         let d = AuthorizationServerConfig::default();
         let cfg = AuthorizationServerConfig {
             code_ttl_ms: o.code_ttl_ms.map_or(d.code_ttl_ms, u64::from),
             allow_plain: o.allow_plain.unwrap_or(d.allow_plain),
         };
-        Self {
-            inner: core::AuthorizationServer::new(InMemoryOAuthStorage::new(), cfg),
-        }
+        let storage =
+            token_stores::oauth_storage(o.store.as_deref().unwrap_or(""), o.key_prefix.as_deref())
+                .map_err(|e| to_js(&env, AuthErr::invalid_argument(format!("store: {e}"))))?;
+        Ok(Self {
+            inner: Arc::new(core::AuthorizationServer::new(storage, cfg)),
+        })
+    }
+
+    /// `createCode` on the libuv pool (the store round trip off the event loop).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn create_code_async(
+        &self,
+        env: Env,
+        params: CreateCodeOptions,
+        now_ms_: Option<f64>,
+    ) -> napi::Result<AsyncTask<AuthTask<String>>> {
+        let (srv, p, t) = (
+            self.inner.clone(),
+            create_params(&env, params)?,
+            now_ms(now_ms_),
+        );
+        Ok(spawn(move || Ok(srv.create_code(&p, t)?)))
+    }
+
+    /// The `authorization_code` grant end to end: redeem the code and issue a token pair
+    /// for its user, domain and scope through `tokenManager`. A replayed code is rejected
+    /// (`AUTH_CODE_REUSED`) and the refresh family issued for it is revoked.
+    #[napi(catch_unwind)]
+    pub fn exchange_code_for_tokens(
+        &self,
+        env: Env,
+        req: ExchangeCodeOptions,
+        token_manager: &TokenManager,
+        now_ms_: Option<f64>,
+    ) -> napi::Result<TokenPair> {
+        js(
+            &env,
+            grant(&self.inner, &req, &token_manager.manager(), now_ms(now_ms_)),
+        )
+    }
+
+    /// `exchangeCodeForTokens` on the libuv pool.
+    #[napi(ts_return_type = "Promise<TokenPair>")]
+    pub fn exchange_code_for_tokens_async(
+        &self,
+        req: ExchangeCodeOptions,
+        token_manager: &TokenManager,
+        now_ms_: Option<f64>,
+    ) -> AsyncTask<AuthTask<TokenPair>> {
+        let (srv, tm, t) = (self.inner.clone(), token_manager.manager(), now_ms(now_ms_));
+        spawn(move || Ok(grant(&srv, &req, &tm, t)?))
+    }
+
+    /// `exchangeCode` on the libuv pool.
+    #[napi(ts_return_type = "Promise<ExchangedCode>")]
+    pub fn exchange_code_async(
+        &self,
+        req: ExchangeCodeOptions,
+        now_ms_: Option<f64>,
+    ) -> AsyncTask<AuthTask<ExchangedCode>> {
+        let (srv, t) = (self.inner.clone(), now_ms(now_ms_));
+        spawn(move || Ok(exchange(&srv, &req, t)?))
     }
 
     /// Create a code bound to the parameters; returns the code for the client.
@@ -121,19 +245,7 @@ impl AuthorizationServer {
         params: CreateCodeOptions,
         now_ms_: Option<f64>,
     ) -> napi::Result<String> {
-        let method = js(
-            &env,
-            CodeChallengeMethod::parse(params.code_challenge_method.as_deref().unwrap_or("S256")),
-        )?;
-        let p = CreateCodeParams {
-            client_id: params.client_id,
-            user_id: params.user_id,
-            domain_id: params.domain_id,
-            redirect_uri: params.redirect_uri,
-            code_challenge: params.code_challenge,
-            code_challenge_method: method,
-            scope: params.scope,
-        };
+        let p = create_params(&env, params)?;
         js(&env, self.inner.create_code(&p, now_ms(now_ms_)))
     }
 
@@ -147,22 +259,7 @@ impl AuthorizationServer {
         req: ExchangeCodeOptions,
         now_ms_: Option<f64>,
     ) -> napi::Result<ExchangedCode> {
-        let r = self.inner.exchange_code(
-            &ExchangeRequest {
-                code: &req.code,
-                client_id: &req.client_id,
-                redirect_uri: &req.redirect_uri,
-                code_verifier: &req.code_verifier,
-            },
-            now_ms(now_ms_),
-        );
-        let x = js(&env, r)?;
-        Ok(ExchangedCode {
-            user_id: x.user_id,
-            domain_id: x.domain_id,
-            scope: x.scope,
-            client_id: x.client_id,
-        })
+        js(&env, exchange(&self.inner, &req, now_ms(now_ms_)))
     }
 
     /// `exchangeCode` reported as the Auth Server's `ExchangeCodeResult`.
@@ -172,15 +269,9 @@ impl AuthorizationServer {
         req: ExchangeCodeOptions,
         now_ms_: Option<f64>,
     ) -> ExchangeCodeResult {
-        let r = self.inner.exchange_code_result(
-            &ExchangeRequest {
-                code: &req.code,
-                client_id: &req.client_id,
-                redirect_uri: &req.redirect_uri,
-                code_verifier: &req.code_verifier,
-            },
-            now_ms(now_ms_),
-        );
+        let r = self
+            .inner
+            .exchange_code_result(&req.request(), now_ms(now_ms_));
         ExchangeCodeResult {
             success: r.success,
             user_id: r.user_id,
@@ -193,8 +284,15 @@ impl AuthorizationServer {
 
     /// Drop expired codes; returns how many.
     #[napi(catch_unwind)]
-    pub fn purge_expired(&self, now_ms_: Option<f64>) -> u32 {
-        self.inner.storage().purge_expired(now_ms(now_ms_)) as u32
+    pub fn purge_expired(&self, env: Env, now_ms_: Option<f64>) -> napi::Result<u32> {
+        js(
+            &env,
+            self.inner
+                .storage()
+                .purge_expired(now_ms(now_ms_))
+                .map_err(core::OAuthError::from),
+        )
+        .map(|n| n as u32)
     }
 }
 

@@ -1,15 +1,16 @@
 //! Passwords: argon2id (OWASP defaults) and bcryptjs-compatible bcrypt, rehash on login,
-//! the unknown-user dummy path. Every KDF call is an `AsyncTask` with a `*Sync` twin.
+//! the unknown-user dummy path. Every KDF call is a Promise on the libuv pool behind the
+//! key-derivation limit (`task::spawn_kdf`), with a `*Sync` twin.
 
 use std::sync::Arc;
 
 use authcore::password::{self as core, Argon2Params, DummyAlgorithm, PasswordConfig};
 use napi::Env;
-use napi::bindgen_prelude::{AsyncTask, Either};
+use napi::bindgen_prelude::{Either, Object};
 use napi_derive::napi;
 
 use super::error::{AuthErr, js};
-use super::task::{AuthTask, block, bytes, spawn};
+use super::task::{block, bytes, spawn_kdf};
 
 /// argon2id cost parameters (defaults: OWASP m=19456 KiB, t=2, p=1, 32-byte output).
 #[napi(object)]
@@ -111,12 +112,12 @@ fn new_hasher(cfg: PasswordConfig) -> Result<PasswordHasher, AuthErr> {
 
 /// Build a [`PasswordHasher`] on the thread pool.
 #[napi(ts_return_type = "Promise<PasswordHasher>")]
-pub fn create_password_hasher(
-    env: &Env,
+pub fn create_password_hasher<'env>(
+    env: &'env Env,
     options: Option<PasswordHasherOptions>,
-) -> napi::Result<AsyncTask<AuthTask<PasswordHasher>>> {
+) -> napi::Result<Object<'env>> {
     let cfg = js(env, config(options))?;
-    Ok(spawn(move || new_hasher(cfg)))
+    spawn_kdf(env, move || new_hasher(cfg))
 }
 
 /// Build a [`PasswordHasher`] inline.
@@ -140,9 +141,13 @@ impl PasswordHasher {
 
     /// Hash a new password (argon2id PHC string).
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn hash(&self, password: Either<String, &[u8]>) -> AsyncTask<AuthTask<String>> {
+    pub fn hash<'env>(
+        &self,
+        env: &'env Env,
+        password: Either<String, &[u8]>,
+    ) -> napi::Result<Object<'env>> {
         let (h, pw) = (self.inner.clone(), bytes(password));
-        spawn(move || Ok(h.hash(&pw)?))
+        spawn_kdf(env, move || Ok(h.hash(&pw)?))
     }
 
     /// `hash` inline.
@@ -154,13 +159,14 @@ impl PasswordHasher {
 
     /// Verify against an argon2id or bcrypt hash; `false` on mismatch.
     #[napi(ts_return_type = "Promise<boolean>")]
-    pub fn verify(
+    pub fn verify<'env>(
         &self,
+        env: &'env Env,
         password: Either<String, &[u8]>,
         hash: String,
-    ) -> AsyncTask<AuthTask<bool>> {
+    ) -> napi::Result<Object<'env>> {
         let (h, pw) = (self.inner.clone(), bytes(password));
-        spawn(move || Ok(h.verify(&pw, &hash)?))
+        spawn_kdf(env, move || Ok(h.verify(&pw, &hash)?))
     }
 
     /// `verify` inline.
@@ -178,13 +184,14 @@ impl PasswordHasher {
     /// Login-time check: `hash` is `null`/`undefined` for an unknown user (the dummy runs,
     /// same cost, always invalid). On success with an outdated hash, `rehash` is set.
     #[napi(ts_return_type = "Promise<PasswordVerification>")]
-    pub fn verify_and_upgrade(
+    pub fn verify_and_upgrade<'env>(
         &self,
+        env: &'env Env,
         password: Either<String, &[u8]>,
         hash: Option<String>,
-    ) -> AsyncTask<AuthTask<PasswordVerification>> {
+    ) -> napi::Result<Object<'env>> {
         let (h, pw) = (self.inner.clone(), bytes(password));
-        spawn(move || upgrade(&h, &pw, hash.as_deref()))
+        spawn_kdf(env, move || upgrade(&h, &pw, hash.as_deref()))
     }
 
     /// `verifyAndUpgrade` inline.
@@ -243,12 +250,13 @@ fn cost_of(cost: Option<u32>) -> u32 {
 /// bcryptjs `hash(password, rounds)`: `$2b$`, cost clamped to 4..=31 (default 12),
 /// password silently truncated to 72 bytes.
 #[napi(ts_return_type = "Promise<string>")]
-pub fn bcrypt_hash(
+pub fn bcrypt_hash<'env>(
+    env: &'env Env,
     password: Either<String, &[u8]>,
     cost: Option<u32>,
-) -> AsyncTask<AuthTask<String>> {
+) -> napi::Result<Object<'env>> {
     let (pw, c) = (bytes(password), cost_of(cost));
-    spawn(move || Ok(core::bcrypt_hash(&pw, c)?))
+    spawn_kdf(env, move || Ok(core::bcrypt_hash(&pw, c)?))
 }
 
 /// `bcryptHash` inline.
@@ -264,12 +272,15 @@ pub fn bcrypt_hash_sync(
 
 /// bcryptjs `hash(password, salt)` with a 29-character salt (`$2b$10$` + 22 characters).
 #[napi(ts_return_type = "Promise<string>")]
-pub fn bcrypt_hash_with_salt(
+pub fn bcrypt_hash_with_salt<'env>(
+    env: &'env Env,
     password: Either<String, &[u8]>,
     salt: String,
-) -> AsyncTask<AuthTask<String>> {
+) -> napi::Result<Object<'env>> {
     let pw = bytes(password);
-    spawn(move || Ok(core::bcrypt_hash_with_salt_str(&pw, &salt)?))
+    spawn_kdf(env, move || {
+        Ok(core::bcrypt_hash_with_salt_str(&pw, &salt)?)
+    })
 }
 
 /// `bcryptHashWithSalt` inline.
@@ -288,9 +299,13 @@ pub fn bcrypt_hash_with_salt_sync(
 /// bcryptjs `compare`: `$2a$`/`$2b$`/`$2y$`; `false` on mismatch, typed error on a
 /// malformed hash.
 #[napi(ts_return_type = "Promise<boolean>")]
-pub fn bcrypt_verify(password: Either<String, &[u8]>, hash: String) -> AsyncTask<AuthTask<bool>> {
+pub fn bcrypt_verify<'env>(
+    env: &'env Env,
+    password: Either<String, &[u8]>,
+    hash: String,
+) -> napi::Result<Object<'env>> {
     let pw = bytes(password);
-    spawn(move || Ok(core::bcrypt_verify(&pw, &hash)?))
+    spawn_kdf(env, move || Ok(core::bcrypt_verify(&pw, &hash)?))
 }
 
 /// `bcryptVerify` inline.
@@ -306,12 +321,13 @@ pub fn bcrypt_verify_sync(
 
 /// argon2id hash with explicit parameters (default OWASP).
 #[napi(ts_return_type = "Promise<string>")]
-pub fn argon2_hash(
+pub fn argon2_hash<'env>(
+    env: &'env Env,
     password: Either<String, &[u8]>,
     options: Option<Argon2Options>,
-) -> AsyncTask<AuthTask<String>> {
+) -> napi::Result<Object<'env>> {
     let (pw, p) = (bytes(password), params(options.as_ref()));
-    spawn(move || Ok(core::hash_argon2id(&pw, &p)?))
+    spawn_kdf(env, move || Ok(core::hash_argon2id(&pw, &p)?))
 }
 
 /// `argon2Hash` inline.
@@ -327,9 +343,13 @@ pub fn argon2_hash_sync(
 
 /// Verify an argon2id PHC string; `false` on mismatch.
 #[napi(ts_return_type = "Promise<boolean>")]
-pub fn argon2_verify(password: Either<String, &[u8]>, hash: String) -> AsyncTask<AuthTask<bool>> {
+pub fn argon2_verify<'env>(
+    env: &'env Env,
+    password: Either<String, &[u8]>,
+    hash: String,
+) -> napi::Result<Object<'env>> {
     let pw = bytes(password);
-    spawn(move || Ok(core::verify_argon2(&pw, &hash)?))
+    spawn_kdf(env, move || Ok(core::verify_argon2(&pw, &hash)?))
 }
 
 /// `argon2Verify` inline.
@@ -345,9 +365,13 @@ pub fn argon2_verify_sync(
 
 /// Verify against a hash of either kind; `false` on mismatch.
 #[napi(ts_return_type = "Promise<boolean>")]
-pub fn password_verify(password: Either<String, &[u8]>, hash: String) -> AsyncTask<AuthTask<bool>> {
+pub fn password_verify<'env>(
+    env: &'env Env,
+    password: Either<String, &[u8]>,
+    hash: String,
+) -> napi::Result<Object<'env>> {
     let pw = bytes(password);
-    spawn(move || Ok(core::verify(&pw, &hash)?))
+    spawn_kdf(env, move || Ok(core::verify(&pw, &hash)?))
 }
 
 /// `passwordVerify` inline.
@@ -379,4 +403,25 @@ pub fn identify_password_hash(hash: String) -> Option<String> {
         core::HashKind::Argon2id => "argon2id".to_owned(),
         core::HashKind::Bcrypt => "bcrypt".to_owned(),
     })
+}
+
+/// How many key derivations (argon2, bcrypt, RSA key generation) run at once on this
+/// process's libuv pool per JS thread; the rest wait in line. Default: one fewer than the
+/// CPUs (at least 1), or `AUTHCORE_KDF_CONCURRENCY`.
+#[napi]
+pub fn kdf_concurrency() -> u32 {
+    super::task::kdf_concurrency() as u32
+}
+
+/// Set the key-derivation limit (at least 1). Returns the limit now in force.
+#[napi]
+pub fn set_kdf_concurrency(env: &Env, limit: u32) -> u32 {
+    super::task::set_kdf_concurrency(env, limit as usize);
+    super::task::kdf_concurrency() as u32
+}
+
+/// Key derivations waiting for a slot on this JS thread.
+#[napi]
+pub fn kdf_waiting() -> u32 {
+    super::task::kdf_waiting() as u32
 }

@@ -1,0 +1,383 @@
+'use strict'
+// @authcore/node-hmac-auth-core-propagation: a drop-in for
+// @naskot/node-hmac-auth-core-propagation 1.0.0 on the authcore Rust core. The protocol
+// (RabbitMQ link, wire v1, cursor and ack store, receive pipeline, ensure/rotate/revoke/
+// sync) runs in the native addon; this file only validates options, shapes results and
+// answers the addon's calls into JavaScript (management callbacks, the Redis client
+// object, auth.clients of the core instances, the logger) through one dispatcher.
+
+const native = require('@authcore/native')
+
+const DEFAULT_AMQP_VHOST = native.propagationDefaultAmqpVhost()
+
+const MANAGEMENT_NOT_CONFIGURED_MESSAGE =
+  'ensure/rotate/revoke/sync require the management adapter to be configured in createPropagator options'
+
+// ------------------------------------------------------------------ errors (§2.6)
+
+class HmacPropagationError extends Error {
+  constructor(code, message, cause) {
+    super(message ?? code)
+    this.code = code
+    this.cause = cause
+    this.name = 'HmacPropagationError'
+  }
+}
+
+const PROPAGATION_CODES = new Set(['MANAGEMENT_NOT_CONFIGURED', 'UNKNOWN_CLIENT', 'INVALID_OPTIONS', 'INTERNAL_ERROR'])
+
+// Values thrown by JS callbacks, kept until the caller they reach rethrows them (same
+// object) or the addon says it no longer carries them (`error.release`).
+const thrown = new Map()
+const THROWN_MAX = 10000
+const RELEASE_DELAY_MS = 30000
+let nextThrownId = 1
+
+function keepThrown(value) {
+  const id = nextThrownId++
+  thrown.set(id, value)
+  if (thrown.size > THROWN_MAX) thrown.delete(thrown.keys().next().value)
+  return id
+}
+
+function releaseThrown(id) {
+  if (!thrown.has(id)) return
+  // The rejection that rethrows it may still be on its way: forget it a bit later.
+  const t = setTimeout(() => thrown.delete(id), RELEASE_DELAY_MS)
+  t.unref?.()
+}
+
+let hmacAuthErrorClass
+function HmacAuthErrorClass() {
+  if (hmacAuthErrorClass === undefined) {
+    hmacAuthErrorClass = null
+    for (const name of ['@authcore/node-hmac-auth-core', '@naskot/node-hmac-auth-core']) {
+      try {
+        const C = require(name).HmacAuthError
+        if (typeof C === 'function') {
+          hmacAuthErrorClass = C
+          break
+        }
+      } catch {
+        // optional peer
+      }
+    }
+  }
+  return hmacAuthErrorClass
+}
+
+/** The original's error for a native error (or the value a JS callback threw). */
+function toJsError(e) {
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string') return e
+  if (typeof e.jsErrorId === 'number' && thrown.has(e.jsErrorId)) {
+    const value = thrown.get(e.jsErrorId)
+    thrown.delete(e.jsErrorId)
+    return value
+  }
+  if (PROPAGATION_CODES.has(e.code)) return new HmacPropagationError(e.code, e.message)
+  switch (e.code) {
+    case 'INVALID_QUEUE_NAME':
+    case 'SYNC_ERROR':
+    case 'CALLBACK_ERROR':
+      return new Error(e.message)
+    default:
+      break
+  }
+  if (e.isHmacAuthError === true) {
+    const C = HmacAuthErrorClass()
+    if (C) return new C(e.code, e.message, e.status)
+    const err = new Error(e.message)
+    err.name = 'HmacAuthError'
+    err.code = e.code
+    err.status = e.status
+    return err
+  }
+  const err = new Error(e.message)
+  err.code = e.code
+  return err
+}
+
+function call(fn) {
+  try {
+    return fn()
+  } catch (e) {
+    throw toJsError(e)
+  }
+}
+
+async function callAsync(promise) {
+  try {
+    return await promise
+  } catch (e) {
+    throw toJsError(e)
+  }
+}
+
+function describe(v) {
+  if (v === null) return 'null'
+  if (v === undefined) return 'undefined'
+  if (typeof v === 'object') return `an instance of ${v.constructor?.name ?? 'Object'}`
+  return `type ${typeof v} (${String(v)})`
+}
+
+function typeError(message) {
+  const e = new TypeError(message)
+  e.code = 'ERR_INVALID_ARG_TYPE'
+  return e
+}
+
+function str(v, name) {
+  if (typeof v !== 'string') throw typeError(`The "${name}" field must be of type string. Received ${describe(v)}`)
+  return v
+}
+
+function optStr(v, name) {
+  return v === undefined || v === null ? undefined : str(v, name)
+}
+
+function strList(v, name) {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+    throw typeError(`The "${name}" field must be an array of strings. Received ${describe(v)}`)
+  }
+  return v
+}
+
+function optStrList(v, name) {
+  return v === undefined || v === null ? undefined : strList(v, name)
+}
+
+function optNumber(v, name) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number') throw typeError(`The "${name}" field must be of type number. Received ${describe(v)}`)
+  return v
+}
+
+// ------------------------------------------------------------------ wire helpers (§2.1)
+
+function buildQueueName(amqpQueue) {
+  return call(() => native.propagationBuildQueueName(String(amqpQueue)))
+}
+
+// ------------------------------------------------------------------ the dispatcher
+
+function messageOf(err) {
+  try {
+    return String(err?.message)
+  } catch {
+    return 'unknown error'
+  }
+}
+
+function authOf(options, which) {
+  return which === 'http' ? options.hmacHttpAuth : options.hmacMessageAuth
+}
+
+/** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
+function handlersFor(options) {
+  const m = () => options.management
+  const r = () => options.redis
+  const handlers = {
+    // management (§2.4): inputs with the original's exact keys and key order
+    'm.upsert': (clientId, track, op, secretPlain, allowedIps, expiresAt, targets) =>
+      m().upsertCredentialWithTargets(
+        op === 'credential.delete'
+          ? { clientId, track, op, secretPlain, targets }
+          : { clientId, track, op, secretPlain, allowedIps: allowedIps ?? undefined, expiresAt, targets },
+      ),
+    'm.rotate': (clientId, track, secretPlain) => m().rotateCredentialSecret({ clientId, track, secretPlain }),
+    'm.fetchPending': () => m().fetchPendingPropagations(),
+    'm.fetchSourceSecret': async (senderAmqpQueue) => {
+      const s = await m().fetchSourcePropagationSecret(senderAmqpQueue)
+      return s ? String(s) : null
+    },
+    'm.markSent': (clientId, targetAmqpQueue, sentAt, attemptCount) =>
+      m().markTargetSent({ clientId, targetAmqpQueue, sentAt, attemptCount }),
+    'm.markSuccess': (clientId, targetAmqpQueue, appliedAt) =>
+      m().markTargetSuccess({ clientId, targetAmqpQueue, appliedAt }),
+    'm.markError': (clientId, targetAmqpQueue, reason, failedAt) =>
+      m().markTargetError({ clientId, targetAmqpQueue, reason, failedAt }),
+    'm.fully': (clientId, finalStatus, at) => m().markCredentialFullyPropagated({ clientId, finalStatus, at }),
+    // PropagationRedisClient (§2.7), node-redis v4 call shapes
+    'r.hGet': (key, field) => r().hGet(key, field),
+    'r.hSet': (key, pairs) => r().hSet(key, Object.fromEntries(pairs)),
+    'r.hGetAll': (key) => r().hGetAll(key),
+    'r.hDel': (key, field) => r().hDel(key, field),
+    'r.sAdd': (key, member) => r().sAdd(key, member),
+    'r.sRem': (key, member) => r().sRem(key, member),
+    'r.sCard': (key) => r().sCard(key),
+    'r.expire': (key, seconds) => r().expire(key, seconds),
+    'r.del': (key) => r().del(key),
+    // the core instances (§3.7)
+    'a.get': async (which, clientId) => !!(await authOf(options, which).clients.get(clientId)),
+    'a.set': (which, clientId, secretHash, expiresAt, allowedIps) =>
+      authOf(options, which).clients.setSecretHash(clientId, secretHash, expiresAt ?? undefined, allowedIps ?? undefined),
+    'a.delete': (which, clientId) => authOf(options, which).clients.delete(clientId),
+    // the writes of one step, in order, in one call from the addon: [[op, ...args], ...]
+    'r.batch': async (writes) => {
+      for (const [op, ...args] of writes) {
+        if (!op.startsWith('r.') || op === 'r.batch') throw new Error(`not a redis write: ${op}`)
+        await handlers[op](...args)
+      }
+    },
+  }
+  return handlers
+}
+
+function createDispatcher(options) {
+  const handlers = handlersFor(options)
+  const logger = options.logger
+  const log = (level, line) => {
+    try {
+      logger[level](line)
+    } catch {
+      // a logger must not break the pipeline
+    }
+  }
+  // Resolves, never rejects: `{"v": value}`, or `{"e": id, "m": message}` when the call
+  // threw (the thrown value stays here under `id`).
+  return async function dispatch(op, argsJson) {
+    try {
+      const args = JSON.parse(argsJson)
+      switch (op) {
+        case 'log.info':
+        case 'log.warn':
+        case 'log.error':
+          log(op.slice(4), args[0])
+          return '{}'
+        case 'error.release':
+          releaseThrown(args[0])
+          return '{}'
+        default:
+          break
+      }
+      const handler = handlers[op]
+      if (!handler) throw new Error(`unknown propagation dispatcher op ${op}`)
+      const v = await handler(...args)
+      return v === undefined ? '{}' : JSON.stringify({ v })
+    } catch (err) {
+      return JSON.stringify({ e: keepThrown(err), m: messageOf(err) })
+    }
+  }
+}
+
+// ------------------------------------------------------------------ createPropagator (§2.2)
+
+function presenceOf(options) {
+  return {
+    amqpHost: !!options.amqpHost,
+    amqpPort: !!options.amqpPort,
+    amqpUser: !!options.amqpUser,
+    amqpPassword: !!options.amqpPassword,
+    amqpProtocol: !!options.amqpProtocol,
+    amqpQueue: !!options.amqpQueue,
+    propagationSecret: !!options.propagationSecret,
+    redis: !!options.redis,
+    hmacHttpAuth: !!options.hmacHttpAuth,
+    hmacMessageAuth: !!options.hmacMessageAuth,
+  }
+}
+
+function tokenOf(auth) {
+  return auth && typeof auth.secretToken === 'string' ? auth.secretToken : undefined
+}
+
+function configOf(options) {
+  return {
+    amqpHost: String(options.amqpHost),
+    amqpPort: Number(options.amqpPort),
+    amqpUser: String(options.amqpUser),
+    amqpPassword: String(options.amqpPassword),
+    amqpProtocol: String(options.amqpProtocol),
+    amqpVhost: options.amqpVhost == null ? undefined : String(options.amqpVhost),
+    amqpQueue: String(options.amqpQueue),
+    propagationSecret: String(options.propagationSecret),
+    redisUrl: typeof options.redis === 'string' ? options.redis : undefined,
+    httpAuth: !!options.hmacHttpAuth,
+    httpSecretToken: tokenOf(options.hmacHttpAuth),
+    messageAuth: !!options.hmacMessageAuth,
+    messageSecretToken: tokenOf(options.hmacMessageAuth),
+    management: !!options.management,
+    logger: !!options.logger,
+  }
+}
+
+async function createPropagator(options) {
+  call(() => native.propagationAssertOptions(presenceOf(options)))
+  const handle = await callAsync(native.createNativePropagator(configOf(options), createDispatcher(options)))
+  // The addon's dispatcher does not hold the event loop; this timer does, while the
+  // propagator consumes (amqplib's socket does the same for the original).
+  let keepAlive = setInterval(() => {}, 1 << 30)
+
+  function requireManagement() {
+    if (!options.management) {
+      throw new HmacPropagationError('MANAGEMENT_NOT_CONFIGURED', MANAGEMENT_NOT_CONFIGURED_MESSAGE)
+    }
+  }
+
+  async function ensure(input) {
+    requireManagement()
+    const args = {
+      clientId: str(input.clientId, 'clientId'),
+      secret: str(input.secret, 'secret'),
+      targets: strList(input.targets, 'targets'),
+      track: optStr(input.track, 'track'),
+      allowedIps: optStrList(input.allowedIps, 'allowedIps'),
+      expiresAt: optNumber(input.expiresAt, 'expiresAt'),
+    }
+    const r = await callAsync(handle.ensure(args))
+    return { clientId: input.clientId, op: r.op }
+  }
+
+  async function rotate(input) {
+    requireManagement()
+    const args = {
+      clientId: str(input.clientId, 'clientId'),
+      secret: str(input.secret, 'secret'),
+      track: optStr(input.track, 'track'),
+    }
+    await callAsync(handle.rotate(args))
+    return { clientId: input.clientId }
+  }
+
+  async function revoke(input) {
+    requireManagement()
+    const args = {
+      clientId: str(input.clientId, 'clientId'),
+      targets: strList(input.targets, 'targets'),
+      track: optStr(input.track, 'track'),
+    }
+    await callAsync(handle.revoke(args))
+    return { clientId: input.clientId }
+  }
+
+  async function sync() {
+    requireManagement()
+    const s = await callAsync(handle.sync())
+    return {
+      propagationsRead: s.propagationsRead,
+      targetsPublished: s.targetsPublished,
+      targetsRetrying: s.targetsRetrying,
+      durationMs: s.durationMs,
+    }
+  }
+
+  async function close() {
+    try {
+      await handle.close()
+    } finally {
+      if (keepAlive) {
+        clearInterval(keepAlive)
+        keepAlive = null
+      }
+    }
+  }
+
+  return { close, ensure, rotate, revoke, sync }
+}
+
+module.exports = {
+  createPropagator,
+  HmacPropagationError,
+  buildQueueName,
+  DEFAULT_AMQP_VHOST,
+}

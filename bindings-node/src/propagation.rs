@@ -1,0 +1,794 @@
+//! Credential propagation (`@authcore/node-hmac-auth-core-propagation`, a drop-in for
+//! `@naskot/node-hmac-auth-core-propagation` 1.0.0): `NativePropagator` over
+//! `authcore::propagation` (RabbitMQ through lapin, the cursor and ack store, the receive
+//! pipeline, `ensure`/`rotate`/`revoke`/`sync`).
+//!
+//! Every JavaScript object the propagator needs (the 8 management callbacks, a node-redis
+//! client object, `auth.clients.get/setSecretHash/delete` of `hmacHttpAuth` /
+//! `hmacMessageAuth`, the logger) is reached through ONE JS function given at creation,
+//! the dispatcher `(op, argsJson) => Promise<string>`, called through a (weak)
+//! threadsafe function whose returned Promise is awaited on tokio. The event loop never
+//! waits on Rust and Rust never blocks on JS.
+//!
+//! Dispatcher protocol: `op` names the call, `argsJson` is a JSON array of positional
+//! arguments; the Promise always resolves (never rejects) to `{"v": value}` (`{}` for
+//! `undefined`) or, when the JS call threw, `{"e": id, "m": message}`, where `id` names
+//! the thrown value in a JS-side map. The id travels through the core as
+//! `CallbackError.payload` ([`JsErrorRef`]); when such an error reaches the caller of
+//! `ensure`/`rotate`/`revoke`/`sync`, the rejection carries `jsErrorId` and the JS layer
+//! rethrows the original value (same identity). When the last reference to a
+//! [`JsErrorRef`] is dropped, `error.release` tells JS it may forget the value.
+//!
+//! Ops: `m.upsert`, `m.rotate`, `m.fetchPending`, `m.fetchSourceSecret`, `m.markSent`,
+//! `m.markSuccess`, `m.markError`, `m.fully` (management); `r.hGet`, `r.hSet`,
+//! `r.hGetAll`, `r.hDel`, `r.sAdd`, `r.sRem`, `r.sCard`, `r.expire`, `r.del` (the
+//! `PropagationRedisClient`) and `r.batch` (a step's writes, run in order by JS); `a.get`, `a.set`, `a.delete` (first argument the track's
+//! instance: `http` or `message`); `log.info`, `log.warn`, `log.error` and
+//! `error.release` are fire-and-forget.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use authcore::hmac::crypto::hash_client_secret;
+use authcore::propagation::config::{
+    AmqpSettings, Broker, OptionsPresent, assert_options, create_propagator,
+};
+use authcore::propagation::propagator::{
+    CallbackError, CredentialSink, EnsureInput, FullyPropagatedInput, Management,
+    PendingPropagation, PendingTarget, PropagationError, Propagator, PropagatorParts, RevokeInput,
+    RotateInput, RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput,
+    UpsertInput,
+};
+use authcore::propagation::state::{
+    PropagationState, PropagationStore, RedisOps, Write, open_state,
+};
+use authcore::propagation::{Logger, NoopLogger, wire};
+use authcore::store::StoreError;
+use napi::bindgen_prelude::{FnArgs, Function, Promise, PromiseRaw, ToNapiValue};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, JsValue, Status};
+use napi_derive::napi;
+use serde_json::{Value, json};
+
+use crate::error::{Result, message_of};
+use crate::instance::is_redis_url;
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/// The id of a value a JS callback threw, kept in the JS layer's error map. Dropping the
+/// last reference tells JS (`error.release`) that the core no longer carries it.
+struct JsErrorRef {
+    id: u64,
+    dispatcher: Arc<Dispatcher>,
+}
+
+impl Drop for JsErrorRef {
+    fn drop(&mut self) {
+        self.dispatcher.fire("error.release", json!([self.id]));
+    }
+}
+
+fn js_error_id(e: &CallbackError) -> Option<u64> {
+    e.payload
+        .as_ref()
+        .and_then(|p| p.downcast_ref::<JsErrorRef>())
+        .map(|r| r.id)
+}
+
+fn build_error(env: &Env, e: &PropagationError) -> Result<napi::Error> {
+    let message = match e {
+        PropagationError::Hmac(h) => message_of(h),
+        other => other.to_string(),
+    };
+    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message))?;
+    obj.set("code", e.code())?;
+    match e {
+        PropagationError::Callback(cb) => {
+            if let Some(id) = js_error_id(cb) {
+                // Ids come from a JS counter: exact as a double.
+                obj.set("jsErrorId", id as f64)?;
+            }
+        }
+        PropagationError::Hmac(h) => {
+            obj.set("status", u32::from(h.status()))?;
+            obj.set("isHmacAuthError", h.as_auth().is_some())?;
+        }
+        _ => {}
+    }
+    Ok(napi::Error::from(obj.to_unknown()))
+}
+
+/// The one `PropagationError` → JS error mapping: `code` (`MANAGEMENT_NOT_CONFIGURED`,
+/// `UNKNOWN_CLIENT`, `INVALID_OPTIONS`, `INVALID_QUEUE_NAME`, `SYNC_ERROR`,
+/// `CALLBACK_ERROR`, an HMAC or store code, `TRANSPORT_ERROR`), the original's
+/// `message`, `jsErrorId` for a value a JS callback threw, `status`/`isHmacAuthError`
+/// for HMAC errors. The JS layer turns it into the original's error.
+fn map_err(env: &Env, e: PropagationError) -> napi::Error {
+    build_error(env, &e).unwrap_or_else(|err| err)
+}
+
+fn spawn<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: std::future::Future<Output = std::result::Result<T, PropagationError>> + Send + 'static,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
+        r.map_err(|e| map_err(env, e))
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The dispatcher
+// ---------------------------------------------------------------------------------------
+
+type DispatchArgs = FnArgs<(String, String)>;
+type DispatchFn =
+    ThreadsafeFunction<DispatchArgs, Promise<String>, DispatchArgs, Status, false, true, 0>;
+
+/// The JS dispatcher function, callable from any thread. Weak: it does not keep the
+/// event loop alive (the JS layer holds a timer while the propagator is open).
+struct Dispatcher {
+    tsfn: DispatchFn,
+}
+
+impl Dispatcher {
+    /// Calls `op` and awaits its Promise. A JS throw becomes a [`CallbackError`] whose
+    /// payload names the thrown value; a failure of the call itself (environment shutting
+    /// down) a [`CallbackError`] without payload.
+    async fn call(
+        self: &Arc<Self>,
+        op: &str,
+        args: Value,
+    ) -> std::result::Result<Value, CallbackError> {
+        let failed = |e: napi::Error| CallbackError::new(format!("{op}: {}", e.reason));
+        let promise = self
+            .tsfn
+            .call_async_catch(FnArgs::from((op.to_owned(), args.to_string())))
+            .await
+            .map_err(failed)?;
+        let text = promise.await.map_err(failed)?;
+        let reply: Value = serde_json::from_str(&text)
+            .map_err(|e| CallbackError::new(format!("{op}: invalid dispatcher reply: {e}")))?;
+        if let Some(id) = reply.get("e").and_then(Value::as_u64) {
+            let message = reply
+                .get("m")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            return Err(CallbackError {
+                message,
+                payload: Some(Arc::new(JsErrorRef {
+                    id,
+                    dispatcher: self.clone(),
+                })),
+            });
+        }
+        Ok(reply.get("v").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Fire-and-forget (logger lines, `error.release`), in call order.
+    fn fire(&self, op: &str, args: Value) {
+        let _ = self.tsfn.call(
+            FnArgs::from((op.to_owned(), args.to_string())),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    }
+}
+
+fn invalid_reply(what: &str) -> CallbackError {
+    CallbackError::new(format!("{what} returned an invalid value"))
+}
+
+/// A JS number (or null/undefined) as epoch milliseconds: `None` for null, undefined or a
+/// non-finite number; fractions are truncated.
+fn millis(v: Option<&Value>) -> Option<i64> {
+    v.and_then(Value::as_f64)
+        .filter(|f| f.is_finite())
+        .map(|f| f.trunc() as i64)
+}
+
+fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .map(|x| match x {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect()
+    })
+}
+
+fn opt_i64(v: Option<i64>) -> Value {
+    v.map_or(Value::Null, Value::from)
+}
+
+// ---------------------------------------------------------------------------------------
+// Management (the 8 callbacks)
+// ---------------------------------------------------------------------------------------
+
+struct JsManagement {
+    d: Arc<Dispatcher>,
+}
+
+fn pending_of(v: &Value) -> std::result::Result<PendingPropagation, CallbackError> {
+    let bad = || invalid_reply("fetchPendingPropagations");
+    let obj = v.as_object().ok_or_else(bad)?;
+    let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_owned);
+    let targets = obj
+        .get("pendingTargets")
+        .and_then(Value::as_array)
+        .ok_or_else(bad)?
+        .iter()
+        .map(|t| {
+            let q = t
+                .get("targetAmqpQueue")
+                .and_then(Value::as_str)
+                .ok_or_else(bad)?;
+            let s = t
+                .get("propagationSecret")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            Ok(PendingTarget {
+                target_amqp_queue: q.to_owned(),
+                propagation_secret: s.to_owned(),
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, CallbackError>>()?;
+    Ok(PendingPropagation {
+        client_id: text("clientId").ok_or_else(bad)?,
+        track: text("track").ok_or_else(bad)?,
+        op: text("op").ok_or_else(bad)?,
+        secret_plain: text("secretPlain"),
+        allowed_ips: string_list(obj.get("allowedIps")),
+        expires_at: millis(obj.get("expiresAt")),
+        pending_targets: targets,
+    })
+}
+
+#[async_trait]
+impl Management for JsManagement {
+    async fn upsert_credential_with_targets(
+        &self,
+        i: UpsertInput,
+    ) -> std::result::Result<(), CallbackError> {
+        let args = json!([
+            i.client_id,
+            i.track,
+            i.op,
+            i.secret_plain,
+            i.allowed_ips,
+            opt_i64(i.expires_at),
+            i.targets
+        ]);
+        self.d.call("m.upsert", args).await.map(drop)
+    }
+    async fn rotate_credential_secret(
+        &self,
+        i: RotateInput,
+    ) -> std::result::Result<(), CallbackError> {
+        let args = json!([i.client_id, i.track, i.secret_plain]);
+        self.d.call("m.rotate", args).await.map(drop)
+    }
+    async fn fetch_pending_propagations(
+        &self,
+    ) -> std::result::Result<Vec<PendingPropagation>, CallbackError> {
+        let v = self.d.call("m.fetchPending", json!([])).await?;
+        v.as_array()
+            .ok_or_else(|| invalid_reply("fetchPendingPropagations"))?
+            .iter()
+            .map(pending_of)
+            .collect()
+    }
+    async fn fetch_source_propagation_secret(
+        &self,
+        sender_amqp_queue: &str,
+    ) -> std::result::Result<Option<String>, CallbackError> {
+        let v = self
+            .d
+            .call("m.fetchSourceSecret", json!([sender_amqp_queue]))
+            .await?;
+        Ok(v.as_str().map(str::to_owned))
+    }
+    async fn mark_target_sent(&self, i: TargetSentInput) -> std::result::Result<(), CallbackError> {
+        let args = json!([i.client_id, i.target_amqp_queue, i.sent_at, i.attempt_count]);
+        self.d.call("m.markSent", args).await.map(drop)
+    }
+    async fn mark_target_success(
+        &self,
+        i: TargetSuccessInput,
+    ) -> std::result::Result<(), CallbackError> {
+        let args = json!([i.client_id, i.target_amqp_queue, i.applied_at]);
+        self.d.call("m.markSuccess", args).await.map(drop)
+    }
+    async fn mark_target_error(
+        &self,
+        i: TargetErrorInput,
+    ) -> std::result::Result<(), CallbackError> {
+        let args = json!([i.client_id, i.target_amqp_queue, i.reason, i.failed_at]);
+        self.d.call("m.markError", args).await.map(drop)
+    }
+    async fn mark_credential_fully_propagated(
+        &self,
+        i: FullyPropagatedInput,
+    ) -> std::result::Result<(), CallbackError> {
+        let args = json!([i.client_id, i.final_status, i.at]);
+        self.d.call("m.fully", args).await.map(drop)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The propagation Redis client (a node-redis client object)
+// ---------------------------------------------------------------------------------------
+
+struct JsRedis {
+    d: Arc<Dispatcher>,
+}
+
+impl JsRedis {
+    async fn call(&self, op: &str, args: Value) -> std::result::Result<Value, StoreError> {
+        self.d
+            .call(op, args)
+            .await
+            .map_err(|e| StoreError::Command(e.message))
+    }
+}
+
+#[async_trait]
+impl RedisOps for JsRedis {
+    /// One dispatcher call (`r.batch`) runs the step's writes in order in JS.
+    async fn write_batch(&self, writes: &[Write]) -> std::result::Result<(), StoreError> {
+        let list: Vec<Value> = writes
+            .iter()
+            .map(|w| match w {
+                Write::HSet { key, fields } => json!(["r.hSet", key, fields]),
+                Write::HDel { key, field } => json!(["r.hDel", key, field]),
+                Write::SAdd { key, member } => json!(["r.sAdd", key, member]),
+                Write::SRem { key, member } => json!(["r.sRem", key, member]),
+                Write::Expire { key, seconds } => json!(["r.expire", key, seconds]),
+                Write::Del { key } => json!(["r.del", key]),
+            })
+            .collect();
+        self.call("r.batch", json!([list])).await.map(drop)
+    }
+    async fn h_get(
+        &self,
+        key: &str,
+        field: &str,
+    ) -> std::result::Result<Option<String>, StoreError> {
+        Ok(match self.call("r.hGet", json!([key, field])).await? {
+            Value::Null => None,
+            Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        })
+    }
+    async fn h_set(
+        &self,
+        key: &str,
+        fields: &[(&str, &str)],
+    ) -> std::result::Result<(), StoreError> {
+        self.call("r.hSet", json!([key, fields])).await.map(drop)
+    }
+    async fn h_get_all(
+        &self,
+        key: &str,
+    ) -> std::result::Result<HashMap<String, String>, StoreError> {
+        let v = self.call("r.hGetAll", json!([key])).await?;
+        Ok(match v {
+            Value::Object(m) => m
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect(),
+            _ => HashMap::new(),
+        })
+    }
+    async fn h_del(&self, key: &str, field: &str) -> std::result::Result<(), StoreError> {
+        self.call("r.hDel", json!([key, field])).await.map(drop)
+    }
+    async fn s_add(&self, key: &str, member: &str) -> std::result::Result<(), StoreError> {
+        self.call("r.sAdd", json!([key, member])).await.map(drop)
+    }
+    async fn s_rem(&self, key: &str, member: &str) -> std::result::Result<(), StoreError> {
+        self.call("r.sRem", json!([key, member])).await.map(drop)
+    }
+    async fn s_card(&self, key: &str) -> std::result::Result<u64, StoreError> {
+        let v = self.call("r.sCard", json!([key])).await?;
+        Ok(v.as_f64()
+            .filter(|f| f.is_finite() && *f > 0.0)
+            .map_or(0, |f| f as u64))
+    }
+    async fn expire(&self, key: &str, seconds: i64) -> std::result::Result<(), StoreError> {
+        self.call("r.expire", json!([key, seconds])).await.map(drop)
+    }
+    async fn del(&self, key: &str) -> std::result::Result<(), StoreError> {
+        self.call("r.del", json!([key])).await.map(drop)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The credential stores (`hmacHttpAuth` / `hmacMessageAuth` JS instances)
+// ---------------------------------------------------------------------------------------
+
+struct JsSink {
+    d: Arc<Dispatcher>,
+    /// `http` or `message`: which instance the JS layer calls.
+    which: &'static str,
+    /// The instance's `secretToken` (the pepper), read at creation.
+    secret_token: Option<String>,
+}
+
+#[async_trait]
+impl CredentialSink for JsSink {
+    async fn exists(&self, client_id: &str) -> std::result::Result<bool, SinkError> {
+        let v = self
+            .d
+            .call("a.get", json!([self.which, client_id]))
+            .await
+            .map_err(SinkError::Callback)?;
+        Ok(v.as_bool().unwrap_or(false))
+    }
+    async fn set_secret_hash(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        expires_at: Option<f64>,
+        allowed_ips: Option<Vec<String>>,
+    ) -> std::result::Result<(), SinkError> {
+        let args = json!([self.which, client_id, secret_hash, expires_at, allowed_ips]);
+        self.d
+            .call("a.set", args)
+            .await
+            .map(drop)
+            .map_err(SinkError::Callback)
+    }
+    async fn delete(&self, client_id: &str) -> std::result::Result<(), SinkError> {
+        self.d
+            .call("a.delete", json!([self.which, client_id]))
+            .await
+            .map(drop)
+            .map_err(SinkError::Callback)
+    }
+    fn hash_secret(&self, secret: &str) -> String {
+        hash_client_secret(secret, self.secret_token.as_deref())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Logger
+// ---------------------------------------------------------------------------------------
+
+struct JsLogger {
+    d: Arc<Dispatcher>,
+}
+
+impl Logger for JsLogger {
+    fn info(&self, msg: &str) {
+        self.d.fire("log.info", json!([msg]));
+    }
+    fn warn(&self, msg: &str) {
+        self.d.fire("log.warn", json!([msg]));
+    }
+    fn error(&self, msg: &str) {
+        self.d.fire("log.error", json!([msg]));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// napi surface
+// ---------------------------------------------------------------------------------------
+
+/// Which options `createPropagator` received, with JavaScript truthiness applied.
+#[napi(object, object_to_js = false)]
+pub struct PropagationOptionsPresent {
+    pub amqp_host: bool,
+    pub amqp_port: bool,
+    pub amqp_user: bool,
+    pub amqp_password: bool,
+    pub amqp_protocol: bool,
+    pub amqp_queue: bool,
+    pub propagation_secret: bool,
+    pub redis: bool,
+    pub hmac_http_auth: bool,
+    pub hmac_message_auth: bool,
+}
+
+/// `assertOptions`: throws the first missing option's `INVALID_OPTIONS` error, in the
+/// original's order.
+#[napi(catch_unwind)]
+pub fn propagation_assert_options(env: Env, present: PropagationOptionsPresent) -> Result<()> {
+    let p = OptionsPresent {
+        amqp_host: present.amqp_host,
+        amqp_port: present.amqp_port,
+        amqp_user: present.amqp_user,
+        amqp_password: present.amqp_password,
+        amqp_protocol: present.amqp_protocol,
+        amqp_queue: present.amqp_queue,
+        propagation_secret: present.propagation_secret,
+        redis: present.redis,
+        hmac_http_auth: present.hmac_http_auth,
+        hmac_message_auth: present.hmac_message_auth,
+    };
+    assert_options(&p).map_err(|e| map_err(&env, e))
+}
+
+/// `buildQueueName(amqpQueue)`: `hmac-<amqpQueue>.queue`; `INVALID_QUEUE_NAME` (the
+/// original's plain `Error` message) unless the name matches `^[A-Za-z0-9-]+$`.
+#[napi(catch_unwind)]
+pub fn propagation_build_queue_name(env: Env, amqp_queue: String) -> Result<String> {
+    wire::build_queue_name(&amqp_queue)
+        .map_err(|m| map_err(&env, PropagationError::InvalidQueueName(m)))
+}
+
+/// `DEFAULT_AMQP_VHOST` (`hmac-credentials`).
+#[napi(catch_unwind)]
+pub fn propagation_default_amqp_vhost() -> String {
+    wire::DEFAULT_AMQP_VHOST.to_owned()
+}
+
+/// The validated options of `createPropagator`, as the JS layer extracted them.
+#[napi(object, object_to_js = false)]
+pub struct PropagationConfig {
+    pub amqp_host: String,
+    pub amqp_port: f64,
+    pub amqp_user: String,
+    pub amqp_password: String,
+    /// `amqp` or `amqps`.
+    pub amqp_protocol: String,
+    /// Default `hmac-credentials`.
+    pub amqp_vhost: Option<String>,
+    pub amqp_queue: String,
+    pub propagation_secret: String,
+    /// A store URL (`redis://…`, `rediss://…`, `unix://…`, `redis+unix://…`, or
+    /// `memory://` for in-process state); absent: the JS client object, through the
+    /// dispatcher (`r.*`).
+    pub redis_url: Option<String>,
+    /// `hmacHttpAuth` given (reached through `a.*` with track `http`).
+    pub http_auth: bool,
+    pub http_secret_token: Option<String>,
+    /// `hmacMessageAuth` given (track `message`).
+    pub message_auth: bool,
+    pub message_secret_token: Option<String>,
+    /// `management` given: full mode (`m.*`); otherwise receive-only.
+    pub management: bool,
+    /// `logger` given (`log.*`); otherwise no-op.
+    pub logger: bool,
+}
+
+/// `EnsureInput`.
+#[napi(object, object_to_js = false)]
+pub struct PropagationEnsureInput {
+    pub client_id: String,
+    pub secret: String,
+    pub targets: Vec<String>,
+    pub track: Option<String>,
+    pub allowed_ips: Option<Vec<String>>,
+    pub expires_at: Option<f64>,
+}
+
+/// `RotateInputUsage`.
+#[napi(object, object_to_js = false)]
+pub struct PropagationRotateInput {
+    pub client_id: String,
+    pub secret: String,
+    pub track: Option<String>,
+}
+
+/// `RevokeInput`.
+#[napi(object, object_to_js = false)]
+pub struct PropagationRevokeInput {
+    pub client_id: String,
+    pub targets: Vec<String>,
+    pub track: Option<String>,
+}
+
+/// The result of `ensure`.
+#[napi(object)]
+pub struct PropagationEnsureResult {
+    pub client_id: String,
+    /// `credential.create` or `credential.update`.
+    pub op: String,
+}
+
+/// `SyncSummary`.
+#[napi(object)]
+pub struct PropagationSyncSummary {
+    pub propagations_read: u32,
+    pub targets_published: u32,
+    pub targets_retrying: u32,
+    pub duration_ms: f64,
+}
+
+async fn state_for(
+    url: Option<String>,
+    d: &Arc<Dispatcher>,
+) -> std::result::Result<Arc<dyn PropagationState>, PropagationError> {
+    Ok(match url {
+        None => Arc::new(PropagationStore::new(JsRedis { d: d.clone() })),
+        Some(u) if u.starts_with("memory://") || is_redis_url(&u) => open_state(&u).await?,
+        Some(u) => {
+            return Err(PropagationError::InvalidOptions(format!(
+                "Unsupported redis URL '{u}': expected a client object, redis://, rediss:// or memory://"
+            )));
+        }
+    })
+}
+
+/// A running propagator (`Propagator` of the original): consuming its own queue from
+/// creation until `close()`.
+#[napi]
+pub struct NativePropagator {
+    inner: Arc<Propagator>,
+}
+
+/// `createPropagator`: connects the state (for a URL) and the broker (never fails on an
+/// unreachable broker: it retries in the background), then starts consuming. Rejects
+/// with `INVALID_QUEUE_NAME` for a bad `amqpQueue`, `INVALID_OPTIONS` for a bad
+/// protocol, port or redis URL, a store code when a redis URL cannot be reached.
+#[napi(
+    catch_unwind,
+    ts_args_type = "config: PropagationConfig, dispatch: (op: string, argsJson: string) => Promise<string>",
+    ts_return_type = "Promise<NativePropagator>"
+)]
+pub fn create_native_propagator<'env>(
+    env: &'env Env,
+    config: PropagationConfig,
+    dispatch: Function<'env, DispatchArgs, Promise<String>>,
+) -> Result<PromiseRaw<'env, NativePropagator>> {
+    let tsfn: DispatchFn = dispatch
+        .build_threadsafe_function::<DispatchArgs>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?;
+    let d = Arc::new(Dispatcher { tsfn });
+    spawn(env, async move {
+        let sink = |on: bool, which: &'static str, token: Option<String>| {
+            on.then(|| {
+                Arc::new(JsSink {
+                    d: d.clone(),
+                    which,
+                    secret_token: token,
+                }) as Arc<dyn CredentialSink>
+            })
+        };
+        let http = sink(config.http_auth, "http", config.http_secret_token);
+        let message = sink(config.message_auth, "message", config.message_secret_token);
+        let management = config
+            .management
+            .then(|| Arc::new(JsManagement { d: d.clone() }) as Arc<dyn Management>);
+        let logger: Arc<dyn Logger> = if config.logger {
+            Arc::new(JsLogger { d: d.clone() })
+        } else {
+            Arc::new(NoopLogger)
+        };
+        // The original checks the queue name (in its transport) before any I/O.
+        wire::build_queue_name(&config.amqp_queue).map_err(PropagationError::InvalidQueueName)?;
+        let settings = AmqpSettings {
+            protocol: config.amqp_protocol,
+            host: config.amqp_host,
+            port: config.amqp_port,
+            user: config.amqp_user,
+            password: config.amqp_password,
+            vhost: config.amqp_vhost,
+        };
+        // Protocol and port checks before the state connects (create_propagator repeats them).
+        settings.check()?;
+        let state = state_for(config.redis_url, &d).await?;
+        let parts = PropagatorParts {
+            amqp_queue: config.amqp_queue,
+            propagation_secret: config.propagation_secret,
+            http,
+            message,
+            management,
+            logger,
+            state,
+        };
+        let propagator = create_propagator(parts, Broker::Amqp(settings)).await?;
+        Ok(NativePropagator {
+            inner: Arc::new(propagator),
+        })
+    })
+}
+
+#[napi]
+impl NativePropagator {
+    /// This peer's logical name (`amqpQueue`).
+    #[napi(getter)]
+    pub fn amqp_queue(&self) -> String {
+        self.inner.amqp_queue().to_owned()
+    }
+
+    /// `ensure(input)`.
+    #[napi(catch_unwind, ts_return_type = "Promise<PropagationEnsureResult>")]
+    pub fn ensure<'env>(
+        &self,
+        env: &'env Env,
+        input: PropagationEnsureInput,
+    ) -> Result<PromiseRaw<'env, PropagationEnsureResult>> {
+        let p = self.inner.clone();
+        spawn(env, async move {
+            let r = p
+                .ensure(EnsureInput {
+                    client_id: input.client_id,
+                    secret: input.secret,
+                    targets: input.targets,
+                    track: input.track,
+                    allowed_ips: input.allowed_ips,
+                    expires_at: input
+                        .expires_at
+                        .filter(|f| f.is_finite())
+                        .map(|f| f.trunc() as i64),
+                })
+                .await?;
+            Ok(PropagationEnsureResult {
+                client_id: r.client_id,
+                op: r.op,
+            })
+        })
+    }
+
+    /// `rotate(input)`: resolves with the clientId.
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
+    pub fn rotate<'env>(
+        &self,
+        env: &'env Env,
+        input: PropagationRotateInput,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let p = self.inner.clone();
+        spawn(env, async move {
+            p.rotate(RotateUsage {
+                client_id: input.client_id,
+                secret: input.secret,
+                track: input.track,
+            })
+            .await
+        })
+    }
+
+    /// `revoke(input)`: resolves with the clientId.
+    #[napi(catch_unwind, ts_return_type = "Promise<string>")]
+    pub fn revoke<'env>(
+        &self,
+        env: &'env Env,
+        input: PropagationRevokeInput,
+    ) -> Result<PromiseRaw<'env, String>> {
+        let p = self.inner.clone();
+        spawn(env, async move {
+            p.revoke(RevokeInput {
+                client_id: input.client_id,
+                targets: input.targets,
+                track: input.track,
+            })
+            .await
+        })
+    }
+
+    /// `sync()`.
+    #[napi(catch_unwind, ts_return_type = "Promise<PropagationSyncSummary>")]
+    pub fn sync<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, PropagationSyncSummary>> {
+        let p = self.inner.clone();
+        spawn(env, async move {
+            let s = p.sync().await?;
+            Ok(PropagationSyncSummary {
+                propagations_read: s.propagations_read,
+                targets_published: s.targets_published,
+                targets_retrying: s.targets_retrying,
+                duration_ms: s.duration_ms as f64,
+            })
+        })
+    }
+
+    /// `close()`: stops consuming (after the delivery in hand) and closes the broker link.
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let p = self.inner.clone();
+        spawn(env, async move {
+            p.close().await;
+            Ok(())
+        })
+    }
+}

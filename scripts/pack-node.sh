@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Pack the npm packages exactly as they would be published, into target/npm-packs/:
+# @authcore/native (loader + types), @authcore/native-linux-x64-gnu (the binary, what napi's
+# per-platform packages carry), @authcore/node-hmac-auth-core,
+# @authcore/node-hmac-auth-core-propagation and @authcore/node-auth-core.
+# Uses the addon scripts/lib.sh built (debug for the tests); `--release` builds and packs a
+# release addon instead. The packed-install test installs these tarballs into a fresh app.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+out="$PWD/target/npm-packs"
+if [ "${1:-}" = "--release" ]; then
+  build_node_addon_release
+fi
+addon=bindings-node/authcore.linux-x64-gnu.node
+[ -f "$addon" ] || { echo "pack-node: $addon missing (build the addon first: scripts/node.sh)" >&2; exit 1; }
+cp "$addon" bindings-node/npm/linux-x64-gnu/
+rm -rf "$out" && mkdir -p "$out"
+npm pack --silent --pack-destination "$out" \
+  -w @authcore/native -w @authcore/native-linux-x64-gnu \
+  -w @authcore/node-hmac-auth-core -w @authcore/node-hmac-auth-core-propagation \
+  -w @authcore/node-auth-core >/dev/null
+ls "$out"
