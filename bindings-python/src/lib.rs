@@ -9,6 +9,7 @@
 mod auth;
 mod convert;
 mod errors;
+mod propagation;
 mod pure;
 mod runtime;
 
@@ -77,5 +78,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::ClientCredential>()?;
     m.add_class::<runtime::RevertResult>()?;
     auth::register(m)?;
+    propagation::register(m)?;
     Ok(())
 }

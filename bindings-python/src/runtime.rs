@@ -444,6 +444,11 @@ pub struct Clients {
 }
 
 impl Clients {
+    /// The core `clients` (the credential sink of `authcore.propagation`).
+    pub(crate) fn core(&self) -> &HmacClients {
+        &self.inner
+    }
+
     fn create_fut(
         &self,
         client_id: &Bound<'_, PyAny>,

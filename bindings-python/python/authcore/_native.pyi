@@ -344,6 +344,8 @@ class JwtTokenManager:
         refresh_key: Optional[_Secret] = None,
         refresh_algorithm: Optional[str] = None,
         refresh_kid: Optional[str] = None,
+        store: Optional[str] = None,
+        key_prefix: Optional[str] = None,
     ) -> None: ...
     def create_access_token(self, user_id: str, domain_id: str, scope: str, now: Optional[float] = None) -> str: ...
     def verify_access_token(self, token: str, now: Optional[float] = None) -> Dict[str, Any]: ...
@@ -423,7 +425,13 @@ def oauth_metadata_json(
 ) -> str: ...
 
 class OAuthAuthorizationServer:
-    def __init__(self, code_ttl_ms: int = 60000, allow_plain: bool = False) -> None: ...
+    def __init__(
+        self,
+        code_ttl_ms: int = 60000,
+        allow_plain: bool = False,
+        store: Optional[str] = None,
+        key_prefix: Optional[str] = None,
+    ) -> None: ...
     def create_code(
         self,
         client_id: str,
@@ -438,6 +446,15 @@ class OAuthAuthorizationServer:
     def exchange_code(
         self, code: str, client_id: str, redirect_uri: str, code_verifier: str, now_ms: Optional[int] = None
     ) -> Dict[str, str]: ...
+    def exchange_code_for_tokens(
+        self,
+        code: str,
+        client_id: str,
+        redirect_uri: str,
+        code_verifier: str,
+        token_manager: JwtTokenManager,
+        now_ms: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
     def purge_expired(self, now_ms: Optional[int] = None) -> int: ...
     def __len__(self) -> int: ...
     def stored_code_hashes(self) -> List[str]: ...
@@ -482,3 +499,49 @@ class PolicyEngine:
         groups: List[str] = ...,
         context_json: Optional[str] = None,
     ) -> Dict[str, Any]: ...
+
+# --- credential propagation (used by authcore.propagation) --------------------------------
+# The management adapter receives the frozen dataclasses of authcore.propagation
+# (UpsertInput, RotateInput, TargetSentInput, TargetSuccessInput, TargetErrorInput,
+# FullyPropagatedInput; snake_case fields, times in epoch ms) and may return plain values or
+# awaitables; fetch_pending_propagations returns PendingPropagation dataclasses or dicts with
+# the same snake_case keys. Errors: authcore.propagation.PropagationError (``code``), the
+# adapter's own exception objects unchanged, or the authcore.errors classes for HMAC core
+# errors.
+
+DEFAULT_AMQP_VHOST: str
+
+def propagation_build_queue_name(name: str) -> str: ...
+def propagation_create(
+    *,
+    amqp_host: Optional[str] = None,
+    amqp_port: Optional[int] = None,
+    amqp_user: Optional[str] = None,
+    amqp_password: Optional[str] = None,
+    amqp_protocol: Optional[str] = None,
+    amqp_queue: Optional[str] = None,
+    propagation_secret: Optional[str] = None,
+    redis: Optional[str] = None,
+    hmac_http_auth: Any = None,
+    hmac_message_auth: Any = None,
+    management: Any = None,
+    amqp_vhost: Optional[str] = None,
+    logger: Any = None,
+) -> Awaitable[CorePropagator]: ...
+
+class CorePropagator:
+    @property
+    def amqp_queue(self) -> str: ...
+    def ensure(
+        self,
+        client_id: str,
+        secret: str,
+        targets: Sequence[str],
+        track: Optional[str] = None,
+        allowed_ips: Optional[Sequence[str]] = None,
+        expires_at: Union[int, float, datetime.datetime, None] = None,
+    ) -> Awaitable[Tuple[str, str]]: ...
+    def rotate(self, client_id: str, secret: str, track: Optional[str] = None) -> Awaitable[str]: ...
+    def revoke(self, client_id: str, targets: Sequence[str], track: Optional[str] = None) -> Awaitable[str]: ...
+    def sync(self) -> Awaitable[Tuple[int, int, int, int]]: ...
+    def close(self) -> Awaitable[None]: ...

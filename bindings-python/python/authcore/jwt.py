@@ -495,7 +495,10 @@ class TokenManager:
     token (and the reverse), and a 2FA-pending token is never an access token. Refresh
     tokens rotate: ``refresh()`` consumes the presented token; presenting it again raises
     :class:`RefreshTokenReusedError` and revokes its whole family. Only SHA-256 hashes of
-    refresh tokens are stored (in memory), compared in constant time.
+    refresh tokens are stored, compared in constant time: in this process by default, or in
+    Redis (``store="redis://..."``, keys under ``key_prefix``, default ``authcore``) so that
+    every process, in any language, shares one rotation state. The GIL is released during
+    each store round trip.
     """
 
     __slots__ = ("_inner",)
@@ -515,6 +518,8 @@ class TokenManager:
         refresh_key: Any = None,
         refresh_algorithm: str | None = None,
         refresh_kid: str | None = None,
+        store: str | None = None,
+        key_prefix: str | None = None,
     ) -> None:
         self._inner = _n.JwtTokenManager(
             issuer,
@@ -529,6 +534,8 @@ class TokenManager:
             None if refresh_key is None else _key_material(refresh_key, True),
             refresh_algorithm,
             refresh_kid,
+            store,
+            key_prefix,
         )
 
     def create_access_token(self, user_id: str, domain_id: str, scope: str, *, now: float | None = None) -> str:

@@ -14,12 +14,20 @@ hash to store after a successful login with an outdated hash, and, for an unknow
 (``hash=None``), does the same KDF work as a real verification.
 
 Every KDF runs with the GIL released. Exceptions carry ``code`` and ``status``.
+
+For asyncio: ``hash_async``, ``verify_async`` and ``verify_and_upgrade_async`` run the same
+calls on a dedicated pool of :func:`kdf_concurrency` threads (default: one fewer than the
+CPUs, at least one; ``AUTHCORE_KDF_CONCURRENCY`` overrides), so a burst of logins neither
+blocks the event loop nor outnumbers the CPUs it needs; extra calls wait in line.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import threading
-from typing import Literal, NamedTuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Literal, NamedTuple, TypeVar
 
 from . import _native as _n
 
@@ -45,6 +53,7 @@ __all__ = [
     "bcrypt_verify",
     "verify_password",
     "identify_hash",
+    "kdf_concurrency",
 ]
 
 #: OWASP recommended argon2id parameters (the defaults of :class:`PasswordHasher`).
@@ -57,6 +66,29 @@ DEFAULT_RANDOM_SALT_LENGTH = 16
 BCRYPT_DEFAULT_COST = 12
 #: Longest password (bytes) accepted by :meth:`PasswordHasher.verify_and_upgrade`.
 DEFAULT_MAX_PASSWORD_BYTES = 4096
+
+
+def kdf_concurrency() -> int:
+    """How many ``*_async`` key derivations run at once (the rest wait in line)."""
+    env = os.environ.get("AUTHCORE_KDF_CONCURRENCY", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+_T = TypeVar("_T")
+_kdf_pool: ThreadPoolExecutor | None = None
+_kdf_pool_lock = threading.Lock()
+
+
+async def _off_loop(fn: Callable[..., _T], *args: Any) -> _T:
+    """Run ``fn(*args)`` (a KDF, GIL released) on the key-derivation pool."""
+    global _kdf_pool
+    if _kdf_pool is None:
+        with _kdf_pool_lock:
+            if _kdf_pool is None:
+                _kdf_pool = ThreadPoolExecutor(max_workers=kdf_concurrency(), thread_name_prefix="authcore-kdf")
+    return await asyncio.get_running_loop().run_in_executor(_kdf_pool, lambda: fn(*args))
 
 
 class Argon2Error(Exception):
@@ -250,6 +282,18 @@ class PasswordHasher:
             hash = hash.decode("ascii")
         valid, rehash = self._hasher().verify_and_upgrade(_ensure_bytes(password, self.encoding), hash)  # type: ignore[attr-defined]
         return Verification(valid, rehash)
+
+    async def hash_async(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        """:meth:`hash` off the event loop (on the key-derivation pool)."""
+        return await _off_loop(lambda: self.hash(password, salt=salt))
+
+    async def verify_async(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        """:meth:`verify` off the event loop; raises the same exceptions."""
+        return await _off_loop(self.verify, hash, password)
+
+    async def verify_and_upgrade_async(self, password: str | bytes, hash: str | bytes | None) -> Verification:
+        """:meth:`verify_and_upgrade` off the event loop."""
+        return await _off_loop(self.verify_and_upgrade, password, hash)
 
     @property
     def kdf_runs(self) -> int:

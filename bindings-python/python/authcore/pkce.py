@@ -105,12 +105,21 @@ def hash_code(code: str) -> str:
 
 
 class AuthorizationServer:
-    """Authorization codes over in-memory storage (Auth Server ``OAuthStorage``)."""
+    """Authorization codes (Auth Server ``OAuthStorage``): in this process by default, or in
+    Redis (``store="redis://..."``) so every process shares one single-use code. Only the
+    SHA-256 of each code is stored."""
 
     __slots__ = ("_inner",)
 
-    def __init__(self, *, code_ttl_ms: int = 60_000, allow_plain: bool = False) -> None:
-        self._inner = _n.OAuthAuthorizationServer(code_ttl_ms, allow_plain)
+    def __init__(
+        self,
+        *,
+        code_ttl_ms: int = 60_000,
+        allow_plain: bool = False,
+        store: str | None = None,
+        key_prefix: str | None = None,
+    ) -> None:
+        self._inner = _n.OAuthAuthorizationServer(code_ttl_ms, allow_plain, store, key_prefix)
 
     def create_code(
         self,
@@ -133,6 +142,24 @@ class AuthorizationServer:
     ) -> dict[str, str]:
         """``{"user_id", "domain_id", "scope", "client_id"}`` or raises."""
         return self._inner.exchange_code(code, client_id, redirect_uri, code_verifier, now_ms)
+
+    def exchange_code_for_tokens(
+        self,
+        *,
+        code: str,
+        client_id: str,
+        redirect_uri: str,
+        code_verifier: str,
+        token_manager: Any,
+        now_ms: int | None = None,
+    ) -> dict[str, Any]:
+        """The ``authorization_code`` grant end to end: redeem the code and issue a token pair
+        (``accessToken``, ``refreshToken``, ``expiresIn``, ``familyId``) through
+        ``token_manager`` (an :class:`authcore.jwt.TokenManager`). A replayed code raises
+        :class:`AuthorizationCodeReusedError` and revokes the refresh family issued for it."""
+        return self._inner.exchange_code_for_tokens(
+            code, client_id, redirect_uri, code_verifier, token_manager._inner, now_ms
+        )
 
     def exchange_code_result(self, **kwargs: Any) -> dict[str, Any]:
         """Auth Server ``ExchangeCodeResult``: never raises for a bad grant."""

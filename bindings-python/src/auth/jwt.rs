@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use authcore::jwt::{
-    self as core, Algorithm, ClaimChecks, InMemoryRefreshTokenStore, JwtError, JwtKey, KeySet,
-    PublicJwk, RefreshTokenClaims, TokenClaims, TokenManager, TokenManagerConfig, TokenUse,
-    Validation,
+    self as core, Algorithm, ClaimChecks, JwtError, JwtKey, KeySet, PublicJwk, RefreshTokenClaims,
+    RefreshTokenStore, TokenClaims, TokenManager, TokenManagerConfig, TokenUse, Validation,
 };
+use authcore::token_stores;
 use pyo3::exceptions::{PyNotImplementedError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
@@ -454,7 +454,10 @@ fn jwt_jwks_from_pem(
     })
 }
 
-fn value_dict<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn value_dict<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    v: &T,
+) -> PyResult<Bound<'py, PyDict>> {
     match serde_json::to_value(v) {
         Ok(Value::Object(m)) => pyjson::map_to_py(py, &m),
         _ => Err(PyValueError::new_err(
@@ -463,16 +466,23 @@ fn value_dict<'py, T: serde::Serialize>(py: Python<'py>, v: &T) -> PyResult<Boun
     }
 }
 
-/// The Auth Server `TokenManager` over an in-memory refresh-token store.
+/// The Auth Server `TokenManager` over an in-memory or Redis refresh-token store.
 #[pyclass(module = "authcore._native", name = "JwtTokenManager", frozen)]
 pub struct PyTokenManager {
-    inner: TokenManager<InMemoryRefreshTokenStore>,
+    inner: TokenManager<Box<dyn RefreshTokenStore>>,
+}
+
+impl PyTokenManager {
+    /// The core manager (for the authorization server's code grant).
+    pub(crate) fn core(&self) -> &TokenManager<Box<dyn RefreshTokenStore>> {
+        &self.inner
+    }
 }
 
 #[pymethods]
 impl PyTokenManager {
     #[new]
-    #[pyo3(signature = (issuer, key, algorithm="HS256", kid=None, audience=None, access_ttl=900, refresh_ttl=2_592_000, mfa_pending_ttl=300, leeway=0, refresh_key=None, refresh_algorithm=None, refresh_kid=None))]
+    #[pyo3(signature = (issuer, key, algorithm="HS256", kid=None, audience=None, access_ttl=900, refresh_ttl=2_592_000, mfa_pending_ttl=300, leeway=0, refresh_key=None, refresh_algorithm=None, refresh_kid=None, store=None, key_prefix=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -488,8 +498,12 @@ impl PyTokenManager {
         refresh_key: Option<&Bound<'_, PyAny>>,
         refresh_algorithm: Option<&str>,
         refresh_kid: Option<&str>,
+        store: Option<&str>,
+        key_prefix: Option<&str>,
     ) -> PyResult<Self> {
         guard(|| {
+            let store = token_stores::refresh_token_store(store.unwrap_or(""), key_prefix)
+                .map_err(|e| PyValueError::new_err(format!("store: {e}")))?;
             let material = bytes_arg(key, "key")?;
             let keys = KeySet::single(jwt_err(
                 py,
@@ -503,10 +517,7 @@ impl PyTokenManager {
                 mfa_pending_ttl,
                 leeway,
             };
-            let mut tm = jwt_err(
-                py,
-                TokenManager::new(keys, config, InMemoryRefreshTokenStore::new()),
-            )?;
+            let mut tm = jwt_err(py, TokenManager::new(keys, config, store))?;
             if let Some(rk) = refresh_key {
                 let material = bytes_arg(rk, "refresh_key")?;
                 let alg = refresh_algorithm.unwrap_or(algorithm);
@@ -632,8 +643,8 @@ impl PyTokenManager {
         guard(|| jwt_err(py, py.detach(|| self.inner.revoke_refresh_token(token))))
     }
 
-    fn revoke_user(&self, user_id: &str) -> usize {
-        self.inner.revoke_user(user_id)
+    fn revoke_user(&self, py: Python<'_>, user_id: &str) -> PyResult<usize> {
+        guard(|| jwt_err(py, py.detach(|| self.inner.revoke_user(user_id))))
     }
 
     #[pyo3(signature = (user_id, domain_id, now=None))]

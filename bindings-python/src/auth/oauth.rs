@@ -1,10 +1,14 @@
 //! `authcore.pkce`: PKCE (RFC 7636), single-use authorization codes and RFC 8414 metadata.
 
+use std::sync::Arc;
+
 use authcore::oauth::{
     self as core, AuthorizationServer, AuthorizationServerConfig, CodeChallengeMethod,
     CreateCodeParams, ExchangeRequest, InMemoryOAuthStorage, OAuthError, OAuthMetadata,
-    OAuthStorage as _,
+    OAuthStorage,
 };
+use authcore::token_stores;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -87,26 +91,51 @@ fn oauth_metadata_json(
     })
 }
 
-/// Authorization codes over in-memory storage (core `AuthorizationServer`).
+/// Authorization codes (core `AuthorizationServer`) over in-memory storage or Redis.
 #[pyclass(module = "authcore._native", name = "OAuthAuthorizationServer", frozen)]
 pub struct PyAuthorizationServer {
-    inner: AuthorizationServer<InMemoryOAuthStorage>,
+    inner: AuthorizationServer<Box<dyn OAuthStorage>>,
+    /// The in-memory storage, for `len()` and `stored_code_hashes()`.
+    memory: Option<Arc<InMemoryOAuthStorage>>,
+}
+
+impl PyAuthorizationServer {
+    fn memory(&self) -> PyResult<&InMemoryOAuthStorage> {
+        self.memory
+            .as_deref()
+            .ok_or_else(|| PyTypeError::new_err("only the in-memory store can list its codes"))
+    }
 }
 
 #[pymethods]
 impl PyAuthorizationServer {
     #[new]
-    #[pyo3(signature = (code_ttl_ms=core::DEFAULT_CODE_TTL_MS, allow_plain=false))]
-    fn new(code_ttl_ms: u64, allow_plain: bool) -> Self {
-        Self {
-            inner: AuthorizationServer::new(
-                InMemoryOAuthStorage::new(),
-                AuthorizationServerConfig {
-                    code_ttl_ms,
-                    allow_plain,
-                },
-            ),
-        }
+    #[pyo3(signature = (code_ttl_ms=core::DEFAULT_CODE_TTL_MS, allow_plain=false, store=None, key_prefix=None))]
+    fn new(
+        code_ttl_ms: u64,
+        allow_plain: bool,
+        store: Option<&str>,
+        key_prefix: Option<&str>,
+    ) -> PyResult<Self> {
+        let config = AuthorizationServerConfig {
+            code_ttl_ms,
+            allow_plain,
+        };
+        let url = store.unwrap_or("");
+        let (storage, memory): (Box<dyn OAuthStorage>, _) = if token_stores::is_memory_url(url) {
+            let m = Arc::new(InMemoryOAuthStorage::new());
+            (Box::new(m.clone()), Some(m))
+        } else {
+            (
+                token_stores::oauth_storage(url, key_prefix)
+                    .map_err(|e| PyValueError::new_err(format!("store: {e}")))?,
+                None,
+            )
+        };
+        Ok(Self {
+            inner: AuthorizationServer::new(storage, config),
+            memory,
+        })
     }
 
     #[pyo3(signature = (client_id, user_id, domain_id, redirect_uri, code_challenge, code_challenge_method="S256", scope=String::new(), now_ms=None))]
@@ -136,7 +165,8 @@ impl PyAuthorizationServer {
                 )?,
                 scope,
             };
-            oauth_err(py, self.inner.create_code(&params, self::now_ms(now_ms)))
+            let now = self::now_ms(now_ms);
+            oauth_err(py, py.detach(|| self.inner.create_code(&params, now)))
         })
     }
 
@@ -159,7 +189,8 @@ impl PyAuthorizationServer {
                 redirect_uri,
                 code_verifier,
             };
-            let x = oauth_err(py, self.inner.exchange_code(&req, self::now_ms(now_ms)))?;
+            let now = self::now_ms(now_ms);
+            let x = oauth_err(py, py.detach(|| self.inner.exchange_code(&req, now)))?;
             let d = PyDict::new(py);
             d.set_item("user_id", x.user_id)?;
             d.set_item("domain_id", x.domain_id)?;
@@ -169,25 +200,61 @@ impl PyAuthorizationServer {
         })
     }
 
+    /// The `authorization_code` grant end to end: redeem the code and issue a token pair
+    /// through `token_manager`; a replayed code raises and revokes the family issued for it.
+    #[pyo3(signature = (code, client_id, redirect_uri, code_verifier, token_manager, now_ms=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn exchange_code_for_tokens<'py>(
+        &self,
+        py: Python<'py>,
+        code: &str,
+        client_id: &str,
+        redirect_uri: &str,
+        code_verifier: &str,
+        token_manager: PyRef<'py, super::jwt::PyTokenManager>,
+        now_ms: Option<u64>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guard(|| {
+            let req = ExchangeRequest {
+                code,
+                client_id,
+                redirect_uri,
+                code_verifier,
+            };
+            let now = self::now_ms(now_ms);
+            let tm = token_manager.core();
+            let pair = oauth_err(
+                py,
+                py.detach(|| self.inner.exchange_code_for_tokens(&req, tm, now)),
+            )?;
+            super::jwt::value_dict(py, &pair)
+        })
+    }
+
     /// Drop codes (and used tombstones) that expired before `now_ms`.
     #[pyo3(signature = (now_ms=None))]
-    fn purge_expired(&self, now_ms: Option<u64>) -> usize {
-        self.inner.storage().purge_expired(self::now_ms(now_ms))
+    fn purge_expired(&self, py: Python<'_>, now_ms: Option<u64>) -> PyResult<usize> {
+        let now = self::now_ms(now_ms);
+        oauth_err(
+            py,
+            py.detach(|| self.inner.storage().purge_expired(now))
+                .map_err(core::OAuthError::from),
+        )
     }
 
     /// Number of stored code records (only hashes are stored).
-    fn __len__(&self) -> usize {
-        self.inner.storage().records().len()
+    fn __len__(&self) -> PyResult<usize> {
+        Ok(self.memory()?.records().len())
     }
 
     /// The stored code hashes (SHA-256 hex), to show the code itself is never kept.
-    fn stored_code_hashes(&self) -> Vec<String> {
-        self.inner
-            .storage()
+    fn stored_code_hashes(&self) -> PyResult<Vec<String>> {
+        Ok(self
+            .memory()?
             .records()
             .into_iter()
             .map(|r| r.code)
-            .collect()
+            .collect())
     }
 }
 
