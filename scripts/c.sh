@@ -4,8 +4,9 @@
 # build, then compile and run the C tests against both the shared and the static library
 # with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
 # tests (ffi-tests/c) and the issue-5 ones (passwords, JWT, TOTP, PKCE, policies:
-# ffi-tests/c-auth). Also runs the Rust tests of the crate. Idempotent; needs cargo,
-# python3, cc, pkg-config, readelf. Benchmarks: bench/c-auth/run.sh.
+# ffi-tests/c-auth; their shared checks and runner scaffolding: ffi-tests/c-common). Also
+# runs the Rust tests of the crate. Idempotent; needs cargo, python3, cc, pkg-config,
+# readelf. Benchmarks: bench/c-auth/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -102,11 +103,12 @@ python3 ffi-tests/c-auth/gen_vectors.py --out "$OUT/auth_vectors.gen.h"
 step "compile the C tests (-std=c11 -Wall -Wextra -Werror, ASan + UBSan)"
 CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings
   -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+COMMON_INC="-I$ROOT/ffi-tests/c-common" # check.h, vector_runner.h
 build() { # output source pc [extra flags]
   local out="$1" src="$2" pc="$3"
   shift 3
   # shellcheck disable=SC2046 # word splitting of pkg-config output is intended
-  "$CC" "${CFLAGS[@]}" "$@" $(pkg-config --cflags "$pc") -o "$out" "$src" \
+  "$CC" "${CFLAGS[@]}" "$COMMON_INC" "$@" $(pkg-config --cflags "$pc") -o "$out" "$src" \
     $(pkg-config --libs "$pc") -lm
 }
 build "$OUT/run_vectors" ffi-tests/c/run_vectors.c authcore -I"$OUT"
@@ -147,7 +149,7 @@ if command -v valgrind >/dev/null 2>&1; then
   step "valgrind: run_vectors (static, no sanitizers)"
   # shellcheck disable=SC2046
   "$CC" -std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings \
-    $(pkg-config --cflags authcore-static) -I"$OUT" -o "$OUT/run_vectors_vg" \
+    $(pkg-config --cflags authcore-static) "$COMMON_INC" -I"$OUT" -o "$OUT/run_vectors_vg" \
     ffi-tests/c/run_vectors.c $(pkg-config --libs authcore-static) -lm
   valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
     "$OUT/run_vectors_vg" | tail -1

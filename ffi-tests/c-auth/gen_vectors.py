@@ -20,13 +20,15 @@ as OP_UNKNOWN so that run_vectors fails on it by name.
 Usage: gen_vectors.py [--vectors DIR] --out FILE
 """
 
-import argparse
 import json
 import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_VECTORS = os.path.join(HERE, "..", "vectors")
+sys.path.insert(0, os.path.join(HERE, "..", "c-common"))
+import cgen  # noqa: E402  (shared with ffi-tests/c/gen_vectors.py)
+from cgen import VectorError  # noqa: E402
 FILES = [
     "password-bcrypt.json",
     "password-argon2.json",
@@ -78,10 +80,6 @@ TOKEN_USES = {"access": "AUTHCORE_JWT_USE_ACCESS", "refresh": "AUTHCORE_JWT_USE_
               "mfa_pending": "AUTHCORE_JWT_USE_MFA_PENDING"}
 
 
-class VectorError(Exception):
-    pass
-
-
 def utf8(s, where):
     if not isinstance(s, str):
         raise VectorError(f"{where}: expected a string, got {type(s).__name__}")
@@ -89,30 +87,6 @@ def utf8(s, where):
         return s.encode("utf-8")
     except UnicodeEncodeError as e:
         raise VectorError(f"{where}: a lone surrogate cannot be passed as UTF-8 ({e})")
-
-
-def c_bytes(b):
-    """A C string literal for arbitrary bytes: octal escapes (never greedy), `?` escaped
-    (no trigraphs), long literals split every 200 bytes."""
-    out = ['"']
-    for i, byte in enumerate(b):
-        if i and i % 200 == 0:
-            out.append('"\n        "')
-        ch = chr(byte)
-        if ch in '"\\?':
-            out.append("\\" + ch)
-        elif 0x20 <= byte < 0x7F:
-            out.append(ch)
-        else:
-            out.append("\\%03o" % byte)
-    out.append('"')
-    return "".join(out)
-
-
-def c_str(b):
-    if b is None:
-        return "{NULL, 0}"
-    return "{%s, %d}" % (c_bytes(b), len(b))
 
 
 def uint(x, where, bits=64):
@@ -145,46 +119,15 @@ def str_list(v, where):
     return [utf8(x, where) for x in items]
 
 
-class Case:
-    def __init__(self, file, cid, op):
-        self.fields = {"file": c_bytes(file.encode()), "id": c_bytes(cid.encode()),
-                       "op_name": c_bytes(op.encode())}
-
-    def s(self, field, value):
-        self.fields[field] = c_str(value)
-
-    def raw(self, field, value):
-        self.fields[field] = value
-
-    def arr(self, field, items):
-        if not items:
-            self.fields[field] = "NULL"
-            self.fields[field + "_len"] = "0"
-            return
-        self.fields[field] = "(const authcore_str[]){%s}" % ", ".join(c_str(v) for v in items)
-        self.fields[field + "_len"] = str(len(items))
-
-    def render(self):
-        inner = ",\n     ".join(f".{k} = {v}" for k, v in self.fields.items())
-        return "    {" + inner + "}"
-
-
 def build_case(file, c):
-    cid, op = c.get("id"), c.get("op")
-    where = f"{file}#{cid}"
-    if not isinstance(cid, str) or not isinstance(op, str):
-        raise VectorError(f"{where}: every case needs a string id and op")
-    inp, expect = c.get("input", {}), c.get("expect", {})
-    case = Case(file, cid, op)
+    case, op, where, inp, expect = cgen.new_case(file, c, OPS)
     if op not in OPS:
-        case.raw("op", "OP_UNKNOWN")
         return case
     required, optional, kind = OPS[op]
     missing = required - set(inp)
     extra = set(inp) - required - optional
     if missing or extra:
         raise VectorError(f"{where}: input keys missing {sorted(missing)}, unknown {sorted(extra)} for op {op}")
-    case.raw("op", "OP_" + op.upper())
 
     def t(key):
         return utf8(inp[key], f"{where}.{key}")
@@ -300,21 +243,11 @@ def build_case(file, c):
         case.s("documents", compact(inp["documents"], where))
         case.s("request", compact(rest, where))
 
-    # Expectations.
-    if "error" in expect:
-        if "ok" in expect:
-            raise VectorError(f"{where}: expect has both ok and error")
-        case.raw("expect_error", c_bytes(expect["error"].encode()))
-        if "status" in expect:
-            case.raw("expect_status", str(int(expect["status"])))
+    is_error, ok = cgen.expectation(case, expect, where)
+    if is_error:
         return case
-    if "ok" not in expect:
-        raise VectorError(f"{where}: expect needs ok or error")
-    ok = expect["ok"]
     if kind == "bool":
-        if not isinstance(ok, bool):
-            raise VectorError(f"{where}: expected a boolean result")
-        case.raw("expect_bool", "1" if ok else "0")
+        cgen.expect_bool(case, ok, where)
     elif kind == "true":
         if ok is not True:
             raise VectorError(f"{where}: this op succeeds with true")
@@ -333,33 +266,30 @@ def build_case(file, c):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vectors", default=DEFAULT_VECTORS)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
-    rendered, per_file = [], []
-    for name in FILES:
-        path = os.path.join(args.vectors, name)
+    args = cgen.parse_args(DEFAULT_VECTORS)
+
+    def cases_of(path, rel):
         if not os.path.exists(path):
             raise VectorError(f"{path}: missing vector file")
-        cases = json.load(open(path, encoding="utf-8"))["cases"]
+        cases = cgen.load_cases(path)
         if not cases:
             raise VectorError(f"{path}: no cases")
-        for c in cases:
-            rendered.append(build_case(name, c).render())
-        per_file.append((name, len(cases)))
-    ops = ["OP_UNKNOWN"] + ["OP_" + op.upper() for op in OPS]
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write("/* Generated by ffi-tests/c-auth/gen_vectors.py from ffi-tests/vectors; do not edit. */\n")
-        f.write("#ifndef AUTHCORE_AUTH_VECTORS_GEN_H\n#define AUTHCORE_AUTH_VECTORS_GEN_H\n\n")
-        f.write("#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n#include \"authcore.h\"\n\n")
-        f.write("enum aop { %s };\n\n" % ", ".join(ops))
-        f.write(ACASE_STRUCT)
-        f.write("static const acase VECTORS[] = {\n%s\n};\n\n" % ",\n".join(rendered))
-        f.write("#define VECTOR_COUNT %d\n" % len(rendered))
-        f.write("static const char *const VECTOR_FILES[] = {%s};\n" % ", ".join(f'"{p} ({n})"' for p, n in per_file))
-        f.write("#define VECTOR_FILE_COUNT %d\n\n#endif\n" % len(per_file))
-    print(f"gen_vectors: {len(rendered)} cases from {len(per_file)} files -> {args.out}")
+        return cases
+
+    files = [os.path.join(args.vectors, name) for name in FILES]
+    rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build_case)
+    cgen.write_header(
+        args.out,
+        generator="ffi-tests/c-auth/gen_vectors.py",
+        guard="AUTHCORE_AUTH_VECTORS_GEN_H",
+        includes=["<stdbool.h>", "<stddef.h>", "<stdint.h>", '"authcore.h"'],
+        enum="aop",
+        ops=OPS,
+        struct=ACASE_STRUCT,
+        case_type="acase",
+        rendered=rendered,
+        per_file=per_file,
+    )
 
 
 ACASE_STRUCT = """typedef struct acase {
@@ -386,8 +316,4 @@ ACASE_STRUCT = """typedef struct acase {
 """
 
 if __name__ == "__main__":
-    try:
-        main()
-    except VectorError as e:
-        print(f"gen_vectors: {e}", file=sys.stderr)
-        sys.exit(1)
+    cgen.run(main)

@@ -3,179 +3,46 @@
  * of the issue-5 vector files (turned into static data by gen_vectors.py) is run through
  * the public C API of authcore, using only authcore.h.
  *
- * Every text result is fetched twice: a size query (out = NULL, out_len = 0) that must
- * answer AUTHCORE_BUFFER_TOO_SMALL with the exact size, then into a heap buffer of exactly
- * that size, so AddressSanitizer sees any off-by-one write. JWT key sets are created and
- * freed per case, so LeakSanitizer sees a missing free.
+ * Every text result is fetched twice (run_text in vector_runner.h): a size query (out =
+ * NULL, out_len = 0) that must answer AUTHCORE_BUFFER_TOO_SMALL with the exact size, then
+ * into a heap buffer of exactly that size, so AddressSanitizer sees any off-by-one write.
+ * JWT key sets are created and freed per case, so LeakSanitizer sees a missing free.
  *
  * An unknown op fails the run. Exit status 0 only when every case passed.
  */
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "authcore.h"
 #include "auth_vectors.gen.h"
+#define VECTOR_CASE acase
+#include "vector_runner.h" /* fail(), run_text(), run_bool(), run_vectors(): ffi-tests/c-common */
 
-static int failures = 0;
-static const acase *current = NULL;
-
-__attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...) {
-    failures++;
-    fprintf(stderr, "FAIL %s#%s [%s]: ", current->file, current->id, current->op_name);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-static char *last_message(void) {
-    size_t need = 0;
-    if (authcore_error_message(NULL, 0, &need) != AUTHCORE_BUFFER_TOO_SMALL || need == 0) {
-        return NULL;
-    }
-    char *buf = malloc(need);
-    size_t n = 0;
-    if (buf == NULL || authcore_error_message(buf, need, &n) != AUTHCORE_OK || n + 1 != need) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-/* A text-producing call: out, out_len, out_written are the last three arguments. The
- * context pointer carries per-op state (a JWT key set). */
-typedef authcore_result (*text_fn)(const acase *c, void *ctx, char *out, size_t out_len,
-                                   size_t *out_written);
-
-typedef struct {
-    authcore_result rc;
-    char *text; /* heap, NUL-terminated, only when rc == AUTHCORE_OK */
-    size_t len;
-} text_result;
-
-static text_result call_text(text_fn fn, void *ctx) {
-    text_result res = {AUTHCORE_OK, NULL, 0};
-    size_t need = 0;
-    authcore_result r = fn(current, ctx, NULL, 0, &need);
-    if (r != AUTHCORE_BUFFER_TOO_SMALL) {
-        res.rc = r;
-        if (r == AUTHCORE_OK) {
-            fail("size query returned OK for an empty buffer");
-            res.rc = AUTHCORE_PANIC;
-        }
-        return res;
-    }
-    char *buf = malloc(need);
-    if (buf == NULL) {
-        fail("out of memory");
-        res.rc = AUTHCORE_PANIC;
-        return res;
-    }
-    size_t n = (size_t)-1;
-    r = fn(current, ctx, buf, need, &n);
-    res.rc = r;
-    if (r != AUTHCORE_OK) {
-        free(buf);
-        return res;
-    }
-    if (n + 1 != need || buf[n] != '\0') {
-        fail("written length disagrees with the size query");
-    }
-    res.text = buf;
-    res.len = n;
-    return res;
-}
-
-static int same(const char *p, size_t n, authcore_str want) {
-    return n == want.len && (n == 0 || memcmp(p, want.ptr, n) == 0);
-}
-
-/* Checks a failure against the expectation; every failure must have a message. */
-static void check_error(authcore_result rc) {
-    const char *name = authcore_result_name(rc);
-    if (current->expect_error == NULL) {
-        char *msg = last_message();
-        fail("expected success, got %s: %s", name, msg ? msg : "(no message)");
-        free(msg);
+/* A text result against the expectation; a fresh bcrypt hash by its prefix, and it must
+ * verify. */
+static void check_text(const char *text, size_t len) {
+    if (current->op != OP_BCRYPT_HASH_PREFIX) {
+        expect_text_equal(text, len);
         return;
     }
-    if (strcmp(name, current->expect_error) != 0) {
-        char *msg = last_message();
-        fail("expected error %s, got %s (%s)", current->expect_error, name, msg ? msg : "");
-        free(msg);
-        return;
-    }
-    uint16_t status = authcore_http_status(rc);
-    if (current->expect_status != 0 && status != current->expect_status) {
-        fail("expected HTTP status %d, got %u", current->expect_status, (unsigned)status);
-    }
-    char *msg = last_message();
-    if (msg == NULL || msg[0] == '\0') {
-        fail("error %s without a message", name);
-    }
-    free(msg);
-}
-
-/* Returns true when the call succeeded and success was expected. */
-static bool expect_success(authcore_result rc) {
-    if (rc != AUTHCORE_OK) {
-        check_error(rc);
-        return false;
-    }
-    if (current->expect_error != NULL) {
-        fail("expected error %s, got success", current->expect_error);
-        return false;
-    }
-    return true;
-}
-
-static void run_text(text_fn fn, void *ctx) {
-    text_result r = call_text(fn, ctx);
-    if (r.rc != AUTHCORE_OK) {
-        check_error(r.rc);
-        return;
-    }
-    if (current->expect_error != NULL) {
-        fail("expected error %s, got success: %s", current->expect_error, r.text);
-    } else if (current->op == OP_BCRYPT_HASH_PREFIX) {
-        /* A fresh hash: compare its prefix, and it must verify. */
-        bool ok = false;
-        if (r.len != 60 || !same(r.text, current->expect_text.len, current->expect_text)) {
-            fail("hash %s does not start with %.*s", r.text, (int)current->expect_text.len,
-                 current->expect_text.ptr);
-        } else if (authcore_bcrypt_verify((const uint8_t *)current->password.ptr,
-                                          current->password.len, r.text, r.len,
-                                          &ok) != AUTHCORE_OK ||
-                   !ok) {
-            fail("the fresh hash does not verify");
-        }
-    } else if (!same(r.text, r.len, current->expect_text)) {
-        fail("got\n    %s\nwant\n    %.*s", r.text, (int)current->expect_text.len,
+    bool ok = false;
+    if (len != 60 || !same(text, current->expect_text.len, current->expect_text)) {
+        fail("hash %s does not start with %.*s", text, (int)current->expect_text.len,
              current->expect_text.ptr);
-    }
-    free(r.text);
-}
-
-static void run_bool(authcore_result rc, bool got) {
-    if (expect_success(rc) && (int)got != current->expect_bool) {
-        fail("got %s, want %s", got ? "true" : "false", current->expect_bool ? "true" : "false");
+    } else if (authcore_bcrypt_verify((const uint8_t *)current->password.ptr,
+                                      current->password.len, text, len, &ok) != AUTHCORE_OK ||
+               !ok) {
+        fail("the fresh hash does not verify");
     }
 }
 
 /* ---- passwords ---- */
 
-static authcore_result f_bcrypt_hash_with_salt(const acase *c, void *ctx, char *o, size_t l,
-                                               size_t *w) {
-    (void)ctx;
+static authcore_result f_bcrypt_hash_with_salt(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_bcrypt_hash_with_salt((const uint8_t *)c->password.ptr, c->password.len,
                                           c->salt.ptr, c->salt.len, o, l, w);
 }
 
-static authcore_result f_bcrypt_hash(const acase *c, void *ctx, char *o, size_t l, size_t *w) {
-    (void)ctx;
+static authcore_result f_bcrypt_hash(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_bcrypt_hash((const uint8_t *)c->password.ptr, c->password.len, c->cost, o,
                                 l, w);
 }
@@ -262,7 +129,7 @@ static authcore_jwt_keyset *case_keyset(bool *done) {
         break;
     }
     if (rc != AUTHCORE_OK) {
-        check_error(rc);
+        check_error(rc, authcore_http_status(rc));
         authcore_jwt_keyset_free(ks);
         *done = true;
         return NULL;
@@ -270,11 +137,14 @@ static authcore_jwt_keyset *case_keyset(bool *done) {
     return ks;
 }
 
-static authcore_result f_jwt_sign(const acase *c, void *ks, char *o, size_t l, size_t *w) {
-    return authcore_jwt_sign(ks, c->payload.ptr, c->payload.len, o, l, w);
+/* The key set of the JWT case being run (created and freed per case by run_jwt). */
+static authcore_jwt_keyset *keyset = NULL;
+
+static authcore_result f_jwt_sign(const acase *c, char *o, size_t l, size_t *w) {
+    return authcore_jwt_sign(keyset, c->payload.ptr, c->payload.len, o, l, w);
 }
 
-static authcore_result f_jwt_verify(const acase *c, void *ks, char *o, size_t l, size_t *w) {
+static authcore_result f_jwt_verify(const acase *c, char *o, size_t l, size_t *w) {
     authcore_jwt_validation v;
     memset(&v, 0, sizeof v);
     v.now = c->now;
@@ -284,29 +154,28 @@ static authcore_result f_jwt_verify(const acase *c, void *ks, char *o, size_t l,
     v.audiences = c->audiences;
     v.audiences_len = c->audiences_len;
     v.token_use = c->token_use;
-    return authcore_jwt_verify(ks, c->token.ptr, c->token.len, &v, o, l, w);
+    return authcore_jwt_verify(keyset, c->token.ptr, c->token.len, &v, o, l, w);
 }
 
-static authcore_result f_jwks(const acase *c, void *ks, char *o, size_t l, size_t *w) {
+static authcore_result f_jwks(const acase *c, char *o, size_t l, size_t *w) {
     (void)c;
-    return authcore_jwt_keyset_jwks(ks, o, l, w);
+    return authcore_jwt_keyset_jwks(keyset, o, l, w);
 }
 
 static void run_jwt(text_fn fn) {
     bool done = false;
-    authcore_jwt_keyset *ks = case_keyset(&done);
+    keyset = case_keyset(&done);
     if (done) {
         return;
     }
-    run_text(fn, ks);
-    authcore_jwt_keyset_free(ks);
+    run_text(fn);
+    authcore_jwt_keyset_free(keyset);
+    keyset = NULL;
 }
 
 /* ---- TOTP ---- */
 
-static authcore_result f_totp_generate_raw(const acase *c, void *ctx, char *o, size_t l,
-                                           size_t *w) {
-    (void)ctx;
+static authcore_result f_totp_generate_raw(const acase *c, char *o, size_t l, size_t *w) {
     authcore_totp_config cfg = authcore_totp_config_default();
     cfg.algorithm = c->algorithm;
     cfg.digits = c->digits;
@@ -315,14 +184,11 @@ static authcore_result f_totp_generate_raw(const acase *c, void *ctx, char *o, s
                                       o, l, w);
 }
 
-static authcore_result f_totp_generate(const acase *c, void *ctx, char *o, size_t l, size_t *w) {
-    (void)ctx;
+static authcore_result f_totp_generate(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_totp_generate(c->secret.ptr, c->secret.len, c->now, NULL, o, l, w);
 }
 
-static authcore_result f_totp_otpauth_url(const acase *c, void *ctx, char *o, size_t l,
-                                          size_t *w) {
-    (void)ctx;
+static authcore_result f_totp_otpauth_url(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_totp_otpauth_url(c->issuer.ptr, c->issuer.len, c->account.ptr,
                                      c->account.len, c->secret.ptr, c->secret.len, NULL, o, l, w);
 }
@@ -345,8 +211,7 @@ static void run_totp_verify(void) {
 
 /* ---- PKCE ---- */
 
-static authcore_result f_pkce_s256(const acase *c, void *ctx, char *o, size_t l, size_t *w) {
-    (void)ctx;
+static authcore_result f_pkce_s256(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_pkce_s256_challenge(c->verifier.ptr, c->verifier.len, o, l, w);
 }
 
@@ -400,87 +265,68 @@ static void run_policy_check(void) {
     }
 }
 
-static authcore_result f_policy_crud(const acase *c, void *ctx, char *o, size_t l, size_t *w) {
-    (void)ctx;
+static authcore_result f_policy_crud(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_policy_crud_actions(c->table.ptr, c->table.len, c->extensible, o, l, w);
 }
 
-static authcore_result f_policy_sync(const acase *c, void *ctx, char *o, size_t l, size_t *w) {
-    (void)ctx;
+static authcore_result f_policy_sync(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_policy_sync_package_actions(c->request.ptr, c->request.len, o, l, w);
 }
 
 static bool derive_found;
-static authcore_result f_policy_derive(const acase *c, void *ctx, char *o, size_t l, size_t *w) {
-    (void)ctx;
+static authcore_result f_policy_derive(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_policy_derive_action_name(c->method.ptr, c->method.len, c->path.ptr,
                                               c->path.len, o, l, w, &derive_found);
 }
 
-static authcore_result f_policy_slugify(const acase *c, void *ctx, char *o, size_t l, size_t *w) {
-    (void)ctx;
+static authcore_result f_policy_slugify(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_policy_slugify_uid(c->name.ptr, c->name.len, o, l, w);
 }
 
-static authcore_result f_policy_check_permission(const acase *c, void *ctx, char *o, size_t l,
-                                                 size_t *w) {
-    (void)ctx;
+static authcore_result f_policy_check_permission(const acase *c, char *o, size_t l, size_t *w) {
     return authcore_policy_check_permission(c->documents.ptr, c->documents.len, c->request.ptr,
                                             c->request.len, o, l, w);
 }
 
+static void run_case(const acase *c) {
+    int before = failures;
+    switch (c->op) {
+    case OP_BCRYPT_VERIFY: run_bcrypt_verify(); break;
+    case OP_BCRYPT_HASH_WITH_SALT: run_text(f_bcrypt_hash_with_salt); break;
+    case OP_BCRYPT_HASH_PREFIX: run_text(f_bcrypt_hash); break;
+    case OP_ARGON2_VERIFY: run_argon2_verify(); break;
+    case OP_ARGON2_NEEDS_REHASH: run_argon2_needs_rehash(); break;
+    case OP_JWT_SIGN:
+    case OP_JWT_SIGN_PEM: run_jwt(f_jwt_sign); break;
+    case OP_JWT_VERIFY:
+    case OP_JWT_VERIFY_PEM: run_jwt(f_jwt_verify); break;
+    case OP_JWKS_FROM_PEM: run_jwt(f_jwks); break;
+    case OP_TOTP_GENERATE_RAW: run_text(f_totp_generate_raw); break;
+    case OP_TOTP_GENERATE: run_text(f_totp_generate); break;
+    case OP_TOTP_VERIFY: run_totp_verify(); break;
+    case OP_TOTP_OTPAUTH_URL: run_text(f_totp_otpauth_url); break;
+    case OP_PKCE_S256_CHALLENGE: run_text(f_pkce_s256); break;
+    case OP_PKCE_VERIFY: run_pkce_verify(); break;
+    case OP_POLICY_CHECK: run_policy_check(); break;
+    case OP_POLICY_CRUD_ACTIONS: run_text(f_policy_crud); break;
+    case OP_POLICY_SYNC_PACKAGE_ACTIONS: run_text(f_policy_sync); break;
+    case OP_POLICY_DERIVE_ACTION_NAME:
+        derive_found = !c->expect_found;
+        run_text(f_policy_derive);
+        if (failures == before && (int)derive_found != c->expect_found) {
+            fail("found = %d, want %d", (int)derive_found, c->expect_found);
+        }
+        break;
+    case OP_POLICY_SLUGIFY_UID: run_text(f_policy_slugify); break;
+    case OP_POLICY_VALIDATE_DOCUMENT:
+        expect_success(authcore_policy_validate_document(c->documents.ptr, c->documents.len));
+        break;
+    case OP_POLICY_CHECK_PERMISSION: run_text(f_policy_check_permission); break;
+    case OP_UNKNOWN:
+    default: fail_unknown_op(); break;
+    }
+}
+
 int main(void) {
-    printf("authcore %s: C vector runner (passwords, JWT, TOTP, PKCE, policies), %d cases\n",
-           authcore_version(), VECTOR_COUNT);
-    for (int i = 0; i < VECTOR_FILE_COUNT; i++) {
-        printf("  %s\n", VECTOR_FILES[i]);
-    }
-    int failed_cases = 0;
-    for (size_t i = 0; i < sizeof VECTORS / sizeof VECTORS[0]; i++) {
-        const acase *c = &VECTORS[i];
-        current = c;
-        int before = failures;
-        switch (c->op) {
-        case OP_BCRYPT_VERIFY: run_bcrypt_verify(); break;
-        case OP_BCRYPT_HASH_WITH_SALT: run_text(f_bcrypt_hash_with_salt, NULL); break;
-        case OP_BCRYPT_HASH_PREFIX: run_text(f_bcrypt_hash, NULL); break;
-        case OP_ARGON2_VERIFY: run_argon2_verify(); break;
-        case OP_ARGON2_NEEDS_REHASH: run_argon2_needs_rehash(); break;
-        case OP_JWT_SIGN:
-        case OP_JWT_SIGN_PEM: run_jwt(f_jwt_sign); break;
-        case OP_JWT_VERIFY:
-        case OP_JWT_VERIFY_PEM: run_jwt(f_jwt_verify); break;
-        case OP_JWKS_FROM_PEM: run_jwt(f_jwks); break;
-        case OP_TOTP_GENERATE_RAW: run_text(f_totp_generate_raw, NULL); break;
-        case OP_TOTP_GENERATE: run_text(f_totp_generate, NULL); break;
-        case OP_TOTP_VERIFY: run_totp_verify(); break;
-        case OP_TOTP_OTPAUTH_URL: run_text(f_totp_otpauth_url, NULL); break;
-        case OP_PKCE_S256_CHALLENGE: run_text(f_pkce_s256, NULL); break;
-        case OP_PKCE_VERIFY: run_pkce_verify(); break;
-        case OP_POLICY_CHECK: run_policy_check(); break;
-        case OP_POLICY_CRUD_ACTIONS: run_text(f_policy_crud, NULL); break;
-        case OP_POLICY_SYNC_PACKAGE_ACTIONS: run_text(f_policy_sync, NULL); break;
-        case OP_POLICY_DERIVE_ACTION_NAME:
-            derive_found = !c->expect_found;
-            run_text(f_policy_derive, NULL);
-            if (failures == before && (int)derive_found != c->expect_found) {
-                fail("found = %d, want %d", (int)derive_found, c->expect_found);
-            }
-            break;
-        case OP_POLICY_SLUGIFY_UID: run_text(f_policy_slugify, NULL); break;
-        case OP_POLICY_VALIDATE_DOCUMENT:
-            expect_success(authcore_policy_validate_document(c->documents.ptr, c->documents.len));
-            break;
-        case OP_POLICY_CHECK_PERMISSION: run_text(f_policy_check_permission, NULL); break;
-        case OP_UNKNOWN:
-        default:
-            fail("unknown op \"%s\": this runner does not know it", c->op_name);
-            break;
-        }
-        if (failures != before) {
-            failed_cases++;
-        }
-    }
-    printf("%d passed, %d failed\n", VECTOR_COUNT - failed_cases, failed_cases);
-    return failed_cases == 0 && VECTOR_COUNT > 0 ? 0 : 1;
+    return run_vectors("C vector runner (passwords, JWT, TOTP, PKCE, policies)", run_case);
 }

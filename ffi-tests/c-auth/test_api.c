@@ -16,30 +16,7 @@
 #include <time.h>
 
 #include "authcore.h"
-
-static int checks = 0;
-static int failures = 0;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        checks++;                                                                     \
-        if (!(cond)) {                                                                \
-            failures++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
-        }                                                                             \
-    } while (0)
-
-#define CHECK_RC(call, want)                                                          \
-    do {                                                                              \
-        authcore_result rc_ = (call);                                                 \
-        checks++;                                                                     \
-        if (rc_ != (want)) {                                                          \
-            failures++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: %s returned %s, want %s\n", __FILE__,        \
-                    __LINE__, #call, authcore_result_name(rc_),                       \
-                    authcore_result_name(want));                                      \
-        }                                                                             \
-    } while (0)
+#include "check.h" /* CHECK, CHECK_RC, message(): ffi-tests/c-common */
 
 #define LIT(s) (s), (sizeof(s) - 1)
 #define PW(s) ((const uint8_t *)(s)), (sizeof(s) - 1)
@@ -52,15 +29,6 @@ static const char NPM_TOKEN[] =
     "RW5hYmxlZCI6ZmFsc2UsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwOTAwfQ.ssn6zRFoz4oGpBwMHNh0400tg"
     "1mDLZCea9_BDyBVPwg";
 static const authcore_argon2_params FAST = {1024, 1, 1, 32};
-
-static const char *message(void) {
-    static _Thread_local char buf[512];
-    size_t n = 0;
-    if (authcore_error_message(buf, sizeof buf, &n) != AUTHCORE_OK) {
-        return "<message unavailable>";
-    }
-    return buf;
-}
 
 static void test_codes(void) {
     CHECK(AUTHCORE_PASSWORD_INVALID_HASH == 1000 && AUTHCORE_JWT_MALFORMED == 1100);

@@ -15,7 +15,6 @@ run_vectors fails on it by name.
 Usage: gen_vectors.py [--vectors DIR] --out FILE
 """
 
-import argparse
 import decimal
 import glob
 import json
@@ -26,6 +25,9 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_VECTORS = os.path.join(HERE, "..", "vectors")
+sys.path.insert(0, os.path.join(HERE, "..", "c-common"))
+import cgen  # noqa: E402  (shared with ffi-tests/c-auth/gen_vectors.py)
+from cgen import VectorError  # noqa: E402
 
 # op -> (allowed input keys, kind of the ok value)
 OPS = {
@@ -55,39 +57,12 @@ NASKOT = {
 SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class VectorError(Exception):
-    pass
-
-
 def utf8(s, where):
     """Text as the bytes the original hashes: a JavaScript string is UTF-8 encoded with
     U+FFFD for lone surrogates. C text arguments are UTF-8, so that is what we pass."""
     if not isinstance(s, str):
         raise VectorError(f"{where}: expected a string, got {type(s).__name__}")
     return SURROGATE.sub("\ufffd", s).encode("utf-8")
-
-
-def c_bytes(b):
-    """A C string literal for arbitrary bytes: octal escapes (never greedy), `?` escaped
-    (no trigraphs)."""
-    out = ['"']
-    for byte in b:
-        ch = chr(byte)
-        if ch in '"\\?':
-            out.append("\\" + ch)
-        elif 0x20 <= byte < 0x7F:
-            out.append(ch)
-        else:
-            out.append("\\%03o" % byte)
-    out.append('"')
-    return "".join(out)
-
-
-def c_str(b):
-    """An authcore_str initialiser; None is the absent string {NULL, 0}."""
-    if b is None:
-        return "{NULL, 0}"
-    return "{%s, %d}" % (c_bytes(b), len(b))
 
 
 def c_double(x, where):
@@ -189,46 +164,14 @@ def str_list(items, where):
     return [utf8(v, where) if isinstance(v, str) else None for v in items]
 
 
-class Case:
-    def __init__(self, file, cid, op):
-        self.fields = {"file": f'"{file}"', "id": c_bytes(cid.encode()), "op_name": c_bytes(op.encode())}
-        self.arrays = []
-
-    def s(self, field, value):
-        self.fields[field] = c_str(value)
-
-    def raw(self, field, value):
-        self.fields[field] = value
-
-    def arr(self, field, items):
-        if not items:
-            self.fields[field] = "NULL"
-            self.fields[field + "_len"] = "0"
-            return
-        body = ", ".join(c_str(v) for v in items)
-        self.fields[field] = "(const authcore_str[]){%s}" % body
-        self.fields[field + "_len"] = str(len(items))
-
-    def render(self):
-        inner = ",\n     ".join(f".{k} = {v}" for k, v in self.fields.items())
-        return "    {" + inner + "}"
-
-
 def build_case(file, c):
-    cid, op = c.get("id"), c.get("op")
-    where = f"{file}#{cid}"
-    if not isinstance(cid, str) or not isinstance(op, str):
-        raise VectorError(f"{where}: every case needs a string id and op")
-    inp, expect = c.get("input", {}), c.get("expect", {})
-    case = Case(file, cid, op)
+    case, op, where, inp, expect = cgen.new_case(file, c, OPS)
     if op not in OPS:
-        case.raw("op", "OP_UNKNOWN")
         return case
     allowed, kind = OPS[op]
     extra = set(inp) - allowed
     if extra:
         raise VectorError(f"{where}: input keys {sorted(extra)} are unknown to this adapter for op {op}")
-    case.raw("op", "OP_" + op.upper())
 
     def text(key, optional=False):
         if key not in inp or (optional and inp[key] is None):
@@ -288,23 +231,13 @@ def build_case(file, c):
         case.s("record", text("record", optional=True))
         case.arr("ips", str_list(inp.get("ipCandidates", []), f"{where}.ipCandidates"))
 
-    # Expectations.
-    if "error" in expect:
-        if "ok" in expect:
-            raise VectorError(f"{where}: expect has both ok and error")
-        case.raw("expect_error", c_bytes(expect["error"].encode()))
-        if "status" in expect:
-            case.raw("expect_status", str(int(expect["status"])))
+    is_error, ok = cgen.expectation(case, expect, where)
+    if is_error:
         return case
-    if "ok" not in expect:
-        raise VectorError(f"{where}: expect needs ok or error")
-    ok = expect["ok"]
     if kind == "text":
         case.s("expect_text", utf8(ok, f"{where}.expect.ok"))
     elif kind == "bool":
-        if not isinstance(ok, bool):
-            raise VectorError(f"{where}: expected a boolean result")
-        case.raw("expect_bool", "1" if ok else "0")
+        cgen.expect_bool(case, ok, where)
     elif kind == "list":
         items = str_list(ok, f"{where}.expect.ok")
         if any(i is None for i in items):
@@ -338,7 +271,7 @@ def naskot_cases(path):
         raise VectorError(f"{path}: unknown upstream vector file")
     op = NASKOT[name]
     out = []
-    for c in json.load(open(path, encoding="utf-8"))["cases"]:
+    for c in cgen.load_cases(path):
         inp = {k: v for k, v in c.items() if k not in ("id", "expectedHex")}
         if op == "hash_client_secret":
             # The upstream test calls hashClientSecret(secret, secretToken || undefined).
@@ -349,36 +282,30 @@ def naskot_cases(path):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--vectors", default=DEFAULT_VECTORS)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args()
+    args = cgen.parse_args(DEFAULT_VECTORS)
     files = sorted(glob.glob(os.path.join(args.vectors, "naskot", "*.json")))
     files += sorted(glob.glob(os.path.join(args.vectors, "hmac-*.json")))
     if not files:
         raise VectorError(f"no vector files under {args.vectors}")
-    rendered, per_file = [], []
-    for path in files:
-        rel = os.path.relpath(path, args.vectors)
+
+    def cases_of(path, rel):
         if rel.startswith("naskot" + os.sep):
-            cases = naskot_cases(path)
-        else:
-            cases = json.load(open(path, encoding="utf-8"))["cases"]
-        for c in cases:
-            rendered.append(build_case(rel, c).render())
-        per_file.append((rel, len(cases)))
-    ops = ["OP_UNKNOWN"] + ["OP_" + op.upper() for op in OPS]
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write("/* Generated by ffi-tests/c/gen_vectors.py from ffi-tests/vectors; do not edit. */\n")
-        f.write("#ifndef AUTHCORE_VECTORS_GEN_H\n#define AUTHCORE_VECTORS_GEN_H\n\n")
-        f.write("#include <math.h>\n#include <stdbool.h>\n#include <stddef.h>\n#include \"authcore.h\"\n\n")
-        f.write("enum vop { %s };\n\n" % ", ".join(ops))
-        f.write(VCASE_STRUCT)
-        f.write("static const vcase VECTORS[] = {\n%s\n};\n\n" % ",\n".join(rendered))
-        f.write("#define VECTOR_COUNT %d\n" % len(rendered))
-        f.write("static const char *const VECTOR_FILES[] = {%s};\n" % ", ".join(f'"{p} ({n})"' for p, n in per_file))
-        f.write("#define VECTOR_FILE_COUNT %d\n\n#endif\n" % len(per_file))
-    print(f"gen_vectors: {len(rendered)} cases from {len(per_file)} files -> {args.out}")
+            return naskot_cases(path)
+        return cgen.load_cases(path)
+
+    rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build_case)
+    cgen.write_header(
+        args.out,
+        generator="ffi-tests/c/gen_vectors.py",
+        guard="AUTHCORE_VECTORS_GEN_H",
+        includes=["<math.h>", "<stdbool.h>", "<stddef.h>", '"authcore.h"'],
+        enum="vop",
+        ops=OPS,
+        struct=VCASE_STRUCT,
+        case_type="vcase",
+        rendered=rendered,
+        per_file=per_file,
+    )
 
 
 VCASE_STRUCT = """typedef struct vcase {
@@ -407,8 +334,4 @@ VCASE_STRUCT = """typedef struct vcase {
 """
 
 if __name__ == "__main__":
-    try:
-        main()
-    except VectorError as e:
-        print(f"gen_vectors: {e}", file=sys.stderr)
-        sys.exit(1)
+    cgen.run(main)

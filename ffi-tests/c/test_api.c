@@ -12,30 +12,7 @@
 #include <string.h>
 
 #include "authcore.h"
-
-static int checks = 0;
-static int failures = 0;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        checks++;                                                                     \
-        if (!(cond)) {                                                                \
-            failures++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
-        }                                                                             \
-    } while (0)
-
-#define CHECK_RC(call, want)                                                          \
-    do {                                                                              \
-        authcore_result rc_ = (call);                                                 \
-        checks++;                                                                     \
-        if (rc_ != (want)) {                                                          \
-            failures++;                                                               \
-            fprintf(stderr, "FAIL %s:%d: %s returned %s, want %s\n", __FILE__,        \
-                    __LINE__, #call, authcore_result_name(rc_),                       \
-                    authcore_result_name(want));                                      \
-        }                                                                             \
-    } while (0)
+#include "check.h" /* CHECK, CHECK_RC, message(): ffi-tests/c-common */
 
 #define S(lit) ((authcore_str){(lit), sizeof(lit) - 1})
 #define NONE ((authcore_str){NULL, 0})
@@ -45,16 +22,6 @@ static const char SECRET_A_HASH[] =
 static const char APPENDIX_SIG[] =
     "9fdc401b7eb309409286a40e661c1f672d4c6de470713241ac8b9d1993957f63";
 static const char BODY[] = "{\"hello\":\"world\"}";
-
-/* The message of the last failing call on this thread. */
-static const char *message(void) {
-    static _Thread_local char buf[512];
-    size_t n = 0;
-    if (authcore_error_message(buf, sizeof buf, &n) != AUTHCORE_OK) {
-        return "<message unavailable>";
-    }
-    return buf;
-}
 
 static int message_is(const char *want) {
     const char *got = message();

@@ -4,6 +4,10 @@
 - On one shared Redis: a request signed by Python's httpx auth is accepted by the Node
   Express middleware, and one signed by Node's signed fetch is accepted by the Python ASGI
   middleware; a replay of either is rejected through the shared nonce keys.
+- On one shared Redis (issue 5): a refresh token issued by Node's TokenManager is rotated by
+  Python's, and Node then sees the original as reused (one rotation state for all).
+- Credential propagation on the real RabbitMQ: a Python peer and a Node peer each apply what
+  the other ensures, and each one's ACK completes the other's bookkeeping.
 
 Needs the Node addon, the Python extension and the C CLI built (scripts/test-all.sh runs
 this after the per-language scripts).
@@ -166,3 +170,128 @@ def test_node_signed_fetch_accepted_by_asgi(namespace):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_refresh_rotation_state_is_shared_between_node_and_python(namespace):
+    from authcore import jwt
+
+    pair = json.loads(node("node_tokens.mjs", REDIS_URL, namespace, "pair"))
+    py = jwt.TokenManager("https://auth.example.com", b"cross-language-signing-secret!!!", store=REDIS_URL,
+                          key_prefix=namespace)
+    assert py.verify_refresh_token(pair["refreshToken"])["valid"] is True
+    rotated = py.refresh(pair["refreshToken"])
+    assert rotated["familyId"] == pair["familyId"]
+    # Node presents the original again: reuse, and the family (incl. Python's pair) is revoked.
+    assert json.loads(node("node_tokens.mjs", REDIS_URL, namespace, "refresh", pair["refreshToken"])) == {
+        "error": "REFRESH_TOKEN_REUSED", "status": 401}
+    with pytest.raises(jwt.RefreshTokenRevokedError):
+        py.refresh(rotated["refreshToken"])
+    v = json.loads(node("node_tokens.mjs", REDIS_URL, namespace, "verify", rotated["refreshToken"]))
+    assert v["valid"] is False and v["error"] == "REFRESH_TOKEN_REVOKED"
+
+
+def test_propagation_between_python_and_node_over_rabbitmq(namespace):
+    """Credential propagation (wire v1) between a Python peer (authcore.propagation) and a
+    Node peer (@authcore/node-hmac-auth-core-propagation with a node-redis client) on the
+    real RabbitMQ: each applies what the other ensures, and each one's ACK completes the
+    other's bookkeeping (the ACKs carry the right secrets both ways)."""
+    import asyncio
+
+    from authcore import propagation as prop
+
+    sfx = uuid.uuid4().hex[:8]
+    py_name, node_name = f"py-{sfx}", f"node-{sfx}"
+    secrets = {py_name: f"secret-of-{py_name}", node_name: f"secret-of-{node_name}"}
+    node_ns, py_ns = f"{namespace}:node", f"{namespace}:py"
+    r = redis_py.Redis.from_url(REDIS_URL)
+
+    class Adapter:  # the POC contract, in memory (async methods)
+        def __init__(self):
+            self.plain, self.rows, self.fully = {}, {}, []
+
+        async def upsert_credential_with_targets(self, i):
+            self.plain[i.client_id] = (i.op, i.secret_plain, i.track)
+            self.rows.update({(i.client_id, t): "pending" for t in i.targets})
+
+        async def rotate_credential_secret(self, i):
+            raise AssertionError("not used")
+
+        async def fetch_pending_propagations(self):
+            out = []
+            for (cid, target), status in self.rows.items():
+                if status == "pending":
+                    op, plain, track = self.plain[cid]
+                    out.append({"client_id": cid, "track": track, "op": op, "secret_plain": plain, "allowed_ips": None,
+                                "expires_at": None,
+                                "pending_targets": [{"target_amqp_queue": target, "propagation_secret": secrets[target]}]})
+            return out
+
+        async def fetch_source_propagation_secret(self, sender):
+            return secrets.get(sender)
+
+        async def mark_target_sent(self, i):
+            self.rows[(i.client_id, i.target_amqp_queue)] = "sent"
+
+        async def mark_target_success(self, i):
+            self.rows[(i.client_id, i.target_amqp_queue)] = "success"
+
+        async def mark_target_error(self, i):
+            self.rows[(i.client_id, i.target_amqp_queue)] = "error"
+
+        async def mark_credential_fully_propagated(self, i):
+            self.fully.append((i.client_id, i.final_status))
+
+    async def wait(what, cond, timeout=15.0):
+        deadline = time.time() + timeout
+        while not cond():
+            assert time.time() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.05)
+
+    async def flow():
+        node_proc = await asyncio.create_subprocess_exec(
+            "node", str(HERE / "node_propagation.mjs"), REDIS_URL, node_ns, node_name, secrets[node_name],
+            "pepper-of-node", json.dumps(secrets), cwd=ROOT, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE)
+        events = []
+
+        async def read():
+            async for line in node_proc.stdout:
+                events.append(json.loads(line))
+
+        reader = asyncio.create_task(read())
+        py_auth = h.HmacHttpAuth(redis_url=REDIS_URL, namespace=py_ns, secret_token="pepper-of-py")
+        adapter = Adapter()
+        p = await prop.create_propagator(amqp_host="127.0.0.1", amqp_port=5672, amqp_user="guest",
+                                         amqp_password="guest", amqp_protocol="amqp", amqp_queue=py_name,
+                                         propagation_secret=secrets[py_name], redis="memory://",
+                                         hmac_http_auth=py_auth, management=adapter)
+        try:
+            await wait("the Node peer", lambda: {"ready": True} in events)
+            # Python -> Node: Node applies the hash Python computed; Node's ACK completes Python.
+            await p.ensure("from-py", "plain-py", [node_name])
+            assert (await p.sync()).targets_published == 1
+            await wait("Node's ACK", lambda: adapter.fully == [("from-py", "success")])
+            stored = json.loads(r.hget(f"{node_ns}:clients", "from-py"))
+            assert stored["secretHash"] == h.hash_client_secret("plain-py", "pepper-of-py")
+            # Node -> Python: Python applies the hash Node computed; Python's ACK completes Node.
+            cmd = {"ensure": {"clientId": "from-node", "secret": "plain-node", "targets": [py_name]}}
+            node_proc.stdin.write((json.dumps(cmd) + "\n").encode())
+            await node_proc.stdin.drain()
+            await wait("Node's sync", lambda: any("synced" in e for e in events))
+            await wait("Python's ACK", lambda: {"fully": ["from-node", "success"]} in events)
+            assert py_auth.clients.get_secret_hash("from-node") == h.hash_client_secret("plain-node", "pepper-of-node")
+            # Node's own ack store (node-redis client object) kept the original layout.
+            assert r.hget(f"propagation:client-results:from-node", py_name) is None  # cleared on completion
+        finally:
+            await p.close()
+            node_proc.stdin.close()
+            assert await asyncio.wait_for(node_proc.wait(), 15) == 0
+            await reader
+            for q in (py_name, node_name):
+                subprocess.run(["rabbitmqctl", "-q", "-p", prop.DEFAULT_AMQP_VHOST, "delete_queue",
+                                prop.build_queue_name(q)], capture_output=True, timeout=30)
+            for pattern in ("propagation:*from-node*", "propagation:*from-py*"):
+                for k in r.scan_iter(pattern):
+                    r.delete(k)
+
+    asyncio.run(flow())

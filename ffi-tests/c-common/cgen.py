@@ -1,0 +1,158 @@
+"""What the two vector generators (ffi-tests/c/gen_vectors.py, ffi-tests/c-auth/gen_vectors.py)
+share: C literals for bytes, one case as a designated initialiser, the `expect` block, the
+command line, loading the vector files and writing the generated header.
+
+Each generator keeps its own ops, input adapters and case struct; it imports this module
+through sys.path, relative to its own location:
+
+    sys.path.insert(0, os.path.join(HERE, "..", "c-common"))
+    import cgen
+"""
+
+import argparse
+import json
+import os
+import sys
+
+
+class VectorError(Exception):
+    pass
+
+
+def c_bytes(b):
+    """A C string literal for arbitrary bytes: octal escapes (never greedy), `?` escaped
+    (no trigraphs), long literals split every 200 bytes."""
+    out = ['"']
+    for i, byte in enumerate(b):
+        if i and i % 200 == 0:
+            out.append('"\n        "')
+        ch = chr(byte)
+        if ch in '"\\?':
+            out.append("\\" + ch)
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append("\\%03o" % byte)
+    out.append('"')
+    return "".join(out)
+
+
+def c_str(b):
+    """An authcore_str initialiser; None is the absent string {NULL, 0}."""
+    if b is None:
+        return "{NULL, 0}"
+    return "{%s, %d}" % (c_bytes(b), len(b))
+
+
+class Case:
+    """One case as a designated initialiser of the generated case struct, fields in the
+    order they are set."""
+
+    def __init__(self, file, cid, op):
+        self.fields = {"file": c_bytes(file.encode()), "id": c_bytes(cid.encode()),
+                       "op_name": c_bytes(op.encode())}
+
+    def s(self, field, value):
+        self.fields[field] = c_str(value)
+
+    def raw(self, field, value):
+        self.fields[field] = value
+
+    def arr(self, field, items):
+        """An array of strings (None entries are {NULL, 0}) and its `_len`; empty is NULL."""
+        if not items:
+            self.fields[field] = "NULL"
+            self.fields[field + "_len"] = "0"
+            return
+        self.fields[field] = "(const authcore_str[]){%s}" % ", ".join(c_str(v) for v in items)
+        self.fields[field + "_len"] = str(len(items))
+
+    def render(self):
+        inner = ",\n     ".join(f".{k} = {v}" for k, v in self.fields.items())
+        return "    {" + inner + "}"
+
+
+def new_case(file, c, ops):
+    """The case of vector `c` with its file, id and op set: OP_<OP>, or OP_UNKNOWN for an
+    op not in `ops` (the runner fails on it by name). Returns (case, op, where, input,
+    expect)."""
+    cid, op = c.get("id"), c.get("op")
+    where = f"{file}#{cid}"
+    if not isinstance(cid, str) or not isinstance(op, str):
+        raise VectorError(f"{where}: every case needs a string id and op")
+    case = Case(file, cid, op)
+    case.raw("op", "OP_" + op.upper() if op in ops else "OP_UNKNOWN")
+    return case, op, where, c.get("input", {}), c.get("expect", {})
+
+
+def expectation(case, expect, where):
+    """The `expect` block: an expected error (and HTTP status) is written into `case` and
+    (True, None) returned; otherwise (False, the ok value)."""
+    if "error" in expect:
+        if "ok" in expect:
+            raise VectorError(f"{where}: expect has both ok and error")
+        case.raw("expect_error", c_bytes(expect["error"].encode()))
+        if "status" in expect:
+            case.raw("expect_status", str(int(expect["status"])))
+        return True, None
+    if "ok" not in expect:
+        raise VectorError(f"{where}: expect needs ok or error")
+    return False, expect["ok"]
+
+
+def expect_bool(case, ok, where):
+    if not isinstance(ok, bool):
+        raise VectorError(f"{where}: expected a boolean result")
+    case.raw("expect_bool", "1" if ok else "0")
+
+
+def parse_args(default_vectors):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vectors", default=default_vectors)
+    ap.add_argument("--out", required=True)
+    return ap.parse_args()
+
+
+def load_cases(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["cases"]
+
+
+def render_files(vectors_dir, paths, cases_of, build_case):
+    """Every case of every file, rendered: (initialisers, [(file, case count)]). The file
+    name of a case is its path relative to `vectors_dir`; `cases_of(path, rel)` gives the
+    cases of one file."""
+    rendered, per_file = [], []
+    for path in paths:
+        rel = os.path.relpath(path, vectors_dir)
+        cases = cases_of(path, rel)
+        for c in cases:
+            rendered.append(build_case(rel, c).render())
+        per_file.append((rel, len(cases)))
+    return rendered, per_file
+
+
+def write_header(out, *, generator, guard, includes, enum, ops, struct, case_type, rendered, per_file):
+    """The generated header: the op enumeration (OP_UNKNOWN first), the case struct, the
+    cases as VECTORS / VECTOR_COUNT and the file list as VECTOR_FILES / VECTOR_FILE_COUNT."""
+    names = ["OP_UNKNOWN"] + ["OP_" + op.upper() for op in ops]
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(f"/* Generated by {generator} from ffi-tests/vectors; do not edit. */\n")
+        f.write(f"#ifndef {guard}\n#define {guard}\n\n")
+        f.write("".join(f"#include {h}\n" for h in includes) + "\n")
+        f.write("enum %s { %s };\n\n" % (enum, ", ".join(names)))
+        f.write(struct)
+        f.write("static const %s VECTORS[] = {\n%s\n};\n\n" % (case_type, ",\n".join(rendered)))
+        f.write("#define VECTOR_COUNT %d\n" % len(rendered))
+        f.write("static const char *const VECTOR_FILES[] = {%s};\n" % ", ".join(f'"{p} ({n})"' for p, n in per_file))
+        f.write("#define VECTOR_FILE_COUNT %d\n\n#endif\n" % len(per_file))
+    print(f"gen_vectors: {len(rendered)} cases from {len(per_file)} files -> {out}")
+
+
+def run(main):
+    """Runs a generator's main; a VectorError is reported and exits 1."""
+    try:
+        main()
+    except VectorError as e:
+        print(f"gen_vectors: {e}", file=sys.stderr)
+        sys.exit(1)
