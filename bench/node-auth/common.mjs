@@ -1,8 +1,7 @@
-// Timing helpers of the issue-5 Node benchmarks.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import os from 'node:os'
+// Timing helpers of the issue-5 Node benchmarks (the shared ones are in bench/common.mjs).
+import * as shared from '../common.mjs'
+
+export const { perCall, table, fmt } = shared
 
 /**
  * Load @authcore/node-auth-core on the release addon named by AUTHCORE_NATIVE_ADDON (set by
@@ -17,27 +16,6 @@ export async function loadAuthcore() {
   } finally {
     delete process.env.NAPI_RS_NATIVE_LIBRARY_PATH
   }
-}
-
-export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
-
-/** ns per call of a synchronous `fn` (median of 5 rounds after a warm-up). */
-export function perCall(fn, { minMs = 400 } = {}) {
-  for (let i = 0; i < 3000; i++) fn(i)
-  let n = 1000
-  for (;;) {
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn(i)
-    if (Number(process.hrtime.bigint() - t0) / 1e6 >= minMs / 5) break
-    n *= 2
-  }
-  const rounds = []
-  for (let r = 0; r < 5; r++) {
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn(i)
-    rounds.push(Number(process.hrtime.bigint() - t0) / n)
-  }
-  return rounds.sort((a, b) => a - b)[2]
 }
 
 /** ns per call of an async `fn` awaited one at a time (median of 5 rounds). */
@@ -57,18 +35,6 @@ export async function perCallAsync(fn, { minMs = 400 } = {}) {
     rounds.push(Number(process.hrtime.bigint() - t0) / n)
   }
   return rounds.sort((a, b) => a - b)[2]
-}
-
-/** Median ms of `runs` sequential awaited calls (for slow KDFs). */
-export async function medianMs(fn, runs) {
-  await fn()
-  const t = []
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now()
-    await fn(i)
-    t.push(performance.now() - t0)
-  }
-  return t.sort((a, b) => a - b)[Math.floor(runs / 2)]
 }
 
 /**
@@ -112,31 +78,7 @@ export async function withLagProbe(work) {
   return { wall, maxLag }
 }
 
-export function environment() {
-  return {
-    node: process.version,
-    cpu: os.cpus()[0]?.model,
-    cores: os.cpus().length,
-    uvThreadpoolSize: Number(process.env.UV_THREADPOOL_SIZE || 4),
-    native: process.env.AUTHCORE_NATIVE_ADDON ? 'release (bench-fast profile: opt-level 3, thin LTO)' : 'debug',
-    loadAverage1m: +os.loadavg()[0].toFixed(2),
-    date: new Date().toISOString(),
-  }
-}
-
 export function writeResults(name, data) {
-  mkdirSync(RESULTS_DIR, { recursive: true })
-  const file = join(RESULTS_DIR, `${name}.json`)
-  writeFileSync(file, JSON.stringify({ environment: environment(), ...data }, null, 2) + '\n')
-  return file
+  const native = process.env.AUTHCORE_NATIVE_ADDON ? 'release (bench-fast profile: opt-level 3, thin LTO)' : 'debug'
+  return shared.writeResults(name, data, native)
 }
-
-export function table(rows, columns) {
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)))
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')
-  console.log(line(columns))
-  console.log(line(widths.map((w) => '-'.repeat(w))))
-  for (const r of rows) console.log(line(columns.map((c) => r[c])))
-}
-
-export const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x))

@@ -1,59 +1,10 @@
-// Timing helpers shared by the Node benchmarks.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import os from 'node:os'
+// Helpers of the HMAC Node benchmarks: the shared ones (bench/common.mjs), with results
+// labelled by the addon build the run loaded.
+import * as shared from '../common.mjs'
 
-export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results')
-
-/** ns per call of `fn` after a warm-up, over at least `minMs` (median of 5 rounds). */
-export function perCall(fn, { minMs = 300 } = {}) {
-  for (let i = 0; i < 2000; i++) fn(i)
-  let n = 1000
-  for (;;) {
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn(i)
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6
-    if (ms >= minMs / 5) break
-    n *= 2
-  }
-  const rounds = []
-  for (let r = 0; r < 5; r++) {
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < n; i++) fn(i)
-    rounds.push(Number(process.hrtime.bigint() - t0) / n)
-  }
-  rounds.sort((a, b) => a - b)
-  return rounds[2]
-}
-
-export function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
-  return sorted[i]
-}
-
-export function environment() {
-  return {
-    node: process.version,
-    cpu: os.cpus()[0]?.model,
-    cores: os.cpus().length,
-    native: process.env.NAPI_RS_NATIVE_LIBRARY_PATH ? 'release (bench-fast profile)' : 'debug',
-    date: new Date().toISOString(),
-  }
-}
+export const { perCall, percentile, table } = shared
 
 export function writeResults(name, data) {
-  mkdirSync(RESULTS_DIR, { recursive: true })
-  const file = join(RESULTS_DIR, `${name}.json`)
-  writeFileSync(file, JSON.stringify({ environment: environment(), ...data }, null, 2) + '\n')
-  return file
-}
-
-export function table(rows, columns) {
-  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)))
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')
-  console.log(line(columns))
-  console.log(line(widths.map((w) => '-'.repeat(w))))
-  for (const r of rows) console.log(line(columns.map((c) => r[c])))
+  const native = process.env.NAPI_RS_NATIVE_LIBRARY_PATH ? 'release (bench-fast profile)' : 'debug'
+  return shared.writeResults(name, data, native)
 }
