@@ -7,12 +7,14 @@ Run by `make demo` (scripts/demo.sh builds everything first).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import authcore.hmac as h
+import authcore.propagation as prop
 from authcore.errors import HmacAuthError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,5 +99,85 @@ def main() -> None:
     show("Python", *verify_python(py_auth, signed))
 
 
+class DemoAdapter:
+    """The management adapter of a full-mode peer (the app's SQL tables, here in memory)."""
+
+    def __init__(self, directory: dict) -> None:
+        self.directory, self.plain, self.rows, self.log = directory, {}, {}, []
+
+    async def upsert_credential_with_targets(self, i):
+        self.plain[i.client_id] = (i.op, i.secret_plain, i.track)
+        self.rows.update({(i.client_id, t): "pending" for t in i.targets})
+
+    async def rotate_credential_secret(self, i):
+        self.plain[i.client_id] = ("credential.update", i.secret_plain, i.track)
+        self.rows.update({k: "pending" for k in self.rows if k[0] == i.client_id})
+
+    async def fetch_pending_propagations(self):
+        out = {}
+        for (cid, target), status in self.rows.items():
+            if status == "pending":
+                op, plain, track = self.plain[cid]
+                p = out.setdefault(cid, {"client_id": cid, "track": track, "op": op, "secret_plain": plain,
+                                         "allowed_ips": None, "expires_at": None, "pending_targets": []})
+                p["pending_targets"].append({"target_amqp_queue": target, "propagation_secret": self.directory[target]})
+        return list(out.values())
+
+    async def fetch_source_propagation_secret(self, sender):
+        return self.directory.get(sender)
+
+    async def mark_target_sent(self, i):
+        self.rows[(i.client_id, i.target_amqp_queue)] = "sent"
+
+    async def mark_target_success(self, i):
+        self.rows[(i.client_id, i.target_amqp_queue)] = "success"
+        self.log.append(f"{i.target_amqp_queue} applied {i.client_id}")
+
+    async def mark_target_error(self, i):
+        self.rows[(i.client_id, i.target_amqp_queue)] = "error"
+
+    async def mark_credential_fully_propagated(self, i):
+        op, _, track = self.plain[i.client_id]
+        self.plain[i.client_id] = (op, None, track)  # the plain secret is cleared
+        self.log.append(f"{i.client_id} fully propagated: {i.final_status}")
+
+
+async def propagation_demo() -> None:
+    """4. Credential propagation (wire v1 of @naskot/node-hmac-auth-core-propagation) on the
+    in-process mesh: an authority ensures a credential; two services receive its hash."""
+    print(f"\n{BOLD}Credential propagation{END} (in-process mesh; RabbitMQ with amqp_protocol=\"amqp\")")
+    mesh = dict(amqp_host="demo-mesh", amqp_port=1, amqp_user="-", amqp_password="-", amqp_protocol="memory",
+                redis="memory://")
+    secrets = {"authority": "secret-of-authority", "orders": "secret-of-orders", "billing": "secret-of-billing"}
+    adapter = DemoAdapter(secrets)
+    auths = {name: h.HmacHttpAuth(secret_token=f"pepper-of-{name}") for name in secrets}
+    peers = [await prop.create_propagator(**mesh, amqp_queue=name, propagation_secret=secret,
+                                          hmac_http_auth=auths[name],
+                                          management=adapter if name == "authority" else None)
+             for name, secret in secrets.items()]
+    try:
+        authority = peers[0]
+        r = await authority.ensure("partner-api", "partner-plain-secret", ["orders", "billing"])
+        print(f"    ensure   {r.op} on the authority (applied there at once)")
+        s = await authority.sync()
+        print(f"    sync     {s.targets_published} events published, {s.targets_retrying} retrying")
+        for _ in range(200):
+            got = [await auths[n].clients.get_secret_hash_async("partner-api") for n in ("orders", "billing")]
+            if all(got):
+                break
+            await asyncio.sleep(0.01)
+        for name in secrets:
+            hash_ = await auths[name].clients.get_secret_hash_async("partner-api")
+            show(name, bool(hash_), f"secretHash {hash_[:16]}… (computed once, shipped as is)" if hash_ else "missing")
+        signed = h.build_signed_headers("GET", "/v1/invoices", b"", "partner-api", "partner-plain-secret",
+                                        hash_token="pepper-of-authority")
+        req = {"method": "GET", "url": "/v1/invoices", "body": "", "headers": signed}
+        show("billing", *verify_python(auths["billing"], req))
+    finally:
+        for p in peers:
+            await p.close()
+
+
 if __name__ == "__main__":
     main()
+    asyncio.run(propagation_demo())

@@ -12,6 +12,12 @@ build_node_addon() {
   (cd bindings-node && npx napi build --platform --js binding.js --dts binding.d.ts)
 }
 
+# The same addon, optimised (for packing a release; `napi build --release`).
+build_node_addon_release() {
+  rm -f bindings-node/*.node
+  (cd bindings-node && npx napi build --platform --release --js binding.js --dts binding.d.ts)
+}
+
 # .venv with the pinned dev requirements (reinstalled only when they changed), then the
 # extension in debug mode (maturin develop).
 build_python_ext() {

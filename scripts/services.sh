@@ -18,6 +18,17 @@ fi
 for i in $(seq 1 120); do
   if port_open 6379 && port_open 5672; then
     echo "services: redis :6379 and rabbitmq :5672 answer"
+    # The vhost of credential propagation (DEFAULT_AMQP_VHOST). Like the original, the
+    # library never creates it; the broker's config does (here: for the tests).
+    if ! rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx hmac-credentials; then
+      for j in $(seq 1 30); do
+        rabbitmqctl -q add_vhost hmac-credentials >/dev/null 2>&1 && break
+        rabbitmqctl -q list_vhosts 2>/dev/null | grep -qx hmac-credentials && break
+        sleep 1
+      done
+    fi
+    rabbitmqctl -q set_permissions -p hmac-credentials guest ".*" ".*" ".*" >/dev/null
+    echo "services: rabbitmq vhost hmac-credentials ready"
     exit 0
   fi
   sleep 1
