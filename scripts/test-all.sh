@@ -3,6 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
+# A cold, one-shot build gains nothing from incremental state (~1 GB of target/ and slower
+# codegen); set CARGO_INCREMENTAL=1 to keep it.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+target_dir="$(cargo metadata --format-version 1 --no-deps --locked |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+free_mb() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
+echo "disk: $(free_mb .) MB free before the build (a cold run writes ~5 GB to target/)"
 bash scripts/services.sh
 echo "==== lint (rustfmt, clippy -D warnings) ===="
 cargo fmt --all -- --check
@@ -15,4 +22,5 @@ for part in rust c python node; do
 done
 echo "==== cross-language ===="
 bash scripts/cross.sh
+echo "disk: target/ holds $(du -sm "$target_dir" | cut -f1) MB; $(free_mb .) MB free"
 echo "ALL TESTS PASSED in $(( $(date +%s) - start ))s"
