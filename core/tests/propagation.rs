@@ -149,7 +149,7 @@ fn secret_check_is_length_then_constant_time() {
 
 #[test]
 fn uuids_are_lowercase_v4() {
-    let a = random_uuid();
+    let a = random_uuid().unwrap();
     assert_eq!(a.len(), 36);
     assert_eq!(&a[14..15], "4");
     assert!("89ab".contains(&a[19..20]));
@@ -157,7 +157,7 @@ fn uuids_are_lowercase_v4() {
         a.chars()
             .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
     );
-    assert_ne!(a, random_uuid());
+    assert_ne!(a, random_uuid().unwrap());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ fn aggregate_status() {
 // ---------------------------------------------------------------------------------------
 
 fn unique(tag: &str) -> String {
-    format!("t-{tag}-{}-{}", std::process::id(), random_uuid())
+    format!("t-{tag}-{}-{}", std::process::id(), random_uuid().unwrap())
 }
 
 async fn check_state(s: &dyn PropagationState, client: &str) {

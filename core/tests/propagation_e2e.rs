@@ -38,7 +38,7 @@ struct Net {
 impl Net {
     async fn new() -> Self {
         Self {
-            run: random_uuid()[..8].to_string(),
+            run: random_uuid().unwrap()[..8].to_string(),
             store: Arc::new(RedisStore::connect(REDIS).await.unwrap()),
         }
     }

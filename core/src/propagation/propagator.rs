@@ -169,6 +169,9 @@ pub enum PropagationError {
     /// The broker failed.
     #[error("{0}")]
     Transport(TransportError),
+    /// `RANDOM_UNAVAILABLE`: the OS random number generator failed (no event id).
+    #[error("OS random number generator unavailable: {0}")]
+    Random(String),
 }
 
 impl PropagationError {
@@ -186,6 +189,7 @@ impl PropagationError {
             Self::Hmac(e) => e.code(),
             Self::Store(e) => e.code(),
             Self::Transport(_) => "TRANSPORT_ERROR",
+            Self::Random(_) => "RANDOM_UNAVAILABLE",
         }
     }
 }
@@ -676,7 +680,8 @@ impl Propagator {
         };
         let mut events = Vec::with_capacity(p.pending_targets.len());
         for target in &p.pending_targets {
-            let event_id = wire::random_uuid();
+            let event_id =
+                wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?;
             let sent_at = now_ms();
             let rec = PublishedEvent {
                 client_id: p.client_id.clone(),
@@ -949,7 +954,7 @@ impl Receiver {
             ));
         }
         let ack = AckEvent {
-            event_id: wire::random_uuid(),
+            event_id: wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?,
             ts: now_ms(),
             propagation_secret: secret,
             sender_amqp_queue: parts.amqp_queue.clone(),

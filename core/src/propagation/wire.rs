@@ -44,21 +44,20 @@ pub fn propagation_secret_matches(received: &str, own: &str) -> bool {
 }
 
 /// A fresh lowercase, hyphenated UUID v4 (`crypto.randomUUID()`), from the OS CSPRNG.
-pub fn random_uuid() -> String {
+pub fn random_uuid() -> Result<String, getrandom::Error> {
     let mut b = [0u8; 16];
-    // getrandom only fails when the OS has no entropy source at all.
-    getrandom::fill(&mut b).expect("OS random number generator unavailable");
+    getrandom::fill(&mut b)?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!(
+    Ok(format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],
         &h[8..12],
         &h[12..16],
         &h[16..20],
         &h[20..32]
-    )
+    ))
 }
 
 /// `payload` of an apply event: `{ secretHash, allowedIps?, expiresAt }`.
