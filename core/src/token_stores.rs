@@ -6,9 +6,11 @@
 //! Every state change that must be atomic is one Lua script (Redis runs each script alone):
 //! `mark_rotated` (compare-and-set Active → Rotated), family/user revocation, `take` (mark a
 //! code used and return it) and recording the token family issued for a code. Records expire
-//! by themselves (`EXPIRE`), so nothing needs purging. The connection is synchronous and shared behind a mutex: the
-//! bindings call these stores off their event loop / with the GIL released. A broken
-//! connection is dropped and re-opened by the next call; a call that failed is never
+//! by themselves (`EXPIRE`), so nothing needs purging. Connections are synchronous, taken from a small pool of idle
+//! ones (a call never waits for another call's round trip; at most [`MAX_IDLE`] stay
+//! open): the bindings call these stores off their event loop / with the GIL released,
+//! from several worker threads at once. A broken connection is dropped, and the next call
+//! opens a new one; a call that failed is never
 //! retried, because a script may have run before the connection broke (a retried
 //! `mark_rotated` would then report a false reuse).
 //!
@@ -48,10 +50,13 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// One lazily opened synchronous connection, re-opened after it breaks.
+/// Idle connections kept open per store.
+pub const MAX_IDLE: usize = 8;
+
+/// Lazily opened synchronous connections: a pool of idle ones, one per concurrent call.
 struct SyncRedis {
     client: Client,
-    conn: Mutex<Option<Connection>>,
+    idle: Mutex<Vec<Connection>>,
 }
 
 impl std::fmt::Debug for SyncRedis {
@@ -67,7 +72,7 @@ impl SyncRedis {
         let client = Client::open(url).map_err(|e| StoreError::Connection(e.to_string()))?;
         Ok(Self {
             client,
-            conn: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
         })
     }
 
@@ -81,26 +86,31 @@ impl SyncRedis {
         Ok(c)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Connection>> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Run `f` on an idle connection (or a new one), without holding the pool's lock
+    /// during the round trip. The connection goes back to the pool unless it broke.
     fn run<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
-        let mut guard = self.lock();
-        let conn = match &mut *guard {
+        let idle = self.idle().pop();
+        let mut conn = match idle {
             Some(c) => c,
-            slot @ None => slot.insert(self.connect()?),
+            None => self.connect()?,
         };
-        f(conn).map_err(|e| {
-            let e = store_err(e);
-            if matches!(e, StoreError::Connection(_)) {
-                *guard = None;
-            }
-            e
-        })
+        let result = f(&mut conn).map_err(store_err);
+        let mut idle = self.idle();
+        if matches!(result, Err(StoreError::Connection(_))) {
+            // The server likely went away for every connection (a restart): drop the idle
+            // ones too, so that only this call fails, not one call per pooled connection.
+            idle.clear();
+        } else if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+        result
     }
 }
 

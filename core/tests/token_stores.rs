@@ -138,6 +138,61 @@ fn concurrent_refreshes_of_one_token_have_exactly_one_winner() {
     );
 }
 
+/// One store shared by many threads (as a binding's worker pool shares it): calls run on
+/// their own pooled connections at once, every reply reaches its own caller, and a race
+/// on one token still has exactly one winner.
+#[test]
+fn one_shared_store_serves_concurrent_callers() {
+    let p = prefix("shared");
+    let m = Arc::new(manager(&redis_url(), &p));
+    let n = 8;
+    let barrier = Arc::new(Barrier::new(n));
+    // Each thread rotates its own chain of tokens 20 times.
+    let chains: Vec<String> = (0..n)
+        .map(|i| {
+            let (m, barrier) = (m.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut c = claims();
+                c.user_id = format!("user-{i}");
+                let mut token = m.create_token_pair(&c, now()).unwrap().refresh_token;
+                barrier.wait();
+                for _ in 0..20 {
+                    let pair = m.refresh(&token, now()).unwrap();
+                    assert!(!m.verify_refresh_token(&token, now()).valid);
+                    token = pair.refresh_token;
+                }
+                token
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    for t in &chains {
+        assert!(m.verify_refresh_token(t, now()).valid);
+    }
+    // A race on one token through the same shared store.
+    let token = m.create_token_pair(&claims(), now()).unwrap().refresh_token;
+    let barrier = Arc::new(Barrier::new(n));
+    let results: Vec<Result<_, JwtError>> = (0..n)
+        .map(|_| {
+            let (m, token, barrier) = (m.clone(), token.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                m.refresh(&token, now())
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+}
+
 #[test]
 fn refresh_records_follow_the_documented_layout_and_expire() {
     let p = prefix("layout");
