@@ -9,7 +9,7 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 target_dir="$(cargo metadata --format-version 1 --no-deps --locked |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 free_mb() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
-echo "disk: $(free_mb .) MB free before the build (a cold run writes ~5 GB to target/)"
+echo "disk: $(free_mb .) MB free before the build (a cold run writes ~4 GB to target/)"
 bash scripts/services.sh
 echo "==== lint (rustfmt, clippy -D warnings) ===="
 cargo fmt --all -- --check
