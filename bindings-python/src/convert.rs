@@ -282,6 +282,16 @@ pub fn js_value(obj: &Bound<'_, PyAny>) -> Result<JsValue, HmacError> {
     js_value_at(obj, 0)
 }
 
+/// A Python value as `JSON.stringify` sees it (realtime `data:` frames): [`js_value`],
+/// except that a top-level `bytes` is a Buffer (`{"type":"Buffer","data":[…]}`) as it is
+/// nested, not its text.
+pub fn json_value(obj: &Bound<'_, PyAny>) -> Result<JsValue, HmacError> {
+    let bytes_like = obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyByteArray>()
+        || obj.is_instance_of::<PyMemoryView>();
+    js_value_at(obj, usize::from(bytes_like))
+}
+
 fn js_value_at(obj: &Bound<'_, PyAny>, depth: usize) -> Result<JsValue, HmacError> {
     if depth > MAX_DEPTH {
         return Err(input(format!(

@@ -11,6 +11,7 @@ mod convert;
 mod errors;
 mod propagation;
 mod pure;
+mod realtime;
 mod runtime;
 
 use pyo3::prelude::*;
@@ -79,5 +80,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::RevertResult>()?;
     auth::register(m)?;
     propagation::register(m)?;
+    realtime::register(m)?;
     Ok(())
 }

@@ -14,7 +14,7 @@ pkg = pathlib.Path(authcore.__file__).parent
 assert "site-packages" in str(pkg), f"not the installed wheel: {pkg}"
 for f in ("py.typed", "_native.pyi"):
     assert (pkg / f).is_file(), f"{f} missing from the wheel"
-modules = ["errors", "hmac", "middleware", "http_clients", "jwt", "password", "tokens", "totp", "pkce", "policy", "propagation"]
+modules = ["errors", "hmac", "middleware", "http_clients", "jwt", "password", "tokens", "totp", "pkce", "policy", "propagation", "realtime"]
 for m in modules:
     importlib.import_module(f"authcore.{m}")
 
@@ -38,4 +38,13 @@ assert tm.refresh(pair["refreshToken"])["familyId"] == pair["familyId"]
 verifier = pkce.generate_code_verifier()
 assert pkce.verify_pkce(verifier, pkce.s256_challenge(verifier))
 assert len(totp.generate_secret()) >= 16
+
+from authcore import realtime  # noqa: E402
+
+sse = realtime.create_audit_log_sse()
+stream = realtime.MemorySseStream()
+stream.on_close(sse.subscribe(stream, channels=[realtime.AUDIT_LOG_CHANNEL], groups=["acct"]))
+assert sse.on_audit_event({"event_type": "logout", "account_id": "acct", "metadata": None}) == 1
+assert stream.body == ': connected\n\ndata: {"method":"logout","params":{"event_type":"logout","account_id":"acct","metadata":null}}\n\n'
+assert sse.registry.count == 0
 print(f"wheel smoke test passed ({len(modules)} modules, Python {sys.version.split()[0]})")
