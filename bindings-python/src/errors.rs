@@ -86,7 +86,24 @@ pub fn input(msg: impl Into<String>) -> HmacError {
     HmacError::InvalidInput(msg.into())
 }
 
-fn panic_message(p: &(dyn Any + Send)) -> String {
+/// `"<Type>: <message>"` (or just `"<Type>"`) of an exception raised by host code, for the
+/// core's log lines and callback errors.
+pub fn exception_text(py: Python<'_>, err: &PyErr) -> String {
+    let value = err.value(py);
+    let kind = value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".into());
+    let text = value.str().map(|s| s.to_string()).unwrap_or_default();
+    if text.is_empty() {
+        kind
+    } else {
+        format!("{kind}: {text}")
+    }
+}
+
+pub fn panic_message(p: &(dyn Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = p.downcast_ref::<String>() {

@@ -365,18 +365,7 @@ enum Called {
 
 /// A callback failure: the message for the core's logs, the exception itself as payload.
 fn callback_error(py: Python<'_>, err: PyErr) -> CallbackError {
-    let value = err.value(py);
-    let kind = value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".into());
-    let text = value.str().map(|s| s.to_string()).unwrap_or_default();
-    let message = if text.is_empty() {
-        kind
-    } else {
-        format!("{kind}: {text}")
-    };
+    let message = crate::errors::exception_text(py, &err);
     CallbackError {
         message,
         payload: Some(Arc::new(err) as Arc<dyn Any + Send + Sync>),

@@ -127,18 +127,8 @@ thread_local! {
 /// `"<Type>: <message>"` of an exception raised by host code, for the core's log lines.
 /// A non-`Exception` is also kept in [`DEFERRED`].
 fn describe(py: Python<'_>, err: PyErr) -> String {
+    let message = crate::errors::exception_text(py, &err);
     let value = err.value(py);
-    let kind = value
-        .get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".into());
-    let text = value.str().map(|s| s.to_string()).unwrap_or_default();
-    let message = if text.is_empty() {
-        kind
-    } else {
-        format!("{kind}: {text}")
-    };
     if !value.is_instance_of::<PyException>() {
         DEFERRED.with(|d| {
             let mut d = d.borrow_mut();
@@ -150,16 +140,6 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
     message
 }
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    }
-}
-
 /// Every entry point: a panic becomes `RealtimeError("INTERNAL_ERROR")`; a deferred
 /// `BaseException` from host code is raised once the core has returned.
 fn entry<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
@@ -168,7 +148,10 @@ fn entry<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
         Err(p) => Err(realtime_error(
             py,
             "INTERNAL_ERROR",
-            format!("authcore internal error (Rust panic): {}", panic_text(&*p)),
+            format!(
+                "authcore internal error (Rust panic): {}",
+                crate::errors::panic_message(&*p)
+            ),
             500,
         )),
     };
@@ -773,7 +756,10 @@ impl MemorySseStream {
                         realtime_error(
                             py,
                             "INTERNAL_ERROR",
-                            format!("authcore internal error (Rust panic): {}", panic_text(&*p)),
+                            format!(
+                                "authcore internal error (Rust panic): {}",
+                                crate::errors::panic_message(&*p)
+                            ),
                             500,
                         )
                     })),
