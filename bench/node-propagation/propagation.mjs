@@ -42,7 +42,10 @@ const RUN = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`
 
 const IMPLS = [
   { name: 'original (faithful JS: amqplib, node-redis)', mod: original, url: false },
+  // Default: the probe confirms the client's Redis and the state goes over a native connection.
   { name: 'ours: drop-in (node-redis client)', mod: ours, url: false },
+  // Every Redis command of the state through the client object (hops into JS).
+  { name: 'ours: drop-in (node-redis client, nativeRedis: false)', mod: ours, url: false, extra: { nativeRedis: false } },
   { name: 'ours: redis:// URL', mod: ours, url: true },
 ]
 
@@ -190,6 +193,7 @@ async function scenario(implIndex, n) {
           amqpQueue: q,
           propagationSecret: secret(q),
           redis: redisOf(role),
+          ...impl.extra,
           hmacHttpAuth: counting(authFor(implIndex, role), applied[k].tick),
           management: new MemoryManagement(directory),
         }),
@@ -200,6 +204,7 @@ async function scenario(implIndex, n) {
       amqpQueue: A,
       propagationSecret: secret(A),
       redis: redisOf('authority'),
+      ...impl.extra,
       hmacHttpAuth: authFor(implIndex, 'authority'),
       management: mgmtA,
       logger: authorityLogger,
@@ -320,6 +325,7 @@ async function drain(implIndex, n) {
       amqpQueue: target,
       propagationSecret: `secret-of-${target}`,
       redis: impl.url ? `redis://${REDIS}/${DBS[1]}` : redis.target1,
+      ...impl.extra,
       hmacHttpAuth: counting(authFor(implIndex, 'target1'), applied.tick),
       management: new MemoryManagement({ [sender]: `secret-of-${sender}` }),
     })

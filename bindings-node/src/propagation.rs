@@ -41,7 +41,7 @@ use authcore::propagation::propagator::{
     UpsertInput,
 };
 use authcore::propagation::state::{
-    PropagationState, PropagationStore, RedisOps, Write, open_state,
+    PropagationState, PropagationStore, RedisOps, Write, open_state, open_state_if_holds,
 };
 use authcore::propagation::{Logger, NoopLogger, wire};
 use authcore::store::StoreError;
@@ -547,6 +547,11 @@ pub struct PropagationConfig {
     /// `memory://` for in-process state); absent: the JS client object, through the
     /// dispatcher (`r.*`).
     pub redis_url: Option<String>,
+    /// With a client object (no `redis_url`): the Redis its options name, and a hash field
+    /// the JS layer just wrote through the client. When a native connection to that URL
+    /// reads the same value, the state goes over the native connection (same server, same
+    /// database); otherwise through the client object.
+    pub redis_probe: Option<RedisProbe>,
     /// `hmacHttpAuth` given (reached through `a.*` with track `http`).
     pub http_auth: bool,
     pub http_secret_token: Option<String>,
@@ -557,6 +562,15 @@ pub struct PropagationConfig {
     pub management: bool,
     /// `logger` given (`log.*`); otherwise no-op.
     pub logger: bool,
+}
+
+/// See [`PropagationConfig::redis_probe`].
+#[napi(object, object_to_js = false)]
+pub struct RedisProbe {
+    pub url: String,
+    pub key: String,
+    pub field: String,
+    pub value: String,
 }
 
 /// `EnsureInput`.
@@ -603,13 +617,32 @@ pub struct PropagationSyncSummary {
     pub duration_ms: f64,
 }
 
+/// Where the propagation state lives: `client` (the JS client object, `r.*`), `native`
+/// (a client object whose Redis the probe confirmed, over a native connection), `redis`
+/// (a URL) or `memory`.
 async fn state_for(
     url: Option<String>,
+    probe: Option<RedisProbe>,
     d: &Arc<Dispatcher>,
-) -> std::result::Result<Arc<dyn PropagationState>, PropagationError> {
+) -> std::result::Result<(Arc<dyn PropagationState>, &'static str), PropagationError> {
     Ok(match url {
-        None => Arc::new(PropagationStore::new(JsRedis { d: d.clone() })),
-        Some(u) if u.starts_with("memory://") || is_redis_url(&u) => open_state(&u).await?,
+        None => match probe {
+            Some(p) if is_redis_url(&p.url) => {
+                match open_state_if_holds(&p.url, &p.key, &p.field, &p.value).await {
+                    Some(state) => (state, "native"),
+                    None => (
+                        Arc::new(PropagationStore::new(JsRedis { d: d.clone() })),
+                        "client",
+                    ),
+                }
+            }
+            _ => (
+                Arc::new(PropagationStore::new(JsRedis { d: d.clone() })),
+                "client",
+            ),
+        },
+        Some(u) if u.starts_with("memory://") => (open_state(&u).await?, "memory"),
+        Some(u) if is_redis_url(&u) => (open_state(&u).await?, "redis"),
         Some(u) => {
             return Err(PropagationError::InvalidOptions(format!(
                 "Unsupported redis URL '{u}': expected a client object, redis://, rediss:// or memory://"
@@ -623,6 +656,7 @@ async fn state_for(
 #[napi]
 pub struct NativePropagator {
     inner: Arc<Propagator>,
+    redis_mode: &'static str,
 }
 
 /// `createPropagator`: connects the state (for a URL) and the broker (never fails on an
@@ -677,7 +711,7 @@ pub fn create_native_propagator<'env>(
         };
         // Protocol and port checks before the state connects (create_propagator repeats them).
         settings.check()?;
-        let state = state_for(config.redis_url, &d).await?;
+        let (state, redis_mode) = state_for(config.redis_url, config.redis_probe, &d).await?;
         let parts = PropagatorParts {
             amqp_queue: config.amqp_queue,
             propagation_secret: config.propagation_secret,
@@ -690,12 +724,19 @@ pub fn create_native_propagator<'env>(
         let propagator = create_propagator(parts, Broker::Amqp(settings)).await?;
         Ok(NativePropagator {
             inner: Arc::new(propagator),
+            redis_mode,
         })
     })
 }
 
 #[napi]
 impl NativePropagator {
+    /// Where the state lives: `client`, `native`, `redis` or `memory` (see `state_for`).
+    #[napi(getter)]
+    pub fn redis_mode(&self) -> String {
+        self.redis_mode.to_owned()
+    }
+
     /// This peer's logical name (`amqpQueue`).
     #[napi(getter)]
     pub fn amqp_queue(&self) -> String {

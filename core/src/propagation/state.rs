@@ -233,6 +233,27 @@ pub async fn open_state(url: &str) -> Result<std::sync::Arc<dyn PropagationState
     })
 }
 
+/// A Redis state at `url` (`redis://`, `rediss://`), only if that Redis already holds
+/// `value` in field `field` of hash `key`: how a binding confirms that a URL it derived
+/// from a host client object names the same server and database as the client (which
+/// just wrote the probe) before bypassing it. `None` on any failure or mismatch.
+pub async fn open_state_if_holds(
+    url: &str,
+    key: &str,
+    field: &str,
+    value: &str,
+) -> Option<std::sync::Arc<dyn PropagationState>> {
+    let conn = crate::store::RedisStore::connect(url)
+        .await
+        .ok()?
+        .connection();
+    let seen = conn.h_get(key, field).await.ok()??;
+    (seen == value).then(|| {
+        std::sync::Arc::new(RedisPropagationState::new(conn))
+            as std::sync::Arc<dyn PropagationState>
+    })
+}
+
 impl Default for MemoryPropagationState {
     fn default() -> Self {
         Self::new(MemoryOps::default())

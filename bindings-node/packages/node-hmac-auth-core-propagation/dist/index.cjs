@@ -6,6 +6,7 @@
 // answers the addon's calls into JavaScript (management callbacks, the Redis client
 // object, auth.clients of the core instances, the logger) through one dispatcher.
 
+const { randomUUID } = require('node:crypto')
 const native = require('@authcore/native')
 
 const DEFAULT_AMQP_VHOST = native.propagationDefaultAmqpVhost()
@@ -281,7 +282,7 @@ function tokenOf(auth) {
   return auth && typeof auth.secretToken === 'string' ? auth.secretToken : undefined
 }
 
-function configOf(options) {
+function configOf(options, probe) {
   return {
     amqpHost: String(options.amqpHost),
     amqpPort: Number(options.amqpPort),
@@ -292,6 +293,7 @@ function configOf(options) {
     amqpQueue: String(options.amqpQueue),
     propagationSecret: String(options.propagationSecret),
     redisUrl: typeof options.redis === 'string' ? options.redis : undefined,
+    redisProbe: probe,
     httpAuth: !!options.hmacHttpAuth,
     httpSecretToken: tokenOf(options.hmacHttpAuth),
     messageAuth: !!options.hmacMessageAuth,
@@ -301,9 +303,65 @@ function configOf(options) {
   }
 }
 
+// ------------------------------------------------------------------ native Redis for a client object
+
+/**
+ * The Redis a node-redis (v4/v5) client's `options` name, as a `redis://` URL; undefined
+ * when there are no such options or they name something the core would not reach the same
+ * way (a unix socket, TLS and its options).
+ */
+function redisUrlOf(client) {
+  const o = client.options
+  if (!o || typeof o !== 'object') return undefined
+  const s = o.socket && typeof o.socket === 'object' ? o.socket : {}
+  if (s.path || s.tls) return undefined
+  let u
+  try {
+    u = new URL(typeof o.url === 'string' ? o.url : 'redis://localhost:6379')
+  } catch {
+    return undefined
+  }
+  if (u.protocol !== 'redis:') return undefined
+  if (typeof s.host === 'string' && s.host) u.hostname = s.host
+  if (typeof s.port === 'number' || (typeof s.port === 'string' && s.port)) u.port = String(s.port)
+  if (typeof o.username === 'string' && o.username) u.username = encodeURIComponent(o.username)
+  if (typeof o.password === 'string' && o.password) u.password = encodeURIComponent(o.password)
+  if (Number.isInteger(o.database)) u.pathname = `/${o.database}`
+  return u.href
+}
+
+/**
+ * With a node-redis client object, the propagation state can skip the hop into JS for
+ * every Redis command: the client writes a probe field (60 s TTL) and the addon uses a
+ * native connection to the URL of the client's options only if it reads the same value
+ * there (same server, same database). Anything else (no options, a wrapper object, a
+ * `SELECT`ed database, a failed write) keeps the client object. `nativeRedis: false`
+ * opts out.
+ */
+async function redisProbeOf(options) {
+  const client = options.redis
+  if (!client || typeof client !== 'object' || options.nativeRedis === false) return undefined
+  const url = redisUrlOf(client)
+  if (!url) return undefined
+  const probe = { url, key: `propagation:native-probe:${randomUUID()}`, field: 'v', value: randomUUID() }
+  try {
+    await client.hSet(probe.key, { [probe.field]: probe.value })
+    await client.expire(probe.key, 60)
+  } catch {
+    return undefined
+  }
+  return probe
+}
+
 async function createPropagator(options) {
   call(() => native.propagationAssertOptions(presenceOf(options)))
-  const handle = await callAsync(native.createNativePropagator(configOf(options), createDispatcher(options)))
+  const probe = await redisProbeOf(options)
+  let handle
+  try {
+    handle = await callAsync(native.createNativePropagator(configOf(options, probe), createDispatcher(options)))
+  } finally {
+    if (probe) Promise.resolve().then(() => options.redis.del(probe.key)).catch(() => {})
+  }
   // The addon's dispatcher does not hold the event loop; this timer does, while the
   // propagator consumes (amqplib's socket does the same for the original).
   let keepAlive = setInterval(() => {}, 1 << 30)
@@ -372,8 +430,14 @@ async function createPropagator(options) {
     }
   }
 
-  return { close, ensure, rotate, revoke, sync }
+  const propagator = { close, ensure, rotate, revoke, sync }
+  // Where the state went (`client`, `native`, `redis`, `memory`): for tests and diagnostics,
+  // under a symbol so the object keeps the original's keys.
+  Object.defineProperty(propagator, REDIS_MODE, { value: handle.redisMode })
+  return propagator
 }
+
+const REDIS_MODE = Symbol.for('authcore.propagation.redisMode')
 
 module.exports = {
   createPropagator,

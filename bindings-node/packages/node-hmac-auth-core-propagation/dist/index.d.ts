@@ -140,6 +140,12 @@ export interface PropagatorOptions {
   // (`redis://…`, `rediss://…`, `memory://`: the core talks to it itself).
   redis: PropagationRedisClient | string;
 
+  // authcore only. With a node-redis client object whose options name a `redis://` server,
+  // the state goes over a native connection to that server once a probe written through
+  // the client confirms it is the same server and database (default); `false` keeps every
+  // Redis command on the client object.
+  nativeRedis?: boolean;
+
   // At least one of the two must be provided.
   hmacHttpAuth?: PropagationHmacAuth;
   hmacMessageAuth?: PropagationHmacAuth;

@@ -1,8 +1,10 @@
 // End to end over a real RabbitMQ (vhost hmac-credentials) and a real Redis: three peers
 // in this process, each with its own core HMAC instance and its own propagation state.
-//   mgmt: full mode; core on a node-redis client (db 0); propagation on a node-redis client (db 0)
+//   mgmt: full mode; core on a node-redis client (db 0); propagation on a node-redis client (db 0),
+//         every command through the client object (`nativeRedis: false`)
 //   b:    full mode; core on `redis://…/1`;           propagation on `redis://…/1` (URL string)
-//   c:    receive-only; core on `memory://`;          propagation on a node-redis client (db 2)
+//   c:    receive-only; core on `memory://`;          propagation on a node-redis client (db 2),
+//         which the probe confirms: the state goes over a native connection to db 2
 // Peers use distinct Redis databases because the propagation keys sit at the Redis root
 // (two peers sharing one database would share cursors, as with the original).
 // Fails (does not skip) when RabbitMQ or Redis is down.
@@ -61,6 +63,7 @@ before(async () => {
   }
   await start(MGMT, {
     redis: redis.mgmt,
+    nativeRedis: false,
     hmacHttpAuth: mgmtAuth,
     management: new MemoryManagement({ [MGMT]: SECRET[MGMT], [B]: SECRET[B], [C]: SECRET[C] }),
   })
@@ -89,6 +92,16 @@ after(async () => {
   }
   await Promise.allSettled(cleanup)
   await Promise.allSettled(clients.map((c) => c.quit()))
+})
+
+const REDIS_MODE = Symbol.for('authcore.propagation.redisMode')
+
+test('where each peer keeps its state: client object, URL, or the client\'s Redis natively', () => {
+  assert.equal(peers[MGMT].propagator[REDIS_MODE], 'client')
+  assert.equal(peers[B].propagator[REDIS_MODE], 'redis')
+  assert.equal(peers[C].propagator[REDIS_MODE], 'native')
+  // the original's keys only
+  assert.deepEqual(Object.keys(peers[C].propagator), ['close', 'ensure', 'rotate', 'revoke', 'sync'])
 })
 
 const hashOn = (name, clientId) => peers[name].auth.clients.getSecretHash(clientId)
