@@ -156,6 +156,8 @@ export declare class NativeHmacAuth {
  * creation until `close()`.
  */
 export declare class NativePropagator {
+  /** Where the state lives: `client`, `native`, `redis` or `memory` (see `state_for`). */
+  get redisMode(): string
   /** This peer's logical name (`amqpQueue`). */
   get amqpQueue(): string
   /** `ensure(input)`. */
@@ -221,6 +223,95 @@ export declare class PolicyEngine {
   checkPermission(subject: PolicySubject, resource: string, action?: string | undefined | null, contextJson?: string | undefined | null): string
   /** Actions in scope of a resource. */
   actionsInScope(resource: string): Array<string>
+}
+
+/** `create_audit_log_sse({role, log, max_per_scope})` (§3.3): registry + guard. */
+export declare class RealtimeAuditLogSse {
+  /** `role`/`maxPerScope` already resolved by the caller (`null` = none). */
+  constructor(role: string | null, maxPerScope: number | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null)
+  /** The registry (the same records, another handle). */
+  registry(): RealtimeSubscriberRegistry
+  /**
+   * `on_audit_event(e)`: broadcast `{method: e.event_type, params: e}` (a new object
+   * holding `e` itself) on `audit_log`, then run the guard (always, §6.6).
+   */
+  onAuditEvent(event: object): RealtimeAuditDispatch
+}
+
+/** `create_sse_auth_guard(registry, required_role, log)` (§3.2). */
+export declare class RealtimeSseAuthGuard {
+  constructor(registry: RealtimeSubscriberRegistry, requiredRole: string | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null)
+  /** `guard(event)`: the number of streams closed. */
+  handle(event: object): number
+}
+
+/**
+ * An SSE stream writing the exact bytes of §3.5 into a buffer the JS layer drains into
+ * the HTTP body (`takeBody`): `: connected
+
+` first, `data: <JSON.stringify>
+
+`,
+ * `: <text>
+`, idempotent close, `on_close` listeners once each in order, isolated.
+ */
+export declare class RealtimeSseStream {
+  /**
+   * `log` receives `send failed to serialize data: …` and `on_close listener threw: …`;
+   * `bufferLimit` (bytes, opt-in) closes a stream whose unread body grows past it.
+   */
+  constructor(log?: object | null, bufferLimit?: number | null)
+  /**
+   * `send(data)`: `data: ${JSON.stringify(data)}
+
+  `; a no-op after the close; a
+   * throwing `JSON.stringify` is logged, not thrown.
+   */
+  send(data: unknown): void
+  /** `comment(text)`: `: ${text}
+  ` (one comment line per line of `text`). */
+  comment(text: string): void
+  /** `close()`: idempotent; the first call runs the listeners. */
+  close(): void
+  /** The client went away: the same path as `close()`. */
+  cancel(): void
+  /** `on_close(fn)`: runs once on the close; never when registered after it. */
+  onClose(listener: () => unknown): void
+  /** Take the bytes written so far (empty string when none). */
+  takeBody(): string
+  /** Whether the stream is closed. */
+  get closed(): boolean
+}
+
+/** `SubscriberRegistry` (§3.1) over host stream objects. */
+export declare class RealtimeSubscriberRegistry {
+  /**
+   * `max_per_scope`: `null`/`undefined` = no cap; a number as the original's loop uses
+   * it. `log` receives isolated `send`/`close` failures.
+   */
+  constructor(maxPerScope?: number | null, log?: object | null)
+  /** `subscribe(stream, {channels, scope, groups})`: returns `unsubscribe()`. */
+  subscribe(stream: object, channels?: string[] | null, scope?: string | null, groups?: string[] | null): () => void
+  /**
+   * `broadcast(channel, data)`: `send(data)` (the same object) to every matching
+   * subscriber; failures are logged and counted, the loop goes on.
+   */
+  broadcast(channel: string, data: unknown): RealtimeBroadcastReport
+  /**
+   * `close_by_identity(id)`: close then remove every record whose scope is `id` or
+   * whose groups contain it; the number collected.
+   */
+  closeByIdentity(identity: string): number
+  /** Close then remove the records whose scope is `id` (groups ignored). */
+  closeByScope(scope: string): number
+  /** Close then remove the records whose groups contain `id` (scope ignored). */
+  closeByGroup(group: string): number
+  /** `count`: the number of records. */
+  get count(): number
+  /** The cap given at construction (`null` = none). */
+  get maxPerScope(): number | null
+  /** The stored subscribers (normalised options), in insertion order. */
+  subscribers(): Array<RealtimeSubscriberInfo>
 }
 
 /**
@@ -908,6 +999,13 @@ export interface PropagationConfig {
    * dispatcher (`r.*`).
    */
   redisUrl?: string
+  /**
+   * With a client object (no `redis_url`): the Redis its options name, and a hash field
+   * the JS layer just wrote through the client. When a native connection to that URL
+   * reads the same value, the state goes over the native connection (same server, same
+   * database); otherwise through the client object.
+   */
+  redisProbe?: RedisProbe
   /** `hmacHttpAuth` given (reached through `a.*` with track `http`). */
   httpAuth: boolean
   httpSecretToken?: string
@@ -974,6 +1072,65 @@ export interface PropagationSyncSummary {
   targetsPublished: number
   targetsRetrying: number
   durationMs: number
+}
+
+export interface RealtimeAuditDispatch {
+  delivered: number
+  failed: number
+  closed: number
+}
+
+/** The ways a value (as JSON text) is not an `AuditLogEventJson` row; empty when it is. */
+export declare function realtimeAuditLogEventIssues(json: string): Array<string>
+
+export interface RealtimeBroadcastReport {
+  delivered: number
+  failed: number
+}
+
+/** The realtime constants of fuz_app (`AUDIT_LOG_CHANNEL`, `disconnect_event_types`, ...). */
+export declare function realtimeConstants(): RealtimeConstants
+
+export interface RealtimeConstants {
+  auditLogChannel: string
+  auditLogSseMaxPerScope: number
+  sseConnectedComment: string
+  defaultAuditStreamRole: string
+  disconnectEventTypes: Array<string>
+  auditEventTypes: Array<string>
+  /** `[name, value]` pairs of the SSE response headers. */
+  sseHeaders: Array<Array<string>>
+  auditLogEventSpecs: Array<RealtimeEventSpec>
+}
+
+export interface RealtimeEventSpec {
+  method: string
+  description: string
+  channel?: string
+}
+
+/** The guard's decision for an event without closing anything (spec §7 `guard_decision`). */
+export declare function realtimeGuardDecision(event: object, requiredRole: string | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null): RealtimeGuardTarget | null
+
+export interface RealtimeGuardTarget {
+  /** `session` or `account`. */
+  kind: string
+  identity: string
+  eventType: string
+}
+
+export interface RealtimeSubscriberInfo {
+  channels?: Array<string>
+  scope?: string
+  groups?: Array<string>
+}
+
+/** See [`PropagationConfig::redis_probe`]. */
+export interface RedisProbe {
+  url: string
+  key: string
+  field: string
+  value: string
 }
 
 /** Constant-time: does `presented` match the stored SHA-256 hex (or legacy plaintext)? */

@@ -2,7 +2,8 @@
 # Node: install the npm workspaces from the lockfile, build the napi addon (debug),
 # check the generated loader is committed, run every Node test: the addon, the drop-in
 # packages (@authcore/node-hmac-auth-core, @authcore/node-hmac-auth-core-propagation,
-# @authcore/node-auth-core) and both vector runners (HMAC, issue 5). Real Redis on
+# @authcore/node-auth-core, @authcore/fuz-app-realtime) and the vector runners (HMAC,
+# realtime, issue 5). Real Redis on
 # 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 (vhost hmac-credentials) are required
 # (scripts/services.sh).
 set -euo pipefail
@@ -21,7 +22,7 @@ bash scripts/pack-node.sh >/dev/null
 
 # The .d.ts of the drop-ins: code written against the originals' types compiles, misuse
 # does not (compile-only tests with @ts-expect-error lines).
-for pkg in node-hmac-auth-core node-hmac-auth-core-propagation node-auth-core; do
+for pkg in node-hmac-auth-core node-hmac-auth-core-propagation node-auth-core fuz-app-realtime; do
   npx tsc -p "bindings-node/packages/$pkg/test/types/tsconfig.json"
 done
 
@@ -30,5 +31,6 @@ node --test --test-concurrency=1 \
   bindings-node/packages/node-hmac-auth-core/test/ \
   bindings-node/packages/node-hmac-auth-core-propagation/test/ \
   bindings-node/packages/node-auth-core/test/ \
+  bindings-node/packages/fuz-app-realtime/test/ \
   ffi-tests/node/ \
   ffi-tests/node-auth/

@@ -2,7 +2,8 @@
 # Pack the npm packages exactly as they would be published, into target/npm-packs/:
 # @authcore/native (loader + types), @authcore/native-linux-x64-gnu (the binary, what napi's
 # per-platform packages carry), @authcore/node-hmac-auth-core,
-# @authcore/node-hmac-auth-core-propagation and @authcore/node-auth-core.
+# @authcore/node-hmac-auth-core-propagation, @authcore/node-auth-core and
+# @authcore/fuz-app-realtime.
 # Uses the addon scripts/lib.sh built (debug for the tests); `--release` builds and packs a
 # release addon instead. The packed-install test installs these tarballs into a fresh app.
 set -euo pipefail
@@ -19,5 +20,6 @@ rm -rf "$out" && mkdir -p "$out"
 npm pack --silent --pack-destination "$out" \
   -w @authcore/native -w @authcore/native-linux-x64-gnu \
   -w @authcore/node-hmac-auth-core -w @authcore/node-hmac-auth-core-propagation \
-  -w @authcore/node-auth-core >/dev/null
+  -w @authcore/node-auth-core \
+  -w @authcore/fuz-app-realtime >/dev/null
 ls "$out"

@@ -20,4 +20,5 @@ pub mod error;
 pub mod instance;
 pub mod propagation;
 pub mod pure;
+pub mod realtime;
 pub mod verify;

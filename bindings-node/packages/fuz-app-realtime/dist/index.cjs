@@ -1,0 +1,442 @@
+'use strict'
+// @authcore/fuz-app-realtime: fuz_app's realtime SSE auth guard (SubscriberRegistry,
+// create_sse_auth_guard, create_audit_log_sse, SSE streams) on the authcore Rust core.
+// The registry, the guard, the audit-log dispatch and the stream's wire bytes run in the
+// native addon (bindings-node/src/realtime.rs over core/src/realtime); this file checks
+// argument types, keeps fuz_app's names and shapes, and moves the stream's bytes into a
+// web `Response` or a Node writable.
+
+const native = require('@authcore/native')
+
+const C = native.realtimeConstants()
+
+/** SSE channel the audit-log stream route publishes on. */
+const AUDIT_LOG_CHANNEL = C.auditLogChannel
+/** Default max concurrent SSE subscribers per session scope for the audit log (10). */
+const AUDIT_LOG_SSE_MAX_PER_SCOPE = C.auditLogSseMaxPerScope
+/** Written at once when a stream opens, so proxies flush and EventSource fires onopen. */
+const SSE_CONNECTED_COMMENT = C.sseConnectedComment
+/** The role the audit-log stream requires by default. */
+const DEFAULT_AUDIT_STREAM_ROLE = C.defaultAuditStreamRole
+/** Audit event types that can close SSE streams (the guard's own copy lives in the core). */
+const disconnect_event_types = new Set(C.disconnectEventTypes)
+/** The 27 builtin audit event types, in fuz_app's order. */
+const AUDIT_EVENT_TYPES = Object.freeze([...C.auditEventTypes])
+/** The SSE response headers of Hono's streamSSE. */
+const SSE_HEADERS = Object.freeze(Object.fromEntries(C.sseHeaders))
+
+// ------------------------------------------------------------------ argument checks
+
+function typeError(message) {
+  const e = new TypeError(message)
+  e.code = 'ERR_INVALID_ARG_TYPE'
+  return e
+}
+
+function isObjectLike(v) {
+  return (typeof v === 'object' && v !== null) || typeof v === 'function'
+}
+
+function checkLogger(log, name = 'log') {
+  if (log === undefined || log === null) return
+  if (!isObjectLike(log)) throw typeError(`${name} must be a logger object (info, warn, error)`)
+}
+
+function checkString(v, name) {
+  if (typeof v !== 'string') throw typeError(`${name} must be a string`)
+}
+
+function checkStringList(v, name) {
+  if (v === undefined || v === null) return null
+  if (!Array.isArray(v)) throw typeError(`${name} must be an array of strings`)
+  for (const item of v) {
+    if (typeof item !== 'string') throw typeError(`${name} must be an array of strings`)
+  }
+  return v
+}
+
+function checkMaxPerScope(v, name = 'max_per_scope') {
+  if (v === null) return null
+  if (typeof v !== 'number') throw typeError(`${name} must be a number or null`)
+  return v
+}
+
+function checkEvent(event) {
+  if (!isObjectLike(event)) throw typeError('event must be an audit log event object')
+}
+
+function checkOptBool(v, name) {
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'boolean') throw typeError(`${name} must be a boolean`)
+  return v
+}
+
+// ------------------------------------------------------------------ hashes (§4)
+
+/** `hash_session_token(token)`: unkeyed BLAKE3 of the token's UTF-8 bytes, 64 lowercase hex. */
+function hash_session_token(token) {
+  checkString(token, 'token')
+  return native.hashSessionToken(token)
+}
+
+/** `hash_blake3(data)`: BLAKE3 of a string's UTF-8 bytes or of bytes, 64 lowercase hex. */
+function hash_blake3(data) {
+  if (typeof data === 'string') return native.hashBlake3(data)
+  if (data instanceof ArrayBuffer) return native.hashBlake3(new Uint8Array(data))
+  if (ArrayBuffer.isView(data)) return native.hashBlake3(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+  throw typeError('data must be a string, an ArrayBuffer or an ArrayBufferView')
+}
+
+// ------------------------------------------------------------------ SubscriberRegistry (§3.1)
+
+const nativeOf = new WeakMap()
+let adopting = null
+
+/**
+ * Channel-filtered pub/sub of SSE streams with a capped `scope` and uncapped `groups`;
+ * `close_by_identity` closes then removes every stream whose scope or groups match.
+ */
+class SubscriberRegistry {
+  constructor(options) {
+    let n = adopting
+    if (n === null) {
+      if (options !== undefined && options !== null && typeof options !== 'object') {
+        throw typeError('options must be an object')
+      }
+      const max = checkMaxPerScope(options?.max_per_scope ?? null)
+      const log = options?.log === undefined ? console : options.log
+      checkLogger(log, 'options.log')
+      n = new native.RealtimeSubscriberRegistry(max, log)
+    }
+    nativeOf.set(this, n)
+  }
+
+  /** Number of active subscribers. */
+  get count() {
+    return nativeOf.get(this).count
+  }
+
+  /** Add a subscriber; returns its idempotent `unsubscribe()` (which does not close the stream). */
+  subscribe(stream, options) {
+    if (!isObjectLike(stream) || typeof stream.send !== 'function' || typeof stream.close !== 'function') {
+      throw typeError('stream must be an SseStream (an object with send(data) and close())')
+    }
+    if (options !== undefined && options !== null && typeof options !== 'object') {
+      throw typeError('options must be an object')
+    }
+    const channels = checkStringList(options?.channels, 'options.channels')
+    const groups = checkStringList(options?.groups, 'options.groups')
+    const scope = options?.scope ?? null
+    if (scope !== null) checkString(scope, 'options.scope')
+    return nativeOf.get(this).subscribe(stream, channels, scope, groups)
+  }
+
+  /** `send(data)` (the same object) to every subscriber of `channel`, in subscription order. */
+  broadcast(channel, data) {
+    checkString(channel, 'channel')
+    nativeOf.get(this).broadcast(channel, data)
+  }
+
+  /** Close then remove every subscriber whose `scope` is `identity` or whose `groups` contain it. */
+  close_by_identity(identity) {
+    checkString(identity, 'identity')
+    return nativeOf.get(this).closeByIdentity(identity)
+  }
+
+  /** Extension: close then remove the subscribers whose `scope` is `scope` (groups ignored). */
+  close_by_scope(scope) {
+    checkString(scope, 'scope')
+    return nativeOf.get(this).closeByScope(scope)
+  }
+
+  /** Extension: close then remove the subscribers whose `groups` contain `group` (scope ignored). */
+  close_by_group(group) {
+    checkString(group, 'group')
+    return nativeOf.get(this).closeByGroup(group)
+  }
+}
+
+function adoptRegistry(n) {
+  adopting = n
+  try {
+    return new SubscriberRegistry()
+  } finally {
+    adopting = null
+  }
+}
+
+function nativeRegistry(registry) {
+  const n = registry !== null && typeof registry === 'object' ? nativeOf.get(registry) : undefined
+  if (n === undefined) throw typeError('registry must be a SubscriberRegistry of @authcore/fuz-app-realtime')
+  return n
+}
+
+// ------------------------------------------------------------------ the guard (§3.2)
+
+/**
+ * `create_sse_auth_guard(registry, required_role, log)`: an audit event handler that closes
+ * the streams whose access the event revoked (decision and log lines in the core).
+ */
+function create_sse_auth_guard(registry, required_role, log, options) {
+  const n = nativeRegistry(registry)
+  if (required_role !== null) checkString(required_role, 'required_role')
+  checkLogger(log)
+  const guard = new native.RealtimeSseAuthGuard(
+    n,
+    required_role,
+    log ?? null,
+    checkOptBool(options?.close_on_account_removal, 'options.close_on_account_removal'),
+    checkOptBool(options?.namespaced_identities, 'options.namespaced_identities'),
+  )
+  return (event) => {
+    checkEvent(event)
+    guard.handle(event)
+  }
+}
+
+/**
+ * Extension (spec §7): what `event` would close, without closing anything:
+ * `{kind: 'session' | 'account', identity, event_type}` or `null`.
+ */
+function guard_decision(event, required_role, options) {
+  checkEvent(event)
+  if (required_role !== null) checkString(required_role, 'required_role')
+  const d = native.realtimeGuardDecision(
+    event,
+    required_role,
+    checkOptBool(options?.close_on_account_removal, 'options.close_on_account_removal'),
+    checkOptBool(options?.namespaced_identities, 'options.namespaced_identities'),
+  )
+  return d == null ? null : { kind: d.kind, identity: d.identity, event_type: d.eventType }
+}
+
+// ------------------------------------------------------------------ audit log schema and specs
+
+function issueList(messages) {
+  return messages.map((message) => ({ code: 'custom', path: [], message }))
+}
+
+/**
+ * The `AuditLogEventJson` check (a strict object of the 11 audit columns), with zod's
+ * `safeParse`/`parse` shape so it works where fuz_app passes a zod schema.
+ */
+const AuditLogEventJson = Object.freeze({
+  safeParse(value) {
+    let json
+    try {
+      json = JSON.stringify(value)
+    } catch (e) {
+      return { success: false, error: { issues: issueList([String(e)]) } }
+    }
+    const messages = native.realtimeAuditLogEventIssues(json === undefined ? 'undefined' : json)
+    if (messages.length === 0) return { success: true, data: value }
+    return { success: false, error: { issues: issueList(messages) } }
+  },
+  parse(value) {
+    const r = AuditLogEventJson.safeParse(value)
+    if (r.success) return r.data
+    const e = new TypeError(`Invalid audit log event: ${r.error.issues.map((i) => i.message).join('; ')}`)
+    e.issues = r.error.issues
+    throw e
+  },
+})
+
+/** One EventSpec per builtin audit event type (method, AuditLogEventJson params, description, channel). */
+const audit_log_event_specs = Object.freeze(
+  C.auditLogEventSpecs.map((s) =>
+    Object.freeze({ method: s.method, params: AuditLogEventJson, description: s.description, channel: s.channel }),
+  ),
+)
+
+// ------------------------------------------------------------------ create_audit_log_sse (§3.3)
+
+/**
+ * `create_audit_log_sse({role, log, max_per_scope})`: a registry (cap 10 per session scope by
+ * default, `null` for none) and the guard, with `on_audit_event` = broadcast then guard.
+ */
+function create_audit_log_sse(options) {
+  if (!isObjectLike(options)) throw typeError('options must be an object')
+  const role = options.role ?? DEFAULT_AUDIT_STREAM_ROLE
+  checkString(role, 'options.role')
+  const max = checkMaxPerScope(
+    options.max_per_scope === undefined ? AUDIT_LOG_SSE_MAX_PER_SCOPE : options.max_per_scope,
+    'options.max_per_scope',
+  )
+  checkLogger(options.log, 'options.log')
+  const n = new native.RealtimeAuditLogSse(
+    role,
+    max,
+    options.log ?? null,
+    checkOptBool(options.close_on_account_removal, 'options.close_on_account_removal'),
+    checkOptBool(options.namespaced_identities, 'options.namespaced_identities'),
+  )
+  const registry = adoptRegistry(n.registry())
+  return {
+    subscribe: registry.subscribe.bind(registry),
+    log: options.log,
+    on_audit_event: (event) => {
+      checkEvent(event)
+      n.onAuditEvent(event)
+    },
+    registry,
+  }
+}
+
+// ------------------------------------------------------------------ create_validated_broadcaster (§3.7)
+
+/** esm-env's `DEV` outside a bundler: NODE_ENV set and not production. */
+function defaultDev() {
+  const env = globalThis.process?.env?.NODE_ENV
+  return Boolean(env) && !env.toLowerCase().startsWith('prod')
+}
+
+/**
+ * `create_validated_broadcaster(broadcaster, event_specs, log)`: outside DEV the broadcaster
+ * itself; in DEV a wrapper that warns on unknown methods and params mismatches and always
+ * forwards. Extension: `options.dev` overrides the DEV detection.
+ */
+function create_validated_broadcaster(broadcaster, event_specs, log, options) {
+  if (!isObjectLike(broadcaster) || typeof broadcaster.broadcast !== 'function') {
+    throw typeError('broadcaster must have a broadcast(channel, data) method')
+  }
+  if (!Array.isArray(event_specs)) throw typeError('event_specs must be an array of EventSpec')
+  checkLogger(log)
+  const dev = checkOptBool(options?.dev, 'options.dev') ?? defaultDev()
+  if (!dev) return broadcaster
+  const spec_map = new Map(event_specs.map((s) => [s.method, s]))
+  return {
+    broadcast: (channel, data) => {
+      const spec = spec_map.get(data.method)
+      if (!spec) {
+        log.warn(`Unknown event method: '${data.method}'`)
+      } else {
+        const result = spec.params.safeParse(data.params)
+        if (!result.success) {
+          log.warn(`Params mismatch for '${data.method}':`, result.error.issues)
+        }
+      }
+      broadcaster.broadcast(channel, data)
+    },
+  }
+}
+
+// ------------------------------------------------------------------ streams with the wire bytes (§3.5)
+
+/** The `SseStream` over a native stream; `flush` moves written bytes to the transport. */
+function streamOver(n, flush) {
+  return {
+    send(data) {
+      n.send(data)
+      flush()
+    },
+    comment(text) {
+      n.comment(`${text}`)
+      flush()
+    },
+    close() {
+      n.close()
+      flush()
+    },
+    on_close(fn) {
+      if (typeof fn !== 'function') throw typeError('on_close expects a function')
+      n.onClose(fn)
+    },
+  }
+}
+
+/**
+ * `create_sse_response(c, log)`: a web `Response` (status 200, the four SSE headers, a
+ * ReadableStream body that starts with `: connected\n\n`) and its `SseStream`. Cancelling
+ * the body (the client left) closes the stream. `c` is accepted for fuz_app's signature
+ * and not read.
+ */
+function create_sse_response(c, log) {
+  checkLogger(log)
+  const n = new native.RealtimeSseStream(log ?? null)
+  const encoder = new TextEncoder()
+  let controller = null
+  let ended = false
+  const flush = () => {
+    if (ended || controller === null) return
+    const chunk = n.takeBody()
+    if (chunk) controller.enqueue(encoder.encode(chunk))
+    if (n.closed) {
+      ended = true
+      controller.close()
+    }
+  }
+  const body = new ReadableStream({
+    start(ctrl) {
+      controller = ctrl
+      flush()
+    },
+    cancel() {
+      ended = true
+      n.cancel()
+    },
+  })
+  const response = new Response(body, { status: 200, headers: SSE_HEADERS })
+  return { response, stream: streamOver(n, flush) }
+}
+
+/**
+ * Extension: an `SseStream` writing the same bytes to a Node `http.ServerResponse` (status
+ * 200 and the SSE headers when they are not sent yet) or any writable. The response's
+ * `close` event (the client left) closes the stream; `close()` ends the response.
+ */
+function create_sse_node_stream(res, log) {
+  if (!isObjectLike(res) || typeof res.write !== 'function' || typeof res.end !== 'function') {
+    throw typeError('res must be a writable (http.ServerResponse or stream.Writable)')
+  }
+  checkLogger(log)
+  const n = new native.RealtimeSseStream(log ?? null)
+  let ended = false
+  const flush = () => {
+    if (ended) return
+    const chunk = n.takeBody()
+    if (chunk) res.write(chunk)
+    if (n.closed) {
+      ended = true
+      res.end()
+    }
+  }
+  const gone = () => {
+    if (ended) return
+    ended = true
+    n.cancel()
+  }
+  if (typeof res.writeHead === 'function' && !res.headersSent) res.writeHead(200, SSE_HEADERS)
+  flush()
+  if (res.destroyed === true) gone()
+  else if (typeof res.once === 'function') res.once('close', gone)
+  return streamOver(n, flush)
+}
+
+module.exports = {
+  // realtime/sse_constants
+  SSE_CONNECTED_COMMENT,
+  // realtime/sse
+  create_sse_response,
+  create_validated_broadcaster,
+  create_sse_node_stream,
+  SSE_HEADERS,
+  // realtime/subscriber_registry
+  SubscriberRegistry,
+  // realtime/sse_auth_guard
+  AUDIT_LOG_CHANNEL,
+  disconnect_event_types,
+  create_sse_auth_guard,
+  audit_log_event_specs,
+  AUDIT_LOG_SSE_MAX_PER_SCOPE,
+  create_audit_log_sse,
+  guard_decision,
+  // auth/audit_log_schema
+  AUDIT_EVENT_TYPES,
+  AuditLogEventJson,
+  // auth/audit_log_route_schema
+  DEFAULT_AUDIT_STREAM_ROLE,
+  // auth/session_queries
+  hash_session_token,
+  // fuz_util hash_blake3
+  hash_blake3,
+}

@@ -1,0 +1,3 @@
+// @authcore/fuz-app-realtime/realtime/sse.js: the exports of fuz_app's realtime/sse.ts that this package implements.
+export { SSE_CONNECTED_COMMENT, create_sse_response, create_validated_broadcaster, create_sse_node_stream, SSE_HEADERS } from '../index.js'
+export type { SseStream, SseNotification, EventSpec, SseEventSpec, ParamsSchema, Logger, Broadcaster, ValidatedBroadcasterOptions } from '../index.js'
