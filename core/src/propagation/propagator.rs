@@ -840,6 +840,26 @@ impl DeliveryHandler for Receiver {
     }
 }
 
+/// `fetchSourcePropagationSecret(sender)`, or `""` (receive-only mode, unknown sender, or a
+/// failed callback, which is logged).
+async fn source_secret(shared: Arc<Shared>, sender: String) -> String {
+    let parts = &shared.parts;
+    let Some(m) = &parts.management else {
+        return String::new();
+    };
+    match m.fetch_source_propagation_secret(&sender).await {
+        Ok(Some(s)) => s,
+        Ok(None) => String::new(),
+        Err(e) => {
+            parts.logger.warn(&format!(
+                "[propagation] fetchSourcePropagationSecret failed for {sender}: {}",
+                e.message
+            ));
+            String::new()
+        }
+    }
+}
+
 impl Receiver {
     async fn handle_apply(&self, env: &Envelope) -> Result<(), String> {
         let parts = &self.shared.parts;
@@ -873,6 +893,12 @@ impl Receiver {
 
     async fn apply(&self, env: &Envelope, a: &wire::ApplyParts) -> Result<(), PropagationError> {
         let parts = &self.shared.parts;
+        // The sender's secret (for the ACK) is read from management while the event is
+        // applied: one callback round trip off the per-event critical path.
+        let secret = tokio::spawn(source_secret(
+            self.shared.clone(),
+            env.sender_amqp_queue.clone(),
+        ));
         let incoming = Cursor {
             ts: env.ts,
             event_id: env.event_id.clone(),
@@ -883,12 +909,14 @@ impl Receiver {
                 "[propagation] dropping stale event {} for {}",
                 env.event_id, a.client_id
             ));
-            return self.ack_back(env, &a.client_id, "applied", None).await;
+            return self
+                .ack_back(env, &a.client_id, "applied", None, secret)
+                .await;
         }
         let Some(auth) = parts.auth(&a.track) else {
             let reason = format!("no {} auth instance configured", a.track);
             return self
-                .ack_back(env, &a.client_id, "error", Some(reason))
+                .ack_back(env, &a.client_id, "error", Some(reason), secret)
                 .await;
         };
         let applied = if env.op == wire::OP_DELETE {
@@ -915,7 +943,7 @@ impl Receiver {
                     env.event_id, a.client_id
                 ));
                 return self
-                    .ack_back(env, &a.client_id, "error", Some(e.to_string()))
+                    .ack_back(env, &a.client_id, "error", Some(e.to_string()), secret)
                     .await;
             }
         }
@@ -923,7 +951,8 @@ impl Receiver {
             .state
             .write_cursor(&a.track, &a.client_id, &incoming)
             .await?;
-        self.ack_back(env, &a.client_id, "applied", None).await
+        self.ack_back(env, &a.client_id, "applied", None, secret)
+            .await
     }
 
     /// `publishAckBack`: the ACK goes to the sender's queue, carrying the sender's secret
@@ -934,20 +963,19 @@ impl Receiver {
         client_id: &str,
         result: &str,
         reason: Option<String>,
+        secret: tokio::task::JoinHandle<String>,
     ) -> Result<(), PropagationError> {
         let parts = &self.shared.parts;
         let sender = &env.sender_amqp_queue;
-        let mut secret = String::new();
-        if let Some(m) = &parts.management {
-            match m.fetch_source_propagation_secret(sender).await {
-                Ok(Some(s)) => secret = s,
-                Ok(None) => {}
-                Err(e) => parts.logger.warn(&format!(
-                    "[propagation] fetchSourcePropagationSecret failed for {sender}: {}",
-                    e.message
-                )),
+        let secret = match secret.await {
+            Ok(s) => s,
+            Err(e) => {
+                parts.logger.warn(&format!(
+                    "[propagation] fetchSourcePropagationSecret failed for {sender}: {e}"
+                ));
+                String::new()
             }
-        }
+        };
         if secret.is_empty() {
             parts.logger.warn(&format!(
                 "[propagation] ack to {sender} for {client_id} has no source secret; receiver will warn-drop"
