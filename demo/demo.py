@@ -2,6 +2,8 @@
 
 Python signs a request and Node and C verify it; Node signs one and Python and C verify
 it; a tampered body and a replay are rejected everywhere with the original's error codes.
+Then a credential propagates over the in-process mesh, and fuz_app's SSE guard closes an
+admin's audit stream when the admin's session is revoked.
 Run by `make demo` (scripts/demo.sh builds everything first).
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import authcore.hmac as h
 import authcore.propagation as prop
+import authcore.realtime as rt
 from authcore.errors import HmacAuthError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,6 +181,33 @@ async def propagation_demo() -> None:
             await p.close()
 
 
+async def realtime_demo() -> None:
+    """5. fuz_app's realtime SSE auth guard: an admin's audit stream receives audit rows as
+    server-sent events, and revoking that admin's session closes the stream at once."""
+    print(f"\n{BOLD}Realtime SSE auth guard{END} (fuz_app's audit-log stream, exact SSE bytes)")
+    audit_sse = rt.create_audit_log_sse(log=None)
+    session = rt.hash_session_token("admin-session-token")
+    stream = rt.MemorySseStream()
+    unsubscribe = audit_sse.subscribe(stream, channels=[rt.AUDIT_LOG_CHANNEL], scope=session,
+                                      groups=["acct-admin"])
+    stream.on_close(unsubscribe)
+
+    def row(seq: int, event_type: str, metadata: dict | None) -> dict:
+        return {"id": f"00000000-0000-4000-8000-00000000000{seq}", "seq": seq, "event_type": event_type,
+                "outcome": "success", "actor_id": None, "account_id": "acct-admin",
+                "target_account_id": None, "target_actor_id": None, "ip": "127.0.0.1",
+                "created_at": "2026-11-23T00:00:00.000Z", "metadata": metadata}
+
+    audit_sse.on_audit_event(row(1, "login", None))
+    frames = stream.take_body()
+    show("stream", frames.startswith(rt.SSE_CONNECTED_COMMENT) and '"method":"login"' in frames,
+         f"{len(frames)} bytes: {frames.splitlines()[2][:60]}…")
+    closed = audit_sse.on_audit_event(row(2, "session_revoke", {"session_id": session}))
+    show("revoke", stream.closed and audit_sse.registry.count == 0,
+         f"session_revoke closed {closed} stream(s); the subscriber is gone")
+
+
 if __name__ == "__main__":
     main()
     asyncio.run(propagation_demo())
+    asyncio.run(realtime_demo())
