@@ -191,13 +191,28 @@
 #define AUTHCORE_MAX_BODY_BYTES 536870888
 
 /**
+ * `authcore_logger.log` level of an informational line.
+ */
+#define AUTHCORE_LOG_INFO 0
+
+/**
+ * `authcore_logger.log` level of a warning.
+ */
+#define AUTHCORE_LOG_WARN 1
+
+/**
+ * `authcore_logger.log` level of an error.
+ */
+#define AUTHCORE_LOG_ERROR 2
+
+/**
  * Result code of every fallible `authcore_*` function. `AUTHCORE_OK` (0) is success;
  * any other value is an error whose stable name `authcore_result_name` returns and
  * whose detailed message `authcore_error_message` returns.
  *
  * Numbering (stable, with room for growth): 1..99 the `HmacAuthError` codes of
  * `@naskot/node-hmac-auth-core` (1..14 used), 100..199 other core failures, 200..299
- * failures of the C ABI itself.
+ * failures of the C ABI itself, 300..399 credential propagation.
  */
 enum authcore_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -472,6 +487,41 @@ enum authcore_result
      * `POLICY_INVALID_REQUEST`: a policy request that does not parse or has unknown fields (400).
      */
     AUTHCORE_POLICY_INVALID_REQUEST = 1405,
+    /**
+     * `PROPAGATION_MANAGEMENT_NOT_CONFIGURED`: `ensure`/`rotate`/`revoke`/`sync` on a
+     * receive-only propagator (no management callbacks).
+     */
+    AUTHCORE_PROPAGATION_MANAGEMENT_NOT_CONFIGURED = 300,
+    /**
+     * `PROPAGATION_UNKNOWN_CLIENT`: `rotate` on a client missing from the local store.
+     */
+    AUTHCORE_PROPAGATION_UNKNOWN_CLIENT = 301,
+    /**
+     * `PROPAGATION_INVALID_OPTIONS`: a missing or invalid option of
+     * `authcore_propagator_create`, or a track without a credential sink.
+     */
+    AUTHCORE_PROPAGATION_INVALID_OPTIONS = 302,
+    /**
+     * `PROPAGATION_INVALID_QUEUE_NAME`: an `amqp_queue` outside `[A-Za-z0-9-]+`.
+     */
+    AUTHCORE_PROPAGATION_INVALID_QUEUE_NAME = 303,
+    /**
+     * `PROPAGATION_SYNC_ERROR`: `sync` found no sink for a track, or a null plain secret
+     * on a non-delete op.
+     */
+    AUTHCORE_PROPAGATION_SYNC_ERROR = 304,
+    /**
+     * `PROPAGATION_CALLBACK_ERROR`: a management or sink callback failed (its message).
+     */
+    AUTHCORE_PROPAGATION_CALLBACK_ERROR = 305,
+    /**
+     * `PROPAGATION_TRANSPORT_ERROR`: the broker failed.
+     */
+    AUTHCORE_PROPAGATION_TRANSPORT_ERROR = 306,
+    /**
+     * `PROPAGATION_RANDOM_UNAVAILABLE`: the OS random number generator failed.
+     */
+    AUTHCORE_PROPAGATION_RANDOM_UNAVAILABLE = 307,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -523,6 +573,21 @@ typedef uint32_t authcore_policy_reason;
  * adding keys while others verify.
  */
 typedef struct authcore_jwt_keyset authcore_jwt_keyset;
+
+/**
+ * What a callback hands back: text (copied by `authcore_propagation_reply_set_text`) or
+ * an error message (`authcore_propagation_reply_set_error`). Opaque; only valid during
+ * the callback that received it.
+ */
+typedef struct authcore_propagation_reply authcore_propagation_reply;
+
+/**
+ * A running propagator (`Propagator` of the original). Opaque: made by
+ * `authcore_propagator_create`, released by `authcore_propagator_free`. Its functions may
+ * be called from any thread, concurrently (two concurrent `sync` calls publish the same
+ * pending rows twice, as in the original).
+ */
+typedef struct authcore_propagator authcore_propagator;
 
 /**
  * A string argument: `len` bytes at `ptr`, not NUL-terminated (embedded NULs are part
@@ -857,6 +922,413 @@ typedef struct authcore_verification {
      */
     char expected_signature[65];
 } authcore_verification;
+
+/**
+ * `createPropagator` options. Strings are pointer + length (UTF-8, not NUL-terminated,
+ * copied during the call). A NULL or empty required string, or `amqp_port == 0`, is
+ * absent: `AUTHCORE_PROPAGATION_INVALID_OPTIONS` with the original's message
+ * (`amqpHost is required`, … checked in the original's order).
+ */
+typedef struct authcore_propagation_config {
+    /**
+     * `amqpHost`; with `amqp_protocol` `"memory"`, the name of a process-wide in-process
+     * mesh (every propagator of this process with the same name is one mesh).
+     */
+    struct authcore_str amqp_host;
+    /**
+     * `amqpPort` (1..=65535; 0 = absent).
+     */
+    uint32_t amqp_port;
+    /**
+     * `amqpUser`.
+     */
+    struct authcore_str amqp_user;
+    /**
+     * `amqpPassword`.
+     */
+    struct authcore_str amqp_password;
+    /**
+     * `amqpProtocol`: `"amqp"`, `"amqps"`, or `"memory"` (the in-process mesh).
+     */
+    struct authcore_str amqp_protocol;
+    /**
+     * `amqpVhost`; `ptr` NULL = `"hmac-credentials"`.
+     */
+    struct authcore_str amqp_vhost;
+    /**
+     * `amqpQueue`: this peer's logical name (`[A-Za-z0-9-]+`); its queue is
+     * `hmac-<amqp_queue>.queue`.
+     */
+    struct authcore_str amqp_queue;
+    /**
+     * `propagationSecret`: this peer's own secret, checked on every inbound event.
+     */
+    struct authcore_str propagation_secret;
+    /**
+     * `redis`: where the cursor and ack store live: `memory://` (this propagator only) or
+     * a Redis URL (`redis://host:port/db`, `rediss://`, `unix://`).
+     */
+    struct authcore_str redis;
+} authcore_propagation_config;
+
+/**
+ * `UpsertInput` (spec §2.4), passed to `upsert_credential_with_targets`. Every pointer is
+ * owned by authcore and valid only during the callback (copy what you keep). Strings are
+ * NUL-terminated UTF-8.
+ */
+typedef struct authcore_upsert_input {
+    /**
+     * `clientId`.
+     */
+    const char *client_id;
+    /**
+     * `track`: `"http"` or `"message"`.
+     */
+    const char *track;
+    /**
+     * `op`: `"credential.create"`, `"credential.update"` or `"credential.delete"`.
+     */
+    const char *op;
+    /**
+     * `secretPlain`; NULL for `credential.delete` (JSON `null`).
+     */
+    const char *secret_plain;
+    /**
+     * `allowedIps`: `allowed_ips_len` strings; NULL when absent (`undefined`).
+     */
+    const char *const *allowed_ips;
+    /**
+     * Number of `allowed_ips`.
+     */
+    size_t allowed_ips_len;
+    /**
+     * Whether `expires_at` is set (false: `null`, or absent for `credential.delete`).
+     */
+    bool has_expires_at;
+    /**
+     * `expiresAt` in epoch milliseconds, when `has_expires_at`.
+     */
+    int64_t expires_at;
+    /**
+     * `targets`: `targets_len` logical queue names.
+     */
+    const char *const *targets;
+    /**
+     * Number of `targets`.
+     */
+    size_t targets_len;
+} authcore_upsert_input;
+
+/**
+ * `RotateInput`, passed to `rotate_credential_secret` (pointers valid during the call).
+ */
+typedef struct authcore_rotate_input {
+    /**
+     * `clientId`.
+     */
+    const char *client_id;
+    /**
+     * `track`.
+     */
+    const char *track;
+    /**
+     * `secretPlain`.
+     */
+    const char *secret_plain;
+} authcore_rotate_input;
+
+/**
+ * `TargetSentInput`, passed to `mark_target_sent` (pointers valid during the call).
+ */
+typedef struct authcore_target_sent_input {
+    /**
+     * `clientId`.
+     */
+    const char *client_id;
+    /**
+     * `targetAmqpQueue` (the logical name).
+     */
+    const char *target_amqp_queue;
+    /**
+     * `sentAt`, epoch milliseconds.
+     */
+    int64_t sent_at;
+    /**
+     * `attemptCount` (always 1, as in the original).
+     */
+    uint32_t attempt_count;
+} authcore_target_sent_input;
+
+/**
+ * `TargetSuccessInput`, passed to `mark_target_success` (pointers valid during the call).
+ */
+typedef struct authcore_target_success_input {
+    /**
+     * `clientId`.
+     */
+    const char *client_id;
+    /**
+     * `targetAmqpQueue`.
+     */
+    const char *target_amqp_queue;
+    /**
+     * `appliedAt`, epoch milliseconds (when this peer handled the ACK).
+     */
+    int64_t applied_at;
+} authcore_target_success_input;
+
+/**
+ * `TargetErrorInput`, passed to `mark_target_error` (pointers valid during the call).
+ */
+typedef struct authcore_target_error_input {
+    /**
+     * `clientId`.
+     */
+    const char *client_id;
+    /**
+     * `targetAmqpQueue`.
+     */
+    const char *target_amqp_queue;
+    /**
+     * `reason` (`ackReason ?? "unknown"`).
+     */
+    const char *reason;
+    /**
+     * `failedAt`, epoch milliseconds.
+     */
+    int64_t failed_at;
+} authcore_target_error_input;
+
+/**
+ * `FullyPropagatedInput`, passed to `mark_credential_fully_propagated`.
+ */
+typedef struct authcore_fully_propagated_input {
+    /**
+     * `clientId`.
+     */
+    const char *client_id;
+    /**
+     * `finalStatus`: `"success"`, `"partial"` or `"error"`.
+     */
+    const char *final_status;
+    /**
+     * `at`, epoch milliseconds.
+     */
+    int64_t at;
+} authcore_fully_propagated_input;
+
+/**
+ * The 8 callbacks of `PropagatorManagement` (spec §2.4): full mode. Every callback is
+ * required, returns 0 on success, or nonzero on failure (optionally after
+ * `authcore_propagation_reply_set_error`): the failure is the core's `CallbackError`
+ * with the original's semantics (it escapes `ensure`/`rotate`/`revoke`/`sync` as
+ * `AUTHCORE_PROPAGATION_CALLBACK_ERROR` with that message; `mark_target_sent` failures
+ * count the target as retrying; failures while handling an ACK are logged and swallowed).
+ *
+ * Threading: callbacks run on authcore's blocking threads, never on the thread that
+ * called `ensure`/`sync`/…, and may run **concurrently** with each other (e.g.
+ * `mark_target_success` of an incoming ACK during a `sync`); they are not serialised.
+ * `user_data` must be usable from any thread and stay valid until
+ * `authcore_propagator_free` returns. A callback may call `authcore_propagator_ensure`,
+ * `_rotate`, `_revoke` and `_sync`, but must not call `authcore_propagator_close` or
+ * `_free` on its own propagator (deadlock), and must not unwind (no C++ exception or
+ * `longjmp` out of it). `reply` is valid only during the call.
+ *
+ * `fetch_pending_propagations` answers with `authcore_propagation_reply_set_text` and a
+ * JSON array of `PendingPropagation` (exactly the spec's field names):
+ * `[{"clientId":"…","track":"http","op":"credential.create","secretPlain":"…"|null,
+ * "allowedIps":["…"]|null (optional),"expiresAt":1700000000000|null (optional),
+ * "pendingTargets":[{"targetAmqpQueue":"…","propagationSecret":"…"}]}]`; no text = `[]`.
+ * `fetch_source_propagation_secret` answers with the secret as text; no text = `null`.
+ */
+typedef struct authcore_propagation_management {
+    /**
+     * Passed as the first argument of every callback.
+     */
+    void *user_data;
+    /**
+     * `upsertCredentialWithTargets(input)` (from `ensure` and `revoke`).
+     */
+    int (*upsert_credential_with_targets)(void *user_data,
+                                          const struct authcore_upsert_input *input,
+                                          struct authcore_propagation_reply *reply);
+    /**
+     * `rotateCredentialSecret(input)` (from `rotate`).
+     */
+    int (*rotate_credential_secret)(void *user_data,
+                                    const struct authcore_rotate_input *input,
+                                    struct authcore_propagation_reply *reply);
+    /**
+     * `fetchPendingPropagations()` (once per `sync`); reply text: the JSON array above.
+     */
+    int (*fetch_pending_propagations)(void *user_data, struct authcore_propagation_reply *reply);
+    /**
+     * `fetchSourcePropagationSecret(senderAmqpQueue)` (before each ACK back); reply text:
+     * the sender's secret, or none for `null`.
+     */
+    int (*fetch_source_propagation_secret)(void *user_data,
+                                           const char *sender_amqp_queue,
+                                           struct authcore_propagation_reply *reply);
+    /**
+     * `markTargetSent(input)` (in `sync`, after a confirmed publish).
+     */
+    int (*mark_target_sent)(void *user_data,
+                            const struct authcore_target_sent_input *input,
+                            struct authcore_propagation_reply *reply);
+    /**
+     * `markTargetSuccess(input)` (an `applied` ACK).
+     */
+    int (*mark_target_success)(void *user_data,
+                               const struct authcore_target_success_input *input,
+                               struct authcore_propagation_reply *reply);
+    /**
+     * `markTargetError(input)` (an `error` ACK).
+     */
+    int (*mark_target_error)(void *user_data,
+                             const struct authcore_target_error_input *input,
+                             struct authcore_propagation_reply *reply);
+    /**
+     * `markCredentialFullyPropagated(input)` (the last ACK of a client).
+     */
+    int (*mark_credential_fully_propagated)(void *user_data,
+                                            const struct authcore_fully_propagated_input *input,
+                                            struct authcore_propagation_reply *reply);
+} authcore_propagation_management;
+
+/**
+ * Where a track's credentials are applied (`hmacHttpAuth` / `hmacMessageAuth` of the
+ * original): a store of credential records, one per client id, that the application
+ * owns. authcore runs the core's `clients.get` / `setSecretHash` / `delete` rules on top
+ * of it (trim + lowercase of the hash, `expiresAt` and `allowedIps` kept when an event
+ * has none, IP rules validated, `createdAt` kept), so the application only stores bytes.
+ *
+ * The record is the original's Redis value,
+ * `{"secretHash":"…","createdAt":…,"updatedAt":…,"expiresAt":…|null,"allowedIps":[…]}`,
+ * which `authcore_verify_with_record` takes as `request->record` as is.
+ *
+ * Callbacks return 0 on success, nonzero on failure (optionally with
+ * `authcore_propagation_reply_set_error`); a failure is transient for the core (an
+ * inbound event is requeued; `ensure`/`rotate`/`sync` fail with
+ * `AUTHCORE_PROPAGATION_CALLBACK_ERROR`). Threading, `user_data` lifetime and re-entrancy
+ * rules are those of `authcore_propagation_management`. String arguments are
+ * NUL-terminated UTF-8 owned by authcore, valid during the call.
+ */
+typedef struct authcore_credential_sink {
+    /**
+     * Passed as the first argument of every callback.
+     */
+    void *user_data;
+    /**
+     * The instance's `secretToken` (pepper) used to hash plain secrets in `ensure`,
+     * `rotate` and `sync`; `ptr` NULL = none (plain SHA-256). Copied at creation.
+     */
+    struct authcore_str secret_token;
+    /**
+     * `clients.get`: hand the stored record back with `authcore_propagation_reply_set_text`,
+     * or set nothing when the client does not exist.
+     */
+    int (*get_record)(void *user_data,
+                      const char *client_id,
+                      struct authcore_propagation_reply *reply);
+    /**
+     * Store `record_json` for `client_id` (insert or replace).
+     */
+    int (*put_record)(void *user_data,
+                      const char *client_id,
+                      const char *record_json,
+                      struct authcore_propagation_reply *reply);
+    /**
+     * `clients.delete`: remove the record (success when it does not exist).
+     */
+    int (*delete_record)(void *user_data,
+                         const char *client_id,
+                         struct authcore_propagation_reply *reply);
+} authcore_credential_sink;
+
+/**
+ * The optional `{info, warn, error}` logger. `log` receives `AUTHCORE_LOG_INFO`,
+ * `AUTHCORE_LOG_WARN` or `AUTHCORE_LOG_ERROR` and one line (NUL-terminated UTF-8,
+ * prefixed `[propagation]`, never a secret; owned by authcore, valid during the call).
+ * Calls are serialised, in order, on one thread per propagator (never a runtime worker);
+ * the last one returns before `authcore_propagator_free` does. `user_data` must be usable
+ * from that thread and stay valid until `authcore_propagator_free` returns.
+ */
+typedef struct authcore_logger {
+    /**
+     * Passed as the first argument of `log`.
+     */
+    void *user_data;
+    /**
+     * Receives each line (NULL: lines are dropped).
+     */
+    void (*log)(void *user_data, int level, const char *line);
+} authcore_logger;
+
+/**
+ * `ensure(input)` arguments (`EnsureInput`). Strings are pointer + length, copied during
+ * the call.
+ */
+typedef struct authcore_ensure_input {
+    /**
+     * `clientId` (required).
+     */
+    struct authcore_str client_id;
+    /**
+     * `secret`: the plain secret (required).
+     */
+    struct authcore_str secret;
+    /**
+     * `targets`: logical queue names (NULL with `targets_len` 0 = none).
+     */
+    const struct authcore_str *targets;
+    /**
+     * Number of `targets`.
+     */
+    size_t targets_len;
+    /**
+     * `track`; `ptr` NULL = `"http"`.
+     */
+    struct authcore_str track;
+    /**
+     * `allowedIps`; NULL = absent (the stored list is kept), non-NULL with
+     * `allowed_ips_len` 0 = an empty list.
+     */
+    const struct authcore_str *allowed_ips;
+    /**
+     * Number of `allowed_ips`.
+     */
+    size_t allowed_ips_len;
+    /**
+     * Whether `expires_at` is set (false = `null`: the stored expiry is kept).
+     */
+    bool has_expires_at;
+    /**
+     * `expiresAt`, epoch milliseconds.
+     */
+    int64_t expires_at;
+} authcore_ensure_input;
+
+/**
+ * The result of `sync()` (`SyncSummary`).
+ */
+typedef struct authcore_sync_summary {
+    /**
+     * `propagationsRead`: pending propagations read (clients, not targets).
+     */
+    uint32_t propagations_read;
+    /**
+     * `targetsPublished`.
+     */
+    uint32_t targets_published;
+    /**
+     * `targetsRetrying`.
+     */
+    uint32_t targets_retrying;
+    /**
+     * `durationMs`.
+     */
+    uint64_t duration_ms;
+} authcore_sync_summary;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1762,6 +2234,183 @@ authcore_result authcore_generate_nonce(char *out,
  * header's `AUTHCORE_VERSION`. Never NULL; must not be freed.
  */
 const char *authcore_version(void);
+
+/**
+ * Hand text back from a callback (the stored record of `get_record`, the pending
+ * propagations JSON of `fetch_pending_propagations`, the secret of
+ * `fetch_source_propagation_secret`). The bytes are copied: the caller keeps ownership of
+ * `text`. Calling it again replaces the text. Invalid UTF-8 gives `AUTHCORE_INVALID_UTF8`
+ * and makes the callback fail.
+ *
+ * # Safety
+ * `reply` is the pointer the callback received, used only during that callback; `text`
+ * valid for `text_len` bytes.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagation_reply_set_text(struct authcore_propagation_reply *reply,
+                                                    const char *text_ptr,
+                                                    size_t text_len);
+
+/**
+ * Report why a callback failed (copied; the caller keeps ownership of `message`). The
+ * callback must still return nonzero: the message becomes the `CALLBACK_ERROR` message
+ * that `authcore_error_message` returns to whoever called `ensure`/`rotate`/… Invalid
+ * UTF-8 is replaced by U+FFFD.
+ *
+ * # Safety
+ * `reply` is the pointer the callback received, used only during that callback;
+ * `message` valid for `message_len` bytes.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagation_reply_set_error(struct authcore_propagation_reply *reply,
+                                                     const char *message,
+                                                     size_t message_len);
+
+/**
+ * `createPropagator(options)`: check the options (the original's order and messages),
+ * open the state store (`config->redis`), link to the broker and start consuming this
+ * peer's queue. Like the original, an unreachable RabbitMQ does not fail: the link
+ * retries in the background and `sync` counts targets as retrying meanwhile.
+ *
+ * - `management`: NULL = receive-only (`ensure`/`rotate`/`revoke`/`sync` then fail with
+ *   `AUTHCORE_PROPAGATION_MANAGEMENT_NOT_CONFIGURED`); otherwise all 8 callbacks are
+ *   required.
+ * - `http` / `message`: the credential sinks of tracks `"http"` and `"message"` (the
+ *   original's `hmacHttpAuth` / `hmacMessageAuth`); at least one is required.
+ * - `logger`: NULL (or a NULL `log`) = lines are dropped.
+ *
+ * The structs are copied during the call (the caller may free them afterwards); the
+ * `user_data` pointers and callbacks they hold must stay valid until
+ * `authcore_propagator_free` returns.
+ *
+ * Errors: `AUTHCORE_PROPAGATION_INVALID_OPTIONS` (missing option, bad protocol or port,
+ * missing callback), `AUTHCORE_PROPAGATION_INVALID_QUEUE_NAME`, `AUTHCORE_STORE_ERROR`
+ * (the Redis state cannot be reached), `AUTHCORE_INVALID_UTF8`,
+ * `AUTHCORE_NULL_PARAMETER`. `*out` is set to NULL on failure and to a new propagator on
+ * success, which the caller owns and releases with `authcore_propagator_free`.
+ *
+ * # Safety
+ * `config` valid with valid strings; `management`, `http`, `message`, `logger` NULL or
+ * valid; `out` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagator_create(const struct authcore_propagation_config *config,
+                                           const struct authcore_propagation_management *management,
+                                           const struct authcore_credential_sink *http,
+                                           const struct authcore_credential_sink *message,
+                                           const struct authcore_logger *logger,
+                                           struct authcore_propagator **out);
+
+/**
+ * `ensure(input)`: `upsertCredentialWithTargets`, then the credential is applied locally
+ * at once (through the track's sink). Never publishes (`sync` does). `*out_created`
+ * (optional, may be NULL) is true for `credential.create` (the client was not in the
+ * local store), false for `credential.update`.
+ *
+ * Errors: `AUTHCORE_PROPAGATION_MANAGEMENT_NOT_CONFIGURED` (receive-only),
+ * `AUTHCORE_PROPAGATION_INVALID_OPTIONS` (no sink for the track),
+ * `AUTHCORE_PROPAGATION_CALLBACK_ERROR` (a callback failed: its message),
+ * `AUTHCORE_MISSING_CLIENT_ID`, `AUTHCORE_INVALID_ARGUMENT` (e.g. an invalid IP rule).
+ *
+ * # Safety
+ * `propagator` live; `input` valid with valid strings and arrays; `out_created` NULL or
+ * writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagator_ensure(const struct authcore_propagator *propagator,
+                                           const struct authcore_ensure_input *input,
+                                           bool *out_created);
+
+/**
+ * `rotate({clientId, secret, track})`: `AUTHCORE_PROPAGATION_UNKNOWN_CLIENT` unless the
+ * client exists in the track's local store; then `rotateCredentialSecret` and the new
+ * hash applied locally. `track` NULL = `"http"`. Other errors as `authcore_propagator_ensure`.
+ *
+ * # Safety
+ * `propagator` live; `client_id`, `secret` valid for their lengths; `track` NULL or valid
+ * for `track_len` bytes.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagator_rotate(const struct authcore_propagator *propagator,
+                                           const char *client_id,
+                                           size_t client_id_len,
+                                           const char *secret,
+                                           size_t secret_len,
+                                           const char *track,
+                                           size_t track_len);
+
+/**
+ * `revoke({clientId, targets, track})`: `upsertCredentialWithTargets` with
+ * `credential.delete` and the listed targets, then the local delete (when this peer has
+ * the track's sink); `sync` publishes the deletes. `targets` NULL with `targets_len` 0 =
+ * none; `track` NULL = `"http"`.
+ *
+ * # Safety
+ * `propagator` live; `client_id` valid for `client_id_len` bytes; `targets` NULL or
+ * valid for `targets_len` elements with valid strings; `track` NULL or valid.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagator_revoke(const struct authcore_propagator *propagator,
+                                           const char *client_id,
+                                           size_t client_id_len,
+                                           const struct authcore_str *targets,
+                                           size_t targets_len,
+                                           const char *track,
+                                           size_t track_len);
+
+/**
+ * `sync()`: for every pending propagation (`fetch_pending_propagations`), apply locally,
+ * record and publish one apply event per pending target, `mark_target_sent` for each
+ * confirmed publish. Writes the summary into `*out` (zeroed on failure). Errors:
+ * `MANAGEMENT_NOT_CONFIGURED`, `CALLBACK_ERROR` (`fetch_pending_propagations` or a local
+ * apply failed, or its reply is not the documented JSON), `SYNC_ERROR` (no sink for a
+ * track, a null plain secret on a non-delete op).
+ *
+ * # Safety
+ * `propagator` live; `out` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagator_sync(const struct authcore_propagator *propagator,
+                                         struct authcore_sync_summary *out);
+
+/**
+ * `close()`: stops consuming (after the delivery being handled, whose callbacks finish
+ * first) and closes the broker link. The other functions stay callable: publishes then
+ * fail and `sync` counts targets as retrying. Idempotent. Must not be called from a
+ * callback of the same propagator.
+ *
+ * # Safety
+ * `propagator` live.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagator_close(const struct authcore_propagator *propagator);
+
+/**
+ * Close (as `authcore_propagator_close`) and release a propagator. When it returns, no
+ * callback or logger call of this propagator is running or will run, so `user_data` may
+ * be freed. NULL is ignored. Not from a callback of the same propagator, not twice, and
+ * not while another thread uses the propagator.
+ *
+ * # Safety
+ * `propagator` NULL or a live propagator from `authcore_propagator_create`.
+ */
+void authcore_propagator_free(struct authcore_propagator *propagator);
+
+/**
+ * `buildQueueName(amqpQueue)`: writes `hmac-<amqp_queue>.queue` into `out` (output as
+ * for `authcore_build_signing_payload`); `AUTHCORE_PROPAGATION_INVALID_QUEUE_NAME` with
+ * the original's message unless the name matches `[A-Za-z0-9-]+`.
+ *
+ * # Safety
+ * `amqp_queue` valid for `amqp_queue_len` bytes; `out` valid for `out_len` bytes of
+ * writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagation_queue_name(const char *amqp_queue,
+                                                size_t amqp_queue_len,
+                                                char *out,
+                                                size_t out_len,
+                                                size_t *out_written);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,8 @@
 //! - `100..=199` are the other failures of the core (the original's plain `Error`s,
 //!   `TypeError`-like bad input, store failures);
 //! - `200..=299` are failures of the ABI itself (NULL pointers, buffers, UTF-8, panics).
-//! - `1000..=1499` are the password, JWT, TOTP, PKCE and policy errors (`auth/codes.rs`).
+//! - `1000..=1499` are the password, JWT, TOTP, PKCE and policy errors (`auth/codes.rs`);
+//! - `300..=399` are the credential propagation errors (`propagation.rs`).
 
 #![allow(non_camel_case_types)]
 
@@ -24,7 +25,7 @@ use crate::ffi::{self, FfiResult};
 ///
 /// Numbering (stable, with room for growth): 1..99 the `HmacAuthError` codes of
 /// `@naskot/node-hmac-auth-core` (1..14 used), 100..199 other core failures, 200..299
-/// failures of the C ABI itself.
+/// failures of the C ABI itself, 300..399 credential propagation.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum authcore_result {
@@ -166,6 +167,27 @@ pub enum authcore_result {
     AUTHCORE_POLICY_ROLE_CYCLE = 1404,
     /// `POLICY_INVALID_REQUEST`: a policy request that does not parse or has unknown fields (400).
     AUTHCORE_POLICY_INVALID_REQUEST = 1405,
+    // Credential propagation (300..=399): `PROPAGATION_` + the core's
+    // `PropagationError::code()`; table in `propagation.rs`.
+    /// `PROPAGATION_MANAGEMENT_NOT_CONFIGURED`: `ensure`/`rotate`/`revoke`/`sync` on a
+    /// receive-only propagator (no management callbacks).
+    AUTHCORE_PROPAGATION_MANAGEMENT_NOT_CONFIGURED = 300,
+    /// `PROPAGATION_UNKNOWN_CLIENT`: `rotate` on a client missing from the local store.
+    AUTHCORE_PROPAGATION_UNKNOWN_CLIENT = 301,
+    /// `PROPAGATION_INVALID_OPTIONS`: a missing or invalid option of
+    /// `authcore_propagator_create`, or a track without a credential sink.
+    AUTHCORE_PROPAGATION_INVALID_OPTIONS = 302,
+    /// `PROPAGATION_INVALID_QUEUE_NAME`: an `amqp_queue` outside `[A-Za-z0-9-]+`.
+    AUTHCORE_PROPAGATION_INVALID_QUEUE_NAME = 303,
+    /// `PROPAGATION_SYNC_ERROR`: `sync` found no sink for a track, or a null plain secret
+    /// on a non-delete op.
+    AUTHCORE_PROPAGATION_SYNC_ERROR = 304,
+    /// `PROPAGATION_CALLBACK_ERROR`: a management or sink callback failed (its message).
+    AUTHCORE_PROPAGATION_CALLBACK_ERROR = 305,
+    /// `PROPAGATION_TRANSPORT_ERROR`: the broker failed.
+    AUTHCORE_PROPAGATION_TRANSPORT_ERROR = 306,
+    /// `PROPAGATION_RANDOM_UNAVAILABLE`: the OS random number generator failed.
+    AUTHCORE_PROPAGATION_RANDOM_UNAVAILABLE = 307,
 }
 
 use authcore_result::*;
@@ -203,6 +225,7 @@ impl authcore_result {
             .into_iter()
             .find(|c| *c as u32 == code)
             .or_else(|| crate::auth::codes::from_u32(code))
+            .or_else(|| crate::propagation::code_from_u32(code))
     }
 
     /// The code of an `HmacAuthError` (same discriminant).
@@ -267,7 +290,10 @@ impl authcore_result {
             AUTHCORE_PANIC => c"PANIC",
             other => match crate::auth::codes::name(other) {
                 Some(n) => n,
-                None => c"UNKNOWN",
+                None => match crate::propagation::code_name(other) {
+                    Some(n) => n,
+                    None => c"UNKNOWN",
+                },
             },
         }
     }
@@ -279,6 +305,9 @@ impl authcore_result {
             return 200;
         }
         if let Some(status) = crate::auth::codes::http_status(self) {
+            return status;
+        }
+        if let Some(status) = crate::propagation::code_status(self) {
             return status;
         }
         let n = self as u32;

@@ -19,7 +19,9 @@ mod auth;
 mod error;
 mod ffi;
 mod hmac;
+mod propagation;
 
 pub use auth::*;
 pub use error::*;
 pub use hmac::*;
+pub use propagation::*;
