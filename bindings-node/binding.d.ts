@@ -518,6 +518,12 @@ sha256(body)`. */
 export declare function buildSigningPayload(input: SigningPayloadInput): string
 
 /**
+ * `maxSkewMs` of `initializeHmacHttpAuth`, a middleware or a call: a finite number of
+ * milliseconds, at most 24 h (the core's check; the JS layer applies `Number()` first).
+ */
+export declare function checkMaxSkewMs(maxSkewMs: number): number
+
+/**
  * The argument checks of the pure `signMessage` (blank clientId, blank secret), for a
  * JS layer that must report them before an error of its own canonicalisation.
  */
@@ -1125,6 +1131,9 @@ export interface RealtimeSubscriberInfo {
   groups?: Array<string>
 }
 
+/** A URL with its credentials replaced by `***`, for printing. */
+export declare function redactUrl(url: string): string
+
 /** See [`PropagationConfig::redis_probe`]. */
 export interface RedisProbe {
   url: string
@@ -1342,7 +1351,10 @@ export interface TotpSecret {
  */
 export declare function totpVerify(code: string, secret: string, options?: TotpOptions | undefined | null): number
 
-/** Validate instance options like the initialisers do (namespace, secret length). */
+/**
+ * Validate instance options like the initialisers do (namespace, secret length), plus
+ * the settings that fail closed (`maxSkewMs`, `dbSeedBackupTtlSeconds`).
+ */
 export declare function validateAuthOptions(options?: AuthOptionsJs | undefined | null): string
 
 /** The request as the JS layer extracted it (`getHeader` values, first array element). */

@@ -185,6 +185,27 @@
 #define AUTHCORE_DEFAULT_MAX_SKEW_MS 300000.0
 
 /**
+ * The largest `max_skew_ms` accepted (24 hours); above it, or NaN/±Infinity, is
+ * `AUTHCORE_INVALID_ARGUMENT`.
+ */
+#define AUTHCORE_MAX_SKEW_MS 86400000.0
+
+/**
+ * Longest `x-nonce` value accepted by `authcore_verify_with_record`, in bytes.
+ */
+#define AUTHCORE_MAX_NONCE_BYTES 256
+
+/**
+ * Longest `x-client-id` value, in bytes.
+ */
+#define AUTHCORE_MAX_CLIENT_ID_BYTES 256
+
+/**
+ * Longest `x-signature` / `x-timestamp` value and IP candidate, in bytes.
+ */
+#define AUTHCORE_MAX_HEADER_VALUE_BYTES 8192
+
+/**
  * Largest body accepted, in bytes (V8's maximum string length: the original turns
  * every body into a JavaScript string). Longer bodies give `AUTHCORE_INVALID_INPUT`.
  */
@@ -211,7 +232,7 @@
  * whose detailed message `authcore_error_message` returns.
  *
  * Numbering (stable, with room for growth): 1..99 the `HmacAuthError` codes of
- * `@naskot/node-hmac-auth-core` (1..14 used), 100..199 other core failures, 200..299
+ * `@naskot/node-hmac-auth-core` (1..14) and `HEADER_TOO_LARGE` (15), 100..199 other core failures, 200..299
  * failures of the C ABI itself, 300..399 credential propagation.
  */
 enum authcore_result
@@ -280,6 +301,12 @@ enum authcore_result
      * `INTERNAL_ERROR`: what a middleware answers for any non-auth failure (500).
      */
     AUTHCORE_INTERNAL_ERROR = 14,
+    /**
+     * `HEADER_TOO_LARGE`: a header value above its cap (`AUTHCORE_MAX_NONCE_BYTES`,
+     * `AUTHCORE_MAX_CLIENT_ID_BYTES`, `AUTHCORE_MAX_HEADER_VALUE_BYTES`), refused before
+     * it is parsed (431). Not in the original.
+     */
+    AUTHCORE_HEADER_TOO_LARGE = 15,
     /**
      * `INVALID_ARGUMENT`: an argument the original rejects with a plain `Error`, with
      * the original's message (e.g. `clientId cannot be empty`).
@@ -871,8 +898,10 @@ typedef struct authcore_verify_request {
      */
     double now_ms;
     /**
-     * The skew window (`AUTHCORE_DEFAULT_MAX_SKEW_MS` by default). Not validated, like
-     * the original: a negative window rejects every request.
+     * The skew window (`AUTHCORE_DEFAULT_MAX_SKEW_MS` by default). Fails closed: NaN,
+     * ±Infinity or more than `AUTHCORE_MAX_SKEW_MS` is `AUTHCORE_INVALID_ARGUMENT`
+     * (`now_ms` must be finite too). A negative window rejects every request, like the
+     * original.
      */
     double max_skew_ms;
     /**
@@ -921,6 +950,12 @@ typedef struct authcore_verification {
      * `onBadSignature` `expectedSignature`), NUL-terminated hex; otherwise empty.
      */
     char expected_signature[65];
+    /**
+     * On `AUTHCORE_OK`: the TTL in seconds to claim the nonce with (`SET … NX EX`): the
+     * rest of the request's window, `ceil((timestamp + max_skew_ms - now_ms) / 1000) + 1`
+     * (see `authcore_nonce_ttl_seconds`); 0 otherwise.
+     */
+    int64_t nonce_ttl_seconds;
 } authcore_verification;
 
 /**
@@ -2174,7 +2209,7 @@ authcore_result authcore_parse_record(const char *raw,
  * trimmed client id, parsed timestamp, expected signature on `BAD_SIGNATURE`).
  *
  * Replay protection is the caller's: after `AUTHCORE_OK`, claim the nonce with
- * `SET <ns>:nonce:<clientId>:<nonce>:<timestamp> 1 NX EX max(1, ceil(maxSkewMs/1000))`
+ * `SET <ns>:nonce:<clientId>:<nonce>:<timestamp> 1 NX EX <out->nonce_ttl_seconds>`
  * and answer `REPLAYED_NONCE` (401) when the key exists. The verified nonce and
  * signature are the raw header values from `request`.
  *
@@ -2211,10 +2246,15 @@ authcore_result authcore_nonce_key(const char *ns,
                                    size_t *out_written);
 
 /**
- * The TTL of a nonce claim in seconds: `max(1, ceil(max_skew_ms / 1000))` (300 for the
- * default window; 1 for NaN or a negative window).
+ * The TTL of a nonce claim in seconds for a request stamped `timestamp` (the parsed
+ * `x-timestamp`, `authcore_verification.timestamp`) and accepted at `now_ms`: the rest of
+ * its window, `ceil((timestamp + max_skew_ms - now_ms) / 1000) + 1`, at least 1
+ * (`authcore_verification.nonce_ttl_seconds` is the same value). The original keeps
+ * `max(1, ceil(max_skew_ms / 1000))` from the claim, which a client whose clock runs ahead
+ * outlives. Fails closed: 0 (which Redis refuses as an `EX` value) when an argument is not
+ * finite or `max_skew_ms` is above `AUTHCORE_MAX_SKEW_MS`.
  */
-int64_t authcore_nonce_ttl_seconds(double max_skew_ms);
+int64_t authcore_nonce_ttl_seconds(double timestamp, double now_ms, double max_skew_ms);
 
 /**
  * A fresh nonce as the original's signer makes one: 16 random bytes from the OS CSPRNG

@@ -24,7 +24,7 @@ use crate::ffi::{self, FfiResult};
 /// whose detailed message `authcore_error_message` returns.
 ///
 /// Numbering (stable, with room for growth): 1..99 the `HmacAuthError` codes of
-/// `@naskot/node-hmac-auth-core` (1..14 used), 100..199 other core failures, 200..299
+/// `@naskot/node-hmac-auth-core` (1..14) and `HEADER_TOO_LARGE` (15), 100..199 other core failures, 200..299
 /// failures of the C ABI itself, 300..399 credential propagation.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,6 +60,10 @@ pub enum authcore_result {
     AUTHCORE_REPLAYED_NONCE = 13,
     /// `INTERNAL_ERROR`: what a middleware answers for any non-auth failure (500).
     AUTHCORE_INTERNAL_ERROR = 14,
+    /// `HEADER_TOO_LARGE`: a header value above its cap (`AUTHCORE_MAX_NONCE_BYTES`,
+    /// `AUTHCORE_MAX_CLIENT_ID_BYTES`, `AUTHCORE_MAX_HEADER_VALUE_BYTES`), refused before
+    /// it is parsed (431). Not in the original.
+    AUTHCORE_HEADER_TOO_LARGE = 15,
     /// `INVALID_ARGUMENT`: an argument the original rejects with a plain `Error`, with
     /// the original's message (e.g. `clientId cannot be empty`).
     AUTHCORE_INVALID_ARGUMENT = 100,
@@ -194,7 +198,7 @@ use authcore_result::*;
 
 impl authcore_result {
     /// Every code, in numeric order.
-    pub(crate) const ALL: [authcore_result; 22] = [
+    pub(crate) const ALL: [authcore_result; 23] = [
         AUTHCORE_OK,
         AUTHCORE_MISSING_CLIENT_ID,
         AUTHCORE_MISSING_SIGNATURE,
@@ -210,6 +214,7 @@ impl authcore_result {
         AUTHCORE_BAD_SIGNATURE,
         AUTHCORE_REPLAYED_NONCE,
         AUTHCORE_INTERNAL_ERROR,
+        AUTHCORE_HEADER_TOO_LARGE,
         AUTHCORE_INVALID_ARGUMENT,
         AUTHCORE_INVALID_INPUT,
         AUTHCORE_STORE_ERROR,
@@ -245,6 +250,7 @@ impl authcore_result {
             HmacErrorCode::BadSignature => AUTHCORE_BAD_SIGNATURE,
             HmacErrorCode::ReplayedNonce => AUTHCORE_REPLAYED_NONCE,
             HmacErrorCode::InternalError => AUTHCORE_INTERNAL_ERROR,
+            HmacErrorCode::HeaderTooLarge => AUTHCORE_HEADER_TOO_LARGE,
             // A code added to the core before this table learns it: still an auth
             // failure, reported as the middleware would report an unknown error.
             _ => AUTHCORE_INTERNAL_ERROR,
@@ -281,6 +287,7 @@ impl authcore_result {
             AUTHCORE_BAD_SIGNATURE => c"BAD_SIGNATURE",
             AUTHCORE_REPLAYED_NONCE => c"REPLAYED_NONCE",
             AUTHCORE_INTERNAL_ERROR => c"INTERNAL_ERROR",
+            AUTHCORE_HEADER_TOO_LARGE => c"HEADER_TOO_LARGE",
             AUTHCORE_INVALID_ARGUMENT => c"INVALID_ARGUMENT",
             AUTHCORE_INVALID_INPUT => c"INVALID_INPUT",
             AUTHCORE_STORE_ERROR => c"STORE_ERROR",
@@ -313,6 +320,7 @@ impl authcore_result {
         let n = self as u32;
         HmacErrorCode::ALL
             .into_iter()
+            .chain([HmacErrorCode::HeaderTooLarge])
             .find(|c| *c as u32 == n)
             .map_or(500, HmacErrorCode::default_status)
     }
@@ -334,6 +342,7 @@ const _: () = {
     assert!(HmacErrorCode::BadSignature as u32 == AUTHCORE_BAD_SIGNATURE as u32);
     assert!(HmacErrorCode::ReplayedNonce as u32 == AUTHCORE_REPLAYED_NONCE as u32);
     assert!(HmacErrorCode::InternalError as u32 == AUTHCORE_INTERNAL_ERROR as u32);
+    assert!(HmacErrorCode::HeaderTooLarge as u32 == AUTHCORE_HEADER_TOO_LARGE as u32);
 };
 
 /// The stable name of a result code as a static NUL-terminated string: `"OK"`,
@@ -413,6 +422,7 @@ mod tests {
             ),
             (AUTHCORE_CLIENT_NOT_FOUND, 11, "CLIENT_NOT_FOUND", 404),
             (AUTHCORE_INTERNAL_ERROR, 14, "INTERNAL_ERROR", 500),
+            (AUTHCORE_HEADER_TOO_LARGE, 15, "HEADER_TOO_LARGE", 431),
             (AUTHCORE_INVALID_ARGUMENT, 100, "INVALID_ARGUMENT", 500),
             (AUTHCORE_INVALID_INPUT, 101, "INVALID_INPUT", 500),
             (AUTHCORE_STORE_ERROR, 102, "STORE_ERROR", 500),
@@ -439,7 +449,7 @@ mod tests {
 
     #[test]
     fn unknown_numbers() {
-        for n in [15, 99, 103, 199, 204, 7000, u32::MAX] {
+        for n in [16, 99, 103, 199, 204, 7000, u32::MAX] {
             assert_eq!(authcore_result::from_u32(n), None);
             // SAFETY: static string.
             let s = unsafe { std::ffi::CStr::from_ptr(authcore_result_name(n)) };

@@ -11,7 +11,7 @@ use authcore::hmac::crypto::{self, SignInput};
 use authcore::hmac::ip::{AllowedIpEntry, is_client_ip_allowed, normalize_allowed_ip_rules};
 use authcore::hmac::message::{self, MessageKey};
 use authcore::hmac::record::{
-    NamespaceKeys, nonce_ttl_seconds, parse_optional_record, parse_stored_client_record,
+    NamespaceKeys, nonce_claim_ttl_seconds, parse_optional_record, parse_stored_client_record,
 };
 use authcore::hmac::verify::{self, HttpRequestParts};
 use authcore::hmac::{normalize_path, safe_equal_hex};
@@ -28,6 +28,15 @@ pub const AUTHCORE_HEX_LEN: usize = 64;
 pub const AUTHCORE_HEX_BUFFER_SIZE: usize = 65;
 /// The original's default `maxSkewMs` (5 minutes), for `authcore_verify_request.max_skew_ms`.
 pub const AUTHCORE_DEFAULT_MAX_SKEW_MS: f64 = 300000.0;
+/// The largest `max_skew_ms` accepted (24 hours); above it, or NaN/±Infinity, is
+/// `AUTHCORE_INVALID_ARGUMENT`.
+pub const AUTHCORE_MAX_SKEW_MS: f64 = 86400000.0;
+/// Longest `x-nonce` value accepted by `authcore_verify_with_record`, in bytes.
+pub const AUTHCORE_MAX_NONCE_BYTES: usize = 256;
+/// Longest `x-client-id` value, in bytes.
+pub const AUTHCORE_MAX_CLIENT_ID_BYTES: usize = 256;
+/// Longest `x-signature` / `x-timestamp` value and IP candidate, in bytes.
+pub const AUTHCORE_MAX_HEADER_VALUE_BYTES: usize = 8192;
 /// Largest body accepted, in bytes (V8's maximum string length: the original turns
 /// every body into a JavaScript string). Longer bodies give `AUTHCORE_INVALID_INPUT`.
 pub const AUTHCORE_MAX_BODY_BYTES: usize = 536870888;
@@ -131,8 +140,10 @@ pub struct authcore_verify_request {
     pub body_len: usize,
     /// The current time in milliseconds (`input.now ?? Date.now()`); also decides expiry.
     pub now_ms: f64,
-    /// The skew window (`AUTHCORE_DEFAULT_MAX_SKEW_MS` by default). Not validated, like
-    /// the original: a negative window rejects every request.
+    /// The skew window (`AUTHCORE_DEFAULT_MAX_SKEW_MS` by default). Fails closed: NaN,
+    /// ±Infinity or more than `AUTHCORE_MAX_SKEW_MS` is `AUTHCORE_INVALID_ARGUMENT`
+    /// (`now_ms` must be finite too). A negative window rejects every request, like the
+    /// original.
     pub max_skew_ms: f64,
     /// The stored credential value (`HGET <ns>:clients <clientId>`), in any form the
     /// original accepts (JSON record or legacy bare hash). Optional: NULL `ptr` or an
@@ -164,6 +175,10 @@ pub struct authcore_verification {
     /// On `AUTHCORE_BAD_SIGNATURE`: the signature that was expected (the original's
     /// `onBadSignature` `expectedSignature`), NUL-terminated hex; otherwise empty.
     pub expected_signature: [c_char; 65],
+    /// On `AUTHCORE_OK`: the TTL in seconds to claim the nonce with (`SET … NX EX`): the
+    /// rest of the request's window, `ceil((timestamp + max_skew_ms - now_ms) / 1000) + 1`
+    /// (see `authcore_nonce_ttl_seconds`); 0 otherwise.
+    pub nonce_ttl_seconds: i64,
 }
 
 /// # Safety
@@ -648,6 +663,7 @@ fn empty_verification() -> authcore_verification {
         client_id_len: 0,
         timestamp: f64::NAN,
         expected_signature: [0; 65],
+        nonce_ttl_seconds: 0,
     }
 }
 
@@ -688,6 +704,7 @@ unsafe fn verify_inner(r: &authcore_verify_request, v: &mut authcore_verificatio
         v.client_id_len = prepared.client_id.len();
     }
     v.timestamp = prepared.timestamp;
+    let ttl = prepared.nonce_ttl_seconds;
     let Some(record) = parse_optional_record(record) else {
         return Err(verify::unknown_client().into());
     };
@@ -703,7 +720,9 @@ unsafe fn verify_inner(r: &authcore_verify_request, v: &mut authcore_verificatio
             v.expected_signature = hex_array(&details.expected_signature);
         }
         FfiError::from(e)
-    })
+    })?;
+    v.nonce_ttl_seconds = ttl;
+    Ok(())
 }
 
 /// The original's `verifyHttpSignature` without its store (spec §2.7 steps 2–12), in
@@ -714,7 +733,7 @@ unsafe fn verify_inner(r: &authcore_verify_request, v: &mut authcore_verificatio
 /// trimmed client id, parsed timestamp, expected signature on `BAD_SIGNATURE`).
 ///
 /// Replay protection is the caller's: after `AUTHCORE_OK`, claim the nonce with
-/// `SET <ns>:nonce:<clientId>:<nonce>:<timestamp> 1 NX EX max(1, ceil(maxSkewMs/1000))`
+/// `SET <ns>:nonce:<clientId>:<nonce>:<timestamp> 1 NX EX <out->nonce_ttl_seconds>`
 /// and answer `REPLAYED_NONCE` (401) when the key exists. The verified nonce and
 /// signature are the raw header values from `request`.
 ///
@@ -779,11 +798,25 @@ pub unsafe extern "C" fn authcore_nonce_key(
     })
 }
 
-/// The TTL of a nonce claim in seconds: `max(1, ceil(max_skew_ms / 1000))` (300 for the
-/// default window; 1 for NaN or a negative window).
+/// The TTL of a nonce claim in seconds for a request stamped `timestamp` (the parsed
+/// `x-timestamp`, `authcore_verification.timestamp`) and accepted at `now_ms`: the rest of
+/// its window, `ceil((timestamp + max_skew_ms - now_ms) / 1000) + 1`, at least 1
+/// (`authcore_verification.nonce_ttl_seconds` is the same value). The original keeps
+/// `max(1, ceil(max_skew_ms / 1000))` from the claim, which a client whose clock runs ahead
+/// outlives. Fails closed: 0 (which Redis refuses as an `EX` value) when an argument is not
+/// finite or `max_skew_ms` is above `AUTHCORE_MAX_SKEW_MS`.
 #[unsafe(no_mangle)]
-pub extern "C" fn authcore_nonce_ttl_seconds(max_skew_ms: f64) -> i64 {
-    ffi::boundary_or(1, || nonce_ttl_seconds(max_skew_ms))
+pub extern "C" fn authcore_nonce_ttl_seconds(timestamp: f64, now_ms: f64, max_skew_ms: f64) -> i64 {
+    ffi::boundary_or(0, || {
+        let valid = timestamp.is_finite()
+            && authcore::hmac::record::check_now_ms(now_ms).is_ok()
+            && authcore::hmac::record::check_max_skew_ms(max_skew_ms).is_ok();
+        if valid {
+            nonce_claim_ttl_seconds(timestamp, now_ms, max_skew_ms)
+        } else {
+            0
+        }
+    })
 }
 
 /// A fresh nonce as the original's signer makes one: 16 random bytes from the OS CSPRNG
@@ -819,3 +852,11 @@ const VERSION_C: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(
 pub extern "C" fn authcore_version() -> *const c_char {
     ffi::boundary_or(VERSION_C.as_ptr(), || VERSION_C.as_ptr())
 }
+
+// The C constants are the core's limits.
+const _: () = {
+    assert!(AUTHCORE_MAX_SKEW_MS == authcore::limits::MAX_SKEW_MS);
+    assert!(AUTHCORE_MAX_NONCE_BYTES == authcore::limits::MAX_NONCE_BYTES);
+    assert!(AUTHCORE_MAX_CLIENT_ID_BYTES == authcore::limits::MAX_CLIENT_ID_BYTES);
+    assert!(AUTHCORE_MAX_HEADER_VALUE_BYTES == authcore::limits::MAX_HEADER_VALUE_BYTES);
+};

@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use async_trait::async_trait;
 use authcore::hmac::ClientsConfig;
 use authcore::hmac::clients::{Patch, assert_client_id, normalize_secret_hash};
-use authcore::hmac::crypto::hash_client_secret;
 use authcore::hmac::ip::AllowedIpEntry;
 use authcore::hmac::record::{NamespaceKeys, parse_optional_record};
 use authcore::propagation::config::{self, AmqpSettings, Broker, OptionsPresent};
@@ -920,7 +919,7 @@ impl CredentialSink for CSink {
     }
 
     fn hash_secret(&self, secret: &str) -> String {
-        hash_client_secret(secret, self.cfg.secret_token.as_deref())
+        self.cfg.hash(secret)
     }
 }
 
@@ -1217,12 +1216,12 @@ unsafe fn make_sink(
             &format!("{what}.secret_token"),
         )?
     }
-    .map(str::to_owned);
+    .map(|t| t.to_owned().into());
     let cfg = ClientsConfig {
         keys: NamespaceKeys::new(None).map_err(FfiError::from)?,
         secret_token: token,
         default_secret_length_bytes: 32.0,
-        backup_ttl_seconds: 0,
+        backup_ttl_seconds: authcore::hmac::record::DEFAULT_BACKUP_TTL_SECONDS,
     };
     Ok(Arc::new(CSink {
         fns: SinkFns(*s),

@@ -738,8 +738,9 @@ fn verify_with_record_outcomes() {
         ..Req::ok()
     }
     .run();
-    // NaN compares false like in JavaScript: no skew, no expiry.
-    assert_eq!((r, v.status), (AUTHCORE_OK, 200));
+    // Fails closed: in JavaScript NaN compares false (no skew, no expiry check).
+    assert_eq!((r, v.status), (AUTHCORE_INVALID_ARGUMENT, 500));
+    assert_eq!(last_message(), "now must be a finite number");
     let (r, v) = Req {
         record: None,
         ..Req::ok()
@@ -890,10 +891,14 @@ fn nonce_key_and_ttl() {
     });
     assert_eq!(r, Err(AUTHCORE_INVALID_ARGUMENT));
     assert_eq!(last_message(), "Namespace cannot be empty");
-    assert_eq!(authcore_nonce_ttl_seconds(300_000.0), 300);
-    assert_eq!(authcore_nonce_ttl_seconds(5001.0), 6);
-    assert_eq!(authcore_nonce_ttl_seconds(-5.0), 1);
-    assert_eq!(authcore_nonce_ttl_seconds(f64::NAN), 1);
+    let (ts, now) = (1_700_000_000_000.0, 1_700_000_000_000.0);
+    assert_eq!(authcore_nonce_ttl_seconds(ts, now, 300_000.0), 301);
+    assert_eq!(authcore_nonce_ttl_seconds(ts, now, 5001.0), 7);
+    assert_eq!(authcore_nonce_ttl_seconds(ts + 4000.0, now, 5000.0), 10);
+    assert_eq!(authcore_nonce_ttl_seconds(ts, now, -5.0), 1);
+    assert_eq!(authcore_nonce_ttl_seconds(ts, now, f64::NAN), 0);
+    assert_eq!(authcore_nonce_ttl_seconds(ts, f64::NAN, 5000.0), 0);
+    assert_eq!(authcore_nonce_ttl_seconds(f64::INFINITY, now, 5000.0), 0);
 }
 
 #[test]

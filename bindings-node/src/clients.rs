@@ -6,7 +6,7 @@ use authcore::hmac::clients::{
     self, AllowedIps, ClientsConfig, CreateOptions, ExpiresAt, Patch, RegenerateOptions, WritePlan,
 };
 use authcore::hmac::ip::AllowedIpEntry;
-use authcore::hmac::record::{self, ClientRecord, NamespaceKeys, parse_optional_record};
+use authcore::hmac::record::{ClientRecord, parse_optional_record};
 use authcore::hmac::{HmacAuthOptions, HmacError};
 use napi_derive::napi;
 
@@ -34,28 +34,14 @@ pub fn auth_options(o: Option<&AuthOptionsJs>) -> HmacAuthOptions {
         namespace: o.namespace.clone(),
         max_skew_ms: o.max_skew_ms,
         default_secret_length_bytes: o.default_secret_length_bytes,
-        secret_token: o.secret_token.clone(),
-        // Not validated, like the original; a fractional TTL is truncated.
-        backup_ttl_seconds: o.db_seed_backup_ttl_seconds.map(|v| v as i64),
+        secret_token: o.secret_token.clone().map(Into::into),
+        backup_ttl_seconds: o.db_seed_backup_ttl_seconds,
     }
 }
 
-/// The initialisers' synchronous checks (namespace, defaultSecretLengthBytes), giving
-/// the lifecycle configuration.
+/// The initialisers' synchronous checks (the core's), giving the lifecycle configuration.
 pub fn clients_config(o: &HmacAuthOptions) -> std::result::Result<ClientsConfig, HmacError> {
-    let keys = NamespaceKeys::new(o.namespace.as_deref())?;
-    let default_len = o
-        .default_secret_length_bytes
-        .unwrap_or(f64::from(record::DEFAULT_SECRET_LENGTH_BYTES));
-    clients::validate_secret_length(default_len)?;
-    Ok(ClientsConfig {
-        keys,
-        secret_token: o.secret_token.clone(),
-        default_secret_length_bytes: default_len,
-        backup_ttl_seconds: o
-            .backup_ttl_seconds
-            .unwrap_or(record::DEFAULT_BACKUP_TTL_SECONDS),
-    })
+    o.resolve().map(|(cfg, _)| cfg)
 }
 
 /// Tri-state arguments as the JS layer classified them.
@@ -206,10 +192,24 @@ pub fn assert_client_id(env: &Env, client_id: String) -> Result<()> {
     clients::assert_client_id(&client_id).map_err(|e| map_err(env, e))
 }
 
-/// Validate instance options like the initialisers do (namespace, secret length).
+/// Validate instance options like the initialisers do (namespace, secret length), plus
+/// the settings that fail closed (`maxSkewMs`, `dbSeedBackupTtlSeconds`).
 #[napi(catch_unwind)]
 pub fn validate_auth_options(env: &Env, options: Option<AuthOptionsJs>) -> Result<String> {
     Ok(cfg_of(env, options)?.keys.namespace)
+}
+
+/// `maxSkewMs` of `initializeHmacHttpAuth`, a middleware or a call: a finite number of
+/// milliseconds, at most 24 h (the core's check; the JS layer applies `Number()` first).
+#[napi(catch_unwind)]
+pub fn check_max_skew_ms(env: &Env, max_skew_ms: f64) -> Result<f64> {
+    authcore::hmac::record::check_max_skew_ms(max_skew_ms).map_err(|e| map_err(env, e))
+}
+
+/// A URL with its credentials replaced by `***`, for printing.
+#[napi(catch_unwind)]
+pub fn redact_url(url: String) -> String {
+    authcore::secret::redact_url(&url)
 }
 
 /// Plan `clients.create`.

@@ -33,25 +33,10 @@ fn registry() -> &'static Mutex<HashMap<String, StoreCell>> {
 }
 
 fn is_memory(url: &str) -> bool {
-    url.starts_with("memory://")
+    authcore::store::is_memory_store_url(url)
 }
 
-/// `redis://`, `rediss://`, `redis+unix://` or `unix://` (shared with the propagation state).
-pub(crate) fn is_redis_url(url: &str) -> bool {
-    ["redis://", "rediss://", "redis+unix://", "unix://"]
-        .iter()
-        .any(|p| url.starts_with(p))
-}
-
-fn check_url(url: &str) -> std::result::Result<(), HmacError> {
-    if is_memory(url) || is_redis_url(url) {
-        Ok(())
-    } else {
-        Err(invalid_input(format!(
-            "Unsupported store URL '{url}': expected memory://, redis:// or rediss://"
-        )))
-    }
-}
+pub(crate) use authcore::store::is_redis_url;
 
 /// One store per URL for the whole process: `memory://x` is the same map for every
 /// instance (so an HTTP and a message instance share credentials like two instances on
@@ -200,7 +185,7 @@ impl NativeHmacAuth {
     /// (namespace, `defaultSecretLengthBytes`); the store connects on first use.
     #[napi(constructor, catch_unwind)]
     pub fn new(env: &Env, url: String, options: Option<AuthOptionsJs>) -> Result<Self> {
-        check_url(&url).map_err(|e| map_err(env, e))?;
+        authcore::hmac::check_store_url(&url).map_err(|e| map_err(env, e))?;
         let opts = auth_options(options.as_ref());
         let cfg = clients_config(&opts).map_err(|e| map_err(env, e))?;
         Ok(Self {

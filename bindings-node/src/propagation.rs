@@ -643,11 +643,7 @@ async fn state_for(
         },
         Some(u) if u.starts_with("memory://") => (open_state(&u).await?, "memory"),
         Some(u) if is_redis_url(&u) => (open_state(&u).await?, "redis"),
-        Some(u) => {
-            return Err(PropagationError::InvalidOptions(format!(
-                "Unsupported redis URL '{u}': expected a client object, redis://, rediss:// or memory://"
-            )));
-        }
+        Some(u) => return Err(authcore::propagation::config::unsupported_redis_url(&u)),
     })
 }
 

@@ -2,7 +2,7 @@
 //! structured outcome instead of throwing, so a failed verification costs no JS
 //! exception and carries code, HTTP status, message and the `onBadSignature` details.
 
-use authcore::hmac::record::{NamespaceKeys, nonce_ttl_seconds, parse_optional_record};
+use authcore::hmac::record::{NamespaceKeys, parse_optional_record};
 use authcore::hmac::verify::{
     self, BadSignatureDetails, HttpRequestParts, VerifyError, check_record, prepare,
 };
@@ -164,7 +164,7 @@ pub fn verify_prepare(env: &Env, input: VerifyInput<'_>) -> Result<VerifyOutcome
         Ok(prep) => {
             let mut o = VerifyOutcome::empty(true);
             o.nonce_key = Some(keys.nonce_key(prep.client_id, prep.nonce, prep.timestamp));
-            o.nonce_ttl_seconds = Some(nonce_ttl_seconds(max_skew(&input)));
+            o.nonce_ttl_seconds = Some(prep.nonce_ttl_seconds);
             o.client_id = Some(prep.client_id.to_owned());
             o.timestamp = Some(prep.timestamp);
             o.nonce = Some(prep.nonce.to_owned());
@@ -203,7 +203,7 @@ pub fn verify_with_record(env: &Env, input: VerifyInput<'_>) -> Result<VerifyOut
     }
     let mut o = VerifyOutcome::empty(true);
     o.nonce_key = Some(keys.nonce_key(prep.client_id, prep.nonce, prep.timestamp));
-    o.nonce_ttl_seconds = Some(nonce_ttl_seconds(max_skew(&input)));
+    o.nonce_ttl_seconds = Some(prep.nonce_ttl_seconds);
     o.client_id = Some(prep.client_id.to_owned());
     o.timestamp = Some(prep.timestamp);
     o.nonce = Some(prep.nonce.to_owned());
@@ -279,7 +279,7 @@ pub fn verify_record_fast(
     }
     let mut o = VerifyOutcome::empty(true);
     o.nonce_key = Some(keys.nonce_key(prep.client_id, prep.nonce, prep.timestamp));
-    o.nonce_ttl_seconds = Some(nonce_ttl_seconds(max_skew_ms));
+    o.nonce_ttl_seconds = Some(prep.nonce_ttl_seconds);
     o.client_id = Some(prep.client_id.to_owned());
     o.timestamp = Some(prep.timestamp);
     Ok(o)

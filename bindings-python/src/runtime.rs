@@ -1119,11 +1119,11 @@ impl Auth {
                         },
                         default_secret_length_bytes: secret_length(default_secret_length_bytes),
                         secret_token: convert::opt_str(secret_token, "secret_token")?
-                            .map(|s| s.into_owned()),
+                            .map(|s| s.into_owned().into()),
                         backup_ttl_seconds: match backup_ttl_seconds {
                             Some(v) if !v.is_none() => Some(
-                                v.extract::<i64>()
-                                    .map_err(|_| input("backup_ttl_seconds must be an integer"))?,
+                                v.extract::<f64>()
+                                    .map_err(|_| input("backup_ttl_seconds must be a number"))?,
                             ),
                             _ => None,
                         },

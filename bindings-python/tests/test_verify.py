@@ -11,7 +11,7 @@ import time
 import pytest
 
 import authcore.hmac as h
-from authcore.errors import HmacAuthError, HmacInputError, HmacStoreError
+from authcore.errors import HmacArgumentError, HmacAuthError, HmacInputError, HmacStoreError
 
 from conftest import REDIS_URL
 
@@ -46,7 +46,62 @@ def test_nonce_ttl_on_redis(redis_store, namespace, redis_client):
     auth.clients.set_secret("app_a", "secret_a")
     headers, ts = signed("secret_a", nonce="ttl")
     auth.verify("GET", "/health", headers)
-    assert 0 < redis_client.ttl(f"{namespace}:nonce:app_a:ttl:{ts}") <= 5
+    # ceil((ts + max_skew_ms - now) / 1000) + 1 = 6 for a request stamped now.
+    assert 4 < redis_client.ttl(f"{namespace}:nonce:app_a:ttl:{ts}") <= 6
+
+
+def test_nonce_ttl_covers_a_timestamp_from_the_future(redis_store, namespace, redis_client):
+    # The client's clock runs 4 s ahead: the request stays acceptable until ts + 5 s, so
+    # the nonce must live ~9 s, not the 5 s the original gives it.
+    auth = h.HmacHttpAuth(store=redis_store, namespace=namespace, max_skew_ms=5000)
+    auth.clients.set_secret("app_a", "secret_a")
+    headers, ts = signed("secret_a", nonce="ahead", ts=int(time.time() * 1000) + 4000)
+    auth.verify("GET", "/health", headers)
+    assert 8 <= redis_client.ttl(f"{namespace}:nonce:app_a:ahead:{ts}") <= 10
+
+
+def test_replay_after_the_original_ttl_is_still_rejected(store, ns):
+    auth = h.HmacHttpAuth(store=store, namespace=ns, max_skew_ms=2000)
+    auth.clients.set_secret("app_a", "secret_a")
+    headers, _ = signed("secret_a", nonce="late", ts=int(time.time() * 1000) + 1500)
+    auth.verify("GET", "/health", headers)
+    time.sleep(2.2)  # the original's TTL (2 s) is over, the request's window is not
+    assert code_of(lambda: auth.verify("GET", "/health", headers)) == ("REPLAYED_NONCE", 401)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), 86_400_001])
+def test_max_skew_fails_closed(store, ns, bad):
+    with pytest.raises(HmacArgumentError) as info:
+        h.HmacHttpAuth(store=store, namespace=ns, max_skew_ms=bad)
+    assert str(info.value) == "maxSkewMs must be a finite number no greater than 86400000"
+    auth = h.HmacHttpAuth(store=store, namespace=ns)
+    auth.clients.set_secret("app_a", "secret_a")
+    year_ago = int(time.time() * 1000) - 365 * 86_400_000
+    headers, _ = signed("secret_a", nonce="old", ts=year_ago)
+    for _ in range(2):  # never accepted, not even once the first claim expired
+        with pytest.raises(HmacArgumentError):
+            auth.verify("GET", "/health", headers, max_skew_ms=bad)
+    with pytest.raises(HmacInputError):
+        auth.verify("GET", "/health", headers, max_skew_ms="300000")
+    with pytest.raises(HmacArgumentError):
+        h.HmacHttpAuth(store=store, namespace=ns, backup_ttl_seconds=float("nan"))
+
+
+@pytest.mark.parametrize(
+    "header,value",
+    [
+        ("x-nonce", "n" * 257),
+        ("x-client-id", "c" * 257),
+        ("x-signature", "a" * 8193),
+        ("x-timestamp", " " * 8193 + "1"),
+    ],
+)
+def test_oversized_headers_are_refused(store, ns, header, value):
+    auth = h.HmacHttpAuth(store=store, namespace=ns)
+    auth.clients.set_secret("app_a", "secret_a")
+    headers, _ = signed("secret_a", nonce="cap")
+    headers[header] = value
+    assert code_of(lambda: auth.verify("GET", "/health", headers)) == ("HEADER_TOO_LARGE", 431)
 
 
 def test_replay_is_rejected(store, ns):

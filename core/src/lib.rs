@@ -7,12 +7,14 @@
 pub mod hmac;
 pub mod js;
 pub mod jwt;
+pub mod limits;
 pub mod logger;
 pub mod oauth;
 pub mod password;
 pub mod policy;
 pub mod propagation;
 pub mod realtime;
+pub mod secret;
 pub mod store;
 pub mod token_stores;
 pub mod tokens;

@@ -74,6 +74,27 @@ pub trait KvStore: Send + Sync {
     ) -> Result<RecordAndClaim, StoreError>;
 }
 
+/// `memory://…`: the embedded in-process store.
+pub fn is_memory_store_url(url: &str) -> bool {
+    url.starts_with("memory://")
+}
+
+/// `redis://`, `rediss://`, `redis+unix://` or `unix://`.
+pub fn is_redis_url(url: &str) -> bool {
+    ["redis://", "rediss://", "redis+unix://", "unix://"]
+        .iter()
+        .any(|p| url.starts_with(p))
+}
+
+/// The message for a store URL of an unknown scheme: the URL appears only redacted
+/// ([`crate::secret::redact_url`]), since it may carry a Redis password.
+pub fn unsupported_url_message(what: &str, url: &str, expected: &str) -> String {
+    format!(
+        "Unsupported {what} URL '{}': expected {expected}",
+        crate::secret::redact_url(url)
+    )
+}
+
 fn check_ttl(ttl_seconds: i64) -> Result<(), StoreError> {
     if ttl_seconds <= 0 {
         return Err(StoreError::Command(

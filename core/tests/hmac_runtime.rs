@@ -97,7 +97,7 @@ fn auth(store: Arc<dyn KvStore>, ns: &str, token: Option<&str>) -> HmacAuth {
         &HmacAuthOptions {
             namespace: Some(ns.into()),
             max_skew_ms: Some(5000.0),
-            secret_token: token.map(str::to_owned),
+            secret_token: token.map(Into::into),
             ..Default::default()
         },
     )
@@ -501,8 +501,8 @@ async fn nonce_key_layout_and_ttl_on_redis() {
         .unwrap();
     assert_eq!(val, "1");
     assert!(
-        (1..=5).contains(&ttl),
-        "nonce TTL is ceil(maxSkewMs/1000) = 5, got {ttl}"
+        (5..=6).contains(&ttl),
+        "nonce TTL is ceil((ts + maxSkewMs - now)/1000) + 1 = 6, got {ttl}"
     );
     cleanup(&store, &ns).await;
 }
@@ -562,4 +562,264 @@ async fn redis_down_is_a_store_error_not_a_hang() {
         .unwrap_err();
     assert_eq!(e.code(), "STORE_CONNECTION");
     assert!(started.elapsed() < std::time::Duration::from_secs(15));
+}
+
+/// A request stamped `ts` is acceptable until `now <= ts + maxSkewMs`: its nonce must be
+/// remembered at least that long, also when the client's clock runs ahead. With the
+/// original's TTL (`ceil(maxSkewMs/1000)` from the claim) the replay below is accepted.
+async fn replay_window_future_timestamp(store: Arc<dyn KvStore>, ns: &str) {
+    let a = HmacAuth::new(
+        store.clone(),
+        &HmacAuthOptions {
+            namespace: Some(ns.into()),
+            max_skew_ms: Some(2000.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    a.clients
+        .set_secret("ahead", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    let ts = (now_ms() + 1500.0).floor();
+    let req = Signed::new("ahead", &hash_client_secret("s", None), "n-future", ts);
+    a.verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap();
+    let key = format!(
+        "{ns}:nonce:ahead:n-future:{}",
+        authcore::js::number_to_string(ts)
+    );
+    assert_eq!(store.get(&key).await.unwrap().as_deref(), Some("1"));
+    // 2.2 s later the request is still inside its window (|now - ts| ~ 700 ms)...
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let e = a
+        .verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap_err();
+    // ...so it must still be a replay.
+    assert_eq!(e.error.code(), "REPLAYED_NONCE");
+}
+
+#[tokio::test]
+async fn replay_window_covers_a_future_timestamp_memory() {
+    replay_window_future_timestamp(Arc::new(MemoryStore::new()), "future").await;
+}
+
+#[tokio::test]
+async fn replay_window_covers_a_future_timestamp_redis() {
+    let store = redis().await;
+    let ns = unique("future");
+    // The TTL Redis holds is the rest of the window plus 1 s: ceil(3500/1000) + 1 = 5.
+    let a = auth(store.clone(), &ns, None);
+    a.clients
+        .set_secret("ahead", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    let ts = (now_ms() + 4000.0).floor();
+    let req = Signed::new("ahead", &hash_client_secret("s", None), "n-ttl", ts);
+    a.verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap();
+    let key = format!(
+        "{ns}:nonce:ahead:n-ttl:{}",
+        authcore::js::number_to_string(ts)
+    );
+    let mut conn = store.connection();
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // maxSkewMs 5000, ts = now + 4000: ceil(9000/1000) + 1 = 10 (the original: 5).
+    assert!((9..=10).contains(&ttl), "TTL {ttl}");
+    replay_window_future_timestamp(store.clone(), &ns).await;
+    cleanup(&store, &ns).await;
+}
+
+/// `maxSkewMs` NaN/Infinity (or a non-numeric value, which bindings turn into NaN) is an
+/// error at construction and on a per-call override, never a window that accepts a
+/// request signed a year ago.
+#[tokio::test]
+async fn skew_settings_fail_closed() {
+    let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 86_400_001.0] {
+        let e = HmacAuth::new(
+            store.clone(),
+            &HmacAuthOptions {
+                max_skew_ms: Some(bad),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "INVALID_ARGUMENT", "{bad}");
+        assert_eq!(
+            e.to_string(),
+            "maxSkewMs must be a finite number no greater than 86400000"
+        );
+    }
+    for bad in [f64::NAN, 0.0, -600.0, 600.5, f64::INFINITY] {
+        let e = HmacAuth::new(
+            store.clone(),
+            &HmacAuthOptions {
+                backup_ttl_seconds: Some(bad),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dbSeedBackupTtlSeconds must be an integer between 1 and 31536000"
+        );
+    }
+    let a = auth(store.clone(), "skew", None);
+    a.clients
+        .set_secret("old", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    let year_ago = now_ms() - 365.0 * 86_400_000.0;
+    let req = Signed::new("old", &hash_client_secret("s", None), "n-old", year_ago);
+    for bad in [f64::NAN, f64::INFINITY] {
+        for _ in 0..2 {
+            let e = a
+                .verifier
+                .verify(
+                    &req.parts(),
+                    VerifyOptions {
+                        max_skew_ms: Some(bad),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (e.error.code(), e.error.status()),
+                ("INVALID_ARGUMENT", 500)
+            );
+            assert_eq!(
+                e.error.to_middleware_error().code.as_str(),
+                "INTERNAL_ERROR"
+            );
+        }
+    }
+    let e = a
+        .verifier
+        .verify(
+            &req.parts(),
+            VerifyOptions {
+                now_ms: Some(f64::NAN),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.error.to_string(), "now must be a finite number");
+    // The default window rejects it as the original does.
+    let e = a
+        .verifier
+        .verify(&req.parts(), VerifyOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.error.code(), "TIMESTAMP_SKEW");
+}
+
+/// Header values above their caps are refused before they are parsed, with 431 and no
+/// store access.
+#[tokio::test]
+async fn oversized_headers_are_refused_before_parsing() {
+    let mem = Arc::new(MemoryStore::new());
+    let a = auth(mem.clone(), "caps", None);
+    a.clients
+        .set_secret("app", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    let keys_before = mem.len();
+    let now = now_ms();
+    let hash = hash_client_secret("s", None);
+    let long_nonce = "n".repeat(authcore::limits::MAX_NONCE_BYTES + 1);
+    let cases: Vec<(Signed, &str)> = vec![
+        (Signed::new("app", &hash, &long_nonce, now), "x-nonce"),
+        (
+            Signed::new(
+                &"c".repeat(authcore::limits::MAX_CLIENT_ID_BYTES + 1),
+                &hash,
+                "n",
+                now,
+            ),
+            "x-client-id",
+        ),
+        (
+            {
+                let mut r = Signed::new("app", &hash, "n", now);
+                r.sig = "a".repeat(authcore::limits::MAX_HEADER_VALUE_BYTES + 1);
+                r
+            },
+            "x-signature",
+        ),
+        (
+            {
+                let mut r = Signed::new("app", &hash, "n", now);
+                r.ts = format!(
+                    "{}{}",
+                    " ".repeat(authcore::limits::MAX_HEADER_VALUE_BYTES),
+                    r.ts
+                );
+                r
+            },
+            "x-timestamp",
+        ),
+    ];
+    for (req, header) in &cases {
+        let e = a
+            .verifier
+            .verify(&req.parts(), VerifyOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.error.code(), e.error.status()),
+            ("HEADER_TOO_LARGE", 431)
+        );
+        assert!(e.error.to_string().contains(header), "{}", e.error);
+    }
+    // At the cap is fine.
+    let at_cap = "n".repeat(authcore::limits::MAX_NONCE_BYTES);
+    a.verifier
+        .verify(
+            &Signed::new("app", &hash, &at_cap, now).parts(),
+            VerifyOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mem.len(),
+        keys_before + 1,
+        "only the valid request claimed a nonce"
+    );
+    // IP candidates are measured when the allow-list is consulted.
+    a.clients
+        .set_allowed_ips(
+            "app",
+            &Patch::Set(vec![AllowedIpEntry::Str("10.0.0.1".into())]),
+        )
+        .await
+        .unwrap();
+    let huge = format!(
+        "10.0.0.1,{}",
+        "1".repeat(authcore::limits::MAX_HEADER_VALUE_BYTES)
+    );
+    let e = a
+        .verifier
+        .verify(
+            &Signed::new("app", &hash, "n-ip", now).parts(),
+            VerifyOptions {
+                ip_candidates: &[huge.as_str()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.error.code(), "HEADER_TOO_LARGE");
 }

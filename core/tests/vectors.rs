@@ -162,7 +162,7 @@ async fn verify_with_record(input: &Value) -> Value {
             .await
             .unwrap();
     }
-    let verifier = HttpVerifier::new(store.clone(), keys.clone(), max_skew);
+    let verifier = HttpVerifier::new(store.clone(), keys.clone(), max_skew).unwrap();
     let opts = VerifyOptions {
         now_ms: Some(now),
         max_skew_ms: Some(max_skew),

@@ -55,7 +55,8 @@ static void test_helpers(void) {
     CHECK(strcmp(authcore_result_name(AUTHCORE_INVALID_ARGUMENT), "INVALID_ARGUMENT") == 0);
     CHECK(strcmp(authcore_result_name(AUTHCORE_INVALID_UTF8), "INVALID_UTF8") == 0);
     CHECK(strcmp(authcore_result_name(AUTHCORE_PANIC), "PANIC") == 0);
-    CHECK(strcmp(authcore_result_name(15), "UNKNOWN") == 0);
+    CHECK(strcmp(authcore_result_name(AUTHCORE_HEADER_TOO_LARGE), "HEADER_TOO_LARGE") == 0);
+    CHECK(strcmp(authcore_result_name(16), "UNKNOWN") == 0);
     CHECK(strcmp(authcore_result_name(0xFFFFFFFFu), "UNKNOWN") == 0);
     /* The 14 auth codes are 1..14, as in the core. */
     CHECK(AUTHCORE_MISSING_CLIENT_ID == 1 && AUTHCORE_INTERNAL_ERROR == 14);
@@ -251,15 +252,42 @@ static void test_timestamps(void) {
             CHECK(v.status == 401);
         }
     }
-    /* NaN for now/maxSkew compares false, as in JavaScript: neither skew nor expiry. */
+    /* Settings fail closed: NaN (or infinite) now/maxSkew would make every comparison false
+       in JavaScript (any request accepted at any age); here it is INVALID_ARGUMENT. */
     authcore_verify_request req = {
         S("POST"), S("/v1/messages?x=1"), S("app_a"), (authcore_str){APPENDIX_SIG, 64},
         S("1700000000000"), S("nonce_1"), (const uint8_t *)BODY, sizeof BODY - 1, NAN, NAN,
         S(record), NULL, 0};
     authcore_verification v;
-    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_OK);
-    /* A negative window rejects everything (not validated, like the original). */
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_INVALID_ARGUMENT);
+    CHECK(message_is("now must be a finite number") && v.status == 500);
     req.now_ms = 1700000000000.0;
+    const double bad_skews[] = {NAN, INFINITY, -INFINITY, AUTHCORE_MAX_SKEW_MS + 1};
+    for (size_t i = 0; i < sizeof bad_skews / sizeof bad_skews[0]; i++) {
+        req.max_skew_ms = bad_skews[i];
+        CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_INVALID_ARGUMENT);
+        CHECK(message_is("maxSkewMs must be a finite number no greater than 86400000"));
+    }
+    req.max_skew_ms = AUTHCORE_DEFAULT_MAX_SKEW_MS;
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_OK);
+    /* The claim covers the rest of the window: ceil(300000 / 1000) + 1. */
+    CHECK(v.nonce_ttl_seconds == 301);
+    /* A client 4 s ahead (request stamped now + 4000): ceil(304000 / 1000) + 1. */
+    CHECK(authcore_nonce_ttl_seconds(1700000004000.0, 1700000000000.0, 300000) == 305);
+    CHECK(authcore_nonce_ttl_seconds(1700000000000.0, 1700000000000.0, 5000) == 6);
+    CHECK(authcore_nonce_ttl_seconds(1700000000000.0, 1700000005000.0, 5000) == 1);
+    CHECK(authcore_nonce_ttl_seconds(1700000000000.0, 1700000000000.0, NAN) == 0);
+    CHECK(authcore_nonce_ttl_seconds(NAN, 1700000000000.0, 5000) == 0);
+    CHECK(authcore_nonce_ttl_seconds(1700000000000.0, INFINITY, 5000) == 0);
+    /* Oversized headers are refused before they are parsed (431). */
+    char big[AUTHCORE_MAX_NONCE_BYTES + 1];
+    memset(big, 'n', sizeof big);
+    req.nonce = (authcore_str){big, sizeof big};
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_HEADER_TOO_LARGE);
+    CHECK(v.status == 431 && message_is("Header x-nonce exceeds 256 bytes"));
+    CHECK(authcore_http_status(AUTHCORE_HEADER_TOO_LARGE) == 431);
+    req.nonce = S("nonce_1");
+    /* A negative window rejects everything (like the original). */
     req.max_skew_ms = -1;
     CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_TIMESTAMP_SKEW);
     CHECK(message_is("Request timestamp skew is too large (> -1ms)"));
@@ -269,9 +297,6 @@ static void test_timestamps(void) {
     CHECK_RC(authcore_nonce_key(NULL, 0, "app_a", 5, "nonce_1", 7, 1e21, key, sizeof key, &n),
              AUTHCORE_OK);
     CHECK(strcmp(key, "hmacauth:nonce:app_a:nonce_1:1e+21") == 0);
-    CHECK(authcore_nonce_ttl_seconds(AUTHCORE_DEFAULT_MAX_SKEW_MS) == 300);
-    CHECK(authcore_nonce_ttl_seconds(NAN) == 1);
-    CHECK(authcore_nonce_ttl_seconds(-5) == 1);
 }
 
 static void test_huge_bodies(void) {
@@ -332,7 +357,7 @@ static void test_round_trip(void) {
     CHECK_RC(authcore_sign_request(&in, sig, sizeof sig, &sig_len), AUTHCORE_OK);
     int len = snprintf(record, sizeof record,
                        "{\"secretHash\":\"%s\",\"createdAt\":1,\"updatedAt\":1,"
-                       "\"expiresAt\":1800000000000,\"allowedIps\":[\"10.0.0.0/8\"]}",
+                       "\"expiresAt\":1700000002000,\"allowedIps\":[\"10.0.0.0/8\"]}",
                        secret_hash);
     authcore_str ips[] = {NONE, S("unknown"), S("10.1.2.3")};
     authcore_verify_request req = {S("PUT"), S("/v1/x?b=2"), S("  tenant-app\t"),
@@ -366,12 +391,11 @@ static void test_round_trip(void) {
     CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_CLIENT_IP_NOT_ALLOWED);
     CHECK(v.status == 403);
     CHECK(message_is("Client IP '192.168.1.1' is not allowed for clientId 'tenant-app'"));
-    /* Expired after 1800000000000. */
+    /* Expired after 1700000002000 (still inside the skew window). */
     req.ip_candidates = ips;
     req.ip_candidates_len = 3;
     req.signature = (authcore_str){sig, sig_len};
-    req.now_ms = 1800000000001.0;
-    req.max_skew_ms = 1e12;
+    req.now_ms = 1700000002001.0;
     CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_CLIENT_EXPIRED);
 }
 

@@ -19,6 +19,7 @@ use super::verify::now_ms;
 use super::{HmacAuthError, HmacError, HmacErrorCode};
 use crate::js::is_js_whitespace;
 use crate::store::KvStore;
+use secrecy::{ExposeSecret, SecretString};
 
 /// A tri-state argument: JavaScript `undefined` (keep), `null` (clear) or a value.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -38,8 +39,9 @@ pub type AllowedIps = Patch<Vec<AllowedIpEntry>>;
 #[derive(Debug, Clone)]
 pub struct ClientsConfig {
     pub keys: NamespaceKeys,
-    /// `secretToken` (the pepper, `HMAC_SECRET_TOKEN`).
-    pub secret_token: Option<String>,
+    /// `secretToken` (the pepper, `HMAC_SECRET_TOKEN`): redacted from `Debug`, wiped on
+    /// drop.
+    pub secret_token: Option<SecretString>,
     pub default_secret_length_bytes: f64,
     /// `dbSeedBackupTtlSeconds`.
     pub backup_ttl_seconds: i64,
@@ -95,8 +97,16 @@ pub struct WritePlan {
     pub record: ClientRecord,
 }
 
-/// `assertClientId`: empty or blank → `MISSING_CLIENT_ID` 400.
+/// `assertClientId`: empty or blank → `MISSING_CLIENT_ID` 400; longer than
+/// [`crate::limits::MAX_CLIENT_ID_BYTES`] → `INVALID_ARGUMENT` (checked first, on the
+/// length alone).
 pub fn assert_client_id(client_id: &str) -> Result<(), HmacError> {
+    crate::limits::within_bytes(
+        "clientId",
+        client_id.len(),
+        crate::limits::MAX_CLIENT_ID_BYTES,
+    )
+    .map_err(|e| HmacError::InvalidArgument(e.0))?;
     if client_id.trim_matches(is_js_whitespace).is_empty() {
         return Err(HmacAuthError::with_status(
             HmacErrorCode::MissingClientId,
@@ -180,7 +190,10 @@ fn keep_created(existing: Option<&ClientRecord>, now: f64) -> f64 {
 
 impl ClientsConfig {
     pub fn hash(&self, secret: &str) -> String {
-        hash_client_secret(secret, self.secret_token.as_deref())
+        hash_client_secret(
+            secret,
+            self.secret_token.as_ref().map(|t| t.expose_secret()),
+        )
     }
 
     /// Plan `create`: unconditional overwrite, no backup.

@@ -7,8 +7,9 @@
 
 use std::fmt;
 
-/// The 14 members of the original's `HmacAuthErrorCode` union. The discriminants are the
-/// stable integer codes of the C ABI.
+/// The 14 members of the original's `HmacAuthErrorCode` union, plus `HEADER_TOO_LARGE`
+/// (an authentication header above its size cap, see [`crate::limits`]). The
+/// discriminants are the stable integer codes of the C ABI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
 #[non_exhaustive]
@@ -27,10 +28,13 @@ pub enum HmacErrorCode {
     BadSignature = 12,
     ReplayedNonce = 13,
     InternalError = 14,
+    /// Not in the original: a header value above its cap (`x-nonce`, `x-client-id`, …),
+    /// refused before it is parsed. HTTP 431.
+    HeaderTooLarge = 15,
 }
 
 impl HmacErrorCode {
-    /// Every code, in discriminant order.
+    /// The original's 14 codes, in discriminant order.
     pub const ALL: [HmacErrorCode; 14] = [
         Self::MissingClientId,
         Self::MissingSignature,
@@ -65,6 +69,7 @@ impl HmacErrorCode {
             Self::BadSignature => "BAD_SIGNATURE",
             Self::ReplayedNonce => "REPLAYED_NONCE",
             Self::InternalError => "INTERNAL_ERROR",
+            Self::HeaderTooLarge => "HEADER_TOO_LARGE",
         }
     }
 
@@ -76,13 +81,17 @@ impl HmacErrorCode {
             Self::MissingClientIp | Self::ClientIpNotAllowed => 403,
             Self::ClientNotFound => 404,
             Self::InternalError => 500,
+            Self::HeaderTooLarge => 431,
             _ => 401,
         }
     }
 
     /// Parse a wire string back into a code.
     pub fn from_str_code(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+        Self::ALL
+            .into_iter()
+            .chain([Self::HeaderTooLarge])
+            .find(|c| c.as_str() == s)
     }
 }
 

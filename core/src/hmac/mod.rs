@@ -37,19 +37,34 @@ pub use verify::{HttpRequestParts, HttpVerifier, VerifiedRequest, VerifyError, V
 
 use crate::js::number_to_string;
 use crate::store::KvStore;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Options shared by `initializeHmacHttpAuth` and `initializeHmacMessageAuth`.
 #[derive(Debug, Clone, Default)]
 pub struct HmacAuthOptions {
     pub namespace: Option<String>,
-    /// HTTP only; default 300000. Not validated (like the original).
+    /// HTTP only; default 300000. Validated ([`record::check_max_skew_ms`]): NaN,
+    /// ±Infinity and values above 24 h are an error, where the original accepted them.
     pub max_skew_ms: Option<f64>,
     /// Default 32; must be an integer in 16..=128.
     pub default_secret_length_bytes: Option<f64>,
-    pub secret_token: Option<String>,
-    /// `dbSeedBackupTtlSeconds`, default 600. Not validated (a TTL ≤ 0 makes rotations
-    /// fail at write time, like real Redis does for the original).
-    pub backup_ttl_seconds: Option<i64>,
+    /// The pepper (`secretToken`); never printed, wiped on drop.
+    pub secret_token: Option<SecretString>,
+    /// `dbSeedBackupTtlSeconds`, default 600; an integer from 1 to 31536000
+    /// ([`record::check_backup_ttl_seconds`]).
+    pub backup_ttl_seconds: Option<f64>,
+}
+
+/// A store URL a binding accepts for an instance: `memory://…` or a Redis URL. Anything
+/// else is `INVALID_INPUT` (the URL redacted in the message).
+pub fn check_store_url(url: &str) -> Result<(), HmacError> {
+    if crate::store::is_memory_store_url(url) || crate::store::is_redis_url(url) {
+        Ok(())
+    } else {
+        Err(HmacError::InvalidInput(
+            crate::store::unsupported_url_message("store", url, "memory://, redis:// or rediss://"),
+        ))
+    }
 }
 
 /// An initialised instance: the credential lifecycle, the HTTP verifier and the
@@ -60,26 +75,43 @@ pub struct HmacAuth {
     pub verifier: HttpVerifier,
 }
 
-impl HmacAuth {
-    /// The synchronous checks of the initialisers, in the original's order.
-    pub fn new(store: Arc<dyn KvStore>, opts: &HmacAuthOptions) -> Result<Self, HmacError> {
-        let keys = NamespaceKeys::new(opts.namespace.as_deref())?;
-        let max_skew_ms = opts.max_skew_ms.unwrap_or(record::DEFAULT_MAX_SKEW_MS);
-        let default_len = opts
+impl HmacAuthOptions {
+    /// The synchronous checks of the initialisers, in the original's order (namespace,
+    /// `defaultSecretLengthBytes`), then the settings the original does not check but
+    /// which must fail closed (`maxSkewMs`, `dbSeedBackupTtlSeconds`). Returns the
+    /// lifecycle configuration and the verifier's skew window.
+    pub fn resolve(&self) -> Result<(ClientsConfig, f64), HmacError> {
+        let keys = NamespaceKeys::new(self.namespace.as_deref())?;
+        let default_len = self
             .default_secret_length_bytes
             .unwrap_or(f64::from(record::DEFAULT_SECRET_LENGTH_BYTES));
         clients::validate_secret_length(default_len)?;
-        let cfg = ClientsConfig {
-            keys: keys.clone(),
-            secret_token: opts.secret_token.clone(),
-            default_secret_length_bytes: default_len,
-            backup_ttl_seconds: opts
-                .backup_ttl_seconds
-                .unwrap_or(record::DEFAULT_BACKUP_TTL_SECONDS),
+        let max_skew_ms =
+            record::check_max_skew_ms(self.max_skew_ms.unwrap_or(record::DEFAULT_MAX_SKEW_MS))?;
+        let backup_ttl_seconds = match self.backup_ttl_seconds {
+            Some(v) => record::check_backup_ttl_seconds(v)?,
+            None => record::DEFAULT_BACKUP_TTL_SECONDS,
         };
+        Ok((
+            ClientsConfig {
+                keys,
+                secret_token: self.secret_token.clone(),
+                default_secret_length_bytes: default_len,
+                backup_ttl_seconds,
+            },
+            max_skew_ms,
+        ))
+    }
+}
+
+impl HmacAuth {
+    /// The synchronous checks of the initialisers ([`HmacAuthOptions::resolve`]).
+    pub fn new(store: Arc<dyn KvStore>, opts: &HmacAuthOptions) -> Result<Self, HmacError> {
+        let (cfg, max_skew_ms) = opts.resolve()?;
+        let keys = cfg.keys.clone();
         Ok(Self {
             clients: HmacClients::new(store.clone(), cfg),
-            verifier: HttpVerifier::new(store, keys, max_skew_ms),
+            verifier: HttpVerifier::new(store, keys, max_skew_ms)?,
         })
     }
 
@@ -88,7 +120,11 @@ impl HmacAuth {
     }
 
     pub fn secret_token(&self) -> Option<&str> {
-        self.clients.config().secret_token.as_deref()
+        self.clients
+            .config()
+            .secret_token
+            .as_ref()
+            .map(|t| t.expose_secret())
     }
 
     /// The message instance's `signMessage({clientId, message})` over a canonical string.

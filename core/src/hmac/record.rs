@@ -67,9 +67,56 @@ impl NamespaceKeys {
     }
 }
 
-/// Nonce TTL for a skew window: `max(1, ceil(maxSkewMs / 1000))` seconds.
-pub fn nonce_ttl_seconds(max_skew_ms: f64) -> i64 {
-    let secs = (max_skew_ms / 1000.0).ceil();
+/// `maxSkewMs` fails closed: it must be a finite number of milliseconds, at most
+/// [`crate::limits::MAX_SKEW_MS`]. A negative window is accepted and rejects every request
+/// (`TIMESTAMP_SKEW`), as in the original. NaN, ±Infinity or a non-numeric value (which a
+/// binding converts to NaN) is an error: the original accepts such requests at any age and
+/// only fails when Redis refuses `EX NaN`.
+pub fn check_max_skew_ms(max_skew_ms: f64) -> Result<f64, HmacError> {
+    if max_skew_ms.is_finite() && max_skew_ms <= crate::limits::MAX_SKEW_MS {
+        Ok(max_skew_ms)
+    } else {
+        Err(HmacError::InvalidArgument(format!(
+            "maxSkewMs must be a finite number no greater than {}",
+            number_to_string(crate::limits::MAX_SKEW_MS)
+        )))
+    }
+}
+
+/// `dbSeedBackupTtlSeconds` fails closed: an integer from 1 to
+/// [`crate::limits::MAX_BACKUP_TTL_SECONDS`] (Redis refuses `EX` values that are not
+/// positive integers, so the original failed at the first rotation instead).
+pub fn check_backup_ttl_seconds(ttl: f64) -> Result<i64, HmacError> {
+    crate::limits::integer_between(
+        "dbSeedBackupTtlSeconds",
+        ttl,
+        1.0,
+        crate::limits::MAX_BACKUP_TTL_SECONDS,
+    )
+    .map_err(|e| HmacError::InvalidArgument(e.0))
+}
+
+/// The verification clock (`input.now ?? Date.now()`) must be a finite number: with NaN
+/// the original's skew and expiry comparisons are all false, which accepts anything.
+pub fn check_now_ms(now_ms: f64) -> Result<f64, HmacError> {
+    if now_ms.is_finite() {
+        Ok(now_ms)
+    } else {
+        Err(HmacError::InvalidArgument(
+            "now must be a finite number".into(),
+        ))
+    }
+}
+
+/// TTL of the nonce claim of a request stamped `timestamp` and accepted at `now_ms`: the
+/// request stays acceptable until `now <= timestamp + maxSkewMs`, so its nonce is kept at
+/// least that long, `ceil((timestamp + maxSkewMs - now) / 1000) + 1` seconds (never below
+/// 1). The original keeps it `max(1, ceil(maxSkewMs / 1000))` from the claim, which a
+/// client whose clock runs ahead outlives: its request could be replayed once the nonce
+/// expired. Inputs are the values `prepare` validated (finite).
+pub fn nonce_claim_ttl_seconds(timestamp: f64, now_ms: f64, max_skew_ms: f64) -> i64 {
+    let remaining_ms = timestamp + max_skew_ms - now_ms;
+    let secs = (remaining_ms / 1000.0).ceil() + 1.0;
     if secs.is_nan() || secs < 1.0 {
         1
     } else if secs > i64::MAX as f64 {
@@ -339,9 +386,45 @@ mod tests {
         assert_eq!(k.backup_key("app"), "tenant_a:credentials-backup:app");
         assert!(NamespaceKeys::new(Some("  ")).is_err());
         assert_eq!(NamespaceKeys::new(None).unwrap().namespace, "hmacauth");
-        assert_eq!(nonce_ttl_seconds(300_000.0), 300);
-        assert_eq!(nonce_ttl_seconds(5000.0), 5);
-        assert_eq!(nonce_ttl_seconds(1.0), 1);
-        assert_eq!(nonce_ttl_seconds(-5.0), 1);
+        // A request stamped now: the whole window, rounded up, plus 1 s.
+        assert_eq!(nonce_claim_ttl_seconds(1e12, 1e12, 300_000.0), 301);
+        assert_eq!(nonce_claim_ttl_seconds(1e12, 1e12, 5000.0), 6);
+        assert_eq!(nonce_claim_ttl_seconds(1e12, 1e12, 1.0), 2);
+        // From the future: the nonce outlives the window counted from the timestamp.
+        assert_eq!(nonce_claim_ttl_seconds(1e12 + 4000.0, 1e12, 5000.0), 10);
+        assert_eq!(nonce_claim_ttl_seconds(1e12 + 4001.0, 1e12, 5000.0), 11);
+        // From the past: only what is left of the window.
+        assert_eq!(nonce_claim_ttl_seconds(1e12 - 4000.0, 1e12, 5000.0), 2);
+        assert_eq!(nonce_claim_ttl_seconds(1e12 - 5000.0, 1e12, 5000.0), 1);
+        assert_eq!(nonce_claim_ttl_seconds(1e12, 1e12, 0.0), 1);
+    }
+
+    #[test]
+    fn settings_fail_closed() {
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            86_400_001.0,
+            1e300,
+        ] {
+            let e = check_max_skew_ms(bad).unwrap_err();
+            assert_eq!(e.code(), "INVALID_ARGUMENT");
+            assert_eq!(
+                e.to_string(),
+                "maxSkewMs must be a finite number no greater than 86400000"
+            );
+        }
+        assert_eq!(check_max_skew_ms(-1.0), Ok(-1.0));
+        assert_eq!(check_max_skew_ms(86_400_000.0), Ok(86_400_000.0));
+        for bad in [f64::NAN, f64::INFINITY, 0.0, -1.0, 1.5, 31_536_001.0] {
+            assert_eq!(
+                check_backup_ttl_seconds(bad).unwrap_err().to_string(),
+                "dbSeedBackupTtlSeconds must be an integer between 1 and 31536000"
+            );
+        }
+        assert_eq!(check_backup_ttl_seconds(600.0), Ok(600));
+        assert!(check_now_ms(f64::NAN).is_err());
+        assert!(check_now_ms(f64::INFINITY).is_err());
     }
 }

@@ -14,9 +14,13 @@ use std::sync::Arc;
 use super::crypto::{hex32, mac_matches_hex, sign_request_raw};
 use super::ip::{extract_client_ip, is_client_ip_allowed};
 use super::path::normalize_path;
-use super::record::{ClientRecord, NamespaceKeys, nonce_ttl_seconds, parse_stored_client_record};
+use super::record::{
+    ClientRecord, NamespaceKeys, check_max_skew_ms, check_now_ms, nonce_claim_ttl_seconds,
+    parse_stored_client_record,
+};
 use super::{HmacAuthError, HmacError, HmacErrorCode};
 use crate::js::{is_js_whitespace, number_to_string, string_to_number};
+use crate::limits::{MAX_CLIENT_ID_BYTES, MAX_HEADER_VALUE_BYTES, MAX_NONCE_BYTES};
 use crate::store::KvStore;
 
 /// The parts of an inbound request the verifier reads. Header values are the raw
@@ -45,6 +49,9 @@ pub struct PreparedRequest<'a> {
     pub nonce: &'a str,
     /// `Number(x-timestamp)`.
     pub timestamp: f64,
+    /// How long the nonce claim must live: until the request's window closes
+    /// ([`nonce_claim_ttl_seconds`]).
+    pub nonce_ttl_seconds: i64,
 }
 
 /// The verified request (`VerifiedHttpRequest`).
@@ -99,13 +106,33 @@ fn auth(code: HmacErrorCode, msg: &str) -> HmacError {
     HmacError::auth(code, msg)
 }
 
+/// `HEADER_TOO_LARGE` (431) when a header value is above its cap: checked on the length
+/// before the value is trimmed, parsed or copied.
+fn check_header_size(name: &str, value: Option<&str>, max: usize) -> Result<(), HmacError> {
+    match value {
+        Some(v) if v.len() > max => Err(auth(
+            HmacErrorCode::HeaderTooLarge,
+            &format!("Header {name} exceeds {max} bytes"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Steps 2–7: required headers (in the original's order), timestamp parsing with JS
 /// `Number()` rules, and the skew window `|now − ts| > maxSkewMs`.
+///
+/// Fails closed on settings: `now_ms` must be finite and `max_skew_ms` pass
+/// [`check_max_skew_ms`] (`INVALID_ARGUMENT`, which middlewares answer with 500 like the
+/// original's failing `SET … EX NaN`). Each header is checked against its size cap
+/// ([`crate::limits`]) before it is read.
 pub fn prepare<'a>(
     parts: &HttpRequestParts<'a>,
     now_ms: f64,
     max_skew_ms: f64,
 ) -> Result<PreparedRequest<'a>, HmacError> {
+    check_now_ms(now_ms)?;
+    check_max_skew_ms(max_skew_ms)?;
+    check_header_size("x-client-id", parts.client_id, MAX_CLIENT_ID_BYTES)?;
     let client_id = parts
         .client_id
         .map(|c| c.trim_matches(is_js_whitespace))
@@ -116,6 +143,7 @@ pub fn prepare<'a>(
             "Missing header x-client-id",
         ));
     }
+    check_header_size("x-signature", parts.signature, MAX_HEADER_VALUE_BYTES)?;
     let signature = match parts.signature {
         Some(s) if !s.is_empty() => s,
         _ => {
@@ -125,6 +153,7 @@ pub fn prepare<'a>(
             ));
         }
     };
+    check_header_size("x-timestamp", parts.timestamp, MAX_HEADER_VALUE_BYTES)?;
     let timestamp_raw = match parts.timestamp {
         Some(s) if !s.is_empty() => s,
         _ => {
@@ -134,6 +163,7 @@ pub fn prepare<'a>(
             ));
         }
     };
+    check_header_size("x-nonce", parts.nonce, MAX_NONCE_BYTES)?;
     let nonce = match parts.nonce {
         Some(s) if !s.is_empty() => s,
         _ => return Err(auth(HmacErrorCode::MissingNonce, "Missing header x-nonce")),
@@ -159,6 +189,7 @@ pub fn prepare<'a>(
         signature,
         nonce,
         timestamp,
+        nonce_ttl_seconds: nonce_claim_ttl_seconds(timestamp, now_ms, max_skew_ms),
     })
 }
 
@@ -180,6 +211,9 @@ pub fn check_record(
         return Err(auth(HmacErrorCode::ClientExpired, "Client secret has expired").into());
     }
     if !record.allowed_ips.is_empty() {
+        for candidate in ip_candidates {
+            check_header_size("IP candidate", Some(*candidate), MAX_HEADER_VALUE_BYTES)?;
+        }
         let Some(client_ip) = extract_client_ip(ip_candidates.iter().copied()) else {
             return Err(HmacAuthError::new(
                 HmacErrorCode::MissingClientIp,
@@ -270,12 +304,17 @@ pub fn now_ms() -> f64 {
 }
 
 impl HttpVerifier {
-    pub fn new(store: Arc<dyn KvStore>, keys: NamespaceKeys, max_skew_ms: f64) -> Self {
-        Self {
+    /// A verifier with its default skew window (validated: [`check_max_skew_ms`]).
+    pub fn new(
+        store: Arc<dyn KvStore>,
+        keys: NamespaceKeys,
+        max_skew_ms: f64,
+    ) -> Result<Self, HmacError> {
+        Ok(Self {
             store,
             keys,
-            max_skew_ms,
-        }
+            max_skew_ms: check_max_skew_ms(max_skew_ms)?,
+        })
     }
 
     pub fn keys(&self) -> &NamespaceKeys {
@@ -305,7 +344,7 @@ impl HttpVerifier {
                 &self.keys.clients_hash_key,
                 prepared.client_id,
                 &nonce_key,
-                nonce_ttl_seconds(max_skew),
+                prepared.nonce_ttl_seconds,
             )
             .await
             .map_err(HmacError::from)?;

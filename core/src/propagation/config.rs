@@ -47,6 +47,15 @@ pub fn assert_options(p: &OptionsPresent) -> Result<(), PropagationError> {
     }
 }
 
+/// `redis` given as a string that is not a supported URL (the URL redacted).
+pub fn unsupported_redis_url(url: &str) -> PropagationError {
+    PropagationError::InvalidOptions(crate::store::unsupported_url_message(
+        "redis",
+        url,
+        "a client object, redis://, rediss:// or memory://",
+    ))
+}
+
 /// The broker settings of `createPropagator` (`amqp*` options).
 #[derive(Debug, Clone)]
 pub struct AmqpSettings {

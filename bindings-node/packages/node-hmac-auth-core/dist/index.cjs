@@ -5,6 +5,7 @@
 // normalisation, header/timestamp/skew checks, records, IP allow-list, canonical JSON,
 // the credential lifecycle plans) runs in the native core. See docs/compat.md (Node).
 
+const { inspect } = require('node:util')
 const native = require('@authcore/native')
 
 const DEFAULT_MAX_SKEW_MS = 300000
@@ -58,6 +59,35 @@ async function callAsync(promise) {
   } catch (e) {
     throw toJsError(e)
   }
+}
+
+/** A numeric option as the original would use it (`Number()` coercion); absent stays absent. */
+function numberOption(v) {
+  return v === undefined || v === null ? undefined : Number(v)
+}
+
+/** `maxSkewMs` fails closed (the core's check): NaN, Infinity or above 24 h throw. */
+function checkMaxSkewMs(v) {
+  if (v !== undefined && v !== null) call(() => native.checkMaxSkewMs(Number(v)))
+}
+
+/**
+ * `util.inspect`/`console.log` of an object holding secrets: the listed keys print as
+ * `[REDACTED]` and a store URL without its password (the core's redaction). The property
+ * is non-enumerable, so spreading the object copies the original's keys only.
+ */
+function redactInspect(obj, secretKeys) {
+  Object.defineProperty(obj, inspect.custom, {
+    value(depth, options, inspectFn) {
+      const shown = { ...this }
+      for (const k of secretKeys) if (shown[k] !== undefined && shown[k] !== null) shown[k] = '[REDACTED]'
+      if (typeof shown.redis === 'string') shown.redis = native.redactUrl(shown.redis)
+      // A client object carries its own connection options (password included).
+      else if (shown.redis && typeof shown.redis === 'object') shown.redis = `[${shown.redis.constructor?.name ?? 'Object'}]`
+      return (inspectFn ?? inspect)(shown, options)
+    },
+  })
+  return obj
 }
 
 function typeError(message) {
@@ -385,7 +415,7 @@ function nativeAuthFor(url, options) {
       namespace: options.namespace ?? undefined,
       secretToken: options.secretToken ?? undefined,
       defaultSecretLengthBytes: options.defaultSecretLengthBytes ?? undefined,
-      dbSeedBackupTtlSeconds: options.dbSeedBackupTtlSeconds ?? undefined,
+      dbSeedBackupTtlSeconds: numberOption(options.dbSeedBackupTtlSeconds),
     }))
     nativeInstances.set(key, inst)
   }
@@ -653,6 +683,7 @@ function buildMiddleware(verify, options) {
 
 function createExpressHttpHmacMiddleware(options) {
   if (!options?.redis) throw new Error('Redis connection is mandatory')
+  checkMaxSkewMs(options.maxSkewMs)
   const verify = (input) =>
     verifyHttpSignature({ ...input, redis: options.redis, namespace: options.namespace })
   return buildMiddleware(verify, options)
@@ -824,7 +855,7 @@ function authOptionsOf(o) {
     namespace: o.namespace ?? undefined,
     secretToken: o.secretToken ?? undefined,
     defaultSecretLengthBytes: o.defaultSecretLengthBytes ?? undefined,
-    dbSeedBackupTtlSeconds: o.dbSeedBackupTtlSeconds ?? undefined,
+    dbSeedBackupTtlSeconds: numberOption(o.dbSeedBackupTtlSeconds),
   }
 }
 
@@ -1003,18 +1034,21 @@ function backendOf(options) {
 
 function initializeHmacHttpAuth(options) {
   const namespace = validateInstanceOptions(options)
+  checkMaxSkewMs(options.maxSkewMs)
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS
   const backend = backendOf(options)
   const verifySignature = (input) =>
     backend.verify(input, input.maxSkewMs ?? maxSkewMs, input.onBadSignature ?? options.onBadSignature)
-  const createHttpMiddleware = (opts = {}) =>
-    buildMiddleware(verifySignature, {
+  const createHttpMiddleware = (opts = {}) => {
+    checkMaxSkewMs(opts?.maxSkewMs)
+    return buildMiddleware(verifySignature, {
       attachAuthTo: opts?.attachAuthTo,
       maxSkewMs: opts?.maxSkewMs ?? maxSkewMs,
       onError: opts?.onError,
       onBadSignature: opts?.onBadSignature ?? options.onBadSignature,
     })
-  return {
+  }
+  return redactInspect({
     redis: options.redis,
     namespace,
     maxSkewMs,
@@ -1026,7 +1060,7 @@ function initializeHmacHttpAuth(options) {
     createHttpSignedFetchClient: (clientOptions) =>
       createHttpSignedFetchClient({ ...clientOptions, hashToken: clientOptions.hashToken ?? options.secretToken }),
     clients: backend.clients,
-  }
+  }, ['secretToken'])
 }
 
 // ------------------------------------------------------------------ message track (§2.12)
@@ -1112,14 +1146,14 @@ function initializeHmacMessageAuth(options) {
     if (m.error) throw m.error
     return signedMessageOf(signed)
   }
-  return {
+  return redactInspect({
     redis: options.redis,
     namespace,
     secretToken: options.secretToken,
     signMessage: signWithStore,
     verifyMessage: verifyWithStore,
     clients: backend.clients,
-  }
+  }, ['secretToken'])
 }
 
 // ------------------------------------------------------------------ runtime helper (§2.13)

@@ -320,7 +320,9 @@ describe('ioredis-style client: call shapes', () => {
     await auth.verifyHttpSignature({ method: 'GET', path: '/x', headers: h, rawBody: '', now: ts })
     assert.deepEqual(fake.calls, [
       ['hGet', `${ns}:clients`, 'app_a'],
-      ['set', `${ns}:nonce:app_a:n1:${ts}`, '1', { NX: true, EX: 5 }],
+      // The original sets EX ceil(maxSkewMs / 1000) = 5; the core covers the request's
+      // whole window: ceil((ts + maxSkewMs - now) / 1000) + 1 = 6.
+      ['set', `${ns}:nonce:app_a:n1:${ts}`, '1', { NX: true, EX: 6 }],
     ])
     fake.calls.length = 0
     await assert.rejects(auth.verifyHttpSignature({ method: 'GET', path: '/x', headers: {}, rawBody: '' }))
@@ -336,7 +338,7 @@ describe('ioredis-style client: call shapes', () => {
     await rejectsWith(a2.verifyHttpSignature({ method: 'GET', path: '/x', headers: h2, rawBody: '', now: ts }), { code: 'REPLAYED_NONCE' })
     assert.deepEqual(lower.inner.calls.slice(0, 2), [
       ['hGet', `${ns}:clients`, 'app_a'],
-      ['set', `${ns}:nonce:app_a:n2:${ts}`, '1', 'EX', 5, 'NX'],
+      ['set', `${ns}:nonce:app_a:n2:${ts}`, '1', 'EX', 6, 'NX'],
     ])
     assert.equal(await lower.get(`${ns}:credentials-backup:app_a`), hashClientSecret('secret_a'))
   })
@@ -360,7 +362,7 @@ describe('Redis layout is the original\'s on both Redis paths', () => {
       const nonceKey = `${ns}:nonce:app_a:n:1:${ts}`
       assert.equal(await c.get(nonceKey), '1')
       const ttl = await c.ttl(nonceKey)
-      assert.ok(ttl > 0 && ttl <= 8, `nonce TTL ${ttl}`)
+      assert.ok(ttl > 0 && ttl <= 9, `nonce TTL ${ttl}`)
       await auth.clients.regenerateSecret('app_a', { plainSecret: 'secret_b' })
       assert.equal(await c.get(`${ns}:credentials-backup:app_a`), hashClientSecret('secret_a'))
       // A record written by the original (its JSON.stringify, its key order) is read back.
