@@ -94,6 +94,10 @@ export declare class NativeHmacAuth {
    */
   constructor(url: string, options?: AuthOptionsJs | undefined | null)
   get namespace(): string
+  /**
+   * The store URL with its password replaced by `***` (printing an instance must not
+   * show it).
+   */
   get url(): string
   /**
    * Connect now (otherwise the first call connects). Rejects when the store does not

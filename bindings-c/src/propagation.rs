@@ -1318,7 +1318,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
             host,
             port: f64::from(c.amqp_port),
             user,
-            password,
+            password: password.into(),
             vhost,
         };
         wire::build_queue_name(&queue)
@@ -1380,7 +1380,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
                 .map_err(|e| FfiError::new(AUTHCORE_STORE_ERROR, e.to_string()))?;
             let parts = PropagatorParts {
                 amqp_queue: queue,
-                propagation_secret: secret,
+                propagation_secret: secret.into(),
                 http,
                 message,
                 management,

@@ -204,9 +204,11 @@ impl NativeHmacAuth {
         self.namespace.clone()
     }
 
+    /// The store URL with its password replaced by `***` (printing an instance must not
+    /// show it).
     #[napi(getter)]
     pub fn url(&self) -> String {
-        self.inner.url.clone()
+        authcore::secret::redact_url(&self.inner.url)
     }
 
     /// Connect now (otherwise the first call connects). Rejects when the store does not

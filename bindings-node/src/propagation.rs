@@ -702,7 +702,7 @@ pub fn create_native_propagator<'env>(
             host: config.amqp_host,
             port: config.amqp_port,
             user: config.amqp_user,
-            password: config.amqp_password,
+            password: config.amqp_password.into(),
             vhost: config.amqp_vhost,
         };
         // Protocol and port checks before the state connects (create_propagator repeats them).
@@ -710,7 +710,7 @@ pub fn create_native_propagator<'env>(
         let (state, redis_mode) = state_for(config.redis_url, config.redis_probe, &d).await?;
         let parts = PropagatorParts {
             amqp_queue: config.amqp_queue,
-            propagation_secret: config.propagation_secret,
+            propagation_secret: config.propagation_secret.into(),
             http,
             message,
             management,

@@ -709,7 +709,7 @@ fn propagation_create<'py>(
             host: req(amqp_host, "amqp_host")?,
             port: amqp_port.map(port_number).transpose()?.unwrap_or_default(),
             user: req(amqp_user, "amqp_user")?,
-            password: req(amqp_password, "amqp_password")?,
+            password: req(amqp_password, "amqp_password")?.into(),
             vhost: opt_string(amqp_vhost, "amqp_vhost")?,
         };
         let queue = req(amqp_queue, "amqp_queue")?;
@@ -754,7 +754,7 @@ fn propagation_create<'py>(
             let state = state::open_state(&redis_url).await?;
             let parts = PropagatorParts {
                 amqp_queue: queue,
-                propagation_secret: secret,
+                propagation_secret: secret.into(),
                 http,
                 message,
                 management,

@@ -239,7 +239,7 @@ impl From<authcore::hmac::VerifiedRequest> for VerifiedRequest {
 
 /// `HmacClientCredential` (and `…WithSecret` when `secret` is set).
 #[pyclass(module = "authcore._native", frozen, eq)]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClientCredential {
     #[pyo3(get)]
     client_id: String,
@@ -248,6 +248,8 @@ pub struct ClientCredential {
     #[pyo3(get)]
     secret: Option<String>,
 }
+
+authcore::redacted_debug!(ClientCredential { client_id, record } secret { secret });
 
 #[pymethods]
 impl ClientCredential {
@@ -276,16 +278,16 @@ impl ClientCredential {
     }
 
     fn __repr__(&self) -> String {
-        // Never print the secret.
+        // Never print the secret or the secret hash (the signing key).
         format!(
-            "ClientCredential(client_id={:?}, secret_hash={:?}, allowed_ips={:?}{})",
+            "ClientCredential(client_id={:?}, secret_hash={}, allowed_ips={:?}{})",
             self.client_id,
-            self.record.secret_hash,
+            authcore::secret::REDACTED,
             self.record.allowed_ips,
             if self.secret.is_some() {
-                ", secret=<hidden>"
+                format!(", secret={}", authcore::secret::REDACTED)
             } else {
-                ""
+                String::new()
             }
         )
     }
@@ -327,19 +329,25 @@ impl From<ClientCredentialWithSecret> for ClientCredential {
 
 /// `HmacCredentialRevertResult`.
 #[pyclass(module = "authcore._native", frozen, get_all, eq)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RevertResult {
     reverted: bool,
     restored_secret_hash: Option<String>,
 }
 
+authcore::redacted_debug!(RevertResult { reverted } secret { restored_secret_hash });
+
 #[pymethods]
 impl RevertResult {
     fn __repr__(&self) -> String {
         format!(
-            "RevertResult(reverted={}, restored_secret_hash={:?})",
+            "RevertResult(reverted={}, restored_secret_hash={})",
             if self.reverted { "True" } else { "False" },
-            self.restored_secret_hash
+            if self.restored_secret_hash.is_some() {
+                authcore::secret::REDACTED
+            } else {
+                "None"
+            }
         )
     }
 }

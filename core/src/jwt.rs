@@ -441,6 +441,28 @@ struct HmacKeys {
     s512: hmac::Hmac<sha2::Sha512>,
 }
 
+impl Drop for HmacKeys {
+    /// The keyed states are as good as the secret (they forge MACs): overwrite them with
+    /// states keyed by an empty key before the memory is freed. The `hmac` crate has no
+    /// `zeroize` support, so this is a volatile write of a whole value.
+    fn drop(&mut self) {
+        use hmac::Mac;
+        const ANY: &str = "HMAC takes any key length";
+        let a = hmac::Hmac::<sha2::Sha256>::new_from_slice(&[]).expect(ANY);
+        let b = hmac::Hmac::<sha2::Sha384>::new_from_slice(&[]).expect(ANY);
+        let c = hmac::Hmac::<sha2::Sha512>::new_from_slice(&[]).expect(ANY);
+        // SAFETY: the three places are valid, aligned and exclusively borrowed; the old
+        // values own no heap memory or other resources (fixed-size digest states), so not
+        // running their (trivial) drop glue leaks nothing.
+        unsafe {
+            std::ptr::write_volatile(&mut self.s256, a);
+            std::ptr::write_volatile(&mut self.s384, b);
+            std::ptr::write_volatile(&mut self.s512, c);
+        }
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 impl HmacKeys {
     fn new(secret: &[u8]) -> Self {
         use hmac::Mac;
@@ -1783,7 +1805,7 @@ impl TokenManagerConfig {
 }
 
 /// An access/refresh pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenPair {
     /// Access token.
@@ -1795,6 +1817,8 @@ pub struct TokenPair {
     /// Refresh-token family (stable across rotations).
     pub family_id: String,
 }
+
+crate::redacted_debug!(TokenPair { expires_in, family_id } secret { access_token, refresh_token });
 
 /// Issues and verifies the Auth Server's access, refresh and 2FA-pending tokens.
 #[derive(Debug)]

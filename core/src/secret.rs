@@ -24,9 +24,80 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
-/// `Some([REDACTED])` / `None` for an optional secret field.
-pub fn redacted_opt<T>(v: &Option<T>) -> Option<Redacted> {
-    v.as_ref().map(|_| Redacted)
+/// How a secret field prints: `[REDACTED]` when present, `None` when absent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum RedactedValue {
+    Present,
+    Absent,
+}
+
+impl std::fmt::Debug for RedactedValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Present => f.write_str(REDACTED),
+            Self::Absent => f.write_str("None"),
+        }
+    }
+}
+
+/// A field type that holds secret material: how `Debug` shows it ([`redacted_debug!`]).
+pub trait Redact {
+    fn redacted(&self) -> RedactedValue;
+}
+
+impl Redact for str {
+    fn redacted(&self) -> RedactedValue {
+        RedactedValue::Present
+    }
+}
+impl Redact for String {
+    fn redacted(&self) -> RedactedValue {
+        RedactedValue::Present
+    }
+}
+impl Redact for [u8] {
+    fn redacted(&self) -> RedactedValue {
+        RedactedValue::Present
+    }
+}
+impl Redact for Vec<u8> {
+    fn redacted(&self) -> RedactedValue {
+        RedactedValue::Present
+    }
+}
+impl Redact for SecretString {
+    fn redacted(&self) -> RedactedValue {
+        RedactedValue::Present
+    }
+}
+impl<T: Redact + ?Sized> Redact for &T {
+    fn redacted(&self) -> RedactedValue {
+        (**self).redacted()
+    }
+}
+impl<T: Redact> Redact for Option<T> {
+    fn redacted(&self) -> RedactedValue {
+        match self {
+            Some(v) => v.redacted(),
+            None => RedactedValue::Absent,
+        }
+    }
+}
+
+/// A `Debug` impl printing the listed fields as usual and the `secret` ones as
+/// `[REDACTED]` (or `None`): `redacted_debug!(Type<'a> { plain, fields } secret { key });`
+#[macro_export]
+macro_rules! redacted_debug {
+    ($ty:ident $(<$lt:lifetime>)? { $($field:ident),* $(,)? } secret { $($sfield:ident),* $(,)? }) => {
+        impl $(<$lt>)? ::std::fmt::Debug for $ty $(<$lt>)? {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(stringify!($field), &self.$field))*
+                    $(.field(stringify!($sfield), &$crate::secret::Redact::redacted(&self.$sfield)))*
+                    .finish()
+            }
+        }
+    };
 }
 
 /// Query parameters whose value is a credential (`?password=`, `?token=`, …).

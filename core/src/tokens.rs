@@ -131,7 +131,7 @@ pub fn hash_api_token(token: &str) -> String {
 }
 
 /// A freshly generated API token. `token` is shown to the user once and never stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct GeneratedApiToken {
     /// The full secret, e.g. `epic_live_4f...`.
     pub token: String,
@@ -140,6 +140,8 @@ pub struct GeneratedApiToken {
     /// SHA-256 hex of `token`.
     pub token_hash: String,
 }
+
+crate::redacted_debug!(GeneratedApiToken { prefix, token_hash } secret { token });
 
 fn check_visible_prefix(prefix: &str) -> Result<(), ApiTokenError> {
     if prefix.is_empty()
@@ -490,13 +492,15 @@ pub fn authenticate_with_store(
 }
 
 /// A new node-auth API key: `ak_` + 48 lowercase hex characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NodeApiKey {
     /// The raw key, shown once.
     pub raw_key: String,
     /// Lookup prefix (first 11 characters).
     pub key_prefix: String,
 }
+
+crate::redacted_debug!(NodeApiKey { key_prefix } secret { raw_key });
 
 /// Generate a node-auth format API key (24 CSPRNG bytes = 192 bits).
 pub fn generate_node_api_key() -> Result<NodeApiKey, ApiTokenError> {

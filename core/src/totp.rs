@@ -419,13 +419,15 @@ pub fn otpauth_url(issuer: &str, account: &str, secret_b32: &str, config: &TotpC
 
 /// node-auth `TotpStrategy.generateSecret(email, appName)` minus the QR code: a new secret
 /// and its otpauth URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct GeneratedSecret {
     /// Base32 secret (32 characters).
     pub secret: String,
     /// `otpauth://totp/...` URL for the authenticator app.
     pub otpauth_url: String,
 }
+
+crate::redacted_debug!(GeneratedSecret {  } secret { secret, otpauth_url });
 
 /// Generate a secret and its URL for `account` (usually the e-mail) and `issuer`.
 pub fn generate_secret_for(account: &str, issuer: &str) -> Result<GeneratedSecret, TotpError> {

@@ -1263,7 +1263,7 @@ async fn memory_protocol_selects_a_named_in_process_mesh() {
         let p = create_propagator(
             PropagatorParts {
                 amqp_queue: name.into(),
-                propagation_secret: format!("secret-of-{name}"),
+                propagation_secret: format!("secret-of-{name}").into(),
                 http: Some(Arc::new(http.clone())),
                 message: None,
                 management: full.then(|| Arc::new(m.clone()) as Arc<dyn Management>),

@@ -76,7 +76,7 @@ impl Net {
         let propagator = create_propagator(
             PropagatorParts {
                 amqp_queue: self.name(peer),
-                propagation_secret: format!("secret-of-{peer}"),
+                propagation_secret: format!("secret-of-{peer}").into(),
                 http: Some(Arc::new(http.clone())),
                 message: None,
                 management: management

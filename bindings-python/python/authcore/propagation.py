@@ -64,7 +64,7 @@ unchanged like in the original. Wrong Python types raise ``TypeError``.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import (
     Any,
     Awaitable,
@@ -185,7 +185,7 @@ class UpsertInput:
     client_id: str
     track: str
     op: str
-    secret_plain: Optional[str]
+    secret_plain: Optional[str] = field(repr=False)  # never printed
     allowed_ips: Optional[List[str]]
     expires_at: Optional[int]
     targets: List[str]
@@ -197,7 +197,7 @@ class RotateInput:
 
     client_id: str
     track: str
-    secret_plain: str
+    secret_plain: str = field(repr=False)  # never printed
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ class PendingTarget:
     **that target's** propagation secret."""
 
     target_amqp_queue: str
-    propagation_secret: str
+    propagation_secret: str = field(repr=False)  # never printed
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ class PendingPropagation:
     client_id: str
     track: str
     op: str
-    secret_plain: Optional[str]
+    secret_plain: Optional[str] = field(repr=False)  # never printed
     pending_targets: Sequence[Union[PendingTarget, "PendingTargetDict"]]
     allowed_ips: Optional[Sequence[str]] = None
     expires_at: Optional[int] = None
@@ -263,7 +263,7 @@ class PendingPropagation:
 
 class PendingTargetDict(TypedDict):
     target_amqp_queue: str
-    propagation_secret: str
+    propagation_secret: str = field(repr=False)  # never printed
 
 
 class _PendingPropagationRequired(TypedDict):

@@ -94,10 +94,16 @@ class GeneratedApiToken(NamedTuple):
     #: SHA-256 hex of ``token``: what to store.
     token_hash: str
 
+    def __repr__(self) -> str:  # the token is never printed
+        return f"GeneratedApiToken(token=[REDACTED], prefix={self.prefix!r}, token_hash={self.token_hash!r})"
+
 
 class NodeApiKey(NamedTuple):
     raw_key: str
     key_prefix: str
+
+    def __repr__(self) -> str:  # the key is never printed
+        return f"NodeApiKey(raw_key=[REDACTED], key_prefix={self.key_prefix!r})"
 
 
 def generate_api_token(visible_prefix: str = LIVE_PREFIX) -> GeneratedApiToken:

@@ -84,6 +84,9 @@ class GeneratedSecret(NamedTuple):
     secret: str
     otpauth_url: str
 
+    def __repr__(self) -> str:  # the URL carries the secret too
+        return "GeneratedSecret(secret=[REDACTED], otpauth_url=[REDACTED])"
+
 
 def generate_secret() -> str:
     """20 CSPRNG bytes, base32 without padding (32 characters)."""
@@ -161,6 +164,9 @@ class TOTP:
     ``.provisioning_uri(name, issuer_name)``, plus replay-safe :meth:`verify_step`."""
 
     __slots__ = ("secret", "digits", "interval", "algorithm")
+
+    def __repr__(self) -> str:  # never the secret
+        return f"TOTP(digits={self.digits}, interval={self.interval}, algorithm={self.algorithm!r})"
 
     def __init__(self, secret: str, digits: int = 6, interval: int = 30, algorithm: str = "SHA1") -> None:
         self.secret = secret

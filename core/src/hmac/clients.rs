@@ -55,22 +55,26 @@ pub struct ClientCredential {
 }
 
 /// `HmacClientCredentialWithSecret`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClientCredentialWithSecret {
     pub client_id: String,
     pub record: ClientRecord,
     pub secret: String,
 }
 
+crate::redacted_debug!(ClientCredentialWithSecret { client_id, record } secret { secret });
+
 /// `HmacCredentialRevertResult`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RevertResult {
     pub reverted: bool,
     pub restored_secret_hash: Option<String>,
 }
 
+crate::redacted_debug!(RevertResult { reverted } secret { restored_secret_hash });
+
 /// `CreateHmacClientOptions`.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CreateOptions {
     pub client_id: String,
     pub expires_at: ExpiresAt,
@@ -80,8 +84,10 @@ pub struct CreateOptions {
     pub allowed_ips: AllowedIps,
 }
 
+crate::redacted_debug!(CreateOptions { client_id, expires_at, secret_length_bytes, allowed_ips } secret { plain_secret });
+
 /// `RegenerateHmacSecretOptions`.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RegenerateOptions {
     pub expires_at: ExpiresAt,
     pub secret_length_bytes: Option<f64>,
@@ -90,12 +96,16 @@ pub struct RegenerateOptions {
     pub allowed_ips: AllowedIps,
 }
 
+crate::redacted_debug!(RegenerateOptions { expires_at, secret_length_bytes, preserve_expires_at, allowed_ips } secret { plain_secret });
+
 /// What a plan asks the driver to write, in order: the backup (if any), then the record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct WritePlan {
     pub backup_secret_hash: Option<String>,
     pub record: ClientRecord,
 }
+
+crate::redacted_debug!(WritePlan { record } secret { backup_secret_hash });
 
 /// `assertClientId`: empty or blank → `MISSING_CLIENT_ID` 400; longer than
 /// [`crate::limits::MAX_CLIENT_ID_BYTES`] → `INVALID_ARGUMENT` (checked first, on the

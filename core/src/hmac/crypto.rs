@@ -85,7 +85,7 @@ pub fn check_body_size(len: usize) -> Result<(), HmacError> {
 }
 
 /// Inputs of a request signature (`SignInput` of the original, with the body as bytes).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct SignInput<'a> {
     pub method: &'a str,
     /// A path, a path with query, or an absolute URL; normalised like the original.
@@ -96,6 +96,8 @@ pub struct SignInput<'a> {
     /// The signing key: normally the 64-char `secretHash`, used as UTF-8 text.
     pub secret: &'a str,
 }
+
+crate::redacted_debug!(SignInput<'a> { method, path, timestamp, nonce } secret { secret });
 
 /// `buildSigningPayload`: `METHOD\nPATH\nTIMESTAMP\nNONCE\nSHA256(body)`, no trailing
 /// newline. Fails only when the path is not a valid URL (the original throws

@@ -19,7 +19,7 @@ pub struct SignedMessage {
 }
 
 /// How the signing key is given.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct MessageKey<'a> {
     pub secret: &'a str,
     /// `secretIsHashed`: use `secret` as the key directly (it is a `secretHash`).
@@ -27,6 +27,8 @@ pub struct MessageKey<'a> {
     /// `hashToken`: the pepper used to hash a plain secret.
     pub hash_token: Option<&'a str>,
 }
+
+crate::redacted_debug!(MessageKey<'a> { secret_is_hashed } secret { secret, hash_token });
 
 fn normalize_client_id(client_id: &str) -> Result<&str, HmacError> {
     let c = client_id.trim_matches(is_js_whitespace);

@@ -194,7 +194,7 @@ pub struct SignedHeaders {
 }
 
 /// Inputs of [`build_signed_headers`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct SignRequestHeadersInput<'a> {
     pub method: &'a str,
     pub url: &'a str,
@@ -206,6 +206,8 @@ pub struct SignRequestHeadersInput<'a> {
     pub nonce: Option<&'a str>,
     pub timestamp: Option<f64>,
 }
+
+crate::redacted_debug!(SignRequestHeadersInput<'a> { method, url, client_id, secret_is_hashed, nonce, timestamp } secret { secret, hash_token });
 
 /// The signing side of `buildHttpSignedHeaders`: key = `secret` when hashed, else
 /// `hashClientSecret(secret, hashToken)`; timestamp defaults to now, nonce to 16 random

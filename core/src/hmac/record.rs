@@ -127,7 +127,7 @@ pub fn nonce_claim_ttl_seconds(timestamp: f64, now_ms: f64, max_skew_ms: f64) ->
 }
 
 /// A stored credential (`StoredClientCredentialRecord`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClientRecord {
     pub secret_hash: String,
     pub created_at: f64,
@@ -135,6 +135,8 @@ pub struct ClientRecord {
     pub expires_at: Option<f64>,
     pub allowed_ips: Vec<String>,
 }
+
+crate::redacted_debug!(ClientRecord { created_at, updated_at, expires_at, allowed_ips } secret { secret_hash });
 
 impl ClientRecord {
     /// `JSON.stringify(record)` with the original's key order and number formatting:

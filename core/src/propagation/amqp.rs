@@ -72,6 +72,7 @@ use tokio::task::JoinHandle;
 
 use super::Logger;
 use super::transport::{DeliveryHandler, Transport, TransportError};
+use crate::secret::{ExposeSecret, SecretString};
 
 /// The vhost Node peers use (`amqpVhost` defaults to it and its TS type allows nothing else).
 pub use super::wire::DEFAULT_AMQP_VHOST as DEFAULT_VHOST;
@@ -121,8 +122,8 @@ pub struct AmqpOptions {
     pub host: String,
     pub port: u16,
     pub user: String,
-    /// Never logged, and redacted from `Debug`.
-    pub password: String,
+    /// Never logged, redacted from `Debug`, wiped on drop.
+    pub password: SecretString,
     /// The vhost, unescaped (`"/"` for RabbitMQ's default one, [`DEFAULT_VHOST`] for Node's).
     pub vhost: String,
     /// The full name of this peer's own queue, e.g. `hmac-a.queue`.
@@ -136,7 +137,7 @@ impl fmt::Debug for AmqpOptions {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("user", &self.user)
-            .field("password", &"***")
+            .field("password", &crate::secret::Redacted)
             .field("vhost", &self.vhost)
             .field("own_queue", &self.own_queue)
             .finish()
@@ -148,7 +149,7 @@ impl AmqpOptions {
     /// password and vhost percent-encoded (`/` → `%2f`) and an IPv6 host in brackets.
     /// Contains the password: never log it (use [`Self::redacted_uri`]).
     pub fn to_uri(&self) -> String {
-        self.uri_with_password(&percent_encode(&self.password))
+        self.uri_with_password(&percent_encode(self.password.expose_secret()))
     }
 
     /// [`Self::to_uri`] with the password replaced by `***`, for logs and errors.
@@ -185,7 +186,7 @@ impl AmqpOptions {
             authority: AMQPAuthority {
                 userinfo: AMQPUserInfo {
                     username: self.user.clone(),
-                    password: self.password.clone(),
+                    password: self.password.expose_secret().to_owned(),
                 },
                 host: host.to_owned(),
                 port: self.port,
@@ -242,6 +243,13 @@ struct Shared {
     /// Held while a delivery is handled and acked: one delivery at a time across
     /// reconnects too (a new consumer waits for the old connection's handler to finish).
     handling: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Drop for Shared {
+    /// lapin keeps the password as a plain `String` in the URI: wipe our copy.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.uri.authority.userinfo.password);
+    }
 }
 
 struct State {

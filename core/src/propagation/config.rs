@@ -8,6 +8,7 @@ use super::amqp::{AmqpOptions, AmqpProtocol, AmqpTransport};
 use super::propagator::{PropagationError, Propagator, PropagatorParts};
 use super::transport::{InProcessBroker, Transport};
 use super::wire;
+use crate::secret::SecretString;
 
 /// Which options a binding received, with JavaScript truthiness already applied (an empty
 /// string or a port of `0` counts as absent, like `!options.amqpPort` in the original).
@@ -57,17 +58,20 @@ pub fn unsupported_redis_url(url: &str) -> PropagationError {
 }
 
 /// The broker settings of `createPropagator` (`amqp*` options).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AmqpSettings {
     /// `amqp` or `amqps`.
     pub protocol: String,
     pub host: String,
     pub port: f64,
     pub user: String,
-    pub password: String,
+    /// Wiped on drop, redacted from `Debug`.
+    pub password: SecretString,
     /// Default [`wire::DEFAULT_AMQP_VHOST`].
     pub vhost: Option<String>,
 }
+
+crate::redacted_debug!(AmqpSettings { protocol, host, port, user, vhost } secret { password });
 
 /// Where a propagator's events travel.
 #[derive(Debug, Clone)]

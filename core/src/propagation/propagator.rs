@@ -27,6 +27,7 @@ use super::wire::{self, AckEvent, ApplyEvent, ApplyPayload, Cursor, Envelope};
 use crate::hmac::clients::{AllowedIps, ExpiresAt, Patch};
 use crate::hmac::ip::AllowedIpEntry;
 use crate::hmac::{HmacClients, HmacError};
+use crate::secret::{ExposeSecret, SecretString};
 use crate::store::StoreError;
 
 /// An error a management callback returned. `payload` lets a binding carry its own error
@@ -225,7 +226,7 @@ impl From<TransportError> for PropagationError {
 
 /// `UpsertInput`. For `credential.delete` (from `revoke`) the original passes no
 /// `allowedIps` / `expiresAt` keys; bindings omit them when `op` is delete.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct UpsertInput {
     pub client_id: String,
     pub track: String,
@@ -236,16 +237,20 @@ pub struct UpsertInput {
     pub targets: Vec<String>,
 }
 
+crate::redacted_debug!(UpsertInput { client_id, track, op, allowed_ips, expires_at, targets } secret { secret_plain });
+
 /// `RotateInput`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct RotateInput {
     pub client_id: String,
     pub track: String,
     pub secret_plain: String,
 }
 
+crate::redacted_debug!(RotateInput { client_id, track } secret { secret_plain });
+
 /// One entry of `PendingPropagation.pendingTargets`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PendingTarget {
     /// The logical name (not `hmac-…queue`).
     pub target_amqp_queue: String,
@@ -253,8 +258,10 @@ pub struct PendingTarget {
     pub propagation_secret: String,
 }
 
+crate::redacted_debug!(PendingTarget { target_amqp_queue } secret { propagation_secret });
+
 /// `PendingPropagation`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PendingPropagation {
     pub client_id: String,
     pub track: String,
@@ -264,6 +271,8 @@ pub struct PendingPropagation {
     pub expires_at: Option<i64>,
     pub pending_targets: Vec<PendingTarget>,
 }
+
+crate::redacted_debug!(PendingPropagation { client_id, track, op, allowed_ips, expires_at, pending_targets } secret { secret_plain });
 
 /// `TargetSentInput`.
 #[derive(Debug, Clone, PartialEq)]
@@ -321,7 +330,7 @@ pub trait Management: Send + Sync + 'static {
 }
 
 /// `EnsureInput`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct EnsureInput {
     pub client_id: String,
     pub secret: String,
@@ -332,6 +341,8 @@ pub struct EnsureInput {
     pub expires_at: Option<i64>,
 }
 
+crate::redacted_debug!(EnsureInput { client_id, targets, track, allowed_ips, expires_at } secret { secret });
+
 /// The result of `ensure`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnsureResult {
@@ -341,12 +352,14 @@ pub struct EnsureResult {
 }
 
 /// `RotateInputUsage`.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct RotateUsage {
     pub client_id: String,
     pub secret: String,
     pub track: Option<String>,
 }
+
+crate::redacted_debug!(RotateUsage { client_id, track } secret { secret });
 
 /// `RevokeInput`.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -370,8 +383,9 @@ pub struct SyncSummary {
 pub struct PropagatorParts {
     /// This peer's logical name (`amqpQueue`).
     pub amqp_queue: String,
-    /// This peer's own env secret, checked against every inbound event.
-    pub propagation_secret: String,
+    /// This peer's own env secret, checked against every inbound event (redacted from
+    /// `Debug`, wiped on drop).
+    pub propagation_secret: SecretString,
     /// The store of track `http` (`hmacHttpAuth`).
     pub http: Option<Arc<dyn CredentialSink>>,
     /// The store of track `message` (`hmacMessageAuth`).
@@ -820,7 +834,10 @@ impl DeliveryHandler for Receiver {
                 return Ok(());
             }
         };
-        if !wire::propagation_secret_matches(&env.propagation_secret, &parts.propagation_secret) {
+        if !wire::propagation_secret_matches(
+            &env.propagation_secret,
+            parts.propagation_secret.expose_secret(),
+        ) {
             log.warn(&format!(
                 "[propagation] propagation-secret-mismatch from {}, dropping eventId={}",
                 env.sender_amqp_queue, env.event_id

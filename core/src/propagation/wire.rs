@@ -61,7 +61,7 @@ pub fn random_uuid() -> Result<String, getrandom::Error> {
 }
 
 /// `payload` of an apply event: `{ secretHash, allowedIps?, expiresAt }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyPayload {
     pub secret_hash: String,
@@ -70,8 +70,10 @@ pub struct ApplyPayload {
     pub expires_at: Option<i64>,
 }
 
+crate::redacted_debug!(ApplyPayload { allowed_ips, expires_at } secret { secret_hash });
+
 /// An apply event (sender → target), fields in the order Node emits them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyEvent {
     pub event_id: String,
@@ -84,8 +86,10 @@ pub struct ApplyEvent {
     pub payload: ApplyPayload,
 }
 
+crate::redacted_debug!(ApplyEvent { event_id, ts, sender_amqp_queue, op, track, client_id, payload } secret { propagation_secret });
+
 /// An ACK event (target → sender), fields in the order Node emits them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AckEvent {
     pub event_id: String,
@@ -98,6 +102,8 @@ pub struct AckEvent {
     pub ack_reason: Option<String>,
 }
 
+crate::redacted_debug!(AckEvent { event_id, ts, sender_amqp_queue, op, ack_event_id, ack_result, ack_reason } secret { propagation_secret });
+
 /// The body bytes of an event: compact `JSON.stringify` output.
 pub fn encode<T: Serialize>(event: &T) -> Vec<u8> {
     // Serialising these plain structs cannot fail.
@@ -106,7 +112,7 @@ pub fn encode<T: Serialize>(event: &T) -> Vec<u8> {
 
 /// An event that passed the §3.5 decode checks. The rest of the object is kept as parsed
 /// and read by [`Envelope::apply_parts`] / [`Envelope::ack_parts`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Envelope {
     pub event_id: String,
     pub ts: f64,
@@ -115,6 +121,8 @@ pub struct Envelope {
     pub op: String,
     pub rest: Map<String, Value>,
 }
+
+crate::redacted_debug!(Envelope { event_id, ts, sender_amqp_queue, op } secret { propagation_secret });
 
 /// `decodeEvent`: parse the UTF-8 body and run the checks of §3.5 step 1, in order, with
 /// the original's messages.
@@ -158,7 +166,7 @@ pub fn decode(body: &[u8]) -> Result<Envelope, String> {
 }
 
 /// The parts of an apply event the receiver uses.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ApplyParts {
     pub track: String,
     pub client_id: String,
@@ -168,6 +176,8 @@ pub struct ApplyParts {
     /// `None`: `null` or absent (keep the stored expiry).
     pub expires_at: Option<f64>,
 }
+
+crate::redacted_debug!(ApplyParts { track, client_id, allowed_ips, expires_at } secret { secret_hash });
 
 /// The parts of an ACK event the sender uses.
 #[derive(Debug, Clone, PartialEq)]
