@@ -262,7 +262,8 @@ export declare class RealtimeSseAuthGuard {
 export declare class RealtimeSseStream {
   /**
    * `log` receives `send failed to serialize data: …` and `on_close listener threw: …`;
-   * `bufferLimit` (bytes, opt-in) closes a stream whose unread body grows past it.
+   * `bufferLimit` (bytes; `null`/`undefined` = the core's default, 1 MiB; `0` = no limit)
+   * closes a stream whose unread body would grow past it (slow-client policy).
    */
   constructor(log?: object | null, bufferLimit?: number | null)
   /**
@@ -422,10 +423,20 @@ export interface Argon2Options {
 }
 
 /** Verify an argon2id PHC string; `false` on mismatch. */
-export declare function argon2Verify(password: string | Uint8Array, hash: string): Promise<boolean>
+export declare function argon2Verify(password: string | Uint8Array, hash: string, limits?: Argon2VerifyLimits | undefined | null): Promise<boolean>
+
+/** Ceilings on the parameters of a stored argon2 hash (defaults: the core's). */
+export interface Argon2VerifyLimits {
+  /** Memory cost in KiB (default 262144 = 256 MiB). */
+  maxMemoryCost?: number
+  /** Passes (default 10). */
+  maxTimeCost?: number
+  /** Lanes (default 8). */
+  maxParallelism?: number
+}
 
 /** `argon2Verify` inline. */
-export declare function argon2VerifySync(password: string | Uint8Array, hash: string): boolean
+export declare function argon2VerifySync(password: string | Uint8Array, hash: string, limits?: Argon2VerifyLimits | undefined | null): boolean
 
 /** `assertClientId`: blank → `MISSING_CLIENT_ID` (400). */
 export declare function assertClientId(clientId: string): void
@@ -852,6 +863,12 @@ export interface PasswordHasherOptions {
   dummyAlgorithm?: string
   /** bcrypt cost of the dummy when `dummyAlgorithm` is `"bcrypt"` (default 12). */
   dummyBcryptCost?: number
+  /** Ceiling on the memory cost (KiB) of a stored argon2 hash (default 262144 = 256 MiB). */
+  maxVerifyMemoryCost?: number
+  /** Ceiling on the passes of a stored argon2 hash (default 10). */
+  maxVerifyTimeCost?: number
+  /** Ceiling on the lanes of a stored argon2 hash (default 8). */
+  maxVerifyParallelism?: number
 }
 
 /**

@@ -87,7 +87,7 @@ pub enum authcore_result {
     AUTHCORE_PASSWORD_INVALID_HASH = 1000,
     /// `PASSWORD_UNSUPPORTED_ALGORITHM`: a hash this library does not verify: `$argon2i$`, `$argon2d$`, `$2x$`... (500).
     AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM = 1001,
-    /// `PASSWORD_INVALID_PARAMS`: argon2 parameters out of range, a stored hash asking for more than 1 GiB or 64 passes, or a malformed bcrypt salt (500).
+    /// `PASSWORD_INVALID_PARAMS`: argon2 parameters out of range, a stored hash asking for more than 256 MiB, 10 passes or 8 lanes, or a malformed bcrypt salt (500).
     AUTHCORE_PASSWORD_INVALID_PARAMS = 1002,
     /// `PASSWORD_TOO_LONG`: the password is longer than `AUTHCORE_PASSWORD_MAX_BYTES` (400).
     AUTHCORE_PASSWORD_TOO_LONG = 1003,

@@ -199,21 +199,21 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn namespace(&self) -> String {
         self.namespace.clone()
     }
 
     /// The store URL with its password replaced by `***` (printing an instance must not
     /// show it).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn url(&self) -> String {
         authcore::secret::redact_url(&self.inner.url)
     }
 
     /// Connect now (otherwise the first call connects). Rejects when the store does not
     /// answer.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
     pub fn connect<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         spawn(env, async move { inner.auth().await.map(drop) })
@@ -222,7 +222,7 @@ impl NativeHmacAuth {
     /// `verifyHttpSignature` over the store: one round trip (credential read + nonce
     /// claim in one atomic operation). Never rejects for a verification failure: the
     /// outcome carries code, status, message and the `onBadSignature` details.
-    #[napi(ts_return_type = "Promise<VerifyOutcome>")]
+    #[napi(ts_return_type = "Promise<VerifyOutcome>", catch_unwind)]
     pub fn verify<'env>(
         &self,
         env: &'env Env,
@@ -246,7 +246,7 @@ impl NativeHmacAuth {
     /// Register the completion callback of [`Self::verify_submit`]: `onReady()` is called
     /// (on the JS thread) when outcomes are waiting; it should call
     /// [`Self::drain_completions`]. The callback does not keep the event loop alive.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start_completions(&self, on_ready: Function<(), Unknown<'static>>) -> Result<()> {
         if self.inner.completions.get().is_some() {
             return Ok(());
@@ -265,7 +265,7 @@ impl NativeHmacAuth {
     }
 
     /// The outcomes finished since the last drain, each with its request `id`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn drain_completions(&self) -> Vec<VerifyOutcome> {
         self.inner
             .completions
@@ -278,7 +278,7 @@ impl NativeHmacAuth {
     /// delivered through the completion queue (`startCompletions` first). Returns at
     /// once; hashing and store I/O run on tokio.
     #[allow(clippy::too_many_arguments)]
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn verify_submit(
         &self,
         env: &Env,
@@ -333,7 +333,7 @@ impl NativeHmacAuth {
     /// [`Self::verify`] with positional arguments (no option-object lookups): the hot
     /// path of the drop-in's URL/memory store verification.
     #[allow(clippy::too_many_arguments)]
-    #[napi(ts_return_type = "Promise<VerifyOutcome>")]
+    #[napi(ts_return_type = "Promise<VerifyOutcome>", catch_unwind)]
     pub fn verify_fast<'env>(
         &self,
         env: &'env Env,
@@ -365,7 +365,7 @@ impl NativeHmacAuth {
         )
     }
 
-    #[napi(ts_return_type = "Promise<CredentialJs>")]
+    #[napi(ts_return_type = "Promise<CredentialJs>", catch_unwind)]
     pub fn clients_create<'env>(
         &self,
         env: &'env Env,
@@ -386,7 +386,7 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(ts_return_type = "Promise<Array<string>>")]
+    #[napi(ts_return_type = "Promise<Array<string>>", catch_unwind)]
     pub fn clients_list<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Vec<String>>> {
         let inner = self.inner.clone();
         spawn(env, async move {
@@ -395,7 +395,7 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(ts_return_type = "Promise<CredentialJs | null>")]
+    #[napi(ts_return_type = "Promise<CredentialJs | null>", catch_unwind)]
     pub fn clients_get<'env>(
         &self,
         env: &'env Env,
@@ -408,7 +408,7 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
     pub fn clients_delete<'env>(
         &self,
         env: &'env Env,
@@ -421,7 +421,7 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(ts_return_type = "Promise<CredentialJs>")]
+    #[napi(ts_return_type = "Promise<CredentialJs>", catch_unwind)]
     pub fn clients_regenerate_secret<'env>(
         &self,
         env: &'env Env,
@@ -450,7 +450,7 @@ impl NativeHmacAuth {
     }
 
     /// `setSecret` (`isHash` false) or `setSecretHash` (`isHash` true).
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
     pub fn clients_set_secret<'env>(
         &self,
         env: &'env Env,
@@ -487,7 +487,7 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
     pub fn clients_set_allowed_ips<'env>(
         &self,
         env: &'env Env,
@@ -510,7 +510,7 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(ts_return_type = "Promise<string | null>")]
+    #[napi(ts_return_type = "Promise<string | null>", catch_unwind)]
     pub fn clients_get_secret_hash<'env>(
         &self,
         env: &'env Env,
@@ -523,7 +523,7 @@ impl NativeHmacAuth {
         })
     }
 
-    #[napi(ts_return_type = "Promise<RevertResultJs>")]
+    #[napi(ts_return_type = "Promise<RevertResultJs>", catch_unwind)]
     pub fn clients_revert<'env>(
         &self,
         env: &'env Env,
@@ -541,7 +541,7 @@ impl NativeHmacAuth {
     }
 
     /// The message instance's `signMessage({clientId, message})`.
-    #[napi(ts_return_type = "Promise<SignedMessageJs>")]
+    #[napi(ts_return_type = "Promise<SignedMessageJs>", catch_unwind)]
     pub fn sign_message<'env>(
         &self,
         env: &'env Env,
@@ -560,7 +560,7 @@ impl NativeHmacAuth {
     }
 
     /// The message instance's `verifyMessage({clientId, message, signature})`.
-    #[napi(ts_return_type = "Promise<SignedMessageJs>")]
+    #[napi(ts_return_type = "Promise<SignedMessageJs>", catch_unwind)]
     pub fn verify_message<'env>(
         &self,
         env: &'env Env,
@@ -580,7 +580,7 @@ impl NativeHmacAuth {
     }
 
     /// Raw `HGET` on the instance's store (tests, cross-compatibility checks).
-    #[napi(ts_return_type = "Promise<string | null>")]
+    #[napi(ts_return_type = "Promise<string | null>", catch_unwind)]
     pub fn raw_hget<'env>(
         &self,
         env: &'env Env,
@@ -595,7 +595,7 @@ impl NativeHmacAuth {
     }
 
     /// Raw `HSET`.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
     pub fn raw_hset<'env>(
         &self,
         env: &'env Env,
@@ -614,7 +614,7 @@ impl NativeHmacAuth {
     }
 
     /// Raw `GET`.
-    #[napi(ts_return_type = "Promise<string | null>")]
+    #[napi(ts_return_type = "Promise<string | null>", catch_unwind)]
     pub fn raw_get<'env>(
         &self,
         env: &'env Env,
@@ -628,7 +628,7 @@ impl NativeHmacAuth {
     }
 
     /// Raw `SET key value EX ttl`.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
     pub fn raw_set_ex<'env>(
         &self,
         env: &'env Env,
@@ -647,7 +647,7 @@ impl NativeHmacAuth {
     }
 
     /// Raw `DEL`.
-    #[napi(ts_return_type = "Promise<void>")]
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
     pub fn raw_del<'env>(&self, env: &'env Env, key: String) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         spawn(env, async move {

@@ -728,13 +728,13 @@ pub fn create_native_propagator<'env>(
 #[napi]
 impl NativePropagator {
     /// Where the state lives: `client`, `native`, `redis` or `memory` (see `state_for`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn redis_mode(&self) -> String {
         self.redis_mode.to_owned()
     }
 
     /// This peer's logical name (`amqpQueue`).
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn amqp_queue(&self) -> String {
         self.inner.amqp_queue().to_owned()
     }

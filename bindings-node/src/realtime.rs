@@ -582,8 +582,12 @@ pub fn realtime_audit_log_event_issues(json: String) -> Vec<String> {
 
 type Registry = SubscriberRegistry<JsStream>;
 
-fn max_per_scope(max: Option<f64>) -> Option<i64> {
-    max.and_then(max_per_scope_from_js_number)
+/// `max_per_scope` as the core reads a JS number (`NaN` refused: it would disable the cap).
+fn max_per_scope(max: Option<f64>) -> Result<Option<i64>> {
+    match max {
+        None => Ok(None),
+        Some(m) => max_per_scope_from_js_number(m).map_err(realtime_err),
+    }
 }
 
 #[napi(object)]
@@ -622,7 +626,7 @@ impl RealtimeSubscriberRegistry {
         let _scope = EnvScope::enter(&env);
         Ok(Self {
             inner: Registry::new_with_logger(
-                max_per_scope(max_per_scope_arg),
+                max_per_scope(max_per_scope_arg)?,
                 logger_of(&env, log)?,
             ),
         })
@@ -923,7 +927,7 @@ impl RealtimeAuditLogSse {
         let _scope = EnvScope::enter(&env);
         let options = AuditLogSseOptions {
             role,
-            max_per_scope: max_per_scope(max_per_scope_arg),
+            max_per_scope: max_per_scope(max_per_scope_arg)?,
             close_on_account_removal: close_on_account_removal.unwrap_or(false),
             namespaced_identities: namespaced_identities.unwrap_or(false),
         };
@@ -999,7 +1003,8 @@ pub struct RealtimeSseStream {
 #[napi]
 impl RealtimeSseStream {
     /// `log` receives `send failed to serialize data: …` and `on_close listener threw: …`;
-    /// `bufferLimit` (bytes, opt-in) closes a stream whose unread body grows past it.
+    /// `bufferLimit` (bytes; `null`/`undefined` = the core's default, 1 MiB; `0` = no limit)
+    /// closes a stream whose unread body would grow past it (slow-client policy).
     #[napi(
         constructor,
         catch_unwind,
@@ -1009,14 +1014,9 @@ impl RealtimeSseStream {
         let _scope = EnvScope::enter(&env);
         let mut stream = MemorySseStream::with_logger(logger_of(&env, log)?);
         if let Some(limit) = buffer_limit {
-            if limit.is_nan() || limit < 0.0 {
-                return Err(napi::Error::new(
-                    Status::InvalidArg,
-                    "bufferLimit must be a non-negative number",
-                ));
-            }
-            // Saturating: a huge limit is no limit.
-            stream = stream.with_buffer_limit(limit as usize);
+            stream = stream
+                .with_buffer_limit_setting(limit)
+                .map_err(realtime_err)?;
         }
         Ok(Self {
             inner: Arc::new(stream),

@@ -672,10 +672,12 @@ impl MemorySseStream {
                         type_name(limit)
                     )));
                 }
-                let n: usize = limit.extract().map_err(|_| {
-                    PyValueError::new_err("buffer_limit must be a non-negative int")
-                })?;
-                stream = stream.with_buffer_limit(n);
+                // The core's setting: bytes, 0 = no limit, negative refused. Ints beyond
+                // 2**63 are refused as negative ones are.
+                let n = limit.extract::<i64>().unwrap_or(-1);
+                stream = stream
+                    .with_buffer_limit_setting(n as f64)
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
             }
             Ok(Self {
                 inner: Arc::new(stream),

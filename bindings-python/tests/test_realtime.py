@@ -1334,6 +1334,28 @@ def test_decision_8_buffer_limit_closes_a_slow_client():
     assert log.at("warn") == [f"SSE stream closed: client too slow ({len(C)} bytes unread)"]
 
 
+def test_buffer_limit_is_on_by_default():
+    # A client that never reads is cut off at 1 MiB unread instead of growing the server.
+    s = rt.MemorySseStream(RecordingLogger())
+    chunk = "x" * (64 * 1024)
+    sends = 0
+    while not s.closed and sends < 100:
+        s.send(chunk)
+        sends += 1
+    assert s.closed and sends <= 17
+    assert len(s.body) <= 1024 * 1024
+    # 0 restores the original's unbounded buffer; a reader that keeps up is never closed.
+    unbounded = rt.MemorySseStream(buffer_limit=0)
+    for _ in range(20):
+        unbounded.send(chunk)
+    assert not unbounded.closed and len(unbounded.body) > 1024 * 1024
+    s = rt.MemorySseStream()
+    for _ in range(40):
+        s.send(chunk)
+        s.take_body()
+    assert not s.closed
+
+
 # ---------------------------------------------------------------------------------------
 # Wrong argument types
 

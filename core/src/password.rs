@@ -42,11 +42,17 @@ pub const BCRYPT_DEFAULT_COST: u32 = 12;
 pub const BCRYPT_MAX_PASSWORD_BYTES: usize = 72;
 /// Default upper bound on password length (bytes) accepted for argon2 hashing/verification.
 pub const DEFAULT_MAX_PASSWORD_BYTES: usize = 4096;
-/// Upper bound on the memory cost (KiB) a stored hash may ask for on verification (1 GiB),
-/// so a tampered PHC string cannot make a login allocate arbitrary memory.
-pub const MAX_VERIFY_M_COST: u32 = 1 << 20;
-/// Upper bound on the iteration count a stored hash may ask for on verification.
-pub const MAX_VERIFY_T_COST: u32 = 64;
+/// Default ceiling on the memory cost (KiB) a stored hash may ask for on verification:
+/// 256 MiB, libsodium's `MEMLIMIT_MODERATE`. Real issuers stay well below (OWASP 19-46 MiB,
+/// argon2-cffi and PHP 64 MiB, Django 100 MiB), so a tampered PHC string cannot make a
+/// login allocate more than that. [`Argon2Limits`] configures it.
+pub const MAX_VERIFY_M_COST: u32 = 256 * 1024;
+/// Default ceiling on the passes a stored hash may ask for (libsodium's sensitive
+/// `OPSLIMIT` is 4, Keycloak 5; 10 leaves room without letting m x t explode).
+pub const MAX_VERIFY_T_COST: u32 = 10;
+/// Default ceiling on the lanes a stored hash may ask for (Django uses 8, argon2-cffi 4,
+/// most others 1).
+pub const MAX_VERIFY_P_COST: u32 = 8;
 
 /// Errors of this module. A wrong password is never an error: it is `Ok(false)`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +135,70 @@ impl Argon2Params {
     fn to_argon2(self) -> Result<Params, PasswordError> {
         Params::new(self.m_cost, self.t_cost, self.p_cost, Some(self.output_len))
             .map_err(|e| PasswordError::InvalidParams(e.to_string()))
+    }
+}
+
+/// Ceilings on the argon2 parameters a **stored** hash may ask for on verification: a hash
+/// beyond them is refused (`PASSWORD_INVALID_PARAMS`) before any memory is allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Limits {
+    /// Largest memory cost in KiB.
+    pub max_m_cost: u32,
+    /// Largest number of passes.
+    pub max_t_cost: u32,
+    /// Largest parallelism.
+    pub max_p_cost: u32,
+}
+
+impl Default for Argon2Limits {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+impl Argon2Limits {
+    /// m <= 256 MiB, t <= 10, p <= 8.
+    pub const DEFAULT: Self = Self {
+        max_m_cost: MAX_VERIFY_M_COST,
+        max_t_cost: MAX_VERIFY_T_COST,
+        max_p_cost: MAX_VERIFY_P_COST,
+    };
+
+    /// Ceilings of at least 1, and `params` (what this deployment hashes with) within them:
+    /// otherwise its own hashes could not be verified.
+    pub fn check(&self, params: &Argon2Params) -> Result<(), PasswordError> {
+        if self.max_m_cost == 0 || self.max_t_cost == 0 || self.max_p_cost == 0 {
+            return Err(PasswordError::InvalidParams(
+                "argon2 verification ceilings must be at least 1".into(),
+            ));
+        }
+        if params.m_cost > self.max_m_cost
+            || params.t_cost > self.max_t_cost
+            || params.p_cost > self.max_p_cost
+        {
+            return Err(PasswordError::InvalidParams(format!(
+                "argon2 parameters m={}, t={}, p={} exceed the verification ceilings m={}, t={}, p={}",
+                params.m_cost,
+                params.t_cost,
+                params.p_cost,
+                self.max_m_cost,
+                self.max_t_cost,
+                self.max_p_cost
+            )));
+        }
+        Ok(())
+    }
+
+    fn admit(&self, stored: &Params) -> Result<(), PasswordError> {
+        if stored.m_cost() > self.max_m_cost
+            || stored.t_cost() > self.max_t_cost
+            || stored.p_cost() > self.max_p_cost
+        {
+            return Err(PasswordError::InvalidParams(
+                "stored hash cost exceeds verification limits".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -323,14 +393,21 @@ fn parse_argon2(phc: &str) -> Result<(PasswordHash<'_>, Params), PasswordError> 
     Ok((parsed, params))
 }
 
-/// Verify `password` against an argon2id PHC string. `Ok(false)` on mismatch.
+/// Verify `password` against an argon2id PHC string. `Ok(false)` on mismatch. The stored
+/// parameters must be within [`Argon2Limits::DEFAULT`].
 pub fn verify_argon2(password: &[u8], phc: &str) -> Result<bool, PasswordError> {
+    verify_argon2_limited(password, phc, &Argon2Limits::DEFAULT)
+}
+
+/// [`verify_argon2`] with configured ceilings on the stored parameters (checked after the
+/// PHC string is parsed, before any KDF memory is allocated).
+pub fn verify_argon2_limited(
+    password: &[u8],
+    phc: &str,
+    limits: &Argon2Limits,
+) -> Result<bool, PasswordError> {
     let (parsed, params) = parse_argon2(phc)?;
-    if params.m_cost() > MAX_VERIFY_M_COST || params.t_cost() > MAX_VERIFY_T_COST {
-        return Err(PasswordError::InvalidParams(
-            "stored hash cost exceeds verification limits".into(),
-        ));
-    }
+    limits.admit(&params)?;
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
         return Err(PasswordError::InvalidHash("missing salt or hash"));
     };
@@ -468,8 +545,17 @@ pub fn bcrypt_verify(password: &[u8], hash: &str) -> Result<bool, PasswordError>
 
 /// Verify against either kind of stored hash. `Ok(false)` on mismatch.
 pub fn verify(password: &[u8], hash: &str) -> Result<bool, PasswordError> {
+    verify_limited(password, hash, &Argon2Limits::DEFAULT)
+}
+
+/// [`verify`] with configured argon2 ceilings.
+pub fn verify_limited(
+    password: &[u8],
+    hash: &str,
+    limits: &Argon2Limits,
+) -> Result<bool, PasswordError> {
     match identify(hash) {
-        Some(HashKind::Argon2id) => verify_argon2(password, hash),
+        Some(HashKind::Argon2id) => verify_argon2_limited(password, hash, limits),
         Some(HashKind::Bcrypt) => bcrypt_verify(password, hash),
         None => {
             // Let the specific parsers name the problem ($argon2i$, $2x$, garbage).
@@ -505,6 +591,8 @@ pub struct PasswordConfig {
     pub max_password_bytes: usize,
     /// Algorithm the unknown-user (dummy) verification imitates.
     pub dummy: DummyAlgorithm,
+    /// Ceilings on the parameters of stored argon2 hashes (`argon2` must be within them).
+    pub verify_limits: Argon2Limits,
 }
 
 impl Default for PasswordConfig {
@@ -513,6 +601,7 @@ impl Default for PasswordConfig {
             argon2: Argon2Params::OWASP,
             max_password_bytes: DEFAULT_MAX_PASSWORD_BYTES,
             dummy: DummyAlgorithm::Argon2id,
+            verify_limits: Argon2Limits::DEFAULT,
         }
     }
 }
@@ -541,6 +630,7 @@ impl PasswordHasher {
     /// runs the KDF once).
     pub fn new(config: PasswordConfig) -> Result<Self, PasswordError> {
         config.argon2.to_argon2()?;
+        config.verify_limits.check(&config.argon2)?;
         let dummy_secret = random_bytes::<32>()?;
         let dummy_hash = match config.dummy {
             DummyAlgorithm::Argon2id => hash_argon2id(&dummy_secret, &config.argon2)?,
@@ -588,7 +678,7 @@ impl PasswordHasher {
     pub fn verify(&self, password: &[u8], stored: &str) -> Result<bool, PasswordError> {
         self.check_len(password)?;
         self.kdf_runs.fetch_add(1, Ordering::Relaxed);
-        verify(password, stored)
+        verify_limited(password, stored, &self.config.verify_limits)
     }
 
     /// Does `stored` need replacing with a hash made with the configured parameters?
@@ -603,7 +693,7 @@ impl PasswordHasher {
         self.kdf_runs.fetch_add(1, Ordering::Relaxed);
         // The result is computed, then discarded: the dummy secret is random, so it
         // cannot match, but the outcome must be `false` regardless.
-        let _ = verify(password, &self.dummy_hash)?;
+        let _ = verify_limited(password, &self.dummy_hash, &self.config.verify_limits)?;
         Ok(false)
     }
 
@@ -681,8 +771,13 @@ pub fn verify_unknown_user(password: &[u8], params: &Argon2Params) -> Result<boo
         }
     };
     // The outcome is computed and discarded: the dummy secret is random, and the answer
-    // must be `false` regardless.
-    let _ = verify_argon2(password, &dummy)?;
+    // must be `false` regardless. The dummy is ours: its own parameters are its ceilings.
+    let own = Argon2Limits {
+        max_m_cost: params.m_cost,
+        max_t_cost: params.t_cost,
+        max_p_cost: params.p_cost,
+    };
+    let _ = verify_argon2_limited(password, &dummy, &own)?;
     Ok(false)
 }
 

@@ -361,3 +361,60 @@ fn argon2_concurrent_threads_agree_with_reference() {
         h.join().unwrap();
     }
 }
+
+#[test]
+fn stored_hash_ceilings_default_and_configurable() {
+    use authcore::password::{Argon2Limits, verify_argon2_limited};
+    assert_eq!(
+        Argon2Limits::DEFAULT,
+        Argon2Limits {
+            max_m_cost: 256 * 1024,
+            max_t_cost: 10,
+            max_p_cost: 8
+        }
+    );
+    let good = password::hash_argon2id(b"pw", &FAST).unwrap();
+    assert!(password::verify(b"pw", &good).unwrap());
+    // Just above each default ceiling (1 GiB / 64 passes were accepted before).
+    for (from, to) in [("m=1024", "m=262145"), ("t=1", "t=11"), ("p=1", "p=9")] {
+        let tampered = good.replace(from, to);
+        assert_eq!(
+            password::verify(b"pw", &tampered).unwrap_err().code(),
+            "PASSWORD_INVALID_PARAMS",
+            "{to}"
+        );
+    }
+    let loose = Argon2Limits {
+        max_t_cost: 11,
+        ..Argon2Limits::DEFAULT
+    };
+    assert!(!verify_argon2_limited(b"pw", &good.replace("t=1", "t=11"), &loose).unwrap());
+    let strict = Argon2Limits {
+        max_m_cost: 512,
+        ..Argon2Limits::DEFAULT
+    };
+    assert!(verify_argon2_limited(b"pw", &good, &strict).is_err());
+    // A hasher refuses parameters beyond its own ceilings, and applies them.
+    let e = PasswordHasher::new(PasswordConfig {
+        argon2: Argon2Params {
+            m_cost: 512 * 1024,
+            ..FAST
+        },
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("ceilings"), "{e}");
+    let h = PasswordHasher::new(PasswordConfig {
+        argon2: FAST,
+        verify_limits: Argon2Limits {
+            max_m_cost: 1024,
+            max_t_cost: 1,
+            max_p_cost: 1,
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(h.verify(b"pw", &good).unwrap());
+    let bigger = password::hash_argon2id(b"pw", &Argon2Params { t_cost: 2, ..FAST }).unwrap();
+    assert!(h.verify(b"pw", &bigger).is_err());
+}

@@ -655,6 +655,26 @@ async fn receiver_pipeline_drops_answers_and_requeues_like_the_original() {
     assert_eq!(mesh.broker.depth(inbox), Some(0));
     assert_eq!(hash_of(&b.http, "cid").await, None);
 
+    // An event above the size cap is dropped on its length, before JSON parsing, although
+    // it is otherwise a valid apply (300 KB of allowedIps).
+    let ips = vec!["\"10.0.0.1\""; 30_000].join(",");
+    let big = format!(
+        r#"{{"eventId":"big1","ts":5,"propagationSecret":"secret-of-b","senderAmqpQueue":"mgmt","op":"credential.create","track":"http","clientId":"big","payload":{{"secretHash":"aa","expiresAt":null,"allowedIps":[{ips}]}}}}"#
+    );
+    assert!(big.len() > authcore::limits::MAX_PROPAGATION_MESSAGE_BYTES);
+    send(big).await;
+    wait_for(5, "oversized event dropped", || async {
+        b.lines
+            .any("dropping malformed event: Event exceeds 262144 bytes")
+    })
+    .await;
+    assert_eq!(hash_of(&b.http, "big").await, None);
+    assert_eq!(
+        mesh.broker.depth(inbox),
+        Some(0),
+        "no ACK for a dropped event"
+    );
+
     // A valid apply: applied (hash trimmed and lowercased by the core), ACK applied.
     send(apply(
         "e2",

@@ -2178,18 +2178,22 @@ fn decision_6_8_max_per_scope_zero_or_negative_acts_as_one() {
         assert!(st[0].closed() && st[1].closed() && !st[2].closed());
     }
     // JS numbers as a binding converts them.
-    assert_eq!(max_per_scope_from_js_number(2.5), Some(2));
-    assert_eq!(max_per_scope_from_js_number(-0.5), Some(-1));
-    assert_eq!(max_per_scope_from_js_number(f64::NAN), None);
-    assert_eq!(max_per_scope_from_js_number(f64::INFINITY), None);
+    assert_eq!(max_per_scope_from_js_number(2.5), Ok(Some(2)));
+    assert_eq!(max_per_scope_from_js_number(-0.5), Ok(Some(-1)));
+    assert_eq!(max_per_scope_from_js_number(f64::INFINITY), Ok(None));
     assert_eq!(
         max_per_scope_from_js_number(f64::NEG_INFINITY),
-        Some(i64::MIN)
+        Ok(Some(i64::MIN))
+    );
+    // Fails closed: NaN disabled the cap in the original.
+    assert_eq!(
+        max_per_scope_from_js_number(f64::NAN).unwrap_err().code(),
+        "REALTIME_INVALID_SETTING"
     );
 }
 
 #[test]
-fn decision_6_8_buffer_limit_is_opt_in() {
+fn decision_6_8_buffer_limit_closes_a_slow_client() {
     let (rec, log) = recorder();
     let st = Arc::new(MemorySseStream::with_logger(log).with_buffer_limit(40));
     let r = SubscriberRegistry::<MemorySseStream>::new(None);
@@ -2206,11 +2210,56 @@ fn decision_6_8_buffer_limit_is_opt_in() {
         ["SSE stream closed: client too slow (33 bytes unread)"]
     );
     // Without a limit nothing is ever dropped.
-    let st = MemorySseStream::new();
+    let st = MemorySseStream::new().without_buffer_limit();
+    assert_eq!(st.buffer_limit(), None);
     for _ in 0..100 {
         st.send(&text("0123456789")).unwrap();
     }
     assert_eq!(st.body().len(), C.len() + 100 * 20);
+}
+
+#[test]
+fn sse_buffer_limit_is_on_by_default() {
+    // A client that never reads: the default 1 MiB limit closes its stream instead of
+    // letting the server buffer without bound.
+    let (rec, log) = recorder();
+    let st = MemorySseStream::with_logger(log);
+    assert_eq!(
+        st.buffer_limit(),
+        Some(authcore::limits::DEFAULT_SSE_BUFFER_LIMIT_BYTES)
+    );
+    let chunk = "x".repeat(64 * 1024);
+    let mut written = 0;
+    while !st.is_closed() && written < 100 {
+        st.send(&text(&chunk)).unwrap();
+        written += 1;
+    }
+    assert!(st.is_closed(), "closed once 1 MiB is unread");
+    assert!(st.body().len() <= authcore::limits::DEFAULT_SSE_BUFFER_LIMIT_BYTES);
+    assert!(written < 20, "{written} writes");
+    assert_eq!(rec.lines("warn").len(), 1);
+    // A reader that keeps up is never closed.
+    let st = MemorySseStream::new();
+    for _ in 0..100 {
+        st.send(&text(&chunk)).unwrap();
+        st.take_body();
+    }
+    assert!(!st.is_closed());
+    // Settings from the bindings: bytes, 0 = no limit, anything else refused.
+    let st = MemorySseStream::new()
+        .with_buffer_limit_setting(64.0)
+        .unwrap();
+    assert_eq!(st.buffer_limit(), Some(64));
+    let st = MemorySseStream::new()
+        .with_buffer_limit_setting(0.0)
+        .unwrap();
+    assert_eq!(st.buffer_limit(), None);
+    for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY] {
+        let e = MemorySseStream::new()
+            .with_buffer_limit_setting(bad)
+            .unwrap_err();
+        assert_eq!(e.code(), "REALTIME_INVALID_SETTING", "{bad}");
+    }
 }
 
 #[test]
@@ -2229,6 +2278,10 @@ fn error_codes_are_stable() {
         (
             RealtimeError::InvalidEvent(String::new()),
             "REALTIME_INVALID_EVENT",
+        ),
+        (
+            RealtimeError::InvalidSetting(String::new()),
+            "REALTIME_INVALID_SETTING",
         ),
     ];
     for (e, code) in all {

@@ -130,8 +130,8 @@ pub unsafe extern "C" fn authcore_password_hash(
 ///
 /// Errors: `AUTHCORE_PASSWORD_INVALID_HASH` (malformed or truncated hash),
 /// `AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM` (`$argon2i$`, `$argon2d$`, `$2x$`, ...),
-/// `AUTHCORE_PASSWORD_INVALID_PARAMS` (a stored hash asking for more than 1 GiB or 64
-/// passes), `AUTHCORE_PASSWORD_TOO_LONG`, `AUTHCORE_INVALID_UTF8` (hash not UTF-8).
+/// `AUTHCORE_PASSWORD_INVALID_PARAMS` (a stored hash asking for more than the core's
+/// default ceilings: m = 256 MiB, t = 10 passes, p = 8 lanes), `AUTHCORE_PASSWORD_TOO_LONG`, `AUTHCORE_INVALID_UTF8` (hash not UTF-8).
 /// `*out_valid` is `false` after any error.
 ///
 /// # Safety

@@ -150,7 +150,7 @@ impl JwtKeySet {
 #[napi]
 impl JwtKeySet {
     /// An empty set.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         Self {
             inner: Arc::new(KeySet::new()),
@@ -242,7 +242,7 @@ impl JwtKeySet {
     }
 
     /// Number of keys.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn size(&self) -> u32 {
         self.inner.len() as u32
     }
@@ -255,7 +255,7 @@ impl JwtKeySet {
     }
 
     /// `sign` on the thread pool (for RS256, whose signing takes milliseconds).
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn sign_async(&self, payload_json: String) -> AsyncTask<AuthTask<String>> {
         let keys = self.inner.clone();
         spawn(move || Ok(core::sign_payload_json(&keys, &payload_json)?))
@@ -311,7 +311,7 @@ impl JwtKeySet {
     }
 
     /// `verify` on the thread pool.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn verify_async(
         &self,
         env: Env,
@@ -382,7 +382,7 @@ fn keypair(bits: Option<u32>) -> Result<RsaKeyPair, AuthErr> {
 }
 
 /// RSA key pair (default 2048 bits, e = 65537) as PKCS#8 / SPKI PEM, on the thread pool.
-#[napi(ts_return_type = "Promise<RsaKeyPair>")]
+#[napi(ts_return_type = "Promise<RsaKeyPair>", catch_unwind)]
 pub fn generate_rsa_keypair<'env>(env: &'env Env, bits: Option<u32>) -> napi::Result<Object<'env>> {
     spawn_kdf(env, move || keypair(bits))
 }
@@ -556,7 +556,7 @@ impl TokenManager {
 #[napi]
 impl TokenManager {
     /// `keys` must contain a signing key; `refreshKeys` optionally signs refresh tokens.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         keys: &JwtKeySet,
@@ -681,7 +681,7 @@ impl TokenManager {
     }
 
     /// `createTokenPair` on the libuv pool (the store round trip off the event loop).
-    #[napi(ts_return_type = "Promise<TokenPair>")]
+    #[napi(ts_return_type = "Promise<TokenPair>", catch_unwind)]
     pub fn create_token_pair_async(
         &self,
         claims: TokenClaims,
@@ -692,7 +692,10 @@ impl TokenManager {
     }
 
     /// `verifyRefreshToken` on the libuv pool.
-    #[napi(ts_return_type = "Promise<RefreshTokenVerificationResult>")]
+    #[napi(
+        ts_return_type = "Promise<RefreshTokenVerificationResult>",
+        catch_unwind
+    )]
     pub fn verify_refresh_token_async(
         &self,
         token: String,
@@ -703,7 +706,7 @@ impl TokenManager {
     }
 
     /// `refresh` on the libuv pool.
-    #[napi(ts_return_type = "Promise<TokenPair>")]
+    #[napi(ts_return_type = "Promise<TokenPair>", catch_unwind)]
     pub fn refresh_async(
         &self,
         refresh_token: String,
@@ -714,14 +717,14 @@ impl TokenManager {
     }
 
     /// `revokeRefreshToken` on the libuv pool.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(ts_return_type = "Promise<number>", catch_unwind)]
     pub fn revoke_refresh_token_async(&self, token: String) -> AsyncTask<AuthTask<u32>> {
         let m = self.inner.clone();
         spawn(move || Ok(m.revoke_refresh_token(&token)? as u32))
     }
 
     /// `revokeUser` on the libuv pool.
-    #[napi(ts_return_type = "Promise<number>")]
+    #[napi(ts_return_type = "Promise<number>", catch_unwind)]
     pub fn revoke_user_async(&self, user_id: String) -> AsyncTask<AuthTask<u32>> {
         let m = self.inner.clone();
         spawn(move || Ok(m.revoke_user(&user_id)? as u32))

@@ -165,7 +165,7 @@ fn grant(
 
 #[napi]
 impl AuthorizationServer {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, options: Option<AuthorizationServerOptions>) -> napi::Result<Self> {
         let o = options.unwrap_or_default();
         let d = AuthorizationServerConfig::default();
@@ -182,7 +182,7 @@ impl AuthorizationServer {
     }
 
     /// `createCode` on the libuv pool (the store round trip off the event loop).
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn create_code_async(
         &self,
         env: Env,
@@ -215,7 +215,7 @@ impl AuthorizationServer {
     }
 
     /// `exchangeCodeForTokens` on the libuv pool.
-    #[napi(ts_return_type = "Promise<TokenPair>")]
+    #[napi(ts_return_type = "Promise<TokenPair>", catch_unwind)]
     pub fn exchange_code_for_tokens_async(
         &self,
         req: ExchangeCodeOptions,
@@ -227,7 +227,7 @@ impl AuthorizationServer {
     }
 
     /// `exchangeCode` on the libuv pool.
-    #[napi(ts_return_type = "Promise<ExchangedCode>")]
+    #[napi(ts_return_type = "Promise<ExchangedCode>", catch_unwind)]
     pub fn exchange_code_async(
         &self,
         req: ExchangeCodeOptions,

@@ -57,6 +57,40 @@ pub struct PasswordHasherOptions {
     pub dummy_algorithm: Option<String>,
     /// bcrypt cost of the dummy when `dummyAlgorithm` is `"bcrypt"` (default 12).
     pub dummy_bcrypt_cost: Option<u32>,
+    /// Ceiling on the memory cost (KiB) of a stored argon2 hash (default 262144 = 256 MiB).
+    pub max_verify_memory_cost: Option<u32>,
+    /// Ceiling on the passes of a stored argon2 hash (default 10).
+    pub max_verify_time_cost: Option<u32>,
+    /// Ceiling on the lanes of a stored argon2 hash (default 8).
+    pub max_verify_parallelism: Option<u32>,
+}
+
+/// Ceilings on the parameters of a stored argon2 hash (defaults: the core's).
+#[napi(object)]
+#[derive(Clone, Default)]
+pub struct Argon2VerifyLimits {
+    /// Memory cost in KiB (default 262144 = 256 MiB).
+    pub max_memory_cost: Option<u32>,
+    /// Passes (default 10).
+    pub max_time_cost: Option<u32>,
+    /// Lanes (default 8).
+    pub max_parallelism: Option<u32>,
+}
+
+fn limits(m: Option<u32>, t: Option<u32>, p: Option<u32>) -> core::Argon2Limits {
+    let d = core::Argon2Limits::DEFAULT;
+    core::Argon2Limits {
+        max_m_cost: m.unwrap_or(d.max_m_cost),
+        max_t_cost: t.unwrap_or(d.max_t_cost),
+        max_p_cost: p.unwrap_or(d.max_p_cost),
+    }
+}
+
+fn verify_limits(o: Option<&Argon2VerifyLimits>) -> core::Argon2Limits {
+    match o {
+        None => core::Argon2Limits::DEFAULT,
+        Some(o) => limits(o.max_memory_cost, o.max_time_cost, o.max_parallelism),
+    }
 }
 
 fn config(o: Option<PasswordHasherOptions>) -> Result<PasswordConfig, AuthErr> {
@@ -84,6 +118,11 @@ fn config(o: Option<PasswordHasherOptions>) -> Result<PasswordConfig, AuthErr> {
             .max_password_bytes
             .map_or(core::DEFAULT_MAX_PASSWORD_BYTES, |n| n as usize),
         dummy,
+        verify_limits: limits(
+            o.max_verify_memory_cost,
+            o.max_verify_time_cost,
+            o.max_verify_parallelism,
+        ),
     })
 }
 
@@ -111,7 +150,7 @@ fn new_hasher(cfg: PasswordConfig) -> Result<PasswordHasher, AuthErr> {
 }
 
 /// Build a [`PasswordHasher`] on the thread pool.
-#[napi(ts_return_type = "Promise<PasswordHasher>")]
+#[napi(ts_return_type = "Promise<PasswordHasher>", catch_unwind)]
 pub fn create_password_hasher<'env>(
     env: &'env Env,
     options: Option<PasswordHasherOptions>,
@@ -133,14 +172,14 @@ pub fn create_password_hasher_sync(
 #[napi]
 impl PasswordHasher {
     /// Same as `createPasswordHasherSync(options)`.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, options: Option<PasswordHasherOptions>) -> napi::Result<Self> {
         let cfg = js(&env, config(options))?;
         block(&env, move || new_hasher(cfg))
     }
 
     /// Hash a new password (argon2id PHC string).
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "Promise<string>", catch_unwind)]
     pub fn hash<'env>(
         &self,
         env: &'env Env,
@@ -158,7 +197,7 @@ impl PasswordHasher {
     }
 
     /// Verify against an argon2id or bcrypt hash; `false` on mismatch.
-    #[napi(ts_return_type = "Promise<boolean>")]
+    #[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
     pub fn verify<'env>(
         &self,
         env: &'env Env,
@@ -183,7 +222,7 @@ impl PasswordHasher {
 
     /// Login-time check: `hash` is `null`/`undefined` for an unknown user (the dummy runs,
     /// same cost, always invalid). On success with an outdated hash, `rehash` is set.
-    #[napi(ts_return_type = "Promise<PasswordVerification>")]
+    #[napi(ts_return_type = "Promise<PasswordVerification>", catch_unwind)]
     pub fn verify_and_upgrade<'env>(
         &self,
         env: &'env Env,
@@ -213,13 +252,13 @@ impl PasswordHasher {
     }
 
     /// Verifications (real or dummy) that ran a KDF since construction.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn kdf_runs(&self) -> f64 {
         self.inner.kdf_runs() as f64
     }
 
     /// The configured argon2id parameters.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn params(&self) -> Argon2Options {
         let p = self.inner.config().argon2;
         Argon2Options {
@@ -249,7 +288,7 @@ fn cost_of(cost: Option<u32>) -> u32 {
 
 /// bcryptjs `hash(password, rounds)`: `$2b$`, cost clamped to 4..=31 (default 12),
 /// password silently truncated to 72 bytes.
-#[napi(ts_return_type = "Promise<string>")]
+#[napi(ts_return_type = "Promise<string>", catch_unwind)]
 pub fn bcrypt_hash<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
@@ -271,7 +310,7 @@ pub fn bcrypt_hash_sync(
 }
 
 /// bcryptjs `hash(password, salt)` with a 29-character salt (`$2b$10$` + 22 characters).
-#[napi(ts_return_type = "Promise<string>")]
+#[napi(ts_return_type = "Promise<string>", catch_unwind)]
 pub fn bcrypt_hash_with_salt<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
@@ -298,7 +337,7 @@ pub fn bcrypt_hash_with_salt_sync(
 
 /// bcryptjs `compare`: `$2a$`/`$2b$`/`$2y$`; `false` on mismatch, typed error on a
 /// malformed hash.
-#[napi(ts_return_type = "Promise<boolean>")]
+#[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
 pub fn bcrypt_verify<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
@@ -320,7 +359,7 @@ pub fn bcrypt_verify_sync(
 }
 
 /// argon2id hash with explicit parameters (default OWASP).
-#[napi(ts_return_type = "Promise<string>")]
+#[napi(ts_return_type = "Promise<string>", catch_unwind)]
 pub fn argon2_hash<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
@@ -342,14 +381,17 @@ pub fn argon2_hash_sync(
 }
 
 /// Verify an argon2id PHC string; `false` on mismatch.
-#[napi(ts_return_type = "Promise<boolean>")]
+#[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
 pub fn argon2_verify<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
     hash: String,
+    limits: Option<Argon2VerifyLimits>,
 ) -> napi::Result<Object<'env>> {
-    let pw = bytes(password);
-    spawn_kdf(env, move || Ok(core::verify_argon2(&pw, &hash)?))
+    let (pw, l) = (bytes(password), verify_limits(limits.as_ref()));
+    spawn_kdf(env, move || {
+        Ok(core::verify_argon2_limited(&pw, &hash, &l)?)
+    })
 }
 
 /// `argon2Verify` inline.
@@ -358,13 +400,16 @@ pub fn argon2_verify_sync(
     env: &Env,
     password: Either<String, &[u8]>,
     hash: String,
+    limits: Option<Argon2VerifyLimits>,
 ) -> napi::Result<bool> {
-    let pw = bytes(password);
-    block(env, move || Ok(core::verify_argon2(&pw, &hash)?))
+    let (pw, l) = (bytes(password), verify_limits(limits.as_ref()));
+    block(env, move || {
+        Ok(core::verify_argon2_limited(&pw, &hash, &l)?)
+    })
 }
 
 /// Verify against a hash of either kind; `false` on mismatch.
-#[napi(ts_return_type = "Promise<boolean>")]
+#[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
 pub fn password_verify<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
@@ -408,20 +453,20 @@ pub fn identify_password_hash(hash: String) -> Option<String> {
 /// How many key derivations (argon2, bcrypt, RSA key generation) run at once on this
 /// process's libuv pool per JS thread; the rest wait in line. Default: one fewer than the
 /// CPUs (at least 1), or `AUTHCORE_KDF_CONCURRENCY`.
-#[napi]
+#[napi(catch_unwind)]
 pub fn kdf_concurrency() -> u32 {
     super::task::kdf_concurrency() as u32
 }
 
 /// Set the key-derivation limit (at least 1). Returns the limit now in force.
-#[napi]
+#[napi(catch_unwind)]
 pub fn set_kdf_concurrency(env: &Env, limit: u32) -> u32 {
     super::task::set_kdf_concurrency(env, limit as usize);
     super::task::kdf_concurrency() as u32
 }
 
 /// Key derivations waiting for a slot on this JS thread.
-#[napi]
+#[napi(catch_unwind)]
 pub fn kdf_waiting() -> u32 {
     super::task::kdf_waiting() as u32
 }

@@ -78,7 +78,7 @@ pub struct PolicyEngine {
 
 #[napi]
 impl PolicyEngine {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         Self {
             inner: core::PolicyEngine::new(),

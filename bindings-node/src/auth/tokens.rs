@@ -139,7 +139,7 @@ fn check(p: Prepared) -> Result<u32, AuthErr> {
 /// revoked, expired, IP allow-list, scopes. Resolves with the matching index; rejects with
 /// `API_KEY_INVALID` / `_REVOKED` / `_EXPIRED` (401), `API_KEY_IP_BLOCKED` /
 /// `API_KEY_INSUFFICIENT_SCOPE` (403).
-#[napi(ts_return_type = "Promise<number>")]
+#[napi(ts_return_type = "Promise<number>", catch_unwind)]
 pub fn authenticate_node_api_key(
     presented: String,
     candidates: Vec<ApiKeyCandidate>,
@@ -163,7 +163,7 @@ pub fn authenticate_node_api_key_sync(
 
 /// Index of the candidate hash (SHA-256 hex or bcrypt) matching `presented`, comparing all
 /// of them; `null` if none (no candidate: a bcrypt dummy runs for equal cost).
-#[napi(ts_return_type = "Promise<number | null>")]
+#[napi(ts_return_type = "Promise<number | null>", catch_unwind)]
 pub fn match_token_hash(
     presented: String,
     candidates: Vec<String>,

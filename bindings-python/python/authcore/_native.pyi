@@ -241,7 +241,26 @@ def password_argon2_hash(
     salt_len: int,
     salt: Optional[bytes] = None,
 ) -> str: ...
-def password_argon2_verify(hash: str, password: _Secret) -> bool: ...
+ARGON2_MAX_VERIFY_MEMORY_COST: int
+ARGON2_MAX_VERIFY_TIME_COST: int
+ARGON2_MAX_VERIFY_PARALLELISM: int
+
+def password_argon2_verify(
+    hash: str,
+    password: _Secret,
+    max_memory_cost: int = ...,
+    max_time_cost: int = ...,
+    max_parallelism: int = ...,
+) -> bool: ...
+def password_check_limits(
+    time_cost: int,
+    memory_cost: int,
+    parallelism: int,
+    hash_len: int,
+    max_memory_cost: int,
+    max_time_cost: int,
+    max_parallelism: int,
+) -> None: ...
 def password_argon2_needs_rehash(
     hash: str, time_cost: int, memory_cost: int, parallelism: int, hash_len: int, salt_len: int
 ) -> bool: ...
@@ -262,6 +281,9 @@ class CorePasswordHasher:
         hash_len: int,
         max_password_bytes: int,
         dummy_bcrypt_cost: Optional[int] = None,
+        max_memory_cost: int = ...,
+        max_time_cost: int = ...,
+        max_parallelism: int = ...,
     ) -> None: ...
     def verify_and_upgrade(self, password: _Secret, hash: Optional[str]) -> Tuple[bool, Optional[str]]: ...
     def hash(self, password: _Secret) -> str: ...
@@ -618,6 +640,7 @@ class SubscriberRegistry:
     def subscribers(self) -> List[Tuple[Optional[List[str]], Optional[str], Optional[List[str]]]]: ...
 
 class MemorySseStream:
+    # buffer_limit: None = the default (1 MiB unread, then the stream closes); 0 = no limit.
     def __init__(self, log: Any = None, *, buffer_limit: Optional[int] = None) -> None: ...
     def send(self, data: Any) -> None: ...
     def comment(self, text: str) -> None: ...

@@ -66,6 +66,11 @@ DEFAULT_RANDOM_SALT_LENGTH = 16
 BCRYPT_DEFAULT_COST = 12
 #: Longest password (bytes) accepted by :meth:`PasswordHasher.verify_and_upgrade`.
 DEFAULT_MAX_PASSWORD_BYTES = 4096
+#: Ceilings on the parameters of a stored hash (the core's defaults: m <= 256 MiB, t <= 10,
+#: p <= 8); a hash asking for more is refused before any memory is allocated.
+DEFAULT_MAX_MEMORY_COST: int = _n.ARGON2_MAX_VERIFY_MEMORY_COST
+DEFAULT_MAX_TIME_COST: int = _n.ARGON2_MAX_VERIFY_TIME_COST
+DEFAULT_MAX_PARALLELISM: int = _n.ARGON2_MAX_VERIFY_PARALLELISM
 
 
 def kdf_concurrency() -> int:
@@ -189,6 +194,9 @@ class PasswordHasher:
         "salt_len",
         "encoding",
         "max_password_bytes",
+        "max_memory_cost",
+        "max_time_cost",
+        "max_parallelism",
         "_core",
         "_lock",
     )
@@ -203,6 +211,9 @@ class PasswordHasher:
         encoding: str = "utf-8",
         *,
         max_password_bytes: int = DEFAULT_MAX_PASSWORD_BYTES,
+        max_memory_cost: int = DEFAULT_MAX_MEMORY_COST,
+        max_time_cost: int = DEFAULT_MAX_TIME_COST,
+        max_parallelism: int = DEFAULT_MAX_PARALLELISM,
     ) -> None:
         for name, value in (
             ("time_cost", time_cost),
@@ -218,6 +229,12 @@ class PasswordHasher:
         if min(time_cost, memory_cost, parallelism, hash_len, salt_len) < 0:
             raise UnsupportedParametersError("parameters must be non-negative")
         _n.password_check_params(time_cost, memory_cost, parallelism, hash_len, salt_len)
+        _n.password_check_limits(
+            time_cost, memory_cost, parallelism, hash_len, max_memory_cost, max_time_cost, max_parallelism
+        )
+        self.max_memory_cost = max_memory_cost
+        self.max_time_cost = max_time_cost
+        self.max_parallelism = max_parallelism
         self.time_cost = time_cost
         self.memory_cost = memory_cost
         self.parallelism = parallelism
@@ -249,7 +266,13 @@ class PasswordHasher:
             hash = hash.decode("ascii")
         if not hash.startswith("$argon2"):
             raise InvalidHashError()
-        if _n.password_argon2_verify(hash, _ensure_bytes(password, self.encoding)):
+        if _n.password_argon2_verify(
+            hash,
+            _ensure_bytes(password, self.encoding),
+            self.max_memory_cost,
+            self.max_time_cost,
+            self.max_parallelism,
+        ):
             return True
         raise VerifyMismatchError("The password does not match the supplied hash")
 
@@ -268,7 +291,15 @@ class PasswordHasher:
             with self._lock:
                 if self._core is None:
                     self._core = _n.CorePasswordHasher(
-                        self.time_cost, self.memory_cost, self.parallelism, self.hash_len, self.max_password_bytes
+                        self.time_cost,
+                        self.memory_cost,
+                        self.parallelism,
+                        self.hash_len,
+                        self.max_password_bytes,
+                        None,
+                        self.max_memory_cost,
+                        self.max_time_cost,
+                        self.max_parallelism,
                     )
         return self._core
 

@@ -60,17 +60,53 @@ fn password_argon2_hash(
     })
 }
 
-/// Verify an argon2id PHC hash; `False` on mismatch.
+fn limits(max_memory_cost: u32, max_time_cost: u32, max_parallelism: u32) -> core::Argon2Limits {
+    core::Argon2Limits {
+        max_m_cost: max_memory_cost,
+        max_t_cost: max_time_cost,
+        max_p_cost: max_parallelism,
+    }
+}
+
+/// Verify an argon2id PHC hash; `False` on mismatch. A stored hash asking for more than
+/// the ceilings is refused before any KDF memory is allocated.
 #[pyfunction]
+#[pyo3(signature = (hash, password, max_memory_cost=core::MAX_VERIFY_M_COST, max_time_cost=core::MAX_VERIFY_T_COST, max_parallelism=core::MAX_VERIFY_P_COST))]
 fn password_argon2_verify(
     py: Python<'_>,
     hash: &str,
     password: &Bound<'_, PyAny>,
+    max_memory_cost: u32,
+    max_time_cost: u32,
+    max_parallelism: u32,
 ) -> PyResult<bool> {
     guard(|| {
         let pw = bytes_arg(password, "password")?;
-        py.detach(|| core::verify_argon2(&pw, hash))
+        let l = limits(max_memory_cost, max_time_cost, max_parallelism);
+        py.detach(|| core::verify_argon2_limited(&pw, hash, &l))
             .map_err(|e| to_py(py, &e, "verify"))
+    })
+}
+
+/// The verification ceilings, checked against the hasher's own parameters (constructor
+/// validation).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn password_check_limits(
+    py: Python<'_>,
+    time_cost: u32,
+    memory_cost: u32,
+    parallelism: u32,
+    hash_len: usize,
+    max_memory_cost: u32,
+    max_time_cost: u32,
+    max_parallelism: u32,
+) -> PyResult<()> {
+    guard(|| {
+        let p = params(time_cost, memory_cost, parallelism, hash_len);
+        limits(max_memory_cost, max_time_cost, max_parallelism)
+            .check(&p)
+            .map_err(|e| to_py(py, &e, "config"))
     })
 }
 
@@ -195,7 +231,8 @@ pub struct PyPasswordHasher {
 #[pymethods]
 impl PyPasswordHasher {
     #[new]
-    #[pyo3(signature = (time_cost, memory_cost, parallelism, hash_len, max_password_bytes, dummy_bcrypt_cost=None))]
+    #[pyo3(signature = (time_cost, memory_cost, parallelism, hash_len, max_password_bytes, dummy_bcrypt_cost=None, max_memory_cost=core::MAX_VERIFY_M_COST, max_time_cost=core::MAX_VERIFY_T_COST, max_parallelism=core::MAX_VERIFY_P_COST))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         time_cost: u32,
@@ -204,6 +241,9 @@ impl PyPasswordHasher {
         hash_len: usize,
         max_password_bytes: usize,
         dummy_bcrypt_cost: Option<u32>,
+        max_memory_cost: u32,
+        max_time_cost: u32,
+        max_parallelism: u32,
     ) -> PyResult<Self> {
         guard(|| {
             let config = PasswordConfig {
@@ -213,6 +253,7 @@ impl PyPasswordHasher {
                     Some(cost) => DummyAlgorithm::Bcrypt { cost },
                     None => DummyAlgorithm::Argon2id,
                 },
+                verify_limits: limits(max_memory_cost, max_time_cost, max_parallelism),
             };
             let h = py
                 .detach(|| PasswordHasher::new(config))
@@ -267,6 +308,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(password_argon2_needs_rehash, m)?)?;
     m.add_function(wrap_pyfunction!(password_needs_rehash, m)?)?;
     m.add_function(wrap_pyfunction!(password_check_params, m)?)?;
+    m.add_function(wrap_pyfunction!(password_check_limits, m)?)?;
+    m.add("ARGON2_MAX_VERIFY_MEMORY_COST", core::MAX_VERIFY_M_COST)?;
+    m.add("ARGON2_MAX_VERIFY_TIME_COST", core::MAX_VERIFY_T_COST)?;
+    m.add("ARGON2_MAX_VERIFY_PARALLELISM", core::MAX_VERIFY_P_COST)?;
     m.add_function(wrap_pyfunction!(password_bcrypt_hash, m)?)?;
     m.add_function(wrap_pyfunction!(password_bcrypt_hash_with_salt, m)?)?;
     m.add_function(wrap_pyfunction!(password_bcrypt_verify, m)?)?;

@@ -272,3 +272,28 @@ def test_kdf_concurrency_default(monkeypatch):
     assert pw.kdf_concurrency() == 3
     monkeypatch.setenv("AUTHCORE_KDF_CONCURRENCY", "zero")
     assert pw.kdf_concurrency() == max(1, (os.cpu_count() or 1) - 1)
+
+
+def test_stored_hash_ceilings():
+    # A tampered hash asking for more than the ceilings (default m <= 256 MiB, t <= 10,
+    # p <= 8) is refused before any memory is allocated; the ceilings are configurable.
+    ph = pw.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    good = ph.hash("pw")
+    assert ph.verify(good, "pw")
+    for field, value in (("m=1024", "m=262145"), ("t=1", "t=11"), ("p=1", "p=9")):
+        tampered = good.replace(field, value)
+        with pytest.raises(pw.VerificationError) as info:
+            ph.verify(tampered, "pw")
+        assert info.value.code == "PASSWORD_INVALID_PARAMS"
+    assert (pw.DEFAULT_MAX_MEMORY_COST, pw.DEFAULT_MAX_TIME_COST, pw.DEFAULT_MAX_PARALLELISM) == (262144, 10, 8)
+    strict = pw.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, max_memory_cost=1024, max_time_cost=1)
+    assert strict.verify(good, "pw")
+    with pytest.raises(pw.VerificationError):
+        strict.verify(ph.hash("pw").replace("t=1", "t=2"), "pw")
+    with pytest.raises(pw.VerificationError):
+        strict.verify_and_upgrade("pw", good.replace("m=1024", "m=2048"))
+    # The hasher's own parameters must be within its ceilings.
+    with pytest.raises(pw.UnsupportedParametersError) as info:
+        pw.PasswordHasher(memory_cost=524288)
+    assert "ceilings" in str(info.value)
+    pw.PasswordHasher(time_cost=1, memory_cost=524288, parallelism=1, max_memory_cost=524288)

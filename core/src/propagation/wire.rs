@@ -125,8 +125,15 @@ pub struct Envelope {
 crate::redacted_debug!(Envelope { event_id, ts, sender_amqp_queue, op } secret { propagation_secret });
 
 /// `decodeEvent`: parse the UTF-8 body and run the checks of §3.5 step 1, in order, with
-/// the original's messages.
+/// the original's messages. A body above [`crate::limits::MAX_PROPAGATION_MESSAGE_BYTES`]
+/// is refused on its length, before any UTF-8 check or JSON parse.
 pub fn decode(body: &[u8]) -> Result<Envelope, String> {
+    crate::limits::within_bytes(
+        "Event",
+        body.len(),
+        crate::limits::MAX_PROPAGATION_MESSAGE_BYTES,
+    )
+    .map_err(|e| e.0)?;
     let text = std::str::from_utf8(body).map_err(|e| format!("invalid UTF-8: {e}"))?;
     let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let Value::Object(mut obj) = value else {

@@ -25,6 +25,10 @@ pub enum RealtimeError {
     /// A value is not an audit log row of the `AuditLogEventJson` shape (§2).
     #[error("{0}")]
     InvalidEvent(String),
+    /// A numeric setting out of range (NaN `max_per_scope`, a negative buffer limit):
+    /// settings fail closed instead of silently disabling a cap.
+    #[error("{0}")]
+    InvalidSetting(String),
 }
 
 impl RealtimeError {
@@ -36,6 +40,7 @@ impl RealtimeError {
             Self::Listener(_) => "REALTIME_LISTENER",
             Self::InvalidJson(_) => "REALTIME_INVALID_JSON",
             Self::InvalidEvent(_) => "REALTIME_INVALID_EVENT",
+            Self::InvalidSetting(_) => "REALTIME_INVALID_SETTING",
         }
     }
 }

@@ -57,13 +57,16 @@
 //! 7. **Eviction churn** (11+ tabs on one session evict each other forever). *Kept*: the
 //!    cap semantics (oldest evicted, newcomer admitted, silent) are tested upstream and
 //!    clients reconnect on them.
-//! 8. **Stream hygiene.** No backpressure: *kept* by default, opt-in
-//!    [`MemorySseStream::with_buffer_limit`] closes a stream whose unread bytes exceed a
-//!    bound. No heartbeat: *kept* (a host may call `comment` on a timer). Comment
+//! 8. **Stream hygiene.** No backpressure: *fixed* for the ready-made stream, whose
+//!    buffer limit is on by default ([`crate::limits::DEFAULT_SSE_BUFFER_LIMIT_BYTES`],
+//!    1 MiB; [`MemorySseStream::with_buffer_limit`] changes it,
+//!    [`MemorySseStream::without_buffer_limit`] restores the original's unbounded buffer):
+//!    a stream whose unread bytes would exceed it is closed and the client reconnects. No heartbeat: *kept* (a host may call `comment` on a timer). Comment
 //!    injection: *fixed*, a comment with line breaks is written as one comment line per
 //!    line (single-line comments are byte-identical). `max_per_scope <= 0`: *kept*
 //!    (accepted, acts as a cap of 1), because rejecting it would make a configuration
-//!    the original accepts fail.
+//!    the original accepts fail; a `NaN` `max_per_scope`, which silently disabled the
+//!    cap, is refused (`REALTIME_INVALID_SETTING`).
 //! 9. **Over-closing** (`role_grant_revoke` per account, `logout` closes every session's
 //!    streams). *Kept*: documented as intended upstream.
 //! 10. **Information exposure** (full session hashes in info logs; every row, failures
@@ -107,7 +110,8 @@ pub use registry::{
 };
 pub use stream::{
     CloseListener, MemorySseStream, SSE_CONNECTED_COMMENT, SSE_HEADERS, SseStream,
-    SseStreamControl, render_comment, render_data_frame, run_close_listeners,
+    SseStreamControl, buffer_limit_from_number, render_comment, render_data_frame,
+    run_close_listeners,
 };
 
 pub use crate::logger::{Logger, NoopLogger};

@@ -33,7 +33,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-use super::{CloseListener, Logger, NoopLogger, SseStream, SseStreamControl};
+use super::{CloseListener, Logger, NoopLogger, RealtimeError, SseStream, SseStreamControl};
 
 /// `SubscribeOptions` (§2). Normalisation: empty or missing `channels` means all
 /// channels; empty or missing `groups` means none; a missing `scope` is none, an empty
@@ -405,15 +405,21 @@ impl<S: ?Sized + SseStreamControl + 'static> SubscriberRegistry<S> {
 
 /// A JavaScript `max_per_scope` number as the original's loop uses it
 /// (`overflow = matching - (max - 1)`, evict while `i < overflow`): a finite value acts
-/// as its floor, `NaN` and `+Infinity` never evict (no cap), `-Infinity` evicts every
-/// record of the scope. For bindings; `null`/`undefined` are `None` before this.
-pub fn max_per_scope_from_js_number(max: f64) -> Option<i64> {
-    if max.is_nan() || max == f64::INFINITY {
-        None
+/// as its floor, `+Infinity` never evicts (no cap), `-Infinity` evicts every record of the
+/// scope. `NaN` fails closed: in the original it silently disables the cap (a
+/// `parseInt` of a missing environment variable), here it is `REALTIME_INVALID_SETTING`.
+/// For bindings; `null`/`undefined` are `None` before this.
+pub fn max_per_scope_from_js_number(max: f64) -> Result<Option<i64>, RealtimeError> {
+    if max.is_nan() {
+        Err(RealtimeError::InvalidSetting(
+            "max_per_scope must be a number, not NaN (null for no cap)".into(),
+        ))
+    } else if max == f64::INFINITY {
+        Ok(None)
     } else if max == f64::NEG_INFINITY {
-        Some(i64::MIN)
+        Ok(Some(i64::MIN))
     } else {
         // Saturating float-to-int conversion.
-        Some(max.floor() as i64)
+        Ok(Some(max.floor() as i64))
     }
 }

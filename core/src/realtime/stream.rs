@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::Notify;
 
 use super::{Logger, NoopLogger, RealtimeError, SseJson};
+use crate::limits::DEFAULT_SSE_BUFFER_LIMIT_BYTES;
 
 /// `SSE_CONNECTED_COMMENT`: written at once on open, so proxies flush the headers and
 /// `EventSource.onopen` fires without waiting for the first event.
@@ -143,9 +144,14 @@ struct State {
 ///
 /// Everything written and not yet taken is in [`body`](Self::body); a host serving HTTP
 /// drains it with [`take_body`](Self::take_body) or awaits
-/// [`next_chunk`](Self::next_chunk). Like the original there is no backpressure by
-/// default; [`with_buffer_limit`](Self::with_buffer_limit) opts into closing a stream
-/// whose client does not keep up (§6.8).
+/// [`next_chunk`](Self::next_chunk).
+///
+/// Slow-client policy (on by default, unlike the original, which buffers without bound):
+/// a write that would take the unread bytes past the buffer limit
+/// ([`DEFAULT_SSE_BUFFER_LIMIT_BYTES`], 1 MiB; [`with_buffer_limit`](Self::with_buffer_limit)
+/// changes it, [`without_buffer_limit`](Self::without_buffer_limit) removes it) is not
+/// written: the stream is closed instead (a `warn` line, the close listeners run), and the
+/// client's EventSource reconnects and gap-fills (§6.8).
 pub struct MemorySseStream {
     state: Mutex<State>,
     ready: Notify,
@@ -188,15 +194,36 @@ impl MemorySseStream {
             }),
             ready: Notify::new(),
             log,
-            buffer_limit: None,
+            buffer_limit: Some(DEFAULT_SSE_BUFFER_LIMIT_BYTES),
         }
     }
 
-    /// Close the stream instead of buffering past `bytes` unread bytes (opt-in, §6.8):
-    /// the client reconnects and gap-fills, instead of the server growing without bound.
+    /// Close the stream instead of buffering past `bytes` unread bytes (§6.8): the client
+    /// reconnects and gap-fills, instead of the server growing without bound.
     pub fn with_buffer_limit(mut self, bytes: usize) -> Self {
         self.buffer_limit = Some(bytes);
         self
+    }
+
+    /// Buffer without bound (the original's behaviour), for hosts that apply their own
+    /// backpressure.
+    pub fn without_buffer_limit(mut self) -> Self {
+        self.buffer_limit = None;
+        self
+    }
+
+    /// A binding's buffer-limit setting: absent = the default (already set), otherwise a
+    /// number of bytes that must be a non-negative integer; `0` removes the limit.
+    pub fn with_buffer_limit_setting(self, bytes: f64) -> Result<Self, RealtimeError> {
+        match buffer_limit_from_number(bytes)? {
+            Some(n) => Ok(self.with_buffer_limit(n)),
+            None => Ok(self.without_buffer_limit()),
+        }
+    }
+
+    /// The current limit in bytes (`None`: unbounded).
+    pub fn buffer_limit(&self) -> Option<usize> {
+        self.buffer_limit
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -281,6 +308,22 @@ impl MemorySseStream {
         self.ready.notify_one();
         run_close_listeners(listeners, self.log.as_ref());
     }
+}
+
+/// A buffer limit given as a number (Node `bufferLimit`, Python `buffer_limit`): a
+/// non-negative integer of bytes (at most 2^53), `0` meaning no limit; anything else
+/// (negative, fractional, NaN, ±Infinity) is `REALTIME_INVALID_SETTING`.
+pub fn buffer_limit_from_number(bytes: f64) -> Result<Option<usize>, RealtimeError> {
+    let n = crate::limits::integer_between("buffer limit", bytes, 0.0, 9_007_199_254_740_992.0)
+        .map_err(|_| {
+            RealtimeError::InvalidSetting(
+                "buffer limit must be a non-negative integer number of bytes (0 = no limit)".into(),
+            )
+        })?;
+    Ok(match n {
+        0 => None,
+        n => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+    })
 }
 
 impl<T: SseJson + ?Sized> SseStream<T> for MemorySseStream {

@@ -356,18 +356,29 @@ function create_sse_response(c, log) {
   const encoder = new TextEncoder()
   let controller = null
   let ended = false
+  // Bytes move to the body only while its queue wants more (a reader keeps up); otherwise
+  // they wait in the native stream, whose buffer limit (the core's slow-client policy,
+  // 1 MiB by default) closes the stream of a client that stopped reading.
   const flush = () => {
     if (ended || controller === null) return
-    const chunk = n.takeBody()
-    if (chunk) controller.enqueue(encoder.encode(chunk))
     if (n.closed) {
+      const rest = n.takeBody()
+      if (rest) controller.enqueue(encoder.encode(rest))
       ended = true
       controller.close()
+      return
+    }
+    if (controller.desiredSize > 0) {
+      const chunk = n.takeBody()
+      if (chunk) controller.enqueue(encoder.encode(chunk))
     }
   }
   const body = new ReadableStream({
     start(ctrl) {
       controller = ctrl
+      flush()
+    },
+    pull() {
       flush()
     },
     cancel() {
@@ -391,15 +402,23 @@ function create_sse_node_stream(res, log) {
   checkLogger(log)
   const n = new native.RealtimeSseStream(log ?? null)
   let ended = false
+  // Written while the response drains (`write()` returned true); otherwise the bytes wait
+  // in the native stream, whose buffer limit (the core's slow-client policy, 1 MiB by
+  // default) closes the stream of a client that stopped reading.
   const flush = () => {
     if (ended) return
-    const chunk = n.takeBody()
-    if (chunk) res.write(chunk)
     if (n.closed) {
+      const rest = n.takeBody()
+      if (rest) res.write(rest)
       ended = true
       res.end()
+      return
     }
+    if (res.writableNeedDrain === true) return
+    const chunk = n.takeBody()
+    if (chunk) res.write(chunk)
   }
+  if (typeof res.on === 'function') res.on('drain', flush)
   const gone = () => {
     if (ended) return
     ended = true

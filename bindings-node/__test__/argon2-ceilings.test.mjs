@@ -1,0 +1,30 @@
+// argon2 verification refuses stored parameters beyond the ceilings (default m <= 256 MiB,
+// t <= 10, p <= 8) before any memory is allocated; the ceilings are configurable, and a
+// hasher's own parameters must be within its ceilings.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+
+const native = createRequire(import.meta.url)('../index.js')
+const FAST = { memoryCost: 1024, timeCost: 1, parallelism: 1 }
+
+test('stored hashes beyond the default ceilings are refused', async () => {
+  const good = native.argon2HashSync('pw', FAST)
+  assert.equal(native.argon2VerifySync('pw', good), true)
+  for (const [from, to] of [['m=1024', 'm=262145'], ['t=1', 't=11'], ['p=1', 'p=9']]) {
+    const tampered = good.replace(from, to)
+    assert.throws(() => native.argon2VerifySync('pw', tampered), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
+    await assert.rejects(native.argon2Verify('pw', tampered), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
+  }
+  // Configurable: stricter or looser per call.
+  assert.throws(() => native.argon2VerifySync('pw', good, { maxMemoryCost: 512 }), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
+  assert.equal(native.argon2VerifySync('pw', good.replace('t=1', 't=11'), { maxTimeCost: 11 }), false)
+})
+
+test('a PasswordHasher applies its own ceilings', async () => {
+  const strict = native.createPasswordHasherSync({ ...FAST, maxVerifyMemoryCost: 1024, maxVerifyTimeCost: 1 })
+  const h = native.argon2HashSync('pw', FAST)
+  assert.equal((await strict.verifyAndUpgrade('pw', h)).valid, true)
+  await assert.rejects(strict.verifyAndUpgrade('pw', native.argon2HashSync('pw', { ...FAST, memoryCost: 2048 })), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
+  assert.throws(() => native.createPasswordHasherSync({ memoryCost: 524288 }), /ceilings/)
+})
