@@ -738,7 +738,10 @@ export declare function jwtTokenHash(token: string): string
 export interface JwtVerifyOptions {
   /** Clock, unix seconds (default: now). */
   now?: number
-  /** Tolerance in seconds for `exp`/`nbf` (node `clockTolerance`, default 0). */
+  /**
+   * Tolerance in seconds for `exp`/`nbf` (node `clockTolerance`, default 0; an integer
+   * from 0 to 86400).
+   */
   leeway?: number
   /** Accepted issuers. */
   issuer?: Array<string>
@@ -1212,7 +1215,10 @@ export interface SecretChoiceJs {
   preserveExpiresAt?: boolean
 }
 
-/** Set the key-derivation limit (at least 1). Returns the limit now in force. */
+/**
+ * Set the key-derivation limit: an integer from 1 to 1024 (the core's check; `-1`, `0` or
+ * `NaN` throw instead of meaning "unlimited" or "none"). Returns the limit now in force.
+ */
 export declare function setKdfConcurrency(limit: number): number
 
 /** `buildHttpSignedHeaders` input (the signing side only; `Headers` stays in JS). */
@@ -1290,13 +1296,13 @@ export interface TokenManagerOptions {
   issuer: string
   /** `aud` of access and refresh tokens. */
   audience?: string
-  /** Access-token lifetime in seconds (default 900). */
+  /** Access-token lifetime in seconds (default 900; 1 to 31536000). */
   accessTtl?: number
-  /** Refresh-token lifetime in seconds (default 30 days). */
+  /** Refresh-token lifetime in seconds (default 30 days; 1 to 31536000). */
   refreshTtl?: number
-  /** 2FA-pending token lifetime in seconds (default 300). */
+  /** 2FA-pending token lifetime in seconds (default 300; 1 to 31536000). */
   mfaPendingTtl?: number
-  /** Clock tolerance in seconds (default 0). */
+  /** Clock tolerance in seconds (default 0; at most 86400). */
   leeway?: number
   /**
    * Where refresh-token records live: `memory://` (default, this process) or a Redis

@@ -133,6 +133,8 @@ pub enum authcore_result {
     AUTHCORE_JWT_SIGNING_FAILED = 1117,
     /// `JWT_RANDOM_FAILURE`: the OS random number generator failed (500).
     AUTHCORE_JWT_RANDOM_FAILURE = 1118,
+    /// `JWT_INVALID_CONFIG`: a numeric setting out of range, e.g. a leeway above 86400 s (500).
+    AUTHCORE_JWT_INVALID_CONFIG = 1119,
     /// `TOTP_MALFORMED_CODE`: the code is not exactly `digits` ASCII digits (400).
     AUTHCORE_TOTP_MALFORMED_CODE = 1200,
     /// `TOTP_INVALID_CODE`: a well-formed code that matches no step of the window (401).

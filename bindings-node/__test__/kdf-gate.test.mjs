@@ -47,7 +47,7 @@ test('with a larger limit, a cheap job overtakes an expensive one', async (t) =>
   assert.deepEqual(order, [1, 0])
 })
 
-test('raising the limit starts waiting jobs at once; 0 is taken as 1', async (t) => {
+test('raising the limit starts waiting jobs at once; a limit outside 1..1024 throws', async (t) => {
   const before = native.kdfConcurrency()
   t.after(() => native.setKdfConcurrency(before))
   native.setKdfConcurrency(1)
@@ -57,7 +57,11 @@ test('raising the limit starts waiting jobs at once; 0 is taken as 1', async (t)
   assert.equal(native.kdfWaiting(), 2)
   const hashes = await Promise.all(jobs)
   for (const [i, h] of hashes.entries()) assert.ok(await native.bcryptVerify(`pw${i}`, h))
-  assert.equal(native.setKdfConcurrency(0), 1)
+  // Fails closed: -1 used to become 4294967295 (unlimited), NaN and 0 became 1.
+  for (const bad of [0, -1, NaN, 1.5, 1025]) {
+    assert.throws(() => native.setKdfConcurrency(bad), { code: 'INVALID_ARGUMENT', message: 'kdfConcurrency must be an integer between 1 and 1024' })
+  }
+  assert.equal(native.kdfConcurrency(), 3)
 })
 
 test('queued jobs that fail reject with the typed error and free their slot', async (t) => {

@@ -64,6 +64,11 @@ use crate::store::StoreError;
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 /// Claim carrying the token use.
 pub const TOKEN_USE_CLAIM: &str = "token_use";
+/// Longest token lifetime a [`TokenManager`] accepts, in seconds (365 days).
+pub const MAX_TOKEN_TTL_SECONDS: u64 = 31_536_000;
+/// Largest clock tolerance accepted, in seconds (1 day): a larger one keeps expired tokens
+/// alive.
+pub const MAX_LEEWAY_SECONDS: u64 = 86_400;
 /// Smallest RSA modulus accepted, in bytes (2048 bits, as node-jsonwebtoken 9 requires).
 pub const MIN_RSA_MODULUS_BYTES: usize = 256;
 
@@ -146,6 +151,10 @@ pub enum JwtError {
     /// The refresh-token store failed (e.g. Redis unreachable).
     #[error("refresh-token store unavailable: {0}")]
     Store(StoreError),
+    /// A numeric setting out of range (a token lifetime, a leeway, a clock that is not a
+    /// finite number): settings fail closed instead of accepting tokens forever.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
 }
 
 impl From<StoreError> for JwtError {
@@ -181,13 +190,18 @@ impl JwtError {
             Self::RefreshTokenUnknown => "REFRESH_TOKEN_UNKNOWN",
             Self::Random => "JWT_RANDOM_FAILURE",
             Self::Store(_) => "JWT_STORE_UNAVAILABLE",
+            Self::InvalidConfig(_) => "JWT_INVALID_CONFIG",
         }
     }
 
     /// HTTP status: 401 for every rejected token, 500 for key/config/signing faults.
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidKey(_) | Self::KeyConfig(_) | Self::Signing(_) | Self::Random => 500,
+            Self::InvalidKey(_)
+            | Self::KeyConfig(_)
+            | Self::Signing(_)
+            | Self::Random
+            | Self::InvalidConfig(_) => 500,
             Self::Store(_) => 503,
             _ => 401,
         }
@@ -223,7 +237,9 @@ impl JwtError {
             }
             Self::Malformed | Self::UnsupportedCritical => "DecodeError",
             Self::InvalidKey(_) | Self::KeyConfig(_) => "InvalidKeyError",
-            Self::Signing(_) | Self::Random | Self::Store(_) => "PyJWTError",
+            Self::Signing(_) | Self::Random | Self::Store(_) | Self::InvalidConfig(_) => {
+                "PyJWTError"
+            }
             // PyJWT: non-integer `iat` → InvalidIssuedAtError, `exp`/`nbf` → DecodeError,
             // non-string `jti` → InvalidJTIError.
             Self::InvalidClaim(c) if c == "iat" => "InvalidIssuedAtError",
@@ -232,6 +248,24 @@ impl JwtError {
             _ => "InvalidTokenError",
         }
     }
+}
+
+/// A number of seconds given by a binding (a JS number, a Python float): an integer in
+/// `min..=max`, else `JWT_INVALID_CONFIG` (NaN, ±Infinity, negative or fractional values
+/// included, which a cast would have turned into 0 or a huge lifetime).
+pub fn seconds_setting(name: &str, value: f64, min: u64, max: u64) -> Result<u64, JwtError> {
+    crate::limits::integer_between(name, value, min as f64, max as f64)
+        .map(|v| v as u64)
+        .map_err(|e| JwtError::InvalidConfig(e.0))
+}
+
+fn check_leeway(leeway: u64) -> Result<(), JwtError> {
+    if leeway > MAX_LEEWAY_SECONDS {
+        return Err(JwtError::InvalidConfig(format!(
+            "leeway must be an integer between 0 and {MAX_LEEWAY_SECONDS}"
+        )));
+    }
+    Ok(())
 }
 
 /// Supported JWS algorithms.
@@ -1025,6 +1059,7 @@ pub fn validate_claims(
             });
         }
     }
+    check_leeway(v.leeway)?;
     let now = now as f64;
     let leeway = v.leeway as f64;
     if let Some(nbf) = numeric(claims, "nbf")?
@@ -1234,6 +1269,12 @@ pub fn validate_claim_checks(
     c: &ClaimChecks,
     now: f64,
 ) -> Result<(), JwtError> {
+    // Fail closed: with NaN every date comparison is false, which accepts expired tokens.
+    if !now.is_finite() || !c.leeway.is_finite() {
+        return Err(JwtError::InvalidConfig(
+            "leeway and the clock must be finite numbers".into(),
+        ));
+    }
     for name in &c.require {
         if claims.get(name).is_none_or(Value::is_null) {
             return Err(JwtError::MissingClaim(name.clone()));
@@ -1791,6 +1832,23 @@ pub struct TokenManagerConfig {
 }
 
 impl TokenManagerConfig {
+    /// Lifetimes from 1 s to [`MAX_TOKEN_TTL_SECONDS`], leeway at most
+    /// [`MAX_LEEWAY_SECONDS`].
+    pub fn check(&self) -> Result<(), JwtError> {
+        for (name, ttl) in [
+            ("access_ttl", self.access_ttl),
+            ("refresh_ttl", self.refresh_ttl),
+            ("mfa_pending_ttl", self.mfa_pending_ttl),
+        ] {
+            if !(1..=MAX_TOKEN_TTL_SECONDS).contains(&ttl) {
+                return Err(JwtError::InvalidConfig(format!(
+                    "{name} must be an integer between 1 and {MAX_TOKEN_TTL_SECONDS}"
+                )));
+            }
+        }
+        check_leeway(self.leeway)
+    }
+
     /// Defaults for `issuer`.
     pub fn new(issuer: impl Into<String>) -> Self {
         Self {
@@ -1832,6 +1890,7 @@ pub struct TokenManager<S: RefreshTokenStore = InMemoryRefreshTokenStore> {
 impl<S: RefreshTokenStore> TokenManager<S> {
     /// New manager; `keys` must have a signing key.
     pub fn new(keys: KeySet, config: TokenManagerConfig, store: S) -> Result<Self, JwtError> {
+        config.check()?;
         if keys.signing_key().is_none() {
             return Err(JwtError::KeyConfig(
                 "TokenManager needs a signing key".into(),

@@ -50,6 +50,33 @@ pub const MAX_PROPAGATION_MESSAGE_BYTES: usize = 256 * 1024;
 /// (slow-client policy: the client reconnects and gap-fills). On by default.
 pub const DEFAULT_SSE_BUFFER_LIMIT_BYTES: usize = 1024 * 1024;
 
+// ------------------------------------------------------------------ key derivations
+
+/// Most key derivations a binding runs at once (`AUTHCORE_KDF_CONCURRENCY`,
+/// `setKdfConcurrency`); each holds a CPU and the argon2 memory.
+pub const MAX_KDF_CONCURRENCY: usize = 1024;
+
+/// `AUTHCORE_KDF_CONCURRENCY` when it is an integer from 1 to [`MAX_KDF_CONCURRENCY`],
+/// otherwise CPUs - 1 (at least 1): a malformed value falls back to the safe default,
+/// never to "unlimited".
+pub fn default_kdf_concurrency() -> usize {
+    let from_env = std::env::var("AUTHCORE_KDF_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=MAX_KDF_CONCURRENCY).contains(n));
+    from_env.unwrap_or_else(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cpus.saturating_sub(1).max(1)
+    })
+}
+
+/// A concurrency limit given as a number (`setKdfConcurrency(n)`): an integer from 1 to
+/// [`MAX_KDF_CONCURRENCY`]. NaN, 0, negative or fractional values are refused (a cast
+/// would have made -1 unlimited).
+pub fn kdf_concurrency_setting(value: f64) -> Result<usize, SettingError> {
+    integer_between("kdfConcurrency", value, 1.0, MAX_KDF_CONCURRENCY as f64).map(|n| n as usize)
+}
+
 // ------------------------------------------------------------------ checks
 
 /// A number setting out of its range. `Display` is the message.
@@ -137,5 +164,10 @@ mod tests {
         assert_eq!(int_between("n", 8, 1, 8), Ok(8));
         assert!(within_bytes("x-nonce", 257, MAX_NONCE_BYTES).is_err());
         assert!(within_bytes("x-nonce", 256, MAX_NONCE_BYTES).is_ok());
+        for bad in [f64::NAN, 0.0, -1.0, 2.5, 1025.0, 4_294_967_295.0] {
+            assert!(kdf_concurrency_setting(bad).is_err(), "{bad}");
+        }
+        assert_eq!(kdf_concurrency_setting(3.0), Ok(3));
+        assert!((1..=MAX_KDF_CONCURRENCY).contains(&default_kdf_concurrency()));
     }
 }

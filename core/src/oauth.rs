@@ -85,6 +85,9 @@ pub enum OAuthError {
     /// Issuing the tokens of a granted code failed (key or signing fault).
     #[error("token issuance failed: {0}")]
     TokenIssue(String),
+    /// A numeric setting out of range (the code lifetime): settings fail closed.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
 }
 
 impl From<StoreError> for OAuthError {
@@ -112,6 +115,7 @@ impl OAuthError {
             Self::Random => "OAUTH_RANDOM_FAILURE",
             Self::Store(_) => "OAUTH_STORE_UNAVAILABLE",
             Self::TokenIssue(_) => "OAUTH_TOKEN_ISSUE_FAILED",
+            Self::InvalidConfig(_) => "OAUTH_INVALID_CONFIG",
         }
     }
 
@@ -129,16 +133,20 @@ impl OAuthError {
             | Self::CodeExpired
             | Self::ClientMismatch
             | Self::RedirectUriMismatch => "invalid_grant",
-            Self::InvalidIssuer | Self::Random | Self::Store(_) | Self::TokenIssue(_) => {
-                "server_error"
-            }
+            Self::InvalidIssuer
+            | Self::Random
+            | Self::Store(_)
+            | Self::TokenIssue(_)
+            | Self::InvalidConfig(_) => "server_error",
         }
     }
 
     /// HTTP status (RFC 6749 §5.2: 400 for request and grant errors).
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidIssuer | Self::Random | Self::TokenIssue(_) => 500,
+            Self::InvalidIssuer | Self::Random | Self::TokenIssue(_) | Self::InvalidConfig(_) => {
+                500
+            }
             Self::Store(_) => 503,
             _ => 400,
         }
@@ -430,6 +438,10 @@ impl OAuthStorage for InMemoryOAuthStorage {
     }
 }
 
+/// Longest authorization-code lifetime accepted, in milliseconds (RFC 6749 §4.1.2
+/// recommends at most 10 minutes).
+pub const MAX_CODE_TTL_MS: u64 = 600_000;
+
 /// Authorization-server policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthorizationServerConfig {
@@ -437,6 +449,21 @@ pub struct AuthorizationServerConfig {
     pub code_ttl_ms: u64,
     /// Accept `code_challenge_method=plain` (off by default).
     pub allow_plain: bool,
+}
+
+impl AuthorizationServerConfig {
+    /// The code lifetime given as a number by a binding (JS number, Python int): an
+    /// integer from 1 to [`MAX_CODE_TTL_MS`].
+    pub fn code_ttl_ms_setting(value: f64) -> Result<u64, OAuthError> {
+        crate::limits::integer_between("code_ttl_ms", value, 1.0, MAX_CODE_TTL_MS as f64)
+            .map(|v| v as u64)
+            .map_err(|e| OAuthError::InvalidConfig(e.0))
+    }
+
+    /// The lifetime within `1..=MAX_CODE_TTL_MS`.
+    pub fn check(&self) -> Result<(), OAuthError> {
+        Self::code_ttl_ms_setting(self.code_ttl_ms as f64).map(drop)
+    }
 }
 
 impl Default for AuthorizationServerConfig {
@@ -510,6 +537,13 @@ impl<S: OAuthStorage> AuthorizationServer<S> {
     /// New server over `storage`.
     pub fn new(storage: S, config: AuthorizationServerConfig) -> Self {
         Self { storage, config }
+    }
+
+    /// [`Self::new`] with the configuration checked ([`AuthorizationServerConfig::check`]):
+    /// what bindings use, since their settings come from users.
+    pub fn try_new(storage: S, config: AuthorizationServerConfig) -> Result<Self, OAuthError> {
+        config.check()?;
+        Ok(Self::new(storage, config))
     }
 
     /// The underlying storage.

@@ -650,3 +650,66 @@ fn malformed_tokens_never_panic() {
         "JWT_INVALID_SUBJECT"
     );
 }
+
+#[test]
+fn numeric_settings_fail_closed() {
+    let keys = KeySet::single(JwtKey::hmac(Algorithm::HS256, b"s3cret-key-bytes").unwrap());
+    for (name, set) in [
+        (
+            "access_ttl",
+            &(|c: &mut TokenManagerConfig| c.access_ttl = 0) as &dyn Fn(&mut TokenManagerConfig),
+        ),
+        ("refresh_ttl", &|c: &mut TokenManagerConfig| {
+            c.refresh_ttl = u64::MAX
+        }),
+        ("mfa_pending_ttl", &|c: &mut TokenManagerConfig| {
+            c.mfa_pending_ttl = 31_536_001
+        }),
+        ("leeway", &|c: &mut TokenManagerConfig| c.leeway = 86_401),
+    ] {
+        let mut cfg = TokenManagerConfig::new("https://auth.example.com");
+        set(&mut cfg);
+        let e = TokenManager::new(keys.clone(), cfg, InMemoryRefreshTokenStore::new()).unwrap_err();
+        assert_eq!(e.code(), "JWT_INVALID_CONFIG", "{name}");
+        assert!(e.to_string().contains(name), "{e}");
+    }
+    // What a binding hands over from a JS number: NaN, Infinity, negative, fractional.
+    for bad in [f64::NAN, f64::INFINITY, -1.0, 1.5, 4_294_967_295.0] {
+        let e =
+            jwt::seconds_setting("refresh_ttl", bad, 1, jwt::MAX_TOKEN_TTL_SECONDS).unwrap_err();
+        assert_eq!(e.code(), "JWT_INVALID_CONFIG");
+    }
+    assert_eq!(
+        jwt::seconds_setting("leeway", 30.0, 0, jwt::MAX_LEEWAY_SECONDS),
+        Ok(30)
+    );
+    // A huge leeway on a verification would keep expired tokens alive.
+    let hs = KeySet::single(JwtKey::hmac(Algorithm::HS256, b"one-secret-for-everything").unwrap());
+    let m = hs_manager();
+    let pair = m.create_token_pair(&claims(), T0).unwrap();
+    let v = Validation {
+        leeway: u64::MAX,
+        ..Validation::default()
+    };
+    let e = jwt::verify::<Value>(&hs, &pair.access_token, &v, T0 + 10_000).unwrap_err();
+    assert_eq!(e.code(), "JWT_INVALID_CONFIG");
+    // PyJWT-style checks: a NaN clock or leeway never accepts an expired token.
+    let mut claims = Map::new();
+    claims.insert("exp".into(), json!(T0));
+    for (now, leeway) in [
+        (f64::NAN, 0.0),
+        (T0 as f64 + 10.0, f64::NAN),
+        (T0 as f64 + 10.0, f64::INFINITY),
+    ] {
+        let c = jwt::ClaimChecks {
+            leeway,
+            ..Default::default()
+        };
+        assert_eq!(
+            jwt::validate_claim_checks(&claims, &c, now)
+                .unwrap_err()
+                .code(),
+            "JWT_INVALID_CONFIG"
+        );
+    }
+}

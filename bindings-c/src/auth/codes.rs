@@ -24,7 +24,7 @@ use crate::error::authcore_result::{self, *};
 use crate::ffi::FfiError;
 
 /// Every code of this range: (code, stable name, HTTP status).
-pub(crate) const AUTH_CODES: [(authcore_result, &CStr, u16); 44] = [
+pub(crate) const AUTH_CODES: [(authcore_result, &CStr, u16); 45] = [
     (
         AUTHCORE_PASSWORD_INVALID_HASH,
         c"PASSWORD_INVALID_HASH",
@@ -86,6 +86,7 @@ pub(crate) const AUTH_CODES: [(authcore_result, &CStr, u16); 44] = [
     (AUTHCORE_JWT_KEY_CONFIG, c"JWT_KEY_CONFIG", 500),
     (AUTHCORE_JWT_SIGNING_FAILED, c"JWT_SIGNING_FAILED", 500),
     (AUTHCORE_JWT_RANDOM_FAILURE, c"JWT_RANDOM_FAILURE", 500),
+    (AUTHCORE_JWT_INVALID_CONFIG, c"JWT_INVALID_CONFIG", 500),
     (AUTHCORE_TOTP_MALFORMED_CODE, c"TOTP_MALFORMED_CODE", 400),
     (AUTHCORE_TOTP_INVALID_CODE, c"TOTP_INVALID_CODE", 401),
     (AUTHCORE_TOTP_REPLAYED, c"TOTP_REPLAYED", 401),
@@ -222,6 +223,7 @@ impl From<JwtError> for FfiError {
             JwtError::KeyConfig(_) => AUTHCORE_JWT_KEY_CONFIG,
             JwtError::Signing(_) => AUTHCORE_JWT_SIGNING_FAILED,
             JwtError::Random => AUTHCORE_JWT_RANDOM_FAILURE,
+            JwtError::InvalidConfig(_) => AUTHCORE_JWT_INVALID_CONFIG,
             // Refresh-token errors come only from the TokenManager, which the C ABI
             // does not expose; future variants likewise.
             _ => AUTHCORE_INTERNAL_ERROR,
@@ -317,6 +319,7 @@ mod tests {
             JwtError::KeyConfig("x".into()),
             JwtError::Signing("x".into()),
             JwtError::Random,
+            JwtError::InvalidConfig("x".into()),
         ] {
             v.push(e.into());
         }
@@ -403,6 +406,7 @@ mod tests {
             JwtError::KeyConfig("x".into()).code(),
             JwtError::Signing("x".into()).code(),
             JwtError::Random.code(),
+            JwtError::InvalidConfig("x".into()).code(),
             TotpError::MalformedCode { digits: 6 }.code(),
             TotpError::InvalidCode.code(),
             TotpError::Replayed { step: 1 }.code(),
@@ -439,6 +443,7 @@ mod tests {
             (AUTHCORE_PASSWORD_HASHING_FAILED, 1005),
             (AUTHCORE_JWT_MALFORMED, 1100),
             (AUTHCORE_JWT_RANDOM_FAILURE, 1118),
+            (AUTHCORE_JWT_INVALID_CONFIG, 1119),
             (AUTHCORE_TOTP_MALFORMED_CODE, 1200),
             (AUTHCORE_TOTP_RANDOM_FAILURE, 1207),
             (AUTHCORE_PKCE_INVALID_VERIFIER, 1300),
@@ -449,7 +454,7 @@ mod tests {
         for (c, n) in expect {
             assert_eq!(c as u32, n);
         }
-        for n in [999, 1006, 1099, 1119, 1208, 1305, 1406, 1500, 2000] {
+        for n in [999, 1006, 1099, 1120, 1208, 1305, 1406, 1500, 2000] {
             assert_eq!(from_u32(n), None, "{n}");
             assert_eq!(authcore_result::from_u32(n), None, "{n}");
         }

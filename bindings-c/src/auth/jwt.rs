@@ -105,7 +105,8 @@ pub struct authcore_jwt_validation {
     /// The current time in unix seconds; 0 = the system clock.
     pub now: u64,
     /// Seconds of tolerance for `exp` and `nbf` (node's `clockTolerance`). Expired means
-    /// `now >= exp + leeway`; not yet valid means `nbf > now + leeway`.
+    /// `now >= exp + leeway`; not yet valid means `nbf > now + leeway`. At most 86400
+    /// (`AUTHCORE_JWT_INVALID_CONFIG` above).
     pub leeway: u64,
     /// Accepted issuers: the token's `iss` must equal one of them (none = not checked).
     pub issuers: *const authcore_str,
@@ -687,6 +688,15 @@ mod tests {
         );
         v.leeway = 1;
         assert!(verify(&ks, refresh.as_bytes(), Some(&v)).is_ok());
+        // A leeway above a day fails closed (u64::MAX would keep every expired token alive).
+        for leeway in [86_401, u64::MAX] {
+            v.leeway = leeway;
+            assert_eq!(
+                verify(&ks, refresh.as_bytes(), Some(&v)),
+                Err(AUTHCORE_JWT_INVALID_CONFIG)
+            );
+        }
+        v.leeway = 1;
 
         // An array with a NULL pointer and a length is refused, not read.
         v.issuers = null();

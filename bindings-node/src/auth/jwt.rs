@@ -70,8 +70,9 @@ pub struct PemKeyOptions {
 pub struct JwtVerifyOptions {
     /// Clock, unix seconds (default: now).
     pub now: Option<f64>,
-    /// Tolerance in seconds for `exp`/`nbf` (node `clockTolerance`, default 0).
-    pub leeway: Option<u32>,
+    /// Tolerance in seconds for `exp`/`nbf` (node `clockTolerance`, default 0; an integer
+    /// from 0 to 86400).
+    pub leeway: Option<f64>,
     /// Accepted issuers.
     pub issuer: Option<Vec<String>>,
     /// Accepted audiences.
@@ -86,9 +87,35 @@ pub struct JwtVerifyOptions {
     pub required_claims: Option<Vec<String>>,
 }
 
+/// A leeway in seconds from JS: the core's range (0..=86400), fail closed.
+fn leeway(v: Option<f64>) -> Result<u64, AuthErr> {
+    match v {
+        None => Ok(0),
+        Some(v) => Ok(core::seconds_setting(
+            "leeway",
+            v,
+            0,
+            core::MAX_LEEWAY_SECONDS,
+        )?),
+    }
+}
+
+/// A token lifetime from JS: the core's range (1..=365 days), fail closed.
+fn ttl(name: &str, v: Option<f64>, default: u64) -> Result<u64, AuthErr> {
+    match v {
+        None => Ok(default),
+        Some(v) => Ok(core::seconds_setting(
+            name,
+            v,
+            1,
+            core::MAX_TOKEN_TTL_SECONDS,
+        )?),
+    }
+}
+
 fn validation(o: &JwtVerifyOptions) -> Result<Validation, AuthErr> {
     Ok(Validation {
-        leeway: u64::from(o.leeway.unwrap_or(0)),
+        leeway: leeway(o.leeway)?,
         issuer: o.issuer.clone(),
         audience: o.audience.clone(),
         subject: o.subject.clone(),
@@ -438,14 +465,14 @@ pub struct TokenManagerOptions {
     pub issuer: String,
     /// `aud` of access and refresh tokens.
     pub audience: Option<String>,
-    /// Access-token lifetime in seconds (default 900).
-    pub access_ttl: Option<u32>,
-    /// Refresh-token lifetime in seconds (default 30 days).
-    pub refresh_ttl: Option<u32>,
-    /// 2FA-pending token lifetime in seconds (default 300).
-    pub mfa_pending_ttl: Option<u32>,
-    /// Clock tolerance in seconds (default 0).
-    pub leeway: Option<u32>,
+    /// Access-token lifetime in seconds (default 900; 1 to 31536000).
+    pub access_ttl: Option<f64>,
+    /// Refresh-token lifetime in seconds (default 30 days; 1 to 31536000).
+    pub refresh_ttl: Option<f64>,
+    /// 2FA-pending token lifetime in seconds (default 300; 1 to 31536000).
+    pub mfa_pending_ttl: Option<f64>,
+    /// Clock tolerance in seconds (default 0; at most 86400).
+    pub leeway: Option<f64>,
     /// Where refresh-token records live: `memory://` (default, this process) or a Redis
     /// URL (`redis://`, `rediss://`, `unix://`) shared by every process. With Redis, prefer
     /// the `*Async` methods, which do the round trip off the event loop.
@@ -565,17 +592,15 @@ impl TokenManager {
     ) -> napi::Result<Self> {
         let mut cfg = TokenManagerConfig::new(options.issuer);
         cfg.audience = options.audience;
-        if let Some(t) = options.access_ttl {
-            cfg.access_ttl = u64::from(t);
-        }
-        if let Some(t) = options.refresh_ttl {
-            cfg.refresh_ttl = u64::from(t);
-        }
-        if let Some(t) = options.mfa_pending_ttl {
-            cfg.mfa_pending_ttl = u64::from(t);
-        }
-        cfg.leeway = u64::from(options.leeway.unwrap_or(0));
         let r = (|| {
+            cfg.access_ttl = ttl("access_ttl", options.access_ttl, cfg.access_ttl)?;
+            cfg.refresh_ttl = ttl("refresh_ttl", options.refresh_ttl, cfg.refresh_ttl)?;
+            cfg.mfa_pending_ttl = ttl(
+                "mfa_pending_ttl",
+                options.mfa_pending_ttl,
+                cfg.mfa_pending_ttl,
+            )?;
+            cfg.leeway = leeway(options.leeway)?;
             let store = token_stores::refresh_token_store(
                 options.store.as_deref().unwrap_or(""),
                 options.key_prefix.as_deref(),

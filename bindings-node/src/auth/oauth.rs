@@ -93,7 +93,7 @@ pub struct ExchangeCodeResult {
 #[derive(Default)]
 pub struct AuthorizationServerOptions {
     /// Code lifetime in milliseconds (default 60000).
-    pub code_ttl_ms: Option<u32>,
+    pub code_ttl_ms: Option<f64>,
     /// Accept `plain` PKCE (default false).
     pub allow_plain: Option<bool>,
     /// Where codes live: `memory://` (default, this process) or a Redis URL shared by every
@@ -169,15 +169,23 @@ impl AuthorizationServer {
     pub fn new(env: Env, options: Option<AuthorizationServerOptions>) -> napi::Result<Self> {
         let o = options.unwrap_or_default();
         let d = AuthorizationServerConfig::default();
+        let code_ttl_ms = match o.code_ttl_ms {
+            None => d.code_ttl_ms,
+            Some(v) => {
+                AuthorizationServerConfig::code_ttl_ms_setting(v).map_err(|e| to_js(&env, e))?
+            }
+        };
         let cfg = AuthorizationServerConfig {
-            code_ttl_ms: o.code_ttl_ms.map_or(d.code_ttl_ms, u64::from),
+            code_ttl_ms,
             allow_plain: o.allow_plain.unwrap_or(d.allow_plain),
         };
         let storage =
             token_stores::oauth_storage(o.store.as_deref().unwrap_or(""), o.key_prefix.as_deref())
                 .map_err(|e| to_js(&env, AuthErr::invalid_argument(format!("store: {e}"))))?;
         Ok(Self {
-            inner: Arc::new(core::AuthorizationServer::new(storage, cfg)),
+            inner: Arc::new(
+                core::AuthorizationServer::try_new(storage, cfg).map_err(|e| to_js(&env, e))?,
+            ),
         })
     }
 

@@ -9,7 +9,7 @@ use napi::Env;
 use napi::bindgen_prelude::{Either, Object};
 use napi_derive::napi;
 
-use super::error::{AuthErr, js};
+use super::error::{AuthErr, js, to_js};
 use super::task::{block, bytes, spawn_kdf};
 
 /// argon2id cost parameters (defaults: OWASP m=19456 KiB, t=2, p=1, 32-byte output).
@@ -458,11 +458,14 @@ pub fn kdf_concurrency() -> u32 {
     super::task::kdf_concurrency() as u32
 }
 
-/// Set the key-derivation limit (at least 1). Returns the limit now in force.
+/// Set the key-derivation limit: an integer from 1 to 1024 (the core's check; `-1`, `0` or
+/// `NaN` throw instead of meaning "unlimited" or "none"). Returns the limit now in force.
 #[napi(catch_unwind)]
-pub fn set_kdf_concurrency(env: &Env, limit: u32) -> u32 {
-    super::task::set_kdf_concurrency(env, limit as usize);
-    super::task::kdf_concurrency() as u32
+pub fn set_kdf_concurrency(env: &Env, limit: f64) -> napi::Result<u32> {
+    let n = authcore::limits::kdf_concurrency_setting(limit)
+        .map_err(|e| to_js(env, AuthErr::invalid_argument(e.0)))?;
+    super::task::set_kdf_concurrency(env, n);
+    Ok(super::task::kdf_concurrency() as u32)
 }
 
 /// Key derivations waiting for a slot on this JS thread.

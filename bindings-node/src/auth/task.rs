@@ -132,15 +132,7 @@ thread_local! {
 static KDF_LIMIT: AtomicUsize = AtomicUsize::new(0);
 
 fn default_kdf_concurrency() -> usize {
-    if let Some(n) = std::env::var("AUTHCORE_KDF_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| *n > 0)
-    {
-        return n;
-    }
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cpus.saturating_sub(1).max(1)
+    authcore::limits::default_kdf_concurrency()
 }
 
 /// How many key derivations may run at once per JS thread.
@@ -155,7 +147,8 @@ pub fn kdf_concurrency() -> usize {
     }
 }
 
-/// Change the limit (at least 1); queued jobs start at once if the limit grew.
+/// Change the limit (validated by the caller: 1..=`MAX_KDF_CONCURRENCY`); queued jobs start
+/// at once if the limit grew.
 pub fn set_kdf_concurrency(env: &Env, n: usize) {
     KDF_LIMIT.store(n.max(1), Ordering::Relaxed);
     pump(env);

@@ -241,6 +241,8 @@ def password_argon2_hash(
     salt_len: int,
     salt: Optional[bytes] = None,
 ) -> str: ...
+def kdf_concurrency_default() -> int: ...
+
 ARGON2_MAX_VERIFY_MEMORY_COST: int
 ARGON2_MAX_VERIFY_TIME_COST: int
 ARGON2_MAX_VERIFY_PARALLELISM: int

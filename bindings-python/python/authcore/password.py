@@ -24,7 +24,6 @@ blocks the event loop nor outnumbers the CPUs it needs; extra calls wait in line
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Literal, NamedTuple, TypeVar
@@ -75,10 +74,8 @@ DEFAULT_MAX_PARALLELISM: int = _n.ARGON2_MAX_VERIFY_PARALLELISM
 
 def kdf_concurrency() -> int:
     """How many ``*_async`` key derivations run at once (the rest wait in line)."""
-    env = os.environ.get("AUTHCORE_KDF_CONCURRENCY", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, (os.cpu_count() or 1) - 1)
+    # The core's rule: AUTHCORE_KDF_CONCURRENCY (1..=1024), else CPUs - 1 (at least 1).
+    return _n.kdf_concurrency_default()
 
 
 _T = TypeVar("_T")

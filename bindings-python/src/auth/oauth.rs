@@ -110,15 +110,19 @@ impl PyAuthorizationServer {
 #[pymethods]
 impl PyAuthorizationServer {
     #[new]
-    #[pyo3(signature = (code_ttl_ms=core::DEFAULT_CODE_TTL_MS, allow_plain=false, store=None, key_prefix=None))]
+    #[pyo3(signature = (code_ttl_ms=core::DEFAULT_CODE_TTL_MS as f64, allow_plain=false, store=None, key_prefix=None))]
     fn new(
-        code_ttl_ms: u64,
+        py: Python<'_>,
+        code_ttl_ms: f64,
         allow_plain: bool,
         store: Option<&str>,
         key_prefix: Option<&str>,
     ) -> PyResult<Self> {
         let config = AuthorizationServerConfig {
-            code_ttl_ms,
+            code_ttl_ms: oauth_err(
+                py,
+                AuthorizationServerConfig::code_ttl_ms_setting(code_ttl_ms),
+            )?,
             allow_plain,
         };
         let url = store.unwrap_or("");
@@ -133,7 +137,7 @@ impl PyAuthorizationServer {
             )
         };
         Ok(Self {
-            inner: AuthorizationServer::new(storage, config),
+            inner: oauth_err(py, AuthorizationServer::try_new(storage, config))?,
             memory,
         })
     }

@@ -222,6 +222,13 @@ fn password_identify(hash: &str) -> Option<&'static str> {
     }
 }
 
+/// `AUTHCORE_KDF_CONCURRENCY` when it is an integer from 1 to 1024, else CPUs - 1 (at
+/// least 1): the core's rule, shared with Node.
+#[pyfunction]
+fn kdf_concurrency_default() -> usize {
+    authcore::limits::default_kdf_concurrency()
+}
+
 /// The core `PasswordHasher`: verify-and-upgrade with a same-cost unknown-user path.
 #[pyclass(module = "authcore._native", name = "CorePasswordHasher", frozen)]
 pub struct PyPasswordHasher {
@@ -309,6 +316,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(password_needs_rehash, m)?)?;
     m.add_function(wrap_pyfunction!(password_check_params, m)?)?;
     m.add_function(wrap_pyfunction!(password_check_limits, m)?)?;
+    m.add_function(wrap_pyfunction!(kdf_concurrency_default, m)?)?;
     m.add("ARGON2_MAX_VERIFY_MEMORY_COST", core::MAX_VERIFY_M_COST)?;
     m.add("ARGON2_MAX_VERIFY_TIME_COST", core::MAX_VERIFY_T_COST)?;
     m.add("ARGON2_MAX_VERIFY_PARALLELISM", core::MAX_VERIFY_P_COST)?;
