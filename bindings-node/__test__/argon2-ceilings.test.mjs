@@ -28,3 +28,12 @@ test('a PasswordHasher applies its own ceilings', async () => {
   await assert.rejects(strict.verifyAndUpgrade('pw', native.argon2HashSync('pw', { ...FAST, memoryCost: 2048 })), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
   assert.throws(() => native.createPasswordHasherSync({ memoryCost: 524288 }), /ceilings/)
 })
+
+test('argon2 settings are numbers checked by the core (a cast made -1 a 4 TiB memory cost)', () => {
+  for (const bad of [-1, NaN, 1.5, Infinity]) {
+    assert.throws(() => native.argon2HashSync('pw', { ...FAST, memoryCost: bad }), (e) => e.code === 'PASSWORD_INVALID_PARAMS', String(bad))
+    assert.throws(() => native.argon2Hash('pw', { ...FAST, timeCost: bad }), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
+    assert.throws(() => native.createPasswordHasherSync({ ...FAST, maxPasswordBytes: bad }), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
+    assert.throws(() => native.argon2VerifySync('pw', native.argon2HashSync('pw', FAST), { maxMemoryCost: bad }), (e) => e.code === 'PASSWORD_INVALID_PARAMS')
+  }
+})

@@ -202,6 +202,15 @@ impl Argon2Limits {
     }
 }
 
+/// An argon2 setting given as a number by a binding (a JS number): an integer from `min`
+/// to `u32::MAX`. NaN, ±Infinity, fractional or negative values are
+/// `PASSWORD_INVALID_PARAMS` (an unsigned cast made `-1` a 4 TiB memory cost).
+pub fn u32_setting(name: &str, value: f64, min: u32) -> Result<u32, PasswordError> {
+    crate::limits::integer_between(name, value, f64::from(min), f64::from(u32::MAX))
+        .map(|v| v as u32)
+        .map_err(|e| PasswordError::InvalidParams(e.0))
+}
+
 /// Which kind of hash a stored string is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HashKind {

@@ -17,26 +17,34 @@ use super::task::{block, bytes, spawn_kdf};
 #[derive(Clone, Default)]
 pub struct Argon2Options {
     /// Memory cost in KiB.
-    pub memory_cost: Option<u32>,
+    pub memory_cost: Option<f64>,
     /// Iterations.
-    pub time_cost: Option<u32>,
+    pub time_cost: Option<f64>,
     /// Lanes.
-    pub parallelism: Option<u32>,
+    pub parallelism: Option<f64>,
     /// Output length in bytes.
-    pub output_len: Option<u32>,
+    pub output_len: Option<f64>,
 }
 
-fn params(o: Option<&Argon2Options>) -> Argon2Params {
+/// A JS number for an argon2 setting: the core's check (integers, no cast of -1/NaN).
+fn setting(name: &str, v: Option<f64>, default: u32) -> Result<u32, AuthErr> {
+    match v {
+        None => Ok(default),
+        Some(v) => Ok(core::u32_setting(name, v, 0)?),
+    }
+}
+
+fn params(o: Option<&Argon2Options>) -> Result<Argon2Params, AuthErr> {
     let d = Argon2Params::OWASP;
-    match o {
+    Ok(match o {
         None => d,
         Some(o) => Argon2Params {
-            m_cost: o.memory_cost.unwrap_or(d.m_cost),
-            t_cost: o.time_cost.unwrap_or(d.t_cost),
-            p_cost: o.parallelism.unwrap_or(d.p_cost),
-            output_len: o.output_len.map_or(d.output_len, |n| n as usize),
+            m_cost: setting("memoryCost", o.memory_cost, d.m_cost)?,
+            t_cost: setting("timeCost", o.time_cost, d.t_cost)?,
+            p_cost: setting("parallelism", o.parallelism, d.p_cost)?,
+            output_len: setting("outputLen", o.output_len, d.output_len as u32)? as usize,
         },
-    }
+    })
 }
 
 /// Options of a [`PasswordHasher`].
@@ -44,25 +52,25 @@ fn params(o: Option<&Argon2Options>) -> Argon2Params {
 #[derive(Clone, Default)]
 pub struct PasswordHasherOptions {
     /// Memory cost in KiB (default 19456).
-    pub memory_cost: Option<u32>,
+    pub memory_cost: Option<f64>,
     /// Iterations (default 2).
-    pub time_cost: Option<u32>,
+    pub time_cost: Option<f64>,
     /// Lanes (default 1).
-    pub parallelism: Option<u32>,
+    pub parallelism: Option<f64>,
     /// Output length in bytes (default 32).
-    pub output_len: Option<u32>,
+    pub output_len: Option<f64>,
     /// Longest accepted password in bytes (default 4096).
-    pub max_password_bytes: Option<u32>,
+    pub max_password_bytes: Option<f64>,
     /// What the unknown-user path imitates: `"argon2id"` (default) or `"bcrypt"`.
     pub dummy_algorithm: Option<String>,
     /// bcrypt cost of the dummy when `dummyAlgorithm` is `"bcrypt"` (default 12).
     pub dummy_bcrypt_cost: Option<u32>,
     /// Ceiling on the memory cost (KiB) of a stored argon2 hash (default 262144 = 256 MiB).
-    pub max_verify_memory_cost: Option<u32>,
+    pub max_verify_memory_cost: Option<f64>,
     /// Ceiling on the passes of a stored argon2 hash (default 10).
-    pub max_verify_time_cost: Option<u32>,
+    pub max_verify_time_cost: Option<f64>,
     /// Ceiling on the lanes of a stored argon2 hash (default 8).
-    pub max_verify_parallelism: Option<u32>,
+    pub max_verify_parallelism: Option<f64>,
 }
 
 /// Ceilings on the parameters of a stored argon2 hash (defaults: the core's).
@@ -70,25 +78,25 @@ pub struct PasswordHasherOptions {
 #[derive(Clone, Default)]
 pub struct Argon2VerifyLimits {
     /// Memory cost in KiB (default 262144 = 256 MiB).
-    pub max_memory_cost: Option<u32>,
+    pub max_memory_cost: Option<f64>,
     /// Passes (default 10).
-    pub max_time_cost: Option<u32>,
+    pub max_time_cost: Option<f64>,
     /// Lanes (default 8).
-    pub max_parallelism: Option<u32>,
+    pub max_parallelism: Option<f64>,
 }
 
-fn limits(m: Option<u32>, t: Option<u32>, p: Option<u32>) -> core::Argon2Limits {
+fn limits(m: Option<f64>, t: Option<f64>, p: Option<f64>) -> Result<core::Argon2Limits, AuthErr> {
     let d = core::Argon2Limits::DEFAULT;
-    core::Argon2Limits {
-        max_m_cost: m.unwrap_or(d.max_m_cost),
-        max_t_cost: t.unwrap_or(d.max_t_cost),
-        max_p_cost: p.unwrap_or(d.max_p_cost),
-    }
+    Ok(core::Argon2Limits {
+        max_m_cost: setting("maxMemoryCost", m, d.max_m_cost)?,
+        max_t_cost: setting("maxTimeCost", t, d.max_t_cost)?,
+        max_p_cost: setting("maxParallelism", p, d.max_p_cost)?,
+    })
 }
 
-fn verify_limits(o: Option<&Argon2VerifyLimits>) -> core::Argon2Limits {
+fn verify_limits(o: Option<&Argon2VerifyLimits>) -> Result<core::Argon2Limits, AuthErr> {
     match o {
-        None => core::Argon2Limits::DEFAULT,
+        None => Ok(core::Argon2Limits::DEFAULT),
         Some(o) => limits(o.max_memory_cost, o.max_time_cost, o.max_parallelism),
     }
 }
@@ -113,16 +121,18 @@ fn config(o: Option<PasswordHasherOptions>) -> Result<PasswordConfig, AuthErr> {
         }
     };
     Ok(PasswordConfig {
-        argon2: params(Some(&a)),
-        max_password_bytes: o
-            .max_password_bytes
-            .map_or(core::DEFAULT_MAX_PASSWORD_BYTES, |n| n as usize),
+        argon2: params(Some(&a))?,
+        max_password_bytes: setting(
+            "maxPasswordBytes",
+            o.max_password_bytes,
+            core::DEFAULT_MAX_PASSWORD_BYTES as u32,
+        )? as usize,
         dummy,
         verify_limits: limits(
             o.max_verify_memory_cost,
             o.max_verify_time_cost,
             o.max_verify_parallelism,
-        ),
+        )?,
     })
 }
 
@@ -262,10 +272,10 @@ impl PasswordHasher {
     pub fn params(&self) -> Argon2Options {
         let p = self.inner.config().argon2;
         Argon2Options {
-            memory_cost: Some(p.m_cost),
-            time_cost: Some(p.t_cost),
-            parallelism: Some(p.p_cost),
-            output_len: Some(p.output_len as u32),
+            memory_cost: Some(f64::from(p.m_cost)),
+            time_cost: Some(f64::from(p.t_cost)),
+            parallelism: Some(f64::from(p.p_cost)),
+            output_len: Some(p.output_len as f64),
         }
     }
 }
@@ -365,7 +375,7 @@ pub fn argon2_hash<'env>(
     password: Either<String, &[u8]>,
     options: Option<Argon2Options>,
 ) -> napi::Result<Object<'env>> {
-    let (pw, p) = (bytes(password), params(options.as_ref()));
+    let (pw, p) = (bytes(password), js(env, params(options.as_ref()))?);
     spawn_kdf(env, move || Ok(core::hash_argon2id(&pw, &p)?))
 }
 
@@ -376,7 +386,7 @@ pub fn argon2_hash_sync(
     password: Either<String, &[u8]>,
     options: Option<Argon2Options>,
 ) -> napi::Result<String> {
-    let (pw, p) = (bytes(password), params(options.as_ref()));
+    let (pw, p) = (bytes(password), js(env, params(options.as_ref()))?);
     block(env, move || Ok(core::hash_argon2id(&pw, &p)?))
 }
 
@@ -388,7 +398,7 @@ pub fn argon2_verify<'env>(
     hash: String,
     limits: Option<Argon2VerifyLimits>,
 ) -> napi::Result<Object<'env>> {
-    let (pw, l) = (bytes(password), verify_limits(limits.as_ref()));
+    let (pw, l) = (bytes(password), js(env, verify_limits(limits.as_ref()))?);
     spawn_kdf(env, move || {
         Ok(core::verify_argon2_limited(&pw, &hash, &l)?)
     })
@@ -402,7 +412,7 @@ pub fn argon2_verify_sync(
     hash: String,
     limits: Option<Argon2VerifyLimits>,
 ) -> napi::Result<bool> {
-    let (pw, l) = (bytes(password), verify_limits(limits.as_ref()));
+    let (pw, l) = (bytes(password), js(env, verify_limits(limits.as_ref()))?);
     block(env, move || {
         Ok(core::verify_argon2_limited(&pw, &hash, &l)?)
     })
@@ -438,7 +448,8 @@ pub fn password_needs_rehash(
     hash: String,
     options: Option<Argon2Options>,
 ) -> napi::Result<bool> {
-    js(env, core::needs_rehash(&hash, &params(options.as_ref())))
+    let p = js(env, params(options.as_ref()))?;
+    js(env, core::needs_rehash(&hash, &p))
 }
 
 /// `"argon2id"`, `"bcrypt"` or `null` by prefix.
