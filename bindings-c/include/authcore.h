@@ -347,7 +347,7 @@ enum authcore_result
      */
     AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM = 1001,
     /**
-     * `PASSWORD_INVALID_PARAMS`: argon2 parameters out of range, a stored hash asking for more than 1 GiB or 64 passes, or a malformed bcrypt salt (500).
+     * `PASSWORD_INVALID_PARAMS`: argon2 parameters out of range, a stored hash asking for more than 256 MiB, 10 passes or 8 lanes, or a malformed bcrypt salt (500).
      */
     AUTHCORE_PASSWORD_INVALID_PARAMS = 1002,
     /**
@@ -438,6 +438,10 @@ enum authcore_result
      * `JWT_RANDOM_FAILURE`: the OS random number generator failed (500).
      */
     AUTHCORE_JWT_RANDOM_FAILURE = 1118,
+    /**
+     * `JWT_INVALID_CONFIG`: a numeric setting out of range, e.g. a leeway above 86400 s (500).
+     */
+    AUTHCORE_JWT_INVALID_CONFIG = 1119,
     /**
      * `TOTP_MALFORMED_CODE`: the code is not exactly `digits` ASCII digits (400).
      */
@@ -644,7 +648,8 @@ typedef struct authcore_jwt_validation {
     uint64_t now;
     /**
      * Seconds of tolerance for `exp` and `nbf` (node's `clockTolerance`). Expired means
-     * `now >= exp + leeway`; not yet valid means `nbf > now + leeway`.
+     * `now >= exp + leeway`; not yet valid means `nbf > now + leeway`. At most 86400
+     * (`AUTHCORE_JWT_INVALID_CONFIG` above).
      */
     uint64_t leeway;
     /**
@@ -1556,8 +1561,8 @@ authcore_result authcore_password_hash(const uint8_t *password,
  *
  * Errors: `AUTHCORE_PASSWORD_INVALID_HASH` (malformed or truncated hash),
  * `AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM` (`$argon2i$`, `$argon2d$`, `$2x$`, ...),
- * `AUTHCORE_PASSWORD_INVALID_PARAMS` (a stored hash asking for more than 1 GiB or 64
- * passes), `AUTHCORE_PASSWORD_TOO_LONG`, `AUTHCORE_INVALID_UTF8` (hash not UTF-8).
+ * `AUTHCORE_PASSWORD_INVALID_PARAMS` (a stored hash asking for more than the core's
+ * default ceilings: m = 256 MiB, t = 10 passes, p = 8 lanes), `AUTHCORE_PASSWORD_TOO_LONG`, `AUTHCORE_INVALID_UTF8` (hash not UTF-8).
  * `*out_valid` is `false` after any error.
  *
  * # Safety
