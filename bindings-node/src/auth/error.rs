@@ -54,6 +54,7 @@ macro_rules! from_core {
 
 from_core!(
     authcore::password::PasswordError,
+    authcore::password::bcryptjs::BcryptjsError,
     authcore::jwt::JwtError,
     authcore::tokens::ApiTokenError,
     authcore::totp::TotpError,

@@ -168,7 +168,10 @@ class ApiKeyStrategy {
   }
 }
 
-/** Express middleware: `req.apiKey = context`, or `{error, code}` with the error's status. */
+/**
+ * Express middleware: `req.apiKey = context`, or `{error, code}` with the error's status;
+ * any other failure is `500 {error: 'Internal server error'}`, as in node-auth.
+ */
 function createApiKeyMiddleware(store, options = {}) {
   const strategy = new ApiKeyStrategy(store, options)
   return (req, res, next) => {
@@ -179,7 +182,8 @@ function createApiKeyMiddleware(store, options = {}) {
       },
       (err) => {
         if (err instanceof AuthError) res.status(err.statusCode).json({ error: err.message, code: err.code })
-        else next(err)
+        // node-auth answers any other failure (a store that throws, ...) itself.
+        else res.status(500).json({ error: 'Internal server error' })
       },
     )
   }
