@@ -1,4 +1,4 @@
-// Regenerates the auth vectors (issue 5): totp-rfc6238.json, pkce-rfc7636.json,
+// Regenerates the auth vectors: totp-rfc6238.json, pkce-rfc7636.json,
 // password-bcrypt.json, jwt-hs256.json, jwt-asymmetric.json. policy.json is hand-written.
 //
 // Expected values come from the reference libraries node-auth uses, installed OUTSIDE the repo:

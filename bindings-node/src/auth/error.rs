@@ -1,4 +1,4 @@
-//! The one error mapping of the issue-5 functions.
+//! The one error mapping of the auth-primitive functions.
 //!
 //! Every failure becomes a JS `Error` whose `code` is the core's stable code
 //! (`PASSWORD_INVALID_HASH`, `JWT_EXPIRED`, `API_KEY_REVOKED`, `TOTP_MALFORMED_CODE`, ...),
