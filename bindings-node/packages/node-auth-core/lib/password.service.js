@@ -58,7 +58,14 @@ class PasswordService {
 
   async compare(password, hash) {
     if (typeof password !== 'string' || typeof hash !== 'string') throw illegal(password, hash)
-    if (native.identifyPasswordHash(hash) === 'argon2id') return native.passwordVerify(password, hash)
+    if (native.identifyPasswordHash(hash) === 'argon2id') {
+      try {
+        return await native.passwordVerify(password, hash)
+      } catch (e) {
+        // Not a well-formed argon2id string after all: answer as bcryptjs does.
+        if (e?.code !== 'PASSWORD_INVALID_HASH') throw e
+      }
+    }
     return bcryptjsCompare(password, hash)
   }
 

@@ -227,14 +227,21 @@ class TokenService {
     let payload
     try {
       if (jwk.kty !== 'RSA') throw new Error('only RS256 keys are accepted')
-      const opts = { lenientTokenUse: 'access' }
+      const opts = {}
       if (expectedAudience) opts.audience = Array.isArray(expectedAudience) ? expectedAudience : [expectedAudience]
       payload = JSON.parse(jwkKeySet(jwk).verify(token, opts))
     } catch (e) {
       throw fail('Invalid or expired token', e)
     }
-    // As in node-auth, the issuer is compared after the signature and time checks.
+    // As in node-auth, the issuer is compared after the signature and time checks; our
+    // refusal of refresh / 2FA-pending tokens comes last, so every token node-auth refuses
+    // is refused with node-auth's message.
     if (expectedIssuer && payload.iss !== expectedIssuer) throw fail('Token issuer mismatch')
+    if (payload.token_use === 'refresh' || payload.token_use === 'mfa_pending') {
+      const cause = new Error(`token_use ${payload.token_use} is not an access token`)
+      cause.code = 'JWT_WRONG_TOKEN_USE'
+      throw fail('Invalid or expired token', cause)
+    }
     return payload
   }
 
