@@ -949,10 +949,7 @@ fn version_matches_cargo_and_header() {
         }
     }
     assert_eq!(
-        format!(
-            "{}.{}.{}",
-            parts[0].1, parts[1].1, parts[2].1
-        ),
+        format!("{}.{}.{}", parts[0].1, parts[1].1, parts[2].1),
         v,
         "a pre-release or build suffix would need its own macro"
     );
