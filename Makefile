@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test ci rust node python c vectors services lint fmt bench fuzz soak
+.PHONY: help demo test ci rust node python c vectors services lint fmt bench install fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,15 +30,18 @@ python: ## Python: venv, extension, pytest, Python vector runner
 c: ## C: library, generated header, pkg-config, C vector runner
 	bash scripts/c.sh
 
-lint: ## rustfmt and clippy
+lint: ## rustfmt, clippy and one version scheme (scripts/check-versions.py)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	python3 scripts/check-versions.py
 
 bench: ## benchmarks (not part of the tests)
 	bash bench/run.sh
 
+PREFIX ?= /usr/local
+PROFILE ?= release
+install: ## C library into PREFIX (include/, lib/ .so + .a, lib/pkgconfig); PROFILE=release|debug
+	bash scripts/c-install.sh --profile $(PROFILE) $(PREFIX)
+
 fuzz: ## fuzz every parser target (SECONDS_PER_TARGET=60; not part of the tests)
 	bash scripts/fuzz.sh $${SECONDS_PER_TARGET:-60}
-
-soak: ## memory soak: 1M calls per hot path in Node, Python and C; RSS to bench/results/soak.json
-	bash bench/soak/run.sh
