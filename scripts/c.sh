@@ -3,7 +3,7 @@
 # fail if the committed one is stale, write authcore.pc / authcore-static.pc for this
 # build, then compile and run the C tests against both the shared and the static library
 # with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
-# tests (ffi-tests/c) and the issue-5 ones (passwords, JWT, TOTP, PKCE, policies:
+# tests (ffi-tests/c) and the auth-primitive ones (passwords, JWT, TOTP, PKCE, policies:
 # ffi-tests/c-auth; their shared checks and runner scaffolding: ffi-tests/c-common) and
 # credential propagation (ffi-tests/c-prop, needs RabbitMQ and Redis). Also
 # runs the Rust tests of the crate. Idempotent; needs cargo, python3, cc, pkg-config,

@@ -221,3 +221,39 @@ test('middleware: 200 with req.apiKey, 401 missing/invalid/revoked, 403 insuffic
     await new Promise((r) => server.close(r))
   }
 })
+
+test('middleware: a store that throws is 500 {error: "Internal server error"}, never next(err)', async () => {
+  const store = {
+    async findByPrefix() {
+      throw new Error('database down')
+    },
+    async updateLastUsed() {},
+  }
+  const res = {
+    code: null,
+    body: null,
+    status(c) {
+      this.code = c
+      return this
+    },
+    json(b) {
+      this.body = b
+      return this
+    },
+  }
+  let nextArgs = null
+  await new Promise((resolve) => {
+    const end = res.json.bind(res)
+    res.json = (b) => {
+      end(b)
+      resolve()
+      return res
+    }
+    createApiKeyMiddleware(store)({ headers: { 'x-api-key': 'ak_' + '2'.repeat(48) }, ip: '127.0.0.1' }, res, (...a) => {
+      nextArgs = a
+      resolve()
+    })
+  })
+  assert.equal(nextArgs, null)
+  assert.deepEqual([res.code, res.body], [500, { error: 'Internal server error' }])
+})
