@@ -34,7 +34,11 @@ fn outcome(checker: impl Checker<Propagation>, what: String, started: Instant) -
         .discoveries()
         .into_iter()
         .map(|(name, path)| {
-            let trace = path.into_actions().iter().map(|a| format!("{a:?}")).collect();
+            let trace = path
+                .into_actions()
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect();
             (name, trace)
         })
         .collect();
