@@ -123,7 +123,41 @@ function jwksClient(doc, effects) {
   }
 }
 
+function shapeRecord(rec) {
+  const o = {}
+  for (const [k, v] of Object.entries(rec)) {
+    if (k === 'id') o[k] = /^[0-9a-f-]{36}$/.test(v) ? '<uuid>' : v
+    else if (k === 'keyHash') o[k] = bcryptShape(v)
+    else if (k === 'keyPrefix') o[k] = /^ak_[0-9a-f]{8}$/.test(v) ? '<ak_hex8>' : v
+    else if (k === 'createdAt') o[k] = v instanceof Date ? '<Date>' : enc(v)
+    else o[k] = enc(v)
+  }
+  return o
+}
+
 const OPS = {
+  'jwks.derivePublicKey'(api, i) {
+    return api.JwksService.derivePublicKey(i.privateKey)
+  },
+  'jwks.publicKeyToJwk'(api, i) {
+    return api.JwksService.publicKeyToJwk(i.publicKey, i.kid)
+  },
+  'jwks.buildJwksDocument'(api, i) {
+    return i.kid === undefined ? api.JwksService.buildJwksDocument(i.publicKey) : api.JwksService.buildJwksDocument(i.publicKey, i.kid)
+  },
+  'jwks.jwkToPublicKey'(api, i) {
+    return api.JwksService.jwkToPublicKey(i.jwk)
+  },
+  async 'totp.enableDisable'(api, i, effects) {
+    const store = {
+      async updateTotpSecret(id, s) {
+        effects.push(['updateTotpSecret', id, s])
+      },
+    }
+    const t = new api.TotpStrategy()
+    await t.enable(i.userId, i.secret, store)
+    await t.disable(i.userId, store)
+  },
   async 'password.hash_rounds'(api, i) {
     const svc = new api.PasswordService()
     const h = await svc.hash(i.password, i.rounds)
@@ -224,6 +258,15 @@ const OPS = {
       })
     })
     return enc(req.apiKey)
+  },
+  async 'apikey.createKey'(api, i, effects) {
+    const store = {
+      async save(rec) {
+        effects.push(['save', shapeRecord(rec)])
+      },
+    }
+    const { rawKey, record } = await new api.ApiKeyService(i.saltRounds).createKey(store, i.options)
+    return { rawKey: /^ak_[0-9a-f]{48}$/.test(rawKey) ? '<ak_hex48>' : rawKey, record: shapeRecord(record), prefixMatches: record.keyPrefix === rawKey.slice(0, 11), hashMatches: await new api.ApiKeyService().verifyKey(rawKey, record.keyHash) }
   },
   async 'apikey.verifyKey'(api, i) {
     return new api.ApiKeyService().verifyKey(i.rawKey, i.hash)

@@ -186,6 +186,15 @@ test('verifyWithJwks returns sub, email and iss from a mocked client', async () 
   assert.equal((await ts.verifyWithJwks(theirs, client)).sub, 'u9')
 })
 
+test('verifyWithJwks ignores the JWK\'s alg/use (node-auth converts it to a PEM and verifies RS256); publicKeyToJwk keeps any kid', async () => {
+  const jwk = { ...JwksService.publicKeyToJwk(pair.publicKey, 'provisioner-key-1'), alg: 'RS512', use: 'enc' }
+  const token = jwt.sign({ sub: 'u7' }, pair.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1', expiresIn: 60 })
+  assert.equal((await ts.verifyWithJwks(token, mockClient({ keys: [jwk] }))).sub, 'u7')
+  const j = JwksService.publicKeyToJwk(pair.publicKey)
+  assert.deepEqual(Object.keys(j), ['kty', 'use', 'alg', 'kid', 'n', 'e'])
+  assert.equal(j.kid, undefined)
+})
+
 test('verifyWithJwks rejects wrong issuer, expired, unknown kid, refresh tokens, audience (INVALID_TOKEN)', async () => {
   const client = mockClient(JwksService.buildJwksDocument(pair.publicKey))
   const sign = (claims, opts = {}) => jwt.sign(claims, pair.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1', ...opts })
