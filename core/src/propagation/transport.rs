@@ -170,6 +170,23 @@ impl InProcessTransport {
     }
 }
 
+impl Drop for InProcessTransport {
+    /// A transport dropped without `close()`: its consumer stops after the delivery in
+    /// hand (a message its handler could not take goes back to the head of the queue) and
+    /// then releases the queue. Nothing is awaited here.
+    fn drop(&mut self) {
+        let stop = {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.closed = true;
+            inner.consumer.take();
+            inner.stop.take()
+        };
+        if let Some(stop) = stop {
+            stop.notify_one();
+        }
+    }
+}
+
 #[async_trait]
 impl Transport for InProcessTransport {
     async fn ensure_queue_declared(&self, queue: &str) -> Result<(), TransportError> {
@@ -207,35 +224,43 @@ impl Transport for InProcessTransport {
         let stop_rx = stop.clone();
         inner.stop = Some(stop);
         inner.consumer = Some(tokio::spawn(async move {
-            loop {
-                let next = {
-                    let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
-                    st.queues
-                        .get_mut(&queue)
-                        .and_then(|q| q.messages.pop_front())
-                };
-                let Some(body) = next else {
-                    tokio::select! {
-                        _ = notify.notified() => continue,
-                        _ = stop_rx.notified() => return,
-                    }
-                };
-                // One unacked delivery at a time (prefetch 1). The handler runs to its end
-                // even when close() is called meanwhile: close waits for it.
-                if handler.handle(body.clone()).await.is_err() {
-                    // nack + requeue: back to the head of the queue. A short pause keeps a
-                    // poison message from spinning a core (the broker would redeliver at once).
-                    {
+            let consume = async {
+                loop {
+                    let next = {
                         let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
-                        if let Some(q) = st.queues.get_mut(&queue) {
-                            q.messages.push_front(body);
+                        st.queues
+                            .get_mut(&queue)
+                            .and_then(|q| q.messages.pop_front())
+                    };
+                    let Some(body) = next else {
+                        tokio::select! {
+                            _ = notify.notified() => continue,
+                            _ = stop_rx.notified() => return,
+                        }
+                    };
+                    // One unacked delivery at a time (prefetch 1). The handler runs to its end
+                    // even when close() is called meanwhile: close waits for it.
+                    if handler.handle(body.clone()).await.is_err() {
+                        // nack + requeue: back to the head of the queue. A short pause keeps a
+                        // poison message from spinning a core (the broker would redeliver at once).
+                        {
+                            let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Some(q) = st.queues.get_mut(&queue) {
+                                q.messages.push_front(body);
+                            }
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                            _ = stop_rx.notified() => return,
                         }
                     }
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                        _ = stop_rx.notified() => return,
-                    }
                 }
+            };
+            consume.await;
+            // Stopped (close, or the transport was dropped): the queue may be consumed again.
+            let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(q) = st.queues.get_mut(&queue) {
+                q.consumed = false;
             }
         }));
         Ok(())
