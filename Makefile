@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test ci rust node python c vectors services lint fmt bench
+.PHONY: help demo test ci rust node python c vectors services lint fmt bench install
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,9 +30,16 @@ python: ## Python: venv, extension, pytest, Python vector runner
 c: ## C: library, generated header, pkg-config, C vector runner
 	bash scripts/c.sh
 
-lint: ## rustfmt and clippy
+lint: ## rustfmt, clippy and one version scheme (scripts/check-versions.py)
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	python3 scripts/check-versions.py
 
 bench: ## benchmarks (not part of the tests)
 	bash bench/run.sh
+
+PREFIX ?= /usr/local
+PROFILE ?= release
+install: ## C library into PREFIX (include/, lib/ .so + .a, lib/pkgconfig); PROFILE=release|debug
+	bash scripts/c-install.sh --profile $(PROFILE) $(PREFIX)
+

@@ -491,19 +491,50 @@ export interface BadSignatureJs {
 }
 
 /**
- * bcryptjs `hash(password, rounds)`: `$2b$`, cost clamped to 4..=31 (default 12),
- * password silently truncated to 72 bytes.
+ * bcryptjs `hash(password, rounds)` cost rule (falsy = 10, clamped to 4..=31; default
+ * 12), `$2b$`, password silently truncated to 72 bytes (UTF-8 of the string or the
+ * Buffer's bytes).
  */
 export declare function bcryptHash(password: string | Uint8Array, cost?: number | undefined | null): Promise<string>
 
 /** `bcryptHash` inline. */
 export declare function bcryptHashSync(password: string | Uint8Array, cost?: number | undefined | null): string
 
-/** bcryptjs `hash(password, salt)` with a 29-character salt (`$2b$10$` + 22 characters). */
+/**
+ * bcryptjs `hash(password, salt)` with a salt string (`$2b$10$` + 22 characters, or a
+ * whole hash); refusals are `PASSWORD_INVALID_PARAMS` with bcryptjs's message.
+ */
 export declare function bcryptHashWithSalt(password: string | Uint8Array, salt: string): Promise<string>
 
 /** `bcryptHashWithSalt` inline. */
 export declare function bcryptHashWithSaltSync(password: string | Uint8Array, salt: string): string
+
+/**
+ * bcryptjs `compare(password, hash)` exactly: `false` for a hash that is not 60
+ * characters, bcryptjs's refusals for a malformed salt part (`PASSWORD_BCRYPTJS_ERROR`).
+ */
+export declare function bcryptjsCompare(password: string, hash: string): Promise<boolean>
+
+/**
+ * What bcryptjs's `compare(anything, hash)` would reject with (its message), found without
+ * hashing; `null` when it answers a boolean. Lets a caller with several candidate hashes
+ * keep bcryptjs's refusal of a malformed stored hash.
+ */
+export declare function bcryptjsCompareRefusal(hash: string): string | null
+
+/** `bcryptjsCompare` inline. */
+export declare function bcryptjsCompareSync(password: string, hash: string): boolean
+
+/**
+ * bcryptjs `hash(password, saltOrRounds)` exactly (`authcore::password::bcryptjs`): a
+ * number is a cost (falsy = 10, clamped to 4..=31), a string a salt; the password's
+ * UTF-16 is encoded as bcryptjs does (a lone surrogate is 3 bytes). Refusals have code
+ * `PASSWORD_BCRYPTJS_ERROR` and bcryptjs's message.
+ */
+export declare function bcryptjsHash(password: string, salt: number | string): Promise<string>
+
+/** `bcryptjsHash` inline. */
+export declare function bcryptjsHashSync(password: string, salt: number | string): string
 
 /**
  * bcryptjs `compare`: `$2a$`/`$2b$`/`$2y$`; `false` on mismatch, typed error on a

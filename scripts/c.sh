@@ -3,10 +3,12 @@
 # fail if the committed one is stale, write authcore.pc / authcore-static.pc for this
 # build, then compile and run the C tests against both the shared and the static library
 # with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
-# tests (ffi-tests/c) and the issue-5 ones (passwords, JWT, TOTP, PKCE, policies:
+# tests (ffi-tests/c) and the auth-primitive ones (passwords, JWT, TOTP, PKCE, policies:
 # ffi-tests/c-auth; their shared checks and runner scaffolding: ffi-tests/c-common) and
-# credential propagation (ffi-tests/c-prop, needs RabbitMQ and Redis). Also
-# runs the Rust tests of the crate. Idempotent; needs cargo, python3, cc, pkg-config,
+# credential propagation (ffi-tests/c-prop, needs RabbitMQ and Redis); then `make install`
+# into a temporary prefix and the vector runners built outside the tree against it with
+# pkg-config only, under valgrind (scripts/c-consumer.sh). Also runs the Rust tests of the
+# crate. Idempotent; needs cargo, python3, cc, pkg-config,
 # readelf. Benchmarks: bench/c-auth/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -206,6 +208,12 @@ if OUT_BAD="$("$X" verify POST '/v1/messages?x=1' app_a "$SIG" 1700000000000 non
 fi
 [ "$OUT_BAD" = "BAD_SIGNATURE 401 Invalid HMAC signature" ] || { echo "c: cross verify: $OUT_BAD" >&2; exit 1; }
 echo "authcore_cross: hash, sign, verify and a tampered body behave"
+
+step "installed library, from outside the tree (scripts/c-consumer.sh)"
+# make install (debug, the library built above) into a temporary prefix; the C vector
+# runners copied out of the tree build against it with pkg-config only and run under
+# valgrind, shared and static.
+bash scripts/c-consumer.sh --profile debug
 
 step "Rust tests of the crate (cargo test -p authcore-ffi)"
 cargo test --locked -p authcore-ffi

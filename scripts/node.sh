@@ -3,7 +3,7 @@
 # check the generated loader is committed, run every Node test: the addon, the drop-in
 # packages (@authcore/node-hmac-auth-core, @authcore/node-hmac-auth-core-propagation,
 # @authcore/node-auth-core, @authcore/fuz-app-realtime) and the vector runners (HMAC,
-# realtime, issue 5). Real Redis on
+# realtime, auth primitives). Real Redis on
 # 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 (vhost hmac-credentials) are required
 # (scripts/services.sh).
 set -euo pipefail

@@ -14,6 +14,7 @@ bash scripts/services.sh
 echo "==== lint (rustfmt, clippy -D warnings) ===="
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+python3 scripts/check-versions.py
 for part in rust c python node; do
   echo "==== $part ===="
   t0=$(date +%s)

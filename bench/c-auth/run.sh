@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# C micro-benchmarks of the issue-5 functions (passwords, JWT, TOTP, PKCE, policies) on an
+# C micro-benchmarks of the auth-primitive functions (passwords, JWT, TOTP, PKCE, policies) on an
 # optimised library (profile bench-fast). Numbers only; there is no C original to compare.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,4 +1,4 @@
-// Timing helpers of the issue-5 Node benchmarks (the shared ones are in bench/common.mjs).
+// Timing helpers of the auth-primitive Node benchmarks (the shared ones are in bench/common.mjs).
 import * as shared from '../common.mjs'
 
 export const { perCall, table, fmt } = shared

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue-5 Node benchmarks on a release build of the addon (bench-fast profile: opt-level 3,
+# Auth-primitive Node benchmarks on a release build of the addon (bench-fast profile: opt-level 3,
 # thin LTO), loaded through NAPI_RS_NATIVE_LIBRARY_PATH so the tests' debug build is left
 # alone (only while our package loads: see common.mjs). Results: tables on stdout, JSON in bench/results/node-auth-*.json.
 set -euo pipefail

@@ -1,4 +1,4 @@
-// Issue 3: request signing and verification per call, our addon vs the same wire written
+// Request signing and verification per call, our addon vs the same wire written
 // with node:crypto, for a 200-byte and a 64 KiB body, plus raw SHA-256 throughput of
 // 64 KiB for reference. Run with a release addon (bench/node/run.sh sets
 // NAPI_RS_NATIVE_LIBRARY_PATH).

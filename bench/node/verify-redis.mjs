@@ -1,4 +1,4 @@
-// Issue 4: verification throughput and p50/p99 latency against the same local Redis, at
+// Verification throughput and p50/p99 latency against the same local Redis, at
 // concurrency 1 and 64: our package (Redis URL path: the core does HGET + nonce claim in
 // one round trip; node-redis client path: the original's two round trips through the JS
 // client, compute in the core) vs a faithful reimplementation of the original's verify

@@ -1,9 +1,9 @@
-"""Issue 5 (Python): JWT HS256 encode/decode vs PyJWT, argon2id hash/verify vs argon2-cffi at
+"""JWT HS256 encode/decode vs PyJWT, argon2id hash/verify vs argon2-cffi at
 equal parameters (OWASP m=19456 KiB, t=2, p=1), sequential and 4 threads at once.
 
 Prints a table and writes bench/results/python-auth.json. Run through
 bench/python-auth/run.sh (release build of the extension in a separate venv).
-Goals (issue 5): JWT at least 5x PyJWT; argon2id no slower than argon2-cffi.
+Goals: JWT at least 5x PyJWT; argon2id no slower than argon2-cffi.
 """
 
 from __future__ import annotations

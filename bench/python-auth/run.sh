@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue-5 Python benchmarks (JWT HS256 vs PyJWT, argon2id vs argon2-cffi) on a RELEASE
+# Auth-primitive Python benchmarks (JWT HS256 vs PyJWT, argon2id vs argon2-cffi) on a RELEASE
 # build of the extension (bench-fast profile), in a separate venv
 # (target/bench-venv-python-auth) so the debug build used by the tests is left alone.
 # Prints a table and writes bench/results/python-auth.json.

@@ -1,4 +1,4 @@
-"""Issue 4: verification against the same local Redis, authcore (one round trip, Rust
+"""Verification against the same local Redis, authcore (one round trip, Rust
 client, GIL released) vs the same logic in pure Python with redis-py (HGET, then
 SET NX EX: two round trips), at concurrency 1 (sync) and 64 (asyncio).
 

@@ -1,4 +1,4 @@
-"""Issue 3: request signing and verification per call, authcore vs the same wire written
+"""Request signing and verification per call, authcore vs the same wire written
 with the standard library (hmac/hashlib + urllib.parse), 200-byte and 64 KiB bodies.
 
 Prints a table and writes bench/results/python-wire.json. Run through bench/python/run.sh

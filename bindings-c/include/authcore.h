@@ -13,16 +13,29 @@
  *    NUL-terminated and *out_written is its length without the NUL. A buffer that is
  *    too small gives AUTHCORE_BUFFER_TOO_SMALL with the size needed (NUL included) in
  *    *out_written; pass out = NULL, out_len = 0 to query it.
- *  - Nothing is allocated for the caller: there is nothing to free.
- *    (One exception: an authcore_jwt_keyset, created by authcore_jwt_keyset_new and
- *    released with authcore_jwt_keyset_free.)
  *  - Every function is thread-safe and never lets a Rust panic escape (AUTHCORE_PANIC).
+ *
+ * Who owns which buffer:
+ *  - Inputs (authcore_str, byte pointers, structs of settings) stay owned by the caller;
+ *    authcore reads them during the call only and keeps no pointer to them (what it
+ *    needs later, e.g. a propagator's settings, is copied).
+ *  - Output buffers (out, out_len, out_written) are owned by the caller; authcore writes
+ *    into them during the call and never frees or keeps them.
+ *  - Static strings returned (authcore_result_name, authcore_version) are owned by the
+ *    library: valid for the life of the process, never freed.
+ *  - Strings handed to a callback are owned by authcore and valid during the callback
+ *    only (copy what you keep); text a callback hands back is copied by authcore.
+ *  - Handles are the only allocations made for the caller, each released by its _free:
+ *    authcore_jwt_keyset (authcore_jwt_keyset_new / authcore_jwt_keyset_free) and
+ *    authcore_propagator (authcore_propagator_create / authcore_propagator_free).
+ *    Nothing else is to be freed.
  *
  * Also: argon2id/bcrypt passwords, JWT (HS256/384/512, RS256, ES256, EdDSA), TOTP,
  * PKCE and authrs permission policies (authcore_password_*, authcore_bcrypt_*,
  * authcore_jwt_*, authcore_totp_*, authcore_pkce_*, authcore_policy_*).
  *
- * Link with: pkg-config --cflags --libs authcore   (or authcore-static)
+ * Link with: pkg-config --cflags --libs authcore   (or authcore-static; installed by
+ * `make install PREFIX=...`, see README.md "C library").
  */
 
 #ifndef AUTHCORE_H
@@ -36,6 +49,14 @@
 
 /** The version of this library, as authcore_version() returns it. */
 #define AUTHCORE_VERSION "0.1.0"
+/**
+ * The same version as numbers (semver of the authcore crates): compare them at compile
+ * time, and AUTHCORE_VERSION with authcore_version() at run time. While MAJOR is 0, a
+ * change of MINOR may break the ABI; from 1, only a change of MAJOR does.
+ */
+#define AUTHCORE_VERSION_MAJOR 0
+#define AUTHCORE_VERSION_MINOR 1
+#define AUTHCORE_VERSION_PATCH 0
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AUTHCORE_MUST_USE __attribute__((warn_unused_result))
@@ -1593,8 +1614,9 @@ authcore_result authcore_password_needs_rehash(const char *hash,
                                                bool *out_needs_rehash);
 
 /**
- * bcryptjs `hashSync(password, cost)`: a `$2b$` hash with a fresh salt. The cost is
- * clamped to 4..=31 (`AUTHCORE_BCRYPT_DEFAULT_COST` is bcryptjs's 12) and only the first
+ * bcryptjs `hashSync(password, cost)`: a `$2b$` hash with a fresh salt. The cost follows
+ * bcryptjs: 0 means its default 10, other values are clamped to 4..=31
+ * (`AUTHCORE_BCRYPT_DEFAULT_COST` is node-auth's 12) and only the first
  * 72 bytes of the password count, as in bcryptjs. New passwords should use
  * `authcore_password_hash`; this exists for systems that must keep writing bcrypt.
  * The hash is 60 characters (61 bytes with the NUL).
@@ -1612,10 +1634,10 @@ authcore_result authcore_bcrypt_hash(const uint8_t *password,
                                      size_t *out_written);
 
 /**
- * bcryptjs `hashSync(password, salt)` with a 29-character salt string as `genSaltSync`
- * returns it (`$2b$10$` + 22 salt characters). The hash keeps the salt's prefix
- * (`$2a$`, `$2b$` or `$2y$`) and cost. A malformed salt gives
- * `AUTHCORE_PASSWORD_INVALID_PARAMS`.
+ * bcryptjs `hashSync(password, salt)` with a salt string as `genSaltSync` returns it
+ * (`$2b$10$` + 22 salt characters; characters after those are ignored, so a whole hash
+ * works). The hash keeps the salt's prefix (`$2$`, `$2a$`, `$2b$` or `$2y$`) and cost. A
+ * malformed salt gives `AUTHCORE_PASSWORD_INVALID_PARAMS` (message: bcryptjs's).
  *
  * # Safety
  * `password` valid for `password_len` bytes (or NULL with 0); `salt` valid for `salt_len`

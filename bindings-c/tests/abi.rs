@@ -932,6 +932,27 @@ fn version_matches_cargo_and_header() {
     let toml =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/cbindgen.toml")).unwrap();
     assert!(toml.contains(&format!("#define AUTHCORE_VERSION \"{v}\"")));
+    // The numeric macros, in the header and in the cbindgen config it is generated from.
+    let parts = [
+        ("MAJOR", env!("CARGO_PKG_VERSION_MAJOR")),
+        ("MINOR", env!("CARGO_PKG_VERSION_MINOR")),
+        ("PATCH", env!("CARGO_PKG_VERSION_PATCH")),
+    ];
+    for text in [&header, &toml] {
+        for (name, want) in parts {
+            let line = format!("#define AUTHCORE_VERSION_{name} ");
+            let got: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.strip_prefix(line.as_str()))
+                .collect();
+            assert_eq!(got, [want], "AUTHCORE_VERSION_{name}");
+        }
+    }
+    assert_eq!(
+        format!("{}.{}.{}", parts[0].1, parts[1].1, parts[2].1),
+        v,
+        "a pre-release or build suffix would need its own macro"
+    );
 }
 
 #[test]

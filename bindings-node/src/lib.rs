@@ -8,7 +8,7 @@
 //! - [`instance`]: `NativeHmacAuth`, the store-backed instance (`memory://`,
 //!   `redis://`) whose I/O methods are async on tokio.
 //! - [`error`]: the one `HmacError` → JS error mapping.
-//! - [`auth`]: issue 5 (passwords, JWT, API keys, TOTP, PKCE, policies); see its docs.
+//! - [`auth`]: the auth primitives (passwords, JWT, API keys, TOTP, PKCE, policies); see its docs.
 //! - [`propagation`]: `NativePropagator`, credential propagation over RabbitMQ (the JS
 //!   objects it needs are reached through one dispatcher function); see its docs.
 

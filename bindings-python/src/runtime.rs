@@ -1,4 +1,4 @@
-//! The store-backed runtime (issue 4): stores, the HTTP verifier, the message track and
+//! The store-backed runtime: stores, the HTTP verifier, the message track and
 //! the `clients` lifecycle, each operation in a sync flavour (GIL released while the
 //! core runs on the shared tokio runtime) and an `_async` flavour (an asyncio awaitable
 //! through `lifecycle::future_into_py`; the GIL is not held while Redis answers).

@@ -2219,25 +2219,24 @@ pub struct VerifiedJson {
     pub payload_json: String,
 }
 
-/// `token_use` check for tokens that may predate the claim: a token carrying a use other
-/// than `expected` is `JWT_WRONG_TOKEN_USE`; a token without the claim passes (tokens issued
-/// by node-auth itself have none). Use [`Validation::token_use`] to require the claim.
+/// `token_use` check for tokens that may predate the claim or come from another issuer: a
+/// token carrying one of OUR uses (`access`, `refresh`, `mfa_pending`) other than
+/// `expected` is `JWT_WRONG_TOKEN_USE`. A token without the claim (node-auth's own) or
+/// with a value that is not ours (Cognito's `"id"`, a number, ...) passes, as it does in
+/// jsonwebtoken. Use [`Validation::token_use`] to require the claim.
 pub fn reject_other_token_use(
     claims: &Map<String, Value>,
     expected: TokenUse,
 ) -> Result<(), JwtError> {
-    match claims.get(TOKEN_USE_CLAIM) {
-        None => Ok(()),
-        Some(Value::String(u)) if u == expected.as_str() => Ok(()),
-        Some(other) => Err(JwtError::WrongTokenUse {
-            expected: expected.as_str(),
-            found: Some(
-                other
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| other.to_string()),
-            ),
-        }),
+    let ours = [TokenUse::Access, TokenUse::Refresh, TokenUse::MfaPending];
+    match claims.get(TOKEN_USE_CLAIM).and_then(Value::as_str) {
+        Some(u) if u != expected.as_str() && ours.iter().any(|t| t.as_str() == u) => {
+            Err(JwtError::WrongTokenUse {
+                expected: expected.as_str(),
+                found: Some(u.to_string()),
+            })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -18,6 +18,8 @@
 //! Every comparison of derived keys is constant time (`password_hash::Output` and the
 //! `bcrypt` crate both compare with `subtle`).
 
+pub mod bcryptjs;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -490,13 +492,14 @@ fn parse_bcrypt(hash: &str) -> Result<u32, PasswordError> {
     Ok(cost)
 }
 
-/// Clamp a requested bcrypt cost the way bcryptjs's `genSalt` does.
+/// The cost bcryptjs's `genSalt` makes of a requested one: 0 is the default 10, the
+/// rest is clamped to `4..=31` ([`bcryptjs::unsigned_rounds`]).
 pub fn clamp_bcrypt_cost(cost: u32) -> u32 {
-    cost.clamp(4, 31)
+    bcryptjs::unsigned_rounds(cost)
 }
 
-/// bcrypt hash compatible with bcryptjs: `$2b$`, cost clamped to `4..=31`, password
-/// silently truncated to 72 bytes.
+/// bcrypt hash compatible with bcryptjs: `$2b$`, cost 0 = 10, else clamped to `4..=31`,
+/// password silently truncated to 72 bytes.
 pub fn bcrypt_hash(password: &[u8], cost: u32) -> Result<String, PasswordError> {
     let salt = random_bytes::<16>()?;
     bcrypt_hash_with_salt(password, cost, salt)
@@ -513,30 +516,13 @@ pub fn bcrypt_hash_with_salt(
         .map_err(|e| PasswordError::Hashing(e.to_string()))
 }
 
-/// bcryptjs `hashSync(password, salt)` with a 29-character salt string
-/// (`$2b$10$` + 22 salt characters, as `genSaltSync` returns). Like bcryptjs, the output
-/// keeps the salt's minor version (`$2a$`, `$2b$` or `$2y$`) and its cost (4..=31).
+/// bcryptjs `hashSync(password, salt)` with a salt string (`$2b$10$` + 22 characters, as
+/// `genSaltSync` returns, or a whole hash). Like bcryptjs, the output keeps the salt's
+/// version (`$2$`, `$2a$`, `$2b$` or `$2y$`) and its cost (4..=31); the refusals are
+/// `InvalidParams` with bcryptjs's message ([`bcryptjs::hash_with_salt`]).
 pub fn bcrypt_hash_with_salt_str(password: &[u8], salt: &str) -> Result<String, PasswordError> {
-    if salt.len() != 29 {
-        return Err(PasswordError::InvalidParams(
-            "bcrypt salt must be 29 characters".into(),
-        ));
-    }
-    // Parse through the hash parser with a zero hash part appended (31 x '.').
-    let padded = format!("{salt}{}", ".".repeat(31));
-    let cost = parse_bcrypt(&padded)
-        .map_err(|_| PasswordError::InvalidParams("malformed bcrypt salt".into()))?;
-    let parts: bcrypt::HashParts = padded
-        .parse()
-        .map_err(|_| PasswordError::InvalidParams("malformed bcrypt salt".into()))?;
-    let version = match &salt[1..3] {
-        "2a" => bcrypt::Version::TwoA,
-        "2y" => bcrypt::Version::TwoY,
-        _ => bcrypt::Version::TwoB,
-    };
-    bcrypt::hash_with_salt(password, cost, parts.get_salt_raw())
-        .map(|p| p.format_for_version(version))
-        .map_err(|e| PasswordError::Hashing(e.to_string()))
+    let units: Vec<u16> = salt.encode_utf16().collect();
+    bcryptjs::hash_with_salt(password, &units).map_err(|e| PasswordError::InvalidParams(e.message))
 }
 
 /// Verify a bcrypt hash (`$2a$`/`$2b$`/`$2y$`). `Ok(false)` on mismatch; the password is

@@ -38,7 +38,7 @@ fn verify_json_keeps_the_payload_bytes() {
 }
 
 #[test]
-fn lenient_token_use_rejects_other_uses_and_accepts_legacy_tokens() {
+fn lenient_token_use_rejects_our_other_uses_and_accepts_legacy_and_foreign_tokens() {
     let keys = hs("same-secret-for-both");
     let v = Validation::node_compat();
     let legacy = jwt::sign_payload_json(&keys, r#"{"sub":"u1"}"#).unwrap();
@@ -46,16 +46,22 @@ fn lenient_token_use_rejects_other_uses_and_accepts_legacy_tokens() {
     let refresh = jwt::sign_payload_json(&keys, r#"{"sub":"u1","token_use":"refresh"}"#).unwrap();
     let mfa = jwt::sign_payload_json(&keys, r#"{"sub":"u1","token_use":"mfa_pending"}"#).unwrap();
     let odd = jwt::sign_payload_json(&keys, r#"{"sub":"u1","token_use":7}"#).unwrap();
+    let id = jwt::sign_payload_json(&keys, r#"{"sub":"u1","token_use":"id"}"#).unwrap();
     let check = |t: &str, u| jwt::verify_json(&keys, t, &v, 0, Some(u)).map(|_| ());
     assert!(check(&legacy, TokenUse::Access).is_ok());
     assert!(check(&access, TokenUse::Access).is_ok());
+    // Values that are not ours (another issuer's `id` tokens, odd types) pass, as in
+    // jsonwebtoken: only our own markers are told apart.
+    for u in [TokenUse::Access, TokenUse::Refresh] {
+        assert!(check(&odd, u).is_ok());
+        assert!(check(&id, u).is_ok());
+    }
     for (t, u) in [
         (&refresh, TokenUse::Access),
         (&mfa, TokenUse::Access),
         (&access, TokenUse::Refresh),
         (&mfa, TokenUse::Refresh),
         (&access, TokenUse::MfaPending),
-        (&odd, TokenUse::Access),
     ] {
         assert_eq!(check(t, u).unwrap_err().code(), "JWT_WRONG_TOKEN_USE");
     }

@@ -1,5 +1,5 @@
 /*
- * Micro-benchmarks of the issue-5 C functions, for the numbers in the report (not part of
+ * Micro-benchmarks of the auth-primitive C functions, for the numbers in the report (not part of
  * the test run). Build against an optimised library:
  *   cargo build --profile bench-fast -p authcore-ffi
  *   cc -O2 -std=c11 -Ibindings-c/include ffi-tests/c-auth/bench.c \

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turn the issue-5 vectors into C data: `auth_vectors.gen.h` for run_vectors.c.
+"""Turn the auth-primitive vectors into C data: `auth_vectors.gen.h` for run_vectors.c.
 
 Every case of ffi-tests/vectors/{password-bcrypt,password-argon2,jwt-hs256,
 jwt-asymmetric,totp-rfc6238,pkce-rfc7636,policy}.json becomes one static `acase`

@@ -1,6 +1,6 @@
 /*
  * The C vector runner of the password, JWT, TOTP, PKCE and policy functions: every case
- * of the issue-5 vector files (turned into static data by gen_vectors.py) is run through
+ * of the auth-primitive vector files (turned into static data by gen_vectors.py) is run through
  * the public C API of authcore, using only authcore.h.
  *
  * Every text result is fetched twice (run_text in vector_runner.h): a size query (out =

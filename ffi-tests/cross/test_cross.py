@@ -4,7 +4,7 @@
 - On one shared Redis: a request signed by Python's httpx auth is accepted by the Node
   Express middleware, and one signed by Node's signed fetch is accepted by the Python ASGI
   middleware; a replay of either is rejected through the shared nonce keys.
-- On one shared Redis (issue 5): a refresh token issued by Node's TokenManager is rotated by
+- On one shared Redis: a refresh token issued by Node's TokenManager is rotated by
   Python's, and Node then sees the original as reused (one rotation state for all).
 - Credential propagation on the real RabbitMQ: a Python peer and a Node peer each apply what
   the other ensures, and each one's ACK completes the other's bookkeeping.

@@ -1,4 +1,4 @@
-// Node runner of the issue-5 vector files (ffi-tests/vectors, common schema). Each op is
+// Node runner of the auth-primitive vector files (ffi-tests/vectors, common schema). Each op is
 // a call of @authcore/node-auth-core's public API (its drop-in classes where they expose
 // the operation, else the `native` primitives it re-exports). An unknown op fails.
 import { test } from 'node:test'

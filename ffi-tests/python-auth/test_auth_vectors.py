@@ -1,4 +1,4 @@
-"""Python runner of the issue-5 vector files (ffi-tests/README.md schema).
+"""Python runner of the auth-primitive vector files (ffi-tests/README.md schema).
 
 Every case of ``password-bcrypt``, ``password-argon2``, ``jwt-hs256``, ``jwt-asymmetric``,
 ``totp-rfc6238``, ``pkce-rfc7636`` and ``policy`` runs through the public Python API
@@ -54,7 +54,7 @@ def _cases():
 CASES = _cases()
 
 
-def test_every_issue5_file_is_run():
+def test_every_auth_vector_file_is_run():
     counts = {}
     for p in CASES:
         counts[p.values[0]] = counts.get(p.values[0], 0) + 1

@@ -1,4 +1,4 @@
-// Regenerates the auth vectors (issue 5): totp-rfc6238.json, pkce-rfc7636.json,
+// Regenerates the auth vectors: totp-rfc6238.json, pkce-rfc7636.json,
 // password-bcrypt.json, jwt-hs256.json, jwt-asymmetric.json. policy.json is hand-written.
 //
 // Expected values come from the reference libraries node-auth uses, installed OUTSIDE the repo:
@@ -174,7 +174,7 @@ for (const [name, cost] of [["simple", 4], ["unicode", 6], ["a100", 4]]) {
   check(clamped.startsWith("$2b$04$"), "bcryptjs clamps cost 3 to 4");
   bc.push({ id: "cost-clamped-to-4", op: "bcrypt_verify", input: { password: pw.simple, hash: clamped }, expect: { ok: true } });
   bc.push({ id: "hash-cost-3-prefix", op: "bcrypt_hash_prefix", input: { password: pw.simple, cost: 3 }, expect: { ok: "$2b$04$" } });
-  bc.push({ id: "hash-cost-0-prefix", op: "bcrypt_hash_prefix", input: { password: pw.simple, cost: 0 }, expect: { ok: "$2b$04$" } });
+  bc.push({ id: "hash-cost-0-prefix", op: "bcrypt_hash_prefix", input: { password: pw.simple, cost: 0 }, expect: { ok: "$2b$10$" } }); // bcryptjs: a falsy cost is its default 10
   bc.push({ id: "hash-cost-10-prefix", op: "bcrypt_hash_prefix", input: { password: pw.simple, cost: 10 }, expect: { ok: "$2b$10$" } });
   const good = mk(pw.simple, 4);
   bc.push({ id: "malformed-2x", op: "bcrypt_verify", input: { password: pw.simple, hash: good.replace("$2b$", "$2x$") }, expect: { error: "PASSWORD_UNSUPPORTED_ALGORITHM" } });
@@ -183,7 +183,7 @@ for (const [name, cost] of [["simple", 4], ["unicode", 6], ["a100", 4]]) {
   bc.push({ id: "malformed-not-bcrypt", op: "bcrypt_verify", input: { password: pw.simple, hash: "plaintext-password-stored-by-mistake-padded-to-sixty-chars!!" }, expect: { error: "PASSWORD_INVALID_HASH" } });
 }
 file("password-bcrypt.json",
-  "bcrypt compatible with bcryptjs 3 (node-auth PasswordService): $2a$/$2b$/$2y$ verify, silent 72-byte truncation (UTF-8 bytes), cost clamp, $2b$ output. Ops: bcrypt_verify {password,hash} -> bool or error; bcrypt_hash_with_salt {password,salt (29-char bcrypt salt)} -> hash; bcrypt_hash_prefix {password,cost} -> the first 7 characters of a fresh hash.",
+  "bcrypt compatible with bcryptjs 3 (node-auth PasswordService): $2a$/$2b$/$2y$ verify, silent 72-byte truncation (UTF-8 bytes), cost rule (0 = default 10, else clamped to 4..31), $2b$ output. Ops: bcrypt_verify {password,hash} -> bool or error; bcrypt_hash_with_salt {password,salt (29-char bcrypt salt)} -> hash; bcrypt_hash_prefix {password,cost} -> the first 7 characters of a fresh hash.",
   "Hashes produced by bcryptjs 3.0.3 (hashSync/genSaltSync); $2a$/$2y$ variants checked with bcryptjs.compareSync. Malformed-hash codes are ours (bcryptjs throws or returns false).",
   bc);
 

@@ -1,4 +1,4 @@
-//! Passwords, JWT, TOTP, PKCE and authrs policies as C functions (the issue-5 part of
+//! Passwords, JWT, TOTP, PKCE and authrs policies as C functions (the auth-primitive part of
 //! the C ABI). Same conventions as the HMAC functions: `authcore_result` codes (this part
 //! uses `1000..=1499`, see [`codes`]), caller-owned output buffers, `const char *` +
 //! length inputs, NULL checks, and a `catch_unwind` boundary around every function.

@@ -193,8 +193,9 @@ pub unsafe extern "C" fn authcore_password_needs_rehash(
     })
 }
 
-/// bcryptjs `hashSync(password, cost)`: a `$2b$` hash with a fresh salt. The cost is
-/// clamped to 4..=31 (`AUTHCORE_BCRYPT_DEFAULT_COST` is bcryptjs's 12) and only the first
+/// bcryptjs `hashSync(password, cost)`: a `$2b$` hash with a fresh salt. The cost follows
+/// bcryptjs: 0 means its default 10, other values are clamped to 4..=31
+/// (`AUTHCORE_BCRYPT_DEFAULT_COST` is node-auth's 12) and only the first
 /// 72 bytes of the password count, as in bcryptjs. New passwords should use
 /// `authcore_password_hash`; this exists for systems that must keep writing bcrypt.
 /// The hash is 60 characters (61 bytes with the NUL).
@@ -223,10 +224,10 @@ pub unsafe extern "C" fn authcore_bcrypt_hash(
     })
 }
 
-/// bcryptjs `hashSync(password, salt)` with a 29-character salt string as `genSaltSync`
-/// returns it (`$2b$10$` + 22 salt characters). The hash keeps the salt's prefix
-/// (`$2a$`, `$2b$` or `$2y$`) and cost. A malformed salt gives
-/// `AUTHCORE_PASSWORD_INVALID_PARAMS`.
+/// bcryptjs `hashSync(password, salt)` with a salt string as `genSaltSync` returns it
+/// (`$2b$10$` + 22 salt characters; characters after those are ignored, so a whole hash
+/// works). The hash keeps the salt's prefix (`$2$`, `$2a$`, `$2b$` or `$2y$`) and cost. A
+/// malformed salt gives `AUTHCORE_PASSWORD_INVALID_PARAMS` (message: bcryptjs's).
 ///
 /// # Safety
 /// `password` valid for `password_len` bytes (or NULL with 0); `salt` valid for `salt_len`

@@ -1,4 +1,4 @@
-//! The one error mapping of the issue-5 functions.
+//! The one error mapping of the auth-primitive functions.
 //!
 //! Every failure becomes a JS `Error` whose `code` is the core's stable code
 //! (`PASSWORD_INVALID_HASH`, `JWT_EXPIRED`, `API_KEY_REVOKED`, `TOTP_MALFORMED_CODE`, ...),
@@ -54,6 +54,7 @@ macro_rules! from_core {
 
 from_core!(
     authcore::password::PasswordError,
+    authcore::password::bcryptjs::BcryptjsError,
     authcore::jwt::JwtError,
     authcore::tokens::ApiTokenError,
     authcore::totp::TotpError,

@@ -1,4 +1,4 @@
-//! Issue 5 (node-auth, Auth Server, authrs) in the addon: passwords, JWT, API keys and
+//! The auth primitives (node-auth, Auth Server, authrs) in the addon: passwords, JWT, API keys and
 //! session tokens, TOTP, PKCE / authorization codes and policies.
 //!
 //! Thin layer: argument conversion, one error mapping ([`error`]) and one task type

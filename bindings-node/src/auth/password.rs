@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use authcore::password::{self as core, Argon2Params, DummyAlgorithm, PasswordConfig};
 use napi::Env;
-use napi::bindgen_prelude::{Either, Object};
+use napi::bindgen_prelude::{Either, Object, Utf16String};
 use napi_derive::napi;
 
 use super::error::{AuthErr, js, to_js};
@@ -292,20 +292,26 @@ fn upgrade(
     })
 }
 
-fn cost_of(cost: Option<u32>) -> u32 {
-    cost.unwrap_or(core::BCRYPT_DEFAULT_COST)
+/// A JS cost through bcryptjs's rule (falsy = 10, clamp into 4..=31, a fractional cost
+/// inside the range refused); `undefined` is node-auth's default 12.
+fn cost_of(cost: Option<f64>) -> Result<u32, AuthErr> {
+    match cost {
+        None => Ok(core::BCRYPT_DEFAULT_COST),
+        Some(c) => Ok(core::bcryptjs::gensalt_rounds(c)?),
+    }
 }
 
-/// bcryptjs `hash(password, rounds)`: `$2b$`, cost clamped to 4..=31 (default 12),
-/// password silently truncated to 72 bytes.
+/// bcryptjs `hash(password, rounds)` cost rule (falsy = 10, clamped to 4..=31; default
+/// 12), `$2b$`, password silently truncated to 72 bytes (UTF-8 of the string or the
+/// Buffer's bytes).
 #[napi(ts_return_type = "Promise<string>", catch_unwind)]
 pub fn bcrypt_hash<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
-    cost: Option<u32>,
+    cost: Option<f64>,
 ) -> napi::Result<Object<'env>> {
-    let (pw, c) = (bytes(password), cost_of(cost));
-    spawn_kdf(env, move || Ok(core::bcrypt_hash(&pw, c)?))
+    let pw = bytes(password);
+    spawn_kdf(env, move || Ok(core::bcrypt_hash(&pw, cost_of(cost)?)?))
 }
 
 /// `bcryptHash` inline.
@@ -313,13 +319,84 @@ pub fn bcrypt_hash<'env>(
 pub fn bcrypt_hash_sync(
     env: &Env,
     password: Either<String, &[u8]>,
-    cost: Option<u32>,
+    cost: Option<f64>,
 ) -> napi::Result<String> {
-    let (pw, c) = (bytes(password), cost_of(cost));
-    block(env, move || Ok(core::bcrypt_hash(&pw, c)?))
+    let pw = bytes(password);
+    block(env, move || Ok(core::bcrypt_hash(&pw, cost_of(cost)?)?))
 }
 
-/// bcryptjs `hash(password, salt)` with a 29-character salt (`$2b$10$` + 22 characters).
+fn bcryptjs_hash_of(password: &[u16], salt: &Either<f64, Utf16String>) -> Result<String, AuthErr> {
+    let pw = core::bcryptjs::utf8_array(password);
+    Ok(match salt {
+        Either::A(rounds) => core::bcryptjs::hash_rounds(&pw, *rounds)?,
+        Either::B(salt) => core::bcryptjs::hash_with_salt(&pw, salt)?,
+    })
+}
+
+/// bcryptjs `hash(password, saltOrRounds)` exactly (`authcore::password::bcryptjs`): a
+/// number is a cost (falsy = 10, clamped to 4..=31), a string a salt; the password's
+/// UTF-16 is encoded as bcryptjs does (a lone surrogate is 3 bytes). Refusals have code
+/// `PASSWORD_BCRYPTJS_ERROR` and bcryptjs's message.
+#[napi(ts_return_type = "Promise<string>", catch_unwind)]
+pub fn bcryptjs_hash<'env>(
+    env: &'env Env,
+    password: Utf16String,
+    salt: Either<f64, Utf16String>,
+) -> napi::Result<Object<'env>> {
+    spawn_kdf(env, move || bcryptjs_hash_of(&password, &salt))
+}
+
+/// `bcryptjsHash` inline.
+#[napi(catch_unwind)]
+pub fn bcryptjs_hash_sync(
+    env: &Env,
+    password: Utf16String,
+    salt: Either<f64, Utf16String>,
+) -> napi::Result<String> {
+    block(env, move || bcryptjs_hash_of(&password, &salt))
+}
+
+/// bcryptjs `compare(password, hash)` exactly: `false` for a hash that is not 60
+/// characters, bcryptjs's refusals for a malformed salt part (`PASSWORD_BCRYPTJS_ERROR`).
+#[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
+pub fn bcryptjs_compare<'env>(
+    env: &'env Env,
+    password: Utf16String,
+    hash: Utf16String,
+) -> napi::Result<Object<'env>> {
+    spawn_kdf(env, move || {
+        Ok(core::bcryptjs::compare(
+            &core::bcryptjs::utf8_array(&password),
+            &hash,
+        )?)
+    })
+}
+
+/// What bcryptjs's `compare(anything, hash)` would reject with (its message), found without
+/// hashing; `null` when it answers a boolean. Lets a caller with several candidate hashes
+/// keep bcryptjs's refusal of a malformed stored hash.
+#[napi(catch_unwind)]
+pub fn bcryptjs_compare_refusal(hash: Utf16String) -> Option<String> {
+    core::bcryptjs::compare_refusal(&hash).map(|e| e.message)
+}
+
+/// `bcryptjsCompare` inline.
+#[napi(catch_unwind)]
+pub fn bcryptjs_compare_sync(
+    env: &Env,
+    password: Utf16String,
+    hash: Utf16String,
+) -> napi::Result<bool> {
+    block(env, move || {
+        Ok(core::bcryptjs::compare(
+            &core::bcryptjs::utf8_array(&password),
+            &hash,
+        )?)
+    })
+}
+
+/// bcryptjs `hash(password, salt)` with a salt string (`$2b$10$` + 22 characters, or a
+/// whole hash); refusals are `PASSWORD_INVALID_PARAMS` with bcryptjs's message.
 #[napi(ts_return_type = "Promise<string>", catch_unwind)]
 pub fn bcrypt_hash_with_salt<'env>(
     env: &'env Env,

@@ -227,7 +227,7 @@ class Auth:
         self, client_id: str, message: Any, signature: Optional[str]
     ) -> Awaitable[SignedMessage]: ...
 
-# --- issue 5: passwords, JWT, tokens, TOTP, PKCE, policies (used by authcore.password,
+# --- auth primitives: passwords, JWT, tokens, TOTP, PKCE, policies (used by authcore.password,
 # authcore.jwt, authcore.tokens, authcore.totp, authcore.pkce, authcore.policy) ---------
 
 _Secret = Union[str, bytes, bytearray]

@@ -337,12 +337,14 @@ class PasswordHasher:
 
 def bcrypt_hash(password: str | bytes, rounds: int = BCRYPT_DEFAULT_COST) -> str:
     """bcrypt hash compatible with bcryptjs ``hashSync(password, rounds)``: ``$2b$``, cost
-    clamped to 4..31, password silently truncated to 72 bytes."""
+    0 = bcryptjs's default 10, else clamped to 4..31, password silently truncated to 72 bytes."""
     return _n.password_bcrypt_hash(_ensure_bytes(password, "utf-8"), rounds)
 
 
 def bcrypt_hash_with_salt(password: str | bytes, salt: str) -> str:
-    """bcryptjs ``hashSync(password, salt)`` with a 29-character salt (``$2b$10$...``)."""
+    """bcryptjs ``hashSync(password, salt)`` with a salt (``$2b$10$`` + 22 characters, or a
+    whole hash); a malformed salt raises :class:`UnsupportedParametersError` with
+    bcryptjs's message."""
     return _n.password_bcrypt_hash_with_salt(_ensure_bytes(password, "utf-8"), salt)
 
 

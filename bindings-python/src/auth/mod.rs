@@ -1,4 +1,4 @@
-//! Issue 5 primitives for Python: passwords, JWT, API/session tokens, TOTP, PKCE/OAuth codes
+//! The auth primitives for Python: passwords, JWT, API/session tokens, TOTP, PKCE/OAuth codes
 //! and authrs policies. Thin wrappers over `authcore::{password, jwt, tokens, totp, oauth,
 //! policy}`; the Pythonic API (argon2-cffi / PyJWT names) lives in the `authcore.password`,
 //! `authcore.jwt`, ... Python modules, which call the functions registered here into
@@ -26,7 +26,7 @@ pub mod pyjson;
 pub mod tokens;
 pub mod totp;
 
-/// Register every issue-5 function and class into `authcore._native`.
+/// Register every auth-primitive function and class into `authcore._native`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     password::register(m)?;
     jwt::register(m)?;

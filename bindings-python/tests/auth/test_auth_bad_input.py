@@ -1,4 +1,4 @@
-"""Bad input gets a clear, typed Python error from every issue-5 module, never a crash."""
+"""Bad input gets a clear, typed Python error from every auth-primitive module, never a crash."""
 
 from __future__ import annotations
 

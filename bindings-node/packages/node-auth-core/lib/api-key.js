@@ -2,6 +2,7 @@
 const crypto = require('node:crypto')
 const native = require('./native')
 const { AuthError, withCause } = require('./errors')
+const { bcryptjsCompare } = require('./password.service')
 
 /**
  * awesome-node-auth's `ApiKeyService(saltRounds = 10)`: `ak_` + 48 hex keys, bcrypt-hashed
@@ -41,12 +42,10 @@ class ApiKeyService {
     if (typeof rawKey !== 'string' || typeof hash !== 'string') {
       throw new Error(`Illegal arguments: ${typeof rawKey}, ${typeof hash}`)
     }
-    try {
-      return (await native.matchTokenHash(rawKey, [hash])) !== null
-    } catch (e) {
-      if (e && e.code === 'API_TOKEN_STORED_HASH_INVALID') return false
-      throw e
-    }
+    // SHA-256 hex records (our `hash: 'sha256'` option) compare natively; everything else
+    // is bcryptjs's `compare`, refusals and all.
+    if (/^[0-9a-f]{64}$/.test(hash)) return (await native.matchTokenHash(rawKey, [hash])) !== null
+    return bcryptjsCompare(rawKey, hash)
   }
 
   extractPrefix(rawKey) {
@@ -94,6 +93,15 @@ class ApiKeyStrategy {
     const rawKey = this.extractKey(headers || {})
     if (!rawKey) throw new AuthError('API key is required', 'API_KEY_MISSING', 401)
     const records = await candidatesFor(this.store, rawKey.substring(0, 11))
+    // node-auth's bcryptjs compare rejects a malformed 60-character stored hash with its own
+    // Error (a 500 in the middleware), before any audit entry: so do we.
+    for (const r of records) {
+      const h = r.keyHash
+      if (typeof h === 'string' && !/^[0-9a-f]{64}$/.test(h)) {
+        const refusal = native.bcryptjsCompareRefusal(h)
+        if (refusal !== null) throw new Error(refusal)
+      }
+    }
     const candidates = records.map((r) => ({
       keyHash: typeof r.keyHash === 'string' ? r.keyHash : '',
       isActive: r.isActive !== false,
@@ -168,7 +176,10 @@ class ApiKeyStrategy {
   }
 }
 
-/** Express middleware: `req.apiKey = context`, or `{error, code}` with the error's status. */
+/**
+ * Express middleware: `req.apiKey = context`, or `{error, code}` with the error's status;
+ * any other failure is `500 {error: 'Internal server error'}`, as in node-auth.
+ */
 function createApiKeyMiddleware(store, options = {}) {
   const strategy = new ApiKeyStrategy(store, options)
   return (req, res, next) => {
@@ -179,7 +190,8 @@ function createApiKeyMiddleware(store, options = {}) {
       },
       (err) => {
         if (err instanceof AuthError) res.status(err.statusCode).json({ error: err.message, code: err.code })
-        else next(err)
+        // node-auth answers any other failure (a store that throws, ...) itself.
+        else res.status(500).json({ error: 'Internal server error' })
       },
     )
   }

@@ -118,7 +118,9 @@ class JwksService {
   }
 
   static publicKeyToJwk(publicKeyPem, kid) {
-    return JSON.parse(native.rsaPemToJwk(publicKeyPem, kid))
+    // node-auth's object, key order included; `kid` is whatever the caller passed.
+    const j = JSON.parse(native.rsaPemToJwk(publicKeyPem, 'kid'))
+    return { kty: j.kty, use: 'sig', alg: 'RS256', kid, n: j.n, e: j.e }
   }
 
   static buildJwksDocument(publicKeyPem, kid = 'provisioner-key-1') {

@@ -11,27 +11,62 @@ function illegal(a, b) {
   return new Error(`Illegal arguments: ${typeof a}, ${typeof b}`)
 }
 
+// bcryptjs rejects with a plain Error carrying its own message; the core keeps that
+// message (code PASSWORD_BCRYPTJS_ERROR), so the rejection is rebuilt as bcryptjs's.
+function asBcryptjsError(e) {
+  if (e && e.code === 'PASSWORD_BCRYPTJS_ERROR') return new Error(e.message)
+  return e
+}
+
 /**
- * awesome-node-auth's `PasswordService`: `hash(password, saltRounds = 12)` gives a bcryptjs
- * `$2b$` hash, `compare(password, hash)` checks it. Both are async and run on the libuv
- * thread pool (bcryptjs runs on the main thread). `compare` also accepts argon2id PHC
- * strings, so a user base can move to argon2id through `verifyAndUpgrade`.
+ * bcryptjs `hash(password, saltOrRounds)`, rule for rule (core `password::bcryptjs`):
+ * a number is a cost (falsy = 10, clamped to 4..31, a fractional cost inside the range
+ * rejects with `Missing salt rounds`), a string a salt (its version and cost are kept).
+ */
+async function bcryptjsHash(password, salt) {
+  if (typeof password !== 'string' || (typeof salt !== 'number' && typeof salt !== 'string')) {
+    throw illegal(password, salt)
+  }
+  try {
+    return await native.bcryptjsHash(password, salt)
+  } catch (e) {
+    throw asBcryptjsError(e)
+  }
+}
+
+/** bcryptjs `compare(password, hash)`, rule for rule. */
+async function bcryptjsCompare(password, hash) {
+  if (typeof password !== 'string' || typeof hash !== 'string') throw illegal(password, hash)
+  try {
+    return await native.bcryptjsCompare(password, hash)
+  } catch (e) {
+    throw asBcryptjsError(e)
+  }
+}
+
+/**
+ * awesome-node-auth's `PasswordService`: `hash(password, saltRounds = 12)` is bcryptjs's
+ * `hash`, `compare(password, hash)` bcryptjs's `compare` (same costs, salts, encodings,
+ * results and rejection messages). Both are async and run on the libuv thread pool
+ * (bcryptjs runs on the main thread). `compare` also accepts argon2id PHC strings, so a
+ * user base can move to argon2id through `verifyAndUpgrade`.
  */
 class PasswordService {
   async hash(password, saltRounds = 12) {
-    if (typeof password !== 'string') throw illegal(password, saltRounds)
-    if (typeof saltRounds === 'string') return native.bcryptHashWithSalt(password, saltRounds)
-    if (typeof saltRounds !== 'number') throw illegal(password, saltRounds)
-    return native.bcryptHash(password, saltRounds)
+    return bcryptjsHash(password, saltRounds)
   }
 
   async compare(password, hash) {
     if (typeof password !== 'string' || typeof hash !== 'string') throw illegal(password, hash)
-    const kind = native.identifyPasswordHash(hash)
-    if (kind === 'argon2id') return native.passwordVerify(password, hash)
-    // bcryptjs answers false for a string that cannot be a bcrypt hash.
-    if (hash.length !== 60) return false
-    return native.bcryptVerify(password, hash)
+    if (native.identifyPasswordHash(hash) === 'argon2id') {
+      try {
+        return await native.passwordVerify(password, hash)
+      } catch (e) {
+        // Not a well-formed argon2id string after all: answer as bcryptjs does.
+        if (e?.code !== 'PASSWORD_INVALID_HASH') throw e
+      }
+    }
+    return bcryptjsCompare(password, hash)
   }
 
   /** argon2id (OWASP m=19456 KiB, t=2, p=1) PHC hash of a new password. */
@@ -57,4 +92,4 @@ class PasswordService {
   }
 }
 
-module.exports = { PasswordService, passwordHasher: hasher }
+module.exports = { PasswordService, passwordHasher: hasher, bcryptjsHash, bcryptjsCompare }

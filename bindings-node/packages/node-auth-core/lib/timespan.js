@@ -39,7 +39,7 @@ function timespan(time, timestamp) {
 function expiryOf(expiresIn, timestamp) {
   const exp = timespan(expiresIn, timestamp)
   if (exp === undefined || !Number.isFinite(exp)) {
-    throw new Error('"expiresIn" should be a number of seconds or string representing a timespan')
+    throw new Error('"expiresIn" should be a number of seconds or string representing a timespan eg: "1d", "20h", 60')
   }
   return exp
 }

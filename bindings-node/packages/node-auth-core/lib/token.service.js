@@ -12,27 +12,70 @@ function nowSeconds() {
   return Math.floor(Date.now() / 1000)
 }
 
+const isPlainObject = (v) => {
+  if (v === null || typeof v !== 'object') return false
+  const proto = Object.getPrototypeOf(v)
+  return proto === null || proto === Object.prototype
+}
+const isNumber = (v) => typeof v === 'number' || v instanceof Number
+
 /**
- * The body jsonwebtoken 9 would sign for `jwt.sign(claims, key, {expiresIn, issuer})`
- * (claims, then `iat`, then `exp`, then `iss`), plus our `token_use` marker placed before
- * `iat`. Returned as the exact JSON text.
+ * The checks `jwt.sign(claims, key, {expiresIn})` of jsonwebtoken 9 makes before signing,
+ * in its order and with its messages: the payload's `iat`/`exp`/`nbf` must be numbers,
+ * `expiresIn` an integer or a non-empty string that parses as a timespan.
  */
-function body(claims, use, expiresIn, issuer) {
-  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) {
-    throw new Error('Expected "payload" to be a plain object.')
+function checkSign(claims, expiresIn) {
+  if (!isPlainObject(claims)) throw new Error('Expected "payload" to be a plain object.')
+  for (const k of Object.keys(claims)) {
+    if ((k === 'iat' || k === 'exp' || k === 'nbf') && !isNumber(claims[k])) {
+      throw new Error(`"${k}" should be a number of seconds`)
+    }
   }
+  if (!(Number.isInteger(expiresIn) || (typeof expiresIn === 'string' && expiresIn))) {
+    throw new Error('"expiresIn" should be a number of seconds or string representing a timespan')
+  }
+}
+
+/**
+ * The body jsonwebtoken 9 signs for `jwt.sign(claims, key, {expiresIn})` (claims, then
+ * `iat`, then `exp`), plus our `token_use` marker placed before `iat`. Returned as the
+ * exact JSON text.
+ */
+function body(claims, use, expiresIn) {
+  checkSign(claims, expiresIn)
   const b = Object.assign({}, claims)
-  const ts = typeof b.iat === 'number' ? b.iat : nowSeconds()
+  const ts = b.iat || nowSeconds()
   b.token_use = use
   b.iat = ts
   b.exp = expiryOf(expiresIn, ts)
-  if (issuer !== undefined) b.iss = issuer
   return JSON.stringify(b)
 }
 
+/**
+ * jsonwebtoken's key checks for HS256 signing: a falsy secret, a value that is no key
+ * material, or an asymmetric private key are refused with its messages.
+ */
+function signingKeySet(secret) {
+  if (!secret) throw new Error('secretOrPrivateKey must have a value')
+  if (typeof secret === 'string') {
+    if (secret.includes('-----BEGIN')) {
+      let priv = null
+      try {
+        priv = crypto.createPrivateKey(secret)
+      } catch {}
+      if (priv) throw new Error('secretOrPrivateKey must be a symmetric key when using HS256')
+    }
+    return hmacKeySet(secret)
+  }
+  if (ArrayBuffer.isView(secret)) return hmacKeySet(Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength))
+  if (secret instanceof crypto.KeyObject && secret.type === 'secret') return hmacKeySet(secret.export())
+  throw new Error('secretOrPrivateKey is not valid key material')
+}
+
 function stripTimes(payload) {
-  // Like node-auth: the caller's iat/exp never reach the new tokens.
-  const { iat, exp, ...claims } = payload || {}
+  // Like node-auth: the caller's iat/exp never reach the new tokens (and, as there, a
+  // null/undefined payload is a TypeError from the destructuring).
+  const { iat, exp, ...claims } = payload
   return claims
 }
 
@@ -59,12 +102,10 @@ const FORCED_REFRESH_INTERVAL_MS = 30_000
 class TokenService {
   generateTokenPair(payload, config) {
     const claims = stripTimes(payload)
-    const accessToken = hmacKeySet(config.accessTokenSecret).sign(
-      body(claims, 'access', config.accessTokenExpiresIn ?? '15m'),
-    )
-    const refreshToken = hmacKeySet(config.refreshTokenSecret).sign(
-      body(claims, 'refresh', config.refreshTokenExpiresIn ?? '7d'),
-    )
+    const accessKeys = signingKeySet(config.accessTokenSecret)
+    const accessToken = accessKeys.sign(body(claims, 'access', config.accessTokenExpiresIn ?? '15m'))
+    const refreshKeys = signingKeySet(config.refreshTokenSecret)
+    const refreshToken = refreshKeys.sign(body(claims, 'refresh', config.refreshTokenExpiresIn ?? '7d'))
     return { accessToken, refreshToken }
   }
 
@@ -90,7 +131,7 @@ class TokenService {
    * `verifyTempToken` accepts it.
    */
   generateTempToken(payload, config, expiresIn = '5m') {
-    return hmacKeySet(config.accessTokenSecret).sign(body(stripTimes(payload), 'mfa_pending', expiresIn))
+    return signingKeySet(config.accessTokenSecret).sign(body(stripTimes(payload), 'mfa_pending', expiresIn))
   }
 
   verifyTempToken(token, config) {
@@ -120,26 +161,33 @@ class TokenService {
 
   generateIdProviderTokenPair(payload, config) {
     const idp = config.idProvider
-    if (!idp || !(idp.privateKey || idp.enabled === true)) {
-      throw new AuthError('Identity provider mode is not enabled', 'IDP_NOT_ENABLED', 500)
-    }
+    const isActive = !!idp?.privateKey || idp?.enabled === true
+    if (!isActive) throw new AuthError('IdP mode is not enabled', 'IDP_NOT_ENABLED', 500)
     if (!idp.privateKey) {
+      if (!warnedEphemeral) {
+        console.warn(
+          '[awesome-node-auth] IdP mode: no privateKey configured — ' +
+            'auto-generating an ephemeral RSA keypair. ' +
+            'All tokens will be invalidated on restart. ' +
+            'Set idProvider.privateKey in production.',
+        )
+        warnedEphemeral = true
+      }
       const pair = native.generateRsaKeypairSync(2048)
       idp.privateKey = pair.privateKey
       idp.publicKey = pair.publicKey
-      if (!warnedEphemeral) {
-        warnedEphemeral = true
-        console.warn(
-          '[awesome-node-auth] idProvider.enabled without a privateKey: generated an ephemeral RSA keypair. ' +
-            'Tokens will not verify after a restart; configure idProvider.privateKey.',
-        )
-      }
+    } else if (!idp.publicKey) {
+      // node-auth derives the public key and writes it back into the configuration.
+      idp.publicKey = native.rsaPublicPemFromPrivate(idp.privateKey)
     }
     const keys = pemKeySet(idp.privateKey, DEFAULT_KID, 'RS256')
-    const claims = stripTimes(payload)
-    const accessToken = keys.sign(body(claims, 'access', idp.tokenExpiry ?? '30d', idp.issuer))
+    // `iat`, `exp` and `kid` never reach the payload; `iss` joins the claims (before
+    // `iat`/`exp`, jsonwebtoken's order for a claim already in the payload).
+    const { iat, exp, kid: _kid, ...claims } = payload
+    const idpClaims = { ...claims, ...(idp.issuer ? { iss: idp.issuer } : {}) }
+    const accessToken = keys.sign(body(idpClaims, 'access', idp.tokenExpiry ?? '30d'))
     const refreshToken = keys.sign(
-      body(claims, 'refresh', idp.refreshTokenExpiry ?? config.refreshTokenExpiresIn ?? '90d', idp.issuer),
+      body(idpClaims, 'refresh', idp.refreshTokenExpiry ?? config.refreshTokenExpiresIn ?? '90d'),
     )
     return { accessToken, refreshToken }
   }
@@ -150,39 +198,51 @@ class TokenService {
    * client. `expectedAudience` is an addition (node-auth never checked `aud`).
    */
   async verifyWithJwks(token, client, expectedIssuer, expectedAudience) {
-    const fail = (cause) =>
-      withCause(new AuthError('Invalid or expired token', 'INVALID_TOKEN', 401), cause)
+    // node-auth's messages: 'Invalid token format', 'Token missing kid header', 'Unknown
+    // signing key', 'Token issuer mismatch'; any other failure 'Invalid or expired token'.
+    const fail = (message, cause) => withCause(new AuthError(message, 'INVALID_TOKEN', 401), cause)
     let header
     try {
       header = JSON.parse(native.decodeJwt(String(token)).header)
     } catch (e) {
-      throw fail(e)
+      throw fail('Invalid token format', e)
     }
-    if (typeof header.kid !== 'string' || header.kid === '') throw fail(new Error('missing kid'))
+    const kid = header.kid
+    if (!kid) throw fail('Token missing kid header')
     let jwk
     try {
-      jwk = await client.getKey(header.kid)
+      jwk = await client.getKey(kid)
       if (!jwk) {
         const last = lastForcedRefresh.get(client) ?? 0
         if (Date.now() - last >= FORCED_REFRESH_INTERVAL_MS) {
           lastForcedRefresh.set(client, Date.now())
           client.invalidateCache()
-          jwk = await client.getKey(header.kid)
+          jwk = await client.getKey(kid)
         }
       }
     } catch (e) {
-      throw fail(e)
+      throw fail('Invalid or expired token', e)
     }
-    if (!jwk) throw fail(new Error(`unknown kid ${header.kid}`))
+    if (!jwk) throw fail('Unknown signing key', new Error(`unknown kid ${kid}`))
+    let payload
     try {
       if (jwk.kty !== 'RSA') throw new Error('only RS256 keys are accepted')
-      const opts = { lenientTokenUse: 'access' }
-      if (expectedIssuer) opts.issuer = [expectedIssuer]
+      const opts = {}
       if (expectedAudience) opts.audience = Array.isArray(expectedAudience) ? expectedAudience : [expectedAudience]
-      return JSON.parse(jwkKeySet(jwk).verify(token, opts))
+      payload = JSON.parse(jwkKeySet(jwk).verify(token, opts))
     } catch (e) {
-      throw fail(e)
+      throw fail('Invalid or expired token', e)
     }
+    // As in node-auth, the issuer is compared after the signature and time checks; our
+    // refusal of refresh / 2FA-pending tokens comes last, so every token node-auth refuses
+    // is refused with node-auth's message.
+    if (expectedIssuer && payload.iss !== expectedIssuer) throw fail('Token issuer mismatch')
+    if (payload.token_use === 'refresh' || payload.token_use === 'mfa_pending') {
+      const cause = new Error(`token_use ${payload.token_use} is not an access token`)
+      cause.code = 'JWT_WRONG_TOKEN_USE'
+      throw fail('Invalid or expired token', cause)
+    }
+    return payload
   }
 
   // ---- cookies (pure JS, as in node-auth) --------------------------------------------
@@ -210,8 +270,15 @@ class TokenService {
       path: co?.path ?? '/',
       ...extra,
     }
-    if (name.startsWith('__Host-')) delete opts.domain
-    else opts.domain = co?.domain
+    if (name.startsWith('__Host-')) {
+      // A __Host- cookie must be Secure, Path=/ and have no Domain, or browsers drop it
+      // (this also puts the refresh cookie on Path=/, as node-auth does).
+      delete opts.domain
+      opts.path = '/'
+      opts.secure = true
+    } else {
+      opts.domain = co?.domain
+    }
     return opts
   }
 

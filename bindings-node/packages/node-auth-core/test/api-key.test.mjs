@@ -221,3 +221,53 @@ test('middleware: 200 with req.apiKey, 401 missing/invalid/revoked, 403 insuffic
     await new Promise((r) => server.close(r))
   }
 })
+
+test('middleware: a store that throws is 500 {error: "Internal server error"}, never next(err)', async () => {
+  const store = {
+    async findByPrefix() {
+      throw new Error('database down')
+    },
+    async updateLastUsed() {},
+  }
+  const res = {
+    code: null,
+    body: null,
+    status(c) {
+      this.code = c
+      return this
+    },
+    json(b) {
+      this.body = b
+      return this
+    },
+  }
+  let nextArgs = null
+  await new Promise((resolve) => {
+    const end = res.json.bind(res)
+    res.json = (b) => {
+      end(b)
+      resolve()
+      return res
+    }
+    createApiKeyMiddleware(store)({ headers: { 'x-api-key': 'ak_' + '2'.repeat(48) }, ip: '127.0.0.1' }, res, (...a) => {
+      nextArgs = a
+      resolve()
+    })
+  })
+  assert.equal(nextArgs, null)
+  assert.deepEqual([res.code, res.body], [500, { error: 'Internal server error' }])
+})
+
+test('a malformed 60-character stored hash rejects with bcryptjs\'s Error, as node-auth\'s bcrypt compare does', async () => {
+  const rawKey = 'ak_' + '3'.repeat(48)
+  const bad = bcryptjs.hashSync(rawKey, 4).replace('$2b$', '$2x$')
+  let theirs
+  await bcryptjs.compare(rawKey, bad).catch((e) => (theirs = e))
+  const store = memoryKeyStore()
+  await store.save({ id: 'k', name: 'k', keyHash: bad, keyPrefix: rawKey.slice(0, 11), scopes: [], allowedIps: null, isActive: true, expiresAt: null })
+  await assert.rejects(new ApiKeyStrategy(store).authenticate({ 'x-api-key': rawKey }), (e) => !(e instanceof AuthError) && e.message === theirs.message)
+  await assert.rejects(new ApiKeyService().verifyKey(rawKey, bad), (e) => e.message === theirs.message)
+  // Not 60 characters: bcryptjs answers false, so the key is simply invalid.
+  store.rows[0].keyHash = 'not-a-hash'
+  await assert.rejects(new ApiKeyStrategy(store).authenticate({ 'x-api-key': rawKey }), (e) => e instanceof AuthError && e.code === 'API_KEY_INVALID')
+})

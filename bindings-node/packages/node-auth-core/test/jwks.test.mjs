@@ -125,7 +125,19 @@ const mockClient = (doc) => {
 }
 
 test('generateIdProviderTokenPair throws IDP_NOT_ENABLED (500) when IdP is off', () => {
-  assert.throws(() => ts.generateIdProviderTokenPair(user, config()), (e) => e instanceof AuthError && e.code === 'IDP_NOT_ENABLED' && e.statusCode === 500)
+  assert.throws(() => ts.generateIdProviderTokenPair(user, config()), (e) => e instanceof AuthError && e.code === 'IDP_NOT_ENABLED' && e.statusCode === 500 && e.message === 'IdP mode is not enabled')
+})
+
+test('IdP payload is node-auth\'s: kid stripped, iss before iat/exp, publicKey derived into the config', () => {
+  const idProvider = { privateKey: pair.privateKey, issuer: 'https://idp.example' }
+  const p = ts.generateIdProviderTokenPair({ ...user, kid: 'x', iat: 1, exp: 2 }, config({ idProvider }))
+  const a = jwt.decode(p.accessToken)
+  assert.deepEqual(Object.keys(a), ['sub', 'email', 'role', 'iss', 'token_use', 'iat', 'exp'])
+  assert.equal(idProvider.publicKey, pair.publicKey)
+  // A claim already in the payload keeps its place; an empty issuer adds nothing.
+  const q = jwt.decode(ts.generateIdProviderTokenPair({ iss: 'old', sub: 's' }, config({ idProvider: { privateKey: pair.privateKey, issuer: '' } })).accessToken)
+  assert.deepEqual(Object.keys(q), ['iss', 'sub', 'token_use', 'iat', 'exp'])
+  assert.equal(q.iss, 'old')
 })
 
 test('IdP tokens are RS256 with kid provisioner-key-1 and iss; they verify in jsonwebtoken', () => {
@@ -174,22 +186,35 @@ test('verifyWithJwks returns sub, email and iss from a mocked client', async () 
   assert.equal((await ts.verifyWithJwks(theirs, client)).sub, 'u9')
 })
 
+test('verifyWithJwks ignores the JWK\'s alg/use (node-auth converts it to a PEM and verifies RS256); publicKeyToJwk keeps any kid', async () => {
+  const jwk = { ...JwksService.publicKeyToJwk(pair.publicKey, 'provisioner-key-1'), alg: 'RS512', use: 'enc' }
+  const token = jwt.sign({ sub: 'u7' }, pair.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1', expiresIn: 60 })
+  assert.equal((await ts.verifyWithJwks(token, mockClient({ keys: [jwk] }))).sub, 'u7')
+  const j = JwksService.publicKeyToJwk(pair.publicKey)
+  assert.deepEqual(Object.keys(j), ['kty', 'use', 'alg', 'kid', 'n', 'e'])
+  assert.equal(j.kid, undefined)
+})
+
 test('verifyWithJwks rejects wrong issuer, expired, unknown kid, refresh tokens, audience (INVALID_TOKEN)', async () => {
   const client = mockClient(JwksService.buildJwksDocument(pair.publicKey))
   const sign = (claims, opts = {}) => jwt.sign(claims, pair.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1', ...opts })
   const invalid = (code) => (e) => e instanceof AuthError && e.code === 'INVALID_TOKEN' && e.statusCode === 401 && (!code || e.cause?.code === code)
-  await assert.rejects(ts.verifyWithJwks(sign({ sub: 'u' }, { issuer: 'https://evil' }), client, 'https://idp'), invalid('JWT_INVALID_ISSUER'))
+  const msg = (m, code) => (e) => invalid(code)(e) && e.message === m
+  await assert.rejects(ts.verifyWithJwks(sign({ sub: 'u' }, { issuer: 'https://evil' }), client, 'https://idp'), msg('Token issuer mismatch'))
+  // Issuer compared after the time checks, as in node-auth: expired + wrong issuer is 'Invalid or expired token'.
+  await assert.rejects(ts.verifyWithJwks(sign({ sub: 'u', exp: nowS() - 10 }, { issuer: 'https://evil' }), client, 'https://idp'), msg('Invalid or expired token', 'JWT_EXPIRED'))
+  await assert.rejects(ts.verifyWithJwks('not-a-token', client), msg('Invalid token format'))
   await assert.rejects(ts.verifyWithJwks(sign({ sub: 'u', exp: nowS() - 10 }), client), invalid('JWT_EXPIRED'))
   await assert.rejects(ts.verifyWithJwks(sign({ sub: 'u' }, { audience: 'other' }), client, undefined, 'api'), invalid('JWT_INVALID_AUDIENCE'))
   const { refreshToken } = ts.generateIdProviderTokenPair(user, config({ idProvider: { privateKey: pair.privateKey } }))
   await assert.rejects(ts.verifyWithJwks(refreshToken, client), invalid('JWT_WRONG_TOKEN_USE'))
   const noKid = jwt.sign({ sub: 'u' }, pair.privateKey, { algorithm: 'RS256' })
-  await assert.rejects(ts.verifyWithJwks(noKid, client), invalid())
+  await assert.rejects(ts.verifyWithJwks(noKid, client), msg('Token missing kid header'))
   // Unknown kid: one forced re-fetch, then rate-limited (no re-fetch per request).
   const other = JwksService.generateKeypair()
   const unknown = jwt.sign({ sub: 'u' }, other.privateKey, { algorithm: 'RS256', keyid: 'k-unknown' })
-  await assert.rejects(ts.verifyWithJwks(unknown, client), invalid())
-  await assert.rejects(ts.verifyWithJwks(unknown, client), invalid())
+  await assert.rejects(ts.verifyWithJwks(unknown, client), msg('Unknown signing key'))
+  await assert.rejects(ts.verifyWithJwks(unknown, client), msg('Unknown signing key'))
   assert.equal(client.calls.invalidate, 1)
   // A key from the JWKS whose signature does not match.
   const forged = jwt.sign({ sub: 'u' }, other.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1' })

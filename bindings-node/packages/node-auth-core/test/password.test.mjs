@@ -75,6 +75,27 @@ test('costs below 4 are clamped to 4, like bcryptjs', async () => {
   assert.ok(bcryptjs.hashSync('pw', 1).startsWith('$2b$04$'))
 })
 
+test('cost rule is bcryptjs\'s: negative clamps to 4, falsy (0, NaN) is 10, above 31 clamps, fractional rejects', async () => {
+  // hash(pw, -1) once ran a 2^31-round hash (an unsigned cast): it must settle at cost 4.
+  const settled = await Promise.race([
+    svc.hash('pw', -1),
+    new Promise((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref()),
+  ])
+  assert.match(settled, /^\$2b\$04\$/)
+  assert.match(bcryptjs.hashSync('pw', -1), /^\$2b\$04\$/)
+  for (const cost of [0, NaN, -0]) {
+    const h = await svc.hash('pw', cost)
+    assert.match(h, /^\$2b\$10\$/, String(cost))
+    assert.match(await bcryptjs.hash('pw', cost), /^\$2b\$10\$/)
+    assert.equal(await svc.compare('pw', h), true)
+  }
+  assert.match(bcryptjs.genSaltSync(Infinity), /^\$2b\$31\$/)
+  assert.equal(native.bcryptHashSync('pw', -1).slice(0, 7), '$2b$04$')
+  assert.equal(native.bcryptHashSync('pw', 0).slice(0, 7), '$2b$10$')
+  await assert.rejects(bcryptjs.hash('pw', 4.5), (e) => e.message === 'Missing salt rounds')
+  await assert.rejects(svc.hash('pw', 4.5), (e) => e.constructor === Error && e.message === 'Missing salt rounds')
+})
+
 test('bad arguments reject like bcryptjs; a non-hash string compares false', async () => {
   await assert.rejects(svc.compare(undefined, '$2b$04$abcdefghijklmnopqrstuu'), /Illegal arguments: undefined, string/)
   await assert.rejects(svc.hash(undefined), /Illegal arguments/)
@@ -82,9 +103,20 @@ test('bad arguments reject like bcryptjs; a non-hash string compares false', asy
   assert.equal(await bcryptjs.compare('pw', 'not-a-hash'), false)
 })
 
-test('bcryptjs-compatible malformed 60-character hashes reject with a typed error', async () => {
-  const h = bcryptjs.hashSync('pw', 4).replace('$2b$', '$2x$')
-  await assert.rejects(svc.compare('pw', h), (e) => e.code === 'PASSWORD_UNSUPPORTED_ALGORITHM')
+test('malformed 60-character hashes reject with bcryptjs\'s own Error and message', async () => {
+  const h = bcryptjs.hashSync('pw', 4)
+  for (const bad of [h.replace('$2b$', '$2x$'), h.replace('$04$', '$03$'), 'x' + h.slice(1), h.replace('$04$', '$32$')]) {
+    let theirs
+    await bcryptjs.compare('pw', bad).catch((e) => (theirs = e))
+    assert.ok(theirs instanceof Error, bad)
+    await assert.rejects(svc.compare('pw', bad), (e) => e.constructor === Error && e.message === theirs.message)
+  }
+  // Lone surrogates are encoded as bcryptjs encodes them (not as U+FFFD).
+  const salt = bcryptjs.genSaltSync(4)
+  for (const pw of ['a\uD800b', '\uDC00', 'x\uD83D']) {
+    assert.equal(await svc.hash(pw, salt), bcryptjs.hashSync(pw, salt), JSON.stringify(pw))
+    assert.equal(await svc.compare(pw.replace(/[\uD800-\uDFFF]/g, '\uFFFD'), bcryptjs.hashSync(pw, salt)), false)
+  }
 })
 
 // ---- argon2id -------------------------------------------------------------------------

@@ -65,6 +65,43 @@ test('expiresIn strings and numbers follow jsonwebtoken (ms syntax)', () => {
   assert.throws(() => ts.generateTokenPair(user, config({ accessTokenExpiresIn: 'soon' })), /expiresIn/)
 })
 
+test('sign-time checks are jsonwebtoken\'s: integer or timespan expiresIn, numeric nbf, key material (same messages)', () => {
+  const msg = (m) => (e) => e.constructor === Error && e.message === m
+  const theirs = (claims, secret, opts) => {
+    try {
+      jwt.sign(claims, secret, opts)
+    } catch (e) {
+      return e.message
+    }
+    return null
+  }
+  const cases = [
+    [user, config({ accessTokenExpiresIn: 1.5 }), { expiresIn: 1.5 }],
+    [user, config({ accessTokenExpiresIn: NaN }), { expiresIn: NaN }],
+    [user, config({ accessTokenExpiresIn: 'soon' }), { expiresIn: 'soon' }],
+    [{ ...user, nbf: 'tomorrow' }, config(), { expiresIn: '15m' }],
+  ]
+  for (const [claims, cfg, opts] of cases) {
+    const m = theirs(claims, cfg.accessTokenSecret, opts)
+    assert.ok(m, JSON.stringify(opts))
+    assert.throws(() => ts.generateTokenPair(claims, cfg), msg(m))
+  }
+  for (const secret of ['', undefined, 42, {}]) {
+    const m = theirs({ a: 1 }, secret, { expiresIn: 60 })
+    assert.throws(() => ts.generateTokenPair(user, config({ accessTokenSecret: secret })), msg(m), String(secret))
+  }
+})
+
+test('tokens with a token_use that is not ours (an IdP\'s "id" token) verify, as in jsonwebtoken', () => {
+  const cfg = config()
+  for (const use of ['id', 7]) {
+    const a = jwt.sign({ sub: 'u1', token_use: use }, cfg.accessTokenSecret, { expiresIn: 60 })
+    const r = jwt.sign({ sub: 'u1', token_use: use }, cfg.refreshTokenSecret, { expiresIn: 60 })
+    assert.equal(ts.verifyAccessToken(a, cfg).token_use, use)
+    assert.equal(ts.verifyRefreshToken(r, cfg).token_use, use)
+  }
+})
+
 // ---- cookies ----------------------------------------------------------------------
 test('setTokenCookies sets accessToken and refreshToken; clearTokenCookies clears accessToken', () => {
   const res = mockRes()
@@ -149,6 +186,30 @@ test('cookie prefixes: __Host- (root path, no domain), __Secure- (path or domain
   const initHost = mockRes()
   ts.initCsrfToken(initHost, hostCfg)
   assert.ok(initHost.named('__Host-csrf-token'))
+})
+
+test('__Host- cookies are Path=/ and Secure, the refresh cookie included (browsers drop any other __Host- cookie)', () => {
+  for (const cfg of [
+    config({ cookieOptions: { secure: true } }),
+    config({ cookieOptions: { secure: true, refreshTokenPath: '/api/auth/refresh' }, apiPrefix: '/api/auth' }),
+    config({ cookieOptions: { secure: 1, path: '/' }, csrf: { enabled: true } }),
+  ]) {
+    const res = mockRes()
+    ts.setTokenCookies(res, { accessToken: 'a', refreshToken: 'r' }, cfg)
+    ts.initCsrfToken(res, cfg)
+    const names = res.set.map((c) => c.name)
+    assert.ok(names.includes('__Host-refreshToken'), names.join())
+    for (const c of res.set) {
+      assert.ok(c.name.startsWith('__Host-'), c.name)
+      assert.equal(c.opts.path, '/', c.name)
+      assert.equal(c.opts.secure, true, c.name)
+      assert.equal('domain' in c.opts, false, c.name)
+    }
+  }
+  // __Secure- keeps the refresh path (node-auth: only __Host- forces Path=/).
+  const sec = mockRes()
+  ts.setTokenCookies(sec, { accessToken: 'a', refreshToken: 'r' }, config({ cookieOptions: { secure: true, domain: 'example.com' } }))
+  assert.equal(sec.named('__Secure-refreshToken').opts.path, '/auth/refresh')
 })
 
 // ---- cross-verification with npm jsonwebtoken ------------------------------------------
