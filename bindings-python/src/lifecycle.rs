@@ -263,10 +263,7 @@ pub type PyAwait = Pin<Box<dyn Future<Output = PyResult<Py<PyAny>>> + Send>>;
 /// `ensure_future`) and returns a Rust future of its result, awaited without the GIL. The
 /// result is handed over on the loop's thread: no attachment from the awaiting thread. A
 /// loop that is closed before the awaitable completes gives `CancelledError`.
-pub fn into_future(
-    locals: &TaskLocals,
-    awaitable: Bound<'_, PyAny>,
-) -> PyResult<PyAwait> {
+pub fn into_future(locals: &TaskLocals, awaitable: Bound<'_, PyAny>) -> PyResult<PyAwait> {
     let py = awaitable.py();
     let (tx, rx) = tokio::sync::oneshot::channel::<PyResult<Py<PyAny>>>();
     let tx: Arc<Mutex<Option<PyResultTx>>> = Arc::new(Mutex::new(Some(tx)));
