@@ -690,7 +690,8 @@ async fn receiver_pipeline_drops_answers_and_requeues_like_the_original() {
     })
     .await;
     assert_eq!(hash_of(&b.http, "cid").await.as_deref(), Some("abcd"));
-    // Stale: equal ts and lower eventId, and a replay of e2 itself: not applied, ACK applied.
+    // Stale: equal ts and lower eventId: not applied, ACK `error` with reason `stale` (the
+    // original says `applied`); a replay of e2 itself: not applied again, ACK `applied`.
     send(apply(
         "e1",
         10,
@@ -795,7 +796,7 @@ async fn receiver_pipeline_drops_answers_and_requeues_like_the_original() {
         view,
         vec![
             ("e2".into(), s("applied"), None),
-            ("e1".into(), s("applied"), None),
+            ("e1".into(), s("error"), s("stale")),
             ("e2".into(), s("applied"), None),
             (
                 "e3".into(),

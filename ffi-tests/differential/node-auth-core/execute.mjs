@@ -5,6 +5,7 @@
 // ephemeral keys, TOTP secrets) are reduced to their shape; everything else is compared
 // byte for byte.
 import crypto from 'node:crypto'
+import http from 'node:http'
 import { dec, enc } from './codec.mjs'
 
 export const FROZEN_MS = 1_700_000_000_123
@@ -147,6 +148,25 @@ const OPS = {
   },
   'jwks.jwkToPublicKey'(api, i) {
     return api.JwksService.jwkToPublicKey(i.jwk)
+  },
+  async 'jwks.client'(api, i, effects) {
+    // A real HTTP server on 127.0.0.1 serving one canned answer; the client asks twice
+    // (the second answer must come from its cache: one request).
+    const server = http.createServer((req, res) => {
+      effects.push(['request', req.method, req.url])
+      res.writeHead(i.status, { 'content-type': 'application/json' })
+      res.end(i.body)
+    })
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const client = new api.JwksClient(`http://127.0.0.1:${server.address().port}/jwks.json`, i.options)
+      const first = await client.getKey(i.kid)
+      const second = await client.getKey(i.kid)
+      return { first, second }
+    } finally {
+      server.closeAllConnections?.()
+      await new Promise((r) => server.close(r))
+    }
   },
   async 'totp.enableDisable'(api, i, effects) {
     const store = {

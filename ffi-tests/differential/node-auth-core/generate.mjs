@@ -196,6 +196,19 @@ function idpCases(r, push, rsa) {
   for (const op of ['jwks.derivePublicKey', 'jwks.publicKeyToJwk', 'jwks.buildJwksDocument', 'jwks.jwkToPublicKey']) {
     push('jwks', op, { privateKey: rsa.privateKey, publicKey: rsa.publicKey, kid: r.pick([undefined, 'k-' + r.int(1, 9)]), jwk: jwks.keys[0] })
   }
+  for (const [status, body] of [
+    [200, JSON.stringify(jwks)],
+    [200, JSON.stringify({ keys: [] })],
+    [500, 'oops'],
+    [404, JSON.stringify(jwks)],
+    [200, 'not json'],
+    [200, 'null'],
+    [200, '[]'],
+    [200, JSON.stringify({ keys: 'x' })],
+    [200, JSON.stringify({})],
+  ]) {
+    push('jwks', 'jwks.client', { status, body, kid: r.pick([kid, 'other']), options: r.pick([undefined, { cacheTtl: 60_000 }]) })
+  }
   const odd = { keys: [{ ...jwks.keys[0], alg: r.pick(['RS512', 'PS256']), use: r.pick(['sig', 'enc']) }] }
   push('jwks', 'token.verifyWithJwks', { token: sign({ sub: 'u', exp: FUTURE }, { keyid: kid }), jwks: odd, expectedIssuer: undefined })
   for (let i = 0; i < 14; i++) {

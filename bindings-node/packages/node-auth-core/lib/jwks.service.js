@@ -78,18 +78,17 @@ class JwksClient {
           chunks.push(c)
         })
         res.on('end', () => {
-          let doc
+          // node-auth's checks and messages (a `null` document fails inside its JSON try).
           try {
-            doc = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+            const doc = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+            if (!Array.isArray(doc.keys)) {
+              reject(new Error('Invalid JWKS document: missing "keys" array'))
+              return
+            }
+            resolve(doc)
           } catch {
             reject(new Error('Invalid JWKS document: failed to parse JSON'))
-            return
           }
-          if (!doc || !Array.isArray(doc.keys)) {
-            reject(new Error('Invalid JWKS document: missing "keys" array'))
-            return
-          }
-          resolve(doc)
         })
         res.on('error', reject)
       })

@@ -220,3 +220,21 @@ test('verifyWithJwks rejects wrong issuer, expired, unknown kid, refresh tokens,
   const forged = jwt.sign({ sub: 'u' }, other.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1' })
   await assert.rejects(ts.verifyWithJwks(forged, client), invalid('JWT_INVALID_SIGNATURE'))
 })
+
+test('JwksClient: a "null" document is node-auth\'s "failed to parse JSON", a document without keys "missing keys"', async () => {
+  const http = await import('node:http')
+  for (const [body, message] of [
+    ['null', 'Invalid JWKS document: failed to parse JSON'],
+    ['{}', 'Invalid JWKS document: missing "keys" array'],
+    ['nope', 'Invalid JWKS document: failed to parse JSON'],
+  ]) {
+    const server = http.createServer((req, res) => res.end(body))
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const client = new JwksClient(`http://127.0.0.1:${server.address().port}/`)
+      await assert.rejects(client.getKey('k'), (e) => e.message === message, body)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  }
+})
