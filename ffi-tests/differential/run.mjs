@@ -14,6 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const SUITES = {
   'node-auth-core': () => import('./node-auth-core/suite.mjs'),
   'fuz-app-realtime': () => import('./fuz-app-realtime/suite.mjs'),
+  'node-hmac-auth-core': () => import('./node-hmac-auth-core/suite.mjs'),
 }
 
 const { values } = parseArgs({
