@@ -4,9 +4,18 @@
 // either implementation.
 import { enc, rng } from './codec.mjs'
 
-const IDS = ['sess-a', 'sess-b', 'acct-1', 'acct-2', 'admin-acct', '', 'x\uD800', '\uDC00y', 'x\uFFFD', '\uFDD0d800', 'é', '😀']
-const CHANNELS = ['audit_log', 'runs', 'hosts', '\uDC00', '']
-const ROLES = ['admin', 'steward', 'Admin', 'ad\uD83Dmin']
+// `portable` scenarios (the last 50 of a seed) use only what every binding can state: no
+// lone surrogates, no JS-only values, object options; the Python replay runs them.
+let portable = false
+const P_IDS = ['sess-a', 'sess-b', 'acct-1', 'acct-2', 'admin-acct', '', 'x\uFFFD', '\uFDD0d800', 'é', '😀']
+const P_CHANNELS = ['audit_log', 'runs', 'hosts', '']
+const P_ROLES = ['admin', 'steward', 'Admin']
+const ALL_IDS = ['sess-a', 'sess-b', 'acct-1', 'acct-2', 'admin-acct', '', 'x\uD800', '\uDC00y', 'x\uFFFD', '\uFDD0d800', 'é', '😀']
+const ALL_CHANNELS = ['audit_log', 'runs', 'hosts', '\uDC00', '']
+const ALL_ROLES = ['admin', 'steward', 'Admin', 'ad\uD83Dmin']
+let IDS = ALL_IDS
+let CHANNELS = ALL_CHANNELS
+let ROLES = ALL_ROLES
 const TYPES = [
   'role_grant_revoke', 'session_revoke', 'session_revoke_all', 'token_revoke_all', 'password_change', 'logout',
   'login', 'role_grant_create', 'account_delete', 'token_revoke',
@@ -25,7 +34,7 @@ function subscribeOptions(r) {
     case 1:
       return {}
     case 2:
-      return r.pick(['audit_log', 7, true])
+      return portable ? {} : r.pick(['audit_log', 7, true])
     default: {
       const o = {}
       if (r.chance(0.6)) o.channels = list(r, CHANNELS, 3)
@@ -37,10 +46,12 @@ function subscribeOptions(r) {
 }
 
 function registryOptions(r) {
+  if (portable) return r.pick([undefined, {}, { max_per_scope: null }, { max_per_scope: r.int(-1, 4) }, { max_per_scope: 10 }])
   return r.pick([undefined, {}, { max_per_scope: null }, { max_per_scope: r.int(-1, 4) }, { max_per_scope: 10 }, { max_per_scope: Infinity }, { max_per_scope: 2.5 }, 5, 'x'])
 }
 
 function jsonValue(r, depth = 0) {
+  if (portable) return portableValue(r, depth)
   switch (r.int(0, depth > 2 ? 5 : 8)) {
     case 0:
       return r.pick([null, true, false])
@@ -62,6 +73,26 @@ function jsonValue(r, depth = 0) {
     }
     default:
       return Array.from({ length: r.int(0, 4) }, () => (r.chance(0.1) ? undefined : jsonValue(r, depth + 1)))
+  }
+}
+
+function portableValue(r, depth) {
+  switch (r.int(0, depth > 2 ? 3 : 5)) {
+    case 0:
+      return r.pick([null, true, false])
+    case 1:
+      return r.pick([0, 1, -7, 42, 2 ** 53, 1.5, 0.1 + 0.2, 1e21, 1e-7, 123456789.123, -1e-300])
+    case 2:
+      return r.pick(['', 'abc', 'é ü 密码', '😀', 'tab\tnl\nq"\\', '\u2028\u2029', '\u0000\u001f\u007f', 'x\uFFFD'])
+    case 3:
+      return r.pick(IDS)
+    case 4: {
+      const o = {}
+      for (let i = r.int(0, 4); i > 0; i--) o[r.pick(['a', 'b', 'method', 'params', '1', 'é', 'u'])] = portableValue(r, depth + 1)
+      return o
+    }
+    default:
+      return Array.from({ length: r.int(0, 4) }, () => portableValue(r, depth + 1))
   }
 }
 
@@ -161,10 +192,10 @@ function scenario(r, seq) {
         break
       case 10: {
         const stream = r.int(0, n.stream - 1)
-        const what = r.pick(['send', 'send', 'comment', 'close', 'on_close', 'on_close_adder', 'on_close_nonfunction'])
+        const what = r.pick(['send', 'send', 'comment', 'close', 'on_close', 'on_close_adder', portable ? 'on_close' : 'on_close_nonfunction'])
         const step = { op: 'stream_' + what, stream }
         if (what === 'send') step.data = jsonValue(r)
-        if (what === 'comment') step.text = r.chance(0.1) ? 'two\nlines' : r.pick(['keep-alive', 'ping', '', 'é😀', 'x\uD800'])
+        if (what === 'comment') step.text = r.chance(portable ? 0 : 0.1) ? 'two\nlines' : r.pick(portable ? ['keep-alive', 'ping', '', 'é😀'] : ['keep-alive', 'ping', '', 'é😀', 'x\uD800'])
         steps.push(step)
         break
       }
@@ -172,7 +203,7 @@ function scenario(r, seq) {
         steps.push({ op: 'count', reg })
         break
       default:
-        steps.push({ op: 'hash', value: r.pick(['', 'abc', 'test_token', r.str('ABCxyz-_0189', 0, 43), 'a\uD800', 42, {}, [1, 2], null, true]) })
+        steps.push({ op: 'hash', value: r.pick(portable ? ['', 'abc', 'test_token', r.str('ABCxyz-_0189', 0, 43)] : ['', 'abc', 'test_token', r.str('ABCxyz-_0189', 0, 43), 'a\uD800', 42, {}, [1, 2], null, true]) })
     }
   }
   return steps
@@ -181,9 +212,15 @@ function scenario(r, seq) {
 export function generate(seed, { only } = {}) {
   const r = rng(seed)
   const cases = []
-  for (let i = 0; i < 150; i++) {
+  for (let i = 0; i < 200; i++) {
+    portable = i >= 150
+    IDS = portable ? P_IDS : ALL_IDS
+    CHANNELS = portable ? P_CHANNELS : ALL_CHANNELS
+    ROLES = portable ? P_ROLES : ALL_ROLES
     const steps = scenario(r, i)
-    const capability = steps.some((s) => s.op === 'audit_sse') ? 'audit_sse' : steps.some((s) => s.op === 'make_guard') ? 'guard' : 'registry'
+    const capability = portable
+      ? 'portable'
+      : steps.some((s) => s.op === 'audit_sse') ? 'audit_sse' : steps.some((s) => s.op === 'make_guard') ? 'guard' : 'registry'
     if (only && !only.includes(capability)) continue
     cases.push({ id: `s${seed}-${i}`, capability, op: 'scenario', input: enc({ steps }) })
   }
