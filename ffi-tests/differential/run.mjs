@@ -15,6 +15,7 @@ const SUITES = {
   'node-auth-core': () => import('./node-auth-core/suite.mjs'),
   'fuz-app-realtime': () => import('./fuz-app-realtime/suite.mjs'),
   'node-hmac-auth-core': () => import('./node-hmac-auth-core/suite.mjs'),
+  propagation: () => import('./propagation/suite.mjs'),
 }
 
 const { values } = parseArgs({
