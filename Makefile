@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test ci rust node python c vectors services lint fmt bench install
+.PHONY: help demo test ci rust node python c vectors services lint fmt bench install fuzz
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,3 +43,5 @@ PROFILE ?= release
 install: ## C library into PREFIX (include/, lib/ .so + .a, lib/pkgconfig); PROFILE=release|debug
 	bash scripts/c-install.sh --profile $(PROFILE) $(PREFIX)
 
+fuzz: ## fuzz every parser target (SECONDS_PER_TARGET=60; not part of the tests)
+	bash scripts/fuzz.sh $${SECONDS_PER_TARGET:-60}

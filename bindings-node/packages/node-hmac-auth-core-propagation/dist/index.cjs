@@ -155,8 +155,16 @@ function optNumber(v, name) {
 
 // ------------------------------------------------------------------ wire helpers (§2.1)
 
+// A name with lone surrogates never matches [A-Za-z0-9-]+; it is refused here so the message
+// quotes the caller's own string (a Rust string would carry U+FFFD instead).
+function refuseIllFormedQueueName(name) {
+  if (!name.isWellFormed()) throw new Error(`Invalid amqpQueue "${name}": must match [A-Za-z0-9-]+`)
+}
+
 function buildQueueName(amqpQueue) {
-  return call(() => native.propagationBuildQueueName(String(amqpQueue)))
+  const name = String(amqpQueue)
+  refuseIllFormedQueueName(name)
+  return call(() => native.propagationBuildQueueName(name))
 }
 
 // ------------------------------------------------------------------ the dispatcher
@@ -355,6 +363,7 @@ async function redisProbeOf(options) {
 
 async function createPropagator(options) {
   call(() => native.propagationAssertOptions(presenceOf(options)))
+  refuseIllFormedQueueName(String(options.amqpQueue))
   const probe = await redisProbeOf(options)
   let handle
   try {
