@@ -371,9 +371,10 @@ async function createPropagator(options) {
   } finally {
     if (probe) Promise.resolve().then(() => options.redis.del(probe.key)).catch(() => {})
   }
-  // The addon's dispatcher does not hold the event loop; this timer does, while the
-  // propagator consumes (amqplib's socket does the same for the original).
-  let keepAlive = setInterval(() => {}, 1 << 30)
+  // Nothing here holds the event loop open: the addon's dispatcher is a weak threadsafe
+  // function, so a script that never calls close() still exits once its own work is done
+  // (the original's amqplib socket kept such a process alive forever). A call in flight
+  // keeps the loop alive until it settles.
 
   function requireManagement() {
     if (!options.management) {
@@ -429,14 +430,7 @@ async function createPropagator(options) {
   }
 
   async function close() {
-    try {
-      await handle.close()
-    } finally {
-      if (keepAlive) {
-        clearInterval(keepAlive)
-        keepAlive = null
-      }
-    }
+    await handle.close()
   }
 
   const propagator = { close, ensure, rotate, revoke, sync }
