@@ -1317,3 +1317,47 @@ async fn memory_protocol_selects_a_named_in_process_mesh() {
         p.close().await;
     }
 }
+
+/// A propagator dropped without `close()` stops its consumer: the transport holds its
+/// delivery handler, which holds the propagator only weakly, so dropping the propagator
+/// drops the transport, and the queue can be consumed again (it stayed "already consumed"
+/// forever while the handler kept the propagator alive).
+#[tokio::test]
+async fn a_dropped_propagator_stops_consuming_and_releases_its_queue() {
+    let mesh = Mesh::new();
+    let start = || {
+        Propagator::start(
+            PropagatorParts {
+                amqp_queue: "dropped".into(),
+                propagation_secret: "s".into(),
+                http: Some(
+                    Arc::new(auth(Arc::new(MemoryStore::new()), "hmac:http", "p"))
+                        as Arc<dyn CredentialSink>,
+                ),
+                message: None,
+                management: None,
+                logger: Arc::new(authcore::propagation::NoopLogger),
+                state: Arc::new(MemoryPropagationState::default()),
+            },
+            mesh.transport("dropped"),
+        )
+    };
+    let first = start().await.unwrap();
+    let e = start().await.unwrap_err();
+    assert!(e.to_string().contains("already has a consumer"), "{e}");
+    drop(first);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let second = loop {
+        match start().await {
+            Ok(p) => break p,
+            Err(e) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the dropped propagator still consumes: {e}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    second.close().await;
+}

@@ -140,7 +140,7 @@ fn apply_event(id: &str, ts: i64, client: &str, hash: &str) -> Vec<u8> {
 async fn two_consumers_keep_the_newer_secret(
     state_1: Arc<dyn PropagationState>,
     state_2: Arc<dyn PropagationState>,
-) {
+) -> String {
     let client = unique("cid");
     let old = "a".repeat(64);
     let new = "b".repeat(64);
@@ -176,6 +176,7 @@ async fn two_consumers_keep_the_newer_secret(
     );
     p1.close().await;
     p2.close().await;
+    client
 }
 
 #[tokio::test]
@@ -191,7 +192,23 @@ async fn two_processes_on_one_redis_never_roll_back() {
         .await
         .expect("Redis at 127.0.0.1:6379");
     let s2 = RedisPropagationState::connect(REDIS).await.unwrap();
-    two_consumers_keep_the_newer_secret(Arc::new(s1), Arc::new(s2)).await;
+    let client = two_consumers_keep_the_newer_secret(Arc::new(s1), Arc::new(s2)).await;
+    let mut c = redis::Client::open(REDIS)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let lock: i64 = redis::cmd("EXISTS")
+        .arg(format!("propagation:lock:http:{client}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(lock, 0, "the cursor lock is released");
+    let _: () = redis::cmd("DEL")
+        .arg(format!("propagation:last-seen:http:{client}"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
 }
 
 struct Mesh {

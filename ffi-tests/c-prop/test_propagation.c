@@ -813,13 +813,87 @@ static void test_rabbitmq(void) {
     pthread_mutex_destroy(&b.mu);
 }
 
-int main(void) {
+/* `exit-mesh` / `exit-amqp` (scripts/c.sh runs each many times): three peers, on the
+ * in-process mesh or on RabbitMQ with their state in Redis, busy applying events and
+ * handling ACKs, and a JWT key set, all left alive when main returns. The process must
+ * exit with 0: no callback runs into a process that is tearing down. */
+static int exit_without_free(const char *mode) {
+    bool amqp = strcmp(mode, "exit-amqp") == 0;
+    if (!amqp && strcmp(mode, "exit-mesh") != 0) {
+        fprintf(stderr, "unknown mode %s\n", mode);
+        return 2;
+    }
+    const char *redis = getenv("AUTHCORE_PROP_REDIS");
+    if (redis == NULL) redis = "redis://127.0.0.1:6379/9";
+    const char *host = getenv("AUTHCORE_PROP_AMQP_HOST");
+    if (host == NULL) host = "127.0.0.1";
+    static char mesh[128], qa[64], qb[64], qc[64];
+    static dir_entry dir[3];
+    static peer a, b, c;
+    snprintf(mesh, sizeof mesh, "mesh-%s", RUN);
+    snprintf(qa, sizeof qa, "cprop-%s-a", RUN);
+    snprintf(qb, sizeof qb, "cprop-%s-b", RUN);
+    snprintf(qc, sizeof qc, "cprop-%s-c", RUN);
+    snprintf(dir[0].name, 64, "%s", qa), snprintf(dir[0].secret, 64, "secret-of-a");
+    snprintf(dir[1].name, 64, "%s", qb), snprintf(dir[1].secret, 64, "secret-of-b");
+    snprintf(dir[2].name, 64, "%s", qc), snprintf(dir[2].secret, 64, "secret-of-c");
+    peer_init(&a, qa, "secret-of-a", "pepper-a");
+    peer_init(&b, qb, "secret-of-b", "pepper-b");
+    peer_init(&c, qc, "secret-of-c", "");
+    a.dir = b.dir = dir;
+    a.ndir = b.ndir = 3;
+    peer *peers[3] = {&a, &b, &c};
+    authcore_propagation_config cfg[3];
+    for (int i = 0; i < 3; i++) {
+        if (amqp) {
+            authcore_propagation_config k = {STR(host), 5672, S("guest"), S("guest"), S("amqp"),
+                                             S("hmac-credentials"), STR(peers[i]->name),
+                                             STR(peers[i]->secret), STR(redis)};
+            cfg[i] = k;
+        } else {
+            cfg[i] = memory_config(mesh, peers[i]->name, peers[i]->secret);
+        }
+    }
+    authcore_propagation_management ma = management_of(&a), mb = management_of(&b);
+    authcore_credential_sink sa = sink_of(&a), sb = sink_of(&b), sc = sink_of(&c);
+    authcore_logger la = {&a, on_log}, lc = {&c, on_log};
+    CHECK_RC(authcore_propagator_create(&cfg[0], &ma, &sa, NULL, &la, &a.prop), AUTHCORE_OK);
+    CHECK_RC(authcore_propagator_create(&cfg[1], &mb, &sb, NULL, NULL, &b.prop), AUTHCORE_OK);
+    CHECK_RC(authcore_propagator_create(&cfg[2], NULL, &sc, NULL, &lc, &c.prop), AUTHCORE_OK);
+    authcore_jwt_keyset *keys = NULL;
+    CHECK_RC(authcore_jwt_keyset_new(&keys), AUTHCORE_OK);
+    if (a.prop == NULL || b.prop == NULL || c.prop == NULL || keys == NULL) {
+        fprintf(stderr, "FAIL: %s: %s\n", mode, message());
+        return 1;
+    }
+    const char *to[] = {qb, qc};
+    char client[96];
+    bool created = false;
+    for (int k = 0; k < 3; k++) {
+        snprintf(client, sizeof client, "exit-client-%d", k);
+        ensure_one(&a, client, "plain-secret", to, 2, &created);
+    }
+    /* The broker link comes up in the background: sync until the events are out. */
+    authcore_sync_summary s = {0};
+    double end = now_s() + 20;
+    do {
+        CHECK_RC(authcore_propagator_sync(a.prop, &s), AUTHCORE_OK);
+        if (s.targets_published == 0) nap();
+    } while (s.targets_published == 0 && now_s() < end);
+    CHECK(s.targets_published > 0);
+    printf("READY %s\n", mode);
+    fflush(stdout);
+    return failures == 0 ? 0 : 1; /* nothing freed, nothing closed */
+}
+
+int main(int argc, char **argv) {
     const char *run = getenv("AUTHCORE_PROP_RUN");
     if (run != NULL && run[0] != 0) {
         snprintf(RUN, sizeof RUN, "%s", run);
     } else {
         snprintf(RUN, sizeof RUN, "%ld-%ld", (long)getpid(), (long)time(NULL));
     }
+    if (argc > 1) return exit_without_free(argv[1]);
     test_codes();
     test_bad_config();
     test_memory_mesh();

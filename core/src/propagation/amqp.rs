@@ -242,6 +242,8 @@ struct Shared {
     /// Held while a delivery is handled and acked: one delivery at a time across
     /// reconnects too (a new consumer waits for the old connection's handler to finish).
     handling: Arc<tokio::sync::Mutex<()>>,
+    /// The runtime `connect` ran on: a dropped transport closes its connection there.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Drop for Shared {
@@ -395,6 +397,7 @@ impl AmqpTransport {
             wake: Arc::new(Notify::new()),
             close_lock: tokio::sync::Mutex::new(()),
             handling: Arc::new(tokio::sync::Mutex::new(())),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         });
         if !try_connect(&shared).await {
             schedule_reconnect(&shared);
@@ -407,6 +410,38 @@ impl AmqpTransport {
     pub fn is_connected(&self) -> bool {
         let st = self.shared.lock();
         !st.closed && st.live.as_ref().is_some_and(|l| l.health().is_none())
+    }
+}
+
+impl Drop for AmqpTransport {
+    /// A transport dropped without `close()` (its propagator was dropped): no reconnect,
+    /// no consumer, and the connection is closed in the background on the runtime it was
+    /// opened on (the broker requeues a delivery in hand). Nothing is awaited here.
+    fn drop(&mut self) {
+        let (timer, consumers, live) = {
+            let mut st = self.shared.lock();
+            st.closed = true;
+            st.handler = None;
+            (
+                st.reconnect.take(),
+                std::mem::take(&mut st.consumers),
+                st.live.take(),
+            )
+        };
+        if let Some(timer) = timer {
+            timer.abort();
+        }
+        self.shared.wake.notify_waiters();
+        for task in consumers {
+            task.abort();
+        }
+        if let Some(live) = live {
+            live.stop.notify_one();
+            match &self.shared.runtime {
+                Some(rt) => drop(rt.spawn(close_live(live))),
+                None => drop(live),
+            }
+        }
     }
 }
 

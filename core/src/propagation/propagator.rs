@@ -554,8 +554,10 @@ impl Propagator {
             changes: std::sync::atomic::AtomicU64::new(0),
             changed: Default::default(),
         });
+        // The transport keeps its handler (and its consumer task) alive: a weak reference,
+        // so that dropping the propagator drops its transport, which stops its tasks.
         let handler = Arc::new(Receiver {
-            shared: shared.clone(),
+            shared: Arc::downgrade(&shared),
         });
         shared.transport.start_consume(handler).await?;
         Ok(Self { shared })
@@ -924,12 +926,29 @@ impl PropagatorParts {
 // Receive pipeline
 // ---------------------------------------------------------------------------------------
 
+/// The transport's delivery handler: a weak reference to the propagator (no cycle through
+/// the transport that holds it).
 struct Receiver {
-    shared: Arc<Shared>,
+    shared: std::sync::Weak<Shared>,
 }
 
 #[async_trait]
 impl DeliveryHandler for Receiver {
+    async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+        match self.shared.upgrade() {
+            Some(shared) => Handling { shared }.handle(body).await,
+            // Dropped meanwhile: the message goes back to the queue.
+            None => Err("the propagator was dropped".to_owned()),
+        }
+    }
+}
+
+/// One delivery being handled, with the propagator held for its duration.
+struct Handling {
+    shared: Arc<Shared>,
+}
+
+impl Handling {
     async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
         let parts = &self.shared.parts;
         let log = &parts.logger;
@@ -983,7 +1002,7 @@ async fn source_secret(shared: Arc<Shared>, sender: String) -> String {
     }
 }
 
-impl Receiver {
+impl Handling {
     async fn handle_apply(&self, env: &Envelope) -> Result<(), String> {
         let parts = &self.shared.parts;
         let log = &parts.logger;
