@@ -434,7 +434,10 @@ fn revocation_touches_each_record_by_its_own_key_only() {
         .arg(format!("{p}:refresh-family:f1"))
         .query(&mut c)
         .unwrap();
-    assert!(family_ttl > 600, "index set expires with its latest member: {family_ttl}");
+    assert!(
+        family_ttl > 600,
+        "index set expires with its latest member: {family_ttl}"
+    );
     let _: i64 = redis::cmd("DEL")
         .arg(format!("{p}:refresh:j1"))
         .arg(format!("{p}:refresh:j3"))
