@@ -73,5 +73,56 @@ export function generate(seed, { only } = {}) {
     input.signature = r.pick(['', 'zz', r.str('0123456789abcdef', 64, 64), 'sign'])
     push('message', 'verifyMessage', input)
   }
+  // verifyHttpSignature over a fake Redis client (node-redis or ioredis style) that records
+  // every command: the stored record, headers, skew, IP allow-lists, replays.
+  const SECRET_HASH = r.str('0123456789abcdef', 64, 64)
+  const IPS = ['203.0.113.7', '10.0.0.0/8', '2001:db8::/32', '::ffff:198.51.100.1', 'bad-rule', '192.168.1.1/33']
+  for (let i = 0; i < 90; i++) {
+    const now = 1_700_000_000_000 + r.int(0, 1_000_000)
+    const ts = r.chance(0.85) ? now - r.int(-5000, 5000) : r.pick([now - 400_000, now + 301_000, 0])
+    const nonce = r.chance(0.9) ? r.str('0123456789abcdef', 32, 32) : r.pick(['', ' spaced '])
+    let record
+    switch (r.int(0, 9)) {
+      case 0:
+        record = null
+        break
+      case 1:
+        record = ''
+        break
+      case 2:
+        record = SECRET_HASH // legacy: the hash alone
+        break
+      case 3:
+        record = '{"secretHash":5}'
+        break
+      default: {
+        const rec = { secretHash: SECRET_HASH, createdAt: 1, updatedAt: 2, expiresAt: r.pick([null, null, now + 1000, now - 1]) }
+        if (r.chance(0.4)) rec.allowedIps = Array.from({ length: r.int(1, 2) }, () => r.pick(IPS))
+        record = JSON.stringify(rec)
+      }
+    }
+    const headers = {
+      'x-client-id': r.chance(0.08) ? '' : r.pick(['orders', ' orders ', 'orders']),
+      'x-signature': r.chance(0.75) ? 'valid' : r.pick(['', 'deadbeef', 'VALID-UPPER', 'f'.repeat(64)]),
+      'x-timestamp': r.chance(0.9) ? String(ts) : r.pick(['', 'abc', ' 0x10 ', '1e3']),
+      'x-nonce': nonce,
+    }
+    if (r.chance(0.1)) delete headers[r.pick(Object.keys(headers))]
+    if (r.chance(0.3)) headers['X-Forwarded-For'] = r.pick(['203.0.113.7', '198.51.100.1, 10.0.0.1', 'garbage', '[2001:db8::1]:443'])
+    const input = {
+      method: r.pick(['post', 'GET']),
+      path: r.pick(['/api/orders?x=1', '/a b', 'http://h/x/../y', '/']),
+      headers,
+      rawBody: r.pick(['', '{"a":1}', 'é', null]),
+      now,
+      record,
+      style: r.pick(['node-redis', 'ioredis']),
+      replay: r.chance(0.2),
+    }
+    if (r.chance(0.5)) input.maxSkewMs = r.pick([1000, 300000, 0, 5000, 90_000])
+    if (r.chance(0.2)) input.namespace = r.pick(['tenant-a', ' spaced ', 'hmacauth'])
+    if (r.chance(0.3)) input.metadata = r.pick([{ ip: '10.1.2.3' }, { ips: ['bad', '203.0.113.7'] }, { remoteAddress: '::ffff:203.0.113.7' }, { forwardedFor: '2001:db8::5' }])
+    push('verify', 'verifyHttpSignature', input)
+  }
   return cases
 }

@@ -11,9 +11,9 @@ import { kept } from './kept.mjs'
 
 export { execute, generate, kept }
 
-export const originalName = '@naskot/node-hmac-auth-core 1.0.0 (signing track)'
+export const originalName = '@naskot/node-hmac-auth-core 1.0.0 (signing track, verifyHttpSignature)'
 export const description =
-  'Differential vectors of @authcore/node-hmac-auth-core against @naskot/node-hmac-auth-core 1.0.0: buildSigningPayload, signRequest, hashClientSecret, hashBody, safeEqualHex, buildMessageSigningPayload, signMessage, verifyMessage on random methods, paths (WHATWG edge cases), timestamps, nonces, bodies, secrets and messages (canonical JSON). Ops and the outcome shape: ffi-tests/differential/README.md.'
+  'Differential vectors of @authcore/node-hmac-auth-core against @naskot/node-hmac-auth-core 1.0.0: buildSigningPayload, signRequest, hashClientSecret, hashBody, safeEqualHex, buildMessageSigningPayload, signMessage, verifyMessage, and verifyHttpSignature over a fake node-redis/ioredis client recording its commands, on random methods, paths (WHATWG edge cases), timestamps, nonces, bodies, secrets and messages (canonical JSON). Ops and the outcome shape: ffi-tests/differential/README.md.'
 
 export async function loadOriginal(dir) {
   const entry = path.join(dir, 'dist', 'pure.mjs')
