@@ -79,11 +79,50 @@ pub fn is_memory_store_url(url: &str) -> bool {
     url.starts_with("memory://")
 }
 
-/// `redis://`, `rediss://`, `redis+unix://` or `unix://`.
+/// `redis://`, `rediss://`, `redis+unix://` or `unix://` (one server; cluster URLs are
+/// [`is_cluster_url`]).
 pub fn is_redis_url(url: &str) -> bool {
     ["redis://", "rediss://", "redis+unix://", "unix://"]
         .iter()
         .any(|p| url.starts_with(p))
+}
+
+/// `redis+cluster://` / `rediss+cluster://`: a Redis Cluster, given by one or more seed
+/// nodes separated by commas (`redis+cluster://[user:pass@]host:port,host:port`); the
+/// credentials, if any, apply to every node.
+pub fn is_cluster_url(url: &str) -> bool {
+    url.starts_with("redis+cluster://") || url.starts_with("rediss+cluster://")
+}
+
+/// How many redirections (`MOVED`/`ASK`) or retries a cluster call may follow.
+pub(crate) const CLUSTER_REDIRECTS: u32 = 2;
+
+/// The seed node URLs of a cluster URL (`None` when `url` is not one; see
+/// [`is_cluster_url`]).
+pub fn cluster_nodes(url: &str) -> Option<Result<Vec<String>, StoreError>> {
+    let (scheme, rest) = if let Some(r) = url.strip_prefix("redis+cluster://") {
+        ("redis", r)
+    } else {
+        ("rediss", url.strip_prefix("rediss+cluster://")?)
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), authority),
+    };
+    let nodes: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| format!("{scheme}://{userinfo}{h}"))
+        .collect();
+    Some(if nodes.is_empty() {
+        Err(StoreError::Connection(
+            "cluster URL without nodes: expected redis+cluster://host:port[,host:port...]".into(),
+        ))
+    } else {
+        Ok(nodes)
+    })
 }
 
 /// The message for a store URL of an unknown scheme: the URL appears only redacted
