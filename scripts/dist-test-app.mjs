@@ -38,8 +38,10 @@ const server = http.createServer((req, res) => {
   mw(req, res, (err) => {
     res.setHeader('content-type', 'application/json')
     if (err) {
-      res.statusCode = 500
-      res.end(JSON.stringify({ error: String(err) }))
+      // Express-style: the middleware hands its HmacAuthError to next().
+      assert.ok(err instanceof hmac.HmacAuthError, String(err))
+      res.statusCode = err.status
+      res.end(JSON.stringify({ error: err.code, message: err.message }))
       return
     }
     res.end(JSON.stringify({ caller: req.hmacAuth.clientId }))
@@ -53,7 +55,7 @@ try {
   const bad = await hmac.createHttpSignedFetchClient({ clientId: 'orders', secret: 'wrong' })(url)
   assert.deepEqual([bad.status, await bad.json()], [401, { error: 'BAD_SIGNATURE', message: 'Invalid HMAC signature' }])
   const unsigned = await fetch(url)
-  assert.equal(unsigned.status, 401)
+  assert.deepEqual([unsigned.status, await unsigned.json()], [401, { error: 'MISSING_CLIENT_ID', message: 'Missing header x-client-id' }])
 } finally {
   server.close()
 }
