@@ -515,6 +515,13 @@ export declare function bcryptHashWithSaltSync(password: string | Uint8Array, sa
  */
 export declare function bcryptjsCompare(password: string, hash: string): Promise<boolean>
 
+/**
+ * What bcryptjs's `compare(anything, hash)` would reject with (its message), found without
+ * hashing; `null` when it answers a boolean. Lets a caller with several candidate hashes
+ * keep bcryptjs's refusal of a malformed stored hash.
+ */
+export declare function bcryptjsCompareRefusal(hash: string): string | null
+
 /** `bcryptjsCompare` inline. */
 export declare function bcryptjsCompareSync(password: string, hash: string): boolean
 

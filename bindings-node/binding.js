@@ -859,6 +859,7 @@ module.exports.bcryptHashSync = nativeBinding.bcryptHashSync
 module.exports.bcryptHashWithSalt = nativeBinding.bcryptHashWithSalt
 module.exports.bcryptHashWithSaltSync = nativeBinding.bcryptHashWithSaltSync
 module.exports.bcryptjsCompare = nativeBinding.bcryptjsCompare
+module.exports.bcryptjsCompareRefusal = nativeBinding.bcryptjsCompareRefusal
 module.exports.bcryptjsCompareSync = nativeBinding.bcryptjsCompareSync
 module.exports.bcryptjsHash = nativeBinding.bcryptjsHash
 module.exports.bcryptjsHashSync = nativeBinding.bcryptjsHashSync

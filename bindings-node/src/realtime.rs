@@ -417,6 +417,81 @@ impl SseStream<JsArg> for JsStream {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Identities with lone surrogates
+// ---------------------------------------------------------------------------------------
+//
+// A JS string may hold lone surrogates; a Rust `String` cannot. Identities, channels and
+// roles (everything the registry and the guard compare) cross in an injective escape so
+// that two JS strings are equal exactly when their crossings are: U+FDD0 (a noncharacter)
+// is written twice, a lone surrogate as U+FDD0 and its four lowercase hex digits, anything
+// else as is. Well-formed strings without U+FDD0 (all real identities) cross unchanged.
+// The JS layer (`dist/index.cjs` `crossing`) applies the same escape to the arguments;
+// the guard's info lines, which quote identities, are unescaped before the logger sees
+// them.
+
+const ESCAPE: char = '\u{FDD0}';
+
+/// The crossing of a JS string given as UTF-16 code units.
+fn identity_from_utf16(units: &[u16]) -> String {
+    let mut out = String::with_capacity(units.len());
+    for r in char::decode_utf16(units.iter().copied()) {
+        match r {
+            Ok(ESCAPE) => {
+                out.push(ESCAPE);
+                out.push(ESCAPE);
+            }
+            Ok(c) => out.push(c),
+            Err(e) => {
+                out.push(ESCAPE);
+                out.push_str(&format!("{:04x}", e.unpaired_surrogate()));
+            }
+        }
+    }
+    out
+}
+
+/// The UTF-16 of a text holding crossings (an escape that is not one is kept as is).
+fn identity_to_utf16(s: &str) -> Vec<u16> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        if c == ESCAPE {
+            if let Some(r) = rest.strip_prefix(ESCAPE) {
+                out.push(0xFDD0);
+                rest = r;
+                continue;
+            }
+            if let Some(unit) = rest
+                .get(..4)
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|h| u16::from_str_radix(h, 16).ok())
+                .filter(|u| (0xD800..=0xDFFF).contains(u))
+            {
+                out.push(unit);
+                rest = &rest[4..];
+                continue;
+            }
+        }
+        let mut buf = [0u16; 2];
+        out.extend_from_slice(c.encode_utf16(&mut buf));
+    }
+    out
+}
+
+fn js_string_utf16(
+    env: sys::napi_env,
+    units: &[u16],
+) -> std::result::Result<sys::napi_value, String> {
+    let mut v = ptr::null_mut();
+    // SAFETY: env of the current call; `units` holds the given number of code units.
+    check(env, unsafe {
+        sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut v)
+    })?;
+    Ok(v)
+}
+
 /// fuz_app's `Logger` (any object with `info`/`warn`/`error`), called synchronously with
 /// one formatted line. A missing method, a throw or a call outside a JS call is ignored.
 struct JsLogger {
@@ -433,7 +508,13 @@ impl JsLogger {
         if type_of(env, f) != sys::ValueType::napi_function {
             return;
         }
-        if let Ok(text) = js_string(env, msg) {
+        // Info lines are the guard's, which quote identities as they crossed.
+        let text = if level == c"info" && msg.contains(ESCAPE) {
+            js_string_utf16(env, &identity_to_utf16(msg))
+        } else {
+            js_string(env, msg)
+        };
+        if let Ok(text) = text {
             let _ = call_fn(env, obj, f, &[text]);
         }
     }
@@ -747,8 +828,10 @@ fn leaf(env: sys::napi_env, v: sys::napi_value) -> Value {
     match type_of(env, v) {
         sys::ValueType::napi_undefined => Value::Undefined,
         sys::ValueType::napi_null => Value::Null,
+        // As it crossed (see `identity_from_utf16`): equal to a registry identity, a
+        // channel or the required role exactly when the JS strings are equal.
         sys::ValueType::napi_string => match read_utf16(env, v) {
-            Some(units) => Value::String(JsString::from_utf16(units)),
+            Some(units) => Value::String(JsString::from(identity_from_utf16(&units))),
             None => Value::Array(Vec::new()),
         },
         // Numbers, booleans, objects, symbols, bigints: never a stream identity nor

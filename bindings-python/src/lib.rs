@@ -9,6 +9,7 @@
 mod auth;
 mod convert;
 mod errors;
+mod lifecycle;
 mod propagation;
 mod pure;
 mod realtime;
@@ -81,5 +82,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     auth::register(m)?;
     propagation::register(m)?;
     realtime::register(m)?;
+    lifecycle::register(m)?;
     Ok(())
 }

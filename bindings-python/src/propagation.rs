@@ -14,7 +14,7 @@
 //!   end, so a slow synchronous adapter never stalls a tokio worker). When the result is
 //!   awaitable (an `async def`), it is scheduled on the asyncio loop captured when
 //!   `create_propagator` was awaited (`call_soon_threadsafe` + `ensure_future`, completion
-//!   through `add_done_callback` into a oneshot channel: `into_future_with_locals`) and
+//!   through `add_done_callback` into a oneshot channel: `lifecycle::into_future`) and
 //!   awaited from Rust without the GIL and without blocking a worker.
 //! - A Python exception raised by a callback travels through the core as
 //!   `CallbackError.payload` (the `PyErr` itself) and is re-raised unchanged: the very same
@@ -125,12 +125,10 @@ where
     F: Future<Output = Result<T, PropagationError>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        match CatchUnwind::new(fut).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(Python::attach(|py| to_py(py, &e))),
-            Err(p) => Err(Python::attach(|py| panic_err(py, p))),
-        }
+    crate::lifecycle::future_into_py(py, CatchUnwind::new(fut), |py, out| match out {
+        Ok(Ok(v)) => pyo3::IntoPyObjectExt::into_py_any(v, py),
+        Ok(Err(e)) => Err(to_py(py, &e)),
+        Err(p) => Err(panic_err(py, p)),
     })
 }
 
@@ -395,7 +393,7 @@ impl PyManagement {
         let obj = self.obj.clone();
         let locals = self.locals.clone();
         let called = tokio::task::spawn_blocking(move || {
-            Python::try_attach(|py| {
+            crate::lifecycle::attach(|py| {
                 let step = || -> PyResult<Called> {
                     let target = obj.bind(py);
                     let ret = match arg(py)? {
@@ -403,8 +401,8 @@ impl PyManagement {
                         None => target.call_method0(method)?,
                     };
                     if is_awaitable(&ret)? {
-                        let fut = pyo3_async_runtimes::into_future_with_locals(&locals, ret)?;
-                        Ok(Called::Awaiting(Box::pin(fut)))
+                        let fut = crate::lifecycle::into_future(&locals, ret)?;
+                        Ok(Called::Awaiting(fut))
                     } else {
                         Ok(Called::Ready(ret.unbind()))
                     }
@@ -421,12 +419,12 @@ impl PyManagement {
             Called::Awaiting(fut) => match fut.await {
                 Ok(v) => v,
                 Err(e) => {
-                    return Err(Python::try_attach(|py| callback_error(py, e))
+                    return Err(crate::lifecycle::attach(|py| callback_error(py, e))
                         .unwrap_or_else(shutting_down));
                 }
             },
         };
-        Python::try_attach(|py| convert(value.bind(py)).map_err(|e| callback_error(py, e)))
+        crate::lifecycle::attach(|py| convert(value.bind(py)).map_err(|e| callback_error(py, e)))
             .unwrap_or_else(|| Err(shutting_down()))
     }
 }
@@ -567,7 +565,7 @@ struct PyLogger(Py<PyAny>);
 
 impl PyLogger {
     fn emit(&self, names: &[&str], msg: &str) {
-        let _ = Python::try_attach(|py| {
+        let _ = crate::lifecycle::attach(|py| {
             let obj = self.0.bind(py);
             for name in names {
                 if let Ok(f) = obj.getattr(*name) {
@@ -761,10 +759,10 @@ fn propagation_create<'py>(
                 logger,
                 state,
             };
-            let inner = config::create_propagator(parts, Broker::Amqp(settings)).await?;
-            Ok(CorePropagator {
-                inner: Arc::new(inner),
-            })
+            let inner = Arc::new(config::create_propagator(parts, Broker::Amqp(settings)).await?);
+            // Closed by the atexit hook if the program never closes it.
+            crate::lifecycle::track_propagator(&inner);
+            Ok(CorePropagator { inner })
         })
     })
 }

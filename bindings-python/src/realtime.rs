@@ -6,8 +6,8 @@
 //!   [`rt::MemorySseStream`] (the `MemorySseStream` class here; no interpreter round trip
 //!   per send) or a [`HostStream`] over any Python object with `send(data)` and `close()`
 //!   (plus `comment(text)` / `on_close(fn)` when it has them). A host stream's methods are
-//!   called with the GIL (`Python::attach`, a no-op when the caller already holds it, which
-//!   is always the case: every registry call comes from Python).
+//!   called with the GIL (`lifecycle::attach`, a re-entry of the GIL the caller holds, which
+//!   is always the case: every registry call comes from Python, through [`entry`]).
 //! - **Payloads.** [`PyData`] carries the very Python object given to `broadcast`, so a
 //!   host stream's `send` receives that object (identity kept); a memory stream serialises
 //!   it once per broadcast (`JSON.stringify` semantics: `convert::json_value` into the
@@ -143,7 +143,12 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
 /// Every entry point: a panic becomes `RealtimeError("INTERNAL_ERROR")`; a deferred
 /// `BaseException` from host code is raised once the core has returned.
 fn entry<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    // This thread runs Python: the host stream, listener and logger calls the core makes
+    // from here re-enter the GIL it holds (`lifecycle::attach`), even during shutdown.
+    let caught = crate::lifecycle::python_thread(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    });
+    let result = match caught {
         Ok(r) => r,
         Err(p) => Err(realtime_error(
             py,
@@ -279,7 +284,7 @@ struct PyLogger {
 
 impl PyLogger {
     fn emit(&self, method: &str, msg: &str) {
-        let _ = Python::try_attach(|py| {
+        let _ = crate::lifecycle::attach(|py| {
             let obj = self.obj.bind(py);
             if let Err(e) = obj.call_method1(method, (msg,)) {
                 if e.value(py).is_instance_of::<PyException>() {
@@ -368,7 +373,7 @@ impl SseJson for PyData {
     fn to_json(&self) -> Result<Option<String>, RealtimeError> {
         self.json
             .get_or_init(|| {
-                Python::try_attach(|py| stringify(self.obj.bind(py)))
+                crate::lifecycle::attach(|py| stringify(self.obj.bind(py)))
                     .unwrap_or_else(|| Err(RealtimeError::Serialize(shutting_down())))
             })
             .clone()
@@ -386,7 +391,7 @@ impl HostStream {
         &self,
         f: impl for<'py> FnOnce(&Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>>,
     ) -> Result<(), RealtimeError> {
-        Python::try_attach(|py| {
+        crate::lifecycle::attach(|py| {
             f(self.obj.bind(py))
                 .map(|_| ())
                 .map_err(|e| RealtimeError::Stream(describe(py, e)))
@@ -436,7 +441,7 @@ impl SseStreamControl for HostStream {
 /// `on_close listener threw: <Type>: <message>`.
 fn py_listener(f: Py<PyAny>) -> rt::CloseListener {
     Box::new(move || {
-        Python::try_attach(|py| {
+        crate::lifecycle::attach(|py| {
             f.bind(py)
                 .call0()
                 .map(|_| ())
@@ -749,24 +754,23 @@ impl MemorySseStream {
     fn next_chunk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         entry(py, || {
             let stream = Arc::clone(&self.inner);
-            pyo3_async_runtimes::tokio::future_into_py(py, async move {
-                match CatchUnwind::new(async move { stream.next_chunk().await }).await {
-                    Ok(chunk) => Python::attach(|py| {
-                        Ok(chunk.map(|c| PyBytes::new(py, c.as_bytes()).unbind()))
-                    }),
-                    Err(p) => Err(Python::attach(|py| {
-                        realtime_error(
-                            py,
-                            "INTERNAL_ERROR",
-                            format!(
-                                "authcore internal error (Rust panic): {}",
-                                crate::errors::panic_message(&*p)
-                            ),
-                            500,
-                        )
-                    })),
-                }
-            })
+            crate::lifecycle::future_into_py(
+                py,
+                CatchUnwind::new(async move { stream.next_chunk().await }),
+                |py, out| match out {
+                    Ok(Some(c)) => Ok(PyBytes::new(py, c.as_bytes()).into_any().unbind()),
+                    Ok(None) => Ok(py.None()),
+                    Err(p) => Err(realtime_error(
+                        py,
+                        "INTERNAL_ERROR",
+                        format!(
+                            "authcore internal error (Rust panic): {}",
+                            crate::errors::panic_message(&*p)
+                        ),
+                        500,
+                    )),
+                },
+            )
         })
     }
 

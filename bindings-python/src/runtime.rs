@@ -1,7 +1,7 @@
 //! The store-backed runtime: stores, the HTTP verifier, the message track and
 //! the `clients` lifecycle, each operation in a sync flavour (GIL released while the
 //! core runs on the shared tokio runtime) and an `_async` flavour (an asyncio awaitable
-//! through `pyo3-async-runtimes`; the GIL is not held while Redis answers).
+//! through `lifecycle::future_into_py`; the GIL is not held while Redis answers).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -52,12 +52,10 @@ where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
     E: Send + 'static,
 {
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        match CatchUnwind::new(fut).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(Python::attach(|py| map(py, &e))),
-            Err(p) => Err(Python::attach(|py| panic_to_py(py, p))),
-        }
+    crate::lifecycle::future_into_py(py, CatchUnwind::new(fut), move |py, out| match out {
+        Ok(Ok(v)) => pyo3::IntoPyObjectExt::into_py_any(v, py),
+        Ok(Err(e)) => Err(map(py, &e)),
+        Err(p) => Err(panic_to_py(py, p)),
     })
 }
 

@@ -690,7 +690,8 @@ async fn receiver_pipeline_drops_answers_and_requeues_like_the_original() {
     })
     .await;
     assert_eq!(hash_of(&b.http, "cid").await.as_deref(), Some("abcd"));
-    // Stale: equal ts and lower eventId, and a replay of e2 itself: not applied, ACK applied.
+    // Stale: equal ts and lower eventId: not applied, ACK `error` with reason `stale` (the
+    // original says `applied`); a replay of e2 itself: not applied again, ACK `applied`.
     send(apply(
         "e1",
         10,
@@ -795,7 +796,7 @@ async fn receiver_pipeline_drops_answers_and_requeues_like_the_original() {
         view,
         vec![
             ("e2".into(), s("applied"), None),
-            ("e1".into(), s("applied"), None),
+            ("e1".into(), s("error"), s("stale")),
             ("e2".into(), s("applied"), None),
             (
                 "e3".into(),
@@ -1315,4 +1316,48 @@ async fn memory_protocol_selects_a_named_in_process_mesh() {
     for (p, _) in &peers {
         p.close().await;
     }
+}
+
+/// A propagator dropped without `close()` stops its consumer: the transport holds its
+/// delivery handler, which holds the propagator only weakly, so dropping the propagator
+/// drops the transport, and the queue can be consumed again (it stayed "already consumed"
+/// forever while the handler kept the propagator alive).
+#[tokio::test]
+async fn a_dropped_propagator_stops_consuming_and_releases_its_queue() {
+    let mesh = Mesh::new();
+    let start = || {
+        Propagator::start(
+            PropagatorParts {
+                amqp_queue: "dropped".into(),
+                propagation_secret: "s".into(),
+                http: Some(
+                    Arc::new(auth(Arc::new(MemoryStore::new()), "hmac:http", "p"))
+                        as Arc<dyn CredentialSink>,
+                ),
+                message: None,
+                management: None,
+                logger: Arc::new(authcore::propagation::NoopLogger),
+                state: Arc::new(MemoryPropagationState::default()),
+            },
+            mesh.transport("dropped"),
+        )
+    };
+    let first = start().await.unwrap();
+    let e = start().await.unwrap_err();
+    assert!(e.to_string().contains("already has a consumer"), "{e}");
+    drop(first);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    let second = loop {
+        match start().await {
+            Ok(p) => break p,
+            Err(e) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the dropped propagator still consumes: {e}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    second.close().await;
 }

@@ -653,3 +653,55 @@ async fn publish_to_a_raw_confirm_channel_matches() {
     raw.delete(&[&own]).await;
     raw.close().await;
 }
+
+/// A propagator dropped without `close()` (its last reference gone): the delivery handler
+/// holds it weakly, so its AMQP transport is dropped with it, which stops the consumer and
+/// closes the connection in the background (the broker sees the consumer go away). Before,
+/// the transport's handler kept the propagator, and so the transport, alive forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_propagator_stops_its_consumer_and_connection() {
+    use authcore::hmac::{HmacAuth, HmacAuthOptions};
+    use authcore::propagation::propagator::{CredentialSink, Propagator, PropagatorParts};
+    use authcore::propagation::state::MemoryPropagationState;
+
+    let name = unique("dropped").trim_end_matches(".queue").to_owned();
+    let own = authcore::propagation::wire::build_queue_name(&name).unwrap();
+    let (t, _logger) = connect(&own).await;
+    let raw = Raw::new().await;
+    let clients = HmacAuth::new(
+        Arc::new(authcore::store::MemoryStore::new()),
+        &HmacAuthOptions::default(),
+    )
+    .unwrap()
+    .clients;
+    let p = Propagator::start(
+        PropagatorParts {
+            amqp_queue: name,
+            propagation_secret: "s".into(),
+            http: Some(Arc::new(clients) as Arc<dyn CredentialSink>),
+            message: None,
+            management: None,
+            logger: Arc::new(authcore::propagation::NoopLogger),
+            state: Arc::new(MemoryPropagationState::default()),
+        },
+        Arc::new(t),
+    )
+    .await
+    .expect("start");
+    let start = Instant::now();
+    while raw.consumers(&own).await != 1 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no consumer");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(p);
+    let start = Instant::now();
+    while raw.consumers(&own).await != 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the dropped propagator still consumes"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    raw.delete(&[&own]).await;
+    raw.close().await;
+}

@@ -2288,3 +2288,78 @@ fn error_codes_are_stable() {
         assert_eq!(e.code(), code);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// JS iteration semantics the original relies on
+// ---------------------------------------------------------------------------------------
+
+/// A listener registered while the close listeners run (the original's `for…of` over its
+/// listener array reaches an element pushed during the loop) runs after the others; one
+/// registered after the close is over never runs.
+#[test]
+fn on_close_listener_added_during_close_runs() {
+    let st = Arc::new(MemorySseStream::new());
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let (st2, calls2) = (Arc::clone(&st), Arc::clone(&calls));
+    st.on_close(Box::new(move || {
+        calls2.lock().unwrap().push("a");
+        st2.on_close(push(&calls2, "late"));
+        Ok(())
+    }));
+    st.on_close(push(&calls, "b"));
+    st.close().unwrap();
+    assert_eq!(*calls.lock().unwrap(), ["a", "b", "late"]);
+    st.on_close(push(&calls, "after"));
+    st.close().unwrap();
+    assert_eq!(*calls.lock().unwrap(), ["a", "b", "late"]);
+}
+
+/// A stream that subscribes a newcomer to its own registry on its first `send`.
+struct JoiningStream {
+    registry: Mutex<Option<SubscriberRegistry<dyn SseStream<String>>>>,
+    newcomer: Arc<StrMock>,
+    sent: Mutex<Vec<String>>,
+}
+
+impl SseStreamControl for JoiningStream {
+    fn comment(&self, _text: &str) -> Result<(), RealtimeError> {
+        Ok(())
+    }
+    fn close(&self) -> Result<(), RealtimeError> {
+        Ok(())
+    }
+    fn on_close(&self, _listener: CloseListener) {}
+}
+
+impl SseStream<String> for JoiningStream {
+    fn send(&self, data: &String) -> Result<(), RealtimeError> {
+        self.sent.lock().unwrap().push(data.clone());
+        if let Some(reg) = self.registry.lock().unwrap().take() {
+            let newcomer: Arc<dyn SseStream<String>> = self.newcomer.clone();
+            reg.subscribe(newcomer, SubscribeOptions::new());
+        }
+        Ok(())
+    }
+}
+
+/// `broadcast` walks the live set like `for (const s of set)`: a subscriber added by a
+/// `send` receives the event being broadcast.
+#[test]
+fn broadcast_reaches_a_subscriber_added_during_send() {
+    let reg: SubscriberRegistry<dyn SseStream<String>> = SubscriberRegistry::new(None);
+    let newcomer = StrMock::new();
+    let joiner = Arc::new(JoiningStream {
+        registry: Mutex::new(Some(reg.clone())),
+        newcomer: Arc::clone(&newcomer),
+        sent: Mutex::new(Vec::new()),
+    });
+    let j: Arc<dyn SseStream<String>> = joiner.clone();
+    reg.subscribe(j, SubscribeOptions::new());
+    let r = reg.broadcast("c", &"one".to_string());
+    assert_eq!(r.delivered, 2);
+    assert_eq!(newcomer.sent(), ["one"]);
+    reg.broadcast("c", &"two".to_string());
+    assert_eq!(*joiner.sent.lock().unwrap(), ["one", "two"]);
+    assert_eq!(newcomer.sent(), ["one", "two"]);
+    assert_eq!(reg.count(), 2);
+}

@@ -19,6 +19,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep under -std=c11 */
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,19 @@ typedef struct peer {
     authcore_propagator *prop;
 } peer;
 
+/* Set by an atexit handler the exit modes register before any propagator exists (so it
+ * runs after the library's own exit hook): the application's state is torn down from then
+ * on, and a callback that still runs would use it. */
+static volatile sig_atomic_t torn_down;
+static void tear_down(void) { torn_down = 1; }
+static void exit_guard(void) {
+    if (torn_down) {
+        static const char msg[] = "FAIL: a callback ran after the application's exit teardown\n";
+        if (write(2, msg, sizeof msg - 1) < 0) _exit(71);
+        _exit(70);
+    }
+}
+
 static void peer_init(peer *p, const char *name, const char *secret, const char *token) {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
@@ -116,6 +130,7 @@ static store_entry *store_find(peer *p, const char *id) {
 }
 
 static int sink_get(void *ud, const char *client_id, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     store_entry *e = store_find(p, client_id);
@@ -126,6 +141,7 @@ static int sink_get(void *ud, const char *client_id, authcore_propagation_reply 
 
 static int sink_put(void *ud, const char *client_id, const char *record,
                     authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     if (p->fail_put) {
@@ -143,6 +159,7 @@ static int sink_put(void *ud, const char *client_id, const char *record,
 }
 
 static int sink_delete(void *ud, const char *client_id, authcore_propagation_reply *reply) {
+    exit_guard();
     (void)reply;
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
@@ -193,6 +210,7 @@ static target_row *target_find(cred_row *c, const char *t) {
 }
 
 static int m_upsert(void *ud, const authcore_upsert_input *in, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     p->upsert_count++;
@@ -225,6 +243,7 @@ static int m_upsert(void *ud, const authcore_upsert_input *in, authcore_propagat
 }
 
 static int m_rotate(void *ud, const authcore_rotate_input *in, authcore_propagation_reply *reply) {
+    exit_guard();
     (void)reply;
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
@@ -249,6 +268,7 @@ static const char *dir_secret(peer *p, const char *name) {
 }
 
 static int m_fetch_pending(void *ud, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     char json[8192];
     size_t n = 0;
@@ -292,6 +312,7 @@ static int m_fetch_pending(void *ud, authcore_propagation_reply *reply) {
 }
 
 static int m_source_secret(void *ud, const char *sender, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     const char *s = dir_secret(p, sender);
     return s ? reply_text(reply, s) : 0; /* no text: null */
@@ -312,6 +333,7 @@ static void set_status(peer *p, const char *client, const char *target, const ch
 }
 
 static int m_sent(void *ud, const authcore_target_sent_input *in, authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     CHECK(in->attempt_count == 1 && in->sent_at > 1600000000000LL);
     set_status(ud, in->client_id, in->target_amqp_queue, "sent", NULL);
@@ -320,6 +342,7 @@ static int m_sent(void *ud, const authcore_target_sent_input *in, authcore_propa
 
 static int m_success(void *ud, const authcore_target_success_input *in,
                      authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     CHECK(in->applied_at > 1600000000000LL);
     set_status(ud, in->client_id, in->target_amqp_queue, "success", NULL);
@@ -327,6 +350,7 @@ static int m_success(void *ud, const authcore_target_success_input *in,
 }
 
 static int m_error(void *ud, const authcore_target_error_input *in, authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     set_status(ud, in->client_id, in->target_amqp_queue, "error", in->reason);
     return 0;
@@ -334,6 +358,7 @@ static int m_error(void *ud, const authcore_target_error_input *in, authcore_pro
 
 static int m_fully(void *ud, const authcore_fully_propagated_input *in,
                    authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
@@ -349,6 +374,7 @@ static int m_fully(void *ud, const authcore_fully_propagated_input *in,
 }
 
 static void on_log(void *ud, int level, const char *line) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     CHECK(level >= AUTHCORE_LOG_INFO && level <= AUTHCORE_LOG_ERROR);
@@ -813,13 +839,89 @@ static void test_rabbitmq(void) {
     pthread_mutex_destroy(&b.mu);
 }
 
-int main(void) {
+/* `exit-mesh` / `exit-amqp` (scripts/c.sh runs each many times): three peers, on the
+ * in-process mesh or on RabbitMQ with their state in Redis, busy applying events and
+ * handling ACKs, and a JWT key set, all left alive when main returns. The process must
+ * exit with 0: no callback runs into a process that is tearing down. */
+static int exit_without_free(const char *mode) {
+    atexit(tear_down);
+    bool amqp = strcmp(mode, "exit-amqp") == 0;
+    if (!amqp && strcmp(mode, "exit-mesh") != 0) {
+        fprintf(stderr, "unknown mode %s\n", mode);
+        return 2;
+    }
+    const char *redis = getenv("AUTHCORE_PROP_REDIS");
+    if (redis == NULL) redis = "redis://127.0.0.1:6379/9";
+    const char *host = getenv("AUTHCORE_PROP_AMQP_HOST");
+    if (host == NULL) host = "127.0.0.1";
+    static char mesh[128], qa[64], qb[64], qc[64];
+    static dir_entry dir[3];
+    static peer a, b, c;
+    snprintf(mesh, sizeof mesh, "mesh-%s", RUN);
+    snprintf(qa, sizeof qa, "cprop-%s-a", RUN);
+    snprintf(qb, sizeof qb, "cprop-%s-b", RUN);
+    snprintf(qc, sizeof qc, "cprop-%s-c", RUN);
+    snprintf(dir[0].name, 64, "%s", qa), snprintf(dir[0].secret, 64, "secret-of-a");
+    snprintf(dir[1].name, 64, "%s", qb), snprintf(dir[1].secret, 64, "secret-of-b");
+    snprintf(dir[2].name, 64, "%s", qc), snprintf(dir[2].secret, 64, "secret-of-c");
+    peer_init(&a, qa, "secret-of-a", "pepper-a");
+    peer_init(&b, qb, "secret-of-b", "pepper-b");
+    peer_init(&c, qc, "secret-of-c", "");
+    a.dir = b.dir = dir;
+    a.ndir = b.ndir = 3;
+    b.fail_put = true; /* B keeps failing and requeueing: callbacks still run at exit */
+    peer *peers[3] = {&a, &b, &c};
+    authcore_propagation_config cfg[3];
+    for (int i = 0; i < 3; i++) {
+        if (amqp) {
+            authcore_propagation_config k = {STR(host), 5672, S("guest"), S("guest"), S("amqp"),
+                                             S("hmac-credentials"), STR(peers[i]->name),
+                                             STR(peers[i]->secret), STR(redis)};
+            cfg[i] = k;
+        } else {
+            cfg[i] = memory_config(mesh, peers[i]->name, peers[i]->secret);
+        }
+    }
+    authcore_propagation_management ma = management_of(&a), mb = management_of(&b);
+    authcore_credential_sink sa = sink_of(&a), sb = sink_of(&b), sc = sink_of(&c);
+    authcore_logger la = {&a, on_log}, lc = {&c, on_log};
+    CHECK_RC(authcore_propagator_create(&cfg[0], &ma, &sa, NULL, &la, &a.prop), AUTHCORE_OK);
+    CHECK_RC(authcore_propagator_create(&cfg[1], &mb, &sb, NULL, NULL, &b.prop), AUTHCORE_OK);
+    CHECK_RC(authcore_propagator_create(&cfg[2], NULL, &sc, NULL, &lc, &c.prop), AUTHCORE_OK);
+    authcore_jwt_keyset *keys = NULL;
+    CHECK_RC(authcore_jwt_keyset_new(&keys), AUTHCORE_OK);
+    if (a.prop == NULL || b.prop == NULL || c.prop == NULL || keys == NULL) {
+        fprintf(stderr, "FAIL: %s: %s\n", mode, message());
+        return 1;
+    }
+    const char *to[] = {qb, qc};
+    char client[96];
+    bool created = false;
+    for (int k = 0; k < 3; k++) {
+        snprintf(client, sizeof client, "exit-client-%d", k);
+        ensure_one(&a, client, "plain-secret", to, 2, &created);
+    }
+    /* The broker link comes up in the background: sync until the events are out. */
+    authcore_sync_summary s = {0};
+    double end = now_s() + 20;
+    do {
+        CHECK_RC(authcore_propagator_sync(a.prop, &s), AUTHCORE_OK);
+        if (s.targets_published == 0) nap();
+    } while (s.targets_published == 0 && now_s() < end);
+    CHECK(s.targets_published > 0);
+    printf("READY %s\n", mode);
+    fflush(stdout);
+    return failures == 0 ? 0 : 1; /* nothing freed, nothing closed */
+}
+
+int main(int argc, char **argv) {
     const char *run = getenv("AUTHCORE_PROP_RUN");
     if (run != NULL && run[0] != 0) {
         snprintf(RUN, sizeof RUN, "%s", run);
     } else {
         snprintf(RUN, sizeof RUN, "%ld-%ld", (long)getpid(), (long)time(NULL));
     }
+    if (argc > 1) return exit_without_free(argv[1]);
     test_codes();
     test_bad_config();
     test_memory_mesh();

@@ -281,16 +281,70 @@ def naskot_cases(path):
     return out
 
 
+DIFFERENTIAL_OPS = {
+    "hashClientSecret": "hash_client_secret",
+    "hashBody": "hash_body",
+    "buildSigningPayload": "build_signing_payload",
+    "signRequest": "sign_request",
+    "safeEqualHex": "safe_equal_hex",
+    "signMessage": "sign_message",
+    "verifyMessage": "verify_message",
+}
+
+
+def _js_only(v):
+    """A value JSON cannot say (the harness's tags: undefined, -0, NaN, Dates)."""
+    if isinstance(v, dict):
+        if len(v) == 1 and next(iter(v)) in ("$undefined", "$number", "$date"):
+            return True
+        return any(_js_only(x) for x in v.values())
+    if isinstance(v, list):
+        return any(_js_only(x) for x in v)
+    return False
+
+
+def differential_cases(path):
+    """The recorded differential vectors of the signing track (what @naskot/node-hmac-auth-core
+    answered; ffi-tests/differential/README.md), for the calls C has: successes only (an
+    error's class and message are Node's), none marked kept, none with a lone surrogate
+    (C text is UTF-8) or a JS-only value, timestamps finite, verifyMessage only with a
+    recorded signature."""
+    out = []
+    for c in cgen.load_cases(path):
+        op = DIFFERENTIAL_OPS.get(c["op"])
+        inp = dict(c["input"])
+        if inp.get("secretToken") == {"$undefined": True}:
+            del inp["secretToken"]
+        if (
+            op is None
+            or c.get("kept")
+            or "ok" not in c["expect"]
+            or _js_only(inp)
+            or SURROGATE.search(json.dumps(c, ensure_ascii=False))
+            or (op == "verify_message" and inp.get("signature") == "sign")
+        ):
+            continue
+        if op in ("build_signing_payload", "sign_request"):
+            ts = inp["timestamp"]
+            if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not math.isfinite(ts):
+                continue
+        out.append({"id": c["id"], "op": op, "input": inp, "expect": c["expect"]})
+    return out
+
+
 def main():
     args = cgen.parse_args(DEFAULT_VECTORS)
     files = sorted(glob.glob(os.path.join(args.vectors, "naskot", "*.json")))
     files += sorted(glob.glob(os.path.join(args.vectors, "hmac-*.json")))
+    files += [os.path.join(args.vectors, "differential", "node-hmac-auth-core.json")]
     if not files:
         raise VectorError(f"no vector files under {args.vectors}")
 
     def cases_of(path, rel):
         if rel.startswith("naskot" + os.sep):
             return naskot_cases(path)
+        if rel.startswith("differential" + os.sep):
+            return differential_cases(path)
         return cgen.load_cases(path)
 
     rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build_case)

@@ -13,6 +13,9 @@ import { parseArgs } from 'node:util'
 const here = path.dirname(fileURLToPath(import.meta.url))
 const SUITES = {
   'node-auth-core': () => import('./node-auth-core/suite.mjs'),
+  'fuz-app-realtime': () => import('./fuz-app-realtime/suite.mjs'),
+  'node-hmac-auth-core': () => import('./node-hmac-auth-core/suite.mjs'),
+  propagation: () => import('./propagation/suite.mjs'),
 }
 
 const { values } = parseArgs({
@@ -31,7 +34,7 @@ if (!values.suite || !SUITES[values.suite] || !values.original || !values.seed?.
 }
 
 const suite = await SUITES[values.suite]()
-const original = suite.loadOriginal(path.resolve(values.original))
+const original = await suite.loadOriginal(path.resolve(values.original))
 const ours = await suite.loadOurs()
 const only = values.only ? values.only.split(',') : undefined
 const short = (v) => {

@@ -372,6 +372,14 @@ pub fn bcryptjs_compare<'env>(
     })
 }
 
+/// What bcryptjs's `compare(anything, hash)` would reject with (its message), found without
+/// hashing; `null` when it answers a boolean. Lets a caller with several candidate hashes
+/// keep bcryptjs's refusal of a malformed stored hash.
+#[napi(catch_unwind)]
+pub fn bcryptjs_compare_refusal(hash: Utf16String) -> Option<String> {
+    core::bcryptjs::compare_refusal(&hash).map(|e| e.message)
+}
+
 /// `bcryptjsCompare` inline.
 #[napi(catch_unwind)]
 pub fn bcryptjs_compare_sync(

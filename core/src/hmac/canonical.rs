@@ -115,8 +115,72 @@ pub fn locale_compare(a: &JsString, b: &JsString) -> Ordering {
     let c = collator();
     match (a.as_str(), b.as_str()) {
         (Some(x), Some(y)) => c.compare(x, y),
-        _ => c.compare_utf16(&a.utf16(), &b.utf16()),
+        _ => {
+            let (a, b) = (a.utf16(), b.utf16());
+            match remap_lone_surrogates(&a, &b) {
+                Some((x, y)) => c.compare(&x, &y),
+                None => c.compare_utf16(&a, &b),
+            }
+        }
     }
+}
+
+/// The code points that, in the root collation, sit in one run of unassigned implicit
+/// weights (monotonic in the code point, common secondary and tertiary) around the
+/// surrogate block: U+D7FC..U+D7FF (unassigned), then the surrogates, then the private
+/// use area U+E000..U+F8FF. U+D7FB and U+F900 are assigned and collate elsewhere.
+const RUN_LOW: std::ops::RangeInclusive<u32> = 0xD7FC..=0xD7FF;
+const RUN_HIGH: std::ops::RangeInclusive<u32> = 0xE000..=0xF8FF;
+const RUN_SLOTS: usize = 4 + 0x1900;
+
+fn run_slot(rank: usize) -> char {
+    let cp = if rank < 4 {
+        0xD7FC + rank as u32
+    } else {
+        0xE000 + (rank - 4) as u32
+    };
+    char::from_u32(cp).expect("slot in the run is a scalar value")
+}
+
+/// ICU4C (what V8's `localeCompare` runs) collates a lone surrogate as the unassigned code
+/// point it is: an implicit primary between U+D7FF and U+E000. ICU4X's `compare_utf16`
+/// compares it as U+FFFD, which sorts after every unassigned code point, so keys with lone
+/// surrogates came out in another order than Node's. Rewrite both strings so that every
+/// code point of that run (lone surrogates included) becomes a real code point of the run
+/// keeping its rank among the run's values present in the pair: the comparison then sees
+/// the same weights in the same order as ICU4C. `None` (fall back to U+FFFD) only when the
+/// pair holds more distinct values of the run than it has real code points.
+fn remap_lone_surrogates(a: &[u16], b: &[u16]) -> Option<(String, String)> {
+    fn values(units: &[u16]) -> impl Iterator<Item = Result<char, u32>> + '_ {
+        char::decode_utf16(units.iter().copied())
+            .map(|r| r.map_err(|e| u32::from(e.unpaired_surrogate())))
+    }
+    let in_run = |cp: u32| {
+        RUN_LOW.contains(&cp) || RUN_HIGH.contains(&cp) || (0xD800..=0xDFFF).contains(&cp)
+    };
+    let mut present: Vec<u32> = values(a)
+        .chain(values(b))
+        .map(|r| r.map_or_else(|s| s, u32::from))
+        .filter(|cp| in_run(*cp))
+        .collect();
+    present.sort_unstable();
+    present.dedup();
+    if present.len() > RUN_SLOTS {
+        return None;
+    }
+    let map = |units: &[u16]| -> String {
+        values(units)
+            .map(|r| {
+                let cp = r.map_or_else(|s| s, u32::from);
+                if in_run(cp) {
+                    run_slot(present.binary_search(&cp).expect("collected above"))
+                } else {
+                    r.expect("outside the run: a scalar value")
+                }
+            })
+            .collect()
+    };
+    Some((map(a), map(b)))
 }
 
 /// `toMessageString(message)`: the exact text the message hash is computed over.

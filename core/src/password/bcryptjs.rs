@@ -208,9 +208,18 @@ fn digit(unit: Option<u16>) -> Option<u32> {
         .and_then(|c| c.to_digit(10))
 }
 
-/// bcryptjs `hash(password, salt)` with a salt string (`_hash`): `password` is the encoded
-/// password ([`utf8_array`]), `salt` the salt's UTF-16 code units.
-pub fn hash_with_salt(password: &[u8], salt: &[u16]) -> Result<String, BcryptjsError> {
+/// A salt string as bcryptjs's `_hash` reads it.
+struct Salt {
+    /// `a`, `b` or `y`; `None` for `$2$`.
+    minor: Option<u8>,
+    /// `None` when the cost is not two digits (bcryptjs: `NaN`).
+    rounds: Option<u32>,
+    salt: [u8; SALT_LEN],
+}
+
+/// bcryptjs's checks of a salt string, in its order and with its messages. A salt whose
+/// cost is not two digits but is otherwise usable comes back with `rounds: None`.
+fn parse_salt(salt: &[u16]) -> Result<Salt, BcryptjsError> {
     let at = |i: usize| salt.get(i).copied();
     let dollar = u16::from(b'$');
     if at(0) != Some(dollar) || at(1) != Some(u16::from(b'2')) {
@@ -251,12 +260,27 @@ pub fn hash_with_salt(password: &[u8], salt: &[u16]) -> Result<String, BcryptjsE
             "Illegal number of rounds (4-31): {r}"
         )));
     }
-    if saltb.len() != SALT_LEN {
-        return Err(BcryptjsError::new(format!(
+    let salt: [u8; SALT_LEN] = saltb.as_slice().try_into().map_err(|_| {
+        BcryptjsError::new(format!(
             "Illegal salt length: {} != {SALT_LEN}",
             saltb.len()
-        )));
-    }
+        ))
+    })?;
+    Ok(Salt {
+        minor,
+        rounds,
+        salt,
+    })
+}
+
+/// bcryptjs `hash(password, salt)` with a salt string (`_hash`): `password` is the encoded
+/// password ([`utf8_array`]), `salt` the salt's UTF-16 code units.
+pub fn hash_with_salt(password: &[u8], salt: &[u16]) -> Result<String, BcryptjsError> {
+    let Salt {
+        minor,
+        rounds,
+        salt: salt16,
+    } = parse_salt(salt)?;
     let Some(rounds) = rounds else {
         // bcryptjs would run one round and answer `$2b$NaN$...` (see the module docs).
         return Err(BcryptjsError::new("Illegal number of rounds (4-31): NaN"));
@@ -270,10 +294,6 @@ pub fn hash_with_salt(password: &[u8], salt: &[u16]) -> Result<String, BcryptjsE
         // `$2$` without a NUL: an empty key reads as zero bytes in bcryptjs.
         None => n.max(1),
     };
-    let salt16: [u8; SALT_LEN] = saltb
-        .as_slice()
-        .try_into()
-        .map_err(|_| BcryptjsError::new("Illegal salt length"))?;
     let raw = bcrypt::bcrypt(rounds, salt16, &key[..used]);
     let mut out = String::with_capacity(60);
     out.push_str("$2");
@@ -289,6 +309,16 @@ pub fn hash_with_salt(password: &[u8], salt: &[u16]) -> Result<String, BcryptjsE
     out.push_str(&base64_encode(&salt16, SALT_LEN));
     out.push_str(&base64_encode(&raw, 23));
     Ok(out)
+}
+
+/// What `compare(anything, hash)` would reject with, found without hashing: `None` when
+/// bcryptjs answers a boolean (a hash that is not 60 units long, or whose cost is not two
+/// digits, is `false`), else its refusal.
+pub fn compare_refusal(hash: &[u16]) -> Option<BcryptjsError> {
+    if hash.len() != 60 {
+        return None;
+    }
+    parse_salt(&hash[..29]).err()
 }
 
 /// `genSaltSync(rounds)` with 16 random bytes: `$2b$` + two-digit cost + 22 characters.
@@ -406,5 +436,14 @@ mod tests {
             "Illegal number of rounds (4-31): NaN"
         );
         assert!(!compare(b"pw", &u(&format!("$2b$1x${}", "a".repeat(53)))).unwrap());
+        let h = u("$2b$04$nkFmm7PI/xMb8j6QgBnfLelVmlH0r.zY4RyVlcZQoMIZ6X8J5kNWy");
+        assert_eq!(compare_refusal(&h), None);
+        assert_eq!(compare_refusal(&u("short")), None);
+        let mut bad = h.clone();
+        bad[2] = u16::from(b'x');
+        assert_eq!(
+            compare_refusal(&bad).unwrap().message,
+            "Invalid salt revision: x$"
+        );
     }
 }

@@ -37,8 +37,9 @@
 //! - **`close()` never races a handler** (spec §10): it stops reconnecting, cancels the
 //!   consumer, waits for the delivery being handled (and its ack), and only then closes the
 //!   channels and the connection.
-//! - After a handler error the nack is sent after a 50 ms pause, so a poison message or a
-//!   Redis outage does not spin a core (Node redelivers in a hot loop). The wire is the same.
+//! - After a handler error the nack is sent after a pause (50 ms, doubling with each
+//!   consecutive failure up to 5 s, reset by a success), so a poison message or a Redis
+//!   outage does not spin a core (Node redelivers in a hot loop). The wire is the same.
 //! - Each connect attempt is bounded (20 s for TCP, TLS, handshake and channel setup), so a
 //!   black-holed host cannot stall `connect` or the reconnect timer forever.
 //!
@@ -91,8 +92,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the health watcher reads the connection and channel states.
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
-/// Pause before nacking a delivery whose handler failed (the broker redelivers at once).
-const NACK_PAUSE: Duration = Duration::from_millis(50);
 /// Content type of every publish (spec §3.1).
 const CONTENT_TYPE: &str = "application/json";
 /// AMQP `delivery_mode` of a persistent message.
@@ -243,6 +242,8 @@ struct Shared {
     /// Held while a delivery is handled and acked: one delivery at a time across
     /// reconnects too (a new consumer waits for the old connection's handler to finish).
     handling: Arc<tokio::sync::Mutex<()>>,
+    /// The runtime `connect` ran on: a dropped transport closes its connection there.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Drop for Shared {
@@ -396,6 +397,7 @@ impl AmqpTransport {
             wake: Arc::new(Notify::new()),
             close_lock: tokio::sync::Mutex::new(()),
             handling: Arc::new(tokio::sync::Mutex::new(())),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         });
         if !try_connect(&shared).await {
             schedule_reconnect(&shared);
@@ -408,6 +410,38 @@ impl AmqpTransport {
     pub fn is_connected(&self) -> bool {
         let st = self.shared.lock();
         !st.closed && st.live.as_ref().is_some_and(|l| l.health().is_none())
+    }
+}
+
+impl Drop for AmqpTransport {
+    /// A transport dropped without `close()` (its propagator was dropped): no reconnect,
+    /// no consumer, and the connection is closed in the background on the runtime it was
+    /// opened on (the broker requeues a delivery in hand). Nothing is awaited here.
+    fn drop(&mut self) {
+        let (timer, consumers, live) = {
+            let mut st = self.shared.lock();
+            st.closed = true;
+            st.handler = None;
+            (
+                st.reconnect.take(),
+                std::mem::take(&mut st.consumers),
+                st.live.take(),
+            )
+        };
+        if let Some(timer) = timer {
+            timer.abort();
+        }
+        self.shared.wake.notify_waiters();
+        for task in consumers {
+            task.abort();
+        }
+        if let Some(live) = live {
+            live.stop.notify_one();
+            match &self.shared.runtime {
+                Some(rt) => drop(rt.spawn(close_live(live))),
+                None => drop(live),
+            }
+        }
     }
 }
 
@@ -703,6 +737,8 @@ async fn consume_loop(
     handling: Arc<tokio::sync::Mutex<()>>,
     handler: Arc<dyn DeliveryHandler>,
 ) {
+    // Consecutive handler failures: the requeue pause grows with them.
+    let mut failures = 0u32;
     loop {
         let next = tokio::select! {
             biased;
@@ -730,14 +766,18 @@ async fn consume_loop(
                     return;
                 }
                 let outcome = match result {
-                    Ok(()) => acker.ack(BasicAckOptions { multiple: false }).await,
+                    Ok(()) => {
+                        failures = 0;
+                        acker.ack(BasicAckOptions { multiple: false }).await
+                    }
                     Err(err) => {
+                        failures = failures.saturating_add(1);
                         shared.logger.warn(&format!(
                             "[propagation] handling a message from {} failed, requeued: {err}",
                             shared.own_queue
                         ));
                         tokio::select! {
-                            _ = tokio::time::sleep(NACK_PAUSE) => {}
+                            _ = tokio::time::sleep(super::transport::requeue_pause(failures)) => {}
                             _ = stop.notified() => stop.notify_one(),
                         }
                         acker

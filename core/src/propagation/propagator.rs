@@ -14,6 +14,23 @@
 //!   `senderAmqpQueue` is not a valid queue name, is dropped with a warning instead of
 //!   being requeued forever; an apply the core rejects as invalid (not a store failure) is
 //!   answered with an `error` ACK carrying the reason instead of being requeued forever.
+//!
+//! And these repairs of the protocol, checked by the model in `models/propagation`
+//! (ARCHITECTURE.md, "The propagation model"):
+//! - The receiver holds the cursor lock ([`PropagationState::lock_cursor`]) across cursor
+//!   check, apply and cursor write: two consumers of one queue cannot apply an older event
+//!   after a newer one.
+//! - An event older than the cursor is answered with an `error` ACK, reason `stale`
+//!   ([`wire::STALE_REASON`]), not `applied`: its sender no longer records a success for a
+//!   secret the target does not hold. A redelivery of the cursor's own event is still
+//!   `applied`.
+//! - Event `ts` values are strictly increasing per client ([`wire::next_event_ts`]).
+//! - `ensure`/`rotate`/`revoke` retire the client's outstanding events of the targets they
+//!   reset, under a per-client lock that ACK handling and `sync` (from its record to its
+//!   `markTargetSent`) also take; `sync` skips a client changed since it fetched it.
+//! - An ACK's callbacks and completion run before the ack store forgets the event, so an
+//!   authority crash in between redoes them on redelivery instead of dropping the ACK.
+//! - `sync()` calls run one at a time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +38,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::Logger;
-use super::state::{PropagationState, PublishedEvent};
+use super::state::{KeyedGuard, KeyedLocks, PropagationState, PublishedEvent};
 use super::transport::{DeliveryHandler, Transport, TransportError};
 use super::wire::{self, AckEvent, ApplyEvent, ApplyPayload, Cursor, Envelope};
 use crate::hmac::clients::{AllowedIps, ExpiresAt, Patch};
@@ -403,9 +420,41 @@ struct Shared {
     /// one of them waits, so `markTargetSuccess`/`markTargetError` always come after
     /// `markTargetSent` (the original lets a fast ACK's "success" be overwritten by "sent").
     unmarked: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
+    /// Per-client lock of the authority: `ensure`/`rotate`/`revoke`, ACK handling, and a
+    /// `sync` from its record to its `markTargetSent`.
+    client_locks: KeyedLocks,
+    /// `sync()` calls run one at a time.
+    sync_lock: tokio::sync::Mutex<()>,
+    /// Counts `ensure`/`rotate`/`revoke` calls; `changed` keeps each client's last count,
+    /// so a `sync` skips a client changed after it fetched the pending propagations.
+    changes: std::sync::atomic::AtomicU64,
+    changed: std::sync::Mutex<HashMap<String, u64>>,
 }
 
 impl Shared {
+    /// Takes the client lock for a change of `client_id` and records the change.
+    async fn begin_change(&self, client_id: &str) -> KeyedGuard {
+        let guard = self.client_locks.lock(client_id).await;
+        let n = self
+            .changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(client_id.to_owned(), n);
+        guard
+    }
+
+    /// Whether `client_id` changed after change count `since`.
+    fn changed_since(&self, client_id: &str, since: u64) -> bool {
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(client_id)
+            .is_some_and(|n| *n > since)
+    }
+
     fn begin_unmarked(&self, event_id: &str) {
         self.unmarked
             .lock()
@@ -500,9 +549,15 @@ impl Propagator {
             parts,
             transport,
             unmarked: Default::default(),
+            client_locks: KeyedLocks::default(),
+            sync_lock: tokio::sync::Mutex::new(()),
+            changes: std::sync::atomic::AtomicU64::new(0),
+            changed: Default::default(),
         });
+        // The transport keeps its handler (and its consumer task) alive: a weak reference,
+        // so that dropping the propagator drops its transport, which stops its tasks.
         let handler = Arc::new(Receiver {
-            shared: shared.clone(),
+            shared: Arc::downgrade(&shared),
         });
         shared.transport.start_consume(handler).await?;
         Ok(Self { shared })
@@ -545,6 +600,14 @@ impl Propagator {
         } else {
             wire::OP_CREATE
         };
+        // The listed targets go back to `pending`: their outstanding events are retired
+        // first, so a late ACK of the old secret cannot mark the new one delivered.
+        let _client = self.shared.begin_change(&input.client_id).await;
+        self.shared
+            .parts
+            .state
+            .retire_events(&input.client_id, Some(&input.targets))
+            .await?;
         management
             .upsert_credential_with_targets(UpsertInput {
                 client_id: input.client_id.clone(),
@@ -579,6 +642,13 @@ impl Propagator {
         if !auth.exists(&input.client_id).await? {
             return Err(PropagationError::UnknownClient(input.client_id));
         }
+        // Every target of the client goes back to `pending`: retire all its events first.
+        let _client = self.shared.begin_change(&input.client_id).await;
+        self.shared
+            .parts
+            .state
+            .retire_events(&input.client_id, None)
+            .await?;
         management
             .rotate_credential_secret(RotateInput {
                 client_id: input.client_id.clone(),
@@ -597,6 +667,12 @@ impl Propagator {
     pub async fn revoke(&self, input: RevokeInput) -> Result<String, PropagationError> {
         let management = self.management()?;
         let track = input.track.unwrap_or_else(|| "http".into());
+        let _client = self.shared.begin_change(&input.client_id).await;
+        self.shared
+            .parts
+            .state
+            .retire_events(&input.client_id, Some(&input.targets))
+            .await?;
         management
             .upsert_credential_with_targets(UpsertInput {
                 client_id: input.client_id.clone(),
@@ -621,9 +697,19 @@ impl Propagator {
     /// applied and recorded (the original waits for each confirm in turn). A propagation whose local
     /// apply fails still ends the sync with that error, after the events of the
     /// propagations before it were published, as in the original.
+    ///
+    /// `sync()` calls run one at a time (a second call waits for the first). Each client is
+    /// handled under its client lock, from its local apply to the last `markTargetSent` of
+    /// its events; a client changed by `ensure`/`rotate`/`revoke` since the fetch is
+    /// skipped (its targets are counted as retrying: the next `sync` sends the new state).
     pub async fn sync(&self) -> Result<SyncSummary, PropagationError> {
         let management = self.management()?.clone();
+        let _one_at_a_time = self.shared.sync_lock.lock().await;
         let started = std::time::Instant::now();
+        let since = self
+            .shared
+            .changes
+            .load(std::sync::atomic::Ordering::SeqCst);
         let pending = management.fetch_pending_propagations().await?;
         let mut summary = SyncSummary {
             propagations_read: pending.len() as u32,
@@ -632,6 +718,15 @@ impl Propagator {
         let mut publishing = Publishing::default();
         let mut outcome = Ok(());
         for p in pending {
+            let client = Arc::new(self.shared.client_locks.lock(&p.client_id).await);
+            if self.shared.changed_since(&p.client_id, since) {
+                self.shared.parts.logger.info(&format!(
+                    "[propagation] {} changed since this sync read it; the next sync sends it",
+                    p.client_id
+                ));
+                summary.targets_retrying += p.pending_targets.len() as u32;
+                continue;
+            }
             let events = match self.prepare(&p, &mut summary).await {
                 Ok(events) => events,
                 Err(e) => {
@@ -644,7 +739,7 @@ impl Propagator {
                     self.finish_one(&*management, &mut publishing, &mut summary)
                         .await;
                 }
-                self.start_publish(&mut publishing, target, event);
+                self.start_publish(&mut publishing, target, event, client.clone());
             }
         }
         while !publishing.is_empty() {
@@ -693,10 +788,14 @@ impl Propagator {
             hash
         };
         let mut events = Vec::with_capacity(p.pending_targets.len());
+        // Strictly above the previous event's ts for this client, even in the same
+        // millisecond or after the clock stepped back: a new event is never stale.
+        let mut last = parts.state.last_event_ts(&p.client_id).await?;
         for target in &p.pending_targets {
             let event_id =
                 wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?;
-            let sent_at = now_ms();
+            let sent_at = wire::next_event_ts(now_ms(), last);
+            last = Some(sent_at);
             let rec = PublishedEvent {
                 client_id: p.client_id.clone(),
                 target_amqp_queue: target.target_amqp_queue.clone(),
@@ -732,7 +831,13 @@ impl Propagator {
 
     /// Starts the publish of one recorded event (declare the target queue, publish, wait
     /// for the confirm) as a task.
-    fn start_publish(&self, publishing: &mut Publishing, target: String, event: ApplyEvent) {
+    fn start_publish(
+        &self,
+        publishing: &mut Publishing,
+        target: String,
+        event: ApplyEvent,
+        client: Arc<KeyedGuard>,
+    ) {
         self.shared.begin_unmarked(&event.event_id);
         let transport = self.shared.transport.clone();
         let body = wire::encode(&event);
@@ -748,7 +853,7 @@ impl Propagator {
                 .await
                 .map_err(|e| e.to_string())
         });
-        publishing.push_back((handle, target, event));
+        publishing.push_back((handle, target, event, client));
     }
 
     /// Waits for the oldest publish to finish and does its bookkeeping: `markTargetSent` when
@@ -760,7 +865,7 @@ impl Propagator {
         publishing: &mut Publishing,
         summary: &mut SyncSummary,
     ) {
-        let Some((handle, target, event)) = publishing.pop_front() else {
+        let Some((handle, target, event, client)) = publishing.pop_front() else {
             return;
         };
         let published = handle
@@ -779,6 +884,7 @@ impl Propagator {
             Err(e) => Err(e),
         };
         self.shared.end_unmarked(&event.event_id);
+        drop(client);
         match outcome {
             Ok(()) => summary.targets_published += 1,
             Err(msg) => {
@@ -793,11 +899,13 @@ impl Propagator {
 }
 
 /// Publishes of one `sync` awaiting their broker confirm, oldest first, with their
-/// target and event.
+/// target, event and the lock of their client (released after the client's last
+/// `markTargetSent`).
 type Publishing = std::collections::VecDeque<(
     tokio::task::JoinHandle<Result<(), String>>,
     String,
     ApplyEvent,
+    Arc<KeyedGuard>,
 )>;
 
 /// How many publishes of one `sync` may await their broker confirm at once.
@@ -818,12 +926,29 @@ impl PropagatorParts {
 // Receive pipeline
 // ---------------------------------------------------------------------------------------
 
+/// The transport's delivery handler: a weak reference to the propagator (no cycle through
+/// the transport that holds it).
 struct Receiver {
-    shared: Arc<Shared>,
+    shared: std::sync::Weak<Shared>,
 }
 
 #[async_trait]
 impl DeliveryHandler for Receiver {
+    async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+        match self.shared.upgrade() {
+            Some(shared) => Handling { shared }.handle(body).await,
+            // Dropped meanwhile: the message goes back to the queue.
+            None => Err("the propagator was dropped".to_owned()),
+        }
+    }
+}
+
+/// One delivery being handled, with the propagator held for its duration.
+struct Handling {
+    shared: Arc<Shared>,
+}
+
+impl Handling {
     async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
         let parts = &self.shared.parts;
         let log = &parts.logger;
@@ -877,7 +1002,7 @@ async fn source_secret(shared: Arc<Shared>, sender: String) -> String {
     }
 }
 
-impl Receiver {
+impl Handling {
     async fn handle_apply(&self, env: &Envelope) -> Result<(), String> {
         let parts = &self.shared.parts;
         let log = &parts.logger;
@@ -920,21 +1045,56 @@ impl Receiver {
             ts: env.ts,
             event_id: env.event_id.clone(),
         };
-        let current = parts.state.read_cursor(&a.track, &a.client_id).await?;
-        if !wire::is_strictly_newer(current.as_ref(), &incoming) {
-            parts.logger.info(&format!(
-                "[propagation] dropping stale event {} for {}",
-                env.event_id, a.client_id
+        // Cursor check, apply and cursor write under the cursor lock: a second consumer of
+        // this queue (another instance of this peer) cannot interleave them.
+        let lock = parts.state.lock_cursor(&a.track, &a.client_id).await?;
+        let decided = self.decide_and_apply(env, a, &incoming).await;
+        if let Err(e) = parts.state.unlock_cursor(lock).await {
+            parts.logger.warn(&format!(
+                "[propagation] releasing the cursor lock of {} failed (its lease expires): {e}",
+                a.client_id
             ));
-            return self
-                .ack_back(env, &a.client_id, "applied", None, secret)
-                .await;
+        }
+        let (result, reason) = match decided? {
+            None => ("applied", None),
+            Some(reason) => ("error", Some(reason)),
+        };
+        self.ack_back(env, &a.client_id, result, reason, secret)
+            .await
+    }
+
+    /// The decision and the apply, under the cursor lock. `None`: answer `applied`;
+    /// `Some(reason)`: answer `error` with that reason. A store failure is an `Err`
+    /// (nack and requeue).
+    async fn decide_and_apply(
+        &self,
+        env: &Envelope,
+        a: &wire::ApplyParts,
+        incoming: &Cursor,
+    ) -> Result<Option<String>, PropagationError> {
+        let parts = &self.shared.parts;
+        let current = parts.state.read_cursor(&a.track, &a.client_id).await?;
+        match wire::freshness(current.as_ref(), incoming) {
+            wire::Freshness::Newer => {}
+            // A redelivery of the event the cursor holds: it was applied.
+            wire::Freshness::Same => {
+                parts.logger.info(&format!(
+                    "[propagation] dropping stale event {} for {} (already applied)",
+                    env.event_id, a.client_id
+                ));
+                return Ok(None);
+            }
+            // Older than what this peer holds: not applied, and said so.
+            wire::Freshness::Older => {
+                parts.logger.info(&format!(
+                    "[propagation] dropping stale event {} for {}",
+                    env.event_id, a.client_id
+                ));
+                return Ok(Some(wire::STALE_REASON.into()));
+            }
         }
         let Some(auth) = parts.auth(&a.track) else {
-            let reason = format!("no {} auth instance configured", a.track);
-            return self
-                .ack_back(env, &a.client_id, "error", Some(reason), secret)
-                .await;
+            return Ok(Some(format!("no {} auth instance configured", a.track)));
         };
         let applied = if env.op == wire::OP_DELETE {
             auth.delete(&a.client_id).await
@@ -959,17 +1119,14 @@ impl Receiver {
                     "[propagation] rejected event {} for {}: {e}",
                     env.event_id, a.client_id
                 ));
-                return self
-                    .ack_back(env, &a.client_id, "error", Some(e.to_string()), secret)
-                    .await;
+                return Ok(Some(e.to_string()));
             }
         }
         parts
             .state
-            .write_cursor(&a.track, &a.client_id, &incoming)
+            .write_cursor(&a.track, &a.client_id, incoming)
             .await?;
-        self.ack_back(env, &a.client_id, "applied", None, secret)
-            .await
+        Ok(None)
     }
 
     /// `publishAckBack`: the ACK goes to the sender's queue, carrying the sender's secret
@@ -1032,39 +1189,61 @@ impl Receiver {
         };
         let at = now_ms();
         let success = ack.ack_result.as_deref() == Some("applied");
-        parts
-            .state
-            .record_target_result(
-                &rec.client_id,
-                &rec.target_amqp_queue,
-                if success { "success" } else { "error" },
-                ack_event_id,
-            )
-            .await?;
+        let result = if success { "success" } else { "error" };
         let Some(m) = &parts.management else {
+            return Ok(parts
+                .state
+                .record_target_result(&rec.client_id, &rec.target_amqp_queue, result, ack_event_id)
+                .await?);
+        };
+        // Under the client lock (exclusive with ensure/rotate/revoke and with sync's
+        // record..markTargetSent), read again: a rotate may have retired the event.
+        let _client = self.shared.client_locks.lock(&rec.client_id).await;
+        let Some(rec) = parts.state.read_published_event(ack_event_id).await? else {
+            parts.logger.warn(&format!(
+                "[propagation] received ack for unknown eventId={ack_event_id}, dropping"
+            ));
             return Ok(());
         };
         self.shared.wait_marked(ack_event_id).await;
-        if let Err(e) = self
-            .ack_callbacks(&**m, &rec, success, ack.ack_reason, at)
+        // The callbacks and the completion run before the ack store forgets the event: an
+        // authority crash in between redoes them when the ACK is redelivered (the original
+        // forgets first, and a crash leaves the row `sent` forever).
+        let completed = match self
+            .ack_callbacks(&**m, &rec, success, result, ack.ack_reason, at)
             .await
         {
-            parts.logger.error(&format!(
-                "[propagation] management callback failed during ack handling for {}: {e}",
-                rec.client_id
-            ));
+            Ok(completed) => completed,
+            Err(e) => {
+                parts.logger.error(&format!(
+                    "[propagation] management callback failed during ack handling for {}: {e}",
+                    rec.client_id
+                ));
+                false
+            }
+        };
+        parts
+            .state
+            .record_target_result(&rec.client_id, &rec.target_amqp_queue, result, ack_event_id)
+            .await?;
+        if completed {
+            parts.state.clear_client_aggregates(&rec.client_id).await?;
         }
         Ok(())
     }
 
+    /// `markTargetSuccess`/`markTargetError`, then `markCredentialFullyPropagated` when this
+    /// event is the client's last pending one (its result counted in). `Ok(true)`: the
+    /// credential completed.
     async fn ack_callbacks(
         &self,
         m: &dyn Management,
         rec: &PublishedEvent,
         success: bool,
+        result: &str,
         reason: Option<String>,
         at: i64,
-    ) -> Result<(), PropagationError> {
+    ) -> Result<bool, PropagationError> {
         let state = &self.shared.parts.state;
         if success {
             m.mark_target_success(TargetSuccessInput {
@@ -1082,17 +1261,20 @@ impl Receiver {
             })
             .await?;
         }
-        if state.pending_count(&rec.client_id).await? == 0 {
-            let results = state.read_client_results(&rec.client_id).await?;
-            let final_status = wire::aggregate_final_status(results.values().map(String::as_str));
-            m.mark_credential_fully_propagated(FullyPropagatedInput {
-                client_id: rec.client_id.clone(),
-                final_status: final_status.into(),
-                at,
-            })
-            .await?;
-            state.clear_client_aggregates(&rec.client_id).await?;
+        // The event is still in the pending set (recorded with its ack record, which was
+        // just read): it is the last one when the set holds at most it.
+        if state.pending_count(&rec.client_id).await? > 1 {
+            return Ok(false);
         }
-        Ok(())
+        let mut results = state.read_client_results(&rec.client_id).await?;
+        results.insert(rec.target_amqp_queue.clone(), result.to_owned());
+        let final_status = wire::aggregate_final_status(results.values().map(String::as_str));
+        m.mark_credential_fully_propagated(FullyPropagatedInput {
+            client_id: rec.client_id.clone(),
+            final_status: final_status.into(),
+            at,
+        })
+        .await?;
+        Ok(true)
     }
 }

@@ -15,11 +15,18 @@
 //! new event for a target first retires the older one, so there is one outstanding event
 //! per (client, target): an event whose publish failed keeps the credential incomplete
 //! until the retry replaces it, and a late ACK of a superseded event is "unknown".
+//! Two more, for the protocol repairs the model in `models/propagation` checks:
+//! `propagation:client-last-ts:<clientId>` (hash, field `ts`, no TTL): the `ts` of the last
+//! event the sender stamped for the client, so the next one is strictly newer even in the
+//! same millisecond or after the clock stepped back; and `propagation:lock:<track>:<clientId>`
+//! (a string with a 30 s lease): the receiver's cursor lock, held across cursor check,
+//! apply and cursor write (`SET NX PX`, released by a compare-and-delete Lua script; with a
+//! host client object without those commands, and in memory, a lock in this process).
 //! Keys sit at the Redis root like the original's; [`PropagationStore::with_prefix`] adds
 //! a prefix for peers that share one database (default none: the v1 layout).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -38,6 +45,79 @@ pub struct PublishedEvent {
     pub target_amqp_queue: String,
     pub attempt_count: f64,
     pub sent_at: f64,
+}
+
+/// Lease of the receiver's cursor lock in Redis: a holder that stops answering loses it
+/// after this long.
+pub const CURSOR_LOCK_LEASE_MS: u64 = 30_000;
+/// How long a receiver waits for the cursor lock before it gives up (the delivery is then
+/// requeued).
+const CURSOR_LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Per-key async locks in this process (an entry lives while someone holds or waits for it).
+#[derive(Default)]
+pub struct KeyedLocks {
+    map: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl std::fmt::Debug for KeyedLocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedLocks").finish_non_exhaustive()
+    }
+}
+
+/// A held [`KeyedLocks`] entry; released on drop.
+pub struct KeyedGuard {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    key: String,
+    map: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl std::fmt::Debug for KeyedGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedGuard")
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+impl KeyedLocks {
+    /// Waits for the lock of `key`.
+    pub async fn lock(&self, key: &str) -> KeyedGuard {
+        let m = self
+            .map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        KeyedGuard {
+            guard: Some(m.lock_owned().await),
+            key: key.to_owned(),
+            map: self.map.clone(),
+        }
+    }
+}
+
+impl Drop for KeyedGuard {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map
+            .get(&self.key)
+            .is_some_and(|m| Arc::strong_count(m) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// The receiver's lock of one (track, clientId) cursor, from [`PropagationState::lock_cursor`].
+#[derive(Debug)]
+pub struct CursorLock {
+    key: String,
+    token: String,
+    _local: KeyedGuard,
 }
 
 /// The cursor and ack-store operations (`cursor.ts`, `ack-store.ts`).
@@ -84,6 +164,23 @@ pub trait PropagationState: Send + Sync + 'static {
     ) -> Result<BTreeMap<String, String>, StoreError>;
     /// `clearClientAggregates`: delete the pending set and the results hash.
     async fn clear_client_aggregates(&self, client_id: &str) -> Result<(), StoreError>;
+    /// Takes the lock of the (track, clientId) cursor: the receiver holds it across cursor
+    /// check, apply and cursor write, so two consumers of one queue cannot interleave them
+    /// (the older event applied last would roll the credential back).
+    async fn lock_cursor(&self, track: &str, client_id: &str) -> Result<CursorLock, StoreError>;
+    /// Releases a lock from [`PropagationState::lock_cursor`].
+    async fn unlock_cursor(&self, lock: CursorLock) -> Result<(), StoreError>;
+    /// The `ts` of the last event recorded for the client (`None`: none yet).
+    async fn last_event_ts(&self, client_id: &str) -> Result<Option<i64>, StoreError>;
+    /// Forgets the outstanding events of the client (of `targets` only, when given): their
+    /// ack records, their pending-set entries and their outstanding slots. A late ACK of
+    /// one of them is then "unknown". Called by `ensure`/`rotate`/`revoke`, which reset
+    /// those targets to `pending`.
+    async fn retire_events(
+        &self,
+        client_id: &str,
+        targets: Option<&[String]>,
+    ) -> Result<(), StoreError>;
 }
 
 /// One write command of a [`RedisOps::write_batch`].
@@ -139,6 +236,18 @@ pub trait RedisOps: Send + Sync + 'static {
         }
         Ok(())
     }
+    /// `SET key token NX PX ttl_ms`: whether the lock was taken. The default (a host client
+    /// object without `SET`) takes nothing here and answers `true`: only the lock in this
+    /// process applies.
+    async fn lock_acquire(&self, key: &str, token: &str, ttl_ms: u64) -> Result<bool, StoreError> {
+        let _ = (key, token, ttl_ms);
+        Ok(true)
+    }
+    /// Deletes `key` if it still holds `token` (a Lua compare-and-delete on Redis).
+    async fn lock_release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let _ = (key, token);
+        Ok(())
+    }
     async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
     async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError>;
     async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError>;
@@ -177,12 +286,19 @@ impl StateKeys {
     pub fn outstanding(&self, client_id: &str) -> String {
         format!("{}propagation:client-outstanding:{client_id}", self.prefix)
     }
+    pub fn last_ts(&self, client_id: &str) -> String {
+        format!("{}propagation:client-last-ts:{client_id}", self.prefix)
+    }
+    pub fn cursor_lock(&self, track: &str, client_id: &str) -> String {
+        format!("{}propagation:lock:{track}:{client_id}", self.prefix)
+    }
 }
 
 /// The state over any [`RedisOps`].
 pub struct PropagationStore<O> {
     ops: O,
     keys: StateKeys,
+    locks: KeyedLocks,
 }
 
 impl<O> std::fmt::Debug for PropagationStore<O> {
@@ -198,6 +314,7 @@ impl<O: RedisOps> PropagationStore<O> {
         Self {
             ops,
             keys: StateKeys::default(),
+            locks: KeyedLocks::default(),
         }
     }
 
@@ -348,6 +465,10 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
                 key: outstanding,
                 seconds: ACK_TTL_SECONDS,
             },
+            Write::HSet {
+                key: self.keys.last_ts(&rec.client_id),
+                fields: vec![("ts".to_owned(), number_to_string(rec.sent_at))],
+            },
         ]);
         self.ops.write_batch(&writes).await
     }
@@ -438,6 +559,74 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
             ])
             .await
     }
+
+    async fn lock_cursor(&self, track: &str, client_id: &str) -> Result<CursorLock, StoreError> {
+        let key = self.keys.cursor_lock(track, client_id);
+        let local = self.locks.lock(&key).await;
+        let token = super::wire::random_uuid().map_err(|e| StoreError::Command(e.to_string()))?;
+        let deadline = Instant::now() + CURSOR_LOCK_WAIT;
+        let mut pause = Duration::from_millis(5);
+        while !self
+            .ops
+            .lock_acquire(&key, &token, CURSOR_LOCK_LEASE_MS)
+            .await?
+        {
+            if Instant::now() >= deadline {
+                return Err(StoreError::Command(format!("cursor lock {key} is busy")));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+        Ok(CursorLock {
+            key,
+            token,
+            _local: local,
+        })
+    }
+
+    async fn unlock_cursor(&self, lock: CursorLock) -> Result<(), StoreError> {
+        self.ops.lock_release(&lock.key, &lock.token).await
+    }
+
+    async fn last_event_ts(&self, client_id: &str) -> Result<Option<i64>, StoreError> {
+        let ts = self.ops.h_get(&self.keys.last_ts(client_id), "ts").await?;
+        Ok(ts
+            .map(|t| string_to_number(&t))
+            .filter(|t| t.is_finite())
+            .map(|t| t as i64))
+    }
+
+    async fn retire_events(
+        &self,
+        client_id: &str,
+        targets: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        let outstanding = self.keys.outstanding(client_id);
+        let current = self.ops.h_get_all(&outstanding).await?;
+        let mut writes = Vec::new();
+        let mut sorted: Vec<_> = current.into_iter().collect();
+        sorted.sort();
+        for (target, event_id) in sorted {
+            if targets.is_some_and(|t| !t.contains(&target)) {
+                continue;
+            }
+            writes.push(Write::Del {
+                key: self.keys.ack(&event_id),
+            });
+            writes.push(Write::SRem {
+                key: self.keys.pending(client_id),
+                member: event_id,
+            });
+            writes.push(Write::HDel {
+                key: outstanding.clone(),
+                field: target,
+            });
+        }
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.ops.write_batch(&writes).await
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -452,8 +641,36 @@ async fn run<T: redis::FromRedisValue>(
     cmd.query_async(&mut c).await.map_err(map_redis_err)
 }
 
+/// Deletes the lock key only while it still holds the caller's token.
+const LOCK_RELEASE_LUA: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+
 #[async_trait]
 impl RedisOps for redis::aio::ConnectionManager {
+    async fn lock_acquire(&self, key: &str, token: &str, ttl_ms: u64) -> Result<bool, StoreError> {
+        let set: Option<String> = run(
+            self,
+            redis::cmd("SET")
+                .arg(key)
+                .arg(token)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms),
+        )
+        .await?;
+        Ok(set.is_some())
+    }
+
+    async fn lock_release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        let mut c = self.clone();
+        let _: i64 = redis::Script::new(LOCK_RELEASE_LUA)
+            .key(key)
+            .arg(token)
+            .invoke_async(&mut c)
+            .await
+            .map_err(map_redis_err)?;
+        Ok(())
+    }
+
     async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {
         let mut pipe = redis::pipe();
         pipe.atomic();

@@ -15,6 +15,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
+/// First pause before a failed delivery is nacked (requeued); it doubles with each
+/// consecutive failure, up to [`REQUEUE_PAUSE_MAX`], and starts over after a success. A
+/// store outage (or a poison message) is retried with backoff, not in a hot loop.
+pub const REQUEUE_PAUSE_START: Duration = Duration::from_millis(50);
+/// Cap of the requeue pause.
+pub const REQUEUE_PAUSE_MAX: Duration = Duration::from_secs(5);
+
+/// The pause before nacking after `failures` consecutive failures (1 = the first).
+pub fn requeue_pause(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    REQUEUE_PAUSE_START
+        .saturating_mul(1 << doublings)
+        .min(REQUEUE_PAUSE_MAX)
+}
+
 /// A broker failure, as the propagator sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -170,6 +185,23 @@ impl InProcessTransport {
     }
 }
 
+impl Drop for InProcessTransport {
+    /// A transport dropped without `close()`: its consumer stops after the delivery in
+    /// hand (a message its handler could not take goes back to the head of the queue) and
+    /// then releases the queue. Nothing is awaited here.
+    fn drop(&mut self) {
+        let stop = {
+            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+            inner.closed = true;
+            inner.consumer.take();
+            inner.stop.take()
+        };
+        if let Some(stop) = stop {
+            stop.notify_one();
+        }
+    }
+}
+
 #[async_trait]
 impl Transport for InProcessTransport {
     async fn ensure_queue_declared(&self, queue: &str) -> Result<(), TransportError> {
@@ -207,35 +239,47 @@ impl Transport for InProcessTransport {
         let stop_rx = stop.clone();
         inner.stop = Some(stop);
         inner.consumer = Some(tokio::spawn(async move {
-            loop {
-                let next = {
-                    let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
-                    st.queues
-                        .get_mut(&queue)
-                        .and_then(|q| q.messages.pop_front())
-                };
-                let Some(body) = next else {
-                    tokio::select! {
-                        _ = notify.notified() => continue,
-                        _ = stop_rx.notified() => return,
-                    }
-                };
-                // One unacked delivery at a time (prefetch 1). The handler runs to its end
-                // even when close() is called meanwhile: close waits for it.
-                if handler.handle(body.clone()).await.is_err() {
-                    // nack + requeue: back to the head of the queue. A short pause keeps a
-                    // poison message from spinning a core (the broker would redeliver at once).
-                    {
+            let consume = async {
+                let mut failures = 0u32;
+                loop {
+                    let next = {
                         let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
-                        if let Some(q) = st.queues.get_mut(&queue) {
-                            q.messages.push_front(body);
+                        st.queues
+                            .get_mut(&queue)
+                            .and_then(|q| q.messages.pop_front())
+                    };
+                    let Some(body) = next else {
+                        tokio::select! {
+                            _ = notify.notified() => continue,
+                            _ = stop_rx.notified() => return,
+                        }
+                    };
+                    // One unacked delivery at a time (prefetch 1). The handler runs to its end
+                    // even when close() is called meanwhile: close waits for it.
+                    if handler.handle(body.clone()).await.is_ok() {
+                        failures = 0;
+                    } else {
+                        // nack + requeue: back to the head of the queue, after a pause that
+                        // grows while the failures go on (a store outage is not a hot loop).
+                        failures = failures.saturating_add(1);
+                        {
+                            let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Some(q) = st.queues.get_mut(&queue) {
+                                q.messages.push_front(body);
+                            }
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(requeue_pause(failures)) => {}
+                            _ = stop_rx.notified() => return,
                         }
                     }
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                        _ = stop_rx.notified() => return,
-                    }
                 }
+            };
+            consume.await;
+            // Stopped (close, or the transport was dropped): the queue may be consumed again.
+            let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(q) = st.queues.get_mut(&queue) {
+                q.consumed = false;
             }
         }));
         Ok(())

@@ -285,6 +285,46 @@ pub fn is_strictly_newer(current: Option<&Cursor>, incoming: &Cursor) -> bool {
         .is_gt()
 }
 
+/// Where an incoming event stands against the receiver's cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Strictly newer ([`is_strictly_newer`]): apply it.
+    Newer,
+    /// The very event the cursor holds (same `ts` and `eventId`): a redelivery of an event
+    /// already applied. Answered `applied` again, so a lost ACK is recovered.
+    Same,
+    /// Older than the cursor: not applied. The original ACKs it `applied` (so its sender
+    /// records a success for a secret the receiver does not hold); authcore answers an
+    /// `error` ACK with reason [`STALE_REASON`].
+    Older,
+}
+
+/// `ackReason` of the `error` ACK that answers an event older than the receiver's cursor.
+pub const STALE_REASON: &str = "stale";
+
+/// The receiver's decision for `incoming` given its `current` cursor, with the original's
+/// order ([`is_strictly_newer`]).
+pub fn freshness(current: Option<&Cursor>, incoming: &Cursor) -> Freshness {
+    if is_strictly_newer(current, incoming) {
+        Freshness::Newer
+    } else if current == Some(incoming) {
+        Freshness::Same
+    } else {
+        Freshness::Older
+    }
+}
+
+/// The `ts` of a sender's next event for one client: its clock, but strictly above the
+/// `ts` of the previous event it sent for that client (`last`). Two events in the same
+/// millisecond, or after the clock stepped back, would otherwise be ordered by their random
+/// eventIds, and a genuinely new event could be judged older than the one it replaces.
+pub fn next_event_ts(now_ms: i64, last: Option<i64>) -> i64 {
+    match last {
+        Some(last) if now_ms <= last => last.saturating_add(1),
+        _ => now_ms,
+    }
+}
+
 /// `aggregateFinalStatus(results)`: no results or only `success` → `success`; only
 /// `error` → `error`; a mix → `partial`.
 pub fn aggregate_final_status<'a>(results: impl IntoIterator<Item = &'a str>) -> &'static str {

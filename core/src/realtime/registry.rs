@@ -14,8 +14,9 @@
 //!   kept as the original has it: every record of the scope is evicted, so the cap acts
 //!   as 1. Eviction is silent (no frame, no log).
 //! - `broadcast` sends, in insertion order, to every record whose channel set is `None`
-//!   or contains the channel (exact, case-sensitive). A record removed while a broadcast
-//!   runs is skipped, like deleting from a `Set` during iteration.
+//!   or contains the channel (exact, case-sensitive). It walks the live records as a JS
+//!   `Set` iteration does: a record removed while a broadcast runs is skipped, and one
+//!   added during it (by a `send`) is reached.
 //! - `close_by_identity` collects every record whose scope equals the identity or whose
 //!   groups contain it (one shared namespace), then closes and removes each (close first,
 //!   then remove). [`close_by_scope`](SubscriberRegistry::close_by_scope) and
@@ -376,19 +377,24 @@ impl<S: ?Sized + SseStreamControl + 'static> SubscriberRegistry<S> {
     where
         S: SseStream<T>,
     {
-        let targets: Vec<(u64, Arc<S>)> = {
-            let st = self.shared.lock();
-            st.records
-                .iter()
-                .filter(|(_, r)| r.info.receives(channel))
-                .map(|(id, r)| (*id, Arc::clone(&r.stream)))
-                .collect()
-        };
         let mut report = BroadcastReport::default();
-        for (id, stream) in targets {
-            if !self.shared.contains(id) {
-                continue;
-            }
+        // Like `for (const subscriber of set)` over the live set: records are visited in
+        // insertion order, one at a time, so a record added by a `send` (a subscriber
+        // joining inside a stream callback) is reached by this broadcast, and a record
+        // removed before its turn is skipped. The lock is released around each `send`.
+        let mut next = 0u64;
+        loop {
+            let target = {
+                let st = self.shared.lock();
+                st.records
+                    .range(next..)
+                    .find(|(_, r)| r.info.receives(channel))
+                    .map(|(id, r)| (*id, Arc::clone(&r.stream)))
+            };
+            let Some((id, stream)) = target else {
+                break;
+            };
+            next = id + 1;
             match stream.send(data) {
                 Ok(()) => report.delivered += 1,
                 Err(e) => {

@@ -13,7 +13,8 @@
 //! `close()` is idempotent: the first call (or a client abort, [`MemorySseStream::cancel`])
 //! runs the `on_close` listeners once, in registration order, each isolated (an `Err` or a
 //! panic is logged as `on_close listener threw: …` and the next one still runs);
-//! listeners registered after the close never run.
+//! a listener registered by a running listener runs after the others (the original's
+//! `for…of` over its array), and listeners registered after the close never run.
 //!
 //! Departures, both for untrusted text only (module docs, §6.8): a comment containing a
 //! line break is written as one comment line per line instead of injecting fields, and a
@@ -137,6 +138,8 @@ struct State {
     /// Bytes written and not yet taken by the host.
     pending: String,
     closed: bool,
+    /// The close listeners are running: one added now still runs.
+    closing: bool,
     listeners: Vec<CloseListener>,
 }
 
@@ -190,6 +193,7 @@ impl MemorySseStream {
             state: Mutex::new(State {
                 pending: SSE_CONNECTED_COMMENT.to_owned(),
                 closed: false,
+                closing: false,
                 listeners: Vec::new(),
             }),
             ready: Notify::new(),
@@ -296,17 +300,31 @@ impl MemorySseStream {
     }
 
     fn do_close(&self) {
-        let listeners = {
+        {
             let mut st = self.lock();
             if st.closed {
                 return;
             }
             st.closed = true;
-            std::mem::take(&mut st.listeners)
-        };
+            st.closing = true;
+        }
         // Wake a reader waiting for the end of the body before the listeners run.
         self.ready.notify_one();
-        run_close_listeners(listeners, self.log.as_ref());
+        // Listeners added by a running listener are run too, after the ones before them.
+        loop {
+            let batch = {
+                let mut st = self.lock();
+                let batch = std::mem::take(&mut st.listeners);
+                if batch.is_empty() {
+                    st.closing = false;
+                }
+                batch
+            };
+            if batch.is_empty() {
+                break;
+            }
+            run_close_listeners(batch, self.log.as_ref());
+        }
     }
 }
 
@@ -355,14 +373,14 @@ impl SseStreamControl for MemorySseStream {
     fn on_close(&self, listener: CloseListener) {
         let late = {
             let mut st = self.lock();
-            if st.closed {
+            if st.closed && !st.closing {
                 Some(listener)
             } else {
                 st.listeners.push(listener);
                 None
             }
         };
-        // After the close: dropped unrun (§3.5), outside the lock (its captures may
+        // After the close (its listeners done): dropped unrun (§3.5), outside the lock (its captures may
         // call back into this stream when dropped).
         drop(late);
     }

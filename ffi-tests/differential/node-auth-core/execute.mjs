@@ -5,6 +5,7 @@
 // ephemeral keys, TOTP secrets) are reduced to their shape; everything else is compared
 // byte for byte.
 import crypto from 'node:crypto'
+import http from 'node:http'
 import { dec, enc } from './codec.mjs'
 
 export const FROZEN_MS = 1_700_000_000_123
@@ -123,7 +124,60 @@ function jwksClient(doc, effects) {
   }
 }
 
+function shapeRecord(rec) {
+  const o = {}
+  for (const [k, v] of Object.entries(rec)) {
+    if (k === 'id') o[k] = /^[0-9a-f-]{36}$/.test(v) ? '<uuid>' : v
+    else if (k === 'keyHash') o[k] = bcryptShape(v)
+    else if (k === 'keyPrefix') o[k] = /^ak_[0-9a-f]{8}$/.test(v) ? '<ak_hex8>' : v
+    else if (k === 'createdAt') o[k] = v instanceof Date ? '<Date>' : enc(v)
+    else o[k] = enc(v)
+  }
+  return o
+}
+
 const OPS = {
+  'jwks.derivePublicKey'(api, i) {
+    return api.JwksService.derivePublicKey(i.privateKey)
+  },
+  'jwks.publicKeyToJwk'(api, i) {
+    return api.JwksService.publicKeyToJwk(i.publicKey, i.kid)
+  },
+  'jwks.buildJwksDocument'(api, i) {
+    return i.kid === undefined ? api.JwksService.buildJwksDocument(i.publicKey) : api.JwksService.buildJwksDocument(i.publicKey, i.kid)
+  },
+  'jwks.jwkToPublicKey'(api, i) {
+    return api.JwksService.jwkToPublicKey(i.jwk)
+  },
+  async 'jwks.client'(api, i, effects) {
+    // A real HTTP server on 127.0.0.1 serving one canned answer; the client asks twice
+    // (the second answer must come from its cache: one request).
+    const server = http.createServer((req, res) => {
+      effects.push(['request', req.method, req.url])
+      res.writeHead(i.status, { 'content-type': 'application/json' })
+      res.end(i.body)
+    })
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const client = new api.JwksClient(`http://127.0.0.1:${server.address().port}/jwks.json`, i.options)
+      const first = await client.getKey(i.kid)
+      const second = await client.getKey(i.kid)
+      return { first, second }
+    } finally {
+      server.closeAllConnections?.()
+      await new Promise((r) => server.close(r))
+    }
+  },
+  async 'totp.enableDisable'(api, i, effects) {
+    const store = {
+      async updateTotpSecret(id, s) {
+        effects.push(['updateTotpSecret', id, s])
+      },
+    }
+    const t = new api.TotpStrategy()
+    await t.enable(i.userId, i.secret, store)
+    await t.disable(i.userId, store)
+  },
   async 'password.hash_rounds'(api, i) {
     const svc = new api.PasswordService()
     const h = await svc.hash(i.password, i.rounds)
@@ -224,6 +278,15 @@ const OPS = {
       })
     })
     return enc(req.apiKey)
+  },
+  async 'apikey.createKey'(api, i, effects) {
+    const store = {
+      async save(rec) {
+        effects.push(['save', shapeRecord(rec)])
+      },
+    }
+    const { rawKey, record } = await new api.ApiKeyService(i.saltRounds).createKey(store, i.options)
+    return { rawKey: /^ak_[0-9a-f]{48}$/.test(rawKey) ? '<ak_hex48>' : rawKey, record: shapeRecord(record), prefixMatches: record.keyPrefix === rawKey.slice(0, 11), hashMatches: await new api.ApiKeyService().verifyKey(rawKey, record.keyHash) }
   },
   async 'apikey.verifyKey'(api, i) {
     return new api.ApiKeyService().verifyKey(i.rawKey, i.hash)

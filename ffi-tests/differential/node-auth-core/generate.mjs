@@ -193,6 +193,24 @@ function idpCases(r, push, rsa) {
     () => 'a.b.c',
   ]
   const jwks = { keys: [{ ...crypto.createPublicKey(rsa.publicKey).export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' }] }
+  for (const op of ['jwks.derivePublicKey', 'jwks.publicKeyToJwk', 'jwks.buildJwksDocument', 'jwks.jwkToPublicKey']) {
+    push('jwks', op, { privateKey: rsa.privateKey, publicKey: rsa.publicKey, kid: r.pick([undefined, 'k-' + r.int(1, 9)]), jwk: jwks.keys[0] })
+  }
+  for (const [status, body] of [
+    [200, JSON.stringify(jwks)],
+    [200, JSON.stringify({ keys: [] })],
+    [500, 'oops'],
+    [404, JSON.stringify(jwks)],
+    [200, 'not json'],
+    [200, 'null'],
+    [200, '[]'],
+    [200, JSON.stringify({ keys: 'x' })],
+    [200, JSON.stringify({})],
+  ]) {
+    push('jwks', 'jwks.client', { status, body, kid: r.pick([kid, 'other']), options: r.pick([undefined, { cacheTtl: 60_000 }]) })
+  }
+  const odd = { keys: [{ ...jwks.keys[0], alg: r.pick(['RS512', 'PS256']), use: r.pick(['sig', 'enc']) }] }
+  push('jwks', 'token.verifyWithJwks', { token: sign({ sub: 'u', exp: FUTURE }, { keyid: kid }), jwks: odd, expectedIssuer: undefined })
   for (let i = 0; i < 14; i++) {
     const expectedIssuer = r.pick([undefined, 'https://idp.example'])
     push('jwks', 'token.verifyWithJwks', { token: r.pick(variants)(), jwks, expectedIssuer })
@@ -240,6 +258,7 @@ function totpCases(r, push) {
   for (const s of [secret.toLowerCase(), r.str(BASE32, 8, 8), r.str(BASE32, 120, 120), secret + '====', secret.slice(0, 16) + ' ' + secret.slice(16), secret.slice(0, 31) + '1', '']) {
     push('totp', 'totp.verify', { token: r.bool(0.5) ? '123456' : { $totpNow: 0 }, secret: s })
   }
+  push('totp', 'totp.enableDisable', { userId: 'u' + r.int(1, 9), secret })
   push('totp', 'totp.generateSecret', { email: `${r.str('abc', 3, 6)}+x@example.com`, appName: r.pick([undefined, 'My App', 'a:b']) })
 }
 
@@ -274,6 +293,14 @@ function apiKeyCases(r, push) {
     const remoteIp = r.pick([undefined, '10.0.0.1', '::ffff:10.0.0.1', '192.168.1.1', '::1', '2001:db8::5'])
     const store = { records: r.bool(0.9) ? [record] : [], throwOn: r.pick([null, null, null, null, 'findByPrefix', 'logUsage', 'updateLastUsed']) }
     push('apikey', r.bool(0.5) ? 'apikey.authenticate' : 'apikey.middleware', { headers, remoteIp, options, store })
+  }
+  for (const keyHash of ['not-a-hash', '$2x$04$' + r.str(B64, 53, 53), '$2b$04$' + r.str(B64, 10, 10), '']) {
+    const rawKey = 'ak_' + r.str(hex, 48, 48)
+    const record = { id: 'id-bad', name: 'k', keyHash, keyPrefix: rawKey.slice(0, 11), serviceId: null, scopes: [], allowedIps: null, isActive: true, expiresAt: null, createdAt: new Date(PAST * 1000), lastUsedAt: null }
+    push('apikey', r.bool(0.5) ? 'apikey.authenticate' : 'apikey.middleware', { headers: { 'x-api-key': rawKey }, remoteIp: '10.0.0.1', options: {}, store: { records: [record], throwOn: null } })
+  }
+  for (const options of [{ name: 'svc' }, { name: 'svc', serviceId: 's1', scopes: ['a'], allowedIps: ['10.0.0.1'], expiresAt: new Date(FUTURE * 1000), saltRounds: 4 }]) {
+    push('apikey', 'apikey.createKey', { saltRounds: r.pick([4, 5]), options })
   }
   const k = 'ak_' + r.str(hex, 48, 48)
   for (const hash of [bcryptjs.hashSync(k, salt(r)), 'not-a-hash', bcryptjs.hashSync(k, salt(r)).replace('$2b$', '$2x$')]) {

@@ -20,10 +20,62 @@ const SSE_CONNECTED_COMMENT = C.sseConnectedComment
 const DEFAULT_AUDIT_STREAM_ROLE = C.defaultAuditStreamRole
 /** Audit event types that can close SSE streams (the guard's own copy lives in the core). */
 const disconnect_event_types = new Set(C.disconnectEventTypes)
+/** The name fuz_app's docs give `disconnect_event_types` (the same Set). */
+const DISCONNECT_EVENT_TYPES = disconnect_event_types
 /** The 27 builtin audit event types, in fuz_app's order. */
 const AUDIT_EVENT_TYPES = Object.freeze([...C.auditEventTypes])
 /** The SSE response headers of Hono's streamSSE. */
 const SSE_HEADERS = Object.freeze(Object.fromEntries(C.sseHeaders))
+
+// ------------------------------------------------------------------ identities as they cross
+
+// A JS string may hold lone surrogates, a Rust String cannot: identities, channels and
+// roles cross to the core in an injective escape (bindings-node/src/realtime.rs
+// `identity_from_utf16` applies the same one to the event fields the guard reads), so two
+// strings match in the core exactly when they are equal here. U+FDD0 is written twice, a
+// lone surrogate as U+FDD0 and four lowercase hex digits; well-formed strings without
+// U+FDD0 cross unchanged.
+const ESCAPE = '\ufdd0'
+
+function crossing(s) {
+  if (s.isWellFormed() && !s.includes(ESCAPE)) return s
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c === 0xfdd0) {
+      out += ESCAPE + ESCAPE
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      out += s[i] + s[i + 1]
+      i++
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      out += ESCAPE + c.toString(16)
+    } else {
+      out += s[i]
+    }
+  }
+  return out
+}
+
+function uncrossing(s) {
+  if (!s.includes(ESCAPE)) return s
+  let out = ''
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === ESCAPE && s[i + 1] === ESCAPE) {
+      out += ESCAPE
+      i++
+    } else if (s[i] === ESCAPE && /^d[89a-f][0-9a-f]{2}$/.test(s.slice(i + 1, i + 5))) {
+      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 5), 16))
+      i += 4
+    } else {
+      out += s[i]
+    }
+  }
+  return out
+}
+
+function crossingList(list) {
+  return list === null ? null : list.map(crossing)
+}
 
 // ------------------------------------------------------------------ argument checks
 
@@ -73,18 +125,23 @@ function checkOptBool(v, name) {
 
 // ------------------------------------------------------------------ hashes (§4)
 
-/** `hash_session_token(token)`: unkeyed BLAKE3 of the token's UTF-8 bytes, 64 lowercase hex. */
-function hash_session_token(token) {
-  checkString(token, 'token')
-  return native.hashSessionToken(token)
-}
-
-/** `hash_blake3(data)`: BLAKE3 of a string's UTF-8 bytes or of bytes, 64 lowercase hex. */
+/**
+ * `hash_blake3(data)`: BLAKE3, 64 lowercase hex, of the bytes fuz_util's `to_bytes` takes
+ * from `data`: a string's UTF-8 (lone surrogates as U+FFFD, like `TextEncoder`), a
+ * `Uint8Array` as is, an `ArrayBuffer`'s bytes, otherwise the view
+ * `new Uint8Array(data.buffer, data.byteOffset, data.byteLength)` (so a value without a
+ * `buffer` hashes no bytes, and `null`/`undefined` throw the same TypeError).
+ */
 function hash_blake3(data) {
   if (typeof data === 'string') return native.hashBlake3(data)
+  if (data instanceof Uint8Array) return native.hashBlake3(data)
   if (data instanceof ArrayBuffer) return native.hashBlake3(new Uint8Array(data))
-  if (ArrayBuffer.isView(data)) return native.hashBlake3(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-  throw typeError('data must be a string, an ArrayBuffer or an ArrayBufferView')
+  return native.hashBlake3(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+}
+
+/** `hash_session_token(token)`: `hash_blake3(token)` (unkeyed, the token's UTF-8 bytes). */
+function hash_session_token(token) {
+  return hash_blake3(token)
 }
 
 // ------------------------------------------------------------------ SubscriberRegistry (§3.1)
@@ -100,9 +157,8 @@ class SubscriberRegistry {
   constructor(options) {
     let n = adopting
     if (n === null) {
-      if (options !== undefined && options !== null && typeof options !== 'object') {
-        throw typeError('options must be an object')
-      }
+      // Read as the original reads it (`options?.max_per_scope ?? null`): a value that is
+      // not an object (`new SubscriberRegistry(5)`) has no such property, so no cap.
       const max = checkMaxPerScope(options?.max_per_scope ?? null)
       const log = options?.log === undefined ? console : options.log
       checkLogger(log, 'options.log')
@@ -121,38 +177,39 @@ class SubscriberRegistry {
     if (!isObjectLike(stream) || typeof stream.send !== 'function' || typeof stream.close !== 'function') {
       throw typeError('stream must be an SseStream (an object with send(data) and close())')
     }
-    if (options !== undefined && options !== null && typeof options !== 'object') {
-      throw typeError('options must be an object')
-    }
+    // `options?.channels` etc. as the original reads them: options that are not an object
+    // (`subscribe(stream, 'audit_log')`) have none of these properties.
     const channels = checkStringList(options?.channels, 'options.channels')
     const groups = checkStringList(options?.groups, 'options.groups')
     const scope = options?.scope ?? null
     if (scope !== null) checkString(scope, 'options.scope')
-    return nativeOf.get(this).subscribe(stream, channels, scope, groups)
+    return nativeOf
+      .get(this)
+      .subscribe(stream, crossingList(channels), scope === null ? null : crossing(scope), crossingList(groups))
   }
 
   /** `send(data)` (the same object) to every subscriber of `channel`, in subscription order. */
   broadcast(channel, data) {
     checkString(channel, 'channel')
-    nativeOf.get(this).broadcast(channel, data)
+    nativeOf.get(this).broadcast(crossing(channel), data)
   }
 
   /** Close then remove every subscriber whose `scope` is `identity` or whose `groups` contain it. */
   close_by_identity(identity) {
     checkString(identity, 'identity')
-    return nativeOf.get(this).closeByIdentity(identity)
+    return nativeOf.get(this).closeByIdentity(crossing(identity))
   }
 
   /** Extension: close then remove the subscribers whose `scope` is `scope` (groups ignored). */
   close_by_scope(scope) {
     checkString(scope, 'scope')
-    return nativeOf.get(this).closeByScope(scope)
+    return nativeOf.get(this).closeByScope(crossing(scope))
   }
 
   /** Extension: close then remove the subscribers whose `groups` contain `group` (scope ignored). */
   close_by_group(group) {
     checkString(group, 'group')
-    return nativeOf.get(this).closeByGroup(group)
+    return nativeOf.get(this).closeByGroup(crossing(group))
   }
 }
 
@@ -183,7 +240,7 @@ function create_sse_auth_guard(registry, required_role, log, options) {
   checkLogger(log)
   const guard = new native.RealtimeSseAuthGuard(
     n,
-    required_role,
+    required_role === null ? null : crossing(required_role),
     log ?? null,
     checkOptBool(options?.close_on_account_removal, 'options.close_on_account_removal'),
     checkOptBool(options?.namespaced_identities, 'options.namespaced_identities'),
@@ -203,11 +260,13 @@ function guard_decision(event, required_role, options) {
   if (required_role !== null) checkString(required_role, 'required_role')
   const d = native.realtimeGuardDecision(
     event,
-    required_role,
+    required_role === null ? null : crossing(required_role),
     checkOptBool(options?.close_on_account_removal, 'options.close_on_account_removal'),
     checkOptBool(options?.namespaced_identities, 'options.namespaced_identities'),
   )
-  return d == null ? null : { kind: d.kind, identity: d.identity, event_type: d.eventType }
+  return d == null
+    ? null
+    : { kind: d.kind, identity: uncrossing(d.identity), event_type: uncrossing(d.eventType) }
 }
 
 // ------------------------------------------------------------------ audit log schema and specs
@@ -241,12 +300,18 @@ const AuditLogEventJson = Object.freeze({
   },
 })
 
-/** One EventSpec per builtin audit event type (method, AuditLogEventJson params, description, channel). */
-const audit_log_event_specs = Object.freeze(
-  C.auditLogEventSpecs.map((s) =>
-    Object.freeze({ method: s.method, params: AuditLogEventJson, description: s.description, channel: s.channel }),
-  ),
-)
+/**
+ * One EventSpec per builtin audit event type (method, AuditLogEventJson params,
+ * description, channel): a plain array of plain objects, as fuz_app's.
+ */
+const audit_log_event_specs = C.auditLogEventSpecs.map((s) => ({
+  method: s.method,
+  params: AuditLogEventJson,
+  description: s.description,
+  channel: s.channel,
+}))
+/** The name fuz_app's docs give `audit_log_event_specs` (the same array). */
+const AUDIT_LOG_EVENT_SPECS = audit_log_event_specs
 
 // ------------------------------------------------------------------ create_audit_log_sse (§3.3)
 
@@ -264,7 +329,7 @@ function create_audit_log_sse(options) {
   )
   checkLogger(options.log, 'options.log')
   const n = new native.RealtimeAuditLogSse(
-    role,
+    crossing(role),
     max,
     options.log ?? null,
     checkOptBool(options.close_on_account_removal, 'options.close_on_account_removal'),
@@ -338,8 +403,9 @@ function streamOver(n, flush) {
       flush()
     },
     on_close(fn) {
-      if (typeof fn !== 'function') throw typeError('on_close expects a function')
-      n.onClose(fn)
+      // The original stores anything and calls it at the close, where a non-function
+      // throws a TypeError that is caught and logged like any throwing listener.
+      n.onClose(typeof fn === 'function' ? fn : () => fn())
     },
   }
 }
@@ -444,8 +510,10 @@ module.exports = {
   // realtime/sse_auth_guard
   AUDIT_LOG_CHANNEL,
   disconnect_event_types,
+  DISCONNECT_EVENT_TYPES,
   create_sse_auth_guard,
   audit_log_event_specs,
+  AUDIT_LOG_EVENT_SPECS,
   AUDIT_LOG_SSE_MAX_PER_SCOPE,
   create_audit_log_sse,
   guard_decision,

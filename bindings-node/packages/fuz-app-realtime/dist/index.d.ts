@@ -212,9 +212,13 @@ export declare const DEFAULT_AUDIT_STREAM_ROLE: 'admin'
 export declare const AUDIT_LOG_CHANNEL: 'audit_log'
 /** The six audit event types that close SSE streams. */
 export declare const disconnect_event_types: ReadonlySet<string>
+/** The name fuz_app's docs give `disconnect_event_types` (the same Set). */
+export declare const DISCONNECT_EVENT_TYPES: ReadonlySet<string>
 export declare const AUDIT_LOG_SSE_MAX_PER_SCOPE: 10
 /** One spec per `AUDIT_EVENT_TYPES` entry (params `AuditLogEventJson`, channel `audit_log`). */
-export declare const audit_log_event_specs: ReadonlyArray<EventSpec>
+export declare const audit_log_event_specs: Array<EventSpec>
+/** The name fuz_app's docs give `audit_log_event_specs` (the same array). */
+export declare const AUDIT_LOG_EVENT_SPECS: Array<EventSpec>
 
 /** Extension: the core's opt-in fixes (both off by default = fuz_app's behaviour). */
 export interface GuardOptions {

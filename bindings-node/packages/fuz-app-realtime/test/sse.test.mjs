@@ -182,9 +182,10 @@ describe('frames (§3.5)', () => {
   test('comment coerces its argument like a template literal', async () => {
     assert.equal(await body((s) => s.comment(5)), ': 5\n')
   })
-  test('on_close rejects a non-function with a TypeError', () => {
+  test('on_close keeps a non-function (the original fails on it only at the close)', () => {
     const { stream } = create_sse_response(null, silent)
-    assert.throws(() => stream.on_close('x'), TypeError)
+    stream.on_close('x')
+    stream.close()
   })
   test('a listener may use the stream while it closes', async () => {
     const { response, stream } = create_sse_response(null, silent)

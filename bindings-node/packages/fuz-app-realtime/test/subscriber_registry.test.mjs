@@ -373,12 +373,10 @@ describe('SubscriberRegistry: wrong argument types are TypeErrors', () => {
     ['channels with a number', () => r.subscribe(mockStream(), { channels: [1] })],
     ['groups object', () => r.subscribe(mockStream(), { groups: { a: 1 } })],
     ['scope number', () => r.subscribe(mockStream(), { scope: 5 })],
-    ['options string', () => r.subscribe(mockStream(), 'x')],
     ['broadcast(5)', () => r.broadcast(5, 'x')],
     ['close_by_identity(undefined)', () => r.close_by_identity(undefined)],
     ['close_by_identity(1)', () => r.close_by_identity(1)],
     ['max_per_scope "5"', () => new SubscriberRegistry({ max_per_scope: '5' })],
-    ['options number', () => new SubscriberRegistry(5)],
     ['log string', () => new SubscriberRegistry({ log: 'console' })],
   ]
   for (const [name, fn] of cases) {

@@ -93,6 +93,15 @@ class ApiKeyStrategy {
     const rawKey = this.extractKey(headers || {})
     if (!rawKey) throw new AuthError('API key is required', 'API_KEY_MISSING', 401)
     const records = await candidatesFor(this.store, rawKey.substring(0, 11))
+    // node-auth's bcryptjs compare rejects a malformed 60-character stored hash with its own
+    // Error (a 500 in the middleware), before any audit entry: so do we.
+    for (const r of records) {
+      const h = r.keyHash
+      if (typeof h === 'string' && !/^[0-9a-f]{64}$/.test(h)) {
+        const refusal = native.bcryptjsCompareRefusal(h)
+        if (refusal !== null) throw new Error(refusal)
+      }
+    }
     const candidates = records.map((r) => ({
       keyHash: typeof r.keyHash === 'string' ? r.keyHash : '',
       isActive: r.isActive !== false,

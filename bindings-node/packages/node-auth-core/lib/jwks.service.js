@@ -78,18 +78,17 @@ class JwksClient {
           chunks.push(c)
         })
         res.on('end', () => {
-          let doc
+          // node-auth's checks and messages (a `null` document fails inside its JSON try).
           try {
-            doc = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+            const doc = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+            if (!Array.isArray(doc.keys)) {
+              reject(new Error('Invalid JWKS document: missing "keys" array'))
+              return
+            }
+            resolve(doc)
           } catch {
             reject(new Error('Invalid JWKS document: failed to parse JSON'))
-            return
           }
-          if (!doc || !Array.isArray(doc.keys)) {
-            reject(new Error('Invalid JWKS document: missing "keys" array'))
-            return
-          }
-          resolve(doc)
         })
         res.on('error', reject)
       })
@@ -118,7 +117,9 @@ class JwksService {
   }
 
   static publicKeyToJwk(publicKeyPem, kid) {
-    return JSON.parse(native.rsaPemToJwk(publicKeyPem, kid))
+    // node-auth's object, key order included; `kid` is whatever the caller passed.
+    const j = JSON.parse(native.rsaPemToJwk(publicKeyPem, 'kid'))
+    return { kty: j.kty, use: 'sig', alg: 'RS256', kid, n: j.n, e: j.e }
   }
 
   static buildJwksDocument(publicKeyPem, kid = 'provisioner-key-1') {

@@ -46,13 +46,17 @@ function pemKeySet(pem, kid, alg) {
 
 const jwkSets = new Map()
 
-/** Verification key set for one public JWK (RSA, EC P-256, Ed25519), cached by content. */
+/**
+ * Verification key set for one public JWK, cached by content. An RSA JWK verifies RS256
+ * whatever its `alg`/`use` say: node-auth turns the JWK into a PEM (ignoring both) and
+ * verifies with `algorithms: ['RS256']`.
+ */
 function jwkKeySet(jwk) {
-  const text = JSON.stringify({ kty: jwk.kty, crv: jwk.crv, n: jwk.n, e: jwk.e, x: jwk.x, y: jwk.y, alg: jwk.alg })
+  const usable = jwk.kty === 'RSA' ? { kty: 'RSA', alg: 'RS256', n: jwk.n, e: jwk.e } : (({ kid, ...rest }) => rest)(jwk)
+  const text = JSON.stringify(usable)
   return lruGet(jwkSets, text, () => {
     const ks = new native.JwtKeySet()
-    const { kid, ...rest } = jwk
-    ks.addJwk(JSON.stringify(rest))
+    ks.addJwk(text)
     return ks
   })
 }

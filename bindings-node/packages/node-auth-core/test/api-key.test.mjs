@@ -257,3 +257,17 @@ test('middleware: a store that throws is 500 {error: "Internal server error"}, n
   assert.equal(nextArgs, null)
   assert.deepEqual([res.code, res.body], [500, { error: 'Internal server error' }])
 })
+
+test('a malformed 60-character stored hash rejects with bcryptjs\'s Error, as node-auth\'s bcrypt compare does', async () => {
+  const rawKey = 'ak_' + '3'.repeat(48)
+  const bad = bcryptjs.hashSync(rawKey, 4).replace('$2b$', '$2x$')
+  let theirs
+  await bcryptjs.compare(rawKey, bad).catch((e) => (theirs = e))
+  const store = memoryKeyStore()
+  await store.save({ id: 'k', name: 'k', keyHash: bad, keyPrefix: rawKey.slice(0, 11), scopes: [], allowedIps: null, isActive: true, expiresAt: null })
+  await assert.rejects(new ApiKeyStrategy(store).authenticate({ 'x-api-key': rawKey }), (e) => !(e instanceof AuthError) && e.message === theirs.message)
+  await assert.rejects(new ApiKeyService().verifyKey(rawKey, bad), (e) => e.message === theirs.message)
+  // Not 60 characters: bcryptjs answers false, so the key is simply invalid.
+  store.rows[0].keyHash = 'not-a-hash'
+  await assert.rejects(new ApiKeyStrategy(store).authenticate({ 'x-api-key': rawKey }), (e) => e instanceof AuthError && e.code === 'API_KEY_INVALID')
+})

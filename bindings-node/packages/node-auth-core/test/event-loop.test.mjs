@@ -22,10 +22,22 @@ async function maxLagDuring(work) {
   return { maxLag, ticks, elapsed, result }
 }
 
+// A shared, loaded machine can stall any process for tens of ms; a blocking implementation
+// stalls the loop on every attempt. So the probe keeps the best of three attempts.
+async function bestOfThree(work) {
+  let best
+  for (let i = 0; i < 3; i++) {
+    const r = await maxLagDuring(work)
+    if (!best || r.maxLag < best.maxLag) best = r
+    if (best.maxLag < 50) break
+  }
+  return best
+}
+
 test('8 concurrent argon2id hashes leave the event loop free (max lag < 50 ms)', async () => {
   const svc = new PasswordService()
   await svc.hashArgon2('warm-up') // builds the shared hasher (its dummy hash) first
-  const { maxLag, ticks, elapsed, result } = await maxLagDuring(() =>
+  const { maxLag, ticks, elapsed, result } = await bestOfThree(() =>
     Promise.all(Array.from({ length: 8 }, (_, i) => svc.hashArgon2(`password-${i}`))),
   )
   assert.equal(result.length, 8)
@@ -37,7 +49,7 @@ test('8 concurrent argon2id hashes leave the event loop free (max lag < 50 ms)',
 test('8 concurrent bcrypt cost-10 verifications leave the event loop free', async () => {
   const h = await native.bcryptHash('pw', 10)
   const svc = new PasswordService()
-  const { maxLag, result } = await maxLagDuring(() => Promise.all(Array.from({ length: 8 }, () => svc.compare('pw', h))))
+  const { maxLag, result } = await bestOfThree(() => Promise.all(Array.from({ length: 8 }, () => svc.compare('pw', h))))
   assert.deepEqual(result, Array(8).fill(true))
   assert.ok(maxLag < 50, `event loop lag ${maxLag.toFixed(1)} ms`)
 })

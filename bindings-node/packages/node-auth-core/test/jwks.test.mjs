@@ -186,6 +186,15 @@ test('verifyWithJwks returns sub, email and iss from a mocked client', async () 
   assert.equal((await ts.verifyWithJwks(theirs, client)).sub, 'u9')
 })
 
+test('verifyWithJwks ignores the JWK\'s alg/use (node-auth converts it to a PEM and verifies RS256); publicKeyToJwk keeps any kid', async () => {
+  const jwk = { ...JwksService.publicKeyToJwk(pair.publicKey, 'provisioner-key-1'), alg: 'RS512', use: 'enc' }
+  const token = jwt.sign({ sub: 'u7' }, pair.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1', expiresIn: 60 })
+  assert.equal((await ts.verifyWithJwks(token, mockClient({ keys: [jwk] }))).sub, 'u7')
+  const j = JwksService.publicKeyToJwk(pair.publicKey)
+  assert.deepEqual(Object.keys(j), ['kty', 'use', 'alg', 'kid', 'n', 'e'])
+  assert.equal(j.kid, undefined)
+})
+
 test('verifyWithJwks rejects wrong issuer, expired, unknown kid, refresh tokens, audience (INVALID_TOKEN)', async () => {
   const client = mockClient(JwksService.buildJwksDocument(pair.publicKey))
   const sign = (claims, opts = {}) => jwt.sign(claims, pair.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1', ...opts })
@@ -210,4 +219,22 @@ test('verifyWithJwks rejects wrong issuer, expired, unknown kid, refresh tokens,
   // A key from the JWKS whose signature does not match.
   const forged = jwt.sign({ sub: 'u' }, other.privateKey, { algorithm: 'RS256', keyid: 'provisioner-key-1' })
   await assert.rejects(ts.verifyWithJwks(forged, client), invalid('JWT_INVALID_SIGNATURE'))
+})
+
+test('JwksClient: a "null" document is node-auth\'s "failed to parse JSON", a document without keys "missing keys"', async () => {
+  const http = await import('node:http')
+  for (const [body, message] of [
+    ['null', 'Invalid JWKS document: failed to parse JSON'],
+    ['{}', 'Invalid JWKS document: missing "keys" array'],
+    ['nope', 'Invalid JWKS document: failed to parse JSON'],
+  ]) {
+    const server = http.createServer((req, res) => res.end(body))
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const client = new JwksClient(`http://127.0.0.1:${server.address().port}/`)
+      await assert.rejects(client.getKey('k'), (e) => e.message === message, body)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  }
 })

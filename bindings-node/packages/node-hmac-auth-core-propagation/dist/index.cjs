@@ -155,8 +155,16 @@ function optNumber(v, name) {
 
 // ------------------------------------------------------------------ wire helpers (§2.1)
 
+// A name with lone surrogates never matches [A-Za-z0-9-]+; it is refused here so the message
+// quotes the caller's own string (a Rust string would carry U+FFFD instead).
+function refuseIllFormedQueueName(name) {
+  if (!name.isWellFormed()) throw new Error(`Invalid amqpQueue "${name}": must match [A-Za-z0-9-]+`)
+}
+
 function buildQueueName(amqpQueue) {
-  return call(() => native.propagationBuildQueueName(String(amqpQueue)))
+  const name = String(amqpQueue)
+  refuseIllFormedQueueName(name)
+  return call(() => native.propagationBuildQueueName(name))
 }
 
 // ------------------------------------------------------------------ the dispatcher
@@ -355,6 +363,7 @@ async function redisProbeOf(options) {
 
 async function createPropagator(options) {
   call(() => native.propagationAssertOptions(presenceOf(options)))
+  refuseIllFormedQueueName(String(options.amqpQueue))
   const probe = await redisProbeOf(options)
   let handle
   try {
@@ -362,9 +371,10 @@ async function createPropagator(options) {
   } finally {
     if (probe) Promise.resolve().then(() => options.redis.del(probe.key)).catch(() => {})
   }
-  // The addon's dispatcher does not hold the event loop; this timer does, while the
-  // propagator consumes (amqplib's socket does the same for the original).
-  let keepAlive = setInterval(() => {}, 1 << 30)
+  // Nothing here holds the event loop open: the addon's dispatcher is a weak threadsafe
+  // function, so a script that never calls close() still exits once its own work is done
+  // (the original's amqplib socket kept such a process alive forever). A call in flight
+  // keeps the loop alive until it settles.
 
   function requireManagement() {
     if (!options.management) {
@@ -420,14 +430,7 @@ async function createPropagator(options) {
   }
 
   async function close() {
-    try {
-      await handle.close()
-    } finally {
-      if (keepAlive) {
-        clearInterval(keepAlive)
-        keepAlive = null
-      }
-    }
+    await handle.close()
   }
 
   const propagator = { close, ensure, rotate, revoke, sync }

@@ -145,8 +145,18 @@ function signInput(input, withSecret) {
   return out
 }
 
+// A JS string with lone surrogates cannot cross to Rust unchanged (it is hashed and signed
+// as UTF-8 with U+FFFD, exactly as Node's crypto does); where a function returns the
+// caller's own text (the signing payloads, the trimmed clientId), that text is put back
+// from JS so it is the original's string.
 function buildSigningPayload(input) {
-  return call(() => native.buildSigningPayload(signInput(input, false)))
+  const args = signInput(input, false)
+  if (args.method.isWellFormed() && args.nonce.isWellFormed()) {
+    return call(() => native.buildSigningPayload(args))
+  }
+  // Path, timestamp and body digest from the core (none holds a line break), the rest here.
+  const parts = call(() => native.buildSigningPayload({ ...args, method: '', nonce: '' })).split('\n')
+  return `${args.method.toUpperCase()}\n${parts[1]}\n${parts[2]}\n${args.nonce}\n${parts[4]}`
 }
 
 function signRequest(input) {
@@ -1089,7 +1099,9 @@ function signMessage(input) {
     call(() => native.checkMessageArgs(input.clientId, key))
     throw m.error
   }
-  return call(() => native.signMessage(input.clientId, m.text, key))
+  const signed = call(() => native.signMessage(input.clientId, m.text, key))
+  if (!input.clientId.isWellFormed()) signed.clientId = input.clientId.trim()
+  return signed
 }
 
 function verifyMessage(input) {
@@ -1100,7 +1112,10 @@ function verifyMessage(input) {
 
 function buildMessageSigningPayload(input) {
   requireString(input?.clientId, 'clientId')
-  return call(() => native.buildMessageSigningPayload(input.clientId, String(input.messageHash)))
+  const messageHash = String(input.messageHash)
+  const payload = call(() => native.buildMessageSigningPayload(input.clientId, messageHash))
+  if (input.clientId.isWellFormed() && messageHash.isWellFormed()) return payload
+  return `${input.clientId.trim()}\n${messageHash}`
 }
 
 function signedMessageOf(s) {

@@ -2,4 +2,4 @@
 // @authcore/fuz-app-realtime/realtime/sse_auth_guard.js: the exports of fuz_app's realtime/sse_auth_guard.ts that this package implements.
 const all = require('../index.cjs')
 
-module.exports = { AUDIT_LOG_CHANNEL: all.AUDIT_LOG_CHANNEL, disconnect_event_types: all.disconnect_event_types, create_sse_auth_guard: all.create_sse_auth_guard, audit_log_event_specs: all.audit_log_event_specs, AUDIT_LOG_SSE_MAX_PER_SCOPE: all.AUDIT_LOG_SSE_MAX_PER_SCOPE, create_audit_log_sse: all.create_audit_log_sse, guard_decision: all.guard_decision }
+module.exports = { AUDIT_LOG_CHANNEL: all.AUDIT_LOG_CHANNEL, disconnect_event_types: all.disconnect_event_types, DISCONNECT_EVENT_TYPES: all.DISCONNECT_EVENT_TYPES, create_sse_auth_guard: all.create_sse_auth_guard, audit_log_event_specs: all.audit_log_event_specs, AUDIT_LOG_EVENT_SPECS: all.AUDIT_LOG_EVENT_SPECS, AUDIT_LOG_SSE_MAX_PER_SCOPE: all.AUDIT_LOG_SSE_MAX_PER_SCOPE, create_audit_log_sse: all.create_audit_log_sse, guard_decision: all.guard_decision }

@@ -1,0 +1,6 @@
+#![no_main]
+
+#[path = "../../core/tests/support/parser_checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::js_number(data));
