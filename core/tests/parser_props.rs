@@ -59,7 +59,7 @@ fn with_selector(sel: u8, s: &str) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(config(96))]
+    #![proptest_config(config(64))]
 
     #[test]
     fn canonical_json(sel in any::<u8>(), text in json_text()) {
@@ -166,7 +166,7 @@ proptest! {
 
     #[test]
     fn password_hashes(
-        sel in any::<u8>(),
+        sel in 0u8..4,
         phc in prop_oneof![
             "\\$argon2(id|i|d)\\$(v=(19|16|1)\\$)?(m=[0-9]{1,6},t=[0-9]{1,2},p=[0-9]{1,2})(,[a-z]+=[a-z0-9]+)?\\$[A-Za-z0-9+/]{0,24}\\$[A-Za-z0-9+/]{0,44}",
             "\\$2[abxy]?\\$(0[0-5]|[0-9]{1,3})\\$[./A-Za-z0-9]{0,55}",
@@ -178,7 +178,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(96))]
+    #![proptest_config(config(64))]
 
     #[test]
     fn sse_input(
@@ -222,5 +222,19 @@ proptest! {
         );
         checks::policy_document(doc.as_bytes());
         checks::policy_document(words.as_bytes());
+    }
+}
+
+/// Inputs the fuzzers once failed on, kept as named cases.
+mod found_by_fuzzing {
+    use super::checks;
+
+    /// `path_url`: `/\r/…` is protocol-relative once the parser drops the `\r` (host `�:-`,
+    /// an invalid URL, as in Node), so it is not the path `/…` of the absolute form. The
+    /// check compared the two forms; the core was right.
+    #[test]
+    fn path_with_newline_after_the_first_slash() {
+        checks::path_url(b"\r/\r/\xb0:-");
+        checks::path_url(b"\x00/\t/host/x");
     }
 }

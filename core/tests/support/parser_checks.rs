@@ -135,7 +135,12 @@ pub fn path_url(data: &[u8]) {
     {
         assert!(p.starts_with('/'), "{input:?} normalised to {p:?}");
     }
-    if input.starts_with('/') && !input.starts_with("//") && !input.starts_with("/\\") {
+    // The URL parser drops tabs and newlines first: `/\r/h` is `//h`, a host.
+    let cleaned: String = input
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    if input.starts_with('/') && !cleaned.starts_with("//") && !cleaned.starts_with("/\\") {
         let absolute_input = format!("http://localhost{input}");
         let absolute = normalize_path(&absolute_input);
         assert_eq!(
@@ -321,7 +326,8 @@ pub fn password_hashes(data: &[u8]) {
             let _ = password::bcrypt_hash_with_salt_str(b"password", &s);
         }
     }
-    if sel % 8 == 0 {
+    // Hashing costs milliseconds: only two selector values do it.
+    if sel == 0 {
         let mut salt = [0u8; 16];
         for (i, b) in rest.iter().take(16).enumerate() {
             salt[i] = *b;
@@ -338,7 +344,7 @@ pub fn password_hashes(data: &[u8]) {
         let other = [pw, b"x"].concat();
         assert!(!password::verify_limited(&other, &phc, &FUZZ_ARGON2_LIMITS).unwrap());
         assert!(!password::needs_rehash(&phc, &params).unwrap());
-    } else if sel % 8 == 1 {
+    } else if sel == 1 {
         let mut salt = [0u8; 16];
         for (i, b) in rest.iter().take(16).enumerate() {
             salt[i] = *b;
