@@ -466,6 +466,31 @@ impl KvStore for RedisStore {
     }
 }
 
+/// Test helper: asserts that every `redis.call('CMD', key, …)` in `lua` names its key as
+/// `KEYS[i]` with `i ≤ max_keys` (Redis Cluster routes a script by its declared keys).
+#[cfg(test)]
+pub(crate) fn assert_script_keys_declared(lua: &str, max_keys: usize) {
+    let mut calls = 0;
+    for (i, _) in lua.match_indices("redis.call(") {
+        calls += 1;
+        let rest = &lua[i + "redis.call(".len()..];
+        let key = rest
+            .split_once(',')
+            .map(|(_, after)| after.trim_start())
+            .unwrap_or("");
+        let declared = key
+            .strip_prefix("KEYS[")
+            .and_then(|k| k.split_once(']'))
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        assert!(
+            matches!(declared, Some(n) if (1..=max_keys).contains(&n)),
+            "not a declared key in {:?}",
+            &rest[..rest.len().min(60)]
+        );
+    }
+    assert!(calls > 0, "no redis.call in {lua:?}");
+}
+
 #[cfg(test)]
 mod redis_claim_tests {
     use super::*;
