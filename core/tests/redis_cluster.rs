@@ -191,6 +191,9 @@ fn stores_work_on_a_three_master_redis_cluster() {
     let url = cluster.url();
     refresh_tokens_rotate_and_revoke_across_slots(&url);
     authorization_codes_stay_single_use(&url);
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(hmac_store_verifies_and_claims_nonces(&url));
     let counts = cluster.key_counts();
     assert!(
         counts.iter().filter(|&&c| c > 0).count() >= 2,
@@ -245,4 +248,94 @@ fn authorization_codes_stay_single_use(url: &str) {
         a.exchange_code(&req("never-issued"), now_ms),
         Err(OAuthError::CodeNotFound)
     );
+}
+
+async fn hmac_store_verifies_and_claims_nonces(url: &str) {
+    use authcore::hmac::clients::Patch;
+    use authcore::hmac::crypto::{SignInput, hash_client_secret, sign_request};
+    use authcore::hmac::verify::{HttpRequestParts, VerifyOptions, now_ms};
+    use authcore::hmac::{HmacAuth, HmacAuthOptions};
+    use authcore::store::{KvStore, RedisClusterStore};
+    use std::sync::Arc;
+
+    let store = Arc::new(RedisClusterStore::connect(url).await.unwrap());
+    // The primitives, one key each.
+    store.hset("hk", "f", "v").await.unwrap();
+    assert_eq!(store.hget("hk", "f").await.unwrap().as_deref(), Some("v"));
+    assert_eq!(store.hkeys("hk").await.unwrap(), vec!["f".to_string()]);
+    store.hdel("hk", "f").await.unwrap();
+    assert_eq!(store.hget("hk", "f").await.unwrap(), None);
+    assert!(store.set_nx_ex("sk", "1", 60).await.unwrap());
+    assert!(!store.set_nx_ex("sk", "2", 60).await.unwrap());
+    store.set_ex("sk", "3", 60).await.unwrap();
+    assert_eq!(store.get("sk").await.unwrap().as_deref(), Some("3"));
+    store.del("sk").await.unwrap();
+    assert_eq!(store.get("sk").await.unwrap(), None);
+    assert!(
+        store.set_ex("sk", "x", 0).await.is_err(),
+        "TTL 0 is an error"
+    );
+
+    // The verifier over the original's key layout (namespace `hmac-auth`).
+    let a = HmacAuth::new(
+        store.clone(),
+        &HmacAuthOptions {
+            max_skew_ms: Some(5000.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    a.clients
+        .set_secret("app_c", "secret_c", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    let hash = hash_client_secret("secret_c", None);
+    let now = now_ms();
+    let ts = authcore::js::number_to_string(now);
+    let body = br#"{"ok":true}"#.to_vec();
+    let sign = |nonce: &str, secret: &str| {
+        sign_request(&SignInput {
+            method: "POST",
+            path: "/p",
+            timestamp: now,
+            nonce,
+            body: &body,
+            secret,
+        })
+        .unwrap()
+    };
+    let parts = |client: &'static str, nonce: &'static str, sig: &'static str| HttpRequestParts {
+        method: "POST",
+        path: "/p",
+        client_id: Some(client),
+        signature: Some(sig),
+        timestamp: Some(Box::leak(ts.clone().into_boxed_str())),
+        nonce: Some(nonce),
+        body: &body,
+    };
+    let good: &'static str = Box::leak(sign("n1", &hash).into_boxed_str());
+    let v = a
+        .verifier
+        .verify(&parts("app_c", "n1", good), VerifyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(v.client_id, "app_c");
+    let e = a
+        .verifier
+        .verify(&parts("app_c", "n1", good), VerifyOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.error.code(), "REPLAYED_NONCE");
+    let e = a
+        .verifier
+        .verify(&parts("nobody", "n2", good), VerifyOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.error.code(), "UNKNOWN_CLIENT");
+    let claimed = store
+        .hget_and_claim("hmac-auth:clients", "nobody", "probe-nonce", 60)
+        .await
+        .unwrap();
+    assert!(!claimed.claimed && claimed.record.is_none());
+    assert_eq!(store.get("probe-nonce").await.unwrap(), None, "no claim");
 }
