@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test ci rust node python c vectors services lint fmt bench install fuzz soak
+.PHONY: help demo test ci rust node python c vectors services lint fmt bench install fuzz dist dist-test soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,12 @@ PREFIX ?= /usr/local
 PROFILE ?= release
 install: ## C library into PREFIX (include/, lib/ .so + .a, lib/pkgconfig); PROFILE=release|debug
 	bash scripts/c-install.sh --profile $(PROFILE) $(PREFIX)
+
+dist: ## portable artefacts (glibc 2.17) into target/dist/: wheel, sdist, npm tarballs, C tarball
+	bash scripts/dist.sh
+
+dist-test: dist ## install each artefact of make dist outside the tree and use it (not part of make test)
+	bash scripts/dist-test.sh
 
 fuzz: ## fuzz every parser target (SECONDS_PER_TARGET=60; not part of the tests)
 	bash scripts/fuzz.sh $${SECONDS_PER_TARGET:-60}

@@ -154,11 +154,13 @@ done
 # skips, when they are down. Each run has its own queue names and client id; its queues
 # and Redis keys (db 9) are deleted afterwards, whatever the outcome.
 PROP_REDIS_DB=9
-prop_cleanup() { # run id
+prop_cleanup() { # run id [keys: only the Redis keys]
   local q
-  for q in "hmac-cprop-$1-a.queue" "hmac-cprop-$1-b.queue"; do
-    rabbitmqctl -q delete_queue -p hmac-credentials "$q" >/dev/null 2>&1 || true
-  done
+  if [ "${2:-}" != keys ]; then
+    for q in "hmac-cprop-$1-a.queue" "hmac-cprop-$1-b.queue"; do
+      rabbitmqctl -q delete_queue -p hmac-credentials "$q" >/dev/null 2>&1 || true
+    done
+  fi
   redis-cli -n "$PROP_REDIS_DB" --scan --pattern "propagation:*cprop-$1-*" 2>/dev/null |
     while read -r k; do redis-cli -n "$PROP_REDIS_DB" del "$k" >/dev/null; done || true
 }
@@ -175,6 +177,43 @@ for bin in prop_test prop_test_static; do
   prop_cleanup "$run_id"
   [ "$status" -eq 0 ] || exit "$status"
 done
+
+# Exiting without freeing: three propagators (in-process mesh, or RabbitMQ with their state
+# in Redis), one of them failing and requeueing so callbacks still run, and a JWT key set,
+# all left alive when main returns. Every run must exit 0 (callbacks never run after the
+# program's own atexit teardown: the test aborts if one does). 20 runs of each, 4 at once.
+# detect_leaks=0: the objects are leaked on purpose.
+step "exit without freeing (prop_test exit-mesh / exit-amqp, 20 runs each)"
+exit_run() { # mode index -> prints "<rc> <run id>"
+  local id="x$1-$$-$2" rc=0
+  ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" AUTHCORE_PROP_RUN="$id" \
+    AUTHCORE_PROP_REDIS="redis://127.0.0.1:6379/$PROP_REDIS_DB" \
+    LD_LIBRARY_PATH="$SHARED_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    timeout 60 "$OUT/prop_test" "exit-$1" >"$OUT/exit-$id.log" 2>&1 || rc=$?
+  grep -q "^READY exit-$1" "$OUT/exit-$id.log" || rc="${rc/#0/no-READY}"
+  echo "$rc $id"
+}
+export -f exit_run
+export OUT ASAN_OPTIONS UBSAN_OPTIONS SHARED_LIBDIR PROP_REDIS_DB
+exit_failed=0
+for mode in mesh amqp; do
+  results="$(seq 20 | xargs -P4 -I{} bash -c "exit_run $mode {}")"
+  bad="$(awk '$1 != "0"' <<<"$results")"
+  ids="$(awk '{print $2}' <<<"$results")"
+  # One rabbitmqctl (one Erlang VM) deletes every queue of the runs; then the Redis keys.
+  names="$(for id in $ids; do for p in a b c; do printf '<<"hmac-cprop-%s-%s.queue">>,' "$id" "$p"; done; done)"
+  rabbitmqctl -q eval "lists:foreach(fun(N) -> case rabbit_amqqueue:lookup(rabbit_misc:r(<<\"hmac-credentials\">>, queue, N)) of {ok, Q} -> rabbit_amqqueue:delete(Q, false, false, <<\"authcore-tests\">>); _ -> ok end end, [${names%,}]), ok." >/dev/null 2>&1 || true
+  for id in $ids; do prop_cleanup "$id" keys; done
+  echo "exit-$mode: $(grep -c . <<<"$bad" || true)/20 runs did not exit cleanly"
+  if [ -n "$bad" ]; then
+    exit_failed=1
+    first="$(head -1 <<<"$bad" | awk '{print $2}')"
+    echo "first failure ($(head -1 <<<"$bad")):" >&2
+    tail -20 "$OUT/exit-$first.log" >&2
+  fi
+  for id in $ids; do rm -f "$OUT/exit-$id.log"; done
+done
+[ "$exit_failed" -eq 0 ] || exit 1
 
 # An extra layer where valgrind is installed (it sees uninitialised reads, which ASan does
 # not): the vector runner, unsanitised and statically linked. ASan/UBSan above are the gate.

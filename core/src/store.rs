@@ -79,11 +79,50 @@ pub fn is_memory_store_url(url: &str) -> bool {
     url.starts_with("memory://")
 }
 
-/// `redis://`, `rediss://`, `redis+unix://` or `unix://`.
+/// `redis://`, `rediss://`, `redis+unix://` or `unix://` (one server; cluster URLs are
+/// [`is_cluster_url`]).
 pub fn is_redis_url(url: &str) -> bool {
     ["redis://", "rediss://", "redis+unix://", "unix://"]
         .iter()
         .any(|p| url.starts_with(p))
+}
+
+/// `redis+cluster://` / `rediss+cluster://`: a Redis Cluster, given by one or more seed
+/// nodes separated by commas (`redis+cluster://[user:pass@]host:port,host:port`); the
+/// credentials, if any, apply to every node.
+pub fn is_cluster_url(url: &str) -> bool {
+    url.starts_with("redis+cluster://") || url.starts_with("rediss+cluster://")
+}
+
+/// How many redirections (`MOVED`/`ASK`) or retries a cluster call may follow.
+pub(crate) const CLUSTER_REDIRECTS: u32 = 2;
+
+/// The seed node URLs of a cluster URL (`None` when `url` is not one; see
+/// [`is_cluster_url`]).
+pub fn cluster_nodes(url: &str) -> Option<Result<Vec<String>, StoreError>> {
+    let (scheme, rest) = if let Some(r) = url.strip_prefix("redis+cluster://") {
+        ("redis", r)
+    } else {
+        ("rediss", url.strip_prefix("rediss+cluster://")?)
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), authority),
+    };
+    let nodes: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| format!("{scheme}://{userinfo}{h}"))
+        .collect();
+    Some(if nodes.is_empty() {
+        Err(StoreError::Connection(
+            "cluster URL without nodes: expected redis+cluster://host:port[,host:port...]".into(),
+        ))
+    } else {
+        Ok(nodes)
+    })
 }
 
 /// The message for a store URL of an unknown scheme: the URL appears only redacted
@@ -486,6 +525,154 @@ impl KvStore for RedisStore {
         }
         Ok(RecordAndClaim { record, claimed })
     }
+}
+
+/// A Redis Cluster store (`redis+cluster://host:port,host:port`, see [`cluster_nodes`]) on
+/// one multiplexed cluster connection: every method touches one key, so each call routes
+/// to that key's slot. [`KvStore::hget_and_claim`] is two round trips here (the record
+/// hash and the nonce key hash to different slots): `HGET`, then `SET NX EX` only when the
+/// record is non-empty, exactly what the original does, so unknown clients never claim.
+#[derive(Clone)]
+pub struct RedisClusterStore {
+    conn: redis::cluster_async::ClusterConnection,
+}
+
+impl std::fmt::Debug for RedisClusterStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisClusterStore").finish_non_exhaustive()
+    }
+}
+
+impl RedisClusterStore {
+    /// Connect to the cluster of a `redis+cluster://` URL: 2 s to connect, 5 s per
+    /// command, up to [`CLUSTER_REDIRECTS`] redirections.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let nodes = cluster_nodes(url).ok_or_else(|| {
+            StoreError::Connection(unsupported_url_message(
+                "cluster",
+                url,
+                "redis+cluster:// or rediss+cluster://",
+            ))
+        })??;
+        let client = redis::cluster::ClusterClient::builder(nodes)
+            .connection_timeout(Duration::from_secs(2))
+            .response_timeout(Duration::from_secs(5))
+            .retries(CLUSTER_REDIRECTS)
+            .build()
+            .map_err(|e| StoreError::Connection(e.to_string()))?;
+        let conn = client.get_async_connection().await.map_err(map_redis_err)?;
+        Ok(Self { conn })
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn).await.map_err(map_redis_err)
+    }
+}
+
+#[async_trait]
+impl KvStore for RedisClusterStore {
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        self.query(redis::cmd("HGET").arg(key).arg(field)).await
+    }
+
+    async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("HSET").arg(key).arg(field).arg(value))
+            .await
+            .map(drop)
+    }
+
+    async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("HDEL").arg(key).arg(field))
+            .await
+            .map(drop)
+    }
+
+    async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.query(redis::cmd("HKEYS").arg(key)).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.query(redis::cmd("GET").arg(key)).await
+    }
+
+    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
+        self.query::<redis::Value>(
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("EX")
+                .arg(ttl_seconds),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn set_nx_ex(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let v: Option<String> = self
+            .query(
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(ttl_seconds),
+            )
+            .await?;
+        Ok(v.is_some())
+    }
+
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("DEL").arg(key))
+            .await
+            .map(drop)
+    }
+
+    async fn hget_and_claim(
+        &self,
+        hash_key: &str,
+        field: &str,
+        nonce_key: &str,
+        ttl_seconds: i64,
+    ) -> Result<RecordAndClaim, StoreError> {
+        check_ttl(ttl_seconds)?;
+        let record = self.hget(hash_key, field).await?.filter(|r| !r.is_empty());
+        let claimed = match record {
+            Some(_) => self.set_nx_ex(nonce_key, "1", ttl_seconds).await?,
+            None => false,
+        };
+        Ok(RecordAndClaim { record, claimed })
+    }
+}
+
+/// Test helper: asserts that every `redis.call('CMD', key, …)` in `lua` names its key as
+/// `KEYS[i]` with `i ≤ max_keys` (Redis Cluster routes a script by its declared keys).
+#[cfg(test)]
+pub(crate) fn assert_script_keys_declared(lua: &str, max_keys: usize) {
+    let mut calls = 0;
+    for (i, _) in lua.match_indices("redis.call(") {
+        calls += 1;
+        let rest = &lua[i + "redis.call(".len()..];
+        let key = rest
+            .split_once(',')
+            .map(|(_, after)| after.trim_start())
+            .unwrap_or("");
+        let declared = key
+            .strip_prefix("KEYS[")
+            .and_then(|k| k.split_once(']'))
+            .and_then(|(n, _)| n.parse::<usize>().ok());
+        assert!(
+            matches!(declared, Some(n) if (1..=max_keys).contains(&n)),
+            "not a declared key in {:?}",
+            &rest[..rest.len().min(60)]
+        );
+    }
+    assert!(calls > 0, "no redis.call in {lua:?}");
 }
 
 #[cfg(test)]

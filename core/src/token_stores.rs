@@ -4,8 +4,15 @@
 //! and one single-use code: Redis, next to the in-memory defaults.
 //!
 //! Every state change that must be atomic is one Lua script (Redis runs each script alone):
-//! `mark_rotated` (compare-and-set Active → Rotated), family/user revocation, `take` (mark a
-//! code used and return it) and recording the token family issued for a code. Records expire
+//! `mark_rotated` (compare-and-set Active → Rotated), revoking one record, `take` (mark a
+//! code used and return it) and recording the token family issued for a code. Every script
+//! touches exactly one key, passed in `KEYS` (never built inside the script), so each call
+//! lands on one slot of a Redis Cluster. A family/user revocation is therefore one
+//! `SMEMBERS` of the index set plus one single-key script per member: each record changes
+//! atomically (a concurrent `mark_rotated` sees either `active` or `revoked`), the
+//! revocation as a whole is not one transaction. An insert adds the jti to the index sets
+//! before writing the record, so a concurrent revocation never misses a record it could
+//! see. Records expire
 //! by themselves (`EXPIRE`), so nothing needs purging. Connections are synchronous, taken from a small pool of idle
 //! ones (a call never waits for another call's round trip; at most [`MAX_IDLE`] stay
 //! open): the bindings call these stores off their event loop / with the GIL released,
@@ -26,7 +33,8 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redis::{Client, Connection, Script};
+use redis::cluster::{ClusterClient, ClusterConnection};
+use redis::{Client, Connection, ConnectionLike, Script};
 
 use crate::jwt::{
     InMemoryRefreshTokenStore, RefreshTokenRecord, RefreshTokenState, RefreshTokenStore,
@@ -53,40 +61,82 @@ fn now_secs() -> u64 {
 /// Idle connections kept open per store.
 pub const MAX_IDLE: usize = 8;
 
+/// The client behind a store: one server, or a Redis Cluster (`redis+cluster://`).
+enum Target {
+    Single(Client),
+    Cluster(Box<ClusterClient>),
+}
+
+/// A pooled connection of either kind.
+enum Conn {
+    Single(Connection),
+    Cluster(Box<ClusterConnection>),
+}
+
+impl Conn {
+    fn as_dyn(&mut self) -> &mut dyn ConnectionLike {
+        match self {
+            Self::Single(c) => c,
+            Self::Cluster(c) => c.as_mut(),
+        }
+    }
+}
+
 /// Lazily opened synchronous connections: a pool of idle ones, one per concurrent call.
 struct SyncRedis {
-    client: Client,
-    idle: Mutex<Vec<Connection>>,
+    target: Target,
+    idle: Mutex<Vec<Conn>>,
 }
 
 impl std::fmt::Debug for SyncRedis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyncRedis")
-            .field("addr", &self.client.get_connection_info().addr())
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("SyncRedis");
+        match &self.target {
+            Target::Single(c) => d.field("addr", &c.get_connection_info().addr()),
+            Target::Cluster(_) => d.field("cluster", &true),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
 impl SyncRedis {
     fn open(url: &str) -> Result<Self, StoreError> {
-        let client = Client::open(url).map_err(|e| StoreError::Connection(e.to_string()))?;
+        let target = match crate::store::cluster_nodes(url) {
+            Some(nodes) => Target::Cluster(Box::new(
+                ClusterClient::builder(nodes?)
+                    .connection_timeout(IO_TIMEOUT)
+                    .response_timeout(IO_TIMEOUT)
+                    .retries(crate::store::CLUSTER_REDIRECTS)
+                    .build()
+                    .map_err(|e| StoreError::Connection(e.to_string()))?,
+            )),
+            None => Target::Single(
+                Client::open(url).map_err(|e| StoreError::Connection(e.to_string()))?,
+            ),
+        };
         Ok(Self {
-            client,
+            target,
             idle: Mutex::new(Vec::new()),
         })
     }
 
-    fn connect(&self) -> Result<Connection, StoreError> {
-        let c = self
-            .client
-            .get_connection_with_timeout(IO_TIMEOUT)
-            .map_err(store_err)?;
-        c.set_read_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
-        c.set_write_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
-        Ok(c)
+    fn connect(&self) -> Result<Conn, StoreError> {
+        match &self.target {
+            Target::Single(client) => {
+                let c = client
+                    .get_connection_with_timeout(IO_TIMEOUT)
+                    .map_err(store_err)?;
+                c.set_read_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
+                c.set_write_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
+                Ok(Conn::Single(c))
+            }
+            Target::Cluster(client) => Ok(Conn::Cluster(Box::new(
+                client.get_connection().map_err(store_err)?,
+            ))),
+        }
     }
 
-    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+    fn idle(&self) -> MutexGuard<'_, Vec<Conn>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -94,14 +144,14 @@ impl SyncRedis {
     /// during the round trip. The connection goes back to the pool unless it broke.
     fn run<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
+        f: impl FnOnce(&mut dyn ConnectionLike) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
         let idle = self.idle().pop();
         let mut conn = match idle {
             Some(c) => c,
             None => self.connect()?,
         };
-        let result = f(&mut conn).map_err(store_err);
+        let result = f(conn.as_dyn()).map_err(store_err);
         let mut idle = self.idle();
         if matches!(result, Err(StoreError::Connection(_))) {
             // The server likely went away for every connection (a restart): drop the idle
@@ -133,14 +183,19 @@ fn parse_state(s: &str) -> Result<RefreshTokenState, StoreError> {
     }
 }
 
-const INSERT_LUA: &str = r"
+/// Writes one refresh record (one key: the record's hash) and sets its expiry.
+const RECORD_LUA: &str = r"
 redis.call('HSET', KEYS[1], 'fam', ARGV[1], 'user', ARGV[2], 'hash', ARGV[3], 'exp', ARGV[4], 'state', ARGV[5])
-local ttl = tonumber(ARGV[6])
-redis.call('EXPIRE', KEYS[1], ttl)
-for i = 2, 3 do
-  redis.call('SADD', KEYS[i], ARGV[7])
-  if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
-end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
+return 1
+";
+
+/// Adds a jti to one index set (family or user) and extends the set's expiry to the
+/// member's when that is later (one key).
+const SET_ADD_LUA: &str = r"
+local ttl = tonumber(ARGV[2])
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 return 1
 ";
 
@@ -151,17 +206,15 @@ if s == 'active' then redis.call('HSET', KEYS[1], 'state', 'rotated') end
 return s
 ";
 
-const REVOKE_SET_LUA: &str = r"
-local n = 0
-for _, jti in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local k = ARGV[1] .. jti
-  local s = redis.call('HGET', k, 'state')
-  if s and s ~= 'revoked' then
-    redis.call('HSET', k, 'state', 'revoked')
-    n = n + 1
-  end
+/// Revokes one record (one key): 1 when it changed, 0 when it is missing or already
+/// revoked. A missing record stays missing (no partial hash is created).
+const REVOKE_ONE_LUA: &str = r"
+local s = redis.call('HGET', KEYS[1], 'state')
+if s and s ~= 'revoked' then
+  redis.call('HSET', KEYS[1], 'state', 'revoked')
+  return 1
 end
-return n
+return 0
 ";
 
 /// [`RefreshTokenStore`] in Redis (layout in the module docs).
@@ -169,9 +222,10 @@ return n
 pub struct RedisRefreshTokenStore {
     redis: SyncRedis,
     prefix: String,
-    insert: Script,
+    record: Script,
+    set_add: Script,
     mark_rotated: Script,
-    revoke_set: Script,
+    revoke_one: Script,
 }
 
 impl RedisRefreshTokenStore {
@@ -180,9 +234,10 @@ impl RedisRefreshTokenStore {
         Ok(Self {
             redis: SyncRedis::open(url)?,
             prefix: prefix.to_owned(),
-            insert: Script::new(INSERT_LUA),
+            record: Script::new(RECORD_LUA),
+            set_add: Script::new(SET_ADD_LUA),
             mark_rotated: Script::new(MARK_ROTATED_LUA),
-            revoke_set: Script::new(REVOKE_SET_LUA),
+            revoke_one: Script::new(REVOKE_ONE_LUA),
         })
     }
 
@@ -190,13 +245,20 @@ impl RedisRefreshTokenStore {
         format!("{}:refresh:{jti}", self.prefix)
     }
 
+    /// Revokes every record whose jti is in the index set `set_key`: one `SMEMBERS`,
+    /// then one single-key script per member, so that no script touches a key it was not
+    /// given (Redis Cluster routes each call by its one key).
     fn revoke(&self, set_key: String) -> Result<usize, StoreError> {
-        let record_prefix = self.record_key("");
         self.redis.run(|c| {
-            self.revoke_set
-                .key(set_key)
-                .arg(record_prefix)
-                .invoke::<usize>(c)
+            let jtis: Vec<String> = redis::cmd("SMEMBERS").arg(&set_key).query(c)?;
+            let mut n = 0;
+            for jti in jtis {
+                n += self
+                    .revoke_one
+                    .key(self.record_key(&jti))
+                    .invoke::<usize>(c)?;
+            }
+            Ok(n)
         })
     }
 }
@@ -208,18 +270,27 @@ impl RefreshTokenStore for RedisRefreshTokenStore {
             .saturating_sub(now_secs())
             .saturating_add(REFRESH_RECORD_GRACE_SECS);
         let p = &self.prefix;
+        // The index sets first, then the record: a revocation that runs in between finds
+        // the jti without a record and skips it, and one that runs after finds both. Each
+        // script touches one key.
+        let family_key = format!("{p}:refresh-family:{}", r.family_id);
+        let user_key = format!("{p}:refresh-user:{}", r.user_id);
         self.redis.run(|c| {
-            self.insert
+            for set_key in [&family_key, &user_key] {
+                self.set_add
+                    .key(set_key)
+                    .arg(&r.jti)
+                    .arg(ttl)
+                    .invoke::<()>(c)?;
+            }
+            self.record
                 .key(self.record_key(&r.jti))
-                .key(format!("{p}:refresh-family:{}", r.family_id))
-                .key(format!("{p}:refresh-user:{}", r.user_id))
                 .arg(&r.family_id)
                 .arg(&r.user_id)
                 .arg(&r.token_hash)
                 .arg(r.expires_at)
                 .arg(state_str(r.state))
                 .arg(ttl)
-                .arg(&r.jti)
                 .invoke::<()>(c)
         })
     }
@@ -274,6 +345,14 @@ redis.call('HSET', KEYS[1], 'used', '1')
 return {1, d, f}
 ";
 
+/// Writes a fresh code record and its absolute expiry (one key; a script rather than
+/// `MULTI`, which a cluster connection does not pipeline).
+const SAVE_CODE_LUA: &str = r"
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'used', '0')
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+";
+
 const SET_FAMILY_LUA: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'family', ARGV[1])
@@ -286,6 +365,7 @@ return 1
 pub struct RedisOAuthStorage {
     redis: SyncRedis,
     prefix: String,
+    save: Script,
     take: Script,
     set_family: Script,
 }
@@ -296,6 +376,7 @@ impl RedisOAuthStorage {
         Ok(Self {
             redis: SyncRedis::open(url)?,
             prefix: prefix.to_owned(),
+            save: Script::new(SAVE_CODE_LUA),
             take: Script::new(TAKE_LUA),
             set_family: Script::new(SET_FAMILY_LUA),
         })
@@ -311,20 +392,11 @@ impl OAuthStorage for RedisOAuthStorage {
         let json = serde_json::to_string(&data).map_err(|e| StoreError::Command(e.to_string()))?;
         let key = self.key(&data.code);
         self.redis.run(|c| {
-            redis::pipe()
-                .atomic()
-                .cmd("HSET")
-                .arg(&key)
-                .arg("data")
+            self.save
+                .key(&key)
                 .arg(json)
-                .arg("used")
-                .arg("0")
-                .ignore()
-                .cmd("PEXPIREAT")
-                .arg(&key)
                 .arg(data.expires_at)
-                .ignore()
-                .query::<()>(c)
+                .invoke::<()>(c)
         })
     }
 
@@ -369,7 +441,8 @@ pub fn is_memory_url(url: &str) -> bool {
 }
 
 /// A refresh-token store from a URL: `memory://` (or empty) for the in-memory store,
-/// `redis://` / `rediss://` / `unix://` for Redis under `prefix`.
+/// `redis://` / `rediss://` / `unix://` for Redis under `prefix`, `redis+cluster://`
+/// / `rediss+cluster://` for a Redis Cluster ([`crate::store::cluster_nodes`]).
 pub fn refresh_token_store(
     url: &str,
     prefix: Option<&str>,
@@ -392,4 +465,37 @@ pub fn oauth_storage(url: &str, prefix: Option<&str>) -> Result<Box<dyn OAuthSto
         url,
         prefix.unwrap_or(DEFAULT_PREFIX),
     )?))
+}
+
+#[cfg(test)]
+mod script_key_tests {
+    use super::*;
+
+    /// Every key a script touches is one of its `KEYS` (never built from `ARGV` or a
+    /// value inside the script), and each script touches `KEYS[1]` only: Redis Cluster
+    /// routes a script by its declared keys, so a key built inside would land on the
+    /// wrong slot.
+    #[test]
+    fn every_script_touches_only_keys_1() {
+        for lua in [
+            RECORD_LUA,
+            SET_ADD_LUA,
+            MARK_ROTATED_LUA,
+            REVOKE_ONE_LUA,
+            SAVE_CODE_LUA,
+            TAKE_LUA,
+            SET_FAMILY_LUA,
+        ] {
+            crate::store::assert_script_keys_declared(lua, 1);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not a declared key")]
+    fn a_key_built_inside_a_script_is_caught() {
+        crate::store::assert_script_keys_declared(
+            "local k = ARGV[1] .. 'x' redis.call('HGET', k, 'state')",
+            1,
+        );
+    }
 }

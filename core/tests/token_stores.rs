@@ -383,3 +383,68 @@ fn a_code_replayed_on_another_server_revokes_the_tokens_issued_for_it() {
         Err(JwtError::RefreshTokenRevoked)
     );
 }
+
+/// Revocation touches only keys it names: a family member whose record is gone (expired,
+/// deleted) is skipped without recreating a partial hash, records of other families are
+/// untouched, and the counts are exact.
+#[test]
+fn revocation_touches_each_record_by_its_own_key_only() {
+    let p = prefix("revoke-keys");
+    let store = token_stores::RedisRefreshTokenStore::open(&redis_url(), &p).unwrap();
+    let rec = |jti: &str, fam: &str| authcore::jwt::RefreshTokenRecord {
+        jti: jti.into(),
+        family_id: fam.into(),
+        user_id: "u-rk".into(),
+        token_hash: format!("hash-{jti}"),
+        expires_at: now() + 600,
+        state: authcore::jwt::RefreshTokenState::Active,
+    };
+    for (jti, fam) in [("j1", "f1"), ("j2", "f1"), ("j3", "f1"), ("k1", "f2")] {
+        store.insert(rec(jti, fam)).unwrap();
+    }
+    let mut c = redis();
+    // j2's record vanishes (as on expiry) while the family set still lists it.
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{p}:refresh:j2"))
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(
+        store.mark_rotated("j3"),
+        Ok(Some(authcore::jwt::RefreshTokenState::Active))
+    );
+    assert_eq!(store.revoke_family("f1"), Ok(2), "j1 and the rotated j3");
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg(format!("{p}:refresh:j2"))
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(exists, 0, "no partial record for a vanished member");
+    for jti in ["j1", "j3"] {
+        let r = store.get(jti).unwrap().unwrap();
+        assert_eq!(r.state, authcore::jwt::RefreshTokenState::Revoked, "{jti}");
+        assert_eq!(r.token_hash, format!("hash-{jti}"), "fields kept");
+    }
+    assert_eq!(
+        store.get("k1").unwrap().unwrap().state,
+        authcore::jwt::RefreshTokenState::Active
+    );
+    assert_eq!(store.revoke_family("f1"), Ok(0), "already revoked");
+    assert_eq!(store.revoke_user("u-rk"), Ok(1), "only k1 was still live");
+    assert_eq!(store.revoke_family("no-such-family"), Ok(0));
+    let family_ttl: i64 = redis::cmd("TTL")
+        .arg(format!("{p}:refresh-family:f1"))
+        .query(&mut c)
+        .unwrap();
+    assert!(
+        family_ttl > 600,
+        "index set expires with its latest member: {family_ttl}"
+    );
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{p}:refresh:j1"))
+        .arg(format!("{p}:refresh:j3"))
+        .arg(format!("{p}:refresh:k1"))
+        .arg(format!("{p}:refresh-family:f1"))
+        .arg(format!("{p}:refresh-family:f2"))
+        .arg(format!("{p}:refresh-user:u-rk"))
+        .query(&mut c)
+        .unwrap();
+}

@@ -19,6 +19,7 @@
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, nanosleep under -std=c11 */
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,19 @@ typedef struct peer {
     authcore_propagator *prop;
 } peer;
 
+/* Set by an atexit handler the exit modes register before any propagator exists (so it
+ * runs after the library's own exit hook): the application's state is torn down from then
+ * on, and a callback that still runs would use it. */
+static volatile sig_atomic_t torn_down;
+static void tear_down(void) { torn_down = 1; }
+static void exit_guard(void) {
+    if (torn_down) {
+        static const char msg[] = "FAIL: a callback ran after the application's exit teardown\n";
+        if (write(2, msg, sizeof msg - 1) < 0) _exit(71);
+        _exit(70);
+    }
+}
+
 static void peer_init(peer *p, const char *name, const char *secret, const char *token) {
     memset(p, 0, sizeof *p);
     pthread_mutex_init(&p->mu, NULL);
@@ -116,6 +130,7 @@ static store_entry *store_find(peer *p, const char *id) {
 }
 
 static int sink_get(void *ud, const char *client_id, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     store_entry *e = store_find(p, client_id);
@@ -126,6 +141,7 @@ static int sink_get(void *ud, const char *client_id, authcore_propagation_reply 
 
 static int sink_put(void *ud, const char *client_id, const char *record,
                     authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     if (p->fail_put) {
@@ -143,6 +159,7 @@ static int sink_put(void *ud, const char *client_id, const char *record,
 }
 
 static int sink_delete(void *ud, const char *client_id, authcore_propagation_reply *reply) {
+    exit_guard();
     (void)reply;
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
@@ -193,6 +210,7 @@ static target_row *target_find(cred_row *c, const char *t) {
 }
 
 static int m_upsert(void *ud, const authcore_upsert_input *in, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     p->upsert_count++;
@@ -225,6 +243,7 @@ static int m_upsert(void *ud, const authcore_upsert_input *in, authcore_propagat
 }
 
 static int m_rotate(void *ud, const authcore_rotate_input *in, authcore_propagation_reply *reply) {
+    exit_guard();
     (void)reply;
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
@@ -249,6 +268,7 @@ static const char *dir_secret(peer *p, const char *name) {
 }
 
 static int m_fetch_pending(void *ud, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     char json[8192];
     size_t n = 0;
@@ -292,6 +312,7 @@ static int m_fetch_pending(void *ud, authcore_propagation_reply *reply) {
 }
 
 static int m_source_secret(void *ud, const char *sender, authcore_propagation_reply *reply) {
+    exit_guard();
     peer *p = ud;
     const char *s = dir_secret(p, sender);
     return s ? reply_text(reply, s) : 0; /* no text: null */
@@ -312,6 +333,7 @@ static void set_status(peer *p, const char *client, const char *target, const ch
 }
 
 static int m_sent(void *ud, const authcore_target_sent_input *in, authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     CHECK(in->attempt_count == 1 && in->sent_at > 1600000000000LL);
     set_status(ud, in->client_id, in->target_amqp_queue, "sent", NULL);
@@ -320,6 +342,7 @@ static int m_sent(void *ud, const authcore_target_sent_input *in, authcore_propa
 
 static int m_success(void *ud, const authcore_target_success_input *in,
                      authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     CHECK(in->applied_at > 1600000000000LL);
     set_status(ud, in->client_id, in->target_amqp_queue, "success", NULL);
@@ -327,6 +350,7 @@ static int m_success(void *ud, const authcore_target_success_input *in,
 }
 
 static int m_error(void *ud, const authcore_target_error_input *in, authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     set_status(ud, in->client_id, in->target_amqp_queue, "error", in->reason);
     return 0;
@@ -334,6 +358,7 @@ static int m_error(void *ud, const authcore_target_error_input *in, authcore_pro
 
 static int m_fully(void *ud, const authcore_fully_propagated_input *in,
                    authcore_propagation_reply *r) {
+    exit_guard();
     (void)r;
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
@@ -349,6 +374,7 @@ static int m_fully(void *ud, const authcore_fully_propagated_input *in,
 }
 
 static void on_log(void *ud, int level, const char *line) {
+    exit_guard();
     peer *p = ud;
     pthread_mutex_lock(&p->mu);
     CHECK(level >= AUTHCORE_LOG_INFO && level <= AUTHCORE_LOG_ERROR);
@@ -818,6 +844,7 @@ static void test_rabbitmq(void) {
  * handling ACKs, and a JWT key set, all left alive when main returns. The process must
  * exit with 0: no callback runs into a process that is tearing down. */
 static int exit_without_free(const char *mode) {
+    atexit(tear_down);
     bool amqp = strcmp(mode, "exit-amqp") == 0;
     if (!amqp && strcmp(mode, "exit-mesh") != 0) {
         fprintf(stderr, "unknown mode %s\n", mode);
@@ -842,6 +869,7 @@ static int exit_without_free(const char *mode) {
     peer_init(&c, qc, "secret-of-c", "");
     a.dir = b.dir = dir;
     a.ndir = b.ndir = 3;
+    b.fail_put = true; /* B keeps failing and requeueing: callbacks still run at exit */
     peer *peers[3] = {&a, &b, &c};
     authcore_propagation_config cfg[3];
     for (int i = 0; i < 3; i++) {

@@ -841,3 +841,12 @@ impl RedisOps for MemoryOps {
         })
     }
 }
+
+#[cfg(test)]
+mod script_key_tests {
+    /// The lock release script touches only its declared key (Redis Cluster routing).
+    #[test]
+    fn lock_release_touches_only_keys_1() {
+        crate::store::assert_script_keys_declared(super::LOCK_RELEASE_LUA, 1);
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `make dist-test`: the artefacts of `make dist` (target/dist/) work where they land, with
+# nothing from this tree and no Rust toolchain:
+#   - Python: a fresh venv installs only the wheel (plus pytest) and runs the shared vector
+#     runners (ffi-tests/python, ffi-tests/python-auth, copied out of the tree with the
+#     vectors), importing authcore from the venv.
+#   - Node: the npm tarballs install into a new temporary app under the original names as
+#     aliases (@naskot/node-hmac-auth-core, @naskot/node-hmac-auth-core-propagation,
+#     @nik2208/node-auth, @fuzdev/fuz_app), with cargo and rustc off PATH, and an app
+#     exercises each package (signed HTTP round trip, propagation over the in-process mesh,
+#     passwords/tokens/argon2, the SSE auth guard), loading the portable binary from
+#     @authcore/native-linux-x64-gnu.
+#   - C: the C tarball is unpacked into a temporary prefix and scripts/c-consumer.sh builds
+#     the C vector runners against it with pkg-config only (shared and static, valgrind).
+# Not part of `make test` (a cold `make dist` is several release builds); run after
+# `make dist`. Needs no server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+DIST="$TARGET_DIR/dist"
+[ -f "$DIST/MANIFEST.txt" ] || { echo "dist-test: no artefacts in $DIST: run make dist first" >&2; exit 1; }
+VERSION="$(sed -n '1s/^authcore \([^,]*\),.*/\1/p' "$DIST/MANIFEST.txt")"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/authcore-dist-test.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+step() { printf '\n---- dist-test: %s\n' "$*"; }
+
+# PATH without any Rust toolchain, for the installs and the apps.
+NO_RUST_PATH="$(tr ':' '\n' <<<"$PATH" | grep -v -e cargo -e rustup | paste -sd: -)"
+nocargo() { env -u CARGO_HOME -u RUSTUP_HOME -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR PATH="$NO_RUST_PATH" "$@"; }
+if nocargo sh -c 'command -v cargo || command -v rustc' >/dev/null; then
+  echo "dist-test: could not take cargo off PATH" >&2
+  exit 1
+fi
+
+step "Python: a fresh venv with only the wheel"
+WHEEL="$(ls "$DIST"/authcore-"$VERSION"-*manylinux_2_17_x86_64*.whl)"
+PYW="$WORK/py"
+mkdir -p "$PYW/ffi-tests"
+cp -r ffi-tests/python ffi-tests/python-auth ffi-tests/vectors "$PYW/ffi-tests/"
+nocargo "${PYTHON:-python3}" -m venv "$PYW/venv"
+nocargo "$PYW/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$WHEEL"
+PYTEST_PIN="$(grep -E '^(pytest|iniconfig|pluggy|packaging)==' bindings-python/requirements-dev.txt)"
+# shellcheck disable=SC2086 # one requirement per word
+nocargo "$PYW/venv/bin/python" -m pip install --quiet --disable-pip-version-check $PYTEST_PIN
+(
+  cd "$PYW"
+  nocargo venv/bin/python - "$PYW/venv" "$VERSION" <<'PY'
+import importlib.metadata as m, pathlib, sys
+import authcore, authcore._native as n
+venv = pathlib.Path(sys.argv[1]).resolve()
+for mod in (authcore, n):
+    assert venv in pathlib.Path(mod.__file__).resolve().parents, mod.__file__
+assert m.version("authcore") == sys.argv[2], m.version("authcore")
+print("authcore", m.version("authcore"), "from", pathlib.Path(n.__file__).name)
+PY
+  nocargo venv/bin/python "$ROOT/bindings-python/wheel-smoke/smoke.py"
+  nocargo venv/bin/python -m pytest -q -p no:cacheprovider ffi-tests/python ffi-tests/python-auth
+)
+
+step "Node: the npm tarballs under the original names, no cargo on PATH"
+NPMD="$DIST/npm"
+tgz() { # package name -> its tarball
+  local f
+  f="$(ls "$NPMD/$(sed 's/^@//; s|/|-|' <<<"$1")"-[0-9]*.tgz)"
+  echo "file:$f"
+}
+APP="$WORK/node-app"
+mkdir -p "$APP"
+cat >"$APP/package.json" <<JSON
+{
+  "name": "authcore-dist-test-app",
+  "private": true,
+  "type": "module",
+  "dependencies": {
+    "@naskot/node-hmac-auth-core": "$(tgz @authcore/node-hmac-auth-core)",
+    "@naskot/node-hmac-auth-core-propagation": "$(tgz @authcore/node-hmac-auth-core-propagation)",
+    "@authcore/node-hmac-auth-core": "$(tgz @authcore/node-hmac-auth-core)",
+    "@nik2208/node-auth": "$(tgz @authcore/node-auth-core)",
+    "@fuzdev/fuz_app": "$(tgz @authcore/fuz-app-realtime)",
+    "@authcore/native": "$(tgz @authcore/native)",
+    "@authcore/native-linux-x64-gnu": "$(tgz @authcore/native-linux-x64-gnu)"
+  }
+}
+JSON
+cp bindings-node/packages/node-hmac-auth-core-propagation/test/helpers.mjs "$APP/helpers.mjs"
+cp scripts/dist-test-app.mjs "$APP/app.mjs"
+(
+  cd "$APP"
+  nocargo npm install --prefer-offline --no-audit --no-fund --loglevel=error
+  nocargo node app.mjs
+)
+
+step "C: the tarball as an installed prefix"
+C_TGZ="$(ls "$DIST"/authcore-c-"$VERSION"-linux-x64-gnu.tar.gz)"
+tar -C "$WORK" -xzf "$C_TGZ"
+bash scripts/c-consumer.sh --prefix "$WORK/authcore-c-$VERSION-linux-x64-gnu"
+
+echo
+echo "dist-test: wheel, npm tarballs and C tarball all work from outside the tree"
