@@ -154,11 +154,18 @@ enum Entry {
     },
 }
 
-/// The embedded in-memory store: a process-local map with lazy expiry.
+/// The embedded in-memory store: a process-local map with lazy expiry, swept of expired
+/// keys whenever it has doubled since the last sweep (so a stream of one-off keys, such as
+/// nonces, keeps it at about twice its live keys instead of growing without bound).
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<HashMap<String, Entry>>,
+    /// Size at which the next insert sweeps expired keys (changed under `inner`'s lock).
+    sweep_at: std::sync::atomic::AtomicUsize,
 }
+
+/// Below this many keys the map is never swept (a sweep would cost more than it frees).
+const MIN_SWEEP_AT: usize = 1024;
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -175,6 +182,20 @@ impl MemoryStore {
         // A poisoned lock only means another thread panicked mid-operation; every
         // operation leaves the map consistent, so keep serving.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drop expired keys when the map has reached `sweep_at`, then set the next threshold
+    /// to twice what is left: each sweep is paid for by the inserts since the previous one
+    /// (amortised O(1) per insert).
+    fn sweep_if_due(&self, map: &mut HashMap<String, Entry>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if map.len() < self.sweep_at.load(Relaxed).max(MIN_SWEEP_AT) {
+            return;
+        }
+        let now = Instant::now();
+        map.retain(|_, e| !matches!(e, Entry::Str { expires: Some(t), .. } if *t <= now));
+        self.sweep_at
+            .store((map.len() * 2).max(MIN_SWEEP_AT), Relaxed);
     }
 
     fn live<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> Option<&'m mut Entry> {
@@ -305,13 +326,15 @@ impl KvStore for MemoryStore {
 
     async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
         check_ttl(ttl_seconds)?;
-        self.lock().insert(
+        let mut map = self.lock();
+        map.insert(
             key.to_owned(),
             Entry::Str {
                 value: value.to_owned(),
                 expires: Some(Instant::now() + ttl_duration(ttl_seconds)),
             },
         );
+        self.sweep_if_due(&mut map);
         Ok(())
     }
 
@@ -322,12 +345,10 @@ impl KvStore for MemoryStore {
         ttl_seconds: i64,
     ) -> Result<bool, StoreError> {
         check_ttl(ttl_seconds)?;
-        Ok(Self::set_nx_locked(
-            &mut self.lock(),
-            key,
-            value,
-            ttl_seconds,
-        ))
+        let mut map = self.lock();
+        let claimed = Self::set_nx_locked(&mut map, key, value, ttl_seconds);
+        self.sweep_if_due(&mut map);
+        Ok(claimed)
     }
 
     async fn del(&self, key: &str) -> Result<(), StoreError> {
@@ -347,6 +368,7 @@ impl KvStore for MemoryStore {
         let record = Self::hget_locked(&mut map, hash_key, field)?.filter(|r| !r.is_empty());
         let claimed =
             record.is_some() && Self::set_nx_locked(&mut map, nonce_key, "1", ttl_seconds);
+        self.sweep_if_due(&mut map);
         Ok(RecordAndClaim { record, claimed })
     }
 }
@@ -729,5 +751,33 @@ mod redis_claim_tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos()
+    }
+}
+
+#[cfg(test)]
+mod memory_store_tests {
+    use super::*;
+
+    /// One-off keys (nonces) that expired are dropped as the map grows: a stream of unique
+    /// nonces keeps the map at about twice its live keys (it grew without bound before).
+    #[tokio::test]
+    async fn expired_nonces_are_swept() {
+        let store = MemoryStore::new();
+        for i in 0..5000 {
+            assert!(store.set_nx_ex(&format!("old:{i}"), "1", 1).await.unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        store.hset("h", "c", "rec").await.unwrap();
+        for i in 0..5000 {
+            let r = store
+                .hget_and_claim("h", "c", &format!("new:{i}"), 60)
+                .await
+                .unwrap();
+            assert!(r.claimed);
+        }
+        let raw = store.lock().len();
+        assert!(raw <= 5001 + 5000 / 2, "{raw} keys held for 5001 live ones");
+        assert!(store.lock().keys().all(|k| !k.starts_with("old:")));
+        assert_eq!(store.len(), 5001);
     }
 }
