@@ -129,7 +129,8 @@ type DispatchFn =
     ThreadsafeFunction<DispatchArgs, Promise<String>, DispatchArgs, Status, false, true, 0>;
 
 /// The JS dispatcher function, callable from any thread. Weak: it does not keep the
-/// event loop alive (the JS layer holds a timer while the propagator is open).
+/// event loop alive, so a script that never closes its propagator still exits (a call in
+/// flight holds the loop through its own promise until it settles).
 struct Dispatcher {
     tsfn: DispatchFn,
 }

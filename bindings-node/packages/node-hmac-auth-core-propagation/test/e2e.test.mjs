@@ -274,6 +274,8 @@ describe('three peers over RabbitMQ', { timeout: 30000 }, () => {
     const s = await propagator.sync()
     assert.equal(s.targetsPublished, 2)
     await waitFor('x gone from b and c', async () => (await hashOn(B, X)) === null && (await hashOn(C, X)) === null)
+    // B's ACK (markTargetSuccess on this peer) must land here, not in a later test's count.
+    await waitFor("b's ACK of the delete", () => management.statusOf(X, B) === 'success')
   })
 
   test('receive-only peer: ensure/rotate/revoke/sync reject MANAGEMENT_NOT_CONFIGURED first', async () => {
