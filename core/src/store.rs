@@ -650,6 +650,16 @@ impl KvStore for RedisClusterStore {
     }
 }
 
+/// The Redis store for a URL: [`RedisClusterStore`] for a cluster URL
+/// ([`is_cluster_url`]), else [`RedisStore`].
+pub async fn connect_redis(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
+    Ok(if is_cluster_url(url) {
+        std::sync::Arc::new(RedisClusterStore::connect(url).await?)
+    } else {
+        std::sync::Arc::new(RedisStore::connect(url).await?)
+    })
+}
+
 /// Test helper: asserts that every `redis.call('CMD', key, …)` in `lua` names its key as
 /// `KEYS[i]` with `i ≤ max_keys` (Redis Cluster routes a script by its declared keys).
 #[cfg(test)]

@@ -259,6 +259,9 @@ async fn hmac_store_verifies_and_claims_nonces(url: &str) {
     use std::sync::Arc;
 
     let store = Arc::new(RedisClusterStore::connect(url).await.unwrap());
+    // What the bindings open for a cluster URL: the same cluster.
+    let via_url = authcore::store::connect_redis(url).await.unwrap();
+    authcore::hmac::check_store_url(url).unwrap();
     // The primitives, one key each.
     store.hset("hk", "f", "v").await.unwrap();
     assert_eq!(store.hget("hk", "f").await.unwrap().as_deref(), Some("v"));
@@ -269,6 +272,7 @@ async fn hmac_store_verifies_and_claims_nonces(url: &str) {
     assert!(!store.set_nx_ex("sk", "2", 60).await.unwrap());
     store.set_ex("sk", "3", 60).await.unwrap();
     assert_eq!(store.get("sk").await.unwrap().as_deref(), Some("3"));
+    assert_eq!(via_url.get("sk").await.unwrap().as_deref(), Some("3"));
     store.del("sk").await.unwrap();
     assert_eq!(store.get("sk").await.unwrap(), None);
     assert!(
