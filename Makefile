@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test ci rust node python c vectors services lint fmt bench install fuzz dist dist-test
+.PHONY: help demo test ci rust node python c vectors services lint fmt bench install fuzz dist dist-test soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -51,3 +51,6 @@ dist-test: dist ## install each artefact of make dist outside the tree and use i
 
 fuzz: ## fuzz every parser target (SECONDS_PER_TARGET=60; not part of the tests)
 	bash scripts/fuzz.sh $${SECONDS_PER_TARGET:-60}
+
+soak: ## memory soak: 1M calls per hot path in Node, Python and C; RSS to bench/results/soak.json
+	bash bench/soak/run.sh

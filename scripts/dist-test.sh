@@ -56,7 +56,8 @@ assert m.version("authcore") == sys.argv[2], m.version("authcore")
 print("authcore", m.version("authcore"), "from", pathlib.Path(n.__file__).name)
 PY
   nocargo venv/bin/python "$ROOT/bindings-python/wheel-smoke/smoke.py"
-  nocargo venv/bin/python -m pytest -q -p no:cacheprovider ffi-tests/python ffi-tests/python-auth
+  nocargo venv/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib \
+    ffi-tests/python ffi-tests/python-auth
 )
 
 step "Node: the npm tarballs under the original names, no cargo on PATH"

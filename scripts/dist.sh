@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make dist`: every artefact, portable to glibc 2.17 (manylinux2014), into target/dist/:
-#   authcore-VERSION-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl  (maturin --zig)
+#   authcore-VERSION-cp310-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl  (maturin --zig)
 #   authcore-VERSION.tar.gz                                (Python sdist, maturin sdist)
 #   npm/*.tgz                  (the six npm packages; @authcore/native-linux-x64-gnu carries
 #                               the portable .node: scripts/pack-node.sh --addon)
@@ -93,12 +93,12 @@ WHEEL="$(ls "$DIST"/authcore-"$VERSION"-*.whl)"
 SDIST="$DIST/authcore-$VERSION.tar.gz"
 [ -f "$SDIST" ] || { echo "dist: no sdist $SDIST" >&2; exit 1; }
 case "$WHEEL" in
-  *-cp310-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl) ;;
+  *-cp310-abi3-*manylinux_2_17_x86_64*.whl) ;;
   *) echo "dist: unexpected wheel tag: $WHEEL" >&2; exit 1 ;;
 esac
 AUDIT="$(auditwheel show "$WHEEL")"
 echo "$AUDIT"
-grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' <<<"$AUDIT" ||
+tr -s '\n ' ' ' <<<"$AUDIT" | grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' ||
   { echo "dist: auditwheel does not find the wheel manylinux_2_17 compatible" >&2; exit 1; }
 WHEEL_SO="$STAGE/wheel-_native.so"
 python - "$WHEEL" "$WHEEL_SO" <<'PY'

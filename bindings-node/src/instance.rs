@@ -1,5 +1,5 @@
 //! Store-backed instances: `HmacAuth` over the embedded `MemoryStore` (`memory://`,
-//! `memory://<name>`) or a `RedisStore` (`redis://…`, `rediss://…`). Every I/O method is
+//! `memory://<name>`) or a `RedisStore` (`redis://…`, `rediss://…`; `RedisClusterStore` for `redis+cluster://…`). Every I/O method is
 //! a napi async function on tokio, so the event loop never waits on the store.
 
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use authcore::hmac::clients::{ClientCredential, ClientCredentialWithSecret, HmacClients};
 use authcore::hmac::verify::{HttpRequestParts, VerifyOptions};
 use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacError, record};
-use authcore::store::{KvStore, MemoryStore, RedisStore};
+use authcore::store::{KvStore, MemoryStore};
 use napi::bindgen_prelude::{Buffer, Either, Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -50,9 +50,8 @@ async fn store_for(url: &str) -> std::result::Result<Arc<dyn KvStore>, HmacError
         if is_memory(url) {
             Ok(Arc::new(MemoryStore::new()) as Arc<dyn KvStore>)
         } else {
-            RedisStore::connect(url)
+            authcore::store::connect_redis(url)
                 .await
-                .map(|s| Arc::new(s) as Arc<dyn KvStore>)
                 .map_err(HmacError::from)
         }
     })

@@ -14,7 +14,7 @@ use authcore::hmac::{
     HmacAuth, HmacAuthOptions, HmacClients, HmacError, HttpRequestParts, JsValue, VerifyError,
     VerifyOptions, record::ClientRecord,
 };
-use authcore::store::{KvStore, MemoryStore, RedisStore};
+use authcore::store::{KvStore, MemoryStore};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
@@ -100,11 +100,15 @@ impl Store {
         let url = hmac_err(py, req_str(url, "redis_url"))?.into_owned();
         let store = run_sync(
             py,
-            async move { RedisStore::connect(&url).await.map_err(store_err) },
+            async move {
+                authcore::store::connect_redis(&url)
+                    .await
+                    .map_err(store_err)
+            },
             map_hmac,
         )?;
         Ok(Self {
-            inner: Arc::new(store),
+            inner: store,
             kind: "redis",
         })
     }

@@ -79,11 +79,50 @@ pub fn is_memory_store_url(url: &str) -> bool {
     url.starts_with("memory://")
 }
 
-/// `redis://`, `rediss://`, `redis+unix://` or `unix://`.
+/// `redis://`, `rediss://`, `redis+unix://` or `unix://` (one server; cluster URLs are
+/// [`is_cluster_url`]).
 pub fn is_redis_url(url: &str) -> bool {
     ["redis://", "rediss://", "redis+unix://", "unix://"]
         .iter()
         .any(|p| url.starts_with(p))
+}
+
+/// `redis+cluster://` / `rediss+cluster://`: a Redis Cluster, given by one or more seed
+/// nodes separated by commas (`redis+cluster://[user:pass@]host:port,host:port`); the
+/// credentials, if any, apply to every node.
+pub fn is_cluster_url(url: &str) -> bool {
+    url.starts_with("redis+cluster://") || url.starts_with("rediss+cluster://")
+}
+
+/// How many redirections (`MOVED`/`ASK`) or retries a cluster call may follow.
+pub(crate) const CLUSTER_REDIRECTS: u32 = 2;
+
+/// The seed node URLs of a cluster URL (`None` when `url` is not one; see
+/// [`is_cluster_url`]).
+pub fn cluster_nodes(url: &str) -> Option<Result<Vec<String>, StoreError>> {
+    let (scheme, rest) = if let Some(r) = url.strip_prefix("redis+cluster://") {
+        ("redis", r)
+    } else {
+        ("rediss", url.strip_prefix("rediss+cluster://")?)
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), authority),
+    };
+    let nodes: Vec<String> = hosts
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| format!("{scheme}://{userinfo}{h}"))
+        .collect();
+    Some(if nodes.is_empty() {
+        Err(StoreError::Connection(
+            "cluster URL without nodes: expected redis+cluster://host:port[,host:port...]".into(),
+        ))
+    } else {
+        Ok(nodes)
+    })
 }
 
 /// The message for a store URL of an unknown scheme: the URL appears only redacted
@@ -115,11 +154,18 @@ enum Entry {
     },
 }
 
-/// The embedded in-memory store: a process-local map with lazy expiry.
+/// The embedded in-memory store: a process-local map with lazy expiry, swept of expired
+/// keys whenever it has doubled since the last sweep (so a stream of one-off keys, such as
+/// nonces, keeps it at about twice its live keys instead of growing without bound).
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<HashMap<String, Entry>>,
+    /// Size at which the next insert sweeps expired keys (changed under `inner`'s lock).
+    sweep_at: std::sync::atomic::AtomicUsize,
 }
+
+/// Below this many keys the map is never swept (a sweep would cost more than it frees).
+const MIN_SWEEP_AT: usize = 1024;
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -136,6 +182,20 @@ impl MemoryStore {
         // A poisoned lock only means another thread panicked mid-operation; every
         // operation leaves the map consistent, so keep serving.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drop expired keys when the map has reached `sweep_at`, then set the next threshold
+    /// to twice what is left: each sweep is paid for by the inserts since the previous one
+    /// (amortised O(1) per insert).
+    fn sweep_if_due(&self, map: &mut HashMap<String, Entry>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if map.len() < self.sweep_at.load(Relaxed).max(MIN_SWEEP_AT) {
+            return;
+        }
+        let now = Instant::now();
+        map.retain(|_, e| !matches!(e, Entry::Str { expires: Some(t), .. } if *t <= now));
+        self.sweep_at
+            .store((map.len() * 2).max(MIN_SWEEP_AT), Relaxed);
     }
 
     fn live<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> Option<&'m mut Entry> {
@@ -266,13 +326,15 @@ impl KvStore for MemoryStore {
 
     async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
         check_ttl(ttl_seconds)?;
-        self.lock().insert(
+        let mut map = self.lock();
+        map.insert(
             key.to_owned(),
             Entry::Str {
                 value: value.to_owned(),
                 expires: Some(Instant::now() + ttl_duration(ttl_seconds)),
             },
         );
+        self.sweep_if_due(&mut map);
         Ok(())
     }
 
@@ -283,12 +345,10 @@ impl KvStore for MemoryStore {
         ttl_seconds: i64,
     ) -> Result<bool, StoreError> {
         check_ttl(ttl_seconds)?;
-        Ok(Self::set_nx_locked(
-            &mut self.lock(),
-            key,
-            value,
-            ttl_seconds,
-        ))
+        let mut map = self.lock();
+        let claimed = Self::set_nx_locked(&mut map, key, value, ttl_seconds);
+        self.sweep_if_due(&mut map);
+        Ok(claimed)
     }
 
     async fn del(&self, key: &str) -> Result<(), StoreError> {
@@ -308,6 +368,7 @@ impl KvStore for MemoryStore {
         let record = Self::hget_locked(&mut map, hash_key, field)?.filter(|r| !r.is_empty());
         let claimed =
             record.is_some() && Self::set_nx_locked(&mut map, nonce_key, "1", ttl_seconds);
+        self.sweep_if_due(&mut map);
         Ok(RecordAndClaim { record, claimed })
     }
 }
@@ -466,6 +527,139 @@ impl KvStore for RedisStore {
     }
 }
 
+/// A Redis Cluster store (`redis+cluster://host:port,host:port`, see [`cluster_nodes`]) on
+/// one multiplexed cluster connection: every method touches one key, so each call routes
+/// to that key's slot. [`KvStore::hget_and_claim`] is two round trips here (the record
+/// hash and the nonce key hash to different slots): `HGET`, then `SET NX EX` only when the
+/// record is non-empty, exactly what the original does, so unknown clients never claim.
+#[derive(Clone)]
+pub struct RedisClusterStore {
+    conn: redis::cluster_async::ClusterConnection,
+}
+
+impl std::fmt::Debug for RedisClusterStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisClusterStore").finish_non_exhaustive()
+    }
+}
+
+impl RedisClusterStore {
+    /// Connect to the cluster of a `redis+cluster://` URL: 2 s to connect, 5 s per
+    /// command, up to [`CLUSTER_REDIRECTS`] redirections.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let nodes = cluster_nodes(url).ok_or_else(|| {
+            StoreError::Connection(unsupported_url_message(
+                "cluster",
+                url,
+                "redis+cluster:// or rediss+cluster://",
+            ))
+        })??;
+        let client = redis::cluster::ClusterClient::builder(nodes)
+            .connection_timeout(Duration::from_secs(2))
+            .response_timeout(Duration::from_secs(5))
+            .retries(CLUSTER_REDIRECTS)
+            .build()
+            .map_err(|e| StoreError::Connection(e.to_string()))?;
+        let conn = client.get_async_connection().await.map_err(map_redis_err)?;
+        Ok(Self { conn })
+    }
+
+    async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, StoreError> {
+        let mut conn = self.conn.clone();
+        cmd.query_async(&mut conn).await.map_err(map_redis_err)
+    }
+}
+
+#[async_trait]
+impl KvStore for RedisClusterStore {
+    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        self.query(redis::cmd("HGET").arg(key).arg(field)).await
+    }
+
+    async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("HSET").arg(key).arg(field).arg(value))
+            .await
+            .map(drop)
+    }
+
+    async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("HDEL").arg(key).arg(field))
+            .await
+            .map(drop)
+    }
+
+    async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        self.query(redis::cmd("HKEYS").arg(key)).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.query(redis::cmd("GET").arg(key)).await
+    }
+
+    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
+        self.query::<redis::Value>(
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("EX")
+                .arg(ttl_seconds),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn set_nx_ex(
+        &self,
+        key: &str,
+        value: &str,
+        ttl_seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let v: Option<String> = self
+            .query(
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(ttl_seconds),
+            )
+            .await?;
+        Ok(v.is_some())
+    }
+
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        self.query::<i64>(redis::cmd("DEL").arg(key))
+            .await
+            .map(drop)
+    }
+
+    async fn hget_and_claim(
+        &self,
+        hash_key: &str,
+        field: &str,
+        nonce_key: &str,
+        ttl_seconds: i64,
+    ) -> Result<RecordAndClaim, StoreError> {
+        check_ttl(ttl_seconds)?;
+        let record = self.hget(hash_key, field).await?.filter(|r| !r.is_empty());
+        let claimed = match record {
+            Some(_) => self.set_nx_ex(nonce_key, "1", ttl_seconds).await?,
+            None => false,
+        };
+        Ok(RecordAndClaim { record, claimed })
+    }
+}
+
+/// The Redis store for a URL: [`RedisClusterStore`] for a cluster URL
+/// ([`is_cluster_url`]), else [`RedisStore`].
+pub async fn connect_redis(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
+    Ok(if is_cluster_url(url) {
+        std::sync::Arc::new(RedisClusterStore::connect(url).await?)
+    } else {
+        std::sync::Arc::new(RedisStore::connect(url).await?)
+    })
+}
+
 /// Test helper: asserts that every `redis.call('CMD', key, …)` in `lua` names its key as
 /// `KEYS[i]` with `i ≤ max_keys` (Redis Cluster routes a script by its declared keys).
 #[cfg(test)]
@@ -557,5 +751,33 @@ mod redis_claim_tests {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()
             .as_nanos()
+    }
+}
+
+#[cfg(test)]
+mod memory_store_tests {
+    use super::*;
+
+    /// One-off keys (nonces) that expired are dropped as the map grows: a stream of unique
+    /// nonces keeps the map at about twice its live keys (it grew without bound before).
+    #[tokio::test]
+    async fn expired_nonces_are_swept() {
+        let store = MemoryStore::new();
+        for i in 0..5000 {
+            assert!(store.set_nx_ex(&format!("old:{i}"), "1", 1).await.unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        store.hset("h", "c", "rec").await.unwrap();
+        for i in 0..5000 {
+            let r = store
+                .hget_and_claim("h", "c", &format!("new:{i}"), 60)
+                .await
+                .unwrap();
+            assert!(r.claimed);
+        }
+        let raw = store.lock().len();
+        assert!(raw <= 5001 + 5000 / 2, "{raw} keys held for 5001 live ones");
+        assert!(store.lock().keys().all(|k| !k.starts_with("old:")));
+        assert_eq!(store.len(), 5001);
     }
 }

@@ -33,7 +33,8 @@
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redis::{Client, Connection, Script};
+use redis::cluster::{ClusterClient, ClusterConnection};
+use redis::{Client, Connection, ConnectionLike, Script};
 
 use crate::jwt::{
     InMemoryRefreshTokenStore, RefreshTokenRecord, RefreshTokenState, RefreshTokenStore,
@@ -60,40 +61,82 @@ fn now_secs() -> u64 {
 /// Idle connections kept open per store.
 pub const MAX_IDLE: usize = 8;
 
+/// The client behind a store: one server, or a Redis Cluster (`redis+cluster://`).
+enum Target {
+    Single(Client),
+    Cluster(Box<ClusterClient>),
+}
+
+/// A pooled connection of either kind.
+enum Conn {
+    Single(Connection),
+    Cluster(Box<ClusterConnection>),
+}
+
+impl Conn {
+    fn as_dyn(&mut self) -> &mut dyn ConnectionLike {
+        match self {
+            Self::Single(c) => c,
+            Self::Cluster(c) => c.as_mut(),
+        }
+    }
+}
+
 /// Lazily opened synchronous connections: a pool of idle ones, one per concurrent call.
 struct SyncRedis {
-    client: Client,
-    idle: Mutex<Vec<Connection>>,
+    target: Target,
+    idle: Mutex<Vec<Conn>>,
 }
 
 impl std::fmt::Debug for SyncRedis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SyncRedis")
-            .field("addr", &self.client.get_connection_info().addr())
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("SyncRedis");
+        match &self.target {
+            Target::Single(c) => d.field("addr", &c.get_connection_info().addr()),
+            Target::Cluster(_) => d.field("cluster", &true),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
 impl SyncRedis {
     fn open(url: &str) -> Result<Self, StoreError> {
-        let client = Client::open(url).map_err(|e| StoreError::Connection(e.to_string()))?;
+        let target = match crate::store::cluster_nodes(url) {
+            Some(nodes) => Target::Cluster(Box::new(
+                ClusterClient::builder(nodes?)
+                    .connection_timeout(IO_TIMEOUT)
+                    .response_timeout(IO_TIMEOUT)
+                    .retries(crate::store::CLUSTER_REDIRECTS)
+                    .build()
+                    .map_err(|e| StoreError::Connection(e.to_string()))?,
+            )),
+            None => Target::Single(
+                Client::open(url).map_err(|e| StoreError::Connection(e.to_string()))?,
+            ),
+        };
         Ok(Self {
-            client,
+            target,
             idle: Mutex::new(Vec::new()),
         })
     }
 
-    fn connect(&self) -> Result<Connection, StoreError> {
-        let c = self
-            .client
-            .get_connection_with_timeout(IO_TIMEOUT)
-            .map_err(store_err)?;
-        c.set_read_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
-        c.set_write_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
-        Ok(c)
+    fn connect(&self) -> Result<Conn, StoreError> {
+        match &self.target {
+            Target::Single(client) => {
+                let c = client
+                    .get_connection_with_timeout(IO_TIMEOUT)
+                    .map_err(store_err)?;
+                c.set_read_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
+                c.set_write_timeout(Some(IO_TIMEOUT)).map_err(store_err)?;
+                Ok(Conn::Single(c))
+            }
+            Target::Cluster(client) => Ok(Conn::Cluster(Box::new(
+                client.get_connection().map_err(store_err)?,
+            ))),
+        }
     }
 
-    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+    fn idle(&self) -> MutexGuard<'_, Vec<Conn>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -101,14 +144,14 @@ impl SyncRedis {
     /// during the round trip. The connection goes back to the pool unless it broke.
     fn run<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> redis::RedisResult<T>,
+        f: impl FnOnce(&mut dyn ConnectionLike) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
         let idle = self.idle().pop();
         let mut conn = match idle {
             Some(c) => c,
             None => self.connect()?,
         };
-        let result = f(&mut conn).map_err(store_err);
+        let result = f(conn.as_dyn()).map_err(store_err);
         let mut idle = self.idle();
         if matches!(result, Err(StoreError::Connection(_))) {
             // The server likely went away for every connection (a restart): drop the idle
@@ -302,6 +345,14 @@ redis.call('HSET', KEYS[1], 'used', '1')
 return {1, d, f}
 ";
 
+/// Writes a fresh code record and its absolute expiry (one key; a script rather than
+/// `MULTI`, which a cluster connection does not pipeline).
+const SAVE_CODE_LUA: &str = r"
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'used', '0')
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+";
+
 const SET_FAMILY_LUA: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'family', ARGV[1])
@@ -314,6 +365,7 @@ return 1
 pub struct RedisOAuthStorage {
     redis: SyncRedis,
     prefix: String,
+    save: Script,
     take: Script,
     set_family: Script,
 }
@@ -324,6 +376,7 @@ impl RedisOAuthStorage {
         Ok(Self {
             redis: SyncRedis::open(url)?,
             prefix: prefix.to_owned(),
+            save: Script::new(SAVE_CODE_LUA),
             take: Script::new(TAKE_LUA),
             set_family: Script::new(SET_FAMILY_LUA),
         })
@@ -339,20 +392,11 @@ impl OAuthStorage for RedisOAuthStorage {
         let json = serde_json::to_string(&data).map_err(|e| StoreError::Command(e.to_string()))?;
         let key = self.key(&data.code);
         self.redis.run(|c| {
-            redis::pipe()
-                .atomic()
-                .cmd("HSET")
-                .arg(&key)
-                .arg("data")
+            self.save
+                .key(&key)
                 .arg(json)
-                .arg("used")
-                .arg("0")
-                .ignore()
-                .cmd("PEXPIREAT")
-                .arg(&key)
                 .arg(data.expires_at)
-                .ignore()
-                .query::<()>(c)
+                .invoke::<()>(c)
         })
     }
 
@@ -397,7 +441,8 @@ pub fn is_memory_url(url: &str) -> bool {
 }
 
 /// A refresh-token store from a URL: `memory://` (or empty) for the in-memory store,
-/// `redis://` / `rediss://` / `unix://` for Redis under `prefix`.
+/// `redis://` / `rediss://` / `unix://` for Redis under `prefix`, `redis+cluster://`
+/// / `rediss+cluster://` for a Redis Cluster ([`crate::store::cluster_nodes`]).
 pub fn refresh_token_store(
     url: &str,
     prefix: Option<&str>,
@@ -437,6 +482,7 @@ mod script_key_tests {
             SET_ADD_LUA,
             MARK_ROTATED_LUA,
             REVOKE_ONE_LUA,
+            SAVE_CODE_LUA,
             TAKE_LUA,
             SET_FAMILY_LUA,
         ] {

@@ -58,7 +58,10 @@ pub struct HmacAuthOptions {
 /// A store URL a binding accepts for an instance: `memory://…` or a Redis URL. Anything
 /// else is `INVALID_INPUT` (the URL redacted in the message).
 pub fn check_store_url(url: &str) -> Result<(), HmacError> {
-    if crate::store::is_memory_store_url(url) || crate::store::is_redis_url(url) {
+    if crate::store::is_memory_store_url(url)
+        || crate::store::is_redis_url(url)
+        || crate::store::is_cluster_url(url)
+    {
         Ok(())
     } else {
         Err(HmacError::InvalidInput(

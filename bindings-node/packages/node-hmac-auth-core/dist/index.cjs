@@ -410,7 +410,7 @@ class RedisNonceStore {
 // ------------------------------------------------------------------ stores: JS client or native URL
 
 function isStoreUrl(v) {
-  return typeof v === 'string' && /^(memory|redis|rediss|redis\+unix|unix):\/\//.test(v)
+  return typeof v === 'string' && /^(memory|redis|rediss|redis\+unix|unix|redis\+cluster|rediss\+cluster):\/\//.test(v)
 }
 
 const nativeInstances = new Map()

@@ -1,0 +1,107 @@
+"""Memory soak of the Python package's hot paths on a release build of the extension
+(bench/soak/run.sh installs it into target/soak-venv). Each path runs N calls; RSS (VmRSS)
+is read after the first 10% (warm-up), at the midpoint and at the end, each time after
+``gc.collect()``. One JSON object per path on stdout.
+
+    python bench/soak/soak.py N_FAST N_KDF N_REDIS
+"""
+
+import asyncio
+import gc
+import json
+import os
+import re
+import sys
+import time
+
+from authcore import hmac as h
+from authcore import jwt, password, realtime
+
+N_FAST = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+N_KDF = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+N_REDIS = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def rss_kib() -> int:
+    gc.collect()
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+ONLY = re.compile(os.environ["SOAK_ONLY"]) if os.environ.get("SOAK_ONLY") else None
+
+
+def soak(path, n, fn):
+    if ONLY and not ONLY.search(path):
+        return
+    warm, mid = n // 10, n // 2
+    start = rss_kib()
+    rss_warm = rss_mid = 0
+    t0 = time.perf_counter()
+    for i in range(n):
+        fn(i)
+        if i + 1 == warm:
+            rss_warm = rss_kib()
+        elif i + 1 == mid:
+            rss_mid = rss_kib()
+    row = {
+        "lang": "python", "path": path, "calls": n, "seconds": round(time.perf_counter() - t0, 2),
+        "rss_start_kib": start, "rss_warm_kib": rss_warm, "rss_mid_kib": rss_mid, "rss_end_kib": rss_kib(),
+    }
+    print(json.dumps(row), flush=True)
+
+
+SECRET_HASH = h.hash_client_secret("secret_a")
+BODY = b'{"order":42,"items":[{"sku":"sku-1","qty":1}]}'
+PATH = "/api/orders?x=1"
+
+soak("sign", N_FAST, lambda i: h.sign_request("POST", PATH, 1.7e12 + i, f"n{i}", BODY, SECRET_HASH))
+
+
+def verify_soak(label, n, **store):
+    # Every call signs a fresh request (unique nonce, current time) and verifies it, so each
+    # call claims a new nonce. max_skew_ms 1000: a nonce lives about 2 s.
+    namespace = "soak_%d_%s" % (os.getpid(), re.sub(r"\W+", "_", label))
+    auth = h.HmacHttpAuth(namespace=namespace, max_skew_ms=1000, **store)
+    auth.clients.set_secret_hash("app_a", SECRET_HASH)
+
+    def one(i):
+        ts = int(time.time() * 1000)
+        nonce = f"n{i}"
+        sig = h.sign_request("POST", PATH, ts, nonce, BODY, SECRET_HASH)
+        auth.verify("POST", PATH, {"x-client-id": "app_a", "x-signature": sig, "x-timestamp": str(ts), "x-nonce": nonce}, BODY)
+
+    soak(label, n, one)
+    auth.clients.delete("app_a")
+
+
+verify_soak("verify (memory store)", N_FAST)
+verify_soak("verify (redis)", N_REDIS, redis_url=REDIS_URL)
+
+KEY = "soak-secret-0123456789abcdef0123"
+CLAIMS = {"sub": "u1", "email": "alice@example.com", "role": "user", "iat": 1700000000, "exp": 4000000000}
+TOKEN = jwt.encode(CLAIMS, KEY, algorithm="HS256")
+soak("jwt_sign", N_FAST, lambda i: jwt.encode(CLAIMS, KEY, algorithm="HS256"))
+soak("jwt_verify", N_FAST, lambda i: jwt.decode(TOKEN, KEY, algorithms=["HS256"]))
+
+ph = password.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PHC = ph.hash("pw-soak")
+soak("password_verify (argon2id m=8 t=1 p=1)", N_KDF, lambda i: ph.verify(PHC, "pw-soak"))
+
+registry = realtime.SubscriberRegistry()
+stream = realtime.MemorySseStream()
+registry.subscribe(stream, channels=["soak"])
+
+
+def publish(i):
+    registry.broadcast("soak", {"method": "tick", "params": {"i": i}})
+    if i % 1000 == 999:
+        stream.take_body()  # the client reads what was sent
+
+
+soak("sse_publish (registry broadcast, MemorySseStream)", N_FAST, publish)
+assert not stream.closed, "the stream was cut off"
