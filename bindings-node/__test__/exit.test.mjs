@@ -1,10 +1,12 @@
 // Exiting without closing anything: a Node process that leaves long-lived native objects
 // open (propagators on the in-process mesh and on RabbitMQ, realtime streams, the Redis
-// stores, a TokenManager and an AuthorizationServer on Redis) exits on its own, with code
-// 0, every time: no hang (nothing native holds the event loop once the script is done),
-// no crash (no Rust thread calls into a torn-down environment). Each case runs RUNS times
-// in its own process, a few at once, and must exit within TIMEOUT_MS. Needs Redis and
-// RabbitMQ (fails, never skips, without them).
+// stores, a TokenManager and an AuthorizationServer on Redis) exits with code 0, every
+// time: no crash (no Rust thread calls into a torn-down environment) and no hang. An open
+// propagator holds the event loop until close(), as the original's amqplib socket does, so
+// its cases end with process.exit(0) while events and ACKs are still in flight; the other
+// objects hold nothing, so those scripts simply end. A closed propagator lets the process
+// end on its own. Each case runs RUNS times in its own process, a few at once, and must
+// exit within TIMEOUT_MS. Needs Redis and RabbitMQ (fails, never skips, without them).
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, execFile } from 'node:child_process'
@@ -50,14 +52,20 @@ async function main(broker) {
   }
   await peers[0].sync()
   console.log('READY')
+  return peers
 }
 `
 
 const CASES = {
+  // process.exit a random 0-20 ms after sync(), while peers apply and ACKs arrive.
   mesh:
     PROPAGATION +
-    `await main({ amqpHost: \`mesh-\${RUN}\`, amqpPort: 1, amqpUser: '-', amqpPassword: '-', amqpProtocol: 'memory' })`,
-  rabbitmq: PROPAGATION + `await main(AMQP)`,
+    `await main({ amqpHost: \`mesh-\${RUN}\`, amqpPort: 1, amqpUser: '-', amqpPassword: '-', amqpProtocol: 'memory' })
+setTimeout(() => process.exit(0), Math.random() * 20)`,
+  rabbitmq: PROPAGATION + `await main(AMQP)
+setTimeout(() => process.exit(0), Math.random() * 20)`,
+  // close() releases the event loop: the script then ends on its own.
+  'rabbitmq-closed': PROPAGATION + `for (const p of await main(AMQP)) await p.close()`,
   // Registries with host streams and ready-made streams, broadcasting as the script ends.
   realtime: `
 import { SubscriberRegistry } from '@authcore/fuz-app-realtime/realtime/subscriber_registry.js'
@@ -165,11 +173,11 @@ after(async () => {
 })
 
 for (const [name, source] of Object.entries(CASES)) {
-  test(`${name}: exits on its own with code 0 without closing (${RUNS} runs)`, async () => {
+  test(`${name}: exits with code 0 (${RUNS} runs)`, async () => {
     assert.ok(await reachable(6379), 'Redis at 127.0.0.1:6379 is required (bash scripts/services.sh)')
     assert.ok(await reachable(5672), 'RabbitMQ at 127.0.0.1:5672 is required (bash scripts/services.sh)')
     const runIds = Array.from({ length: RUNS }, () => randomBytes(5).toString('hex'))
-    if (name === 'rabbitmq') for (const r of runIds) for (const s of 'abc') queues.push(`hmac-exit-${r}-${s}.queue`)
+    if (name.startsWith('rabbitmq')) for (const r of runIds) for (const s of 'abc') queues.push(`hmac-exit-${r}-${s}.queue`)
     if (name === 'redis') for (const r of runIds) prefixes.push(`nodeexit:${r}`)
     const results = await runAll(source, runIds)
     const hung = results.filter((r) => r.hung)
@@ -182,3 +190,27 @@ for (const [name, source] of Object.entries(CASES)) {
     )
   })
 }
+
+test('an open RabbitMQ propagator keeps the process alive until close(), as the original does', async () => {
+  assert.ok(await reachable(5672), 'RabbitMQ at 127.0.0.1:5672 is required (bash scripts/services.sh)')
+  const runId = randomBytes(5).toString('hex')
+  for (const s of 'abc') queues.push(`hmac-exit-${runId}-${s}.queue`)
+  const child = spawn(process.execPath, ['--input-type=module', '-e', PRELUDE + PROPAGATION + 'await main(AMQP)'], {
+    cwd: ROOT,
+    env: { ...process.env, EXIT_RUN: runId, EXIT_REDIS_URL: REDIS_URL },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  let exited = null
+  const closed = new Promise((resolve) => child.on('close', (code, signal) => resolve((exited = { code, signal }))))
+  const deadline = Date.now() + TIMEOUT_MS
+  while (!stdout.includes('READY') && exited === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  assert.ok(stdout.includes('READY'), `the worker did not get ready: ${stderr.slice(-2000)}`)
+  await new Promise((r) => setTimeout(r, 1500))
+  assert.equal(exited, null, `the worker exited on its own: ${JSON.stringify(exited)} ${stderr.slice(-2000)}`)
+  child.kill('SIGTERM')
+  await closed
+})

@@ -371,10 +371,10 @@ async function createPropagator(options) {
   } finally {
     if (probe) Promise.resolve().then(() => options.redis.del(probe.key)).catch(() => {})
   }
-  // Nothing here holds the event loop open: the addon's dispatcher is a weak threadsafe
-  // function, so a script that never calls close() still exits once its own work is done
-  // (the original's amqplib socket kept such a process alive forever). A call in flight
-  // keeps the loop alive until it settles.
+  // The addon's dispatcher is a weak threadsafe function and does not hold the event loop;
+  // this timer does, while the propagator consumes, as amqplib's socket does for the
+  // original: a receive-only worker stays up until close().
+  let keepAlive = setInterval(() => {}, 1 << 30)
 
   function requireManagement() {
     if (!options.management) {
@@ -430,7 +430,14 @@ async function createPropagator(options) {
   }
 
   async function close() {
-    await handle.close()
+    try {
+      await handle.close()
+    } finally {
+      if (keepAlive) {
+        clearInterval(keepAlive)
+        keepAlive = null
+      }
+    }
   }
 
   const propagator = { close, ensure, rotate, revoke, sync }
