@@ -422,69 +422,80 @@ impl RedisStore {
     }
 }
 
-#[async_trait]
-impl KvStore for RedisStore {
-    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
-        self.query(redis::cmd("HGET").arg(key).arg(field)).await
-    }
+/// `impl KvStore` for a Redis store type with `async fn query<T>(&self, &redis::Cmd)`: the
+/// single-key commands are the same on one server and on a cluster (each touches one key,
+/// so a cluster routes it by that key's slot); the items given add what differs.
+macro_rules! redis_kv_store {
+    ($ty:ty { $($rest:tt)* }) => {
+        #[async_trait]
+        impl KvStore for $ty {
+            async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+                self.query(redis::cmd("HGET").arg(key).arg(field)).await
+            }
 
-    async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
-        self.query::<i64>(redis::cmd("HSET").arg(key).arg(field).arg(value))
-            .await
-            .map(drop)
-    }
+            async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
+                self.query::<i64>(redis::cmd("HSET").arg(key).arg(field).arg(value))
+                    .await
+                    .map(drop)
+            }
 
-    async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
-        self.query::<i64>(redis::cmd("HDEL").arg(key).arg(field))
-            .await
-            .map(drop)
-    }
+            async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
+                self.query::<i64>(redis::cmd("HDEL").arg(key).arg(field))
+                    .await
+                    .map(drop)
+            }
 
-    async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
-        self.query(redis::cmd("HKEYS").arg(key)).await
-    }
+            async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
+                self.query(redis::cmd("HKEYS").arg(key)).await
+            }
 
-    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.query(redis::cmd("GET").arg(key)).await
-    }
+            async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+                self.query(redis::cmd("GET").arg(key)).await
+            }
 
-    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
-        self.query::<redis::Value>(
-            redis::cmd("SET")
-                .arg(key)
-                .arg(value)
-                .arg("EX")
-                .arg(ttl_seconds),
-        )
-        .await
-        .map(drop)
-    }
+            async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
+                self.query::<redis::Value>(
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(value)
+                        .arg("EX")
+                        .arg(ttl_seconds),
+                )
+                .await
+                .map(drop)
+            }
 
-    async fn set_nx_ex(
-        &self,
-        key: &str,
-        value: &str,
-        ttl_seconds: i64,
-    ) -> Result<bool, StoreError> {
-        let v: Option<String> = self
-            .query(
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(value)
-                    .arg("NX")
-                    .arg("EX")
-                    .arg(ttl_seconds),
-            )
-            .await?;
-        Ok(v.is_some())
-    }
+            async fn set_nx_ex(
+                &self,
+                key: &str,
+                value: &str,
+                ttl_seconds: i64,
+            ) -> Result<bool, StoreError> {
+                let v: Option<String> = self
+                    .query(
+                        redis::cmd("SET")
+                            .arg(key)
+                            .arg(value)
+                            .arg("NX")
+                            .arg("EX")
+                            .arg(ttl_seconds),
+                    )
+                    .await?;
+                Ok(v.is_some())
+            }
 
-    async fn del(&self, key: &str) -> Result<(), StoreError> {
-        self.query::<i64>(redis::cmd("DEL").arg(key))
-            .await
-            .map(drop)
-    }
+            async fn del(&self, key: &str) -> Result<(), StoreError> {
+                self.query::<i64>(redis::cmd("DEL").arg(key))
+                    .await
+                    .map(drop)
+            }
 
+            $($rest)*
+        }
+    };
+}
+
+redis_kv_store!(RedisStore {
     async fn hget_and_claim(
         &self,
         hash_key: &str,
@@ -525,7 +536,7 @@ impl KvStore for RedisStore {
         }
         Ok(RecordAndClaim { record, claimed })
     }
-}
+});
 
 /// A Redis Cluster store (`redis+cluster://host:port,host:port`, see [`cluster_nodes`]) on
 /// one multiplexed cluster connection: every method touches one key, so each call routes
@@ -570,69 +581,7 @@ impl RedisClusterStore {
     }
 }
 
-#[async_trait]
-impl KvStore for RedisClusterStore {
-    async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
-        self.query(redis::cmd("HGET").arg(key).arg(field)).await
-    }
-
-    async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
-        self.query::<i64>(redis::cmd("HSET").arg(key).arg(field).arg(value))
-            .await
-            .map(drop)
-    }
-
-    async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
-        self.query::<i64>(redis::cmd("HDEL").arg(key).arg(field))
-            .await
-            .map(drop)
-    }
-
-    async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
-        self.query(redis::cmd("HKEYS").arg(key)).await
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.query(redis::cmd("GET").arg(key)).await
-    }
-
-    async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
-        self.query::<redis::Value>(
-            redis::cmd("SET")
-                .arg(key)
-                .arg(value)
-                .arg("EX")
-                .arg(ttl_seconds),
-        )
-        .await
-        .map(drop)
-    }
-
-    async fn set_nx_ex(
-        &self,
-        key: &str,
-        value: &str,
-        ttl_seconds: i64,
-    ) -> Result<bool, StoreError> {
-        let v: Option<String> = self
-            .query(
-                redis::cmd("SET")
-                    .arg(key)
-                    .arg(value)
-                    .arg("NX")
-                    .arg("EX")
-                    .arg(ttl_seconds),
-            )
-            .await?;
-        Ok(v.is_some())
-    }
-
-    async fn del(&self, key: &str) -> Result<(), StoreError> {
-        self.query::<i64>(redis::cmd("DEL").arg(key))
-            .await
-            .map(drop)
-    }
-
+redis_kv_store!(RedisClusterStore {
     async fn hget_and_claim(
         &self,
         hash_key: &str,
@@ -648,7 +597,7 @@ impl KvStore for RedisClusterStore {
         };
         Ok(RecordAndClaim { record, claimed })
     }
-}
+});
 
 /// The Redis store for a URL: [`RedisClusterStore`] for a cluster URL
 /// ([`is_cluster_url`]), else [`RedisStore`].
