@@ -18,7 +18,7 @@ for r in rows:
     if r["flag"]:
         flagged.append(f'{r["lang"]} {r["path"]}' + (f' ({r["build"]})' if "build" in r else ""))
 out = {
-    "description": "Memory soak: RSS (KiB) after warm-up (first 10% of the calls), at the midpoint and at "
+    "description": "Memory soak: RSS (KiB) after warm-up (first 10% of the calls and at least 10 s), at the midpoint and at "
     "the end of N calls per hot path; flag = growth after warm-up above 5%.",
     "profile": sys.argv[3],
     "machine": f"{os.cpu_count()} CPU(s), {platform.machine()}",

@@ -1,6 +1,7 @@
 // Memory soak of the Node packages' hot paths on a release addon (bench/soak/run.sh loads
-// it through NAPI_RS_NATIVE_LIBRARY_PATH). Each path runs N calls; RSS is read after the
-// first 10% (warm-up), at the midpoint and at the end, each time after a full GC (run with
+// it through NAPI_RS_NATIVE_LIBRARY_PATH). Each path runs a warm-up (the first 10% of N calls
+// and at least 10 s), then the other 90%; RSS is read after the warm-up, at the midpoint and
+// at the end, each time after a full GC (run with
 // --expose-gc) so JS garbage is not counted as growth. One JSON object per path on stdout.
 //   node --expose-gc bench/soak/soak.mjs N_FAST N_KDF N_REDIS
 const N_FAST = Number(process.argv[2] ?? 1_000_000)
@@ -17,44 +18,45 @@ const rss = () => {
   return Math.round(process.memoryUsage().rss / 1024)
 }
 
+const WARM_SECONDS = Number(process.env.SOAK_WARM_SECONDS ?? 10)
 const ONLY = process.env.SOAK_ONLY ? new RegExp(process.env.SOAK_ONLY) : null
 
 async function soak(path, n, fn, { concurrency = 1 } = {}) {
   if (ONLY && !ONLY.test(path)) return
-  const warm = Math.floor(n / 10)
-  const mid = Math.floor(n / 2)
+  // Warm-up: the first 10% of the calls and at least WARM_SECONDS, so a working set that
+  // lives for a time (the nonces of the last ~2 s) has reached its steady size before the
+  // reading; then n - n/10 measured calls, read at their midpoint and at the end.
+  const measured = n - Math.floor(n / 10)
   const start = rss()
   let rssWarm = 0
   let rssMid = 0
   let next = 0
   const t0 = process.hrtime.bigint()
+  const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e9
+  const warmDone = () => next >= Math.floor(n / 10) && elapsed() >= WARM_SECONDS
   // Checkpoints are taken between batches so every worker is idle at the sample.
-  const checkpoints = [warm, mid, n]
-  for (const stop of checkpoints) {
+  async function runUntil(done) {
     if (concurrency === 1) {
-      for (; next < stop; next++) {
-        const r = fn(next)
+      while (!done()) {
+        const r = fn(next++)
         if (r instanceof Promise) await r
       }
     } else {
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
-          for (;;) {
-            const i = next++
-            if (i >= stop) {
-              next = stop
-              return
-            }
-            await fn(i)
-          }
+          while (!done()) await fn(next++)
         }),
       )
     }
-    if (stop === warm) rssWarm = rss()
-    if (stop === mid) rssMid = rss()
   }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const row = { lang: 'node', path, calls: n, seconds: Number(seconds.toFixed(2)), rss_start_kib: start, rss_warm_kib: rssWarm, rss_mid_kib: rssMid, rss_end_kib: rss() }
+  await runUntil(warmDone)
+  const warmCalls = next
+  rssWarm = rss()
+  await runUntil(() => next >= warmCalls + Math.floor(measured / 2))
+  rssMid = rss()
+  await runUntil(() => next >= warmCalls + measured)
+  const seconds = elapsed()
+  const row = { lang: 'node', path, calls: next, warm_calls: warmCalls, seconds: Number(seconds.toFixed(2)), rss_start_kib: start, rss_warm_kib: rssWarm, rss_mid_kib: rssMid, rss_end_kib: rss() }
   console.log(JSON.stringify(row))
 }
 

@@ -1,7 +1,7 @@
 """Memory soak of the Python package's hot paths on a release build of the extension
-(bench/soak/run.sh installs it into target/soak-venv). Each path runs N calls; RSS (VmRSS)
-is read after the first 10% (warm-up), at the midpoint and at the end, each time after
-``gc.collect()``. One JSON object per path on stdout.
+(bench/soak/run.sh installs it into target/soak-venv). Each path runs a warm-up (the first
+10% of N calls and at least 10 s), then the other 90%; RSS (VmRSS) is read after the
+warm-up, at the midpoint and at the end, each time after ``gc.collect()``. One JSON object per path on stdout.
 
     python bench/soak/soak.py N_FAST N_KDF N_REDIS
 """
@@ -32,24 +32,35 @@ def rss_kib() -> int:
     return -1
 
 
+WARM_SECONDS = float(os.environ.get("SOAK_WARM_SECONDS", "10"))
 ONLY = re.compile(os.environ["SOAK_ONLY"]) if os.environ.get("SOAK_ONLY") else None
 
 
 def soak(path, n, fn):
     if ONLY and not ONLY.search(path):
         return
-    warm, mid = n // 10, n // 2
+    # Warm-up: the first 10% of the calls and at least WARM_SECONDS, so a working set that
+    # lives for a time (the nonces of the last ~2 s) has reached its steady size before the
+    # reading; then n - n/10 measured calls, read at their midpoint and at the end.
+    measured = n - n // 10
     start = rss_kib()
-    rss_warm = rss_mid = 0
     t0 = time.perf_counter()
-    for i in range(n):
+    i = 0
+    while i < n // 10 or time.perf_counter() - t0 < WARM_SECONDS:
         fn(i)
-        if i + 1 == warm:
-            rss_warm = rss_kib()
-        elif i + 1 == mid:
-            rss_mid = rss_kib()
+        i += 1
+    warm_calls = i
+    rss_warm = rss_kib()
+    while i < warm_calls + measured // 2:
+        fn(i)
+        i += 1
+    rss_mid = rss_kib()
+    while i < warm_calls + measured:
+        fn(i)
+        i += 1
     row = {
-        "lang": "python", "path": path, "calls": n, "seconds": round(time.perf_counter() - t0, 2),
+        "lang": "python", "path": path, "calls": i, "warm_calls": warm_calls,
+        "seconds": round(time.perf_counter() - t0, 2),
         "rss_start_kib": start, "rss_warm_kib": rss_warm, "rss_mid_kib": rss_mid, "rss_end_kib": rss_kib(),
     }
     print(json.dumps(row), flush=True)
