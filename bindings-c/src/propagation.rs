@@ -20,8 +20,10 @@
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError, RwLock, TryLockError};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authcore::hmac::ClientsConfig;
@@ -304,6 +306,52 @@ fn opt_ptr(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr())
 }
 
+/// Set by the library's `atexit` hook: from then on no callback into the application runs.
+static EXITING: AtomicBool = AtomicBool::new(false);
+/// Held (shared) by every call into the application; the exit hook takes it exclusively,
+/// which waits for the calls already running.
+static PROCESS_GATE: RwLock<()> = RwLock::new(());
+
+/// Registers [`exit_hook`] once, when the first propagator is created. `atexit` handlers run
+/// in reverse order, so an application teardown registered before that runs after the hook:
+/// no callback of ours reaches the application's state once it is being torn down.
+fn register_exit_hook() {
+    // Declared here, not at module level, so that cbindgen keeps it out of the header.
+    unsafe extern "C" {
+        fn atexit(f: extern "C" fn()) -> c_int;
+    }
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers a plain function with no captured state.
+        unsafe { atexit(exit_hook) };
+    });
+}
+
+/// Closes the process gate: later callbacks are refused (a delivery is then requeued by the
+/// broker) and this waits, at most 5 s, for those running. Called by `exit()`.
+extern "C" fn exit_hook() {
+    EXITING.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match PROCESS_GATE.try_write() {
+            Ok(_) | Err(TryLockError::Poisoned(_)) => return,
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(1))
+            }
+            Err(TryLockError::WouldBlock) => return,
+        }
+    }
+}
+
+/// Runs `call` inside the process gate, or returns `None` once the process is exiting.
+fn while_not_exiting<T>(call: impl FnOnce() -> T) -> Option<T> {
+    let _running = PROCESS_GATE.read().unwrap_or_else(PoisonError::into_inner);
+    if EXITING.load(Ordering::SeqCst) {
+        return None;
+    }
+    Some(call())
+}
+
 /// Calls a C callback on tokio's blocking pool (never on a runtime worker) and returns the
 /// text it handed back. Nonzero → `CallbackError` with the message it set.
 async fn invoke(
@@ -320,7 +368,11 @@ async fn invoke(
             )));
         }
         let mut reply = authcore_propagation_reply::default();
-        let rc = call(&mut reply);
+        let Some(rc) = while_not_exiting(|| call(&mut reply)) else {
+            return Err(CallbackError::new(format!(
+                "{name}: the process is exiting"
+            )));
+        };
         drop(alive);
         if let Some(msg) = reply.invalid {
             return Err(CallbackError::new(format!("{name}: {msg}")));
@@ -990,7 +1042,7 @@ fn start_logger(l: &authcore_logger) -> FfiResult<(Arc<CLogger>, std::thread::Jo
             for (level, line) in rx {
                 let line = CString::new(line.replace('\0', "\u{FFFD}")).unwrap_or_default();
                 // SAFETY: the application's logger, with a line valid for the call.
-                unsafe { (f.0)(f.1.0, level, line.as_ptr()) };
+                let _ = while_not_exiting(|| unsafe { (f.0)(f.1.0, level, line.as_ptr()) });
             }
         })
         .map_err(|e| {
@@ -1325,6 +1377,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
             .map_err(|m| prop_err(PropagationError::InvalidQueueName(m)))?;
         settings.check().map_err(prop_err)?;
 
+        register_exit_hook();
         let gate = Arc::new(Gate {
             alive: RwLock::new(true),
         });
