@@ -25,6 +25,10 @@ NOT_IN_C = {
     "set_allowed_ips": "C has no clients lifecycle (the caller stores records)",
     "jwt_add_jwks": "C has no JWKS import",
     "token_store": "C has no refresh-token store",
+    "message_sign": "C has no store-backed message track (the caller stores records)",
+    "message_verify": "C has no store-backed message track (the caller stores records)",
+    "regenerate_secret": "C has no clients lifecycle (the caller stores records)",
+    "audit_event": "C has no realtime guard",
 }
 
 
@@ -81,6 +85,8 @@ def dbl(x):
 
 def op_verify(i):
     h = i["headers"]
+    if any(isinstance(v, list) for v in h.values()):
+        raise Unexpressible("a repeated header (the caller passes the one value getHeader picks)")
     client = i.get("client")
     lines = []
     if client:
@@ -124,6 +130,19 @@ def op_verify(i):
     )
     lines.append("outcome(rc, rc == AUTHCORE_OK ? 200 : v.status, okv);")
     return lines
+
+
+def op_sign_message_pure(i):
+    return [
+        "authcore_message_input in = {"
+        f".client_id = {s(i['clientId'])}, .message_json = {s(json.dumps(i['message'], separators=(',', ':')))}, "
+        f".secret = {s(i['secret'])}, .secret_is_hashed = false, .hash_token = {{NULL, 0}}}};",
+        "authcore_signed_message out;",
+        "authcore_result rc = authcore_sign_message(&in, &out);",
+        "char okv[300] = \"\"; if (rc == AUTHCORE_OK) snprintf(okv, sizeof okv, "
+        "\"{\\\"clientId\\\":\\\"%.*s\\\"}\", (int)out.client_id_len, in.client_id.ptr + out.client_id_offset);",
+        "outcome(rc, authcore_http_status(rc), okv);",
+    ]
 
 
 def op_normalize_allowed_ips(i):
@@ -243,6 +262,7 @@ def op_policy_validate(i):
 OPS = {
     "verify": op_verify,
     "normalize_allowed_ips": op_normalize_allowed_ips,
+    "sign_message_pure": op_sign_message_pure,
     "jwt_verify": op_jwt_verify,
     "jwt_add_pem": op_jwt_add_pem,
     "totp_verify": op_totp_verify,

@@ -22,6 +22,7 @@ import authcore.password as password
 import authcore.pkce as pkce
 import authcore.policy as policy
 import authcore.propagation as propagation
+import authcore.realtime as realtime
 import authcore.totp as totp
 
 DOC = json.loads((pathlib.Path(__file__).with_name("cases.json")).read_text(encoding="utf-8"))
@@ -67,6 +68,47 @@ def _verify(i: Dict[str, Any]) -> Any:
         i["method"], i["path"], headers, i.get("body"), now=i["now"], max_skew_ms=i.get("maxSkewMs"), metadata=i.get("metadata")
     )
     return {"clientId": r.client_id, "timestamp": r.timestamp, "nonce": r.nonce}
+
+
+def _message_auth(i: Dict[str, Any]) -> h.HmacMessageAuth:
+    auth = h.HmacMessageAuth()
+    client = i.get("client")
+    if client:
+        auth.clients.set_secret(client["id"], client["secret"], expires_at=client.get("expiresAt"))
+    return auth
+
+
+def _message_sign(i: Dict[str, Any]) -> Any:
+    return {"clientId": _message_auth(i).sign_message(i["clientId"], i["message"]).client_id}
+
+
+def _message_verify(i: Dict[str, Any]) -> Any:
+    auth = _message_auth(i)
+    signature = i.get("signature")
+    if "signWith" in i:
+        signature = auth.sign_message(i["clientId"], i["signWith"]).signature
+    auth.verify_message(i["clientId"], i["message"], signature)
+    return True
+
+
+def _sign_message_pure(i: Dict[str, Any]) -> Any:
+    return {"clientId": h.sign_message(i["clientId"], i["message"], i["secret"]).client_id}
+
+
+def _regenerate_secret(i: Dict[str, Any]) -> Any:
+    h.HmacHttpAuth().clients.regenerate_secret(i["clientId"])
+    return True
+
+
+class _Silent:
+    def info(self, *a: object) -> None: ...
+    def warning(self, *a: object) -> None: ...
+    def error(self, *a: object) -> None: ...
+
+
+def _audit_event(i: Dict[str, Any]) -> Any:
+    realtime.create_audit_log_sse(log=_Silent()).on_audit_event(i["event"])
+    return True
 
 
 _INIT_NAMES = {
@@ -192,6 +234,11 @@ def _policy_validate(i: Dict[str, Any]) -> Any:
 
 OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "verify": _verify,
+    "message_sign": _message_sign,
+    "message_verify": _message_verify,
+    "sign_message_pure": _sign_message_pure,
+    "regenerate_secret": _regenerate_secret,
+    "audit_event": _audit_event,
     "init_http_auth": _init_http_auth,
     "create_client": _create_client,
     "set_allowed_ips": _set_allowed_ips,
