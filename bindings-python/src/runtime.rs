@@ -1009,28 +1009,44 @@ fn ip_candidates(
     out
 }
 
-/// Everything a verification needs, owned (the future runs without the GIL, sync or async).
-struct OwnedRequest {
+/// Everything a verification needs, converted (the future runs without the GIL). The body
+/// stays borrowed from the immutable Python `bytes` for the sync form, which blocks until
+/// the future is done; the async form owns a copy (`into_static`).
+struct OwnedRequest<'a> {
     method: String,
     path: String,
     headers: HeaderValues,
-    body: Vec<u8>,
+    body: Body<'a>,
     now: Option<f64>,
     max_skew_ms: Option<f64>,
     ips: Vec<String>,
 }
 
+impl OwnedRequest<'_> {
+    fn into_static(self) -> OwnedRequest<'static> {
+        OwnedRequest {
+            method: self.method,
+            path: self.path,
+            headers: self.headers,
+            body: Body::Owned(self.body.into_owned()),
+            now: self.now,
+            max_skew_ms: self.max_skew_ms,
+            ips: self.ips,
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-fn owned_request(
+fn owned_request<'a>(
     method: &Bound<'_, PyAny>,
     path: &Bound<'_, PyAny>,
     headers: &Bound<'_, PyAny>,
-    body: Body<'_>,
+    body: Body<'a>,
     now: Option<&Bound<'_, PyAny>>,
     max_skew_ms: Option<&Bound<'_, PyAny>>,
     metadata: Option<&Bound<'_, PyAny>>,
     explicit_ips: Option<&Bound<'_, PyAny>>,
-) -> Result<OwnedRequest, HmacError> {
+) -> Result<OwnedRequest<'a>, HmacError> {
     let method = req_str(method, "method")?.into_owned();
     let path = req_str(path, "path")?.into_owned();
     let headers = header_values(headers)?;
@@ -1060,7 +1076,7 @@ fn owned_request(
         method,
         path,
         headers,
-        body: body.into_owned(),
+        body,
         now,
         max_skew_ms,
         ips,
@@ -1069,7 +1085,7 @@ fn owned_request(
 
 async fn verify_owned(
     auth: Arc<HmacAuth>,
-    r: OwnedRequest,
+    r: OwnedRequest<'_>,
 ) -> Result<VerifiedRequest, VerifyError> {
     let parts = HttpRequestParts {
         method: &r.method,
@@ -1078,7 +1094,7 @@ async fn verify_owned(
         signature: r.headers.signature.as_deref(),
         timestamp: r.headers.timestamp.as_deref(),
         nonce: r.headers.nonce.as_deref(),
-        body: &r.body,
+        body: r.body.as_slice(),
     };
     let ips: Vec<&str> = r.ips.iter().map(String::as_str).collect();
     auth.verifier
@@ -1198,20 +1214,18 @@ impl Auth {
         ip_candidates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<VerifiedRequest> {
         guard(py, || {
-            sync_async!(
-                py,
-                self.verify_fut(
-                    method,
-                    path,
-                    headers,
-                    body,
-                    now,
-                    max_skew_ms,
-                    metadata,
-                    ip_candidates
-                ),
-                map_verify
-            )
+            let req = self.verify_request(
+                method,
+                path,
+                headers,
+                body,
+                now,
+                max_skew_ms,
+                metadata,
+                ip_candidates,
+            );
+            let auth = self.inner.clone();
+            sync_async!(py, req.map(|r| verify_owned(auth, r)), map_verify)
         })
     }
 
@@ -1231,18 +1245,20 @@ impl Auth {
         ip_candidates: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
+            let req = self.verify_request(
+                method,
+                path,
+                headers,
+                body,
+                now,
+                max_skew_ms,
+                metadata,
+                ip_candidates,
+            );
+            let auth = self.inner.clone();
             as_async!(
                 py,
-                self.verify_fut(
-                    method,
-                    path,
-                    headers,
-                    body,
-                    now,
-                    max_skew_ms,
-                    metadata,
-                    ip_candidates
-                ),
+                req.map(|r| verify_owned(auth, r.into_static())),
                 map_verify
             )
         })
@@ -1303,23 +1319,22 @@ impl Auth {
 
 // The one implementation of each `Auth` operation (see `sync_async!`).
 impl Auth {
+    /// The arguments of `verify` / `verify_async`, converted (the body borrowed; see
+    /// [`OwnedRequest`]); [`verify_owned`] is the operation both forms run.
     #[allow(clippy::too_many_arguments)]
-    fn verify_fut(
+    fn verify_request<'a>(
         &self,
         method: &Bound<'_, PyAny>,
         path: &Bound<'_, PyAny>,
         headers: &Bound<'_, PyAny>,
-        body: Option<&Bound<'_, PyAny>>,
+        body: Option<&'a Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
         max_skew_ms: Option<&Bound<'_, PyAny>>,
         metadata: Option<&Bound<'_, PyAny>>,
         ip_candidates: Option<&Bound<'_, PyAny>>,
-    ) -> Result<
-        impl Future<Output = Result<VerifiedRequest, VerifyError>> + Send + 'static,
-        HmacError,
-    > {
+    ) -> Result<OwnedRequest<'a>, HmacError> {
         let body = convert::body(body)?;
-        let req = owned_request(
+        owned_request(
             method,
             path,
             headers,
@@ -1328,8 +1343,7 @@ impl Auth {
             max_skew_ms,
             metadata,
             ip_candidates,
-        )?;
-        Ok(verify_owned(self.inner.clone(), req))
+        )
     }
 
     fn sign_message_fut(
