@@ -10,13 +10,15 @@
 //!   closure.
 //! - [`propagation`]: `NativePropagator`, credential propagation over RabbitMQ (the JS
 //!   objects it needs are reached through one dispatcher function); see its docs.
-//! - [`realtime`]: the realtime registry and audit-event dispatch.
+//! - [`realtime`]: the realtime registry and audit-event dispatch; [`events`]:
+//!   `NativeEventHub`, the core's events engine under node-auth's `SseManager`.
 //! - [`error`]: the error mappings (core error → JS `Error` with `code` and `status`).
 //! - [`task`]: one closure run on the libuv pool or inline.
 
 #![deny(clippy::all)]
 
 pub mod error;
+pub mod events;
 pub mod hmac;
 pub mod jwt;
 pub mod oauth;
