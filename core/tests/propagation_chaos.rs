@@ -39,7 +39,7 @@ use authcore::store::{KvStore, RedisStore};
 use prop_support::*;
 
 /// Credentials ensured by the authority.
-const N: usize = 2000;
+const N: usize = 1500;
 /// Every `ROTATE_EVERY`-th credential gets a second secret while the first is in flight.
 const ROTATE_EVERY: usize = 5;
 const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
@@ -167,7 +167,14 @@ impl PrivateRedis {
     fn spawn(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
             .arg("--dir")
             .arg(&self.dir)
             .stdout(Stdio::null())
@@ -177,7 +184,10 @@ impl PrivateRedis {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "private redis-server did not start");
+            assert!(
+                Instant::now() < deadline,
+                "private redis-server did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -196,8 +206,9 @@ impl Drop for PrivateRedis {
     }
 }
 
-/// The child peer's settings, passed in [`CHILD_ENV`] as `name vhost prefix log`.
+/// The child peer's settings, passed in [`CHILD_ENV`] as `name vhost prefix log authority`.
 struct ChildConfig {
+    authority: String,
     name: String,
     vhost: String,
     prefix: String,
@@ -212,6 +223,7 @@ fn chaos_peer_process() {
     };
     let parts: Vec<&str> = conf.split(' ').collect();
     let conf = ChildConfig {
+        authority: parts[4].into(),
         name: parts[0].into(),
         vhost: parts[1].into(),
         prefix: parts[2].into(),
@@ -245,7 +257,11 @@ fn chaos_peer_process() {
                     file: Mutex::new(file),
                 })),
                 message: None,
-                management: None,
+                // Full mode: the ACKs carry the authority's secret.
+                management: Some(Arc::new(MemoryManagement::with_directory(&[(
+                    conf.authority.as_str(),
+                    &format!("secret-of-{}", conf.authority),
+                )]))),
                 logger: Arc::new(authcore::propagation::NoopLogger),
                 state,
             },
@@ -262,15 +278,21 @@ fn chaos_peer_process() {
 
 fn spawn_child(conf: &ChildConfig) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "chaos_peer_process", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "chaos_peer_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(
             CHILD_ENV,
             format!(
-                "{} {} {} {}",
+                "{} {} {} {} {}",
                 conf.name,
                 conf.vhost,
                 conf.prefix,
-                conf.log.display()
+                conf.log.display(),
+                conf.authority
             ),
         )
         .stdout(Stdio::null())
@@ -366,11 +388,7 @@ impl Drop for Cleanup {
             .args(["delete_vhost", &self.vhost])
             .output();
         let _ = Command::new("redis-cli")
-            .args([
-                "--scan",
-                "--pattern",
-                &format!("{}*", self.prefix),
-            ])
+            .args(["--scan", "--pattern", &format!("{}*", self.prefix)])
             .output()
             .map(|out| {
                 let keys: Vec<String> = String::from_utf8_lossy(&out.stdout)
@@ -400,11 +418,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     };
     let tmp = std::env::temp_dir().join(format!("authcore-chaos-{run}"));
     std::fs::create_dir_all(&tmp).unwrap();
-    let (an, bn, cn) = (
-        format!("a-{run}"),
-        format!("b-{run}"),
-        format!("c-{run}"),
-    );
+    let (an, bn, cn) = (format!("a-{run}"), format!("b-{run}"), format!("c-{run}"));
     let management = MemoryManagement::with_directory(&[
         (an.as_str(), &format!("secret-of-{an}")),
         (bn.as_str(), &format!("secret-of-{bn}")),
@@ -413,6 +427,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
 
     // c: a child process on the shared Redis.
     let child_conf = ChildConfig {
+        authority: an.clone(),
         name: cn.clone(),
         vhost: vhost.clone(),
         prefix: prefix.clone(),
@@ -426,6 +441,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     let b_http = auth(b_store, "b", "pepper-of-b");
     let b_log = Arc::new(Mutex::new(Vec::new()));
     let b_applied = Arc::new(AtomicUsize::new(0));
+    let b_lines = Lines::default();
     let b = create_propagator(
         PropagatorParts {
             amqp_queue: bn.clone(),
@@ -436,9 +452,17 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
                 applied: b_applied.clone(),
             })),
             message: None,
-            management: None,
-            logger: Arc::new(authcore::propagation::NoopLogger),
-            state: Arc::new(RedisPropagationState::connect(&b_redis.url()).await.unwrap()),
+            // Full mode: the ACKs carry the authority's secret.
+            management: Some(Arc::new(MemoryManagement::with_directory(&[(
+                an.as_str(),
+                &format!("secret-of-{an}"),
+            )]))),
+            logger: Arc::new(b_lines.clone()),
+            state: Arc::new(
+                RedisPropagationState::connect(&b_redis.url())
+                    .await
+                    .unwrap(),
+            ),
         },
         broker(&vhost),
     )
@@ -452,7 +476,11 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
         PropagatorParts {
             amqp_queue: an.clone(),
             propagation_secret: format!("secret-of-{an}").into(),
-            http: Some(Arc::new(auth(shared.clone(), &format!("{prefix}a"), PEPPER_A))),
+            http: Some(Arc::new(auth(
+                shared.clone(),
+                &format!("{prefix}a"),
+                PEPPER_A,
+            ))),
             message: None,
             management: Some(Arc::new(management.clone())),
             logger: Arc::new(a_lines.clone()),
@@ -476,20 +504,36 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     for (i, id) in ids.iter().enumerate() {
         let last = if i % ROTATE_EVERY == 0 { 2 } else { 1 };
         for v in 1..=last {
-            version_of.insert(hash_client_secret(&secret_of(id, v), Some(PEPPER_A)), (id.clone(), v));
+            version_of.insert(
+                hash_client_secret(&secret_of(id, v), Some(PEPPER_A)),
+                (id.clone(), v),
+            );
         }
-        latest.insert(id.clone(), hash_client_secret(&secret_of(id, last), Some(PEPPER_A)));
+        latest.insert(
+            id.clone(),
+            hash_client_secret(&secret_of(id, last), Some(PEPPER_A)),
+        );
     }
     let targets = vec![bn.clone(), cn.clone()];
-    for id in &ids {
-        a.ensure(EnsureInput {
-            client_id: id.clone(),
-            secret: secret_of(id, 1),
-            targets: targets.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let a = Arc::new(a);
+    for chunk in ids.chunks(N / 8) {
+        let mut ensures = tokio::task::JoinSet::new();
+        for id in chunk.iter().cloned() {
+            let (a, targets) = (a.clone(), targets.clone());
+            ensures.spawn(async move {
+                a.ensure(EnsureInput {
+                    secret: secret_of(&id, 1),
+                    client_id: id,
+                    targets,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            });
+        }
+        while let Some(r) = ensures.join_next().await {
+            r.unwrap();
+        }
     }
     println!(
         "chaos: {N} credentials ensured in {:.1} s",
@@ -507,6 +551,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
             child_conf.log.clone(),
         );
         let child_conf = ChildConfig {
+            authority: child_conf.authority.clone(),
             name: child_conf.name.clone(),
             vhost: child_conf.vhost.clone(),
             prefix: child_conf.prefix.clone(),
@@ -562,10 +607,9 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
         b_redis.kill();
         tokio::time::sleep(Duration::from_millis(300)).await;
         b_redis.spawn();
-        faults
-            .lock()
-            .unwrap()
-            .push(format!("b's redis-server SIGKILLed at b-applied {at}, restarted"));
+        faults.lock().unwrap().push(format!(
+            "b's redis-server SIGKILLed at b-applied {at}, restarted"
+        ));
     };
 
     // The syncs: the first, a rotation of every fifth credential while its events are in
@@ -605,15 +649,31 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
             retrying += s.targets_retrying;
             let settled = {
                 let db = management.db();
-                db.status.values().all(|st| st == "success")
-                    && db.status.len() == 2 * N
+                db.status.values().all(|st| st == "success") && db.status.len() == 2 * N
             };
             if settled {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "not settled: {:?}",
+                "not settled (b applied {}; b's log {:?}; a's log {:?}): {:?}",
+                b_applied.load(Ordering::SeqCst),
+                b_lines
+                    .0
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>(),
+                a_lines
+                    .0
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .rev()
+                    .take(5)
+                    .collect::<Vec<_>>(),
                 {
                     let db = management.db();
                     let mut by: HashMap<String, usize> = HashMap::new();
@@ -627,7 +687,12 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
         }
         (syncs, published, retrying, errors_retried)
     };
+    let sync_started = Instant::now();
     let (_, (syncs, published, retrying, errors_retried)) = tokio::join!(redis_fault, syncing);
+    println!(
+        "chaos: settled {:.1} s after the first sync began",
+        sync_started.elapsed().as_secs_f64()
+    );
     fault_task.await.unwrap();
 
     // Every target holds exactly the latest secret of every client.
@@ -656,7 +721,11 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     for (id, status) in &fully {
         last_fully.insert(id, status);
     }
-    assert_eq!(last_fully.len(), N, "credentials never reported fully propagated");
+    assert_eq!(
+        last_fully.len(),
+        N,
+        "credentials never reported fully propagated"
+    );
     assert!(
         last_fully.values().all(|s| *s == "success"),
         "a credential's last report is not success"
@@ -665,7 +734,12 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     let mut left = Vec::new();
     for _ in 0..100 {
         left = Vec::new();
-        for kind in ["ack", "client-pending", "client-results", "client-outstanding"] {
+        for kind in [
+            "ack",
+            "client-pending",
+            "client-results",
+            "client-outstanding",
+        ] {
             left.extend(shared_keys(&format!("{prefix}a:propagation:{kind}:*")).await);
         }
         if left.is_empty() {
@@ -673,7 +747,11 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(left.is_empty(), "ack store not empty: {:?}", &left[..left.len().min(5)]);
+    assert!(
+        left.is_empty(),
+        "ack store not empty: {:?}",
+        &left[..left.len().min(5)]
+    );
 
     println!("chaos: faults: {:?}", faults.lock().unwrap());
     println!(

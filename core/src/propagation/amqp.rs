@@ -40,9 +40,10 @@
 //! - **`close()` never races a handler** (spec §10): it stops reconnecting, cancels the
 //!   consumer, waits for the delivery being handled (and its ack), and only then closes the
 //!   channels and the connection.
-//! - After a handler error the nack is sent after a pause (50 ms, doubling with each
-//!   consecutive failure up to 5 s, reset by a success), so a poison message or a Redis
-//!   outage does not spin a core (Node redelivers in a hot loop). The wire is the same.
+//! - After a handler error the nack is sent after a pause as long as the current failure
+//!   streak (50 ms at least, 5 s at most, reset by a success), so a poison message or a
+//!   Redis outage does not spin a core (Node redelivers in a hot loop), and a short outage
+//!   is over for every lane soon after it ends. The wire is the same.
 //! - Each connect attempt is bounded (20 s for TCP, TLS, handshake and channel setup), so a
 //!   black-holed host cannot stall `connect` or the reconnect timer forever.
 //!
@@ -748,8 +749,11 @@ struct LaneCtx {
     stopping: std::sync::atomic::AtomicBool,
     /// Wakes workers pausing before a nack when the consumer stops.
     halt: Notify,
-    /// Consecutive handler failures across lanes: the requeue pause grows with them.
-    failures: std::sync::atomic::AtomicU32,
+    /// Since when handlers have been failing with no success in between (`None`: the last
+    /// one succeeded). The pause before a nack is as long as this failure streak so far
+    /// (50 ms at least, 5 s at most): it grows while a store outage lasts, whatever the
+    /// number of lanes failing at once, and a retry comes at most one streak-length late.
+    failing_since: Mutex<Option<std::time::Instant>>,
 }
 
 /// Hands deliveries to the handler: up to [`PREFETCH`] unacked at once, each lane
@@ -769,7 +773,7 @@ async fn consume_loop(
         lanes: Arc::default(),
         stopping: std::sync::atomic::AtomicBool::new(false),
         halt: Notify::new(),
-        failures: std::sync::atomic::AtomicU32::new(0),
+        failing_since: Mutex::new(None),
     });
     let mut workers = tokio::task::JoinSet::new();
     // Held from the first delivery until every worker of this consumer is done: the consumer
@@ -883,11 +887,20 @@ async fn handle_one(ctx: &LaneCtx, delivery: Delivery) -> bool {
     }
     let outcome = match result {
         Ok(()) => {
-            ctx.failures.store(0, Ordering::SeqCst);
+            *ctx.failing_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
             acker.ack(BasicAckOptions { multiple: false }).await
         }
         Err(err) => {
-            let failures = ctx.failures.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+            let pause = {
+                let mut since = ctx.failing_since.lock().unwrap_or_else(|e| e.into_inner());
+                since
+                    .get_or_insert_with(std::time::Instant::now)
+                    .elapsed()
+                    .clamp(
+                        super::transport::REQUEUE_PAUSE_START,
+                        super::transport::REQUEUE_PAUSE_MAX,
+                    )
+            };
             shared.logger.warn(&format!(
                 "[propagation] handling a message from {} failed, requeued: {err}",
                 shared.own_queue
@@ -897,7 +910,7 @@ async fn handle_one(ctx: &LaneCtx, delivery: Delivery) -> bool {
             halted.as_mut().enable();
             if !ctx.stopping.load(Ordering::SeqCst) {
                 tokio::select! {
-                    _ = tokio::time::sleep(super::transport::requeue_pause(failures)) => {}
+                    _ = tokio::time::sleep(pause) => {}
                     _ = halted => {}
                 }
             }
