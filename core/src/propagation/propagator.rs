@@ -746,6 +746,7 @@ impl Propagator {
             self.finish_one(&*management, &mut publishing, &mut summary)
                 .await;
         }
+        crate::metrics::propagation_synced(&summary);
         outcome?;
         summary.duration_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
@@ -1056,7 +1057,7 @@ impl Handling {
             ));
         }
         let (result, reason) = match decided? {
-            None => ("applied", None),
+            None => (crate::metrics::propagation_applied(&a.client_id), None),
             Some(reason) => ("error", Some(reason)),
         };
         self.ack_back(env, &a.client_id, result, reason, secret)
@@ -1190,6 +1191,7 @@ impl Handling {
         let at = now_ms();
         let success = ack.ack_result.as_deref() == Some("applied");
         let result = if success { "success" } else { "error" };
+        crate::metrics::propagation_ack(&rec.client_id, success, rec.sent_at, at as f64);
         let Some(m) = &parts.management else {
             return Ok(parts
                 .state
