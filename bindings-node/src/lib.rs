@@ -18,6 +18,8 @@ pub mod auth;
 pub mod clients;
 pub mod error;
 pub mod instance;
+pub mod logs;
+pub mod metrics;
 pub mod propagation;
 pub mod pure;
 pub mod realtime;
