@@ -45,4 +45,15 @@ impl EventsError {
             Self::Distributor(_) => "EVENTS_DISTRIBUTOR",
         }
     }
+
+    /// The HTTP status a route answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidField(_) | Self::TooManyTopics(_) | Self::WebhookRefused(_) => 400,
+            Self::TooManySubscribers(_) | Self::TooManyForUser(_) => 429,
+            Self::EventTooLarge(_) => 413,
+            Self::InvalidSetting(_) => 500,
+            Self::Distributor(_) => 502,
+        }
+    }
 }

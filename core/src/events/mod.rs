@@ -8,12 +8,15 @@
 //! - [`frame`]: the SSE frame, encoded once per event, CR/LF in fields refused;
 //! - [`wheel`]: the one timer wheel for heartbeats;
 //! - [`hub`]: subscribers, bounded queues (slow clients are disconnected), dedupe,
-//!   replay after `Last-Event-ID`, limits.
+//!   replay after `Last-Event-ID`, limits;
+//! - [`webhook`]: the outgoing webhook delivery policy (signature, headers, retries,
+//!   timeout, refused internal addresses).
 
 pub mod error;
 pub mod frame;
 pub mod hub;
 pub mod index;
+pub mod webhook;
 pub mod wheel;
 
 pub use error::EventsError;
