@@ -17,7 +17,10 @@
 pub mod auth;
 pub mod clients;
 pub mod error;
+pub mod events;
 pub mod instance;
+pub mod logs;
+pub mod metrics;
 pub mod propagation;
 pub mod pure;
 pub mod realtime;

@@ -4,11 +4,14 @@
 //! typed error enum. Bindings (`bindings-node`, `bindings-python`, `bindings-c`) only
 //! convert types and map errors.
 
+pub mod events;
 pub mod hmac;
 pub mod js;
 pub mod jwt;
 pub mod limits;
+pub mod log_events;
 pub mod logger;
+pub mod metrics;
 pub mod oauth;
 pub mod password;
 pub mod policy;
