@@ -13,7 +13,13 @@ MODULES = [
     "authcore.errors",
     "authcore.hmac",
     "authcore.http_clients",
+    "authcore.integrations",
+    "authcore.integrations.django",
+    "authcore.integrations.fastapi",
+    "authcore.integrations.flask",
     "authcore.jwt",
+    "authcore.logs",
+    "authcore.metrics",
     "authcore.middleware",
     "authcore.password",
     "authcore.pkce",
@@ -57,5 +63,11 @@ def test_the_sample_uses_every_export():
 
 def test_every_public_module_is_listed_here():
     package = pathlib.Path(importlib.import_module("authcore").__file__).parent
-    public = {"authcore." + p.stem for p in package.glob("*.py") if not p.stem.startswith("_")} | {"authcore"}
+    public = {"authcore"}
+    for p in package.rglob("*.py"):
+        parts = p.relative_to(package).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and not any(x.startswith("_") for x in parts):
+            public.add("authcore." + ".".join(parts))
     assert public == set(MODULES)
