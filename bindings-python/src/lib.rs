@@ -10,6 +10,8 @@ mod auth;
 mod convert;
 mod errors;
 mod lifecycle;
+mod logs;
+mod metrics;
 mod propagation;
 mod pure;
 mod realtime;
@@ -82,6 +84,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     auth::register(m)?;
     propagation::register(m)?;
     realtime::register(m)?;
+    metrics::register(m)?;
+    logs::register(m)?;
     lifecycle::register(m)?;
     Ok(())
 }
