@@ -9,6 +9,7 @@
 mod auth;
 mod convert;
 mod errors;
+mod events;
 mod lifecycle;
 mod propagation;
 mod pure;
@@ -82,6 +83,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     auth::register(m)?;
     propagation::register(m)?;
     realtime::register(m)?;
+    events::register(m)?;
     lifecycle::register(m)?;
     Ok(())
 }

@@ -11,6 +11,7 @@ SAMPLE = pathlib.Path(__file__).resolve().parents[1] / "typecheck" / "uses_every
 MODULES = [
     "authcore",
     "authcore.errors",
+    "authcore.events",
     "authcore.hmac",
     "authcore.http_clients",
     "authcore.jwt",
