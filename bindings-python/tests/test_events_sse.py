@@ -38,11 +38,10 @@ def frames(text: str) -> list[dict[str, Any]]:
 
 
 async def take(sub: events.Subscription, n: int) -> str:
-    """The first n chunks of a subscription (bounded)."""
+    """Read a subscription until it has given n frames or comments (bounded)."""
     text = ""
-    it = sub.__aiter__()
-    for _ in range(n):
-        text += await asyncio.wait_for(it.__anext__(), 5)
+    while text.count("\n\n") < n:
+        text += await asyncio.wait_for(sub.__anext__(), 5)
     return text
 
 
@@ -254,3 +253,4 @@ def test_webhook_policy_against_a_real_server() -> None:
         run(go())
     finally:
         srv.shutdown()
+        srv.server_close()

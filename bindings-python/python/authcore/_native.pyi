@@ -701,8 +701,8 @@ class AuditLogSse:
 
 @final
 class EventHub:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         heartbeat_interval_ms: Optional[int] = None,
         deduplicate: bool = True,
@@ -713,7 +713,7 @@ class EventHub:
         max_frame_bytes: Optional[int] = None,
         replay_events: Optional[int] = None,
         replay_bytes: Optional[int] = None,
-    ) -> None: ...
+    ) -> EventHub: ...
     def subscribe(
         self,
         topics: Sequence[str],

@@ -108,7 +108,8 @@ class RedisDistributor:
 
 class Subscription:
     """One connection: ``async for chunk in sub`` yields the frames (``str``), starting with
-    the ``connected`` frame and the replay; it ends when the subscriber is removed."""
+    the ``connected`` frame and the replay; it ends when the subscriber is removed
+    (``close()``, ``disconnect``, or the slow-client policy). ``close()`` when done."""
 
     def __init__(self, manager: "SseManager", engine_id: int, connection_id: str, first: str, replay_complete: bool) -> None:
         self._manager = manager
@@ -117,21 +118,18 @@ class Subscription:
         self.replay_complete = replay_complete
         self._first: Optional[str] = first
 
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._iterate()
+    def __aiter__(self) -> "Subscription":
+        return self
 
-    async def _iterate(self) -> AsyncIterator[str]:
-        try:
-            if self._first is not None:
-                first, self._first = self._first, None
-                yield first
-            while True:
-                frames = await self._manager._hub.next(self._id)
-                if frames is None:
-                    return
-                yield "".join(frames)
-        finally:
+    async def __anext__(self) -> str:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        frames = await self._manager._hub.next(self._id)
+        if frames is None:
             self.close()
+            raise StopAsyncIteration
+        return "".join(frames)
 
     def close(self) -> None:
         self._manager._disconnect(self._id, self.connection_id)
@@ -314,7 +312,14 @@ def sse_endpoint(manager: SseManager, *, authorize: Authorizer) -> Callable[[Any
             )
         except EventsError as e:
             return JSONResponse({"error": str(e)}, status_code=e.status)
-        return StreamingResponse(sub.__aiter__(), headers=dict(SSE_HEADERS), media_type="text/event-stream")
+        async def body() -> AsyncIterator[str]:
+            try:
+                async for chunk in sub:
+                    yield chunk
+            finally:
+                sub.close()
+
+        return StreamingResponse(body(), headers=dict(SSE_HEADERS), media_type="text/event-stream")
 
     return endpoint
 
