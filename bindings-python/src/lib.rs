@@ -11,6 +11,8 @@ mod convert;
 mod errors;
 mod events;
 mod lifecycle;
+mod logs;
+mod metrics;
 mod propagation;
 mod pure;
 mod realtime;
@@ -84,6 +86,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     propagation::register(m)?;
     realtime::register(m)?;
     events::register(m)?;
+    metrics::register(m)?;
+    logs::register(m)?;
     lifecycle::register(m)?;
     Ok(())
 }
