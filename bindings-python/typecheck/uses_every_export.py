@@ -16,7 +16,13 @@ import authcore.errors as errors
 import authcore.events as events
 import authcore.hmac as hmac
 import authcore.http_clients as http_clients
+import authcore.integrations as integrations
+import authcore.integrations.django as integrations_django
+import authcore.integrations.fastapi as integrations_fastapi
+import authcore.integrations.flask as integrations_flask
 import authcore.jwt as jwt
+import authcore.logs as logs
+import authcore.metrics as metrics
 import authcore.middleware as middleware
 import authcore.password as password
 import authcore.pkce as pkce
@@ -393,6 +399,36 @@ async def use_events() -> int:
 
 async def _grant(request: Any) -> Optional[Mapping[str, Any]]:
     return {"topics": ["global"]}
+
+
+def use_observability() -> str:
+    logs.enable("info")
+    logs.disable()
+    enabled: bool = logs.enable()
+    name: str = logs.LOGGER_NAME + logs.logger.name
+    metrics.set_enabled(True)
+    families: List[Dict[str, Any]] = metrics.snapshot()
+    collector: metrics.AuthcoreCollector = metrics.register()
+    samples = list(collector.collect())
+    return f"{enabled}{name}{len(families)}{len(samples)}{metrics.text()}"
+
+
+def use_integrations(auth: hmac.HmacHttpAuth) -> Tuple[object, ...]:
+    limit: int = integrations.DEFAULT_MAX_BODY_BYTES
+    err: hmac.HmacAuthError = integrations.as_auth_error(integrations.BodyTooLarge())
+    body: bytes = integrations.error_body(err)
+    meta: Dict[str, Any] = integrations.request_metadata("10.0.0.1", {"x-forwarded-for": "10.0.0.2"})
+    dependency = integrations_fastapi.HmacAuth(auth, max_body_bytes=limit)
+    integrations_fastapi.HmacAuth.install(object())
+    rejected = integrations_fastapi.HmacAuthRejected(err)
+    flask_ext = integrations_flask.HmacAuth(auth=auth)
+    key: str = integrations_flask.EXTENSION_KEY
+
+    def get_response(request: Any) -> Any:
+        return request
+
+    django_mw = integrations_django.HmacAuthMiddleware(get_response)
+    return (body, meta, dependency, rejected, flask_ext, key, django_mw)
 
 
 def main() -> None:
