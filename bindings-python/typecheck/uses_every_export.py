@@ -13,6 +13,7 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tupl
 
 import authcore
 import authcore.errors as errors
+import authcore.events as events
 import authcore.hmac as hmac
 import authcore.http_clients as http_clients
 import authcore.integrations as integrations
@@ -372,6 +373,32 @@ def use_totp() -> int:
     otp = totp.TOTP(secret)
     ok: bool = totp.check(code, secret) and otp.verify(otp.now())
     return step + len(url) + int(ok)
+
+
+async def use_events() -> int:
+    manager = events.SseManager(heartbeat_interval_ms=0, max_connections_per_user=4)
+    sub: events.Subscription = manager.connect(["global"], user_id="u1")
+    manager.broadcast("global", {"type": "t", "data": {"a": 1}})
+    text: str = events.frame_json({"id": "1", "data": 2}) + events.HEARTBEAT_FRAME + events.SSE_HEADERS["Content-Type"]
+    async for chunk in sub:
+        text += chunk
+        break
+    sender = events.WebhookSender(allow_internal_urls=False, timeout_ms=1000)
+    sig: str = sender.sign("{}", "k")
+    ok: bool = events.WebhookSender.verify("{}", "k", sig)
+    outcome: events.WebhookOutcome = events.WebhookOutcome(ok=ok)
+    endpoint = events.sse_endpoint(manager, authorize=_grant)
+    dist: Optional[events.RedisDistributor] = None
+    try:
+        dist = await events.RedisDistributor.connect("redis://127.0.0.1:6379", "typecheck")
+    except events.EventsError as e:
+        text += e.code
+    await manager.aclose()
+    return len(text) + len(outcome) + int(callable(endpoint)) + int(dist is None)
+
+
+async def _grant(request: Any) -> Optional[Mapping[str, Any]]:
+    return {"topics": ["global"]}
 
 
 def use_observability() -> str:
