@@ -21,6 +21,8 @@ pub mod error;
 pub mod events;
 pub mod hmac;
 pub mod jwt;
+pub mod logs;
+pub mod metrics;
 pub mod oauth;
 pub mod password;
 pub mod policy;

@@ -17,10 +17,13 @@
 
 mod convert;
 mod errors;
+mod events;
 mod hmac;
 mod json;
 mod jwt;
 mod lifecycle;
+mod logs;
+mod metrics;
 mod oauth;
 mod password;
 mod policy;
@@ -102,6 +105,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     policy::register(m)?;
     propagation::register(m)?;
     realtime::register(m)?;
+    events::register(m)?;
+    metrics::register(m)?;
+    logs::register(m)?;
     lifecycle::register(m)?;
     Ok(())
 }
