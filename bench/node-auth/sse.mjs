@@ -22,10 +22,13 @@ const MEM_SUBS = Number(process.env.SSE_BENCH_MEM_SUBS ?? 50000)
 const MARK_BUF = Buffer.from('event: bench.event')
 const CONNECTED = Buffer.from('event: connected')
 
-function startServer(impl, port) {
-  const child = spawn(process.execPath, ['--expose-gc', join(HERE, 'sse-server.mjs'), impl, String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
+function startServer(impl) {
+  const child = spawn(process.execPath, ['--expose-gc', join(HERE, 'sse-server.mjs'), impl, '0'], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env })
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', () => resolve(child))
+    child.stdout.once('data', (d) => {
+      child.port = Number(String(d).trim())
+      resolve(child)
+    })
     child.once('exit', (c) => reject(new Error(`server exited ${c}`)))
   })
 }
@@ -42,6 +45,12 @@ function get(port, path) {
 
 // n raw SSE clients; `counts[i]` frames of MARK seen by client i, `onFrame` on each.
 async function connectClients(port, n, state) {
+  const sockets = []
+  for (let at = 0; at < n; at += 500) sockets.push(...(await connectBatch(port, Math.min(500, n - at), state)))
+  return sockets
+}
+
+async function connectBatch(port, n, state) {
   const sockets = []
   let ready = 0
   await new Promise((resolve, reject) => {
@@ -67,15 +76,16 @@ async function connectClients(port, n, state) {
         if (state.onFrame) state.onFrame()
         tail = buf.subarray(Math.max(at, buf.length - (MARK_BUF.length - 1)))
       })
-      s.on('error', reject)
+      s.on('error', (e) => (connected ? undefined : reject(e)))
       sockets.push(s)
     }
   })
   return sockets
 }
 
-async function round(impl, port) {
-  const server = await startServer(impl, port)
+async function round(impl) {
+  const server = await startServer(impl)
+  const port = server.port
   try {
     const base = JSON.parse(await get(port, '/mem'))
     const state = { total: 0, onFrame: null }
@@ -88,7 +98,7 @@ async function round(impl, port) {
       const target = state.total + FANOUT_SUBS
       const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
       const t0 = process.hrtime.bigint()
-      get(port, '/fire?n=1')
+      get(port, '/fire?n=1').catch(() => {})
       await done
       fanout.push(Number(process.hrtime.bigint() - t0) / 1e6)
       state.onFrame = null
@@ -101,7 +111,7 @@ async function round(impl, port) {
     const target = start + RATE_SUBS * RATE_EVENTS
     const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
     const t0 = process.hrtime.bigint()
-    get(port, `/fire?n=${RATE_EVENTS}`)
+    get(port, `/fire?n=${RATE_EVENTS}`).catch(() => {})
     await done
     const rateMs = Number(process.hrtime.bigint() - t0) / 1e6
     for (const s of sockets) s.destroy()
@@ -128,10 +138,9 @@ function managerMemory(impl) {
 
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const results = { original: [], authcore: [] }
-let port = 39000 + Math.floor(Math.random() * 1000)
 for (let r = 0; r < ROUNDS; r++) {
   for (const impl of r % 2 === 0 ? ['original', 'authcore'] : ['authcore', 'original']) {
-    const r1 = await round(impl, port++)
+    const r1 = await round(impl)
     const mem = await managerMemory(impl)
     results[impl].push({ ...r1, managerHeapPerSubB: mem.heapPerSubB, managerRssPerSubB: mem.rssPerSubB })
   }
