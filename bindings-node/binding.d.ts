@@ -211,6 +211,21 @@ export declare class NativePropagator {
   close(): Promise<void>
 }
 
+/** The core's Redis distributor: `connect()`, `publish(topic, json)`, `next()`. */
+export declare class NativeRedisDistributor {
+  constructor(url: string, channel: string)
+  /** Connect and subscribe; resolves once the subscription is active. */
+  connect(): Promise<void>
+  /** Publish an event (JSON text) on a topic to every process, this one included. */
+  publish(topic: string, json: string): Promise<void>
+  /** The next `[topic, json]` received, or `null` once closed. */
+  next(): Promise<[string, string] | null>
+  /** Stop the subscription; a pending `next()` resolves to `null`. */
+  close(): Promise<void>
+  /** Messages dropped because they were not read in time. */
+  get dropped(): number
+}
+
 /**
  * argon2id hashing service with bcrypt migration and the unknown-user dummy path
  * (`authcore::password::PasswordHasher`). Construction runs the KDF once (the dummy

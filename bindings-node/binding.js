@@ -840,6 +840,7 @@ module.exports.JwtKeySet = nativeBinding.JwtKeySet
 module.exports.NativeEventHub = nativeBinding.NativeEventHub
 module.exports.NativeHmacAuth = nativeBinding.NativeHmacAuth
 module.exports.NativePropagator = nativeBinding.NativePropagator
+module.exports.NativeRedisDistributor = nativeBinding.NativeRedisDistributor
 module.exports.PasswordHasher = nativeBinding.PasswordHasher
 module.exports.PolicyEngine = nativeBinding.PolicyEngine
 module.exports.RealtimeAuditLogSse = nativeBinding.RealtimeAuditLogSse

@@ -9,6 +9,7 @@
 mod auth;
 mod convert;
 mod errors;
+mod events;
 mod lifecycle;
 mod logs;
 mod metrics;
@@ -84,6 +85,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     auth::register(m)?;
     propagation::register(m)?;
     realtime::register(m)?;
+    events::register(m)?;
     metrics::register(m)?;
     logs::register(m)?;
     lifecycle::register(m)?;
