@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --profile bench-fast -p authcore --example metrics_overhead
 rust_json="$(target/bench-fast/examples/metrics_overhead "${ROUNDS:-15}" "${CALLS:-50000}")"
-cargo build --profile bench-fast -p authcore-node
+cargo build --profile bench-fast -p authcore-node --lib
 mkdir -p bench/metrics/.native
 cp target/bench-fast/libauthcore_node.so bench/metrics/.native/authcore.node
 export NAPI_RS_NATIVE_LIBRARY_PATH="$PWD/bench/metrics/.native/authcore.node"
