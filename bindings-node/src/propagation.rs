@@ -52,7 +52,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::error::{Result, message_of};
-use crate::instance::is_redis_url;
+use crate::hmac::instance::is_redis_url;
 
 // ---------------------------------------------------------------------------------------
 // Errors

@@ -12,9 +12,9 @@ use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
 use napi_derive::napi;
 
-use super::error::{AuthErr, js, to_js};
-use super::jwt::{TokenManager, TokenPair};
-use super::task::{AuthTask, spawn};
+use crate::error::{AuthErr, js, to_js};
+use crate::jwt::{TokenManager, TokenPair};
+use crate::task::{AuthTask, spawn};
 
 fn now_ms(v: Option<f64>) -> u64 {
     match v {
@@ -156,7 +156,7 @@ fn exchange(
 fn grant(
     srv: &Server,
     req: &ExchangeCodeOptions,
-    tm: &super::jwt::Manager,
+    tm: &crate::jwt::Manager,
     now: u64,
 ) -> Result<TokenPair, core::OAuthError> {
     let pair = srv.exchange_code_for_tokens(&req.request(), tm, now)?;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::error::authcore_result;
 use crate::ffi::{FfiResult, boundary, out_ptr, text, write_text};
 
-use super::json::canonical;
+use crate::json::canonical;
 
 /// Why `authcore_policy_evaluate` decided as it did.
 #[repr(u32)]
@@ -192,7 +192,7 @@ pub unsafe extern "C" fn authcore_policy_check_permission(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let docs = json_text(documents_json, documents_json_len, "documents_json")?;
@@ -228,7 +228,7 @@ pub unsafe extern "C" fn authcore_policy_crud_actions(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let t = text(table, table_len, "table")?;
@@ -257,7 +257,7 @@ pub unsafe extern "C" fn authcore_policy_sync_package_actions(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let j = json_text(sync_json, sync_json_len, "sync_json")?;
@@ -290,7 +290,7 @@ pub unsafe extern "C" fn authcore_policy_derive_action_name(
     out_found: *mut bool,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let found = out_ptr(out_found, "out_found")?;
@@ -327,7 +327,7 @@ pub unsafe extern "C" fn authcore_policy_slugify_uid(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let n = text(name, name_len, "name")?;
@@ -339,8 +339,8 @@ pub unsafe extern "C" fn authcore_policy_slugify_uid(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::test_util::text_out;
     use crate::error::authcore_result::*;
+    use crate::ffi::test_util::text_out;
     use std::ptr::{null, null_mut};
 
     const DOCS: &str = r#"[{"version":"1.0","statements":[

@@ -8,7 +8,7 @@
 //! - `100..=199` are the other failures of the core (the original's plain `Error`s,
 //!   `TypeError`-like bad input, store failures);
 //! - `200..=299` are failures of the ABI itself (NULL pointers, buffers, UTF-8, panics).
-//! - `1000..=1499` are the password, JWT, TOTP, PKCE and policy errors (`auth/codes.rs`);
+//! - `1000..=1499` are the password, JWT, TOTP, PKCE and policy errors (`error/codes.rs`);
 //! - `300..=399` are the credential propagation errors (`propagation.rs`).
 
 #![allow(non_camel_case_types)]
@@ -18,6 +18,8 @@ use std::ffi::c_char;
 use authcore::hmac::{HmacError, HmacErrorCode};
 
 use crate::ffi::{self, FfiResult};
+
+pub(crate) mod codes;
 
 /// Result code of every fallible `authcore_*` function. `AUTHCORE_OK` (0) is success;
 /// any other value is an error whose stable name `authcore_result_name` returns and
@@ -82,7 +84,7 @@ pub enum authcore_result {
     /// `PANIC`: a bug inside authcore was caught at the boundary; the call had no effect.
     AUTHCORE_PANIC = 203,
     // Passwords, JWT, TOTP, PKCE and policies (1000..=1499): names, statuses and the
-    // mapping from the core errors live in `auth/codes.rs`.
+    // mapping from the core errors live in `codes.rs`.
     /// `PASSWORD_INVALID_HASH`: the stored hash is not a well-formed argon2id PHC or bcrypt string (500).
     AUTHCORE_PASSWORD_INVALID_HASH = 1000,
     /// `PASSWORD_UNSUPPORTED_ALGORITHM`: a hash this library does not verify: `$argon2i$`, `$argon2d$`, `$2x$`... (500).
@@ -231,7 +233,7 @@ impl authcore_result {
         Self::ALL
             .into_iter()
             .find(|c| *c as u32 == code)
-            .or_else(|| crate::auth::codes::from_u32(code))
+            .or_else(|| codes::from_u32(code))
             .or_else(|| crate::propagation::code_from_u32(code))
     }
 
@@ -297,7 +299,7 @@ impl authcore_result {
             AUTHCORE_BUFFER_TOO_SMALL => c"BUFFER_TOO_SMALL",
             AUTHCORE_INVALID_UTF8 => c"INVALID_UTF8",
             AUTHCORE_PANIC => c"PANIC",
-            other => match crate::auth::codes::name(other) {
+            other => match codes::name(other) {
                 Some(n) => n,
                 None => match crate::propagation::code_name(other) {
                     Some(n) => n,
@@ -313,7 +315,7 @@ impl authcore_result {
         if self == AUTHCORE_OK {
             return 200;
         }
-        if let Some(status) = crate::auth::codes::http_status(self) {
+        if let Some(status) = codes::http_status(self) {
             return status;
         }
         if let Some(status) = crate::propagation::code_status(self) {

@@ -14,7 +14,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 use serde_json::Value;
 
-use super::{bytes_arg, guard, now_f64, now_secs, pyjson, raise};
+use crate::convert::{bytes_arg, now_f64, now_secs};
+use crate::errors::{guard_runtime_error, raise};
+use crate::json;
 
 const MODULE: &str = "authcore.jwt";
 
@@ -105,12 +107,12 @@ fn jwt_encode(
     header_json: Option<String>,
     payload_json: Option<String>,
 ) -> PyResult<String> {
-    guard(|| {
+    guard_runtime_error(|| {
         let alg = parse_alg(algorithm)?;
         let material = bytes_arg(key, "key")?;
         let payload_json = match payload_json {
             Some(p) => p,
-            None => pyjson::dumps_or_python(payload)?,
+            None => json::dumps_or_python(payload)?,
         };
         let sign = move || -> Result<String, JwtError> {
             let key = key_for(alg, &material)?;
@@ -157,7 +159,7 @@ fn jwt_decode_default<'py>(
     key: &Bound<'py, PyAny>,
     algorithms: Vec<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard(|| {
+    guard_runtime_error(|| {
         let token = token_text(token)?;
         let material = bytes_arg(key, "key")?;
         let algs: Vec<&str> = algorithms.iter().map(String::as_str).collect();
@@ -170,7 +172,7 @@ fn jwt_decode_default<'py>(
         let asymmetric = algs.iter().any(|a| !a.starts_with("HS"));
         let claims = if asymmetric { py.detach(run) } else { run() };
         let claims = claims.map_err(|e| to_py(py, &e))?;
-        pyjson::map_to_py(py, &claims)
+        json::map_to_py(py, &claims)
     })
 }
 
@@ -200,7 +202,7 @@ fn jwt_decode<'py>(
     subject: Option<String>,
     leeway: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    guard(|| {
+    guard_runtime_error(|| {
         let token = token_text(token)?;
         let material = if verify_signature {
             bytes_arg(key, "key")?
@@ -248,9 +250,9 @@ fn jwt_decode<'py>(
         let asymmetric = verify_signature && algs.iter().any(|a| !a.starts_with("HS"));
         let r = if asymmetric { py.detach(run) } else { run() };
         let (header, claims) = r.map_err(|e| to_py(py, &e))?;
-        let payload = pyjson::map_to_py(py, &claims)?;
+        let payload = json::map_to_py(py, &claims)?;
         if complete {
-            let header = pyjson::map_to_py(py, &header)?;
+            let header = json::map_to_py(py, &header)?;
             Ok((header, payload).into_pyobject(py)?.into_any())
         } else {
             Ok(payload.into_any())
@@ -264,10 +266,10 @@ fn jwt_unverified_header<'py>(
     py: Python<'py>,
     token: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard(|| {
+    guard_runtime_error(|| {
         let token = token_text(token)?;
         let (header, _) = core::insecure_decode(&token).map_err(|e| to_py(py, &e))?;
-        pyjson::map_to_py(py, &header)
+        json::map_to_py(py, &header)
     })
 }
 
@@ -339,7 +341,7 @@ impl PyKeySet {
     /// Parse a JWKS document (public keys only; symmetric keys are never accepted).
     #[staticmethod]
     fn from_jwks_json(py: Python<'_>, json: &str) -> PyResult<Self> {
-        guard(|| {
+        guard_runtime_error(|| {
             Ok(Self {
                 inner: RwLock::new(jwt_err(py, KeySet::from_jwks_json(json))?),
             })
@@ -358,7 +360,7 @@ impl PyKeySet {
         accept: Option<Vec<String>>,
         node_compat: bool,
     ) -> PyResult<()> {
-        guard(|| {
+        guard_runtime_error(|| {
             let material = bytes_arg(key, "key")?;
             let k = py.detach(|| build_key(algorithm, &material, kid, accept, node_compat));
             let k = jwt_err(py, k)?;
@@ -369,7 +371,7 @@ impl PyKeySet {
 
     /// Add a public JWK (JSON text).
     fn add_jwk(&self, py: Python<'_>, jwk_json: &str) -> PyResult<()> {
-        guard(|| {
+        guard_runtime_error(|| {
             let jwk: PublicJwk = serde_json::from_str(jwk_json)
                 .map_err(|e| to_py(py, &JwtError::InvalidKey(e.to_string())))?;
             let k = jwt_err(py, JwtKey::from_jwk(&jwk))?;
@@ -397,7 +399,7 @@ impl PyKeySet {
     /// Sign the exact payload JSON text with the signing key (header
     /// `{"alg","typ","kid"}` in node-jsonwebtoken's order).
     fn sign_json(&self, py: Python<'_>, payload_json: &str) -> PyResult<String> {
-        guard(|| {
+        guard_runtime_error(|| {
             let set = self.read();
             let r = py.detach(|| core::sign_payload_json(&set, payload_json));
             jwt_err(py, r)
@@ -420,7 +422,7 @@ impl PyKeySet {
         token_use: Option<&str>,
         required_claims: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let v = Validation {
                 leeway,
                 issuer,
@@ -434,7 +436,7 @@ impl PyKeySet {
             let r =
                 py.detach(|| core::verify::<serde_json::Map<String, Value>>(&set, token, &v, now));
             let verified = jwt_err(py, r)?;
-            pyjson::map_to_py(py, &verified.claims)
+            json::map_to_py(py, &verified.claims)
         })
     }
 }
@@ -447,7 +449,7 @@ fn jwt_jwks_from_pem(
     pem: &Bound<'_, PyAny>,
     kid: &str,
 ) -> PyResult<String> {
-    guard(|| {
+    guard_runtime_error(|| {
         let material = bytes_arg(pem, "pem")?;
         let key = jwt_err(py, build_key(algorithm, &material, Some(kid), None, false))?;
         Ok(KeySet::single(key).jwks().to_json())
@@ -459,7 +461,7 @@ pub(crate) fn value_dict<'py, T: serde::Serialize>(
     v: &T,
 ) -> PyResult<Bound<'py, PyDict>> {
     match serde_json::to_value(v) {
-        Ok(Value::Object(m)) => pyjson::map_to_py(py, &m),
+        Ok(Value::Object(m)) => json::map_to_py(py, &m),
         _ => Err(PyValueError::new_err(
             "claims did not serialise to an object",
         )),
@@ -501,7 +503,7 @@ impl PyTokenManager {
         store: Option<&str>,
         key_prefix: Option<&str>,
     ) -> PyResult<Self> {
-        guard(|| {
+        guard_runtime_error(|| {
             let store = token_stores::refresh_token_store(store.unwrap_or(""), key_prefix)
                 .map_err(|e| PyValueError::new_err(format!("store: {e}")))?;
             let material = bytes_arg(key, "key")?;
@@ -540,7 +542,7 @@ impl PyTokenManager {
         scope: String,
         now: Option<f64>,
     ) -> PyResult<String> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             let claims = TokenClaims {
                 user_id,
@@ -561,7 +563,7 @@ impl PyTokenManager {
         token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             let p = jwt_err(py, py.detach(|| self.inner.verify_access_token(token, now)))?;
             value_dict(py, &p)
@@ -577,7 +579,7 @@ impl PyTokenManager {
         scope: Option<String>,
         now: Option<f64>,
     ) -> PyResult<String> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             let claims = RefreshTokenClaims { user_id, domain_id };
             jwt_err(
@@ -599,7 +601,7 @@ impl PyTokenManager {
         scope: String,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             let claims = TokenClaims {
                 user_id,
@@ -618,7 +620,7 @@ impl PyTokenManager {
         token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             let r = py.detach(|| self.inner.verify_refresh_token(token, now));
             value_dict(py, &r)
@@ -632,7 +634,7 @@ impl PyTokenManager {
         refresh_token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             let pair = jwt_err(py, py.detach(|| self.inner.refresh(refresh_token, now)))?;
             value_dict(py, &pair)
@@ -640,11 +642,11 @@ impl PyTokenManager {
     }
 
     fn revoke_refresh_token(&self, py: Python<'_>, token: &str) -> PyResult<usize> {
-        guard(|| jwt_err(py, py.detach(|| self.inner.revoke_refresh_token(token))))
+        guard_runtime_error(|| jwt_err(py, py.detach(|| self.inner.revoke_refresh_token(token))))
     }
 
     fn revoke_user(&self, py: Python<'_>, user_id: &str) -> PyResult<usize> {
-        guard(|| jwt_err(py, py.detach(|| self.inner.revoke_user(user_id))))
+        guard_runtime_error(|| jwt_err(py, py.detach(|| self.inner.revoke_user(user_id))))
     }
 
     #[pyo3(signature = (user_id, domain_id, now=None))]
@@ -655,7 +657,7 @@ impl PyTokenManager {
         domain_id: &str,
         now: Option<f64>,
     ) -> PyResult<String> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             jwt_err(
                 py,
@@ -671,7 +673,7 @@ impl PyTokenManager {
         token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)?;
             let p = jwt_err(
                 py,

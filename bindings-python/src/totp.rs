@@ -3,7 +3,8 @@
 use authcore::totp::{self as core, TotpAlgorithm, TotpConfig, TotpError};
 use pyo3::prelude::*;
 
-use super::{guard, now_secs, raise};
+use crate::convert::now_secs;
+use crate::errors::{guard_runtime_error, raise};
 
 const MODULE: &str = "authcore.totp";
 
@@ -59,7 +60,7 @@ fn totp_generate(
     digits: u32,
     period: u64,
 ) -> PyResult<String> {
-    guard(|| {
+    guard_runtime_error(|| {
         let cfg = config(py, algorithm, digits, period, 0)?;
         totp_err(py, core::generate_code(secret, now_secs(now)?, &cfg))
     })
@@ -75,7 +76,7 @@ fn totp_generate_raw(
     digits: u32,
     period: u64,
 ) -> PyResult<String> {
-    guard(|| {
+    guard_runtime_error(|| {
         let cfg = config(py, algorithm, digits, period, 0)?;
         totp_err(
             py,
@@ -99,7 +100,7 @@ fn totp_verify(
     digits: u32,
     period: u64,
 ) -> PyResult<u64> {
-    guard(|| {
+    guard_runtime_error(|| {
         let cfg = config(py, algorithm, digits, period, window)?;
         totp_err(
             py,
@@ -122,7 +123,7 @@ fn totp_verify_raw(
     digits: u32,
     period: u64,
 ) -> PyResult<u64> {
-    guard(|| {
+    guard_runtime_error(|| {
         let cfg = config(py, algorithm, digits, period, window)?;
         totp_err(
             py,

@@ -9,8 +9,8 @@ use napi::Env;
 use napi::bindgen_prelude::{Either, Object, Utf16String};
 use napi_derive::napi;
 
-use super::error::{AuthErr, js, to_js};
-use super::task::{block, bytes, spawn_kdf};
+use crate::error::{AuthErr, js, to_js};
+use crate::task::{block, bytes, spawn_kdf};
 
 /// argon2id cost parameters (defaults: OWASP m=19456 KiB, t=2, p=1, 32-byte output).
 #[napi(object)]
@@ -543,7 +543,7 @@ pub fn identify_password_hash(hash: String) -> Option<String> {
 /// CPUs (at least 1), or `AUTHCORE_KDF_CONCURRENCY`.
 #[napi(catch_unwind)]
 pub fn kdf_concurrency() -> u32 {
-    super::task::kdf_concurrency() as u32
+    crate::task::kdf_concurrency() as u32
 }
 
 /// Set the key-derivation limit: an integer from 1 to 1024 (the core's check; `-1`, `0` or
@@ -552,12 +552,12 @@ pub fn kdf_concurrency() -> u32 {
 pub fn set_kdf_concurrency(env: &Env, limit: f64) -> napi::Result<u32> {
     let n = authcore::limits::kdf_concurrency_setting(limit)
         .map_err(|e| to_js(env, AuthErr::invalid_argument(e.0)))?;
-    super::task::set_kdf_concurrency(env, n);
-    Ok(super::task::kdf_concurrency() as u32)
+    crate::task::set_kdf_concurrency(env, n);
+    Ok(crate::task::kdf_concurrency() as u32)
 }
 
 /// Key derivations waiting for a slot on this JS thread.
 #[napi(catch_unwind)]
 pub fn kdf_waiting() -> u32 {
-    super::task::kdf_waiting() as u32
+    crate::task::kdf_waiting() as u32
 }

@@ -6,8 +6,8 @@ use napi::Env;
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 
-use super::error::{AuthErr, js};
-use super::task::bytes;
+use crate::error::{AuthErr, js};
+use crate::task::bytes;
 
 /// TOTP parameters (defaults: SHA1, 6 digits, 30 s, t0 0, window ±1).
 #[napi(object)]

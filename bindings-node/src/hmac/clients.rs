@@ -11,7 +11,7 @@ use authcore::hmac::{HmacAuthOptions, HmacError};
 use napi_derive::napi;
 
 use crate::error::{Result, map_err};
-use crate::pure::ClientRecordJs;
+use crate::hmac::pure::ClientRecordJs;
 use napi::Env;
 
 /// Instance options shared by both initialisers (already defaulted by nobody: the core

@@ -103,7 +103,7 @@ pub unsafe extern "C" fn authcore_totp_generate_secret(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         let s = totp::generate_secret()?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe { write_text(s.as_bytes(), out, out_len, out_written) }
@@ -130,7 +130,7 @@ pub unsafe extern "C" fn authcore_totp_generate(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let s = text(secret, secret_len, "secret")?;
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn authcore_totp_generate_raw(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let s = bytes(secret, secret_len, "secret")?;
@@ -244,7 +244,7 @@ pub unsafe extern "C" fn authcore_totp_otpauth_url(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let i = text(issuer, issuer_len, "issuer")?;
@@ -260,8 +260,8 @@ pub unsafe extern "C" fn authcore_totp_otpauth_url(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::test_util::text_out;
     use crate::error::authcore_result::*;
+    use crate::ffi::test_util::text_out;
     use std::ptr::{null, null_mut};
 
     const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";

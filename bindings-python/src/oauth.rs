@@ -12,7 +12,8 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use super::{guard, now_f64, raise};
+use crate::convert::now_f64;
+use crate::errors::{guard_runtime_error, raise};
 
 const MODULE: &str = "authcore.pkce";
 
@@ -49,7 +50,7 @@ fn pkce_generate_verifier(py: Python<'_>) -> PyResult<String> {
 #[pyfunction]
 #[pyo3(signature = (verifier, challenge, method="S256"))]
 fn pkce_verify(py: Python<'_>, verifier: &str, challenge: &str, method: &str) -> PyResult<()> {
-    guard(|| {
+    guard_runtime_error(|| {
         let m = oauth_err(py, CodeChallengeMethod::parse(method))?;
         oauth_err(py, core::verify_pkce(verifier, challenge, m))
     })
@@ -81,7 +82,7 @@ fn oauth_metadata_json(
     allow_plain: bool,
     registration_endpoint: Option<String>,
 ) -> PyResult<String> {
-    guard(|| {
+    guard_runtime_error(|| {
         let refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
         let mut md = oauth_err(py, OAuthMetadata::for_issuer(issuer, &refs, allow_plain))?;
         if registration_endpoint.is_some() {
@@ -156,7 +157,7 @@ impl PyAuthorizationServer {
         scope: String,
         now_ms: Option<u64>,
     ) -> PyResult<String> {
-        guard(|| {
+        guard_runtime_error(|| {
             let params = CreateCodeParams {
                 client_id,
                 user_id,
@@ -186,7 +187,7 @@ impl PyAuthorizationServer {
         code_verifier: &str,
         now_ms: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let req = ExchangeRequest {
                 code,
                 client_id,
@@ -215,10 +216,10 @@ impl PyAuthorizationServer {
         client_id: &str,
         redirect_uri: &str,
         code_verifier: &str,
-        token_manager: PyRef<'py, super::jwt::PyTokenManager>,
+        token_manager: PyRef<'py, crate::jwt::PyTokenManager>,
         now_ms: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let req = ExchangeRequest {
                 code,
                 client_id,
@@ -231,7 +232,7 @@ impl PyAuthorizationServer {
                 py,
                 py.detach(|| self.inner.exchange_code_for_tokens(&req, tm, now)),
             )?;
-            super::jwt::value_dict(py, &pair)
+            crate::jwt::value_dict(py, &pair)
         })
     }
 

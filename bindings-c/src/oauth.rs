@@ -28,7 +28,7 @@ pub unsafe extern "C" fn authcore_pkce_s256_challenge(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let v = text(verifier, verifier_len, "verifier")?;
@@ -81,8 +81,8 @@ pub unsafe extern "C" fn authcore_pkce_verify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::test_util::text_out;
     use crate::error::authcore_result::*;
+    use crate::ffi::test_util::text_out;
     use std::ptr::null;
 
     // RFC 7636 Appendix B.

@@ -15,8 +15,8 @@ use napi::Env;
 use napi::bindgen_prelude::{AsyncTask, Either, Object};
 use napi_derive::napi;
 
-use super::error::{AuthErr, js};
-use super::task::{AuthTask, block, bytes, spawn, spawn_kdf};
+use crate::error::{AuthErr, js};
+use crate::task::{AuthTask, block, bytes, spawn, spawn_kdf};
 
 fn alg(name: &str) -> Result<Algorithm, AuthErr> {
     Algorithm::parse(name)

@@ -309,7 +309,7 @@ pub fn extract_client_ip(candidates: Vec<String>) -> Option<String> {
 /// `normalizeAllowedIpRules(list)`: entries that are not strings are given as `null`.
 #[napi(catch_unwind)]
 pub fn normalize_allowed_ip_rules(env: &Env, entries: Vec<Option<String>>) -> Result<Vec<String>> {
-    let list = crate::clients::ip_entries(entries);
+    let list = crate::hmac::clients::ip_entries(entries);
     ip::normalize_allowed_ip_rules(Some(&list)).map_err(|e| map_err(env, e))
 }
 

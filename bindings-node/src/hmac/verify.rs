@@ -10,7 +10,7 @@ use authcore::hmac::{HmacError, record};
 use napi_derive::napi;
 
 use crate::error::{Result, map_err};
-use crate::pure::{Body, body_bytes};
+use crate::hmac::pure::{Body, body_bytes};
 use napi::Env;
 
 /// The request as the JS layer extracted it (`getHeader` values, first array element).

@@ -7,7 +7,7 @@ use napi::Env;
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
-use super::error::{AuthErr, js};
+use crate::error::{AuthErr, js};
 
 fn bad_request(e: serde_json::Error) -> AuthErr {
     PolicyError::InvalidRequest(e.to_string()).into()

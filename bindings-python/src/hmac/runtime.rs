@@ -20,7 +20,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{self, Body, js_number_to_py, req_str, type_name};
 use crate::errors::{CatchUnwind, guard, input, panic_to_py, to_py, verify_to_py};
-use crate::pure::{SignedMessage, hmac_err, ip_entries, not_an_array};
+use crate::hmac::pure::{SignedMessage, hmac_err, ip_entries, not_an_array};
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
@@ -299,7 +299,7 @@ impl ClientCredential {
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         d.set_item("clientId", &self.client_id)?;
-        for (k, v) in crate::pure::record_dict(py, &self.record)?.iter() {
+        for (k, v) in crate::hmac::pure::record_dict(py, &self.record)?.iter() {
             d.set_item(k, v)?;
         }
         if let Some(s) = &self.secret {

@@ -7,8 +7,8 @@ use napi::Env;
 use napi::bindgen_prelude::{AsyncTask, Either};
 use napi_derive::napi;
 
-use super::error::{AuthErr, js};
-use super::task::{AuthTask, block, bytes, spawn};
+use crate::error::{AuthErr, js};
+use crate::task::{AuthTask, block, bytes, spawn};
 
 /// A new node-auth API key.
 #[napi(object)]

@@ -106,7 +106,7 @@ pub unsafe extern "C" fn authcore_password_hash(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let pw = password_bytes(password, password_len)?;
@@ -214,7 +214,7 @@ pub unsafe extern "C" fn authcore_bcrypt_hash(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let pw = password_bytes(password, password_len)?;
@@ -244,7 +244,7 @@ pub unsafe extern "C" fn authcore_bcrypt_hash_with_salt(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let pw = password_bytes(password, password_len)?;

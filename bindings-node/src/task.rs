@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::{AsyncTask, Object, ToNapiValue, TypeName};
 use napi::{Env, JsDeferred, Task};
 
-use super::error::{AuthErr, AuthResult, to_js};
+use crate::error::{AuthErr, AuthResult, to_js};
 
 type Job<T> = Box<dyn FnOnce() -> AuthResult<T> + Send>;
 

@@ -15,13 +15,13 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use tokio::sync::OnceCell;
 
-use crate::clients::{
+use crate::error::{Result, invalid_input, map_err, spawn};
+use crate::hmac::clients::{
     AuthOptionsJs, PatchesJs, SecretChoiceJs, auth_options, clients_config, create_options,
     not_array_error, patches, regenerate_options,
 };
-use crate::error::{Result, invalid_input, map_err, spawn};
-use crate::pure::{MessageText, SignedMessageJs, canonical_of};
-use crate::verify::VerifyOutcome;
+use crate::hmac::pure::{MessageText, SignedMessageJs, canonical_of};
+use crate::hmac::verify::VerifyOutcome;
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
 

@@ -21,7 +21,7 @@ use crate::ffi::{
 };
 use crate::hmac::authcore_str;
 
-use super::json::canonical;
+use crate::json::canonical;
 
 /// HMAC-SHA256. The `AUTHCORE_JWT_*` algorithm values are bit flags, so several can be
 /// OR-ed into an `accepted_algs` mask.
@@ -394,7 +394,7 @@ pub unsafe extern "C" fn authcore_jwt_sign(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let ks = keyset_ref(keyset)?;
@@ -442,7 +442,7 @@ pub unsafe extern "C" fn authcore_jwt_verify(
     claims_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(
+        crate::ffi::check_out(
             claims_out,
             claims_out_len,
             claims_written,
@@ -485,7 +485,7 @@ pub unsafe extern "C" fn authcore_jwt_keyset_jwks(
     out_written: *mut usize,
 ) -> authcore_result {
     boundary(|| {
-        super::check_out(out, out_len, out_written, ("out", "out_written"))?;
+        crate::ffi::check_out(out, out_len, out_written, ("out", "out_written"))?;
         // SAFETY: caller guarantees (see # Safety).
         unsafe {
             let ks = keyset_ref(keyset)?;
@@ -498,7 +498,7 @@ pub unsafe extern "C" fn authcore_jwt_keyset_jwks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::test_util::{last_error, text_out};
+    use crate::ffi::test_util::{last_error, text_out};
     use std::ptr::{null, null_mut};
 
     const SECRET: &[u8] = b"node-auth-access-secret";

@@ -8,7 +8,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::Value;
 
-use super::{guard, now_secs, pyjson, raise};
+use crate::convert::now_secs;
+use crate::errors::{guard_runtime_error, raise};
+use crate::json;
 
 const MODULE: &str = "authcore.tokens";
 
@@ -27,7 +29,7 @@ fn tokens_generate_api_token(
     py: Python<'_>,
     visible_prefix: &str,
 ) -> PyResult<(String, String, String)> {
-    guard(|| {
+    guard_runtime_error(|| {
         let g = tok_err(py, core::generate_api_token(visible_prefix))?;
         Ok((g.token, g.prefix, g.token_hash))
     })
@@ -50,7 +52,7 @@ fn tokens_match_token_hash(
     presented: String,
     candidates: Vec<String>,
 ) -> PyResult<Option<usize>> {
-    guard(|| {
+    guard_runtime_error(|| {
         let r = py.detach(|| {
             let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
             core::match_token_hash(&presented, &refs)
@@ -66,7 +68,7 @@ fn record_from_json(json: &str) -> PyResult<ApiToken> {
 
 fn record_to_py<'py>(py: Python<'py>, t: &impl serde::Serialize) -> PyResult<Bound<'py, PyDict>> {
     match serde_json::to_value(t) {
-        Ok(Value::Object(m)) => pyjson::map_to_py(py, &m),
+        Ok(Value::Object(m)) => json::map_to_py(py, &m),
         _ => Err(PyValueError::new_err("record did not serialise")),
     }
 }
@@ -81,7 +83,7 @@ fn tokens_authenticate<'py>(
     candidates_json: Vec<String>,
     now: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard(|| {
+    guard_runtime_error(|| {
         let candidates = candidates_json
             .iter()
             .map(|j| record_from_json(j))
@@ -181,7 +183,7 @@ impl PyApiTokenStore {
         now: Option<f64>,
         now_rfc3339: Option<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| {
+        guard_runtime_error(|| {
             let now = now_secs(now)? as i64;
             let stamp = now_rfc3339.unwrap_or_default();
             let r = py.detach(|| {

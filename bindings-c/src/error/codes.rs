@@ -10,7 +10,7 @@
 //! | 1300..=1399 | PKCE | `authcore::oauth::OAuthError` (PKCE variants) |
 //! | 1400..=1499 | policies | `authcore::policy::PolicyError` |
 //!
-//! The names, numbers and statuses live here; `error.rs` only delegates to this table.
+//! The names, numbers and statuses live here; the error module only delegates to this table.
 
 use std::ffi::CStr;
 
