@@ -16,7 +16,7 @@ import { writeResults } from '../common.mjs'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const FANOUT_SUBS = Number(process.env.SSE_BENCH_SUBS ?? 10000)
 const RATE_SUBS = 1000
-const RATE_EVENTS = Number(process.env.SSE_BENCH_EVENTS ?? 2000)
+const RATE_EVENTS = Number(process.env.SSE_BENCH_EVENTS ?? 500)
 const ROUNDS = Number(process.env.SSE_BENCH_ROUNDS ?? 3)
 const MEM_SUBS = Number(process.env.SSE_BENCH_MEM_SUBS ?? 50000)
 const MARK_BUF = Buffer.from('event: bench.event')
