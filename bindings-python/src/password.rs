@@ -231,7 +231,7 @@ fn kdf_concurrency_default() -> usize {
 }
 
 /// The core `PasswordHasher`: verify-and-upgrade with a same-cost unknown-user path.
-#[pyclass(module = "authcore._native", name = "CorePasswordHasher", frozen)]
+#[pyclass(module = "authcore._native", name = "PasswordHasher", frozen)]
 pub struct PyPasswordHasher {
     inner: Arc<PasswordHasher>,
 }

@@ -287,7 +287,7 @@ class PasswordHasher:
         if self._core is None:
             with self._lock:
                 if self._core is None:
-                    self._core = _n.CorePasswordHasher(
+                    self._core = _n.PasswordHasher(
                         self.time_cost,
                         self.memory_cost,
                         self.parallelism,
