@@ -1430,7 +1430,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
         let created = run(async move {
             let state = state::open_state(&redis)
                 .await
-                .map_err(|e| FfiError::new(AUTHCORE_STORE_ERROR, e.to_string()))?;
+                .map_err(prop_err)?;
             let parts = PropagatorParts {
                 amqp_queue: queue,
                 propagation_secret: secret.into(),

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use authcore::hmac::clients::{ClientCredential, ClientCredentialWithSecret, HmacClients};
 use authcore::hmac::verify::{HttpRequestParts, VerifyOptions};
 use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacError, record};
-use authcore::store::{KvStore, MemoryStore};
+use authcore::store::KvStore;
 use napi::bindgen_prelude::{Buffer, Either, Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -32,12 +32,6 @@ fn registry() -> &'static Mutex<HashMap<String, StoreCell>> {
     R.get_or_init(Default::default)
 }
 
-fn is_memory(url: &str) -> bool {
-    authcore::store::is_memory_store_url(url)
-}
-
-pub(crate) use authcore::store::is_redis_url;
-
 /// One store per URL for the whole process: `memory://x` is the same map for every
 /// instance (so an HTTP and a message instance share credentials like two instances on
 /// one Redis client do), `redis://…` one multiplexed connection.
@@ -46,15 +40,7 @@ async fn store_for(url: &str) -> std::result::Result<Arc<dyn KvStore>, HmacError
         let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
         map.entry(url.to_owned()).or_default().clone()
     };
-    cell.get_or_try_init(|| async {
-        if is_memory(url) {
-            Ok(Arc::new(MemoryStore::new()) as Arc<dyn KvStore>)
-        } else {
-            authcore::store::connect_redis(url)
-                .await
-                .map_err(HmacError::from)
-        }
-    })
+    cell.get_or_try_init(|| async { authcore::store::open(url).await.map_err(HmacError::from) })
     .await
     .cloned()
 }
