@@ -17,7 +17,7 @@ use tokio::sync::OnceCell;
 
 use crate::clients::{
     AuthOptionsJs, PatchesJs, SecretChoiceJs, auth_options, clients_config, create_options,
-    not_array_error, patches, regenerate_options,
+    patches, regenerate_options,
 };
 use crate::error::{Result, invalid_input, map_err, spawn};
 use crate::pure::{MessageText, SignedMessageJs, canonical_of};
@@ -363,10 +363,6 @@ impl NativeHmacAuth {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
             let opts = create_options(&client_id, choice.as_ref(), &p);
-            if p.ips_not_array {
-                clients.config().plan_create(&opts, 0.0)?;
-                return Err(not_array_error());
-            }
             clients.create(&opts).await.map(Into::into)
         })
     }
@@ -419,14 +415,6 @@ impl NativeHmacAuth {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
             let opts = regenerate_options(choice.as_ref(), &p);
-            if p.ips_not_array {
-                authcore::hmac::clients::assert_client_id(&client_id)?;
-                let existing = clients.read_record(&client_id).await?;
-                clients
-                    .config()
-                    .plan_regenerate(existing.as_ref(), &opts, 0.0)?;
-                return Err(not_array_error());
-            }
             clients
                 .regenerate_secret(&client_id, &opts)
                 .await
@@ -448,18 +436,6 @@ impl NativeHmacAuth {
         spawn(env, async move {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
-            if p.ips_not_array {
-                authcore::hmac::clients::assert_client_id(&client_id)?;
-                let existing = clients.read_record(&client_id).await?;
-                let cfg = clients.config();
-                let hash = if is_hash {
-                    authcore::hmac::clients::normalize_secret_hash(&secret)
-                } else {
-                    cfg.hash(&secret)
-                };
-                cfg.plan_set_hash(existing.as_ref(), hash, &p.expires_at, &p.allowed_ips, 0.0)?;
-                return Err(not_array_error());
-            }
             if is_hash {
                 clients
                     .set_secret_hash(&client_id, &secret, &p.expires_at, &p.allowed_ips)
@@ -483,14 +459,6 @@ impl NativeHmacAuth {
         spawn(env, async move {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
-            if p.ips_not_array {
-                authcore::hmac::clients::assert_client_id(&client_id)?;
-                let existing = clients.read_record(&client_id).await?;
-                clients
-                    .config()
-                    .plan_set_allowed_ips(existing.as_ref(), &p.allowed_ips, 0.0)?;
-                return Err(not_array_error());
-            }
             clients.set_allowed_ips(&client_id, &p.allowed_ips).await
         })
     }

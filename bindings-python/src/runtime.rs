@@ -20,7 +20,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{self, Body, js_number_to_py, req_str, type_name};
 use crate::errors::{CatchUnwind, guard, input, panic_to_py, to_py, verify_to_py};
-use crate::pure::{SignedMessage, hmac_err, ip_entries, not_an_array};
+use crate::pure::{SignedMessage, hmac_err, ip_entries};
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
@@ -411,11 +411,13 @@ fn expires_at(v: Option<&Bound<'_, PyAny>>) -> Result<ExpiresAt, HmacError> {
     Ok(Patch::Set(v.extract::<f64>().unwrap_or(f64::NAN)))
 }
 
-fn allowed_ips(v: Option<&Bound<'_, PyAny>>) -> Result<AllowedIps, HmacError> {
+/// `allowed_ips` as given; the core checks it where the original does (after
+/// `CLIENT_NOT_FOUND` and the other arguments).
+fn allowed_ips(v: Option<&Bound<'_, PyAny>>) -> AllowedIps {
     match v {
-        None => Ok(Patch::Keep),
-        Some(v) if v.is_none() => Ok(Patch::Clear),
-        Some(v) => ip_entries(v).map(Patch::Set).ok_or_else(not_an_array),
+        None => AllowedIps::Keep,
+        Some(v) if v.is_none() => AllowedIps::Clear,
+        Some(v) => ip_entries(v).map_or(AllowedIps::NotAnArray, AllowedIps::Set),
     }
 }
 
@@ -480,7 +482,7 @@ impl Clients {
             plain_secret: plain_secret(kw.get("plain_secret"))?,
             secret_length_bytes: secret_length(kw.get("secret_length_bytes")),
             expires_at: expires_at(kw.get("expires_at"))?,
-            allowed_ips: allowed_ips(kw.get("allowed_ips"))?,
+            allowed_ips: allowed_ips(kw.get("allowed_ips")),
         };
         let c = self.inner.clone();
         Ok(async move { c.create(&opts).await.map(ClientCredential::from) })
@@ -510,7 +512,7 @@ impl Clients {
             preserve_expires_at: kw
                 .get("preserve_expires_at")
                 .map(|v| !matches!(v.cast::<PyBool>(), Ok(b) if !b.is_true())),
-            allowed_ips: allowed_ips(kw.get("allowed_ips"))?,
+            allowed_ips: allowed_ips(kw.get("allowed_ips")),
         };
         let c = self.inner.clone();
         Ok(async move {
@@ -531,7 +533,7 @@ impl Clients {
         let client_id = client_id_arg(client_id)?;
         let secret = req_str(secret, if is_hash { "secret_hash" } else { "secret" })?.into_owned();
         let exp = expires_at(kw.get("expires_at"))?;
-        let ips = allowed_ips(kw.get("allowed_ips"))?;
+        let ips = allowed_ips(kw.get("allowed_ips"));
         let c = self.inner.clone();
         Ok(async move {
             if is_hash {
@@ -548,7 +550,7 @@ impl Clients {
         ips: &Bound<'_, PyAny>,
     ) -> Result<impl Future<Output = Result<(), HmacError>> + Send + 'static, HmacError> {
         let client_id = client_id_arg(client_id)?;
-        let ips = allowed_ips(Some(ips))?;
+        let ips = allowed_ips(Some(ips));
         let c = self.inner.clone();
         Ok(async move { c.set_allowed_ips(&client_id, &ips).await })
     }

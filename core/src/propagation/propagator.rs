@@ -42,7 +42,6 @@ use super::state::{KeyedGuard, KeyedLocks, PropagationState, PublishedEvent};
 use super::transport::{DeliveryHandler, Transport, TransportError};
 use super::wire::{self, AckEvent, ApplyEvent, ApplyPayload, Cursor, Envelope};
 use crate::hmac::clients::{AllowedIps, ExpiresAt, Patch};
-use crate::hmac::ip::AllowedIpEntry;
 use crate::hmac::{HmacClients, HmacError};
 use crate::secret::{ExposeSecret, SecretString};
 use crate::store::StoreError;
@@ -519,10 +518,7 @@ fn now_ms() -> i64 {
 }
 
 fn ips_patch(ips: Option<Vec<String>>) -> AllowedIps {
-    match ips {
-        Some(list) => Patch::Set(list.into_iter().map(AllowedIpEntry::Str).collect()),
-        None => Patch::Keep,
-    }
+    AllowedIps::from_optional(ips)
 }
 
 fn expiry_patch(expires_at: Option<f64>) -> ExpiresAt {
