@@ -86,6 +86,41 @@ export declare class JwtKeySet {
   jwks(): string
 }
 
+/** The events engine behind `SseManager`. */
+export declare class NativeEventHub {
+  constructor(options?: NativeEventHubOptions | undefined | null)
+  /**
+   * Subscribe a connection to `topics` (limits apply: `EVENTS_TOO_MANY_*`, status 429
+   * or 400), replaying from `lastEventId` when given.
+   */
+  subscribe(topics: Array<string>, userId?: string | undefined | null, tenantId?: string | undefined | null, lastEventId?: string | undefined | null): NativeSubscribed
+  /** Remove a connection (idempotent). */
+  unsubscribe(id: number): boolean
+  /**
+   * Encode `id: …
+  event: …
+  data: <json>
+
+  ` once and deliver it to `topic`.
+   * `EVENTS_INVALID_FIELD` (400) for a CR or LF in `id` or `eventType`.
+   */
+  publish(topic: string, id: string, eventType: string, tenantId: string | undefined | null, json: string): NativeDelivery
+  /** The frame of an event that is not published (the `connected` frame). */
+  encode(id: string, eventType: string, json: string): string
+  /** `res.write` returned false: queue this connection's frames until `drain`. */
+  block(id: number): void
+  /** `'drain'`: the frames queued while blocked, in order. */
+  drain(id: number): Array<string>
+  /** Advance the heartbeat wheel: connections due `: heartbeat
+
+  `. */
+  tick(): NativeDelivery
+  /** Milliseconds between two `tick()` calls (0: heartbeats off). */
+  get tickMs(): number
+  /** Connections held. */
+  get count(): number
+}
+
 /** An initialised HTTP + message instance over a native store. */
 export declare class NativeHmacAuth {
   /**
@@ -852,6 +887,63 @@ export interface NamespaceKeysJs {
   credentialBackupKeyPrefix: string
 }
 
+/** Who gets a frame. */
+export interface NativeDelivery {
+  /** The encoded frame (`publish`), or the heartbeat comment (`tick`). */
+  frame: string
+  /** Subscribers to write `frame` to now, in subscription order. */
+  write: Array<number>
+  /** Subscribers disconnected by the slow-client policy: end their responses. */
+  overflowed: Array<number>
+}
+
+/** One delivery: URL, the stable delivery id, headers in order, retry bounds, timeout. */
+export interface NativeDeliveryPlan {
+  url: string
+  host: string
+  deliveryId: string
+  headers: Array<Array<string>>
+  maxRetries: number
+  retryDelayMs: number
+  timeoutMs: number
+  allowInternal: boolean
+}
+
+/** `SseManager`'s engine options (all optional; the core's defaults otherwise). */
+export interface NativeEventHubOptions {
+  /** `0` disables heartbeats (default 30000). */
+  heartbeatIntervalMs?: number
+  /** Only `false` disables dedupe. */
+  deduplicate?: boolean
+  dedupeWindow?: number
+  maxSubscribers?: number
+  maxPerUser?: number
+  maxTopics?: number
+  maxQueueBytes?: number
+  maxFrameBytes?: number
+  /** `0` disables replay. */
+  replayEvents?: number
+  replayBytes?: number
+}
+
+/** A subscription: its id and the frames to write after the connected frame. */
+export interface NativeSubscribed {
+  id: number
+  replay: Array<string>
+  /** `false` when `lastEventId` was given but is no longer in the replay ring. */
+  replayComplete: boolean
+}
+
+/** A webhook configuration as the policy reads it. */
+export interface NativeWebhookTarget {
+  url: string
+  secret?: string
+  maxRetries?: number
+  retryDelayMs?: number
+  timeoutMs?: number
+  allowInternal?: boolean
+}
+
 /** A new node-auth API key. */
 export interface NodeApiKey {
   /** `ak_` + 48 lowercase hex (shown once). */
@@ -1516,3 +1608,24 @@ export declare function verifySessionToken(token: string, sessionId: string): bo
  * runs before `SET NX`, in one N-API call. On success the caller claims `nonceKey`.
  */
 export declare function verifyWithRecord(input: VerifyInput): VerifyOutcome
+
+/** The addresses the plan's host resolved to: `EVENTS_WEBHOOK_REFUSED` if any is internal. */
+export declare function webhookCheckResolved(plan: NativeDeliveryPlan, addresses: Array<string>): void
+
+/**
+ * After attempt `attempt` (0-based) ended with `status` (`null`: network error or
+ * timeout): milliseconds to wait before the next attempt, or `null` to stop.
+ */
+export declare function webhookNextDelay(plan: NativeDeliveryPlan, attempt: number, status?: number | undefined | null): number | null
+
+/**
+ * Plan a delivery (`EVENTS_WEBHOOK_REFUSED` for a refused URL or setting,
+ * `EVENTS_INVALID_FIELD` for a CR/LF in the event name or timestamp).
+ */
+export declare function webhookPlan(target: NativeWebhookTarget, eventName: string, timestamp: string, body: string): NativeDeliveryPlan
+
+/** `WebhookSender.sign(body, secret)`: `sha256=<hex>`. */
+export declare function webhookSign(body: string, secret: string): string
+
+/** `WebhookSender.verify(body, secret, signature)`, constant time. */
+export declare function webhookVerify(body: string, secret: string, signature: string): boolean

@@ -4,7 +4,8 @@
 # build, then compile and run the C tests against both the shared and the static library
 # with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
 # tests (ffi-tests/c) and the auth-primitive ones (passwords, JWT, TOTP, PKCE, policies:
-# ffi-tests/c-auth; their shared checks and runner scaffolding: ffi-tests/c-common) and
+# ffi-tests/c-auth; their shared checks and runner scaffolding: ffi-tests/c-common), the
+# cross-language parity cases C has a call for (ffi-tests/parity) and
 # credential propagation (ffi-tests/c-prop, needs RabbitMQ and Redis); then `make install`
 # into a temporary prefix and the vector runners built outside the tree against it with
 # pkg-config only, under valgrind (scripts/c-consumer.sh). Also runs the Rust tests of the
@@ -150,6 +151,11 @@ for bin in run_vectors run_vectors_static test_api test_api_static \
   echo "== $bin"
   LD_LIBRARY_PATH="$SHARED_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$OUT/$bin"
 done
+
+step "cross-language parity cases (ffi-tests/parity: the calls C has)"
+python3 ffi-tests/parity/gen_c.py --out "$OUT/parity_cases.gen.h"
+build "$OUT/run_parity" ffi-tests/parity/run_parity.c authcore -I"$OUT"
+LD_LIBRARY_PATH="$SHARED_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$OUT/run_parity"
 # The propagation test needs RabbitMQ (vhost hmac-credentials) and Redis: it fails, never
 # skips, when they are down. Each run has its own queue names and client id; its queues
 # and Redis keys (db 9) are deleted afterwards, whatever the outcome.

@@ -2,8 +2,8 @@
 # Node: install the npm workspaces from the lockfile, build the napi addon (debug),
 # check the generated loader is committed, run every Node test: the addon, the drop-in
 # packages (@authcore/node-hmac-auth-core, @authcore/node-hmac-auth-core-propagation,
-# @authcore/node-auth-core, @authcore/fuz-app-realtime) and the vector runners (HMAC,
-# realtime, auth primitives). Real Redis on
+# @authcore/node-auth-core, @authcore/fuz-app-realtime), the vector runners (HMAC,
+# realtime, auth primitives) and the cross-language parity cases (ffi-tests/parity). Real Redis on
 # 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 (vhost hmac-credentials) are required
 # (scripts/services.sh).
 set -euo pipefail
@@ -33,4 +33,5 @@ node --test --test-concurrency=1 \
   bindings-node/packages/node-auth-core/test/ \
   bindings-node/packages/fuz-app-realtime/test/ \
   ffi-tests/node/ \
-  ffi-tests/node-auth/
+  ffi-tests/node-auth/ \
+  ffi-tests/parity/

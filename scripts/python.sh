@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Python: venv with pinned dev requirements, the extension built in debug mode
-# (maturin develop), then pytest over the binding's tests and the shared vectors, then the
+# (maturin develop), then pytest over the binding's tests, the shared vectors and the
+# cross-language parity cases (ffi-tests/parity), then the type checks (stubtest of the
+# .pyi, mypy --strict on a program using every export), then the
 # built wheel installed alone into a fresh venv (smoke test).
 # Idempotent; needs only python3 (>= 3.10), cargo and a reachable Redis (scripts/services.sh).
 set -euo pipefail
@@ -11,7 +13,15 @@ build_python_ext
 
 export AUTHCORE_TEST_REDIS_URL="${AUTHCORE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
 .venv/bin/python -m pytest -q -p no:cacheprovider -c bindings-python/pyproject.toml \
-  bindings-python/tests ffi-tests/python ffi-tests/python-auth
+  bindings-python/tests ffi-tests/python ffi-tests/python-auth ffi-tests/parity
+
+# Types, as a user's checker sees the installed package: the hand-written _native.pyi
+# against the built extension (mypy's stubtest: every name, signature and default), then
+# mypy --strict on a program that uses every public export (test_typed_sample.py checks it
+# does).
+.venv/bin/python -m mypy.stubtest authcore._native --ignore-disjoint-bases \
+  --allowlist bindings-python/stubtest-allowlist.txt
+.venv/bin/mypy --strict --cache-dir target/mypy-cache bindings-python/typecheck/uses_every_export.py
 
 # The wheel as it would be published, in a fresh venv with nothing else installed: every
 # module imports, py.typed and the .pyi ship, one call per area works (wheel-smoke/smoke.py).

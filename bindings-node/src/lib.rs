@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod clients;
 pub mod error;
+pub mod events;
 pub mod instance;
 pub mod propagation;
 pub mod pure;

@@ -554,19 +554,78 @@ impl Clients {
         let c = self.inner.clone();
         Ok(async move { c.set_allowed_ips(&client_id, &ips).await })
     }
+
+    fn list_fut(
+        &self,
+    ) -> Result<impl Future<Output = Result<Vec<String>, HmacError>> + Send + 'static, HmacError>
+    {
+        let c = self.inner.clone();
+        Ok(async move { c.list_client_ids().await })
+    }
+
+    fn get_fut(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+    ) -> Result<
+        impl Future<Output = Result<Option<ClientCredential>, HmacError>> + Send + 'static,
+        HmacError,
+    > {
+        let id = req_str(client_id, "client_id")?.into_owned();
+        let c = self.inner.clone();
+        Ok(async move { Ok(c.get(&id).await?.map(ClientCredential::from)) })
+    }
+
+    fn delete_fut(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+    ) -> Result<impl Future<Output = Result<(), HmacError>> + Send + 'static, HmacError> {
+        let id = req_str(client_id, "client_id")?.into_owned();
+        let c = self.inner.clone();
+        Ok(async move { c.delete(&id).await })
+    }
+
+    fn get_secret_hash_fut(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+    ) -> Result<impl Future<Output = Result<Option<String>, HmacError>> + Send + 'static, HmacError>
+    {
+        let id = req_str(client_id, "client_id")?.into_owned();
+        let c = self.inner.clone();
+        Ok(async move { c.get_secret_hash(&id).await })
+    }
+
+    fn revert_fut(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+    ) -> Result<impl Future<Output = Result<RevertResult, HmacError>> + Send + 'static, HmacError>
+    {
+        let id = req_str(client_id, "client_id")?.into_owned();
+        let c = self.inner.clone();
+        Ok(async move { c.revert(&id).await.map(RevertResult::from) })
+    }
 }
 
+// Sync and async twins: every operation is ONE `*_fut` function (argument conversion, then
+// the core future); the sync method blocks on that future with the GIL released
+// (`sync_async!`), the `_async` method hands the same future to asyncio (`as_async!`).
+// `$map` is the error mapping (`map_hmac` unless given).
 macro_rules! sync_async {
-    ($py:ident, $fut:expr) => {{
+    ($py:ident, $fut:expr) => {
+        sync_async!($py, $fut, map_hmac)
+    };
+    ($py:ident, $fut:expr, $map:expr) => {{
         let fut = hmac_err($py, $fut)?;
-        run_sync($py, fut, map_hmac)
+        run_sync($py, fut, $map)
     }};
 }
 
 macro_rules! as_async {
-    ($py:ident, $fut:expr) => {{
+    ($py:ident, $fut:expr) => {
+        as_async!($py, $fut, map_hmac)
+    };
+    ($py:ident, $fut:expr, $map:expr) => {{
         let fut = hmac_err($py, $fut)?;
-        run_async($py, fut, map_hmac)
+        run_async($py, fut, $map)
     }};
 }
 
@@ -600,17 +659,11 @@ impl Clients {
 
     /// `listClientIds()` (HKEYS order).
     fn list_client_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let c = self.inner.clone();
-        guard(py, || {
-            run_sync(py, async move { c.list_client_ids().await }, map_hmac)
-        })
+        guard(py, || sync_async!(py, self.list_fut()))
     }
 
     fn list_client_ids_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let c = self.inner.clone();
-        guard(py, || {
-            run_async(py, async move { c.list_client_ids().await }, map_hmac)
-        })
+        guard(py, || as_async!(py, self.list_fut()))
     }
 
     /// `get(clientId)`: the credential or `None`.
@@ -619,15 +672,7 @@ impl Clients {
         py: Python<'_>,
         client_id: &Bound<'_, PyAny>,
     ) -> PyResult<Option<ClientCredential>> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_sync(
-                py,
-                async move { Ok(c.get(&id).await?.map(ClientCredential::from)) },
-                map_hmac,
-            )
-        })
+        guard(py, || sync_async!(py, self.get_fut(client_id)))
     }
 
     fn get_async<'py>(
@@ -635,24 +680,12 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_async(
-                py,
-                async move { Ok(c.get(&id).await?.map(ClientCredential::from)) },
-                map_hmac,
-            )
-        })
+        guard(py, || as_async!(py, self.get_fut(client_id)))
     }
 
     /// `delete(clientId)` (the backup key is left to expire, like the original).
     fn delete(&self, py: Python<'_>, client_id: &Bound<'_, PyAny>) -> PyResult<()> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_sync(py, async move { c.delete(&id).await }, map_hmac)
-        })
+        guard(py, || sync_async!(py, self.delete_fut(client_id)))
     }
 
     fn delete_async<'py>(
@@ -660,11 +693,7 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_async(py, async move { c.delete(&id).await }, map_hmac)
-        })
+        guard(py, || as_async!(py, self.delete_fut(client_id)))
     }
 
     /// `regenerateSecret(clientId, {expiresAt?, secretLengthBytes?, plainSecret?,
@@ -775,11 +804,7 @@ impl Clients {
         py: Python<'_>,
         client_id: &Bound<'_, PyAny>,
     ) -> PyResult<Option<String>> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_sync(py, async move { c.get_secret_hash(&id).await }, map_hmac)
-        })
+        guard(py, || sync_async!(py, self.get_secret_hash_fut(client_id)))
     }
 
     fn get_secret_hash_async<'py>(
@@ -787,24 +812,12 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_async(py, async move { c.get_secret_hash(&id).await }, map_hmac)
-        })
+        guard(py, || as_async!(py, self.get_secret_hash_fut(client_id)))
     }
 
     /// `revert(clientId)`: restore the previous secret hash from the backup.
     fn revert(&self, py: Python<'_>, client_id: &Bound<'_, PyAny>) -> PyResult<RevertResult> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_sync(
-                py,
-                async move { c.revert(&id).await.map(RevertResult::from) },
-                map_hmac,
-            )
-        })
+        guard(py, || sync_async!(py, self.revert_fut(client_id)))
     }
 
     fn revert_async<'py>(
@@ -812,15 +825,7 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            let id = hmac_err(py, req_str(client_id, "client_id"))?.into_owned();
-            let c = self.inner.clone();
-            run_async(
-                py,
-                async move { c.revert(&id).await.map(RevertResult::from) },
-                map_hmac,
-            )
-        })
+        guard(py, || as_async!(py, self.revert_fut(client_id)))
     }
 }
 
@@ -1006,28 +1011,44 @@ fn ip_candidates(
     out
 }
 
-/// Everything a verification needs, owned (for the async flavour).
-struct OwnedRequest {
+/// Everything a verification needs, converted (the future runs without the GIL). The body
+/// stays borrowed from the immutable Python `bytes` for the sync form, which blocks until
+/// the future is done; the async form owns a copy (`into_static`).
+struct OwnedRequest<'a> {
     method: String,
     path: String,
     headers: HeaderValues,
-    body: Vec<u8>,
+    body: Body<'a>,
     now: Option<f64>,
     max_skew_ms: Option<f64>,
     ips: Vec<String>,
 }
 
+impl OwnedRequest<'_> {
+    fn into_static(self) -> OwnedRequest<'static> {
+        OwnedRequest {
+            method: self.method,
+            path: self.path,
+            headers: self.headers,
+            body: Body::Owned(self.body.into_owned()),
+            now: self.now,
+            max_skew_ms: self.max_skew_ms,
+            ips: self.ips,
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
-fn owned_request(
+fn owned_request<'a>(
     method: &Bound<'_, PyAny>,
     path: &Bound<'_, PyAny>,
     headers: &Bound<'_, PyAny>,
-    body: Body<'_>,
+    body: Body<'a>,
     now: Option<&Bound<'_, PyAny>>,
     max_skew_ms: Option<&Bound<'_, PyAny>>,
     metadata: Option<&Bound<'_, PyAny>>,
     explicit_ips: Option<&Bound<'_, PyAny>>,
-) -> Result<OwnedRequest, HmacError> {
+) -> Result<OwnedRequest<'a>, HmacError> {
     let method = req_str(method, "method")?.into_owned();
     let path = req_str(path, "path")?.into_owned();
     let headers = header_values(headers)?;
@@ -1057,7 +1078,7 @@ fn owned_request(
         method,
         path,
         headers,
-        body: body.into_owned(),
+        body,
         now,
         max_skew_ms,
         ips,
@@ -1066,7 +1087,7 @@ fn owned_request(
 
 async fn verify_owned(
     auth: Arc<HmacAuth>,
-    r: OwnedRequest,
+    r: OwnedRequest<'_>,
 ) -> Result<VerifiedRequest, VerifyError> {
     let parts = HttpRequestParts {
         method: &r.method,
@@ -1075,7 +1096,7 @@ async fn verify_owned(
         signature: r.headers.signature.as_deref(),
         timestamp: r.headers.timestamp.as_deref(),
         nonce: r.headers.nonce.as_deref(),
-        body: &r.body,
+        body: r.body.as_slice(),
     };
     let ips: Vec<&str> = r.ips.iter().map(String::as_str).collect();
     auth.verifier
@@ -1195,49 +1216,18 @@ impl Auth {
         ip_candidates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<VerifiedRequest> {
         guard(py, || {
-            let body = hmac_err(py, convert::body(body))?;
-            let req = hmac_err(
-                py,
-                owned_request(
-                    method,
-                    path,
-                    headers,
-                    Body::Borrowed(b""),
-                    now,
-                    max_skew_ms,
-                    metadata,
-                    ip_candidates,
-                ),
-            )?;
+            let req = self.verify_request(
+                method,
+                path,
+                headers,
+                body,
+                now,
+                max_skew_ms,
+                metadata,
+                ip_candidates,
+            );
             let auth = self.inner.clone();
-            let bytes = body.as_slice();
-            run_sync(
-                py,
-                async move {
-                    let parts = HttpRequestParts {
-                        method: &req.method,
-                        path: &req.path,
-                        client_id: req.headers.client_id.as_deref(),
-                        signature: req.headers.signature.as_deref(),
-                        timestamp: req.headers.timestamp.as_deref(),
-                        nonce: req.headers.nonce.as_deref(),
-                        body: bytes,
-                    };
-                    let ips: Vec<&str> = req.ips.iter().map(String::as_str).collect();
-                    auth.verifier
-                        .verify(
-                            &parts,
-                            VerifyOptions {
-                                now_ms: req.now,
-                                max_skew_ms: req.max_skew_ms,
-                                ip_candidates: &ips,
-                            },
-                        )
-                        .await
-                        .map(VerifiedRequest::from)
-                },
-                map_verify,
-            )
+            sync_async!(py, req.map(|r| verify_owned(auth, r)), map_verify)
         })
     }
 
@@ -1257,22 +1247,22 @@ impl Auth {
         ip_candidates: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let body = hmac_err(py, convert::body(body))?;
-            let req = hmac_err(
-                py,
-                owned_request(
-                    method,
-                    path,
-                    headers,
-                    body,
-                    now,
-                    max_skew_ms,
-                    metadata,
-                    ip_candidates,
-                ),
-            )?;
+            let req = self.verify_request(
+                method,
+                path,
+                headers,
+                body,
+                now,
+                max_skew_ms,
+                metadata,
+                ip_candidates,
+            );
             let auth = self.inner.clone();
-            run_async(py, verify_owned(auth, req), map_verify)
+            as_async!(
+                py,
+                req.map(|r| verify_owned(auth, r.into_static())),
+                map_verify
+            )
         })
     }
 
@@ -1284,17 +1274,7 @@ impl Auth {
         message: &Bound<'_, PyAny>,
     ) -> PyResult<SignedMessage> {
         guard(py, || {
-            let (id, value) = hmac_err(py, message_args(client_id, message))?;
-            let auth = self.inner.clone();
-            run_sync(
-                py,
-                async move {
-                    auth.sign_message(&id, &value)
-                        .await
-                        .map(SignedMessage::from)
-                },
-                map_hmac,
-            )
+            sync_async!(py, self.sign_message_fut(client_id, message))
         })
     }
 
@@ -1305,17 +1285,7 @@ impl Auth {
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let (id, value) = hmac_err(py, message_args(client_id, message))?;
-            let auth = self.inner.clone();
-            run_async(
-                py,
-                async move {
-                    auth.sign_message(&id, &value)
-                        .await
-                        .map(SignedMessage::from)
-                },
-                map_hmac,
-            )
+            as_async!(py, self.sign_message_fut(client_id, message))
         })
     }
 
@@ -1331,19 +1301,7 @@ impl Auth {
         signature: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SignedMessage> {
         guard(py, || {
-            let (id, value) = hmac_err(py, message_args(client_id, message))?;
-            let sig =
-                hmac_err(py, convert::opt_str(signature, "signature"))?.map(|s| s.into_owned());
-            let auth = self.inner.clone();
-            run_sync(
-                py,
-                async move {
-                    auth.verify_message(&id, &value, sig.as_deref())
-                        .await
-                        .map(SignedMessage::from)
-                },
-                map_hmac,
-            )
+            sync_async!(py, self.verify_message_fut(client_id, message, signature))
         })
     }
 
@@ -1356,19 +1314,69 @@ impl Auth {
         signature: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(py, || {
-            let (id, value) = hmac_err(py, message_args(client_id, message))?;
-            let sig =
-                hmac_err(py, convert::opt_str(signature, "signature"))?.map(|s| s.into_owned());
-            let auth = self.inner.clone();
-            run_async(
-                py,
-                async move {
-                    auth.verify_message(&id, &value, sig.as_deref())
-                        .await
-                        .map(SignedMessage::from)
-                },
-                map_hmac,
-            )
+            as_async!(py, self.verify_message_fut(client_id, message, signature))
+        })
+    }
+}
+
+// The one implementation of each `Auth` operation (see `sync_async!`).
+impl Auth {
+    /// The arguments of `verify` / `verify_async`, converted (the body borrowed; see
+    /// [`OwnedRequest`]); [`verify_owned`] is the operation both forms run.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_request<'a>(
+        &self,
+        method: &Bound<'_, PyAny>,
+        path: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        body: Option<&'a Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+        max_skew_ms: Option<&Bound<'_, PyAny>>,
+        metadata: Option<&Bound<'_, PyAny>>,
+        ip_candidates: Option<&Bound<'_, PyAny>>,
+    ) -> Result<OwnedRequest<'a>, HmacError> {
+        let body = convert::body(body)?;
+        owned_request(
+            method,
+            path,
+            headers,
+            body,
+            now,
+            max_skew_ms,
+            metadata,
+            ip_candidates,
+        )
+    }
+
+    fn sign_message_fut(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+        message: &Bound<'_, PyAny>,
+    ) -> Result<impl Future<Output = Result<SignedMessage, HmacError>> + Send + 'static, HmacError>
+    {
+        let (id, value) = message_args(client_id, message)?;
+        let auth = self.inner.clone();
+        Ok(async move {
+            auth.sign_message(&id, &value)
+                .await
+                .map(SignedMessage::from)
+        })
+    }
+
+    fn verify_message_fut(
+        &self,
+        client_id: &Bound<'_, PyAny>,
+        message: &Bound<'_, PyAny>,
+        signature: Option<&Bound<'_, PyAny>>,
+    ) -> Result<impl Future<Output = Result<SignedMessage, HmacError>> + Send + 'static, HmacError>
+    {
+        let (id, value) = message_args(client_id, message)?;
+        let sig = convert::opt_str(signature, "signature")?.map(|s| s.into_owned());
+        let auth = self.inner.clone();
+        Ok(async move {
+            auth.verify_message(&id, &value, sig.as_deref())
+                .await
+                .map(SignedMessage::from)
         })
     }
 }

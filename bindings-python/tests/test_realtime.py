@@ -1257,12 +1257,24 @@ def test_constants_and_specs():
     )
     assert len(rt.AUDIT_EVENT_TYPES) == 27 and rt.AUDIT_EVENT_TYPES[:3] == ("login", "logout", "bootstrap")
     assert rt.AUDIT_EVENT_TYPES[-1] == "app_settings_update"
-    specs = rt.audit_log_event_specs()
+    specs = rt.audit_log_event_specs
     assert [s.method for s in specs] == list(rt.AUDIT_EVENT_TYPES)
     spec = specs[rt.AUDIT_EVENT_TYPES.index("role_grant_offer_create")]
     assert spec.description == "Audit log: role grant offer create" and spec.channel == "audit_log"
     assert spec.params(create_test_audit_event()) == []
     assert spec.params({"id": 1}) != []
+
+
+def test_fuz_app_names_in_both_spellings():
+    # fuz_app's code (79281eb) says disconnect_event_types / audit_log_event_specs, its docs
+    # DISCONNECT_EVENT_TYPES / AUDIT_LOG_EVENT_SPECS: both are exported, as the same objects.
+    assert rt.disconnect_event_types is rt.DISCONNECT_EVENT_TYPES
+    assert "logout" in rt.disconnect_event_types and "login" not in rt.disconnect_event_types
+    assert rt.AUDIT_LOG_EVENT_SPECS is rt.audit_log_event_specs
+    assert isinstance(rt.audit_log_event_specs, list) and len(rt.AUDIT_LOG_EVENT_SPECS) == 27
+    assert rt.AUDIT_LOG_EVENT_SPECS[0].method == "login"
+    for name in ("disconnect_event_types", "DISCONNECT_EVENT_TYPES", "audit_log_event_specs", "AUDIT_LOG_EVENT_SPECS"):
+        assert name in rt.__all__
 
 
 def test_session_hash_vectors():

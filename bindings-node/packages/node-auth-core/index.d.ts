@@ -214,3 +214,309 @@ export declare class TotpStrategy {
 
 /** The native addon (TokenManager, AuthorizationServer, PolicyEngine, PKCE, ...). */
 export declare const native: typeof import('@authcore/native')
+
+// ---- AuthTools: event bus, telemetry, SSE, webhooks, tools router -------------------
+
+import type { EventEmitter } from 'node:events'
+
+export declare const AuthEventNames: {
+  readonly USER_CREATED: 'identity.user.created'
+  readonly USER_DELETED: 'identity.user.deleted'
+  readonly USER_EMAIL_VERIFIED: 'identity.user.email.verified'
+  readonly USER_PASSWORD_CHANGED: 'identity.user.password.changed'
+  readonly USER_2FA_ENABLED: 'identity.user.2fa.enabled'
+  readonly USER_2FA_DISABLED: 'identity.user.2fa.disabled'
+  readonly USER_LINKED: 'identity.user.linked'
+  readonly USER_UNLINKED: 'identity.user.unlinked'
+  readonly SESSION_CREATED: 'identity.session.created'
+  readonly SESSION_REVOKED: 'identity.session.revoked'
+  readonly SESSION_EXPIRED: 'identity.session.expired'
+  readonly SESSION_ROTATED: 'identity.session.rotated'
+  readonly AUTH_LOGIN_SUCCESS: 'identity.auth.login.success'
+  readonly AUTH_LOGIN_FAILED: 'identity.auth.login.failed'
+  readonly AUTH_LOGOUT: 'identity.auth.logout'
+  readonly AUTH_OAUTH_SUCCESS: 'identity.auth.oauth.success'
+  readonly AUTH_OAUTH_CONFLICT: 'identity.auth.oauth.conflict'
+  readonly TENANT_CREATED: 'identity.tenant.created'
+  readonly TENANT_DELETED: 'identity.tenant.deleted'
+  readonly TENANT_USER_ADDED: 'identity.tenant.user.added'
+  readonly TENANT_USER_REMOVED: 'identity.tenant.user.removed'
+  readonly ROLE_ASSIGNED: 'identity.role.assigned'
+  readonly ROLE_REVOKED: 'identity.role.revoked'
+  readonly PERMISSION_GRANTED: 'identity.permission.granted'
+  readonly PERMISSION_REVOKED: 'identity.permission.revoked'
+}
+export type AuthEventName = (typeof AuthEventNames)[keyof typeof AuthEventNames]
+
+export interface AuthEventPayload {
+  event: string
+  timestamp: string
+  data?: unknown
+  userId?: string
+  tenantId?: string
+  sessionId?: string
+  correlationId?: string
+  ip?: string
+  userAgent?: string
+}
+
+export declare class AuthEventBus extends EventEmitter {
+  publish(eventName: string, payload: Omit<AuthEventPayload, 'event' | 'timestamp'> & { timestamp?: string }): void
+  onEvent(eventName: string, handler: (payload: AuthEventPayload) => void): this
+  offEvent(eventName: string, handler: (payload: AuthEventPayload) => void): this
+}
+
+export interface TelemetryEvent {
+  id: string
+  event: string
+  timestamp: string
+  data?: unknown
+  userId?: string
+  tenantId?: string
+  sessionId?: string
+  correlationId?: string
+  ip?: string
+  userAgent?: string
+}
+
+export interface TelemetryFilter {
+  event?: string
+  userId?: string
+  tenantId?: string
+  sessionId?: string
+  from?: Date
+  to?: Date
+  limit?: number
+  offset?: number
+}
+
+export interface ITelemetryStore {
+  save(event: TelemetryEvent): Promise<void>
+  query?(filter: TelemetryFilter): Promise<TelemetryEvent[]>
+}
+
+export interface WebhookConfig {
+  id: string
+  url: string
+  events: string[]
+  secret?: string
+  isActive?: boolean
+  tenantId?: string
+  maxRetries?: number
+  retryDelayMs?: number
+  provider?: string
+  allowedActions?: string[]
+  jsScript?: string
+}
+
+export interface OutgoingWebhookEvent {
+  event: string
+  version: string
+  timestamp: string
+  data: unknown
+  metadata?: Record<string, unknown>
+}
+
+export interface IWebhookStore {
+  findByEvent(event: string, tenantId?: string): Promise<WebhookConfig[]>
+  listAll?(limit?: number, offset?: number): Promise<WebhookConfig[]>
+  add?(config: Omit<WebhookConfig, 'id'>): Promise<WebhookConfig>
+  remove?(id: string): Promise<void>
+  update?(id: string, changes: Partial<Omit<WebhookConfig, 'id'>>): Promise<void>
+  findByProvider?(provider: string): Promise<WebhookConfig | null>
+}
+
+export interface WebhookSenderOptions {
+  /** Deliver to loopback / private / link-local addresses too (refused by default). */
+  allowInternalUrls?: boolean
+  /** Timeout of one attempt (default 10000 ms). */
+  timeoutMs?: number
+}
+
+export interface WebhookDeliveryOutcome {
+  ok: boolean
+  attempts: number
+  status?: number
+  deliveryId: string
+  error?: string
+}
+
+export declare class WebhookSender {
+  constructor(options?: WebhookSenderOptions)
+  send(config: WebhookConfig, event: OutgoingWebhookEvent): Promise<void>
+  deliver(config: WebhookConfig, event: OutgoingWebhookEvent): Promise<WebhookDeliveryOutcome>
+  sign(body: string, secret: string): string
+  verify(body: string, secret: string, signature: string): boolean
+}
+
+export interface StreamEvent<T = unknown> {
+  id: string
+  type: string
+  timestamp: string
+  topic: string
+  data: T
+  userId?: string
+  tenantId?: string
+  metadata?: Record<string, unknown>
+}
+
+/** Cross-process fan-out; the manager expects its own publishes echoed back. */
+export interface ISseDistributor {
+  publish(topic: string, event: any): Promise<void>
+  subscribe(callback: (topic: string, event: any) => void): Promise<void>
+}
+
+export interface SseManagerOptions {
+  heartbeatIntervalMs?: number
+  distributor?: ISseDistributor
+  deduplicate?: boolean
+  /** Limits added by authcore (defaults: 100000, 32, 64 topics, 1 MiB, 1 MiB, 1024 events, 8 MiB). */
+  maxConnections?: number
+  maxConnectionsPerUser?: number
+  maxTopicsPerConnection?: number
+  maxQueueBytes?: number
+  maxEventBytes?: number
+  replayBufferSize?: number
+  replayBufferBytes?: number
+}
+
+export interface SseResponse {
+  setHeader(name: string, value: string): unknown
+  write(chunk: string): boolean | void
+  end(): unknown
+  flushHeaders?(): void
+  on?(event: 'close', listener: () => void): unknown
+  once?(event: 'drain', listener: () => void): unknown
+}
+
+export declare class SseManager {
+  constructor(options?: SseManagerOptions)
+  connect(
+    res: SseResponse,
+    topics: string[],
+    meta?: { userId?: string; tenantId?: string; sessionId?: string; lastEventId?: string },
+  ): string
+  broadcast<T = unknown>(topic: string, event: Omit<StreamEvent<T>, 'id' | 'timestamp' | 'topic'> & { id?: string; timestamp?: string }): void
+  disconnect(connectionId: string): void
+  disconnectSession(sessionId: string): number
+  disconnectUser(userId: string): number
+  readonly connectionCount: number
+}
+
+export interface TrackOptions {
+  userId?: string
+  tenantId?: string
+  sessionId?: string
+  correlationId?: string
+  ip?: string
+  userAgent?: string
+}
+
+export interface NotifyOptions {
+  type?: string
+  tenantId?: string
+  userId?: string
+  metadata?: Record<string, unknown>
+  channels?: ('sse' | 'email' | 'sms')[]
+  emailSubject?: string
+  smsMessage?: string
+}
+
+export interface AuthToolsOptions {
+  telemetryStore?: ITelemetryStore
+  webhookStore?: IWebhookStore
+  sse?: boolean
+  sseOptions?: SseManagerOptions
+  webhookVersion?: string
+  /** Stream telemetry's ip and userAgent to SSE subscribers (off: authcore's default). */
+  sseIncludeClientInfo?: boolean
+  webhookOptions?: WebhookSenderOptions
+  userStore?: unknown
+  /** Not available in @authcore/node-auth-core: the constructor throws. */
+  emailConfig?: never
+  /** Not available in @authcore/node-auth-core: the constructor throws. */
+  smsConfig?: never
+}
+
+export declare class AuthTools {
+  constructor(eventBus: AuthEventBus, options?: AuthToolsOptions)
+  readonly eventBus: AuthEventBus
+  readonly sseManager: SseManager | null
+  track(eventName: string, data?: unknown, options?: TrackOptions): Promise<void>
+  notify<T = unknown>(target: string, data: T, options?: NotifyOptions): Promise<void>
+}
+
+export interface WebhookActionMeta {
+  id: string
+  label: string
+  category: string
+  description: string
+  dependsOn?: string[]
+}
+
+export interface RegisteredAction extends WebhookActionMeta {
+  fn: (...args: any[]) => unknown
+}
+
+export declare class ActionRegistry {
+  static register(entry: RegisteredAction): void
+  static getAll(): RegisteredAction[]
+  static getAllMeta(): WebhookActionMeta[]
+  static get(id: string): RegisteredAction | undefined
+  static buildContext(enabledIds: string[], allowedIds: string[]): Record<string, (...args: any[]) => unknown>
+  static clear(): void
+}
+
+export declare function webhookAction(
+  meta: WebhookActionMeta,
+): <F extends (...args: any[]) => unknown>(method: F, context: ClassMethodDecoratorContext | { kind: string; name: string | symbol }) => F
+
+export interface SseNotifyOptions {
+  topic: string | ((args: any[], result: any) => string)
+  event?: string
+  payload?: (result: any, args: any[]) => any
+  tenantId?: (result: any, args: any[]) => string | undefined
+  userId?: (result: any, args: any[]) => string | undefined
+}
+
+export declare class SseNotifyRegistry {
+  static setManager(manager: SseManager | null): void
+  static notify(topic: string, event: { type: string; data: unknown; tenantId?: string; userId?: string }): void
+  static executeNotify(options: SseNotifyOptions, args: any[], result: unknown): Promise<void>
+}
+
+export declare function sseNotify(
+  options: SseNotifyOptions,
+): <F extends (...args: any[]) => any>(
+  method: F,
+  context: ClassMethodDecoratorContext | { kind: string; name: string | symbol },
+) => (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>
+
+export interface InboundWebhookResult {
+  event: string
+  data?: unknown
+  userId?: string
+  tenantId?: string
+}
+
+export interface ToolsRouterOptions {
+  telemetry?: boolean
+  notify?: boolean
+  stream?: boolean
+  webhook?: boolean
+  authMiddleware?: (req: any, res: any, next: (err?: unknown) => void) => void
+  telemetryStore?: ITelemetryStore
+  onWebhook?: (provider: string, body: unknown, req: any) => Promise<InboundWebhookResult | null>
+  webhookStore?: IWebhookStore
+  settingsStore?: { getSettings(): Promise<{ enabledWebhookActions?: string[] } & Record<string, unknown>> }
+  swagger?: boolean | 'auto'
+  swaggerBasePath?: string
+  /** Who may POST /notify/:target (default: an authenticated caller, its own user topic only). */
+  authorizeNotify?: (req: any, target: string) => boolean | Promise<boolean>
+  /** Let the body's userId / tenantId override the authenticated identity (the original's behaviour). */
+  trustClientIdentity?: boolean
+}
+
+export declare function createToolsRouter(tools: AuthTools, options?: ToolsRouterOptions): any
+export declare function buildOpenApiSpec(options?: ToolsRouterOptions, basePath?: string): Record<string, any>
+export declare function buildSwaggerUiHtml(specUrl?: string): string

@@ -10,6 +10,13 @@ const { TokenService } = require('./lib/token.service')
 const { JwksService, JwksClient } = require('./lib/jwks.service')
 const { ApiKeyService, ApiKeyStrategy, createApiKeyMiddleware } = require('./lib/api-key')
 const { TotpStrategy } = require('./lib/totp.strategy')
+const { AuthEventBus, AuthEventNames } = require('./lib/tools/event-bus')
+const { SseManager } = require('./lib/tools/sse-manager')
+const { WebhookSender } = require('./lib/tools/webhook-sender')
+const { AuthTools } = require('./lib/tools/auth-tools')
+const { ActionRegistry, webhookAction } = require('./lib/tools/webhook-action')
+const { SseNotifyRegistry, sseNotify } = require('./lib/tools/sse-notify')
+const { createToolsRouter, buildOpenApiSpec, buildSwaggerUiHtml } = require('./lib/tools/tools-router')
 
 module.exports = {
   AuthError,
@@ -21,5 +28,17 @@ module.exports = {
   ApiKeyStrategy,
   createApiKeyMiddleware,
   TotpStrategy,
+  AuthEventBus,
+  AuthEventNames,
+  SseManager,
+  WebhookSender,
+  AuthTools,
+  ActionRegistry,
+  webhookAction,
+  SseNotifyRegistry,
+  sseNotify,
+  createToolsRouter,
+  buildOpenApiSpec,
+  buildSwaggerUiHtml,
   native,
 }

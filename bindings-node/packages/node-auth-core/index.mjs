@@ -10,6 +10,18 @@ export const {
   ApiKeyStrategy,
   createApiKeyMiddleware,
   TotpStrategy,
+  AuthEventBus,
+  AuthEventNames,
+  SseManager,
+  WebhookSender,
+  AuthTools,
+  ActionRegistry,
+  webhookAction,
+  SseNotifyRegistry,
+  sseNotify,
+  createToolsRouter,
+  buildOpenApiSpec,
+  buildSwaggerUiHtml,
   native,
 } = cjs
 export default cjs

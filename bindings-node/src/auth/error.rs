@@ -59,7 +59,8 @@ from_core!(
     authcore::tokens::ApiTokenError,
     authcore::totp::TotpError,
     authcore::oauth::OAuthError,
-    authcore::policy::PolicyError
+    authcore::policy::PolicyError,
+    authcore::events::EventsError
 );
 
 fn build(env: &Env, e: &AuthErr) -> napi::Result<napi::Error> {

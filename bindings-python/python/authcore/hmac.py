@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native
 from ._native import (
@@ -261,11 +261,9 @@ class HmacHttpAuth(_AuthBase):
                 method, path, headers, body, now, max_skew_ms, metadata, ip_candidates
             )
         except HmacAuthError as err:
-            hook = on_bad_signature or self.on_bad_signature
-            if hook is not None and err.code == "BAD_SIGNATURE":
-                event = _bad_signature_event(err, method, headers, body, metadata)
-                if event is not None:
-                    _call_hook_sync(hook, event)
+            found = self._bad_signature_hook(err, on_bad_signature, method, headers, body, metadata)
+            if found is not None:
+                _call_hook_sync(*found)
             raise
 
     async def verify_async(
@@ -288,17 +286,27 @@ class HmacHttpAuth(_AuthBase):
                 method, path, headers, body, now, max_skew_ms, metadata, ip_candidates
             )
         except HmacAuthError as err:
-            hook = on_bad_signature or self.on_bad_signature
-            if hook is not None and err.code == "BAD_SIGNATURE":
-                event = _bad_signature_event(err, method, headers, body, metadata)
-                if event is not None:
-                    try:
-                        result = hook(event)
-                        if inspect.isawaitable(result):
-                            await result
-                    except Exception:  # the original swallows hook failures
-                        pass
+            found = self._bad_signature_hook(err, on_bad_signature, method, headers, body, metadata)
+            if found is not None:
+                await _call_hook_async(*found)
             raise
+
+    def _bad_signature_hook(
+        self,
+        err: HmacAuthError,
+        on_bad_signature: Optional[OnBadSignature],
+        method: str,
+        headers: Headers,
+        body: Body,
+        metadata: Optional[Mapping[str, Any]],
+    ) -> Optional[Tuple[OnBadSignature, BadHttpSignatureEvent]]:
+        """The hook and event a failed verification reports (``BAD_SIGNATURE`` only), for
+        :meth:`verify` and :meth:`verify_async` alike."""
+        hook = on_bad_signature or self.on_bad_signature
+        if hook is None or err.code != "BAD_SIGNATURE":
+            return None
+        event = _bad_signature_event(err, method, headers, body, metadata)
+        return None if event is None else (hook, event)
 
     def asgi_middleware(self, app: Any, **options: Any):
         """An ASGI middleware (Starlette/FastAPI) verifying with this instance."""
@@ -369,6 +377,15 @@ async def _await(aw: Awaitable[Any]) -> Any:
     return await aw
 
 
+async def _call_hook_async(hook: OnBadSignature, event: BadHttpSignatureEvent) -> None:
+    try:
+        result = hook(event)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:  # the original swallows hook failures
+        pass
+
+
 class HmacMessageAuth(_AuthBase):
     """``initializeHmacMessageAuth``: store-backed message signing and the clients
     lifecycle. No nonce and no timestamp: a signature verifies any number of times."""
@@ -410,6 +427,11 @@ class HmacMessageAuth(_AuthBase):
         self, client_id: str, message: Any, signature: Optional[str]
     ) -> SignedMessage:
         return await self._native.verify_message_async(client_id, message, signature)
+
+
+if TYPE_CHECKING:  # loaded on first use at run time (below), typed for checkers
+    from .http_clients import HmacHttpxAuth, HmacRequestsAuth
+    from .middleware import HmacAsgiMiddleware, HmacWsgiMiddleware
 
 
 def __getattr__(name: str) -> Any:

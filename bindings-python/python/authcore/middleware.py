@@ -55,7 +55,41 @@ def _merge_headers(raw: List[Tuple[bytes, bytes]]) -> Dict[str, str]:
     return out
 
 
-class HmacAsgiMiddleware:
+class _HmacMiddleware:
+    """The options of both middlewares (the async ASGI one and the sync WSGI one)."""
+
+    app: Callable[..., Any]
+    auth: HmacHttpAuth
+    attach_auth_to: str
+    max_skew_ms: Optional[float]
+    on_error: Optional[Callable[..., Any]]
+    on_bad_signature: Optional[OnBadSignature]
+    max_body_bytes: int
+
+    def _configure(
+        self,
+        app: Callable[..., Any],
+        auth: HmacHttpAuth,
+        attach_auth_to: str,
+        max_skew_ms: Optional[float],
+        on_error: Optional[Callable[..., Any]],
+        on_bad_signature: Optional[OnBadSignature],
+        max_body_bytes: int,
+    ) -> None:
+        if not isinstance(auth, HmacHttpAuth):
+            from .errors import HmacArgumentError
+
+            raise HmacArgumentError("auth must be an HmacHttpAuth instance")
+        self.app = app
+        self.auth = auth
+        self.attach_auth_to = attach_auth_to
+        self.max_skew_ms = max_skew_ms
+        self.on_error = on_error
+        self.on_bad_signature = on_bad_signature
+        self.max_body_bytes = min(int(max_body_bytes), MAX_BODY_BYTES)
+
+
+class HmacAsgiMiddleware(_HmacMiddleware):
     """Verify every HTTP request before the app sees it.
 
     On success ``scope["state"][attach_auth_to]`` (``request.state.hmac_auth`` in
@@ -75,17 +109,7 @@ class HmacAsgiMiddleware:
         on_bad_signature: Optional[OnBadSignature] = None,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        if not isinstance(auth, HmacHttpAuth):
-            from .errors import HmacArgumentError
-
-            raise HmacArgumentError("auth must be an HmacHttpAuth instance")
-        self.app = app
-        self.auth = auth
-        self.attach_auth_to = attach_auth_to
-        self.max_skew_ms = max_skew_ms
-        self.on_error = on_error
-        self.on_bad_signature = on_bad_signature
-        self.max_body_bytes = min(int(max_body_bytes), MAX_BODY_BYTES)
+        self._configure(app, auth, attach_auth_to, max_skew_ms, on_error, on_bad_signature, max_body_bytes)
 
     async def _read_body(self, receive) -> Tuple[bytes, List[dict]]:
         chunks: List[bytes] = []
@@ -183,7 +207,7 @@ def _status_line(status: int) -> str:
         return f"{status} Error"
 
 
-class HmacWsgiMiddleware:
+class HmacWsgiMiddleware(_HmacMiddleware):
     """Verify every request before the WSGI app (Flask) sees it.
 
     On success ``environ[attach_auth_to]`` holds the
@@ -203,17 +227,7 @@ class HmacWsgiMiddleware:
         on_bad_signature: Optional[OnBadSignature] = None,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        if not isinstance(auth, HmacHttpAuth):
-            from .errors import HmacArgumentError
-
-            raise HmacArgumentError("auth must be an HmacHttpAuth instance")
-        self.app = app
-        self.auth = auth
-        self.attach_auth_to = attach_auth_to
-        self.max_skew_ms = max_skew_ms
-        self.on_error = on_error
-        self.on_bad_signature = on_bad_signature
-        self.max_body_bytes = min(int(max_body_bytes), MAX_BODY_BYTES)
+        self._configure(app, auth, attach_auth_to, max_skew_ms, on_error, on_bad_signature, max_body_bytes)
 
     def _read_body(self, environ) -> bytes:
         stream = environ.get("wsgi.input")

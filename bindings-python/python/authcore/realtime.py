@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, NamedTuple, Optional, Protocol, Sequence, Union
+from typing import Any, AsyncIterator, Callable, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Protocol, Sequence, Union
 
 from . import _native
 from ._native import (
@@ -89,6 +89,7 @@ __all__ = [
     "AUDIT_EVENT_TYPES",
     "AUDIT_LOG_CHANNEL",
     "AUDIT_LOG_EVENT_KEYS",
+    "AUDIT_LOG_EVENT_SPECS",
     "AUDIT_LOG_SSE_MAX_PER_SCOPE",
     "DEFAULT_AUDIT_STREAM_ROLE",
     "DISCONNECT_EVENT_TYPES",
@@ -112,6 +113,7 @@ __all__ = [
     "audit_log_event_specs",
     "create_audit_log_sse",
     "create_sse_auth_guard",
+    "disconnect_event_types",
     "guard_decision",
     "hash_blake3",
     "hash_session_token",
@@ -122,6 +124,11 @@ __all__ = [
 #: The headers of fuz_app's SSE response without ``Transfer-Encoding`` (the ASGI server
 #: chooses the framing; setting it by hand would duplicate it). ``SSE_HEADERS`` has all four.
 SSE_RESPONSE_HEADERS: Dict[str, str] = {k: v for k, v in SSE_HEADERS if k != "Transfer-Encoding"}
+
+#: ``disconnect_event_types``, the name fuz_app's code (79281eb) gives the six audit event
+#: types that close streams: the same frozenset as :data:`DISCONNECT_EVENT_TYPES`, the name
+#: fuz_app's docs give it.
+disconnect_event_types: FrozenSet[str] = DISCONNECT_EVENT_TYPES
 
 
 # ---------------------------------------------------------------------------------------
@@ -284,10 +291,14 @@ class EventSpec:
     params: Callable[[Any], List[str]]
 
 
-def audit_log_event_specs() -> List[EventSpec]:
-    """``audit_log_event_specs``: one spec per :data:`AUDIT_EVENT_TYPES` entry, in order
-    (description ``"Audit log: "`` + the type with ``_`` as spaces, channel ``audit_log``)."""
-    return [EventSpec(m, d, c, audit_log_event_issues) for m, d, c in _native.realtime_audit_log_event_specs()]
+#: ``audit_log_event_specs``: one spec per :data:`AUDIT_EVENT_TYPES` entry, in order
+#: (description ``"Audit log: "`` + the type with ``_`` as spaces, channel ``audit_log``).
+#: A list, as fuz_app's array (79281eb); :data:`AUDIT_LOG_EVENT_SPECS` is the same list
+#: under the name fuz_app's docs give it.
+audit_log_event_specs: List[EventSpec] = [
+    EventSpec(m, d, c, audit_log_event_issues) for m, d, c in _native.realtime_audit_log_event_specs()
+]
+AUDIT_LOG_EVENT_SPECS: List[EventSpec] = audit_log_event_specs
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,9 +14,10 @@
 //!   kept as the original has it: every record of the scope is evicted, so the cap acts
 //!   as 1. Eviction is silent (no frame, no log).
 //! - `broadcast` sends, in insertion order, to every record whose channel set is `None`
-//!   or contains the channel (exact, case-sensitive). It walks the live records as a JS
-//!   `Set` iteration does: a record removed while a broadcast runs is skipped, and one
-//!   added during it (by a `send`) is reached.
+//!   or contains the channel (exact, case-sensitive), found through the events engine's
+//!   [`TopicIndex`] (channel → record ids) rather than a scan of every record. It walks
+//!   the live records as a JS `Set` iteration does: a record removed while a broadcast
+//!   runs is skipped, and one added during it (by a `send`) is reached.
 //! - `close_by_identity` collects every record whose scope equals the identity or whose
 //!   groups contain it (one shared namespace), then closes and removes each (close first,
 //!   then remove). [`close_by_scope`](SubscriberRegistry::close_by_scope) and
@@ -35,6 +36,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use super::{CloseListener, Logger, NoopLogger, RealtimeError, SseStream, SseStreamControl};
+use crate::events::TopicIndex;
 
 /// `SubscribeOptions` (§2). Normalisation: empty or missing `channels` means all
 /// channels; empty or missing `groups` means none; a missing `scope` is none, an empty
@@ -99,12 +101,6 @@ pub struct SubscriberInfo {
 }
 
 impl SubscriberInfo {
-    fn receives(&self, channel: &str) -> bool {
-        self.channels
-            .as_ref()
-            .is_none_or(|c| c.iter().any(|x| x == channel))
-    }
-
     fn has_scope(&self, id: &str) -> bool {
         self.scope.as_deref() == Some(id)
     }
@@ -134,6 +130,17 @@ struct Record<S: ?Sized> {
 struct State<S: ?Sized> {
     next_id: u64,
     records: BTreeMap<u64, Record<S>>,
+    /// channel → record ids (the events engine's index; `channels: None` records are
+    /// in its all-topics set), so a broadcast visits only the channel's subscribers.
+    index: TopicIndex,
+}
+
+impl<S: ?Sized> State<S> {
+    fn remove(&mut self, id: u64) -> Option<Record<S>> {
+        let r = self.records.remove(&id)?;
+        self.index.remove(id, r.info.channels.as_deref());
+        Some(r)
+    }
 }
 
 struct Shared<S: ?Sized> {
@@ -157,7 +164,7 @@ trait RemoveRecord: Send + Sync {
 impl<S: ?Sized + Send + Sync> RemoveRecord for Shared<S> {
     fn remove(&self, id: u64) -> bool {
         // The record (and its stream handle) is dropped after the lock is released.
-        let removed = self.lock().records.remove(&id);
+        let removed = self.lock().remove(id);
         removed.is_some()
     }
 
@@ -264,6 +271,7 @@ impl<S: ?Sized + SseStreamControl + 'static> SubscriberRegistry<S> {
                 state: Mutex::new(State {
                     next_id: 0,
                     records: BTreeMap::new(),
+                    index: TopicIndex::new(),
                 }),
             }),
         }
@@ -296,6 +304,7 @@ impl<S: ?Sized + SseStreamControl + 'static> SubscriberRegistry<S> {
             let mut st = self.shared.lock();
             let id = st.next_id;
             st.next_id += 1;
+            st.index.insert(id, info.channels.as_deref());
             st.records.insert(id, Record { stream, info });
             id
         };
@@ -386,10 +395,9 @@ impl<S: ?Sized + SseStreamControl + 'static> SubscriberRegistry<S> {
         loop {
             let target = {
                 let st = self.shared.lock();
-                st.records
-                    .range(next..)
-                    .find(|(_, r)| r.info.receives(channel))
-                    .map(|(id, r)| (*id, Arc::clone(&r.stream)))
+                st.index
+                    .next_at_or_after(channel, next)
+                    .and_then(|id| st.records.get(&id).map(|r| (id, Arc::clone(&r.stream))))
             };
             let Some((id, stream)) = target else {
                 break;

@@ -65,6 +65,21 @@ test('constants', () => {
   })
 })
 
+test("fuz_app's names in both spellings: the code's lowercase and the docs' upper case, one object each", () => {
+  // fuz_app 79281eb's code exports disconnect_event_types / audit_log_event_specs; its docs
+  // name them DISCONNECT_EVENT_TYPES / AUDIT_LOG_EVENT_SPECS.
+  const cjs = require('@authcore/fuz-app-realtime/realtime/sse_auth_guard.js')
+  for (const m of [root, guardMod, cjs]) {
+    assert.equal(m.DISCONNECT_EVENT_TYPES, m.disconnect_event_types)
+    assert.equal(m.AUDIT_LOG_EVENT_SPECS, m.audit_log_event_specs)
+    assert.equal(m.DISCONNECT_EVENT_TYPES, root.disconnect_event_types)
+  }
+  assert.ok(root.DISCONNECT_EVENT_TYPES.has('role_grant_revoke'))
+  assert.ok(!root.DISCONNECT_EVENT_TYPES.has('login'))
+  assert.equal(root.AUDIT_LOG_EVENT_SPECS.length, 27)
+  assert.equal(root.AUDIT_LOG_EVENT_SPECS[1].method, 'logout')
+})
+
 test('audit_log_event_specs: one per type, in order, with description and channel', () => {
   const specs = root.audit_log_event_specs
   assert.deepEqual(specs.map((s) => s.method), [...root.AUDIT_EVENT_TYPES])

@@ -20,12 +20,18 @@ import {
 import {
   AUDIT_LOG_CHANNEL,
   AUDIT_LOG_SSE_MAX_PER_SCOPE,
+  AUDIT_LOG_EVENT_SPECS,
+  DISCONNECT_EVENT_TYPES,
   audit_log_event_specs,
   create_audit_log_sse,
   create_sse_auth_guard,
   disconnect_event_types,
   type AuditLogSse,
 } from "@authcore/fuz-app-realtime/realtime/sse_auth_guard.js";
+import {
+  AUDIT_LOG_EVENT_SPECS as ROOT_SPECS,
+  DISCONNECT_EVENT_TYPES as ROOT_TYPES,
+} from "@authcore/fuz-app-realtime";
 import {
   AUDIT_EVENT_TYPES,
   AuditLogEventJson,
@@ -90,6 +96,16 @@ const size: number = sse.registry.count;
 const has: boolean = disconnect_event_types.has("logout");
 // @ts-expect-error the set is read-only
 disconnect_event_types.add("account_delete");
+
+// The names fuz_app's docs give them: the same types as the code's lowercase names.
+const upper: ReadonlySet<string> = DISCONNECT_EVENT_TYPES;
+const upperHas: boolean = ROOT_TYPES.has("session_revoke") && upper.has("logout");
+// @ts-expect-error the upper-case set is read-only too
+DISCONNECT_EVENT_TYPES.delete("logout");
+const upperSpecs: Array<EventSpec> = AUDIT_LOG_EVENT_SPECS;
+const upperMethod: string = ROOT_SPECS[0]!.method + upperSpecs.length;
+// @ts-expect-error a spec's method is a string, not a number
+const notNumber: number = AUDIT_LOG_EVENT_SPECS[0]!.method;
 
 const specs: ReadonlyArray<EventSpec> = audit_log_event_specs;
 const older: SseEventSpec = specs[0]!;

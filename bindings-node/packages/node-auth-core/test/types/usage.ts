@@ -38,3 +38,47 @@ async function services(config: AuthConfig): Promise<void> {
 }
 
 void services;
+
+// AuthTools, written as against @nik2208/node-auth.
+import {
+  AuthEventBus,
+  AuthEventNames,
+  AuthTools,
+  SseManager,
+  WebhookSender,
+  createToolsRouter,
+  buildOpenApiSpec,
+  type AuthEventName,
+  type ITelemetryStore,
+  type IWebhookStore,
+  type ISseDistributor,
+} from "@authcore/node-auth-core";
+
+export async function tools(): Promise<void> {
+  const bus = new AuthEventBus();
+  bus.onEvent("*", (p) => void p.event).onEvent(AuthEventNames.USER_CREATED, (p) => void p.userId);
+  const store: ITelemetryStore = { save: async () => {} };
+  const hooks: IWebhookStore = { findByEvent: async () => [] };
+  const distributor: ISseDistributor = { publish: async () => {}, subscribe: async () => {} };
+  const t = new AuthTools(bus, {
+    telemetryStore: store,
+    webhookStore: hooks,
+    sse: true,
+    sseOptions: { heartbeatIntervalMs: 15_000, distributor },
+    webhookVersion: "1",
+  });
+  await t.track(AuthEventNames.AUTH_LOGIN_SUCCESS, { method: "local" }, { userId: "u1", ip: "1.2.3.4" });
+  await t.notify("user:u1", { message: "hi" }, { type: "security-alert" });
+  const n: AuthEventName = "identity.user.created";
+  const m: SseManager | null = t.sseManager;
+  const sig: string = new WebhookSender().sign("{}", "s");
+  void createToolsRouter(t, { swagger: "auto" });
+  void buildOpenApiSpec({}, "/tools").openapi;
+  void n, m, sig;
+  // @ts-expect-error: track is asynchronous
+  const sync: string = t.track("x");
+  void sync;
+  // @ts-expect-error: not one of the 25 names
+  const bad: AuthEventName = "identity.nope";
+  void bad;
+}

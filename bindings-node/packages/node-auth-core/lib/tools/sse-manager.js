@@ -1,0 +1,204 @@
+'use strict'
+// SseManager of awesome-node-auth 1.9.0 (src/tools/sse-manager.ts) on the core's events
+// engine (authcore::events::EventHub): topic index, one frame per event, one heartbeat
+// timer, bounded queues, replay after Last-Event-ID, limits. JS only writes the frame the
+// engine encoded to each `res` the engine names.
+const { randomUUID } = require('node:crypto')
+const native = require('../native')
+
+const HEADERS = [
+  ['Content-Type', 'text/event-stream'],
+  ['Cache-Control', 'no-cache'],
+  ['Connection', 'keep-alive'],
+  ['X-Accel-Buffering', 'no'],
+]
+
+function engineOptions(o) {
+  return {
+    heartbeatIntervalMs: o.heartbeatIntervalMs ?? 30000,
+    deduplicate: o.deduplicate !== false,
+    maxSubscribers: o.maxConnections,
+    maxPerUser: o.maxConnectionsPerUser,
+    maxTopics: o.maxTopicsPerConnection,
+    maxQueueBytes: o.maxQueueBytes,
+    maxFrameBytes: o.maxEventBytes,
+    replayEvents: o.replayBufferSize,
+    replayBytes: o.replayBufferBytes,
+  }
+}
+
+// The payload travels under `rawData`; `data: undefined` keeps the key's place and JSON drops it.
+function frameJson(event) {
+  return JSON.stringify({ ...event, data: undefined, rawData: event.data })
+}
+
+class SseManager {
+  #hub
+  #conns = new Map() // engine id -> connection
+  #ids = new Map() // connection id (uuid) -> engine id
+  #timer = null
+  #distributor
+
+  constructor(options = {}) {
+    this.#hub = new native.NativeEventHub(engineOptions(options))
+    this.#distributor = options.distributor
+    if (this.#distributor) {
+      // The original neither awaits nor catches this promise (an unhandled rejection).
+      Promise.resolve()
+        .then(() => this.#distributor.subscribe((topic, event) => this.#broadcastLocal(topic, event)))
+        .catch((err) => console.error('[SseManager] distributor subscribe failed:', err))
+    }
+  }
+
+  get connectionCount() {
+    return this.#conns.size
+  }
+
+  // connect(res, topics, meta?): headers, the `connected` frame, then the replay after
+  // meta.lastEventId. Throws (err.code EVENTS_TOO_MANY_*, err.status 429/400) over a limit.
+  connect(res, topics, meta = {}) {
+    const id = randomUUID()
+    const list = Array.from(topics ?? [], String)
+    const sub = this.#hub.subscribe(
+      list,
+      meta.userId ?? undefined,
+      meta.tenantId ?? undefined,
+      meta.lastEventId ?? undefined,
+    )
+    for (const [k, v] of HEADERS) res.setHeader(k, v)
+    res.flushHeaders?.()
+    const conn = { id, engineId: sub.id, res, topics: new Set(list), userId: meta.userId, tenantId: meta.tenantId, sessionId: meta.sessionId, waiting: false }
+    this.#conns.set(sub.id, conn)
+    this.#ids.set(id, sub.id)
+    const connected = {
+      id: randomUUID(),
+      type: 'connected',
+      timestamp: new Date().toISOString(),
+      topic: 'meta',
+      data: { connectionId: id, topics: list },
+    }
+    this.#write(conn, this.#hub.encode(connected.id, connected.type, frameJson(connected)))
+    for (const frame of sub.replay) this.#write(conn, frame)
+    if (typeof res.on === 'function') res.on('close', () => this.disconnect(id))
+    this.#startTimer()
+    return id
+  }
+
+  // broadcast(topic, event): {id, timestamp, topic, ...event}; a caller's `topic` key or
+  // `id: undefined` no longer overrides the generated values (their places in the JSON are kept).
+  broadcast(topic, event) {
+    const full = { id: event.id ?? randomUUID(), timestamp: event.timestamp ?? new Date().toISOString(), topic, ...event }
+    if (full.id == null) full.id = randomUUID()
+    if (full.timestamp == null) full.timestamp = new Date().toISOString()
+    full.topic = topic
+    if (this.#distributor) {
+      // Refuse an unframeable event here too, before it reaches other processes.
+      this.#hub.encode(String(full.id), String(full.type), '{}')
+      let p
+      try {
+        p = Promise.resolve(this.#distributor.publish(topic, full))
+      } catch (err) {
+        p = Promise.reject(err)
+      }
+      p.catch(() => this.#broadcastLocal(topic, full))
+      return
+    }
+    this.#broadcastLocal(topic, full)
+  }
+
+  #broadcastLocal(topic, event) {
+    const tenant = event.tenantId ? String(event.tenantId) : undefined
+    const d = this.#hub.publish(String(topic), String(event.id), String(event.type), tenant, frameJson(event))
+    for (const engineId of d.write) {
+      const conn = this.#conns.get(engineId)
+      if (conn) this.#write(conn, d.frame)
+    }
+    for (const engineId of d.overflowed) this.#drop(engineId)
+  }
+
+  #write(conn, frame) {
+    let ok
+    try {
+      ok = conn.res.write(frame)
+    } catch {
+      this.disconnect(conn.id)
+      return
+    }
+    if (ok === false && typeof conn.res.once === 'function') {
+      this.#hub.block(conn.engineId)
+      if (!conn.waiting) {
+        conn.waiting = true
+        conn.res.once('drain', () => {
+          conn.waiting = false
+          if (!this.#conns.has(conn.engineId)) return
+          const queued = this.#hub.drain(conn.engineId)
+          for (const f of queued) this.#write(conn, f)
+        })
+      }
+    }
+  }
+
+  // The slow-client policy: the engine already removed it; end the response.
+  #drop(engineId) {
+    const conn = this.#conns.get(engineId)
+    if (conn) this.disconnect(conn.id)
+  }
+
+  #startTimer() {
+    const ms = this.#hub.tickMs
+    if (this.#timer || ms === 0) return
+    this.#timer = setInterval(() => {
+      const d = this.#hub.tick()
+      for (const engineId of d.write) {
+        const conn = this.#conns.get(engineId)
+        if (conn) this.#write(conn, d.frame)
+      }
+      for (const engineId of d.overflowed) this.#drop(engineId)
+    }, ms)
+    this.#timer.unref?.()
+  }
+
+  disconnect(connectionId) {
+    const engineId = this.#ids.get(connectionId)
+    if (engineId === undefined) return
+    this.#ids.delete(connectionId)
+    const conn = this.#conns.get(engineId)
+    this.#conns.delete(engineId)
+    this.#hub.unsubscribe(engineId)
+    if (this.#conns.size === 0 && this.#timer) {
+      clearInterval(this.#timer)
+      this.#timer = null
+    }
+    try {
+      conn.res.end()
+    } catch {
+      // already closed
+    }
+  }
+
+  // Close every connection opened for a session (a revoked session's streams end).
+  disconnectSession(sessionId) {
+    let n = 0
+    for (const conn of [...this.#conns.values()]) {
+      if (sessionId && conn.sessionId === sessionId) {
+        this.disconnect(conn.id)
+        n++
+      }
+    }
+    return n
+  }
+
+  // Close every connection of a user.
+  disconnectUser(userId) {
+    let n = 0
+    for (const conn of [...this.#conns.values()]) {
+      if (userId && conn.userId === userId) {
+        this.disconnect(conn.id)
+        n++
+      }
+    }
+    return n
+  }
+}
+
+module.exports = { SseManager }

@@ -1,0 +1,344 @@
+'use strict'
+// createToolsRouter, buildOpenApiSpec and buildSwaggerUiHtml of awesome-node-auth 1.9.0
+// (src/router/tools.router.ts): an Express router. Express is the application's (as with the
+// original, which imports it).
+
+function loadExpress() {
+  try {
+    return require('express')
+  } catch {
+    throw new Error('createToolsRouter needs the "express" package (install it in your application)')
+  }
+}
+
+function swaggerEnabled(swagger) {
+  const s = swagger ?? 'auto'
+  if (s === true) return true
+  if (s === 'auto') return process.env.NODE_ENV !== 'production'
+  return false
+}
+
+const bearer = [{ BearerAuth: [] }]
+const ok = { description: 'Accepted', content: { 'application/json': { schema: { $ref: '#/components/schemas/OkResponse' } } } }
+
+function buildOpenApiSpec(options = {}, basePath = '/tools') {
+  const paths = {}
+  if (options.telemetry !== false) {
+    paths[`${basePath}/track/{eventName}`] = {
+      post: {
+        summary: 'Track an event',
+        security: bearer,
+        parameters: [{ name: 'eventName', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/TrackPayload' } } } },
+        responses: { 202: ok },
+      },
+    }
+    if (options.telemetryStore && typeof options.telemetryStore.query === 'function') {
+      paths[`${basePath}/telemetry`] = {
+        get: {
+          summary: 'Query telemetry',
+          security: bearer,
+          parameters: ['event', 'userId', 'tenantId', 'from', 'to', 'limit', 'offset'].map((name) => ({
+            name,
+            in: 'query',
+            required: false,
+            schema: { type: name === 'limit' || name === 'offset' ? 'integer' : 'string' },
+          })),
+          responses: {
+            200: {
+              description: 'Telemetry events',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: '#/components/schemas/TelemetryEvent' } } } },
+                },
+              },
+            },
+          },
+        },
+      }
+    }
+  }
+  if (options.notify !== false) {
+    paths[`${basePath}/notify/{target}`] = {
+      post: {
+        summary: 'Send an SSE notification to a topic',
+        security: bearer,
+        parameters: [{ name: 'target', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NotifyPayload' } } } },
+        responses: { 202: ok },
+      },
+    }
+  }
+  if (options.stream !== false) {
+    paths[`${basePath}/stream`] = {
+      get: {
+        summary: 'Server-sent event stream',
+        security: bearer,
+        parameters: [
+          { name: 'topics', in: 'query', required: false, schema: { type: 'string' } },
+          { name: 'token', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: { 200: { description: 'text/event-stream' }, 503: { description: 'SSE not enabled' } },
+      },
+    }
+  }
+  if (options.webhook !== false) {
+    paths[`${basePath}/webhook/{provider}`] = {
+      post: {
+        summary: 'Inbound webhook',
+        parameters: [
+          { name: 'provider', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'X-Hub-Signature-256', in: 'header', required: false, schema: { type: 'string' } },
+        ],
+        requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: { 200: { description: 'Processed' }, 400: { description: 'Webhook processing failed' } },
+      },
+    }
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'awesome-node-auth Tools API', version: '1.0.0' },
+    paths,
+    components: {
+      securitySchemes: { BearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        OkResponse: { type: 'object', properties: { ok: { type: 'boolean' } } },
+        TrackPayload: {
+          type: 'object',
+          properties: {
+            data: {},
+            userId: { type: 'string' },
+            tenantId: { type: 'string' },
+            sessionId: { type: 'string' },
+            correlationId: { type: 'string' },
+          },
+        },
+        NotifyPayload: {
+          type: 'object',
+          required: ['data'],
+          properties: {
+            data: {},
+            type: { type: 'string' },
+            tenantId: { type: 'string' },
+            userId: { type: 'string' },
+            metadata: { type: 'object' },
+          },
+        },
+        TelemetryEvent: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            event: { type: 'string' },
+            timestamp: { type: 'string', format: 'date-time' },
+            data: {},
+            userId: { type: 'string' },
+            tenantId: { type: 'string' },
+            sessionId: { type: 'string' },
+            correlationId: { type: 'string' },
+            ip: { type: 'string' },
+            userAgent: { type: 'string' },
+          },
+        },
+      },
+    },
+  }
+}
+
+function buildSwaggerUiHtml(specUrl = './openapi.json') {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <title>Tools API</title>
+  <link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css" />
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+  <script>
+    window.onload = function () {
+      window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl).replace(/</g, '\\u003c')}, dom_id: '#swagger-ui' })
+    }
+  </script>
+</body>
+</html>`
+}
+
+function userIdOf(user) {
+  return user ? (user.id ?? user.sub) : undefined
+}
+
+// Topics a caller may receive: global, its tenant, itself, its session (when its token has one).
+function authorisedTopics(user) {
+  const topics = ['global']
+  if (user?.tenantId) topics.push(`tenant:${user.tenantId}`)
+  const uid = userIdOf(user)
+  if (uid) topics.push(`user:${uid}`)
+  if (user?.sid) topics.push(`session:${user.sid}`)
+  return topics
+}
+
+function clientIp(req) {
+  const xff = req.headers['x-forwarded-for']
+  if (typeof xff === 'string' && xff.length > 0) return xff.split(',')[0].trim()
+  return req.socket?.remoteAddress
+}
+
+function sendError(res, err, fallbackStatus) {
+  const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 600 ? err.status : fallbackStatus
+  res.status(status).json({ error: status >= 500 ? 'Internal error' : String(err?.message ?? err) })
+}
+
+function createToolsRouter(tools, options = {}) {
+  const express = loadExpress()
+  const router = express.Router()
+  const json = express.json()
+  const protect = options.authMiddleware ? [options.authMiddleware] : []
+  const trustBody = options.trustClientIdentity === true
+
+  if (options.telemetry !== false) {
+    router.post('/track/:eventName', ...protect, json, async (req, res) => {
+      const body = req.body ?? {}
+      const user = req.user
+      // The authenticated identity wins over the body (the original let the body spoof it).
+      let userId = body.userId ?? userIdOf(user)
+      let tenantId = body.tenantId
+      if (user && !trustBody) {
+        userId = userIdOf(user)
+        tenantId = user.tenantId
+      }
+      try {
+        await tools.track(req.params.eventName, body.data, {
+          userId,
+          tenantId,
+          sessionId: body.sessionId,
+          correlationId: body.correlationId,
+          ip: clientIp(req),
+          userAgent: req.headers['user-agent'],
+        })
+        res.status(202).json({ ok: true })
+      } catch (err) {
+        sendError(res, err, 500)
+      }
+    })
+
+    const store = options.telemetryStore
+    if (store && typeof store.query === 'function') {
+      router.get('/telemetry', ...protect, async (req, res) => {
+        const q = req.query
+        const filter = {
+          event: q.event,
+          userId: q.userId,
+          tenantId: q.tenantId,
+          from: q.from ? new Date(String(q.from)) : undefined,
+          to: q.to ? new Date(String(q.to)) : undefined,
+          limit: q.limit ? parseInt(String(q.limit), 10) : undefined,
+          offset: q.offset ? parseInt(String(q.offset), 10) : undefined,
+        }
+        try {
+          res.json({ data: await store.query(filter) })
+        } catch (err) {
+          sendError(res, err, 500)
+        }
+      })
+    }
+  }
+
+  if (options.notify !== false) {
+    router.post('/notify/:target', ...protect, json, async (req, res) => {
+      const body = req.body ?? {}
+      const target = req.params.target
+      const user = req.user
+      // Who may notify which topic: authorizeNotify(req, target) when given; otherwise an
+      // authenticated caller may notify only its own user topic (the original: any topic).
+      let allowed
+      try {
+        allowed = options.authorizeNotify
+          ? (await options.authorizeNotify(req, target)) === true
+          : Boolean(user) && target === `user:${userIdOf(user)}`
+      } catch {
+        allowed = false
+      }
+      if (!allowed) {
+        res.status(403).json({ error: 'Not allowed to notify this topic' })
+        return
+      }
+      const tenantId = user?.tenantId && !trustBody ? user.tenantId : body.tenantId
+      try {
+        tools.notify(target, body.data, { type: body.type, tenantId, userId: body.userId, metadata: body.metadata }).catch(() => {})
+      } catch (err) {
+        sendError(res, err, 500)
+        return
+      }
+      res.status(202).json({ ok: true })
+    })
+  }
+
+  if (options.stream !== false) {
+    const copyToken = (req, _res, next) => {
+      const token = req.query?.token
+      if (typeof token === 'string' && token.length > 0) req.headers.authorization = `Bearer ${token}`
+      next()
+    }
+    router.get('/stream', copyToken, ...protect, (req, res) => {
+      const sse = tools.sseManager
+      if (!sse) {
+        res.status(503).json({ error: 'SSE not enabled' })
+        return
+      }
+      const user = req.user
+      const authorised = authorisedTopics(user)
+      const requested = typeof req.query.topics === 'string' && req.query.topics.length > 0 ? req.query.topics.split(',') : null
+      const topics = requested ? requested.filter((t) => authorised.includes(t)) : authorised
+      const lastEventId = req.headers['last-event-id']
+      try {
+        sse.connect(res, topics, {
+          userId: userIdOf(user),
+          tenantId: user?.tenantId,
+          sessionId: user?.sid,
+          lastEventId: typeof lastEventId === 'string' ? lastEventId : undefined,
+        })
+      } catch (err) {
+        sendError(res, err, 500)
+      }
+    })
+  }
+
+  const webhookStore = options.webhookStore
+  if (options.webhook !== false && (options.onWebhook || (webhookStore && typeof webhookStore.findByProvider === 'function'))) {
+    router.post('/webhook/:provider', json, async (req, res) => {
+      const provider = req.params.provider
+      try {
+        let result = null
+        if (webhookStore && typeof webhookStore.findByProvider === 'function') {
+          const config = await webhookStore.findByProvider(provider)
+          if (config?.jsScript) {
+            // Inbound scripts are refused: node:vm is not a sandbox (a script reaches the
+            // host `process`), and a throwing script crashed the process.
+            res.status(501).json({ error: 'Inbound webhook scripts are not supported; handle this provider with onWebhook' })
+            return
+          }
+        }
+        if (!result && options.onWebhook) result = await options.onWebhook(provider, req.body, req)
+        if (result) await tools.track(result.event, result.data, { userId: result.userId, tenantId: result.tenantId })
+        res.status(200).json({ ok: true })
+      } catch {
+        res.status(400).json({ error: 'Webhook processing failed' })
+      }
+    })
+  }
+
+  if (swaggerEnabled(options.swagger)) {
+    const basePath = options.swaggerBasePath ?? '/tools'
+    router.get('/openapi.json', (_req, res) => {
+      res.json(buildOpenApiSpec(options, basePath))
+    })
+    router.get('/docs', (_req, res) => {
+      res.type('html').send(buildSwaggerUiHtml('./openapi.json'))
+    })
+  }
+
+  return router
+}
+
+module.exports = { createToolsRouter, buildOpenApiSpec, buildSwaggerUiHtml }

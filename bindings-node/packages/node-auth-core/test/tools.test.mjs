@@ -1,0 +1,715 @@
+// AuthTools (event bus, SSE, webhooks, tools router): every case of node-auth's
+// tests/tools.test.ts, then the wire bytes, the engine's limits and the security fixes, each
+// against real Express servers and real sockets.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { EventEmitter } from 'node:events'
+import http from 'node:http'
+import express from 'express'
+import {
+  AuthEventBus,
+  AuthEventNames,
+  SseManager,
+  WebhookSender,
+  AuthTools,
+  ActionRegistry,
+  webhookAction,
+  SseNotifyRegistry,
+  sseNotify,
+  createToolsRouter,
+  buildOpenApiSpec,
+  buildSwaggerUiHtml,
+} from '@authcore/node-auth-core'
+
+/** The original tests' mock res: records writes, emits 'close'. */
+function mockSseRes() {
+  const res = new EventEmitter()
+  res.chunks = []
+  res.headers = {}
+  res.ended = false
+  res.setHeader = (k, v) => {
+    res.headers[k] = v
+  }
+  res.flushHeaders = () => {}
+  res.write = (c) => {
+    res.chunks.push(String(c))
+    return true
+  }
+  res.end = () => {
+    res.ended = true
+  }
+  return res
+}
+const text = (res) => res.chunks.join('')
+const frames = (res) =>
+  text(res)
+    .split('\n\n')
+    .filter((f) => f.startsWith('id: '))
+    .map((f) => {
+      const [id, ev, data] = f.split('\n')
+      return { id: id.slice(4), event: ev.slice(7), json: data.slice(6), data: JSON.parse(data.slice(6)) }
+    })
+
+async function serve(app) {
+  const server = http.createServer(app)
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const base = `http://127.0.0.1:${server.address().port}`
+  return {
+    base,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.()
+        server.close(r)
+      }),
+  }
+}
+
+/** Read an SSE response: `read(until)` waits until `until(text so far)` holds (bounded). */
+function sseReader(res) {
+  const reader = res.body.getReader()
+  const dec = new TextDecoder()
+  const st = { buf: '', reader }
+  st.read = async (until, ms = 5000) => {
+    const deadline = Date.now() + ms
+    while (!until(st.buf)) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`timed out; got ${JSON.stringify(st.buf)}`)
+      let timer
+      const r = await Promise.race([
+        reader.read(),
+        new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out; got ${JSON.stringify(st.buf)}`)), left))),
+      ]).finally(() => clearTimeout(timer))
+      if (r.done) {
+        st.done = true
+        break
+      }
+      st.buf += dec.decode(r.value, { stream: true })
+    }
+    return st.buf
+  }
+  return st
+}
+
+// ---- AuthEventBus ---------------------------------------------------------------------
+test('publish delivers to onEvent listeners with event set and userId kept', () => {
+  const bus = new AuthEventBus()
+  let got
+  bus.onEvent('identity.user.created', (p) => (got = p))
+  bus.publish('identity.user.created', { userId: 'u1' })
+  assert.equal(got.event, 'identity.user.created')
+  assert.equal(got.userId, 'u1')
+  assert.deepEqual(Object.keys(got), ['userId', 'event', 'timestamp'])
+})
+
+test("publish fires '*' listeners exactly once", () => {
+  const bus = new AuthEventBus()
+  let n = 0
+  bus.onEvent('*', () => n++)
+  bus.publish('x', {})
+  assert.equal(n, 1)
+})
+
+test('timestamp is auto-filled as a string', () => {
+  const bus = new AuthEventBus()
+  let got
+  bus.onEvent('x', (p) => (got = p))
+  bus.publish('x', {})
+  assert.equal(typeof got.timestamp, 'string')
+  assert.ok(!Number.isNaN(Date.parse(got.timestamp)))
+  assert.ok(bus instanceof EventEmitter)
+})
+
+test('offEvent removes the handler', () => {
+  const bus = new AuthEventBus()
+  let n = 0
+  const h = () => n++
+  bus.onEvent('x', h)
+  bus.publish('x', {})
+  bus.offEvent('x', h)
+  bus.publish('x', {})
+  assert.equal(n, 1)
+})
+
+// ---- AuthEventNames -------------------------------------------------------------------
+test('AuthEventNames: 25 values, all identity.*', () => {
+  const values = Object.values(AuthEventNames)
+  assert.equal(values.length, 25)
+  for (const v of values) assert.match(v, /^identity\./)
+  assert.equal(AuthEventNames.USER_CREATED, 'identity.user.created')
+  assert.equal(AuthEventNames.USER_DELETED, 'identity.user.deleted')
+  assert.equal(AuthEventNames.USER_EMAIL_VERIFIED, 'identity.user.email.verified')
+  assert.equal(AuthEventNames.AUTH_LOGIN_SUCCESS, 'identity.auth.login.success')
+  assert.equal(AuthEventNames.AUTH_LOGIN_FAILED, 'identity.auth.login.failed')
+  assert.equal(AuthEventNames.AUTH_LOGOUT, 'identity.auth.logout')
+  assert.equal(AuthEventNames.TENANT_CREATED, 'identity.tenant.created')
+  assert.equal(AuthEventNames.TENANT_USER_ADDED, 'identity.tenant.user.added')
+})
+
+// ---- WebhookSender --------------------------------------------------------------------
+test('sign is sha256=<64 hex>; verify accepts right, rejects wrong secret / tampered body / other length', () => {
+  const s = new WebhookSender()
+  const body = JSON.stringify({ a: 1 })
+  const sig = s.sign(body, 'secret')
+  assert.match(sig, /^sha256=[a-f0-9]{64}$/)
+  assert.equal(s.verify(body, 'secret', sig), true)
+  assert.equal(s.verify(body, 'wrong', sig), false)
+  assert.equal(s.verify(body + ' ', 'secret', sig), false)
+  assert.equal(s.verify(body, 'secret', 'sha256=abc'), false)
+})
+
+// ---- SseManager (mock res, heartbeat 0) -----------------------------------------------
+test('connect returns a string id and the count becomes 1', () => {
+  const m = new SseManager({ heartbeatIntervalMs: 0 })
+  const id = m.connect(mockSseRes(), ['global'])
+  assert.equal(typeof id, 'string')
+  assert.equal(m.connectionCount, 1)
+})
+
+test('broadcast to a subscribed topic writes a chunk with the event type; unsubscribed writes nothing', () => {
+  const m = new SseManager({ heartbeatIntervalMs: 0 })
+  const a = mockSseRes()
+  const b = mockSseRes()
+  m.connect(a, ['global'])
+  m.connect(b, ['user:u2'])
+  const before = b.chunks.length
+  m.broadcast('global', { type: 'my.event', data: { x: 1 } })
+  assert.ok(a.chunks.some((c) => c.includes('my.event')))
+  assert.equal(b.chunks.length, before)
+})
+
+test('tenant isolation: tenant acme connection gets nothing for tenant other', () => {
+  const m = new SseManager({ heartbeatIntervalMs: 0 })
+  const res = mockSseRes()
+  m.connect(res, ['tenant:acme'], { tenantId: 'acme' })
+  const before = res.chunks.length
+  m.broadcast('tenant:acme', { type: 't', data: {}, tenantId: 'other' })
+  assert.equal(res.chunks.length, before)
+})
+
+test("'close' on res removes the connection; disconnect(id) removes it and ends res", () => {
+  const m = new SseManager({ heartbeatIntervalMs: 0 })
+  const r1 = mockSseRes()
+  m.connect(r1, ['global'])
+  r1.emit('close')
+  assert.equal(m.connectionCount, 0)
+  const r2 = mockSseRes()
+  const id = m.connect(r2, ['global'])
+  m.disconnect(id)
+  assert.equal(m.connectionCount, 0)
+  assert.equal(r2.ended, true)
+  m.disconnect(id)
+})
+
+// ---- AuthTools ------------------------------------------------------------------------
+test('track saves to the telemetry store and emits on the bus', async () => {
+  const saved = []
+  const bus = new AuthEventBus()
+  let emitted
+  bus.onEvent('identity.auth.login.success', (p) => (emitted = p))
+  const tools = new AuthTools(bus, { telemetryStore: { save: async (e) => saved.push(e) } })
+  await tools.track('identity.auth.login.success', { m: 'local' }, { userId: 'u1' })
+  assert.equal(saved.length, 1)
+  assert.equal(saved[0].event, 'identity.auth.login.success')
+  assert.equal(saved[0].userId, 'u1')
+  assert.deepEqual(Object.keys(saved[0]).slice(0, 4), ['id', 'event', 'timestamp', 'data'])
+  assert.equal(emitted.userId, 'u1')
+})
+
+test('track with sse writes to a global subscriber; notify with SSE off does not throw; on writes to user:u1', async () => {
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const res = mockSseRes()
+  tools.sseManager.connect(res, ['global'])
+  await tools.track('x.y', { a: 1 })
+  assert.ok(text(res).includes('event: x.y'))
+  const off = new AuthTools(new AuthEventBus())
+  await off.notify('user:u1', { hi: 1 })
+  const u = mockSseRes()
+  tools.sseManager.connect(u, ['user:u1'])
+  await tools.notify('user:u1', { hi: 1 }, { type: 'alert' })
+  assert.ok(text(u).includes('event: alert'))
+})
+
+test('track calls global fetch once with the webhook URL for one config from findByEvent', async () => {
+  const calls = []
+  const orig = globalThis.fetch
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init })
+    return new Response('ok', { status: 200 })
+  }
+  try {
+    const tools = new AuthTools(new AuthEventBus(), {
+      webhookStore: { findByEvent: async () => [{ id: 'w1', url: 'https://hooks.example.com/x', events: ['*'] }] },
+    })
+    await tools.track('identity.user.created', { a: 1 })
+    for (let i = 0; i < 100 && calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(calls.length, 1)
+    assert.equal(calls[0].url, 'https://hooks.example.com/x')
+  } finally {
+    globalThis.fetch = orig
+  }
+})
+
+test('a telemetry store whose save throws does not reject track (sync throw too)', async () => {
+  const a = new AuthTools(new AuthEventBus(), { telemetryStore: { save: async () => { throw new Error('db down') } } })
+  await a.track('x')
+  const b = new AuthTools(new AuthEventBus(), { telemetryStore: { save: () => { throw new Error('sync') } } })
+  await b.track('x')
+})
+
+// ---- buildOpenApiSpec / buildSwaggerUiHtml --------------------------------------------
+test('buildOpenApiSpec: version, title, paths per flag, basePath, BearerAuth', () => {
+  const s = buildOpenApiSpec({})
+  assert.equal(s.openapi, '3.0.3')
+  assert.match(s.info.title, /awesome-node-auth/)
+  const keys = (o) => Object.keys(o.paths)
+  assert.ok(keys(s).some((k) => k.includes('/track/')))
+  assert.ok(!keys(buildOpenApiSpec({ telemetry: false })).some((k) => k.includes('/track/')))
+  assert.ok(!keys(s).some((k) => k.endsWith('/telemetry')))
+  assert.ok(keys(buildOpenApiSpec({ telemetryStore: { save: async () => {}, query: async () => [] } })).some((k) => k.endsWith('/telemetry')))
+  assert.ok(keys(s).some((k) => k.includes('/notify/')))
+  assert.ok(!keys(buildOpenApiSpec({ notify: false })).some((k) => k.includes('/notify/')))
+  assert.ok(keys(s).some((k) => k.endsWith('/stream')))
+  assert.ok(!keys(buildOpenApiSpec({ stream: false })).some((k) => k.endsWith('/stream')))
+  assert.ok(keys(s).some((k) => k.includes('/webhook/')))
+  assert.ok(!keys(buildOpenApiSpec({ webhook: false })).some((k) => k.includes('/webhook/')))
+  for (const k of keys(buildOpenApiSpec({}, '/api/x'))) assert.ok(k.startsWith('/api/x/'), k)
+  assert.deepEqual(s.components.securitySchemes.BearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+})
+
+test('buildSwaggerUiHtml: DOCTYPE, swagger-ui, the spec URL', () => {
+  const h = buildSwaggerUiHtml()
+  assert.ok(h.includes('<!DOCTYPE html>'))
+  assert.ok(h.includes('swagger-ui'))
+  assert.ok(h.includes('"./openapi.json"'))
+  assert.ok(buildSwaggerUiHtml('/custom/spec.json').includes('"/custom/spec.json"'))
+})
+
+test('createToolsRouter swagger: true / false / auto in development and production', async () => {
+  const tools = new AuthTools(new AuthEventBus())
+  const env = process.env.NODE_ENV
+  const status = async (opts, nodeEnv) => {
+    process.env.NODE_ENV = nodeEnv
+    const app = express()
+    app.use('/tools', createToolsRouter(tools, opts))
+    const s = await serve(app)
+    try {
+      return [(await fetch(`${s.base}/tools/openapi.json`)).status, (await fetch(`${s.base}/tools/docs`)).status]
+    } finally {
+      await s.close()
+    }
+  }
+  try {
+    assert.deepEqual(await status({ swagger: true }, 'production'), [200, 200])
+    assert.deepEqual(await status({ swagger: false }, 'development'), [404, 404])
+    assert.deepEqual(await status({ swagger: 'auto' }, 'development'), [200, 200])
+    assert.deepEqual(await status({ swagger: 'auto' }, 'production'), [404, 404])
+  } finally {
+    if (env === undefined) delete process.env.NODE_ENV
+    else process.env.NODE_ENV = env
+  }
+})
+
+// ---- ActionRegistry -------------------------------------------------------------------
+test('ActionRegistry: register/get, getAllMeta omits fn, buildContext, dependsOn, decorator', () => {
+  ActionRegistry.clear()
+  const meta = (id, dependsOn) => ({ id, label: id, category: 'c', description: 'd', dependsOn })
+  ActionRegistry.register({ ...meta('x.a'), fn: () => 'a' })
+  assert.equal(ActionRegistry.get('x.a').id, 'x.a')
+  assert.ok(ActionRegistry.getAllMeta().every((m) => !('fn' in m)))
+  ActionRegistry.register({ ...meta('x.b'), fn: () => 'b' })
+  assert.deepEqual(Object.keys(ActionRegistry.buildContext(['x.a'], ['x.a', 'x.b'])), ['x.a'])
+  ActionRegistry.register({ ...meta('x.c', ['x.d']), fn: () => 'c' })
+  assert.deepEqual(Object.keys(ActionRegistry.buildContext(['x.c'], ['x.c'])), [])
+  ActionRegistry.register({ ...meta('x.d'), fn: () => 'd' })
+  assert.deepEqual(Object.keys(ActionRegistry.buildContext(['x.c', 'x.d'], ['x.c', 'x.d'])).sort(), ['x.c', 'x.d'])
+  const decorated = webhookAction(meta('x.e'))(function () { return 42 }, { kind: 'method', name: 'e' })
+  assert.equal(decorated(), 42)
+  assert.equal(ActionRegistry.get('x.e').fn(), 42)
+  ActionRegistry.clear()
+})
+
+// ---- inbound webhooks: scripts are refused; onWebhook works ---------------------------
+test('inbound: a provider with a jsScript is refused with a clear error (no vm, no crash); onWebhook fallback reaches the bus', async () => {
+  const bus = new AuthEventBus()
+  const seen = []
+  bus.onEvent('*', (p) => seen.push(p))
+  const tools = new AuthTools(bus)
+  let called = false
+  ActionRegistry.register({ id: 'a.x', label: 'x', category: 'c', description: 'd', fn: () => (called = true) })
+  const app = express()
+  app.use(
+    '/tools',
+    createToolsRouter(tools, {
+      webhookStore: {
+        findByEvent: async () => [],
+        findByProvider: async (p) =>
+          p === 'scripted'
+            ? { id: 'w', url: '', events: [], provider: p, allowedActions: ['a.x'], jsScript: 'body.constructor.constructor("return process")().exit(1); actions["a.x"](body.id); result = {event: "e"}' }
+            : null,
+      },
+      settingsStore: { getSettings: async () => ({ enabledWebhookActions: ['a.x'] }) },
+      onWebhook: async (provider, body) => ({ event: `hook.${provider}`, data: body }),
+    }),
+  )
+  const s = await serve(app)
+  try {
+    const r = await fetch(`${s.base}/tools/webhook/scripted`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"1"}' })
+    assert.equal(r.status, 501)
+    assert.match((await r.json()).error, /scripts are not supported/)
+    assert.equal(called, false)
+    const r2 = await fetch(`${s.base}/tools/webhook/github`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"id":"2"}' })
+    assert.equal(r2.status, 200)
+    assert.deepEqual(await r2.json(), { ok: true })
+    assert.equal(seen.at(-1).event, 'hook.github')
+    assert.deepEqual(seen.at(-1).data, { id: '2' })
+  } finally {
+    await s.close()
+    ActionRegistry.clear()
+  }
+})
+
+// ---- Wire bytes (not covered upstream) ------------------------------------------------
+test('frames: connected frame, rawData, key order, headers, no retry:', async () => {
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const res = mockSseRes()
+  const connId = tools.sseManager.connect(res, ['global', 'user:u1'], { userId: 'u1', tenantId: 't1' })
+  assert.deepEqual(res.headers, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' })
+  const [c] = frames(res)
+  assert.equal(c.event, 'connected')
+  assert.deepEqual(Object.keys(c.data), ['id', 'type', 'timestamp', 'topic', 'rawData'])
+  assert.equal(c.id, c.data.id)
+  assert.notEqual(c.id, connId)
+  assert.deepEqual(c.data.rawData, { connectionId: connId, topics: ['global', 'user:u1'] })
+  assert.equal(c.data.topic, 'meta')
+  await tools.track('identity.auth.login.success', { m: 1 }, { userId: 'u1', tenantId: 't1', ip: '203.0.113.9', userAgent: 'UA/1' })
+  const f = frames(res)
+  assert.equal(f.length, 2, 'dedupe: global + user:u1 deliver once')
+  const t = f[1]
+  assert.deepEqual(Object.keys(t.data), ['id', 'timestamp', 'topic', 'type', 'userId', 'tenantId', 'rawData'])
+  assert.equal(t.data.topic, 'global')
+  assert.equal(t.id, t.data.id)
+  assert.equal(t.data.rawData.event, 'identity.auth.login.success')
+  assert.deepEqual(Object.keys(t.data.rawData), ['id', 'event', 'timestamp', 'data', 'userId', 'tenantId'])
+  assert.ok(!text(res).includes('retry:'))
+  await tools.notify('user:u1', 'hello', { type: 'n', userId: 'u1', metadata: { k: 1 } })
+  const n = frames(res).at(-1)
+  assert.deepEqual(Object.keys(n.data), ['id', 'timestamp', 'topic', 'type', 'userId', 'metadata', 'rawData'])
+  assert.equal(n.data.rawData, 'hello')
+  assert.equal(n.json, JSON.stringify(n.data))
+})
+
+test('heartbeat comment from the one timer', async () => {
+  const m = new SseManager({ heartbeatIntervalMs: 40 })
+  const res = mockSseRes()
+  const id = m.connect(res, ['global'])
+  await new Promise((r) => setTimeout(r, 200))
+  m.disconnect(id)
+  assert.ok(text(res).includes(': heartbeat\n\n'))
+})
+
+test('@sseNotify broadcasts the result after the method; SseNotifyRegistry without a manager is a no-op', async () => {
+  SseNotifyRegistry.setManager(null)
+  SseNotifyRegistry.notify('global', { type: 't', data: 1 })
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const res = mockSseRes()
+  tools.sseManager.connect(res, ['user:u9'])
+  const method = sseNotify({ topic: (args) => `user:${args[0]}`, event: 'profile.updated', userId: (_r, args) => args[0] })(
+    function (uid) { return { uid, ok: true } },
+    { kind: 'method', name: 'update' },
+  )
+  const r = method('u9')
+  assert.ok(r instanceof Promise)
+  assert.deepEqual(await r, { uid: 'u9', ok: true })
+  const f = frames(res).at(-1)
+  assert.equal(f.event, 'profile.updated')
+  assert.deepEqual(f.data.rawData, { uid: 'u9', ok: true })
+  assert.deepEqual(Object.keys(f.data), ['id', 'timestamp', 'topic', 'type', 'userId', 'rawData'])
+})
+
+// ---- Security fixes (each fails on the original) --------------------------------------
+test('fix: a CR or LF in an event type or id cannot inject SSE fields', async () => {
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const res = mockSseRes()
+  tools.sseManager.connect(res, ['global'])
+  const before = text(res)
+  for (const bad of ['x\ndata: {"injected":true}', 'x\rdata: 1', 'x\r\nid: 9']) {
+    assert.throws(() => tools.sseManager.broadcast('global', { type: bad, data: 1 }), (e) => e.code === 'EVENTS_INVALID_FIELD' && e.status === 400)
+    assert.throws(() => tools.sseManager.broadcast('global', { id: bad, type: 't', data: 1 }), (e) => e.code === 'EVENTS_INVALID_FIELD')
+    await assert.rejects(tools.track(bad), (e) => e.code === 'EVENTS_INVALID_FIELD')
+  }
+  assert.equal(text(res), before)
+  // Over HTTP: %0A in /track/:eventName is a 400 and nothing reaches the stream.
+  const app = express()
+  app.use('/tools', createToolsRouter(tools, {}))
+  const s = await serve(app)
+  try {
+    const r = await fetch(`${s.base}/tools/track/evil%0Adata:%20pwned`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    assert.equal(r.status, 400)
+    assert.equal(text(res), before)
+  } finally {
+    await s.close()
+  }
+})
+
+test('fix: telemetry ip and userAgent are not broadcast to stream subscribers (opt-in restores)', async () => {
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const res = mockSseRes()
+  tools.sseManager.connect(res, ['global'])
+  await tools.track('identity.auth.login.success', {}, { userId: 'victim', ip: '198.51.100.7', userAgent: 'Secret-UA' })
+  assert.ok(!text(res).includes('198.51.100.7'))
+  assert.ok(!text(res).includes('Secret-UA'))
+  const opt = new AuthTools(new AuthEventBus(), { sse: true, sseIncludeClientInfo: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const r2 = mockSseRes()
+  opt.sseManager.connect(r2, ['global'])
+  await opt.track('e', {}, { ip: '198.51.100.7' })
+  assert.ok(text(r2).includes('198.51.100.7'))
+})
+
+function authAs(user) {
+  return (req, res, next) => {
+    if (!req.headers.authorization) return res.status(401).json({ error: 'unauthorized' })
+    req.user = user
+    next()
+  }
+}
+
+test('fix: an authenticated caller notifies only its own user topic unless authorizeNotify allows', async () => {
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const victim = mockSseRes()
+  tools.sseManager.connect(victim, ['global', 'user:victim'])
+  const before = text(victim)
+  const app = express()
+  app.use('/tools', createToolsRouter(tools, { authMiddleware: authAs({ id: 'mallory', tenantId: 't1' }) }))
+  app.use('/admin', createToolsRouter(tools, { authMiddleware: authAs({ id: 'root' }), authorizeNotify: (req, target) => req.user.id === 'root' && target === 'global' }))
+  const s = await serve(app)
+  const post = (p) => fetch(`${s.base}${p}`, { method: 'POST', headers: { authorization: 'Bearer x', 'content-type': 'application/json' }, body: '{"data":{"phish":1},"type":"alert"}' })
+  try {
+    assert.equal((await post('/tools/notify/global')).status, 403)
+    assert.equal((await post('/tools/notify/user:victim')).status, 403)
+    assert.equal(text(victim), before)
+    assert.equal((await post('/tools/notify/user:mallory')).status, 202)
+    assert.equal((await post('/admin/notify/global')).status, 202)
+    await new Promise((r) => setTimeout(r, 20))
+    assert.ok(text(victim).includes('"phish"'))
+  } finally {
+    await s.close()
+  }
+})
+
+test("fix: /track ignores a spoofed userId / tenantId in the body for an authenticated caller", async () => {
+  const saved = []
+  const tools = new AuthTools(new AuthEventBus(), { telemetryStore: { save: async (e) => saved.push(e) } })
+  const app = express()
+  app.use('/tools', createToolsRouter(tools, { authMiddleware: authAs({ sub: 'u1', tenantId: 'acme' }) }))
+  const s = await serve(app)
+  try {
+    const r = await fetch(`${s.base}/tools/track/identity.auth.logout`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer x', 'content-type': 'application/json', 'user-agent': 'T/1', 'x-forwarded-for': '203.0.113.1, 10.0.0.1' },
+      body: JSON.stringify({ userId: 'victim', tenantId: 'other', data: { a: 1 }, sessionId: 's1' }),
+    })
+    assert.equal(r.status, 202)
+    assert.deepEqual(await r.json(), { ok: true })
+    assert.equal(saved[0].userId, 'u1')
+    assert.equal(saved[0].tenantId, 'acme')
+    assert.equal(saved[0].ip, '203.0.113.1')
+    assert.equal(saved[0].userAgent, 'T/1')
+    assert.equal(saved[0].sessionId, 's1')
+  } finally {
+    await s.close()
+  }
+})
+
+test('fix: a throwing inbound handler answers 400 and the process keeps running', async () => {
+  const tools = new AuthTools(new AuthEventBus())
+  const app = express()
+  app.use('/tools', createToolsRouter(tools, { onWebhook: async (_p, body) => body.missing.deref }))
+  const s = await serve(app)
+  try {
+    const r = await fetch(`${s.base}/tools/webhook/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    assert.equal(r.status, 400)
+    assert.deepEqual(await r.json(), { error: 'Webhook processing failed' })
+    assert.equal((await fetch(`${s.base}/tools/webhook/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 400)
+  } finally {
+    await s.close()
+  }
+})
+
+test('fix: connections are bounded (per user and in all) and a slow client is disconnected', async () => {
+  const m = new SseManager({ heartbeatIntervalMs: 0, maxConnectionsPerUser: 2, maxConnections: 3 })
+  m.connect(mockSseRes(), ['global'], { userId: 'u' })
+  m.connect(mockSseRes(), ['global'], { userId: 'u' })
+  assert.throws(() => m.connect(mockSseRes(), ['global'], { userId: 'u' }), (e) => e.code === 'EVENTS_TOO_MANY_FOR_USER' && e.status === 429)
+  m.connect(mockSseRes(), ['global'])
+  assert.throws(() => m.connect(mockSseRes(), ['global']), (e) => e.code === 'EVENTS_TOO_MANY_SUBSCRIBERS')
+  // A client that stops reading: writes report backpressure, the engine queues up to
+  // maxQueueBytes, then the connection is ended.
+  const q = new SseManager({ heartbeatIntervalMs: 0, maxQueueBytes: 4096 })
+  const slow = mockSseRes()
+  slow.write = (c) => {
+    slow.chunks.push(String(c))
+    return false
+  }
+  const fast = mockSseRes()
+  q.connect(slow, ['global'])
+  q.connect(fast, ['global'])
+  let sent = 0
+  while (sent < 100 && !slow.ended) {
+    q.broadcast('global', { type: 't', data: 'x'.repeat(200) })
+    sent++
+  }
+  assert.equal(slow.ended, true)
+  assert.ok(sent > 10 && sent < 30, `ended after ${sent} events of ~300 bytes with a 4096-byte queue`)
+  assert.equal(q.connectionCount, 1)
+  q.broadcast('global', { type: 't', data: 'after' })
+  assert.equal(frames(fast).length, sent + 2)
+})
+
+test('replay after Last-Event-ID over HTTP, and a revoked session ends its stream with the revoking event', async () => {
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const app = express()
+  app.use('/tools', createToolsRouter(tools, { authMiddleware: authAs({ id: 'u1', tenantId: 't1', sid: 's1' }) }))
+  const s = await serve(app)
+  try {
+    await tools.track('e.one', {}, { userId: 'u1' })
+    const r1 = await fetch(`${s.base}/tools/stream?token=abc`)
+    assert.equal(r1.status, 200)
+    assert.equal(r1.headers.get('content-type'), 'text/event-stream')
+    const s1 = sseReader(r1)
+    await s1.read((b) => b.includes('event: connected'))
+    await tools.track('e.two', {}, { userId: 'u1' })
+    const buf = await s1.read((b) => b.includes('event: e.two'))
+    const twoId = buf.split('\n\n').find((f) => f.includes('\nevent: e.two\n')).split('\n')[0].slice(4)
+    await tools.track('e.three', {}, { userId: 'u1' })
+    await tools.track('e.four', {}, { tenantId: 't2' })
+    const r2 = await fetch(`${s.base}/tools/stream`, { headers: { authorization: 'Bearer x', 'last-event-id': twoId } })
+    const s2 = sseReader(r2)
+    const got = await s2.read((b) => b.includes('event: e.three'))
+    assert.ok(!got.includes('event: e.two'))
+    assert.ok(!got.includes('event: e.four'))
+    // Revoking the session: its streams get the revoking event, then end.
+    await tools.track(AuthEventNames.SESSION_REVOKED, {}, { userId: 'u1', sessionId: 's1' })
+    for (const st of [s1, s2]) {
+      await st.read(() => false)
+      assert.equal(st.done, true)
+      assert.ok(st.buf.includes('event: identity.session.revoked'))
+    }
+    assert.equal(tools.sseManager.connectionCount, 0)
+  } finally {
+    await s.close()
+  }
+})
+
+test('GET /stream: 503 without SSE, topics intersected with the authorised ones', async () => {
+  const off = new AuthTools(new AuthEventBus())
+  const tools = new AuthTools(new AuthEventBus(), { sse: true, sseOptions: { heartbeatIntervalMs: 0 } })
+  const app = express()
+  app.use('/off', createToolsRouter(off, {}))
+  app.use('/tools', createToolsRouter(tools, { authMiddleware: authAs({ id: 'u1', tenantId: 't1' }) }))
+  const s = await serve(app)
+  try {
+    const r = await fetch(`${s.base}/off/stream`)
+    assert.equal(r.status, 503)
+    assert.deepEqual(await r.json(), { error: 'SSE not enabled' })
+    const r2 = await fetch(`${s.base}/tools/stream?topics=global,user:u2,tenant:t1`, { headers: { authorization: 'Bearer x' } })
+    const buf = await sseReader(r2).read((b) => b.includes('event: connected'))
+    const data = JSON.parse(buf.split('\n').find((l) => l.startsWith('data: ')).slice(6))
+    assert.deepEqual(data.rawData.topics, ['global', 'tenant:t1'])
+  } finally {
+    await s.close()
+  }
+})
+
+// ---- Outgoing webhook delivery policy, against a real local HTTP server ---------------
+async function hookServer(handler) {
+  const hits = []
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c) => (body += c))
+    req.on('end', () => {
+      hits.push({ headers: req.headers, body, url: req.url })
+      handler(hits.length, req, res)
+    })
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    hits,
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.()
+        server.close(r)
+      }),
+  }
+}
+
+const event = { event: 'identity.user.created', version: '1', timestamp: '2026-01-01T00:00:00.000Z', data: { a: 1 }, metadata: { userId: 'u1' } }
+
+test('webhook: 5xx retried with one delivery id, signed body and X-Webhook-* headers', async () => {
+  const srv = await hookServer((n, _req, res) => res.writeHead(n < 3 ? 503 : 204).end())
+  try {
+    const sender = new WebhookSender({ allowInternalUrls: true })
+    const out = await sender.deliver({ id: 'w', url: srv.url, events: ['*'], secret: 'k', retryDelayMs: 10 }, event)
+    assert.equal(out.ok, true)
+    assert.equal(out.attempts, 3)
+    assert.equal(srv.hits.length, 3)
+    const ids = new Set(srv.hits.map((h) => h.headers['x-webhook-delivery']))
+    assert.equal(ids.size, 1)
+    assert.equal([...ids][0], out.deliveryId)
+    const h = srv.hits[0]
+    assert.equal(h.body, JSON.stringify(event))
+    assert.equal(h.headers['content-type'], 'application/json')
+    assert.equal(h.headers['x-webhook-event'], 'identity.user.created')
+    assert.equal(h.headers['x-webhook-timestamp'], '2026-01-01T00:00:00.000Z')
+    assert.equal(h.headers['x-webhook-signature'], sender.sign(h.body, 'k'))
+    assert.equal(sender.verify(h.body, 'k', h.headers['x-webhook-signature']), true)
+  } finally {
+    await srv.close()
+  }
+})
+
+test('webhook: a 4xx is not retried, a redirect is not followed, retries are bounded', async () => {
+  const srv = await hookServer((n, req, res) => {
+    if (req.url === '/hook') return res.writeHead(404).end()
+    res.writeHead(500).end()
+  })
+  try {
+    const sender = new WebhookSender({ allowInternalUrls: true })
+    const a = await sender.deliver({ id: 'w', url: srv.url, events: ['*'], retryDelayMs: 1 }, event)
+    assert.deepEqual([a.ok, a.attempts, a.status], [false, 1, 404])
+    const b = await sender.deliver({ id: 'w', url: srv.url.replace('/hook', '/err'), events: ['*'], retryDelayMs: 1, maxRetries: 2 }, event)
+    assert.deepEqual([b.ok, b.attempts, b.status], [false, 3, 500])
+    assert.equal(srv.hits.length, 4)
+  } finally {
+    await srv.close()
+  }
+  const redirect = await hookServer((_n, _req, res) => res.writeHead(302, { location: 'http://169.254.169.254/' }).end())
+  try {
+    const c = await new WebhookSender({ allowInternalUrls: true }).deliver({ id: 'w', url: redirect.url, events: ['*'], retryDelayMs: 1 }, event)
+    assert.deepEqual([c.ok, c.attempts, c.status], [false, 1, 302])
+  } finally {
+    await redirect.close()
+  }
+})
+
+test('webhook: an attempt times out; internal URLs are refused unless allowed', async () => {
+  const srv = await hookServer(() => {}) // never answers
+  try {
+    const t0 = Date.now()
+    const out = await new WebhookSender({ allowInternalUrls: true, timeoutMs: 150 }).deliver({ id: 'w', url: srv.url, events: ['*'], maxRetries: 1, retryDelayMs: 10 }, event)
+    assert.equal(out.ok, false)
+    assert.equal(out.attempts, 2)
+    assert.ok(Date.now() - t0 < 3000)
+    const before = srv.hits.length
+    await assert.rejects(new WebhookSender().deliver({ id: 'w', url: srv.url, events: ['*'] }, event), (e) => e.code === 'EVENTS_WEBHOOK_REFUSED')
+    for (const url of ['http://localhost:1/x', 'http://169.254.169.254/latest', 'http://[::1]/', 'file:///etc/passwd']) {
+      await assert.rejects(new WebhookSender().deliver({ id: 'w', url, events: ['*'] }, event), (e) => e.code === 'EVENTS_WEBHOOK_REFUSED', url)
+    }
+    // send() never rejects
+    await new WebhookSender().send({ id: 'w', url: srv.url, events: ['*'] }, event)
+    assert.equal(srv.hits.length, before)
+  } finally {
+    await srv.close()
+  }
+})

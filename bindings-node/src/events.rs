@@ -1,0 +1,349 @@
+//! `NativeEventHub`: the core's events engine ([`authcore::events::EventHub`]) for
+//! node-auth's `SseManager` (packages/node-auth-core/lib/tools/sse-manager.js).
+//!
+//! Push mode only: `publish` encodes the frame once and returns it with the ids of the
+//! subscribers to write it to; JS writes that one string to each `res`. Backpressure
+//! (`res.write` returning false) is reported with `block(id)`; on `'drain'`, `drain(id)`
+//! returns the frames queued meanwhile. Ids the engine disconnected (queue over its
+//! bound) come back in `overflowed`, and JS ends those responses. Time is the addon's
+//! monotonic clock. Errors go through the binding's one mapping (`code`, `status`).
+
+use std::time::Instant;
+
+use authcore::events::{
+    EventHub, EventMeta, EventsError, HEARTBEAT_FRAME, HubConfig, SubscribeRequest, encode_frame,
+};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use crate::auth::error::js;
+
+/// `SseManager`'s engine options (all optional; the core's defaults otherwise).
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeEventHubOptions {
+    /// `0` disables heartbeats (default 30000).
+    pub heartbeat_interval_ms: Option<f64>,
+    /// Only `false` disables dedupe.
+    pub deduplicate: Option<bool>,
+    pub dedupe_window: Option<f64>,
+    pub max_subscribers: Option<f64>,
+    pub max_per_user: Option<f64>,
+    pub max_topics: Option<f64>,
+    pub max_queue_bytes: Option<f64>,
+    pub max_frame_bytes: Option<f64>,
+    /// `0` disables replay.
+    pub replay_events: Option<f64>,
+    pub replay_bytes: Option<f64>,
+}
+
+fn setting(name: &str, v: Option<f64>, default: usize) -> std::result::Result<usize, EventsError> {
+    match v {
+        None => Ok(default),
+        Some(n)
+            if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 =>
+        {
+            usize::try_from(n as u64)
+                .map_err(|_| EventsError::InvalidSetting(format!("{name} is too large")))
+        }
+        Some(_) => Err(EventsError::InvalidSetting(format!(
+            "{name} must be a non-negative integer"
+        ))),
+    }
+}
+
+fn config(o: NativeEventHubOptions) -> std::result::Result<HubConfig, EventsError> {
+    let d = HubConfig::default();
+    Ok(HubConfig {
+        heartbeat_interval_ms: setting(
+            "heartbeatIntervalMs",
+            o.heartbeat_interval_ms,
+            d.heartbeat_interval_ms as usize,
+        )? as u64,
+        deduplicate: o.deduplicate != Some(false),
+        dedupe_window: setting("dedupeWindow", o.dedupe_window, d.dedupe_window)?,
+        max_subscribers: setting("maxSubscribers", o.max_subscribers, d.max_subscribers)?,
+        max_per_user: setting("maxPerUser", o.max_per_user, d.max_per_user)?,
+        max_topics: setting("maxTopics", o.max_topics, d.max_topics)?,
+        max_queue_bytes: setting("maxQueueBytes", o.max_queue_bytes, d.max_queue_bytes)?,
+        max_frame_bytes: setting("maxFrameBytes", o.max_frame_bytes, d.max_frame_bytes)?,
+        replay_events: setting("replayEvents", o.replay_events, d.replay_events)?,
+        replay_bytes: setting("replayBytes", o.replay_bytes, d.replay_bytes)?,
+    })
+}
+
+/// A subscription: its id and the frames to write after the connected frame.
+#[napi(object)]
+pub struct NativeSubscribed {
+    pub id: u32,
+    pub replay: Vec<String>,
+    /// `false` when `lastEventId` was given but is no longer in the replay ring.
+    pub replay_complete: bool,
+}
+
+/// Who gets a frame.
+#[napi(object)]
+pub struct NativeDelivery {
+    /// The encoded frame (`publish`), or the heartbeat comment (`tick`).
+    pub frame: String,
+    /// Subscribers to write `frame` to now, in subscription order.
+    pub write: Vec<u32>,
+    /// Subscribers disconnected by the slow-client policy: end their responses.
+    pub overflowed: Vec<u32>,
+}
+
+fn id32(id: u64) -> u32 {
+    // Ids count subscriptions from 1; four billion subscriptions on one hub are out of reach.
+    u32::try_from(id).unwrap_or(u32::MAX)
+}
+
+fn ids(v: Vec<u64>) -> Vec<u32> {
+    v.into_iter().map(id32).collect()
+}
+
+/// The events engine behind `SseManager`.
+#[napi]
+pub struct NativeEventHub {
+    hub: EventHub,
+    start: Instant,
+}
+
+impl NativeEventHub {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+#[napi]
+impl NativeEventHub {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, options: Option<NativeEventHubOptions>) -> Result<Self> {
+        let cfg = js(&env, config(options.unwrap_or_default()))?;
+        let hub = js(&env, EventHub::new(cfg, 0))?;
+        Ok(Self {
+            hub,
+            start: Instant::now(),
+        })
+    }
+
+    /// Subscribe a connection to `topics` (limits apply: `EVENTS_TOO_MANY_*`, status 429
+    /// or 400), replaying from `lastEventId` when given.
+    #[napi(catch_unwind)]
+    pub fn subscribe(
+        &self,
+        env: Env,
+        topics: Vec<String>,
+        user_id: Option<String>,
+        tenant_id: Option<String>,
+        last_event_id: Option<String>,
+    ) -> Result<NativeSubscribed> {
+        let req = SubscribeRequest {
+            topics,
+            user_id,
+            tenant_id,
+            last_event_id,
+            mode: authcore::events::DeliveryMode::Push,
+        };
+        let s = js(&env, self.hub.subscribe(req, self.now()))?;
+        Ok(NativeSubscribed {
+            id: id32(s.id),
+            replay: s.replay.iter().map(|f| f.to_string()).collect(),
+            replay_complete: s.replay_complete,
+        })
+    }
+
+    /// Remove a connection (idempotent).
+    #[napi(catch_unwind)]
+    pub fn unsubscribe(&self, id: u32) -> bool {
+        self.hub.unsubscribe(u64::from(id))
+    }
+
+    /// Encode `id: …\nevent: …\ndata: <json>\n\n` once and deliver it to `topic`.
+    /// `EVENTS_INVALID_FIELD` (400) for a CR or LF in `id` or `eventType`.
+    #[napi(catch_unwind)]
+    pub fn publish(
+        &self,
+        env: Env,
+        topic: String,
+        id: String,
+        event_type: String,
+        tenant_id: Option<String>,
+        json: String,
+    ) -> Result<NativeDelivery> {
+        let frame = js(&env, encode_frame(&id, &event_type, &json))?;
+        let d = js(
+            &env,
+            self.hub.publish(
+                &topic,
+                EventMeta {
+                    id: &id,
+                    tenant_id: tenant_id.as_deref().filter(|t| !t.is_empty()),
+                },
+                &frame,
+            ),
+        )?;
+        Ok(NativeDelivery {
+            frame: frame.to_string(),
+            write: ids(d.write),
+            overflowed: ids(d.overflowed),
+        })
+    }
+
+    /// The frame of an event that is not published (the `connected` frame).
+    #[napi(catch_unwind)]
+    pub fn encode(&self, env: Env, id: String, event_type: String, json: String) -> Result<String> {
+        Ok(js(&env, encode_frame(&id, &event_type, &json))?.to_string())
+    }
+
+    /// `res.write` returned false: queue this connection's frames until `drain`.
+    #[napi(catch_unwind)]
+    pub fn block(&self, id: u32) {
+        self.hub.block(u64::from(id));
+    }
+
+    /// `'drain'`: the frames queued while blocked, in order.
+    #[napi(catch_unwind)]
+    pub fn drain(&self, id: u32) -> Vec<String> {
+        self.hub
+            .drain(u64::from(id))
+            .iter()
+            .map(|f| f.to_string())
+            .collect()
+    }
+
+    /// Advance the heartbeat wheel: connections due `: heartbeat\n\n`.
+    #[napi(catch_unwind)]
+    pub fn tick(&self) -> NativeDelivery {
+        let d = self.hub.tick(self.now());
+        NativeDelivery {
+            frame: HEARTBEAT_FRAME.to_owned(),
+            write: ids(d.write),
+            overflowed: ids(d.overflowed),
+        }
+    }
+
+    /// Milliseconds between two `tick()` calls (0: heartbeats off).
+    #[napi(getter, catch_unwind)]
+    pub fn tick_ms(&self) -> u32 {
+        if self.hub.config().heartbeat_interval_ms == 0 {
+            0
+        } else {
+            u32::try_from(self.hub.tick_ms()).unwrap_or(u32::MAX)
+        }
+    }
+
+    /// Connections held.
+    #[napi(getter, catch_unwind)]
+    pub fn count(&self) -> u32 {
+        u32::try_from(self.hub.count()).unwrap_or(u32::MAX)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Outgoing webhooks: the core's delivery policy; the transport is the host's fetch.
+// ---------------------------------------------------------------------------------------
+
+use authcore::events::webhook;
+
+/// `WebhookSender.sign(body, secret)`: `sha256=<hex>`.
+#[napi(catch_unwind)]
+pub fn webhook_sign(body: String, secret: String) -> String {
+    webhook::sign(&body, &secret)
+}
+
+/// `WebhookSender.verify(body, secret, signature)`, constant time.
+#[napi(catch_unwind)]
+pub fn webhook_verify(body: String, secret: String, signature: String) -> bool {
+    webhook::verify(&body, &secret, &signature)
+}
+
+/// A webhook configuration as the policy reads it.
+#[napi(object)]
+pub struct NativeWebhookTarget {
+    pub url: String,
+    pub secret: Option<String>,
+    pub max_retries: Option<f64>,
+    pub retry_delay_ms: Option<f64>,
+    pub timeout_ms: Option<f64>,
+    pub allow_internal: Option<bool>,
+}
+
+/// One delivery: URL, the stable delivery id, headers in order, retry bounds, timeout.
+#[napi(object)]
+pub struct NativeDeliveryPlan {
+    pub url: String,
+    pub host: String,
+    pub delivery_id: String,
+    pub headers: Vec<Vec<String>>,
+    pub max_retries: u32,
+    pub retry_delay_ms: f64,
+    pub timeout_ms: f64,
+    pub allow_internal: bool,
+}
+
+fn plan_from_js(p: &NativeDeliveryPlan) -> webhook::DeliveryPlan {
+    webhook::DeliveryPlan {
+        url: p.url.clone(),
+        host: p.host.clone(),
+        delivery_id: p.delivery_id.clone(),
+        headers: Vec::new(),
+        max_retries: p.max_retries.min(webhook::MAX_WEBHOOK_RETRIES),
+        retry_delay_ms: (p.retry_delay_ms.max(0.0) as u64).min(webhook::MAX_WEBHOOK_DELAY_MS),
+        timeout_ms: p.timeout_ms.max(1.0) as u64,
+        allow_internal: p.allow_internal,
+    }
+}
+
+/// Plan a delivery (`EVENTS_WEBHOOK_REFUSED` for a refused URL or setting,
+/// `EVENTS_INVALID_FIELD` for a CR/LF in the event name or timestamp).
+#[napi(catch_unwind)]
+pub fn webhook_plan(
+    env: Env,
+    target: NativeWebhookTarget,
+    event_name: String,
+    timestamp: String,
+    body: String,
+) -> Result<NativeDeliveryPlan> {
+    let t = webhook::WebhookTarget {
+        url: target.url,
+        secret: target.secret,
+        max_retries: target.max_retries,
+        retry_delay_ms: target.retry_delay_ms,
+        timeout_ms: target.timeout_ms,
+        allow_internal: target.allow_internal == Some(true),
+    };
+    let p = js(&env, webhook::plan(&t, &event_name, &timestamp, &body))?;
+    Ok(NativeDeliveryPlan {
+        url: p.url,
+        host: p.host,
+        delivery_id: p.delivery_id,
+        headers: p.headers.into_iter().map(|(k, v)| vec![k, v]).collect(),
+        max_retries: p.max_retries,
+        retry_delay_ms: p.retry_delay_ms as f64,
+        timeout_ms: p.timeout_ms as f64,
+        allow_internal: p.allow_internal,
+    })
+}
+
+/// The addresses the plan's host resolved to: `EVENTS_WEBHOOK_REFUSED` if any is internal.
+#[napi(catch_unwind)]
+pub fn webhook_check_resolved(
+    env: Env,
+    plan: NativeDeliveryPlan,
+    addresses: Vec<String>,
+) -> Result<()> {
+    let addrs: Vec<std::net::IpAddr> = addresses.iter().filter_map(|a| a.parse().ok()).collect();
+    js(&env, webhook::check_resolved(&plan_from_js(&plan), &addrs))
+}
+
+/// After attempt `attempt` (0-based) ended with `status` (`null`: network error or
+/// timeout): milliseconds to wait before the next attempt, or `null` to stop.
+#[napi(catch_unwind)]
+pub fn webhook_next_delay(
+    plan: NativeDeliveryPlan,
+    attempt: u32,
+    status: Option<u32>,
+) -> Option<f64> {
+    let status = status.map(|s| u16::try_from(s).unwrap_or(u16::MAX));
+    webhook::next_delay_random(&plan_from_js(&plan), attempt, status).map(|d| d as f64)
+}

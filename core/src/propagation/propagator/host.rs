@@ -1,0 +1,260 @@
+//! What the host brings to a propagator: the credential store of each track
+//! ([`CredentialSink`]), the full-mode application callbacks ([`Management`]) and the
+//! values they exchange (the original's `UpsertInput`, `PendingPropagation`, …), and
+//! [`PropagatorParts`], a propagator's validated options.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{CallbackError, SinkError};
+use crate::hmac::HmacClients;
+use crate::hmac::clients::{AllowedIps, ExpiresAt, Patch};
+use crate::propagation::Logger;
+use crate::propagation::state::PropagationState;
+use crate::secret::SecretString;
+
+/// Where a track's credentials are applied: the `clients` object and `secretToken` of an
+/// HMAC instance (`hmacHttpAuth` / `hmacMessageAuth`). [`HmacClients`] is one; a binding
+/// can bring its own (e.g. the JS objects of the Node core).
+#[async_trait]
+pub trait CredentialSink: Send + Sync + 'static {
+    /// `clients.get(clientId) != null`.
+    async fn exists(&self, client_id: &str) -> Result<bool, SinkError>;
+    /// `clients.setSecretHash(clientId, hash, expiresAt ?? undefined, allowedIps)`:
+    /// `None` keeps the stored value.
+    async fn set_secret_hash(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        expires_at: Option<f64>,
+        allowed_ips: Option<Vec<String>>,
+    ) -> Result<(), SinkError>;
+    /// `clients.delete(clientId)`.
+    async fn delete(&self, client_id: &str) -> Result<(), SinkError>;
+    /// `hashClientSecret(secret, secretToken)`.
+    fn hash_secret(&self, secret: &str) -> String;
+}
+
+#[async_trait]
+impl CredentialSink for HmacClients {
+    async fn exists(&self, client_id: &str) -> Result<bool, SinkError> {
+        Ok(self.get(client_id).await?.is_some())
+    }
+    async fn set_secret_hash(
+        &self,
+        client_id: &str,
+        secret_hash: &str,
+        expires_at: Option<f64>,
+        allowed_ips: Option<Vec<String>>,
+    ) -> Result<(), SinkError> {
+        Ok(HmacClients::set_secret_hash(
+            self,
+            client_id,
+            secret_hash,
+            &expiry_patch(expires_at),
+            &ips_patch(allowed_ips),
+        )
+        .await?)
+    }
+    async fn delete(&self, client_id: &str) -> Result<(), SinkError> {
+        Ok(HmacClients::delete(self, client_id).await?)
+    }
+    fn hash_secret(&self, secret: &str) -> String {
+        self.config().hash(secret)
+    }
+}
+
+fn ips_patch(ips: Option<Vec<String>>) -> AllowedIps {
+    AllowedIps::from_optional(ips)
+}
+
+fn expiry_patch(expires_at: Option<f64>) -> ExpiresAt {
+    match expires_at {
+        Some(ms) => Patch::Set(ms),
+        None => Patch::Keep,
+    }
+}
+
+/// `UpsertInput`. For `credential.delete` (from `revoke`) the original passes no
+/// `allowedIps` / `expiresAt` keys; bindings omit them when `op` is delete.
+#[derive(Clone, PartialEq)]
+pub struct UpsertInput {
+    pub client_id: String,
+    pub track: String,
+    pub op: String,
+    pub secret_plain: Option<String>,
+    pub allowed_ips: Option<Vec<String>>,
+    pub expires_at: Option<i64>,
+    pub targets: Vec<String>,
+}
+
+crate::redacted_debug!(UpsertInput { client_id, track, op, allowed_ips, expires_at, targets } secret { secret_plain });
+
+/// `RotateInput`.
+#[derive(Clone, PartialEq)]
+pub struct RotateInput {
+    pub client_id: String,
+    pub track: String,
+    pub secret_plain: String,
+}
+
+crate::redacted_debug!(RotateInput { client_id, track } secret { secret_plain });
+
+/// One entry of `PendingPropagation.pendingTargets`.
+#[derive(Clone, PartialEq)]
+pub struct PendingTarget {
+    /// The logical name (not `hmac-…queue`).
+    pub target_amqp_queue: String,
+    /// That target's env secret.
+    pub propagation_secret: String,
+}
+
+crate::redacted_debug!(PendingTarget { target_amqp_queue } secret { propagation_secret });
+
+/// `PendingPropagation`.
+#[derive(Clone, PartialEq)]
+pub struct PendingPropagation {
+    pub client_id: String,
+    pub track: String,
+    pub op: String,
+    pub secret_plain: Option<String>,
+    pub allowed_ips: Option<Vec<String>>,
+    pub expires_at: Option<i64>,
+    pub pending_targets: Vec<PendingTarget>,
+}
+
+crate::redacted_debug!(PendingPropagation { client_id, track, op, allowed_ips, expires_at, pending_targets } secret { secret_plain });
+
+/// `TargetSentInput`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSentInput {
+    pub client_id: String,
+    pub target_amqp_queue: String,
+    pub sent_at: i64,
+    pub attempt_count: u32,
+}
+
+/// `TargetSuccessInput`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetSuccessInput {
+    pub client_id: String,
+    pub target_amqp_queue: String,
+    pub applied_at: i64,
+}
+
+/// `TargetErrorInput`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetErrorInput {
+    pub client_id: String,
+    pub target_amqp_queue: String,
+    pub reason: String,
+    pub failed_at: i64,
+}
+
+/// `FullyPropagatedInput`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FullyPropagatedInput {
+    pub client_id: String,
+    /// `success`, `partial` or `error`.
+    pub final_status: String,
+    pub at: i64,
+}
+
+/// `PropagatorManagement`: the 8 application callbacks of full mode.
+#[async_trait]
+pub trait Management: Send + Sync + 'static {
+    async fn upsert_credential_with_targets(&self, input: UpsertInput)
+    -> Result<(), CallbackError>;
+    async fn rotate_credential_secret(&self, input: RotateInput) -> Result<(), CallbackError>;
+    async fn fetch_pending_propagations(&self) -> Result<Vec<PendingPropagation>, CallbackError>;
+    async fn fetch_source_propagation_secret(
+        &self,
+        sender_amqp_queue: &str,
+    ) -> Result<Option<String>, CallbackError>;
+    async fn mark_target_sent(&self, input: TargetSentInput) -> Result<(), CallbackError>;
+    async fn mark_target_success(&self, input: TargetSuccessInput) -> Result<(), CallbackError>;
+    async fn mark_target_error(&self, input: TargetErrorInput) -> Result<(), CallbackError>;
+    async fn mark_credential_fully_propagated(
+        &self,
+        input: FullyPropagatedInput,
+    ) -> Result<(), CallbackError>;
+}
+
+/// `EnsureInput`.
+#[derive(Clone, PartialEq, Default)]
+pub struct EnsureInput {
+    pub client_id: String,
+    pub secret: String,
+    pub targets: Vec<String>,
+    /// Default `http`.
+    pub track: Option<String>,
+    pub allowed_ips: Option<Vec<String>>,
+    pub expires_at: Option<i64>,
+}
+
+crate::redacted_debug!(EnsureInput { client_id, targets, track, allowed_ips, expires_at } secret { secret });
+
+/// The result of `ensure`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnsureResult {
+    pub client_id: String,
+    /// `credential.create` or `credential.update`.
+    pub op: String,
+}
+
+/// `RotateInputUsage`.
+#[derive(Clone, PartialEq, Default)]
+pub struct RotateUsage {
+    pub client_id: String,
+    pub secret: String,
+    pub track: Option<String>,
+}
+
+crate::redacted_debug!(RotateUsage { client_id, track } secret { secret });
+
+/// `RevokeInput`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RevokeInput {
+    pub client_id: String,
+    pub targets: Vec<String>,
+    pub track: Option<String>,
+}
+
+/// `SyncSummary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncSummary {
+    /// Pending propagations read (clients, not targets).
+    pub propagations_read: u32,
+    pub targets_published: u32,
+    pub targets_retrying: u32,
+    pub duration_ms: u64,
+}
+
+/// What a propagator is made of, once its options are valid.
+pub struct PropagatorParts {
+    /// This peer's logical name (`amqpQueue`).
+    pub amqp_queue: String,
+    /// This peer's own env secret, checked against every inbound event (redacted from
+    /// `Debug`, wiped on drop).
+    pub propagation_secret: SecretString,
+    /// The store of track `http` (`hmacHttpAuth`).
+    pub http: Option<Arc<dyn CredentialSink>>,
+    /// The store of track `message` (`hmacMessageAuth`).
+    pub message: Option<Arc<dyn CredentialSink>>,
+    /// Full mode when present; receive-only when absent.
+    pub management: Option<Arc<dyn Management>>,
+    pub logger: Arc<dyn Logger>,
+    pub state: Arc<dyn PropagationState>,
+}
+
+impl PropagatorParts {
+    /// The store of a track: `http` → http, anything else → message (Node's routing).
+    pub(super) fn auth(&self, track: &str) -> Option<&Arc<dyn CredentialSink>> {
+        if track == "http" {
+            self.http.as_ref()
+        } else {
+            self.message.as_ref()
+        }
+    }
+}

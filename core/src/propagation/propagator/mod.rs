@@ -1,0 +1,203 @@
+//! The propagator: `ensure` / `rotate` / `revoke` / `sync` on the sending side (full mode)
+//! and the receive pipeline of §3.5 on every peer.
+//!
+//! Behaviour follows the original's code (HEAD: `ensure`, `rotate` and `revoke` apply
+//! locally at once), with these deliberate differences (see docs/compat.md):
+//! - `sync` records every target's event in the ack store **before** publishing any, so an
+//!   early ACK can never complete a credential while other targets are still to be sent
+//!   (the §10 race that cleared the plain secret too early). An event whose publish failed
+//!   stays pending until the next `sync` replaces it with the retry's event: one
+//!   outstanding event per (client, target).
+//! - An ACK that arrives before its event's `markTargetSent` returned waits for it, so the
+//!   row ends `success`/`error`, never `sent` (§7: the original can overwrite the result).
+//! - An apply event without a usable `track`, `clientId` or `payload`, or whose
+//!   `senderAmqpQueue` is not a valid queue name, is dropped with a warning instead of
+//!   being requeued forever; an apply the core rejects as invalid (not a store failure) is
+//!   answered with an `error` ACK carrying the reason instead of being requeued forever.
+//!
+//! And these repairs of the protocol, checked by the model in `models/propagation`
+//! (ARCHITECTURE.md, "The propagation model"):
+//! - The receiver holds the cursor lock
+//!   ([`PropagationState::lock_cursor`](super::state::PropagationState::lock_cursor)) across
+//!   cursor check, apply and cursor write: two consumers of one queue cannot apply an older
+//!   event after a newer one.
+//! - An event older than the cursor is answered with an `error` ACK, reason `stale`
+//!   ([`wire::STALE_REASON`]), not `applied`: its sender no longer records a success for a
+//!   secret the target does not hold. A redelivery of the cursor's own event is still
+//!   `applied`.
+//! - Event `ts` values are strictly increasing per client ([`wire::next_event_ts`]).
+//! - `ensure`/`rotate`/`revoke` retire the client's outstanding events of the targets they
+//!   reset, under a per-client lock that ACK handling and `sync` (from its record to its
+//!   `markTargetSent`) also take; `sync` skips a client changed since it fetched it.
+//! - An ACK's callbacks and completion run before the ack store forgets the event, so an
+//!   authority crash in between redoes them on redelivery instead of dropping the ACK.
+//! - `sync()` calls run one at a time.
+
+mod error;
+mod host;
+mod receiver;
+mod sender;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use error::{CallbackError, PropagationError, SinkError};
+pub use host::{
+    CredentialSink, EnsureInput, EnsureResult, FullyPropagatedInput, Management,
+    PendingPropagation, PendingTarget, PropagatorParts, RevokeInput, RotateInput, RotateUsage,
+    SyncSummary, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
+};
+
+use super::state::{KeyedGuard, KeyedLocks};
+use super::transport::Transport;
+use super::wire;
+use receiver::Receiver;
+
+struct Shared {
+    parts: PropagatorParts,
+    transport: Arc<dyn Transport>,
+    /// Events of a running `sync` whose `markTargetSent` has not returned yet: an ACK for
+    /// one of them waits, so `markTargetSuccess`/`markTargetError` always come after
+    /// `markTargetSent` (the original lets a fast ACK's "success" be overwritten by "sent").
+    unmarked: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
+    /// Per-client lock of the authority: `ensure`/`rotate`/`revoke`, ACK handling, and a
+    /// `sync` from its record to its `markTargetSent`.
+    client_locks: KeyedLocks,
+    /// `sync()` calls run one at a time.
+    sync_lock: tokio::sync::Mutex<()>,
+    /// Counts `ensure`/`rotate`/`revoke` calls; `changed` keeps each client's last count,
+    /// so a `sync` skips a client changed after it fetched the pending propagations.
+    changes: std::sync::atomic::AtomicU64,
+    changed: std::sync::Mutex<HashMap<String, u64>>,
+}
+
+impl Shared {
+    /// Takes the client lock for a change of `client_id` and records the change.
+    async fn begin_change(&self, client_id: &str) -> KeyedGuard {
+        let guard = self.client_locks.lock(client_id).await;
+        let n = self
+            .changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(client_id.to_owned(), n);
+        guard
+    }
+
+    /// Whether `client_id` changed after change count `since`.
+    fn changed_since(&self, client_id: &str, since: u64) -> bool {
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(client_id)
+            .is_some_and(|n| *n > since)
+    }
+
+    fn begin_unmarked(&self, event_id: &str) {
+        self.unmarked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(event_id.to_owned(), Arc::new(tokio::sync::Notify::new()));
+    }
+
+    fn end_unmarked(&self, event_id: &str) {
+        let n = self
+            .unmarked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(event_id);
+        if let Some(n) = n {
+            n.notify_waiters();
+        }
+    }
+
+    /// Waits (at most [`UNMARKED_WAIT`]) until `event_id` is no longer between its publish
+    /// and its `markTargetSent`.
+    async fn wait_marked(&self, event_id: &str) {
+        let n = self
+            .unmarked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(event_id)
+            .cloned();
+        let Some(n) = n else { return };
+        let notified = n.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        let still = self
+            .unmarked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(event_id);
+        if still {
+            let _ = tokio::time::timeout(UNMARKED_WAIT, notified).await;
+        }
+    }
+}
+
+/// Upper bound of an ACK's wait for its event's `markTargetSent`.
+const UNMARKED_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A running propagator (`Propagator` of the original).
+pub struct Propagator {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Propagator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Propagator")
+            .field("amqp_queue", &self.shared.parts.amqp_queue)
+            .field("full_mode", &self.shared.parts.management.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+fn now_ms() -> i64 {
+    crate::hmac::verify::now_ms() as i64
+}
+
+impl Propagator {
+    /// Installs the receive handler on `transport` and starts consuming (the consumer is
+    /// registered only now, with the real handler: no delivery can reach a placeholder).
+    pub async fn start(
+        parts: PropagatorParts,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Self, PropagationError> {
+        if parts.http.is_none() && parts.message.is_none() {
+            return Err(PropagationError::InvalidOptions(
+                "At least one of hmacHttpAuth or hmacMessageAuth must be provided".into(),
+            ));
+        }
+        wire::build_queue_name(&parts.amqp_queue).map_err(PropagationError::InvalidQueueName)?;
+        let shared = Arc::new(Shared {
+            parts,
+            transport,
+            unmarked: Default::default(),
+            client_locks: KeyedLocks::default(),
+            sync_lock: tokio::sync::Mutex::new(()),
+            changes: std::sync::atomic::AtomicU64::new(0),
+            changed: Default::default(),
+        });
+        // The transport keeps its handler (and its consumer task) alive: a weak reference,
+        // so that dropping the propagator drops its transport, which stops its tasks.
+        let handler = Arc::new(Receiver {
+            shared: Arc::downgrade(&shared),
+        });
+        shared.transport.start_consume(handler).await?;
+        Ok(Self { shared })
+    }
+
+    /// This peer's logical name.
+    pub fn amqp_queue(&self) -> &str {
+        &self.shared.parts.amqp_queue
+    }
+
+    /// `close()`: stops consuming (after the delivery in hand) and closes the broker link.
+    /// The other methods stay callable; publishes then fail and `sync` counts them as
+    /// retrying.
+    pub async fn close(&self) {
+        self.shared.transport.close().await;
+    }
+}

@@ -1,0 +1,369 @@
+//! The receive pipeline of every peer (§3.5): decode and check an event, apply it under
+//! the cursor lock and answer with an ACK; on the sender, handle the ACKs.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{
+    FullyPropagatedInput, Management, PropagationError, Shared, SinkError, TargetErrorInput,
+    TargetSuccessInput, now_ms,
+};
+use crate::hmac::HmacError;
+use crate::propagation::state::PublishedEvent;
+use crate::propagation::transport::DeliveryHandler;
+use crate::propagation::wire::{self, AckEvent, Cursor, Envelope};
+use crate::secret::ExposeSecret;
+
+/// The transport's delivery handler: a weak reference to the propagator (no cycle through
+/// the transport that holds it).
+pub(super) struct Receiver {
+    pub(super) shared: std::sync::Weak<Shared>,
+}
+
+#[async_trait]
+impl DeliveryHandler for Receiver {
+    async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+        match self.shared.upgrade() {
+            Some(shared) => Handling { shared }.handle(body).await,
+            // Dropped meanwhile: the message goes back to the queue.
+            None => Err("the propagator was dropped".to_owned()),
+        }
+    }
+}
+
+/// One delivery being handled, with the propagator held for its duration.
+struct Handling {
+    shared: Arc<Shared>,
+}
+
+impl Handling {
+    async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+        let parts = &self.shared.parts;
+        let log = &parts.logger;
+        let env = match wire::decode(&body) {
+            Ok(env) => env,
+            Err(msg) => {
+                log.warn(&format!("[propagation] dropping malformed event: {msg}"));
+                return Ok(());
+            }
+        };
+        if !wire::propagation_secret_matches(
+            &env.propagation_secret,
+            parts.propagation_secret.expose_secret(),
+        ) {
+            log.warn(&format!(
+                "[propagation] propagation-secret-mismatch from {}, dropping eventId={}",
+                env.sender_amqp_queue, env.event_id
+            ));
+            return Ok(());
+        }
+        match env.op.as_str() {
+            wire::OP_ACK => self.handle_ack(&env).await.map_err(|e| e.to_string()),
+            wire::OP_CREATE | wire::OP_UPDATE | wire::OP_DELETE => self.handle_apply(&env).await,
+            other => {
+                log.warn(&format!(
+                    "[propagation] unknown event op=\"{other}\", dropping"
+                ));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `fetchSourcePropagationSecret(sender)`, or `""` (receive-only mode, unknown sender, or a
+/// failed callback, which is logged).
+async fn source_secret(shared: Arc<Shared>, sender: String) -> String {
+    let parts = &shared.parts;
+    let Some(m) = &parts.management else {
+        return String::new();
+    };
+    match m.fetch_source_propagation_secret(&sender).await {
+        Ok(Some(s)) => s,
+        Ok(None) => String::new(),
+        Err(e) => {
+            parts.logger.warn(&format!(
+                "[propagation] fetchSourcePropagationSecret failed for {sender}: {}",
+                e.message
+            ));
+            String::new()
+        }
+    }
+}
+
+impl Handling {
+    async fn handle_apply(&self, env: &Envelope) -> Result<(), String> {
+        let parts = &self.shared.parts;
+        let log = &parts.logger;
+        let apply = match env.apply_parts() {
+            Ok(a) if wire::is_valid_queue_name(&env.sender_amqp_queue) => a,
+            Ok(_) => {
+                log.warn(&format!(
+                    "[propagation] dropping event {}: senderAmqpQueue is not a valid queue name",
+                    env.event_id
+                ));
+                return Ok(());
+            }
+            Err(msg) => {
+                log.warn(&format!(
+                    "[propagation] dropping malformed event {}: {msg}",
+                    env.event_id
+                ));
+                return Ok(());
+            }
+        };
+        let result = self.apply(env, &apply).await;
+        if let Err(e) = &result {
+            log.error(&format!(
+                "[propagation] apply failed for {}, requeue: {e}",
+                apply.client_id
+            ));
+        }
+        result.map_err(|e| e.to_string())
+    }
+
+    async fn apply(&self, env: &Envelope, a: &wire::ApplyParts) -> Result<(), PropagationError> {
+        let parts = &self.shared.parts;
+        // The sender's secret (for the ACK) is read from management while the event is
+        // applied: one callback round trip off the per-event critical path.
+        let secret = tokio::spawn(source_secret(
+            self.shared.clone(),
+            env.sender_amqp_queue.clone(),
+        ));
+        let incoming = Cursor {
+            ts: env.ts,
+            event_id: env.event_id.clone(),
+        };
+        // Cursor check, apply and cursor write under the cursor lock: a second consumer of
+        // this queue (another instance of this peer) cannot interleave them.
+        let lock = parts.state.lock_cursor(&a.track, &a.client_id).await?;
+        let decided = self.decide_and_apply(env, a, &incoming).await;
+        if let Err(e) = parts.state.unlock_cursor(lock).await {
+            parts.logger.warn(&format!(
+                "[propagation] releasing the cursor lock of {} failed (its lease expires): {e}",
+                a.client_id
+            ));
+        }
+        let (result, reason) = match decided? {
+            None => ("applied", None),
+            Some(reason) => ("error", Some(reason)),
+        };
+        self.ack_back(env, &a.client_id, result, reason, secret)
+            .await
+    }
+
+    /// The decision and the apply, under the cursor lock. `None`: answer `applied`;
+    /// `Some(reason)`: answer `error` with that reason. A store failure is an `Err`
+    /// (nack and requeue).
+    async fn decide_and_apply(
+        &self,
+        env: &Envelope,
+        a: &wire::ApplyParts,
+        incoming: &Cursor,
+    ) -> Result<Option<String>, PropagationError> {
+        let parts = &self.shared.parts;
+        let current = parts.state.read_cursor(&a.track, &a.client_id).await?;
+        match wire::freshness(current.as_ref(), incoming) {
+            wire::Freshness::Newer => {}
+            // A redelivery of the event the cursor holds: it was applied.
+            wire::Freshness::Same => {
+                parts.logger.info(&format!(
+                    "[propagation] dropping stale event {} for {} (already applied)",
+                    env.event_id, a.client_id
+                ));
+                return Ok(None);
+            }
+            // Older than what this peer holds: not applied, and said so.
+            wire::Freshness::Older => {
+                parts.logger.info(&format!(
+                    "[propagation] dropping stale event {} for {}",
+                    env.event_id, a.client_id
+                ));
+                return Ok(Some(wire::STALE_REASON.into()));
+            }
+        }
+        let Some(auth) = parts.auth(&a.track) else {
+            return Ok(Some(format!("no {} auth instance configured", a.track)));
+        };
+        let applied = if env.op == wire::OP_DELETE {
+            auth.delete(&a.client_id).await
+        } else {
+            auth.set_secret_hash(
+                &a.client_id,
+                &a.secret_hash,
+                a.expires_at,
+                a.allowed_ips.clone(),
+            )
+            .await
+        };
+        match applied {
+            Ok(()) => {}
+            // A store failure is transient: nack and requeue, as the original does.
+            Err(e @ (SinkError::Hmac(HmacError::Store(_)) | SinkError::Callback(_))) => {
+                return Err(e.into());
+            }
+            // Anything else is this event's fault and would fail forever: answer it.
+            Err(e) => {
+                parts.logger.warn(&format!(
+                    "[propagation] rejected event {} for {}: {e}",
+                    env.event_id, a.client_id
+                ));
+                return Ok(Some(e.to_string()));
+            }
+        }
+        parts
+            .state
+            .write_cursor(&a.track, &a.client_id, incoming)
+            .await?;
+        Ok(None)
+    }
+
+    /// `publishAckBack`: the ACK goes to the sender's queue, carrying the sender's secret
+    /// as management knows it (`""` in receive-only mode or when unknown).
+    async fn ack_back(
+        &self,
+        env: &Envelope,
+        client_id: &str,
+        result: &str,
+        reason: Option<String>,
+        secret: tokio::task::JoinHandle<String>,
+    ) -> Result<(), PropagationError> {
+        let parts = &self.shared.parts;
+        let sender = &env.sender_amqp_queue;
+        let secret = match secret.await {
+            Ok(s) => s,
+            Err(e) => {
+                parts.logger.warn(&format!(
+                    "[propagation] fetchSourcePropagationSecret failed for {sender}: {e}"
+                ));
+                String::new()
+            }
+        };
+        if secret.is_empty() {
+            parts.logger.warn(&format!(
+                "[propagation] ack to {sender} for {client_id} has no source secret; receiver will warn-drop"
+            ));
+        }
+        let ack = AckEvent {
+            event_id: wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?,
+            ts: now_ms(),
+            propagation_secret: secret,
+            sender_amqp_queue: parts.amqp_queue.clone(),
+            op: wire::OP_ACK.into(),
+            ack_event_id: env.event_id.clone(),
+            ack_result: result.into(),
+            ack_reason: reason,
+        };
+        let queue = wire::build_queue_name(sender).map_err(PropagationError::InvalidQueueName)?;
+        self.shared
+            .transport
+            .publish(&queue, &wire::encode(&ack))
+            .await?;
+        Ok(())
+    }
+
+    async fn handle_ack(&self, env: &Envelope) -> Result<(), PropagationError> {
+        let parts = &self.shared.parts;
+        let ack = env.ack_parts();
+        let rec = match &ack.ack_event_id {
+            Some(id) => parts.state.read_published_event(id).await?,
+            None => None,
+        };
+        let (Some(rec), Some(ack_event_id)) = (rec, ack.ack_event_id.as_deref()) else {
+            parts.logger.warn(&format!(
+                "[propagation] received ack for unknown eventId={}, dropping",
+                ack.ack_event_id.as_deref().unwrap_or("undefined")
+            ));
+            return Ok(());
+        };
+        let at = now_ms();
+        let success = ack.ack_result.as_deref() == Some("applied");
+        let result = if success { "success" } else { "error" };
+        let Some(m) = &parts.management else {
+            return Ok(parts
+                .state
+                .record_target_result(&rec.client_id, &rec.target_amqp_queue, result, ack_event_id)
+                .await?);
+        };
+        // Under the client lock (exclusive with ensure/rotate/revoke and with sync's
+        // record..markTargetSent), read again: a rotate may have retired the event.
+        let _client = self.shared.client_locks.lock(&rec.client_id).await;
+        let Some(rec) = parts.state.read_published_event(ack_event_id).await? else {
+            parts.logger.warn(&format!(
+                "[propagation] received ack for unknown eventId={ack_event_id}, dropping"
+            ));
+            return Ok(());
+        };
+        self.shared.wait_marked(ack_event_id).await;
+        // The callbacks and the completion run before the ack store forgets the event: an
+        // authority crash in between redoes them when the ACK is redelivered (the original
+        // forgets first, and a crash leaves the row `sent` forever).
+        let completed = match self
+            .ack_callbacks(&**m, &rec, success, result, ack.ack_reason, at)
+            .await
+        {
+            Ok(completed) => completed,
+            Err(e) => {
+                parts.logger.error(&format!(
+                    "[propagation] management callback failed during ack handling for {}: {e}",
+                    rec.client_id
+                ));
+                false
+            }
+        };
+        parts
+            .state
+            .record_target_result(&rec.client_id, &rec.target_amqp_queue, result, ack_event_id)
+            .await?;
+        if completed {
+            parts.state.clear_client_aggregates(&rec.client_id).await?;
+        }
+        Ok(())
+    }
+
+    /// `markTargetSuccess`/`markTargetError`, then `markCredentialFullyPropagated` when this
+    /// event is the client's last pending one (its result counted in). `Ok(true)`: the
+    /// credential completed.
+    async fn ack_callbacks(
+        &self,
+        m: &dyn Management,
+        rec: &PublishedEvent,
+        success: bool,
+        result: &str,
+        reason: Option<String>,
+        at: i64,
+    ) -> Result<bool, PropagationError> {
+        let state = &self.shared.parts.state;
+        if success {
+            m.mark_target_success(TargetSuccessInput {
+                client_id: rec.client_id.clone(),
+                target_amqp_queue: rec.target_amqp_queue.clone(),
+                applied_at: at,
+            })
+            .await?;
+        } else {
+            m.mark_target_error(TargetErrorInput {
+                client_id: rec.client_id.clone(),
+                target_amqp_queue: rec.target_amqp_queue.clone(),
+                reason: reason.unwrap_or_else(|| "unknown".into()),
+                failed_at: at,
+            })
+            .await?;
+        }
+        // The event is still in the pending set (recorded with its ack record, which was
+        // just read): it is the last one when the set holds at most it.
+        if state.pending_count(&rec.client_id).await? > 1 {
+            return Ok(false);
+        }
+        let mut results = state.read_client_results(&rec.client_id).await?;
+        results.insert(rec.target_amqp_queue.clone(), result.to_owned());
+        let final_status = wire::aggregate_final_status(results.values().map(String::as_str));
+        m.mark_credential_fully_propagated(FullyPropagatedInput {
+            client_id: rec.client_id.clone(),
+            final_status: final_status.into(),
+            at,
+        })
+        .await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,348 @@
+//! The sending side (full mode): `ensure`, `rotate`, `revoke` and `sync`.
+
+use std::sync::Arc;
+
+use super::{
+    CredentialSink, EnsureInput, EnsureResult, Management, PendingPropagation, PropagationError,
+    Propagator, RevokeInput, RotateInput, RotateUsage, SyncSummary, TargetSentInput, UpsertInput,
+    now_ms,
+};
+use crate::propagation::state::{KeyedGuard, PublishedEvent};
+use crate::propagation::wire::{self, ApplyEvent, ApplyPayload};
+
+impl Propagator {
+    fn management(&self) -> Result<&Arc<dyn Management>, PropagationError> {
+        self.shared
+            .parts
+            .management
+            .as_ref()
+            .ok_or(PropagationError::ManagementNotConfigured)
+    }
+
+    fn auth_for_ensure(&self, track: &str) -> Result<&Arc<dyn CredentialSink>, PropagationError> {
+        self.shared.parts.auth(track).ok_or_else(|| {
+            PropagationError::InvalidOptions(format!("No {track} auth instance configured"))
+        })
+    }
+
+    /// `ensure(input)`: upsert through management, then apply locally at once. Never
+    /// publishes (`sync` does).
+    pub async fn ensure(&self, input: EnsureInput) -> Result<EnsureResult, PropagationError> {
+        let management = self.management()?;
+        let track = input.track.unwrap_or_else(|| "http".into());
+        let auth = self.auth_for_ensure(&track)?;
+        let op = if auth.exists(&input.client_id).await? {
+            wire::OP_UPDATE
+        } else {
+            wire::OP_CREATE
+        };
+        // The listed targets go back to `pending`: their outstanding events are retired
+        // first, so a late ACK of the old secret cannot mark the new one delivered.
+        let _client = self.shared.begin_change(&input.client_id).await;
+        self.shared
+            .parts
+            .state
+            .retire_events(&input.client_id, Some(&input.targets))
+            .await?;
+        management
+            .upsert_credential_with_targets(UpsertInput {
+                client_id: input.client_id.clone(),
+                track: track.clone(),
+                op: op.into(),
+                secret_plain: Some(input.secret.clone()),
+                allowed_ips: input.allowed_ips.clone(),
+                expires_at: input.expires_at,
+                targets: input.targets,
+            })
+            .await?;
+        let hash = auth.hash_secret(&input.secret);
+        auth.set_secret_hash(
+            &input.client_id,
+            &hash,
+            input.expires_at.map(|v| v as f64),
+            input.allowed_ips,
+        )
+        .await?;
+        Ok(EnsureResult {
+            client_id: input.client_id,
+            op: op.into(),
+        })
+    }
+
+    /// `rotate(input)`: `UNKNOWN_CLIENT` unless the client exists locally; then
+    /// `rotateCredentialSecret` and the new hash applied locally.
+    pub async fn rotate(&self, input: RotateUsage) -> Result<String, PropagationError> {
+        let management = self.management()?;
+        let track = input.track.unwrap_or_else(|| "http".into());
+        let auth = self.auth_for_ensure(&track)?;
+        if !auth.exists(&input.client_id).await? {
+            return Err(PropagationError::UnknownClient(input.client_id));
+        }
+        // Every target of the client goes back to `pending`: retire all its events first.
+        let _client = self.shared.begin_change(&input.client_id).await;
+        self.shared
+            .parts
+            .state
+            .retire_events(&input.client_id, None)
+            .await?;
+        management
+            .rotate_credential_secret(RotateInput {
+                client_id: input.client_id.clone(),
+                track,
+                secret_plain: input.secret.clone(),
+            })
+            .await?;
+        let hash = auth.hash_secret(&input.secret);
+        auth.set_secret_hash(&input.client_id, &hash, None, None)
+            .await?;
+        Ok(input.client_id)
+    }
+
+    /// `revoke(input)`: upsert a `credential.delete` with the listed targets, then delete
+    /// locally (when this peer has the track's store).
+    pub async fn revoke(&self, input: RevokeInput) -> Result<String, PropagationError> {
+        let management = self.management()?;
+        let track = input.track.unwrap_or_else(|| "http".into());
+        let _client = self.shared.begin_change(&input.client_id).await;
+        self.shared
+            .parts
+            .state
+            .retire_events(&input.client_id, Some(&input.targets))
+            .await?;
+        management
+            .upsert_credential_with_targets(UpsertInput {
+                client_id: input.client_id.clone(),
+                track: track.clone(),
+                op: wire::OP_DELETE.into(),
+                secret_plain: None,
+                allowed_ips: None,
+                expires_at: None,
+                targets: input.targets,
+            })
+            .await?;
+        if let Some(auth) = self.shared.parts.auth(&track) {
+            auth.delete(&input.client_id).await?;
+        }
+        Ok(input.client_id)
+    }
+
+    /// `sync()`: for every pending propagation, in order: apply locally and record one
+    /// apply event per pending target, then publish them (queue declared, publish
+    /// confirmed, `markTargetSent`, in the original's order). Publishes are pipelined: up to
+    /// [`SYNC_IN_FLIGHT`] await their broker confirm at once while the next propagations are
+    /// applied and recorded (the original waits for each confirm in turn). A propagation whose local
+    /// apply fails still ends the sync with that error, after the events of the
+    /// propagations before it were published, as in the original.
+    ///
+    /// `sync()` calls run one at a time (a second call waits for the first). Each client is
+    /// handled under its client lock, from its local apply to the last `markTargetSent` of
+    /// its events; a client changed by `ensure`/`rotate`/`revoke` since the fetch is
+    /// skipped (its targets are counted as retrying: the next `sync` sends the new state).
+    pub async fn sync(&self) -> Result<SyncSummary, PropagationError> {
+        let management = self.management()?.clone();
+        let _one_at_a_time = self.shared.sync_lock.lock().await;
+        let started = std::time::Instant::now();
+        let since = self
+            .shared
+            .changes
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let pending = management.fetch_pending_propagations().await?;
+        let mut summary = SyncSummary {
+            propagations_read: pending.len() as u32,
+            ..SyncSummary::default()
+        };
+        let mut publishing = Publishing::default();
+        let mut outcome = Ok(());
+        for p in pending {
+            let client = Arc::new(self.shared.client_locks.lock(&p.client_id).await);
+            if self.shared.changed_since(&p.client_id, since) {
+                self.shared.parts.logger.info(&format!(
+                    "[propagation] {} changed since this sync read it; the next sync sends it",
+                    p.client_id
+                ));
+                summary.targets_retrying += p.pending_targets.len() as u32;
+                continue;
+            }
+            let events = match self.prepare(&p, &mut summary).await {
+                Ok(events) => events,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            for (target, event) in events {
+                while publishing.len() >= SYNC_IN_FLIGHT {
+                    self.finish_one(&*management, &mut publishing, &mut summary)
+                        .await;
+                }
+                self.start_publish(&mut publishing, target, event, client.clone());
+            }
+        }
+        while !publishing.is_empty() {
+            self.finish_one(&*management, &mut publishing, &mut summary)
+                .await;
+        }
+        outcome?;
+        summary.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(summary)
+    }
+
+    /// The local apply of one propagation and the ack-store record of each target's event
+    /// (every target before any publish, so that no ACK can empty the pending set while
+    /// another target of this credential is still to be published). Returns the events to
+    /// publish; a target whose record failed is counted as retrying.
+    async fn prepare(
+        &self,
+        p: &PendingPropagation,
+        summary: &mut SyncSummary,
+    ) -> Result<Vec<(String, ApplyEvent)>, PropagationError> {
+        let parts = &self.shared.parts;
+        let auth = parts.auth(&p.track).ok_or_else(|| {
+            PropagationError::Sync(format!(
+                "No {} auth instance configured for propagation of {}",
+                p.track, p.client_id
+            ))
+        })?;
+        let secret_hash = if p.op == wire::OP_DELETE {
+            auth.delete(&p.client_id).await?;
+            String::new()
+        } else {
+            let plain = p.secret_plain.as_deref().ok_or_else(|| {
+                PropagationError::Sync(format!(
+                    "Plain is null for non-delete op {} on {}",
+                    p.op, p.client_id
+                ))
+            })?;
+            let hash = auth.hash_secret(plain);
+            auth.set_secret_hash(
+                &p.client_id,
+                &hash,
+                p.expires_at.map(|v| v as f64),
+                p.allowed_ips.clone(),
+            )
+            .await?;
+            hash
+        };
+        let mut events = Vec::with_capacity(p.pending_targets.len());
+        // Strictly above the previous event's ts for this client, even in the same
+        // millisecond or after the clock stepped back: a new event is never stale.
+        let mut last = parts.state.last_event_ts(&p.client_id).await?;
+        for target in &p.pending_targets {
+            let event_id =
+                wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?;
+            let sent_at = wire::next_event_ts(now_ms(), last);
+            last = Some(sent_at);
+            let rec = PublishedEvent {
+                client_id: p.client_id.clone(),
+                target_amqp_queue: target.target_amqp_queue.clone(),
+                attempt_count: 1.0,
+                sent_at: sent_at as f64,
+            };
+            if let Err(e) = parts.state.record_published_event(&event_id, &rec).await {
+                parts.logger.warn(&format!(
+                    "[propagation] publish to {} for {} failed: {e}",
+                    target.target_amqp_queue, p.client_id
+                ));
+                summary.targets_retrying += 1;
+                continue;
+            }
+            let event = ApplyEvent {
+                event_id,
+                ts: sent_at,
+                propagation_secret: target.propagation_secret.clone(),
+                sender_amqp_queue: parts.amqp_queue.clone(),
+                op: p.op.clone(),
+                track: p.track.clone(),
+                client_id: p.client_id.clone(),
+                payload: ApplyPayload {
+                    secret_hash: secret_hash.clone(),
+                    allowed_ips: p.allowed_ips.clone(),
+                    expires_at: p.expires_at,
+                },
+            };
+            events.push((target.target_amqp_queue.clone(), event));
+        }
+        Ok(events)
+    }
+
+    /// Starts the publish of one recorded event (declare the target queue, publish, wait
+    /// for the confirm) as a task.
+    fn start_publish(
+        &self,
+        publishing: &mut Publishing,
+        target: String,
+        event: ApplyEvent,
+        client: Arc<KeyedGuard>,
+    ) {
+        self.shared.begin_unmarked(&event.event_id);
+        let transport = self.shared.transport.clone();
+        let body = wire::encode(&event);
+        let queue = wire::build_queue_name(&target);
+        let handle = tokio::spawn(async move {
+            let queue = queue?;
+            transport
+                .ensure_queue_declared(&queue)
+                .await
+                .map_err(|e| e.to_string())?;
+            transport
+                .publish(&queue, &body)
+                .await
+                .map_err(|e| e.to_string())
+        });
+        publishing.push_back((handle, target, event, client));
+    }
+
+    /// Waits for the oldest publish to finish and does its bookkeeping: `markTargetSent` when
+    /// confirmed; otherwise the target is retrying and its event stays pending, so the
+    /// credential cannot complete before the next sync has sent it (which replaces it).
+    async fn finish_one(
+        &self,
+        management: &dyn Management,
+        publishing: &mut Publishing,
+        summary: &mut SyncSummary,
+    ) {
+        let Some((handle, target, event, client)) = publishing.pop_front() else {
+            return;
+        };
+        let published = handle
+            .await
+            .unwrap_or_else(|e| Err(format!("publish task failed: {e}")));
+        let outcome = match published {
+            Ok(()) => management
+                .mark_target_sent(TargetSentInput {
+                    client_id: event.client_id.clone(),
+                    target_amqp_queue: target.clone(),
+                    sent_at: event.ts,
+                    attempt_count: 1,
+                })
+                .await
+                .map_err(|e| e.message),
+            Err(e) => Err(e),
+        };
+        self.shared.end_unmarked(&event.event_id);
+        drop(client);
+        match outcome {
+            Ok(()) => summary.targets_published += 1,
+            Err(msg) => {
+                self.shared.parts.logger.warn(&format!(
+                    "[propagation] publish to {target} for {} failed: {msg}",
+                    event.client_id
+                ));
+                summary.targets_retrying += 1;
+            }
+        }
+    }
+}
+
+/// Publishes of one `sync` awaiting their broker confirm, oldest first, with their
+/// target, event and the lock of their client (released after the client's last
+/// `markTargetSent`).
+type Publishing = std::collections::VecDeque<(
+    tokio::task::JoinHandle<Result<(), String>>,
+    String,
+    ApplyEvent,
+    Arc<KeyedGuard>,
+)>;
+
+/// How many publishes of one `sync` may await their broker confirm at once.
+const SYNC_IN_FLIGHT: usize = 64;
