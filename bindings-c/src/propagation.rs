@@ -1424,9 +1424,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
             log_thread,
         };
         let created = run(async move {
-            let state = state::open_state(&redis)
-                .await
-                .map_err(prop_err)?;
+            let state = state::open_state(&redis).await.map_err(prop_err)?;
             let parts = PropagatorParts {
                 amqp_queue: queue,
                 propagation_secret: secret.into(),

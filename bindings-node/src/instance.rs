@@ -41,8 +41,8 @@ async fn store_for(url: &str) -> std::result::Result<Arc<dyn KvStore>, HmacError
         map.entry(url.to_owned()).or_default().clone()
     };
     cell.get_or_try_init(|| async { authcore::store::open(url).await.map_err(HmacError::from) })
-    .await
-    .cloned()
+        .await
+        .cloned()
 }
 
 struct Inner {

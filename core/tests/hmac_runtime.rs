@@ -154,7 +154,12 @@ async fn verify_flow(store: Arc<dyn KvStore>, ns: &str) {
     assert_eq!((e.error.code(), e.error.status()), ("UNKNOWN_CLIENT", 401));
     // Expired.
     a.clients
-        .set_secret("exp", "secret_a", &Patch::Set(now - 1000.0), &AllowedIps::Keep)
+        .set_secret(
+            "exp",
+            "secret_a",
+            &Patch::Set(now - 1000.0),
+            &AllowedIps::Keep,
+        )
         .await
         .unwrap();
     let e = a
@@ -304,9 +309,7 @@ async fn lifecycle(store: Arc<dyn KvStore>, ns: &str) {
     assert_eq!((e.code(), e.status()), ("MISSING_CLIENT_ID", 400));
 
     // allowedIps lifecycle, and a bad argument leaves no backup and no change.
-    let ips = |v: &[&str]| -> AllowedIps {
-        AllowedIps::strings(v.iter().copied())
-    };
+    let ips = |v: &[&str]| -> AllowedIps { AllowedIps::strings(v.iter().copied()) };
     a.clients
         .set_allowed_ips("client_a", &ips(&["172.16.1.5", "172.16.0.0/16"]))
         .await
@@ -799,10 +802,7 @@ async fn oversized_headers_are_refused_before_parsing() {
     );
     // IP candidates are measured when the allow-list is consulted.
     a.clients
-        .set_allowed_ips(
-            "app",
-            &AllowedIps::strings(["10.0.0.1"]),
-        )
+        .set_allowed_ips("app", &AllowedIps::strings(["10.0.0.1"]))
         .await
         .unwrap();
     let huge = format!(

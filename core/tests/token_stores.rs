@@ -456,7 +456,9 @@ fn factories_refuse_an_unknown_scheme() {
     assert!(token_stores::refresh_token_store("", None).is_ok());
     assert!(token_stores::oauth_storage("memory://", None).is_ok());
     for url in ["http://u:pw-secret@h/", "REDIS://h", "memory:"] {
-        let e = token_stores::refresh_token_store(url, None).err().expect(url);
+        let e = token_stores::refresh_token_store(url, None)
+            .err()
+            .expect(url);
         assert_eq!(e.code(), "STORE_UNSUPPORTED_URL", "{url}");
         assert!(!e.to_string().contains("pw-secret"), "{e}");
         let e = token_stores::oauth_storage(url, None).err().expect(url);
