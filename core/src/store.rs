@@ -41,6 +41,15 @@ impl StoreError {
             Self::Unsupported(_) => "STORE_UNSUPPORTED_URL",
         }
     }
+
+    /// The HTTP status an application answers with: 503 while the store is unavailable
+    /// or failing, 400 for a URL that names no store (a configuration error).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unsupported(_) => 400,
+            _ => 503,
+        }
+    }
 }
 
 /// The outcome of [`KvStore::hget_and_claim`].
@@ -787,8 +796,9 @@ mod store_url_tests {
             assert_eq!(StoreUrl::parse(url), want, "{url:?}");
         }
         let e = StoreUrl::require("store", "mysql://root:hunter2@db/app", "memory://").unwrap_err();
-        assert_eq!(e.code(), "STORE_UNSUPPORTED_URL");
+        assert_eq!((e.code(), e.status()), ("STORE_UNSUPPORTED_URL", 400));
         assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert_eq!(StoreError::Connection("down".into()).status(), 503);
     }
 
     #[tokio::test]

@@ -1376,7 +1376,7 @@ async fn open_state_reads_the_url_with_the_one_parser() {
             .await
             .err()
             .expect(url);
-        assert_eq!(e.code(), "INVALID_OPTIONS", "{url}");
+        assert_eq!((e.code(), e.status()), ("INVALID_OPTIONS", 400), "{url}");
         assert!(!e.to_string().contains("pw-secret"), "{e}");
     }
 }

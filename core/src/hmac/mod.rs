@@ -20,6 +20,7 @@ pub mod ip;
 pub mod message;
 pub mod path;
 pub mod record;
+pub mod sources;
 pub mod verify;
 
 use std::sync::Arc;
