@@ -211,6 +211,21 @@ export declare class NativePropagator {
   close(): Promise<void>
 }
 
+/** The core's Redis distributor: `connect()`, `publish(topic, json)`, `next()`. */
+export declare class NativeRedisDistributor {
+  constructor(url: string, channel: string)
+  /** Connect and subscribe; resolves once the subscription is active. */
+  connect(): Promise<void>
+  /** Publish an event (JSON text) on a topic to every process, this one included. */
+  publish(topic: string, json: string): Promise<void>
+  /** The next `[topic, json]` received, or `null` once closed. */
+  next(): Promise<[string, string] | null>
+  /** Stop the subscription; a pending `next()` resolves to `null`. */
+  close(): Promise<void>
+  /** Messages dropped because they were not read in time. */
+  get dropped(): number
+}
+
 /**
  * argon2id hashing service with bcrypt migration and the unknown-user dummy path
  * (`authcore::password::PasswordHasher`). Construction runs the KDF once (the dummy
@@ -673,6 +688,9 @@ export interface DecodedJwt {
  */
 export declare function decodeJwt(token: string): DecodedJwt
 
+/** The records waiting, oldest first, as JSON text: `[{level, message, fields: [[k, v]]}]`. */
+export declare function drainLogs(): string
+
 /** Token-endpoint parameters of an `authorization_code` grant. */
 export interface ExchangeCodeOptions {
   code: string
@@ -866,6 +884,16 @@ export interface MessageText {
   json?: string
   marker?: string
 }
+
+/**
+ * Every metric family as JSON text: `[{name, help, kind, samples: [{labels: [[k, v]],
+ * value, histogram?: {buckets: [[le, cumulative]], count, sum}}]}]` (the `+Inf` bucket is
+ * `count`).
+ */
+export declare function metricsSnapshot(): string
+
+/** Prometheus text exposition (format 0.0.4) of every core metric of this process. */
+export declare function metricsText(): string
 
 /** Claims of a verified 2FA-pending token. */
 export interface MfaPendingPayload {
@@ -1344,6 +1372,12 @@ export interface SecretChoiceJs {
  */
 export declare function setKdfConcurrency(limit: number): number
 
+/** Change the level (`off` stops forwarding). */
+export declare function setLogLevel(level: string): void
+
+/** Turn hot-path recording on (the default) or off for the whole process. */
+export declare function setMetricsEnabled(enabled: boolean): void
+
 /** `buildHttpSignedHeaders` input (the signing side only; `Headers` stays in JS). */
 export interface SignedHeadersInput {
   method: string
@@ -1402,6 +1436,12 @@ export interface SignRequestInput {
   body?: Body
   secret: string
 }
+
+/**
+ * Forward core events at `level` and above; `false` when another global `tracing`
+ * subscriber was installed first (the events go there).
+ */
+export declare function startLogs(level: string, onReady: () => unknown): boolean
 
 /** Auth Server `TokenClaims`. */
 export interface TokenClaims {

@@ -12,6 +12,12 @@ cd "$(dirname "$0")/.."
 
 build_node_addon
 
+# Headless Chromium for the browser test of the SSE stream (node-auth-core/test/tools-browser.test.mjs):
+# Debian's package, driven by puppeteer-core (which downloads no browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   git diff --exit-code -- bindings-node/binding.js bindings-node/binding.d.ts \
     || { echo "node: generated binding.js/binding.d.ts differ from the committed ones" >&2; exit 1; }

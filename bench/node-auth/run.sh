@@ -14,3 +14,4 @@ export AUTHCORE_NATIVE_ADDON="$PWD/bench/node-auth/.native/authcore.node"
 node bench/node-auth/jwt.mjs
 node bench/node-auth/bcrypt.mjs
 node bench/node-auth/argon2.mjs
+node bench/node-auth/sse.mjs

@@ -51,17 +51,20 @@ def soak(path, n, fn):
         i += 1
     warm_calls = i
     rss_warm = rss_kib()
-    while i < warm_calls + measured // 2:
-        fn(i)
-        i += 1
-    rss_mid = rss_kib()
-    while i < warm_calls + measured:
-        fn(i)
-        i += 1
+    # A reading every tenth of the measured calls (the midpoint is the fifth), so a
+    # flagged path shows whether it keeps growing or has levelled off.
+    trace = [rss_warm]
+    for k in range(1, 11):
+        while i < warm_calls + measured * k // 10:
+            fn(i)
+            i += 1
+        trace.append(rss_kib())
+    rss_mid = trace[5]
     row = {
         "lang": "python", "path": path, "calls": i, "warm_calls": warm_calls,
         "seconds": round(time.perf_counter() - t0, 2),
-        "rss_start_kib": start, "rss_warm_kib": rss_warm, "rss_mid_kib": rss_mid, "rss_end_kib": rss_kib(),
+        "rss_start_kib": start, "rss_warm_kib": rss_warm, "rss_mid_kib": rss_mid, "rss_end_kib": trace[10],
+        "rss_trace_kib": trace,
     }
     print(json.dumps(row), flush=True)
 

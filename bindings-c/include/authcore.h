@@ -2303,6 +2303,31 @@ authcore_result authcore_generate_nonce(char *out,
 const char *authcore_version(void);
 
 /**
+ * Writes the core's metrics (Prometheus text exposition format 0.0.4: verification
+ * outcomes and latency, propagation, SSE, key derivation, refresh tokens) and a NUL into
+ * `out`, and the text's length into `*out_written`.
+ *
+ * The text is a few kilobytes and grows with nothing the caller sends; a buffer that is
+ * too small gives `AUTHCORE_BUFFER_TOO_SMALL` with the size needed in `*out_written`
+ * (call with `out = NULL, out_len = 0` to ask). Counters are process-wide, shared by
+ * every thread; no secret, client id or request data appears in the text.
+ *
+ * # Safety
+ * `out` NULL with `out_len == 0`, or valid for `out_len` bytes of writes; `out_written`
+ * writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_metrics_text(char *out,
+                                      size_t out_len,
+                                      size_t *out_written);
+
+/**
+ * Turns the recording of metrics on hot paths on (`enabled != 0`, the default) or off
+ * for the whole process. Values already recorded stay readable.
+ */
+void authcore_metrics_set_enabled(int32_t enabled);
+
+/**
  * Hand text back from a callback (the stored record of `get_record`, the pending
  * propagations JSON of `fetch_pending_propagations`, the secret of
  * `fetch_source_propagation_secret`). The bytes are copied: the caller keeps ownership of

@@ -19,9 +19,11 @@ mod auth;
 mod error;
 mod ffi;
 mod hmac;
+mod metrics;
 mod propagation;
 
 pub use auth::*;
 pub use error::*;
 pub use hmac::*;
+pub use metrics::*;
 pub use propagation::*;

@@ -8,15 +8,18 @@
 //! bound) come back in `overflowed`, and JS ends those responses. Time is the addon's
 //! monotonic clock. Errors go through the binding's one mapping (`code`, `status`).
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use authcore::events::{
-    EventHub, EventMeta, EventsError, HEARTBEAT_FRAME, HubConfig, SubscribeRequest, encode_frame,
+    EventHub, EventMeta, EventsError, HEARTBEAT_FRAME, HubConfig, RedisDistributor,
+    SubscribeRequest, encode_frame, webhook,
 };
+use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use crate::auth::error::js;
+use crate::auth::error::{AuthErr, js, to_js};
 
 /// `SseManager`'s engine options (all optional; the core's defaults otherwise).
 #[napi(object)]
@@ -243,8 +246,6 @@ impl NativeEventHub {
 // Outgoing webhooks: the core's delivery policy; the transport is the host's fetch.
 // ---------------------------------------------------------------------------------------
 
-use authcore::events::webhook;
-
 /// `WebhookSender.sign(body, secret)`: `sha256=<hex>`.
 #[napi(catch_unwind)]
 pub fn webhook_sign(body: String, secret: String) -> String {
@@ -346,4 +347,114 @@ pub fn webhook_next_delay(
 ) -> Option<f64> {
     let status = status.map(|s| u16::try_from(s).unwrap_or(u16::MAX));
     webhook::next_delay_random(&plan_from_js(&plan), attempt, status).map(|d| d as f64)
+}
+
+// ---------------------------------------------------------------------------------------
+// Redis pub/sub distributor (`createRedisDistributor`, an `ISseDistributor`).
+// ---------------------------------------------------------------------------------------
+
+type Shared = Arc<Mutex<Option<Arc<RedisDistributor>>>>;
+
+fn spawn_events<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
+where
+    T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
+    F: std::future::Future<Output = std::result::Result<T, EventsError>> + Send + 'static,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
+        r.map_err(|e| to_js(env, AuthErr::from(e)))
+    })
+}
+
+fn current(shared: &Shared) -> std::result::Result<Arc<RedisDistributor>, EventsError> {
+    shared
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .ok_or_else(|| EventsError::Distributor("redis distributor: not connected".into()))
+}
+
+/// The core's Redis distributor: `connect()`, `publish(topic, json)`, `next()`.
+#[napi]
+pub struct NativeRedisDistributor {
+    url: String,
+    channel: String,
+    inner: Shared,
+}
+
+#[napi]
+impl NativeRedisDistributor {
+    #[napi(constructor, catch_unwind)]
+    pub fn new(url: String, channel: String) -> Self {
+        Self {
+            url,
+            channel,
+            inner: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Connect and subscribe; resolves once the subscription is active.
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
+    pub fn connect<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let (url, channel, inner) = (
+            self.url.clone(),
+            self.channel.clone(),
+            Arc::clone(&self.inner),
+        );
+        spawn_events(env, async move {
+            let d = RedisDistributor::connect(&url, &channel).await?;
+            *inner.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(d));
+            Ok(())
+        })
+    }
+
+    /// Publish an event (JSON text) on a topic to every process, this one included.
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
+    pub fn publish<'env>(
+        &self,
+        env: &'env Env,
+        topic: String,
+        json: String,
+    ) -> Result<PromiseRaw<'env, ()>> {
+        let inner = Arc::clone(&self.inner);
+        spawn_events(
+            env,
+            async move { current(&inner)?.publish(&topic, &json).await },
+        )
+    }
+
+    /// The next `[topic, json]` received, or `null` once closed.
+    #[napi(ts_return_type = "Promise<[string, string] | null>", catch_unwind)]
+    pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<Vec<String>>>> {
+        let inner = Arc::clone(&self.inner);
+        spawn_events(env, async move {
+            let d = current(&inner)?;
+            Ok(d.next().await.map(|(t, j)| vec![t, j]))
+        })
+    }
+
+    /// Stop the subscription; a pending `next()` resolves to `null`.
+    #[napi(ts_return_type = "Promise<void>", catch_unwind)]
+    pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let taken = self
+            .inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        spawn_events(env, async move {
+            if let Some(d) = taken {
+                d.close().await;
+            }
+            Ok(())
+        })
+    }
+
+    /// Messages dropped because they were not read in time.
+    #[napi(getter, catch_unwind)]
+    pub fn dropped(&self) -> f64 {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(0.0, |d| d.dropped() as f64)
+    }
 }

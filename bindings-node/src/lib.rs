@@ -19,6 +19,8 @@ pub mod clients;
 pub mod error;
 pub mod events;
 pub mod instance;
+pub mod logs;
+pub mod metrics;
 pub mod propagation;
 pub mod pure;
 pub mod realtime;

@@ -9,7 +9,10 @@
 mod auth;
 mod convert;
 mod errors;
+mod events;
 mod lifecycle;
+mod logs;
+mod metrics;
 mod propagation;
 mod pure;
 mod realtime;
@@ -82,6 +85,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     auth::register(m)?;
     propagation::register(m)?;
     realtime::register(m)?;
+    events::register(m)?;
+    metrics::register(m)?;
+    logs::register(m)?;
     lifecycle::register(m)?;
     Ok(())
 }

@@ -13,9 +13,16 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tupl
 
 import authcore
 import authcore.errors as errors
+import authcore.events as events
 import authcore.hmac as hmac
 import authcore.http_clients as http_clients
+import authcore.integrations as integrations
+import authcore.integrations.django as integrations_django
+import authcore.integrations.fastapi as integrations_fastapi
+import authcore.integrations.flask as integrations_flask
 import authcore.jwt as jwt
+import authcore.logs as logs
+import authcore.metrics as metrics
 import authcore.middleware as middleware
 import authcore.password as password
 import authcore.pkce as pkce
@@ -366,6 +373,62 @@ def use_totp() -> int:
     otp = totp.TOTP(secret)
     ok: bool = totp.check(code, secret) and otp.verify(otp.now())
     return step + len(url) + int(ok)
+
+
+async def use_events() -> int:
+    manager = events.SseManager(heartbeat_interval_ms=0, max_connections_per_user=4)
+    sub: events.Subscription = manager.connect(["global"], user_id="u1")
+    manager.broadcast("global", {"type": "t", "data": {"a": 1}})
+    text: str = events.frame_json({"id": "1", "data": 2}) + events.HEARTBEAT_FRAME + events.SSE_HEADERS["Content-Type"]
+    async for chunk in sub:
+        text += chunk
+        break
+    sender = events.WebhookSender(allow_internal_urls=False, timeout_ms=1000)
+    sig: str = sender.sign("{}", "k")
+    ok: bool = events.WebhookSender.verify("{}", "k", sig)
+    outcome: events.WebhookOutcome = events.WebhookOutcome(ok=ok)
+    endpoint = events.sse_endpoint(manager, authorize=_grant)
+    dist: Optional[events.RedisDistributor] = None
+    try:
+        dist = await events.RedisDistributor.connect("redis://127.0.0.1:6379", "typecheck")
+    except events.EventsError as e:
+        text += e.code
+    await manager.aclose()
+    return len(text) + len(outcome) + int(callable(endpoint)) + int(dist is None)
+
+
+async def _grant(request: Any) -> Optional[Mapping[str, Any]]:
+    return {"topics": ["global"]}
+
+
+def use_observability() -> str:
+    logs.enable("info")
+    logs.disable()
+    enabled: bool = logs.enable()
+    name: str = logs.LOGGER_NAME + logs.logger.name
+    metrics.set_enabled(True)
+    families: List[Dict[str, Any]] = metrics.snapshot()
+    collector: metrics.AuthcoreCollector = metrics.register()
+    samples = list(collector.collect())
+    return f"{enabled}{name}{len(families)}{len(samples)}{metrics.text()}"
+
+
+def use_integrations(auth: hmac.HmacHttpAuth) -> Tuple[object, ...]:
+    limit: int = integrations.DEFAULT_MAX_BODY_BYTES
+    err: hmac.HmacAuthError = integrations.as_auth_error(integrations.BodyTooLarge())
+    body: bytes = integrations.error_body(err)
+    meta: Dict[str, Any] = integrations.request_metadata("10.0.0.1", {"x-forwarded-for": "10.0.0.2"})
+    dependency = integrations_fastapi.HmacAuth(auth, max_body_bytes=limit)
+    integrations_fastapi.HmacAuth.install(object())
+    rejected = integrations_fastapi.HmacAuthRejected(err)
+    flask_ext = integrations_flask.HmacAuth(auth=auth)
+    key: str = integrations_flask.EXTENSION_KEY
+
+    def get_response(request: Any) -> Any:
+        return request
+
+    django_mw = integrations_django.HmacAuthMiddleware(get_response)
+    return (body, meta, dependency, rejected, flask_ext, key, django_mw)
 
 
 def main() -> None:

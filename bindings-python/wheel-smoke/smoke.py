@@ -14,7 +14,7 @@ pkg = pathlib.Path(authcore.__file__).parent
 assert "site-packages" in str(pkg), f"not the installed wheel: {pkg}"
 for f in ("py.typed", "_native.pyi"):
     assert (pkg / f).is_file(), f"{f} missing from the wheel"
-modules = ["errors", "hmac", "middleware", "http_clients", "jwt", "password", "tokens", "totp", "pkce", "policy", "propagation", "realtime"]
+modules = ["errors", "hmac", "middleware", "http_clients", "jwt", "password", "tokens", "totp", "pkce", "policy", "propagation", "realtime", "metrics", "logs", "integrations"]
 for m in modules:
     importlib.import_module(f"authcore.{m}")
 
@@ -25,6 +25,9 @@ auth.clients.set_secret("svc", "s3cret")
 hd = h.build_signed_headers("POST", "/orders", '{"a":1}', "svc", "s3cret")
 v = auth.verify("POST", "/orders", hd, '{"a":1}')
 assert v.client_id == "svc"
+from authcore import metrics  # noqa: E402
+
+assert 'authcore_verify_total{outcome="OK"} 1' in metrics.text()
 
 ph = password.PasswordHasher(memory_cost=1024, time_cost=1)
 assert ph.verify(ph.hash("pw"), "pw") is True

@@ -2116,6 +2116,7 @@ impl<S: RefreshTokenStore> TokenManager<S> {
             None => return Err(JwtError::RefreshTokenUnknown),
             Some(RefreshTokenState::Revoked) => return Err(JwtError::RefreshTokenRevoked),
             Some(RefreshTokenState::Rotated) => {
+                crate::metrics::token_reuse_detected(&payload.user_id);
                 self.store.revoke_family(&payload.fam)?;
                 return Err(JwtError::RefreshTokenReused);
             }
@@ -2126,6 +2127,7 @@ impl<S: RefreshTokenStore> TokenManager<S> {
             domain_id: payload.domain_id.clone(),
             scope: payload.scope.clone().unwrap_or_default(),
         };
+        crate::metrics::token_refreshed(&payload.user_id);
         let refresh_claims = RefreshTokenClaims {
             user_id: payload.user_id,
             domain_id: payload.domain_id,

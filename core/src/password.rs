@@ -260,6 +260,7 @@ fn argon2_raw(
     salt: &[u8],
     out: &mut [u8],
 ) -> Result<(), PasswordError> {
+    let _kdf = crate::metrics::kdf_timer(crate::metrics::Kdf::Argon2id);
     use argon2_rust as fast;
     thread_local! {
         /// Wiped by `argon2-rust` when each call returns, so no derived material stays
@@ -303,6 +304,7 @@ fn argon2_raw(
     salt: &[u8],
     out: &mut [u8],
 ) -> Result<(), PasswordError> {
+    let _kdf = crate::metrics::kdf_timer(crate::metrics::Kdf::Argon2id);
     use argon2::{Argon2, Block};
     thread_local! {
         /// Overwritten by the next call; like memory freed to the allocator, not zeroised.
@@ -511,6 +513,7 @@ pub fn bcrypt_hash_with_salt(
     cost: u32,
     salt: [u8; 16],
 ) -> Result<String, PasswordError> {
+    let _kdf = crate::metrics::kdf_timer(crate::metrics::Kdf::Bcrypt);
     bcrypt::hash_with_salt(password, clamp_bcrypt_cost(cost), salt)
         .map(|parts| parts.format_for_version(bcrypt::Version::TwoB))
         .map_err(|e| PasswordError::Hashing(e.to_string()))
@@ -521,6 +524,7 @@ pub fn bcrypt_hash_with_salt(
 /// version (`$2$`, `$2a$`, `$2b$` or `$2y$`) and its cost (4..=31); the refusals are
 /// `InvalidParams` with bcryptjs's message ([`bcryptjs::hash_with_salt`]).
 pub fn bcrypt_hash_with_salt_str(password: &[u8], salt: &str) -> Result<String, PasswordError> {
+    let _kdf = crate::metrics::kdf_timer(crate::metrics::Kdf::Bcrypt);
     let units: Vec<u16> = salt.encode_utf16().collect();
     bcryptjs::hash_with_salt(password, &units).map_err(|e| PasswordError::InvalidParams(e.message))
 }
@@ -529,6 +533,7 @@ pub fn bcrypt_hash_with_salt_str(password: &[u8], salt: &str) -> Result<String, 
 /// truncated to 72 bytes like bcryptjs.
 pub fn bcrypt_verify(password: &[u8], hash: &str) -> Result<bool, PasswordError> {
     parse_bcrypt(hash)?;
+    let _kdf = crate::metrics::kdf_timer(crate::metrics::Kdf::Bcrypt);
     bcrypt::verify(password, hash).map_err(|e| match e {
         bcrypt::BcryptError::InvalidHash(m) => PasswordError::InvalidHash(m),
         bcrypt::BcryptError::CostNotAllowed(_) => {

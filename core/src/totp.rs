@@ -118,6 +118,14 @@ impl TotpAlgorithm {
             _ => None,
         }
     }
+
+    /// [`TotpAlgorithm::parse`] for a host's option: any other name is
+    /// `TOTP_INVALID_CONFIG` (`algorithm must be SHA1, SHA256 or SHA512`), in every binding.
+    pub fn from_option(s: &str) -> Result<Self, TotpError> {
+        Self::parse(s).ok_or(TotpError::InvalidConfig(
+            "algorithm must be SHA1, SHA256 or SHA512",
+        ))
+    }
 }
 
 /// TOTP parameters.

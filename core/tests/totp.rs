@@ -272,3 +272,23 @@ fn wrong_code_is_invalid_not_malformed() {
     assert_eq!(e.code(), "TOTP_INVALID_CODE");
     assert_eq!(e.status(), 401);
 }
+
+#[test]
+fn an_algorithm_option_outside_the_three_is_invalid_config() {
+    assert_eq!(
+        TotpAlgorithm::from_option("sha-256").unwrap(),
+        TotpAlgorithm::Sha256
+    );
+    assert_eq!(
+        TotpAlgorithm::from_option("SHA1").unwrap(),
+        TotpAlgorithm::Sha1
+    );
+    for bad in ["MD5", "", "sha3-256"] {
+        let e = TotpAlgorithm::from_option(bad).unwrap_err();
+        assert_eq!(e.code(), "TOTP_INVALID_CONFIG", "{bad}");
+        assert_eq!(
+            e.to_string(),
+            "invalid TOTP configuration: algorithm must be SHA1, SHA256 or SHA512"
+        );
+    }
+}

@@ -431,6 +431,41 @@ static void test_policy(void) {
     CHECK_RC(authcore_policy_crud_actions(LIT("t"), true, out, 20, &n), AUTHCORE_BUFFER_TOO_SMALL);
 }
 
+/* The value of the sample line that starts with `prefix` (followed by a space), or -1. */
+static double metric_value(const char *text, const char *prefix) {
+    size_t plen = strlen(prefix);
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, prefix, plen) == 0 && line[plen] == ' ') return strtod(line + plen + 1, NULL);
+    }
+    return -1;
+}
+
+/* authcore_metrics_text: size query, too-small buffer, and the bcrypt KDF histogram counts
+ * exactly the two bcrypt runs made here (hash + verify). */
+static void test_metrics(void) {
+    size_t need = 0, n = 0;
+    CHECK_RC(authcore_metrics_text(NULL, 0, &need), AUTHCORE_BUFFER_TOO_SMALL);
+    CHECK(need > 1000);
+    char small[8];
+    CHECK_RC(authcore_metrics_text(small, sizeof small, &n), AUTHCORE_BUFFER_TOO_SMALL);
+    CHECK(small[0] == 0 && n == need);
+    CHECK_RC(authcore_metrics_text(NULL, 5, &n), AUTHCORE_NULL_PARAMETER);
+    static char before[65536], after[65536];
+    CHECK_RC(authcore_metrics_text(before, sizeof before, &n), AUTHCORE_OK);
+    CHECK(n == strlen(before) && strstr(before, "# TYPE authcore_verify_total counter\n") != NULL);
+    const char *series = "authcore_kdf_duration_seconds_count{algorithm=\"bcrypt\"}";
+    double b0 = metric_value(before, series);
+    CHECK(b0 >= 0);
+    char hash[61];
+    bool ok = false;
+    CHECK_RC(authcore_bcrypt_hash(PW("metrics-pw"), 4, hash, sizeof hash, &n), AUTHCORE_OK);
+    CHECK_RC(authcore_bcrypt_verify(PW("metrics-pw"), hash, n, &ok), AUTHCORE_OK);
+    CHECK(ok);
+    CHECK_RC(authcore_metrics_text(after, sizeof after, &n), AUTHCORE_OK);
+    CHECK(metric_value(after, series) == b0 + 2);
+    CHECK(strstr(after, "metrics-pw") == NULL);
+}
+
 int main(void) {
     printf("authcore %s: C API tests (passwords, JWT, TOTP, PKCE, policies)\n", authcore_version());
     test_codes();
@@ -440,6 +475,7 @@ int main(void) {
     test_totp();
     test_pkce();
     test_policy();
+    test_metrics();
     printf("%d checks, %d failed\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -196,6 +196,35 @@ def op_totp_verify(i):
     ]
 
 
+TOTP_ALGS = {"SHA1": "AUTHCORE_TOTP_SHA1", "SHA256": "AUTHCORE_TOTP_SHA256", "SHA512": "AUTHCORE_TOTP_SHA512"}
+
+
+def op_totp_generate(i):
+    o = {"algorithm": "SHA1", "digits": 6, "period": 30}
+    o.update(i["options"])
+    if o["algorithm"] not in TOTP_ALGS:
+        raise Unexpressible(f"algorithm {o['algorithm']!r} is not an AUTHCORE_TOTP_* value")
+    return [
+        "authcore_totp_config cfg = authcore_totp_config_default();",
+        f"cfg.algorithm = {TOTP_ALGS[o['algorithm']]}; cfg.digits = {o['digits']}u; cfg.period = {o['period']}u;",
+        f"const char *secret = {lit(i['secret'])};",
+        "char out[16]; size_t n = 0;",
+        f"authcore_result rc = authcore_totp_generate(secret, strlen(secret), {int(i['now'])}, &cfg, out, sizeof out, &n);",
+        "char okv[8] = \"\"; if (rc == AUTHCORE_OK) snprintf(okv, sizeof okv, \"%zu\", n);",
+        "outcome(rc, authcore_http_status(rc), okv);",
+    ]
+
+
+def op_jwt_add_hmac(i):
+    return [
+        "authcore_jwt_keyset *ks = NULL;",
+        "if (authcore_jwt_keyset_new(&ks) != AUTHCORE_OK) { fail_setup(\"keyset\"); return; }",
+        f"authcore_result rc = authcore_jwt_keyset_add_hmac(ks, AUTHCORE_JWT_HS256, (const uint8_t *){lit(i['secret'])}, {len(i['secret'].encode())}, NULL, 0, 0);",
+        "authcore_jwt_keyset_free(ks);",
+        "outcome(rc, authcore_http_status(rc), \"true\");",
+    ]
+
+
 def op_password_hasher(i):
     o = i["options"]
     p = {"memoryCost": 19456, "timeCost": 2, "parallelism": 1, "hashLength": 32}
@@ -266,6 +295,8 @@ OPS = {
     "jwt_verify": op_jwt_verify,
     "jwt_add_pem": op_jwt_add_pem,
     "totp_verify": op_totp_verify,
+    "totp_generate": op_totp_generate,
+    "jwt_add_hmac": op_jwt_add_hmac,
     "password_hasher": op_password_hasher,
     "bcrypt_hash": op_bcrypt_hash,
     "create_propagator": op_create_propagator,

@@ -167,6 +167,13 @@ const OPS = {
   async jwt_add_jwks(i) {
     return new native.JwtKeySet().addJwks(i.jwks)
   },
+  async totp_generate(i) {
+    return native.totpGenerate(i.secret, { now: i.now, ...i.options }).length
+  },
+  async jwt_add_hmac(i) {
+    new native.JwtKeySet().addHmac(i.secret)
+    return true
+  },
   async totp_verify(i) {
     return native.totpVerify(i.code, i.secret, { now: i.now })
   },

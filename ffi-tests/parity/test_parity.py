@@ -171,6 +171,15 @@ def _jwt_add_jwks(i: Dict[str, Any]) -> Any:
     return len(jwt.KeySet.from_jwks(i["jwks"]))
 
 
+def _totp_generate(i: Dict[str, Any]) -> Any:
+    return len(totp.generate(i["secret"], i["now"], **i["options"]))
+
+
+def _jwt_add_hmac(i: Dict[str, Any]) -> Any:
+    jwt.KeySet().add("HS256", i["secret"])
+    return True
+
+
 def _totp_verify(i: Dict[str, Any]) -> Any:
     return totp.verify(i["code"], i["secret"], now=i.get("now"))
 
@@ -247,6 +256,8 @@ OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "jwt_add_pem": _jwt_add_pem,
     "jwt_add_jwks": _jwt_add_jwks,
     "totp_verify": _totp_verify,
+    "totp_generate": _totp_generate,
+    "jwt_add_hmac": _jwt_add_hmac,
     "password_hasher": _password_hasher,
     "bcrypt_hash": _bcrypt_hash,
     "token_store": _token_store,

@@ -520,3 +520,15 @@ export interface ToolsRouterOptions {
 export declare function createToolsRouter(tools: AuthTools, options?: ToolsRouterOptions): any
 export declare function buildOpenApiSpec(options?: ToolsRouterOptions, basePath?: string): Record<string, any>
 export declare function buildSwaggerUiHtml(specUrl?: string): string
+
+/** authcore addition: an ISseDistributor over Redis pub/sub (the core's), shared with authcore.events (Python). */
+export declare class RedisSseDistributor implements ISseDistributor {
+  constructor(url: string, options?: { channel?: string })
+  readonly channel: string
+  connect(): Promise<void>
+  publish(topic: string, event: any): Promise<void>
+  subscribe(callback: (topic: string, event: any) => void): Promise<void>
+  readonly dropped: number
+  close(): Promise<void>
+}
+export declare function createRedisDistributor(url: string, options?: { channel?: string }): RedisSseDistributor

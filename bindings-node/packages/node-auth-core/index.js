@@ -17,6 +17,7 @@ const { AuthTools } = require('./lib/tools/auth-tools')
 const { ActionRegistry, webhookAction } = require('./lib/tools/webhook-action')
 const { SseNotifyRegistry, sseNotify } = require('./lib/tools/sse-notify')
 const { createToolsRouter, buildOpenApiSpec, buildSwaggerUiHtml } = require('./lib/tools/tools-router')
+const { RedisSseDistributor, createRedisDistributor } = require('./lib/tools/redis-distributor')
 
 module.exports = {
   AuthError,
@@ -40,5 +41,7 @@ module.exports = {
   createToolsRouter,
   buildOpenApiSpec,
   buildSwaggerUiHtml,
+  RedisSseDistributor,
+  createRedisDistributor,
   native,
 }

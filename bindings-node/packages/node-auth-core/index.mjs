@@ -22,6 +22,8 @@ export const {
   createToolsRouter,
   buildOpenApiSpec,
   buildSwaggerUiHtml,
+  RedisSseDistributor,
+  createRedisDistributor,
   native,
 } = cjs
 export default cjs

@@ -170,6 +170,7 @@ fn pump(env: &Env) {
             if g.running < kdf_concurrency() {
                 let next = g.waiting.pop_front();
                 if next.is_some() {
+                    authcore::metrics::KDF.queue_depth.add(-1);
                     g.running += 1;
                 }
                 next
@@ -214,6 +215,7 @@ where
         }
     });
     KDF_GATE.with(|g| g.borrow_mut().waiting.push_back(start));
+    authcore::metrics::KDF.queue_depth.add(1);
     pump(env);
     Ok(promise)
 }

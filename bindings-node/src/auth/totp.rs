@@ -34,9 +34,7 @@ fn cfg(o: &TotpOptions) -> Result<TotpConfig, AuthErr> {
     Ok(TotpConfig {
         algorithm: match &o.algorithm {
             None => d.algorithm,
-            Some(a) => TotpAlgorithm::parse(a).ok_or_else(|| {
-                AuthErr::invalid_argument(format!("unknown TOTP algorithm {a:?}"))
-            })?,
+            Some(a) => TotpAlgorithm::from_option(a)?,
         },
         digits: o.digits.unwrap_or(d.digits),
         period: o.period.map_or(d.period, u64::from),

@@ -34,12 +34,7 @@ fn config(
     period: u64,
     window: u64,
 ) -> PyResult<TotpConfig> {
-    let algorithm = TotpAlgorithm::parse(algorithm).ok_or_else(|| {
-        to_py(
-            py,
-            &TotpError::InvalidConfig("algorithm must be SHA1, SHA256 or SHA512"),
-        )
-    })?;
+    let algorithm = TotpAlgorithm::from_option(algorithm).map_err(|e| to_py(py, &e))?;
     Ok(TotpConfig {
         algorithm,
         digits,

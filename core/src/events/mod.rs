@@ -9,6 +9,7 @@
 //! - [`wheel`]: the one timer wheel for heartbeats;
 //! - [`hub`]: subscribers, bounded queues (slow clients are disconnected), dedupe,
 //!   replay after `Last-Event-ID`, limits;
+//! - [`redis`]: the Redis pub/sub distributor (fan-out across processes);
 //! - [`webhook`]: the outgoing webhook delivery policy (signature, headers, retries,
 //!   timeout, refused internal addresses).
 
@@ -16,6 +17,7 @@ pub mod error;
 pub mod frame;
 pub mod hub;
 pub mod index;
+pub mod redis;
 pub mod webhook;
 pub mod wheel;
 
@@ -28,4 +30,5 @@ pub use hub::{
     HubConfig, SubscribeRequest, Subscribed,
 };
 pub use index::TopicIndex;
+pub use redis::RedisDistributor;
 pub use wheel::TimerWheel;

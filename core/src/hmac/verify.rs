@@ -326,8 +326,23 @@ impl HttpVerifier {
     }
 
     /// The whole verification in one store round trip for a valid request (two for a
-    /// rejected request whose nonce claim must be released).
+    /// rejected request whose nonce claim must be released). Counted and timed in
+    /// [`crate::metrics`].
     pub async fn verify(
+        &self,
+        parts: &HttpRequestParts<'_>,
+        opts: VerifyOptions<'_>,
+    ) -> Result<VerifiedRequest, VerifyError> {
+        let timer = crate::metrics::verify_timer();
+        let result = self.verify_uncounted(parts, opts).await;
+        timer.finish(
+            parts.client_id,
+            result.as_ref().err().map(|e| e.error.code()),
+        );
+        result
+    }
+
+    async fn verify_uncounted(
         &self,
         parts: &HttpRequestParts<'_>,
         opts: VerifyOptions<'_>,

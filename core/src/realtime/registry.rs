@@ -155,6 +155,12 @@ impl<S: ?Sized> Shared<S> {
     }
 }
 
+impl<S: ?Sized> Drop for Shared<S> {
+    fn drop(&mut self) {
+        crate::metrics::sse_registry_dropped(self.lock().records.len());
+    }
+}
+
 /// Removal by id, type-erased so a [`Subscription`] does not carry the stream type.
 trait RemoveRecord: Send + Sync {
     fn remove(&self, id: u64) -> bool;
@@ -165,7 +171,7 @@ impl<S: ?Sized + Send + Sync> RemoveRecord for Shared<S> {
     fn remove(&self, id: u64) -> bool {
         // The record (and its stream handle) is dropped after the lock is released.
         let removed = self.lock().remove(id);
-        removed.is_some()
+        crate::metrics::sse_unsubscribed(removed.is_some())
     }
 
     fn contains(&self, id: u64) -> bool {
@@ -306,6 +312,7 @@ impl<S: ?Sized + SseStreamControl + 'static> SubscriberRegistry<S> {
             st.next_id += 1;
             st.index.insert(id, info.channels.as_deref());
             st.records.insert(id, Record { stream, info });
+            crate::metrics::SSE.subscribers.add(1);
             id
         };
         let registry: Weak<dyn RemoveRecord> = Arc::downgrade(&self.shared) as Weak<Shared<S>>;
@@ -413,6 +420,7 @@ impl<S: ?Sized + SseStreamControl + 'static> SubscriberRegistry<S> {
                 }
             }
         }
+        crate::metrics::sse_broadcast(report.delivered, report.failed);
         report
     }
 }

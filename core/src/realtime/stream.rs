@@ -291,6 +291,7 @@ impl MemorySseStream {
         match overflow {
             None => self.ready.notify_one(),
             Some(unread) => {
+                crate::metrics::sse_slow_client(unread);
                 self.log.warn(&format!(
                     "SSE stream closed: client too slow ({unread} bytes unread)"
                 ));

@@ -145,7 +145,7 @@ impl Handling {
             ));
         }
         let (result, reason) = match decided? {
-            None => ("applied", None),
+            None => (crate::metrics::propagation_applied(&a.client_id), None),
             Some(reason) => ("error", Some(reason)),
         };
         self.ack_back(env, &a.client_id, result, reason, secret)
@@ -279,6 +279,7 @@ impl Handling {
         let at = now_ms();
         let success = ack.ack_result.as_deref() == Some("applied");
         let result = if success { "success" } else { "error" };
+        crate::metrics::propagation_ack(&rec.client_id, success, rec.sent_at, at as f64);
         let Some(m) = &parts.management else {
             return Ok(parts
                 .state

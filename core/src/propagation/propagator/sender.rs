@@ -182,6 +182,7 @@ impl Propagator {
             self.finish_one(&*management, &mut publishing, &mut summary)
                 .await;
         }
+        crate::metrics::propagation_synced(&summary);
         outcome?;
         summary.duration_ms = started.elapsed().as_millis() as u64;
         Ok(summary)

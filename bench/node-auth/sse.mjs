@@ -1,0 +1,135 @@
+// SSE fan-out: awesome-node-auth's SseManager algorithm (sse-original.mjs) vs ours on the core's
+// events engine, in one run, interleaved rounds, medians. Each round starts a fresh server
+// process per implementation and connects real loopback sockets from this process.
+//   - fan-out: one event to 10,000 subscribers, time until the last one has its frame;
+//   - memory per idle subscriber: server heap (+external) and RSS after GC, with vs without the
+//     subscribers, divided by their number;
+//   - sustained events/s with 1,000 subscribers (every frame to every subscriber).
+import { spawn } from 'node:child_process'
+import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
+import { table, fmt } from './common.mjs'
+import { writeResults } from '../common.mjs'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const FANOUT_SUBS = Number(process.env.SSE_BENCH_SUBS ?? 10000)
+const RATE_SUBS = 1000
+const RATE_EVENTS = Number(process.env.SSE_BENCH_EVENTS ?? 2000)
+const ROUNDS = Number(process.env.SSE_BENCH_ROUNDS ?? 3)
+const MARK_BUF = Buffer.from('event: bench.event')
+const CONNECTED = Buffer.from('event: connected')
+
+function startServer(impl, port) {
+  const child = spawn(process.execPath, ['--expose-gc', join(HERE, 'sse-server.mjs'), impl, String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', () => resolve(child))
+    child.once('exit', (c) => reject(new Error(`server exited ${c}`)))
+  })
+}
+
+function get(port, path) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
+    let buf = ''
+    s.on('data', (d) => (buf += d))
+    s.on('end', () => resolve(buf.slice(buf.indexOf('\r\n\r\n') + 4)))
+    s.on('error', reject)
+  })
+}
+
+// n raw SSE clients; `counts[i]` frames of MARK seen by client i, `onFrame` on each.
+async function connectClients(port, n, state) {
+  const sockets = []
+  let ready = 0
+  await new Promise((resolve, reject) => {
+    for (let i = 0; i < n; i++) {
+      const s = net.connect(port, '127.0.0.1')
+      s.setNoDelay(true)
+      let tail = null
+      let connected = false
+      s.on('connect', () => s.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n'))
+      s.on('data', (d) => {
+        const buf = tail ? Buffer.concat([tail, d]) : d
+        if (!connected && buf.indexOf(CONNECTED) >= 0) {
+          connected = true
+          if (++ready === n) resolve()
+        }
+        let at = 0
+        for (;;) {
+          const k = buf.indexOf(MARK_BUF, at)
+          if (k < 0) break
+          state.total++
+          at = k + MARK_BUF.length
+        }
+        if (state.onFrame) state.onFrame()
+        tail = buf.subarray(Math.max(at, buf.length - (MARK_BUF.length - 1)))
+      })
+      s.on('error', reject)
+      sockets.push(s)
+    }
+  })
+  return sockets
+}
+
+async function round(impl, port) {
+  const server = await startServer(impl, port)
+  try {
+    const base = JSON.parse(await get(port, '/mem'))
+    const state = { total: 0, onFrame: null }
+    const sockets = await connectClients(port, FANOUT_SUBS, state)
+    await new Promise((r) => setTimeout(r, 300))
+    const loaded = JSON.parse(await get(port, '/mem'))
+    // fan-out of one event to every subscriber (median of 5)
+    const fanout = []
+    for (let k = 0; k < 5; k++) {
+      const target = state.total + FANOUT_SUBS
+      const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
+      const t0 = process.hrtime.bigint()
+      get(port, '/fire?n=1')
+      await done
+      fanout.push(Number(process.hrtime.bigint() - t0) / 1e6)
+      state.onFrame = null
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    for (const s of sockets.slice(RATE_SUBS)) s.destroy()
+    await new Promise((r) => setTimeout(r, 500))
+    // sustained rate with RATE_SUBS subscribers
+    const start = state.total
+    const target = start + RATE_SUBS * RATE_EVENTS
+    const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
+    const t0 = process.hrtime.bigint()
+    get(port, `/fire?n=${RATE_EVENTS}`)
+    await done
+    const rateMs = Number(process.hrtime.bigint() - t0) / 1e6
+    for (const s of sockets) s.destroy()
+    fanout.sort((a, b) => a - b)
+    return {
+      fanoutMs: fanout[2],
+      heapPerSubB: (loaded.heapUsed + loaded.external - base.heapUsed - base.external) / FANOUT_SUBS,
+      rssPerSubB: (loaded.rss - base.rss) / FANOUT_SUBS,
+      eventsPerS: RATE_EVENTS / (rateMs / 1000),
+    }
+  } finally {
+    server.kill()
+  }
+}
+
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const results = { original: [], authcore: [] }
+let port = 39000 + Math.floor(Math.random() * 1000)
+for (let r = 0; r < ROUNDS; r++) {
+  for (const impl of r % 2 === 0 ? ['original', 'authcore'] : ['authcore', 'original']) {
+    results[impl].push(await round(impl, port++))
+  }
+}
+const rows = Object.entries(results).map(([impl, rs]) => ({
+  impl,
+  [`fan-out to ${FANOUT_SUBS} (ms)`]: fmt(med(rs.map((x) => x.fanoutMs))),
+  'heap+ext per idle sub (B)': fmt(med(rs.map((x) => x.heapPerSubB)), 0),
+  'RSS per idle sub (B)': fmt(med(rs.map((x) => x.rssPerSubB)), 0),
+  [`events/s @${RATE_SUBS} subs`]: fmt(med(rs.map((x) => x.eventsPerS)), 0),
+}))
+table(rows, Object.keys(rows[0]))
+const file = writeResults('node-auth-sse', { subscribers: FANOUT_SUBS, rateSubscribers: RATE_SUBS, rateEvents: RATE_EVENTS, rounds: ROUNDS, results }, process.env.AUTHCORE_NATIVE_ADDON ?? 'debug')
+console.log(`results: ${file}`)

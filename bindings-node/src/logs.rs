@@ -1,0 +1,54 @@
+//! The core's structured log events ([`authcore::log_events`]) bridged to JavaScript:
+//! `startLogs(level, onReady)` installs the bridge; `onReady()` runs on the JS thread
+//! (one weak threadsafe call per batch, so it never keeps the event loop alive) and JS
+//! takes the batch with `drainLogs()`. `@authcore/native/logs.js` publishes each record on
+//! `diagnostics_channel` `authcore:log` and to a `{info, warn, error}` logger.
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+
+type ReadyFn = ThreadsafeFunction<(), Unknown<'static>, (), napi::Status, false, true, 0>;
+
+fn rank(level: &str) -> Result<u8> {
+    authcore::log_events::parse_level(level).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("unknown log level {level:?} (off, error, warn, info, debug, trace)"),
+        )
+    })
+}
+
+/// Forward core events at `level` and above; `false` when another global `tracing`
+/// subscriber was installed first (the events go there).
+#[napi(catch_unwind)]
+pub fn start_logs(level: String, on_ready: Function<(), Unknown<'static>>) -> Result<bool> {
+    let rank = rank(&level)?;
+    let ready: ReadyFn = on_ready
+        .build_threadsafe_function::<()>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build()?;
+    let ready = Arc::new(ready);
+    Ok(authcore::log_events::install_host_bridge(
+        rank,
+        Arc::new(move || {
+            let _ = ready.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }),
+    ))
+}
+
+/// Change the level (`off` stops forwarding).
+#[napi(catch_unwind)]
+pub fn set_log_level(level: String) -> Result<()> {
+    authcore::log_events::set_level(rank(&level)?);
+    Ok(())
+}
+
+/// The records waiting, oldest first, as JSON text: `[{level, message, fields: [[k, v]]}]`.
+#[napi(catch_unwind)]
+pub fn drain_logs() -> String {
+    authcore::log_events::drain_json()
+}

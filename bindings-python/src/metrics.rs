@@ -1,0 +1,34 @@
+//! The core's metrics ([`authcore::metrics`]) for `authcore.metrics`: Prometheus text, a
+//! JSON snapshot for the `prometheus_client` collector, and the on/off switch.
+
+use pyo3::prelude::*;
+
+use crate::errors::guard;
+
+/// Prometheus text exposition (format 0.0.4) of every core metric of this process.
+#[pyfunction]
+fn metrics_text(py: Python<'_>) -> PyResult<String> {
+    guard(py, || Ok(authcore::metrics::render()))
+}
+
+/// Every metric family as JSON text (see `authcore.metrics`).
+#[pyfunction]
+fn metrics_snapshot(py: Python<'_>) -> PyResult<String> {
+    guard(py, || Ok(authcore::metrics::snapshot_json()))
+}
+
+/// Turn hot-path recording on (the default) or off for the whole process.
+#[pyfunction]
+fn set_metrics_enabled(py: Python<'_>, enabled: bool) -> PyResult<()> {
+    guard(py, || {
+        authcore::metrics::set_enabled(enabled);
+        Ok(())
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(set_metrics_enabled, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Cost of the core's metrics on the verification hot path: `HttpVerifier::verify` over the
+//! memory store (no network: the worst case for a fixed per-call cost), with recording on
+//! and off in ONE process, in interleaved rounds, reported as medians. Also with two
+//! threads verifying at once (the shared atomics' cache lines bounce between cores).
+//!   cargo run --profile bench-fast -p authcore --example metrics_overhead [rounds] [calls]
+//! Prints one JSON object (bench/metrics/run.sh stores it in bench/results/metrics.json).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use authcore::hmac::clients::Patch;
+use authcore::hmac::crypto::{SignInput, hash_client_secret, sign_request};
+use authcore::hmac::verify::{HttpRequestParts, VerifyOptions, now_ms};
+use authcore::hmac::{HmacAuth, HmacAuthOptions};
+use authcore::store::MemoryStore;
+
+struct Req {
+    ts: String,
+    nonce: String,
+    sig: String,
+}
+
+fn requests(key: &str, body: &[u8], tag: &str, n: usize) -> Vec<Req> {
+    (0..n)
+        .map(|i| {
+            let ts = now_ms();
+            let nonce = format!("{tag}-{i}");
+            let sig = sign_request(&SignInput {
+                method: "POST",
+                path: "/v1/orders",
+                timestamp: ts,
+                nonce: &nonce,
+                body,
+                secret: key,
+            })
+            .unwrap();
+            Req {
+                ts: authcore::js::number_to_string(ts),
+                nonce,
+                sig,
+            }
+        })
+        .collect()
+}
+
+/// Verifies every request (all must pass); returns ns per call.
+async fn run(auth: &HmacAuth, body: &[u8], reqs: &[Req]) -> f64 {
+    let t0 = Instant::now();
+    for r in reqs {
+        let parts = HttpRequestParts {
+            method: "POST",
+            path: "/v1/orders",
+            client_id: Some("bench"),
+            signature: Some(&r.sig),
+            timestamp: Some(&r.ts),
+            nonce: Some(&r.nonce),
+            body,
+        };
+        auth.verifier
+            .verify(&parts, VerifyOptions::default())
+            .await
+            .expect("valid request");
+    }
+    t0.elapsed().as_nanos() as f64 / reqs.len() as f64
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+async fn new_auth() -> Arc<HmacAuth> {
+    let auth = Arc::new(
+        HmacAuth::new(
+            Arc::new(MemoryStore::new()),
+            &HmacAuthOptions {
+                namespace: Some("bench".into()),
+                max_skew_ms: Some(3_600_000.0),
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    auth.clients
+        .set_secret("bench", "s", &Patch::Keep, &Patch::Keep)
+        .await
+        .unwrap();
+    auth
+}
+
+/// Interleaved rounds: on, off, off, on, … (the order alternates so drift hits both
+/// sides alike). `threads` verifiers run at once per round.
+async fn compare(rounds: usize, calls: usize, threads: usize) -> serde_json::Value {
+    let key = hash_client_secret("s", None);
+    let body = vec![b'x'; 200];
+    let auth = new_auth().await;
+    let (mut on, mut off) = (Vec::new(), Vec::new());
+    for round in 0..rounds * 2 + 1 {
+        let enabled = if (round / 2) % 2 == 0 {
+            round % 2 == 0
+        } else {
+            round % 2 == 1
+        };
+        authcore::metrics::set_enabled(enabled);
+        let mut tasks = Vec::new();
+        for t in 0..threads {
+            let reqs = requests(&key, &body, &format!("r{round}t{t}"), calls);
+            let auth = auth.clone();
+            let body = body.clone();
+            tasks.push(tokio::spawn(async move { run(&auth, &body, &reqs).await }));
+        }
+        let mut ns = 0.0;
+        for t in tasks {
+            ns += t.await.unwrap();
+        }
+        let ns = ns / threads as f64;
+        if round == 0 {
+            continue; // warm-up
+        }
+        if enabled { &mut on } else { &mut off }.push(ns);
+    }
+    authcore::metrics::set_enabled(true);
+    let (m_on, m_off) = (median(on.clone()), median(off.clone()));
+    serde_json::json!({
+        "threads": threads,
+        "rounds_each": on.len(),
+        "calls_per_round_per_thread": calls,
+        "ns_per_call_on_median": m_on.round(),
+        "ns_per_call_off_median": m_off.round(),
+        "calls_per_s_per_thread_on": (1e9 / m_on).round(),
+        "calls_per_s_per_thread_off": (1e9 / m_off).round(),
+        "overhead_percent": ((m_on / m_off - 1.0) * 100.0 * 100.0).round() / 100.0,
+        "rounds_on_ns": on.iter().map(|v| v.round()).collect::<Vec<_>>(),
+        "rounds_off_ns": off.iter().map(|v| v.round()).collect::<Vec<_>>(),
+    })
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let rounds: usize = args.next().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let calls: usize = args.next().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let one = compare(rounds, calls, 1).await;
+    let two = compare(rounds, calls, 2).await;
+    println!(
+        "{}",
+        serde_json::json!({
+            "what": "HttpVerifier::verify over MemoryStore, 200-byte body, metrics recording on vs off (authcore::metrics::set_enabled), interleaved rounds, medians",
+            "one_thread": one,
+            "two_threads": two,
+        })
+    );
+}
