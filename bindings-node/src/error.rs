@@ -48,8 +48,14 @@ pub fn coded(env: &Env, code: &str, status: u16, message: &str) -> napi::Error {
 
 /// The single `HmacError` → JS error mapping.
 pub fn map_err(env: &Env, e: HmacError) -> napi::Error {
-    build(env, e.code(), e.status(), &message_of(&e), e.as_auth().is_some())
-        .unwrap_or_else(|err| err)
+    build(
+        env,
+        e.code(),
+        e.status(),
+        &message_of(&e),
+        e.as_auth().is_some(),
+    )
+    .unwrap_or_else(|err| err)
 }
 
 /// Input the original rejects with a `TypeError` (wrong type, invalid URL…).

@@ -40,11 +40,12 @@ use std::thread::{self, ThreadId};
 
 use authcore::realtime::{
     AUDIT_EVENT_TYPES, AUDIT_LOG_CHANNEL, AUDIT_LOG_SSE_MAX_PER_SCOPE, AuditLogSse,
-    AuditLogSseOptions, CloseListener, DEFAULT_AUDIT_STREAM_ROLE, DISCONNECT_EVENT_TYPES, HostAuditEvent,
-    GuardOptions, IdentityKind, JsString, JsValue as Value, Logger, MemorySseStream, NoopLogger,
-    RealtimeError, SSE_CONNECTED_COMMENT, SSE_HEADERS, SseAuthGuard, SseJson, SseStream,
-    SseStreamControl, SubscribeOptions, SubscriberRegistry, audit_log_event_issues,
-    audit_log_event_specs, create_audit_log_sse, max_per_scope_from_js_number, parse_json,
+    AuditLogSseOptions, CloseListener, DEFAULT_AUDIT_STREAM_ROLE, DISCONNECT_EVENT_TYPES,
+    GuardOptions, HostAuditEvent, IdentityKind, JsString, JsValue as Value, Logger,
+    MemorySseStream, NoopLogger, RealtimeError, SSE_CONNECTED_COMMENT, SSE_HEADERS, SseAuthGuard,
+    SseJson, SseStream, SseStreamControl, SubscribeOptions, SubscriberRegistry,
+    audit_log_event_issues, audit_log_event_specs, create_audit_log_sse,
+    max_per_scope_from_js_number, parse_json,
 };
 use napi::bindgen_prelude::{Function, Unknown};
 use napi::{Env, JsValue, Status, sys};
@@ -595,14 +596,7 @@ impl SseJson for JsJson {
 /// The realtime errors through the binding's one mapping (`err.code` = the core's code,
 /// `err.status`; the message keeps its `CODE: ` prefix).
 fn realtime_err(env: &Env) -> impl Fn(RealtimeError) -> napi::Error + '_ {
-    move |e| {
-        crate::error::coded(
-            env,
-            e.code(),
-            e.status(),
-            &format!("{}: {e}", e.code()),
-        )
-    }
+    move |e| crate::error::coded(env, e.code(), e.status(), &format!("{}: {e}", e.code()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1086,7 +1080,10 @@ impl RealtimeAuditLogSse {
         }
         let dispatch = self
             .inner
-            .dispatch(&JsAuditEvent { env: &env, event: e })
+            .dispatch(&JsAuditEvent {
+                env: &env,
+                event: e,
+            })
             .map_err(realtime_err(&env))?;
         Ok(RealtimeAuditDispatch {
             delivered: count_u32(dispatch.broadcast.delivered),

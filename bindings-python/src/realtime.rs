@@ -289,7 +289,9 @@ impl rt::HostAuditEvent for PyAuditEvent<'_> {
         notification
             .set_item("method", self.params.get_item("event_type").map_err(host)?)
             .map_err(host)?;
-        notification.set_item("params", &self.params).map_err(host)?;
+        notification
+            .set_item("params", &self.params)
+            .map_err(host)?;
         Ok(PyData::new(notification.into_any().unbind()))
     }
 }
@@ -869,10 +871,7 @@ impl AuditLogSse {
         entry(py, || {
             let (params, value) = event_arg(event)?;
             let event = PyAuditEvent { params, value };
-            let dispatch = self
-                .inner
-                .dispatch(&event)
-                .map_err(|e| core_err(py, &e))?;
+            let dispatch = self.inner.dispatch(&event).map_err(|e| core_err(py, &e))?;
             Ok(dispatch.closed)
         })
     }

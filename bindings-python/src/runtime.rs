@@ -948,7 +948,10 @@ fn header_values(headers: &Bound<'_, PyAny>) -> Result<HeaderValues, HmacError> 
 
 /// The IP candidates: the metadata fields as the core's [`IpSources`] (strings, the
 /// strings of a list/tuple), in the order the core decides.
-fn ip_candidates(metadata: Option<&Bound<'_, PyAny>>, forwarded_header: Option<String>) -> Vec<String> {
+fn ip_candidates(
+    metadata: Option<&Bound<'_, PyAny>>,
+    forwarded_header: Option<String>,
+) -> Vec<String> {
     let field = |v: Option<Bound<'_, PyAny>>| -> IpField {
         let text = |v: &Bound<'_, PyAny>| {
             v.cast::<PyString>()

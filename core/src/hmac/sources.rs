@@ -190,7 +190,10 @@ mod tests {
         assert_eq!(h.get(HeaderSlot::ClientId), Some(&"first"));
         assert_eq!(h.get(HeaderSlot::Nonce), Some(&"n"));
         assert!(!h.is_complete());
-        assert_eq!(HeaderSlot::of("X-Forwarded-For"), Some(HeaderSlot::ForwardedFor));
+        assert_eq!(
+            HeaderSlot::of("X-Forwarded-For"),
+            Some(HeaderSlot::ForwardedFor)
+        );
         assert_eq!(HeaderSlot::of("x-client-id "), None);
     }
 
