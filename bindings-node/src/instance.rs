@@ -261,7 +261,8 @@ impl NativeHmacAuth {
 
     /// [`Self::verify_fast`] without a promise per call: the outcome (with `id`) is
     /// delivered through the completion queue (`startCompletions` first). Returns at
-    /// once; hashing and store I/O run on tokio.
+    /// once; hashing and store I/O run on tokio. `ipSources` is the fixed-shape source
+    /// list of [`crate::verify::ip_candidates_of`] (the core orders the candidates).
     #[allow(clippy::too_many_arguments)]
     #[napi(catch_unwind)]
     pub fn verify_submit(
@@ -277,8 +278,9 @@ impl NativeHmacAuth {
         body: Option<Either<String, Buffer>>,
         now: f64,
         max_skew_ms: f64,
-        ip_candidates: Option<Vec<String>>,
+        ip_sources: Option<Vec<Unknown<'_>>>,
     ) -> Result<()> {
+        let ip_candidates = crate::verify::ip_candidates_of(ip_sources)?;
         let Some(completions) = self.inner.completions.get().cloned() else {
             return Err(map_err(
                 env,
