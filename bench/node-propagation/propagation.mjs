@@ -27,11 +27,13 @@ import { hashClientSecret, initializeHmacHttpAuth } from '@authcore/node-hmac-au
 import * as ours from '@authcore/node-hmac-auth-core-propagation'
 import * as original from './original.mjs'
 import { MemoryManagement } from './management.mjs'
-import { table, writeResults } from '../common.mjs'
+import { percentile, table, writeResults } from '../common.mjs'
 
 const N = Number(process.env.BENCH_PROP_N ?? 500)
 const ROUNDS = Number(process.env.BENCH_PROP_ROUNDS ?? 5)
 const WARM_N = Number(process.env.BENCH_PROP_WARM_N ?? 50)
+// Samples of the latency scenario (ensure + sync of one credential until every target holds it), per round.
+const LAT_N = Number(process.env.BENCH_PROP_LATENCY_N ?? 100)
 const REDIS = process.env.BENCH_PROP_REDIS ?? '127.0.0.1:6379'
 // One database per peer role (authority, target 1, target 2); not used by the tests (0-2).
 const DBS = (process.env.BENCH_PROP_DBS ?? '11,12,13').split(',').map(Number)
@@ -79,7 +81,7 @@ function authFor(implIndex, role) {
   return authCache.get(key)
 }
 
-/** The same auth instance, with each resolved setSecretHash reported to `onApply` (both implementations call only get/setSecretHash/delete and read secretToken). */
+/** The same auth instance, with each resolved setSecretHash reported to `onApply(clientId)` (both implementations call only get/setSecretHash/delete and read secretToken). */
 function counting(auth, onApply) {
   return {
     secretToken: auth.secretToken,
@@ -89,7 +91,7 @@ function counting(auth, onApply) {
       delete: (id) => auth.clients.delete(id),
       setSecretHash: async (...args) => {
         await auth.clients.setSecretHash(...args)
-        onApply()
+        onApply(args[0])
       },
     },
   }
@@ -268,6 +270,78 @@ async function scenario(implIndex, n) {
   }
 }
 
+// ------------------------------------------------------------------ latency: ensure + sync of one credential until usable at every target
+
+/**
+ * `samples` times, one after the other: ensure one new credential on the authority, sync,
+ * and wait until both targets applied it (their setSecretHash resolved: the credential is
+ * usable there). ACKs of earlier samples are handled meanwhile, as in production.
+ * Returns the per-sample latencies in ms.
+ */
+async function latency(implIndex, samples) {
+  const impl = IMPLS[implIndex]
+  const sfx = `${RUN}${randomBytes(3).toString('hex')}`
+  const A = `pl-${sfx}`
+  const T = [`pm-${sfx}`, `pn-${sfx}`]
+  const secret = (q) => `secret-of-${q}`
+  const directory = { [A]: secret(A), [T[0]]: secret(T[0]), [T[1]]: secret(T[1]) }
+  const redisOf = (role) => (impl.url ? `redis://${REDIS}/${DBS[ROLES.indexOf(role)]}` : redis[role])
+  /** clientId -> { left, resolve } */
+  const waiting = new Map()
+  const onApply = (clientId) => {
+    const w = waiting.get(clientId)
+    if (w && --w.left === 0) w.resolve()
+  }
+  const peers = []
+  const ids = []
+  try {
+    for (const [k, q] of T.entries()) {
+      const role = ROLES[k + 1]
+      peers.push(
+        await impl.mod.createPropagator({
+          ...AMQP,
+          amqpQueue: q,
+          propagationSecret: secret(q),
+          redis: redisOf(role),
+          ...impl.extra,
+          hmacHttpAuth: counting(authFor(implIndex, role), onApply),
+          management: new MemoryManagement(directory),
+        }),
+      )
+    }
+    const authority = await impl.mod.createPropagator({
+      ...AMQP,
+      amqpQueue: A,
+      propagationSecret: secret(A),
+      redis: redisOf('authority'),
+      ...impl.extra,
+      hmacHttpAuth: authFor(implIndex, 'authority'),
+      management: new MemoryManagement(directory),
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+    })
+    peers.push(authority)
+    const out = []
+    for (let i = 0; i < samples; i++) {
+      const clientId = `l${i}-${sfx}`
+      ids.push(clientId)
+      const usable = new Promise((resolve) => waiting.set(clientId, { left: T.length, resolve }))
+      const t0 = now()
+      await authority.ensure({ clientId, secret: `plain-${i}`, targets: T })
+      await authority.sync()
+      await within(10000, 'a credential to be usable at every target', usable, () => `sample ${i}`)
+      out.push(now() - t0)
+      waiting.delete(clientId)
+    }
+    await sleep(200) // the last ACKs
+    return out
+  } finally {
+    await Promise.allSettled(peers.map((p) => p.close()))
+    for (const q of [A, ...T]) await admin.deleteQueue(original.buildQueueName(q)).catch(() => {})
+    for (const role of ROLES) await deleteKeys(redis[role], `propagation:*${sfx}`)
+    await forgetClients(implIndex, ids)
+  }
+}
+
 // ------------------------------------------------------------------ floor: the broker alone
 
 /** 2n sequential persistent publishes with a confirm each (amqplib), as sync's publish steps do. */
@@ -370,9 +444,10 @@ console.log(`propagation bench: N=${N}, ${ROUNDS} rounds, addon build: ${NATIVE}
 for (const i of IMPLS.keys()) {
   await scenario(i, WARM_N)
   await drain(i, WARM_N)
+  await latency(i, 10)
 }
 
-const raw = IMPLS.map(() => ({ scenario: [], drain: [] }))
+const raw = IMPLS.map(() => ({ scenario: [], drain: [], latency: [] }))
 const floorRuns = []
 for (let r = 0; r < ROUNDS; r++) {
   floorRuns.push(await brokerFloor(N))
@@ -393,11 +468,27 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 
+for (let r = 0; r < ROUNDS; r++) {
+  for (let k = 0; k < IMPLS.length; k++) {
+    const i = (k + r) % IMPLS.length
+    const l = await latency(i, LAT_N)
+    raw[i].latency.push(...l)
+    const sorted = [...l].sort((a, b) => a - b)
+    console.log(`  round ${r + 1} ${IMPLS[i].name}: latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`)
+  }
+}
+
 const pick = (list, key) => stats(list.map((x) => x[key]))
+/** Percentiles over every sample of every round. */
+const latencyOf = (samples) => {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return { samples: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] }
+}
 const results = IMPLS.map((impl, i) => ({
   impl: impl.name,
   scenario: Object.fromEntries(Object.keys(raw[i].scenario[0]).map((k) => [k, pick(raw[i].scenario, k)])),
   drain: Object.fromEntries(Object.keys(raw[i].drain[0]).map((k) => [k, pick(raw[i].drain, k)])),
+  latencyMs: latencyOf(raw[i].latency),
 }))
 const base = results[0]
 const f0 = (x) => x.toFixed(0)
@@ -431,6 +522,17 @@ table(
   })),
   ['impl', 'total ms', 'start ms', 'events/s', 'ms/event', 'CPU ms', 'vs original'],
 )
+console.log(`\nlatency: ensure + sync of one credential until usable at both targets (${ROUNDS} x ${LAT_N} samples):`)
+table(
+  results.map((r) => ({
+    impl: r.impl,
+    'p50 ms': r.latencyMs.p50.toFixed(1),
+    'p90 ms': r.latencyMs.p90.toFixed(1),
+    'p99 ms': r.latencyMs.p99.toFixed(1),
+    'max ms': r.latencyMs.max.toFixed(1),
+  })),
+  ['impl', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+)
 const floor = stats(floorRuns)
 console.log(`\nbroker floor: ${2 * N} sequential persistent publishes + confirm (amqplib, no Redis): ${mr(floor)} ms`)
 const perRun = (key) => results.map((r) => `  ${r.impl}: ${r.scenario[key].runs.join(' / ')}`).join('\n')
@@ -450,6 +552,7 @@ const file = writeResults(
     topology: 'one Node process: 1 full-mode authority + 2 full-mode targets, each with its own AMQP connection, Redis database and core namespace',
     coreInstances: '@authcore/node-hmac-auth-core plays @naskot/node-hmac-auth-core for every implementation (node-redis client, or a redis:// URL in the URL variant)',
     management: 'in-memory, publish-once (only pending rows)',
+    latency: 'latencyMs: one credential at a time, ensure() + sync() until both targets applied it (setSecretHash resolved), percentiles over every sample of every round',
     metricsFromStartOfSync: {
       syncMs: 'sync() resolved',
       appliedMs: 'every target applied every credential',

@@ -705,3 +705,73 @@ async fn dropping_the_propagator_stops_its_consumer_and_connection() {
     raw.delete(&[&own]).await;
     raw.close().await;
 }
+
+/// Records, per lane (the body's first byte), the order of the deliveries, whether two of
+/// one lane ever overlapped, and the most deliveries handled at once.
+#[derive(Default)]
+struct Lanes {
+    order: Mutex<Vec<Vec<u8>>>,
+    busy: Mutex<std::collections::HashSet<u8>>,
+    same_lane_overlap: AtomicBool,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+#[async_trait]
+impl DeliveryHandler for Lanes {
+    async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+        if !self.busy.lock().unwrap().insert(body[0]) {
+            self.same_lane_overlap.store(true, Ordering::SeqCst);
+        }
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.busy.lock().unwrap().remove(&body[0]);
+        self.order.lock().unwrap().push(body);
+        Ok(())
+    }
+    fn lane(&self, body: &[u8]) -> String {
+        String::from_utf8_lossy(&body[..1]).into_owned()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_of_different_lanes_run_concurrently_each_lane_in_order() {
+    let own = unique("lanes");
+    let (t, _logger) = connect(&own).await;
+    let raw = Raw::new().await;
+    // 4 lanes x 6 deliveries, interleaved, published before the consumer starts.
+    let mut sent = Vec::new();
+    for n in 0..6 {
+        for lane in ["a", "b", "c", "d"] {
+            let body = format!("{lane}{n}").into_bytes();
+            t.publish(&own, &body).await.unwrap();
+            sent.push(body);
+        }
+    }
+    let rec = Arc::new(Lanes::default());
+    t.start_consume(rec.clone()).await.unwrap();
+    wait_until("24 deliveries", Duration::from_secs(10), || {
+        rec.order.lock().unwrap().len() == 24
+    })
+    .await;
+    let order = rec.order.lock().unwrap().clone();
+    for lane in [b'a', b'b', b'c', b'd'] {
+        let got: Vec<_> = order.iter().filter(|b| b[0] == lane).collect();
+        let want: Vec<_> = sent.iter().filter(|b| b[0] == lane).collect();
+        assert_eq!(got, want, "lane {} out of order", lane as char);
+    }
+    assert!(
+        !rec.same_lane_overlap.load(Ordering::SeqCst),
+        "two deliveries of one lane overlapped"
+    );
+    assert!(
+        rec.max_in_flight.load(Ordering::SeqCst) > 1,
+        "lanes were handled one at a time"
+    );
+    t.close().await;
+    assert_eq!(raw.depth(&own).await, 0);
+    raw.delete(&[&own]).await;
+    raw.close().await;
+}

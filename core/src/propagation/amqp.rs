@@ -5,8 +5,11 @@
 //! - AMQP 0-9-1, `amqp` or `amqps`, heartbeat 10 s, the vhost as configured (Node's default is
 //!   `hmac-credentials`, [`DEFAULT_VHOST`]). The vhost is never created.
 //! - Two channels per connection: a **confirm channel** (`confirm.select`) for every publish
-//!   and declare of a target queue, and a **consume channel** with `basic.qos(1, global=false)`
-//!   that declares the own queue and consumes it.
+//!   and declare of a target queue, and a **consume channel** with
+//!   `basic.qos(PREFETCH, global=false)` that declares the own queue and consumes it. The
+//!   original's prefetch is 1; ours is [`PREFETCH`], with deliveries of one credential (one
+//!   [`DeliveryHandler::lane`]) still handled one at a time in delivery order. A channel
+//!   setting of this consumer only: nothing on the wire other peers see changes.
 //! - Every queue is declared `durable=true, exclusive=false, auto_delete=false,
 //!   passive=false` with an **empty** argument table, as amqplib's `assertQueue(name,
 //!   {durable: true})` does; any difference would be a 406 against queues Node peers declared.
@@ -31,15 +34,16 @@
 //!   from, and only while that connection is still the current one. After a reconnect the
 //!   broker has already requeued it, so nothing is sent on the new channel (Node would ack an
 //!   old tag there, which is a channel error).
-//! - **One delivery at a time, across reconnects too**: the consumer of a new connection
-//!   waits for a handler still running on the replaced one before it handles anything (the
-//!   broker redelivers that same message to the new consumer at once).
+//! - **One delivery per lane at a time, across reconnects too**: the consumer of a new
+//!   connection waits for every handler still running on the replaced one before it handles
+//!   anything (the broker redelivers those messages to the new consumer at once).
 //! - **`close()` never races a handler** (spec §10): it stops reconnecting, cancels the
 //!   consumer, waits for the delivery being handled (and its ack), and only then closes the
 //!   channels and the connection.
-//! - After a handler error the nack is sent after a pause (50 ms, doubling with each
-//!   consecutive failure up to 5 s, reset by a success), so a poison message or a Redis
-//!   outage does not spin a core (Node redelivers in a hot loop). The wire is the same.
+//! - After a handler error the nack is sent after a pause as long as the current failure
+//!   streak (50 ms at least, 5 s at most, reset by a success), so a poison message or a
+//!   Redis outage does not spin a core (Node redelivers in a hot loop), and a short outage
+//!   is over for every lane soon after it ends. The wire is the same.
 //! - Each connect attempt is bounded (20 s for TCP, TLS, handshake and channel setup), so a
 //!   black-holed host cannot stall `connect` or the reconnect timer forever.
 //!
@@ -80,8 +84,10 @@ pub use super::wire::DEFAULT_AMQP_VHOST as DEFAULT_VHOST;
 
 /// Heartbeat requested from the broker, in seconds (hard-coded in the original).
 const HEARTBEAT_SECS: u16 = 10;
-/// Unacked deliveries per consumer (hard-coded in the original).
-const PREFETCH: u16 = 1;
+/// Unacked deliveries per consumer (the original: 1). Deliveries of different lanes
+/// ([`DeliveryHandler::lane`]: one per credential) are handled concurrently, each lane in
+/// delivery order, one at a time.
+pub const PREFETCH: u16 = 64;
 /// First reconnect delay, doubled after each failed attempt.
 const BACKOFF_START: Duration = Duration::from_millis(1000);
 /// Cap of the reconnect delay.
@@ -239,8 +245,8 @@ struct Shared {
     wake: Arc<Notify>,
     /// Serialises `close()` calls: a second caller returns only once the first is done.
     close_lock: tokio::sync::Mutex<()>,
-    /// Held while a delivery is handled and acked: one delivery at a time across
-    /// reconnects too (a new consumer waits for the old connection's handler to finish).
+    /// Held by a consumer from its first delivery until its last handler is done: a new
+    /// consumer waits for the old connection's handlers to finish.
     handling: Arc<tokio::sync::Mutex<()>>,
     /// The runtime `connect` ran on: a dropped transport closes its connection there.
     runtime: Option<tokio::runtime::Handle>,
@@ -675,7 +681,7 @@ fn schedule_reconnect(shared: &Arc<Shared>) {
 }
 
 /// Registers `basic.consume` on generation `generation`'s consume channel and starts the
-/// task that hands its deliveries to `handler`, one at a time.
+/// task that hands its deliveries to `handler`, in order per lane.
 async fn register_consumer(
     shared: &Arc<Shared>,
     generation: u64,
@@ -702,7 +708,7 @@ async fn register_consumer(
         .await
         .map_err(|e| shared.broker_error(generation, &e))?;
     // lapin hands deliveries to the delegate in order; the channel keeps that order and the
-    // task below handles them one at a time.
+    // task below hands them to one worker per lane.
     let (tx, rx) = mpsc::unbounded_channel::<DeliveryResult>();
     consumer.set_delegate(move |delivery: DeliveryResult| {
         let _ = tx.send(delivery);
@@ -729,6 +735,29 @@ async fn register_consumer(
     Ok(())
 }
 
+/// One lane's deliveries waiting for the lane's worker, by lane key.
+type Lanes = Arc<Mutex<std::collections::HashMap<String, std::collections::VecDeque<Delivery>>>>;
+
+/// What the workers of one consumer share.
+struct LaneCtx {
+    shared: Weak<Shared>,
+    generation: u64,
+    handler: Arc<dyn DeliveryHandler>,
+    lanes: Lanes,
+    /// Set when the consumer stops: workers finish the delivery in hand and take no new one
+    /// (the broker requeues the unacked rest when the channel closes).
+    stopping: std::sync::atomic::AtomicBool,
+    /// Wakes workers pausing before a nack when the consumer stops.
+    halt: Notify,
+    /// Since when handlers have been failing with no success in between (`None`: the last
+    /// one succeeded). The pause before a nack is as long as this failure streak so far
+    /// (50 ms at least, 5 s at most): it grows while a store outage lasts, whatever the
+    /// number of lanes failing at once, and a retry comes at most one streak-length late.
+    failing_since: Mutex<Option<std::time::Instant>>,
+}
+
+/// Hands deliveries to the handler: up to [`PREFETCH`] unacked at once, each lane
+/// ([`DeliveryHandler::lane`]) in delivery order, one delivery at a time per lane.
 async fn consume_loop(
     shared: Weak<Shared>,
     generation: u64,
@@ -737,68 +766,58 @@ async fn consume_loop(
     handling: Arc<tokio::sync::Mutex<()>>,
     handler: Arc<dyn DeliveryHandler>,
 ) {
-    // Consecutive handler failures: the requeue pause grows with them.
-    let mut failures = 0u32;
+    let ctx = Arc::new(LaneCtx {
+        shared,
+        generation,
+        handler,
+        lanes: Arc::default(),
+        stopping: std::sync::atomic::AtomicBool::new(false),
+        halt: Notify::new(),
+        failing_since: Mutex::new(None),
+    });
+    let mut workers = tokio::task::JoinSet::new();
+    // Held from the first delivery until every worker of this consumer is done: the consumer
+    // of a new connection waits for handlers still running on the replaced one.
+    let mut turn = None;
     loop {
         let next = tokio::select! {
             biased;
-            _ = stop.notified() => return,
+            _ = stop.notified() => break,
             next = rx.recv() => next,
         };
-        let Some(next) = next else { return };
+        let Some(next) = next else { break };
+        while workers.try_join_next().is_some() {}
         match next {
             Ok(Some(delivery)) => {
-                // Wait for a handler of a replaced connection still running; a close meanwhile
-                // leaves this delivery unacked (the broker requeues it).
-                let _turn = tokio::select! {
-                    biased;
-                    _ = stop.notified() => return,
-                    turn = handling.lock() => turn,
-                };
-                let Delivery { data, acker, .. } = delivery;
-                let result = handler.handle(data).await;
-                let Some(shared) = shared.upgrade() else {
-                    return;
-                };
-                if !shared.is_current(generation) {
-                    // The connection was replaced: the broker requeued this delivery when its
-                    // channel closed, and its tag means nothing on the new channel.
-                    return;
+                if turn.is_none() {
+                    // A close meanwhile leaves this delivery unacked (the broker requeues it).
+                    turn = Some(tokio::select! {
+                        biased;
+                        _ = stop.notified() => break,
+                        turn = handling.clone().lock_owned() => turn,
+                    });
                 }
-                let outcome = match result {
-                    Ok(()) => {
-                        failures = 0;
-                        acker.ack(BasicAckOptions { multiple: false }).await
-                    }
-                    Err(err) => {
-                        failures = failures.saturating_add(1);
-                        shared.logger.warn(&format!(
-                            "[propagation] handling a message from {} failed, requeued: {err}",
-                            shared.own_queue
-                        ));
-                        tokio::select! {
-                            _ = tokio::time::sleep(super::transport::requeue_pause(failures)) => {}
-                            _ = stop.notified() => stop.notify_one(),
+                let lane = ctx.handler.lane(&delivery.data);
+                let start = {
+                    let mut lanes = ctx.lanes.lock().unwrap_or_else(|e| e.into_inner());
+                    match lanes.get_mut(&lane) {
+                        Some(queue) => {
+                            queue.push_back(delivery);
+                            None
                         }
-                        acker
-                            .nack(BasicNackOptions {
-                                multiple: false,
-                                requeue: true,
-                            })
-                            .await
+                        None => {
+                            lanes.insert(lane.clone(), Default::default());
+                            Some(delivery)
+                        }
                     }
                 };
-                if let Err(e) = outcome {
-                    shared.logger.warn(&format!(
-                        "[propagation] amqp ack/nack on {} failed: {e}",
-                        shared.own_queue
-                    ));
-                    shared.broker_error(generation, &e);
+                if let Some(delivery) = start {
+                    workers.spawn(lane_worker(ctx.clone(), lane, delivery));
                 }
             }
             Ok(None) => {
-                let Some(shared) = shared.upgrade() else {
-                    return;
+                let Some(shared) = ctx.shared.upgrade() else {
+                    break;
                 };
                 let closed = shared.lock().closed;
                 if !closed && shared.is_current(generation) {
@@ -808,11 +827,11 @@ async fn consume_loop(
                         shared.own_queue
                     ));
                 }
-                return;
+                break;
             }
             Err(e) => {
-                let Some(shared) = shared.upgrade() else {
-                    return;
+                let Some(shared) = ctx.shared.upgrade() else {
+                    break;
                 };
                 if shared.is_current(generation) && !shared.lock().closed {
                     shared.logger.warn(&format!(
@@ -824,6 +843,93 @@ async fn consume_loop(
             }
         }
     }
+    ctx.stopping
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    // Workers pausing before a nack wake up (the pause is cut short; the nack still goes).
+    ctx.halt.notify_waiters();
+    while workers.join_next().await.is_some() {}
+    drop(turn);
+}
+
+/// Handles `first`, then the deliveries queued behind it in its lane, in order, until the
+/// lane is empty (the lane is then removed) or the consumer stops.
+async fn lane_worker(ctx: Arc<LaneCtx>, lane: String, first: Delivery) {
+    let mut next = Some(first);
+    while let Some(delivery) = next {
+        if !handle_one(&ctx, delivery).await {
+            break;
+        }
+        let mut lanes = ctx.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        next = if ctx.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            None
+        } else {
+            lanes.get_mut(&lane).and_then(|q| q.pop_front())
+        };
+        if next.is_none() {
+            lanes.remove(&lane);
+        }
+    }
+}
+
+/// Handles one delivery and acks it (nacks it with requeue after a pause when the handler
+/// failed). False when this consumer's connection is gone (nothing more to do here).
+async fn handle_one(ctx: &LaneCtx, delivery: Delivery) -> bool {
+    use std::sync::atomic::Ordering;
+    let Delivery { data, acker, .. } = delivery;
+    let result = ctx.handler.handle(data).await;
+    let Some(shared) = ctx.shared.upgrade() else {
+        return false;
+    };
+    if !shared.is_current(ctx.generation) {
+        // The connection was replaced: the broker requeued this delivery when its channel
+        // closed, and its tag means nothing on the new channel.
+        return false;
+    }
+    let outcome = match result {
+        Ok(()) => {
+            *ctx.failing_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            acker.ack(BasicAckOptions { multiple: false }).await
+        }
+        Err(err) => {
+            let pause = {
+                let mut since = ctx.failing_since.lock().unwrap_or_else(|e| e.into_inner());
+                since
+                    .get_or_insert_with(std::time::Instant::now)
+                    .elapsed()
+                    .clamp(
+                        super::transport::REQUEUE_PAUSE_START,
+                        super::transport::REQUEUE_PAUSE_MAX,
+                    )
+            };
+            shared.logger.warn(&format!(
+                "[propagation] handling a message from {} failed, requeued: {err}",
+                shared.own_queue
+            ));
+            let halted = ctx.halt.notified();
+            tokio::pin!(halted);
+            halted.as_mut().enable();
+            if !ctx.stopping.load(Ordering::SeqCst) {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = halted => {}
+                }
+            }
+            acker
+                .nack(BasicNackOptions {
+                    multiple: false,
+                    requeue: true,
+                })
+                .await
+        }
+    };
+    if let Err(e) = outcome {
+        shared.logger.warn(&format!(
+            "[propagation] amqp ack/nack on {} failed: {e}",
+            shared.own_queue
+        ));
+        shared.broker_error(ctx.generation, &e);
+    }
+    true
 }
 
 #[async_trait]

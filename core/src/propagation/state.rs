@@ -170,6 +170,39 @@ pub trait PropagationState: Send + Sync + 'static {
     async fn lock_cursor(&self, track: &str, client_id: &str) -> Result<CursorLock, StoreError>;
     /// Releases a lock from [`PropagationState::lock_cursor`].
     async fn unlock_cursor(&self, lock: CursorLock) -> Result<(), StoreError>;
+    /// [`PropagationState::lock_cursor`], then [`PropagationState::read_cursor`] under the
+    /// lock (on Redis, the lock and the read go out in one round trip).
+    async fn lock_and_read_cursor(
+        &self,
+        track: &str,
+        client_id: &str,
+    ) -> Result<(CursorLock, Option<Cursor>), StoreError> {
+        let lock = self.lock_cursor(track, client_id).await?;
+        match self.read_cursor(track, client_id).await {
+            Ok(cursor) => Ok((lock, cursor)),
+            Err(e) => {
+                let _ = self.unlock_cursor(lock).await;
+                Err(e)
+            }
+        }
+    }
+    /// [`PropagationState::write_cursor`] (when `cursor` is given), then
+    /// [`PropagationState::unlock_cursor`], which runs even when the write failed (on
+    /// Redis, both go out in one round trip). The write's error comes first.
+    async fn write_cursor_and_unlock(
+        &self,
+        lock: CursorLock,
+        track: &str,
+        client_id: &str,
+        cursor: Option<&Cursor>,
+    ) -> Result<(), StoreError> {
+        let written = match cursor {
+            Some(c) => self.write_cursor(track, client_id, c).await,
+            None => Ok(()),
+        };
+        let released = self.unlock_cursor(lock).await;
+        written.and(released)
+    }
     /// The `ts` of the last event recorded for the client (`None`: none yet).
     async fn last_event_ts(&self, client_id: &str) -> Result<Option<i64>, StoreError>;
     /// Forgets the outstanding events of the client (of `targets` only, when given): their
@@ -248,6 +281,37 @@ pub trait RedisOps: Send + Sync + 'static {
         let _ = (key, token);
         Ok(())
     }
+    /// [`RedisOps::lock_acquire`], then (when taken) `HGETALL hash_key`: `None` when the
+    /// lock was not taken. An implementation may send both in one round trip (the read is
+    /// then ignored when the lock was not taken).
+    async fn lock_acquire_and_read(
+        &self,
+        key: &str,
+        token: &str,
+        ttl_ms: u64,
+        hash_key: &str,
+    ) -> Result<Option<HashMap<String, String>>, StoreError> {
+        if !self.lock_acquire(key, token, ttl_ms).await? {
+            return Ok(None);
+        }
+        self.h_get_all(hash_key).await.map(Some)
+    }
+    /// `HSET hash_key fields` (when given), then [`RedisOps::lock_release`] even when the
+    /// write failed; an implementation may send both in one round trip.
+    async fn write_and_release(
+        &self,
+        hash_key: &str,
+        fields: Option<&[(&str, &str)]>,
+        key: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        let written = match fields {
+            Some(f) => self.h_set(hash_key, f).await,
+            None => Ok(()),
+        };
+        let released = self.lock_release(key, token).await;
+        written.and(released)
+    }
     async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
     async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError>;
     async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError>;
@@ -325,6 +389,63 @@ impl<O: RedisOps> PropagationStore<O> {
     }
 }
 
+impl<O: RedisOps> PropagationStore<O> {
+    /// Takes the cursor lock (in this process, then in Redis), reading the cursor hash in
+    /// the same round trip when `read`.
+    async fn acquire_cursor(
+        &self,
+        track: &str,
+        client_id: &str,
+        read: bool,
+    ) -> Result<(CursorLock, Option<HashMap<String, String>>), StoreError> {
+        let key = self.keys.cursor_lock(track, client_id);
+        let local = self.locks.lock(&key).await;
+        let token = super::wire::random_uuid().map_err(|e| StoreError::Command(e.to_string()))?;
+        let deadline = Instant::now() + CURSOR_LOCK_WAIT;
+        let mut pause = Duration::from_millis(5);
+        let cursor_key = self.keys.cursor(track, client_id);
+        loop {
+            let taken = if read {
+                self.ops
+                    .lock_acquire_and_read(&key, &token, CURSOR_LOCK_LEASE_MS, &cursor_key)
+                    .await?
+                    .map(Some)
+            } else {
+                self.ops
+                    .lock_acquire(&key, &token, CURSOR_LOCK_LEASE_MS)
+                    .await?
+                    .then_some(None)
+            };
+            if let Some(hash) = taken {
+                let lock = CursorLock {
+                    key,
+                    token,
+                    _local: local,
+                };
+                return Ok((lock, hash));
+            }
+            if Instant::now() >= deadline {
+                return Err(StoreError::Command(format!("cursor lock {key} is busy")));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+}
+
+/// `readCursor`'s decoding: `None` when a field is missing, `ts` is not a finite number or
+/// `eventId` is empty.
+fn cursor_of(h: &HashMap<String, String>) -> Option<Cursor> {
+    let (Some(ts), Some(event_id)) = (h.get("ts"), h.get("eventId")) else {
+        return None;
+    };
+    let ts = string_to_number(ts);
+    (ts.is_finite() && !event_id.is_empty()).then(|| Cursor {
+        ts,
+        event_id: event_id.clone(),
+    })
+}
+
 /// The state in Redis through the `redis` crate.
 pub type RedisPropagationState = PropagationStore<redis::aio::ConnectionManager>;
 /// The embedded default: the same state in this process, with the same TTLs.
@@ -394,14 +515,7 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
             .ops
             .h_get_all(&self.keys.cursor(track, client_id))
             .await?;
-        let (Some(ts), Some(event_id)) = (h.get("ts"), h.get("eventId")) else {
-            return Ok(None);
-        };
-        let ts = string_to_number(ts);
-        Ok((ts.is_finite() && !event_id.is_empty()).then(|| Cursor {
-            ts,
-            event_id: event_id.clone(),
-        }))
+        Ok(cursor_of(&h))
     }
 
     async fn write_cursor(
@@ -567,31 +681,41 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
     }
 
     async fn lock_cursor(&self, track: &str, client_id: &str) -> Result<CursorLock, StoreError> {
-        let key = self.keys.cursor_lock(track, client_id);
-        let local = self.locks.lock(&key).await;
-        let token = super::wire::random_uuid().map_err(|e| StoreError::Command(e.to_string()))?;
-        let deadline = Instant::now() + CURSOR_LOCK_WAIT;
-        let mut pause = Duration::from_millis(5);
-        while !self
-            .ops
-            .lock_acquire(&key, &token, CURSOR_LOCK_LEASE_MS)
-            .await?
-        {
-            if Instant::now() >= deadline {
-                return Err(StoreError::Command(format!("cursor lock {key} is busy")));
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(200));
-        }
-        Ok(CursorLock {
-            key,
-            token,
-            _local: local,
-        })
+        Ok(self.acquire_cursor(track, client_id, false).await?.0)
     }
 
     async fn unlock_cursor(&self, lock: CursorLock) -> Result<(), StoreError> {
         self.ops.lock_release(&lock.key, &lock.token).await
+    }
+
+    async fn lock_and_read_cursor(
+        &self,
+        track: &str,
+        client_id: &str,
+    ) -> Result<(CursorLock, Option<Cursor>), StoreError> {
+        let (lock, hash) = self.acquire_cursor(track, client_id, true).await?;
+        Ok((lock, hash.as_ref().and_then(cursor_of)))
+    }
+
+    async fn write_cursor_and_unlock(
+        &self,
+        lock: CursorLock,
+        track: &str,
+        client_id: &str,
+        cursor: Option<&Cursor>,
+    ) -> Result<(), StoreError> {
+        let ts = cursor.map(|c| number_to_string(c.ts));
+        let fields = cursor
+            .zip(ts.as_deref())
+            .map(|(c, ts)| [("ts", ts), ("eventId", c.event_id.as_str())]);
+        self.ops
+            .write_and_release(
+                &self.keys.cursor(track, client_id),
+                fields.as_ref().map(|f| &f[..]),
+                &lock.key,
+                &lock.token,
+            )
+            .await
     }
 
     async fn last_event_ts(&self, client_id: &str) -> Result<Option<i64>, StoreError> {
@@ -675,6 +799,53 @@ impl RedisOps for redis::aio::ConnectionManager {
             .await
             .map_err(map_redis_err)?;
         Ok(())
+    }
+
+    async fn lock_acquire_and_read(
+        &self,
+        key: &str,
+        token: &str,
+        ttl_ms: u64,
+        hash_key: &str,
+    ) -> Result<Option<HashMap<String, String>>, StoreError> {
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(key)
+            .arg(token)
+            .arg("NX")
+            .arg("PX")
+            .arg(ttl_ms)
+            .cmd("HGETALL")
+            .arg(hash_key);
+        let mut c = self.clone();
+        let (set, hash): (Option<String>, HashMap<String, String>) =
+            pipe.query_async(&mut c).await.map_err(map_redis_err)?;
+        Ok(set.map(|_| hash))
+    }
+
+    async fn write_and_release(
+        &self,
+        hash_key: &str,
+        fields: Option<&[(&str, &str)]>,
+        key: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        if let Some(fields) = fields {
+            let cmd = pipe.cmd("HSET").arg(hash_key);
+            for (f, v) in fields {
+                cmd.arg(*f).arg(*v);
+            }
+            cmd.ignore();
+        }
+        pipe.cmd("EVAL")
+            .arg(LOCK_RELEASE_LUA)
+            .arg(1)
+            .arg(key)
+            .arg(token)
+            .ignore();
+        let mut c = self.clone();
+        pipe.query_async::<()>(&mut c).await.map_err(map_redis_err)
     }
 
     async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {

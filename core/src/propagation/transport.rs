@@ -1,8 +1,8 @@
 //! The broker seam of credential propagation.
 //!
 //! [`Transport`] is what the propagator needs from a broker (wire v1, spec §3.1): declare a
-//! durable queue, publish with a publisher confirm, consume the peer's own queue with
-//! prefetch 1, ack on success and nack-with-requeue on a handler error. Two
+//! durable queue, publish with a publisher confirm, consume the peer's own queue (in order
+//! per [`DeliveryHandler::lane`]), ack on success and nack-with-requeue on a handler error. Two
 //! implementations:
 //! - [`InProcessBroker`] / [`InProcessTransport`]: the embedded default. Durable queues in
 //!   this process, one consumer per queue, FIFO, at most one unacked delivery per consumer.
@@ -71,6 +71,13 @@ impl TransportError {
 #[async_trait]
 pub trait DeliveryHandler: Send + Sync + 'static {
     async fn handle(&self, body: Vec<u8>) -> Result<(), String>;
+    /// The ordering lane of a delivery: a transport that handles several deliveries at once
+    /// runs those of one lane one at a time, in delivery order. The default puts every
+    /// delivery in one lane (strictly one at a time).
+    fn lane(&self, body: &[u8]) -> String {
+        let _ = body;
+        String::new()
+    }
 }
 
 /// The broker operations of wire v1.
@@ -83,7 +90,7 @@ pub trait Transport: Send + Sync + 'static {
     /// `delivery_mode = 2`, `content_type = application/json`, nothing else; resolves once
     /// the broker confirms.
     async fn publish(&self, queue: &str, body: &[u8]) -> Result<(), TransportError>;
-    /// Registers the consumer of the own queue (prefetch 1, manual acks). Called once, after
+    /// Registers the consumer of the own queue (manual acks; deliveries of one lane in order, one at a time). Called once, after
     /// the handler is ready; a transport re-registers it after every reconnect.
     async fn start_consume(&self, handler: Arc<dyn DeliveryHandler>) -> Result<(), TransportError>;
     /// Stops consuming and reconnecting, waits for a delivery being handled, then closes.

@@ -259,6 +259,24 @@ impl Envelope {
     }
 }
 
+/// The ordering lane of a delivered event (`DeliveryHandler::lane`): the apply events of
+/// one (track, clientId) share a lane, so a peer that handles several deliveries at once
+/// still applies them in delivery order; every other event (an ACK: the sender orders ACK
+/// handling per client by its client lock) has a lane of its own; a body that does not
+/// decode goes to the shared lane `""` (it is dropped with a warning anyway).
+pub fn delivery_lane(body: &[u8]) -> String {
+    let Ok(env) = decode(body) else {
+        return String::new();
+    };
+    match env.op.as_str() {
+        OP_CREATE | OP_UPDATE | OP_DELETE => match env.apply_parts() {
+            Ok(a) => format!("apply\u{0}{}\u{0}{}", a.track, a.client_id),
+            Err(_) => String::new(),
+        },
+        _ => format!("event\u{0}{}", env.event_id),
+    }
+}
+
 /// The receiver's per (track, clientId) cursor: the newest applied `{ts, eventId}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cursor {

@@ -30,6 +30,11 @@ impl DeliveryHandler for Receiver {
             None => Err("the propagator was dropped".to_owned()),
         }
     }
+
+    /// One lane per (track, clientId) of an apply event, one per ACK.
+    fn lane(&self, body: &[u8]) -> String {
+        wire::delivery_lane(body)
+    }
 }
 
 /// One delivery being handled, with the propagator held for its duration.
@@ -135,16 +140,36 @@ impl Handling {
             event_id: env.event_id.clone(),
         };
         // Cursor check, apply and cursor write under the cursor lock: a second consumer of
-        // this queue (another instance of this peer) cannot interleave them.
-        let lock = parts.state.lock_cursor(&a.track, &a.client_id).await?;
-        let decided = self.decide_and_apply(env, a, &incoming).await;
-        if let Err(e) = parts.state.unlock_cursor(lock).await {
-            parts.logger.warn(&format!(
-                "[propagation] releasing the cursor lock of {} failed (its lease expires): {e}",
-                a.client_id
-            ));
-        }
-        let (result, reason) = match decided? {
+        // this queue (another instance of this peer) cannot interleave them. The lock goes
+        // out with the cursor read, the cursor write with the release (one round trip each).
+        let (lock, current) = parts
+            .state
+            .lock_and_read_cursor(&a.track, &a.client_id)
+            .await?;
+        let decided = self
+            .decide_and_apply(env, a, current.as_ref(), &incoming)
+            .await;
+        let write = matches!(decided, Ok((None, true))).then_some(&incoming);
+        let released = parts
+            .state
+            .write_cursor_and_unlock(lock, &a.track, &a.client_id, write)
+            .await;
+        let decided = match (decided, released) {
+            (Ok((decision, _)), Ok(())) => decision,
+            // The cursor write (or the release after it) failed: nack and requeue; the
+            // redelivery finds the cursor written (answered `applied`) or applies again.
+            (Ok(_), Err(e)) if write.is_some() => return Err(e.into()),
+            (decided, released) => {
+                if let Err(e) = released {
+                    parts.logger.warn(&format!(
+                        "[propagation] releasing the cursor lock of {} failed (its lease expires): {e}",
+                        a.client_id
+                    ));
+                }
+                decided?.0
+            }
+        };
+        let (result, reason) = match decided {
             None => (crate::metrics::propagation_applied(&a.client_id), None),
             Some(reason) => ("error", Some(reason)),
         };
@@ -152,18 +177,19 @@ impl Handling {
             .await
     }
 
-    /// The decision and the apply, under the cursor lock. `None`: answer `applied`;
-    /// `Some(reason)`: answer `error` with that reason. A store failure is an `Err`
-    /// (nack and requeue).
+    /// The decision and the apply, under the cursor lock, given the `current` cursor.
+    /// `None`: answer `applied`; `Some(reason)`: answer `error` with that reason; the flag
+    /// says whether the event was applied (its cursor is then written). A store failure is
+    /// an `Err` (nack and requeue).
     async fn decide_and_apply(
         &self,
         env: &Envelope,
         a: &wire::ApplyParts,
+        current: Option<&Cursor>,
         incoming: &Cursor,
-    ) -> Result<Option<String>, PropagationError> {
+    ) -> Result<(Option<String>, bool), PropagationError> {
         let parts = &self.shared.parts;
-        let current = parts.state.read_cursor(&a.track, &a.client_id).await?;
-        match wire::freshness(current.as_ref(), incoming) {
+        match wire::freshness(current, incoming) {
             wire::Freshness::Newer => {}
             // A redelivery of the event the cursor holds: it was applied.
             wire::Freshness::Same => {
@@ -171,7 +197,7 @@ impl Handling {
                     "[propagation] dropping stale event {} for {} (already applied)",
                     env.event_id, a.client_id
                 ));
-                return Ok(None);
+                return Ok((None, false));
             }
             // Older than what this peer holds: not applied, and said so.
             wire::Freshness::Older => {
@@ -179,11 +205,14 @@ impl Handling {
                     "[propagation] dropping stale event {} for {}",
                     env.event_id, a.client_id
                 ));
-                return Ok(Some(wire::STALE_REASON.into()));
+                return Ok((Some(wire::STALE_REASON.into()), false));
             }
         }
         let Some(auth) = parts.auth(&a.track) else {
-            return Ok(Some(format!("no {} auth instance configured", a.track)));
+            return Ok((
+                Some(format!("no {} auth instance configured", a.track)),
+                false,
+            ));
         };
         let applied = if env.op == wire::OP_DELETE {
             auth.delete(&a.client_id).await
@@ -208,14 +237,10 @@ impl Handling {
                     "[propagation] rejected event {} for {}: {e}",
                     env.event_id, a.client_id
                 ));
-                return Ok(Some(e.to_string()));
+                return Ok((Some(e.to_string()), false));
             }
         }
-        parts
-            .state
-            .write_cursor(&a.track, &a.client_id, incoming)
-            .await?;
-        Ok(None)
+        Ok((None, true))
     }
 
     /// `publishAckBack`: the ACK goes to the sender's queue, carrying the sender's secret

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::{
     CredentialSink, EnsureInput, EnsureResult, Management, PendingPropagation, PropagationError,
-    Propagator, RevokeInput, RotateInput, RotateUsage, SyncSummary, TargetSentInput, UpsertInput,
-    now_ms,
+    Propagator, RevokeInput, RotateInput, RotateUsage, Shared, SyncSummary, TargetSentInput,
+    UpsertInput, now_ms,
 };
 use crate::propagation::state::{KeyedGuard, PublishedEvent};
 use crate::propagation::wire::{self, ApplyEvent, ApplyPayload};
@@ -130,9 +130,13 @@ impl Propagator {
     /// apply event per pending target, then publish them (queue declared, publish
     /// confirmed, `markTargetSent`, in the original's order). Publishes are pipelined: up to
     /// [`SYNC_IN_FLIGHT`] await their broker confirm at once while the next propagations are
-    /// applied and recorded (the original waits for each confirm in turn). A propagation whose local
-    /// apply fails still ends the sync with that error, after the events of the
-    /// propagations before it were published, as in the original.
+    /// applied and recorded (the original waits for each confirm in turn), and up to
+    /// [`SYNC_PREPARING`] propagations of distinct clients are applied and recorded at
+    /// once; their events are published, and `markTargetSent` called, in the fetched
+    /// order. A propagation whose local apply fails still ends the sync with that error,
+    /// after the events of the propagations before it were published, as in the original
+    /// (the ones after it that were already prepared stay recorded but unpublished: their
+    /// rows stay `pending` and the next `sync` replaces their events).
     ///
     /// `sync()` calls run one at a time (a second call waits for the first). Each client is
     /// handled under its client lock, from its local apply to the last `markTargetSent` of
@@ -152,31 +156,58 @@ impl Propagator {
             ..SyncSummary::default()
         };
         let mut publishing = Publishing::default();
+        let mut preparing: Preparing = Default::default();
+        let mut queue: std::collections::VecDeque<PendingPropagation> = pending.into();
         let mut outcome = Ok(());
-        for p in pending {
-            let client = Arc::new(self.shared.client_locks.lock(&p.client_id).await);
-            if self.shared.changed_since(&p.client_id, since) {
-                self.shared.parts.logger.info(&format!(
-                    "[propagation] {} changed since this sync read it; the next sync sends it",
-                    p.client_id
-                ));
-                summary.targets_retrying += p.pending_targets.len() as u32;
-                continue;
+        loop {
+            // Start preparing the next propagations, stopping before a client that is still
+            // being prepared or published (a repeated client waits for its earlier entry).
+            while preparing.len() < SYNC_PREPARING {
+                let Some(p) = queue.front() else { break };
+                let busy = preparing.iter().any(|(c, _)| *c == p.client_id)
+                    || publishing.iter().any(|e| e.2.client_id == p.client_id);
+                if busy {
+                    break;
+                }
+                let Some(p) = queue.pop_front() else { break };
+                let client_id = p.client_id.clone();
+                let task = tokio::spawn(prepare(self.shared.clone(), p, since));
+                preparing.push_back((client_id, task));
             }
-            let events = match self.prepare(&p, &mut summary).await {
-                Ok(events) => events,
+            let Some((_, task)) = preparing.pop_front() else {
+                if queue.is_empty() {
+                    break;
+                }
+                // The next client's earlier events are still publishing: finish them first.
+                while !publishing.is_empty() {
+                    self.finish_one(&*management, &mut publishing, &mut summary)
+                        .await;
+                }
+                continue;
+            };
+            let prepared = task
+                .await
+                .unwrap_or_else(|e| Err(PropagationError::Sync(format!("sync task failed: {e}"))));
+            let prepared = match prepared {
+                Ok(prepared) => prepared,
                 Err(e) => {
                     outcome = Err(e);
                     break;
                 }
             };
-            for (target, event) in events {
+            summary.targets_retrying += prepared.retrying;
+            for (target, event) in prepared.events {
                 while publishing.len() >= SYNC_IN_FLIGHT {
                     self.finish_one(&*management, &mut publishing, &mut summary)
                         .await;
                 }
-                self.start_publish(&mut publishing, target, event, client.clone());
+                self.start_publish(&mut publishing, target, event, prepared.client.clone());
             }
+        }
+        // After a failure: the propagations already being prepared finish (a local apply is
+        // never cut in half); their events stay unpublished.
+        for (_, task) in preparing {
+            let _ = task.await;
         }
         while !publishing.is_empty() {
             self.finish_one(&*management, &mut publishing, &mut summary)
@@ -186,84 +217,6 @@ impl Propagator {
         outcome?;
         summary.duration_ms = started.elapsed().as_millis() as u64;
         Ok(summary)
-    }
-
-    /// The local apply of one propagation and the ack-store record of each target's event
-    /// (every target before any publish, so that no ACK can empty the pending set while
-    /// another target of this credential is still to be published). Returns the events to
-    /// publish; a target whose record failed is counted as retrying.
-    async fn prepare(
-        &self,
-        p: &PendingPropagation,
-        summary: &mut SyncSummary,
-    ) -> Result<Vec<(String, ApplyEvent)>, PropagationError> {
-        let parts = &self.shared.parts;
-        let auth = parts.auth(&p.track).ok_or_else(|| {
-            PropagationError::Sync(format!(
-                "No {} auth instance configured for propagation of {}",
-                p.track, p.client_id
-            ))
-        })?;
-        let secret_hash = if p.op == wire::OP_DELETE {
-            auth.delete(&p.client_id).await?;
-            String::new()
-        } else {
-            let plain = p.secret_plain.as_deref().ok_or_else(|| {
-                PropagationError::Sync(format!(
-                    "Plain is null for non-delete op {} on {}",
-                    p.op, p.client_id
-                ))
-            })?;
-            let hash = auth.hash_secret(plain);
-            auth.set_secret_hash(
-                &p.client_id,
-                &hash,
-                p.expires_at.map(|v| v as f64),
-                p.allowed_ips.clone(),
-            )
-            .await?;
-            hash
-        };
-        let mut events = Vec::with_capacity(p.pending_targets.len());
-        // Strictly above the previous event's ts for this client, even in the same
-        // millisecond or after the clock stepped back: a new event is never stale.
-        let mut last = parts.state.last_event_ts(&p.client_id).await?;
-        for target in &p.pending_targets {
-            let event_id =
-                wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?;
-            let sent_at = wire::next_event_ts(now_ms(), last);
-            last = Some(sent_at);
-            let rec = PublishedEvent {
-                client_id: p.client_id.clone(),
-                target_amqp_queue: target.target_amqp_queue.clone(),
-                attempt_count: 1.0,
-                sent_at: sent_at as f64,
-            };
-            if let Err(e) = parts.state.record_published_event(&event_id, &rec).await {
-                parts.logger.warn(&format!(
-                    "[propagation] publish to {} for {} failed: {e}",
-                    target.target_amqp_queue, p.client_id
-                ));
-                summary.targets_retrying += 1;
-                continue;
-            }
-            let event = ApplyEvent {
-                event_id,
-                ts: sent_at,
-                propagation_secret: target.propagation_secret.clone(),
-                sender_amqp_queue: parts.amqp_queue.clone(),
-                op: p.op.clone(),
-                track: p.track.clone(),
-                client_id: p.client_id.clone(),
-                payload: ApplyPayload {
-                    secret_hash: secret_hash.clone(),
-                    allowed_ips: p.allowed_ips.clone(),
-                    expires_at: p.expires_at,
-                },
-            };
-            events.push((target.target_amqp_queue.clone(), event));
-        }
-        Ok(events)
     }
 
     /// Starts the publish of one recorded event (declare the target queue, publish, wait
@@ -347,3 +300,118 @@ type Publishing = std::collections::VecDeque<(
 
 /// How many publishes of one `sync` may await their broker confirm at once.
 const SYNC_IN_FLIGHT: usize = 64;
+
+/// How many propagations of one `sync` may be prepared (applied locally and recorded) at
+/// once.
+const SYNC_PREPARING: usize = 16;
+
+/// Prepare tasks of one `sync`, oldest first, with their client.
+type Preparing = std::collections::VecDeque<(
+    String,
+    tokio::task::JoinHandle<Result<Prepared, PropagationError>>,
+)>;
+
+/// One prepared propagation: its client lock (held until its last `markTargetSent`), the
+/// events to publish, and how many of its targets are retrying.
+struct Prepared {
+    client: Arc<KeyedGuard>,
+    events: Vec<(String, ApplyEvent)>,
+    retrying: u32,
+}
+
+/// The local apply of one propagation and the ack-store record of each target's event
+/// (every target before any publish, so that no ACK can empty the pending set while
+/// another target of this credential is still to be published). Returns the events to
+/// publish; a target whose record failed is counted as retrying. Runs under the
+/// client's lock, taken first; a client changed since the sync's fetch is skipped (its
+/// targets counted as retrying: the next `sync` sends the new state).
+async fn prepare(
+    shared: Arc<Shared>,
+    p: PendingPropagation,
+    since: u64,
+) -> Result<Prepared, PropagationError> {
+    let client = Arc::new(shared.client_locks.lock(&p.client_id).await);
+    let mut prepared = Prepared {
+        client,
+        events: Vec::new(),
+        retrying: 0,
+    };
+    if shared.changed_since(&p.client_id, since) {
+        shared.parts.logger.info(&format!(
+            "[propagation] {} changed since this sync read it; the next sync sends it",
+            p.client_id
+        ));
+        prepared.retrying = p.pending_targets.len() as u32;
+        return Ok(prepared);
+    }
+    {
+        let parts = &shared.parts;
+        let auth = parts.auth(&p.track).ok_or_else(|| {
+            PropagationError::Sync(format!(
+                "No {} auth instance configured for propagation of {}",
+                p.track, p.client_id
+            ))
+        })?;
+        let secret_hash = if p.op == wire::OP_DELETE {
+            auth.delete(&p.client_id).await?;
+            String::new()
+        } else {
+            let plain = p.secret_plain.as_deref().ok_or_else(|| {
+                PropagationError::Sync(format!(
+                    "Plain is null for non-delete op {} on {}",
+                    p.op, p.client_id
+                ))
+            })?;
+            let hash = auth.hash_secret(plain);
+            auth.set_secret_hash(
+                &p.client_id,
+                &hash,
+                p.expires_at.map(|v| v as f64),
+                p.allowed_ips.clone(),
+            )
+            .await?;
+            hash
+        };
+        let mut events = Vec::with_capacity(p.pending_targets.len());
+        // Strictly above the previous event's ts for this client, even in the same
+        // millisecond or after the clock stepped back: a new event is never stale.
+        let mut last = parts.state.last_event_ts(&p.client_id).await?;
+        for target in &p.pending_targets {
+            let event_id =
+                wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?;
+            let sent_at = wire::next_event_ts(now_ms(), last);
+            last = Some(sent_at);
+            let rec = PublishedEvent {
+                client_id: p.client_id.clone(),
+                target_amqp_queue: target.target_amqp_queue.clone(),
+                attempt_count: 1.0,
+                sent_at: sent_at as f64,
+            };
+            if let Err(e) = parts.state.record_published_event(&event_id, &rec).await {
+                parts.logger.warn(&format!(
+                    "[propagation] publish to {} for {} failed: {e}",
+                    target.target_amqp_queue, p.client_id
+                ));
+                prepared.retrying += 1;
+                continue;
+            }
+            let event = ApplyEvent {
+                event_id,
+                ts: sent_at,
+                propagation_secret: target.propagation_secret.clone(),
+                sender_amqp_queue: parts.amqp_queue.clone(),
+                op: p.op.clone(),
+                track: p.track.clone(),
+                client_id: p.client_id.clone(),
+                payload: ApplyPayload {
+                    secret_hash: secret_hash.clone(),
+                    allowed_ips: p.allowed_ips.clone(),
+                    expires_at: p.expires_at,
+                },
+            };
+            events.push((target.target_amqp_queue.clone(), event));
+        }
+        prepared.events = events;
+    }
+    Ok(prepared)
+}
