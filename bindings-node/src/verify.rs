@@ -10,8 +10,8 @@ use authcore::hmac::{HmacError, record};
 use napi_derive::napi;
 
 use authcore::hmac::sources::{IpField, IpSources};
-use napi::{JsValue, ValueType};
 use napi::bindgen_prelude::Unknown;
+use napi::{JsValue, ValueType};
 
 use crate::error::{Result, map_err};
 use crate::pure::{Body, body_bytes};
