@@ -51,4 +51,7 @@ const server = http.createServer((req, res) => {
   res.end()
 })
 server.maxConnections = 200000
-server.listen(Number(portArg), '127.0.0.1', () => console.log('listening'))
+server.listen({ port: Number(portArg), host: '127.0.0.1', backlog: 4096 }, () => console.log(String(server.address().port)))
+// Ends with its parent (a crashed benchmark leaves no server behind).
+process.stdin.on('end', () => process.exit(0))
+process.stdin.resume()

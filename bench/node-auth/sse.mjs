@@ -3,7 +3,8 @@
 // process per implementation and connects real loopback sockets from this process.
 //   - fan-out: one event to 10,000 subscribers, time until the last one has its frame;
 //   - memory per idle subscriber: server heap (+external) and RSS after GC, with vs without the
-//     subscribers, divided by their number;
+//     subscribers, divided by their number (sockets and ServerResponses included), and what the
+//     manager alone keeps per subscriber (sse-mem.mjs: 50,000 stand-in responses);
 //   - sustained events/s with 1,000 subscribers (every frame to every subscriber).
 import { spawn } from 'node:child_process'
 import net from 'node:net'
@@ -15,15 +16,19 @@ import { writeResults } from '../common.mjs'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const FANOUT_SUBS = Number(process.env.SSE_BENCH_SUBS ?? 10000)
 const RATE_SUBS = 1000
-const RATE_EVENTS = Number(process.env.SSE_BENCH_EVENTS ?? 2000)
+const RATE_EVENTS = Number(process.env.SSE_BENCH_EVENTS ?? 500)
 const ROUNDS = Number(process.env.SSE_BENCH_ROUNDS ?? 3)
+const MEM_SUBS = Number(process.env.SSE_BENCH_MEM_SUBS ?? 50000)
 const MARK_BUF = Buffer.from('event: bench.event')
 const CONNECTED = Buffer.from('event: connected')
 
-function startServer(impl, port) {
-  const child = spawn(process.execPath, ['--expose-gc', join(HERE, 'sse-server.mjs'), impl, String(port)], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
+function startServer(impl) {
+  const child = spawn(process.execPath, ['--expose-gc', join(HERE, 'sse-server.mjs'), impl, '0'], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env })
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', () => resolve(child))
+    child.stdout.once('data', (d) => {
+      child.port = Number(String(d).trim())
+      resolve(child)
+    })
     child.once('exit', (c) => reject(new Error(`server exited ${c}`)))
   })
 }
@@ -40,6 +45,12 @@ function get(port, path) {
 
 // n raw SSE clients; `counts[i]` frames of MARK seen by client i, `onFrame` on each.
 async function connectClients(port, n, state) {
+  const sockets = []
+  for (let at = 0; at < n; at += 500) sockets.push(...(await connectBatch(port, Math.min(500, n - at), state)))
+  return sockets
+}
+
+async function connectBatch(port, n, state) {
   const sockets = []
   let ready = 0
   await new Promise((resolve, reject) => {
@@ -65,15 +76,16 @@ async function connectClients(port, n, state) {
         if (state.onFrame) state.onFrame()
         tail = buf.subarray(Math.max(at, buf.length - (MARK_BUF.length - 1)))
       })
-      s.on('error', reject)
+      s.on('error', (e) => (connected ? undefined : reject(e)))
       sockets.push(s)
     }
   })
   return sockets
 }
 
-async function round(impl, port) {
-  const server = await startServer(impl, port)
+async function round(impl) {
+  const server = await startServer(impl)
+  const port = server.port
   try {
     const base = JSON.parse(await get(port, '/mem'))
     const state = { total: 0, onFrame: null }
@@ -86,7 +98,7 @@ async function round(impl, port) {
       const target = state.total + FANOUT_SUBS
       const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
       const t0 = process.hrtime.bigint()
-      get(port, '/fire?n=1')
+      get(port, '/fire?n=1').catch(() => {})
       await done
       fanout.push(Number(process.hrtime.bigint() - t0) / 1e6)
       state.onFrame = null
@@ -99,7 +111,7 @@ async function round(impl, port) {
     const target = start + RATE_SUBS * RATE_EVENTS
     const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
     const t0 = process.hrtime.bigint()
-    get(port, `/fire?n=${RATE_EVENTS}`)
+    get(port, `/fire?n=${RATE_EVENTS}`).catch(() => {})
     await done
     const rateMs = Number(process.hrtime.bigint() - t0) / 1e6
     for (const s of sockets) s.destroy()
@@ -115,12 +127,22 @@ async function round(impl, port) {
   }
 }
 
+function managerMemory(impl) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', join(HERE, 'sse-mem.mjs'), impl, String(MEM_SUBS)], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.on('exit', (c) => (c === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sse-mem exited ${c}`))))
+  })
+}
+
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const results = { original: [], authcore: [] }
-let port = 39000 + Math.floor(Math.random() * 1000)
 for (let r = 0; r < ROUNDS; r++) {
   for (const impl of r % 2 === 0 ? ['original', 'authcore'] : ['authcore', 'original']) {
-    results[impl].push(await round(impl, port++))
+    const r1 = await round(impl)
+    const mem = await managerMemory(impl)
+    results[impl].push({ ...r1, managerHeapPerSubB: mem.heapPerSubB, managerRssPerSubB: mem.rssPerSubB })
   }
 }
 const rows = Object.entries(results).map(([impl, rs]) => ({
@@ -128,6 +150,8 @@ const rows = Object.entries(results).map(([impl, rs]) => ({
   [`fan-out to ${FANOUT_SUBS} (ms)`]: fmt(med(rs.map((x) => x.fanoutMs))),
   'heap+ext per idle sub (B)': fmt(med(rs.map((x) => x.heapPerSubB)), 0),
   'RSS per idle sub (B)': fmt(med(rs.map((x) => x.rssPerSubB)), 0),
+  'manager heap+ext /sub (B)': fmt(med(rs.map((x) => x.managerHeapPerSubB)), 0),
+  'manager RSS /sub (B)': fmt(med(rs.map((x) => x.managerRssPerSubB)), 0),
   [`events/s @${RATE_SUBS} subs`]: fmt(med(rs.map((x) => x.eventsPerS)), 0),
 }))
 table(rows, Object.keys(rows[0]))

@@ -65,6 +65,48 @@
 #endif
 
 /**
+ * Length of a hex digest (SHA-256 or HMAC-SHA256): 64 characters.
+ */
+#define AUTHCORE_HEX_LEN 64
+
+/**
+ * Buffer size for a hex digest and its terminating NUL.
+ */
+#define AUTHCORE_HEX_BUFFER_SIZE 65
+
+/**
+ * The original's default `maxSkewMs` (5 minutes), for `authcore_verify_request.max_skew_ms`.
+ */
+#define AUTHCORE_DEFAULT_MAX_SKEW_MS 300000.0
+
+/**
+ * The largest `max_skew_ms` accepted (24 hours); above it, or NaN/±Infinity, is
+ * `AUTHCORE_INVALID_ARGUMENT`.
+ */
+#define AUTHCORE_MAX_SKEW_MS 86400000.0
+
+/**
+ * Longest `x-nonce` value accepted by `authcore_verify_with_record`, in bytes.
+ */
+#define AUTHCORE_MAX_NONCE_BYTES 256
+
+/**
+ * Longest `x-client-id` value, in bytes.
+ */
+#define AUTHCORE_MAX_CLIENT_ID_BYTES 256
+
+/**
+ * Longest `x-signature` / `x-timestamp` value and IP candidate, in bytes.
+ */
+#define AUTHCORE_MAX_HEADER_VALUE_BYTES 8192
+
+/**
+ * Largest body accepted, in bytes (V8's maximum string length: the original turns
+ * every body into a JavaScript string). Longer bodies give `AUTHCORE_INVALID_INPUT`.
+ */
+#define AUTHCORE_MAX_BODY_BYTES 536870888
+
+/**
  * HMAC-SHA256. The `AUTHCORE_JWT_*` algorithm values are bit flags, so several can be
  * OR-ed into an `accepted_algs` mask.
  */
@@ -121,6 +163,11 @@
 #define AUTHCORE_JWT_MAX_TOKEN_LEN 16384
 
 /**
+ * Buffer size for an S256 challenge (43 base64url characters) and its NUL.
+ */
+#define AUTHCORE_PKCE_CHALLENGE_BUFFER_SIZE 44
+
+/**
  * OWASP argon2id memory cost in KiB (the default parameters).
  */
 #define AUTHCORE_ARGON2_OWASP_M_COST 19456
@@ -161,9 +208,19 @@
 #define AUTHCORE_PASSWORD_HASH_BUFFER_SIZE 192
 
 /**
- * Buffer size for an S256 challenge (43 base64url characters) and its NUL.
+ * `authcore_logger.log` level of an informational line.
  */
-#define AUTHCORE_PKCE_CHALLENGE_BUFFER_SIZE 44
+#define AUTHCORE_LOG_INFO 0
+
+/**
+ * `authcore_logger.log` level of a warning.
+ */
+#define AUTHCORE_LOG_WARN 1
+
+/**
+ * `authcore_logger.log` level of an error.
+ */
+#define AUTHCORE_LOG_ERROR 2
 
 /**
  * `authcore_totp_config.algorithm`: HMAC-SHA1 (the default; every authenticator app).
@@ -189,63 +246,6 @@
  * Buffer size for a generated secret (32 base32 characters) and its NUL.
  */
 #define AUTHCORE_TOTP_SECRET_BUFFER_SIZE 33
-
-/**
- * Length of a hex digest (SHA-256 or HMAC-SHA256): 64 characters.
- */
-#define AUTHCORE_HEX_LEN 64
-
-/**
- * Buffer size for a hex digest and its terminating NUL.
- */
-#define AUTHCORE_HEX_BUFFER_SIZE 65
-
-/**
- * The original's default `maxSkewMs` (5 minutes), for `authcore_verify_request.max_skew_ms`.
- */
-#define AUTHCORE_DEFAULT_MAX_SKEW_MS 300000.0
-
-/**
- * The largest `max_skew_ms` accepted (24 hours); above it, or NaN/±Infinity, is
- * `AUTHCORE_INVALID_ARGUMENT`.
- */
-#define AUTHCORE_MAX_SKEW_MS 86400000.0
-
-/**
- * Longest `x-nonce` value accepted by `authcore_verify_with_record`, in bytes.
- */
-#define AUTHCORE_MAX_NONCE_BYTES 256
-
-/**
- * Longest `x-client-id` value, in bytes.
- */
-#define AUTHCORE_MAX_CLIENT_ID_BYTES 256
-
-/**
- * Longest `x-signature` / `x-timestamp` value and IP candidate, in bytes.
- */
-#define AUTHCORE_MAX_HEADER_VALUE_BYTES 8192
-
-/**
- * Largest body accepted, in bytes (V8's maximum string length: the original turns
- * every body into a JavaScript string). Longer bodies give `AUTHCORE_INVALID_INPUT`.
- */
-#define AUTHCORE_MAX_BODY_BYTES 536870888
-
-/**
- * `authcore_logger.log` level of an informational line.
- */
-#define AUTHCORE_LOG_INFO 0
-
-/**
- * `authcore_logger.log` level of a warning.
- */
-#define AUTHCORE_LOG_WARN 1
-
-/**
- * `authcore_logger.log` level of an error.
- */
-#define AUTHCORE_LOG_ERROR 2
 
 /**
  * Result code of every fallible `authcore_*` function. `AUTHCORE_OK` (0) is success;
@@ -658,137 +658,6 @@ typedef struct authcore_str {
 } authcore_str;
 
 /**
- * Claim checks of `authcore_jwt_verify`. A zero-initialised struct (or a NULL pointer)
- * means: the current system time, no leeway, `exp` and `nbf` checked when present, no
- * issuer, audience, subject, token-use or required-claim check.
- */
-typedef struct authcore_jwt_validation {
-    /**
-     * The current time in unix seconds; 0 = the system clock.
-     */
-    uint64_t now;
-    /**
-     * Seconds of tolerance for `exp` and `nbf` (node's `clockTolerance`). Expired means
-     * `now >= exp + leeway`; not yet valid means `nbf > now + leeway`. At most 86400
-     * (`AUTHCORE_JWT_INVALID_CONFIG` above).
-     */
-    uint64_t leeway;
-    /**
-     * Accepted issuers: the token's `iss` must equal one of them (none = not checked).
-     */
-    const struct authcore_str *issuers;
-    /**
-     * Number of `issuers`.
-     */
-    size_t issuers_len;
-    /**
-     * Accepted audiences: one of the token's `aud` values (string or array) must equal
-     * one of them (none = not checked).
-     */
-    const struct authcore_str *audiences;
-    /**
-     * Number of `audiences`.
-     */
-    size_t audiences_len;
-    /**
-     * Required `sub` (NULL `ptr` = not checked).
-     */
-    struct authcore_str subject;
-    /**
-     * Required `token_use` claim: `AUTHCORE_JWT_USE_ANY` (0), `..._ACCESS`,
-     * `..._REFRESH` or `..._MFA_PENDING`. With a use set, a token without the claim is
-     * rejected, so a refresh or 2FA-pending token is never taken for an access token.
-     */
-    uint32_t token_use;
-    /**
-     * Claims that must be present (e.g. `exp`, `sub`).
-     */
-    const struct authcore_str *required_claims;
-    /**
-     * Number of `required_claims`.
-     */
-    size_t required_claims_len;
-} authcore_jwt_validation;
-
-/**
- * argon2id cost parameters. Pass NULL wherever a `const authcore_argon2_params *` is
- * taken to use the OWASP defaults `{19456, 2, 1, 32}`
- * (`AUTHCORE_ARGON2_OWASP_M_COST`, `..._T_COST`, `..._P_COST`, `AUTHCORE_ARGON2_OUTPUT_LEN`).
- * Out-of-range values give `AUTHCORE_PASSWORD_INVALID_PARAMS`.
- */
-typedef struct authcore_argon2_params {
-    /**
-     * Memory cost in KiB (at least 8 x `p_cost`).
-     */
-    uint32_t m_cost;
-    /**
-     * Number of passes (at least 1).
-     */
-    uint32_t t_cost;
-    /**
-     * Parallelism (1..=16777215).
-     */
-    uint32_t p_cost;
-    /**
-     * Length of the derived key in bytes (at least 4; 32 by default).
-     */
-    uint32_t output_len;
-} authcore_argon2_params;
-
-/**
- * The answer of `authcore_policy_evaluate`.
- */
-typedef struct authcore_policy_decision {
-    /**
-     * `true` iff every requested action is allowed. `false` after any error.
-     */
-    bool allowed;
-    /**
-     * Why: for a denial, the reason of the first denied action; for an allow, the
-     * statement that allowed the first action.
-     */
-    authcore_policy_reason reason;
-    /**
-     * Index in the request's action list of the action `reason` is about (the first
-     * denied one, or 0 when allowed); `SIZE_MAX` for an empty list.
-     */
-    size_t action_index;
-    /**
-     * Whether the deciding statement has a `sid` (written to `sid_out` when asked).
-     */
-    bool has_sid;
-} authcore_policy_decision;
-
-/**
- * TOTP parameters. NULL wherever a `const authcore_totp_config *` is taken means
- * `authcore_totp_config_default()`: SHA-1, 6 digits, 30 s, t0 = 0, window 1. node-auth
- * (otplib) verifies with window 0. Values out of range give
- * `AUTHCORE_TOTP_INVALID_CONFIG`.
- */
-typedef struct authcore_totp_config {
-    /**
-     * `AUTHCORE_TOTP_SHA1`, `AUTHCORE_TOTP_SHA256` or `AUTHCORE_TOTP_SHA512`.
-     */
-    uint32_t algorithm;
-    /**
-     * Code length: 6, 7 or 8.
-     */
-    uint32_t digits;
-    /**
-     * Step length in seconds (1..=3600).
-     */
-    uint64_t period;
-    /**
-     * Unix time of step 0.
-     */
-    uint64_t t0;
-    /**
-     * Steps accepted before and after the current one (0..=10).
-     */
-    uint64_t window;
-} authcore_totp_config;
-
-/**
  * The inputs of a request signature (the original's `SignInput`).
  */
 typedef struct authcore_sign_input {
@@ -983,6 +852,108 @@ typedef struct authcore_verification {
      */
     int64_t nonce_ttl_seconds;
 } authcore_verification;
+
+/**
+ * Claim checks of `authcore_jwt_verify`. A zero-initialised struct (or a NULL pointer)
+ * means: the current system time, no leeway, `exp` and `nbf` checked when present, no
+ * issuer, audience, subject, token-use or required-claim check.
+ */
+typedef struct authcore_jwt_validation {
+    /**
+     * The current time in unix seconds; 0 = the system clock.
+     */
+    uint64_t now;
+    /**
+     * Seconds of tolerance for `exp` and `nbf` (node's `clockTolerance`). Expired means
+     * `now >= exp + leeway`; not yet valid means `nbf > now + leeway`. At most 86400
+     * (`AUTHCORE_JWT_INVALID_CONFIG` above).
+     */
+    uint64_t leeway;
+    /**
+     * Accepted issuers: the token's `iss` must equal one of them (none = not checked).
+     */
+    const struct authcore_str *issuers;
+    /**
+     * Number of `issuers`.
+     */
+    size_t issuers_len;
+    /**
+     * Accepted audiences: one of the token's `aud` values (string or array) must equal
+     * one of them (none = not checked).
+     */
+    const struct authcore_str *audiences;
+    /**
+     * Number of `audiences`.
+     */
+    size_t audiences_len;
+    /**
+     * Required `sub` (NULL `ptr` = not checked).
+     */
+    struct authcore_str subject;
+    /**
+     * Required `token_use` claim: `AUTHCORE_JWT_USE_ANY` (0), `..._ACCESS`,
+     * `..._REFRESH` or `..._MFA_PENDING`. With a use set, a token without the claim is
+     * rejected, so a refresh or 2FA-pending token is never taken for an access token.
+     */
+    uint32_t token_use;
+    /**
+     * Claims that must be present (e.g. `exp`, `sub`).
+     */
+    const struct authcore_str *required_claims;
+    /**
+     * Number of `required_claims`.
+     */
+    size_t required_claims_len;
+} authcore_jwt_validation;
+
+/**
+ * argon2id cost parameters. Pass NULL wherever a `const authcore_argon2_params *` is
+ * taken to use the OWASP defaults `{19456, 2, 1, 32}`
+ * (`AUTHCORE_ARGON2_OWASP_M_COST`, `..._T_COST`, `..._P_COST`, `AUTHCORE_ARGON2_OUTPUT_LEN`).
+ * Out-of-range values give `AUTHCORE_PASSWORD_INVALID_PARAMS`.
+ */
+typedef struct authcore_argon2_params {
+    /**
+     * Memory cost in KiB (at least 8 x `p_cost`).
+     */
+    uint32_t m_cost;
+    /**
+     * Number of passes (at least 1).
+     */
+    uint32_t t_cost;
+    /**
+     * Parallelism (1..=16777215).
+     */
+    uint32_t p_cost;
+    /**
+     * Length of the derived key in bytes (at least 4; 32 by default).
+     */
+    uint32_t output_len;
+} authcore_argon2_params;
+
+/**
+ * The answer of `authcore_policy_evaluate`.
+ */
+typedef struct authcore_policy_decision {
+    /**
+     * `true` iff every requested action is allowed. `false` after any error.
+     */
+    bool allowed;
+    /**
+     * Why: for a denial, the reason of the first denied action; for an allow, the
+     * statement that allowed the first action.
+     */
+    authcore_policy_reason reason;
+    /**
+     * Index in the request's action list of the action `reason` is about (the first
+     * denied one, or 0 when allowed); `SIZE_MAX` for an empty list.
+     */
+    size_t action_index;
+    /**
+     * Whether the deciding statement has a `sid` (written to `sid_out` when asked).
+     */
+    bool has_sid;
+} authcore_policy_decision;
 
 /**
  * `createPropagator` options. Strings are pointer + length (UTF-8, not NUL-terminated,
@@ -1391,576 +1362,38 @@ typedef struct authcore_sync_summary {
     uint64_t duration_ms;
 } authcore_sync_summary;
 
+/**
+ * TOTP parameters. NULL wherever a `const authcore_totp_config *` is taken means
+ * `authcore_totp_config_default()`: SHA-1, 6 digits, 30 s, t0 = 0, window 1. node-auth
+ * (otplib) verifies with window 0. Values out of range give
+ * `AUTHCORE_TOTP_INVALID_CONFIG`.
+ */
+typedef struct authcore_totp_config {
+    /**
+     * `AUTHCORE_TOTP_SHA1`, `AUTHCORE_TOTP_SHA256` or `AUTHCORE_TOTP_SHA512`.
+     */
+    uint32_t algorithm;
+    /**
+     * Code length: 6, 7 or 8.
+     */
+    uint32_t digits;
+    /**
+     * Step length in seconds (1..=3600).
+     */
+    uint64_t period;
+    /**
+     * Unix time of step 0.
+     */
+    uint64_t t0;
+    /**
+     * Steps accepted before and after the current one (0..=10).
+     */
+    uint64_t window;
+} authcore_totp_config;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-/**
- * Create an empty key set and store it in `*out` (set to NULL on failure). Release it
- * with `authcore_jwt_keyset_free`.
- *
- * # Safety
- * `out` must be writable.
- */
-AUTHCORE_MUST_USE authcore_result authcore_jwt_keyset_new(struct authcore_jwt_keyset **out);
-
-/**
- * Release a key set (secrets and private keys included). NULL is ignored. The set must
- * not be used afterwards, nor freed twice.
- *
- * # Safety
- * `keyset` NULL or a live key set from `authcore_jwt_keyset_new`, not in use by another
- * thread.
- */
-void authcore_jwt_keyset_free(struct authcore_jwt_keyset *keyset);
-
-/**
- * Add an HMAC secret. `alg` (`AUTHCORE_JWT_HS256`, `..._HS384` or `..._HS512`) is the
- * signing algorithm; `accepted_algs` is the mask of algorithms accepted on verification
- * (0 = `alg` only; `AUTHCORE_JWT_HS256 | AUTHCORE_JWT_HS384 | AUTHCORE_JWT_HS512` is
- * node's `jwt.verify(token, secret)`, which accepts all three). `kid` is optional (NULL =
- * no kid; a kid is written into the header of tokens this key signs).
- *
- * Errors: `AUTHCORE_JWT_INVALID_KEY` (empty secret, `alg` not HMAC),
- * `AUTHCORE_JWT_KEY_CONFIG` (duplicate kid, a second key without kid, a mask outside the
- * HMAC family), `AUTHCORE_INVALID_ARGUMENT` (a value that is no `AUTHCORE_JWT_*`).
- *
- * # Safety
- * `keyset` live; `secret` valid for `secret_len` bytes; `kid` NULL or valid for `kid_len`
- * bytes.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_jwt_keyset_add_hmac(const struct authcore_jwt_keyset *keyset,
-                                             uint32_t alg,
-                                             const uint8_t *secret,
-                                             size_t secret_len,
-                                             const char *kid,
-                                             size_t kid_len,
-                                             uint32_t accepted_algs);
-
-/**
- * Add a private key for signing (it also verifies): `AUTHCORE_JWT_RS256` with a PKCS#1
- * (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`) PEM of at least 2048 bits,
- * `AUTHCORE_JWT_ES256` (P-256) or `AUTHCORE_JWT_EDDSA` (Ed25519) with a PKCS#8 PEM.
- * The key accepts only `alg` on verification, so an HS256 token "signed" with the public
- * key's bytes is `AUTHCORE_JWT_ALGORITHM_MISMATCH`. `kid` optional as in
- * `authcore_jwt_keyset_add_hmac`. A PEM that does not parse, or an RSA key under 2048
- * bits, is `AUTHCORE_JWT_INVALID_KEY`.
- *
- * # Safety
- * `keyset` live; `pem` valid for `pem_len` bytes; `kid` NULL or valid for `kid_len` bytes.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_jwt_keyset_add_private_pem(const struct authcore_jwt_keyset *keyset,
-                                                    uint32_t alg,
-                                                    const char *pem,
-                                                    size_t pem_len,
-                                                    const char *kid,
-                                                    size_t kid_len);
-
-/**
- * Add a public key for verification only (SPKI `PUBLIC KEY` PEM; RSA also PKCS#1 `RSA
- * PUBLIC KEY`), for `AUTHCORE_JWT_RS256`, `AUTHCORE_JWT_ES256` or `AUTHCORE_JWT_EDDSA`.
- * Otherwise as `authcore_jwt_keyset_add_private_pem`.
- *
- * # Safety
- * As `authcore_jwt_keyset_add_private_pem`.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_jwt_keyset_add_public_pem(const struct authcore_jwt_keyset *keyset,
-                                                   uint32_t alg,
-                                                   const char *pem,
-                                                   size_t pem_len,
-                                                   const char *kid,
-                                                   size_t kid_len);
-
-/**
- * Sign `payload_json` (a JSON object, used byte for byte as the payload) with the set's
- * signing key and write the compact token into `out`. The header is
- * `{"alg":"<alg>","typ":"JWT"}` (plus `"kid"` when the key has one) in npm
- * jsonwebtoken's key order, so for the payload text `JSON.stringify` produces the token
- * equals `jwt.sign`'s byte for byte. Nothing is added to the payload: put `iat`, `exp`,
- * `token_use` etc. in it yourself.
- *
- * Errors: `AUTHCORE_JWT_INVALID_CLAIM` (not a JSON object), `AUTHCORE_JWT_KEY_CONFIG` (no
- * key that can sign), `AUTHCORE_INVALID_UTF8`.
- *
- * # Safety
- * `keyset` live; `payload_json` valid for `payload_json_len` bytes; `out` valid for
- * `out_len` bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_jwt_sign(const struct authcore_jwt_keyset *keyset,
-                                  const char *payload_json,
-                                  size_t payload_json_len,
-                                  char *out,
-                                  size_t out_len,
-                                  size_t *out_written);
-
-/**
- * Verify a compact JWT and write its claims into `claims_out` as JSON (compact, object
- * keys in byte order at every level; a key the payload repeats appears once, with the
- * value that was checked).
- *
- * Order of checks: three base64url parts of JSON objects (`AUTHCORE_JWT_MALFORMED`, also
- * for tokens longer than `AUTHCORE_JWT_MAX_TOKEN_LEN` or not UTF-8), `alg` `none` in any
- * case (`AUTHCORE_JWT_ALG_NONE`), an algorithm outside HS256/384/512, RS256, ES256,
- * EdDSA (`AUTHCORE_JWT_UNSUPPORTED_ALGORITHM`), a `crit` header
- * (`AUTHCORE_JWT_UNSUPPORTED_CRITICAL_HEADER`), the key by `kid`
- * (`AUTHCORE_JWT_UNKNOWN_KID`), the header `alg` against the key's accepted algorithms
- * (`AUTHCORE_JWT_ALGORITHM_MISMATCH`), the signature (`AUTHCORE_JWT_INVALID_SIGNATURE`),
- * then the claims of `validation` (NULL = defaults, see `authcore_jwt_validation`):
- * `token_use` (`AUTHCORE_JWT_WRONG_TOKEN_USE`), `nbf` (`AUTHCORE_JWT_NOT_YET_VALID`),
- * `exp` (`AUTHCORE_JWT_EXPIRED`), a non-numeric `exp`/`nbf`
- * (`AUTHCORE_JWT_INVALID_CLAIM`), audience, issuer, subject, required claims.
- *
- * On `AUTHCORE_BUFFER_TOO_SMALL` the token was valid and `*claims_written` is the size
- * needed; verify again with a buffer of that size. `token_len + 1` bytes are enough for
- * the claims of nearly every token (the JSON is at most the decoded payload re-written,
- * which only grows for numbers written in exponent form).
- *
- * # Safety
- * `keyset` live; `token` valid for `token_len` bytes; `validation` NULL or valid (with
- * valid arrays); `claims_out` valid for `claims_out_len` bytes of writes;
- * `claims_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_jwt_verify(const struct authcore_jwt_keyset *keyset,
-                                    const char *token,
-                                    size_t token_len,
-                                    const struct authcore_jwt_validation *validation,
-                                    char *claims_out,
-                                    size_t claims_out_len,
-                                    size_t *claims_written);
-
-/**
- * Write the set's public keys as a JWKS document (`{"keys":[...]}`, each key in
- * node-auth's `JwksService` key order: `kty, use, alg, kid, n, e` for RSA,
- * `kty, use, alg, kid, crv, x, y` for EC, `kty, use, alg, kid, crv, x` for OKP). HMAC
- * secrets are never published.
- *
- * # Safety
- * `keyset` live; `out` valid for `out_len` bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_jwt_keyset_jwks(const struct authcore_jwt_keyset *keyset,
-                                         char *out,
-                                         size_t out_len,
-                                         size_t *out_written);
-
-/**
- * Hash a password with argon2id and write its PHC string
- * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, what argon2-cffi, `@node-rs/argon2`
- * and `argon2` produce) into `out`. A fresh 16-byte salt comes from the OS CSPRNG.
- *
- * `password` is raw bytes (any encoding; UTF-8 for interoperability), NULL allowed when
- * `password_len` is 0, at most `AUTHCORE_PASSWORD_MAX_BYTES`. `params` NULL = OWASP
- * defaults. `AUTHCORE_PASSWORD_HASH_BUFFER_SIZE` bytes are always enough for `out`.
- *
- * # Safety
- * `password` valid for `password_len` bytes (or NULL with 0); `params` NULL or valid;
- * `out` valid for `out_len` bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_password_hash(const uint8_t *password,
-                                       size_t password_len,
-                                       const struct authcore_argon2_params *params,
-                                       char *out,
-                                       size_t out_len,
-                                       size_t *out_written);
-
-/**
- * Verify a password against a stored hash: an argon2id PHC string (any parameters) or a
- * bcrypt hash (`$2a$`, `$2b$`, `$2y$`; the password truncated to 72 bytes like bcryptjs).
- * Sets `*out_valid` and returns `AUTHCORE_OK`; a wrong password is `false`, not an error.
- * The derived keys are compared in constant time.
- *
- * **Unknown users**: pass `hash = NULL` when the account does not exist. The function
- * then verifies against a dummy argon2id hash at the OWASP parameters (made once per
- * process) and sets `false`, so the response takes as long as for a real account hashed
- * with the defaults and does not reveal whether the account exists.
- *
- * Errors: `AUTHCORE_PASSWORD_INVALID_HASH` (malformed or truncated hash),
- * `AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM` (`$argon2i$`, `$argon2d$`, `$2x$`, ...),
- * `AUTHCORE_PASSWORD_INVALID_PARAMS` (a stored hash asking for more than the core's
- * default ceilings: m = 256 MiB, t = 10 passes, p = 8 lanes), `AUTHCORE_PASSWORD_TOO_LONG`, `AUTHCORE_INVALID_UTF8` (hash not UTF-8).
- * `*out_valid` is `false` after any error.
- *
- * # Safety
- * `password` valid for `password_len` bytes (or NULL with 0); `hash` NULL or valid for
- * `hash_len` bytes; `out_valid` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_password_verify(const uint8_t *password,
-                                         size_t password_len,
-                                         const char *hash,
-                                         size_t hash_len,
-                                         bool *out_valid);
-
-/**
- * argon2-cffi's `check_needs_rehash`: `*out_needs_rehash` is `true` when `hash` should be
- * replaced by a new hash made with `params` (NULL = OWASP defaults): it is bcrypt, or an
- * argon2id hash whose version, m, t, p or output length differ. Call it after a
- * successful `authcore_password_verify`, then store `authcore_password_hash`'s result.
- * Malformed hashes are errors as for `authcore_password_verify`.
- *
- * # Safety
- * `hash` valid for `hash_len` bytes; `params` NULL or valid; `out_needs_rehash` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_password_needs_rehash(const char *hash,
-                                               size_t hash_len,
-                                               const struct authcore_argon2_params *params,
-                                               bool *out_needs_rehash);
-
-/**
- * bcryptjs `hashSync(password, cost)`: a `$2b$` hash with a fresh salt. The cost follows
- * bcryptjs: 0 means its default 10, other values are clamped to 4..=31
- * (`AUTHCORE_BCRYPT_DEFAULT_COST` is node-auth's 12) and only the first
- * 72 bytes of the password count, as in bcryptjs. New passwords should use
- * `authcore_password_hash`; this exists for systems that must keep writing bcrypt.
- * The hash is 60 characters (61 bytes with the NUL).
- *
- * # Safety
- * `password` valid for `password_len` bytes (or NULL with 0); `out` valid for `out_len`
- * bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_bcrypt_hash(const uint8_t *password,
-                                     size_t password_len,
-                                     uint32_t cost,
-                                     char *out,
-                                     size_t out_len,
-                                     size_t *out_written);
-
-/**
- * bcryptjs `hashSync(password, salt)` with a salt string as `genSaltSync` returns it
- * (`$2b$10$` + 22 salt characters; characters after those are ignored, so a whole hash
- * works). The hash keeps the salt's prefix (`$2$`, `$2a$`, `$2b$` or `$2y$`) and cost. A
- * malformed salt gives `AUTHCORE_PASSWORD_INVALID_PARAMS` (message: bcryptjs's).
- *
- * # Safety
- * `password` valid for `password_len` bytes (or NULL with 0); `salt` valid for `salt_len`
- * bytes; `out` valid for `out_len` bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_bcrypt_hash_with_salt(const uint8_t *password,
-                                               size_t password_len,
-                                               const char *salt,
-                                               size_t salt_len,
-                                               char *out,
-                                               size_t out_len,
-                                               size_t *out_written);
-
-/**
- * bcryptjs `compareSync(password, hash)` for `$2a$`, `$2b$` and `$2y$` hashes (only the
- * first 72 bytes of the password count). Sets `*out_valid`; a wrong password is `false`.
- * A hash that is not 60 characters of bcrypt gives `AUTHCORE_PASSWORD_INVALID_HASH`,
- * `$2x$` gives `AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM` (bcryptjs rejects it too).
- *
- * # Safety
- * `password` valid for `password_len` bytes (or NULL with 0); `hash` valid for `hash_len`
- * bytes; `out_valid` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_bcrypt_verify(const uint8_t *password,
-                                       size_t password_len,
-                                       const char *hash,
-                                       size_t hash_len,
-                                       bool *out_valid);
-
-/**
- * `BASE64URL-NOPAD(SHA256(verifier))`, the S256 `code_challenge` (43 characters). The
- * verifier must be 43..=128 characters of `[A-Za-z0-9-._~]`, else
- * `AUTHCORE_PKCE_INVALID_VERIFIER` (a server would reject it anyway).
- *
- * # Safety
- * `verifier` valid for `verifier_len` bytes; `out` valid for `out_len` bytes of writes;
- * `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_pkce_s256_challenge(const char *verifier,
-                                             size_t verifier_len,
-                                             char *out,
-                                             size_t out_len,
-                                             size_t *out_written);
-
-/**
- * Check a `code_verifier` against the stored `code_challenge` and
- * `code_challenge_method` (`"S256"` or `"plain"`, exact case). Returns `AUTHCORE_OK` when
- * they match (constant-time comparison), otherwise:
- * `AUTHCORE_PKCE_INVALID_VERIFIER` (not 43..=128 characters of `[A-Za-z0-9-._~]`),
- * `AUTHCORE_PKCE_UNSUPPORTED_METHOD`, `AUTHCORE_PKCE_PLAIN_NOT_ALLOWED` (`plain` while
- * `allow_plain` is false; OAuth 2.1 requires S256), `AUTHCORE_PKCE_VERIFICATION_FAILED`.
- * All are HTTP 400 (`invalid_request` / `invalid_grant`).
- *
- * # Safety
- * `verifier`, `challenge`, `method` valid for their lengths.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_pkce_verify(const char *verifier,
-                                     size_t verifier_len,
-                                     const char *challenge,
-                                     size_t challenge_len,
-                                     const char *method,
-                                     size_t method_len,
-                                     bool allow_plain);
-
-/**
- * Evaluate a request against permission documents. Deny by default; any applicable Deny
- * statement wins over every Allow; a statement applies when one of its principals, one
- * of its actions and one of its resources match and its conditions hold.
- *
- * `documents_json`: one document `{"version":"1.0","statements":[{"sid":"S1",
- * "effect":"Allow","principals":["role:editor"],"actions":["get*"],
- * "resources":["service:core/package:mfg/table:*"],"conditions":[...]}]}` or an array of
- * them; every document is validated first.
- * `request_json`: `{"userId":"u1","roles":["editor"],"groups":["g"],
- * "action":"getMaterials" | "actions":["a","b"],"resource":"service:core/...",
- * "directory":{"roleParents":{"child":"parent"},"groupRoles":{"g":["role"]}},
- * "context":{"ip":"10.0.0.1"}}`; `roles`, `groups`, `directory`, `context` are optional,
- * exactly one of `action`/`actions` is required (all listed actions must be allowed),
- * unknown fields are an error.
- *
- * Writes the decision to `*out` (a deny whenever the function fails). The deciding
- * statement's `sid` is written to `sid_out` as NUL-terminated text (empty when it has
- * none or nothing matched) when `sid_written` is not NULL; with `sid_written` NULL the
- * sid is not returned and `sid_out` may be NULL.
- *
- * Errors: `AUTHCORE_POLICY_INVALID_DOCUMENT`, `..._INVALID_PRINCIPAL`,
- * `..._INVALID_PATTERN` (documents), `AUTHCORE_POLICY_INVALID_REQUEST` (request),
- * `AUTHCORE_INVALID_UTF8`, `AUTHCORE_BUFFER_TOO_SMALL` (sid).
- *
- * # Safety
- * `documents_json`, `request_json` valid for their lengths; `out` writable; when
- * `sid_written` is not NULL, `sid_out` valid for `sid_out_len` bytes of writes.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_policy_evaluate(const char *documents_json,
-                                         size_t documents_json_len,
-                                         const char *request_json,
-                                         size_t request_json_len,
-                                         struct authcore_policy_decision *out,
-                                         char *sid_out,
-                                         size_t sid_out_len,
-                                         size_t *sid_written);
-
-/**
- * Validate one permission document (JSON). `AUTHCORE_OK` when valid, otherwise
- * `AUTHCORE_POLICY_INVALID_DOCUMENT` (JSON, effect, empty lists, unknown condition
- * operator), `AUTHCORE_POLICY_INVALID_PRINCIPAL` (not `*`, `user:<id>`, `role:<uid>`,
- * `group:<uid>`), `AUTHCORE_POLICY_INVALID_PATTERN` (empty action, empty resource
- * segment, `**` not a whole last segment); the message names the culprit.
- *
- * # Safety
- * `document_json` valid for `document_json_len` bytes.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_policy_validate_document(const char *document_json,
-                                                  size_t document_json_len);
-
-/**
- * authrs `checkPermission`. `documents_json` as for `authcore_policy_evaluate`;
- * `request_json`: `{"packages":[{"packageId":"mfg","tables":["materials"],
- * "customActions":["approveBom"],"extensibleTables":[]}],"userId":"u1","roles":[...],
- * "groups":[...],"resource":"service:core/package:mfg/table:materials",
- * "action":"getMaterials"}` (`action` optional; `directory`, `context` optional).
- * Writes the result as JSON (compact, keys in byte order): with an action
- * `{"action":"getMaterials","allowed":true,"resource":"..."}`; without, every action in
- * scope of the resource (the registered packages' CRUD and custom actions)
- * `{"decisions":{"approveBom":true,"getMaterials":true,...},"resource":"..."}`.
- * A malformed resource is `AUTHCORE_POLICY_INVALID_RESOURCE`.
- *
- * # Safety
- * `documents_json`, `request_json` valid for their lengths; `out` valid for `out_len`
- * bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_policy_check_permission(const char *documents_json,
-                                                 size_t documents_json_len,
-                                                 const char *request_json,
-                                                 size_t request_json_len,
-                                                 char *out,
-                                                 size_t out_len,
-                                                 size_t *out_written);
-
-/**
- * The CRUD action names `syncPackage` generates for a table, as a JSON array:
- * `verb + PascalCase(table)` for get, post, patch, put, delete, archive, unarchive
- * (`bom_materials` → `getBomMaterials`, ...), plus `getExtensibleFields…`,
- * `putExtensibleFields…`, `deleteExtensibleFields…` when `extensible`.
- *
- * # Safety
- * `table` valid for `table_len` bytes; `out` valid for `out_len` bytes of writes;
- * `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_policy_crud_actions(const char *table,
-                                             size_t table_len,
-                                             bool extensible,
-                                             char *out,
-                                             size_t out_len,
-                                             size_t *out_written);
-
-/**
- * Every action name authrs `syncPackage(params)` registers, as a JSON array: the CRUD
- * names of each table in order, then the custom actions, duplicates removed (first kept).
- * `sync_json`: `{"packageId":"mfg","tables":["materials"],"customActions":["approveBom"],
- * "extensibleTables":["materials"]}` (`customActions`, `extensibleTables` optional).
- * Malformed JSON is `AUTHCORE_POLICY_INVALID_REQUEST`.
- *
- * # Safety
- * `sync_json` valid for `sync_json_len` bytes; `out` valid for `out_len` bytes of
- * writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_policy_sync_package_actions(const char *sync_json,
-                                                     size_t sync_json_len,
-                                                     char *out,
-                                                     size_t out_len,
-                                                     size_t *out_written);
-
-/**
- * authrs `derive_action_name(method, path)`: the lower-cased method + PascalCase of the
- * `table:` segment of `path` (`GET`, `service:core/package:mfg/table:bom_lines` →
- * `getBomLines`). Sets `*out_found`; when the path has no table segment it is `false`
- * and `out` receives the empty string.
- *
- * # Safety
- * `method`, `path` valid for their lengths; `out` valid for `out_len` bytes of writes;
- * `out_written`, `out_found` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_policy_derive_action_name(const char *method,
-                                                   size_t method_len,
-                                                   const char *path,
-                                                   size_t path_len,
-                                                   char *out,
-                                                   size_t out_len,
-                                                   size_t *out_written,
-                                                   bool *out_found);
-
-/**
- * A role or group uid from a display name: lower case, each run of other characters
- * than letters and digits becomes one `_`, no leading or trailing `_`
- * (`"Builder Developer [Admin]"` → `builder_developer_admin`).
- *
- * # Safety
- * `name` valid for `name_len` bytes; `out` valid for `out_len` bytes of writes;
- * `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_policy_slugify_uid(const char *name,
-                                            size_t name_len,
-                                            char *out,
-                                            size_t out_len,
-                                            size_t *out_written);
-
-/**
- * The default TOTP parameters (SHA-1, 6 digits, 30 s, t0 = 0, window 1), to adjust a
- * field before passing them.
- */
-struct authcore_totp_config authcore_totp_config_default(void);
-
-/**
- * A new secret: 20 bytes from the OS CSPRNG as RFC 4648 base32, upper case, without
- * padding (32 characters; `AUTHCORE_TOTP_SECRET_BUFFER_SIZE` bytes with the NUL), as
- * node-auth's `generateSecret`. Store it encrypted if you can.
- *
- * # Safety
- * `out` valid for `out_len` bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_totp_generate_secret(char *out,
-                                              size_t out_len,
-                                              size_t *out_written);
-
-/**
- * The code for a base32 secret (upper or lower case, no padding, 16..=64 bytes once
- * decoded, like otplib) at unix time `now` (seconds). Errors:
- * `AUTHCORE_TOTP_INVALID_SECRET`, `AUTHCORE_TOTP_SECRET_TOO_SHORT`,
- * `AUTHCORE_TOTP_SECRET_TOO_LONG`, `AUTHCORE_TOTP_INVALID_CONFIG`.
- *
- * # Safety
- * `secret` valid for `secret_len` bytes; `config` NULL or valid; `out` valid for
- * `out_len` bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_totp_generate(const char *secret,
-                                       size_t secret_len,
-                                       uint64_t now,
-                                       const struct authcore_totp_config *config,
-                                       char *out,
-                                       size_t out_len,
-                                       size_t *out_written);
-
-/**
- * The code for raw secret bytes (any length, e.g. the RFC 6238 test secrets) at unix
- * time `now`.
- *
- * # Safety
- * `secret` valid for `secret_len` bytes (or NULL with 0); otherwise as
- * `authcore_totp_generate`.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_totp_generate_raw(const uint8_t *secret,
-                                           size_t secret_len,
-                                           uint64_t now,
-                                           const struct authcore_totp_config *config,
-                                           char *out,
-                                           size_t out_len,
-                                           size_t *out_written);
-
-/**
- * Verify a code for a base32 secret at unix time `now`. Every step of
- * `current ± window` is compared in constant time. On success returns `AUTHCORE_OK` and
- * writes the matching time step into `*out_step`: persist it as the user's last used
- * step and pass it as `*last_used_step` next time (NULL = no code accepted yet), so a
- * code can never be used twice.
- *
- * Rejections: `AUTHCORE_TOTP_MALFORMED_CODE` (not exactly `digits` ASCII digits,
- * including bytes that are not UTF-8; HTTP 400), `AUTHCORE_TOTP_INVALID_CODE` (401),
- * `AUTHCORE_TOTP_REPLAYED` (the code's step is at or before `*last_used_step`; 401).
- * A bad stored secret or configuration: `AUTHCORE_TOTP_INVALID_SECRET`,
- * `..._SECRET_TOO_SHORT`, `..._SECRET_TOO_LONG`, `..._INVALID_CONFIG` (500).
- * `*out_step` is only written on success.
- *
- * # Safety
- * `code` valid for `code_len` bytes (or NULL with 0); `secret` valid for `secret_len`
- * bytes; `config` NULL or valid; `last_used_step` NULL or readable; `out_step` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_totp_verify(const char *code,
-                                     size_t code_len,
-                                     const char *secret,
-                                     size_t secret_len,
-                                     uint64_t now,
-                                     const struct authcore_totp_config *config,
-                                     const uint64_t *last_used_step,
-                                     uint64_t *out_step);
-
-/**
- * The `otpauth://totp/...` URL for an authenticator app, exactly as otplib 13 builds it
- * for node-auth: `otpauth://totp/<issuer>:<account>?secret=<S>&issuer=<issuer>`, label
- * parts and values `encodeURIComponent`-ed, and `algorithm`, `digits`, `period` only when
- * `config` differs from SHA-1/6/30. An empty issuer leaves out the label prefix and the
- * `issuer` parameter.
- *
- * # Safety
- * `issuer`, `account`, `secret` valid for their lengths; `config` NULL or valid; `out`
- * valid for `out_len` bytes of writes; `out_written` writable.
- */
-AUTHCORE_MUST_USE
-authcore_result authcore_totp_otpauth_url(const char *issuer,
-                                          size_t issuer_len,
-                                          const char *account,
-                                          size_t account_len,
-                                          const char *secret,
-                                          size_t secret_len,
-                                          const struct authcore_totp_config *config,
-                                          char *out,
-                                          size_t out_len,
-                                          size_t *out_written);
 
 /**
  * The stable name of a result code as a static NUL-terminated string: `"OK"`,
@@ -2303,6 +1736,159 @@ authcore_result authcore_generate_nonce(char *out,
 const char *authcore_version(void);
 
 /**
+ * Create an empty key set and store it in `*out` (set to NULL on failure). Release it
+ * with `authcore_jwt_keyset_free`.
+ *
+ * # Safety
+ * `out` must be writable.
+ */
+AUTHCORE_MUST_USE authcore_result authcore_jwt_keyset_new(struct authcore_jwt_keyset **out);
+
+/**
+ * Release a key set (secrets and private keys included). NULL is ignored. The set must
+ * not be used afterwards, nor freed twice.
+ *
+ * # Safety
+ * `keyset` NULL or a live key set from `authcore_jwt_keyset_new`, not in use by another
+ * thread.
+ */
+void authcore_jwt_keyset_free(struct authcore_jwt_keyset *keyset);
+
+/**
+ * Add an HMAC secret. `alg` (`AUTHCORE_JWT_HS256`, `..._HS384` or `..._HS512`) is the
+ * signing algorithm; `accepted_algs` is the mask of algorithms accepted on verification
+ * (0 = `alg` only; `AUTHCORE_JWT_HS256 | AUTHCORE_JWT_HS384 | AUTHCORE_JWT_HS512` is
+ * node's `jwt.verify(token, secret)`, which accepts all three). `kid` is optional (NULL =
+ * no kid; a kid is written into the header of tokens this key signs).
+ *
+ * Errors: `AUTHCORE_JWT_INVALID_KEY` (empty secret, `alg` not HMAC),
+ * `AUTHCORE_JWT_KEY_CONFIG` (duplicate kid, a second key without kid, a mask outside the
+ * HMAC family), `AUTHCORE_INVALID_ARGUMENT` (a value that is no `AUTHCORE_JWT_*`).
+ *
+ * # Safety
+ * `keyset` live; `secret` valid for `secret_len` bytes; `kid` NULL or valid for `kid_len`
+ * bytes.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_jwt_keyset_add_hmac(const struct authcore_jwt_keyset *keyset,
+                                             uint32_t alg,
+                                             const uint8_t *secret,
+                                             size_t secret_len,
+                                             const char *kid,
+                                             size_t kid_len,
+                                             uint32_t accepted_algs);
+
+/**
+ * Add a private key for signing (it also verifies): `AUTHCORE_JWT_RS256` with a PKCS#1
+ * (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`) PEM of at least 2048 bits,
+ * `AUTHCORE_JWT_ES256` (P-256) or `AUTHCORE_JWT_EDDSA` (Ed25519) with a PKCS#8 PEM.
+ * The key accepts only `alg` on verification, so an HS256 token "signed" with the public
+ * key's bytes is `AUTHCORE_JWT_ALGORITHM_MISMATCH`. `kid` optional as in
+ * `authcore_jwt_keyset_add_hmac`. A PEM that does not parse, or an RSA key under 2048
+ * bits, is `AUTHCORE_JWT_INVALID_KEY`.
+ *
+ * # Safety
+ * `keyset` live; `pem` valid for `pem_len` bytes; `kid` NULL or valid for `kid_len` bytes.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_jwt_keyset_add_private_pem(const struct authcore_jwt_keyset *keyset,
+                                                    uint32_t alg,
+                                                    const char *pem,
+                                                    size_t pem_len,
+                                                    const char *kid,
+                                                    size_t kid_len);
+
+/**
+ * Add a public key for verification only (SPKI `PUBLIC KEY` PEM; RSA also PKCS#1 `RSA
+ * PUBLIC KEY`), for `AUTHCORE_JWT_RS256`, `AUTHCORE_JWT_ES256` or `AUTHCORE_JWT_EDDSA`.
+ * Otherwise as `authcore_jwt_keyset_add_private_pem`.
+ *
+ * # Safety
+ * As `authcore_jwt_keyset_add_private_pem`.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_jwt_keyset_add_public_pem(const struct authcore_jwt_keyset *keyset,
+                                                   uint32_t alg,
+                                                   const char *pem,
+                                                   size_t pem_len,
+                                                   const char *kid,
+                                                   size_t kid_len);
+
+/**
+ * Sign `payload_json` (a JSON object, used byte for byte as the payload) with the set's
+ * signing key and write the compact token into `out`. The header is
+ * `{"alg":"<alg>","typ":"JWT"}` (plus `"kid"` when the key has one) in npm
+ * jsonwebtoken's key order, so for the payload text `JSON.stringify` produces the token
+ * equals `jwt.sign`'s byte for byte. Nothing is added to the payload: put `iat`, `exp`,
+ * `token_use` etc. in it yourself.
+ *
+ * Errors: `AUTHCORE_JWT_INVALID_CLAIM` (not a JSON object), `AUTHCORE_JWT_KEY_CONFIG` (no
+ * key that can sign), `AUTHCORE_INVALID_UTF8`.
+ *
+ * # Safety
+ * `keyset` live; `payload_json` valid for `payload_json_len` bytes; `out` valid for
+ * `out_len` bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_jwt_sign(const struct authcore_jwt_keyset *keyset,
+                                  const char *payload_json,
+                                  size_t payload_json_len,
+                                  char *out,
+                                  size_t out_len,
+                                  size_t *out_written);
+
+/**
+ * Verify a compact JWT and write its claims into `claims_out` as JSON (compact, object
+ * keys in byte order at every level; a key the payload repeats appears once, with the
+ * value that was checked).
+ *
+ * Order of checks: three base64url parts of JSON objects (`AUTHCORE_JWT_MALFORMED`, also
+ * for tokens longer than `AUTHCORE_JWT_MAX_TOKEN_LEN` or not UTF-8), `alg` `none` in any
+ * case (`AUTHCORE_JWT_ALG_NONE`), an algorithm outside HS256/384/512, RS256, ES256,
+ * EdDSA (`AUTHCORE_JWT_UNSUPPORTED_ALGORITHM`), a `crit` header
+ * (`AUTHCORE_JWT_UNSUPPORTED_CRITICAL_HEADER`), the key by `kid`
+ * (`AUTHCORE_JWT_UNKNOWN_KID`), the header `alg` against the key's accepted algorithms
+ * (`AUTHCORE_JWT_ALGORITHM_MISMATCH`), the signature (`AUTHCORE_JWT_INVALID_SIGNATURE`),
+ * then the claims of `validation` (NULL = defaults, see `authcore_jwt_validation`):
+ * `token_use` (`AUTHCORE_JWT_WRONG_TOKEN_USE`), `nbf` (`AUTHCORE_JWT_NOT_YET_VALID`),
+ * `exp` (`AUTHCORE_JWT_EXPIRED`), a non-numeric `exp`/`nbf`
+ * (`AUTHCORE_JWT_INVALID_CLAIM`), audience, issuer, subject, required claims.
+ *
+ * On `AUTHCORE_BUFFER_TOO_SMALL` the token was valid and `*claims_written` is the size
+ * needed; verify again with a buffer of that size. `token_len + 1` bytes are enough for
+ * the claims of nearly every token (the JSON is at most the decoded payload re-written,
+ * which only grows for numbers written in exponent form).
+ *
+ * # Safety
+ * `keyset` live; `token` valid for `token_len` bytes; `validation` NULL or valid (with
+ * valid arrays); `claims_out` valid for `claims_out_len` bytes of writes;
+ * `claims_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_jwt_verify(const struct authcore_jwt_keyset *keyset,
+                                    const char *token,
+                                    size_t token_len,
+                                    const struct authcore_jwt_validation *validation,
+                                    char *claims_out,
+                                    size_t claims_out_len,
+                                    size_t *claims_written);
+
+/**
+ * Write the set's public keys as a JWKS document (`{"keys":[...]}`, each key in
+ * node-auth's `JwksService` key order: `kty, use, alg, kid, n, e` for RSA,
+ * `kty, use, alg, kid, crv, x, y` for EC, `kty, use, alg, kid, crv, x` for OKP). HMAC
+ * secrets are never published.
+ *
+ * # Safety
+ * `keyset` live; `out` valid for `out_len` bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_jwt_keyset_jwks(const struct authcore_jwt_keyset *keyset,
+                                         char *out,
+                                         size_t out_len,
+                                         size_t *out_written);
+
+/**
  * Writes the core's metrics (Prometheus text exposition format 0.0.4: verification
  * outcomes and latency, propagation, SSE, key derivation, refresh tokens) and a NUL into
  * `out`, and the text's length into `*out_written`.
@@ -2326,6 +1912,314 @@ authcore_result authcore_metrics_text(char *out,
  * for the whole process. Values already recorded stay readable.
  */
 void authcore_metrics_set_enabled(int32_t enabled);
+
+/**
+ * `BASE64URL-NOPAD(SHA256(verifier))`, the S256 `code_challenge` (43 characters). The
+ * verifier must be 43..=128 characters of `[A-Za-z0-9-._~]`, else
+ * `AUTHCORE_PKCE_INVALID_VERIFIER` (a server would reject it anyway).
+ *
+ * # Safety
+ * `verifier` valid for `verifier_len` bytes; `out` valid for `out_len` bytes of writes;
+ * `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_pkce_s256_challenge(const char *verifier,
+                                             size_t verifier_len,
+                                             char *out,
+                                             size_t out_len,
+                                             size_t *out_written);
+
+/**
+ * Check a `code_verifier` against the stored `code_challenge` and
+ * `code_challenge_method` (`"S256"` or `"plain"`, exact case). Returns `AUTHCORE_OK` when
+ * they match (constant-time comparison), otherwise:
+ * `AUTHCORE_PKCE_INVALID_VERIFIER` (not 43..=128 characters of `[A-Za-z0-9-._~]`),
+ * `AUTHCORE_PKCE_UNSUPPORTED_METHOD`, `AUTHCORE_PKCE_PLAIN_NOT_ALLOWED` (`plain` while
+ * `allow_plain` is false; OAuth 2.1 requires S256), `AUTHCORE_PKCE_VERIFICATION_FAILED`.
+ * All are HTTP 400 (`invalid_request` / `invalid_grant`).
+ *
+ * # Safety
+ * `verifier`, `challenge`, `method` valid for their lengths.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_pkce_verify(const char *verifier,
+                                     size_t verifier_len,
+                                     const char *challenge,
+                                     size_t challenge_len,
+                                     const char *method,
+                                     size_t method_len,
+                                     bool allow_plain);
+
+/**
+ * Hash a password with argon2id and write its PHC string
+ * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, what argon2-cffi, `@node-rs/argon2`
+ * and `argon2` produce) into `out`. A fresh 16-byte salt comes from the OS CSPRNG.
+ *
+ * `password` is raw bytes (any encoding; UTF-8 for interoperability), NULL allowed when
+ * `password_len` is 0, at most `AUTHCORE_PASSWORD_MAX_BYTES`. `params` NULL = OWASP
+ * defaults. `AUTHCORE_PASSWORD_HASH_BUFFER_SIZE` bytes are always enough for `out`.
+ *
+ * # Safety
+ * `password` valid for `password_len` bytes (or NULL with 0); `params` NULL or valid;
+ * `out` valid for `out_len` bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_password_hash(const uint8_t *password,
+                                       size_t password_len,
+                                       const struct authcore_argon2_params *params,
+                                       char *out,
+                                       size_t out_len,
+                                       size_t *out_written);
+
+/**
+ * Verify a password against a stored hash: an argon2id PHC string (any parameters) or a
+ * bcrypt hash (`$2a$`, `$2b$`, `$2y$`; the password truncated to 72 bytes like bcryptjs).
+ * Sets `*out_valid` and returns `AUTHCORE_OK`; a wrong password is `false`, not an error.
+ * The derived keys are compared in constant time.
+ *
+ * **Unknown users**: pass `hash = NULL` when the account does not exist. The function
+ * then verifies against a dummy argon2id hash at the OWASP parameters (made once per
+ * process) and sets `false`, so the response takes as long as for a real account hashed
+ * with the defaults and does not reveal whether the account exists.
+ *
+ * Errors: `AUTHCORE_PASSWORD_INVALID_HASH` (malformed or truncated hash),
+ * `AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM` (`$argon2i$`, `$argon2d$`, `$2x$`, ...),
+ * `AUTHCORE_PASSWORD_INVALID_PARAMS` (a stored hash asking for more than the core's
+ * default ceilings: m = 256 MiB, t = 10 passes, p = 8 lanes), `AUTHCORE_PASSWORD_TOO_LONG`, `AUTHCORE_INVALID_UTF8` (hash not UTF-8).
+ * `*out_valid` is `false` after any error.
+ *
+ * # Safety
+ * `password` valid for `password_len` bytes (or NULL with 0); `hash` NULL or valid for
+ * `hash_len` bytes; `out_valid` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_password_verify(const uint8_t *password,
+                                         size_t password_len,
+                                         const char *hash,
+                                         size_t hash_len,
+                                         bool *out_valid);
+
+/**
+ * argon2-cffi's `check_needs_rehash`: `*out_needs_rehash` is `true` when `hash` should be
+ * replaced by a new hash made with `params` (NULL = OWASP defaults): it is bcrypt, or an
+ * argon2id hash whose version, m, t, p or output length differ. Call it after a
+ * successful `authcore_password_verify`, then store `authcore_password_hash`'s result.
+ * Malformed hashes are errors as for `authcore_password_verify`.
+ *
+ * # Safety
+ * `hash` valid for `hash_len` bytes; `params` NULL or valid; `out_needs_rehash` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_password_needs_rehash(const char *hash,
+                                               size_t hash_len,
+                                               const struct authcore_argon2_params *params,
+                                               bool *out_needs_rehash);
+
+/**
+ * bcryptjs `hashSync(password, cost)`: a `$2b$` hash with a fresh salt. The cost follows
+ * bcryptjs: 0 means its default 10, other values are clamped to 4..=31
+ * (`AUTHCORE_BCRYPT_DEFAULT_COST` is node-auth's 12) and only the first
+ * 72 bytes of the password count, as in bcryptjs. New passwords should use
+ * `authcore_password_hash`; this exists for systems that must keep writing bcrypt.
+ * The hash is 60 characters (61 bytes with the NUL).
+ *
+ * # Safety
+ * `password` valid for `password_len` bytes (or NULL with 0); `out` valid for `out_len`
+ * bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_bcrypt_hash(const uint8_t *password,
+                                     size_t password_len,
+                                     uint32_t cost,
+                                     char *out,
+                                     size_t out_len,
+                                     size_t *out_written);
+
+/**
+ * bcryptjs `hashSync(password, salt)` with a salt string as `genSaltSync` returns it
+ * (`$2b$10$` + 22 salt characters; characters after those are ignored, so a whole hash
+ * works). The hash keeps the salt's prefix (`$2$`, `$2a$`, `$2b$` or `$2y$`) and cost. A
+ * malformed salt gives `AUTHCORE_PASSWORD_INVALID_PARAMS` (message: bcryptjs's).
+ *
+ * # Safety
+ * `password` valid for `password_len` bytes (or NULL with 0); `salt` valid for `salt_len`
+ * bytes; `out` valid for `out_len` bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_bcrypt_hash_with_salt(const uint8_t *password,
+                                               size_t password_len,
+                                               const char *salt,
+                                               size_t salt_len,
+                                               char *out,
+                                               size_t out_len,
+                                               size_t *out_written);
+
+/**
+ * bcryptjs `compareSync(password, hash)` for `$2a$`, `$2b$` and `$2y$` hashes (only the
+ * first 72 bytes of the password count). Sets `*out_valid`; a wrong password is `false`.
+ * A hash that is not 60 characters of bcrypt gives `AUTHCORE_PASSWORD_INVALID_HASH`,
+ * `$2x$` gives `AUTHCORE_PASSWORD_UNSUPPORTED_ALGORITHM` (bcryptjs rejects it too).
+ *
+ * # Safety
+ * `password` valid for `password_len` bytes (or NULL with 0); `hash` valid for `hash_len`
+ * bytes; `out_valid` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_bcrypt_verify(const uint8_t *password,
+                                       size_t password_len,
+                                       const char *hash,
+                                       size_t hash_len,
+                                       bool *out_valid);
+
+/**
+ * Evaluate a request against permission documents. Deny by default; any applicable Deny
+ * statement wins over every Allow; a statement applies when one of its principals, one
+ * of its actions and one of its resources match and its conditions hold.
+ *
+ * `documents_json`: one document `{"version":"1.0","statements":[{"sid":"S1",
+ * "effect":"Allow","principals":["role:editor"],"actions":["get*"],
+ * "resources":["service:core/package:mfg/table:*"],"conditions":[...]}]}` or an array of
+ * them; every document is validated first.
+ * `request_json`: `{"userId":"u1","roles":["editor"],"groups":["g"],
+ * "action":"getMaterials" | "actions":["a","b"],"resource":"service:core/...",
+ * "directory":{"roleParents":{"child":"parent"},"groupRoles":{"g":["role"]}},
+ * "context":{"ip":"10.0.0.1"}}`; `roles`, `groups`, `directory`, `context` are optional,
+ * exactly one of `action`/`actions` is required (all listed actions must be allowed),
+ * unknown fields are an error.
+ *
+ * Writes the decision to `*out` (a deny whenever the function fails). The deciding
+ * statement's `sid` is written to `sid_out` as NUL-terminated text (empty when it has
+ * none or nothing matched) when `sid_written` is not NULL; with `sid_written` NULL the
+ * sid is not returned and `sid_out` may be NULL.
+ *
+ * Errors: `AUTHCORE_POLICY_INVALID_DOCUMENT`, `..._INVALID_PRINCIPAL`,
+ * `..._INVALID_PATTERN` (documents), `AUTHCORE_POLICY_INVALID_REQUEST` (request),
+ * `AUTHCORE_INVALID_UTF8`, `AUTHCORE_BUFFER_TOO_SMALL` (sid).
+ *
+ * # Safety
+ * `documents_json`, `request_json` valid for their lengths; `out` writable; when
+ * `sid_written` is not NULL, `sid_out` valid for `sid_out_len` bytes of writes.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_policy_evaluate(const char *documents_json,
+                                         size_t documents_json_len,
+                                         const char *request_json,
+                                         size_t request_json_len,
+                                         struct authcore_policy_decision *out,
+                                         char *sid_out,
+                                         size_t sid_out_len,
+                                         size_t *sid_written);
+
+/**
+ * Validate one permission document (JSON). `AUTHCORE_OK` when valid, otherwise
+ * `AUTHCORE_POLICY_INVALID_DOCUMENT` (JSON, effect, empty lists, unknown condition
+ * operator), `AUTHCORE_POLICY_INVALID_PRINCIPAL` (not `*`, `user:<id>`, `role:<uid>`,
+ * `group:<uid>`), `AUTHCORE_POLICY_INVALID_PATTERN` (empty action, empty resource
+ * segment, `**` not a whole last segment); the message names the culprit.
+ *
+ * # Safety
+ * `document_json` valid for `document_json_len` bytes.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_policy_validate_document(const char *document_json,
+                                                  size_t document_json_len);
+
+/**
+ * authrs `checkPermission`. `documents_json` as for `authcore_policy_evaluate`;
+ * `request_json`: `{"packages":[{"packageId":"mfg","tables":["materials"],
+ * "customActions":["approveBom"],"extensibleTables":[]}],"userId":"u1","roles":[...],
+ * "groups":[...],"resource":"service:core/package:mfg/table:materials",
+ * "action":"getMaterials"}` (`action` optional; `directory`, `context` optional).
+ * Writes the result as JSON (compact, keys in byte order): with an action
+ * `{"action":"getMaterials","allowed":true,"resource":"..."}`; without, every action in
+ * scope of the resource (the registered packages' CRUD and custom actions)
+ * `{"decisions":{"approveBom":true,"getMaterials":true,...},"resource":"..."}`.
+ * A malformed resource is `AUTHCORE_POLICY_INVALID_RESOURCE`.
+ *
+ * # Safety
+ * `documents_json`, `request_json` valid for their lengths; `out` valid for `out_len`
+ * bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_policy_check_permission(const char *documents_json,
+                                                 size_t documents_json_len,
+                                                 const char *request_json,
+                                                 size_t request_json_len,
+                                                 char *out,
+                                                 size_t out_len,
+                                                 size_t *out_written);
+
+/**
+ * The CRUD action names `syncPackage` generates for a table, as a JSON array:
+ * `verb + PascalCase(table)` for get, post, patch, put, delete, archive, unarchive
+ * (`bom_materials` → `getBomMaterials`, ...), plus `getExtensibleFields…`,
+ * `putExtensibleFields…`, `deleteExtensibleFields…` when `extensible`.
+ *
+ * # Safety
+ * `table` valid for `table_len` bytes; `out` valid for `out_len` bytes of writes;
+ * `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_policy_crud_actions(const char *table,
+                                             size_t table_len,
+                                             bool extensible,
+                                             char *out,
+                                             size_t out_len,
+                                             size_t *out_written);
+
+/**
+ * Every action name authrs `syncPackage(params)` registers, as a JSON array: the CRUD
+ * names of each table in order, then the custom actions, duplicates removed (first kept).
+ * `sync_json`: `{"packageId":"mfg","tables":["materials"],"customActions":["approveBom"],
+ * "extensibleTables":["materials"]}` (`customActions`, `extensibleTables` optional).
+ * Malformed JSON is `AUTHCORE_POLICY_INVALID_REQUEST`.
+ *
+ * # Safety
+ * `sync_json` valid for `sync_json_len` bytes; `out` valid for `out_len` bytes of
+ * writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_policy_sync_package_actions(const char *sync_json,
+                                                     size_t sync_json_len,
+                                                     char *out,
+                                                     size_t out_len,
+                                                     size_t *out_written);
+
+/**
+ * authrs `derive_action_name(method, path)`: the lower-cased method + PascalCase of the
+ * `table:` segment of `path` (`GET`, `service:core/package:mfg/table:bom_lines` →
+ * `getBomLines`). Sets `*out_found`; when the path has no table segment it is `false`
+ * and `out` receives the empty string.
+ *
+ * # Safety
+ * `method`, `path` valid for their lengths; `out` valid for `out_len` bytes of writes;
+ * `out_written`, `out_found` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_policy_derive_action_name(const char *method,
+                                                   size_t method_len,
+                                                   const char *path,
+                                                   size_t path_len,
+                                                   char *out,
+                                                   size_t out_len,
+                                                   size_t *out_written,
+                                                   bool *out_found);
+
+/**
+ * A role or group uid from a display name: lower case, each run of other characters
+ * than letters and digits becomes one `_`, no leading or trailing `_`
+ * (`"Builder Developer [Admin]"` → `builder_developer_admin`).
+ *
+ * # Safety
+ * `name` valid for `name_len` bytes; `out` valid for `out_len` bytes of writes;
+ * `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_policy_slugify_uid(const char *name,
+                                            size_t name_len,
+                                            char *out,
+                                            size_t out_len,
+                                            size_t *out_written);
 
 /**
  * Hand text back from a callback (the stored record of `get_record`, the pending
@@ -2503,6 +2397,112 @@ authcore_result authcore_propagation_queue_name(const char *amqp_queue,
                                                 char *out,
                                                 size_t out_len,
                                                 size_t *out_written);
+
+/**
+ * The default TOTP parameters (SHA-1, 6 digits, 30 s, t0 = 0, window 1), to adjust a
+ * field before passing them.
+ */
+struct authcore_totp_config authcore_totp_config_default(void);
+
+/**
+ * A new secret: 20 bytes from the OS CSPRNG as RFC 4648 base32, upper case, without
+ * padding (32 characters; `AUTHCORE_TOTP_SECRET_BUFFER_SIZE` bytes with the NUL), as
+ * node-auth's `generateSecret`. Store it encrypted if you can.
+ *
+ * # Safety
+ * `out` valid for `out_len` bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_totp_generate_secret(char *out,
+                                              size_t out_len,
+                                              size_t *out_written);
+
+/**
+ * The code for a base32 secret (upper or lower case, no padding, 16..=64 bytes once
+ * decoded, like otplib) at unix time `now` (seconds). Errors:
+ * `AUTHCORE_TOTP_INVALID_SECRET`, `AUTHCORE_TOTP_SECRET_TOO_SHORT`,
+ * `AUTHCORE_TOTP_SECRET_TOO_LONG`, `AUTHCORE_TOTP_INVALID_CONFIG`.
+ *
+ * # Safety
+ * `secret` valid for `secret_len` bytes; `config` NULL or valid; `out` valid for
+ * `out_len` bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_totp_generate(const char *secret,
+                                       size_t secret_len,
+                                       uint64_t now,
+                                       const struct authcore_totp_config *config,
+                                       char *out,
+                                       size_t out_len,
+                                       size_t *out_written);
+
+/**
+ * The code for raw secret bytes (any length, e.g. the RFC 6238 test secrets) at unix
+ * time `now`.
+ *
+ * # Safety
+ * `secret` valid for `secret_len` bytes (or NULL with 0); otherwise as
+ * `authcore_totp_generate`.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_totp_generate_raw(const uint8_t *secret,
+                                           size_t secret_len,
+                                           uint64_t now,
+                                           const struct authcore_totp_config *config,
+                                           char *out,
+                                           size_t out_len,
+                                           size_t *out_written);
+
+/**
+ * Verify a code for a base32 secret at unix time `now`. Every step of
+ * `current ± window` is compared in constant time. On success returns `AUTHCORE_OK` and
+ * writes the matching time step into `*out_step`: persist it as the user's last used
+ * step and pass it as `*last_used_step` next time (NULL = no code accepted yet), so a
+ * code can never be used twice.
+ *
+ * Rejections: `AUTHCORE_TOTP_MALFORMED_CODE` (not exactly `digits` ASCII digits,
+ * including bytes that are not UTF-8; HTTP 400), `AUTHCORE_TOTP_INVALID_CODE` (401),
+ * `AUTHCORE_TOTP_REPLAYED` (the code's step is at or before `*last_used_step`; 401).
+ * A bad stored secret or configuration: `AUTHCORE_TOTP_INVALID_SECRET`,
+ * `..._SECRET_TOO_SHORT`, `..._SECRET_TOO_LONG`, `..._INVALID_CONFIG` (500).
+ * `*out_step` is only written on success.
+ *
+ * # Safety
+ * `code` valid for `code_len` bytes (or NULL with 0); `secret` valid for `secret_len`
+ * bytes; `config` NULL or valid; `last_used_step` NULL or readable; `out_step` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_totp_verify(const char *code,
+                                     size_t code_len,
+                                     const char *secret,
+                                     size_t secret_len,
+                                     uint64_t now,
+                                     const struct authcore_totp_config *config,
+                                     const uint64_t *last_used_step,
+                                     uint64_t *out_step);
+
+/**
+ * The `otpauth://totp/...` URL for an authenticator app, exactly as otplib 13 builds it
+ * for node-auth: `otpauth://totp/<issuer>:<account>?secret=<S>&issuer=<issuer>`, label
+ * parts and values `encodeURIComponent`-ed, and `algorithm`, `digits`, `period` only when
+ * `config` differs from SHA-1/6/30. An empty issuer leaves out the label prefix and the
+ * `issuer` parameter.
+ *
+ * # Safety
+ * `issuer`, `account`, `secret` valid for their lengths; `config` NULL or valid; `out`
+ * valid for `out_len` bytes of writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_totp_otpauth_url(const char *issuer,
+                                          size_t issuer_len,
+                                          const char *account,
+                                          size_t account_len,
+                                          const char *secret,
+                                          size_t secret_len,
+                                          const struct authcore_totp_config *config,
+                                          char *out,
+                                          size_t out_len,
+                                          size_t *out_written);
 
 #ifdef __cplusplus
 }  // extern "C"

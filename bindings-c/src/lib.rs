@@ -12,18 +12,35 @@
 //! - no panic crosses the boundary (`AUTHCORE_PANIC`), NULL pointers give
 //!   `AUTHCORE_NULL_PARAMETER`.
 //!
+//! Modules carry the core's module names: [`hmac`], [`password`], [`jwt`], [`totp`],
+//! [`oauth`] (PKCE), [`policy`], [`propagation`]; [`error`] holds the result codes (the
+//! `1000..=1499` range of the password, JWT, TOTP, PKCE and policy functions in
+//! `error::codes`), [`ffi`] the boundary helpers and [`json`] the canonical JSON text
+//! out of the functions. Every function is synchronous: password hashing
+//! takes tens of milliseconds at OWASP parameters, so call it from a worker thread in
+//! event-driven programs.
+//!
 //! The header `include/authcore.h` is generated from this crate by cbindgen
 //! (`scripts/c.sh`).
 
-mod auth;
 mod error;
 mod ffi;
 mod hmac;
+mod json;
+mod jwt;
 mod metrics;
+mod oauth;
+mod password;
+mod policy;
 mod propagation;
+mod totp;
 
-pub use auth::*;
 pub use error::*;
 pub use hmac::*;
+pub use jwt::*;
 pub use metrics::*;
+pub use oauth::*;
+pub use password::*;
+pub use policy::*;
 pub use propagation::*;
+pub use totp::*;

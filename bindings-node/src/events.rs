@@ -19,7 +19,7 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use crate::auth::error::{AuthErr, js, to_js};
+use crate::error::{AuthErr, js, to_js};
 
 /// `SseManager`'s engine options (all optional; the core's defaults otherwise).
 #[napi(object)]

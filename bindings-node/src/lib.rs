@@ -1,27 +1,33 @@
 //! napi-rs binding of authcore (thin layer: type conversion and one error mapping;
-//! every rule lives in the `authcore` core crate).
+//! every rule lives in the `authcore` core crate). Modules carry the core's module names.
 //!
-//! - [`pure`]: the wire functions (`hashClientSecret`, `signRequest`, `normalizePath`,
-//!   message canonicalisation, IP rules, record parsing), synchronous.
-//! - [`verify`]: sans-IO verification returning a structured outcome.
-//! - [`clients`]: the credential lifecycle as pure planners (for a JS-side store).
-//! - [`instance`]: `NativeHmacAuth`, the store-backed instance (`memory://`,
-//!   `redis://`) whose I/O methods are async on tokio.
-//! - [`error`]: the one `HmacError` → JS error mapping.
-//! - [`auth`]: the auth primitives (passwords, JWT, API keys, TOTP, PKCE, policies); see its docs.
+//! - [`hmac`]: request and message signing and verification, the credential lifecycle and
+//!   the store-backed instance; see its docs.
+//! - [`password`], [`jwt`], [`tokens`], [`totp`], [`oauth`], [`policy`]: passwords, JWT,
+//!   API keys and session tokens, TOTP, PKCE / authorization codes and policies. CPU-heavy
+//!   work (argon2, bcrypt, RSA) runs on the libuv thread pool through [`task`]; every such
+//!   operation comes as a pair, `foo` (a Promise) and `fooSync`, running the very same
+//!   closure.
 //! - [`propagation`]: `NativePropagator`, credential propagation over RabbitMQ (the JS
 //!   objects it needs are reached through one dispatcher function); see its docs.
+//! - [`realtime`]: the realtime registry and audit-event dispatch; [`events`]:
+//!   `NativeEventHub`, the core's events engine under node-auth's `SseManager`.
+//! - [`error`]: the error mappings (core error → JS `Error` with `code` and `status`).
+//! - [`task`]: one closure run on the libuv pool or inline.
 
 #![deny(clippy::all)]
 
-pub mod auth;
-pub mod clients;
 pub mod error;
 pub mod events;
-pub mod instance;
+pub mod hmac;
+pub mod jwt;
 pub mod logs;
 pub mod metrics;
+pub mod oauth;
+pub mod password;
+pub mod policy;
 pub mod propagation;
-pub mod pure;
 pub mod realtime;
-pub mod verify;
+pub mod task;
+pub mod tokens;
+pub mod totp;

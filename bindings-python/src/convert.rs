@@ -18,6 +18,7 @@ use pyo3::types::{
 };
 
 use crate::errors::input;
+use pyo3::exceptions::PyTypeError;
 
 /// Maximum nesting of a message (the core's JSON parser uses the same bound). Deeper
 /// structures, including self-referencing ones, are rejected instead of overflowing
@@ -383,4 +384,40 @@ fn js_key(k: &Bound<'_, PyAny>) -> Result<JsString, HmacError> {
         "message keys must be str, int, float, bool or None, got {}",
         type_name(k)
     )))
+}
+
+/// `str` (UTF-8), `bytes` or `bytearray` → owned bytes (secrets, passwords, keys).
+pub fn bytes_arg(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(s.to_cow()?.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(b.to_vec());
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what} must be str or bytes, not {}",
+        obj.get_type().name()?
+    )))
+}
+
+/// Current unix time in seconds, fractional.
+pub fn now_f64() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// `now` argument (unix seconds) or the current time, as whole seconds.
+pub fn now_secs(now: Option<f64>) -> PyResult<u64> {
+    let n = now.unwrap_or_else(now_f64);
+    if !n.is_finite() || n < 0.0 {
+        return Err(pyo3::exceptions::PyValueError::new_err(
+            "now must be a finite, non-negative unix time",
+        ));
+    }
+    Ok(n as u64)
 }

@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use authcore::hmac::{HmacError, VerifyError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
@@ -154,4 +155,36 @@ impl<F: Future> Future for CatchUnwind<F> {
             Err(p) => Poll::Ready(Err(p)),
         }
     }
+}
+
+/// Run `f`, turning a Rust panic into a plain `RuntimeError` (the password, JWT, token,
+/// TOTP, OAuth and policy functions).
+pub fn guard_runtime_error<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => Err(PyRuntimeError::new_err(format!(
+            "authcore internal error (Rust panic): {}",
+            panic_message(&*p)
+        ))),
+    }
+}
+
+/// Build the exception of a password, JWT, token, TOTP, OAuth or policy error through
+/// `<module>._native_error(code, message, status, kind, extra)`: each exception class
+/// (argon2-cffi / PyJWT names) is defined once, in Python, and carries `.code` and `.status`.
+pub fn raise(
+    py: Python<'_>,
+    module: &str,
+    code: &str,
+    message: String,
+    status: u16,
+    kind: &str,
+    extra: Option<&str>,
+) -> PyErr {
+    let built = (|| -> PyResult<PyErr> {
+        let factory = py.import(module)?.getattr("_native_error")?;
+        let exc = factory.call1((code, message, status, kind, extra))?;
+        Ok(PyErr::from_value(exc))
+    })();
+    built.unwrap_or_else(|e| e)
 }

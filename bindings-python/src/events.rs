@@ -17,11 +17,11 @@ use crate::errors::CatchUnwind;
 const MODULE: &str = "authcore.events";
 
 fn events_err(py: Python<'_>, e: &EventsError) -> PyErr {
-    crate::auth::raise(py, MODULE, e.code(), e.to_string(), e.status(), "", None)
+    crate::errors::raise(py, MODULE, e.code(), e.to_string(), e.status(), "", None)
 }
 
 fn panic_err(py: Python<'_>, p: &(dyn std::any::Any + Send)) -> PyErr {
-    crate::auth::raise(
+    crate::errors::raise(
         py,
         MODULE,
         "INTERNAL_ERROR",

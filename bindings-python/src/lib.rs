@@ -5,25 +5,40 @@
 //! ([`errors`]). Nothing here holds the GIL while hashing large bodies or waiting on a
 //! store, and every entry point catches Rust panics ([`errors::guard`],
 //! [`errors::CatchUnwind`]) so none unwinds into the interpreter.
+//!
+//! Modules carry the core's module names: [`hmac`] (the pure wire functions and the
+//! store-backed runtime), [`password`], [`jwt`], [`tokens`], [`totp`], [`oauth`],
+//! [`policy`], [`propagation`], [`realtime`]. The password, JWT, token, TOTP, OAuth and
+//! policy functions are thin wrappers whose Pythonic API (argon2-cffi / PyJWT names) lives
+//! in the `authcore.password`, `authcore.jwt`, ... Python modules; their errors are built
+//! by each Python module's `_native_error` factory ([`errors::raise`]), and KDFs and
+//! asymmetric signatures run with the GIL released (`py.detach`). [`json`] holds the JSON
+//! conversions (PyJWT's exact `json.dumps` text).
 
-mod auth;
 mod convert;
 mod errors;
 mod events;
+mod hmac;
+mod json;
+mod jwt;
 mod lifecycle;
 mod logs;
 mod metrics;
+mod oauth;
+mod password;
+mod policy;
 mod propagation;
-mod pure;
 mod realtime;
-mod runtime;
+mod tokens;
+mod totp;
 
+use hmac::{pure, runtime};
 use pyo3::prelude::*;
 
 /// The shared tokio runtime of the async methods and the blocking calls:
 /// `AUTHCORE_TOKIO_WORKERS` worker threads, default 1. Store I/O is multiplexed on one
 /// connection per URL; each extra worker adds cross-thread wake-ups per request (the
-/// Node binding measured the same effect, see bindings-node/src/instance.rs).
+/// Node binding measured the same effect, see bindings-node/src/hmac/instance.rs).
 fn configure_runtime() {
     let workers = std::env::var("AUTHCORE_TOKIO_WORKERS")
         .ok()
@@ -82,7 +97,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::VerifiedRequest>()?;
     m.add_class::<runtime::ClientCredential>()?;
     m.add_class::<runtime::RevertResult>()?;
-    auth::register(m)?;
+    password::register(m)?;
+    jwt::register(m)?;
+    tokens::register(m)?;
+    totp::register(m)?;
+    oauth::register(m)?;
+    policy::register(m)?;
     propagation::register(m)?;
     realtime::register(m)?;
     events::register(m)?;

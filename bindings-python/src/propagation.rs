@@ -44,7 +44,7 @@ use pyo3_async_runtimes::TaskLocals;
 
 use crate::convert::{self, type_name};
 use crate::errors::CatchUnwind;
-use crate::runtime::Clients;
+use crate::hmac::runtime::Clients;
 
 /// The Python facade: it defines the exception classes (`_native_error`) and the input
 /// dataclasses handed to the management adapter.

@@ -107,7 +107,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 /// `authcore.realtime._native_error(...)`: `RealtimeError` and its subclasses.
 fn realtime_error(py: Python<'_>, code: &str, message: String, status: u16) -> PyErr {
-    crate::auth::raise(py, MODULE, code, message, status, "", None)
+    crate::errors::raise(py, MODULE, code, message, status, "", None)
 }
 
 fn core_err(py: Python<'_>, e: &RealtimeError) -> PyErr {

@@ -227,8 +227,11 @@ describe('three peers over RabbitMQ', { timeout: 30000 }, () => {
     assert.deepEqual(Object.keys(fully), ['clientId', 'finalStatus', 'at'])
     assert.equal(fully.finalStatus, 'success')
     assert.equal(management.credentials.get(Y).secretPlain, null, 'the adapter cleared the plain')
-    assert.equal(await redis.mgmt.exists(`propagation:client-pending:${Y}`), 0)
-    assert.equal(await redis.mgmt.exists(`propagation:client-results:${Y}`), 0)
+    // the ack store clears the aggregates just after markCredentialFullyPropagated returned
+    await waitFor('aggregates of y cleared', async () =>
+      (await redis.mgmt.exists(`propagation:client-pending:${Y}`)) === 0 &&
+      (await redis.mgmt.exists(`propagation:client-results:${Y}`)) === 0,
+    )
     // the expiry travelled with the hash
     const record = await peers[B].auth.clients.get(Y)
     assert.equal(record.secretHash, hashClientSecret('plain-Y', PEPPER[MGMT]))

@@ -132,8 +132,9 @@ impl Propagator {
     /// [`SYNC_IN_FLIGHT`] await their broker confirm at once while the next propagations are
     /// applied and recorded (the original waits for each confirm in turn), and up to
     /// [`SYNC_PREPARING`] propagations of distinct clients are applied and recorded at
-    /// once; their events are published, and `markTargetSent` called, in the fetched
-    /// order. A propagation whose local apply fails still ends the sync with that error,
+    /// once; their events are published in the fetched order, each event's
+    /// `markTargetSent` called once its confirm arrived (the calls of different events
+    /// overlap; an ACK still waits for its own event's call). A propagation whose local apply fails still ends the sync with that error,
     /// after the events of the propagations before it were published, as in the original
     /// (the ones after it that were already prepared stay recorded but unpublished: their
     /// rows stay `pending` and the next `sync` replaces their events).
@@ -180,8 +181,7 @@ impl Propagator {
                 }
                 // The next client's earlier events are still publishing: finish them first.
                 while !publishing.is_empty() {
-                    self.finish_one(&*management, &mut publishing, &mut summary)
-                        .await;
+                    self.finish_one(&mut publishing, &mut summary).await;
                 }
                 continue;
             };
@@ -198,10 +198,15 @@ impl Propagator {
             summary.targets_retrying += prepared.retrying;
             for (target, event) in prepared.events {
                 while publishing.len() >= SYNC_IN_FLIGHT {
-                    self.finish_one(&*management, &mut publishing, &mut summary)
-                        .await;
+                    self.finish_one(&mut publishing, &mut summary).await;
                 }
-                self.start_publish(&mut publishing, target, event, prepared.client.clone());
+                self.start_publish(
+                    &management,
+                    &mut publishing,
+                    target,
+                    event,
+                    prepared.client.clone(),
+                );
             }
         }
         // After a failure: the propagations already being prepared finish (a local apply is
@@ -210,8 +215,7 @@ impl Propagator {
             let _ = task.await;
         }
         while !publishing.is_empty() {
-            self.finish_one(&*management, &mut publishing, &mut summary)
-                .await;
+            self.finish_one(&mut publishing, &mut summary).await;
         }
         crate::metrics::propagation_synced(&summary);
         outcome?;
@@ -219,10 +223,12 @@ impl Propagator {
         Ok(summary)
     }
 
-    /// Starts the publish of one recorded event (declare the target queue, publish, wait
-    /// for the confirm) as a task.
+    /// Starts the publish of one recorded event as a task: declare the target queue,
+    /// publish, wait for the confirm, then `markTargetSent` (so the calls of successive
+    /// events overlap instead of waiting for each other).
     fn start_publish(
         &self,
+        management: &Arc<dyn Management>,
         publishing: &mut Publishing,
         target: String,
         event: ApplyEvent,
@@ -230,50 +236,58 @@ impl Propagator {
     ) {
         self.shared.begin_unmarked(&event.event_id);
         let transport = self.shared.transport.clone();
+        let shared = self.shared.clone();
+        let management = management.clone();
         let body = wire::encode(&event);
         let queue = wire::build_queue_name(&target);
+        let (client_id, event_id, ts, to) = (
+            event.client_id.clone(),
+            event.event_id.clone(),
+            event.ts,
+            target.clone(),
+        );
         let handle = tokio::spawn(async move {
-            let queue = queue?;
-            transport
-                .ensure_queue_declared(&queue)
-                .await
-                .map_err(|e| e.to_string())?;
-            transport
-                .publish(&queue, &body)
-                .await
-                .map_err(|e| e.to_string())
+            let published = async {
+                let queue = queue?;
+                transport
+                    .ensure_queue_declared(&queue)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                transport
+                    .publish(&queue, &body)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            let outcome = match published {
+                Ok(()) => management
+                    .mark_target_sent(TargetSentInput {
+                        client_id,
+                        target_amqp_queue: to,
+                        sent_at: ts,
+                        attempt_count: 1,
+                    })
+                    .await
+                    .map_err(|e| e.message),
+                Err(e) => Err(e),
+            };
+            shared.end_unmarked(&event_id);
+            outcome
         });
         publishing.push_back((handle, target, event, client));
     }
 
-    /// Waits for the oldest publish to finish and does its bookkeeping: `markTargetSent` when
-    /// confirmed; otherwise the target is retrying and its event stays pending, so the
-    /// credential cannot complete before the next sync has sent it (which replaces it).
-    async fn finish_one(
-        &self,
-        management: &dyn Management,
-        publishing: &mut Publishing,
-        summary: &mut SyncSummary,
-    ) {
+    /// Waits for the oldest publish (and its `markTargetSent`) to finish, then releases its
+    /// client lock and counts it. A target whose publish failed is retrying and its event
+    /// stays pending, so the credential cannot complete before the next sync has sent it
+    /// (which replaces it).
+    async fn finish_one(&self, publishing: &mut Publishing, summary: &mut SyncSummary) {
         let Some((handle, target, event, client)) = publishing.pop_front() else {
             return;
         };
-        let published = handle
+        let outcome = handle
             .await
             .unwrap_or_else(|e| Err(format!("publish task failed: {e}")));
-        let outcome = match published {
-            Ok(()) => management
-                .mark_target_sent(TargetSentInput {
-                    client_id: event.client_id.clone(),
-                    target_amqp_queue: target.clone(),
-                    sent_at: event.ts,
-                    attempt_count: 1,
-                })
-                .await
-                .map_err(|e| e.message),
-            Err(e) => Err(e),
-        };
-        self.shared.end_unmarked(&event.event_id);
         drop(client);
         match outcome {
             Ok(()) => summary.targets_published += 1,

@@ -67,7 +67,8 @@ class SseManager {
     )
     for (const [k, v] of HEADERS) res.setHeader(k, v)
     res.flushHeaders?.()
-    const conn = { id, engineId: sub.id, res, topics: new Set(list), userId: meta.userId, tenantId: meta.tenantId, sessionId: meta.sessionId, waiting: false }
+    // The engine holds the topics and tenant; JS keeps what it needs to write and to close.
+    const conn = { id, engineId: sub.id, res, userId: meta.userId, sessionId: meta.sessionId, waiting: false }
     this.#conns.set(sub.id, conn)
     this.#ids.set(id, sub.id)
     const connected = {
