@@ -157,7 +157,7 @@ export declare class NativeHmacAuth {
    * [`Self::verify_fast`] without a promise per call: the outcome (with `id`) is
    * delivered through the completion queue (`startCompletions` first). Returns at
    * once; hashing and store I/O run on tokio. `ipSources` is the fixed-shape source
-   * list of [`crate::verify::ip_candidates_of`] (the core orders the candidates).
+   * list of [`crate::hmac::verify::ip_candidates_of`] (the core orders the candidates).
    */
   verifySubmit(id: number, method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, ipSources?: Array<unknown> | undefined | null): void
   /**
