@@ -37,10 +37,10 @@ PREFIX="$(cd "$PREFIX" && pwd)"
 APP="$WORK/app"
 mkdir -p "$APP"
 cp ffi-tests/c/run_vectors.c "$APP/hmac_vectors.c"
-cp ffi-tests/c-auth/run_vectors.c "$APP/auth_vectors.c"
+cp ffi-tests/c/run_primitives_vectors.c "$APP/auth_vectors.c"
 cp ffi-tests/c-common/check.h ffi-tests/c-common/vector_runner.h "$APP/"
 python3 ffi-tests/c/gen_vectors.py --out "$APP/vectors.gen.h"
-python3 ffi-tests/c-auth/gen_vectors.py --out "$APP/auth_vectors.gen.h"
+python3 ffi-tests/c/gen_primitives_vectors.py --out "$APP/auth_vectors.gen.h"
 
 cd "$APP"
 # Only the prefix: no path into the source tree or target/.

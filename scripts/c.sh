@@ -4,9 +4,9 @@
 # build, then compile and run the C tests against both the shared and the static library
 # with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
 # tests (ffi-tests/c) and the auth-primitive ones (passwords, JWT, TOTP, PKCE, policies:
-# ffi-tests/c-auth; their shared checks and runner scaffolding: ffi-tests/c-common), the
+# ffi-tests/c/*primitives*; their shared checks and runner scaffolding: ffi-tests/c-common), the
 # cross-language parity cases C has a call for (ffi-tests/parity) and
-# credential propagation (ffi-tests/c-prop, needs RabbitMQ and Redis); then `make install`
+# credential propagation (ffi-tests/c/test_propagation.c, needs RabbitMQ and Redis); then `make install`
 # into a temporary prefix and the vector runners built outside the tree against it with
 # pkg-config only, under valgrind (scripts/c-consumer.sh). Also runs the Rust tests of the
 # crate. Idempotent; needs cargo, python3, cc, pkg-config,
@@ -102,7 +102,7 @@ done
 
 step "vectors -> C"
 python3 ffi-tests/c/gen_vectors.py --out "$OUT/vectors.gen.h"
-python3 ffi-tests/c-auth/gen_vectors.py --out "$OUT/auth_vectors.gen.h"
+python3 ffi-tests/c/gen_primitives_vectors.py --out "$OUT/auth_vectors.gen.h"
 
 step "compile the C tests (-std=c11 -Wall -Wextra -Werror, ASan + UBSan)"
 CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings
@@ -119,14 +119,14 @@ build "$OUT/run_vectors" ffi-tests/c/run_vectors.c authcore -I"$OUT"
 build "$OUT/run_vectors_static" ffi-tests/c/run_vectors.c authcore-static -I"$OUT"
 build "$OUT/test_api" ffi-tests/c/test_api.c authcore -pthread
 build "$OUT/test_api_static" ffi-tests/c/test_api.c authcore-static -pthread
-build "$OUT/auth_run_vectors" ffi-tests/c-auth/run_vectors.c authcore -I"$OUT"
-build "$OUT/auth_run_vectors_static" ffi-tests/c-auth/run_vectors.c authcore-static -I"$OUT"
-build "$OUT/auth_test_api" ffi-tests/c-auth/test_api.c authcore -pthread
-build "$OUT/auth_test_api_static" ffi-tests/c-auth/test_api.c authcore-static -pthread
-# Credential propagation (ffi-tests/c-prop): C peers on the in-process mesh, and over the
+build "$OUT/auth_run_vectors" ffi-tests/c/run_primitives_vectors.c authcore -I"$OUT"
+build "$OUT/auth_run_vectors_static" ffi-tests/c/run_primitives_vectors.c authcore-static -I"$OUT"
+build "$OUT/auth_test_api" ffi-tests/c/test_primitives_api.c authcore -pthread
+build "$OUT/auth_test_api_static" ffi-tests/c/test_primitives_api.c authcore-static -pthread
+# Credential propagation (ffi-tests/c/test_propagation.c): C peers on the in-process mesh, and over the
 # real RabbitMQ (vhost hmac-credentials) + Redis (db 9).
-build "$OUT/prop_test" ffi-tests/c-prop/test_propagation.c authcore -pthread
-build "$OUT/prop_test_static" ffi-tests/c-prop/test_propagation.c authcore-static -pthread
+build "$OUT/prop_test" ffi-tests/c/test_propagation.c authcore -pthread
+build "$OUT/prop_test_static" ffi-tests/c/test_propagation.c authcore-static -pthread
 
 # The static binaries must not need the shared library, the shared ones must.
 for bin in run_vectors_static test_api_static auth_run_vectors_static auth_test_api_static \

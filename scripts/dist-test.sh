@@ -2,7 +2,7 @@
 # `make dist-test`: the artefacts of `make dist` (target/dist/) work where they land, with
 # nothing from this tree and no Rust toolchain:
 #   - Python: a fresh venv installs only the wheel (plus pytest) and runs the shared vector
-#     runners (ffi-tests/python, ffi-tests/python-auth, copied out of the tree with the
+#     runners (ffi-tests/python, copied out of the tree with the
 #     vectors), importing authcore from the venv.
 #   - Node: the npm tarballs install into a new temporary app under the original names as
 #     aliases (@naskot/node-hmac-auth-core, @naskot/node-hmac-auth-core-propagation,
@@ -38,7 +38,7 @@ step "Python: a fresh venv with only the wheel"
 WHEEL="$(ls "$DIST"/authcore-"$VERSION"-*manylinux_2_17_x86_64*.whl)"
 PYW="$WORK/py"
 mkdir -p "$PYW/ffi-tests"
-cp -r ffi-tests/python ffi-tests/python-auth ffi-tests/vectors "$PYW/ffi-tests/"
+cp -r ffi-tests/python ffi-tests/vectors "$PYW/ffi-tests/"
 nocargo "${PYTHON:-python3}" -m venv "$PYW/venv"
 nocargo "$PYW/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$WHEEL"
 PYTEST_PIN="$(grep -E '^(pytest|iniconfig|pluggy|packaging)==' bindings-python/requirements-dev.txt)"
@@ -57,7 +57,7 @@ print("authcore", m.version("authcore"), "from", pathlib.Path(n.__file__).name)
 PY
   nocargo venv/bin/python "$ROOT/bindings-python/wheel-smoke/smoke.py"
   nocargo venv/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib \
-    ffi-tests/python ffi-tests/python-auth
+    ffi-tests/python
 )
 
 step "Node: the npm tarballs under the original names, no cargo on PATH"

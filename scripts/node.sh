@@ -39,5 +39,4 @@ node --test --test-concurrency=1 \
   bindings-node/packages/node-auth-core/test/ \
   bindings-node/packages/fuz-app-realtime/test/ \
   ffi-tests/node/ \
-  ffi-tests/node-auth/ \
   ffi-tests/parity/

@@ -13,7 +13,7 @@ build_python_ext
 
 export AUTHCORE_TEST_REDIS_URL="${AUTHCORE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0}"
 .venv/bin/python -m pytest -q -p no:cacheprovider -c bindings-python/pyproject.toml \
-  bindings-python/tests ffi-tests/python ffi-tests/python-auth ffi-tests/parity
+  bindings-python/tests ffi-tests/python ffi-tests/parity
 
 # Types, as a user's checker sees the installed package: the hand-written _native.pyi
 # against the built extension (mypy's stubtest: every name, signature and default), then

@@ -8,8 +8,8 @@ import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 const native = require('../index.js')
-const hmac = require('../packages/node-hmac-auth-core/dist/index.cjs')
-const propagation = require('../packages/node-hmac-auth-core-propagation/dist/index.cjs')
+const hmac = require('../packages/node-hmac-auth-core/lib/index.cjs')
+const propagation = require('../packages/node-hmac-auth-core-propagation/lib/index.cjs')
 
 const PEPPER = 'pepper-Token-77aa'
 const JWT_SECRET = 'jwt-Hmac-Key-Bytes-6d6d'

@@ -427,7 +427,7 @@ impl SseStream<JsArg> for JsStream {
 // that two JS strings are equal exactly when their crossings are: U+FDD0 (a noncharacter)
 // is written twice, a lone surrogate as U+FDD0 and its four lowercase hex digits, anything
 // else as is. Well-formed strings without U+FDD0 (all real identities) cross unchanged.
-// The JS layer (`dist/index.cjs` `crossing`) applies the same escape to the arguments;
+// The JS layer (`lib/index.cjs` `crossing`) applies the same escape to the arguments;
 // the guard's info lines, which quote identities, are unescaped before the logger sees
 // them.
 

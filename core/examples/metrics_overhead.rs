@@ -93,19 +93,19 @@ async fn new_auth() -> Arc<HmacAuth> {
     auth
 }
 
-/// Interleaved rounds: on, off, off, on, … (the order alternates so drift hits both
-/// sides alike). `threads` verifiers run at once per round.
+/// Interleaved rounds in pairs: (on, off), (off, on), … (the order alternates so drift
+/// hits both sides alike), after one warm-up round. `threads` verifiers run at once per
+/// round. Besides the medians of each side, the median of the per-pair ratios on/off (a
+/// paired comparison: load that changes between pairs cancels out).
 async fn compare(rounds: usize, calls: usize, threads: usize) -> serde_json::Value {
     let key = hash_client_secret("s", None);
     let body = vec![b'x'; 200];
     let auth = new_auth().await;
     let (mut on, mut off) = (Vec::new(), Vec::new());
     for round in 0..rounds * 2 + 1 {
-        let enabled = if (round / 2) % 2 == 0 {
-            round % 2 == 0
-        } else {
-            round % 2 == 1
-        };
+        let pair = round.saturating_sub(1) / 2;
+        let first = round % 2 == 1;
+        let enabled = round == 0 || (first == (pair % 2 == 0));
         authcore::metrics::set_enabled(enabled);
         let mut tasks = Vec::new();
         for t in 0..threads {
@@ -126,6 +126,8 @@ async fn compare(rounds: usize, calls: usize, threads: usize) -> serde_json::Val
     }
     authcore::metrics::set_enabled(true);
     let (m_on, m_off) = (median(on.clone()), median(off.clone()));
+    let ratios: Vec<f64> = on.iter().zip(&off).map(|(a, b)| a / b).collect();
+    let paired = median(ratios);
     serde_json::json!({
         "threads": threads,
         "rounds_each": on.len(),
@@ -135,6 +137,9 @@ async fn compare(rounds: usize, calls: usize, threads: usize) -> serde_json::Val
         "calls_per_s_per_thread_on": (1e9 / m_on).round(),
         "calls_per_s_per_thread_off": (1e9 / m_off).round(),
         "overhead_percent": ((m_on / m_off - 1.0) * 100.0 * 100.0).round() / 100.0,
+        "paired_overhead_percent": ((paired - 1.0) * 100.0 * 100.0).round() / 100.0,
+        "ns_per_call_on_min": on.iter().copied().fold(f64::INFINITY, f64::min).round(),
+        "ns_per_call_off_min": off.iter().copied().fold(f64::INFINITY, f64::min).round(),
         "rounds_on_ns": on.iter().map(|v| v.round()).collect::<Vec<_>>(),
         "rounds_off_ns": off.iter().map(|v| v.round()).collect::<Vec<_>>(),
     })

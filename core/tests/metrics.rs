@@ -244,6 +244,52 @@ fn sse() {
     assert_eq!(delta(&before, &scrape(), "authcore_sse_subscribers"), 0.0);
 }
 
+/// The events engine (AuthTools' SSE): push subscribers, a slow client disconnected at
+/// its queue bound, a hub dropped with a subscriber left.
+fn event_hub() {
+    use authcore::events::{EventHub, EventMeta, HubConfig, SubscribeRequest, encode_frame};
+    let before = scrape();
+    let frame = |id: &str| encode_frame(id, "t", "{}").unwrap();
+    let one = frame("0").len();
+    let hub = EventHub::new(
+        HubConfig {
+            heartbeat_interval_ms: 0,
+            max_queue_bytes: one * 2,
+            ..HubConfig::default()
+        },
+        0,
+    )
+    .unwrap();
+    let g = vec!["g".to_owned()];
+    let fast = hub
+        .subscribe(SubscribeRequest::push(g.clone()), 0)
+        .unwrap()
+        .id;
+    let slow = hub.subscribe(SubscribeRequest::push(g), 0).unwrap().id;
+    assert_eq!(delta(&before, &scrape(), "authcore_sse_subscribers"), 2.0);
+    hub.block(slow);
+    for id in ["1", "2", "3"] {
+        let meta = EventMeta {
+            id,
+            tenant_id: None,
+        };
+        hub.publish("g", meta, &frame(id)).unwrap();
+    }
+    let after = scrape();
+    let d = |k: &str| delta(&before, &after, k);
+    // fast: 3 written; slow: 2 queued, the third overflows and disconnects it.
+    assert_eq!(d("authcore_sse_frames_sent_total"), 5.0);
+    assert_eq!(d("authcore_sse_frames_dropped_total"), 1.0);
+    assert_eq!(d("authcore_sse_subscribers"), 1.0);
+    assert!(hub.unsubscribe(fast));
+    assert_eq!(delta(&before, &scrape(), "authcore_sse_subscribers"), 0.0);
+    let _third = hub
+        .subscribe(SubscribeRequest::push(vec!["g".into()]), 0)
+        .unwrap();
+    drop(hub);
+    assert_eq!(delta(&before, &scrape(), "authcore_sse_subscribers"), 0.0);
+}
+
 fn kdf_and_tokens() {
     let before = scrape();
     let params = authcore::password::Argon2Params {
@@ -295,6 +341,7 @@ async fn every_family_moves_by_what_was_done() {
     verify_outcomes().await;
     propagation().await;
     sse();
+    event_hub();
     kdf_and_tokens();
     // The snapshot the bindings read agrees with the text.
     let families: serde_json::Value = serde_json::from_str(&metrics::snapshot_json()).unwrap();

@@ -1,4 +1,4 @@
-"""What the two vector generators (ffi-tests/c/gen_vectors.py, ffi-tests/c-auth/gen_vectors.py)
+"""What the two vector generators (ffi-tests/c/gen_vectors.py, ffi-tests/c/gen_primitives_vectors.py)
 share: C literals for bytes, one case as a designated initialiser, the `expect` block, the
 command line, loading the vector files and writing the generated header.
 

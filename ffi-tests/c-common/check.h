@@ -1,5 +1,5 @@
 /*
- * Shared by the C tests of ffi-tests/c and ffi-tests/c-auth (compiled with
+ * Shared by the C tests of ffi-tests/c (compiled with
  * -I ffi-tests/c-common): the check and failure counters, the CHECK / CHECK_RC macros of
  * the API tests, and the two ways the tests read the per-thread error message.
  *

@@ -1,6 +1,6 @@
 /*
  * The scaffolding of the two C vector runners (ffi-tests/c/run_vectors.c and
- * ffi-tests/c-auth/run_vectors.c); each keeps its ops and its case struct.
+ * ffi-tests/c/run_primitives_vectors.c); each keeps its ops and its case struct.
  *
  * Include it after the generated vectors header (VECTORS, VECTOR_COUNT, VECTOR_FILES,
  * VECTOR_FILE_COUNT), with VECTOR_CASE defined as that header's case type, which has the

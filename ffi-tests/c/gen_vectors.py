@@ -26,7 +26,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_VECTORS = os.path.join(HERE, "..", "vectors")
 sys.path.insert(0, os.path.join(HERE, "..", "c-common"))
-import cgen  # noqa: E402  (shared with ffi-tests/c-auth/gen_vectors.py)
+import cgen  # noqa: E402  (shared with ffi-tests/c/gen_primitives_vectors.py)
 from cgen import VectorError  # noqa: E402
 
 # op -> (allowed input keys, kind of the ok value)

@@ -292,9 +292,16 @@ fn deliver(sub: &mut Sub, frame: &Frame, max_queue_bytes: usize) -> Push {
     }
 }
 
+impl Drop for State {
+    fn drop(&mut self) {
+        crate::metrics::sse_registry_dropped(self.subs.len());
+    }
+}
+
 impl State {
     fn remove(&mut self, id: u64) -> Option<Sub> {
         let sub = self.subs.remove(&id)?;
+        crate::metrics::SSE.subscribers.add(-1);
         self.index.remove(id, Some(&sub.topics));
         if let Some(u) = &sub.user
             && let Some(n) = self.per_user.get_mut(u)
@@ -459,6 +466,7 @@ impl EventHub {
             *st.per_user.entry(u).or_insert(0) += 1;
         }
         st.subs.insert(id, sub);
+        crate::metrics::SSE.subscribers.add(1);
         Ok(Subscribed {
             id,
             replay,
@@ -514,6 +522,7 @@ impl EventHub {
         for id in &out.overflowed {
             st.overflow(*id);
         }
+        crate::metrics::sse_broadcast(out.write.len() + out.queued, out.overflowed.len());
         if self.cfg.replay_events > 0 && frame.len() <= self.cfg.replay_bytes {
             while st.ring.len() >= self.cfg.replay_events
                 || st.ring_bytes + frame.len() > self.cfg.replay_bytes

@@ -23,8 +23,9 @@ function hmacAuthPlugin(fastify, options, done) {
   const maxBodyBytes = checkLimit(options.maxBodyBytes ?? fastify.initialConfig?.bodyLimit, 'fastify hmacAuth')
   const attachAuthTo = options.attachAuthTo ?? DEFAULT_ATTACH_AUTH_TO
   const verifyOptions = { maxBodyBytes, maxSkewMs: options.maxSkewMs, onBadSignature: options.onBadSignature }
-  fastify.decorateRequest('rawBody', null)
-  fastify.decorateRequest(attachAuthTo, null)
+  for (const name of ['rawBody', attachAuthTo]) {
+    if (!fastify.hasRequestDecorator(name)) fastify.decorateRequest(name, null)
+  }
 
   // Before parsing: keep the bytes, hand the parser a fresh stream over them.
   // A body above the cap is answered here, before Fastify's parser sees it.

@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { createHash } from 'node:crypto'
-import * as core from '../dist/index.js'
+import * as core from '../lib/index.js'
 
 const native = createRequire(import.meta.url)('@authcore/native')
 

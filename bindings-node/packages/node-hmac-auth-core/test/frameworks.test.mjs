@@ -84,11 +84,18 @@ describe('Fastify plugin', () => {
       scope.get('/secure/list', reply)
       scope.get('/secure/x', reply)
     })
+    // A second protected scope with its own options (the decorators are shared).
+    await app.register(async (scope) => {
+      await scope.register(hmacFastify, { auth, attachAuthTo: 'caller' })
+      scope.get('/other/y', async (req) => ({ caller: req.caller.clientId }))
+    })
     app.get('/public', async () => ({ public: true }))
     await app.listen({ port: 0, host: '127.0.0.1' })
     after(() => app.close())
     const base = `http://127.0.0.1:${app.server.address().port}`
     await checkFramework(base)
+    const other = `${base}/other/y`
+    assert.deepEqual((await send('GET', other, signed('GET', other)))[1], { caller: 'app_a' })
     // Outside the protected scope nothing is checked.
     assert.deepEqual(await (await fetch(`${base}/public`)).json(), { public: true })
   })

@@ -7,7 +7,7 @@ import { describe, test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import express from 'express'
-import * as core from '../dist/index.js'
+import * as core from '../lib/index.js'
 import {
   BACKENDS,
   makeBackend,

@@ -2,7 +2,7 @@
 // original's test-utils (camelCase, node-redis v4 call shapes), a lowercase
 // ioredis-style fake, and request builders.
 import { createClient } from 'redis'
-import * as core from '../dist/index.js'
+import * as core from '../lib/index.js'
 
 export const REDIS_URL = 'redis://127.0.0.1:6379'
 

@@ -4,7 +4,7 @@
 // keeps running).
 import { describe, test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import * as core from '../dist/index.js'
+import * as core from '../lib/index.js'
 import { uniqueNamespace, cleanupNamespace, closeRedis, redisClient, REDIS_URL, signedHeaders, mockRes, makeBackend, BACKENDS, isRealRedis } from './helpers.mjs'
 
 const { initializeHmacHttpAuth, HmacAuthError } = core

@@ -6,7 +6,7 @@ import { describe, test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import { createRequire } from 'node:module'
-import * as core from '../dist/index.js'
+import * as core from '../lib/index.js'
 import { uniqueNamespace, cleanupNamespace, closeRedis, redisClient, REDIS_URL, signedHeaders, mockRes, makeBackend, isRealRedis } from './helpers.mjs'
 
 const { initializeHmacHttpAuth, initializeHmacMessageAuth, createExpressHttpHmacMiddleware, verifyHttpSignature, HmacAuthError } = core

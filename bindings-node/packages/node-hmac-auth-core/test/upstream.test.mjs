@@ -4,7 +4,7 @@
 // the original's FakeRedis and an ioredis-style lowercase fake.
 import { describe, test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import * as core from '../dist/index.js'
+import * as core from '../lib/index.js'
 import {
   BACKENDS,
   makeBackend,

@@ -2,7 +2,7 @@
  * Micro-benchmarks of the auth-primitive C functions, for the numbers in the report (not part of
  * the test run). Build against an optimised library:
  *   cargo build --profile bench-fast -p authcore-ffi
- *   cc -O2 -std=c11 -Ibindings-c/include ffi-tests/c-auth/bench.c \
+ *   cc -O2 -std=c11 -Ibindings-c/include ffi-tests/c/bench_primitives.c \
  *      target/bench-fast/libauthcore_ffi.a -lpthread -ldl -lm -o target/c-auth-bench
  * (bench/c-auth/run.sh does exactly this and runs it.)
  *

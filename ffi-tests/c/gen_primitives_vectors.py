@@ -17,7 +17,7 @@ Strict by design: an unknown input key, a value C cannot express, or an expected
 whose JSON form is ambiguous (floats) stops the generation. An unknown `op` is emitted
 as OP_UNKNOWN so that run_vectors fails on it by name.
 
-Usage: gen_vectors.py [--vectors DIR] --out FILE
+Usage: gen_primitives_vectors.py [--vectors DIR] --out FILE
 """
 
 import json
@@ -280,7 +280,7 @@ def main():
     rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build_case)
     cgen.write_header(
         args.out,
-        generator="ffi-tests/c-auth/gen_vectors.py",
+        generator="ffi-tests/c/gen_primitives_vectors.py",
         guard="AUTHCORE_AUTH_VECTORS_GEN_H",
         includes=["<stdbool.h>", "<stddef.h>", "<stdint.h>", '"authcore.h"'],
         enum="aop",
