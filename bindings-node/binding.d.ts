@@ -156,9 +156,10 @@ export declare class NativeHmacAuth {
   /**
    * [`Self::verify_fast`] without a promise per call: the outcome (with `id`) is
    * delivered through the completion queue (`startCompletions` first). Returns at
-   * once; hashing and store I/O run on tokio.
+   * once; hashing and store I/O run on tokio. `ipSources` is the fixed-shape source
+   * list of [`crate::hmac::verify::ip_candidates_of`] (the core orders the candidates).
    */
-  verifySubmit(id: number, method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, ipCandidates?: Array<string> | undefined | null): void
+  verifySubmit(id: number, method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, ipSources?: Array<unknown> | undefined | null): void
   /**
    * [`Self::verify`] with positional arguments (no option-object lookups): the hot
    * path of the drop-in's URL/memory store verification.
@@ -784,11 +785,11 @@ export interface HmacDefaults {
 export declare function hmacErrorCodes(): Array<string>
 
 /**
- * The HTTP status of a code: the code's default status, except `MISSING_CLIENT_ID`,
- * which is 401 from the verifier (`Missing header x-client-id`) and 400 from
- * `clients.*` and the message track. Non-auth codes answer 500.
+ * The default HTTP status of a code (`HmacErrorCode::default_status`); 500 for a code
+ * that is not an `HmacAuthErrorCode`. An error the core raised carries its own `status`
+ * (`MISSING_CLIENT_ID` is 401 from the verifier, 400 from `clients.*`).
  */
-export declare function hmacErrorStatus(code: string, message: string): number
+export declare function hmacErrorStatus(code: string): number
 
 /** Options of `JwtKeySet.addHmac`. */
 export interface HmacKeyOptions {
@@ -1622,9 +1623,9 @@ export declare function verifyPrepare(input: VerifyInput): VerifyOutcome
  * success the outcome carries only `ok`, `clientId`, `timestamp`, `nonceKey` and
  * `nonceTtlSeconds` (the caller already holds the raw nonce and signature). With
  * `prepareOnly`, only steps 2–7 run (no record needed): `ok` carries `clientId` and
- * `timestamp`.
+ * `timestamp`. `ipSources` is the fixed-shape source list of [`ip_candidates_of`].
  */
-export declare function verifyRecordFast(method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: Body | undefined | null, now: number, maxSkewMs: number, namespace?: string | undefined | null, record?: string | undefined | null, ipCandidates?: Array<string> | undefined | null, prepareOnly?: boolean | undefined | null): VerifyOutcome
+export declare function verifyRecordFast(method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: Body | undefined | null, now: number, maxSkewMs: number, namespace?: string | undefined | null, record?: string | undefined | null, ipSources?: Array<unknown> | undefined | null, prepareOnly?: boolean | undefined | null): VerifyOutcome
 
 /** A request for [`NativeHmacAuth::verify`] (owned: it crosses to tokio). */
 export interface VerifyRequest {

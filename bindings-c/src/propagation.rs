@@ -27,8 +27,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authcore::hmac::ClientsConfig;
-use authcore::hmac::clients::{Patch, assert_client_id, normalize_secret_hash};
-use authcore::hmac::ip::AllowedIpEntry;
+use authcore::hmac::clients::{AllowedIps, Patch, assert_client_id, normalize_secret_hash};
 use authcore::hmac::record::{NamespaceKeys, parse_optional_record};
 use authcore::propagation::config::{self, AmqpSettings, Broker, OptionsPresent};
 use authcore::propagation::propagator::{
@@ -907,11 +906,8 @@ impl CSink {
     }
 }
 
-fn ips_patch(ips: Option<Vec<String>>) -> Patch<Vec<AllowedIpEntry>> {
-    match ips {
-        Some(l) => Patch::Set(l.into_iter().map(AllowedIpEntry::Str).collect()),
-        None => Patch::Keep,
-    }
+fn ips_patch(ips: Option<Vec<String>>) -> AllowedIps {
+    AllowedIps::from_optional(ips)
 }
 
 #[async_trait]
@@ -1428,9 +1424,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
             log_thread,
         };
         let created = run(async move {
-            let state = state::open_state(&redis)
-                .await
-                .map_err(|e| FfiError::new(AUTHCORE_STORE_ERROR, e.to_string()))?;
+            let state = state::open_state(&redis).await.map_err(prop_err)?;
             let parts = PropagatorParts {
                 amqp_queue: queue,
                 propagation_secret: secret.into(),

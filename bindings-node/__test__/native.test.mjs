@@ -23,9 +23,11 @@ test('errors carry code, status, message and isHmacAuthError', async () => {
   })
   assert.throws(() => new native.NativeHmacAuth('memory://', { namespace: '  ' }), { code: 'INVALID_ARGUMENT', message: 'Namespace cannot be empty' })
   assert.throws(() => new native.NativeHmacAuth('http://x', {}), { code: 'INVALID_INPUT' })
-  assert.equal(native.hmacErrorStatus('MISSING_CLIENT_ID', 'Missing header x-client-id'), 401)
-  assert.equal(native.hmacErrorStatus('MISSING_CLIENT_ID', 'clientId cannot be empty'), 400)
-  assert.equal(native.hmacErrorStatus('CLIENT_IP_NOT_ALLOWED', ''), 403)
+  // A code's default status, whatever message text travels with it; the errors the
+  // core raises carry their own status (MISSING_CLIENT_ID: 400 from clients.*, above).
+  assert.equal(native.hmacErrorStatus('MISSING_CLIENT_ID'), 401)
+  assert.equal(native.hmacErrorStatus('CLIENT_IP_NOT_ALLOWED'), 403)
+  assert.equal(native.hmacErrorStatus('NOT_A_CODE'), 500)
   assert.deepEqual(native.hmacErrorCodes().length, 14)
 })
 
@@ -105,4 +107,19 @@ test('the completion queue delivers every outcome once, with its id', async () =
   const ok = [...got.values()].filter((o) => o.ok).length
   const replayed = [...got.values()].filter((o) => o.code === 'REPLAYED_NONCE').length
   assert.deepEqual([ok, replayed], [250, 250])
+})
+
+test('verifyRecordFast: the core orders the IP sources (ip, ips, forwardedFor, x-forwarded-for, remoteAddress)', () => {
+  const now = Date.now()
+  const record = JSON.stringify({ secretHash: native.hashClientSecret('secret_a'), createdAt: 1, updatedAt: 1, expiresAt: null, allowedIps: ['10.0.0.1'] })
+  const verify = (sources) => {
+    const h = native.buildSignedHeaderValues({ method: 'GET', url: '/q', clientId: 'app_a', secret: 'secret_a', nonce: 'n1', timestamp: now })
+    return native.verifyRecordFast('GET', '/q', 'app_a', h.signature, h.timestamp, h.nonce, undefined, now, 300000, undefined, record, sources, false)
+  }
+  // Non-strings are skipped; the first source that parses is the client IP.
+  assert.equal(verify([undefined, ['bogus', 5, '10.0.0.1'], '8.8.8.8', undefined, '8.8.4.4']).ok, true)
+  assert.equal(verify([42, undefined, { ip: '10.0.0.1' }, '10.0.0.1, 8.8.8.8', '8.8.4.4']).ok, true)
+  assert.equal(verify([undefined, undefined, undefined, undefined, '10.0.0.1']).ok, true)
+  assert.equal(verify(['8.8.8.8', ['10.0.0.1'], undefined, undefined, undefined]).code, 'CLIENT_IP_NOT_ALLOWED')
+  assert.equal(verify(undefined).code, 'MISSING_CLIENT_IP')
 })

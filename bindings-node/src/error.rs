@@ -33,17 +33,35 @@ pub fn message_of(e: &HmacError) -> String {
     }
 }
 
-fn build(env: &Env, e: &HmacError) -> Result<napi::Error> {
-    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message_of(e)))?;
-    obj.set("code", e.code())?;
-    obj.set("status", u32::from(e.status()))?;
-    obj.set("isHmacAuthError", e.as_auth().is_some())?;
+fn build(
+    env: &Env,
+    code: &str,
+    status: u16,
+    message: &str,
+    is_hmac_auth_error: bool,
+) -> Result<napi::Error> {
+    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message))?;
+    obj.set("code", code)?;
+    obj.set("status", u32::from(status))?;
+    obj.set("isHmacAuthError", is_hmac_auth_error)?;
     Ok(napi::Error::from(obj.to_unknown()))
+}
+
+/// A JS `Error` with `code`, `status` and `message`: what every core error becomes.
+pub fn coded(env: &Env, code: &str, status: u16, message: &str) -> napi::Error {
+    build(env, code, status, message, false).unwrap_or_else(|err| err)
 }
 
 /// The single `HmacError` → JS error mapping.
 pub fn map_err(env: &Env, e: HmacError) -> napi::Error {
-    build(env, &e).unwrap_or_else(|err| err)
+    build(
+        env,
+        e.code(),
+        e.status(),
+        &message_of(&e),
+        e.as_auth().is_some(),
+    )
+    .unwrap_or_else(|err| err)
 }
 
 /// Input the original rejects with a `TypeError` (wrong type, invalid URL…).
@@ -64,16 +82,12 @@ where
     })
 }
 
-/// The HTTP status of a code: the code's default status, except `MISSING_CLIENT_ID`,
-/// which is 401 from the verifier (`Missing header x-client-id`) and 400 from
-/// `clients.*` and the message track. Non-auth codes answer 500.
+/// The default HTTP status of a code (`HmacErrorCode::default_status`); 500 for a code
+/// that is not an `HmacAuthErrorCode`. An error the core raised carries its own `status`
+/// (`MISSING_CLIENT_ID` is 401 from the verifier, 400 from `clients.*`).
 #[napi(catch_unwind)]
-pub fn hmac_error_status(code: String, message: String) -> u32 {
-    match HmacErrorCode::from_str_code(&code) {
-        Some(HmacErrorCode::MissingClientId) if message != "Missing header x-client-id" => 400,
-        Some(c) => u32::from(c.default_status()),
-        None => 500,
-    }
+pub fn hmac_error_status(code: String) -> u32 {
+    HmacErrorCode::from_str_code(&code).map_or(500, |c| u32::from(c.default_status()))
 }
 
 /// The 14 `HmacAuthErrorCode` strings, in the stable C order.

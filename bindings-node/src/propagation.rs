@@ -52,7 +52,7 @@ use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::error::{Result, message_of};
-use crate::hmac::instance::is_redis_url;
+use authcore::store::StoreUrl;
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -628,7 +628,7 @@ async fn state_for(
 ) -> std::result::Result<(Arc<dyn PropagationState>, &'static str), PropagationError> {
     Ok(match url {
         None => match probe {
-            Some(p) if is_redis_url(&p.url) => {
+            Some(p) if StoreUrl::parse(&p.url) == Some(StoreUrl::Redis) => {
                 match open_state_if_holds(&p.url, &p.key, &p.field, &p.value).await {
                     Some(state) => (state, "native"),
                     None => (
@@ -642,9 +642,13 @@ async fn state_for(
                 "client",
             ),
         },
-        Some(u) if u.starts_with("memory://") => (open_state(&u).await?, "memory"),
-        Some(u) if is_redis_url(&u) => (open_state(&u).await?, "redis"),
-        Some(u) => return Err(authcore::propagation::config::unsupported_redis_url(&u)),
+        Some(u) => {
+            let mode = match StoreUrl::parse(&u) {
+                Some(StoreUrl::Memory) => "memory",
+                _ => "redis",
+            };
+            (open_state(&u).await?, mode)
+        }
     })
 }
 

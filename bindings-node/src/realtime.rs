@@ -41,10 +41,11 @@ use std::thread::{self, ThreadId};
 use authcore::realtime::{
     AUDIT_EVENT_TYPES, AUDIT_LOG_CHANNEL, AUDIT_LOG_SSE_MAX_PER_SCOPE, AuditLogSse,
     AuditLogSseOptions, CloseListener, DEFAULT_AUDIT_STREAM_ROLE, DISCONNECT_EVENT_TYPES,
-    GuardOptions, IdentityKind, JsString, JsValue as Value, Logger, MemorySseStream, NoopLogger,
-    RealtimeError, SSE_CONNECTED_COMMENT, SSE_HEADERS, SseAuthGuard, SseJson, SseStream,
-    SseStreamControl, SubscribeOptions, SubscriberRegistry, audit_log_event_issues,
-    audit_log_event_specs, create_audit_log_sse, max_per_scope_from_js_number, parse_json,
+    GuardOptions, HostAuditEvent, IdentityKind, JsString, JsValue as Value, Logger,
+    MemorySseStream, NoopLogger, RealtimeError, SSE_CONNECTED_COMMENT, SSE_HEADERS, SseAuthGuard,
+    SseJson, SseStream, SseStreamControl, SubscribeOptions, SubscriberRegistry,
+    audit_log_event_issues, audit_log_event_specs, create_audit_log_sse,
+    max_per_scope_from_js_number, parse_json,
 };
 use napi::bindgen_prelude::{Function, Unknown};
 use napi::{Env, JsValue, Status, sys};
@@ -592,8 +593,10 @@ impl SseJson for JsJson {
     }
 }
 
-fn realtime_err(e: RealtimeError) -> napi::Error {
-    napi::Error::new(Status::GenericFailure, format!("{}: {e}", e.code()))
+/// The realtime errors through the binding's one mapping (`err.code` = the core's code,
+/// `err.status`; the message keeps its `CODE: ` prefix).
+fn realtime_err(env: &Env) -> impl Fn(RealtimeError) -> napi::Error + '_ {
+    move |e| crate::error::coded(env, e.code(), e.status(), &format!("{}: {e}", e.code()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -664,10 +667,10 @@ pub fn realtime_audit_log_event_issues(json: String) -> Vec<String> {
 type Registry = SubscriberRegistry<JsStream>;
 
 /// `max_per_scope` as the core reads a JS number (`NaN` refused: it would disable the cap).
-fn max_per_scope(max: Option<f64>) -> Result<Option<i64>> {
+fn max_per_scope(env: &Env, max: Option<f64>) -> Result<Option<i64>> {
     match max {
         None => Ok(None),
-        Some(m) => max_per_scope_from_js_number(m).map_err(realtime_err),
+        Some(m) => max_per_scope_from_js_number(m).map_err(realtime_err(env)),
     }
 }
 
@@ -707,7 +710,7 @@ impl RealtimeSubscriberRegistry {
         let _scope = EnvScope::enter(&env);
         Ok(Self {
             inner: Registry::new_with_logger(
-                max_per_scope(max_per_scope_arg)?,
+                max_per_scope(&env, max_per_scope_arg)?,
                 logger_of(&env, log)?,
             ),
         })
@@ -884,6 +887,38 @@ fn event_view(env: &Env, event: sys::napi_value) -> Result<Value> {
     Ok(Value::Object(entries))
 }
 
+/// An audit event object of the current call, for the core's one dispatch: the guard's
+/// view is read with [`event_view`], the notification is `{method, params: e}` with `e`
+/// itself as `params`.
+struct JsAuditEvent<'a> {
+    env: &'a Env,
+    event: sys::napi_value,
+}
+
+impl HostAuditEvent for JsAuditEvent<'_> {
+    type Notification = JsArg;
+    fn view(&self) -> std::result::Result<Value, RealtimeError> {
+        event_view(self.env, self.event).map_err(|e| RealtimeError::Host(e.reason.clone()))
+    }
+    fn notification(&self, method: &str) -> std::result::Result<JsArg, RealtimeError> {
+        let raw = self.env.raw();
+        (|| -> std::result::Result<JsArg, String> {
+            let method = js_string(raw, method)?;
+            let mut obj = ptr::null_mut();
+            // SAFETY: env and values of the current call.
+            check(raw, unsafe { sys::napi_create_object(raw, &mut obj) })?;
+            check(raw, unsafe {
+                sys::napi_set_named_property(raw, obj, c"method".as_ptr(), method)
+            })?;
+            check(raw, unsafe {
+                sys::napi_set_named_property(raw, obj, c"params".as_ptr(), self.event)
+            })?;
+            Ok(JsArg(obj))
+        })()
+        .map_err(RealtimeError::Host)
+    }
+}
+
 #[napi(object)]
 pub struct RealtimeGuardTarget {
     /// `session` or `account`.
@@ -1010,7 +1045,7 @@ impl RealtimeAuditLogSse {
         let _scope = EnvScope::enter(&env);
         let options = AuditLogSseOptions {
             role,
-            max_per_scope: max_per_scope(max_per_scope_arg)?,
+            max_per_scope: max_per_scope(&env, max_per_scope_arg)?,
             close_on_account_removal: close_on_account_removal.unwrap_or(false),
             namespaced_identities: namespaced_identities.unwrap_or(false),
         };
@@ -1043,30 +1078,17 @@ impl RealtimeAuditLogSse {
                 ));
             }
         }
-        let notification = (|| -> std::result::Result<sys::napi_value, String> {
-            let method = get_prop(raw, e, c"event_type")?;
-            let mut obj = ptr::null_mut();
-            // SAFETY: env and values of the current call.
-            check(raw, unsafe { sys::napi_create_object(raw, &mut obj) })?;
-            check(raw, unsafe {
-                sys::napi_set_named_property(raw, obj, c"method".as_ptr(), method)
-            })?;
-            check(raw, unsafe {
-                sys::napi_set_named_property(raw, obj, c"params".as_ptr(), e)
-            })?;
-            Ok(obj)
-        })()
-        .map_err(to_napi_err)?;
-        let broadcast = self
+        let dispatch = self
             .inner
-            .registry()
-            .broadcast(AUDIT_LOG_CHANNEL, &JsArg(notification));
-        let view = event_view(&env, e)?;
-        let closed = self.inner.guard().handle_js(&view);
+            .dispatch(&JsAuditEvent {
+                env: &env,
+                event: e,
+            })
+            .map_err(realtime_err(&env))?;
         Ok(RealtimeAuditDispatch {
-            delivered: count_u32(broadcast.delivered),
-            failed: count_u32(broadcast.failed),
-            closed: count_u32(closed),
+            delivered: count_u32(dispatch.broadcast.delivered),
+            failed: count_u32(dispatch.broadcast.failed),
+            closed: count_u32(dispatch.closed),
         })
     }
 }
@@ -1099,7 +1121,7 @@ impl RealtimeSseStream {
         if let Some(limit) = buffer_limit {
             stream = stream
                 .with_buffer_limit_setting(limit)
-                .map_err(realtime_err)?;
+                .map_err(realtime_err(&env))?;
         }
         Ok(Self {
             inner: Arc::new(stream),
@@ -1115,21 +1137,21 @@ impl RealtimeSseStream {
             env: env.raw(),
             value: data.raw(),
         };
-        self.inner.send(&json).map_err(realtime_err)
+        self.inner.send(&json).map_err(realtime_err(&env))
     }
 
     /// `comment(text)`: `: ${text}\n` (one comment line per line of `text`).
     #[napi(catch_unwind)]
     pub fn comment(&self, env: Env, text: String) -> Result<()> {
         let _scope = EnvScope::enter(&env);
-        self.inner.comment(&text).map_err(realtime_err)
+        self.inner.comment(&text).map_err(realtime_err(&env))
     }
 
     /// `close()`: idempotent; the first call runs the listeners.
     #[napi(catch_unwind)]
     pub fn close(&self, env: Env) -> Result<()> {
         let _scope = EnvScope::enter(&env);
-        SseStreamControl::close(&*self.inner).map_err(realtime_err)
+        SseStreamControl::close(&*self.inner).map_err(realtime_err(&env))
     }
 
     /// The client went away: the same path as `close()`.

@@ -111,11 +111,7 @@ fn realtime_error(py: Python<'_>, code: &str, message: String, status: u16) -> P
 }
 
 fn core_err(py: Python<'_>, e: &RealtimeError) -> PyErr {
-    let status = match e {
-        RealtimeError::InvalidEvent(_) | RealtimeError::InvalidJson(_) => 400,
-        _ => 500,
-    };
-    realtime_error(py, e.code(), e.to_string(), status)
+    realtime_error(py, e.code(), e.to_string(), e.status())
 }
 
 thread_local! {
@@ -271,6 +267,33 @@ fn event_arg<'py>(v: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, JsValue
     };
     let value = convert::json_value(&dict).map_err(|e| type_err(format!("event: {e}")))?;
     Ok((dict, value))
+}
+
+/// An audit event as Python holds it, for the core's one dispatch: `params` is the dict
+/// the streams receive (the same object to each), `value` its reading as the core's
+/// value model.
+struct PyAuditEvent<'py> {
+    params: Bound<'py, PyAny>,
+    value: JsValue,
+}
+
+impl rt::HostAuditEvent for PyAuditEvent<'_> {
+    type Notification = PyData;
+    fn view(&self) -> Result<JsValue, RealtimeError> {
+        Ok(self.value.clone())
+    }
+    fn notification(&self, _method: &str) -> Result<PyData, RealtimeError> {
+        let py = self.params.py();
+        let host = |e: PyErr| RealtimeError::Host(crate::errors::exception_text(py, &e));
+        let notification = PyDict::new(py);
+        notification
+            .set_item("method", self.params.get_item("event_type").map_err(host)?)
+            .map_err(host)?;
+        notification
+            .set_item("params", &self.params)
+            .map_err(host)?;
+        Ok(PyData::new(notification.into_any().unbind()))
+    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -847,24 +870,9 @@ impl AuditLogSse {
     fn on_audit_event(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<usize> {
         entry(py, || {
             let (params, value) = event_arg(event)?;
-            let method = match rt::js_get(&value, "event_type") {
-                Some(JsValue::String(s)) => rt::js_str_text(s),
-                _ => None,
-            };
-            if method.is_none() {
-                return Err(core_err(
-                    py,
-                    &RealtimeError::InvalidEvent("event_type: expected a string".into()),
-                ));
-            }
-            let notification = PyDict::new(py);
-            notification.set_item("method", params.get_item("event_type")?)?;
-            notification.set_item("params", &params)?;
-            let data = PyData::new(notification.into_any().unbind());
-            self.inner
-                .registry()
-                .broadcast(rt::AUDIT_LOG_CHANNEL, &data);
-            Ok(self.inner.guard().handle_js(&value))
+            let event = PyAuditEvent { params, value };
+            let dispatch = self.inner.dispatch(&event).map_err(|e| core_err(py, &e))?;
+            Ok(dispatch.closed)
         })
     }
 

@@ -88,6 +88,24 @@ def test_allowed_ips_lifecycle(store, ns):
         "CLIENT_NOT_FOUND", 404, "Cannot set allowedIps: client not found")
 
 
+def test_allowed_ips_not_a_list_is_checked_after_the_client(store, ns):
+    """Like the original (and Node): a missing client is CLIENT_NOT_FOUND whatever the
+    list; a bad list on an existing client is the argument error, nothing written."""
+    auth = make(store, ns)
+    with pytest.raises(HmacAuthError) as info:
+        auth.clients.set_allowed_ips("nobody", "10.0.0.1")
+    assert (info.value.code, info.value.status) == ("CLIENT_NOT_FOUND", 404)
+    with pytest.raises(HmacAuthError) as info:
+        auth.clients.regenerate_secret("nobody", allowed_ips="10.0.0.1")
+    assert info.value.code == "CLIENT_NOT_FOUND"
+    with pytest.raises(HmacArgumentError, match="expiresAt must be a valid timestamp"):
+        auth.clients.create("c", expires_at="soon", allowed_ips="10.0.0.1")
+    auth.clients.create("c", plain_secret="s")
+    with pytest.raises(HmacArgumentError, match="allowedIps must be an array of IP/CIDR strings"):
+        auth.clients.set_secret("c", "t", allowed_ips=42)
+    assert auth.clients.revert("c").reverted is False
+
+
 def test_random_regeneration_length(store, ns):
     auth = make(store, ns)
     auth.clients.create("regen_random", plain_secret="seed_secret")

@@ -82,7 +82,12 @@ async fn new_auth() -> Arc<HmacAuth> {
         .unwrap(),
     );
     auth.clients
-        .set_secret("bench", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret(
+            "bench",
+            "s",
+            &Patch::Keep,
+            &authcore::hmac::clients::AllowedIps::Keep,
+        )
         .await
         .unwrap();
     auth

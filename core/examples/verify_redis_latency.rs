@@ -29,7 +29,12 @@ async fn main() {
         .unwrap(),
     );
     auth.clients
-        .set_secret("bench", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret(
+            "bench",
+            "s",
+            &Patch::Keep,
+            &authcore::hmac::clients::AllowedIps::Keep,
+        )
         .await
         .unwrap();
     let key = hash_client_secret("s", None);

@@ -27,6 +27,9 @@ pub enum StoreError {
     /// The key holds a value of another type (`WRONGTYPE`).
     #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
     WrongType,
+    /// A URL that names no store ([`StoreUrl::parse`]); the message carries it redacted.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl StoreError {
@@ -35,6 +38,16 @@ impl StoreError {
             Self::Connection(_) => "STORE_CONNECTION",
             Self::Command(_) => "STORE_COMMAND",
             Self::WrongType => "STORE_WRONGTYPE",
+            Self::Unsupported(_) => "STORE_UNSUPPORTED_URL",
+        }
+    }
+
+    /// The HTTP status an application answers with: 503 while the store is unavailable
+    /// or failing, 400 for a URL that names no store (a configuration error).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unsupported(_) => 400,
+            _ => 503,
         }
     }
 }
@@ -74,31 +87,51 @@ pub trait KvStore: Send + Sync {
     ) -> Result<RecordAndClaim, StoreError>;
 }
 
-/// `memory://…`: the embedded in-process store.
-pub fn is_memory_store_url(url: &str) -> bool {
-    url.starts_with("memory://")
+/// What a store URL names: the one parser every binding and factory goes through.
+///
+/// - `memory://…`: the embedded in-process store (the text after the scheme names it);
+/// - `redis://`, `rediss://`, `redis+unix://`, `unix://`: one Redis server;
+/// - `redis+cluster://` / `rediss+cluster://`: a Redis Cluster, given by one or more seed
+///   nodes separated by commas (`redis+cluster://[user:pass@]host:port,host:port`); the
+///   credentials, if any, apply to every node ([`cluster_nodes`]).
+///
+/// Anything else (the empty string included) is not a store URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUrl {
+    Memory,
+    Redis,
+    Cluster,
 }
 
-/// `redis://`, `rediss://`, `redis+unix://` or `unix://` (one server; cluster URLs are
-/// [`is_cluster_url`]).
-pub fn is_redis_url(url: &str) -> bool {
-    ["redis://", "rediss://", "redis+unix://", "unix://"]
-        .iter()
-        .any(|p| url.starts_with(p))
-}
+impl StoreUrl {
+    /// The kind of store `url` names, `None` for any other text.
+    pub fn parse(url: &str) -> Option<Self> {
+        let scheme_is = |schemes: &[&str]| schemes.iter().any(|p| url.starts_with(p));
+        if scheme_is(&["memory://"]) {
+            Some(Self::Memory)
+        } else if scheme_is(&["redis://", "rediss://", "redis+unix://", "unix://"]) {
+            Some(Self::Redis)
+        } else if scheme_is(&["redis+cluster://", "rediss+cluster://"]) {
+            Some(Self::Cluster)
+        } else {
+            None
+        }
+    }
 
-/// `redis+cluster://` / `rediss+cluster://`: a Redis Cluster, given by one or more seed
-/// nodes separated by commas (`redis+cluster://[user:pass@]host:port,host:port`); the
-/// credentials, if any, apply to every node.
-pub fn is_cluster_url(url: &str) -> bool {
-    url.starts_with("redis+cluster://") || url.starts_with("rediss+cluster://")
+    /// [`StoreUrl::parse`] for a store a binding opens under `what` (`"store"`,
+    /// `"redis"`…): an unknown scheme is [`StoreError::Unsupported`], its message listing
+    /// `expected`, the URL redacted.
+    pub fn require(what: &str, url: &str, expected: &str) -> Result<Self, StoreError> {
+        Self::parse(url)
+            .ok_or_else(|| StoreError::Unsupported(unsupported_url_message(what, url, expected)))
+    }
 }
 
 /// How many redirections (`MOVED`/`ASK`) or retries a cluster call may follow.
 pub(crate) const CLUSTER_REDIRECTS: u32 = 2;
 
 /// The seed node URLs of a cluster URL (`None` when `url` is not one; see
-/// [`is_cluster_url`]).
+/// [`StoreUrl::Cluster`]).
 pub fn cluster_nodes(url: &str) -> Option<Result<Vec<String>, StoreError>> {
     let (scheme, rest) = if let Some(r) = url.strip_prefix("redis+cluster://") {
         ("redis", r)
@@ -538,7 +571,7 @@ redis_kv_store!(RedisStore {
     }
 });
 
-/// A Redis Cluster store (`redis+cluster://host:port,host:port`, see [`cluster_nodes`]) on
+/// A Redis Cluster store (`redis+cluster://host:port,host:port`, see [`StoreUrl`]) on
 /// one multiplexed cluster connection: every method touches one key, so each call routes
 /// to that key's slot. [`KvStore::hget_and_claim`] is two round trips here (the record
 /// hash and the nonce key hash to different slots): `HGET`, then `SET NX EX` only when the
@@ -599,14 +632,23 @@ redis_kv_store!(RedisClusterStore {
     }
 });
 
-/// The Redis store for a URL: [`RedisClusterStore`] for a cluster URL
-/// ([`is_cluster_url`]), else [`RedisStore`].
+/// The Redis store for a URL: [`RedisClusterStore`] for a cluster URL, else
+/// [`RedisStore`] ([`StoreUrl::parse`]).
 pub async fn connect_redis(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
-    Ok(if is_cluster_url(url) {
+    Ok(if StoreUrl::parse(url) == Some(StoreUrl::Cluster) {
         std::sync::Arc::new(RedisClusterStore::connect(url).await?)
     } else {
         std::sync::Arc::new(RedisStore::connect(url).await?)
     })
+}
+
+/// The store a URL names: a fresh [`MemoryStore`] for `memory://`, else Redis
+/// ([`connect_redis`]); an unknown scheme is [`StoreError::Unsupported`].
+pub async fn open(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
+    match StoreUrl::require("store", url, "memory://, redis:// or rediss://")? {
+        StoreUrl::Memory => Ok(std::sync::Arc::new(MemoryStore::new())),
+        StoreUrl::Redis | StoreUrl::Cluster => connect_redis(url).await,
+    }
 }
 
 /// Test helper: asserts that every `redis.call('CMD', key, …)` in `lua` names its key as
@@ -728,5 +770,41 @@ mod memory_store_tests {
         assert!(raw <= 5001 + 5000 / 2, "{raw} keys held for 5001 live ones");
         assert!(store.lock().keys().all(|k| !k.starts_with("old:")));
         assert_eq!(store.len(), 5001);
+    }
+}
+
+#[cfg(test)]
+mod store_url_tests {
+    use super::*;
+
+    #[test]
+    fn one_parser_for_every_store_url() {
+        for (url, want) in [
+            ("memory://", Some(StoreUrl::Memory)),
+            ("memory://tenant-a", Some(StoreUrl::Memory)),
+            ("redis://127.0.0.1:6379/0", Some(StoreUrl::Redis)),
+            ("rediss://h:6380", Some(StoreUrl::Redis)),
+            ("unix:///tmp/redis.sock", Some(StoreUrl::Redis)),
+            ("redis+unix:///tmp/redis.sock", Some(StoreUrl::Redis)),
+            ("redis+cluster://a:1,b:2", Some(StoreUrl::Cluster)),
+            ("rediss+cluster://a:1", Some(StoreUrl::Cluster)),
+            ("", None),
+            ("memory:", None),
+            ("REDIS://h", None),
+            ("http://u:pw@h/", None),
+        ] {
+            assert_eq!(StoreUrl::parse(url), want, "{url:?}");
+        }
+        let e = StoreUrl::require("store", "mysql://root:hunter2@db/app", "memory://").unwrap_err();
+        assert_eq!((e.code(), e.status()), ("STORE_UNSUPPORTED_URL", 400));
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert_eq!(StoreError::Connection("down".into()).status(), 503);
+    }
+
+    #[tokio::test]
+    async fn open_refuses_an_unknown_scheme_before_any_connection() {
+        let e = open("http://127.0.0.1:1/").await.err().expect("refused");
+        assert!(matches!(e, StoreError::Unsupported(_)), "{e:?}");
+        assert!(open("memory://x").await.is_ok());
     }
 }

@@ -40,7 +40,7 @@ use crate::jwt::{
     InMemoryRefreshTokenStore, RefreshTokenRecord, RefreshTokenState, RefreshTokenStore,
 };
 use crate::oauth::{CodeTake, InMemoryOAuthStorage, OAuthCodeData, OAuthStorage};
-use crate::store::{StoreError, map_redis_err as store_err};
+use crate::store::{StoreError, StoreUrl, map_redis_err as store_err};
 
 /// Default key prefix.
 pub const DEFAULT_PREFIX: &str = "authcore";
@@ -434,10 +434,15 @@ impl OAuthStorage for RedisOAuthStorage {
     }
 }
 
-/// Whether a store URL names the in-process store (`memory://...` or empty) rather than
-/// Redis; the factories below decide with it.
+/// Whether a store URL names the in-process store (`memory://...`, or empty: no store
+/// given) rather than Redis; the factories below decide with it ([`StoreUrl::parse`]).
 pub fn is_memory_url(url: &str) -> bool {
-    url.is_empty() || url.starts_with("memory://")
+    url.is_empty() || StoreUrl::parse(url) == Some(StoreUrl::Memory)
+}
+
+/// The Redis URL a factory opens: an unknown scheme is [`StoreError::Unsupported`].
+fn redis_url(url: &str) -> Result<&str, StoreError> {
+    StoreUrl::require("store", url, "memory://, redis://, rediss:// or unix://").map(|_| url)
 }
 
 /// A refresh-token store from a URL: `memory://` (or empty) for the in-memory store,
@@ -451,7 +456,7 @@ pub fn refresh_token_store(
         return Ok(Box::new(InMemoryRefreshTokenStore::new()));
     }
     Ok(Box::new(RedisRefreshTokenStore::open(
-        url,
+        redis_url(url)?,
         prefix.unwrap_or(DEFAULT_PREFIX),
     )?))
 }
@@ -462,7 +467,7 @@ pub fn oauth_storage(url: &str, prefix: Option<&str>) -> Result<Box<dyn OAuthSto
         return Ok(Box::new(InMemoryOAuthStorage::new()));
     }
     Ok(Box::new(RedisOAuthStorage::open(
-        url,
+        redis_url(url)?,
         prefix.unwrap_or(DEFAULT_PREFIX),
     )?))
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use authcore::hmac::clients::{AllowedIps, CreateOptions, Patch, RegenerateOptions};
 use authcore::hmac::crypto::{SignInput, hash_client_secret, sign_request};
-use authcore::hmac::ip::AllowedIpEntry;
 use authcore::hmac::verify::{HttpRequestParts, VerifyOptions, now_ms};
 use authcore::hmac::{HmacAuth, HmacAuthOptions, JsValue};
 use authcore::store::{KvStore, MemoryStore, RedisStore};
@@ -107,7 +106,7 @@ fn auth(store: Arc<dyn KvStore>, ns: &str, token: Option<&str>) -> HmacAuth {
 async fn verify_flow(store: Arc<dyn KvStore>, ns: &str) {
     let a = auth(store.clone(), ns, None);
     a.clients
-        .set_secret("app_a", "secret_a", &Patch::Keep, &Patch::Keep)
+        .set_secret("app_a", "secret_a", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let hash = hash_client_secret("secret_a", None);
@@ -155,7 +154,12 @@ async fn verify_flow(store: Arc<dyn KvStore>, ns: &str) {
     assert_eq!((e.error.code(), e.error.status()), ("UNKNOWN_CLIENT", 401));
     // Expired.
     a.clients
-        .set_secret("exp", "secret_a", &Patch::Set(now - 1000.0), &Patch::Keep)
+        .set_secret(
+            "exp",
+            "secret_a",
+            &Patch::Set(now - 1000.0),
+            &AllowedIps::Keep,
+        )
         .await
         .unwrap();
     let e = a
@@ -181,7 +185,7 @@ async fn verify_flow(store: Arc<dyn KvStore>, ns: &str) {
         "Request timestamp skew is too large (> 5000ms)"
     );
     // IP allow-list.
-    let ips = Patch::Set(vec![AllowedIpEntry::Str("195.7.8.0/24".into())]);
+    let ips = AllowedIps::strings(["195.7.8.0/24"]);
     a.clients
         .set_secret("ip", "secret_a", &Patch::Keep, &ips)
         .await
@@ -305,9 +309,7 @@ async fn lifecycle(store: Arc<dyn KvStore>, ns: &str) {
     assert_eq!((e.code(), e.status()), ("MISSING_CLIENT_ID", 400));
 
     // allowedIps lifecycle, and a bad argument leaves no backup and no change.
-    let ips = |v: &[&str]| -> AllowedIps {
-        Patch::Set(v.iter().map(|s| AllowedIpEntry::Str((*s).into())).collect())
-    };
+    let ips = |v: &[&str]| -> AllowedIps { AllowedIps::strings(v.iter().copied()) };
     a.clients
         .set_allowed_ips("client_a", &ips(&["172.16.1.5", "172.16.0.0/16"]))
         .await
@@ -348,7 +350,7 @@ async fn lifecycle(store: Arc<dyn KvStore>, ns: &str) {
 
     // setSecretHash normalises (trim + lowercase) and backs up the previous hash.
     a.clients
-        .set_secret_hash("client_a", "  ABCDEF  ", &Patch::Keep, &Patch::Keep)
+        .set_secret_hash("client_a", "  ABCDEF  ", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     assert_eq!(
@@ -413,11 +415,11 @@ async fn lifecycle_redis() {
     // The backup key has the configured TTL (600 s by default).
     let a = auth(store.clone(), &ns, None);
     a.clients
-        .set_secret("ttl", "one", &Patch::Keep, &Patch::Keep)
+        .set_secret("ttl", "one", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     a.clients
-        .set_secret("ttl", "two", &Patch::Keep, &Patch::Keep)
+        .set_secret("ttl", "two", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let mut conn = store.connection();
@@ -434,7 +436,7 @@ async fn lifecycle_redis() {
 async fn replay_race(store: Arc<dyn KvStore>, ns: &str) {
     let a = auth(store, ns, None);
     a.clients
-        .set_secret("racer", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret("racer", "s", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let req = Arc::new(Signed::new(
@@ -480,7 +482,7 @@ async fn nonce_key_layout_and_ttl_on_redis() {
     let ns = unique("nonce");
     let a = auth(store.clone(), &ns, None);
     a.clients
-        .set_secret("app", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret("app", "s", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let ts = now_ms();
@@ -513,7 +515,7 @@ async fn message_track_over_redis() {
     let ns = unique("msg");
     let a = auth(store.clone(), &ns, None);
     a.clients
-        .set_secret("app_msg", "msg_secret", &Patch::Keep, &Patch::Keep)
+        .set_secret("app_msg", "msg_secret", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let msg = authcore::hmac::canonical::parse_json(r#"{"event":"order.created","id":42}"#, None)
@@ -578,7 +580,7 @@ async fn replay_window_future_timestamp(store: Arc<dyn KvStore>, ns: &str) {
     )
     .unwrap();
     a.clients
-        .set_secret("ahead", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret("ahead", "s", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let ts = (now_ms() + 1500.0).floor();
@@ -615,7 +617,7 @@ async fn replay_window_covers_a_future_timestamp_redis() {
     // The TTL Redis holds is the rest of the window plus 1 s: ceil(3500/1000) + 1 = 5.
     let a = auth(store.clone(), &ns, None);
     a.clients
-        .set_secret("ahead", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret("ahead", "s", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let ts = (now_ms() + 4000.0).floor();
@@ -677,7 +679,7 @@ async fn skew_settings_fail_closed() {
     }
     let a = auth(store.clone(), "skew", None);
     a.clients
-        .set_secret("old", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret("old", "s", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let year_ago = now_ms() - 365.0 * 86_400_000.0;
@@ -733,7 +735,7 @@ async fn oversized_headers_are_refused_before_parsing() {
     let mem = Arc::new(MemoryStore::new());
     let a = auth(mem.clone(), "caps", None);
     a.clients
-        .set_secret("app", "s", &Patch::Keep, &Patch::Keep)
+        .set_secret("app", "s", &Patch::Keep, &AllowedIps::Keep)
         .await
         .unwrap();
     let keys_before = mem.len();
@@ -800,10 +802,7 @@ async fn oversized_headers_are_refused_before_parsing() {
     );
     // IP candidates are measured when the allow-list is consulted.
     a.clients
-        .set_allowed_ips(
-            "app",
-            &Patch::Set(vec![AllowedIpEntry::Str("10.0.0.1".into())]),
-        )
+        .set_allowed_ips("app", &AllowedIps::strings(["10.0.0.1"]))
         .await
         .unwrap();
     let huge = format!(
@@ -822,4 +821,70 @@ async fn oversized_headers_are_refused_before_parsing() {
         .await
         .unwrap_err();
     assert_eq!(e.error.code(), "HEADER_TOO_LARGE");
+}
+
+/// An `allowedIps` that is not an array is checked where the original checks it: after
+/// the client id, the missing client and the other arguments, in every binding alike.
+#[tokio::test]
+async fn allowed_ips_not_an_array_comes_after_the_earlier_checks() {
+    let a = HmacAuth::new(Arc::new(MemoryStore::new()), &HmacAuthOptions::default()).unwrap();
+    let c = &a.clients;
+    let e = c
+        .set_allowed_ips("nobody", &AllowedIps::NotAnArray)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), e.status(), e.to_string().as_str()),
+        (
+            "CLIENT_NOT_FOUND",
+            404,
+            "Cannot set allowedIps: client not found"
+        )
+    );
+    let e = c
+        .set_allowed_ips("  ", &AllowedIps::NotAnArray)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "MISSING_CLIENT_ID");
+    let e = c
+        .regenerate_secret(
+            "nobody",
+            &RegenerateOptions {
+                allowed_ips: AllowedIps::NotAnArray,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "CLIENT_NOT_FOUND");
+    let e = c
+        .create(&CreateOptions {
+            client_id: "app".into(),
+            expires_at: Patch::Set(f64::NAN),
+            allowed_ips: AllowedIps::NotAnArray,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.to_string(), "expiresAt must be a valid timestamp or Date");
+    c.set_secret("app", "s", &Patch::Keep, &AllowedIps::Keep)
+        .await
+        .unwrap();
+    for e in [
+        c.set_allowed_ips("app", &AllowedIps::NotAnArray)
+            .await
+            .unwrap_err(),
+        c.set_secret("app", "t", &Patch::Keep, &AllowedIps::NotAnArray)
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(
+            (e.code(), e.to_string().as_str()),
+            (
+                "INVALID_ARGUMENT",
+                "allowedIps must be an array of IP/CIDR strings"
+            )
+        );
+    }
+    assert!(!c.revert("app").await.unwrap().reverted, "nothing written");
 }

@@ -107,7 +107,12 @@ async fn verify_outcomes() {
     )
     .unwrap();
     a.clients
-        .set_secret("m1", "s3cret-metrics", &Patch::Keep, &Patch::Keep)
+        .set_secret(
+            "m1",
+            "s3cret-metrics",
+            &Patch::Keep,
+            &authcore::hmac::clients::AllowedIps::Keep,
+        )
         .await
         .unwrap();
     let hash = hash_client_secret("s3cret-metrics", None);

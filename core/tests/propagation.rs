@@ -1361,3 +1361,22 @@ async fn a_dropped_propagator_stops_consuming_and_releases_its_queue() {
     };
     second.close().await;
 }
+
+/// Every binding opens its state through `open_state`: `memory://` and Redis URLs open,
+/// anything else is `INVALID_OPTIONS` with the URL redacted (no connection attempt).
+#[tokio::test]
+async fn open_state_reads_the_url_with_the_one_parser() {
+    assert!(
+        authcore::propagation::state::open_state("memory://")
+            .await
+            .is_ok()
+    );
+    for url in ["", "http://u:pw-secret@h/", "redis+cluster://a:1,b:2"] {
+        let e = authcore::propagation::state::open_state(url)
+            .await
+            .err()
+            .expect(url);
+        assert_eq!((e.code(), e.status()), ("INVALID_OPTIONS", 400), "{url}");
+        assert!(!e.to_string().contains("pw-secret"), "{e}");
+    }
+}

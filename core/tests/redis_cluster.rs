@@ -290,7 +290,12 @@ async fn hmac_store_verifies_and_claims_nonces(url: &str) {
     )
     .unwrap();
     a.clients
-        .set_secret("app_c", "secret_c", &Patch::Keep, &Patch::Keep)
+        .set_secret(
+            "app_c",
+            "secret_c",
+            &Patch::Keep,
+            &authcore::hmac::clients::AllowedIps::Keep,
+        )
         .await
         .unwrap();
     let hash = hash_client_secret("secret_c", None);

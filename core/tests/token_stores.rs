@@ -448,3 +448,20 @@ fn revocation_touches_each_record_by_its_own_key_only() {
         .query(&mut c)
         .unwrap();
 }
+
+/// Factories read the URL with the one store-URL parser: memory (or no URL), Redis, or a
+/// typed refusal that names no credential, never a connection attempt on a foreign scheme.
+#[test]
+fn factories_refuse_an_unknown_scheme() {
+    assert!(token_stores::refresh_token_store("", None).is_ok());
+    assert!(token_stores::oauth_storage("memory://", None).is_ok());
+    for url in ["http://u:pw-secret@h/", "REDIS://h", "memory:"] {
+        let e = token_stores::refresh_token_store(url, None)
+            .err()
+            .expect(url);
+        assert_eq!(e.code(), "STORE_UNSUPPORTED_URL", "{url}");
+        assert!(!e.to_string().contains("pw-secret"), "{e}");
+        let e = token_stores::oauth_storage(url, None).err().expect(url);
+        assert_eq!(e.code(), "STORE_UNSUPPORTED_URL", "{url}");
+    }
+}

@@ -71,16 +71,13 @@ pub fn ip_entries(entries: Vec<Option<String>>) -> Vec<AllowedIpEntry> {
 pub struct Patches {
     pub expires_at: ExpiresAt,
     pub allowed_ips: AllowedIps,
-    /// `allowedIps` was not an array: every other check runs first, then this fails.
-    pub ips_not_array: bool,
 }
 
 pub fn patches(p: Option<&PatchesJs>) -> Patches {
     let Some(p) = p else {
         return Patches {
             expires_at: Patch::Keep,
-            allowed_ips: Patch::Keep,
-            ips_not_array: false,
+            allowed_ips: AllowedIps::Keep,
         };
     };
     let expires_at = match p.expires_at_kind.unwrap_or(0) {
@@ -88,24 +85,16 @@ pub fn patches(p: Option<&PatchesJs>) -> Patches {
         2 => Patch::Set(p.expires_at.unwrap_or(f64::NAN)),
         _ => Patch::Keep,
     };
-    let (allowed_ips, ips_not_array) = match p.allowed_ips_kind.unwrap_or(0) {
-        1 => (Patch::Clear, false),
-        2 => (
-            Patch::Set(ip_entries(p.allowed_ips.clone().unwrap_or_default())),
-            false,
-        ),
-        3 => (Patch::Keep, true),
-        _ => (Patch::Keep, false),
+    let allowed_ips = match p.allowed_ips_kind.unwrap_or(0) {
+        1 => AllowedIps::Clear,
+        2 => AllowedIps::Set(ip_entries(p.allowed_ips.clone().unwrap_or_default())),
+        3 => AllowedIps::NotAnArray,
+        _ => AllowedIps::Keep,
     };
     Patches {
         expires_at,
         allowed_ips,
-        ips_not_array,
     }
-}
-
-pub fn not_array_error() -> HmacError {
-    HmacError::InvalidArgument("allowedIps must be an array of IP/CIDR strings".into())
 }
 
 /// `plainSecretKind`: 0 = undefined (random), 1 = null or not a string, 2 = string.
@@ -226,9 +215,6 @@ pub fn plan_create(
     let p = patches(patch.as_ref());
     let opts = create_options(&client_id, choice.as_ref(), &p);
     let (record, secret) = cfg.plan_create(&opts, now).map_err(|e| map_err(env, e))?;
-    if p.ips_not_array {
-        return Err(map_err(env, not_array_error()));
-    }
     let plan = WritePlan {
         backup_secret_hash: None,
         record,
@@ -254,9 +240,6 @@ pub fn plan_regenerate(
     let (plan, secret) = cfg
         .plan_regenerate(existing(existing_raw).as_ref(), &opts, now)
         .map_err(|e| map_err(env, e))?;
-    if p.ips_not_array {
-        return Err(map_err(env, not_array_error()));
-    }
     Ok(plan_js(&cfg, &client_id, plan, Some(secret)))
 }
 
@@ -290,9 +273,6 @@ pub fn plan_set_secret(
             now,
         )
         .map_err(|e| map_err(env, e))?;
-    if p.ips_not_array {
-        return Err(map_err(env, not_array_error()));
-    }
     Ok(plan_js(&cfg, &client_id, plan, None))
 }
 
@@ -311,9 +291,6 @@ pub fn plan_set_allowed_ips(
     let record = cfg
         .plan_set_allowed_ips(existing(existing_raw).as_ref(), &p.allowed_ips, now)
         .map_err(|e| map_err(env, e))?;
-    if p.ips_not_array {
-        return Err(map_err(env, not_array_error()));
-    }
     let plan = WritePlan {
         backup_secret_hash: None,
         record,

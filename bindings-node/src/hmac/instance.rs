@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use authcore::hmac::clients::{ClientCredential, ClientCredentialWithSecret, HmacClients};
 use authcore::hmac::verify::{HttpRequestParts, VerifyOptions};
 use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacError, record};
-use authcore::store::{KvStore, MemoryStore};
+use authcore::store::KvStore;
 use napi::bindgen_prelude::{Buffer, Either, Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -18,7 +18,7 @@ use tokio::sync::OnceCell;
 use crate::error::{Result, invalid_input, map_err, spawn};
 use crate::hmac::clients::{
     AuthOptionsJs, PatchesJs, SecretChoiceJs, auth_options, clients_config, create_options,
-    not_array_error, patches, regenerate_options,
+    patches, regenerate_options,
 };
 use crate::hmac::pure::{MessageText, SignedMessageJs, canonical_of};
 use crate::hmac::verify::VerifyOutcome;
@@ -32,12 +32,6 @@ fn registry() -> &'static Mutex<HashMap<String, StoreCell>> {
     R.get_or_init(Default::default)
 }
 
-fn is_memory(url: &str) -> bool {
-    authcore::store::is_memory_store_url(url)
-}
-
-pub(crate) use authcore::store::is_redis_url;
-
 /// One store per URL for the whole process: `memory://x` is the same map for every
 /// instance (so an HTTP and a message instance share credentials like two instances on
 /// one Redis client do), `redis://…` one multiplexed connection.
@@ -46,17 +40,9 @@ async fn store_for(url: &str) -> std::result::Result<Arc<dyn KvStore>, HmacError
         let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
         map.entry(url.to_owned()).or_default().clone()
     };
-    cell.get_or_try_init(|| async {
-        if is_memory(url) {
-            Ok(Arc::new(MemoryStore::new()) as Arc<dyn KvStore>)
-        } else {
-            authcore::store::connect_redis(url)
-                .await
-                .map_err(HmacError::from)
-        }
-    })
-    .await
-    .cloned()
+    cell.get_or_try_init(|| async { authcore::store::open(url).await.map_err(HmacError::from) })
+        .await
+        .cloned()
 }
 
 struct Inner {
@@ -275,7 +261,8 @@ impl NativeHmacAuth {
 
     /// [`Self::verify_fast`] without a promise per call: the outcome (with `id`) is
     /// delivered through the completion queue (`startCompletions` first). Returns at
-    /// once; hashing and store I/O run on tokio.
+    /// once; hashing and store I/O run on tokio. `ipSources` is the fixed-shape source
+    /// list of [`crate::hmac::verify::ip_candidates_of`] (the core orders the candidates).
     #[allow(clippy::too_many_arguments)]
     #[napi(catch_unwind)]
     pub fn verify_submit(
@@ -291,8 +278,9 @@ impl NativeHmacAuth {
         body: Option<Either<String, Buffer>>,
         now: f64,
         max_skew_ms: f64,
-        ip_candidates: Option<Vec<String>>,
+        ip_sources: Option<Vec<Unknown<'_>>>,
     ) -> Result<()> {
+        let ip_candidates = crate::hmac::verify::ip_candidates_of(ip_sources)?;
         let Some(completions) = self.inner.completions.get().cloned() else {
             return Err(map_err(
                 env,
@@ -377,10 +365,6 @@ impl NativeHmacAuth {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
             let opts = create_options(&client_id, choice.as_ref(), &p);
-            if p.ips_not_array {
-                clients.config().plan_create(&opts, 0.0)?;
-                return Err(not_array_error());
-            }
             clients.create(&opts).await.map(Into::into)
         })
     }
@@ -433,14 +417,6 @@ impl NativeHmacAuth {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
             let opts = regenerate_options(choice.as_ref(), &p);
-            if p.ips_not_array {
-                authcore::hmac::clients::assert_client_id(&client_id)?;
-                let existing = clients.read_record(&client_id).await?;
-                clients
-                    .config()
-                    .plan_regenerate(existing.as_ref(), &opts, 0.0)?;
-                return Err(not_array_error());
-            }
             clients
                 .regenerate_secret(&client_id, &opts)
                 .await
@@ -462,18 +438,6 @@ impl NativeHmacAuth {
         spawn(env, async move {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
-            if p.ips_not_array {
-                authcore::hmac::clients::assert_client_id(&client_id)?;
-                let existing = clients.read_record(&client_id).await?;
-                let cfg = clients.config();
-                let hash = if is_hash {
-                    authcore::hmac::clients::normalize_secret_hash(&secret)
-                } else {
-                    cfg.hash(&secret)
-                };
-                cfg.plan_set_hash(existing.as_ref(), hash, &p.expires_at, &p.allowed_ips, 0.0)?;
-                return Err(not_array_error());
-            }
             if is_hash {
                 clients
                     .set_secret_hash(&client_id, &secret, &p.expires_at, &p.allowed_ips)
@@ -497,14 +461,6 @@ impl NativeHmacAuth {
         spawn(env, async move {
             let clients = inner.clients().await?;
             let p = patches(patch.as_ref());
-            if p.ips_not_array {
-                authcore::hmac::clients::assert_client_id(&client_id)?;
-                let existing = clients.read_record(&client_id).await?;
-                clients
-                    .config()
-                    .plan_set_allowed_ips(existing.as_ref(), &p.allowed_ips, 0.0)?;
-                return Err(not_array_error());
-            }
             clients.set_allowed_ips(&client_id, &p.allowed_ips).await
         })
     }

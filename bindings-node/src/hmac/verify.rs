@@ -9,6 +9,10 @@ use authcore::hmac::verify::{
 use authcore::hmac::{HmacError, record};
 use napi_derive::napi;
 
+use authcore::hmac::sources::{IpField, IpSources};
+use napi::bindgen_prelude::Unknown;
+use napi::{JsValue, ValueType};
+
 use crate::error::{Result, map_err};
 use crate::hmac::pure::{Body, body_bytes};
 use napi::Env;
@@ -36,6 +40,52 @@ pub struct VerifyInput<'a> {
     /// IP candidates in the original's order (`metadata.ip`, `metadata.ips[]`,
     /// `metadata.forwardedFor`, `x-forwarded-for`, `metadata.remoteAddress`).
     pub ip_candidates: Option<Vec<String>>,
+}
+
+/// The request's IP sources as the drop-in hands them over, in a fixed shape:
+/// `[metadata.ip, metadata.ips, metadata.forwardedFor, x-forwarded-for, metadata.remoteAddress]`
+/// (any slot `undefined`). A string counts, an array gives its string entries, anything
+/// else is ignored; the order the candidates are tried in is the core's
+/// ([`IpSources::candidates`]).
+pub fn ip_candidates_of(sources: Option<Vec<Unknown<'_>>>) -> Result<Option<Vec<String>>> {
+    let Some(sources) = sources else {
+        return Ok(None);
+    };
+    let text = |v: &Unknown<'_>| -> Result<Option<String>> {
+        Ok(match v.get_type()? {
+            // SAFETY: the value is a JS string of the current call.
+            ValueType::String => Some(unsafe { v.cast::<String>()? }),
+            _ => None,
+        })
+    };
+    let field = |v: Option<&Unknown<'_>>| -> Result<IpField> {
+        let Some(v) = v else {
+            return Ok(IpField::Absent);
+        };
+        if let Some(s) = text(v)? {
+            return Ok(IpField::One(s));
+        }
+        if v.get_type()? == ValueType::Object && v.is_array()? {
+            // SAFETY: an array of the current call.
+            let list: Vec<Unknown<'_>> = unsafe { v.cast()? };
+            let mut out = Vec::with_capacity(list.len());
+            for e in &list {
+                out.extend(text(e)?);
+            }
+            return Ok(IpField::Many(out));
+        }
+        Ok(IpField::Absent)
+    };
+    Ok(Some(
+        IpSources {
+            ip: field(sources.first())?,
+            ips: field(sources.get(1))?,
+            forwarded_for: field(sources.get(2))?,
+            forwarded_header: sources.get(3).map(text).transpose()?.flatten(),
+            remote_address: field(sources.get(4))?,
+        }
+        .candidates(),
+    ))
 }
 
 /// What `onBadSignature` receives besides the request itself.
@@ -222,7 +272,7 @@ pub fn replayed_nonce_outcome() -> VerifyOutcome {
 /// success the outcome carries only `ok`, `clientId`, `timestamp`, `nonceKey` and
 /// `nonceTtlSeconds` (the caller already holds the raw nonce and signature). With
 /// `prepareOnly`, only steps 2–7 run (no record needed): `ok` carries `clientId` and
-/// `timestamp`.
+/// `timestamp`. `ipSources` is the fixed-shape source list of [`ip_candidates_of`].
 #[allow(clippy::too_many_arguments)]
 #[napi(catch_unwind)]
 pub fn verify_record_fast(
@@ -238,9 +288,10 @@ pub fn verify_record_fast(
     max_skew_ms: f64,
     namespace: Option<String>,
     record: Option<String>,
-    ip_candidates: Option<Vec<String>>,
+    ip_sources: Option<Vec<Unknown<'_>>>,
     prepare_only: Option<bool>,
 ) -> Result<VerifyOutcome> {
+    let ip_candidates = ip_candidates_of(ip_sources)?;
     let keys = NamespaceKeys::new(namespace.as_deref()).map_err(|e| map_err(env, e))?;
     if let Err(e) = authcore::hmac::crypto::check_body_size(body_bytes(&body).len()) {
         return Ok(VerifyOutcome::failure_of(&e));

@@ -353,10 +353,6 @@ pub fn ip_entries(obj: &Bound<'_, PyAny>) -> Option<Vec<ip::AllowedIpEntry>> {
     )
 }
 
-pub fn not_an_array() -> HmacError {
-    HmacError::InvalidArgument("allowedIps must be an array of IP/CIDR strings".into())
-}
-
 /// `normalizeAllowedIpRules(list)`: the rules as they are stored (write path).
 #[pyfunction]
 pub fn normalize_allowed_ips(py: Python<'_>, rules: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
@@ -364,7 +360,8 @@ pub fn normalize_allowed_ips(py: Python<'_>, rules: &Bound<'_, PyAny>) -> PyResu
         if rules.is_none() {
             return Ok(Vec::new());
         }
-        let entries = ip_entries(rules).ok_or_else(|| to_py(py, &not_an_array()))?;
+        let entries =
+            ip_entries(rules).ok_or_else(|| to_py(py, &authcore::hmac::clients::not_an_array()))?;
         hmac_err(py, ip::normalize_allowed_ip_rules(Some(&entries)))
     })
 }

@@ -20,7 +20,8 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{self, Body, js_number_to_py, req_str, type_name};
 use crate::errors::{CatchUnwind, guard, input, panic_to_py, to_py, verify_to_py};
-use crate::hmac::pure::{SignedMessage, hmac_err, ip_entries, not_an_array};
+use crate::hmac::pure::{SignedMessage, hmac_err, ip_entries};
+use authcore::hmac::sources::{HeaderSlot, IpField, IpSources, VERIFY_HEADERS, VerifyHeaders};
 
 fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
@@ -411,11 +412,13 @@ fn expires_at(v: Option<&Bound<'_, PyAny>>) -> Result<ExpiresAt, HmacError> {
     Ok(Patch::Set(v.extract::<f64>().unwrap_or(f64::NAN)))
 }
 
-fn allowed_ips(v: Option<&Bound<'_, PyAny>>) -> Result<AllowedIps, HmacError> {
+/// `allowed_ips` as given; the core checks it where the original does (after
+/// `CLIENT_NOT_FOUND` and the other arguments).
+fn allowed_ips(v: Option<&Bound<'_, PyAny>>) -> AllowedIps {
     match v {
-        None => Ok(Patch::Keep),
-        Some(v) if v.is_none() => Ok(Patch::Clear),
-        Some(v) => ip_entries(v).map(Patch::Set).ok_or_else(not_an_array),
+        None => AllowedIps::Keep,
+        Some(v) if v.is_none() => AllowedIps::Clear,
+        Some(v) => ip_entries(v).map_or(AllowedIps::NotAnArray, AllowedIps::Set),
     }
 }
 
@@ -480,7 +483,7 @@ impl Clients {
             plain_secret: plain_secret(kw.get("plain_secret"))?,
             secret_length_bytes: secret_length(kw.get("secret_length_bytes")),
             expires_at: expires_at(kw.get("expires_at"))?,
-            allowed_ips: allowed_ips(kw.get("allowed_ips"))?,
+            allowed_ips: allowed_ips(kw.get("allowed_ips")),
         };
         let c = self.inner.clone();
         Ok(async move { c.create(&opts).await.map(ClientCredential::from) })
@@ -510,7 +513,7 @@ impl Clients {
             preserve_expires_at: kw
                 .get("preserve_expires_at")
                 .map(|v| !matches!(v.cast::<PyBool>(), Ok(b) if !b.is_true())),
-            allowed_ips: allowed_ips(kw.get("allowed_ips"))?,
+            allowed_ips: allowed_ips(kw.get("allowed_ips")),
         };
         let c = self.inner.clone();
         Ok(async move {
@@ -531,7 +534,7 @@ impl Clients {
         let client_id = client_id_arg(client_id)?;
         let secret = req_str(secret, if is_hash { "secret_hash" } else { "secret" })?.into_owned();
         let exp = expires_at(kw.get("expires_at"))?;
-        let ips = allowed_ips(kw.get("allowed_ips"))?;
+        let ips = allowed_ips(kw.get("allowed_ips"));
         let c = self.inner.clone();
         Ok(async move {
             if is_hash {
@@ -548,7 +551,7 @@ impl Clients {
         ips: &Bound<'_, PyAny>,
     ) -> Result<impl Future<Output = Result<(), HmacError>> + Send + 'static, HmacError> {
         let client_id = client_id_arg(client_id)?;
-        let ips = allowed_ips(Some(ips))?;
+        let ips = allowed_ips(Some(ips));
         let c = self.inner.clone();
         Ok(async move { c.set_allowed_ips(&client_id, &ips).await })
     }
@@ -830,25 +833,10 @@ impl Clients {
 // ---------------------------------------------------------------------------------
 // Request parts
 
-/// The header values `verifyHttpSignature` reads, looked up like the original's
-/// `getHeader`: the first name that matches case-insensitively wins; a list/tuple value
-/// gives its first element; `bytes` (ASGI) are decoded as Latin-1 like Node does.
-#[derive(Default)]
-struct HeaderValues {
-    client_id: Option<String>,
-    signature: Option<String>,
-    timestamp: Option<String>,
-    nonce: Option<String>,
-    forwarded_for: Option<String>,
-}
-
-const NAMES: [&str; 5] = [
-    "x-client-id",
-    "x-signature",
-    "x-timestamp",
-    "x-nonce",
-    "x-forwarded-for",
-];
+/// The header values `verifyHttpSignature` reads: the core's `getHeader` rule
+/// ([`VerifyHeaders`]) over the host's headers; a list/tuple value gives its first
+/// element and `bytes` (ASGI) are decoded as Latin-1 like Node does.
+type HeaderValues = VerifyHeaders<String>;
 
 fn latin1(b: &[u8]) -> String {
     b.iter().map(|&c| char::from(c)).collect()
@@ -902,13 +890,13 @@ fn header_scalar(v: &Bound<'_, PyAny>, name: &str) -> Result<Option<String>, Hma
     )))
 }
 
-fn header_name(k: &Bound<'_, PyAny>) -> Result<Option<usize>, HmacError> {
-    let matches = |n: &str| NAMES.iter().position(|t| t.eq_ignore_ascii_case(n));
+/// A header name as text (`bytes` as UTF-8; a name that is neither is refused).
+fn header_name(k: &Bound<'_, PyAny>) -> Result<Option<String>, HmacError> {
     if let Ok(s) = k.cast::<PyString>() {
-        return Ok(convert::str_lossy(s).ok().and_then(|n| matches(&n)));
+        return Ok(convert::str_lossy(s).ok().map(|n| n.into_owned()));
     }
     if let Ok(b) = k.cast::<PyBytes>() {
-        return Ok(std::str::from_utf8(b.as_bytes()).ok().and_then(matches));
+        return Ok(std::str::from_utf8(b.as_bytes()).ok().map(str::to_owned));
     }
     Err(input(format!(
         "header names must be strings, got {}",
@@ -918,20 +906,9 @@ fn header_name(k: &Bound<'_, PyAny>) -> Result<Option<usize>, HmacError> {
 
 fn header_values(headers: &Bound<'_, PyAny>) -> Result<HeaderValues, HmacError> {
     let mut out = HeaderValues::default();
-    let mut seen = [false; 5];
     let mut visit = |k: &Bound<'_, PyAny>, v: &Bound<'_, PyAny>| -> Result<(), HmacError> {
-        if let Some(i) = header_name(k)?
-            && !seen[i]
-        {
-            seen[i] = true;
-            let text = header_text(v, NAMES[i])?;
-            match i {
-                0 => out.client_id = text,
-                1 => out.signature = text,
-                2 => out.timestamp = text,
-                3 => out.nonce = text,
-                _ => out.forwarded_for = text,
-            }
+        if let Some(name) = header_name(k)? {
+            out.offer(&name, |slot| header_text(v, VERIFY_HEADERS[slot as usize]))?;
         }
         Ok(())
     };
@@ -969,44 +946,42 @@ fn header_values(headers: &Bound<'_, PyAny>) -> Result<HeaderValues, HmacError> 
     Ok(out)
 }
 
-/// IP candidates in the original's order: `metadata.ip`, `metadata.ips[]`,
-/// `metadata.forwardedFor`, the `x-forwarded-for` header, `metadata.remoteAddress`.
+/// The IP candidates: the metadata fields as the core's [`IpSources`] (strings, the
+/// strings of a list/tuple), in the order the core decides.
 fn ip_candidates(
     metadata: Option<&Bound<'_, PyAny>>,
-    forwarded_header: Option<&str>,
+    forwarded_header: Option<String>,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    let push = |v: Option<Bound<'_, PyAny>>, out: &mut Vec<String>| {
-        let Some(v) = v else { return };
-        if let Ok(s) = v.cast::<PyString>() {
-            if let Ok(s) = convert::str_lossy(s) {
-                out.push(s.into_owned());
+    let field = |v: Option<Bound<'_, PyAny>>| -> IpField {
+        let text = |v: &Bound<'_, PyAny>| {
+            v.cast::<PyString>()
+                .ok()
+                .and_then(|s| convert::str_lossy(s).ok().map(|s| s.into_owned()))
+        };
+        match v {
+            Some(v) if v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>() => {
+                IpField::Many(v.try_iter().map_or_else(
+                    |_| Vec::new(),
+                    |it| it.flatten().filter_map(|e| text(&e)).collect(),
+                ))
             }
-        } else if (v.is_instance_of::<PyList>() || v.is_instance_of::<PyTuple>())
-            && let Ok(it) = v.try_iter()
-        {
-            for e in it.flatten() {
-                if let Ok(s) = e.cast::<PyString>()
-                    && let Ok(s) = convert::str_lossy(s)
-                {
-                    out.push(s.into_owned());
-                }
-            }
+            Some(v) => text(&v).map_or(IpField::Absent, IpField::One),
+            None => IpField::Absent,
         }
     };
     let md = metadata.and_then(|m| m.cast::<PyDict>().ok());
-    let field = |names: &[&str]| -> Option<Bound<'_, PyAny>> {
+    let get = |names: &[&str]| -> Option<Bound<'_, PyAny>> {
         let d = md?;
         names.iter().find_map(|n| d.get_item(n).ok().flatten())
     };
-    push(field(&["ip"]), &mut out);
-    push(field(&["ips"]), &mut out);
-    push(field(&["forwardedFor", "forwarded_for"]), &mut out);
-    if let Some(h) = forwarded_header {
-        out.push(h.to_owned());
+    IpSources {
+        ip: field(get(&["ip"])),
+        ips: field(get(&["ips"])),
+        forwarded_for: field(get(&["forwardedFor", "forwarded_for"])),
+        forwarded_header,
+        remote_address: field(get(&["remoteAddress", "remote_address"])),
     }
-    push(field(&["remoteAddress", "remote_address"]), &mut out);
-    out
+    .candidates()
 }
 
 /// Everything a verification needs, converted (the future runs without the GIL). The body
@@ -1070,7 +1045,7 @@ fn owned_request<'a>(
                 })
                 .collect()
         }
-        _ => ip_candidates(metadata, headers.forwarded_for.as_deref()),
+        _ => ip_candidates(metadata, headers.get(HeaderSlot::ForwardedFor).cloned()),
     };
     Ok(OwnedRequest {
         method,
@@ -1090,10 +1065,10 @@ async fn verify_owned(
     let parts = HttpRequestParts {
         method: &r.method,
         path: &r.path,
-        client_id: r.headers.client_id.as_deref(),
-        signature: r.headers.signature.as_deref(),
-        timestamp: r.headers.timestamp.as_deref(),
-        nonce: r.headers.nonce.as_deref(),
+        client_id: r.headers.get(HeaderSlot::ClientId).map(String::as_str),
+        signature: r.headers.get(HeaderSlot::Signature).map(String::as_str),
+        timestamp: r.headers.get(HeaderSlot::Timestamp).map(String::as_str),
+        nonce: r.headers.get(HeaderSlot::Nonce).map(String::as_str),
         body: r.body.as_slice(),
     };
     let ips: Vec<&str> = r.ips.iter().map(String::as_str).collect();

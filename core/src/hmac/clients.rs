@@ -32,8 +32,50 @@ pub enum Patch<T> {
 
 /// An `expiresAt` argument after the binding applied `Number(v)` / `Date#getTime()`.
 pub type ExpiresAt = Patch<f64>;
-/// An `allowedIps` argument (`undefined`, `null`, or an array of entries).
-pub type AllowedIps = Patch<Vec<AllowedIpEntry>>;
+/// An `allowedIps` argument as the host gave it: `undefined` (keep), `null` (clear), an
+/// array of entries, or something that is not an array. The lifecycle validates it where
+/// the original does, after the checks that come first there (a missing client is
+/// `CLIENT_NOT_FOUND` whatever the list), with the original's messages.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AllowedIps {
+    #[default]
+    Keep,
+    Clear,
+    Set(Vec<AllowedIpEntry>),
+    /// Not an array: `allowedIps must be an array of IP/CIDR strings` when it is read.
+    NotAnArray,
+}
+
+impl AllowedIps {
+    /// A list of strings (every entry valid as a string).
+    pub fn strings<S: Into<String>>(list: impl IntoIterator<Item = S>) -> Self {
+        Self::Set(
+            list.into_iter()
+                .map(|s| AllowedIpEntry::Str(s.into()))
+                .collect(),
+        )
+    }
+
+    /// `None` keeps the list, `Some(list)` sets it (the shape of a propagated event).
+    pub fn from_optional(list: Option<Vec<String>>) -> Self {
+        list.map_or(Self::Keep, Self::strings)
+    }
+
+    /// The normalised rules (`None`: keep the stored list), or the original's error.
+    pub fn normalize(&self) -> Result<Option<Vec<String>>, HmacError> {
+        match self {
+            Self::Keep => Ok(None),
+            Self::Clear => Ok(Some(Vec::new())),
+            Self::Set(list) => normalize_allowed_ip_rules(Some(list)).map(Some),
+            Self::NotAnArray => Err(not_an_array()),
+        }
+    }
+}
+
+/// The original's message for an `allowedIps` that is not an array.
+pub fn not_an_array() -> HmacError {
+    HmacError::InvalidArgument("allowedIps must be an array of IP/CIDR strings".into())
+}
 
 /// Configuration shared by every lifecycle call.
 #[derive(Debug, Clone)]
@@ -140,11 +182,7 @@ fn check_expires(v: &ExpiresAt) -> Result<(), HmacError> {
 }
 
 fn normalize_ips(v: &AllowedIps) -> Result<Option<Vec<String>>, HmacError> {
-    match v {
-        Patch::Keep => Ok(None),
-        Patch::Clear => Ok(Some(Vec::new())),
-        Patch::Set(list) => normalize_allowed_ip_rules(Some(list)).map(Some),
-    }
+    v.normalize()
 }
 
 fn check_secret_length(n: f64) -> Result<usize, HmacError> {
@@ -327,8 +365,8 @@ impl ClientsConfig {
             .into());
         };
         let ips = match allowed_ips {
-            Patch::Keep | Patch::Clear => Vec::new(),
-            Patch::Set(_) => normalize_ips(allowed_ips)?.unwrap_or_default(),
+            AllowedIps::Keep | AllowedIps::Clear => Vec::new(),
+            _ => normalize_ips(allowed_ips)?.unwrap_or_default(),
         };
         Ok(ClientRecord {
             secret_hash: existing.secret_hash.clone(),

@@ -20,6 +20,7 @@ pub mod ip;
 pub mod message;
 pub mod path;
 pub mod record;
+pub mod sources;
 pub mod verify;
 
 use std::sync::Arc;
@@ -57,17 +58,9 @@ pub struct HmacAuthOptions {
 
 /// A store URL a binding accepts for an instance: `memory://…` or a Redis URL. Anything
 /// else is `INVALID_INPUT` (the URL redacted in the message).
-pub fn check_store_url(url: &str) -> Result<(), HmacError> {
-    if crate::store::is_memory_store_url(url)
-        || crate::store::is_redis_url(url)
-        || crate::store::is_cluster_url(url)
-    {
-        Ok(())
-    } else {
-        Err(HmacError::InvalidInput(
-            crate::store::unsupported_url_message("store", url, "memory://, redis:// or rediss://"),
-        ))
-    }
+pub fn check_store_url(url: &str) -> Result<crate::store::StoreUrl, HmacError> {
+    crate::store::StoreUrl::require("store", url, "memory://, redis:// or rediss://")
+        .map_err(|e| HmacError::InvalidInput(e.to_string()))
 }
 
 /// An initialised instance: the credential lifecycle, the HTTP verifier and the

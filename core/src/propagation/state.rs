@@ -462,12 +462,18 @@ impl RedisPropagationState {
 }
 
 /// The state a URL names: `memory://` (this process) or Redis (`redis://`, `rediss://`,
-/// `unix://`, with the settings of [`crate::store::RedisStore::connect`]).
-pub async fn open_state(url: &str) -> Result<std::sync::Arc<dyn PropagationState>, StoreError> {
-    Ok(if crate::token_stores::is_memory_url(url) {
-        std::sync::Arc::new(MemoryPropagationState::default())
-    } else {
-        std::sync::Arc::new(RedisPropagationState::connect(url).await?)
+/// `unix://`, with the settings of [`crate::store::RedisStore::connect`]); any other text
+/// is `INVALID_OPTIONS` ([`super::config::unsupported_redis_url`]), for every binding.
+pub async fn open_state(
+    url: &str,
+) -> Result<std::sync::Arc<dyn PropagationState>, super::propagator::PropagationError> {
+    use crate::store::StoreUrl;
+    Ok(match StoreUrl::parse(url) {
+        Some(StoreUrl::Memory) => std::sync::Arc::new(MemoryPropagationState::default()),
+        Some(StoreUrl::Redis) => std::sync::Arc::new(RedisPropagationState::connect(url).await?),
+        Some(StoreUrl::Cluster) | None => {
+            return Err(super::config::unsupported_redis_url(url));
+        }
     })
 }
 

@@ -48,6 +48,24 @@ pub enum TransportError {
     Amqp(String),
 }
 
+impl TransportError {
+    /// Stable machine-readable code (`TRANSPORT_ERROR` as the propagator reports it,
+    /// refined here).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotConnected => "TRANSPORT_NOT_CONNECTED",
+            Self::Nacked => "TRANSPORT_NACKED",
+            Self::Closed => "TRANSPORT_CLOSED",
+            Self::Amqp(_) => "TRANSPORT_AMQP",
+        }
+    }
+
+    /// 503: the broker is unavailable or refused the message.
+    pub fn status(&self) -> u16 {
+        503
+    }
+}
+
 /// What the consumer of the peer's own queue does with one delivery. `Ok` acks it; `Err`
 /// nacks it with requeue (the broker redelivers it).
 #[async_trait]

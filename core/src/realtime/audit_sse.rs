@@ -45,6 +45,30 @@ impl Default for AuditLogSseOptions {
     }
 }
 
+/// An audit event as a host holds it (a JS object, a Python mapping, the core's own
+/// value), for [`AuditLogSse::dispatch`]: the binding only converts, the core decides.
+pub trait HostAuditEvent {
+    /// What the host's streams receive: `{method: e.event_type, params: e}`.
+    type Notification;
+    /// The fields the guard reads (`event_type`, `outcome`, `account_id`,
+    /// `target_account_id`, `metadata?.session_id`, `metadata?.role`) in the core's value
+    /// model, read as JavaScript reads them.
+    fn view(&self) -> Result<JsValue, RealtimeError>;
+    /// `{method, params: e}` with `e` itself as `params`; `method` is the event's
+    /// `event_type`, already checked to be a string.
+    fn notification(&self, method: &str) -> Result<Self::Notification, RealtimeError>;
+}
+
+impl HostAuditEvent for JsValue {
+    type Notification = SseNotification;
+    fn view(&self) -> Result<JsValue, RealtimeError> {
+        Ok(self.clone())
+    }
+    fn notification(&self, method: &str) -> Result<SseNotification, RealtimeError> {
+        Ok(SseNotification::new(method.to_owned(), self.clone()))
+    }
+}
+
 /// What `on_audit_event` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AuditDispatch {
@@ -124,20 +148,35 @@ impl<S: ?Sized + SseStreamControl + 'static> AuditLogSse<S> {
 
     /// `on_audit_event(e)` for the host's own event value: `params` is that value as is
     /// (its own key order and any extra keys), the guard reads it with JavaScript
-    /// semantics. `event_type` must be a string (it becomes `method`); otherwise nothing
-    /// is broadcast or closed.
+    /// semantics ([`AuditLogSse::dispatch`] over the core's value model).
     pub fn on_audit_event_js(&self, event: &JsValue) -> Result<AuditDispatch, RealtimeError>
     where
         S: SseStream<SseNotification>,
     {
-        let method = match js_get(event, "event_type") {
+        self.dispatch(event)
+    }
+
+    /// `on_audit_event(e)` for any host's event value, the one dispatch every binding
+    /// runs: read the guard's view of the event; `event_type` must be a string (it
+    /// becomes `method`), otherwise `REALTIME_INVALID_EVENT` and nothing is broadcast or
+    /// closed; broadcast the host's `{method, params: e}` on `audit_log` to every
+    /// subscriber; then run the guard on the view.
+    pub fn dispatch<E: HostAuditEvent + ?Sized>(
+        &self,
+        event: &E,
+    ) -> Result<AuditDispatch, RealtimeError>
+    where
+        S: SseStream<E::Notification>,
+    {
+        let view = event.view()?;
+        let method = match js_get(&view, "event_type") {
             Some(JsValue::String(s)) => js_str_text(s),
             _ => None,
         }
         .ok_or_else(|| RealtimeError::InvalidEvent("event_type: expected a string".into()))?;
-        let notification = SseNotification::new(method.into_owned(), event.clone());
+        let notification = event.notification(&method)?;
         let broadcast = self.registry.broadcast(AUDIT_LOG_CHANNEL, &notification);
-        let closed = self.guard.handle_js(event);
+        let closed = self.guard.handle_js(&view);
         Ok(AuditDispatch { broadcast, closed })
     }
 }

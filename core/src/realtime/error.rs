@@ -29,6 +29,10 @@ pub enum RealtimeError {
     /// settings fail closed instead of silently disabling a cap.
     #[error("{0}")]
     InvalidSetting(String),
+    /// The host failed while the core asked it to build one of its own values (the
+    /// `{method, params}` of an audit notification).
+    #[error("{0}")]
+    Host(String),
 }
 
 impl RealtimeError {
@@ -41,6 +45,16 @@ impl RealtimeError {
             Self::InvalidJson(_) => "REALTIME_INVALID_JSON",
             Self::InvalidEvent(_) => "REALTIME_INVALID_EVENT",
             Self::InvalidSetting(_) => "REALTIME_INVALID_SETTING",
+            Self::Host(_) => "REALTIME_HOST",
+        }
+    }
+
+    /// The HTTP status an application answers with: 400 for bad input (an event that is
+    /// not an audit row, JSON that is not JSON, a setting out of range), 500 otherwise.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidJson(_) | Self::InvalidEvent(_) | Self::InvalidSetting(_) => 400,
+            _ => 500,
         }
     }
 }

@@ -88,7 +88,7 @@ pub mod stream;
 pub use crate::tokens::{hash_blake3, hash_session_token};
 pub use audit_sse::{
     AUDIT_LOG_SSE_MAX_PER_SCOPE, AuditDispatch, AuditLogSse, AuditLogSseOptions,
-    DEFAULT_AUDIT_STREAM_ROLE, create_audit_log_sse,
+    DEFAULT_AUDIT_STREAM_ROLE, HostAuditEvent, create_audit_log_sse,
 };
 pub use broadcaster::{Broadcaster, ValidatedBroadcaster, create_validated_broadcaster};
 pub use error::RealtimeError;

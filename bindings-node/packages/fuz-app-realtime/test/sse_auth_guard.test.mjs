@@ -314,6 +314,20 @@ describe('create_audit_log_sse', () => {
     assert.equal(s.sent[0].method, 'login')
     assert.equal(s.sent[0].params.id, e.id)
   })
+  test('1b. an event_type that is not a string is refused: nothing broadcast, nothing closed', () => {
+    const { sse } = make()
+    const s = mockStream()
+    sse.subscribe(s, { ...CH, groups: ['account-a'] })
+    for (const event_type of [42, null, undefined, ['login'], { toString: () => 'login' }]) {
+      assert.throws(
+        () => sse.on_audit_event(auditEvent({ event_type, target_account_id: 'account-a' })),
+        (e) => e.code === 'REALTIME_INVALID_EVENT' && /event_type: expected a string/.test(e.message),
+      )
+    }
+    assert.equal(s.sent.length, 0)
+    assert.equal(s.closed, false)
+    assert.equal(sse.registry.count, 1)
+  })
   test('2. role_grant_revoke (admin) closes the group', () => {
     const { sse } = make()
     const s = mockStream()

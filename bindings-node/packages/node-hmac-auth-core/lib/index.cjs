@@ -486,22 +486,16 @@ function requestHeaders(headers) {
   }
 }
 
-function ipCandidates(metadata, forwardedFor) {
+/**
+ * The request's IP sources in the addon's fixed shape, `[metadata.ip, metadata.ips,
+ * metadata.forwardedFor, x-forwarded-for, metadata.remoteAddress]`: which values count
+ * and the order the candidates are tried in are the core's (`hmac::sources`).
+ */
+function ipSources(metadata, forwardedFor) {
   const m = metadata && typeof metadata === 'object' ? metadata : undefined
-  if (m === undefined && typeof forwardedFor !== 'string') return undefined
-  const out = []
-  const add = (v) => {
-    if (typeof v === 'string') out.push(v)
-    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') out.push(x)
-  }
-  if (m !== undefined) {
-    add(m.ip)
-    add(m.ips)
-    add(m.forwardedFor)
-  }
-  if (typeof forwardedFor === 'string') out.push(forwardedFor)
-  if (m !== undefined) add(m.remoteAddress)
-  return out
+  const header = typeof forwardedFor === 'string' ? forwardedFor : undefined
+  if (m === undefined) return header === undefined ? undefined : [undefined, undefined, undefined, header, undefined]
+  return [m.ip, m.ips, m.forwardedFor, header, m.remoteAddress]
 }
 
 async function failVerification(outcome, input, method, onBadSignature = input.onBadSignature) {
@@ -544,7 +538,7 @@ async function verifyWithClient(redis, input, namespace, maxSkew = input.maxSkew
   if (!prepared.ok) return failVerification(prepared, input, method, onBadSignature)
   const record = await redisHGet(redis, `${namespace}:clients`, prepared.clientId)
   const body = bodyForHashing(input.rawBody)
-  const ips = ipCandidates(input.metadata, h.forwardedFor)
+  const ips = ipSources(input.metadata, h.forwardedFor)
   const checked = call(() =>
     native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, namespace, record ?? undefined, ips, false),
   )
@@ -605,7 +599,7 @@ function verifyWithNative(auth, input, maxSkew = input.maxSkewMs, onBadSignature
     h = requestHeaders(input.headers)
     const raw = bodyForHashing(input.rawBody)
     body = typeof raw === 'string' || Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
-    ips = ipCandidates(input.metadata, h.forwardedFor)
+    ips = ipSources(input.metadata, h.forwardedFor)
   } catch (e) {
     return Promise.reject(e)
   }

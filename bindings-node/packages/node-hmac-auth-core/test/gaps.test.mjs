@@ -113,6 +113,8 @@ for (const kind of BACKENDS) {
       await rejectsWith(auth.clients.get('  '), { code: 'MISSING_CLIENT_ID', status: 400, message: 'clientId cannot be empty' })
       await rejectsWith(auth.clients.regenerateSecret('nobody'), { code: 'CLIENT_NOT_FOUND', status: 404, message: 'Cannot regenerate secret: client not found' })
       await rejectsWith(auth.clients.setAllowedIps('nobody', []), { code: 'CLIENT_NOT_FOUND', status: 404, message: 'Cannot set allowedIps: client not found' })
+      await rejectsWith(auth.clients.setAllowedIps('nobody', '10.0.0.1'), { code: 'CLIENT_NOT_FOUND', status: 404, message: 'Cannot set allowedIps: client not found' })
+      await rejectsWith(auth.clients.regenerateSecret('nobody', { allowedIps: '10.0.0.1' }), { code: 'CLIENT_NOT_FOUND', status: 404, message: 'Cannot regenerate secret: client not found' })
       await assert.rejects(auth.clients.create({ clientId: 'c', secretLengthBytes: 15 }), { message: 'secretLengthBytes must be an integer between 16 and 128' })
       await assert.rejects(auth.clients.create({ clientId: 'c', expiresAt: 'soon' }), { message: 'expiresAt must be a valid timestamp or Date' })
       await assert.rejects(auth.clients.create({ clientId: 'c', allowedIps: 'x' }), { message: 'allowedIps must be an array of IP/CIDR strings' })

@@ -54,6 +54,24 @@ impl From<HmacError> for SinkError {
     }
 }
 
+impl SinkError {
+    /// The wrapped error's code (`CALLBACK_ERROR` for a binding's store).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Hmac(e) => e.code(),
+            Self::Callback(_) => "CALLBACK_ERROR",
+        }
+    }
+
+    /// The wrapped error's status (500 for a binding's store).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Hmac(e) => e.status(),
+            Self::Callback(_) => 500,
+        }
+    }
+}
+
 impl std::fmt::Display for SinkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -117,6 +135,20 @@ impl PropagationError {
             Self::Store(e) => e.code(),
             Self::Transport(_) => "TRANSPORT_ERROR",
             Self::Random(_) => "RANDOM_UNAVAILABLE",
+        }
+    }
+
+    /// The HTTP status an application answers with: 400 for bad options or a bad queue
+    /// name, 404 for an unknown client, the wrapped error's status for HMAC, store and
+    /// broker failures, 500 otherwise.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidOptions(_) | Self::InvalidQueueName(_) => 400,
+            Self::UnknownClient(_) => 404,
+            Self::Hmac(e) => e.status(),
+            Self::Store(e) => e.status(),
+            Self::Transport(e) => e.status(),
+            _ => 500,
         }
     }
 }

@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use super::{CallbackError, SinkError};
 use crate::hmac::HmacClients;
 use crate::hmac::clients::{AllowedIps, ExpiresAt, Patch};
-use crate::hmac::ip::AllowedIpEntry;
 use crate::propagation::Logger;
 use crate::propagation::state::PropagationState;
 use crate::secret::SecretString;
@@ -67,10 +66,7 @@ impl CredentialSink for HmacClients {
 }
 
 fn ips_patch(ips: Option<Vec<String>>) -> AllowedIps {
-    match ips {
-        Some(list) => Patch::Set(list.into_iter().map(AllowedIpEntry::Str).collect()),
-        None => Patch::Keep,
-    }
+    AllowedIps::from_optional(ips)
 }
 
 fn expiry_patch(expires_at: Option<f64>) -> ExpiresAt {
