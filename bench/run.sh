@@ -3,12 +3,12 @@
 # the tests (timings are reported in issue notes, never asserted). Each suite builds its own
 # optimised artefacts and writes JSON to bench/results/.
 #   bash bench/run.sh            # everything
-#   bash bench/run.sh node python  # some suites: node, python, node-auth, python-auth, c-auth, node-propagation, metrics
+#   bash bench/run.sh node python  # some suites: node, python, node-auth, python-primitives, c-primitives, node-propagation, metrics
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(node python node-auth python-auth c-auth node-propagation metrics)
+[ ${#suites[@]} -gt 0 ] || suites=(node python node-auth python-primitives c-primitives node-propagation metrics)
 for s in "${suites[@]}"; do
   echo "==== bench: $s ===="
   bash "bench/$s/run.sh"

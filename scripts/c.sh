@@ -10,7 +10,7 @@
 # into a temporary prefix and the vector runners built outside the tree against it with
 # pkg-config only, under valgrind (scripts/c-consumer.sh). Also runs the Rust tests of the
 # crate. Idempotent; needs cargo, python3, cc, pkg-config,
-# readelf. Benchmarks: bench/c-auth/run.sh.
+# readelf. Benchmarks: bench/c-primitives/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"

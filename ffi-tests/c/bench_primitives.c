@@ -3,8 +3,8 @@
  * the test run). Build against an optimised library:
  *   cargo build --profile bench-fast -p authcore-ffi
  *   cc -O2 -std=c11 -Ibindings-c/include ffi-tests/c/bench_primitives.c \
- *      target/bench-fast/libauthcore_ffi.a -lpthread -ldl -lm -o target/c-auth-bench
- * (bench/c-auth/run.sh does exactly this and runs it.)
+ *      target/bench-fast/libauthcore_ffi.a -lpthread -ldl -lm -o target/c-primitives-bench
+ * (bench/c-primitives/run.sh does exactly this and runs it.)
  *
  * Reports operations per second (or milliseconds per operation for the KDFs), the median
  * of 5 runs, and the wall time of 8 concurrent argon2id hashes on pthreads.

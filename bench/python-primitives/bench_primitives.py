@@ -1,8 +1,8 @@
 """JWT HS256 encode/decode vs PyJWT, argon2id hash/verify vs argon2-cffi at
 equal parameters (OWASP m=19456 KiB, t=2, p=1), sequential and 4 threads at once.
 
-Prints a table and writes bench/results/python-auth.json. Run through
-bench/python-auth/run.sh (release build of the extension in a separate venv).
+Prints a table and writes bench/results/python-primitives.json. Run through
+bench/python-primitives/run.sh (release build of the extension in a separate venv).
 Goals: JWT at least 5x PyJWT; argon2id no slower than argon2-cffi.
 """
 
@@ -190,7 +190,7 @@ def main():
     for r in rows:
         print(f"{r['benchmark']:<{w}}  {r['authcore']:>10.3f}  {r['reference']:>10.3f}  {r['unit']:<8}  {r['speedup']:.2f}x")
     result = {
-        "suite": "python-auth",
+        "suite": "python-primitives",
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {
             "cpu": cpu_model(),
@@ -210,7 +210,7 @@ def main():
         "goals": {"jwt_speedup_min": 5.0, "argon2_speedup_min": 1.0},
         "results": rows,
     }
-    out = pathlib.Path(__file__).resolve().parent.parent / "results" / "python-auth.json"
+    out = pathlib.Path(__file__).resolve().parent.parent / "results" / "python-primitives.json"
     if not quick:
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {out}")

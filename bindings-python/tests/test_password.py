@@ -15,7 +15,7 @@ import pytest
 import authcore.password as pw
 
 FAST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
-VECTORS = pathlib.Path(__file__).resolve().parents[3] / "ffi-tests" / "vectors"
+VECTORS = pathlib.Path(__file__).resolve().parents[2] / "ffi-tests" / "vectors"
 
 
 def test_defaults_are_owasp():

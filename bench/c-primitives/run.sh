@@ -6,8 +6,8 @@ cd "$(dirname "$0")/../.."
 cargo build --locked --profile bench-fast -p authcore-ffi
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-mkdir -p "$TARGET_DIR/ffi-tests-c-auth"
-BIN="$TARGET_DIR/ffi-tests-c-auth/bench"
+mkdir -p "$TARGET_DIR/ffi-tests-c-primitives"
+BIN="$TARGET_DIR/ffi-tests-c-primitives/bench"
 "${CC:-cc}" -O2 -std=c11 -Wall -Wextra -Werror -Ibindings-c/include ffi-tests/c/bench_primitives.c \
   "$TARGET_DIR/bench-fast/libauthcore_ffi.a" -lpthread -ldl -lm -o "$BIN"
 # The RSA key of the jsonwebtoken vectors, for the RS256 numbers.
