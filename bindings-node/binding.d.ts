@@ -9,6 +9,19 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** `create_audit_log_sse({role, log, max_per_scope})` (§3.3): registry + guard. */
+export declare class AuditLogSse {
+  /** `role`/`maxPerScope` already resolved by the caller (`null` = none). */
+  constructor(role: string | null, maxPerScope: number | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null)
+  /** The registry (the same records, another handle). */
+  registry(): SubscriberRegistry
+  /**
+   * `on_audit_event(e)`: broadcast `{method: e.event_type, params: e}` (a new object
+   * holding `e` itself) on `audit_log`, then run the guard (always, §6.6).
+   */
+  onAuditEvent(event: object): AuditDispatch
+}
+
 /** Issues and redeems authorization codes (only SHA-256 of each code is stored). */
 export declare class AuthorizationServer {
   constructor(options?: AuthorizationServerOptions | undefined | null)
@@ -38,62 +51,14 @@ export declare class AuthorizationServer {
   purgeExpired(nowMs?: number | undefined | null): number
 }
 
-/** Keys parsed once and indexed by `kid`, one of them signing (`authcore::jwt::KeySet`). */
-export declare class JwtKeySet {
-  /** An empty set. */
-  constructor()
-  /** Add an HMAC secret (string: its UTF-8 bytes, like node; or a Buffer). */
-  addHmac(secret: string | Uint8Array, options?: HmacKeyOptions | undefined | null): void
-  /**
-   * Add a PEM key: private (PKCS#8, or PKCS#1 for RSA; signs and verifies) or public
-   * (SPKI, or PKCS#1 for RSA; verifies). RSA moduli under 2048 bits are refused.
-   */
-  addPem(pem: string, options?: PemKeyOptions | undefined | null): void
-  /**
-   * Add a public JWK (RSA, EC P-256, OKP Ed25519), given as JSON text. Symmetric keys
-   * are refused.
-   */
-  addJwk(jwkJson: string): void
-  /** Add every usable key of a JWKS document (JSON text); returns how many were added. */
-  addJwks(jwksJson: string): number
-  /** Choose the signing key by `kid` (`null`: the key without kid). */
-  setSigningKid(kid?: string | undefined | null): void
-  /** Number of keys. */
-  get size(): number
-  /**
-   * Sign the exact payload text (a JSON object) with the signing key. With the text of
-   * node's `JSON.stringify(payload)` the token is byte-identical to `jwt.sign`'s.
-   */
-  sign(payloadJson: string): string
-  /** `sign` on the thread pool (for RS256, whose signing takes milliseconds). */
-  signAsync(payloadJson: string): Promise<string>
-  /**
-   * Verify a token and return its payload as the exact JSON text it carries (parse it
-   * with `JSON.parse` to get node's claim order). Typed errors: `JWT_MALFORMED`,
-   * `JWT_ALG_NONE`, `JWT_ALGORITHM_MISMATCH`, `JWT_INVALID_SIGNATURE`, `JWT_EXPIRED`,
-   * `JWT_NOT_YET_VALID`, `JWT_INVALID_ISSUER`, `JWT_INVALID_AUDIENCE`,
-   * `JWT_WRONG_TOKEN_USE`, ...
-   */
-  verify(token: string, options?: JwtVerifyOptions | undefined | null): string
-  /**
-   * The hot path of node-auth's `jwt.verify(token, secret)`: no claim options except
-   * a lenient token use (`"access"`, `"refresh"`, `"mfa_pending"` or null) and the clock.
-   */
-  verifyNode(token: string, lenientTokenUse?: string | undefined | null, now?: number | undefined | null): string
-  /** `verify` on the thread pool. */
-  verifyAsync(token: string, options?: JwtVerifyOptions | undefined | null): Promise<string>
-  /** The public keys as a JWKS document (JSON text; HMAC secrets are never included). */
-  jwks(): string
-}
-
 /** The events engine behind `SseManager`. */
-export declare class NativeEventHub {
-  constructor(options?: NativeEventHubOptions | undefined | null)
+export declare class EventHub {
+  constructor(options?: EventHubOptions | undefined | null)
   /**
    * Subscribe a connection to `topics` (limits apply: `EVENTS_TOO_MANY_*`, status 429
    * or 400), replaying from `lastEventId` when given.
    */
-  subscribe(topics: Array<string>, userId?: string | undefined | null, tenantId?: string | undefined | null, lastEventId?: string | undefined | null): NativeSubscribed
+  subscribe(topics: Array<string>, userId?: string | undefined | null, tenantId?: string | undefined | null, lastEventId?: string | undefined | null): Subscribed
   /** Remove a connection (idempotent). */
   unsubscribe(id: number): boolean
   /**
@@ -104,7 +69,7 @@ export declare class NativeEventHub {
   ` once and deliver it to `topic`.
    * `EVENTS_INVALID_FIELD` (400) for a CR or LF in `id` or `eventType`.
    */
-  publish(topic: string, id: string, eventType: string, tenantId: string | undefined | null, json: string): NativeDelivery
+  publish(topic: string, id: string, eventType: string, tenantId: string | undefined | null, json: string): Delivery
   /** The frame of an event that is not published (the `connected` frame). */
   encode(id: string, eventType: string, json: string): string
   /** `res.write` returned false: queue this connection's frames until `drain`. */
@@ -114,7 +79,7 @@ export declare class NativeEventHub {
   /** Advance the heartbeat wheel: connections due `: heartbeat
 
   `. */
-  tick(): NativeDelivery
+  tick(): Delivery
   /** Milliseconds between two `tick()` calls (0: heartbeats off). */
   get tickMs(): number
   /** Connections held. */
@@ -122,7 +87,7 @@ export declare class NativeEventHub {
 }
 
 /** An initialised HTTP + message instance over a native store. */
-export declare class NativeHmacAuth {
+export declare class HmacAuth {
   /**
    * Validates the options synchronously like the original's initialisers
    * (namespace, `defaultSecretLengthBytes`); the store connects on first use.
@@ -191,6 +156,93 @@ export declare class NativeHmacAuth {
   rawDel(key: string): Promise<void>
 }
 
+/** Keys parsed once and indexed by `kid`, one of them signing (`authcore::jwt::KeySet`). */
+export declare class JwtKeySet {
+  /** An empty set. */
+  constructor()
+  /** Add an HMAC secret (string: its UTF-8 bytes, like node; or a Buffer). */
+  addHmac(secret: string | Uint8Array, options?: HmacKeyOptions | undefined | null): void
+  /**
+   * Add a PEM key: private (PKCS#8, or PKCS#1 for RSA; signs and verifies) or public
+   * (SPKI, or PKCS#1 for RSA; verifies). RSA moduli under 2048 bits are refused.
+   */
+  addPem(pem: string, options?: PemKeyOptions | undefined | null): void
+  /**
+   * Add a public JWK (RSA, EC P-256, OKP Ed25519), given as JSON text. Symmetric keys
+   * are refused.
+   */
+  addJwk(jwkJson: string): void
+  /** Add every usable key of a JWKS document (JSON text); returns how many were added. */
+  addJwks(jwksJson: string): number
+  /** Choose the signing key by `kid` (`null`: the key without kid). */
+  setSigningKid(kid?: string | undefined | null): void
+  /** Number of keys. */
+  get size(): number
+  /**
+   * Sign the exact payload text (a JSON object) with the signing key. With the text of
+   * node's `JSON.stringify(payload)` the token is byte-identical to `jwt.sign`'s.
+   */
+  sign(payloadJson: string): string
+  /** `sign` on the thread pool (for RS256, whose signing takes milliseconds). */
+  signAsync(payloadJson: string): Promise<string>
+  /**
+   * Verify a token and return its payload as the exact JSON text it carries (parse it
+   * with `JSON.parse` to get node's claim order). Typed errors: `JWT_MALFORMED`,
+   * `JWT_ALG_NONE`, `JWT_ALGORITHM_MISMATCH`, `JWT_INVALID_SIGNATURE`, `JWT_EXPIRED`,
+   * `JWT_NOT_YET_VALID`, `JWT_INVALID_ISSUER`, `JWT_INVALID_AUDIENCE`,
+   * `JWT_WRONG_TOKEN_USE`, ...
+   */
+  verify(token: string, options?: JwtVerifyOptions | undefined | null): string
+  /**
+   * The hot path of node-auth's `jwt.verify(token, secret)`: no claim options except
+   * a lenient token use (`"access"`, `"refresh"`, `"mfa_pending"` or null) and the clock.
+   */
+  verifyNode(token: string, lenientTokenUse?: string | undefined | null, now?: number | undefined | null): string
+  /** `verify` on the thread pool. */
+  verifyAsync(token: string, options?: JwtVerifyOptions | undefined | null): Promise<string>
+  /** The public keys as a JWKS document (JSON text; HMAC secrets are never included). */
+  jwks(): string
+}
+
+/**
+ * An SSE stream writing the exact bytes of §3.5 into a buffer the JS layer drains into
+ * the HTTP body (`takeBody`): `: connected
+
+` first, `data: <JSON.stringify>
+
+`,
+ * `: <text>
+`, idempotent close, `on_close` listeners once each in order, isolated.
+ */
+export declare class MemorySseStream {
+  /**
+   * `log` receives `send failed to serialize data: …` and `on_close listener threw: …`;
+   * `bufferLimit` (bytes; `null`/`undefined` = the core's default, 1 MiB; `0` = no limit)
+   * closes a stream whose unread body would grow past it (slow-client policy).
+   */
+  constructor(log?: object | null, bufferLimit?: number | null)
+  /**
+   * `send(data)`: `data: ${JSON.stringify(data)}
+
+  `; a no-op after the close; a
+   * throwing `JSON.stringify` is logged, not thrown.
+   */
+  send(data: unknown): void
+  /** `comment(text)`: `: ${text}
+  ` (one comment line per line of `text`). */
+  comment(text: string): void
+  /** `close()`: idempotent; the first call runs the listeners. */
+  close(): void
+  /** The client went away: the same path as `close()`. */
+  cancel(): void
+  /** `on_close(fn)`: runs once on the close; never when registered after it. */
+  onClose(listener: () => unknown): void
+  /** Take the bytes written so far (empty string when none). */
+  takeBody(): string
+  /** Whether the stream is closed. */
+  get closed(): boolean
+}
+
 /**
  * A running propagator (`Propagator` of the original): consuming its own queue from
  * creation until `close()`.
@@ -210,21 +262,6 @@ export declare class NativePropagator {
   sync(): Promise<PropagationSyncSummary>
   /** `close()`: stops consuming (after the delivery in hand) and closes the broker link. */
   close(): Promise<void>
-}
-
-/** The core's Redis distributor: `connect()`, `publish(topic, json)`, `next()`. */
-export declare class NativeRedisDistributor {
-  constructor(url: string, channel: string)
-  /** Connect and subscribe; resolves once the subscription is active. */
-  connect(): Promise<void>
-  /** Publish an event (JSON text) on a topic to every process, this one included. */
-  publish(topic: string, json: string): Promise<void>
-  /** The next `[topic, json]` received, or `null` once closed. */
-  next(): Promise<[string, string] | null>
-  /** Stop the subscription; a pending `next()` resolves to `null`. */
-  close(): Promise<void>
-  /** Messages dropped because they were not read in time. */
-  get dropped(): number
 }
 
 /**
@@ -280,67 +317,30 @@ export declare class PolicyEngine {
   actionsInScope(resource: string): Array<string>
 }
 
-/** `create_audit_log_sse({role, log, max_per_scope})` (§3.3): registry + guard. */
-export declare class RealtimeAuditLogSse {
-  /** `role`/`maxPerScope` already resolved by the caller (`null` = none). */
-  constructor(role: string | null, maxPerScope: number | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null)
-  /** The registry (the same records, another handle). */
-  registry(): RealtimeSubscriberRegistry
-  /**
-   * `on_audit_event(e)`: broadcast `{method: e.event_type, params: e}` (a new object
-   * holding `e` itself) on `audit_log`, then run the guard (always, §6.6).
-   */
-  onAuditEvent(event: object): RealtimeAuditDispatch
+/** The core's Redis distributor: `connect()`, `publish(topic, json)`, `next()`. */
+export declare class RedisDistributor {
+  constructor(url: string, channel: string)
+  /** Connect and subscribe; resolves once the subscription is active. */
+  connect(): Promise<void>
+  /** Publish an event (JSON text) on a topic to every process, this one included. */
+  publish(topic: string, json: string): Promise<void>
+  /** The next `[topic, json]` received, or `null` once closed. */
+  next(): Promise<[string, string] | null>
+  /** Stop the subscription; a pending `next()` resolves to `null`. */
+  close(): Promise<void>
+  /** Messages dropped because they were not read in time. */
+  get dropped(): number
 }
 
 /** `create_sse_auth_guard(registry, required_role, log)` (§3.2). */
-export declare class RealtimeSseAuthGuard {
-  constructor(registry: RealtimeSubscriberRegistry, requiredRole: string | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null)
+export declare class SseAuthGuard {
+  constructor(registry: SubscriberRegistry, requiredRole: string | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null)
   /** `guard(event)`: the number of streams closed. */
   handle(event: object): number
 }
 
-/**
- * An SSE stream writing the exact bytes of §3.5 into a buffer the JS layer drains into
- * the HTTP body (`takeBody`): `: connected
-
-` first, `data: <JSON.stringify>
-
-`,
- * `: <text>
-`, idempotent close, `on_close` listeners once each in order, isolated.
- */
-export declare class RealtimeSseStream {
-  /**
-   * `log` receives `send failed to serialize data: …` and `on_close listener threw: …`;
-   * `bufferLimit` (bytes; `null`/`undefined` = the core's default, 1 MiB; `0` = no limit)
-   * closes a stream whose unread body would grow past it (slow-client policy).
-   */
-  constructor(log?: object | null, bufferLimit?: number | null)
-  /**
-   * `send(data)`: `data: ${JSON.stringify(data)}
-
-  `; a no-op after the close; a
-   * throwing `JSON.stringify` is logged, not thrown.
-   */
-  send(data: unknown): void
-  /** `comment(text)`: `: ${text}
-  ` (one comment line per line of `text`). */
-  comment(text: string): void
-  /** `close()`: idempotent; the first call runs the listeners. */
-  close(): void
-  /** The client went away: the same path as `close()`. */
-  cancel(): void
-  /** `on_close(fn)`: runs once on the close; never when registered after it. */
-  onClose(listener: () => unknown): void
-  /** Take the bytes written so far (empty string when none). */
-  takeBody(): string
-  /** Whether the stream is closed. */
-  get closed(): boolean
-}
-
-/** `SubscriberRegistry` (§3.1) over host stream objects. */
-export declare class RealtimeSubscriberRegistry {
+/** `core::SubscriberRegistry` (§3.1) over host stream objects. */
+export declare class SubscriberRegistry {
   /**
    * `max_per_scope`: `null`/`undefined` = no cap; a number as the original's loop uses
    * it. `log` receives isolated `send`/`close` failures.
@@ -352,7 +352,7 @@ export declare class RealtimeSubscriberRegistry {
    * `broadcast(channel, data)`: `send(data)` (the same object) to every matching
    * subscriber; failures are logged and counted, the loop goes on.
    */
-  broadcast(channel: string, data: unknown): RealtimeBroadcastReport
+  broadcast(channel: string, data: unknown): BroadcastReport
   /**
    * `close_by_identity(id)`: close then remove every record whose scope is `id` or
    * whose groups contain it; the number collected.
@@ -367,7 +367,7 @@ export declare class RealtimeSubscriberRegistry {
   /** The cap given at construction (`null` = none). */
   get maxPerScope(): number | null
   /** The stored subscribers (normalised options), in insertion order. */
-  subscribers(): Array<RealtimeSubscriberInfo>
+  subscribers(): Array<SubscriberInfo>
 }
 
 /**
@@ -411,6 +411,14 @@ export declare class TokenManager {
   /** Public keys of the access and refresh key sets (JSON text). */
   jwks(): string
 }
+
+/**
+ * Test-only hook (hidden): panics inside the boundary, so the tests see the one shape a
+ * panic takes. `place`: `"sync"` (the body of an exported function), `"async"` (a future
+ * on the tokio runtime; the promise rejects), `"task"` (a closure on the libuv pool; the
+ * promise rejects).
+ */
+export declare function __panicForTests(place: string): unknown
 
 /** Claims of a verified access token. */
 export interface AccessTokenPayload {
@@ -491,6 +499,12 @@ export declare function argon2VerifySync(password: string | Uint8Array, hash: st
 
 /** `assertClientId`: blank → `MISSING_CLIENT_ID` (400). */
 export declare function assertClientId(clientId: string): void
+
+export interface AuditDispatch {
+  delivered: number
+  failed: number
+  closed: number
+}
 
 /**
  * node-auth `ApiKeyStrategy` after `findByPrefix`: every candidate's hash is checked (a
@@ -596,6 +610,11 @@ export declare function bcryptVerify(password: string | Uint8Array, hash: string
 /** `bcryptVerify` inline. */
 export declare function bcryptVerifySync(password: string | Uint8Array, hash: string): boolean
 
+export interface BroadcastReport {
+  delivered: number
+  failed: number
+}
+
 /** `buildMessageSigningPayload({clientId, messageHash})`. */
 export declare function buildMessageSigningPayload(clientId: string, messageHash: string): string
 
@@ -689,8 +708,53 @@ export interface DecodedJwt {
  */
 export declare function decodeJwt(token: string): DecodedJwt
 
+/** Who gets a frame. */
+export interface Delivery {
+  /** The encoded frame (`publish`), or the heartbeat comment (`tick`). */
+  frame: string
+  /** Subscribers to write `frame` to now, in subscription order. */
+  write: Array<number>
+  /** Subscribers disconnected by the slow-client policy: end their responses. */
+  overflowed: Array<number>
+}
+
+/** One delivery: URL, the stable delivery id, headers in order, retry bounds, timeout. */
+export interface DeliveryPlan {
+  url: string
+  host: string
+  deliveryId: string
+  headers: Array<Array<string>>
+  maxRetries: number
+  retryDelayMs: number
+  timeoutMs: number
+  allowInternal: boolean
+}
+
 /** The records waiting, oldest first, as JSON text: `[{level, message, fields: [[k, v]]}]`. */
 export declare function drainLogs(): string
+
+/** `SseManager`'s engine options (all optional; the core's defaults otherwise). */
+export interface EventHubOptions {
+  /** `0` disables heartbeats (default 30000). */
+  heartbeatIntervalMs?: number
+  /** Only `false` disables dedupe. */
+  deduplicate?: boolean
+  dedupeWindow?: number
+  maxSubscribers?: number
+  maxPerUser?: number
+  maxTopics?: number
+  maxQueueBytes?: number
+  maxFrameBytes?: number
+  /** `0` disables replay. */
+  replayEvents?: number
+  replayBytes?: number
+}
+
+export interface EventSpec {
+  method: string
+  description: string
+  channel?: string
+}
 
 /** Token-endpoint parameters of an `authorization_code` grant. */
 export interface ExchangeCodeOptions {
@@ -751,6 +815,13 @@ export declare function generateSecret(lengthBytes: number): string
 
 /** A new fuz_app session token (32 CSPRNG bytes, base64url, 43 characters). */
 export declare function generateSessionToken(): string
+
+export interface GuardTarget {
+  /** `session` or `account`. */
+  kind: string
+  identity: string
+  eventType: string
+}
 
 /** SHA-256 hex of an API token. */
 export declare function hashApiToken(token: string): string
@@ -914,63 +985,6 @@ export interface NamespaceKeysJs {
   clientsHashKey: string
   nonceKeyPrefix: string
   credentialBackupKeyPrefix: string
-}
-
-/** Who gets a frame. */
-export interface NativeDelivery {
-  /** The encoded frame (`publish`), or the heartbeat comment (`tick`). */
-  frame: string
-  /** Subscribers to write `frame` to now, in subscription order. */
-  write: Array<number>
-  /** Subscribers disconnected by the slow-client policy: end their responses. */
-  overflowed: Array<number>
-}
-
-/** One delivery: URL, the stable delivery id, headers in order, retry bounds, timeout. */
-export interface NativeDeliveryPlan {
-  url: string
-  host: string
-  deliveryId: string
-  headers: Array<Array<string>>
-  maxRetries: number
-  retryDelayMs: number
-  timeoutMs: number
-  allowInternal: boolean
-}
-
-/** `SseManager`'s engine options (all optional; the core's defaults otherwise). */
-export interface NativeEventHubOptions {
-  /** `0` disables heartbeats (default 30000). */
-  heartbeatIntervalMs?: number
-  /** Only `false` disables dedupe. */
-  deduplicate?: boolean
-  dedupeWindow?: number
-  maxSubscribers?: number
-  maxPerUser?: number
-  maxTopics?: number
-  maxQueueBytes?: number
-  maxFrameBytes?: number
-  /** `0` disables replay. */
-  replayEvents?: number
-  replayBytes?: number
-}
-
-/** A subscription: its id and the frames to write after the connected frame. */
-export interface NativeSubscribed {
-  id: number
-  replay: Array<string>
-  /** `false` when `lastEventId` was given but is no longer in the replay ring. */
-  replayComplete: boolean
-}
-
-/** A webhook configuration as the policy reads it. */
-export interface NativeWebhookTarget {
-  url: string
-  secret?: string
-  maxRetries?: number
-  retryDelayMs?: number
-  timeoutMs?: number
-  allowInternal?: boolean
 }
 
 /** A new node-auth API key. */
@@ -1256,19 +1270,8 @@ export interface PropagationSyncSummary {
   durationMs: number
 }
 
-export interface RealtimeAuditDispatch {
-  delivered: number
-  failed: number
-  closed: number
-}
-
 /** The ways a value (as JSON text) is not an `AuditLogEventJson` row; empty when it is. */
 export declare function realtimeAuditLogEventIssues(json: string): Array<string>
-
-export interface RealtimeBroadcastReport {
-  delivered: number
-  failed: number
-}
 
 /** The realtime constants of fuz_app (`AUDIT_LOG_CHANNEL`, `disconnect_event_types`, ...). */
 export declare function realtimeConstants(): RealtimeConstants
@@ -1282,30 +1285,11 @@ export interface RealtimeConstants {
   auditEventTypes: Array<string>
   /** `[name, value]` pairs of the SSE response headers. */
   sseHeaders: Array<Array<string>>
-  auditLogEventSpecs: Array<RealtimeEventSpec>
-}
-
-export interface RealtimeEventSpec {
-  method: string
-  description: string
-  channel?: string
+  auditLogEventSpecs: Array<EventSpec>
 }
 
 /** The guard's decision for an event without closing anything (spec §7 `guard_decision`). */
-export declare function realtimeGuardDecision(event: object, requiredRole: string | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null): RealtimeGuardTarget | null
-
-export interface RealtimeGuardTarget {
-  /** `session` or `account`. */
-  kind: string
-  identity: string
-  eventType: string
-}
-
-export interface RealtimeSubscriberInfo {
-  channels?: Array<string>
-  scope?: string
-  groups?: Array<string>
-}
+export declare function realtimeGuardDecision(event: object, requiredRole: string | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null): GuardTarget | null
 
 /** A URL with its credentials replaced by `***`, for printing. */
 export declare function redactUrl(url: string): string
@@ -1443,6 +1427,20 @@ export interface SignRequestInput {
  * subscriber was installed first (the events go there).
  */
 export declare function startLogs(level: string, onReady: () => unknown): boolean
+
+/** A subscription: its id and the frames to write after the connected frame. */
+export interface Subscribed {
+  id: number
+  replay: Array<string>
+  /** `false` when `lastEventId` was given but is no longer in the replay ring. */
+  replayComplete: boolean
+}
+
+export interface SubscriberInfo {
+  channels?: Array<string>
+  scope?: string
+  groups?: Array<string>
+}
 
 /** Auth Server `TokenClaims`. */
 export interface TokenClaims {
@@ -1627,7 +1625,7 @@ export declare function verifyPrepare(input: VerifyInput): VerifyOutcome
  */
 export declare function verifyRecordFast(method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: Body | undefined | null, now: number, maxSkewMs: number, namespace?: string | undefined | null, record?: string | undefined | null, ipSources?: Array<unknown> | undefined | null, prepareOnly?: boolean | undefined | null): VerifyOutcome
 
-/** A request for [`NativeHmacAuth::verify`] (owned: it crosses to tokio). */
+/** A request for [`HmacAuth::verify`] (owned: it crosses to tokio). */
 export interface VerifyRequest {
   method: string
   path: string
@@ -1651,22 +1649,32 @@ export declare function verifySessionToken(token: string, sessionId: string): bo
 export declare function verifyWithRecord(input: VerifyInput): VerifyOutcome
 
 /** The addresses the plan's host resolved to: `EVENTS_WEBHOOK_REFUSED` if any is internal. */
-export declare function webhookCheckResolved(plan: NativeDeliveryPlan, addresses: Array<string>): void
+export declare function webhookCheckResolved(plan: DeliveryPlan, addresses: Array<string>): void
 
 /**
  * After attempt `attempt` (0-based) ended with `status` (`null`: network error or
  * timeout): milliseconds to wait before the next attempt, or `null` to stop.
  */
-export declare function webhookNextDelay(plan: NativeDeliveryPlan, attempt: number, status?: number | undefined | null): number | null
+export declare function webhookNextDelay(plan: DeliveryPlan, attempt: number, status?: number | undefined | null): number | null
 
 /**
  * Plan a delivery (`EVENTS_WEBHOOK_REFUSED` for a refused URL or setting,
  * `EVENTS_INVALID_FIELD` for a CR/LF in the event name or timestamp).
  */
-export declare function webhookPlan(target: NativeWebhookTarget, eventName: string, timestamp: string, body: string): NativeDeliveryPlan
+export declare function webhookPlan(target: WebhookTarget, eventName: string, timestamp: string, body: string): DeliveryPlan
 
 /** `WebhookSender.sign(body, secret)`: `sha256=<hex>`. */
 export declare function webhookSign(body: string, secret: string): string
+
+/** A webhook configuration as the policy reads it. */
+export interface WebhookTarget {
+  url: string
+  secret?: string
+  maxRetries?: number
+  retryDelayMs?: number
+  timeoutMs?: number
+  allowInternal?: boolean
+}
 
 /** `WebhookSender.verify(body, secret, signature)`, constant time. */
 export declare function webhookVerify(body: string, secret: string, signature: string): boolean

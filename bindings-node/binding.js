@@ -835,19 +835,20 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.AuditLogSse = nativeBinding.AuditLogSse
 module.exports.AuthorizationServer = nativeBinding.AuthorizationServer
+module.exports.EventHub = nativeBinding.EventHub
+module.exports.HmacAuth = nativeBinding.HmacAuth
 module.exports.JwtKeySet = nativeBinding.JwtKeySet
-module.exports.NativeEventHub = nativeBinding.NativeEventHub
-module.exports.NativeHmacAuth = nativeBinding.NativeHmacAuth
+module.exports.MemorySseStream = nativeBinding.MemorySseStream
 module.exports.NativePropagator = nativeBinding.NativePropagator
-module.exports.NativeRedisDistributor = nativeBinding.NativeRedisDistributor
 module.exports.PasswordHasher = nativeBinding.PasswordHasher
 module.exports.PolicyEngine = nativeBinding.PolicyEngine
-module.exports.RealtimeAuditLogSse = nativeBinding.RealtimeAuditLogSse
-module.exports.RealtimeSseAuthGuard = nativeBinding.RealtimeSseAuthGuard
-module.exports.RealtimeSseStream = nativeBinding.RealtimeSseStream
-module.exports.RealtimeSubscriberRegistry = nativeBinding.RealtimeSubscriberRegistry
+module.exports.RedisDistributor = nativeBinding.RedisDistributor
+module.exports.SseAuthGuard = nativeBinding.SseAuthGuard
+module.exports.SubscriberRegistry = nativeBinding.SubscriberRegistry
 module.exports.TokenManager = nativeBinding.TokenManager
+module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.apiTokenLookupPrefix = nativeBinding.apiTokenLookupPrefix
 module.exports.argon2Hash = nativeBinding.argon2Hash
 module.exports.argon2HashSync = nativeBinding.argon2HashSync

@@ -72,20 +72,18 @@ pub(crate) fn last_error() -> String {
         .unwrap_or_default()
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let what = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic payload".to_owned());
-    format!("internal error (panic caught at the authcore C boundary): {what}")
+/// The one catch-unwind of the binding: the body's value, or the message of its panic
+/// (`internal error (panic caught at the authcore C boundary): <what>`, the core's text).
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|payload| authcore::error::panic_message("C", payload.as_ref()))
 }
 
 /// Run the body of an `extern "C"` function: `AUTHCORE_OK` on success, the error's code
 /// otherwise, `AUTHCORE_PANIC` if it panicked. Records the message for
 /// `authcore_error_message` (cleared on success).
 pub(crate) fn boundary(f: impl FnOnce() -> FfiResult) -> authcore_result {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    match catch(f) {
         Ok(Ok(())) => {
             set_last_error("");
             AUTHCORE_OK
@@ -94,8 +92,8 @@ pub(crate) fn boundary(f: impl FnOnce() -> FfiResult) -> authcore_result {
             set_last_error(&e.message);
             e.code
         }
-        Err(payload) => {
-            set_last_error(&panic_message(payload.as_ref()));
+        Err(message) => {
+            set_last_error(&message);
             AUTHCORE_PANIC
         }
     }
@@ -104,7 +102,7 @@ pub(crate) fn boundary(f: impl FnOnce() -> FfiResult) -> authcore_result {
 /// Like [`boundary`] but leaves the recorded message alone (for
 /// `authcore_error_message` itself).
 pub(crate) fn boundary_keep_error(f: impl FnOnce() -> FfiResult) -> authcore_result {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    match catch(f) {
         Ok(Ok(())) => AUTHCORE_OK,
         Ok(Err(e)) => e.code,
         Err(_) => AUTHCORE_PANIC,
@@ -113,7 +111,7 @@ pub(crate) fn boundary_keep_error(f: impl FnOnce() -> FfiResult) -> authcore_res
 
 /// For infallible functions that return a value: `default` if the body panicked.
 pub(crate) fn boundary_or<T>(default: T, f: impl FnOnce() -> T) -> T {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or(default)
+    catch(f).unwrap_or(default)
 }
 
 /// The one NULL check: returns `AUTHCORE_NULL_PARAMETER` naming the parameter.

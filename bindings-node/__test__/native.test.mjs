@@ -16,13 +16,13 @@ test('errors carry code, status, message and isHmacAuthError', async () => {
     assert.deepEqual([e.code, e.status, e.message, e.isHmacAuthError], ['MISSING_CLIENT_ID', 400, 'clientId cannot be empty', true])
     return true
   })
-  const auth = new native.NativeHmacAuth('memory://native-test', { namespace: 'errs' })
+  const auth = new native.HmacAuth('memory://native-test', { namespace: 'errs' })
   await assert.rejects(auth.clientsRegenerateSecret('ghost', null, null), (e) => {
     assert.deepEqual([e.code, e.status, e.message, e.isHmacAuthError], ['CLIENT_NOT_FOUND', 404, 'Cannot regenerate secret: client not found', true])
     return true
   })
-  assert.throws(() => new native.NativeHmacAuth('memory://', { namespace: '  ' }), { code: 'INVALID_ARGUMENT', message: 'Namespace cannot be empty' })
-  assert.throws(() => new native.NativeHmacAuth('http://x', {}), { code: 'INVALID_INPUT' })
+  assert.throws(() => new native.HmacAuth('memory://', { namespace: '  ' }), { code: 'INVALID_ARGUMENT', message: 'Namespace cannot be empty' })
+  assert.throws(() => new native.HmacAuth('http://x', {}), { code: 'INVALID_INPUT' })
   // A code's default status, whatever message text travels with it; the errors the
   // core raises carry their own status (MISSING_CLIENT_ID: 400 from clients.*, above).
   assert.equal(native.hmacErrorStatus('MISSING_CLIENT_ID'), 401)
@@ -42,7 +42,7 @@ test('wrong argument types are rejected, not crashes', () => {
 
 test('async store verify and sans-IO verify agree (parity)', async () => {
   const ns = `parity_${Date.now()}`
-  const auth = new native.NativeHmacAuth('memory://native-test', { namespace: ns })
+  const auth = new native.HmacAuth('memory://native-test', { namespace: ns })
   await auth.clientsSetSecret('app_a', 'secret_a', false, null)
   const record = await auth.rawHget(`${ns}:clients`, 'app_a')
   const now = 1_700_000_000_000
@@ -65,7 +65,7 @@ test('async store verify and sans-IO verify agree (parity)', async () => {
 
 test('the event loop keeps running while the core hashes a large body', async () => {
   const ns = `loop_${Date.now()}`
-  const auth = new native.NativeHmacAuth('memory://native-test', { namespace: ns })
+  const auth = new native.HmacAuth('memory://native-test', { namespace: ns })
   await auth.clientsSetSecret('app_a', 'secret_a', false, null)
   const body = Buffer.alloc(48 * 1024 * 1024, 0x61)
   const h = native.buildSignedHeaderValues({ method: 'POST', url: '/big', body, clientId: 'app_a', secret: 'secret_a' })
@@ -82,7 +82,7 @@ test('the event loop keeps running while the core hashes a large body', async ()
 
 test('the completion queue delivers every outcome once, with its id', async () => {
   const ns = `queue_${Date.now()}`
-  const auth = new native.NativeHmacAuth('memory://native-test', { namespace: ns })
+  const auth = new native.HmacAuth('memory://native-test', { namespace: ns })
   assert.throws(() => auth.verifySubmit(1, 'GET', '/', undefined, undefined, undefined, undefined, undefined, 0, 1, undefined), { code: 'INVALID_INPUT' })
   await auth.clientsSetSecret('app_a', 'secret_a', false, null)
   const got = new Map()

@@ -1,8 +1,11 @@
-// Every synchronous entry point of the addon runs inside a panic boundary: napi-rs's
-// `catch_unwind` turns a Rust panic into a thrown JS Error (code `GenericFailure`, the
-// panic's message) instead of aborting the process. This audits the sources: every
-// `#[napi]` function, method, constructor and getter must carry `catch_unwind` (the async
-// work itself already runs under napi's or the task's own catch_unwind).
+// Every entry point of the addon runs inside the binding's one panic boundary
+// (src/error.rs `guard`, applied to every exported body by the crate's `#[napi]`
+// attribute, bindings-node/boundary; `spawn` and the libuv tasks for async work): a Rust
+// panic surfaces one way, a JS Error with code `INTERNAL_PANIC`, status 500 and the
+// message `internal error (panic caught at the authcore Node boundary): <what>`, never an
+// abort. This audits the sources (every `#[napi]` function, method, constructor and getter
+// carries `catch_unwind`, napi-rs's own net under the boundary for its argument
+// conversions) and panics on purpose through the hidden `__panicForTests` hook.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync, statSync } from 'node:fs'
@@ -54,4 +57,22 @@ test('a failing constructor throws a JS error instead of aborting', async () => 
   assert.throws(() => new native.PasswordHasher({ memoryCost: 1 }))
   assert.throws(() => new native.PasswordHasher({ memoryCost: 1 << 20 }), /ceilings/)
   assert.throws(() => new native.PolicyEngine().addDocument('not json'))
+})
+
+const PANIC = { code: 'INTERNAL_PANIC', status: 500 }
+const panicMessage = (where) => `internal error (panic caught at the authcore Node boundary): a test panic (${where})`
+
+test('a panic in an exported function throws the one panic error', async () => {
+  const { createRequire } = await import('node:module')
+  const native = createRequire(import.meta.url)('../index.js')
+  assert.throws(() => native.__panicForTests('sync'), { ...PANIC, message: panicMessage('sync') })
+  // The addon keeps working after a panic.
+  assert.equal(typeof native.generateNonce(), 'string')
+})
+
+test('a panic in async work rejects with the same error', async () => {
+  const { createRequire } = await import('node:module')
+  const native = createRequire(import.meta.url)('../index.js')
+  await assert.rejects(native.__panicForTests('async'), { ...PANIC, message: panicMessage('async') })
+  await assert.rejects(native.__panicForTests('task'), { ...PANIC, message: panicMessage('task') })
 })

@@ -29,7 +29,7 @@ test('native classes holding keys print none of them', () => {
   clean(keys, JWT_SECRET)
   const tm = new native.TokenManager(keys, { issuer: 'https://issuer.example' })
   clean(tm, JWT_SECRET)
-  const inst = new native.NativeHmacAuth(`redis://default:${URL_PASSWORD}@127.0.0.1:6379`, { secretToken: PEPPER })
+  const inst = new native.HmacAuth(`redis://default:${URL_PASSWORD}@127.0.0.1:6379`, { secretToken: PEPPER })
   clean(inst, PEPPER, URL_PASSWORD)
 })
 
@@ -45,7 +45,7 @@ test('drop-in instances redact the pepper and the store password', () => {
 })
 
 test('store URL errors never echo a password', async () => {
-  assert.throws(() => new native.NativeHmacAuth(`mysql://root:${URL_PASSWORD}@db:3306`, {}), (e) => {
+  assert.throws(() => new native.HmacAuth(`mysql://root:${URL_PASSWORD}@db:3306`, {}), (e) => {
     assert.ok(!e.message.includes(URL_PASSWORD), e.message)
     return true
   })

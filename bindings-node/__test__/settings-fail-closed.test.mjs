@@ -47,7 +47,7 @@ test('authorization-code lifetime', () => {
 
 test('SSE buffer limit', () => {
   for (const bad of [-1, NaN, 1.5, Infinity]) {
-    assert.throws(() => new native.RealtimeSseStream(null, bad), /REALTIME_INVALID_SETTING/)
+    assert.throws(() => new native.MemorySseStream(null, bad), /REALTIME_INVALID_SETTING/)
   }
-  new native.RealtimeSseStream(null, 0) // no limit, explicitly
+  new native.MemorySseStream(null, 0) // no limit, explicitly
 })

@@ -1,4 +1,4 @@
-//! `NativeEventHub`: the core's events engine ([`authcore::events::EventHub`]) for
+//! `EventHub`: the core's events engine ([`authcore::events::EventHub`]) for
 //! node-auth's `SseManager` (packages/node-auth-core/lib/tools/sse-manager.js).
 //!
 //! Push mode only: `publish` encodes the frame once and returns it with the ids of the
@@ -12,19 +12,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use authcore::events::{
-    EventHub, EventMeta, EventsError, HEARTBEAT_FRAME, HubConfig, RedisDistributor,
-    SubscribeRequest, encode_frame, webhook,
+    self as core, EventMeta, EventsError, HEARTBEAT_FRAME, HubConfig, SubscribeRequest,
+    encode_frame, webhook,
 };
+use authcore_node_boundary::napi;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
-use napi_derive::napi;
 
 use crate::error::{AuthErr, js, to_js};
 
 /// `SseManager`'s engine options (all optional; the core's defaults otherwise).
 #[napi(object)]
 #[derive(Default)]
-pub struct NativeEventHubOptions {
+pub struct EventHubOptions {
     /// `0` disables heartbeats (default 30000).
     pub heartbeat_interval_ms: Option<f64>,
     /// Only `false` disables dedupe.
@@ -55,7 +55,7 @@ fn setting(name: &str, v: Option<f64>, default: usize) -> std::result::Result<us
     }
 }
 
-fn config(o: NativeEventHubOptions) -> std::result::Result<HubConfig, EventsError> {
+fn config(o: EventHubOptions) -> std::result::Result<HubConfig, EventsError> {
     let d = HubConfig::default();
     Ok(HubConfig {
         heartbeat_interval_ms: setting(
@@ -77,7 +77,7 @@ fn config(o: NativeEventHubOptions) -> std::result::Result<HubConfig, EventsErro
 
 /// A subscription: its id and the frames to write after the connected frame.
 #[napi(object)]
-pub struct NativeSubscribed {
+pub struct Subscribed {
     pub id: u32,
     pub replay: Vec<String>,
     /// `false` when `lastEventId` was given but is no longer in the replay ring.
@@ -86,7 +86,7 @@ pub struct NativeSubscribed {
 
 /// Who gets a frame.
 #[napi(object)]
-pub struct NativeDelivery {
+pub struct Delivery {
     /// The encoded frame (`publish`), or the heartbeat comment (`tick`).
     pub frame: String,
     /// Subscribers to write `frame` to now, in subscription order.
@@ -106,23 +106,23 @@ fn ids(v: Vec<u64>) -> Vec<u32> {
 
 /// The events engine behind `SseManager`.
 #[napi]
-pub struct NativeEventHub {
-    hub: EventHub,
+pub struct EventHub {
+    hub: core::EventHub,
     start: Instant,
 }
 
-impl NativeEventHub {
+impl EventHub {
     fn now(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 }
 
 #[napi]
-impl NativeEventHub {
+impl EventHub {
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, options: Option<NativeEventHubOptions>) -> Result<Self> {
+    pub fn new(env: Env, options: Option<EventHubOptions>) -> Result<Self> {
         let cfg = js(&env, config(options.unwrap_or_default()))?;
-        let hub = js(&env, EventHub::new(cfg, 0))?;
+        let hub = js(&env, core::EventHub::new(cfg, 0))?;
         Ok(Self {
             hub,
             start: Instant::now(),
@@ -139,7 +139,7 @@ impl NativeEventHub {
         user_id: Option<String>,
         tenant_id: Option<String>,
         last_event_id: Option<String>,
-    ) -> Result<NativeSubscribed> {
+    ) -> Result<Subscribed> {
         let req = SubscribeRequest {
             topics,
             user_id,
@@ -148,7 +148,7 @@ impl NativeEventHub {
             mode: authcore::events::DeliveryMode::Push,
         };
         let s = js(&env, self.hub.subscribe(req, self.now()))?;
-        Ok(NativeSubscribed {
+        Ok(Subscribed {
             id: id32(s.id),
             replay: s.replay.iter().map(|f| f.to_string()).collect(),
             replay_complete: s.replay_complete,
@@ -172,7 +172,7 @@ impl NativeEventHub {
         event_type: String,
         tenant_id: Option<String>,
         json: String,
-    ) -> Result<NativeDelivery> {
+    ) -> Result<Delivery> {
         let frame = js(&env, encode_frame(&id, &event_type, &json))?;
         let d = js(
             &env,
@@ -185,7 +185,7 @@ impl NativeEventHub {
                 &frame,
             ),
         )?;
-        Ok(NativeDelivery {
+        Ok(Delivery {
             frame: frame.to_string(),
             write: ids(d.write),
             overflowed: ids(d.overflowed),
@@ -216,9 +216,9 @@ impl NativeEventHub {
 
     /// Advance the heartbeat wheel: connections due `: heartbeat\n\n`.
     #[napi(catch_unwind)]
-    pub fn tick(&self) -> NativeDelivery {
+    pub fn tick(&self) -> Delivery {
         let d = self.hub.tick(self.now());
-        NativeDelivery {
+        Delivery {
             frame: HEARTBEAT_FRAME.to_owned(),
             write: ids(d.write),
             overflowed: ids(d.overflowed),
@@ -260,7 +260,7 @@ pub fn webhook_verify(body: String, secret: String, signature: String) -> bool {
 
 /// A webhook configuration as the policy reads it.
 #[napi(object)]
-pub struct NativeWebhookTarget {
+pub struct WebhookTarget {
     pub url: String,
     pub secret: Option<String>,
     pub max_retries: Option<f64>,
@@ -271,7 +271,7 @@ pub struct NativeWebhookTarget {
 
 /// One delivery: URL, the stable delivery id, headers in order, retry bounds, timeout.
 #[napi(object)]
-pub struct NativeDeliveryPlan {
+pub struct DeliveryPlan {
     pub url: String,
     pub host: String,
     pub delivery_id: String,
@@ -282,7 +282,7 @@ pub struct NativeDeliveryPlan {
     pub allow_internal: bool,
 }
 
-fn plan_from_js(p: &NativeDeliveryPlan) -> webhook::DeliveryPlan {
+fn plan_from_js(p: &DeliveryPlan) -> webhook::DeliveryPlan {
     webhook::DeliveryPlan {
         url: p.url.clone(),
         host: p.host.clone(),
@@ -300,11 +300,11 @@ fn plan_from_js(p: &NativeDeliveryPlan) -> webhook::DeliveryPlan {
 #[napi(catch_unwind)]
 pub fn webhook_plan(
     env: Env,
-    target: NativeWebhookTarget,
+    target: WebhookTarget,
     event_name: String,
     timestamp: String,
     body: String,
-) -> Result<NativeDeliveryPlan> {
+) -> Result<DeliveryPlan> {
     let t = webhook::WebhookTarget {
         url: target.url,
         secret: target.secret,
@@ -314,7 +314,7 @@ pub fn webhook_plan(
         allow_internal: target.allow_internal == Some(true),
     };
     let p = js(&env, webhook::plan(&t, &event_name, &timestamp, &body))?;
-    Ok(NativeDeliveryPlan {
+    Ok(DeliveryPlan {
         url: p.url,
         host: p.host,
         delivery_id: p.delivery_id,
@@ -328,11 +328,7 @@ pub fn webhook_plan(
 
 /// The addresses the plan's host resolved to: `EVENTS_WEBHOOK_REFUSED` if any is internal.
 #[napi(catch_unwind)]
-pub fn webhook_check_resolved(
-    env: Env,
-    plan: NativeDeliveryPlan,
-    addresses: Vec<String>,
-) -> Result<()> {
+pub fn webhook_check_resolved(env: Env, plan: DeliveryPlan, addresses: Vec<String>) -> Result<()> {
     let addrs: Vec<std::net::IpAddr> = addresses.iter().filter_map(|a| a.parse().ok()).collect();
     js(&env, webhook::check_resolved(&plan_from_js(&plan), &addrs))
 }
@@ -340,11 +336,7 @@ pub fn webhook_check_resolved(
 /// After attempt `attempt` (0-based) ended with `status` (`null`: network error or
 /// timeout): milliseconds to wait before the next attempt, or `null` to stop.
 #[napi(catch_unwind)]
-pub fn webhook_next_delay(
-    plan: NativeDeliveryPlan,
-    attempt: u32,
-    status: Option<u32>,
-) -> Option<f64> {
+pub fn webhook_next_delay(plan: DeliveryPlan, attempt: u32, status: Option<u32>) -> Option<f64> {
     let status = status.map(|s| u16::try_from(s).unwrap_or(u16::MAX));
     webhook::next_delay_random(&plan_from_js(&plan), attempt, status).map(|d| d as f64)
 }
@@ -353,7 +345,7 @@ pub fn webhook_next_delay(
 // Redis pub/sub distributor (`createRedisDistributor`, an `ISseDistributor`).
 // ---------------------------------------------------------------------------------------
 
-type Shared = Arc<Mutex<Option<Arc<RedisDistributor>>>>;
+type Shared = Arc<Mutex<Option<Arc<core::RedisDistributor>>>>;
 
 fn spawn_events<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
 where
@@ -365,7 +357,7 @@ where
     })
 }
 
-fn current(shared: &Shared) -> std::result::Result<Arc<RedisDistributor>, EventsError> {
+fn current(shared: &Shared) -> std::result::Result<Arc<core::RedisDistributor>, EventsError> {
     shared
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -375,14 +367,14 @@ fn current(shared: &Shared) -> std::result::Result<Arc<RedisDistributor>, Events
 
 /// The core's Redis distributor: `connect()`, `publish(topic, json)`, `next()`.
 #[napi]
-pub struct NativeRedisDistributor {
+pub struct RedisDistributor {
     url: String,
     channel: String,
     inner: Shared,
 }
 
 #[napi]
-impl NativeRedisDistributor {
+impl RedisDistributor {
     #[napi(constructor, catch_unwind)]
     pub fn new(url: String, channel: String) -> Self {
         Self {
@@ -401,7 +393,7 @@ impl NativeRedisDistributor {
             Arc::clone(&self.inner),
         );
         spawn_events(env, async move {
-            let d = RedisDistributor::connect(&url, &channel).await?;
+            let d = core::RedisDistributor::connect(&url, &channel).await?;
             *inner.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(d));
             Ok(())
         })

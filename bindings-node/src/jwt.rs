@@ -6,14 +6,15 @@
 
 use std::sync::Arc;
 
+use authcore::error::InvalidArgument;
 use authcore::jwt::{
     self as core, Algorithm, JwtError, JwtKey, KeySet, PublicJwk, RefreshTokenStore,
     TokenManagerConfig, TokenUse, Validation,
 };
 use authcore::token_stores;
+use authcore_node_boundary::napi;
 use napi::Env;
 use napi::bindgen_prelude::{AsyncTask, Either, Object};
-use napi_derive::napi;
 
 use crate::error::{AuthErr, js};
 use crate::task::{AuthTask, block, bytes, spawn, spawn_kdf};
@@ -367,7 +368,9 @@ impl JwtKeySet {
 
 impl Default for JwtKeySet {
     fn default() -> Self {
-        Self::new()
+        Self {
+            inner: Arc::new(KeySet::new()),
+        }
     }
 }
 
@@ -605,7 +608,7 @@ impl TokenManager {
                 options.store.as_deref().unwrap_or(""),
                 options.key_prefix.as_deref(),
             )
-            .map_err(|e| AuthErr::invalid_argument(format!("store: {e}")))?;
+            .map_err(|e| AuthErr::from(InvalidArgument::store(&e)))?;
             let mut m = core::TokenManager::new((*keys.keys()).clone(), cfg, store)?;
             if let Some(rk) = refresh_keys {
                 m = m.with_refresh_keys((*rk.keys()).clone())?;

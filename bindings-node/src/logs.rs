@@ -6,17 +6,19 @@
 
 use std::sync::Arc;
 
+use authcore_node_boundary::napi;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi_derive::napi;
 
 type ReadyFn = ThreadsafeFunction<(), Unknown<'static>, (), napi::Status, false, true, 0>;
 
-fn rank(level: &str) -> Result<u8> {
+fn rank(env: &Env, level: &str) -> Result<u8> {
     authcore::log_events::parse_level(level).ok_or_else(|| {
-        Error::new(
-            Status::InvalidArg,
-            format!("unknown log level {level:?} (off, error, warn, info, debug, trace)"),
+        crate::error::to_js(
+            env,
+            crate::error::AuthErr::invalid_argument(format!(
+                "unknown log level {level:?} (off, error, warn, info, debug, trace)"
+            )),
         )
     })
 }
@@ -24,8 +26,12 @@ fn rank(level: &str) -> Result<u8> {
 /// Forward core events at `level` and above; `false` when another global `tracing`
 /// subscriber was installed first (the events go there).
 #[napi(catch_unwind)]
-pub fn start_logs(level: String, on_ready: Function<(), Unknown<'static>>) -> Result<bool> {
-    let rank = rank(&level)?;
+pub fn start_logs(
+    env: &Env,
+    level: String,
+    on_ready: Function<(), Unknown<'static>>,
+) -> Result<bool> {
+    let rank = rank(env, &level)?;
     let ready: ReadyFn = on_ready
         .build_threadsafe_function::<()>()
         .callee_handled::<false>()
@@ -42,8 +48,8 @@ pub fn start_logs(level: String, on_ready: Function<(), Unknown<'static>>) -> Re
 
 /// Change the level (`off` stops forwarding).
 #[napi(catch_unwind)]
-pub fn set_log_level(level: String) -> Result<()> {
-    authcore::log_events::set_level(rank(&level)?);
+pub fn set_log_level(env: &Env, level: String) -> Result<()> {
+    authcore::log_events::set_level(rank(env, &level)?);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The core's metrics ([`authcore::metrics`]): Prometheus text, a snapshot for the
 //! `prom-client` collector (`@authcore/native/metrics.js`), and the on/off switch.
 
-use napi_derive::napi;
+use authcore_node_boundary::napi;
 
 /// Prometheus text exposition (format 0.0.4) of every core metric of this process.
 #[napi(catch_unwind)]

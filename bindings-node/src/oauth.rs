@@ -3,16 +3,17 @@
 
 use std::sync::Arc;
 
+use authcore::error::InvalidArgument;
 use authcore::oauth::{
     self as core, AuthorizationServerConfig, CodeChallengeMethod, CreateCodeParams,
     ExchangeRequest, OAuthStorage,
 };
 use authcore::token_stores;
+use authcore_node_boundary::napi;
 use napi::Env;
 use napi::bindgen_prelude::AsyncTask;
-use napi_derive::napi;
 
-use crate::error::{AuthErr, js, to_js};
+use crate::error::{js, to_js};
 use crate::jwt::{TokenManager, TokenPair};
 use crate::task::{AuthTask, spawn};
 
@@ -181,7 +182,7 @@ impl AuthorizationServer {
         };
         let storage =
             token_stores::oauth_storage(o.store.as_deref().unwrap_or(""), o.key_prefix.as_deref())
-                .map_err(|e| to_js(&env, AuthErr::invalid_argument(format!("store: {e}"))))?;
+                .map_err(|e| to_js(&env, InvalidArgument::store(&e)))?;
         Ok(Self {
             inner: Arc::new(
                 core::AuthorizationServer::try_new(storage, cfg).map_err(|e| to_js(&env, e))?,

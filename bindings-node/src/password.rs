@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use authcore::password::{self as core, Argon2Params, DummyAlgorithm, PasswordConfig};
+use authcore_node_boundary::napi;
 use napi::Env;
 use napi::bindgen_prelude::{Either, Object, Utf16String};
-use napi_derive::napi;
 
 use crate::error::{AuthErr, js, to_js};
 use crate::task::{block, bytes, spawn_kdf};

@@ -3,8 +3,8 @@
 //! cross the boundary as JSON text.
 
 use authcore::policy::{self as core, PackageSync, PermissionDocument, PolicyError};
+use authcore_node_boundary::napi;
 use napi::Env;
-use napi_derive::napi;
 use serde_json::{Map, Value};
 
 use crate::error::{AuthErr, js};
@@ -175,6 +175,8 @@ impl PolicyEngine {
 
 impl Default for PolicyEngine {
     fn default() -> Self {
-        Self::new()
+        Self {
+            inner: core::PolicyEngine::new(),
+        }
     }
 }

@@ -45,13 +45,13 @@ use authcore::propagation::state::{
 };
 use authcore::propagation::{Logger, NoopLogger, wire};
 use authcore::store::StoreError;
+use authcore_node_boundary::napi;
 use napi::bindgen_prelude::{FnArgs, Function, Promise, PromiseRaw, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, Status};
-use napi_derive::napi;
 use serde_json::{Value, json};
 
-use crate::error::{Result, message_of};
+use crate::error::{AuthErr, Result};
 use authcore::store::StoreUrl;
 
 // ---------------------------------------------------------------------------------------
@@ -79,24 +79,16 @@ fn js_error_id(e: &CallbackError) -> Option<u64> {
 }
 
 fn build_error(env: &Env, e: &PropagationError) -> Result<napi::Error> {
-    let message = match e {
-        PropagationError::Hmac(h) => message_of(h),
-        other => other.to_string(),
+    let err = match e {
+        PropagationError::Hmac(h) => AuthErr::from(h.clone()),
+        other => AuthErr::coded(other.code(), other.status(), other.to_string()),
     };
-    let mut obj = env.create_error(napi::Error::new(Status::GenericFailure, message))?;
-    obj.set("code", e.code())?;
-    match e {
-        PropagationError::Callback(cb) => {
-            if let Some(id) = js_error_id(cb) {
-                // Ids come from a JS counter: exact as a double.
-                obj.set("jsErrorId", id as f64)?;
-            }
-        }
-        PropagationError::Hmac(h) => {
-            obj.set("status", u32::from(h.status()))?;
-            obj.set("isHmacAuthError", h.as_auth().is_some())?;
-        }
-        _ => {}
+    let mut obj = crate::error::js_error(env, &err)?;
+    if let PropagationError::Callback(cb) = e
+        && let Some(id) = js_error_id(cb)
+    {
+        // Ids come from a JS counter: exact as a double.
+        obj.set("jsErrorId", id as f64)?;
     }
     Ok(napi::Error::from(obj.to_unknown()))
 }
@@ -104,8 +96,8 @@ fn build_error(env: &Env, e: &PropagationError) -> Result<napi::Error> {
 /// The one `PropagationError` → JS error mapping: `code` (`MANAGEMENT_NOT_CONFIGURED`,
 /// `UNKNOWN_CLIENT`, `INVALID_OPTIONS`, `INVALID_QUEUE_NAME`, `SYNC_ERROR`,
 /// `CALLBACK_ERROR`, an HMAC or store code, `TRANSPORT_ERROR`), the original's
-/// `message`, `jsErrorId` for a value a JS callback threw, `status`/`isHmacAuthError`
-/// for HMAC errors. The JS layer turns it into the original's error.
+/// `message`, `status` (the core's), `jsErrorId` for a value a JS callback threw,
+/// `isHmacAuthError` for HMAC errors (through the binding's one mapping, [`crate::error`]). The JS layer turns it into the original's error.
 fn map_err(env: &Env, e: PropagationError) -> napi::Error {
     build_error(env, &e).unwrap_or_else(|err| err)
 }

@@ -1,6 +1,7 @@
 //! [`AuthTask`]: one closure, run either on the libuv thread pool (`AsyncTask`) or inline
 //! (the `*Sync` twin). Inputs are copied into the closure before it runs, so `compute`
-//! touches only owned data; a panic is caught and becomes an `INTERNAL_PANIC` error.
+//! touches only owned data; a panic is caught ([`crate::error::catch`]) and becomes the
+//! binding's one `INTERNAL_PANIC` error.
 //!
 //! Key derivation (argon2, bcrypt, RSA key generation) goes through [`spawn_kdf`]: still
 //! the libuv pool, but at most [`kdf_concurrency`] of them run at once per JS thread (by
@@ -11,7 +12,6 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -37,9 +37,8 @@ impl<T: Send + 'static> AuthTask<T> {
 
     fn run(&mut self) -> AuthResult<T> {
         match self.job.take() {
-            Some(job) => std::panic::catch_unwind(AssertUnwindSafe(job))
-                .unwrap_or_else(|_| Err(AuthErr::panic())),
-            None => Err(AuthErr::panic()),
+            Some(job) => crate::error::catch(job).unwrap_or_else(|m| Err(AuthErr::panic(m))),
+            None => Err(AuthErr::panic("internal error: a task ran twice".into())),
         }
     }
 }

@@ -3,9 +3,9 @@
 //! bcrypt (node-auth's stored format), so it is an `AsyncTask` with a `*Sync` twin.
 
 use authcore::tokens::{self as core, NodeApiKeyCandidate, NodeApiKeyRequest};
+use authcore_node_boundary::napi;
 use napi::Env;
 use napi::bindgen_prelude::{AsyncTask, Either};
-use napi_derive::napi;
 
 use crate::error::{AuthErr, js};
 use crate::task::{AuthTask, block, bytes, spawn};

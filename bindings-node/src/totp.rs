@@ -2,9 +2,9 @@
 //! HMACs), so synchronous.
 
 use authcore::totp::{self as core, TotpAlgorithm, TotpConfig};
+use authcore_node_boundary::napi;
 use napi::Env;
 use napi::bindgen_prelude::Either;
-use napi_derive::napi;
 
 use crate::error::{AuthErr, js};
 use crate::task::bytes;

@@ -180,6 +180,30 @@ pub fn opt_finite_number(
     }
 }
 
+/// A numeric option the originals coerce with `Number()` (`max_skew_ms`): an `int` or
+/// `float`, or a `str` read by the core's [`authcore::js::NumberOption`] (`"5000"` is
+/// 5000, `"soon"` is NaN, which the option's own check refuses). Absent or `None` stays
+/// absent; any other type is `INVALID_INPUT`.
+pub fn opt_number_option(
+    obj: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> Result<Option<f64>, HmacError> {
+    use authcore::js::NumberOption;
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => {
+            if let Ok(s) = o.cast::<pyo3::types::PyString>() {
+                let text = s.to_str().map_err(|e| input(e.to_string()))?;
+                return Ok(Some(NumberOption::Text(text).value()));
+            }
+            o.extract::<f64>()
+                .map(|n| Some(NumberOption::Number(n).value()))
+                .map_err(|_| input(format!("{what} must be a number")))
+        }
+    }
+}
+
 /// An `int` or `float` as a JavaScript Number (huge ints become ±Infinity).
 fn number(obj: &Bound<'_, PyAny>) -> Result<f64, HmacError> {
     if let Ok(i) = obj.extract::<i64>() {

@@ -8,7 +8,18 @@
 //! | `HmacError::InvalidArgument`  | `HmacArgumentError` | `HmacError`, `ValueError`      |
 //! | `HmacError::InvalidInput`     | `HmacInputError`    | `HmacError`, `TypeError`, `ValueError` |
 //! | `HmacError::Store`            | `HmacStoreError`    | `HmacError`                    |
-//! | a Rust panic                  | `HmacInternalError` | `HmacError`                    |
+//!
+//! Outside HMAC, each module's exceptions (argon2-cffi / PyJWT names, `RealtimeError`…) are
+//! built by that Python module's `_native_error(code, message, status, kind, extra)`
+//! ([`raise`]); what every module shares is mapped here:
+//!
+//! | core                                   | Python class           | bases |
+//! |----------------------------------------|------------------------|-------|
+//! | `authcore::error::InvalidArgument`     | `InvalidArgumentError` | `ValueError` |
+//! | a Rust panic (any module, [`guard`], [`CatchUnwind`]) | `InternalPanicError` | `HmacInternalError`, `RuntimeError` |
+//!
+//! Every exception carries `code` and `status`; a panic is `INTERNAL_PANIC` 500 with the
+//! core's message (`internal error (panic caught at the authcore Python boundary): …`).
 
 use std::any::Any;
 use std::future::Future;
@@ -17,7 +28,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use authcore::hmac::{HmacError, VerifyError};
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
@@ -38,6 +48,8 @@ error_class!(argument_error, "HmacArgumentError");
 error_class!(input_error, "HmacInputError");
 error_class!(store_error, "HmacStoreError");
 error_class!(internal_error, "HmacInternalError");
+error_class!(invalid_argument_error, "InvalidArgumentError");
+error_class!(internal_panic_error, "InternalPanicError");
 
 fn build(py: Python<'_>, e: &HmacError) -> PyResult<PyErr> {
     let value = match e {
@@ -104,34 +116,31 @@ pub fn exception_text(py: Python<'_>, err: &PyErr) -> String {
     }
 }
 
-pub fn panic_message(p: &(dyn Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    }
-}
-
-/// The exception for a Rust panic caught at the boundary.
-pub fn panic_to_py(py: Python<'_>, p: Box<dyn Any + Send>) -> PyErr {
-    let msg = format!(
-        "authcore internal error (Rust panic): {}",
-        panic_message(&*p)
-    );
-    match internal_error(py).and_then(|t| t.call1((msg,))) {
+/// The exception of a Rust panic caught at the boundary: `InternalPanicError`
+/// (`INTERNAL_PANIC`, 500, the core's message), whatever the module.
+pub fn panic_err(py: Python<'_>, p: &(dyn Any + Send)) -> PyErr {
+    let msg = authcore::error::panic_message("Python", p);
+    match internal_panic_error(py).and_then(|t| t.call1((msg,))) {
         Ok(v) => PyErr::from_value(v),
         Err(e) => e,
     }
 }
 
-/// Run `f` and turn a panic into `HmacInternalError` instead of letting it unwind into
-/// the interpreter.
-pub fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+/// The one catch-unwind helper of the binding (the async form is [`CatchUnwind`]): run
+/// `f`, and turn a panic into [`panic_err`] instead of letting it unwind into the
+/// interpreter.
+pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
-        Err(p) => Err(panic_to_py(py, p)),
+        Err(p) => Err(Python::attach(|py| panic_err(py, &*p))),
+    }
+}
+
+/// An argument or setting the core refuses: `InvalidArgumentError` (a `ValueError`).
+pub fn invalid_argument(py: Python<'_>, e: &authcore::error::InvalidArgument) -> PyErr {
+    match invalid_argument_error(py).and_then(|t| t.call1((e.message(),))) {
+        Ok(v) => PyErr::from_value(v),
+        Err(err) => err,
     }
 }
 
@@ -157,18 +166,6 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-/// Run `f`, turning a Rust panic into a plain `RuntimeError` (the password, JWT, token,
-/// TOTP, OAuth and policy functions).
-pub fn guard_runtime_error<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(p) => Err(PyRuntimeError::new_err(format!(
-            "authcore internal error (Rust panic): {}",
-            panic_message(&*p)
-        ))),
-    }
-}
-
 /// Build the exception of a password, JWT, token, TOTP, OAuth or policy error through
 /// `<module>._native_error(code, message, status, kind, extra)`: each exception class
 /// (argon2-cffi / PyJWT names) is defined once, in Python, and carries `.code` and `.status`.
@@ -187,4 +184,28 @@ pub fn raise(
         Ok(PyErr::from_value(exc))
     })();
     built.unwrap_or_else(|e| e)
+}
+
+/// Test-only hook (hidden, `_native._panic_for_tests`): panics inside the boundary, so the
+/// tests see the one shape a panic takes. `where_`: `"sync"` (the body of a function,
+/// [`guard`]) or `"async"` (a future on the tokio runtime, [`CatchUnwind`]; the awaitable
+/// raises).
+#[pyfunction]
+#[pyo3(name = "_panic_for_tests")]
+pub fn panic_for_tests<'py>(py: Python<'py>, where_: &str) -> PyResult<Bound<'py, PyAny>> {
+    if where_ == "async" {
+        return crate::lifecycle::future_into_py(
+            py,
+            CatchUnwind::new(async {
+                if true {
+                    panic!("a test panic (async)")
+                }
+            }),
+            |py, out: Result<(), Box<dyn Any + Send>>| match out {
+                Ok(()) => Ok(py.None()),
+                Err(p) => Err(panic_err(py, &*p)),
+            },
+        );
+    }
+    guard(|| panic!("a test panic (sync)"))
 }

@@ -20,21 +20,6 @@ fn events_err(py: Python<'_>, e: &EventsError) -> PyErr {
     crate::errors::raise(py, MODULE, e.code(), e.to_string(), e.status(), "", None)
 }
 
-fn panic_err(py: Python<'_>, p: &(dyn std::any::Any + Send)) -> PyErr {
-    crate::errors::raise(
-        py,
-        MODULE,
-        "INTERNAL_ERROR",
-        format!(
-            "authcore internal error (Rust panic): {}",
-            crate::errors::panic_message(p)
-        ),
-        500,
-        "",
-        None,
-    )
-}
-
 fn ev<T>(py: Python<'_>, r: Result<T, EventsError>) -> PyResult<T> {
     r.map_err(|e| events_err(py, &e))
 }
@@ -162,7 +147,7 @@ impl EventHub {
                     Ok(list.into_any().unbind())
                 }
                 Ok(None) => Ok(py.None()),
-                Err(p) => Err(panic_err(py, &*p)),
+                Err(p) => Err(crate::errors::panic_err(py, &*p)),
             },
         )
     }
@@ -209,7 +194,7 @@ impl RedisDistributor {
             |py, out| match out {
                 Ok(Ok(d)) => Ok(Py::new(py, RedisDistributor { inner: Arc::new(d) })?.into_any()),
                 Ok(Err(e)) => Err(events_err(py, &e)),
-                Err(p) => Err(panic_err(py, &*p)),
+                Err(p) => Err(crate::errors::panic_err(py, &*p)),
             },
         )
     }
@@ -228,7 +213,7 @@ impl RedisDistributor {
             |py, out| match out {
                 Ok(Ok(())) => Ok(py.None()),
                 Ok(Err(e)) => Err(events_err(py, &e)),
-                Err(p) => Err(panic_err(py, &*p)),
+                Err(p) => Err(crate::errors::panic_err(py, &*p)),
             },
         )
     }
@@ -242,7 +227,7 @@ impl RedisDistributor {
             |py, out| match out {
                 Ok(Some((t, j))) => Ok((t, j).into_pyobject(py)?.into_any().unbind()),
                 Ok(None) => Ok(py.None()),
-                Err(p) => Err(panic_err(py, &*p)),
+                Err(p) => Err(crate::errors::panic_err(py, &*p)),
             },
         )
     }
@@ -255,7 +240,7 @@ impl RedisDistributor {
             CatchUnwind::new(async move { d.close().await }),
             |py, out| match out {
                 Ok(()) => Ok(py.None()),
-                Err(p) => Err(panic_err(py, &*p)),
+                Err(p) => Err(crate::errors::panic_err(py, &*p)),
             },
         )
     }

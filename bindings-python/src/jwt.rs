@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use authcore::error::InvalidArgument;
 use authcore::jwt::{
     self as core, Algorithm, ClaimChecks, JwtError, JwtKey, KeySet, PublicJwk, RefreshTokenClaims,
     RefreshTokenStore, TokenClaims, TokenManager, TokenManagerConfig, TokenUse, Validation,
@@ -15,7 +16,7 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use serde_json::Value;
 
 use crate::convert::{bytes_arg, now_f64, now_secs};
-use crate::errors::{guard_runtime_error, raise};
+use crate::errors::{guard, raise};
 use crate::json;
 
 const MODULE: &str = "authcore.jwt";
@@ -107,7 +108,7 @@ fn jwt_encode(
     header_json: Option<String>,
     payload_json: Option<String>,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let alg = parse_alg(algorithm)?;
         let material = bytes_arg(key, "key")?;
         let payload_json = match payload_json {
@@ -159,7 +160,7 @@ fn jwt_decode_default<'py>(
     key: &Bound<'py, PyAny>,
     algorithms: Vec<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard_runtime_error(|| {
+    guard(|| {
         let token = token_text(token)?;
         let material = bytes_arg(key, "key")?;
         let algs: Vec<&str> = algorithms.iter().map(String::as_str).collect();
@@ -202,7 +203,7 @@ fn jwt_decode<'py>(
     subject: Option<String>,
     leeway: f64,
 ) -> PyResult<Bound<'py, PyAny>> {
-    guard_runtime_error(|| {
+    guard(|| {
         let token = token_text(token)?;
         let material = if verify_signature {
             bytes_arg(key, "key")?
@@ -266,7 +267,7 @@ fn jwt_unverified_header<'py>(
     py: Python<'py>,
     token: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard_runtime_error(|| {
+    guard(|| {
         let token = token_text(token)?;
         let (header, _) = core::insecure_decode(&token).map_err(|e| to_py(py, &e))?;
         json::map_to_py(py, &header)
@@ -341,7 +342,7 @@ impl PyKeySet {
     /// Parse a JWKS document (public keys only; symmetric keys are never accepted).
     #[staticmethod]
     fn from_jwks_json(py: Python<'_>, json: &str) -> PyResult<Self> {
-        guard_runtime_error(|| {
+        guard(|| {
             Ok(Self {
                 inner: RwLock::new(jwt_err(py, KeySet::from_jwks_json(json))?),
             })
@@ -360,7 +361,7 @@ impl PyKeySet {
         accept: Option<Vec<String>>,
         node_compat: bool,
     ) -> PyResult<()> {
-        guard_runtime_error(|| {
+        guard(|| {
             let material = bytes_arg(key, "key")?;
             let k = py.detach(|| build_key(algorithm, &material, kid, accept, node_compat));
             let k = jwt_err(py, k)?;
@@ -371,7 +372,7 @@ impl PyKeySet {
 
     /// Add a public JWK (JSON text).
     fn add_jwk(&self, py: Python<'_>, jwk_json: &str) -> PyResult<()> {
-        guard_runtime_error(|| {
+        guard(|| {
             let jwk: PublicJwk = serde_json::from_str(jwk_json)
                 .map_err(|e| to_py(py, &JwtError::InvalidKey(e.to_string())))?;
             let k = jwt_err(py, JwtKey::from_jwk(&jwk))?;
@@ -399,7 +400,7 @@ impl PyKeySet {
     /// Sign the exact payload JSON text with the signing key (header
     /// `{"alg","typ","kid"}` in node-jsonwebtoken's order).
     fn sign_json(&self, py: Python<'_>, payload_json: &str) -> PyResult<String> {
-        guard_runtime_error(|| {
+        guard(|| {
             let set = self.read();
             let r = py.detach(|| core::sign_payload_json(&set, payload_json));
             jwt_err(py, r)
@@ -422,7 +423,7 @@ impl PyKeySet {
         token_use: Option<&str>,
         required_claims: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let v = Validation {
                 leeway,
                 issuer,
@@ -449,7 +450,7 @@ fn jwt_jwks_from_pem(
     pem: &Bound<'_, PyAny>,
     kid: &str,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let material = bytes_arg(pem, "pem")?;
         let key = jwt_err(py, build_key(algorithm, &material, Some(kid), None, false))?;
         Ok(KeySet::single(key).jwks().to_json())
@@ -503,9 +504,9 @@ impl PyTokenManager {
         store: Option<&str>,
         key_prefix: Option<&str>,
     ) -> PyResult<Self> {
-        guard_runtime_error(|| {
+        guard(|| {
             let store = token_stores::refresh_token_store(store.unwrap_or(""), key_prefix)
-                .map_err(|e| PyValueError::new_err(format!("store: {e}")))?;
+                .map_err(|e| crate::errors::invalid_argument(py, &InvalidArgument::store(&e)))?;
             let material = bytes_arg(key, "key")?;
             let keys = KeySet::single(jwt_err(
                 py,
@@ -542,7 +543,7 @@ impl PyTokenManager {
         scope: String,
         now: Option<f64>,
     ) -> PyResult<String> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             let claims = TokenClaims {
                 user_id,
@@ -563,7 +564,7 @@ impl PyTokenManager {
         token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             let p = jwt_err(py, py.detach(|| self.inner.verify_access_token(token, now)))?;
             value_dict(py, &p)
@@ -579,7 +580,7 @@ impl PyTokenManager {
         scope: Option<String>,
         now: Option<f64>,
     ) -> PyResult<String> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             let claims = RefreshTokenClaims { user_id, domain_id };
             jwt_err(
@@ -601,7 +602,7 @@ impl PyTokenManager {
         scope: String,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             let claims = TokenClaims {
                 user_id,
@@ -620,7 +621,7 @@ impl PyTokenManager {
         token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             let r = py.detach(|| self.inner.verify_refresh_token(token, now));
             value_dict(py, &r)
@@ -634,7 +635,7 @@ impl PyTokenManager {
         refresh_token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             let pair = jwt_err(py, py.detach(|| self.inner.refresh(refresh_token, now)))?;
             value_dict(py, &pair)
@@ -642,11 +643,11 @@ impl PyTokenManager {
     }
 
     fn revoke_refresh_token(&self, py: Python<'_>, token: &str) -> PyResult<usize> {
-        guard_runtime_error(|| jwt_err(py, py.detach(|| self.inner.revoke_refresh_token(token))))
+        guard(|| jwt_err(py, py.detach(|| self.inner.revoke_refresh_token(token))))
     }
 
     fn revoke_user(&self, py: Python<'_>, user_id: &str) -> PyResult<usize> {
-        guard_runtime_error(|| jwt_err(py, py.detach(|| self.inner.revoke_user(user_id))))
+        guard(|| jwt_err(py, py.detach(|| self.inner.revoke_user(user_id))))
     }
 
     #[pyo3(signature = (user_id, domain_id, now=None))]
@@ -657,7 +658,7 @@ impl PyTokenManager {
         domain_id: &str,
         now: Option<f64>,
     ) -> PyResult<String> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             jwt_err(
                 py,
@@ -673,7 +674,7 @@ impl PyTokenManager {
         token: &str,
         now: Option<f64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)?;
             let p = jwt_err(
                 py,

@@ -4,7 +4,8 @@
 //! the work, and core errors become the exception classes of `authcore.errors`
 //! ([`errors`]). Nothing here holds the GIL while hashing large bodies or waiting on a
 //! store, and every entry point catches Rust panics ([`errors::guard`],
-//! [`errors::CatchUnwind`]) so none unwinds into the interpreter.
+//! [`errors::CatchUnwind`]) so none unwinds into the interpreter: a panic is the one
+//! `authcore.errors.InternalPanicError` (`INTERNAL_PANIC`, 500).
 //!
 //! Modules carry the core's module names: [`hmac`] (the pure wire functions and the
 //! store-backed runtime), [`password`], [`jwt`], [`tokens`], [`totp`], [`oauth`],
@@ -109,5 +110,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     logs::register(m)?;
     lifecycle::register(m)?;
+    m.add_function(wrap_pyfunction!(errors::panic_for_tests, m)?)?;
     Ok(())
 }

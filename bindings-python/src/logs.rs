@@ -66,8 +66,8 @@ fn rank(level: &str) -> PyResult<u8> {
 /// Forward core events at `level` and above to `authcore.logs._deliver`; `False` when
 /// another global `tracing` subscriber was installed first.
 #[pyfunction]
-fn start_logs(py: Python<'_>, level: &str) -> PyResult<bool> {
-    guard(py, || {
+fn start_logs(level: &str) -> PyResult<bool> {
+    guard(|| {
         let rank = rank(level)?;
         let signal = forwarder();
         Ok(authcore::log_events::install_host_bridge(
@@ -83,8 +83,8 @@ fn start_logs(py: Python<'_>, level: &str) -> PyResult<bool> {
 
 /// Change the level (`"off"` stops forwarding).
 #[pyfunction]
-fn set_log_level(py: Python<'_>, level: &str) -> PyResult<()> {
-    guard(py, || {
+fn set_log_level(level: &str) -> PyResult<()> {
+    guard(|| {
         authcore::log_events::set_level(rank(level)?);
         Ok(())
     })

@@ -7,20 +7,20 @@ use crate::errors::guard;
 
 /// Prometheus text exposition (format 0.0.4) of every core metric of this process.
 #[pyfunction]
-fn metrics_text(py: Python<'_>) -> PyResult<String> {
-    guard(py, || Ok(authcore::metrics::render()))
+fn metrics_text() -> PyResult<String> {
+    guard(|| Ok(authcore::metrics::render()))
 }
 
 /// Every metric family as JSON text (see `authcore.metrics`).
 #[pyfunction]
-fn metrics_snapshot(py: Python<'_>) -> PyResult<String> {
-    guard(py, || Ok(authcore::metrics::snapshot_json()))
+fn metrics_snapshot() -> PyResult<String> {
+    guard(|| Ok(authcore::metrics::snapshot_json()))
 }
 
 /// Turn hot-path recording on (the default) or off for the whole process.
 #[pyfunction]
-fn set_metrics_enabled(py: Python<'_>, enabled: bool) -> PyResult<()> {
-    guard(py, || {
+fn set_metrics_enabled(enabled: bool) -> PyResult<()> {
+    guard(|| {
         authcore::metrics::set_enabled(enabled);
         Ok(())
     })

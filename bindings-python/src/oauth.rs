@@ -2,18 +2,19 @@
 
 use std::sync::Arc;
 
+use authcore::error::InvalidArgument;
 use authcore::oauth::{
     self as core, AuthorizationServer, AuthorizationServerConfig, CodeChallengeMethod,
     CreateCodeParams, ExchangeRequest, InMemoryOAuthStorage, OAuthError, OAuthMetadata,
     OAuthStorage,
 };
 use authcore::token_stores;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::convert::now_f64;
-use crate::errors::{guard_runtime_error, raise};
+use crate::errors::{guard, raise};
 
 const MODULE: &str = "authcore.pkce";
 
@@ -50,7 +51,7 @@ fn pkce_generate_verifier(py: Python<'_>) -> PyResult<String> {
 #[pyfunction]
 #[pyo3(signature = (verifier, challenge, method="S256"))]
 fn pkce_verify(py: Python<'_>, verifier: &str, challenge: &str, method: &str) -> PyResult<()> {
-    guard_runtime_error(|| {
+    guard(|| {
         let m = oauth_err(py, CodeChallengeMethod::parse(method))?;
         oauth_err(py, core::verify_pkce(verifier, challenge, m))
     })
@@ -82,7 +83,7 @@ fn oauth_metadata_json(
     allow_plain: bool,
     registration_endpoint: Option<String>,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let refs: Vec<&str> = scopes.iter().map(String::as_str).collect();
         let mut md = oauth_err(py, OAuthMetadata::for_issuer(issuer, &refs, allow_plain))?;
         if registration_endpoint.is_some() {
@@ -132,8 +133,9 @@ impl PyAuthorizationServer {
             (Box::new(m.clone()), Some(m))
         } else {
             (
-                token_stores::oauth_storage(url, key_prefix)
-                    .map_err(|e| PyValueError::new_err(format!("store: {e}")))?,
+                token_stores::oauth_storage(url, key_prefix).map_err(|e| {
+                    crate::errors::invalid_argument(py, &InvalidArgument::store(&e))
+                })?,
                 None,
             )
         };
@@ -157,7 +159,7 @@ impl PyAuthorizationServer {
         scope: String,
         now_ms: Option<u64>,
     ) -> PyResult<String> {
-        guard_runtime_error(|| {
+        guard(|| {
             let params = CreateCodeParams {
                 client_id,
                 user_id,
@@ -187,7 +189,7 @@ impl PyAuthorizationServer {
         code_verifier: &str,
         now_ms: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let req = ExchangeRequest {
                 code,
                 client_id,
@@ -219,7 +221,7 @@ impl PyAuthorizationServer {
         token_manager: PyRef<'py, crate::jwt::PyTokenManager>,
         now_ms: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let req = ExchangeRequest {
                 code,
                 client_id,

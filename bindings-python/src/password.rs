@@ -9,7 +9,7 @@ use authcore::password::{
 use pyo3::prelude::*;
 
 use crate::convert::bytes_arg;
-use crate::errors::{guard_runtime_error, raise};
+use crate::errors::{guard, raise};
 
 const MODULE: &str = "authcore.password";
 
@@ -50,7 +50,7 @@ fn password_argon2_hash(
     salt_len: usize,
     salt: Option<Vec<u8>>,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let pw = bytes_arg(password, "password")?;
         let p = params(time_cost, memory_cost, parallelism, hash_len);
         let r = py.detach(|| match &salt {
@@ -81,7 +81,7 @@ fn password_argon2_verify(
     max_time_cost: u32,
     max_parallelism: u32,
 ) -> PyResult<bool> {
-    guard_runtime_error(|| {
+    guard(|| {
         let pw = bytes_arg(password, "password")?;
         let l = limits(max_memory_cost, max_time_cost, max_parallelism);
         py.detach(|| core::verify_argon2_limited(&pw, hash, &l))
@@ -103,7 +103,7 @@ fn password_check_limits(
     max_time_cost: u32,
     max_parallelism: u32,
 ) -> PyResult<()> {
-    guard_runtime_error(|| {
+    guard(|| {
         let p = params(time_cost, memory_cost, parallelism, hash_len);
         limits(max_memory_cost, max_time_cost, max_parallelism)
             .check(&p)
@@ -122,7 +122,7 @@ fn password_argon2_needs_rehash(
     hash_len: usize,
     salt_len: usize,
 ) -> PyResult<bool> {
-    guard_runtime_error(|| {
+    guard(|| {
         let p = params(time_cost, memory_cost, parallelism, hash_len);
         core::needs_rehash_exact(hash, &p, salt_len).map_err(|e| to_py(py, &e, "rehash"))
     })
@@ -138,7 +138,7 @@ fn password_needs_rehash(
     parallelism: u32,
     hash_len: usize,
 ) -> PyResult<bool> {
-    guard_runtime_error(|| {
+    guard(|| {
         let p = params(time_cost, memory_cost, parallelism, hash_len);
         core::needs_rehash(hash, &p).map_err(|e| to_py(py, &e, "rehash"))
     })
@@ -154,7 +154,7 @@ fn password_check_params(
     hash_len: usize,
     salt_len: usize,
 ) -> PyResult<()> {
-    guard_runtime_error(|| {
+    guard(|| {
         let p = params(time_cost, memory_cost, parallelism, hash_len);
         let r = core::validate_params(&p, salt_len);
         r.map_err(|e| to_py(py, &e, "config"))
@@ -168,7 +168,7 @@ fn password_bcrypt_hash(
     password: &Bound<'_, PyAny>,
     cost: u32,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let pw = bytes_arg(password, "password")?;
         py.detach(|| core::bcrypt_hash(&pw, cost))
             .map_err(|e| to_py(py, &e, "bcrypt"))
@@ -182,7 +182,7 @@ fn password_bcrypt_hash_with_salt(
     password: &Bound<'_, PyAny>,
     salt: &str,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let pw = bytes_arg(password, "password")?;
         py.detach(|| core::bcrypt_hash_with_salt_str(&pw, salt))
             .map_err(|e| to_py(py, &e, "bcrypt"))
@@ -196,7 +196,7 @@ fn password_bcrypt_verify(
     password: &Bound<'_, PyAny>,
     hash: &str,
 ) -> PyResult<bool> {
-    guard_runtime_error(|| {
+    guard(|| {
         let pw = bytes_arg(password, "password")?;
         py.detach(|| core::bcrypt_verify(&pw, hash))
             .map_err(|e| to_py(py, &e, "bcrypt"))
@@ -206,7 +206,7 @@ fn password_bcrypt_verify(
 /// Verify against either kind of hash; `False` on mismatch.
 #[pyfunction]
 fn password_verify_any(py: Python<'_>, password: &Bound<'_, PyAny>, hash: &str) -> PyResult<bool> {
-    guard_runtime_error(|| {
+    guard(|| {
         let pw = bytes_arg(password, "password")?;
         py.detach(|| core::verify(&pw, hash))
             .map_err(|e| to_py(py, &e, "any"))
@@ -253,7 +253,7 @@ impl PyPasswordHasher {
         max_time_cost: u32,
         max_parallelism: u32,
     ) -> PyResult<Self> {
-        guard_runtime_error(|| {
+        guard(|| {
             let config = PasswordConfig {
                 argon2: params(time_cost, memory_cost, parallelism, hash_len),
                 max_password_bytes,
@@ -278,7 +278,7 @@ impl PyPasswordHasher {
         password: &Bound<'_, PyAny>,
         hash: Option<String>,
     ) -> PyResult<(bool, Option<String>)> {
-        guard_runtime_error(|| {
+        guard(|| {
             let pw = bytes_arg(password, "password")?;
             let v = py
                 .detach(|| self.inner.verify_and_upgrade(&pw, hash.as_deref()))
@@ -288,7 +288,7 @@ impl PyPasswordHasher {
     }
 
     fn hash(&self, py: Python<'_>, password: &Bound<'_, PyAny>) -> PyResult<String> {
-        guard_runtime_error(|| {
+        guard(|| {
             let pw = bytes_arg(password, "password")?;
             py.detach(|| self.inner.hash(&pw))
                 .map_err(|e| to_py(py, &e, "hash"))
@@ -296,7 +296,7 @@ impl PyPasswordHasher {
     }
 
     fn verify_dummy(&self, py: Python<'_>, password: &Bound<'_, PyAny>) -> PyResult<bool> {
-        guard_runtime_error(|| {
+        guard(|| {
             let pw = bytes_arg(password, "password")?;
             py.detach(|| self.inner.verify_dummy(&pw))
                 .map_err(|e| to_py(py, &e, "any"))

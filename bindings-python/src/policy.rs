@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use serde_json::{Map, Value};
 
-use crate::errors::{guard_runtime_error, raise};
+use crate::errors::{guard, raise};
 use crate::json;
 
 const MODULE: &str = "authcore.policy";
@@ -37,13 +37,13 @@ fn context(py: Python<'_>, json: Option<&str>) -> PyResult<Map<String, Value>> {
 /// Evaluate a self-contained request (JSON): `True` iff every action is allowed.
 #[pyfunction]
 fn policy_evaluate_request(py: Python<'_>, request_json: &str) -> PyResult<bool> {
-    guard_runtime_error(|| pol_err(py, core::evaluate_request_json(request_json)))
+    guard(|| pol_err(py, core::evaluate_request_json(request_json)))
 }
 
 /// Parse and validate a document (JSON); returns its normalised JSON.
 #[pyfunction]
 fn policy_validate_document(py: Python<'_>, document_json: &str) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let doc = pol_err(py, PermissionDocument::parse(document_json))?;
         Ok(serde_json::to_string(&doc).unwrap_or_default())
     })
@@ -123,7 +123,7 @@ impl PyPolicyEngine {
     }
 
     fn add_document_json(&self, py: Python<'_>, document_json: &str) -> PyResult<()> {
-        guard_runtime_error(|| {
+        guard(|| {
             let doc = pol_err(py, PermissionDocument::parse(document_json))?;
             pol_err(py, self.write().add_document(doc))
         })
@@ -180,7 +180,7 @@ impl PyPolicyEngine {
         groups: Vec<String>,
         context_json: Option<&str>,
     ) -> PyResult<bool> {
-        guard_runtime_error(|| {
+        guard(|| {
             let ctx = context(py, context_json)?;
             let engine = self.read();
             let subject = engine.subject(user_id, &roles, &groups);
@@ -202,7 +202,7 @@ impl PyPolicyEngine {
         groups: Vec<String>,
         context_json: Option<&str>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let ctx = context(py, context_json)?;
             let engine = self.read();
             let subject = engine.subject(user_id, &roles, &groups);

@@ -43,7 +43,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyMapping, PyString, PyType};
 use pyo3_async_runtimes::TaskLocals;
 
 use crate::convert::{self, type_name};
-use crate::errors::CatchUnwind;
+use crate::errors::{CatchUnwind, guard};
 use crate::hmac::runtime::Clients;
 
 /// The Python facade: it defines the exception classes (`_native_error`) and the input
@@ -103,23 +103,8 @@ fn payload_err(cb: &CallbackError) -> Option<&PyErr> {
     cb.payload.as_ref().and_then(|p| p.downcast_ref::<PyErr>())
 }
 
-fn panic_err(py: Python<'_>, p: Box<dyn Any + Send>) -> PyErr {
-    let msg = if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_owned()
-    };
-    native_error(
-        py,
-        "INTERNAL_ERROR",
-        &format!("authcore internal error (Rust panic): {msg}"),
-    )
-}
-
 /// Turn a core future into an asyncio awaitable (the future runs on the tokio runtime
-/// without the GIL; panics become `PropagationError("INTERNAL_ERROR")`).
+/// without the GIL; a panic becomes the binding's one panic exception).
 fn run_async<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = Result<T, PropagationError>> + Send + 'static,
@@ -128,16 +113,8 @@ where
     crate::lifecycle::future_into_py(py, CatchUnwind::new(fut), |py, out| match out {
         Ok(Ok(v)) => pyo3::IntoPyObjectExt::into_py_any(v, py),
         Ok(Err(e)) => Err(to_py(py, &e)),
-        Err(p) => Err(panic_err(py, p)),
+        Err(p) => Err(crate::errors::panic_err(py, &*p)),
     })
-}
-
-/// Run `f` with a panic turned into `PropagationError("INTERNAL_ERROR")`.
-fn guard<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(p) => Err(panic_err(py, p)),
-    }
 }
 
 // ---------------------------------------------------------------------------------
@@ -617,7 +594,7 @@ fn sink(v: &Bound<'_, PyAny>, what: &str) -> PyResult<Arc<dyn CredentialSink>> {
 /// message for a name outside `[A-Za-z0-9-]+`.
 #[pyfunction]
 fn propagation_build_queue_name(py: Python<'_>, name: &Bound<'_, PyAny>) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         let name = req_string(name, "amqp_queue")?;
         wire::build_queue_name(&name).map_err(|m| to_py(py, &PropagationError::InvalidQueueName(m)))
     })
@@ -682,7 +659,7 @@ fn propagation_create<'py>(
     amqp_vhost: Option<&Bound<'py, PyAny>>,
     logger: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    guard(py, || {
+    guard(|| {
         // assertOptions: JavaScript truthiness is Python truthiness here ("" and 0 are
         // absent), in the original's order and with its messages.
         let presence = OptionsPresent {
@@ -798,7 +775,7 @@ impl CorePropagator {
         allowed_ips: Option<&Bound<'py, PyAny>>,
         expires_at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
+        guard(|| {
             let input = EnsureInput {
                 client_id: req_string(client_id, "client_id")?,
                 secret: req_string(secret, "secret")?,
@@ -824,7 +801,7 @@ impl CorePropagator {
         secret: &Bound<'py, PyAny>,
         track: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
+        guard(|| {
             let input = RotateUsage {
                 client_id: req_string(client_id, "client_id")?,
                 secret: req_string(secret, "secret")?,
@@ -844,7 +821,7 @@ impl CorePropagator {
         targets: &Bound<'py, PyAny>,
         track: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
+        guard(|| {
             let input = RevokeInput {
                 client_id: req_string(client_id, "client_id")?,
                 targets: string_list(targets, "targets")?,
@@ -858,7 +835,7 @@ impl CorePropagator {
     /// `sync()` → awaitable of `(propagations_read, targets_published, targets_retrying,
     /// duration_ms)`.
     fn sync<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
+        guard(|| {
             let p = self.inner.clone();
             run_async(py, async move {
                 let s = p.sync().await?;
@@ -874,7 +851,7 @@ impl CorePropagator {
 
     /// `close()` → awaitable; waits for the delivery in hand, then closes the broker link.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
+        guard(|| {
             let p = self.inner.clone();
             run_async(py, async move {
                 p.close().await;

@@ -136,26 +136,13 @@ fn describe(py: Python<'_>, err: PyErr) -> String {
     message
 }
 
-/// Every entry point: a panic becomes `RealtimeError("INTERNAL_ERROR")`; a deferred
-/// `BaseException` from host code is raised once the core has returned.
-fn entry<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+/// Every entry point: a panic becomes the binding's one panic exception
+/// ([`crate::errors::guard`]); a deferred `BaseException` from host code is raised once
+/// the core has returned.
+fn entry<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     // This thread runs Python: the host stream, listener and logger calls the core makes
     // from here re-enter the GIL it holds (`lifecycle::attach`), even during shutdown.
-    let caught = crate::lifecycle::python_thread(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-    });
-    let result = match caught {
-        Ok(r) => r,
-        Err(p) => Err(realtime_error(
-            py,
-            "INTERNAL_ERROR",
-            format!(
-                "authcore internal error (Rust panic): {}",
-                crate::errors::panic_message(&*p)
-            ),
-            500,
-        )),
-    };
+    let result = crate::lifecycle::python_thread(|| crate::errors::guard(f));
     match DEFERRED.with(|d| d.borrow_mut().take()) {
         Some(fatal) => Err(fatal),
         None => result,
@@ -540,7 +527,7 @@ impl SubscriberRegistry {
         max_per_scope: Option<&Bound<'_, PyAny>>,
         log: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        entry(py, || {
+        entry(|| {
             let max = max_per_scope_arg(max_per_scope)?;
             let (log_core, log) = logger_arg(py, log)?;
             Ok(Self {
@@ -570,22 +557,16 @@ impl SubscriberRegistry {
     #[pyo3(signature = (stream, channels=None, scope=None, groups=None))]
     fn subscribe(
         &self,
-        py: Python<'_>,
         stream: &Bound<'_, PyAny>,
         channels: Option<&Bound<'_, PyAny>>,
         scope: Option<&Bound<'_, PyAny>>,
         groups: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Subscription> {
-        entry(py, || self.subscribe_impl(stream, channels, scope, groups))
+        entry(|| self.subscribe_impl(stream, channels, scope, groups))
     }
 
-    fn broadcast(
-        &self,
-        py: Python<'_>,
-        channel: &Bound<'_, PyAny>,
-        data: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
-        entry(py, || {
+    fn broadcast(&self, channel: &Bound<'_, PyAny>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        entry(|| {
             let channel = text_arg(channel, "channel")?;
             let data = PyData::new(data.clone().unbind());
             self.inner.broadcast(&channel, &data);
@@ -593,22 +574,22 @@ impl SubscriberRegistry {
         })
     }
 
-    fn close_by_identity(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<usize> {
-        entry(py, || {
+    fn close_by_identity(&self, id: &Bound<'_, PyAny>) -> PyResult<usize> {
+        entry(|| {
             let id = text_arg(id, "id")?;
             Ok(self.inner.close_by_identity(&id))
         })
     }
 
-    fn close_by_scope(&self, py: Python<'_>, scope: &Bound<'_, PyAny>) -> PyResult<usize> {
-        entry(py, || {
+    fn close_by_scope(&self, scope: &Bound<'_, PyAny>) -> PyResult<usize> {
+        entry(|| {
             let scope = text_arg(scope, "scope")?;
             Ok(self.inner.close_by_scope(&scope))
         })
     }
 
-    fn close_by_group(&self, py: Python<'_>, group: &Bound<'_, PyAny>) -> PyResult<usize> {
-        entry(py, || {
+    fn close_by_group(&self, group: &Bound<'_, PyAny>) -> PyResult<usize> {
+        entry(|| {
             let group = text_arg(group, "group")?;
             Ok(self.inner.close_by_group(&group))
         })
@@ -644,16 +625,16 @@ pub struct Subscription {
 
 #[pymethods]
 impl Subscription {
-    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
-        entry(py, || {
+    fn __call__(&self) -> PyResult<()> {
+        entry(|| {
             self.inner.unsubscribe();
             Ok(())
         })
     }
 
     /// Remove the subscription; `True` when this call removed it.
-    fn unsubscribe(&self, py: Python<'_>) -> PyResult<bool> {
-        entry(py, || Ok(self.inner.unsubscribe()))
+    fn unsubscribe(&self) -> PyResult<bool> {
+        entry(|| Ok(self.inner.unsubscribe()))
     }
 
     /// Whether the subscription is still in its registry.
@@ -690,7 +671,7 @@ impl MemorySseStream {
         log: Option<&Bound<'_, PyAny>>,
         buffer_limit: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        entry(py, || {
+        entry(|| {
             let (log, _) = logger_arg(py, log)?;
             let mut stream = rt::MemorySseStream::with_logger(log);
             if let Some(limit) = buffer_limit.filter(|b| !b.is_none()) {
@@ -716,7 +697,7 @@ impl MemorySseStream {
     /// Write `data: <JSON.stringify(data)>\n\n` (a no-op after the close; a value that
     /// cannot be serialised is logged as `send failed to serialize data: …`).
     fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        entry(py, || {
+        entry(|| {
             let data = PyData::new(data.clone().unbind());
             rt::SseStream::<PyData>::send(&*self.inner, &data).map_err(|e| core_err(py, &e))
         })
@@ -724,7 +705,7 @@ impl MemorySseStream {
 
     /// Write `: <text>\n` (one comment line per line of `text`).
     fn comment(&self, py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<()> {
-        entry(py, || {
+        entry(|| {
             let text = text_arg(text, "text")?;
             self.inner.comment(&text).map_err(|e| core_err(py, &e))
         })
@@ -732,19 +713,19 @@ impl MemorySseStream {
 
     /// Close (idempotent): the body ends and the `on_close` listeners run once, in order.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        entry(py, || self.inner.close().map_err(|e| core_err(py, &e)))
+        entry(|| self.inner.close().map_err(|e| core_err(py, &e)))
     }
 
     /// The client went away: the same path as `close()`.
-    fn cancel(&self, py: Python<'_>) -> PyResult<()> {
-        entry(py, || {
+    fn cancel(&self) -> PyResult<()> {
+        entry(|| {
             self.inner.cancel();
             Ok(())
         })
     }
 
-    fn on_close(&self, py: Python<'_>, listener: &Bound<'_, PyAny>) -> PyResult<()> {
-        entry(py, || {
+    fn on_close(&self, listener: &Bound<'_, PyAny>) -> PyResult<()> {
+        entry(|| {
             if !listener.is_callable() {
                 return Err(type_err(format!(
                     "on_close listener must be callable, got {}",
@@ -775,7 +756,7 @@ impl MemorySseStream {
     /// An awaitable of the next chunk (`bytes`, everything written since the last one),
     /// or `None` once the stream is closed and drained. Waits without the GIL.
     fn next_chunk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        entry(py, || {
+        entry(|| {
             let stream = Arc::clone(&self.inner);
             crate::lifecycle::future_into_py(
                 py,
@@ -783,15 +764,7 @@ impl MemorySseStream {
                 |py, out| match out {
                     Ok(Some(c)) => Ok(PyBytes::new(py, c.as_bytes()).into_any().unbind()),
                     Ok(None) => Ok(py.None()),
-                    Err(p) => Err(realtime_error(
-                        py,
-                        "INTERNAL_ERROR",
-                        format!(
-                            "authcore internal error (Rust panic): {}",
-                            crate::errors::panic_message(&*p)
-                        ),
-                        500,
-                    )),
+                    Err(p) => Err(crate::errors::panic_err(py, &*p)),
                 },
             )
         })
@@ -801,7 +774,7 @@ impl MemorySseStream {
     /// that cancels the stream when the consumer stops (client disconnect).
     fn __aiter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        entry(py, || drain_fn(py)?.call1((slf,)))
+        entry(|| drain_fn(py)?.call1((slf,)))
     }
 
     fn __repr__(&self) -> String {
@@ -821,8 +794,8 @@ pub struct SseAuthGuard {
 
 #[pymethods]
 impl SseAuthGuard {
-    fn __call__(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<usize> {
-        entry(py, || {
+    fn __call__(&self, event: &Bound<'_, PyAny>) -> PyResult<usize> {
+        entry(|| {
             let (_, value) = event_arg(event)?;
             Ok(self.inner.handle_js(&value))
         })
@@ -852,13 +825,12 @@ impl AuditLogSse {
     #[pyo3(signature = (stream, channels=None, scope=None, groups=None))]
     fn subscribe(
         &self,
-        py: Python<'_>,
         stream: &Bound<'_, PyAny>,
         channels: Option<&Bound<'_, PyAny>>,
         scope: Option<&Bound<'_, PyAny>>,
         groups: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Subscription> {
-        entry(py, || {
+        entry(|| {
             self.registry
                 .get()
                 .subscribe_impl(stream, channels, scope, groups)
@@ -868,7 +840,7 @@ impl AuditLogSse {
     /// Broadcast `{"method": event["event_type"], "params": event}` on `audit_log` (the
     /// same dict to every host stream), then run the guard. Returns the number closed.
     fn on_audit_event(&self, py: Python<'_>, event: &Bound<'_, PyAny>) -> PyResult<usize> {
-        entry(py, || {
+        entry(|| {
             let (params, value) = event_arg(event)?;
             let event = PyAuditEvent { params, value };
             let dispatch = self.inner.dispatch(&event).map_err(|e| core_err(py, &e))?;
@@ -921,13 +893,12 @@ fn guard_options(
 #[pyfunction]
 #[pyo3(signature = (event, required_role=None, *, close_on_account_removal=None, namespaced_identities=None))]
 fn realtime_guard_decision(
-    py: Python<'_>,
     event: &Bound<'_, PyAny>,
     required_role: Option<&Bound<'_, PyAny>>,
     close_on_account_removal: Option<&Bound<'_, PyAny>>,
     namespaced_identities: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Option<(&'static str, String, &'static str)>> {
-    entry(py, || {
+    entry(|| {
         let options = guard_options(
             required_role,
             "required_role",
@@ -948,8 +919,8 @@ fn realtime_guard_decision(
 /// The ways `value` is not an `AuditLogEventJson` (empty when it is one). A value that
 /// cannot be converted at all gives one issue.
 #[pyfunction]
-fn realtime_audit_event_issues(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    entry(py, || match convert::json_value(value) {
+fn realtime_audit_event_issues(value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    entry(|| match convert::json_value(value) {
         Ok(v) => Ok(rt::audit_log_event_issues(&v)),
         Err(e) => Ok(vec![e.to_string()]),
     })
@@ -967,7 +938,7 @@ fn realtime_audit_log_event_specs() -> Vec<(String, String, Option<String>)> {
 /// The bytes `send(data)` writes: `data: <JSON.stringify(data)>\n\n`.
 #[pyfunction]
 fn realtime_render_data_frame(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<String> {
-    entry(py, || {
+    entry(|| {
         let data = PyData::new(data.clone().unbind());
         rt::render_data_frame(&data).map_err(|e| core_err(py, &e))
     })
@@ -975,8 +946,8 @@ fn realtime_render_data_frame(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResu
 
 /// The bytes `comment(text)` writes.
 #[pyfunction]
-fn realtime_render_comment(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<String> {
-    entry(py, || Ok(rt::render_comment(&text_arg(text, "text")?)))
+fn realtime_render_comment(text: &Bound<'_, PyAny>) -> PyResult<String> {
+    entry(|| Ok(rt::render_comment(&text_arg(text, "text")?)))
 }
 
 /// `create_sse_auth_guard(registry, required_role, log)`.
@@ -990,7 +961,7 @@ fn realtime_create_sse_auth_guard(
     close_on_account_removal: Option<&Bound<'_, PyAny>>,
     namespaced_identities: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<SseAuthGuard> {
-    entry(py, || {
+    entry(|| {
         let registry = registry.cast::<SubscriberRegistry>().map_err(|_| {
             type_err(format!(
                 "registry must be an authcore.realtime.SubscriberRegistry, got {}",
@@ -1021,7 +992,7 @@ fn realtime_create_audit_log_sse(
     close_on_account_removal: Option<&Bound<'_, PyAny>>,
     namespaced_identities: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<AuditLogSse> {
-    entry(py, || {
+    entry(|| {
         let guard = guard_options(
             role,
             "role",

@@ -9,7 +9,7 @@ use pyo3::types::PyDict;
 use serde_json::Value;
 
 use crate::convert::now_secs;
-use crate::errors::{guard_runtime_error, raise};
+use crate::errors::{guard, raise};
 use crate::json;
 
 const MODULE: &str = "authcore.tokens";
@@ -29,7 +29,7 @@ fn tokens_generate_api_token(
     py: Python<'_>,
     visible_prefix: &str,
 ) -> PyResult<(String, String, String)> {
-    guard_runtime_error(|| {
+    guard(|| {
         let g = tok_err(py, core::generate_api_token(visible_prefix))?;
         Ok((g.token, g.prefix, g.token_hash))
     })
@@ -52,7 +52,7 @@ fn tokens_match_token_hash(
     presented: String,
     candidates: Vec<String>,
 ) -> PyResult<Option<usize>> {
-    guard_runtime_error(|| {
+    guard(|| {
         let r = py.detach(|| {
             let refs: Vec<&str> = candidates.iter().map(String::as_str).collect();
             core::match_token_hash(&presented, &refs)
@@ -83,7 +83,7 @@ fn tokens_authenticate<'py>(
     candidates_json: Vec<String>,
     now: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard_runtime_error(|| {
+    guard(|| {
         let candidates = candidates_json
             .iter()
             .map(|j| record_from_json(j))
@@ -183,7 +183,7 @@ impl PyApiTokenStore {
         now: Option<f64>,
         now_rfc3339: Option<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard_runtime_error(|| {
+        guard(|| {
             let now = now_secs(now)? as i64;
             let stamp = now_rfc3339.unwrap_or_default();
             let r = py.detach(|| {

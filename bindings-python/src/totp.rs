@@ -4,7 +4,7 @@ use authcore::totp::{self as core, TotpAlgorithm, TotpConfig, TotpError};
 use pyo3::prelude::*;
 
 use crate::convert::now_secs;
-use crate::errors::{guard_runtime_error, raise};
+use crate::errors::{guard, raise};
 
 const MODULE: &str = "authcore.totp";
 
@@ -60,7 +60,7 @@ fn totp_generate(
     digits: u32,
     period: u64,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let cfg = config(py, algorithm, digits, period, 0)?;
         totp_err(py, core::generate_code(secret, now_secs(now)?, &cfg))
     })
@@ -76,7 +76,7 @@ fn totp_generate_raw(
     digits: u32,
     period: u64,
 ) -> PyResult<String> {
-    guard_runtime_error(|| {
+    guard(|| {
         let cfg = config(py, algorithm, digits, period, 0)?;
         totp_err(
             py,
@@ -100,7 +100,7 @@ fn totp_verify(
     digits: u32,
     period: u64,
 ) -> PyResult<u64> {
-    guard_runtime_error(|| {
+    guard(|| {
         let cfg = config(py, algorithm, digits, period, window)?;
         totp_err(
             py,
@@ -123,7 +123,7 @@ fn totp_verify_raw(
     digits: u32,
     period: u64,
 ) -> PyResult<u64> {
-    guard_runtime_error(|| {
+    guard(|| {
         let cfg = config(py, algorithm, digits, period, window)?;
         totp_err(
             py,

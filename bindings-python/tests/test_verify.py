@@ -81,8 +81,13 @@ def test_max_skew_fails_closed(store, ns, bad):
     for _ in range(2):  # never accepted, not even once the first claim expired
         with pytest.raises(HmacArgumentError):
             auth.verify("GET", "/health", headers, max_skew_ms=bad)
+    # A string is coerced with JavaScript's Number(), as the original's arithmetic does:
+    # "300000" is a 5-minute window (the year-old request is too old), "soon" is NaN.
+    assert code_of(lambda: auth.verify("GET", "/health", headers, max_skew_ms="300000")) == ("TIMESTAMP_SKEW", 401)
+    with pytest.raises(HmacArgumentError):
+        auth.verify("GET", "/health", headers, max_skew_ms="soon")
     with pytest.raises(HmacInputError):
-        auth.verify("GET", "/health", headers, max_skew_ms="300000")
+        auth.verify("GET", "/health", headers, max_skew_ms=[300000])
     with pytest.raises(HmacArgumentError):
         h.HmacHttpAuth(store=store, namespace=ns, backup_ttl_seconds=float("nan"))
 

@@ -57,6 +57,12 @@ def use_errors() -> int:
         return 0
     except errors.HmacError:
         return 1
+    try:
+        raise errors.InvalidArgumentError("store: Unsupported store URL")
+    except errors.InternalPanicError as p:
+        return len(p.message)
+    except errors.InvalidArgumentError as a:
+        status += len(a.message) * 0
     return codes[code] + status
 
 

@@ -32,6 +32,26 @@ pub fn is_js_whitespace(c: char) -> bool {
     )
 }
 
+/// A numeric option as a host passes it: a number, or a text. The originals do arithmetic
+/// on the option (`Math.abs(now - ts) > maxSkewMs`), so JavaScript coerces a text with
+/// `Number()`: `"5000"` is 5000, `"soon"` is `NaN` (which the option's own check refuses).
+/// Every binding reads such an option through [`NumberOption::value`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumberOption<'a> {
+    Number(f64),
+    Text(&'a str),
+}
+
+impl NumberOption<'_> {
+    /// The number JavaScript arithmetic would use ([`string_to_number`] for a text).
+    pub fn value(self) -> f64 {
+        match self {
+            Self::Number(n) => n,
+            Self::Text(s) => string_to_number(s),
+        }
+    }
+}
+
 /// ECMAScript `StringToNumber` (what `Number(str)` does): trims JS white space; an empty
 /// result is `0`; accepts `Infinity` with an optional sign, `0x`/`0o`/`0b` integer
 /// literals (no sign), and decimal literals with optional sign, fraction and exponent.
@@ -166,6 +186,14 @@ pub fn array_index(key: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_option_given_as_text_is_coerced_like_javascript() {
+        assert_eq!(NumberOption::Number(5000.0).value(), 5000.0);
+        assert_eq!(NumberOption::Text("5000").value(), 5000.0);
+        assert_eq!(NumberOption::Text(" 5e3 ").value(), 5000.0);
+        assert!(NumberOption::Text("soon").value().is_nan());
+    }
 
     #[test]
     fn number_to_string_matches_js() {

@@ -4,6 +4,7 @@
 //! typed error enum. Bindings (`bindings-node`, `bindings-python`, `bindings-c`) only
 //! convert types and map errors.
 
+pub mod error;
 pub mod events;
 pub mod hmac;
 pub mod js;

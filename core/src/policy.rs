@@ -857,9 +857,32 @@ pub struct PolicyRequest {
 /// Evaluate a [`PolicyRequest`] given as JSON: `true` iff every listed action is allowed.
 /// Documents are validated first; a malformed request is an error, a malformed resource
 /// is denied like in [`evaluate`].
+///
+/// The documents are read as documents: a malformed one is `POLICY_INVALID_DOCUMENT`, as
+/// from [`parse_documents_json`] (the C `authcore_policy_evaluate`), not a malformed
+/// request.
 pub fn evaluate_request_json(json: &str) -> Result<bool, PolicyError> {
-    let req: PolicyRequest =
-        serde_json::from_str(json).map_err(|e| PolicyError::InvalidRequest(e.to_string()))?;
+    let bad_request = |e: serde_json::Error| PolicyError::InvalidRequest(e.to_string());
+    let mut value: Value = serde_json::from_str(json).map_err(bad_request)?;
+    let documents = match value.as_object_mut().map(|o| o.remove("documents")) {
+        Some(Some(Value::Array(items))) => {
+            let docs = items
+                .into_iter()
+                .map(serde_json::from_value::<PermissionDocument>)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| PolicyError::InvalidDocument(e.to_string()))?;
+            value["documents"] = Value::Array(Vec::new());
+            docs
+        }
+        // Not an object, or no (or a non-array) `documents`: the request's own error.
+        Some(Some(other)) => {
+            value["documents"] = other;
+            Vec::new()
+        }
+        _ => Vec::new(),
+    };
+    let mut req: PolicyRequest = serde_json::from_value(value).map_err(bad_request)?;
+    req.documents = documents;
     for d in &req.documents {
         d.validate()?;
     }

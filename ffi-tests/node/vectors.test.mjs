@@ -93,7 +93,7 @@ async function verifyViaClient(input) {
 
 async function verifyViaMemoryUrl(input) {
   const namespace = uniqueNamespace()
-  const store = new native.NativeHmacAuth('memory://ffi-vectors', { namespace })
+  const store = new native.HmacAuth('memory://ffi-vectors', { namespace })
   const clientId = String(Object.entries(input.headers).find(([k]) => k.toLowerCase() === 'x-client-id')?.[1] ?? '').trim()
   if (input.record !== null && input.record !== undefined) await store.rawHset(`${namespace}:clients`, clientId, input.record)
   return core.verifyHttpSignature({

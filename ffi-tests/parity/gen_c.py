@@ -288,6 +288,17 @@ def op_policy_validate(i):
     ]
 
 
+def op_policy_evaluate(i):
+    docs = json.dumps(i["documents"], separators=(",", ":"))
+    query = json.dumps(i["request"], separators=(",", ":"))
+    return [
+        f"const char *d = {lit(docs)}, *q = {lit(query)};",
+        "authcore_policy_decision out;",
+        "authcore_result rc = authcore_policy_evaluate(d, strlen(d), q, strlen(q), &out, NULL, 0, NULL);",
+        "outcome(rc, authcore_http_status(rc), out.allowed ? \"true\" : \"false\");",
+    ]
+
+
 OPS = {
     "verify": op_verify,
     "normalize_allowed_ips": op_normalize_allowed_ips,
@@ -302,6 +313,7 @@ OPS = {
     "create_propagator": op_create_propagator,
     "pkce_verify": op_pkce_verify,
     "policy_validate": op_policy_validate,
+    "policy_evaluate": op_policy_evaluate,
 }
 
 

@@ -203,6 +203,9 @@ const OPS = {
   async pkce_verify(i) {
     return native.pkceVerify(i.verifier, i.challenge, i.method ?? 'S256')
   },
+  async policy_evaluate(i) {
+    return native.policyEvaluateRequest(JSON.stringify({ documents: i.documents, ...i.request }))
+  },
   async policy_validate(i) {
     return native.policyValidateDocument(i.document)
   },

@@ -241,6 +241,10 @@ def _policy_validate(i: Dict[str, Any]) -> Any:
     return True
 
 
+def _policy_evaluate(i: Dict[str, Any]) -> Any:
+    return policy.evaluate({"documents": i["documents"], **i["request"]})
+
+
 OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "verify": _verify,
     "message_sign": _message_sign,
@@ -264,6 +268,7 @@ OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {
     "create_propagator": _create_propagator,
     "pkce_verify": _pkce_verify,
     "policy_validate": _policy_validate,
+    "policy_evaluate": _policy_evaluate,
 }
 
 

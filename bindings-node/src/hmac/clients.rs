@@ -8,7 +8,7 @@ use authcore::hmac::clients::{
 use authcore::hmac::ip::AllowedIpEntry;
 use authcore::hmac::record::{ClientRecord, parse_optional_record};
 use authcore::hmac::{HmacAuthOptions, HmacError};
-use napi_derive::napi;
+use authcore_node_boundary::napi;
 
 use crate::error::{Result, map_err};
 use crate::hmac::pure::ClientRecordJs;

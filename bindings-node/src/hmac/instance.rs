@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use authcore::hmac::clients::{ClientCredential, ClientCredentialWithSecret, HmacClients};
 use authcore::hmac::verify::{HttpRequestParts, VerifyOptions};
-use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacError, record};
+use authcore::hmac::{self as core, HmacAuthOptions, HmacError, record};
 use authcore::store::KvStore;
+use authcore_node_boundary::napi;
 use napi::bindgen_prelude::{Buffer, Either, Function, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi_derive::napi;
 use tokio::sync::OnceCell;
 
-use crate::error::{Result, invalid_input, map_err, spawn};
+use crate::error::{AuthErr, CatchUnwind, Result, invalid_input, map_err, spawn};
 use crate::hmac::clients::{
     AuthOptionsJs, PatchesJs, SecretChoiceJs, auth_options, clients_config, create_options,
     patches, regenerate_options,
@@ -48,7 +48,7 @@ async fn store_for(url: &str) -> std::result::Result<Arc<dyn KvStore>, HmacError
 struct Inner {
     url: String,
     opts: HmacAuthOptions,
-    auth: OnceCell<HmacAuth>,
+    auth: OnceCell<core::HmacAuth>,
     completions: OnceLock<Arc<Completions>>,
 }
 
@@ -81,11 +81,11 @@ impl Completions {
 }
 
 impl Inner {
-    async fn auth(&self) -> std::result::Result<&HmacAuth, HmacError> {
+    async fn auth(&self) -> std::result::Result<&core::HmacAuth, HmacError> {
         self.auth
             .get_or_try_init(|| async {
                 let store = store_for(&self.url).await?;
-                HmacAuth::new(store, &self.opts)
+                core::HmacAuth::new(store, &self.opts)
             })
             .await
     }
@@ -95,7 +95,7 @@ impl Inner {
     }
 }
 
-/// A request for [`NativeHmacAuth::verify`] (owned: it crosses to tokio).
+/// A request for [`HmacAuth::verify`] (owned: it crosses to tokio).
 #[napi(object, object_to_js = false)]
 pub struct VerifyRequest {
     pub method: String,
@@ -159,13 +159,13 @@ pub struct RevertResultJs {
 
 /// An initialised HTTP + message instance over a native store.
 #[napi]
-pub struct NativeHmacAuth {
+pub struct HmacAuth {
     inner: Arc<Inner>,
     namespace: String,
 }
 
 #[napi]
-impl NativeHmacAuth {
+impl HmacAuth {
     /// Validates the options synchronously like the original's initialisers
     /// (namespace, `defaultSecretLengthBytes`); the store connects on first use.
     #[napi(constructor, catch_unwind)]
@@ -302,11 +302,9 @@ impl NativeHmacAuth {
         let inner = self.inner.clone();
         napi::bindgen_prelude::spawn(async move {
             // A panic becomes an outcome instead of a request that never completes.
-            let mut outcome = match CatchUnwind(Box::pin(verify_request(inner, request))).await {
+            let mut outcome = match CatchUnwind::new(verify_request(inner, request)).await {
                 Ok(o) => o,
-                Err(()) => VerifyOutcome::failure_of(&HmacError::Store(
-                    "internal error (panic caught in the verifier)".into(),
-                )),
+                Err(message) => VerifyOutcome::error(AuthErr::panic(message)),
             };
             outcome.id = Some(id);
             // The caller holds the raw nonce and signature: do not send them back.
@@ -609,25 +607,6 @@ impl NativeHmacAuth {
             let store = store_for(&inner.url).await?;
             store.del(&key).await.map_err(HmacError::from)
         })
-    }
-}
-
-/// Polls a future inside `catch_unwind`: `Err(())` if it panicked.
-struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
-
-impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
-    type Output = std::result::Result<F::Output, ()>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        let fut = self.0.as_mut();
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
-            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
-            Err(_) => std::task::Poll::Ready(Err(())),
-        }
     }
 }
 

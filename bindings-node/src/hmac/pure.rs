@@ -1,8 +1,8 @@
 //! The pure wire functions (spec §2.2, §2.3, §2.6, §2.12): synchronous, no I/O.
 
 use authcore::hmac::{self, HmacError, canonical, crypto, ip, message, record};
+use authcore_node_boundary::napi;
 use napi::bindgen_prelude::Either;
-use napi_derive::napi;
 
 use crate::error::{Result, invalid_input, map_err};
 use napi::Env;

@@ -7,7 +7,7 @@ use authcore::hmac::verify::{
     self, BadSignatureDetails, HttpRequestParts, VerifyError, check_record, prepare,
 };
 use authcore::hmac::{HmacError, record};
-use napi_derive::napi;
+use authcore_node_boundary::napi;
 
 use authcore::hmac::sources::{IpField, IpSources};
 use napi::bindgen_prelude::Unknown;
@@ -162,16 +162,16 @@ impl VerifyOutcome {
     }
 
     pub fn failure_of(e: &HmacError) -> Self {
+        Self::error(crate::error::AuthErr::from(e.clone()))
+    }
+
+    /// The outcome of an error (the binding's one mapping, [`crate::error::AuthErr`]).
+    pub fn error(e: crate::error::AuthErr) -> Self {
         let mut o = Self::empty(false);
-        let message = match e {
-            HmacError::Auth(a) => a.message.clone(),
-            HmacError::InvalidArgument(m) | HmacError::InvalidInput(m) => m.clone(),
-            other => other.to_string(),
-        };
-        o.is_auth_error = Some(e.as_auth().is_some());
-        o.code = Some(e.code().to_owned());
-        o.status = Some(u32::from(e.status()));
-        o.message = Some(message);
+        o.is_auth_error = Some(e.hmac_auth_error == Some(true));
+        o.code = Some(e.code.to_owned());
+        o.status = Some(u32::from(e.status));
+        o.message = Some(e.message);
         o
     }
 

@@ -55,6 +55,9 @@ def build_signed_headers(
 ) -> Dict[str, str]: ...
 def generate_nonce() -> str: ...
 
+# Test-only hook: panics inside the boundary ("sync" raises, "async" returns an awaitable that raises).
+def _panic_for_tests(where_: str) -> Any: ...
+
 @final
 class SignedMessage:
     @property

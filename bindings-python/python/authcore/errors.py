@@ -14,6 +14,13 @@ middleware answers with). Tests and callers should compare ``code``, not message
   ``"INVALID_INPUT"``.
 - :class:`HmacStoreError` is a Redis/store failure. ``code`` is ``"STORE_ERROR"``.
 - :class:`HmacInternalError` is a bug caught at the Rust boundary (a panic).
+- :class:`InvalidArgumentError` (a ``ValueError``) is an argument or setting the core
+  refuses in any module, such as a store URL that cannot be opened. ``code`` is
+  ``"INVALID_ARGUMENT"``, ``status`` the core's 500 (``HmacArgumentError`` is one).
+- :class:`InternalPanicError` is the one shape of a Rust panic caught at the boundary, in
+  every module: ``code`` ``"INTERNAL_PANIC"``, ``status`` 500, the message
+  ``internal error (panic caught at the authcore Python boundary): <what>``. It is an
+  ``HmacInternalError`` and a ``RuntimeError`` (what the functions raised before).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ __all__ = [
     "HmacInputError",
     "HmacStoreError",
     "HmacInternalError",
+    "InvalidArgumentError",
+    "InternalPanicError",
 ]
 
 #: The 14 members of the original's ``HmacAuthErrorCode`` union with their default
@@ -78,7 +87,24 @@ class HmacAuthError(HmacError):
         return f"HmacAuthError(code={self.code!r}, message={self.message!r}, status={self.status})"
 
 
-class HmacArgumentError(HmacError, ValueError):
+class InvalidArgumentError(ValueError):
+    """An argument or setting the core refuses (``INVALID_ARGUMENT``), in any module."""
+
+    code = "INVALID_ARGUMENT"
+    status = 500
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):
+        return (type(self), (self.message,))
+
+
+class HmacArgumentError(HmacError, InvalidArgumentError):
     """One of the original's plain ``Error``s (invalid argument or configuration)."""
 
     code = "INVALID_ARGUMENT"
@@ -116,3 +142,10 @@ class HmacInternalError(HmacError):
 
     def __reduce__(self):
         return (type(self), (self.message,))
+
+
+class InternalPanicError(HmacInternalError, RuntimeError):
+    """A Rust panic caught at the boundary of any module (a bug; the call had no effect)."""
+
+    code = "INTERNAL_PANIC"
+    status = 500

@@ -31,7 +31,7 @@ pub fn hash_client_secret(
     secret: &Bound<'_, PyAny>,
     secret_token: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         hmac_err(
             py,
             (|| {
@@ -45,7 +45,7 @@ pub fn hash_client_secret(
 
 #[pyfunction]
 pub fn hash_body(py: Python<'_>, body: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         let body = hmac_err(py, convert::body(body))?;
         Ok(hash_body_detached(py, &body))
     })
@@ -85,7 +85,7 @@ pub fn build_signing_payload(
     nonce: &Bound<'_, PyAny>,
     body: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         let a = hmac_err(py, sign_args(method, path, timestamp, nonce, body))?;
         hmac_err(
             py,
@@ -112,7 +112,7 @@ pub fn sign_request(
     body: Option<&Bound<'_, PyAny>>,
     secret: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         let a = hmac_err(py, sign_args(method, path, timestamp, nonce, body))?;
         let secret = hmac_err(py, req_str(secret, "secret"))?;
         let input = crypto::SignInput {
@@ -146,7 +146,7 @@ pub fn verify_request_signature(
     secret: &Bound<'_, PyAny>,
     signature: &Bound<'_, PyAny>,
 ) -> PyResult<bool> {
-    guard(py, || {
+    guard(|| {
         let a = hmac_err(py, sign_args(method, path, timestamp, nonce, body))?;
         let secret = hmac_err(py, req_str(secret, "secret"))?;
         let signature = hmac_err(py, req_str(signature, "signature"))?;
@@ -173,7 +173,7 @@ pub fn safe_equal_hex(
     a: &Bound<'_, PyAny>,
     b: &Bound<'_, PyAny>,
 ) -> PyResult<bool> {
-    guard(py, || {
+    guard(|| {
         let a = hmac_err(py, req_str(a, "a"))?;
         let b = hmac_err(py, req_str(b, "b"))?;
         Ok(crypto::safe_equal_hex(&a, &b))
@@ -182,7 +182,7 @@ pub fn safe_equal_hex(
 
 #[pyfunction]
 pub fn normalize_path(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         let path = hmac_err(py, req_str(path, "path"))?;
         hmac_err(py, hmac::normalize_path(&path).map(|p| p.into_owned()))
     })
@@ -194,7 +194,7 @@ pub fn build_message_signing_payload(
     client_id: &Bound<'_, PyAny>,
     message_hash: &Bound<'_, PyAny>,
 ) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         let c = hmac_err(py, req_str(client_id, "client_id"))?;
         let h = hmac_err(py, req_str(message_hash, "message_hash"))?;
         hmac_err(py, message::build_message_signing_payload(&c, &h))
@@ -259,7 +259,7 @@ pub fn sign_message(
     secret_is_hashed: bool,
     hash_token: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<SignedMessage> {
-    guard(py, || {
+    guard(|| {
         hmac_err(
             py,
             (|| {
@@ -292,7 +292,7 @@ pub fn verify_message(
     secret_is_hashed: bool,
     hash_token: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<bool> {
-    guard(py, || {
+    guard(|| {
         hmac_err(
             py,
             (|| {
@@ -319,7 +319,7 @@ pub fn verify_message(
 
 #[pyfunction]
 pub fn message_canonical(py: Python<'_>, message: &Bound<'_, PyAny>) -> PyResult<String> {
-    guard(py, || {
+    guard(|| {
         hmac_err(
             py,
             (|| {
@@ -356,7 +356,7 @@ pub fn ip_entries(obj: &Bound<'_, PyAny>) -> Option<Vec<ip::AllowedIpEntry>> {
 /// `normalizeAllowedIpRules(list)`: the rules as they are stored (write path).
 #[pyfunction]
 pub fn normalize_allowed_ips(py: Python<'_>, rules: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    guard(py, || {
+    guard(|| {
         if rules.is_none() {
             return Ok(Vec::new());
         }
@@ -373,7 +373,7 @@ pub fn is_client_ip_allowed(
     ip_address: &Bound<'_, PyAny>,
     rules: &Bound<'_, PyAny>,
 ) -> PyResult<bool> {
-    guard(py, || {
+    guard(|| {
         let ip_address = hmac_err(py, req_str(ip_address, "ip"))?;
         let entries = ip_entries(rules)
             .ok_or_else(|| to_py(py, &input("rules must be a list of strings")))?;
@@ -409,7 +409,7 @@ pub fn parse_stored_client_record<'py>(
     py: Python<'py>,
     raw: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard(py, || {
+    guard(|| {
         let raw = hmac_err(py, req_str(raw, "raw"))?;
         record_dict(py, &record::parse_stored_client_record(&raw))
     })
@@ -431,7 +431,7 @@ pub fn build_signed_headers<'py>(
     nonce: Option<&Bound<'py, PyAny>>,
     timestamp: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    guard(py, || {
+    guard(|| {
         let h = hmac_err(
             py,
             (|| {

@@ -19,7 +19,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::{self, Body, js_number_to_py, req_str, type_name};
-use crate::errors::{CatchUnwind, guard, input, panic_to_py, to_py, verify_to_py};
+use crate::errors::{CatchUnwind, guard, input, panic_err, to_py, verify_to_py};
 use crate::hmac::pure::{SignedMessage, hmac_err, ip_entries};
 use authcore::hmac::sources::{HeaderSlot, IpField, IpSources, VERIFY_HEADERS, VerifyHeaders};
 
@@ -37,7 +37,7 @@ where
     match py.detach(|| runtime().block_on(CatchUnwind::new(fut))) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(map(py, &e)),
-        Err(p) => Err(panic_to_py(py, p)),
+        Err(p) => Err(panic_err(py, &*p)),
     }
 }
 
@@ -56,7 +56,7 @@ where
     crate::lifecycle::future_into_py(py, CatchUnwind::new(fut), move |py, out| match out {
         Ok(Ok(v)) => pyo3::IntoPyObjectExt::into_py_any(v, py),
         Ok(Err(e)) => Err(map(py, &e)),
-        Err(p) => Err(panic_to_py(py, p)),
+        Err(p) => Err(panic_err(py, &*p)),
     })
 }
 
@@ -645,7 +645,7 @@ impl Clients {
         client_id: &Bound<'_, PyAny>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ClientCredential> {
-        guard(py, || sync_async!(py, self.create_fut(client_id, kwargs)))
+        guard(|| sync_async!(py, self.create_fut(client_id, kwargs)))
     }
 
     #[pyo3(signature = (client_id, **kwargs))]
@@ -655,16 +655,16 @@ impl Clients {
         client_id: &Bound<'py, PyAny>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.create_fut(client_id, kwargs)))
+        guard(|| as_async!(py, self.create_fut(client_id, kwargs)))
     }
 
     /// `listClientIds()` (HKEYS order).
     fn list_client_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        guard(py, || sync_async!(py, self.list_fut()))
+        guard(|| sync_async!(py, self.list_fut()))
     }
 
     fn list_client_ids_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.list_fut()))
+        guard(|| as_async!(py, self.list_fut()))
     }
 
     /// `get(clientId)`: the credential or `None`.
@@ -673,7 +673,7 @@ impl Clients {
         py: Python<'_>,
         client_id: &Bound<'_, PyAny>,
     ) -> PyResult<Option<ClientCredential>> {
-        guard(py, || sync_async!(py, self.get_fut(client_id)))
+        guard(|| sync_async!(py, self.get_fut(client_id)))
     }
 
     fn get_async<'py>(
@@ -681,12 +681,12 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.get_fut(client_id)))
+        guard(|| as_async!(py, self.get_fut(client_id)))
     }
 
     /// `delete(clientId)` (the backup key is left to expire, like the original).
     fn delete(&self, py: Python<'_>, client_id: &Bound<'_, PyAny>) -> PyResult<()> {
-        guard(py, || sync_async!(py, self.delete_fut(client_id)))
+        guard(|| sync_async!(py, self.delete_fut(client_id)))
     }
 
     fn delete_async<'py>(
@@ -694,7 +694,7 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.delete_fut(client_id)))
+        guard(|| as_async!(py, self.delete_fut(client_id)))
     }
 
     /// `regenerateSecret(clientId, {expiresAt?, secretLengthBytes?, plainSecret?,
@@ -706,9 +706,7 @@ impl Clients {
         client_id: &Bound<'_, PyAny>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<ClientCredential> {
-        guard(py, || {
-            sync_async!(py, self.regenerate_fut(client_id, kwargs))
-        })
+        guard(|| sync_async!(py, self.regenerate_fut(client_id, kwargs)))
     }
 
     #[pyo3(signature = (client_id, **kwargs))]
@@ -718,7 +716,7 @@ impl Clients {
         client_id: &Bound<'py, PyAny>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.regenerate_fut(client_id, kwargs)))
+        guard(|| as_async!(py, self.regenerate_fut(client_id, kwargs)))
     }
 
     /// `setSecret(clientId, secret, expiresAt?, allowedIps?)` (an upsert).
@@ -730,9 +728,7 @@ impl Clients {
         secret: &Bound<'_, PyAny>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        guard(py, || {
-            sync_async!(py, self.set_fut(client_id, secret, kwargs, false))
-        })
+        guard(|| sync_async!(py, self.set_fut(client_id, secret, kwargs, false)))
     }
 
     #[pyo3(signature = (client_id, secret, **kwargs))]
@@ -743,9 +739,7 @@ impl Clients {
         secret: &Bound<'py, PyAny>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            as_async!(py, self.set_fut(client_id, secret, kwargs, false))
-        })
+        guard(|| as_async!(py, self.set_fut(client_id, secret, kwargs, false)))
     }
 
     /// `setSecretHash(clientId, secretHash, expiresAt?, allowedIps?)`: the hash is
@@ -758,9 +752,7 @@ impl Clients {
         secret_hash: &Bound<'_, PyAny>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        guard(py, || {
-            sync_async!(py, self.set_fut(client_id, secret_hash, kwargs, true))
-        })
+        guard(|| sync_async!(py, self.set_fut(client_id, secret_hash, kwargs, true)))
     }
 
     #[pyo3(signature = (client_id, secret_hash, **kwargs))]
@@ -771,9 +763,7 @@ impl Clients {
         secret_hash: &Bound<'py, PyAny>,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            as_async!(py, self.set_fut(client_id, secret_hash, kwargs, true))
-        })
+        guard(|| as_async!(py, self.set_fut(client_id, secret_hash, kwargs, true)))
     }
 
     /// `setAllowedIps(clientId, allowedIps)` (`None` clears the list).
@@ -783,9 +773,7 @@ impl Clients {
         client_id: &Bound<'_, PyAny>,
         allowed_ips: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        guard(py, || {
-            sync_async!(py, self.set_ips_fut(client_id, allowed_ips))
-        })
+        guard(|| sync_async!(py, self.set_ips_fut(client_id, allowed_ips)))
     }
 
     fn set_allowed_ips_async<'py>(
@@ -794,9 +782,7 @@ impl Clients {
         client_id: &Bound<'py, PyAny>,
         allowed_ips: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            as_async!(py, self.set_ips_fut(client_id, allowed_ips))
-        })
+        guard(|| as_async!(py, self.set_ips_fut(client_id, allowed_ips)))
     }
 
     /// `getSecretHash(clientId)`.
@@ -805,7 +791,7 @@ impl Clients {
         py: Python<'_>,
         client_id: &Bound<'_, PyAny>,
     ) -> PyResult<Option<String>> {
-        guard(py, || sync_async!(py, self.get_secret_hash_fut(client_id)))
+        guard(|| sync_async!(py, self.get_secret_hash_fut(client_id)))
     }
 
     fn get_secret_hash_async<'py>(
@@ -813,12 +799,12 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.get_secret_hash_fut(client_id)))
+        guard(|| as_async!(py, self.get_secret_hash_fut(client_id)))
     }
 
     /// `revert(clientId)`: restore the previous secret hash from the backup.
     fn revert(&self, py: Python<'_>, client_id: &Bound<'_, PyAny>) -> PyResult<RevertResult> {
-        guard(py, || sync_async!(py, self.revert_fut(client_id)))
+        guard(|| sync_async!(py, self.revert_fut(client_id)))
     }
 
     fn revert_async<'py>(
@@ -826,7 +812,7 @@ impl Clients {
         py: Python<'py>,
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || as_async!(py, self.revert_fut(client_id)))
+        guard(|| as_async!(py, self.revert_fut(client_id)))
     }
 }
 
@@ -1026,13 +1012,7 @@ fn owned_request<'a>(
     let path = req_str(path, "path")?.into_owned();
     let headers = header_values(headers)?;
     let now = convert::opt_finite_number(now, "now")?;
-    let max_skew_ms = match max_skew_ms {
-        Some(v) if !v.is_none() => Some(
-            v.extract::<f64>()
-                .map_err(|_| input("max_skew_ms must be a number"))?,
-        ),
-        _ => None,
-    };
+    let max_skew_ms = convert::opt_number_option(max_skew_ms, "max_skew_ms")?;
     let ips = match explicit_ips {
         Some(v) if !v.is_none() => {
             let entries =
@@ -1109,20 +1089,14 @@ impl Auth {
         secret_token: Option<&Bound<'_, PyAny>>,
         backup_ttl_seconds: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        guard(py, || {
+        guard(|| {
             let opts = hmac_err(
                 py,
                 (|| {
                     Ok(HmacAuthOptions {
                         namespace: convert::opt_str(namespace, "namespace")?
                             .map(|s| s.into_owned()),
-                        max_skew_ms: match max_skew_ms {
-                            Some(v) if !v.is_none() => Some(
-                                v.extract::<f64>()
-                                    .map_err(|_| input("max_skew_ms must be a number"))?,
-                            ),
-                            _ => None,
-                        },
+                        max_skew_ms: convert::opt_number_option(max_skew_ms, "max_skew_ms")?,
                         default_secret_length_bytes: secret_length(default_secret_length_bytes),
                         secret_token: convert::opt_str(secret_token, "secret_token")?
                             .map(|s| s.into_owned().into()),
@@ -1188,7 +1162,7 @@ impl Auth {
         metadata: Option<&Bound<'_, PyAny>>,
         ip_candidates: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<VerifiedRequest> {
-        guard(py, || {
+        guard(|| {
             let req = self.verify_request(
                 method,
                 path,
@@ -1219,7 +1193,7 @@ impl Auth {
         metadata: Option<&Bound<'py, PyAny>>,
         ip_candidates: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
+        guard(|| {
             let req = self.verify_request(
                 method,
                 path,
@@ -1246,9 +1220,7 @@ impl Auth {
         client_id: &Bound<'_, PyAny>,
         message: &Bound<'_, PyAny>,
     ) -> PyResult<SignedMessage> {
-        guard(py, || {
-            sync_async!(py, self.sign_message_fut(client_id, message))
-        })
+        guard(|| sync_async!(py, self.sign_message_fut(client_id, message)))
     }
 
     fn sign_message_async<'py>(
@@ -1257,9 +1229,7 @@ impl Auth {
         client_id: &Bound<'py, PyAny>,
         message: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            as_async!(py, self.sign_message_fut(client_id, message))
-        })
+        guard(|| as_async!(py, self.sign_message_fut(client_id, message)))
     }
 
     /// The message instance's `verifyMessage({clientId, message, signature})`: the
@@ -1273,9 +1243,7 @@ impl Auth {
         message: &Bound<'_, PyAny>,
         signature: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SignedMessage> {
-        guard(py, || {
-            sync_async!(py, self.verify_message_fut(client_id, message, signature))
-        })
+        guard(|| sync_async!(py, self.verify_message_fut(client_id, message, signature)))
     }
 
     #[pyo3(signature = (client_id, message, signature))]
@@ -1286,9 +1254,7 @@ impl Auth {
         message: &Bound<'py, PyAny>,
         signature: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        guard(py, || {
-            as_async!(py, self.verify_message_fut(client_id, message, signature))
-        })
+        guard(|| as_async!(py, self.verify_message_fut(client_id, message, signature)))
     }
 }
 

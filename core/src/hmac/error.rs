@@ -166,7 +166,7 @@ impl HmacError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Auth(e) => e.code.as_str(),
-            Self::InvalidArgument(_) => "INVALID_ARGUMENT",
+            Self::InvalidArgument(_) => crate::error::INVALID_ARGUMENT,
             Self::InvalidInput(_) => "INVALID_INPUT",
             Self::Store(_) => "STORE_ERROR",
         }
@@ -177,6 +177,7 @@ impl HmacError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Auth(e) => e.status,
+            Self::InvalidArgument(_) => crate::error::INVALID_ARGUMENT_STATUS,
             _ => 500,
         }
     }

@@ -162,7 +162,7 @@ class SubscriberRegistry {
       const max = checkMaxPerScope(options?.max_per_scope ?? null)
       const log = options?.log === undefined ? console : options.log
       checkLogger(log, 'options.log')
-      n = new native.RealtimeSubscriberRegistry(max, log)
+      n = new native.SubscriberRegistry(max, log)
     }
     nativeOf.set(this, n)
   }
@@ -238,7 +238,7 @@ function create_sse_auth_guard(registry, required_role, log, options) {
   const n = nativeRegistry(registry)
   if (required_role !== null) checkString(required_role, 'required_role')
   checkLogger(log)
-  const guard = new native.RealtimeSseAuthGuard(
+  const guard = new native.SseAuthGuard(
     n,
     required_role === null ? null : crossing(required_role),
     log ?? null,
@@ -328,7 +328,7 @@ function create_audit_log_sse(options) {
     'options.max_per_scope',
   )
   checkLogger(options.log, 'options.log')
-  const n = new native.RealtimeAuditLogSse(
+  const n = new native.AuditLogSse(
     crossing(role),
     max,
     options.log ?? null,
@@ -418,7 +418,7 @@ function streamOver(n, flush) {
  */
 function create_sse_response(c, log) {
   checkLogger(log)
-  const n = new native.RealtimeSseStream(log ?? null)
+  const n = new native.MemorySseStream(log ?? null)
   const encoder = new TextEncoder()
   let controller = null
   let ended = false
@@ -466,7 +466,7 @@ function create_sse_node_stream(res, log) {
     throw typeError('res must be a writable (http.ServerResponse or stream.Writable)')
   }
   checkLogger(log)
-  const n = new native.RealtimeSseStream(log ?? null)
+  const n = new native.MemorySseStream(log ?? null)
   let ended = false
   // Written while the response drains (`write()` returned true); otherwise the bytes wait
   // in the native stream, whose buffer limit (the core's slow-client policy, 1 MiB by

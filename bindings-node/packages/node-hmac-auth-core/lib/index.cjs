@@ -421,7 +421,7 @@ function nativeAuthFor(url, options) {
     options.defaultSecretLengthBytes ?? null, options.dbSeedBackupTtlSeconds ?? null])
   let inst = nativeInstances.get(key)
   if (!inst) {
-    inst = call(() => new native.NativeHmacAuth(url, {
+    inst = call(() => new native.HmacAuth(url, {
       namespace: options.namespace ?? undefined,
       secretToken: options.secretToken ?? undefined,
       defaultSecretLengthBytes: options.defaultSecretLengthBytes ?? undefined,

@@ -179,7 +179,7 @@ export async function makeBackend(kind) {
     case 'memory': {
       const { createRequire } = await import('node:module')
       const native = createRequire(import.meta.url)('@authcore/native')
-      const store = new native.NativeHmacAuth('memory://', {})
+      const store = new native.HmacAuth('memory://', {})
       return {
         kind,
         redis: 'memory://',

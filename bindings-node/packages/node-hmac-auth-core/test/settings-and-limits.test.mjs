@@ -179,7 +179,7 @@ describe('secrets stay out of util.inspect', () => {
 
   test('an unsupported store URL is echoed without its password', () => {
     const native = createRequire(import.meta.url)('@authcore/native')
-    assert.throws(() => new native.NativeHmacAuth('mysql://root:hunter2@db:3306', {}), (e) => {
+    assert.throws(() => new native.HmacAuth('mysql://root:hunter2@db:3306', {}), (e) => {
       assert.ok(!e.message.includes('hunter2'), e.message)
       assert.match(e.message, /mysql:\/\/root:\*\*\*@db:3306/)
       return true

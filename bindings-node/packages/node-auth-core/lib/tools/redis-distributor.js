@@ -12,7 +12,7 @@ class RedisSseDistributor {
 
   constructor(url, options = {}) {
     this.channel = options.channel ?? 'authcore:sse'
-    this.#native = new native.NativeRedisDistributor(String(url), this.channel)
+    this.#native = new native.RedisDistributor(String(url), this.channel)
     this.#connected = null
   }
 

@@ -40,7 +40,7 @@ class SseManager {
   #distributor
 
   constructor(options = {}) {
-    this.#hub = new native.NativeEventHub(engineOptions(options))
+    this.#hub = new native.EventHub(engineOptions(options))
     this.#distributor = options.distributor
     if (this.#distributor) {
       // The original neither awaits nor catches this promise (an unhandled rejection).

@@ -28,328 +28,38 @@
 //! JS exceptions thrown by host methods are caught and become `RealtimeError`s, so the
 //! core's isolation applies: a throwing `send` is logged (`SubscriberRegistry: send
 //! failed: …`) and the broadcast goes on; a throwing `close` is logged and the record is
-//! still removed. Every exported function catches panics (`catch_unwind`), and so do the
+//! still removed. Every exported function catches panics (`crate::error::guard`), and so do the
 //! JS functions this module creates.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ffi::CStr;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::ptr;
 use std::sync::Arc;
-use std::thread::{self, ThreadId};
 
 use authcore::realtime::{
-    AUDIT_EVENT_TYPES, AUDIT_LOG_CHANNEL, AUDIT_LOG_SSE_MAX_PER_SCOPE, AuditLogSse,
+    self as core, AUDIT_EVENT_TYPES, AUDIT_LOG_CHANNEL, AUDIT_LOG_SSE_MAX_PER_SCOPE,
     AuditLogSseOptions, CloseListener, DEFAULT_AUDIT_STREAM_ROLE, DISCONNECT_EVENT_TYPES,
-    GuardOptions, HostAuditEvent, IdentityKind, JsString, JsValue as Value, Logger,
-    MemorySseStream, NoopLogger, RealtimeError, SSE_CONNECTED_COMMENT, SSE_HEADERS, SseAuthGuard,
-    SseJson, SseStream, SseStreamControl, SubscribeOptions, SubscriberRegistry,
-    audit_log_event_issues, audit_log_event_specs, create_audit_log_sse,
+    GuardOptions, HostAuditEvent, IdentityKind, JsString, JsValue as Value, Logger, NoopLogger,
+    RealtimeError, SSE_CONNECTED_COMMENT, SSE_HEADERS, SseJson, SseStream, SseStreamControl,
+    SubscribeOptions, audit_log_event_issues, audit_log_event_specs, create_audit_log_sse,
     max_per_scope_from_js_number, parse_json,
 };
+use authcore_node_boundary::napi;
 use napi::bindgen_prelude::{Function, Unknown};
-use napi::{Env, JsValue, Status, sys};
-use napi_derive::napi;
+use napi::{Env, JsValue, sys};
+
+mod raw;
+
+use raw::{
+    EnvScope, JsRef, OFF_THREAD, call_fn, call_method, get_prop, global, js_string,
+    js_string_utf16, make_function, object_of, read_utf8, read_utf16, to_napi_err, type_of,
+    undefined,
+};
 
 type Result<T> = napi::Result<T>;
 
-// ---------------------------------------------------------------------------------------
-// The env of the current call, and references usable only inside it
-// ---------------------------------------------------------------------------------------
-
-thread_local! {
-    /// The env of the innermost napi call of this module running on this thread (null
-    /// outside any call).
-    static CURRENT_ENV: Cell<sys::napi_env> = const { Cell::new(ptr::null_mut()) };
-    /// References dropped on this thread outside a call, deleted at the next call.
-    static DEFERRED: RefCell<Vec<(sys::napi_env, sys::napi_ref)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Marks this thread as inside a napi call of `env` until dropped (restores the outer
-/// call's env: calls nest when JS re-enters the module from a callback).
-struct EnvScope {
-    prev: sys::napi_env,
-}
-
-impl EnvScope {
-    fn enter(env: &Env) -> Self {
-        let raw = env.raw();
-        let prev = CURRENT_ENV.with(|c| c.replace(raw));
-        release_deferred(raw);
-        Self { prev }
-    }
-}
-
-impl Drop for EnvScope {
-    fn drop(&mut self) {
-        let prev = self.prev;
-        let _ = CURRENT_ENV.try_with(|c| c.set(prev));
-    }
-}
-
-fn current_env() -> sys::napi_env {
-    CURRENT_ENV.try_with(|c| c.get()).unwrap_or(ptr::null_mut())
-}
-
-fn release_deferred(env: sys::napi_env) {
-    let due: Vec<sys::napi_ref> = DEFERRED.with(|d| {
-        let mut d = d.borrow_mut();
-        if d.is_empty() {
-            return Vec::new();
-        }
-        let (due, keep): (Vec<_>, Vec<_>) = d.drain(..).partition(|(e, _)| *e == env);
-        *d = keep;
-        due.into_iter().map(|(_, r)| r).collect()
-    });
-    for r in due {
-        // SAFETY: `r` was created in `env` on this thread, and we are inside a call of
-        // `env` on this thread.
-        unsafe { sys::napi_delete_reference(env, r) };
-    }
-}
-
-/// A strong napi reference to a JS value, usable only on its own thread inside a call of
-/// its own env (module docs).
-struct JsRef {
-    env: sys::napi_env,
-    raw: sys::napi_ref,
-    thread: ThreadId,
-}
-
-// SAFETY: the raw handles are dereferenced only by `JsRef::env`'s callers, which get an
-// env only on `thread` inside a call of `env`; on every other thread a `JsRef` is only
-// moved or dropped, and `Drop` does not touch napi there.
-unsafe impl Send for JsRef {}
-// SAFETY: as for `Send`; `&JsRef` offers nothing more than the owner does.
-unsafe impl Sync for JsRef {}
-
-impl JsRef {
-    fn new(env: &Env, value: sys::napi_value) -> Result<Self> {
-        let mut raw = ptr::null_mut();
-        // SAFETY: called inside a napi call of `env` with a value of that call.
-        let status = unsafe { sys::napi_create_reference(env.raw(), value, 1, &mut raw) };
-        if status != sys::Status::napi_ok {
-            return Err(napi::Error::new(
-                Status::from(status),
-                "could not keep a reference to the value",
-            ));
-        }
-        Ok(Self {
-            env: env.raw(),
-            raw,
-            thread: thread::current().id(),
-        })
-    }
-
-    /// The env to use this reference with, when this thread is its own and is inside a
-    /// call of its env.
-    fn env(&self) -> Option<sys::napi_env> {
-        (thread::current().id() == self.thread && current_env() == self.env).then_some(self.env)
-    }
-
-    /// The referenced value (`env` from [`JsRef::env`]).
-    fn value(&self, env: sys::napi_env) -> std::result::Result<sys::napi_value, String> {
-        let mut v = ptr::null_mut();
-        // SAFETY: `env` is this reference's env, inside a call, on its thread.
-        let status = unsafe { sys::napi_get_reference_value(env, self.raw, &mut v) };
-        if status != sys::Status::napi_ok || v.is_null() {
-            return Err("the JavaScript value is no longer available".into());
-        }
-        Ok(v)
-    }
-}
-
-impl Drop for JsRef {
-    fn drop(&mut self) {
-        if thread::current().id() != self.thread {
-            // Never touch napi off the JS thread: leak the reference.
-            return;
-        }
-        if current_env() == self.env {
-            // SAFETY: inside a call of the reference's env, on its thread.
-            unsafe { sys::napi_delete_reference(self.env, self.raw) };
-        } else {
-            let entry = (self.env, self.raw);
-            let _ = DEFERRED.try_with(|d| d.borrow_mut().push(entry));
-        }
-    }
-}
-
-const OFF_THREAD: &str =
-    "a JavaScript object was used outside a JavaScript call on its own thread (ignored)";
-
-// ---------------------------------------------------------------------------------------
-// Raw JS helpers (all called with the env of the current call)
-// ---------------------------------------------------------------------------------------
-
-/// Text of any JS value, as `String(value)` would give it (lossy for lone surrogates).
-fn value_text(env: sys::napi_env, v: sys::napi_value) -> String {
-    let mut s = ptr::null_mut();
-    // SAFETY: env and value of the current call.
-    let status = unsafe { sys::napi_coerce_to_string(env, v, &mut s) };
-    if status != sys::Status::napi_ok {
-        clear_exception(env);
-        return "<a value that cannot be converted to a string>".into();
-    }
-    read_utf8(env, s).unwrap_or_default()
-}
-
-fn read_utf8(env: sys::napi_env, s: sys::napi_value) -> Option<String> {
-    let mut len = 0usize;
-    // SAFETY: env and string value of the current call; a null buffer asks for the length.
-    let st = unsafe { sys::napi_get_value_string_utf8(env, s, ptr::null_mut(), 0, &mut len) };
-    if st != sys::Status::napi_ok {
-        return None;
-    }
-    let mut buf = vec![0u8; len + 1];
-    let mut written = 0usize;
-    // SAFETY: `buf` holds len + 1 bytes.
-    let st = unsafe {
-        sys::napi_get_value_string_utf8(env, s, buf.as_mut_ptr().cast(), len + 1, &mut written)
-    };
-    if st != sys::Status::napi_ok {
-        return None;
-    }
-    buf.truncate(written);
-    String::from_utf8(buf).ok()
-}
-
-fn read_utf16(env: sys::napi_env, s: sys::napi_value) -> Option<Vec<u16>> {
-    let mut len = 0usize;
-    // SAFETY: as `read_utf8`, in UTF-16 code units.
-    let st = unsafe { sys::napi_get_value_string_utf16(env, s, ptr::null_mut(), 0, &mut len) };
-    if st != sys::Status::napi_ok {
-        return None;
-    }
-    let mut buf = vec![0u16; len + 1];
-    let mut written = 0usize;
-    // SAFETY: `buf` holds len + 1 units.
-    let st = unsafe {
-        sys::napi_get_value_string_utf16(env, s, buf.as_mut_ptr(), len + 1, &mut written)
-    };
-    if st != sys::Status::napi_ok {
-        return None;
-    }
-    buf.truncate(written);
-    Some(buf)
-}
-
-fn clear_exception(env: sys::napi_env) {
-    let mut pending = false;
-    // SAFETY: env of the current call.
-    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
-    if pending {
-        let mut e = ptr::null_mut();
-        // SAFETY: as above.
-        unsafe { sys::napi_get_and_clear_last_exception(env, &mut e) };
-    }
-}
-
-/// `Ok` for `napi_ok`; otherwise the text of the pending exception (cleared), or of the
-/// napi status.
-fn check(env: sys::napi_env, status: sys::napi_status) -> std::result::Result<(), String> {
-    if status == sys::Status::napi_ok {
-        return Ok(());
-    }
-    let mut pending = false;
-    // SAFETY: env of the current call.
-    unsafe { sys::napi_is_exception_pending(env, &mut pending) };
-    if pending {
-        let mut e = ptr::null_mut();
-        // SAFETY: as above; the exception is cleared so JS can be called again.
-        unsafe { sys::napi_get_and_clear_last_exception(env, &mut e) };
-        return Err(value_text(env, e));
-    }
-    Err(format!("napi call failed ({})", Status::from(status)))
-}
-
-fn type_of(env: sys::napi_env, v: sys::napi_value) -> sys::napi_valuetype {
-    let mut t = sys::ValueType::napi_undefined;
-    // SAFETY: env and value of the current call.
-    unsafe { sys::napi_typeof(env, v, &mut t) };
-    t
-}
-
-fn get_prop(
-    env: sys::napi_env,
-    obj: sys::napi_value,
-    name: &CStr,
-) -> std::result::Result<sys::napi_value, String> {
-    let mut v = ptr::null_mut();
-    // SAFETY: env and value of the current call; `name` is NUL-terminated.
-    check(env, unsafe {
-        sys::napi_get_named_property(env, obj, name.as_ptr(), &mut v)
-    })?;
-    Ok(v)
-}
-
-fn call_fn(
-    env: sys::napi_env,
-    this: sys::napi_value,
-    f: sys::napi_value,
-    args: &[sys::napi_value],
-) -> std::result::Result<sys::napi_value, String> {
-    let mut out = ptr::null_mut();
-    // SAFETY: env and values of the current call; `args` outlives the call.
-    check(env, unsafe {
-        sys::napi_call_function(env, this, f, args.len(), args.as_ptr(), &mut out)
-    })?;
-    Ok(out)
-}
-
-/// `obj[name](...args)` with `this = obj`; a missing method is the `TypeError` JS gives.
-fn call_method(
-    env: sys::napi_env,
-    obj: sys::napi_value,
-    what: &str,
-    name: &CStr,
-    args: &[sys::napi_value],
-) -> std::result::Result<sys::napi_value, String> {
-    let f = get_prop(env, obj, name)?;
-    if type_of(env, f) != sys::ValueType::napi_function {
-        return Err(format!(
-            "TypeError: {what}.{} is not a function",
-            name.to_string_lossy()
-        ));
-    }
-    call_fn(env, obj, f, args)
-}
-
-fn js_string(env: sys::napi_env, s: &str) -> std::result::Result<sys::napi_value, String> {
-    let mut v = ptr::null_mut();
-    // SAFETY: env of the current call; `s` is valid UTF-8 of the given length.
-    check(env, unsafe {
-        sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v)
-    })?;
-    Ok(v)
-}
-
-fn undefined(env: sys::napi_env) -> sys::napi_value {
-    let mut v = ptr::null_mut();
-    // SAFETY: env of the current call.
-    unsafe { sys::napi_get_undefined(env, &mut v) };
-    v
-}
-
-fn to_napi_err(msg: String) -> napi::Error {
-    napi::Error::new(Status::GenericFailure, msg)
-}
-
-/// A JS function running `f` inside an [`EnvScope`], panics caught.
-fn make_function<'env, F>(env: &'env Env, name: &str, f: F) -> Result<Function<'env, (), ()>>
-where
-    F: Fn(&Env) -> Result<()> + 'static,
-{
-    env.create_function_from_closure(name, move |ctx| {
-        let _scope = EnvScope::enter(ctx.env);
-        match catch_unwind(AssertUnwindSafe(|| f(ctx.env))) {
-            Ok(r) => r,
-            Err(_) => Err(napi::Error::new(
-                Status::GenericFailure,
-                "internal error (panic caught at the FFI boundary)",
-            )),
-        }
-    })
+/// An argument the original would refuse: the binding's `INVALID_ARGUMENT` error.
+fn invalid_argument(env: &Env, message: &str) -> napi::Error {
+    crate::error::to_js(env, crate::error::AuthErr::invalid_argument(message))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -481,18 +191,6 @@ fn identity_to_utf16(s: &str) -> Vec<u16> {
     out
 }
 
-fn js_string_utf16(
-    env: sys::napi_env,
-    units: &[u16],
-) -> std::result::Result<sys::napi_value, String> {
-    let mut v = ptr::null_mut();
-    // SAFETY: env of the current call; `units` holds the given number of code units.
-    check(env, unsafe {
-        sys::napi_create_string_utf16(env, units.as_ptr(), units.len() as isize, &mut v)
-    })?;
-    Ok(v)
-}
-
 /// fuz_app's `Logger` (any object with `info`/`warn`/`error`), called synchronously with
 /// one formatted line. A missing method, a throw or a call outside a JS call is ignored.
 struct JsLogger {
@@ -543,8 +241,8 @@ fn logger_of(env: &Env, log: Option<Unknown<'_>>) -> Result<Arc<dyn Logger>> {
         sys::ValueType::napi_object | sys::ValueType::napi_function => Ok(Arc::new(JsLogger {
             obj: JsRef::new(env, log.raw())?,
         })),
-        _ => Err(napi::Error::new(
-            Status::InvalidArg,
+        _ => Err(invalid_argument(
+            env,
             "log must be a logger object (info, warn, error)",
         )),
     }
@@ -576,10 +274,7 @@ impl SseJson for JsJson {
     fn to_json(&self) -> std::result::Result<Option<String>, RealtimeError> {
         let env = self.env;
         let run = || -> std::result::Result<Option<String>, String> {
-            let mut global = ptr::null_mut();
-            // SAFETY: env of the current call.
-            check(env, unsafe { sys::napi_get_global(env, &mut global) })?;
-            let json = get_prop(env, global, c"JSON")?;
+            let json = get_prop(env, global(env)?, c"JSON")?;
             let out = call_method(env, json, "JSON", c"stringify", &[self.value])?;
             match type_of(env, out) {
                 sys::ValueType::napi_undefined => Ok(None),
@@ -596,7 +291,12 @@ impl SseJson for JsJson {
 /// The realtime errors through the binding's one mapping (`err.code` = the core's code,
 /// `err.status`; the message keeps its `CODE: ` prefix).
 fn realtime_err(env: &Env) -> impl Fn(RealtimeError) -> napi::Error + '_ {
-    move |e| crate::error::coded(env, e.code(), e.status(), &format!("{}: {e}", e.code()))
+    move |e| {
+        crate::error::to_js(
+            env,
+            crate::error::AuthErr::coded(e.code(), e.status(), format!("{}: {e}", e.code())),
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -604,7 +304,7 @@ fn realtime_err(env: &Env) -> impl Fn(RealtimeError) -> napi::Error + '_ {
 // ---------------------------------------------------------------------------------------
 
 #[napi(object)]
-pub struct RealtimeEventSpec {
+pub struct EventSpec {
     pub method: String,
     pub description: String,
     pub channel: Option<String>,
@@ -620,7 +320,7 @@ pub struct RealtimeConstants {
     pub audit_event_types: Vec<String>,
     /// `[name, value]` pairs of the SSE response headers.
     pub sse_headers: Vec<Vec<String>>,
-    pub audit_log_event_specs: Vec<RealtimeEventSpec>,
+    pub audit_log_event_specs: Vec<EventSpec>,
 }
 
 /// The realtime constants of fuz_app (`AUDIT_LOG_CHANNEL`, `disconnect_event_types`, ...).
@@ -642,7 +342,7 @@ pub fn realtime_constants() -> RealtimeConstants {
             .collect(),
         audit_log_event_specs: audit_log_event_specs()
             .into_iter()
-            .map(|s| RealtimeEventSpec {
+            .map(|s| EventSpec {
                 method: s.method,
                 description: s.description,
                 channel: s.channel,
@@ -664,7 +364,7 @@ pub fn realtime_audit_log_event_issues(json: String) -> Vec<String> {
 // SubscriberRegistry
 // ---------------------------------------------------------------------------------------
 
-type Registry = SubscriberRegistry<JsStream>;
+type Registry = core::SubscriberRegistry<JsStream>;
 
 /// `max_per_scope` as the core reads a JS number (`NaN` refused: it would disable the cap).
 fn max_per_scope(env: &Env, max: Option<f64>) -> Result<Option<i64>> {
@@ -675,13 +375,13 @@ fn max_per_scope(env: &Env, max: Option<f64>) -> Result<Option<i64>> {
 }
 
 #[napi(object)]
-pub struct RealtimeBroadcastReport {
+pub struct BroadcastReport {
     pub delivered: u32,
     pub failed: u32,
 }
 
 #[napi(object)]
-pub struct RealtimeSubscriberInfo {
+pub struct SubscriberInfo {
     pub channels: Option<Vec<String>>,
     pub scope: Option<String>,
     pub groups: Option<Vec<String>>,
@@ -691,14 +391,14 @@ fn count_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// `SubscriberRegistry` (§3.1) over host stream objects.
+/// `core::SubscriberRegistry` (§3.1) over host stream objects.
 #[napi]
-pub struct RealtimeSubscriberRegistry {
+pub struct SubscriberRegistry {
     inner: Registry,
 }
 
 #[napi]
-impl RealtimeSubscriberRegistry {
+impl SubscriberRegistry {
     /// `max_per_scope`: `null`/`undefined` = no cap; a number as the original's loop uses
     /// it. `log` receives isolated `send`/`close` failures.
     #[napi(
@@ -734,8 +434,8 @@ impl RealtimeSubscriberRegistry {
         match type_of(env.raw(), stream.raw()) {
             sys::ValueType::napi_object | sys::ValueType::napi_function => {}
             _ => {
-                return Err(napi::Error::new(
-                    Status::InvalidArg,
+                return Err(invalid_argument(
+                    env,
                     "stream must be an object with send(data) and close()",
                 ));
             }
@@ -763,10 +463,10 @@ impl RealtimeSubscriberRegistry {
         env: Env,
         channel: String,
         data: Unknown<'_>,
-    ) -> Result<RealtimeBroadcastReport> {
+    ) -> Result<BroadcastReport> {
         let _scope = EnvScope::enter(&env);
         let r = self.inner.broadcast(&channel, &JsArg(data.raw()));
-        Ok(RealtimeBroadcastReport {
+        Ok(BroadcastReport {
             delivered: count_u32(r.delivered),
             failed: count_u32(r.failed),
         })
@@ -808,11 +508,11 @@ impl RealtimeSubscriberRegistry {
 
     /// The stored subscribers (normalised options), in insertion order.
     #[napi(catch_unwind)]
-    pub fn subscribers(&self) -> Vec<RealtimeSubscriberInfo> {
+    pub fn subscribers(&self) -> Vec<SubscriberInfo> {
         self.inner
             .subscribers()
             .into_iter()
-            .map(|s| RealtimeSubscriberInfo {
+            .map(|s| SubscriberInfo {
                 channels: s.channels,
                 scope: s.scope,
                 groups: s.groups,
@@ -851,8 +551,8 @@ fn event_view(env: &Env, event: sys::napi_value) -> Result<Value> {
     match type_of(raw, event) {
         sys::ValueType::napi_object | sys::ValueType::napi_function => {}
         _ => {
-            return Err(napi::Error::new(
-                Status::InvalidArg,
+            return Err(invalid_argument(
+                env,
                 "event must be an audit log event object",
             ));
         }
@@ -904,15 +604,7 @@ impl HostAuditEvent for JsAuditEvent<'_> {
         let raw = self.env.raw();
         (|| -> std::result::Result<JsArg, String> {
             let method = js_string(raw, method)?;
-            let mut obj = ptr::null_mut();
-            // SAFETY: env and values of the current call.
-            check(raw, unsafe { sys::napi_create_object(raw, &mut obj) })?;
-            check(raw, unsafe {
-                sys::napi_set_named_property(raw, obj, c"method".as_ptr(), method)
-            })?;
-            check(raw, unsafe {
-                sys::napi_set_named_property(raw, obj, c"params".as_ptr(), self.event)
-            })?;
+            let obj = object_of(raw, &[(c"method", method), (c"params", self.event)])?;
             Ok(JsArg(obj))
         })()
         .map_err(RealtimeError::Host)
@@ -920,7 +612,7 @@ impl HostAuditEvent for JsAuditEvent<'_> {
 }
 
 #[napi(object)]
-pub struct RealtimeGuardTarget {
+pub struct GuardTarget {
     /// `session` or `account`.
     pub kind: String,
     pub identity: String,
@@ -950,7 +642,7 @@ pub fn realtime_guard_decision(
     required_role: Option<String>,
     close_on_account_removal: Option<bool>,
     namespaced_identities: Option<bool>,
-) -> Result<Option<RealtimeGuardTarget>> {
+) -> Result<Option<GuardTarget>> {
     let _scope = EnvScope::enter(&env);
     let view = event_view(&env, event.raw())?;
     let options = guard_options(
@@ -958,7 +650,7 @@ pub fn realtime_guard_decision(
         close_on_account_removal,
         namespaced_identities,
     );
-    Ok(options.decide_js(&view).map(|t| RealtimeGuardTarget {
+    Ok(options.decide_js(&view).map(|t| GuardTarget {
         kind: match t.kind {
             IdentityKind::Session => "session".into(),
             IdentityKind::Account => "account".into(),
@@ -970,20 +662,20 @@ pub fn realtime_guard_decision(
 
 /// `create_sse_auth_guard(registry, required_role, log)` (§3.2).
 #[napi]
-pub struct RealtimeSseAuthGuard {
-    inner: SseAuthGuard<JsStream>,
+pub struct SseAuthGuard {
+    inner: core::SseAuthGuard<JsStream>,
 }
 
 #[napi]
-impl RealtimeSseAuthGuard {
+impl SseAuthGuard {
     #[napi(
         constructor,
         catch_unwind,
-        ts_args_type = "registry: RealtimeSubscriberRegistry, requiredRole: string | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null"
+        ts_args_type = "registry: SubscriberRegistry, requiredRole: string | null, log?: object | null, closeOnAccountRemoval?: boolean | null, namespacedIdentities?: boolean | null"
     )]
     pub fn new(
         env: Env,
-        registry: &RealtimeSubscriberRegistry,
+        registry: &SubscriberRegistry,
         required_role: Option<String>,
         log: Option<Unknown<'_>>,
         close_on_account_removal: Option<bool>,
@@ -996,7 +688,7 @@ impl RealtimeSseAuthGuard {
             namespaced_identities,
         );
         Ok(Self {
-            inner: SseAuthGuard::new(registry.inner.clone(), options, logger_of(&env, log)?),
+            inner: core::SseAuthGuard::new(registry.inner.clone(), options, logger_of(&env, log)?),
         })
     }
 
@@ -1014,7 +706,7 @@ impl RealtimeSseAuthGuard {
 // ---------------------------------------------------------------------------------------
 
 #[napi(object)]
-pub struct RealtimeAuditDispatch {
+pub struct AuditDispatch {
     pub delivered: u32,
     pub failed: u32,
     pub closed: u32,
@@ -1022,12 +714,12 @@ pub struct RealtimeAuditDispatch {
 
 /// `create_audit_log_sse({role, log, max_per_scope})` (§3.3): registry + guard.
 #[napi]
-pub struct RealtimeAuditLogSse {
-    inner: AuditLogSse<JsStream>,
+pub struct AuditLogSse {
+    inner: core::AuditLogSse<JsStream>,
 }
 
 #[napi]
-impl RealtimeAuditLogSse {
+impl AuditLogSse {
     /// `role`/`maxPerScope` already resolved by the caller (`null` = none).
     #[napi(
         constructor,
@@ -1056,8 +748,8 @@ impl RealtimeAuditLogSse {
 
     /// The registry (the same records, another handle).
     #[napi(catch_unwind)]
-    pub fn registry(&self) -> RealtimeSubscriberRegistry {
-        RealtimeSubscriberRegistry {
+    pub fn registry(&self) -> SubscriberRegistry {
+        SubscriberRegistry {
             inner: self.inner.registry().clone(),
         }
     }
@@ -1065,15 +757,15 @@ impl RealtimeAuditLogSse {
     /// `on_audit_event(e)`: broadcast `{method: e.event_type, params: e}` (a new object
     /// holding `e` itself) on `audit_log`, then run the guard (always, §6.6).
     #[napi(catch_unwind, ts_args_type = "event: object")]
-    pub fn on_audit_event(&self, env: Env, event: Unknown<'_>) -> Result<RealtimeAuditDispatch> {
+    pub fn on_audit_event(&self, env: Env, event: Unknown<'_>) -> Result<AuditDispatch> {
         let _scope = EnvScope::enter(&env);
         let raw = env.raw();
         let e = event.raw();
         match type_of(raw, e) {
             sys::ValueType::napi_object | sys::ValueType::napi_function => {}
             _ => {
-                return Err(napi::Error::new(
-                    Status::InvalidArg,
+                return Err(invalid_argument(
+                    &env,
                     "event must be an audit log event object",
                 ));
             }
@@ -1085,7 +777,7 @@ impl RealtimeAuditLogSse {
                 event: e,
             })
             .map_err(realtime_err(&env))?;
-        Ok(RealtimeAuditDispatch {
+        Ok(AuditDispatch {
             delivered: count_u32(dispatch.broadcast.delivered),
             failed: count_u32(dispatch.broadcast.failed),
             closed: count_u32(dispatch.closed),
@@ -1094,19 +786,19 @@ impl RealtimeAuditLogSse {
 }
 
 // ---------------------------------------------------------------------------------------
-// The ready-made stream (core MemorySseStream: the §3.5 wire bytes)
+// The ready-made stream (the core's MemorySseStream: the §3.5 wire bytes)
 // ---------------------------------------------------------------------------------------
 
 /// An SSE stream writing the exact bytes of §3.5 into a buffer the JS layer drains into
 /// the HTTP body (`takeBody`): `: connected\n\n` first, `data: <JSON.stringify>\n\n`,
 /// `: <text>\n`, idempotent close, `on_close` listeners once each in order, isolated.
 #[napi]
-pub struct RealtimeSseStream {
-    inner: Arc<MemorySseStream>,
+pub struct MemorySseStream {
+    inner: Arc<core::MemorySseStream>,
 }
 
 #[napi]
-impl RealtimeSseStream {
+impl MemorySseStream {
     /// `log` receives `send failed to serialize data: …` and `on_close listener threw: …`;
     /// `bufferLimit` (bytes; `null`/`undefined` = the core's default, 1 MiB; `0` = no limit)
     /// closes a stream whose unread body would grow past it (slow-client policy).
@@ -1117,7 +809,7 @@ impl RealtimeSseStream {
     )]
     pub fn new(env: Env, log: Option<Unknown<'_>>, buffer_limit: Option<f64>) -> Result<Self> {
         let _scope = EnvScope::enter(&env);
-        let mut stream = MemorySseStream::with_logger(logger_of(&env, log)?);
+        let mut stream = core::MemorySseStream::with_logger(logger_of(&env, log)?);
         if let Some(limit) = buffer_limit {
             stream = stream
                 .with_buffer_limit_setting(limit)
@@ -1166,10 +858,7 @@ impl RealtimeSseStream {
     pub fn on_close(&self, env: Env, listener: Unknown<'_>) -> Result<()> {
         let _scope = EnvScope::enter(&env);
         if type_of(env.raw(), listener.raw()) != sys::ValueType::napi_function {
-            return Err(napi::Error::new(
-                Status::InvalidArg,
-                "on_close expects a function",
-            ));
+            return Err(invalid_argument(&env, "on_close expects a function"));
         }
         self.inner.on_close(close_listener(&env, listener.raw())?);
         Ok(())
