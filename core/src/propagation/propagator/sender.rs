@@ -8,6 +8,12 @@ use super::{
     UpsertInput, now_ms,
 };
 use crate::propagation::state::{KeyedGuard, PublishedEvent};
+
+/// `hashClientSecret(secret, secretToken)` with the track's pepper: the core hashes, the
+/// store only says which pepper it uses.
+fn hash_secret(auth: &dyn CredentialSink, secret: &str) -> String {
+    crate::hmac::crypto::hash_client_secret(secret, auth.secret_token())
+}
 use crate::propagation::wire::{self, ApplyEvent, ApplyPayload};
 
 impl Propagator {
@@ -55,7 +61,7 @@ impl Propagator {
                 targets: input.targets,
             })
             .await?;
-        let hash = auth.hash_secret(&input.secret);
+        let hash = hash_secret(auth.as_ref(), &input.secret);
         auth.set_secret_hash(
             &input.client_id,
             &hash,
@@ -92,7 +98,7 @@ impl Propagator {
                 secret_plain: input.secret.clone(),
             })
             .await?;
-        let hash = auth.hash_secret(&input.secret);
+        let hash = hash_secret(auth.as_ref(), &input.secret);
         auth.set_secret_hash(&input.client_id, &hash, None, None)
             .await?;
         Ok(input.client_id)
@@ -376,7 +382,7 @@ async fn prepare(
                     p.op, p.client_id
                 ))
             })?;
-            let hash = auth.hash_secret(plain);
+            let hash = hash_secret(auth.as_ref(), plain);
             auth.set_secret_hash(
                 &p.client_id,
                 &hash,
