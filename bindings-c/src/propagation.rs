@@ -1418,6 +1418,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
                 Some(c) => Given::new(Shape::Object, Ok(c.clone() as Arc<dyn Logger>)),
                 None => Given::absent(),
             },
+            event_auth: Default::default(),
         };
         let mut handle = authcore_propagator {
             inner: None,

@@ -571,6 +571,12 @@ fn js_number(name: &str, v: &Unknown<'_>) -> std::result::Result<f64, Propagatio
         .map_err(|_| PropagationError::InvalidOptions(format!("{name} must be a number")))
 }
 
+/// `!!options[name]`.
+fn flag(options: &Object<'_>, name: &str) -> Result<bool> {
+    let v: Unknown<'_> = options.get_named_property(name)?;
+    v.coerce_to_bool()
+}
+
 fn string_option(options: &Object<'_>, name: &str) -> Result<Given<String>> {
     given(options, name, |v| js_string(name, v))
 }
@@ -666,6 +672,11 @@ pub fn create_native_propagator<'env>(
         logger: given(&options, "logger", |_| {
             Ok(Arc::new(JsLogger { d: d.clone() }) as Arc<dyn Logger>)
         })?,
+        event_auth: wire::EventAuth {
+            sign: flag(&options, "signEvents")?,
+            require: flag(&options, "requireSignedEvents")?,
+            omit_secret: flag(&options, "omitSecretFromSignedEvents")?,
+        },
     };
     spawn(env, async move {
         let created = create(opts).await?;

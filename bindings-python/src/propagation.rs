@@ -710,6 +710,9 @@ fn management_of(m: &Bound<'_, PyAny>) -> Result<Arc<dyn Management>, Propagatio
     management=None,
     amqp_vhost=None,
     logger=None,
+    sign_events=false,
+    require_signed_events=false,
+    omit_secret_from_signed_events=false,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn propagation_create<'py>(
@@ -727,6 +730,9 @@ fn propagation_create<'py>(
     management: Option<&Bound<'py, PyAny>>,
     amqp_vhost: Option<&Bound<'py, PyAny>>,
     logger: Option<&Bound<'py, PyAny>>,
+    sign_events: bool,
+    require_signed_events: bool,
+    omit_secret_from_signed_events: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         // The core checks the options (the original's order, truthiness and messages), the
@@ -751,6 +757,11 @@ fn propagation_create<'py>(
             logger: given(logger, |l| {
                 Ok(Arc::new(PyLogger(l.clone().unbind())) as Arc<dyn Logger>)
             }),
+            event_auth: wire::EventAuth {
+                sign: sign_events,
+                require: require_signed_events,
+                omit_secret: omit_secret_from_signed_events,
+            },
         };
         run_async(py, async move {
             let inner = Arc::new(create(options).await?.propagator);

@@ -24,7 +24,8 @@ use super::propagator::{
     CredentialSink, Management, PropagationError, Propagator, PropagatorParts,
 };
 use super::state::{self, PropagationState, PropagationStore, RedisOps};
-use super::{Logger, NoopLogger, wire};
+use super::wire::{self, EventAuth};
+use super::{Logger, NoopLogger};
 use crate::store::StoreUrl;
 
 /// What the original's truthiness test (`!options.x`) sees of a host value.
@@ -161,6 +162,8 @@ pub struct CreateOptions {
     pub management: Given<Arc<dyn Management>>,
     /// No-op when falsy.
     pub logger: Given<Arc<dyn Logger>>,
+    /// Signed events (authcore extension; default off: wire v1).
+    pub event_auth: EventAuth,
 }
 
 impl Default for CreateOptions {
@@ -179,6 +182,7 @@ impl Default for CreateOptions {
             hmac_message_auth: Given::absent(),
             management: Given::absent(),
             logger: Given::absent(),
+            event_auth: EventAuth::default(),
         }
     }
 }
@@ -259,6 +263,7 @@ pub async fn create(options: CreateOptions) -> Result<Created, PropagationError>
         management,
         logger,
         state,
+        event_auth: o.event_auth,
     };
     let propagator = config::create_propagator(parts, Broker::Amqp(settings)).await?;
     Ok(Created {
