@@ -213,6 +213,24 @@ pub trait PropagationState: Send + Sync + 'static {
         &self,
         client_id: &str,
         targets: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        let current = self.outstanding_events(client_id).await?;
+        self.retire_outstanding(client_id, current, targets).await
+    }
+    /// The client's outstanding events, target → eventId: the read half of
+    /// [`PropagationState::retire_events`] (one round trip), so a caller can overlap it
+    /// with other reads while it holds the client lock.
+    async fn outstanding_events(
+        &self,
+        client_id: &str,
+    ) -> Result<HashMap<String, String>, StoreError>;
+    /// The write half of [`PropagationState::retire_events`], given what
+    /// [`PropagationState::outstanding_events`] read under the same client lock.
+    async fn retire_outstanding(
+        &self,
+        client_id: &str,
+        current: HashMap<String, String>,
+        targets: Option<&[String]>,
     ) -> Result<(), StoreError>;
 }
 
@@ -874,13 +892,20 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
             .map(|t| t as i64))
     }
 
-    async fn retire_events(
+    async fn outstanding_events(
         &self,
         client_id: &str,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        self.ops.h_get_all(&self.keys.outstanding(client_id)).await
+    }
+
+    async fn retire_outstanding(
+        &self,
+        client_id: &str,
+        current: HashMap<String, String>,
         targets: Option<&[String]>,
     ) -> Result<(), StoreError> {
         let outstanding = self.keys.outstanding(client_id);
-        let current = self.ops.h_get_all(&outstanding).await?;
         let mut writes = Vec::new();
         let mut sorted: Vec<_> = current.into_iter().collect();
         sorted.sort();

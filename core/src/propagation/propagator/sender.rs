@@ -37,18 +37,24 @@ impl Propagator {
         let management = self.management()?;
         let track = input.track.unwrap_or_else(|| "http".into());
         let auth = self.auth_for_ensure(&track)?;
-        let op = if auth.exists(&input.client_id).await? {
+        // The listed targets go back to `pending`: their outstanding events are retired
+        // first, so a late ACK of the old secret cannot mark the new one delivered. Under
+        // the client lock, the outstanding events are read while the local store answers
+        // whether the client exists (one round trip overlaps the other); nothing is
+        // written before both answered.
+        let _client = self.shared.begin_change(&input.client_id).await;
+        let state = &self.shared.parts.state;
+        let (exists, outstanding) = tokio::join!(
+            auth.exists(&input.client_id),
+            state.outstanding_events(&input.client_id)
+        );
+        let op = if exists? {
             wire::OP_UPDATE
         } else {
             wire::OP_CREATE
         };
-        // The listed targets go back to `pending`: their outstanding events are retired
-        // first, so a late ACK of the old secret cannot mark the new one delivered.
-        let _client = self.shared.begin_change(&input.client_id).await;
-        self.shared
-            .parts
-            .state
-            .retire_events(&input.client_id, Some(&input.targets))
+        state
+            .retire_outstanding(&input.client_id, outstanding?, Some(&input.targets))
             .await?;
         management
             .upsert_credential_with_targets(UpsertInput {
@@ -81,15 +87,19 @@ impl Propagator {
         let management = self.management()?;
         let track = input.track.unwrap_or_else(|| "http".into());
         let auth = self.auth_for_ensure(&track)?;
-        if !auth.exists(&input.client_id).await? {
+        // Every target of the client goes back to `pending`: retire all its events first
+        // (read while the local store answers, as in `ensure`).
+        let _client = self.shared.begin_change(&input.client_id).await;
+        let state = &self.shared.parts.state;
+        let (exists, outstanding) = tokio::join!(
+            auth.exists(&input.client_id),
+            state.outstanding_events(&input.client_id)
+        );
+        if !exists? {
             return Err(PropagationError::UnknownClient(input.client_id));
         }
-        // Every target of the client goes back to `pending`: retire all its events first.
-        let _client = self.shared.begin_change(&input.client_id).await;
-        self.shared
-            .parts
-            .state
-            .retire_events(&input.client_id, None)
+        state
+            .retire_outstanding(&input.client_id, outstanding?, None)
             .await?;
         management
             .rotate_credential_secret(RotateInput {
