@@ -91,8 +91,8 @@ impl CredentialSink for GatedSink {
     async fn delete(&self, id: &str) -> Result<(), SinkError> {
         CredentialSink::delete(&self.inner, id).await
     }
-    fn hash_secret(&self, s: &str) -> String {
-        CredentialSink::hash_secret(&self.inner, s)
+    fn secret_token(&self) -> Option<&str> {
+        CredentialSink::secret_token(&self.inner)
     }
 }
 
@@ -109,6 +109,7 @@ async fn receiver(
             message: None,
             management: None,
             logger: Arc::new(Lines::default()),
+            event_auth: Default::default(),
             state,
         },
         capture.clone(),
@@ -481,6 +482,7 @@ async fn authority(
             message: None,
             management: Some(m),
             logger: Arc::new(Lines::default()),
+            event_auth: Default::default(),
             state,
         },
         capture.clone(),
