@@ -329,8 +329,10 @@ pub fn webhook_plan(
 /// The addresses the plan's host resolved to: `EVENTS_WEBHOOK_REFUSED` if any is internal.
 #[napi(catch_unwind)]
 pub fn webhook_check_resolved(env: Env, plan: DeliveryPlan, addresses: Vec<String>) -> Result<()> {
-    let addrs: Vec<std::net::IpAddr> = addresses.iter().filter_map(|a| a.parse().ok()).collect();
-    js(&env, webhook::check_resolved(&plan_from_js(&plan), &addrs))
+    js(
+        &env,
+        webhook::check_resolved_text(&plan_from_js(&plan), &addresses),
+    )
 }
 
 /// After attempt `attempt` (0-based) ended with `status` (`null`: network error or

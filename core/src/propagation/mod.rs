@@ -9,10 +9,12 @@
 //! - [`wire`]: names, event bytes, decode checks, secret check, cursor order;
 //! - [`state`]: cursor + ack store over the nine `PropagationRedisClient` commands;
 //! - [`propagator`]: the protocol; [`config`]: `createPropagator`'s checks and broker choice;
+//!   [`create`]: the one `createPropagator(options)` every binding calls;
 //! - [`transport`]: the broker seam and the in-process broker; [`amqp`]: RabbitMQ (lapin).
 
 pub mod amqp;
 pub mod config;
+pub mod create;
 pub mod propagator;
 pub mod state;
 pub mod transport;
