@@ -12,6 +12,7 @@ pub mod limits;
 pub mod log_events;
 pub mod logger;
 pub mod metrics;
+mod notify;
 pub mod oauth;
 pub mod password;
 pub mod policy;

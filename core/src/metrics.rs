@@ -392,6 +392,7 @@ pub fn propagation_acked(sent_at_ms: f64, acked_at_ms: f64) {
         .observe_ns((ms * 1e6).min(u64::MAX as f64) as u64);
 }
 
+#[cfg(feature = "tokio")]
 /// A `sync` ended: its published and retrying targets.
 pub fn propagation_synced(summary: &crate::propagation::propagator::SyncSummary) {
     crate::log_events::propagation_synced(summary.targets_published, summary.targets_retrying);

@@ -128,6 +128,7 @@ impl StoreUrl {
 }
 
 /// How many redirections (`MOVED`/`ASK`) or retries a cluster call may follow.
+#[cfg(feature = "redis")]
 pub(crate) const CLUSTER_REDIRECTS: u32 = 2;
 
 /// The seed node URLs of a cluster URL (`None` when `url` is not one; see
@@ -406,18 +407,21 @@ impl KvStore for MemoryStore {
     }
 }
 
+#[cfg(feature = "redis")]
 /// A Redis-backed store on one multiplexed, auto-reconnecting connection.
 #[derive(Clone)]
 pub struct RedisStore {
     conn: redis::aio::ConnectionManager,
 }
 
+#[cfg(feature = "redis")]
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore").finish_non_exhaustive()
     }
 }
 
+#[cfg(feature = "redis")]
 /// A `redis` crate error as a [`StoreError`] (shared with `token_stores`).
 pub(crate) fn map_redis_err(e: redis::RedisError) -> StoreError {
     if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
@@ -429,6 +433,7 @@ pub(crate) fn map_redis_err(e: redis::RedisError) -> StoreError {
     }
 }
 
+#[cfg(feature = "redis")]
 impl RedisStore {
     /// Connect to `url` (`redis://host:port/db`). Fails fast when the server does not
     /// answer: 2 s to connect, 5 s per command, 2 reconnect attempts.
@@ -455,6 +460,7 @@ impl RedisStore {
     }
 }
 
+#[cfg(feature = "redis")]
 /// `impl KvStore` for a Redis store type with `async fn query<T>(&self, &redis::Cmd)`: the
 /// single-key commands are the same on one server and on a cluster (each touches one key,
 /// so a cluster routes it by that key's slot); the items given add what differs.
@@ -528,6 +534,7 @@ macro_rules! redis_kv_store {
     };
 }
 
+#[cfg(feature = "redis")]
 redis_kv_store!(RedisStore {
     async fn hget_and_claim(
         &self,
@@ -571,6 +578,7 @@ redis_kv_store!(RedisStore {
     }
 });
 
+#[cfg(feature = "redis")]
 /// A Redis Cluster store (`redis+cluster://host:port,host:port`, see [`StoreUrl`]) on
 /// one multiplexed cluster connection: every method touches one key, so each call routes
 /// to that key's slot. [`KvStore::hget_and_claim`] is two round trips here (the record
@@ -581,12 +589,14 @@ pub struct RedisClusterStore {
     conn: redis::cluster_async::ClusterConnection,
 }
 
+#[cfg(feature = "redis")]
 impl std::fmt::Debug for RedisClusterStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisClusterStore").finish_non_exhaustive()
     }
 }
 
+#[cfg(feature = "redis")]
 impl RedisClusterStore {
     /// Connect to the cluster of a `redis+cluster://` URL: 2 s to connect, 5 s per
     /// command, up to [`CLUSTER_REDIRECTS`] redirections.
@@ -614,6 +624,7 @@ impl RedisClusterStore {
     }
 }
 
+#[cfg(feature = "redis")]
 redis_kv_store!(RedisClusterStore {
     async fn hget_and_claim(
         &self,
@@ -632,6 +643,7 @@ redis_kv_store!(RedisClusterStore {
     }
 });
 
+#[cfg(feature = "redis")]
 /// The Redis store for a URL: [`RedisClusterStore`] for a cluster URL, else
 /// [`RedisStore`] ([`StoreUrl::parse`]).
 pub async fn connect_redis(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
@@ -647,13 +659,18 @@ pub async fn connect_redis(url: &str) -> Result<std::sync::Arc<dyn KvStore>, Sto
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
     match StoreUrl::require("store", url, "memory://, redis:// or rediss://")? {
         StoreUrl::Memory => Ok(std::sync::Arc::new(MemoryStore::new())),
+        #[cfg(feature = "redis")]
         StoreUrl::Redis | StoreUrl::Cluster => connect_redis(url).await,
+        #[cfg(not(feature = "redis"))]
+        StoreUrl::Redis | StoreUrl::Cluster => Err(StoreError::Unsupported(
+            unsupported_url_message("store", url, "memory:// (built without the redis feature)"),
+        )),
     }
 }
 
 /// Test helper: asserts that every `redis.call('CMD', key, …)` in `lua` names its key as
 /// `KEYS[i]` with `i ≤ max_keys` (Redis Cluster routes a script by its declared keys).
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 pub(crate) fn assert_script_keys_declared(lua: &str, max_keys: usize) {
     let mut calls = 0;
     for (i, _) in lua.match_indices("redis.call(") {
@@ -676,7 +693,7 @@ pub(crate) fn assert_script_keys_declared(lua: &str, max_keys: usize) {
     assert!(calls > 0, "no redis.call in {lua:?}");
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 mod redis_claim_tests {
     use super::*;
 
@@ -799,6 +816,25 @@ mod store_url_tests {
         assert_eq!((e.code(), e.status()), ("STORE_UNSUPPORTED_URL", 400));
         assert!(!e.to_string().contains("hunter2"), "{e}");
         assert_eq!(StoreError::Connection("down".into()).status(), 503);
+    }
+
+    /// Built without the `redis` feature (the sans-IO core), a Redis URL is refused up
+    /// front by every store factory, never half-opened.
+    #[cfg(not(feature = "redis"))]
+    #[tokio::test]
+    async fn redis_urls_need_the_redis_feature() {
+        for url in ["redis://127.0.0.1:6379", "redis+cluster://a:1,b:2"] {
+            let e = open(url).await.err().expect("refused");
+            assert!(
+                matches!(&e, StoreError::Unsupported(m) if m.contains("redis feature")),
+                "{e:?}"
+            );
+            let e = crate::token_stores::refresh_token_store(url, None).err();
+            assert!(matches!(e, Some(StoreError::Unsupported(_))), "{e:?}");
+            let e = crate::token_stores::oauth_storage(url, Some("p")).err();
+            assert!(matches!(e, Some(StoreError::Unsupported(_))), "{e:?}");
+        }
+        assert!(crate::token_stores::refresh_token_store("memory://", None).is_ok());
     }
 
     #[tokio::test]

@@ -33,7 +33,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::Notify;
+use crate::notify::Notify;
 
 use super::{EventsError, Frame, HEARTBEAT_FRAME, TimerWheel, TopicIndex};
 
@@ -584,6 +584,7 @@ impl EventHub {
         }
     }
 
+    #[cfg(feature = "tokio")]
     /// Pull mode: wait for frames. `None` once the subscriber is gone.
     pub async fn next(&self, id: u64) -> Option<Vec<Frame>> {
         loop {

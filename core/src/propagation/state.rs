@@ -33,7 +33,9 @@ use async_trait::async_trait;
 
 use super::wire::Cursor;
 use crate::js::{number_to_string, string_to_number};
-use crate::store::{StoreError, map_redis_err};
+use crate::store::StoreError;
+#[cfg(feature = "redis")]
+use crate::store::map_redis_err;
 
 /// TTL of the ack-store keys: 604800 s (7 days).
 pub const ACK_TTL_SECONDS: i64 = 604_800;
@@ -446,11 +448,13 @@ fn cursor_of(h: &HashMap<String, String>) -> Option<Cursor> {
     })
 }
 
+#[cfg(feature = "redis")]
 /// The state in Redis through the `redis` crate.
 pub type RedisPropagationState = PropagationStore<redis::aio::ConnectionManager>;
 /// The embedded default: the same state in this process, with the same TTLs.
 pub type MemoryPropagationState = PropagationStore<MemoryOps>;
 
+#[cfg(feature = "redis")]
 impl RedisPropagationState {
     /// Connects to `url` (`redis://`, `rediss://`, `unix://`) with the settings of
     /// [`crate::store::RedisStore::connect`] (fails fast when the server does not answer).
@@ -470,13 +474,21 @@ pub async fn open_state(
     use crate::store::StoreUrl;
     Ok(match StoreUrl::parse(url) {
         Some(StoreUrl::Memory) => std::sync::Arc::new(MemoryPropagationState::default()),
+        #[cfg(feature = "redis")]
         Some(StoreUrl::Redis) => std::sync::Arc::new(RedisPropagationState::connect(url).await?),
+        #[cfg(not(feature = "redis"))]
+        Some(StoreUrl::Redis) => {
+            return Err(super::propagator::PropagationError::InvalidOptions(
+                "a redis:// state needs the redis feature of authcore".into(),
+            ));
+        }
         Some(StoreUrl::Cluster) | None => {
             return Err(super::config::unsupported_redis_url(url));
         }
     })
 }
 
+#[cfg(feature = "redis")]
 /// A Redis state at `url` (`redis://`, `rediss://`), only if that Redis already holds
 /// `value` in field `field` of hash `key`: how a binding confirms that a URL it derived
 /// from a host client object names the same server and database as the client (which
@@ -763,6 +775,7 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
 // The `redis` crate
 // ---------------------------------------------------------------------------------------
 
+#[cfg(feature = "redis")]
 async fn run<T: redis::FromRedisValue>(
     conn: &redis::aio::ConnectionManager,
     cmd: &redis::Cmd,
@@ -771,9 +784,11 @@ async fn run<T: redis::FromRedisValue>(
     cmd.query_async(&mut c).await.map_err(map_redis_err)
 }
 
+#[cfg(feature = "redis")]
 /// Deletes the lock key only while it still holds the caller's token.
 const LOCK_RELEASE_LUA: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
+#[cfg(feature = "redis")]
 #[async_trait]
 impl RedisOps for redis::aio::ConnectionManager {
     async fn lock_acquire(&self, key: &str, token: &str, ttl_ms: u64) -> Result<bool, StoreError> {
@@ -1019,7 +1034,7 @@ impl RedisOps for MemoryOps {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 mod script_key_tests {
     /// The lock release script touches only its declared key (Redis Cluster routing).
     #[test]
