@@ -4,6 +4,8 @@
 //! typed error enum. Bindings (`bindings-node`, `bindings-python`, `bindings-c`) only
 //! convert types and map errors.
 
+#![deny(missing_docs)]
+
 pub mod events;
 pub mod hmac;
 pub mod js;
@@ -23,3 +25,8 @@ pub mod store;
 pub mod token_stores;
 pub mod tokens;
 pub mod totp;
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -33,6 +33,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The stable error code (`STORE_CONNECTION`, `STORE_COMMAND`, `STORE_WRONGTYPE`, `STORE_UNSUPPORTED_URL`).
     pub fn code(&self) -> &'static str {
         match self {
             Self::Connection(_) => "STORE_CONNECTION",
@@ -65,16 +66,22 @@ pub struct RecordAndClaim {
 /// The Redis subset the HMAC module needs. Every method is one round trip.
 #[async_trait]
 pub trait KvStore: Send + Sync {
+    /// `HGET key field`.
     async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
+    /// `HSET key field value`.
     async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError>;
+    /// `HDEL key field`.
     async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError>;
+    /// `HKEYS key`.
     async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// `GET key`.
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// `SET key value EX ttl`. A TTL ≤ 0 is an error, as in Redis.
     async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError>;
     /// `SET key value NX EX ttl`: `true` when the key was set, `false` when it existed.
     async fn set_nx_ex(&self, key: &str, value: &str, ttl_seconds: i64)
     -> Result<bool, StoreError>;
+    /// `DEL key`.
     async fn del(&self, key: &str) -> Result<(), StoreError>;
     /// `HGET hash_key field` and, when that is a non-empty value, `SET nonce_key "1" NX
     /// EX ttl`, in one round trip. No claim survives for a missing or empty record.
@@ -98,8 +105,11 @@ pub trait KvStore: Send + Sync {
 /// Anything else (the empty string included) is not a store URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreUrl {
+    /// `memory://…`.
     Memory,
+    /// `redis://`, `rediss://`, `redis+unix://`, `unix://`.
     Redis,
+    /// `redis+cluster://`, `rediss+cluster://`.
     Cluster,
 }
 
@@ -191,6 +201,22 @@ enum Entry {
 /// The embedded in-memory store: a process-local map with lazy expiry, swept of expired
 /// keys whenever it has doubled since the last sweep (so a stream of one-off keys, such as
 /// nonces, keeps it at about twice its live keys instead of growing without bound).
+///
+/// # Example
+///
+/// ```
+/// use authcore::store::{KvStore, MemoryStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryStore::new();
+/// store.hset("ns:clients", "orders", "{}").await?;
+/// assert_eq!(store.hget("ns:clients", "orders").await?.as_deref(), Some("{}"));
+/// // A nonce claim: the first `SET NX` wins, the replay loses.
+/// assert!(store.set_nx_ex("ns:nonce:orders:n1", "1", 300).await?);
+/// assert!(!store.set_nx_ex("ns:nonce:orders:n1", "1", 300).await?);
+/// # Ok::<(), authcore::store::StoreError>(())
+/// # }).unwrap();
+/// ```
 #[derive(Default)]
 pub struct MemoryStore {
     inner: Mutex<HashMap<String, Entry>>,
@@ -208,6 +234,7 @@ impl std::fmt::Debug for MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
@@ -274,6 +301,7 @@ impl MemoryStore {
         map.len()
     }
 
+    /// Whether no live key is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

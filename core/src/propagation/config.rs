@@ -15,15 +15,25 @@ use crate::secret::SecretString;
 /// string or a port of `0` counts as absent, like `!options.amqpPort` in the original).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OptionsPresent {
+    /// `amqpHost` given.
     pub amqp_host: bool,
+    /// `amqpPort` given.
     pub amqp_port: bool,
+    /// `amqpUser` given.
     pub amqp_user: bool,
+    /// `amqpPassword` given.
     pub amqp_password: bool,
+    /// `amqpProtocol` given.
     pub amqp_protocol: bool,
+    /// `amqpQueue` given.
     pub amqp_queue: bool,
+    /// `propagationSecret` given.
     pub propagation_secret: bool,
+    /// `redis` given.
     pub redis: bool,
+    /// `hmacHttpAuth` given.
     pub hmac_http_auth: bool,
+    /// `hmacMessageAuth` given.
     pub hmac_message_auth: bool,
 }
 
@@ -63,8 +73,11 @@ pub fn unsupported_redis_url(url: &str) -> PropagationError {
 pub struct AmqpSettings {
     /// `amqp` or `amqps`.
     pub protocol: String,
+    /// `amqpHost` (for `memory`: the in-process mesh's name).
     pub host: String,
+    /// `amqpPort`, as the host gave it (checked: an integer from 1 to 65535).
     pub port: f64,
+    /// `amqpUser`.
     pub user: String,
     /// Wiped on drop, redacted from `Debug`.
     pub password: SecretString,

@@ -43,9 +43,13 @@ pub const ACK_TTL_SECONDS: i64 = 604_800;
 /// `propagation:ack:<eventId>`: one published, not yet acknowledged event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishedEvent {
+    /// The credential's client id.
     pub client_id: String,
+    /// The target peer's queue.
     pub target_amqp_queue: String,
+    /// Publish attempts so far.
     pub attempt_count: f64,
+    /// Last publish time, epoch milliseconds.
     pub sent_at: f64,
 }
 
@@ -221,27 +225,44 @@ pub trait PropagationState: Send + Sync + 'static {
 /// One write command of a [`RedisOps::write_batch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
+    /// `HSET key field value …`.
     HSet {
+        /// The hash.
         key: String,
+        /// `(field, value)` pairs.
         fields: Vec<(String, String)>,
     },
+    /// `HDEL key field`.
     HDel {
+        /// The hash.
         key: String,
+        /// The field.
         field: String,
     },
+    /// `SADD key member`.
     SAdd {
+        /// The set.
         key: String,
+        /// The member.
         member: String,
     },
+    /// `SREM key member`.
     SRem {
+        /// The set.
         key: String,
+        /// The member.
         member: String,
     },
+    /// `EXPIRE key seconds`.
     Expire {
+        /// The key.
         key: String,
+        /// Time to live, in seconds.
         seconds: i64,
     },
+    /// `DEL key`.
     Del {
+        /// The key.
         key: String,
     },
 }
@@ -314,14 +335,23 @@ pub trait RedisOps: Send + Sync + 'static {
         let released = self.lock_release(key, token).await;
         written.and(released)
     }
+    /// `HGET key field`.
     async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
+    /// `HSET key field value …`.
     async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError>;
+    /// `HGETALL key`.
     async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError>;
+    /// `HDEL key field`.
     async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError>;
+    /// `SADD key member`.
     async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    /// `SREM key member`.
     async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    /// `SCARD key`.
     async fn s_card(&self, key: &str) -> Result<u64, StoreError>;
+    /// `EXPIRE key seconds`.
     async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError>;
+    /// `DEL key`.
     async fn del(&self, key: &str) -> Result<(), StoreError>;
 }
 
@@ -332,29 +362,37 @@ pub struct StateKeys {
 }
 
 impl StateKeys {
+    /// The keys under `prefix` (empty: the v1 layout).
     pub fn new(prefix: &str) -> Self {
         Self {
             prefix: prefix.to_owned(),
         }
     }
+    /// `propagation:last-seen:<track>:<clientId>`: a receiver's cursor hash.
     pub fn cursor(&self, track: &str, client_id: &str) -> String {
         format!("{}propagation:last-seen:{track}:{client_id}", self.prefix)
     }
+    /// `propagation:ack:<eventId>`: a published, unacknowledged event.
     pub fn ack(&self, event_id: &str) -> String {
         format!("{}propagation:ack:{event_id}", self.prefix)
     }
+    /// `propagation:client-pending:<clientId>`: the client's unacknowledged event ids.
     pub fn pending(&self, client_id: &str) -> String {
         format!("{}propagation:client-pending:{client_id}", self.prefix)
     }
+    /// `propagation:client-results:<clientId>`: per-target results.
     pub fn results(&self, client_id: &str) -> String {
         format!("{}propagation:client-results:{client_id}", self.prefix)
     }
+    /// `propagation:client-outstanding:<clientId>`: targets still to reach.
     pub fn outstanding(&self, client_id: &str) -> String {
         format!("{}propagation:client-outstanding:{client_id}", self.prefix)
     }
+    /// `propagation:client-last-ts:<clientId>`: the last event's timestamp.
     pub fn last_ts(&self, client_id: &str) -> String {
         format!("{}propagation:client-last-ts:{client_id}", self.prefix)
     }
+    /// `propagation:lock:<track>:<clientId>`: the cursor lock.
     pub fn cursor_lock(&self, track: &str, client_id: &str) -> String {
         format!("{}propagation:lock:{track}:{client_id}", self.prefix)
     }
@@ -376,6 +414,7 @@ impl<O> std::fmt::Debug for PropagationStore<O> {
 }
 
 impl<O: RedisOps> PropagationStore<O> {
+    /// A state over `ops`, keys at the Redis root.
     pub fn new(ops: O) -> Self {
         Self {
             ops,

@@ -70,6 +70,7 @@ impl TransportError {
 /// nacks it with requeue (the broker redelivers it).
 #[async_trait]
 pub trait DeliveryHandler: Send + Sync + 'static {
+    /// Handles one delivery's body: `Ok` acks it, `Err` nacks it with requeue.
     async fn handle(&self, body: Vec<u8>) -> Result<(), String>;
     /// The ordering lane of a delivery: a transport that handles several deliveries at once
     /// runs those of one lane one at a time, in delivery order. The default puts every
@@ -129,6 +130,7 @@ impl std::fmt::Debug for InProcessBroker {
 }
 
 impl InProcessBroker {
+    /// A new in-process broker (its own mesh).
     pub fn new() -> Self {
         Self::default()
     }
