@@ -141,7 +141,7 @@ pub struct SubscribeRequest {
     pub topics: Vec<String>,
     /// The subscriber's user (counted against `max_per_user`).
     pub user_id: Option<String>,
-    /// The subscriber's tenant: it only receives events of this tenant.
+    /// The subscriber's tenant: events of another tenant skip it (events without one do not).
     pub tenant_id: Option<String>,
     /// The client's `Last-Event-ID`.
     pub last_event_id: Option<String>,
