@@ -8,11 +8,13 @@
 //! - [`RedisStore`]: the `redis` crate on tokio, one multiplexed auto-reconnecting
 //!   connection; `hget_and_claim` is one pipelined round trip (`HGET` + `SET NX EX`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use hashbrown::HashTable;
 
 /// A store failure: connection, protocol or an argument Redis rejects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -187,20 +189,366 @@ fn check_ttl(ttl_seconds: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-enum Entry {
-    Str {
-        value: String,
-        expires: Option<Instant>,
-    },
-    Hash {
-        fields: HashMap<String, (u64, String)>,
-        next_seq: u64,
-    },
+/// A hash key's fields, in insertion order for `HKEYS`.
+#[derive(Default)]
+struct HashEntry {
+    fields: HashMap<String, (u64, String)>,
+    next_seq: u64,
 }
 
-/// The embedded in-memory store: a process-local map with lazy expiry, swept of expired
-/// keys whenever it has doubled since the last sweep (so a stream of one-off keys, such as
-/// nonces, keeps it at about twice its live keys instead of growing without bound).
+/// Width of one expiry slice: a string key is dropped at the end of the slice its expiry
+/// falls in, at most this long after it stopped being visible.
+const SLICE: Duration = Duration::from_millis(250);
+/// Cells per chunk of the string slab (a chunk is allocated whole and never moved).
+const CHUNK: usize = 1024;
+/// Emptied slice lists kept for reuse.
+const SPARE_SLICES: usize = 64;
+
+/// One string key with its value (in one allocation) and its expiry.
+struct StrSlot {
+    hash: u64,
+    /// The key followed by the value.
+    kv: Box<str>,
+    key_len: usize,
+    expires: Instant,
+}
+
+impl StrSlot {
+    fn key(&self) -> &str {
+        &self.kv[..self.key_len]
+    }
+
+    fn value(&self) -> &str {
+        &self.kv[self.key_len..]
+    }
+}
+
+/// A slab cell: `generation` changes every time the cell is freed, so a slice's
+/// reference to an earlier occupant is recognised as stale.
+#[derive(Default)]
+struct Cell {
+    generation: u32,
+    slot: Option<StrSlot>,
+}
+
+/// The string keys (every one has an expiry: `SET … EX`), laid out so that their memory
+/// follows the number of live keys step by step instead of in doublings of one big table:
+/// - the entries live in a slab of fixed-size chunks, reused through a free list (a chunk
+///   is added only when every cell is taken, and never moved or reallocated);
+/// - `index` maps a key's hash to its cell: one word per bucket, so even its doubling
+///   costs little, and it is kept at most half full, so the tombstones of removed keys
+///   are cleared in place rather than by growing;
+/// - `slices` groups cells by expiry time ([`SLICE`] wide); each insert first frees the
+///   cells of every slice that has ended, whole slices at a time.
+///
+/// Under a steady rate of keys of one TTL, the live set, and so every one of these
+/// structures, reaches its size within one TTL (plus one slice) and stays there.
+struct Strings {
+    hasher: std::hash::RandomState,
+    index: HashTable<usize>,
+    /// A lower bound of the index's full capacity, kept at least twice its length.
+    index_room: usize,
+    chunks: Vec<Vec<Cell>>,
+    free: Vec<usize>,
+    slices: BTreeMap<u64, Vec<(usize, u32)>>,
+    spare: Vec<Vec<(usize, u32)>>,
+    /// Origin of the slice numbers.
+    base: Instant,
+}
+
+impl Strings {
+    fn new(base: Instant) -> Self {
+        Self {
+            hasher: std::hash::RandomState::new(),
+            index: HashTable::new(),
+            index_room: 0,
+            chunks: Vec::new(),
+            free: Vec::new(),
+            slices: BTreeMap::new(),
+            spare: Vec::new(),
+            base,
+        }
+    }
+
+    fn cell(chunks: &[Vec<Cell>], id: usize) -> &Cell {
+        &chunks[id / CHUNK][id % CHUNK]
+    }
+
+    fn slot(&self, id: usize) -> Option<&StrSlot> {
+        Self::cell(&self.chunks, id).slot.as_ref()
+    }
+
+    fn slice_of(&self, at: Instant) -> u64 {
+        let n = at.saturating_duration_since(self.base).as_nanos() / SLICE.as_nanos();
+        u64::try_from(n).unwrap_or(u64::MAX)
+    }
+
+    /// When slice `n` ends: every key in it has expired by then.
+    fn slice_end(&self, n: u64) -> Option<Instant> {
+        let nanos = u64::try_from(SLICE.as_nanos())
+            .ok()?
+            .checked_mul(n.checked_add(1)?)?;
+        self.base.checked_add(Duration::from_nanos(nanos))
+    }
+
+    /// The cell of `key`, expired or not.
+    fn find(&self, key: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        let chunks = &self.chunks;
+        self.index
+            .find(hash, |&id| {
+                Self::cell(chunks, id)
+                    .slot
+                    .as_ref()
+                    .is_some_and(|s| s.key() == key)
+            })
+            .copied()
+    }
+
+    /// The live value of `key`; an expired one is dropped on the way.
+    fn live(&mut self, key: &str, now: Instant) -> Option<&str> {
+        let id = self.find(key)?;
+        if self.slot(id).is_some_and(|s| s.expires <= now) {
+            self.free_cell(id);
+            return None;
+        }
+        self.slot(id).map(StrSlot::value)
+    }
+
+    fn free_cell(&mut self, id: usize) {
+        let cell = &mut self.chunks[id / CHUNK][id % CHUNK];
+        let Some(slot) = cell.slot.take() else {
+            return;
+        };
+        cell.generation = cell.generation.wrapping_add(1);
+        if let Ok(entry) = self.index.find_entry(slot.hash, |&i| i == id) {
+            entry.remove();
+        }
+        self.free.push(id);
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(id) = self.find(key) {
+            self.free_cell(id);
+        }
+    }
+
+    /// Free the cells of every slice that has ended by `now`.
+    fn sweep(&mut self, now: Instant) {
+        while let Some(&first) = self.slices.keys().next() {
+            if self.slice_end(first).is_none_or(|end| end > now) {
+                return;
+            }
+            let Some(mut refs) = self.slices.remove(&first) else {
+                return;
+            };
+            for &(id, generation) in &refs {
+                if Self::cell(&self.chunks, id).generation == generation {
+                    self.free_cell(id);
+                }
+            }
+            if self.spare.len() < SPARE_SLICES {
+                refs.clear();
+                self.spare.push(refs);
+            }
+        }
+    }
+
+    /// Insert `key` (which must not be present) after sweeping the ended slices.
+    fn insert(&mut self, key: &str, value: &str, expires: Instant, now: Instant) {
+        self.sweep(now);
+        let hash = self.hasher.hash_one(key);
+        let mut kv = String::with_capacity(key.len() + value.len());
+        kv.push_str(key);
+        kv.push_str(value);
+        let slot = StrSlot {
+            hash,
+            kv: kv.into_boxed_str(),
+            key_len: key.len(),
+            expires,
+        };
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+                    self.chunks.push(Vec::with_capacity(CHUNK));
+                }
+                let last = self.chunks.len() - 1;
+                self.chunks[last].push(Cell::default());
+                last * CHUNK + self.chunks[last].len() - 1
+            }
+        };
+        let cell = &mut self.chunks[id / CHUNK][id % CHUNK];
+        cell.slot = Some(slot);
+        let generation = cell.generation;
+        let chunks = &self.chunks;
+        let rehash = |&i: &usize| Self::cell(chunks, i).slot.as_ref().map_or(0, |s| s.hash);
+        if self.index.len() + 1 > self.index_room / 2 {
+            // Keep the index at most half full: removed keys leave tombstones, and a table
+            // over half full clears them by growing (doubling at a steady live count);
+            // at most half full it clears them in place.
+            let want = 3 * (self.index.len() + 1);
+            self.index.reserve(want - self.index.len(), rehash);
+            self.index_room = want.max(self.index.capacity());
+        }
+        self.index.insert_unique(hash, id, rehash);
+        let slice = self.slice_of(expires);
+        let spare = &mut self.spare;
+        self.slices
+            .entry(slice)
+            .or_insert_with(|| spare.pop().unwrap_or_default())
+            .push((id, generation));
+    }
+
+    /// `SET key value EX`: replaces any previous value.
+    fn set(&mut self, key: &str, value: &str, expires: Instant, now: Instant) {
+        self.remove(key);
+        self.insert(key, value, expires, now);
+    }
+
+    /// Live keys, after a sweep.
+    fn live_count(&mut self, now: Instant) -> usize {
+        self.sweep(now);
+        self.chunks
+            .iter()
+            .flatten()
+            .filter(|c| c.slot.as_ref().is_some_and(|s| s.expires > now))
+            .count()
+    }
+
+    /// What the structures have allocated: (slab cells, index bytes).
+    #[cfg(test)]
+    fn footprint(&self) -> (usize, usize) {
+        (self.chunks.len() * CHUNK, self.index.allocation_size())
+    }
+}
+
+/// Everything the memory store holds: hashes and (expiring) strings, each key in one of
+/// the two.
+struct State {
+    hashes: HashMap<String, HashEntry>,
+    strs: Strings,
+}
+
+impl State {
+    fn new(now: Instant) -> Self {
+        Self {
+            hashes: HashMap::new(),
+            strs: Strings::new(now),
+        }
+    }
+
+    fn hget(&mut self, key: &str, field: &str, now: Instant) -> Result<Option<String>, StoreError> {
+        if let Some(h) = self.hashes.get(key) {
+            return Ok(h.fields.get(field).map(|(_, v)| v.clone()));
+        }
+        match self.strs.live(key, now) {
+            Some(_) => Err(StoreError::WrongType),
+            None => Ok(None),
+        }
+    }
+
+    fn hset(
+        &mut self,
+        key: &str,
+        field: &str,
+        value: &str,
+        now: Instant,
+    ) -> Result<(), StoreError> {
+        if !self.hashes.contains_key(key) && self.strs.live(key, now).is_some() {
+            return Err(StoreError::WrongType);
+        }
+        let h = self.hashes.entry(key.to_owned()).or_default();
+        match h.fields.get_mut(field) {
+            Some(slot) => slot.1 = value.to_owned(),
+            None => {
+                h.fields
+                    .insert(field.to_owned(), (h.next_seq, value.to_owned()));
+                h.next_seq += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn hdel(&mut self, key: &str, field: &str, now: Instant) -> Result<(), StoreError> {
+        match self.hashes.get_mut(key) {
+            Some(h) => {
+                h.fields.remove(field);
+                if h.fields.is_empty() {
+                    self.hashes.remove(key);
+                }
+                Ok(())
+            }
+            None if self.strs.live(key, now).is_some() => Err(StoreError::WrongType),
+            None => Ok(()),
+        }
+    }
+
+    fn hkeys(&mut self, key: &str, now: Instant) -> Result<Vec<String>, StoreError> {
+        match self.hashes.get(key) {
+            Some(h) => {
+                let mut keys: Vec<(&u64, &String)> =
+                    h.fields.iter().map(|(k, (seq, _))| (seq, k)).collect();
+                keys.sort();
+                Ok(keys.into_iter().map(|(_, k)| k.clone()).collect())
+            }
+            None if self.strs.live(key, now).is_some() => Err(StoreError::WrongType),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn get(&mut self, key: &str, now: Instant) -> Result<Option<String>, StoreError> {
+        if let Some(v) = self.strs.live(key, now) {
+            return Ok(Some(v.to_owned()));
+        }
+        if self.hashes.contains_key(key) {
+            return Err(StoreError::WrongType);
+        }
+        Ok(None)
+    }
+
+    /// `SET key value EX ttl` (replaces a key of any type, as in Redis).
+    fn set_ex(&mut self, key: &str, value: &str, ttl: i64, now: Instant) {
+        self.hashes.remove(key);
+        self.strs.set(key, value, now + ttl_duration(ttl), now);
+    }
+
+    /// `SET key value NX EX ttl`.
+    fn set_nx(&mut self, key: &str, value: &str, ttl: i64, now: Instant) -> bool {
+        if self.hashes.contains_key(key) || self.strs.live(key, now).is_some() {
+            return false;
+        }
+        self.strs.insert(key, value, now + ttl_duration(ttl), now);
+        true
+    }
+
+    fn del(&mut self, key: &str) {
+        self.hashes.remove(key);
+        self.strs.remove(key);
+    }
+
+    fn hget_and_claim(
+        &mut self,
+        hash_key: &str,
+        field: &str,
+        nonce_key: &str,
+        ttl: i64,
+        now: Instant,
+    ) -> Result<RecordAndClaim, StoreError> {
+        let record = self.hget(hash_key, field, now)?.filter(|r| !r.is_empty());
+        let claimed = record.is_some() && self.set_nx(nonce_key, "1", ttl, now);
+        Ok(RecordAndClaim { record, claimed })
+    }
+
+    fn len(&mut self, now: Instant) -> usize {
+        self.hashes.len() + self.strs.live_count(now)
+    }
+}
+
+/// The embedded in-memory store: process-local, with Redis' key expiry. A key is
+/// invisible from the instant it expires, and its memory is reclaimed at most one
+/// [`SLICE`] later, so a steady stream of one-off keys (nonces) holds a fixed amount of
+/// memory once one TTL of them has gone by (see `Strings`).
 ///
 /// # Example
 ///
@@ -217,15 +565,17 @@ enum Entry {
 /// # Ok::<(), authcore::store::StoreError>(())
 /// # }).unwrap();
 /// ```
-#[derive(Default)]
 pub struct MemoryStore {
-    inner: Mutex<HashMap<String, Entry>>,
-    /// Size at which the next insert sweeps expired keys (changed under `inner`'s lock).
-    sweep_at: std::sync::atomic::AtomicUsize,
+    inner: Mutex<State>,
 }
 
-/// Below this many keys the map is never swept (a sweep would cost more than it frees).
-const MIN_SWEEP_AT: usize = 1024;
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(State::new(Instant::now())),
+        }
+    }
+}
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -239,66 +589,15 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means another thread panicked mid-operation; every
-        // operation leaves the map consistent, so keep serving.
+        // operation leaves the state consistent, so keep serving.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Drop expired keys when the map has reached `sweep_at`, then set the next threshold
-    /// to twice what is left: each sweep is paid for by the inserts since the previous one
-    /// (amortised O(1) per insert).
-    fn sweep_if_due(&self, map: &mut HashMap<String, Entry>) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if map.len() < self.sweep_at.load(Relaxed).max(MIN_SWEEP_AT) {
-            return;
-        }
-        let now = Instant::now();
-        map.retain(|_, e| !matches!(e, Entry::Str { expires: Some(t), .. } if *t <= now));
-        self.sweep_at
-            .store((map.len() * 2).max(MIN_SWEEP_AT), Relaxed);
-    }
-
-    fn live<'m>(map: &'m mut HashMap<String, Entry>, key: &str) -> Option<&'m mut Entry> {
-        let expired = matches!(map.get(key), Some(Entry::Str { expires: Some(t), .. }) if *t <= Instant::now());
-        if expired {
-            map.remove(key);
-        }
-        map.get_mut(key)
-    }
-
-    fn hget_locked(
-        map: &mut HashMap<String, Entry>,
-        key: &str,
-        field: &str,
-    ) -> Result<Option<String>, StoreError> {
-        match Self::live(map, key) {
-            None => Ok(None),
-            Some(Entry::Hash { fields, .. }) => Ok(fields.get(field).map(|(_, v)| v.clone())),
-            Some(Entry::Str { .. }) => Err(StoreError::WrongType),
-        }
-    }
-
-    fn set_nx_locked(map: &mut HashMap<String, Entry>, key: &str, value: &str, ttl: i64) -> bool {
-        if Self::live(map, key).is_some() {
-            return false;
-        }
-        map.insert(
-            key.to_owned(),
-            Entry::Str {
-                value: value.to_owned(),
-                expires: Some(Instant::now() + ttl_duration(ttl)),
-            },
-        );
-        true
     }
 
     /// Number of live keys (for tests and diagnostics).
     pub fn len(&self) -> usize {
-        let mut map = self.lock();
-        let now = Instant::now();
-        map.retain(|_, e| !matches!(e, Entry::Str { expires: Some(t), .. } if *t <= now));
-        map.len()
+        self.lock().len(Instant::now())
     }
 
     /// Whether no live key is held.
@@ -318,85 +617,28 @@ fn ttl_duration(ttl_seconds: i64) -> Duration {
 #[async_trait]
 impl KvStore for MemoryStore {
     async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
-        Self::hget_locked(&mut self.lock(), key, field)
+        self.lock().hget(key, field, Instant::now())
     }
 
     async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError> {
-        let mut map = self.lock();
-        if Self::live(&mut map, key).is_none() {
-            map.insert(
-                key.to_owned(),
-                Entry::Hash {
-                    fields: HashMap::new(),
-                    next_seq: 0,
-                },
-            );
-        }
-        match map.get_mut(key) {
-            Some(Entry::Hash { fields, next_seq }) => {
-                match fields.get_mut(field) {
-                    Some(slot) => slot.1 = value.to_owned(),
-                    None => {
-                        fields.insert(field.to_owned(), (*next_seq, value.to_owned()));
-                        *next_seq += 1;
-                    }
-                }
-                Ok(())
-            }
-            _ => Err(StoreError::WrongType),
-        }
+        self.lock().hset(key, field, value, Instant::now())
     }
 
     async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError> {
-        let mut map = self.lock();
-        let now_empty = match Self::live(&mut map, key) {
-            None => return Ok(()),
-            Some(Entry::Hash { fields, .. }) => {
-                fields.remove(field);
-                fields.is_empty()
-            }
-            Some(Entry::Str { .. }) => return Err(StoreError::WrongType),
-        };
-        if now_empty {
-            map.remove(key);
-        }
-        Ok(())
+        self.lock().hdel(key, field, Instant::now())
     }
 
     async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError> {
-        let mut map = self.lock();
-        match Self::live(&mut map, key) {
-            None => Ok(Vec::new()),
-            Some(Entry::Hash { fields, .. }) => {
-                let mut keys: Vec<(&u64, &String)> =
-                    fields.iter().map(|(k, (seq, _))| (seq, k)).collect();
-                keys.sort();
-                Ok(keys.into_iter().map(|(_, k)| k.clone()).collect())
-            }
-            Some(Entry::Str { .. }) => Err(StoreError::WrongType),
-        }
+        self.lock().hkeys(key, Instant::now())
     }
 
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let mut map = self.lock();
-        match Self::live(&mut map, key) {
-            None => Ok(None),
-            Some(Entry::Str { value, .. }) => Ok(Some(value.clone())),
-            Some(Entry::Hash { .. }) => Err(StoreError::WrongType),
-        }
+        self.lock().get(key, Instant::now())
     }
 
     async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError> {
         check_ttl(ttl_seconds)?;
-        let mut map = self.lock();
-        map.insert(
-            key.to_owned(),
-            Entry::Str {
-                value: value.to_owned(),
-                expires: Some(Instant::now() + ttl_duration(ttl_seconds)),
-            },
-        );
-        self.sweep_if_due(&mut map);
+        self.lock().set_ex(key, value, ttl_seconds, Instant::now());
         Ok(())
     }
 
@@ -407,14 +649,11 @@ impl KvStore for MemoryStore {
         ttl_seconds: i64,
     ) -> Result<bool, StoreError> {
         check_ttl(ttl_seconds)?;
-        let mut map = self.lock();
-        let claimed = Self::set_nx_locked(&mut map, key, value, ttl_seconds);
-        self.sweep_if_due(&mut map);
-        Ok(claimed)
+        Ok(self.lock().set_nx(key, value, ttl_seconds, Instant::now()))
     }
 
     async fn del(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().remove(key);
+        self.lock().del(key);
         Ok(())
     }
 
@@ -426,12 +665,8 @@ impl KvStore for MemoryStore {
         ttl_seconds: i64,
     ) -> Result<RecordAndClaim, StoreError> {
         check_ttl(ttl_seconds)?;
-        let mut map = self.lock();
-        let record = Self::hget_locked(&mut map, hash_key, field)?.filter(|r| !r.is_empty());
-        let claimed =
-            record.is_some() && Self::set_nx_locked(&mut map, nonce_key, "1", ttl_seconds);
-        self.sweep_if_due(&mut map);
-        Ok(RecordAndClaim { record, claimed })
+        self.lock()
+            .hget_and_claim(hash_key, field, nonce_key, ttl_seconds, Instant::now())
     }
 }
 
@@ -794,27 +1029,156 @@ mod redis_claim_tests {
 mod memory_store_tests {
     use super::*;
 
-    /// One-off keys (nonces) that expired are dropped as the map grows: a stream of unique
-    /// nonces keeps the map at about twice its live keys (it grew without bound before).
+    const SEC: Duration = Duration::from_secs(1);
+    const MS: Duration = Duration::from_millis(1);
+
+    /// A claimed nonce is refused for exactly its TTL, and can be claimed again from the
+    /// instant it expires (clock given explicitly: no sleeping, no timing).
+    #[test]
+    fn a_nonce_is_refused_for_exactly_its_ttl() {
+        let t0 = Instant::now();
+        let mut st = State::new(t0);
+        st.hset("h", "c", "rec", t0).unwrap();
+        let claim = |st: &mut State, at| st.hget_and_claim("h", "c", "n:1", 2, at).unwrap();
+        assert!(claim(&mut st, t0).claimed);
+        for at in [t0, t0 + SEC, t0 + 2 * SEC - Duration::from_nanos(1)] {
+            assert!(!claim(&mut st, at).claimed, "replayed within the TTL");
+            assert_eq!(st.get("n:1", at).unwrap().as_deref(), Some("1"));
+        }
+        // Many other inserts meanwhile (each sweeps): the nonce is not dropped early.
+        for i in 0..3000u32 {
+            let at = t0 + SEC + MS * (i / 4);
+            assert!(st.set_nx(&format!("other:{i}"), "1", 1, at));
+            assert!(!claim(&mut st, at).claimed);
+        }
+        let t1 = t0 + 2 * SEC;
+        assert_eq!(st.get("n:1", t1).unwrap(), None, "expired at its TTL");
+        assert!(claim(&mut st, t1).claimed, "claimable again once expired");
+        assert!(!claim(&mut st, t1 + 2 * SEC - MS).claimed);
+        // No claim for an unknown client or an empty record.
+        st.hset("h", "empty", "", t1).unwrap();
+        for field in ["nobody", "empty"] {
+            let r = st.hget_and_claim("h", field, "n:2", 2, t1).unwrap();
+            assert_eq!(
+                r,
+                RecordAndClaim {
+                    record: None,
+                    claimed: false
+                }
+            );
+        }
+        assert_eq!(st.get("n:2", t1).unwrap(), None);
+    }
+
+    /// Under a steady rate of one-off keys of one TTL, the live set is exactly the keys of
+    /// the last TTL, and the storage (slab cells, index capacity, slice lists) stops growing
+    /// once one TTL and one slice have gone by: nothing grows later, however long it runs.
+    #[test]
+    fn storage_stops_growing_under_a_steady_rate() {
+        let t0 = Instant::now();
+        let mut st = State::new(t0);
+        st.hset("h", "c", "rec", t0).unwrap();
+        st.set_ex("backup", "old-hash", 3600, t0);
+        let per_ms = 5u32; // 5,000 keys a second, TTL 2 s: 10,000 live
+        let mut steady = None;
+        let mut n = 0u32;
+        for ms in 0..20_000u32 {
+            let at = t0 + MS * ms;
+            for _ in 0..per_ms {
+                let r = st
+                    .hget_and_claim("h", "c", &format!("nonce:{n}"), 2, at)
+                    .unwrap();
+                assert!(r.claimed);
+                n += 1;
+            }
+            if ms % 500 == 499 && ms >= 2_000 {
+                assert_eq!(
+                    st.strs.live_count(at),
+                    10_000 + 1,
+                    "at {ms} ms (and the backup)"
+                );
+            }
+            let footprint = (st.strs.footprint(), st.strs.slices.len());
+            if ms == 2_500 {
+                let (cells, _) = footprint.0;
+                // Live keys plus at most one slice of expired ones, rounded to a chunk.
+                assert!(cells <= 10_000 + 1_250 + 2 * CHUNK, "{cells} cells");
+                steady = Some(footprint);
+            } else if let Some(s) = steady {
+                assert_eq!(footprint.0, s.0, "storage grew at {ms} ms");
+                assert!(footprint.1 <= s.1 + 1, "slices at {ms} ms");
+            }
+        }
+        assert!(steady.is_some());
+        // A key of another kind with a long TTL (a credential backup) and the hash itself
+        // outlive every sweep.
+        let at = t0 + MS * 20_000;
+        assert_eq!(st.get("backup", at).unwrap().as_deref(), Some("old-hash"));
+        assert_eq!(st.hget("h", "c", at).unwrap().as_deref(), Some("rec"));
+    }
+
+    /// The other key kinds keep Redis' semantics: types are exclusive (`WRONGTYPE`), `SET`
+    /// replaces any type, `DEL` removes either, `HKEYS` keeps insertion order.
+    #[test]
+    fn key_kinds_keep_their_semantics() {
+        let t0 = Instant::now();
+        let mut st = State::new(t0);
+        st.hset("h", "b", "2", t0).unwrap();
+        st.hset("h", "a", "1", t0).unwrap();
+        st.hset("h", "b", "3", t0).unwrap();
+        assert_eq!(st.hkeys("h", t0).unwrap(), ["b", "a"]);
+        assert_eq!(st.hget("h", "b", t0).unwrap().as_deref(), Some("3"));
+        assert_eq!(st.get("h", t0), Err(StoreError::WrongType));
+        assert!(!st.set_nx("h", "x", 5, t0), "NX on a hash key");
+        st.set_ex("s", "v", 5, t0);
+        assert_eq!(st.hget("s", "f", t0), Err(StoreError::WrongType));
+        assert_eq!(st.hset("s", "f", "v", t0), Err(StoreError::WrongType));
+        assert_eq!(st.hdel("s", "f", t0), Err(StoreError::WrongType));
+        assert_eq!(st.hkeys("s", t0), Err(StoreError::WrongType));
+        // Once the string has expired the key is free for a hash.
+        let t5 = t0 + 5 * SEC;
+        assert_eq!(st.hkeys("s", t5).unwrap(), Vec::<String>::new());
+        st.hset("s", "f", "v", t5).unwrap();
+        // SET replaces a hash; overwriting keeps the newest value and TTL.
+        st.set_ex("h", "str", 1, t5);
+        assert_eq!(st.hget("h", "a", t5), Err(StoreError::WrongType));
+        st.set_ex("h", "longer", 60, t5);
+        assert_eq!(
+            st.get("h", t5 + 30 * SEC).unwrap().as_deref(),
+            Some("longer")
+        );
+        st.hdel("s", "f", t5).unwrap();
+        assert_eq!(st.len(t5), 1, "an emptied hash is gone");
+        st.del("h");
+        assert_eq!(st.get("h", t5).unwrap(), None);
+        assert_eq!(st.len(t5), 0);
+        assert!(st.set_nx("h", "again", 1, t5));
+    }
+
+    /// Through the async trait and the real clock: claims, a release (`DEL`) and `len`.
     #[tokio::test]
-    async fn expired_nonces_are_swept() {
+    async fn memory_store_claims_and_releases() {
         let store = MemoryStore::new();
-        for i in 0..5000 {
-            assert!(store.set_nx_ex(&format!("old:{i}"), "1", 1).await.unwrap());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         store.hset("h", "c", "rec").await.unwrap();
-        for i in 0..5000 {
-            let r = store
-                .hget_and_claim("h", "c", &format!("new:{i}"), 60)
+        let r = store.hget_and_claim("h", "c", "n", 60).await.unwrap();
+        assert!(r.claimed);
+        assert!(
+            !store
+                .hget_and_claim("h", "c", "n", 60)
                 .await
-                .unwrap();
-            assert!(r.claimed);
-        }
-        let raw = store.lock().len();
-        assert!(raw <= 5001 + 5000 / 2, "{raw} keys held for 5001 live ones");
-        assert!(store.lock().keys().all(|k| !k.starts_with("old:")));
-        assert_eq!(store.len(), 5001);
+                .unwrap()
+                .claimed
+        );
+        store.del("n").await.unwrap();
+        assert!(
+            store
+                .hget_and_claim("h", "c", "n", 60)
+                .await
+                .unwrap()
+                .claimed
+        );
+        assert!(store.set_nx_ex("k", "v", 0).await.is_err());
+        assert_eq!(store.len(), 2);
     }
 }
 

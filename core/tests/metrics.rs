@@ -117,11 +117,15 @@ async fn verify_outcomes() {
         .unwrap();
     let hash = hash_client_secret("s3cret-metrics", None);
     let opts = VerifyOptions::default();
-    for i in 0..3 {
-        let r = Req::new("m1", &hash, &format!("ok-{i}"));
+    let accepted: Vec<Req> = (0..3)
+        .map(|i| Req::new("m1", &hash, &format!("ok-{i}")))
+        .collect();
+    for r in &accepted {
         a.verifier.verify(&r.parts(), opts).await.unwrap();
     }
-    let replayed = Req::new("m1", &hash, "ok-0");
+    // A replay is the same request again (same nonce AND timestamp: the nonce key holds
+    // both, so a re-signed copy stamped a millisecond later would be a new request).
+    let replayed = &accepted[0];
     let e = a
         .verifier
         .verify(&replayed.parts(), opts)
