@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test ci rust node python c vectors services lint fmt bench install fuzz dist dist-test soak
+.PHONY: help demo test ci rust node python c uniffi vectors services lint fmt bench install fuzz dist dist-test soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ python: ## Python: venv, extension, pytest, Python vector runner
 
 c: ## C: library, generated header, pkg-config, C vector runner
 	bash scripts/c.sh
+
+uniffi: ## uniffi: Kotlin/Swift/Python sources generated, vectors through the Python and Kotlin ones
+	bash scripts/uniffi.sh
 
 lint: ## rustfmt, clippy and one version scheme (scripts/check-versions.py)
 	cargo fmt --all -- --check

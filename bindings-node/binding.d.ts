@@ -1198,6 +1198,12 @@ export interface PropagationConfig {
   management: boolean
   /** `logger` given (`log.*`); otherwise no-op. */
   logger: boolean
+  /** `signEvents` (authcore extension): sign every outgoing event. */
+  signEvents: boolean
+  /** `requireSignedEvents`: drop unsigned and badly signed inbound events. */
+  requireSignedEvents: boolean
+  /** `omitSecretFromSignedEvents`: signed events carry `propagationSecret: ""`. */
+  omitSecretFromSignedEvents: boolean
 }
 
 /** `DEFAULT_AMQP_VHOST` (`hmac-credentials`). */

@@ -5,6 +5,11 @@
 # builds with no tokio, Redis or RabbitMQ client in its dependency tree, and its unit tests pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The amqps test (core/tests/propagation_amqps.rs) terminates TLS with socat in front of the
+# broker (certificates from openssl, which Debian's ca-certificates brings).
+if ! command -v socat >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat >/dev/null
+fi
 cargo test --locked -p authcore -p authcore-ffi -p authcore-propagation-model
 
 cargo build --locked -p authcore --no-default-features

@@ -15,7 +15,7 @@ echo "==== lint (rustfmt, clippy -D warnings) ===="
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 python3 scripts/check-versions.py
-for part in rust c python node; do
+for part in rust c python uniffi node; do
   echo "==== $part ===="
   t0=$(date +%s)
   bash "scripts/$part.sh"

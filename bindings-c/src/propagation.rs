@@ -1432,6 +1432,7 @@ pub unsafe extern "C" fn authcore_propagator_create(
                 message,
                 management,
                 logger: core_logger,
+                event_auth: Default::default(),
                 state,
             };
             config::create_propagator(parts, Broker::Amqp(settings))

@@ -563,6 +563,12 @@ pub struct PropagationConfig {
     pub management: bool,
     /// `logger` given (`log.*`); otherwise no-op.
     pub logger: bool,
+    /// `signEvents` (authcore extension): sign every outgoing event.
+    pub sign_events: bool,
+    /// `requireSignedEvents`: drop unsigned and badly signed inbound events.
+    pub require_signed_events: bool,
+    /// `omitSecretFromSignedEvents`: signed events carry `propagationSecret: ""`.
+    pub omit_secret_from_signed_events: bool,
 }
 
 /// See [`PropagationConfig::redis_probe`].
@@ -720,6 +726,11 @@ pub fn create_native_propagator<'env>(
             message,
             management,
             logger,
+            event_auth: wire::EventAuth {
+                sign: config.sign_events,
+                require: config.require_signed_events,
+                omit_secret: config.omit_secret_from_signed_events,
+            },
             state,
         };
         let propagator = create_propagator(parts, Broker::Amqp(settings)).await?;

@@ -664,6 +664,9 @@ fn port_number(v: &Bound<'_, PyAny>) -> PyResult<f64> {
     management=None,
     amqp_vhost=None,
     logger=None,
+    sign_events=false,
+    require_signed_events=false,
+    omit_secret_from_signed_events=false,
 ))]
 #[allow(clippy::too_many_arguments)]
 fn propagation_create<'py>(
@@ -681,6 +684,9 @@ fn propagation_create<'py>(
     management: Option<&Bound<'py, PyAny>>,
     amqp_vhost: Option<&Bound<'py, PyAny>>,
     logger: Option<&Bound<'py, PyAny>>,
+    sign_events: bool,
+    require_signed_events: bool,
+    omit_secret_from_signed_events: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
         // assertOptions: JavaScript truthiness is Python truthiness here ("" and 0 are
@@ -757,6 +763,11 @@ fn propagation_create<'py>(
                 message,
                 management,
                 logger,
+                event_auth: wire::EventAuth {
+                    sign: sign_events,
+                    require: require_signed_events,
+                    omit_secret: omit_secret_from_signed_events,
+                },
                 state,
             };
             let inner = Arc::new(config::create_propagator(parts, Broker::Amqp(settings)).await?);

@@ -721,3 +721,66 @@ def test_memory_protocol_is_an_in_process_mesh():
         return await hash_of(auth, cid) is not None
 
     run(flow())
+
+
+def test_signed_events_over_rabbitmq():
+    # Signed events (extension, off by default): a signing strict authority reaches a strict
+    # peer (its signed ACK completes the bookkeeping) and a v1 peer (which applies the
+    # signed event; its unsigned ACK is dropped by the strict authority); a strict peer drops
+    # the unsigned events of a v1 authority without applying them.
+    run_id = uuid.uuid4().hex[:10]
+    names = {k: f"pysigned-{run_id}-{k}" for k in ("auth", "strict", "v1", "legacy")}
+    secrets = {k: f"secret-of-{k}-{run_id}" for k in names}
+    directory = {names[k]: secrets[k] for k in names}
+    stores = {k: h.HmacHttpAuth(secret_token=f"pepper-of-{k}") for k in names}
+    logs = {k: std_logger(f"{run_id}-{k}") for k in names}
+    adapters = {k: AsyncManagement(directory) for k in names}
+    options = {
+        "auth": dict(sign_events=True, require_signed_events=True),
+        "strict": dict(sign_events=True, require_signed_events=True),
+        "v1": {},
+        "legacy": {},
+    }
+
+    async def scenario() -> None:
+        peers = {}
+        try:
+            for k in names:
+                peers[k] = await start(
+                    names[k], logs[k][1], propagation_secret=secrets[k], redis="memory://",
+                    hmac_http_auth=stores[k], management=adapters[k], logger=logs[k][0], **options[k],
+                )
+            client = f"signed-{run_id}"
+            await peers["auth"].ensure(client, "plain-S", [names["strict"], names["v1"]])
+            assert (await peers["auth"].sync()).targets_published == 2
+            want = await hash_of(stores["auth"], client)
+
+            async def applied(k: str) -> bool:
+                return await hash_of(stores[k], client) == want
+
+            async def status_is(k: str, s: str) -> bool:
+                return adapters["auth"].status.get((client, names[k])) == s
+
+            await wait_for("applied at the strict peer", lambda: applied("strict"))
+            await wait_for("applied at the v1 peer", lambda: applied("v1"))
+            await wait_for("the strict peer's signed ACK", lambda: status_is("strict", "success"))
+
+            async def logged(k: str, needle: str) -> bool:
+                return logs[k][1].any(needle)
+
+            await wait_for("the v1 ACK dropped", lambda: logged("auth", f"unsigned event from {names['v1']}"))
+            assert adapters["auth"].status[(client, names["v1"])] == "sent"
+
+            # A v1 authority's unsigned event: dropped by the strict peer, never applied.
+            legacy_client = f"legacy-{run_id}"
+            await peers["legacy"].ensure(legacy_client, "plain-L", [names["strict"]])
+            assert (await peers["legacy"].sync()).targets_published == 1
+            await wait_for("the unsigned event dropped",
+                           lambda: logged("strict", f"unsigned event from {names['legacy']}"))
+            assert await hash_of(stores["strict"], legacy_client) is None
+            assert adapters["legacy"].status[(legacy_client, names["strict"])] == "sent"
+        finally:
+            for prop in peers.values():
+                await prop.close()
+
+    run(scenario())

@@ -885,6 +885,11 @@ impl RedisClusterStore {
         let mut conn = self.conn.clone();
         cmd.query_async(&mut conn).await.map_err(map_redis_err)
     }
+
+    /// The multiplexed cluster connection (cheap to clone).
+    pub fn connection(&self) -> redis::cluster_async::ClusterConnection {
+        self.conn.clone()
+    }
 }
 
 #[cfg(feature = "redis")]

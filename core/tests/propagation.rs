@@ -204,61 +204,6 @@ fn unique(tag: &str) -> String {
     format!("t-{tag}-{}-{}", std::process::id(), random_uuid().unwrap())
 }
 
-async fn check_state(s: &dyn PropagationState, client: &str) {
-    assert_eq!(s.read_cursor("http", client).await.unwrap(), None);
-    s.write_cursor("http", client, &cur(42.0, "abc"))
-        .await
-        .unwrap();
-    assert_eq!(
-        s.read_cursor("http", client).await.unwrap(),
-        Some(cur(42.0, "abc"))
-    );
-    assert_eq!(s.read_cursor("message", client).await.unwrap(), None);
-
-    let ev = |t: &str| PublishedEvent {
-        client_id: client.into(),
-        target_amqp_queue: t.into(),
-        attempt_count: 1.0,
-        sent_at: 100.0,
-    };
-    let (ea, eb) = (unique("ev-a"), unique("ev-b"));
-    s.record_published_event(&ea, &ev("A")).await.unwrap();
-    assert_eq!(s.read_published_event(&ea).await.unwrap(), Some(ev("A")));
-    assert_eq!(s.pending_count(client).await.unwrap(), 1);
-    s.record_published_event(&eb, &ev("B")).await.unwrap();
-    assert_eq!(s.pending_count(client).await.unwrap(), 2);
-    s.record_target_result(client, "A", "success", &ea)
-        .await
-        .unwrap();
-    assert_eq!(s.pending_count(client).await.unwrap(), 1);
-    assert_eq!(s.read_published_event(&ea).await.unwrap(), None);
-    s.record_target_result(client, "B", "error", &eb)
-        .await
-        .unwrap();
-    assert_eq!(s.pending_count(client).await.unwrap(), 0);
-    let results = s.read_client_results(client).await.unwrap();
-    assert_eq!(results.get("A").map(String::as_str), Some("success"));
-    assert_eq!(results.get("B").map(String::as_str), Some("error"));
-    assert_eq!(results.len(), 2);
-    s.clear_client_aggregates(client).await.unwrap();
-    assert!(s.read_client_results(client).await.unwrap().is_empty());
-
-    // One outstanding event per (client, target): a new event for C replaces the older.
-    let (c1, c2, d1) = (unique("ev-c1"), unique("ev-c2"), unique("ev-d1"));
-    s.record_published_event(&c1, &ev("C")).await.unwrap();
-    s.record_published_event(&d1, &ev("D")).await.unwrap();
-    s.record_published_event(&c2, &ev("C")).await.unwrap();
-    assert_eq!(s.pending_count(client).await.unwrap(), 2);
-    assert_eq!(s.read_published_event(&c1).await.unwrap(), None);
-    assert_eq!(s.read_published_event(&c2).await.unwrap(), Some(ev("C")));
-    assert_eq!(s.read_published_event(&d1).await.unwrap(), Some(ev("D")));
-    s.clear_client_aggregates(client).await.unwrap();
-    assert_eq!(
-        s.read_published_event("never-recorded").await.unwrap(),
-        None
-    );
-}
-
 #[tokio::test]
 async fn memory_state_matches_the_ack_store_contract() {
     check_state(&MemoryPropagationState::default(), "client_demo").await;
@@ -1168,6 +1113,7 @@ async fn sync_counts_failed_publishes_as_retrying_and_rejects_a_null_plain() {
             message: None,
             management: Some(Arc::new(Broken(m.clone()))),
             logger: Arc::new(authcore::propagation::NoopLogger),
+            event_auth: Default::default(),
             state: Arc::new(MemoryPropagationState::default()),
         },
         mesh.transport("mgmt3"),
@@ -1244,6 +1190,7 @@ async fn start_validates_like_create_propagator() {
         message: None,
         management: None,
         logger: Arc::new(authcore::propagation::NoopLogger),
+        event_auth: Default::default(),
         state: Arc::new(MemoryPropagationState::default()),
     };
     let e = Propagator::start(parts("a", false), mesh.transport("a"))
@@ -1289,6 +1236,7 @@ async fn memory_protocol_selects_a_named_in_process_mesh() {
                 message: None,
                 management: full.then(|| Arc::new(m.clone()) as Arc<dyn Management>),
                 logger: Arc::new(authcore::propagation::NoopLogger),
+                event_auth: Default::default(),
                 state: Arc::new(MemoryPropagationState::default()),
             },
             Broker::Amqp(settings("mesh-memory-protocol")),
@@ -1337,6 +1285,7 @@ async fn a_dropped_propagator_stops_consuming_and_releases_its_queue() {
                 message: None,
                 management: None,
                 logger: Arc::new(authcore::propagation::NoopLogger),
+                event_auth: Default::default(),
                 state: Arc::new(MemoryPropagationState::default()),
             },
             mesh.transport("dropped"),
@@ -1371,7 +1320,14 @@ async fn open_state_reads_the_url_with_the_one_parser() {
             .await
             .is_ok()
     );
-    for url in ["", "http://u:pw-secret@h/", "redis+cluster://a:1,b:2"] {
+    // A cluster URL is opened (here: nothing listens, a connection error, no secret shown).
+    let e = authcore::propagation::state::open_state("redis+cluster://u:pw-secret@127.0.0.1:1")
+        .await
+        .err()
+        .expect("nothing listens on port 1");
+    assert_eq!(e.code(), "STORE_CONNECTION");
+    assert!(!e.to_string().contains("pw-secret"), "{e}");
+    for url in ["", "http://u:pw-secret@h/"] {
         let e = authcore::propagation::state::open_state(url)
             .await
             .err()

@@ -343,6 +343,32 @@ async fn publish_sets_only_persistent_and_json_content_type() {
             .with_content_type("application/json".into())
     );
 
+    // A signed event (authcore extension) adds the headers table with the signature, and
+    // nothing else.
+    t.publish_signed(&target, &body, Some("sha256=00ff"))
+        .await
+        .expect("publish signed");
+    let msg = raw
+        .channel()
+        .await
+        .basic_get(target.as_str().into(), BasicGetOptions { no_ack: true })
+        .await
+        .expect("basic_get")
+        .expect("one message");
+    assert_eq!(msg.delivery.data, body);
+    let mut headers = FieldTable::default();
+    headers.insert(
+        "x-authcore-signature".into(),
+        AMQPValue::LongString("sha256=00ff".into()),
+    );
+    assert_eq!(
+        msg.delivery.properties,
+        BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type("application/json".into())
+            .with_headers(headers)
+    );
+
     t.close().await;
     assert_eq!(
         t.publish(&target, b"{}").await,
@@ -682,6 +708,7 @@ async fn dropping_the_propagator_stops_its_consumer_and_connection() {
             message: None,
             management: None,
             logger: Arc::new(authcore::propagation::NoopLogger),
+            event_auth: Default::default(),
             state: Arc::new(MemoryPropagationState::default()),
         },
         Arc::new(t),

@@ -263,6 +263,7 @@ fn chaos_peer_process() {
                     &format!("secret-of-{}", conf.authority),
                 )]))),
                 logger: Arc::new(authcore::propagation::NoopLogger),
+                event_auth: Default::default(),
                 state,
             },
             broker(&conf.vhost),
@@ -458,6 +459,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
                 &format!("secret-of-{an}"),
             )]))),
             logger: Arc::new(b_lines.clone()),
+            event_auth: Default::default(),
             state: Arc::new(
                 RedisPropagationState::connect(&b_redis.url())
                     .await
@@ -484,6 +486,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
             message: None,
             management: Some(Arc::new(management.clone())),
             logger: Arc::new(a_lines.clone()),
+            event_auth: Default::default(),
             state: Arc::new(
                 RedisPropagationState::connect(SHARED_REDIS)
                     .await

@@ -83,6 +83,7 @@ impl Net {
                     .clone()
                     .map(|m| Arc::new(m) as Arc<dyn Management>),
                 logger: Arc::new(lines.clone()),
+                event_auth: Default::default(),
                 state: state.clone(),
             },
             amqp(),
@@ -364,6 +365,7 @@ async fn an_unreachable_broker_does_not_fail_creation() {
             message: None,
             management: Some(Arc::new(MemoryManagement::with_directory(&[("x", "y")]))),
             logger: Arc::new(authcore::propagation::NoopLogger),
+            event_auth: Default::default(),
             state: Arc::new(authcore::propagation::state::MemoryPropagationState::default()),
         },
         Broker::Amqp(AmqpSettings {

@@ -4,6 +4,8 @@
 //! of its one key, so scripts and multi-key steps must not span slots. Needs
 //! `redis-server` and `redis-cli` on the PATH (fails, never skips, without them).
 
+#[path = "support/propagation.rs"]
+mod prop_support;
 mod support;
 
 use std::net::TcpListener;
@@ -131,6 +133,13 @@ impl Cluster {
         format!("redis+cluster://{}", nodes.join(","))
     }
 
+    /// `redis-cli -c` (follows redirections) from the first node.
+    fn cli_cluster(&self, args: &[&str]) -> String {
+        let mut all = vec!["-c"];
+        all.extend_from_slice(args);
+        cli(self.ports[0], &all)
+    }
+
     /// How many keys each master holds.
     fn key_counts(&self) -> Vec<u64> {
         self.ports
@@ -191,9 +200,11 @@ fn stores_work_on_a_three_master_redis_cluster() {
     let url = cluster.url();
     refresh_tokens_rotate_and_revoke_across_slots(&url);
     authorization_codes_stay_single_use(&url);
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(hmac_store_verifies_and_claims_nonces(&url));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(hmac_store_verifies_and_claims_nonces(&url));
+    rt.block_on(propagation_state_in_the_cluster_layout(&cluster));
+    rt.block_on(propagation_between_peers_on_the_cluster(&url));
+    rt.block_on(event_distributor_across_cluster_nodes(&cluster));
     let counts = cluster.key_counts();
     assert!(
         counts.iter().filter(|&&c| c > 0).count() >= 2,
@@ -347,4 +358,170 @@ async fn hmac_store_verifies_and_claims_nonces(url: &str) {
         .unwrap();
     assert!(!claimed.claimed && claimed.record.is_none());
     assert_eq!(store.get("probe-nonce").await.unwrap(), None, "no claim");
+}
+
+/// The propagation state on the cluster: the ack-store contract, the cursor lock, and the
+/// cluster key layout (hash tags; the ack record keyed by its event alone).
+async fn propagation_state_in_the_cluster_layout(cluster: &Cluster) {
+    use authcore::propagation::state::{PublishedEvent, RedisClusterPropagationState, open_state};
+    use authcore::propagation::wire::Cursor;
+
+    let url = cluster.url();
+    let prefixed = RedisClusterPropagationState::connect(&url)
+        .await
+        .unwrap()
+        .with_prefix("pfx:");
+    prop_support::check_state(&prefixed, "client_demo").await;
+    // A client id with braces keeps its keys together too.
+    prop_support::check_state(&prefixed, "a}b{c").await;
+    let root = open_state(&url).await.unwrap();
+    prop_support::check_state(&*root, "client_root").await;
+
+    // The cursor lock, the lock-and-read and write-and-release pipelines, retire, last ts.
+    let cur = |ts: f64, id: &str| Cursor {
+        ts,
+        event_id: id.into(),
+    };
+    let (lock, current) = root.lock_and_read_cursor("http", "locked").await.unwrap();
+    assert_eq!(current, None);
+    root.write_cursor_and_unlock(lock, "http", "locked", Some(&cur(7.0, "e7")))
+        .await
+        .unwrap();
+    let (lock, current) = root.lock_and_read_cursor("http", "locked").await.unwrap();
+    assert_eq!(current, Some(cur(7.0, "e7")));
+    root.write_cursor_and_unlock(lock, "http", "locked", None)
+        .await
+        .unwrap();
+    let lock = root.lock_cursor("http", "locked").await.unwrap();
+    root.unlock_cursor(lock).await.unwrap();
+    let rec = PublishedEvent {
+        client_id: "retired".into(),
+        target_amqp_queue: "t1".into(),
+        attempt_count: 1.0,
+        sent_at: 1781000123456.0,
+    };
+    root.record_published_event("ev-retired", &rec)
+        .await
+        .unwrap();
+    assert_eq!(
+        root.last_event_ts("retired").await.unwrap(),
+        Some(1781000123456)
+    );
+    assert_eq!(root.pending_count("retired").await.unwrap(), 1);
+    root.retire_events("retired", None).await.unwrap();
+    assert_eq!(root.pending_count("retired").await.unwrap(), 0);
+    assert_eq!(root.read_published_event("ev-retired").await.unwrap(), None);
+
+    // The layout: hash tags around the client part, read back through one node per key.
+    root.record_published_event(
+        "ev-layout",
+        &PublishedEvent {
+            client_id: "layout".into(),
+            ..rec.clone()
+        },
+    )
+    .await
+    .unwrap();
+    let key_exists = |key: &str| cluster.cli_cluster(&["exists", key]).trim() == "1";
+    assert!(key_exists("propagation:last-seen:{http:locked}"));
+    assert!(key_exists("propagation:client-pending:{layout}"));
+    assert!(key_exists("propagation:client-outstanding:{layout}"));
+    assert!(key_exists("propagation:client-last-ts:{layout}"));
+    assert!(key_exists("propagation:ack:ev-layout"));
+    assert!(!key_exists("propagation:client-pending:layout"));
+    root.retire_events("layout", None).await.unwrap();
+}
+
+/// Two peers (in-process broker) whose propagation state is on the cluster: ensure, sync,
+/// apply with the cursor lock, ACK, completion.
+async fn propagation_between_peers_on_the_cluster(url: &str) {
+    use authcore::propagation::InProcessBroker;
+    use authcore::propagation::propagator::EnsureInput;
+    use authcore::propagation::state::open_state;
+    use authcore::propagation::wire::build_queue_name;
+    use authcore::store::{KvStore, MemoryStore};
+    use prop_support::*;
+    use std::sync::Arc;
+
+    let broker = InProcessBroker::new();
+    let dir = MemoryManagement::with_directory(&[("a", "secret-of-a"), ("b", "secret-of-b")]);
+    let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+    let peer = |name: &'static str, m: Option<MemoryManagement>| {
+        let store = store.clone();
+        let broker = broker.clone();
+        async move {
+            let state = open_state(url).await.unwrap();
+            start_peer(
+                name,
+                &format!("secret-of-{name}"),
+                auth(store, &format!("cluster:{name}"), &format!("pepper-{name}")),
+                None,
+                m,
+                state,
+                Arc::new(broker.transport(&build_queue_name(name).unwrap())),
+            )
+            .await
+        }
+    };
+    // Both peers share the cluster (and so the cursor keys of the receiver are "b"'s own).
+    let a = peer("a", Some(dir.clone())).await;
+    let b = peer("b", Some(dir.clone())).await;
+    for i in 0..20 {
+        a.propagator
+            .ensure(EnsureInput {
+                client_id: format!("cluster-client-{i}"),
+                secret: format!("plain-{i}"),
+                targets: vec!["b".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let summary = a.propagator.sync().await.unwrap();
+    assert_eq!(summary.targets_published, 20);
+    wait_for(30, "every credential fully propagated", || {
+        let n = dir.db().fully.len();
+        async move { n == 20 }
+    })
+    .await;
+    for i in 0..20 {
+        let id = format!("cluster-client-{i}");
+        assert_eq!(dir.status(&id, "b").as_deref(), Some("success"));
+        assert_eq!(hash_of(&b.http, &id).await, hash_of(&a.http, &id).await);
+    }
+    a.propagator.close().await;
+    b.propagator.close().await;
+}
+
+/// The event distributor on the cluster: two processes subscribed through different seed
+/// nodes both receive what either publishes.
+async fn event_distributor_across_cluster_nodes(cluster: &Cluster) {
+    use authcore::events::RedisDistributor;
+    use std::time::Duration;
+
+    let (p0, p1) = (cluster.ports[0], cluster.ports[1]);
+    let one = RedisDistributor::connect(
+        &format!("redis+cluster://127.0.0.1:{p0},127.0.0.1:{p1}"),
+        "authcore-cluster-events",
+    )
+    .await
+    .unwrap();
+    let two = RedisDistributor::connect(
+        &format!("redis+cluster://127.0.0.1:{p1},127.0.0.1:{p0}"),
+        "authcore-cluster-events",
+    )
+    .await
+    .unwrap();
+    for (i, from) in [&one, &two].into_iter().enumerate() {
+        let event = format!("{{\"n\":{i}}}");
+        from.publish("topic", &event).await.unwrap();
+        for to in [&one, &two] {
+            let got = tokio::time::timeout(Duration::from_secs(10), to.next())
+                .await
+                .expect("the event arrives");
+            assert_eq!(got, Some(("topic".to_owned(), event.clone())));
+        }
+    }
+    one.close().await;
+    two.close().await;
 }

@@ -564,6 +564,9 @@ def propagation_create(
     management: Any = None,
     amqp_vhost: Optional[str] = None,
     logger: Any = None,
+    sign_events: bool = False,
+    require_signed_events: bool = False,
+    omit_secret_from_signed_events: bool = False,
 ) -> Awaitable[CorePropagator]: ...
 
 @final

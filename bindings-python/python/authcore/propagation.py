@@ -416,6 +416,9 @@ async def create_propagator(
     management: Optional[Management] = None,
     amqp_vhost: str = DEFAULT_AMQP_VHOST,
     logger: Optional[Logger] = None,
+    sign_events: bool = False,
+    require_signed_events: bool = False,
+    omit_secret_from_signed_events: bool = False,
 ) -> Propagator:
     """``createPropagator(options)``.
 
@@ -433,6 +436,17 @@ async def create_propagator(
     messages, in its order (``amqpHost is required`` … ``At least one of hmacHttpAuth or
     hmacMessageAuth must be provided``); an empty string or a port of ``0`` counts as
     missing. An unreachable broker does not fail: the link retries in the background.
+
+    Signed events (an extension; all off by default, which is wire v1):
+
+    - ``sign_events``: every event this peer sends carries an HMAC-SHA256 of its body in the
+      AMQP header ``x-authcore-signature`` (v1 peers ignore it), keyed per sender/recipient
+      pair from the recipient's propagation secret.
+    - ``require_signed_events``: inbound events whose signature is missing or wrong are
+      dropped (logged, acked, never applied, no ACK back).
+    - ``omit_secret_from_signed_events``: signed events carry ``propagationSecret: ""``
+      instead of the recipient's secret (implies ``sign_events``); only strict peers accept
+      them, so use it when every peer of the mesh requires signed events.
     """
     native = await _native.propagation_create(
         amqp_host=amqp_host,
@@ -448,5 +462,8 @@ async def create_propagator(
         management=management,
         amqp_vhost=amqp_vhost,
         logger=logger,
+        sign_events=bool(sign_events),
+        require_signed_events=bool(require_signed_events),
+        omit_secret_from_signed_events=bool(omit_secret_from_signed_events),
     )
     return Propagator(native)

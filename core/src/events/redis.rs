@@ -47,10 +47,18 @@ fn err(e: impl std::fmt::Display) -> EventsError {
     EventsError::Distributor(format!("redis distributor: {e}"))
 }
 
+/// Where `PUBLISH` goes: one server, or any node of a cluster (Redis Cluster forwards a
+/// classic `PUBLISH` to every node, so a subscriber on any node receives it).
+#[derive(Clone)]
+enum Publisher {
+    Server(redis::aio::ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
 /// A connected distributor. Dropping it stops the subscription.
 pub struct RedisDistributor {
     channel: String,
-    publisher: redis::aio::ConnectionManager,
+    publisher: Publisher,
     rx: Mutex<mpsc::Receiver<(String, String)>>,
     dropped: Arc<AtomicU64>,
     task: tokio::task::JoinHandle<()>,
@@ -100,13 +108,34 @@ async fn subscribe_once(
 }
 
 impl RedisDistributor {
-    /// Connect to `url` (`redis://…`) and subscribe to `channel`; returns once the
-    /// subscription is active, so nothing published after it is missed.
+    /// Connect to `url` and subscribe to `channel`; returns once the subscription is
+    /// active, so nothing published after it is missed. `redis://…` (`rediss://`,
+    /// `unix://`) is one server; `redis+cluster://host:port[,host:port…]`
+    /// (`rediss+cluster://`) a Redis Cluster: `PUBLISH` goes through the cluster client
+    /// and the subscription to one seed node (the next one after a lost connection), since
+    /// a cluster delivers every classic `PUBLISH` on every node.
     pub async fn connect(url: &str, channel: &str) -> Result<Self, EventsError> {
-        let client = redis::Client::open(url).map_err(err)?;
-        let publisher = redis::aio::ConnectionManager::new(client.clone())
-            .await
-            .map_err(err)?;
+        let (publisher, subscribers) = match crate::store::cluster_nodes(url) {
+            Some(nodes) => {
+                let nodes = nodes.map_err(err)?;
+                let conn = crate::store::RedisClusterStore::connect(url)
+                    .await
+                    .map_err(err)?
+                    .connection();
+                let clients = nodes
+                    .iter()
+                    .map(|n| redis::Client::open(n.as_str()).map_err(err))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (Publisher::Cluster(conn), clients)
+            }
+            None => {
+                let client = redis::Client::open(url).map_err(err)?;
+                let publisher = redis::aio::ConnectionManager::new(client.clone())
+                    .await
+                    .map_err(err)?;
+                (Publisher::Server(publisher), vec![client])
+            }
+        };
         let (tx, rx) = mpsc::channel(DISTRIBUTOR_QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
         let (ready_tx, ready_rx) = oneshot::channel();
@@ -115,16 +144,24 @@ impl RedisDistributor {
         let task = tokio::spawn(async move {
             let mut ready = Some(ready_tx);
             let mut backoff = Duration::from_millis(500);
+            let mut next = 0usize;
             loop {
-                let r = subscribe_once(&client, &ch, &tx, &d, &mut ready).await;
+                // One server: always the same client. A cluster: each seed node in turn
+                // (the first connect tries them all before it fails).
+                let client = &subscribers[next % subscribers.len()];
+                next += 1;
+                let r = subscribe_once(client, &ch, &tx, &d, &mut ready).await;
                 if tx.is_closed() {
                     return;
                 }
-                if let Err(e) = r
-                    && let Some(rd) = ready.take()
-                {
-                    let _ = rd.send(Err(e));
-                    return;
+                if let Err(e) = r {
+                    if ready.is_some() && next < subscribers.len() {
+                        continue;
+                    }
+                    if let Some(rd) = ready.take() {
+                        let _ = rd.send(Err(e));
+                        return;
+                    }
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(10));
@@ -146,13 +183,14 @@ impl RedisDistributor {
 
     /// `PUBLISH` the event to every process (this one included).
     pub async fn publish(&self, topic: &str, event_json: &str) -> Result<(), EventsError> {
-        let mut c = self.publisher.clone();
-        let _: i64 = redis::cmd("PUBLISH")
-            .arg(&self.channel)
-            .arg(encode_envelope(topic, event_json))
-            .query_async(&mut c)
-            .await
-            .map_err(err)?;
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(&self.channel)
+            .arg(encode_envelope(topic, event_json));
+        let _: i64 = match self.publisher.clone() {
+            Publisher::Server(mut c) => cmd.query_async(&mut c).await,
+            Publisher::Cluster(mut c) => cmd.query_async(&mut c).await,
+        }
+        .map_err(err)?;
         Ok(())
     }
 

@@ -67,7 +67,7 @@ use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
     BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions,
 };
-use lapin::types::{FieldTable, ShortString};
+use lapin::types::{AMQPValue, FieldTable, ShortString};
 use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer, ErrorKind,
@@ -77,6 +77,7 @@ use tokio::task::JoinHandle;
 
 use super::Logger;
 use super::transport::{DeliveryHandler, Transport, TransportError};
+use super::wire::SIGNATURE_HEADER;
 use crate::secret::{ExposeSecret, SecretString};
 
 /// The vhost Node peers use (`amqpVhost` defaults to it and its TS type allows nothing else).
@@ -877,12 +878,30 @@ async fn lane_worker(ctx: Arc<LaneCtx>, lane: String, first: Delivery) {
     }
 }
 
+/// The [`SIGNATURE_HEADER`] of a delivery, when present as a string (long or short).
+fn signature_header(properties: &BasicProperties) -> Option<String> {
+    let headers = properties.headers().as_ref()?;
+    match headers.inner().get(SIGNATURE_HEADER)? {
+        AMQPValue::LongString(s) => String::from_utf8(s.as_bytes().to_vec()).ok(),
+        AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
+        _ => None,
+    }
+}
+
 /// Handles one delivery and acks it (nacks it with requeue after a pause when the handler
 /// failed). False when this consumer's connection is gone (nothing more to do here).
 async fn handle_one(ctx: &LaneCtx, delivery: Delivery) -> bool {
     use std::sync::atomic::Ordering;
-    let Delivery { data, acker, .. } = delivery;
-    let result = ctx.handler.handle(data).await;
+    let Delivery {
+        data,
+        acker,
+        properties,
+        ..
+    } = delivery;
+    let result = ctx
+        .handler
+        .handle_signed(data, signature_header(&properties))
+        .await;
     let Some(shared) = ctx.shared.upgrade() else {
         return false;
     };
@@ -958,11 +977,30 @@ impl Transport for AmqpTransport {
     }
 
     async fn publish(&self, queue: &str, body: &[u8]) -> Result<(), TransportError> {
+        self.publish_signed(queue, body, None).await
+    }
+
+    /// A signed event carries one more property than a v1 one: the headers table with the
+    /// single entry [`SIGNATURE_HEADER`] (a long string). amqplib peers ignore headers.
+    async fn publish_signed(
+        &self,
+        queue: &str,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<(), TransportError> {
         let (generation, confirm) = self.shared.confirm_channel()?;
         let routing_key = short_string(queue)?;
-        let properties = BasicProperties::default()
+        let mut properties = BasicProperties::default()
             .with_delivery_mode(PERSISTENT)
             .with_content_type(CONTENT_TYPE.into());
+        if let Some(signature) = signature {
+            let mut headers = FieldTable::default();
+            headers.insert(
+                SIGNATURE_HEADER.into(),
+                AMQPValue::LongString(signature.as_bytes().to_vec().into()),
+            );
+            properties = properties.with_headers(headers);
+        }
         let options = BasicPublishOptions {
             mandatory: false,
             immediate: false,

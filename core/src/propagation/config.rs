@@ -64,7 +64,7 @@ pub fn unsupported_redis_url(url: &str) -> PropagationError {
     PropagationError::InvalidOptions(crate::store::unsupported_url_message(
         "redis",
         url,
-        "a client object, redis://, rediss:// or memory://",
+        "a client object, redis://, rediss://, redis+cluster:// or memory://",
     ))
 }
 

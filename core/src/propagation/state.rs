@@ -356,21 +356,48 @@ pub trait RedisOps: Send + Sync + 'static {
 }
 
 /// Key names, with an optional prefix (empty: the v1 layout at the Redis root).
+///
+/// The cluster layout ([`StateKeys::cluster`], used for `redis+cluster://` URLs only) wraps
+/// the client part of each key in a hash tag so that the keys written or read together
+/// share a slot: `propagation:last-seen:{<track>:<clientId>}` and
+/// `propagation:lock:{<track>:<clientId>}` (the cursor and its lock, one pipeline), and
+/// `propagation:client-{pending,results,outstanding,last-ts}:{<clientId>}` (one client's
+/// ack bookkeeping). `propagation:ack:<eventId>` is unchanged: an ACK names only the
+/// event, so that key has a slot of its own. A single server keeps the v1 layout, byte for
+/// byte.
 #[derive(Debug, Clone, Default)]
 pub struct StateKeys {
     prefix: String,
+    cluster: bool,
 }
 
 impl StateKeys {
-    /// The keys under `prefix` (empty: the v1 layout).
+    /// The keys under `prefix` (empty: the v1 layout), one-server layout.
     pub fn new(prefix: &str) -> Self {
         Self {
             prefix: prefix.to_owned(),
+            cluster: false,
+        }
+    }
+    /// The cluster layout (hash tags) under `prefix`.
+    pub fn cluster(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+            cluster: true,
+        }
+    }
+    /// `<part>` on one server, `{<part>}` (a hash tag) in the cluster layout.
+    fn tag(&self, part: &str) -> String {
+        if self.cluster {
+            format!("{{{part}}}")
+        } else {
+            part.to_owned()
         }
     }
     /// `propagation:last-seen:<track>:<clientId>`: a receiver's cursor hash.
     pub fn cursor(&self, track: &str, client_id: &str) -> String {
-        format!("{}propagation:last-seen:{track}:{client_id}", self.prefix)
+        let t = self.tag(&format!("{track}:{client_id}"));
+        format!("{}propagation:last-seen:{t}", self.prefix)
     }
     /// `propagation:ack:<eventId>`: a published, unacknowledged event.
     pub fn ack(&self, event_id: &str) -> String {
@@ -378,24 +405,53 @@ impl StateKeys {
     }
     /// `propagation:client-pending:<clientId>`: the client's unacknowledged event ids.
     pub fn pending(&self, client_id: &str) -> String {
-        format!("{}propagation:client-pending:{client_id}", self.prefix)
+        format!(
+            "{}propagation:client-pending:{}",
+            self.prefix,
+            self.tag(client_id)
+        )
     }
     /// `propagation:client-results:<clientId>`: per-target results.
     pub fn results(&self, client_id: &str) -> String {
-        format!("{}propagation:client-results:{client_id}", self.prefix)
+        format!(
+            "{}propagation:client-results:{}",
+            self.prefix,
+            self.tag(client_id)
+        )
     }
     /// `propagation:client-outstanding:<clientId>`: targets still to reach.
     pub fn outstanding(&self, client_id: &str) -> String {
-        format!("{}propagation:client-outstanding:{client_id}", self.prefix)
+        format!(
+            "{}propagation:client-outstanding:{}",
+            self.prefix,
+            self.tag(client_id)
+        )
     }
     /// `propagation:client-last-ts:<clientId>`: the last event's timestamp.
     pub fn last_ts(&self, client_id: &str) -> String {
-        format!("{}propagation:client-last-ts:{client_id}", self.prefix)
+        format!(
+            "{}propagation:client-last-ts:{}",
+            self.prefix,
+            self.tag(client_id)
+        )
     }
     /// `propagation:lock:<track>:<clientId>`: the cursor lock.
     pub fn cursor_lock(&self, track: &str, client_id: &str) -> String {
-        format!("{}propagation:lock:{track}:{client_id}", self.prefix)
+        let t = self.tag(&format!("{track}:{client_id}"));
+        format!("{}propagation:lock:{t}", self.prefix)
     }
+}
+
+/// The part of `key` Redis Cluster hashes: the content of the first `{…}` when it is not
+/// empty, else the whole key.
+pub fn hash_slot_part(key: &str) -> &str {
+    if let Some(open) = key.find('{')
+        && let Some(len) = key[open + 1..].find('}')
+        && len > 0
+    {
+        return &key[open + 1..open + 1 + len];
+    }
+    key
 }
 
 /// The state over any [`RedisOps`].
@@ -425,7 +481,17 @@ impl<O: RedisOps> PropagationStore<O> {
 
     /// Puts every key under `prefix` (e.g. `peer-a:`).
     pub fn with_prefix(mut self, prefix: &str) -> Self {
-        self.keys = StateKeys::new(prefix);
+        self.keys = if self.keys.cluster {
+            StateKeys::cluster(prefix)
+        } else {
+            StateKeys::new(prefix)
+        };
+        self
+    }
+
+    /// The cluster key layout (see [`StateKeys`]); the prefix is kept.
+    pub fn with_cluster_layout(mut self) -> Self {
+        self.keys = StateKeys::cluster(&self.keys.prefix);
         self
     }
 }
@@ -504,9 +570,26 @@ impl RedisPropagationState {
     }
 }
 
-/// The state a URL names: `memory://` (this process) or Redis (`redis://`, `rediss://`,
-/// `unix://`, with the settings of [`crate::store::RedisStore::connect`]); any other text
-/// is `INVALID_OPTIONS` ([`super::config::unsupported_redis_url`]), for every binding.
+#[cfg(feature = "redis")]
+/// The state on a Redis Cluster, in the cluster key layout ([`StateKeys`]).
+pub type RedisClusterPropagationState = PropagationStore<ClusterOps>;
+
+#[cfg(feature = "redis")]
+impl RedisClusterPropagationState {
+    /// Connects to the cluster of a `redis+cluster://` / `rediss+cluster://` URL (seed
+    /// nodes, with the settings of [`crate::store::RedisClusterStore::connect`]).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let conn = crate::store::RedisClusterStore::connect(url)
+            .await?
+            .connection();
+        Ok(Self::new(ClusterOps { conn }).with_cluster_layout())
+    }
+}
+
+/// The state a URL names: `memory://` (this process), Redis (`redis://`, `rediss://`,
+/// `unix://`, with the settings of [`crate::store::RedisStore::connect`]) or a Redis
+/// Cluster (`redis+cluster://`, `rediss+cluster://`: the cluster key layout); any other
+/// text is `INVALID_OPTIONS` ([`super::config::unsupported_redis_url`]), for every binding.
 pub async fn open_state(
     url: &str,
 ) -> Result<std::sync::Arc<dyn PropagationState>, super::propagator::PropagationError> {
@@ -515,13 +598,17 @@ pub async fn open_state(
         Some(StoreUrl::Memory) => std::sync::Arc::new(MemoryPropagationState::default()),
         #[cfg(feature = "redis")]
         Some(StoreUrl::Redis) => std::sync::Arc::new(RedisPropagationState::connect(url).await?),
+        #[cfg(feature = "redis")]
+        Some(StoreUrl::Cluster) => {
+            std::sync::Arc::new(RedisClusterPropagationState::connect(url).await?)
+        }
         #[cfg(not(feature = "redis"))]
-        Some(StoreUrl::Redis) => {
+        Some(StoreUrl::Redis | StoreUrl::Cluster) => {
             return Err(super::propagator::PropagationError::InvalidOptions(
                 "a redis:// state needs the redis feature of authcore".into(),
             ));
         }
-        Some(StoreUrl::Cluster) | None => {
+        None => {
             return Err(super::config::unsupported_redis_url(url));
         }
     })
@@ -815,12 +902,61 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
 // ---------------------------------------------------------------------------------------
 
 #[cfg(feature = "redis")]
-async fn run<T: redis::FromRedisValue>(
-    conn: &redis::aio::ConnectionManager,
-    cmd: &redis::Cmd,
-) -> Result<T, StoreError> {
+async fn run<C, T>(conn: &C, cmd: &redis::Cmd) -> Result<T, StoreError>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync,
+    T: redis::FromRedisValue,
+{
     let mut c = conn.clone();
     cmd.query_async(&mut c).await.map_err(map_redis_err)
+}
+
+#[cfg(feature = "redis")]
+/// `writes` as one `MULTI` pipeline.
+fn atomic_pipe<'a>(writes: impl IntoIterator<Item = &'a Write>) -> redis::Pipeline {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for w in writes {
+        match w {
+            Write::HSet { key, fields } => {
+                let cmd = pipe.cmd("HSET").arg(key);
+                for (f, v) in fields {
+                    cmd.arg(f).arg(v);
+                }
+            }
+            Write::HDel { key, field } => {
+                pipe.cmd("HDEL").arg(key).arg(field);
+            }
+            Write::SAdd { key, member } => {
+                pipe.cmd("SADD").arg(key).arg(member);
+            }
+            Write::SRem { key, member } => {
+                pipe.cmd("SREM").arg(key).arg(member);
+            }
+            Write::Expire { key, seconds } => {
+                pipe.cmd("EXPIRE").arg(key).arg(*seconds);
+            }
+            Write::Del { key } => {
+                pipe.cmd("DEL").arg(key);
+            }
+        }
+        pipe.ignore();
+    }
+    pipe
+}
+
+#[cfg(feature = "redis")]
+impl Write {
+    fn key(&self) -> &str {
+        match self {
+            Write::HSet { key, .. }
+            | Write::HDel { key, .. }
+            | Write::SAdd { key, .. }
+            | Write::SRem { key, .. }
+            | Write::Expire { key, .. }
+            | Write::Del { key } => key,
+        }
+    }
 }
 
 #[cfg(feature = "redis")]
@@ -828,146 +964,214 @@ async fn run<T: redis::FromRedisValue>(
 const LOCK_RELEASE_LUA: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 #[cfg(feature = "redis")]
-#[async_trait]
-impl RedisOps for redis::aio::ConnectionManager {
-    async fn lock_acquire(&self, key: &str, token: &str, ttl_ms: u64) -> Result<bool, StoreError> {
-        let set: Option<String> = run(
-            self,
-            redis::cmd("SET")
-                .arg(key)
-                .arg(token)
-                .arg("NX")
-                .arg("PX")
-                .arg(ttl_ms),
-        )
-        .await?;
-        Ok(set.is_some())
-    }
+/// A `redis` crate connection ([`RedisOps`] through `redis_ops_impl!`).
+trait RedisConnOf {
+    type Conn: redis::aio::ConnectionLike + Clone + Send + Sync;
+    fn redis_conn(&self) -> &Self::Conn;
+}
 
-    async fn lock_release(&self, key: &str, token: &str) -> Result<(), StoreError> {
-        let mut c = self.clone();
-        let _: i64 = redis::Script::new(LOCK_RELEASE_LUA)
-            .key(key)
-            .arg(token)
-            .invoke_async(&mut c)
-            .await
-            .map_err(map_redis_err)?;
-        Ok(())
-    }
-
-    async fn lock_acquire_and_read(
-        &self,
-        key: &str,
-        token: &str,
-        ttl_ms: u64,
-        hash_key: &str,
-    ) -> Result<Option<HashMap<String, String>>, StoreError> {
-        let mut pipe = redis::pipe();
-        pipe.cmd("SET")
-            .arg(key)
-            .arg(token)
-            .arg("NX")
-            .arg("PX")
-            .arg(ttl_ms)
-            .cmd("HGETALL")
-            .arg(hash_key);
-        let mut c = self.clone();
-        let (set, hash): (Option<String>, HashMap<String, String>) =
-            pipe.query_async(&mut c).await.map_err(map_redis_err)?;
-        Ok(set.map(|_| hash))
-    }
-
-    async fn write_and_release(
-        &self,
-        hash_key: &str,
-        fields: Option<&[(&str, &str)]>,
-        key: &str,
-        token: &str,
-    ) -> Result<(), StoreError> {
-        let mut pipe = redis::pipe();
-        if let Some(fields) = fields {
-            let cmd = pipe.cmd("HSET").arg(hash_key);
-            for (f, v) in fields {
-                cmd.arg(*f).arg(*v);
-            }
-            cmd.ignore();
-        }
-        pipe.cmd("EVAL")
-            .arg(LOCK_RELEASE_LUA)
-            .arg(1)
-            .arg(key)
-            .arg(token)
-            .ignore();
-        let mut c = self.clone();
-        pipe.query_async::<()>(&mut c).await.map_err(map_redis_err)
-    }
-
-    async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for w in writes {
-            match w {
-                Write::HSet { key, fields } => {
-                    let cmd = pipe.cmd("HSET").arg(key);
-                    for (f, v) in fields {
-                        cmd.arg(f).arg(v);
-                    }
-                }
-                Write::HDel { key, field } => {
-                    pipe.cmd("HDEL").arg(key).arg(field);
-                }
-                Write::SAdd { key, member } => {
-                    pipe.cmd("SADD").arg(key).arg(member);
-                }
-                Write::SRem { key, member } => {
-                    pipe.cmd("SREM").arg(key).arg(member);
-                }
-                Write::Expire { key, seconds } => {
-                    pipe.cmd("EXPIRE").arg(key).arg(*seconds);
-                }
-                Write::Del { key } => {
-                    pipe.cmd("DEL").arg(key);
-                }
-            }
-            pipe.ignore();
-        }
-        let mut c = self.clone();
-        pipe.query_async::<()>(&mut c).await.map_err(map_redis_err)
-    }
-
-    async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
-        run(self, redis::cmd("HGET").arg(key).arg(field)).await
-    }
-    async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError> {
-        let mut cmd = redis::cmd("HSET");
-        cmd.arg(key);
-        for (f, v) in fields {
-            cmd.arg(*f).arg(*v);
-        }
-        run(self, &cmd).await
-    }
-    async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError> {
-        run(self, redis::cmd("HGETALL").arg(key)).await
-    }
-    async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError> {
-        run(self, redis::cmd("HDEL").arg(key).arg(field)).await
-    }
-    async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError> {
-        run(self, redis::cmd("SADD").arg(key).arg(member)).await
-    }
-    async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError> {
-        run(self, redis::cmd("SREM").arg(key).arg(member)).await
-    }
-    async fn s_card(&self, key: &str) -> Result<u64, StoreError> {
-        run(self, redis::cmd("SCARD").arg(key)).await
-    }
-    async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError> {
-        run(self, redis::cmd("EXPIRE").arg(key).arg(seconds)).await
-    }
-    async fn del(&self, key: &str) -> Result<(), StoreError> {
-        run(self, redis::cmd("DEL").arg(key)).await
+#[cfg(feature = "redis")]
+impl RedisConnOf for redis::aio::ConnectionManager {
+    type Conn = Self;
+    fn redis_conn(&self) -> &Self {
+        self
     }
 }
+
+#[cfg(feature = "redis")]
+/// A Redis Cluster connection for [`PropagationStore`] (the cluster key layout).
+#[derive(Clone)]
+pub struct ClusterOps {
+    conn: redis::cluster_async::ClusterConnection,
+}
+
+#[cfg(feature = "redis")]
+impl std::fmt::Debug for ClusterOps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterOps").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "redis")]
+impl RedisConnOf for ClusterOps {
+    type Conn = redis::cluster_async::ClusterConnection;
+    fn redis_conn(&self) -> &Self::Conn {
+        &self.conn
+    }
+}
+
+#[cfg(feature = "redis")]
+/// One server: the whole batch in one `MULTI`.
+async fn write_batch_one<C>(conn: &C, writes: &[Write]) -> Result<(), StoreError>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync,
+{
+    let mut c = conn.clone();
+    atomic_pipe(writes)
+        .query_async::<()>(&mut c)
+        .await
+        .map_err(map_redis_err)
+}
+
+#[cfg(feature = "redis")]
+/// A cluster: one `MULTI` per hash slot part ([`hash_slot_part`]), in the order of each
+/// part's first write, every write in its order within its part. Atomic per part, not
+/// across parts (a batch of the cluster layout spans at most the client's slot and the
+/// slots of its events' ack records).
+async fn write_batch_cluster<C>(conn: &C, writes: &[Write]) -> Result<(), StoreError>
+where
+    C: redis::aio::ConnectionLike + Clone + Send + Sync,
+{
+    let mut parts: Vec<(&str, Vec<&Write>)> = Vec::new();
+    for w in writes {
+        let part = hash_slot_part(w.key());
+        match parts.iter_mut().find(|(p, _)| *p == part) {
+            Some((_, group)) => group.push(w),
+            None => parts.push((part, vec![w])),
+        }
+    }
+    for (_, group) in parts {
+        let mut c = conn.clone();
+        atomic_pipe(group)
+            .query_async::<()>(&mut c)
+            .await
+            .map_err(map_redis_err)?;
+    }
+    Ok(())
+}
+
+#[cfg(feature = "redis")]
+/// The [`RedisOps`] of a `redis` crate connection ([`RedisConnOf`], cloned per call), the
+/// batches sent by `$write_batch`.
+macro_rules! redis_ops_impl {
+    ($ty:ty, $write_batch:ident) => {
+        #[async_trait]
+        impl RedisOps for $ty {
+            async fn lock_acquire(
+                &self,
+                key: &str,
+                token: &str,
+                ttl_ms: u64,
+            ) -> Result<bool, StoreError> {
+                let set: Option<String> = run(
+                    self.redis_conn(),
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(token)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(ttl_ms),
+                )
+                .await?;
+                Ok(set.is_some())
+            }
+
+            async fn lock_release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+                let mut c = self.redis_conn().clone();
+                let _: i64 = redis::Script::new(LOCK_RELEASE_LUA)
+                    .key(key)
+                    .arg(token)
+                    .invoke_async(&mut c)
+                    .await
+                    .map_err(map_redis_err)?;
+                Ok(())
+            }
+
+            async fn lock_acquire_and_read(
+                &self,
+                key: &str,
+                token: &str,
+                ttl_ms: u64,
+                hash_key: &str,
+            ) -> Result<Option<HashMap<String, String>>, StoreError> {
+                let mut pipe = redis::pipe();
+                pipe.cmd("SET")
+                    .arg(key)
+                    .arg(token)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl_ms)
+                    .cmd("HGETALL")
+                    .arg(hash_key);
+                let mut c = self.redis_conn().clone();
+                let (set, hash): (Option<String>, HashMap<String, String>) =
+                    pipe.query_async(&mut c).await.map_err(map_redis_err)?;
+                Ok(set.map(|_| hash))
+            }
+
+            async fn write_and_release(
+                &self,
+                hash_key: &str,
+                fields: Option<&[(&str, &str)]>,
+                key: &str,
+                token: &str,
+            ) -> Result<(), StoreError> {
+                let mut pipe = redis::pipe();
+                if let Some(fields) = fields {
+                    let cmd = pipe.cmd("HSET").arg(hash_key);
+                    for (f, v) in fields {
+                        cmd.arg(*f).arg(*v);
+                    }
+                    cmd.ignore();
+                }
+                pipe.cmd("EVAL")
+                    .arg(LOCK_RELEASE_LUA)
+                    .arg(1)
+                    .arg(key)
+                    .arg(token)
+                    .ignore();
+                let mut c = self.redis_conn().clone();
+                pipe.query_async::<()>(&mut c).await.map_err(map_redis_err)
+            }
+
+            async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {
+                $write_batch(self.redis_conn(), writes).await
+            }
+
+            async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+                run(self.redis_conn(), redis::cmd("HGET").arg(key).arg(field)).await
+            }
+            async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError> {
+                let mut cmd = redis::cmd("HSET");
+                cmd.arg(key);
+                for (f, v) in fields {
+                    cmd.arg(*f).arg(*v);
+                }
+                run(self.redis_conn(), &cmd).await
+            }
+            async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError> {
+                run(self.redis_conn(), redis::cmd("HGETALL").arg(key)).await
+            }
+            async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError> {
+                run(self.redis_conn(), redis::cmd("HDEL").arg(key).arg(field)).await
+            }
+            async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError> {
+                run(self.redis_conn(), redis::cmd("SADD").arg(key).arg(member)).await
+            }
+            async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError> {
+                run(self.redis_conn(), redis::cmd("SREM").arg(key).arg(member)).await
+            }
+            async fn s_card(&self, key: &str) -> Result<u64, StoreError> {
+                run(self.redis_conn(), redis::cmd("SCARD").arg(key)).await
+            }
+            async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError> {
+                run(
+                    self.redis_conn(),
+                    redis::cmd("EXPIRE").arg(key).arg(seconds),
+                )
+                .await
+            }
+            async fn del(&self, key: &str) -> Result<(), StoreError> {
+                run(self.redis_conn(), redis::cmd("DEL").arg(key)).await
+            }
+        }
+    };
+}
+
+#[cfg(feature = "redis")]
+redis_ops_impl!(redis::aio::ConnectionManager, write_batch_one);
+#[cfg(feature = "redis")]
+redis_ops_impl!(ClusterOps, write_batch_cluster);
 
 // ---------------------------------------------------------------------------------------
 // Memory

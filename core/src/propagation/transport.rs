@@ -72,6 +72,13 @@ impl TransportError {
 pub trait DeliveryHandler: Send + Sync + 'static {
     /// Handles one delivery's body: `Ok` acks it, `Err` nacks it with requeue.
     async fn handle(&self, body: Vec<u8>) -> Result<(), String>;
+    /// [`Self::handle`] with the delivery's signature header
+    /// ([`super::wire::SIGNATURE_HEADER`], `None` when absent). Transports call this one;
+    /// the default ignores the signature.
+    async fn handle_signed(&self, body: Vec<u8>, signature: Option<String>) -> Result<(), String> {
+        let _ = signature;
+        self.handle(body).await
+    }
     /// The ordering lane of a delivery: a transport that handles several deliveries at once
     /// runs those of one lane one at a time, in delivery order. The default puts every
     /// delivery in one lane (strictly one at a time).
@@ -91,6 +98,22 @@ pub trait Transport: Send + Sync + 'static {
     /// `delivery_mode = 2`, `content_type = application/json`, nothing else; resolves once
     /// the broker confirms.
     async fn publish(&self, queue: &str, body: &[u8]) -> Result<(), TransportError>;
+    /// [`Self::publish`] with the signature header ([`super::wire::SIGNATURE_HEADER`]) when
+    /// `signature` is given (the only other property then). The default, for transports
+    /// that carry no headers, refuses a signature rather than dropping it.
+    async fn publish_signed(
+        &self,
+        queue: &str,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<(), TransportError> {
+        match signature {
+            None => self.publish(queue, body).await,
+            Some(_) => Err(TransportError::Amqp(
+                "this transport carries no message headers (signed events)".to_owned(),
+            )),
+        }
+    }
     /// Registers the consumer of the own queue (manual acks; deliveries of one lane in order, one at a time). Called once, after
     /// the handler is ready; a transport re-registers it after every reconnect.
     async fn start_consume(&self, handler: Arc<dyn DeliveryHandler>) -> Result<(), TransportError>;
@@ -105,7 +128,8 @@ pub trait Transport: Send + Sync + 'static {
 
 #[derive(Default)]
 struct Queue {
-    messages: VecDeque<Vec<u8>>,
+    /// Body and signature header of each message.
+    messages: VecDeque<(Vec<u8>, Option<String>)>,
     notify: Arc<Notify>,
     consumed: bool,
 }
@@ -170,10 +194,11 @@ impl InProcessBroker {
         st.queues.entry(queue.to_owned()).or_default();
     }
 
-    fn push(&self, queue: &str, body: &[u8]) {
+    fn push(&self, queue: &str, body: &[u8], signature: Option<&str>) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(q) = st.queues.get_mut(queue) {
-            q.messages.push_back(body.to_vec());
+            q.messages
+                .push_back((body.to_vec(), signature.map(str::to_owned)));
             q.notify.notify_one();
         }
     }
@@ -238,8 +263,17 @@ impl Transport for InProcessTransport {
     }
 
     async fn publish(&self, queue: &str, body: &[u8]) -> Result<(), TransportError> {
+        self.publish_signed(queue, body, None).await
+    }
+
+    async fn publish_signed(
+        &self,
+        queue: &str,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<(), TransportError> {
         self.check_open()?;
-        self.broker.push(queue, body);
+        self.broker.push(queue, body, signature);
         Ok(())
     }
 
@@ -275,7 +309,7 @@ impl Transport for InProcessTransport {
                             .get_mut(&queue)
                             .and_then(|q| q.messages.pop_front())
                     };
-                    let Some(body) = next else {
+                    let Some((body, signature)) = next else {
                         tokio::select! {
                             _ = notify.notified() => continue,
                             _ = stop_rx.notified() => return,
@@ -283,7 +317,11 @@ impl Transport for InProcessTransport {
                     };
                     // One unacked delivery at a time (prefetch 1). The handler runs to its end
                     // even when close() is called meanwhile: close waits for it.
-                    if handler.handle(body.clone()).await.is_ok() {
+                    if handler
+                        .handle_signed(body.clone(), signature.clone())
+                        .await
+                        .is_ok()
+                    {
                         failures = 0;
                     } else {
                         // nack + requeue: back to the head of the queue, after a pause that
@@ -292,7 +330,7 @@ impl Transport for InProcessTransport {
                         {
                             let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
                             if let Some(q) = st.queues.get_mut(&queue) {
-                                q.messages.push_front(body);
+                                q.messages.push_front((body, signature));
                             }
                         }
                         tokio::select! {

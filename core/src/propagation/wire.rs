@@ -395,3 +395,81 @@ pub fn aggregate_final_status<'a>(results: impl IntoIterator<Item = &'a str>) ->
         (true, true) => "partial",
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Authenticated events (authcore extension, off by default)
+// ---------------------------------------------------------------------------------------
+
+/// The AMQP header that carries an event's signature. v1 peers (amqplib) never read
+/// message headers, so a signed event is still a valid v1 event for them.
+pub const SIGNATURE_HEADER: &str = "x-authcore-signature";
+/// The prefix of the header value: `sha256=<64 lowercase hex digits>`.
+pub const SIGNATURE_PREFIX: &str = "sha256=";
+/// The label of the key derivation (see [`event_auth_key`]).
+pub const EVENT_AUTH_LABEL: &str = "authcore-propagation-v1-auth";
+
+/// How a peer authenticates events (both off by default: wire v1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventAuth {
+    /// Sign every event this peer sends (apply events and ACKs) in [`SIGNATURE_HEADER`].
+    pub sign: bool,
+    /// Strict receiving: drop (ack, never apply, no ACK back) every event whose signature
+    /// is missing or does not verify. A verified event may carry `propagationSecret: ""`
+    /// (see `omit_secret`): the signature proves the sender holds this peer's secret.
+    pub require: bool,
+    /// Signed events carry `propagationSecret: ""` instead of the recipient's secret, so
+    /// a reader of the queue learns nothing it could forge events with. Only strict
+    /// authcore receivers accept such events (a v1 peer drops them at its secret check):
+    /// for meshes where every peer is strict. Implies `sign`.
+    pub omit_secret: bool,
+}
+
+impl EventAuth {
+    /// Whether outgoing events are signed.
+    pub fn signs(&self) -> bool {
+        self.sign || self.omit_secret
+    }
+}
+
+/// The key of the events `sender` sends to `recipient` (logical names, not queue names):
+/// `HMAC-SHA256(key = UTF-8(recipient's propagation secret),
+/// msg = "authcore-propagation-v1-auth|" + sender + "|" + recipient)`. Each ordered pair
+/// has its own key; only holders of the recipient's secret can make it.
+pub fn event_auth_key(recipient_secret: &str, sender: &str, recipient: &str) -> [u8; 32] {
+    crate::hmac::crypto::hmac_sha256(
+        recipient_secret.as_bytes(),
+        &[
+            EVENT_AUTH_LABEL.as_bytes(),
+            b"|",
+            sender.as_bytes(),
+            b"|",
+            recipient.as_bytes(),
+        ],
+    )
+}
+
+/// The [`SIGNATURE_HEADER`] value of `body` sent from `sender` to `recipient`:
+/// `sha256=` + lowercase hex `HMAC-SHA256(event_auth_key(..), body)`, over the exact body
+/// bytes.
+pub fn sign_event(recipient_secret: &str, sender: &str, recipient: &str, body: &[u8]) -> String {
+    let key = event_auth_key(recipient_secret, sender, recipient);
+    let mac = crate::hmac::crypto::hmac_sha256(&key, &[body]);
+    format!("{SIGNATURE_PREFIX}{}", crate::hmac::crypto::hex32(&mac))
+}
+
+/// Whether `signature` (a [`SIGNATURE_HEADER`] value, `None` when absent) is the signature
+/// of `body` from `sender` to `recipient` under `own_secret` (the recipient's). Constant
+/// time in the signature bytes.
+pub fn verify_event(
+    own_secret: &str,
+    sender: &str,
+    recipient: &str,
+    body: &[u8],
+    signature: Option<&str>,
+) -> bool {
+    let Some(signature) = signature else {
+        return false;
+    };
+    let expected = sign_event(own_secret, sender, recipient, body);
+    signature.len() == expected.len() && bool::from(signature.as_bytes().ct_eq(expected.as_bytes()))
+}

@@ -12,7 +12,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacClients};
 use authcore::propagation::propagator::*;
-use authcore::propagation::state::PropagationState;
+use authcore::propagation::state::{PropagationState, PublishedEvent};
+use authcore::propagation::wire::Cursor;
 use authcore::propagation::{Logger, Transport};
 use authcore::store::KvStore;
 
@@ -252,6 +253,31 @@ pub async fn start_peer(
     state: Arc<dyn PropagationState>,
     transport: Arc<dyn Transport>,
 ) -> Peer {
+    start_peer_with_auth(
+        name,
+        secret,
+        http,
+        message,
+        management,
+        state,
+        transport,
+        Default::default(),
+    )
+    .await
+}
+
+/// [`start_peer`] with signed-event settings.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_peer_with_auth(
+    name: &str,
+    secret: &str,
+    http: HmacClients,
+    message: Option<HmacClients>,
+    management: Option<MemoryManagement>,
+    state: Arc<dyn PropagationState>,
+    transport: Arc<dyn Transport>,
+    event_auth: authcore::propagation::wire::EventAuth,
+) -> Peer {
     let lines = Lines::default();
     let propagator = Propagator::start(
         PropagatorParts {
@@ -263,6 +289,7 @@ pub async fn start_peer(
                 .clone()
                 .map(|m| Arc::new(m) as Arc<dyn Management>),
             logger: Arc::new(lines.clone()),
+            event_auth,
             state,
         },
         transport,
@@ -296,4 +323,78 @@ where
 /// The stored secretHash of a client, if any.
 pub async fn hash_of(c: &HmacClients, id: &str) -> Option<String> {
     c.get_secret_hash(id).await.unwrap()
+}
+
+fn unique_id(tag: &str) -> String {
+    format!(
+        "t-{tag}-{}-{}",
+        std::process::id(),
+        authcore::propagation::wire::random_uuid().unwrap()
+    )
+}
+
+/// The ack-store contract (upstream test/ack-store.test.ts, cursor case 5) on any state.
+pub async fn check_state(s: &dyn PropagationState, client: &str) {
+    assert_eq!(s.read_cursor("http", client).await.unwrap(), None);
+    s.write_cursor(
+        "http",
+        client,
+        &Cursor {
+            ts: 42.0,
+            event_id: "abc".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.read_cursor("http", client).await.unwrap(),
+        Some(Cursor {
+            ts: 42.0,
+            event_id: "abc".into()
+        })
+    );
+    assert_eq!(s.read_cursor("message", client).await.unwrap(), None);
+
+    let ev = |t: &str| PublishedEvent {
+        client_id: client.into(),
+        target_amqp_queue: t.into(),
+        attempt_count: 1.0,
+        sent_at: 100.0,
+    };
+    let (ea, eb) = (unique_id("ev-a"), unique_id("ev-b"));
+    s.record_published_event(&ea, &ev("A")).await.unwrap();
+    assert_eq!(s.read_published_event(&ea).await.unwrap(), Some(ev("A")));
+    assert_eq!(s.pending_count(client).await.unwrap(), 1);
+    s.record_published_event(&eb, &ev("B")).await.unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 2);
+    s.record_target_result(client, "A", "success", &ea)
+        .await
+        .unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 1);
+    assert_eq!(s.read_published_event(&ea).await.unwrap(), None);
+    s.record_target_result(client, "B", "error", &eb)
+        .await
+        .unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 0);
+    let results = s.read_client_results(client).await.unwrap();
+    assert_eq!(results.get("A").map(String::as_str), Some("success"));
+    assert_eq!(results.get("B").map(String::as_str), Some("error"));
+    assert_eq!(results.len(), 2);
+    s.clear_client_aggregates(client).await.unwrap();
+    assert!(s.read_client_results(client).await.unwrap().is_empty());
+
+    // One outstanding event per (client, target): a new event for C replaces the older.
+    let (c1, c2, d1) = (unique_id("ev-c1"), unique_id("ev-c2"), unique_id("ev-d1"));
+    s.record_published_event(&c1, &ev("C")).await.unwrap();
+    s.record_published_event(&d1, &ev("D")).await.unwrap();
+    s.record_published_event(&c2, &ev("C")).await.unwrap();
+    assert_eq!(s.pending_count(client).await.unwrap(), 2);
+    assert_eq!(s.read_published_event(&c1).await.unwrap(), None);
+    assert_eq!(s.read_published_event(&c2).await.unwrap(), Some(ev("C")));
+    assert_eq!(s.read_published_event(&d1).await.unwrap(), Some(ev("D")));
+    s.clear_client_aggregates(client).await.unwrap();
+    assert_eq!(
+        s.read_published_event("never-recorded").await.unwrap(),
+        None
+    );
 }

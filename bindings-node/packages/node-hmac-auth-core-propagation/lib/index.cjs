@@ -308,6 +308,9 @@ function configOf(options, probe) {
     messageSecretToken: tokenOf(options.hmacMessageAuth),
     management: !!options.management,
     logger: !!options.logger,
+    signEvents: !!options.signEvents,
+    requireSignedEvents: !!options.requireSignedEvents,
+    omitSecretFromSignedEvents: !!options.omitSecretFromSignedEvents,
   }
 }
 

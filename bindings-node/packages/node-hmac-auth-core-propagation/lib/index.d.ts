@@ -154,6 +154,21 @@ export interface PropagatorOptions {
   management?: PropagatorManagement;
 
   logger?: Logger;
+
+  /**
+   * authcore only (signed events; all default `false`, which is wire v1).
+   * `signEvents`: every event this peer sends carries an HMAC-SHA256 of its body in the AMQP
+   * header `x-authcore-signature` (v1 peers ignore it), keyed per sender/recipient pair from
+   * the recipient's propagation secret.
+   * `requireSignedEvents`: drop (log, ack, never apply, no ACK back) every inbound event whose
+   * signature is missing or wrong.
+   * `omitSecretFromSignedEvents`: signed events carry `propagationSecret: ""` instead of the
+   * recipient's secret (implies `signEvents`); only peers with `requireSignedEvents` accept
+   * them, so use it when every peer of the mesh is strict.
+   */
+  signEvents?: boolean;
+  requireSignedEvents?: boolean;
+  omitSecretFromSignedEvents?: boolean;
 }
 
 // Inputs for the high level helpers exposed on the propagator instance.

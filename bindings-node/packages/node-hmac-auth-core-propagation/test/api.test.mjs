@@ -130,7 +130,7 @@ test('extension: a bad protocol, port or redis URL is INVALID_OPTIONS up front',
   await rejectsInvalidOptions({ ...valid(), amqpPort: 56.5 }, 'amqpPort must be an integer from 1 to 65535, got 56.5')
   await rejectsInvalidOptions(
     { ...valid(), redis: 'mysql://x' },
-    "Unsupported redis URL 'mysql://x': expected a client object, redis://, rediss:// or memory://",
+    "Unsupported redis URL 'mysql://x': expected a client object, redis://, rediss://, redis+cluster:// or memory://",
   )
 })
 

@@ -12,6 +12,7 @@ use crate::hmac::HmacClients;
 use crate::hmac::clients::{AllowedIps, ExpiresAt, Patch};
 use crate::propagation::Logger;
 use crate::propagation::state::PropagationState;
+use crate::propagation::wire::EventAuth;
 use crate::secret::SecretString;
 
 /// Where a track's credentials are applied: the `clients` object and `secretToken` of an
@@ -301,6 +302,8 @@ pub struct PropagatorParts {
     pub logger: Arc<dyn Logger>,
     /// Cursors and the ack store.
     pub state: Arc<dyn PropagationState>,
+    /// Signed events (authcore extension; default: off, wire v1).
+    pub event_auth: EventAuth,
 }
 
 impl PropagatorParts {

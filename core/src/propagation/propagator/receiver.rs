@@ -24,8 +24,12 @@ pub(super) struct Receiver {
 #[async_trait]
 impl DeliveryHandler for Receiver {
     async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+        self.handle_signed(body, None).await
+    }
+
+    async fn handle_signed(&self, body: Vec<u8>, signature: Option<String>) -> Result<(), String> {
         match self.shared.upgrade() {
-            Some(shared) => Handling { shared }.handle(body).await,
+            Some(shared) => Handling { shared }.handle(body, signature).await,
             // Dropped meanwhile: the message goes back to the queue.
             None => Err("the propagator was dropped".to_owned()),
         }
@@ -43,7 +47,7 @@ struct Handling {
 }
 
 impl Handling {
-    async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+    async fn handle(&self, body: Vec<u8>, signature: Option<String>) -> Result<(), String> {
         let parts = &self.shared.parts;
         let log = &parts.logger;
         let env = match wire::decode(&body) {
@@ -53,13 +57,42 @@ impl Handling {
                 return Ok(());
             }
         };
-        if !wire::propagation_secret_matches(
-            &env.propagation_secret,
-            parts.propagation_secret.expose_secret(),
-        ) {
+        let strict = parts.event_auth.require;
+        // A strict receiver takes a withheld (empty) body secret: the signature checked
+        // below proves the sender holds this peer's secret.
+        let withheld = strict && env.propagation_secret.is_empty();
+        if !withheld
+            && !wire::propagation_secret_matches(
+                &env.propagation_secret,
+                parts.propagation_secret.expose_secret(),
+            )
+        {
             log.warn(&format!(
                 "[propagation] propagation-secret-mismatch from {}, dropping eventId={}",
                 env.sender_amqp_queue, env.event_id
+            ));
+            return Ok(());
+        }
+        // Strict receiving (authcore extension): the signature is checked after the v1
+        // secret check and handled like it (logged, acked, never applied, no ACK back).
+        if strict
+            && !wire::verify_event(
+                parts.propagation_secret.expose_secret(),
+                &env.sender_amqp_queue,
+                &parts.amqp_queue,
+                &body,
+                signature.as_deref(),
+            )
+        {
+            log.warn(&format!(
+                "[propagation] {} event from {}, dropping eventId={}",
+                if signature.is_some() {
+                    "badly signed"
+                } else {
+                    "unsigned"
+                },
+                env.sender_amqp_queue,
+                env.event_id
             ));
             return Ok(());
         }
@@ -269,10 +302,15 @@ impl Handling {
                 "[propagation] ack to {sender} for {client_id} has no source secret; receiver will warn-drop"
             ));
         }
+        let auth = parts.event_auth;
         let ack = AckEvent {
             event_id: wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?,
             ts: now_ms(),
-            propagation_secret: secret,
+            propagation_secret: if auth.omit_secret {
+                String::new()
+            } else {
+                secret.clone()
+            },
             sender_amqp_queue: parts.amqp_queue.clone(),
             op: wire::OP_ACK.into(),
             ack_event_id: env.event_id.clone(),
@@ -280,9 +318,14 @@ impl Handling {
             ack_reason: reason,
         };
         let queue = wire::build_queue_name(sender).map_err(PropagationError::InvalidQueueName)?;
+        let body = wire::encode(&ack);
+        // Signed with the sender's secret (the ACK's recipient); an ACK without a source
+        // secret is dropped by its recipient anyway and goes unsigned.
+        let signature = (auth.signs() && !secret.is_empty())
+            .then(|| wire::sign_event(&secret, &parts.amqp_queue, sender, &body));
         self.shared
             .transport
-            .publish(&queue, &wire::encode(&ack))
+            .publish_signed(&queue, &body, signature.as_deref())
             .await?;
         Ok(())
     }

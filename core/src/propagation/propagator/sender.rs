@@ -231,14 +231,28 @@ impl Propagator {
         management: &Arc<dyn Management>,
         publishing: &mut Publishing,
         target: String,
-        event: ApplyEvent,
+        mut event: ApplyEvent,
         client: Arc<KeyedGuard>,
     ) {
         self.shared.begin_unmarked(&event.event_id);
         let transport = self.shared.transport.clone();
         let shared = self.shared.clone();
         let management = management.clone();
-        let body = wire::encode(&event);
+        let auth = self.shared.parts.event_auth;
+        let (body, signature) = if auth.signs() {
+            // Signed with the target's secret, which the body then carries or withholds.
+            let secret = std::mem::take(&mut event.propagation_secret);
+            if !auth.omit_secret {
+                event.propagation_secret.clone_from(&secret);
+            }
+            let body = wire::encode(&event);
+            let signature =
+                wire::sign_event(&secret, &self.shared.parts.amqp_queue, &target, &body);
+            event.propagation_secret = secret;
+            (body, Some(signature))
+        } else {
+            (wire::encode(&event), None)
+        };
         let queue = wire::build_queue_name(&target);
         let (client_id, event_id, ts, to) = (
             event.client_id.clone(),
@@ -254,7 +268,7 @@ impl Propagator {
                     .await
                     .map_err(|e| e.to_string())?;
                 transport
-                    .publish(&queue, &body)
+                    .publish_signed(&queue, &body, signature.as_deref())
                     .await
                     .map_err(|e| e.to_string())
             }

@@ -96,6 +96,11 @@ async function main(): Promise<void> {
   // receive-only: no management, the message track only
   const receiver = await createPropagator({ ...options, management: undefined, hmacHttpAuth: undefined, logger: undefined });
   await receiver.close();
+  // authcore extension: signed events.
+  const strict = await createPropagator({ ...options, signEvents: true, requireSignedEvents: true, omitSecretFromSignedEvents: false });
+  await strict.close();
+  // @ts-expect-error the signing options are booleans
+  await createPropagator({ ...options, signEvents: "yes" });
 
   const queue: string = buildQueueName("c-nest");
   const vhost: "hmac-credentials" = DEFAULT_AMQP_VHOST;
