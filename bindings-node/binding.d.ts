@@ -651,12 +651,13 @@ export interface CreateCodeOptions {
 }
 
 /**
- * `createPropagator`: connects the state (for a URL) and the broker (never fails on an
- * unreachable broker: it retries in the background), then starts consuming. Rejects
- * with `INVALID_QUEUE_NAME` for a bad `amqpQueue`, `INVALID_OPTIONS` for a bad
- * protocol, port or redis URL, a store code when a redis URL cannot be reached.
+ * `createPropagator(options)`: the user's options object goes to the core's
+ * [`create`] as is (its checks, order and messages; then the state and the broker link,
+ * which never fails on an unreachable broker: it retries in the background). Every JS
+ * object it names (the client object, the auth instances, management, logger) is reached
+ * through `dispatch`.
  */
-export declare function createNativePropagator(config: PropagationConfig, dispatch: (op: string, argsJson: string) => Promise<string>): Promise<NativePropagator>
+export declare function createNativePropagator(options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>): Promise<NativePropagator>
 
 /** Build a [`PasswordHasher`] on the thread pool. */
 export declare function createPasswordHasher(options?: PasswordHasherOptions | undefined | null): Promise<PasswordHasher>
@@ -1152,59 +1153,10 @@ export declare function policySyncPackageActions(syncJson: string): Array<string
 export declare function policyValidateDocument(documentJson: string): boolean
 
 /**
- * `assertOptions`: throws the first missing option's `INVALID_OPTIONS` error, in the
- * original's order.
- */
-export declare function propagationAssertOptions(present: PropagationOptionsPresent): void
-
-/**
  * `buildQueueName(amqpQueue)`: `hmac-<amqpQueue>.queue`; `INVALID_QUEUE_NAME` (the
  * original's plain `Error` message) unless the name matches `^[A-Za-z0-9-]+$`.
  */
 export declare function propagationBuildQueueName(amqpQueue: string): string
-
-/** The validated options of `createPropagator`, as the JS layer extracted them. */
-export interface PropagationConfig {
-  amqpHost: string
-  amqpPort: number
-  amqpUser: string
-  amqpPassword: string
-  /** `amqp` or `amqps`. */
-  amqpProtocol: string
-  /** Default `hmac-credentials`. */
-  amqpVhost?: string
-  amqpQueue: string
-  propagationSecret: string
-  /**
-   * A store URL (`redis://…`, `rediss://…`, `unix://…`, `redis+unix://…`, or
-   * `memory://` for in-process state); absent: the JS client object, through the
-   * dispatcher (`r.*`).
-   */
-  redisUrl?: string
-  /**
-   * With a client object (no `redis_url`): the Redis its options name, and a hash field
-   * the JS layer just wrote through the client. When a native connection to that URL
-   * reads the same value, the state goes over the native connection (same server, same
-   * database); otherwise through the client object.
-   */
-  redisProbe?: RedisProbe
-  /** `hmacHttpAuth` given (reached through `a.*` with track `http`). */
-  httpAuth: boolean
-  httpSecretToken?: string
-  /** `hmacMessageAuth` given (track `message`). */
-  messageAuth: boolean
-  messageSecretToken?: string
-  /** `management` given: full mode (`m.*`); otherwise receive-only. */
-  management: boolean
-  /** `logger` given (`log.*`); otherwise no-op. */
-  logger: boolean
-  /** `signEvents` (authcore extension): sign every outgoing event. */
-  signEvents: boolean
-  /** `requireSignedEvents`: drop unsigned and badly signed inbound events. */
-  requireSignedEvents: boolean
-  /** `omitSecretFromSignedEvents`: signed events carry `propagationSecret: ""`. */
-  omitSecretFromSignedEvents: boolean
-}
 
 /** `DEFAULT_AMQP_VHOST` (`hmac-credentials`). */
 export declare function propagationDefaultAmqpVhost(): string
@@ -1226,18 +1178,13 @@ export interface PropagationEnsureResult {
   op: string
 }
 
-/** Which options `createPropagator` received, with JavaScript truthiness applied. */
-export interface PropagationOptionsPresent {
-  amqpHost: boolean
-  amqpPort: boolean
-  amqpUser: boolean
-  amqpPassword: boolean
-  amqpProtocol: boolean
-  amqpQueue: boolean
-  propagationSecret: boolean
-  redis: boolean
-  hmacHttpAuth: boolean
-  hmacMessageAuth: boolean
+/** What the JS layer adds to the user's options. */
+export interface PropagationHost {
+  /**
+   * With a node-redis client object as `redis`: the Redis its options name, where the
+   * core may bypass the client after a probe (absent: always through the client).
+   */
+  redisNativeUrl?: string
 }
 
 /** `RevokeInput`. */
@@ -1315,14 +1262,6 @@ export interface RealtimeSubscriberInfo {
 
 /** A URL with its credentials replaced by `***`, for printing. */
 export declare function redactUrl(url: string): string
-
-/** See [`PropagationConfig::redis_probe`]. */
-export interface RedisProbe {
-  url: string
-  key: string
-  field: string
-  value: string
-}
 
 /** Constant-time: does `presented` match the stored SHA-256 hex (or legacy plaintext)? */
 export declare function refreshTokenMatches(presented: string, stored: string): boolean

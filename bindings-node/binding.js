@@ -930,7 +930,6 @@ module.exports.policyEvaluateRequest = nativeBinding.policyEvaluateRequest
 module.exports.policySlugifyUid = nativeBinding.policySlugifyUid
 module.exports.policySyncPackageActions = nativeBinding.policySyncPackageActions
 module.exports.policyValidateDocument = nativeBinding.policyValidateDocument
-module.exports.propagationAssertOptions = nativeBinding.propagationAssertOptions
 module.exports.propagationBuildQueueName = nativeBinding.propagationBuildQueueName
 module.exports.propagationDefaultAmqpVhost = nativeBinding.propagationDefaultAmqpVhost
 module.exports.realtimeAuditLogEventIssues = nativeBinding.realtimeAuditLogEventIssues

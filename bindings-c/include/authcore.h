@@ -1635,6 +1635,21 @@ authcore_result authcore_ip_allowed(const char *ip,
  * `out_len` bytes of writes; `out_written` and `out_count` writable.
  */
 AUTHCORE_MUST_USE
+authcore_result authcore_normalize_allowed_ip_rules(const struct authcore_str *rules,
+                                                    size_t rules_len,
+                                                    char *out,
+                                                    size_t out_len,
+                                                    size_t *out_written,
+                                                    size_t *out_count);
+
+/**
+ * Deprecated alias of `authcore_normalize_allowed_ip_rules` (the name every language
+ * shares); same arguments, same results.
+ *
+ * # Safety
+ * As `authcore_normalize_allowed_ip_rules`.
+ */
+AUTHCORE_MUST_USE
 authcore_result authcore_normalize_allowed_ips(const struct authcore_str *rules,
                                                size_t rules_len,
                                                char *out,

@@ -600,7 +600,7 @@ pub unsafe extern "C" fn authcore_ip_allowed(
 /// `out_len` bytes of writes; `out_written` and `out_count` writable.
 #[must_use]
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn authcore_normalize_allowed_ips(
+pub unsafe extern "C" fn authcore_normalize_allowed_ip_rules(
     rules: *const authcore_str,
     rules_len: usize,
     out: *mut c_char,
@@ -626,6 +626,27 @@ pub unsafe extern "C" fn authcore_normalize_allowed_ips(
             Ok(())
         }
     })
+}
+
+/// Deprecated alias of `authcore_normalize_allowed_ip_rules` (the name every language
+/// shares); same arguments, same results.
+///
+/// # Safety
+/// As `authcore_normalize_allowed_ip_rules`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_normalize_allowed_ips(
+    rules: *const authcore_str,
+    rules_len: usize,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+    out_count: *mut usize,
+) -> authcore_result {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        authcore_normalize_allowed_ip_rules(rules, rules_len, out, out_len, out_written, out_count)
+    }
 }
 
 /// `parseStoredClientRecord(raw)` written back as the record JSON the original stores:

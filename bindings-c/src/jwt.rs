@@ -11,7 +11,7 @@
 use std::ffi::c_char;
 use std::sync::{PoisonError, RwLock};
 
-use authcore::jwt::{self, Algorithm, JwtError, JwtKey, KeySet, TokenUse, Validation};
+use authcore::jwt::{self, Algorithm, JwtError, JwtKey, KeySet, PemKind, TokenUse, Validation};
 use serde_json::{Map, Value};
 
 use crate::error::authcore_result::{self, *};
@@ -310,18 +310,12 @@ unsafe fn add_pem(
         let ks = keyset_ref(keyset)?;
         let a = self::alg(alg)?;
         let pem = text(pem, pem_len, "pem")?.as_bytes();
-        let key = match (a, private) {
-            (Algorithm::RS256, true) => JwtKey::rsa_private_pem(pem),
-            (Algorithm::RS256, false) => JwtKey::rsa_public_pem(pem),
-            (Algorithm::ES256, true) => JwtKey::ec_private_pem(pem),
-            (Algorithm::ES256, false) => JwtKey::ec_public_pem(pem),
-            (Algorithm::EdDSA, true) => JwtKey::ed_private_pem(pem),
-            (Algorithm::EdDSA, false) => JwtKey::ed_public_pem(pem),
-            (other, _) => Err(JwtError::InvalidKey(format!(
-                "{} keys are secrets: use authcore_jwt_keyset_add_hmac",
-                other.as_str()
-            ))),
-        }?;
+        let kind = if private {
+            PemKind::Private
+        } else {
+            PemKind::Public
+        };
+        let key = JwtKey::from_pem(pem, Some(a), Some(kind))?;
         ks.add(with_kid(key, kid, kid_len)?)
     }
 }

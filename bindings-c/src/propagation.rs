@@ -29,14 +29,14 @@ use async_trait::async_trait;
 use authcore::hmac::ClientsConfig;
 use authcore::hmac::clients::{AllowedIps, Patch, assert_client_id, normalize_secret_hash};
 use authcore::hmac::record::{NamespaceKeys, parse_optional_record};
-use authcore::propagation::config::{self, AmqpSettings, Broker, OptionsPresent};
+use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
     CallbackError, CredentialSink, EnsureInput, FullyPropagatedInput, Management,
-    PendingPropagation, PendingTarget, PropagationError, Propagator, PropagatorParts, RevokeInput,
-    RotateInput, RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput,
-    UpsertInput,
+    PendingPropagation, PendingTarget, PropagationError, Propagator, RevokeInput, RotateInput,
+    RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
 };
-use authcore::propagation::{Logger, NoopLogger, state, wire};
+use authcore::propagation::{Logger, wire};
+use authcore::secret::ExposeSecret;
 
 use crate::error::authcore_result::{self, *};
 use crate::ffi::{FfiError, FfiResult, array, boundary, boundary_or, in_ref, out_ptr, text};
@@ -121,6 +121,14 @@ pub(crate) fn code_status(code: authcore_result) -> Option<u16> {
 /// The one mapping of core propagation errors.
 fn prop_err(e: PropagationError) -> FfiError {
     let code = match &e {
+        PropagationError::Callback(CallbackError {
+            payload: Some(p), ..
+        }) if p.is::<FfiError>() => {
+            if let Some(f) = p.downcast_ref::<FfiError>() {
+                return f.clone();
+            }
+            AUTHCORE_PROPAGATION_CALLBACK_ERROR
+        }
         PropagationError::Hmac(h) => return h.clone().into(),
         PropagationError::Store(s) => {
             return FfiError::new(AUTHCORE_STORE_ERROR, s.to_string());
@@ -137,6 +145,21 @@ fn prop_err(e: PropagationError) -> FfiError {
         _ => AUTHCORE_INTERNAL_ERROR,
     };
     FfiError::new(code, e.to_string())
+}
+
+/// A conversion error of this binding that the core reports in its own order (an option
+/// checked after others waits for them), carried as a callback error whose payload is the
+/// [`FfiError`]; [`prop_err`] gives it back.
+fn ffi_deferred(e: FfiError) -> PropagationError {
+    PropagationError::Callback(CallbackError {
+        message: e.message.clone(),
+        payload: Some(Arc::new(e)),
+    })
+}
+
+/// A text option: absent when NULL or empty (C spells a missing string that way).
+fn text_option(v: Option<String>) -> Given<String> {
+    v.map(Given::string).unwrap_or_else(Given::absent)
 }
 
 fn invalid_options(msg: impl Into<String>) -> FfiError {
@@ -966,8 +989,8 @@ impl CredentialSink for CSink {
         .map_err(SinkError::Callback)
     }
 
-    fn hash_secret(&self, secret: &str) -> String {
-        self.cfg.hash(secret)
+    fn secret_token(&self) -> Option<&str> {
+        self.cfg.secret_token.as_ref().map(|t| t.expose_secret())
     }
 }
 
@@ -1331,75 +1354,40 @@ pub unsafe extern "C" fn authcore_propagator_create(
                 cfg_str(&c.redis, "config->redis")?,
             )
         };
-        let presence = OptionsPresent {
-            amqp_host: host.is_some(),
-            amqp_port: c.amqp_port != 0,
-            amqp_user: user.is_some(),
-            amqp_password: password.is_some(),
-            amqp_protocol: protocol.is_some(),
-            amqp_queue: queue.is_some(),
-            propagation_secret: secret.is_some(),
-            redis: redis.is_some(),
-            hmac_http_auth: !http.is_null(),
-            hmac_message_auth: !message.is_null(),
-        };
-        config::assert_options(&presence).map_err(prop_err)?;
-        let (
-            Some(host),
-            Some(user),
-            Some(password),
-            Some(protocol),
-            Some(queue),
-            Some(secret),
-            Some(redis),
-        ) = (host, user, password, protocol, queue, secret, redis)
-        else {
-            return Err(invalid_options("an option is missing"));
-        };
         // SAFETY: caller guarantee.
         let vhost = unsafe {
             crate::ffi::opt_text(c.amqp_vhost.ptr, c.amqp_vhost.len, "config->amqp_vhost")?
         }
         .map(str::to_owned);
-        let settings = AmqpSettings {
-            protocol,
-            host,
-            port: f64::from(c.amqp_port),
-            user,
-            password: password.into(),
-            vhost,
-        };
-        wire::build_queue_name(&queue)
-            .map_err(|m| prop_err(PropagationError::InvalidQueueName(m)))?;
-        settings.check().map_err(prop_err)?;
-
         register_exit_hook();
         let gate = Arc::new(Gate {
             alive: RwLock::new(true),
         });
-        let management: Option<Arc<dyn Management>> = if management.is_null() {
-            None
+        let management = if management.is_null() {
+            Given::absent()
         } else {
             // SAFETY: caller guarantee.
             let m = unsafe { in_ref(management, "management")? };
-            check_management(m)?;
-            Some(Arc::new(CManagement {
-                fns: MgmtFns(*m),
-                gate: gate.clone(),
-            }))
+            Given::new(
+                Shape::Object,
+                check_management(m).map_err(ffi_deferred).map(|()| {
+                    Arc::new(CManagement {
+                        fns: MgmtFns(*m),
+                        gate: gate.clone(),
+                    }) as Arc<dyn Management>
+                }),
+            )
         };
-        let http = if http.is_null() {
-            None
-        } else {
+        let sink = |s: *const authcore_credential_sink, what: &str| -> FfiResult<_> {
+            if s.is_null() {
+                return Ok(Given::absent());
+            }
             // SAFETY: caller guarantee.
-            Some(unsafe { make_sink(in_ref(http, "http")?, "http", &gate)? })
+            let made = unsafe { make_sink(in_ref(s, what)?, what, &gate) };
+            Ok(Given::new(Shape::Object, made.map_err(ffi_deferred)))
         };
-        let message = if message.is_null() {
-            None
-        } else {
-            // SAFETY: caller guarantee.
-            Some(unsafe { make_sink(in_ref(message, "message")?, "message", &gate)? })
-        };
+        let http = sink(http, "http")?;
+        let message = sink(message, "message")?;
         let log_cfg = if logger.is_null() {
             None
         } else {
@@ -1413,9 +1401,24 @@ pub unsafe extern "C" fn authcore_propagator_create(
             }
             _ => (None, None),
         };
-        let core_logger: Arc<dyn Logger> = match &clog {
-            Some(c) => c.clone(),
-            None => Arc::new(NoopLogger),
+        let options = CreateOptions {
+            amqp_host: text_option(host),
+            amqp_port: Given::number(f64::from(c.amqp_port)),
+            amqp_user: text_option(user),
+            amqp_password: text_option(password),
+            amqp_protocol: text_option(protocol),
+            amqp_vhost: text_option(vhost),
+            amqp_queue: text_option(queue),
+            propagation_secret: text_option(secret),
+            redis: text_option(redis).map(RedisOption::Url),
+            hmac_http_auth: http,
+            hmac_message_auth: message,
+            management,
+            logger: match &clog {
+                Some(c) => Given::new(Shape::Object, Ok(c.clone() as Arc<dyn Logger>)),
+                None => Given::absent(),
+            },
+            event_auth: Default::default(),
         };
         let mut handle = authcore_propagator {
             inner: None,
@@ -1424,19 +1427,9 @@ pub unsafe extern "C" fn authcore_propagator_create(
             log_thread,
         };
         let created = run(async move {
-            let state = state::open_state(&redis).await.map_err(prop_err)?;
-            let parts = PropagatorParts {
-                amqp_queue: queue,
-                propagation_secret: secret.into(),
-                http,
-                message,
-                management,
-                logger: core_logger,
-                event_auth: Default::default(),
-                state,
-            };
-            config::create_propagator(parts, Broker::Amqp(settings))
+            create(options)
                 .await
+                .map(|c| c.propagator)
                 .map_err(prop_err)
         });
         match created {

@@ -570,7 +570,7 @@ fn ip_rules() {
     let (mut n, mut count) = (0usize, 0usize);
     // SAFETY: valid pointers.
     let r = unsafe {
-        authcore_normalize_allowed_ips(
+        authcore_normalize_allowed_ip_rules(
             list.as_ptr(),
             list.len(),
             buf.as_mut_ptr(),
@@ -586,7 +586,14 @@ fn ip_rules() {
     // Empty list: one NUL, count 0.
     // SAFETY: NULL with 0.
     let r = unsafe {
-        authcore_normalize_allowed_ips(null(), 0, buf.as_mut_ptr(), buf.len(), &mut n, &mut count)
+        authcore_normalize_allowed_ip_rules(
+            null(),
+            0,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut n,
+            &mut count,
+        )
     };
     assert_eq!((r, n, count, buf[0]), (AUTHCORE_OK, 0, 0, 0));
     for (entries, msg) in [
@@ -601,7 +608,7 @@ fn ip_rules() {
     ] {
         // SAFETY: valid pointers.
         let r = unsafe {
-            authcore_normalize_allowed_ips(
+            authcore_normalize_allowed_ip_rules(
                 entries.as_ptr(),
                 entries.len(),
                 buf.as_mut_ptr(),

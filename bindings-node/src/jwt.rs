@@ -125,37 +125,8 @@ fn validation(o: &JwtVerifyOptions) -> Result<Validation, AuthErr> {
 }
 
 fn pem_key(pem: &str, alg_name: Option<&str>) -> Result<JwtKey, AuthErr> {
-    let private = pem.contains("PRIVATE KEY-----");
-    let b = pem.as_bytes();
-    let by_alg = |a: Algorithm| -> Result<JwtKey, JwtError> {
-        match (a, private) {
-            (Algorithm::RS256, true) => JwtKey::rsa_private_pem(b),
-            (Algorithm::RS256, false) => JwtKey::rsa_public_pem(b),
-            (Algorithm::ES256, true) => JwtKey::ec_private_pem(b),
-            (Algorithm::ES256, false) => JwtKey::ec_public_pem(b),
-            (Algorithm::EdDSA, true) => JwtKey::ed_private_pem(b),
-            (Algorithm::EdDSA, false) => JwtKey::ed_public_pem(b),
-            (other, _) => Err(JwtError::InvalidKey(format!(
-                "{} is not a PEM key algorithm",
-                other.as_str()
-            ))),
-        }
-    };
-    match alg_name {
-        Some(a) => Ok(by_alg(alg(a)?)?),
-        None => {
-            let mut last = None;
-            for a in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
-                match by_alg(a) {
-                    Ok(k) => return Ok(k),
-                    Err(e) => last = Some(e),
-                }
-            }
-            Err(last
-                .unwrap_or_else(|| JwtError::InvalidKey("unrecognised PEM".into()))
-                .into())
-        }
-    }
+    let a = alg_name.map(alg).transpose()?;
+    Ok(JwtKey::from_pem(pem.as_bytes(), a, None)?)
 }
 
 /// Keys parsed once and indexed by `kid`, one of them signing (`authcore::jwt::KeySet`).

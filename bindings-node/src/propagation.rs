@@ -30,29 +30,24 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use authcore::hmac::crypto::hash_client_secret;
-use authcore::propagation::config::{
-    AmqpSettings, Broker, OptionsPresent, assert_options, create_propagator,
-};
+use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
     CallbackError, CredentialSink, EnsureInput, FullyPropagatedInput, Management,
-    PendingPropagation, PendingTarget, PropagationError, Propagator, PropagatorParts, RevokeInput,
-    RotateInput, RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput,
-    UpsertInput,
+    PendingPropagation, PendingTarget, PropagationError, Propagator, RevokeInput, RotateInput,
+    RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
 };
-use authcore::propagation::state::{
-    PropagationState, PropagationStore, RedisOps, Write, open_state, open_state_if_holds,
-};
-use authcore::propagation::{Logger, NoopLogger, wire};
+use authcore::propagation::state::{RedisOps, Write};
+use authcore::propagation::{Logger, wire};
 use authcore::store::StoreError;
-use napi::bindgen_prelude::{FnArgs, Function, Promise, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{
+    FnArgs, Function, JsObjectValue, Object, Promise, PromiseRaw, ToNapiValue, Unknown,
+};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, JsValue, Status};
+use napi::{Env, JsValue, Status, ValueType};
 use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::error::{Result, message_of};
-use authcore::store::StoreUrl;
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -454,8 +449,8 @@ impl CredentialSink for JsSink {
             .map(drop)
             .map_err(SinkError::Callback)
     }
-    fn hash_secret(&self, secret: &str) -> String {
-        hash_client_secret(secret, self.secret_token.as_deref())
+    fn secret_token(&self) -> Option<&str> {
+        self.secret_token.as_deref()
     }
 }
 
@@ -483,40 +478,6 @@ impl Logger for JsLogger {
 // napi surface
 // ---------------------------------------------------------------------------------------
 
-/// Which options `createPropagator` received, with JavaScript truthiness applied.
-#[napi(object, object_to_js = false)]
-pub struct PropagationOptionsPresent {
-    pub amqp_host: bool,
-    pub amqp_port: bool,
-    pub amqp_user: bool,
-    pub amqp_password: bool,
-    pub amqp_protocol: bool,
-    pub amqp_queue: bool,
-    pub propagation_secret: bool,
-    pub redis: bool,
-    pub hmac_http_auth: bool,
-    pub hmac_message_auth: bool,
-}
-
-/// `assertOptions`: throws the first missing option's `INVALID_OPTIONS` error, in the
-/// original's order.
-#[napi(catch_unwind)]
-pub fn propagation_assert_options(env: Env, present: PropagationOptionsPresent) -> Result<()> {
-    let p = OptionsPresent {
-        amqp_host: present.amqp_host,
-        amqp_port: present.amqp_port,
-        amqp_user: present.amqp_user,
-        amqp_password: present.amqp_password,
-        amqp_protocol: present.amqp_protocol,
-        amqp_queue: present.amqp_queue,
-        propagation_secret: present.propagation_secret,
-        redis: present.redis,
-        hmac_http_auth: present.hmac_http_auth,
-        hmac_message_auth: present.hmac_message_auth,
-    };
-    assert_options(&p).map_err(|e| map_err(&env, e))
-}
-
 /// `buildQueueName(amqpQueue)`: `hmac-<amqpQueue>.queue`; `INVALID_QUEUE_NAME` (the
 /// original's plain `Error` message) unless the name matches `^[A-Za-z0-9-]+$`.
 #[napi(catch_unwind)]
@@ -529,55 +490,6 @@ pub fn propagation_build_queue_name(env: Env, amqp_queue: String) -> Result<Stri
 #[napi(catch_unwind)]
 pub fn propagation_default_amqp_vhost() -> String {
     wire::DEFAULT_AMQP_VHOST.to_owned()
-}
-
-/// The validated options of `createPropagator`, as the JS layer extracted them.
-#[napi(object, object_to_js = false)]
-pub struct PropagationConfig {
-    pub amqp_host: String,
-    pub amqp_port: f64,
-    pub amqp_user: String,
-    pub amqp_password: String,
-    /// `amqp` or `amqps`.
-    pub amqp_protocol: String,
-    /// Default `hmac-credentials`.
-    pub amqp_vhost: Option<String>,
-    pub amqp_queue: String,
-    pub propagation_secret: String,
-    /// A store URL (`redis://…`, `rediss://…`, `unix://…`, `redis+unix://…`, or
-    /// `memory://` for in-process state); absent: the JS client object, through the
-    /// dispatcher (`r.*`).
-    pub redis_url: Option<String>,
-    /// With a client object (no `redis_url`): the Redis its options name, and a hash field
-    /// the JS layer just wrote through the client. When a native connection to that URL
-    /// reads the same value, the state goes over the native connection (same server, same
-    /// database); otherwise through the client object.
-    pub redis_probe: Option<RedisProbe>,
-    /// `hmacHttpAuth` given (reached through `a.*` with track `http`).
-    pub http_auth: bool,
-    pub http_secret_token: Option<String>,
-    /// `hmacMessageAuth` given (track `message`).
-    pub message_auth: bool,
-    pub message_secret_token: Option<String>,
-    /// `management` given: full mode (`m.*`); otherwise receive-only.
-    pub management: bool,
-    /// `logger` given (`log.*`); otherwise no-op.
-    pub logger: bool,
-    /// `signEvents` (authcore extension): sign every outgoing event.
-    pub sign_events: bool,
-    /// `requireSignedEvents`: drop unsigned and badly signed inbound events.
-    pub require_signed_events: bool,
-    /// `omitSecretFromSignedEvents`: signed events carry `propagationSecret: ""`.
-    pub omit_secret_from_signed_events: bool,
-}
-
-/// See [`PropagationConfig::redis_probe`].
-#[napi(object, object_to_js = false)]
-pub struct RedisProbe {
-    pub url: String,
-    pub key: String,
-    pub field: String,
-    pub value: String,
 }
 
 /// `EnsureInput`.
@@ -624,38 +536,57 @@ pub struct PropagationSyncSummary {
     pub duration_ms: f64,
 }
 
-/// Where the propagation state lives: `client` (the JS client object, `r.*`), `native`
-/// (a client object whose Redis the probe confirmed, over a native connection), `redis`
-/// (a URL) or `memory`.
-async fn state_for(
-    url: Option<String>,
-    probe: Option<RedisProbe>,
-    d: &Arc<Dispatcher>,
-) -> std::result::Result<(Arc<dyn PropagationState>, &'static str), PropagationError> {
-    Ok(match url {
-        None => match probe {
-            Some(p) if StoreUrl::parse(&p.url) == Some(StoreUrl::Redis) => {
-                match open_state_if_holds(&p.url, &p.key, &p.field, &p.value).await {
-                    Some(state) => (state, "native"),
-                    None => (
-                        Arc::new(PropagationStore::new(JsRedis { d: d.clone() })),
-                        "client",
-                    ),
-                }
-            }
-            _ => (
-                Arc::new(PropagationStore::new(JsRedis { d: d.clone() })),
-                "client",
-            ),
-        },
-        Some(u) => {
-            let mode = match StoreUrl::parse(&u) {
-                Some(StoreUrl::Memory) => "memory",
-                _ => "redis",
-            };
-            (open_state(&u).await?, mode)
-        }
-    })
+/// One option of the user's `options` object, as the core's [`Given`]: its shape (for the
+/// original's `!options.x`) and `convert` of it.
+fn given<'e, T>(
+    options: &Object<'e>,
+    name: &str,
+    convert: impl FnOnce(&Unknown<'e>) -> std::result::Result<T, PropagationError>,
+) -> Result<Given<T>> {
+    let v: Unknown<'e> = options.get_named_property(name)?;
+    let shape = match v.get_type()? {
+        ValueType::Undefined | ValueType::Null => return Ok(Given::absent()),
+        ValueType::Boolean => Shape::Bool(v.coerce_to_bool()?),
+        // SAFETY: the value is a JS number of the current call.
+        ValueType::Number => Shape::Number(unsafe { v.cast::<f64>()? }),
+        // SAFETY: the value is a JS string of the current call.
+        ValueType::String => Shape::of_str(&unsafe { v.cast::<String>()? }),
+        _ => Shape::Object,
+    };
+    Ok(Given::new(shape, convert(&v)))
+}
+
+/// `String(v)`, as the original hands the option on.
+fn js_string(name: &str, v: &Unknown<'_>) -> std::result::Result<String, PropagationError> {
+    v.coerce_to_string()
+        .and_then(|s| s.into_utf8())
+        .and_then(|s| s.into_owned())
+        .map_err(|_| PropagationError::InvalidOptions(format!("{name} must be a string")))
+}
+
+/// `Number(v)`.
+fn js_number(name: &str, v: &Unknown<'_>) -> std::result::Result<f64, PropagationError> {
+    v.coerce_to_number()
+        .and_then(|n| n.get_double())
+        .map_err(|_| PropagationError::InvalidOptions(format!("{name} must be a number")))
+}
+
+/// `!!options[name]`.
+fn flag(options: &Object<'_>, name: &str) -> Result<bool> {
+    let v: Unknown<'_> = options.get_named_property(name)?;
+    v.coerce_to_bool()
+}
+
+fn string_option(options: &Object<'_>, name: &str) -> Result<Given<String>> {
+    given(options, name, |v| js_string(name, v))
+}
+
+/// What the JS layer adds to the user's options.
+#[napi(object, object_to_js = false)]
+pub struct PropagationHost {
+    /// With a node-redis client object as `redis`: the Redis its options name, where the
+    /// core may bypass the client after a probe (absent: always through the client).
+    pub redis_native_url: Option<String>,
 }
 
 /// A running propagator (`Propagator` of the original): consuming its own queue from
@@ -666,18 +597,20 @@ pub struct NativePropagator {
     redis_mode: &'static str,
 }
 
-/// `createPropagator`: connects the state (for a URL) and the broker (never fails on an
-/// unreachable broker: it retries in the background), then starts consuming. Rejects
-/// with `INVALID_QUEUE_NAME` for a bad `amqpQueue`, `INVALID_OPTIONS` for a bad
-/// protocol, port or redis URL, a store code when a redis URL cannot be reached.
+/// `createPropagator(options)`: the user's options object goes to the core's
+/// [`create`] as is (its checks, order and messages; then the state and the broker link,
+/// which never fails on an unreachable broker: it retries in the background). Every JS
+/// object it names (the client object, the auth instances, management, logger) is reached
+/// through `dispatch`.
 #[napi(
     catch_unwind,
-    ts_args_type = "config: PropagationConfig, dispatch: (op: string, argsJson: string) => Promise<string>",
+    ts_args_type = "options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>",
     ts_return_type = "Promise<NativePropagator>"
 )]
 pub fn create_native_propagator<'env>(
     env: &'env Env,
-    config: PropagationConfig,
+    options: Object<'env>,
+    host: PropagationHost,
     dispatch: Function<'env, DispatchArgs, Promise<String>>,
 ) -> Result<PromiseRaw<'env, NativePropagator>> {
     let tsfn: DispatchFn = dispatch
@@ -686,57 +619,70 @@ pub fn create_native_propagator<'env>(
         .weak::<true>()
         .build()?;
     let d = Arc::new(Dispatcher { tsfn });
-    spawn(env, async move {
-        let sink = |on: bool, which: &'static str, token: Option<String>| {
-            on.then(|| {
-                Arc::new(JsSink {
-                    d: d.clone(),
-                    which,
-                    secret_token: token,
-                }) as Arc<dyn CredentialSink>
+    let sink = |name: &str, which: &'static str| -> Result<Given<Arc<dyn CredentialSink>>> {
+        given(&options, name, |v| {
+            // The instance's `secretToken` (the pepper), when it is an object that has one.
+            let token = match v.get_type() {
+                Ok(ValueType::Object) => {
+                    // SAFETY: an object of the current call.
+                    let o: Object<'_> = unsafe { v.cast() }.map_err(|e| {
+                        PropagationError::InvalidOptions(format!("{name}: {}", e.reason))
+                    })?;
+                    let t: Option<Unknown<'_>> = o.get_named_property("secretToken").ok();
+                    match t {
+                        Some(t) if t.get_type().ok() == Some(ValueType::String) => {
+                            // SAFETY: a JS string of the current call.
+                            unsafe { t.cast::<String>() }.ok()
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            Ok(Arc::new(JsSink {
+                d: d.clone(),
+                which,
+                secret_token: token,
+            }) as Arc<dyn CredentialSink>)
+        })
+    };
+    let opts = CreateOptions {
+        amqp_host: string_option(&options, "amqpHost")?,
+        amqp_port: given(&options, "amqpPort", |v| js_number("amqpPort", v))?,
+        amqp_user: string_option(&options, "amqpUser")?,
+        amqp_password: string_option(&options, "amqpPassword")?,
+        amqp_protocol: string_option(&options, "amqpProtocol")?,
+        amqp_vhost: string_option(&options, "amqpVhost")?,
+        amqp_queue: string_option(&options, "amqpQueue")?,
+        propagation_secret: string_option(&options, "propagationSecret")?,
+        redis: given(&options, "redis", |v| {
+            Ok(match v.get_type() {
+                Ok(ValueType::String) => RedisOption::Url(js_string("redis", v)?),
+                _ => RedisOption::Client {
+                    ops: Arc::new(JsRedis { d: d.clone() }),
+                    native_url: host.redis_native_url.clone(),
+                },
             })
-        };
-        let http = sink(config.http_auth, "http", config.http_secret_token);
-        let message = sink(config.message_auth, "message", config.message_secret_token);
-        let management = config
-            .management
-            .then(|| Arc::new(JsManagement { d: d.clone() }) as Arc<dyn Management>);
-        let logger: Arc<dyn Logger> = if config.logger {
-            Arc::new(JsLogger { d: d.clone() })
-        } else {
-            Arc::new(NoopLogger)
-        };
-        // The original checks the queue name (in its transport) before any I/O.
-        wire::build_queue_name(&config.amqp_queue).map_err(PropagationError::InvalidQueueName)?;
-        let settings = AmqpSettings {
-            protocol: config.amqp_protocol,
-            host: config.amqp_host,
-            port: config.amqp_port,
-            user: config.amqp_user,
-            password: config.amqp_password.into(),
-            vhost: config.amqp_vhost,
-        };
-        // Protocol and port checks before the state connects (create_propagator repeats them).
-        settings.check()?;
-        let (state, redis_mode) = state_for(config.redis_url, config.redis_probe, &d).await?;
-        let parts = PropagatorParts {
-            amqp_queue: config.amqp_queue,
-            propagation_secret: config.propagation_secret.into(),
-            http,
-            message,
-            management,
-            logger,
-            event_auth: wire::EventAuth {
-                sign: config.sign_events,
-                require: config.require_signed_events,
-                omit_secret: config.omit_secret_from_signed_events,
-            },
-            state,
-        };
-        let propagator = create_propagator(parts, Broker::Amqp(settings)).await?;
+        })?,
+        hmac_http_auth: sink("hmacHttpAuth", "http")?,
+        hmac_message_auth: sink("hmacMessageAuth", "message")?,
+        management: given(&options, "management", |_| {
+            Ok(Arc::new(JsManagement { d: d.clone() }) as Arc<dyn Management>)
+        })?,
+        logger: given(&options, "logger", |_| {
+            Ok(Arc::new(JsLogger { d: d.clone() }) as Arc<dyn Logger>)
+        })?,
+        event_auth: wire::EventAuth {
+            sign: flag(&options, "signEvents")?,
+            require: flag(&options, "requireSignedEvents")?,
+            omit_secret: flag(&options, "omitSecretFromSignedEvents")?,
+        },
+    };
+    spawn(env, async move {
+        let created = create(opts).await?;
         Ok(NativePropagator {
-            inner: Arc::new(propagator),
-            redis_mode,
+            inner: Arc::new(created.propagator),
+            redis_mode: created.state_mode.as_str(),
         })
     })
 }

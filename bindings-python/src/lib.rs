@@ -85,7 +85,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pure::sign_message, m)?)?;
     m.add_function(wrap_pyfunction!(pure::verify_message, m)?)?;
     m.add_function(wrap_pyfunction!(pure::message_canonical, m)?)?;
-    m.add_function(wrap_pyfunction!(pure::normalize_allowed_ips, m)?)?;
+    m.add_function(wrap_pyfunction!(pure::normalize_allowed_ip_rules, m)?)?;
     m.add_function(wrap_pyfunction!(pure::is_client_ip_allowed, m)?)?;
     m.add_function(wrap_pyfunction!(pure::parse_stored_client_record, m)?)?;
     m.add_function(wrap_pyfunction!(pure::build_signed_headers, m)?)?;

@@ -1,9 +1,9 @@
 //! Credential propagation for Python (`authcore.propagation`): a thin binding of
 //! `authcore::propagation` (wire v1 of `@naskot/node-hmac-auth-core-propagation` 1.0.0).
 //!
-//! - `propagation_create(...)` checks the options with `config::assert_options` (the
-//!   original's order and messages), opens the propagation state (`redis://` / `memory://`)
-//!   and runs `config::create_propagator` over RabbitMQ. It returns an asyncio awaitable of a
+//! - `propagation_create(...)` converts the options and makes one call,
+//!   `authcore::propagation::create::create` (the original's checks, order and messages;
+//!   the propagation state, `redis://` / `memory://`; the broker link). It returns an asyncio awaitable of a
 //!   [`CorePropagator`]; `ensure` / `rotate` / `revoke` / `sync` / `close` are awaitables too.
 //!   The core works on the shared tokio runtime without the GIL; the GIL is taken only to
 //!   build results and exceptions.
@@ -28,14 +28,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use authcore::propagation::config::{self, AmqpSettings, Broker, OptionsPresent};
+use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
     CallbackError, CredentialSink, EnsureInput, FullyPropagatedInput, Management,
-    PendingPropagation, PendingTarget, PropagationError, Propagator, PropagatorParts, RevokeInput,
-    RotateInput, RotateUsage, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
+    PendingPropagation, PendingTarget, PropagationError, Propagator, RevokeInput, RotateInput,
+    RotateUsage, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
 };
-use authcore::propagation::state;
-use authcore::propagation::{Logger, NoopLogger, wire};
+use authcore::propagation::{Logger, wire};
 use pyo3::exceptions::{PyAttributeError, PyKeyError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -623,15 +622,44 @@ fn propagation_build_queue_name(py: Python<'_>, name: &Bound<'_, PyAny>) -> PyRe
     })
 }
 
-fn present(v: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-    match v {
-        None => Ok(false),
-        Some(v) => v.is_truthy(),
+/// A Python exception raised while converting an option: it travels through the core's
+/// checks (which may report an earlier option first) and is re-raised unchanged.
+fn conversion(py: Python<'_>, e: PyErr) -> PropagationError {
+    PropagationError::Callback(callback_error(py, e))
+}
+
+/// The shape the original's `!options.x` sees of a Python value (JavaScript truthiness is
+/// the core's: `0`, `nan`, `""`, `False`, `None` are falsy; any other object is truthy).
+fn shape_of(v: &Bound<'_, PyAny>) -> Shape {
+    if v.is_none() {
+        Shape::Absent
+    } else if let Ok(b) = v.cast::<PyBool>() {
+        Shape::Bool(b.is_true())
+    } else if v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>() {
+        // An int too large for a double is a truthy number all the same.
+        Shape::Number(v.extract::<f64>().unwrap_or(f64::INFINITY))
+    } else if let Ok(s) = v.cast::<PyString>() {
+        Shape::Str {
+            empty: s.to_cow().map(|c| c.is_empty()).unwrap_or(false),
+        }
+    } else {
+        Shape::Object
     }
 }
 
-fn given<'a, 'py>(v: Option<&'a Bound<'py, PyAny>>) -> Option<&'a Bound<'py, PyAny>> {
-    v.filter(|v| !v.is_none())
+/// One option: its shape and `convert` of it (a raised exception is kept for the core).
+fn given<'py, T>(
+    v: Option<&Bound<'py, PyAny>>,
+    convert: impl FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+) -> Given<T> {
+    match v {
+        None => Given::absent(),
+        Some(v) => Given::new(shape_of(v), convert(v).map_err(|e| conversion(v.py(), e))),
+    }
+}
+
+fn string_option(v: Option<&Bound<'_, PyAny>>, what: &str) -> Given<String> {
+    given(v, |v| req_string(v, what))
 }
 
 fn port_number(v: &Bound<'_, PyAny>) -> PyResult<f64> {
@@ -643,8 +671,26 @@ fn port_number(v: &Bound<'_, PyAny>) -> PyResult<f64> {
             type_name(v)
         )));
     }
-    // An int too large for f64 precision is out of range anyway (to_options rejects it).
+    // An int too large for f64 precision is out of range anyway (the core rejects it).
     Ok(v.extract::<f64>().unwrap_or(f64::INFINITY))
+}
+
+/// The management adapter: an object with the 8 methods.
+fn management_of(m: &Bound<'_, PyAny>) -> Result<Arc<dyn Management>, PropagationError> {
+    for name in MANAGEMENT_METHODS {
+        let ok = m.getattr(name).map(|f| f.is_callable()).unwrap_or(false);
+        if !ok {
+            return Err(PropagationError::InvalidOptions(format!(
+                "management.{name} must be a function"
+            )));
+        }
+    }
+    let locals = pyo3_async_runtimes::tokio::get_current_locals(m.py())
+        .map_err(|e| conversion(m.py(), e))?;
+    Ok(Arc::new(PyManagement {
+        obj: Arc::new(m.clone().unbind()),
+        locals,
+    }))
 }
 
 /// `createPropagator(options)`: an awaitable of a running [`CorePropagator`].
@@ -689,88 +735,36 @@ fn propagation_create<'py>(
     omit_secret_from_signed_events: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     guard(py, || {
-        // assertOptions: JavaScript truthiness is Python truthiness here ("" and 0 are
-        // absent), in the original's order and with its messages.
-        let presence = OptionsPresent {
-            amqp_host: present(amqp_host)?,
-            amqp_port: present(amqp_port)?,
-            amqp_user: present(amqp_user)?,
-            amqp_password: present(amqp_password)?,
-            amqp_protocol: present(amqp_protocol)?,
-            amqp_queue: present(amqp_queue)?,
-            propagation_secret: present(propagation_secret)?,
-            redis: present(redis)?,
-            hmac_http_auth: present(hmac_http_auth)?,
-            hmac_message_auth: present(hmac_message_auth)?,
-        };
-        config::assert_options(&presence).map_err(|e| to_py(py, &e))?;
-        let req = |v: Option<&Bound<'py, PyAny>>, what: &str| -> PyResult<String> {
-            // present() above guarantees Some.
-            req_string(v.expect("checked by assert_options"), what)
-        };
-        let settings = AmqpSettings {
-            protocol: req(amqp_protocol, "amqp_protocol")?,
-            host: req(amqp_host, "amqp_host")?,
-            port: amqp_port.map(port_number).transpose()?.unwrap_or_default(),
-            user: req(amqp_user, "amqp_user")?,
-            password: req(amqp_password, "amqp_password")?.into(),
-            vhost: opt_string(amqp_vhost, "amqp_vhost")?,
-        };
-        let queue = req(amqp_queue, "amqp_queue")?;
-        let secret = req(propagation_secret, "propagation_secret")?;
-        let redis_url = req(redis, "redis")?;
-        // The queue name (the plain Error of buildQueueName), then the broker settings,
-        // before any I/O.
-        wire::build_queue_name(&queue)
-            .map_err(|m| to_py(py, &PropagationError::InvalidQueueName(m)))?;
-        settings.check().map_err(|e| to_py(py, &e))?;
-        let http = given(hmac_http_auth)
-            .map(|v| sink(v, "hmac_http_auth"))
-            .transpose()?;
-        let message = given(hmac_message_auth)
-            .map(|v| sink(v, "hmac_message_auth"))
-            .transpose()?;
-        let management: Option<Arc<dyn Management>> = match given(management) {
-            None => None,
-            Some(m) => {
-                for name in MANAGEMENT_METHODS {
-                    let ok = m.getattr(name).map(|f| f.is_callable()).unwrap_or(false);
-                    if !ok {
-                        return Err(to_py(
-                            py,
-                            &PropagationError::InvalidOptions(format!(
-                                "management.{name} must be a function"
-                            )),
-                        ));
-                    }
-                }
-                Some(Arc::new(PyManagement {
-                    obj: Arc::new(m.clone().unbind()),
-                    locals: pyo3_async_runtimes::tokio::get_current_locals(py)?,
-                }))
-            }
-        };
-        let logger: Arc<dyn Logger> = match given(logger) {
-            Some(l) => Arc::new(PyLogger(l.clone().unbind())),
-            None => Arc::new(NoopLogger),
+        // The core checks the options (the original's order, truthiness and messages), the
+        // queue name and the broker settings before any I/O, then opens the state and the
+        // broker link.
+        let options = CreateOptions {
+            amqp_host: string_option(amqp_host, "amqp_host"),
+            amqp_port: given(amqp_port, port_number),
+            amqp_user: string_option(amqp_user, "amqp_user"),
+            amqp_password: string_option(amqp_password, "amqp_password"),
+            amqp_protocol: string_option(amqp_protocol, "amqp_protocol"),
+            amqp_vhost: string_option(amqp_vhost, "amqp_vhost"),
+            amqp_queue: string_option(amqp_queue, "amqp_queue"),
+            propagation_secret: string_option(propagation_secret, "propagation_secret"),
+            redis: given(redis, |v| req_string(v, "redis").map(RedisOption::Url)),
+            hmac_http_auth: given(hmac_http_auth, |v| sink(v, "hmac_http_auth")),
+            hmac_message_auth: given(hmac_message_auth, |v| sink(v, "hmac_message_auth")),
+            management: match management {
+                Some(m) if !m.is_none() => Given::new(shape_of(m), management_of(m)),
+                _ => Given::absent(),
+            },
+            logger: given(logger, |l| {
+                Ok(Arc::new(PyLogger(l.clone().unbind())) as Arc<dyn Logger>)
+            }),
+            event_auth: wire::EventAuth {
+                sign: sign_events,
+                require: require_signed_events,
+                omit_secret: omit_secret_from_signed_events,
+            },
         };
         run_async(py, async move {
-            let state = state::open_state(&redis_url).await?;
-            let parts = PropagatorParts {
-                amqp_queue: queue,
-                propagation_secret: secret.into(),
-                http,
-                message,
-                management,
-                logger,
-                event_auth: wire::EventAuth {
-                    sign: sign_events,
-                    require: require_signed_events,
-                    omit_secret: omit_secret_from_signed_events,
-                },
-                state,
-            };
-            let inner = Arc::new(config::create_propagator(parts, Broker::Amqp(settings)).await?);
+            let inner = Arc::new(create(options).await?.propagator);
             // Closed by the atexit hook if the program never closes it.
             crate::lifecycle::track_propagator(&inner);
             Ok(CorePropagator { inner })

@@ -409,6 +409,13 @@ def test_create_propagator_checks_options_in_the_original_order():
             options = {**falsy, **{k: valid[k] for k, _ in order[:i]}}
             await expect("INVALID_OPTIONS", message, **options)
             await expect("INVALID_OPTIONS", message, **{**options, key: None})
+        # The core's JavaScript truthiness, not Python's: nan and -0.0 are missing ports, and
+        # an option of the wrong type is reported only after the options checked before it.
+        for port in (float("nan"), -0.0):
+            await expect("INVALID_OPTIONS", "amqpPort is required", **{**valid, "amqp_port": port, "amqp_user": None})
+        await expect("INVALID_OPTIONS", "amqpPort is required", **{**valid, "amqp_host": 5, "amqp_port": None})
+        with pytest.raises(TypeError, match="amqp_host"):
+            await p.create_propagator(**{**valid, "amqp_host": 5})
         # hmac_message_auth alone is enough.
         with pytest.raises(p.PropagationQueueNameError):
             await p.create_propagator(**{**valid, "hmac_http_auth": None, "hmac_message_auth": h.HmacMessageAuth(), "amqp_queue": "a b"})

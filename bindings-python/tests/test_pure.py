@@ -198,17 +198,23 @@ def test_build_signed_headers_matches_signed_fetch_vector():
     assert len(h.generate_nonce()) == 32
 
 
+def test_normalize_allowed_ips_is_a_deprecated_alias():
+    with pytest.warns(DeprecationWarning, match="normalize_allowed_ip_rules"):
+        assert h.normalize_allowed_ips([" 10.0.0.1/032 "]) == ["10.0.0.1/32"]
+    assert "normalize_allowed_ip_rules" in h.__all__ and "normalize_allowed_ips" in h.__all__
+
+
 def test_ip_helpers_and_record_parsing():
     assert h.is_client_ip_allowed("::ffff:195.7.8.44", ["195.7.8.0/24"])
     assert not h.is_client_ip_allowed("10.1.2.3", ["::/0"])
-    assert h.normalize_allowed_ips([" 195.7.8.9/024 ", "10.0.0.1", "10.0.0.1"]) == ["195.7.8.9/24", "10.0.0.1"]
-    assert h.normalize_allowed_ips(None) == []
+    assert h.normalize_allowed_ip_rules([" 195.7.8.9/024 ", "10.0.0.1", "10.0.0.1"]) == ["195.7.8.9/24", "10.0.0.1"]
+    assert h.normalize_allowed_ip_rules(None) == []
     with pytest.raises(HmacArgumentError, match="Invalid allowedIps entry 'nope'"):
-        h.normalize_allowed_ips(["nope"])
+        h.normalize_allowed_ip_rules(["nope"])
     with pytest.raises(HmacArgumentError, match="^allowedIps entries must be strings$"):
-        h.normalize_allowed_ips([42])
+        h.normalize_allowed_ip_rules([42])
     with pytest.raises(HmacArgumentError, match="^allowedIps must be an array of IP/CIDR strings$"):
-        h.normalize_allowed_ips("10.0.0.1")
+        h.normalize_allowed_ip_rules("10.0.0.1")
     legacy = h.parse_stored_client_record("ABC")
     assert legacy == {"secretHash": "ABC", "createdAt": 0, "updatedAt": 0, "expiresAt": None, "allowedIps": []}
 

@@ -77,7 +77,8 @@ def use_hmac_pure() -> List[str]:
     ]
     ok: bool = hmac.safe_equal_hex("ab", "ab") and hmac.is_client_ip_allowed("10.0.0.1", ["10.0.0.0/8"])
     ok = ok and hmac.verify_request_signature("POST", "/v1/x", 1700000000000, "n1", "{}", "k", "00")
-    rules: List[str] = hmac.normalize_allowed_ips(["10.0.0.1"])
+    rules: List[str] = hmac.normalize_allowed_ip_rules(["10.0.0.1"])
+    rules = rules + hmac.normalize_allowed_ips(["10.0.0.2"])  # the deprecated alias
     record = hmac.parse_stored_client_record('{"secretHash":"ab"}')
     signed: hmac.SignedMessage = hmac.sign_message("c1", {"a": 1}, "secret")
     ok = ok and hmac.verify_message("c1", {"a": 1}, "secret", signed.signature)

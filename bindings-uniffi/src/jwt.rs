@@ -95,12 +95,12 @@ impl JwksVerifier {
         pem: String,
         kid: Option<String>,
     ) -> Result<Self, AuthcoreError> {
-        let pem = pem.as_bytes();
-        let key = match algorithm {
-            JwtAlgorithm::Rs256 => JwtKey::rsa_public_pem(pem),
-            JwtAlgorithm::Es256 => JwtKey::ec_public_pem(pem),
-            JwtAlgorithm::EdDsa => JwtKey::ed_public_pem(pem),
-        }?;
+        let alg = match algorithm {
+            JwtAlgorithm::Rs256 => jwt::Algorithm::RS256,
+            JwtAlgorithm::Es256 => jwt::Algorithm::ES256,
+            JwtAlgorithm::EdDsa => jwt::Algorithm::EdDSA,
+        };
+        let key = JwtKey::from_pem(pem.as_bytes(), Some(alg), Some(jwt::PemKind::Public))?;
         let key = match kid {
             Some(k) => key.with_kid(k),
             None => key,

@@ -101,8 +101,8 @@ impl CredentialSink for Recording {
     async fn delete(&self, id: &str) -> Result<(), SinkError> {
         CredentialSink::delete(&self.inner, id).await
     }
-    fn hash_secret(&self, secret: &str) -> String {
-        CredentialSink::hash_secret(&self.inner, secret)
+    fn secret_token(&self) -> Option<&str> {
+        CredentialSink::secret_token(&self.inner)
     }
 }
 
@@ -132,8 +132,8 @@ impl CredentialSink for FileRecording {
     async fn delete(&self, id: &str) -> Result<(), SinkError> {
         CredentialSink::delete(&self.inner, id).await
     }
-    fn hash_secret(&self, secret: &str) -> String {
-        CredentialSink::hash_secret(&self.inner, secret)
+    fn secret_token(&self) -> Option<&str> {
+        CredentialSink::secret_token(&self.inner)
     }
 }
 

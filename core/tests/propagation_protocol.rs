@@ -91,8 +91,8 @@ impl CredentialSink for GatedSink {
     async fn delete(&self, id: &str) -> Result<(), SinkError> {
         CredentialSink::delete(&self.inner, id).await
     }
-    fn hash_secret(&self, s: &str) -> String {
-        CredentialSink::hash_secret(&self.inner, s)
+    fn secret_token(&self) -> Option<&str> {
+        CredentialSink::secret_token(&self.inner)
     }
 }
 

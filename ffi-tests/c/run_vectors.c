@@ -49,7 +49,7 @@ static authcore_result f_parse_record(const vcase *c, char *o, size_t l, size_t 
 }
 static size_t rules_count;
 static authcore_result f_normalize_allowed_ips(const vcase *c, char *o, size_t l, size_t *w) {
-    return authcore_normalize_allowed_ips(c->rules, c->rules_len, o, l, w, &rules_count);
+    return authcore_normalize_allowed_ip_rules(c->rules, c->rules_len, o, l, w, &rules_count);
 }
 
 /* A text result against the expectation (and the rule count of normalize_allowed_ips). */

@@ -115,7 +115,7 @@ static void test_null_pointers(void) {
     CHECK_RC(authcore_verify_message(&mi, NULL, 0, &flag), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_ip_allowed("1.2.3.4", 7, NULL, 3, &flag), AUTHCORE_NULL_PARAMETER);
     CHECK(message_is("`rules` must not be NULL"));
-    CHECK_RC(authcore_normalize_allowed_ips(NULL, 0, out, sizeof out, &n, NULL),
+    CHECK_RC(authcore_normalize_allowed_ip_rules(NULL, 0, out, sizeof out, &n, NULL),
              AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_parse_record(NULL, 0, out, sizeof out, &n), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_verify_with_record(NULL, NULL), AUTHCORE_NULL_PARAMETER);
@@ -123,6 +123,14 @@ static void test_null_pointers(void) {
              AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_generate_nonce(out, sizeof out, NULL), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_error_message(NULL, 3, &n), AUTHCORE_NULL_PARAMETER);
+
+    /* The deprecated name of authcore_normalize_allowed_ip_rules gives the same result. */
+    {
+        authcore_str rules[] = {S(" 10.0.0.1/032 "), S("10.0.0.1/32")};
+        size_t count = 0;
+        CHECK_RC(authcore_normalize_allowed_ips(rules, 2, out, sizeof out, &n, &count), AUTHCORE_OK);
+        CHECK(count == 1 && n == 11 && strcmp(out, "10.0.0.1/32") == 0);
+    }
 
     /* NULL is the empty input where a length of 0 is given for bytes and arrays. */
     CHECK_RC(authcore_hash_body(NULL, 0, out, sizeof out, &n), AUTHCORE_OK);

@@ -152,7 +152,7 @@ def op_normalize_allowed_ips(i):
     return [
         f"const authcore_str rules[] = {{{', '.join(s(r) for r in rules) or '{NULL, 0}'}}};",
         "char out[1024]; size_t n = 0, count = 0;",
-        f"authcore_result rc = authcore_normalize_allowed_ips(rules, {len(rules)}, out, sizeof out, &n, &count);",
+        f"authcore_result rc = authcore_normalize_allowed_ip_rules(rules, {len(rules)}, out, sizeof out, &n, &count);",
         "char okv[1100] = \"\"; if (rc == AUTHCORE_OK) nul_list_json(okv, sizeof okv, out, count);",
         "outcome(rc, authcore_http_status(rc), okv);",
     ]

@@ -196,7 +196,17 @@ const OPS = {
     const o = { ...i.options }
     if (o.withAuth) o.hmacHttpAuth = hmac.initializeHmacHttpAuth({ redis: freshStore() })
     delete o.withAuth
-    const p = await createPropagator(o)
+    let p
+    try {
+      p = await createPropagator(o)
+    } catch (e) {
+      // The original's createPropagator throws one plain Error, buildQueueName's, without a
+      // code (spec naskot-propagation §2.6); the drop-in keeps it: it is INVALID_QUEUE_NAME.
+      if (e instanceof Error && Object.getPrototypeOf(e) === Error.prototype && e.code === undefined) {
+        throw Object.assign(new Error(e.message), { code: 'INVALID_QUEUE_NAME' })
+      }
+      throw e
+    }
     await p.close()
     return true
   },

@@ -148,7 +148,7 @@ def _set_allowed_ips(i: Dict[str, Any]) -> Any:
 
 
 def _normalize_allowed_ips(i: Dict[str, Any]) -> Any:
-    return h.normalize_allowed_ips(i["rules"])
+    return h.normalize_allowed_ip_rules(i["rules"])
 
 
 def _key_set(i: Dict[str, Any]) -> jwt.KeySet:

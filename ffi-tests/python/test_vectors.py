@@ -119,7 +119,7 @@ def _run(op, inp):
     if op == "ip_allowed":
         return h.is_client_ip_allowed(inp["ip"], inp["rules"])
     if op == "normalize_allowed_ips":
-        return h.normalize_allowed_ips(inp["rules"])
+        return h.normalize_allowed_ip_rules(inp["rules"])
     if op == "parse_record":
         return h.parse_stored_client_record(inp["raw"])
     if op == "verify_with_record":

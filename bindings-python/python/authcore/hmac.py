@@ -47,7 +47,7 @@ from ._native import (
     hash_client_secret,
     is_client_ip_allowed,
     message_canonical,
-    normalize_allowed_ips,
+    normalize_allowed_ip_rules,
     normalize_path,
     parse_stored_client_record,
     safe_equal_hex,
@@ -84,6 +84,7 @@ __all__ = [
     "hash_client_secret",
     "is_client_ip_allowed",
     "message_canonical",
+    "normalize_allowed_ip_rules",
     "normalize_allowed_ips",
     "normalize_path",
     "parse_stored_client_record",
@@ -119,6 +120,19 @@ __all__ = [
 #: Where the middlewares put the verified request (``request.state.hmac_auth`` in
 #: Starlette/FastAPI, ``environ["hmac_auth"]`` in WSGI). The original uses ``hmacAuth``.
 DEFAULT_ATTACH_AUTH_TO = "hmac_auth"
+
+def normalize_allowed_ips(rules: Optional[Sequence[str]]) -> list[str]:
+    """Deprecated alias of :func:`normalize_allowed_ip_rules` (the name every language
+    shares: the core's, the original's ``normalizeAllowedIpRules``)."""
+    import warnings
+
+    warnings.warn(
+        "authcore.hmac.normalize_allowed_ips is deprecated: use normalize_allowed_ip_rules",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return normalize_allowed_ip_rules(rules)
+
 
 Body = Union[str, bytes, bytearray, memoryview, None]
 Headers = Union[Mapping[str, Any], Sequence[tuple]]

@@ -355,7 +355,10 @@ pub fn ip_entries(obj: &Bound<'_, PyAny>) -> Option<Vec<ip::AllowedIpEntry>> {
 
 /// `normalizeAllowedIpRules(list)`: the rules as they are stored (write path).
 #[pyfunction]
-pub fn normalize_allowed_ips(py: Python<'_>, rules: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+pub fn normalize_allowed_ip_rules(
+    py: Python<'_>,
+    rules: &Bound<'_, PyAny>,
+) -> PyResult<Vec<String>> {
     guard(py, || {
         if rules.is_none() {
             return Ok(Vec::new());

@@ -566,14 +566,95 @@ impl JwtKey {
             }
             return Self::hmac(alg, material);
         }
-        let private = material.windows(11).any(|w| w == b"PRIVATE KEY");
-        match (alg, private) {
-            (Algorithm::RS256, true) => Self::rsa_private_pem(material),
-            (Algorithm::RS256, false) => Self::rsa_public_pem(material),
-            (Algorithm::ES256, true) => Self::ec_private_pem(material),
-            (Algorithm::ES256, false) => Self::ec_public_pem(material),
-            (Algorithm::EdDSA, true) => Self::ed_private_pem(material),
-            (_, _) => Self::ed_public_pem(material),
+        Self::from_pem(material, Some(alg), None)
+    }
+
+    /// The one PEM → key function of every binding. Whether the key is private (signs and
+    /// verifies) or public (verifies only) is read from the first `-----BEGIN <label>-----`
+    /// line ([`pem_kind`]); `expect` (when given) must match it. `alg` RS256, ES256 or
+    /// EdDSA; `None` tries them in that order (the first that parses wins). RSA moduli
+    /// under 2048 bits are refused. Every failure is `JWT_INVALID_KEY`.
+    pub fn from_pem(
+        pem: &[u8],
+        alg: Option<Algorithm>,
+        expect: Option<PemKind>,
+    ) -> Result<Self, JwtError> {
+        let kind = pem_kind(pem)?;
+        if let Some(want) = expect
+            && want != kind
+        {
+            return Err(JwtError::InvalidKey(format!(
+                "expected a {} key PEM, got a {} key PEM",
+                want.as_str(),
+                kind.as_str()
+            )));
         }
+        let by_alg = |a: Algorithm| match (a, kind) {
+            (Algorithm::RS256, PemKind::Private) => Self::rsa_private_pem(pem),
+            (Algorithm::RS256, PemKind::Public) => Self::rsa_public_pem(pem),
+            (Algorithm::ES256, PemKind::Private) => Self::ec_private_pem(pem),
+            (Algorithm::ES256, PemKind::Public) => Self::ec_public_pem(pem),
+            (Algorithm::EdDSA, PemKind::Private) => Self::ed_private_pem(pem),
+            (Algorithm::EdDSA, PemKind::Public) => Self::ed_public_pem(pem),
+            (other, _) => Err(JwtError::InvalidKey(format!(
+                "{} is not a PEM key algorithm",
+                other.as_str()
+            ))),
+        };
+        match alg {
+            Some(a) => by_alg(a),
+            None => {
+                let mut last = None;
+                for a in [Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+                    match by_alg(a) {
+                        Ok(k) => return Ok(k),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(last.unwrap_or_else(|| JwtError::InvalidKey("unrecognised PEM".into())))
+            }
+        }
+    }
+}
+
+/// What a PEM block holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PemKind {
+    /// `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` (PKCS#1), `EC PRIVATE KEY` (SEC1) …
+    Private,
+    /// `PUBLIC KEY` (SPKI), `RSA PUBLIC KEY` (PKCS#1).
+    Public,
+}
+
+impl PemKind {
+    /// `private` or `public`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Private => "private",
+            Self::Public => "public",
+        }
+    }
+}
+
+/// The kind of the first PEM block, from its `-----BEGIN <label>-----` line: a label
+/// ending in `PRIVATE KEY` is private, one ending in `PUBLIC KEY` public; no such line (or
+/// another label, e.g. `CERTIFICATE`) is `JWT_INVALID_KEY`.
+pub fn pem_kind(pem: &[u8]) -> Result<PemKind, JwtError> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    let label = pem
+        .windows(BEGIN.len())
+        .position(|w| w == BEGIN)
+        .map(|i| &pem[i + BEGIN.len()..])
+        .and_then(|rest| {
+            let end = rest.windows(5).position(|w| w == b"-----")?;
+            let label = &rest[..end];
+            (!label.contains(&b'\n')).then_some(label)
+        });
+    match label {
+        Some(l) if l.ends_with(b"PRIVATE KEY") => Ok(PemKind::Private),
+        Some(l) if l.ends_with(b"PUBLIC KEY") => Ok(PemKind::Public),
+        _ => Err(JwtError::InvalidKey(
+            "not a PEM public or private key (no -----BEGIN ... KEY----- line)".into(),
+        )),
     }
 }

@@ -9,6 +9,7 @@
 //! - [`wire`]: names, event bytes, decode checks, secret check, cursor order;
 //! - [`state`]: cursor + ack store over the nine `PropagationRedisClient` commands;
 //! - [`propagator`]: the protocol; [`config`]: `createPropagator`'s checks and broker choice;
+//!   [`create`]: the one `createPropagator(options)` every binding calls;
 //! - [`transport`]: the broker seam and the in-process broker; [`amqp`]: RabbitMQ (lapin).
 
 //!
@@ -19,6 +20,8 @@
 pub mod amqp;
 #[cfg(feature = "tokio")]
 pub mod config;
+#[cfg(feature = "tokio")]
+pub mod create;
 #[cfg(feature = "tokio")]
 pub mod propagator;
 #[cfg(feature = "tokio")]

@@ -219,6 +219,24 @@ pub trait PropagationState: Send + Sync + 'static {
         &self,
         client_id: &str,
         targets: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        let current = self.outstanding_events(client_id).await?;
+        self.retire_outstanding(client_id, current, targets).await
+    }
+    /// The client's outstanding events, target → eventId: the read half of
+    /// [`PropagationState::retire_events`] (one round trip), so a caller can overlap it
+    /// with other reads while it holds the client lock.
+    async fn outstanding_events(
+        &self,
+        client_id: &str,
+    ) -> Result<HashMap<String, String>, StoreError>;
+    /// The write half of [`PropagationState::retire_events`], given what
+    /// [`PropagationState::outstanding_events`] read under the same client lock.
+    async fn retire_outstanding(
+        &self,
+        client_id: &str,
+        current: HashMap<String, String>,
+        targets: Option<&[String]>,
     ) -> Result<(), StoreError>;
 }
 
@@ -353,6 +371,70 @@ pub trait RedisOps: Send + Sync + 'static {
     async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError>;
     /// `DEL key`.
     async fn del(&self, key: &str) -> Result<(), StoreError>;
+}
+
+/// A shared host client (e.g. a binding's object behind `Arc`): every command, including
+/// the overridable batch and lock steps, goes to the inner implementation.
+#[async_trait]
+impl RedisOps for Arc<dyn RedisOps> {
+    async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {
+        (**self).write_batch(writes).await
+    }
+    async fn lock_acquire(&self, key: &str, token: &str, ttl_ms: u64) -> Result<bool, StoreError> {
+        (**self).lock_acquire(key, token, ttl_ms).await
+    }
+    async fn lock_release(&self, key: &str, token: &str) -> Result<(), StoreError> {
+        (**self).lock_release(key, token).await
+    }
+    async fn lock_acquire_and_read(
+        &self,
+        key: &str,
+        token: &str,
+        ttl_ms: u64,
+        hash_key: &str,
+    ) -> Result<Option<HashMap<String, String>>, StoreError> {
+        (**self)
+            .lock_acquire_and_read(key, token, ttl_ms, hash_key)
+            .await
+    }
+    async fn write_and_release(
+        &self,
+        hash_key: &str,
+        fields: Option<&[(&str, &str)]>,
+        key: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .write_and_release(hash_key, fields, key, token)
+            .await
+    }
+    async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        (**self).h_get(key, field).await
+    }
+    async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError> {
+        (**self).h_set(key, fields).await
+    }
+    async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError> {
+        (**self).h_get_all(key).await
+    }
+    async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        (**self).h_del(key, field).await
+    }
+    async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        (**self).s_add(key, member).await
+    }
+    async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        (**self).s_rem(key, member).await
+    }
+    async fn s_card(&self, key: &str) -> Result<u64, StoreError> {
+        (**self).s_card(key).await
+    }
+    async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError> {
+        (**self).expire(key, seconds).await
+    }
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        (**self).del(key).await
+    }
 }
 
 /// Key names, with an optional prefix (empty: the v1 layout at the Redis root).
@@ -864,13 +946,20 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
             .map(|t| t as i64))
     }
 
-    async fn retire_events(
+    async fn outstanding_events(
         &self,
         client_id: &str,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        self.ops.h_get_all(&self.keys.outstanding(client_id)).await
+    }
+
+    async fn retire_outstanding(
+        &self,
+        client_id: &str,
+        current: HashMap<String, String>,
         targets: Option<&[String]>,
     ) -> Result<(), StoreError> {
         let outstanding = self.keys.outstanding(client_id);
-        let current = self.ops.h_get_all(&outstanding).await?;
         let mut writes = Vec::new();
         let mut sorted: Vec<_> = current.into_iter().collect();
         sorted.sort();

@@ -2,11 +2,10 @@
 // @authcore/node-hmac-auth-core-propagation: a drop-in for
 // @naskot/node-hmac-auth-core-propagation 1.0.0 on the authcore Rust core. The protocol
 // (RabbitMQ link, wire v1, cursor and ack store, receive pipeline, ensure/rotate/revoke/
-// sync) runs in the native addon; this file only validates options, shapes results and
+// sync) and createPropagator's option checks run in the native addon; this file only shapes results and
 // answers the addon's calls into JavaScript (management callbacks, the Redis client
 // object, auth.clients of the core instances, the logger) through one dispatcher.
 
-const { randomUUID } = require('node:crypto')
 const native = require('@authcore/native')
 
 const DEFAULT_AMQP_VHOST = native.propagationDefaultAmqpVhost()
@@ -271,49 +270,6 @@ function createDispatcher(options) {
 
 // ------------------------------------------------------------------ createPropagator (§2.2)
 
-function presenceOf(options) {
-  return {
-    amqpHost: !!options.amqpHost,
-    amqpPort: !!options.amqpPort,
-    amqpUser: !!options.amqpUser,
-    amqpPassword: !!options.amqpPassword,
-    amqpProtocol: !!options.amqpProtocol,
-    amqpQueue: !!options.amqpQueue,
-    propagationSecret: !!options.propagationSecret,
-    redis: !!options.redis,
-    hmacHttpAuth: !!options.hmacHttpAuth,
-    hmacMessageAuth: !!options.hmacMessageAuth,
-  }
-}
-
-function tokenOf(auth) {
-  return auth && typeof auth.secretToken === 'string' ? auth.secretToken : undefined
-}
-
-function configOf(options, probe) {
-  return {
-    amqpHost: String(options.amqpHost),
-    amqpPort: Number(options.amqpPort),
-    amqpUser: String(options.amqpUser),
-    amqpPassword: String(options.amqpPassword),
-    amqpProtocol: String(options.amqpProtocol),
-    amqpVhost: options.amqpVhost == null ? undefined : String(options.amqpVhost),
-    amqpQueue: String(options.amqpQueue),
-    propagationSecret: String(options.propagationSecret),
-    redisUrl: typeof options.redis === 'string' ? options.redis : undefined,
-    redisProbe: probe,
-    httpAuth: !!options.hmacHttpAuth,
-    httpSecretToken: tokenOf(options.hmacHttpAuth),
-    messageAuth: !!options.hmacMessageAuth,
-    messageSecretToken: tokenOf(options.hmacMessageAuth),
-    management: !!options.management,
-    logger: !!options.logger,
-    signEvents: !!options.signEvents,
-    requireSignedEvents: !!options.requireSignedEvents,
-    omitSecretFromSignedEvents: !!options.omitSecretFromSignedEvents,
-  }
-}
-
 // ------------------------------------------------------------------ native Redis for a client object
 
 /**
@@ -342,37 +298,37 @@ function redisUrlOf(client) {
 }
 
 /**
- * With a node-redis client object, the propagation state can skip the hop into JS for
- * every Redis command: the client writes a probe field (60 s TTL) and the addon uses a
- * native connection to the URL of the client's options only if it reads the same value
- * there (same server, same database). Anything else (no options, a wrapper object, a
- * `SELECT`ed database, a failed write) keeps the client object. `nativeRedis: false`
- * opts out.
+ * With a node-redis client object, the core can skip the hop into JS for every Redis
+ * command: it writes a probe through the client and uses a native connection to the URL
+ * of the client's options only if it reads the same value there (same server, same
+ * database). `nativeRedis: false` opts out.
  */
-async function redisProbeOf(options) {
+function hostOf(options) {
   const client = options.redis
-  if (!client || typeof client !== 'object' || options.nativeRedis === false) return undefined
-  const url = redisUrlOf(client)
-  if (!url) return undefined
-  const probe = { url, key: `propagation:native-probe:${randomUUID()}`, field: 'v', value: randomUUID() }
-  try {
-    await client.hSet(probe.key, { [probe.field]: probe.value })
-    await client.expire(probe.key, 60)
-  } catch {
-    return undefined
+  const native = client && typeof client === 'object' && options.nativeRedis !== false
+  return { redisNativeUrl: native ? redisUrlOf(client) : undefined }
+}
+
+/** The rejection of the addon's `createPropagator` as the original's error. */
+function createError(e, options) {
+  const err = toJsError(e)
+  const name = options.amqpQueue
+  // The addon saw a name with lone surrogates as U+FFFD: quote the caller's own string.
+  if (e?.code === 'INVALID_QUEUE_NAME' && typeof name === 'string' && !name.isWellFormed()) {
+    err.message = err.message.replace(`"${name.toWellFormed()}"`, `"${name}"`)
   }
-  return probe
+  return err
 }
 
 async function createPropagator(options) {
-  call(() => native.propagationAssertOptions(presenceOf(options)))
-  refuseIllFormedQueueName(String(options.amqpQueue))
-  const probe = await redisProbeOf(options)
+  // The core checks the options (the original's order, truthiness and messages), the queue
+  // name and the broker settings before any I/O, then opens the state and the broker link.
+  const host = hostOf(options)
   let handle
   try {
-    handle = await callAsync(native.createNativePropagator(configOf(options, probe), createDispatcher(options)))
-  } finally {
-    if (probe) Promise.resolve().then(() => options.redis.del(probe.key)).catch(() => {})
+    handle = await native.createNativePropagator(options, host, createDispatcher(options))
+  } catch (e) {
+    throw createError(e, options)
   }
   // The addon's dispatcher is a weak threadsafe function and does not hold the event loop;
   // this timer does, while the propagator consumes, as amqplib's socket does for the

@@ -108,6 +108,24 @@ test('createPropagator applies JavaScript truthiness (empty strings, port 0)', a
   await rejectsInvalidOptions({ ...valid(), hmacHttpAuth: undefined, hmacMessageAuth: null }, 'At least one of hmacHttpAuth or hmacMessageAuth must be provided')
 })
 
+test('createPropagator: NaN and -0 ports are missing (the core\'s JavaScript truthiness)', async () => {
+  await rejectsInvalidOptions({ ...valid(), amqpPort: NaN, amqpUser: undefined }, 'amqpPort is required')
+  await rejectsInvalidOptions({ ...valid(), amqpPort: -0 }, 'amqpPort is required')
+})
+
+test('createPropagator: nothing goes through a node-redis client object before every check passed', async () => {
+  const calls = []
+  const client = Object.fromEntries(
+    ['hGet', 'hSet', 'hGetAll', 'hDel', 'sAdd', 'sRem', 'sCard', 'expire', 'del'].map((n) => [n, async () => { calls.push(n) }]),
+  )
+  // node-redis options: the client would be probed for a native connection.
+  client.options = { url: 'redis://127.0.0.1:6379/3' }
+  await assert.rejects(createPropagator({ ...valid(), redis: client, amqpQueue: 'bad name' }), /Invalid amqpQueue/)
+  await rejectsInvalidOptions({ ...valid(), redis: client, amqpPort: 70000 }, 'amqpPort must be an integer from 1 to 65535, got 70000')
+  await rejectsInvalidOptions({ ...valid(), redis: client, amqpProtocol: 'http' }, 'amqpProtocol must be "amqp" or "amqps", got "http"')
+  assert.deepEqual(calls, [])
+})
+
 test('createPropagator rejects (does not throw) and the validation runs before any I/O', () => {
   const p = createPropagator({})
   assert.ok(p instanceof Promise)

@@ -13,7 +13,7 @@ use crate::hmac::clients::{AllowedIps, ExpiresAt, Patch};
 use crate::propagation::Logger;
 use crate::propagation::state::PropagationState;
 use crate::propagation::wire::EventAuth;
-use crate::secret::SecretString;
+use crate::secret::{ExposeSecret, SecretString};
 
 /// Where a track's credentials are applied: the `clients` object and `secretToken` of an
 /// HMAC instance (`hmacHttpAuth` / `hmacMessageAuth`). [`HmacClients`] is one; a binding
@@ -33,8 +33,9 @@ pub trait CredentialSink: Send + Sync + 'static {
     ) -> Result<(), SinkError>;
     /// `clients.delete(clientId)`.
     async fn delete(&self, client_id: &str) -> Result<(), SinkError>;
-    /// `hashClientSecret(secret, secretToken)`.
-    fn hash_secret(&self, secret: &str) -> String;
+    /// The instance's `secretToken`, the pepper of `hashClientSecret` (`None`: plain
+    /// SHA-256). The core computes the hash it then hands to [`Self::set_secret_hash`].
+    fn secret_token(&self) -> Option<&str>;
 }
 
 #[async_trait]
@@ -61,8 +62,11 @@ impl CredentialSink for HmacClients {
     async fn delete(&self, client_id: &str) -> Result<(), SinkError> {
         Ok(HmacClients::delete(self, client_id).await?)
     }
-    fn hash_secret(&self, secret: &str) -> String {
-        self.config().hash(secret)
+    fn secret_token(&self) -> Option<&str> {
+        self.config()
+            .secret_token
+            .as_ref()
+            .map(|t| t.expose_secret())
     }
 }
 

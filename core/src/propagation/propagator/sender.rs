@@ -8,6 +8,12 @@ use super::{
     UpsertInput, now_ms,
 };
 use crate::propagation::state::{KeyedGuard, PublishedEvent};
+
+/// `hashClientSecret(secret, secretToken)` with the track's pepper: the core hashes, the
+/// store only says which pepper it uses.
+fn hash_secret(auth: &dyn CredentialSink, secret: &str) -> String {
+    crate::hmac::crypto::hash_client_secret(secret, auth.secret_token())
+}
 use crate::propagation::wire::{self, ApplyEvent, ApplyPayload};
 
 impl Propagator {
@@ -31,18 +37,24 @@ impl Propagator {
         let management = self.management()?;
         let track = input.track.unwrap_or_else(|| "http".into());
         let auth = self.auth_for_ensure(&track)?;
-        let op = if auth.exists(&input.client_id).await? {
+        // The listed targets go back to `pending`: their outstanding events are retired
+        // first, so a late ACK of the old secret cannot mark the new one delivered. Under
+        // the client lock, the outstanding events are read while the local store answers
+        // whether the client exists (one round trip overlaps the other); nothing is
+        // written before both answered.
+        let _client = self.shared.begin_change(&input.client_id).await;
+        let state = &self.shared.parts.state;
+        let (exists, outstanding) = tokio::join!(
+            auth.exists(&input.client_id),
+            state.outstanding_events(&input.client_id)
+        );
+        let op = if exists? {
             wire::OP_UPDATE
         } else {
             wire::OP_CREATE
         };
-        // The listed targets go back to `pending`: their outstanding events are retired
-        // first, so a late ACK of the old secret cannot mark the new one delivered.
-        let _client = self.shared.begin_change(&input.client_id).await;
-        self.shared
-            .parts
-            .state
-            .retire_events(&input.client_id, Some(&input.targets))
+        state
+            .retire_outstanding(&input.client_id, outstanding?, Some(&input.targets))
             .await?;
         management
             .upsert_credential_with_targets(UpsertInput {
@@ -55,7 +67,7 @@ impl Propagator {
                 targets: input.targets,
             })
             .await?;
-        let hash = auth.hash_secret(&input.secret);
+        let hash = hash_secret(auth.as_ref(), &input.secret);
         auth.set_secret_hash(
             &input.client_id,
             &hash,
@@ -75,15 +87,19 @@ impl Propagator {
         let management = self.management()?;
         let track = input.track.unwrap_or_else(|| "http".into());
         let auth = self.auth_for_ensure(&track)?;
-        if !auth.exists(&input.client_id).await? {
+        // Every target of the client goes back to `pending`: retire all its events first
+        // (read while the local store answers, as in `ensure`).
+        let _client = self.shared.begin_change(&input.client_id).await;
+        let state = &self.shared.parts.state;
+        let (exists, outstanding) = tokio::join!(
+            auth.exists(&input.client_id),
+            state.outstanding_events(&input.client_id)
+        );
+        if !exists? {
             return Err(PropagationError::UnknownClient(input.client_id));
         }
-        // Every target of the client goes back to `pending`: retire all its events first.
-        let _client = self.shared.begin_change(&input.client_id).await;
-        self.shared
-            .parts
-            .state
-            .retire_events(&input.client_id, None)
+        state
+            .retire_outstanding(&input.client_id, outstanding?, None)
             .await?;
         management
             .rotate_credential_secret(RotateInput {
@@ -92,7 +108,7 @@ impl Propagator {
                 secret_plain: input.secret.clone(),
             })
             .await?;
-        let hash = auth.hash_secret(&input.secret);
+        let hash = hash_secret(auth.as_ref(), &input.secret);
         auth.set_secret_hash(&input.client_id, &hash, None, None)
             .await?;
         Ok(input.client_id)
@@ -390,7 +406,7 @@ async fn prepare(
                     p.op, p.client_id
                 ))
             })?;
-            let hash = auth.hash_secret(plain);
+            let hash = hash_secret(auth.as_ref(), plain);
             auth.set_secret_hash(
                 &p.client_id,
                 &hash,
