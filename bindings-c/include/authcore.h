@@ -747,6 +747,44 @@ typedef struct authcore_signed_message {
 } authcore_signed_message;
 
 /**
+ * One `metadata` IP field of a request (`metadata.ip`, `.ips`, `.forwardedFor`,
+ * `.remoteAddress`): `values` NULL with `len` 0 = absent; one value for a string; the
+ * string entries of an array, in order. Entries with a NULL `ptr` or bytes that are not
+ * UTF-8 are skipped (the original ignores non-strings).
+ */
+typedef struct authcore_ip_field {
+    const struct authcore_str *values;
+    size_t len;
+} authcore_ip_field;
+
+/**
+ * The IP sources of a request, as the host holds them (`input.metadata` of the original
+ * and its `x-forwarded-for` header).
+ */
+typedef struct authcore_ip_sources {
+    /**
+     * `metadata.ip`.
+     */
+    struct authcore_ip_field ip;
+    /**
+     * `metadata.ips`.
+     */
+    struct authcore_ip_field ips;
+    /**
+     * `metadata.forwardedFor`.
+     */
+    struct authcore_ip_field forwarded_for;
+    /**
+     * The `x-forwarded-for` header (`getHeader`'s value; NULL `ptr` = absent).
+     */
+    struct authcore_str forwarded_header;
+    /**
+     * `metadata.remoteAddress`.
+     */
+    struct authcore_ip_field remote_address;
+} authcore_ip_sources;
+
+/**
  * An inbound request for `authcore_verify_with_record` (the original's
  * `verifyHttpSignature` input without the store).
  *
@@ -1656,6 +1694,27 @@ authcore_result authcore_normalize_allowed_ips(const struct authcore_str *rules,
                                                size_t out_len,
                                                size_t *out_written,
                                                size_t *out_count);
+
+/**
+ * The IP candidates of a request in the original's order (the core's rule,
+ * `hmac::sources::IpSources`): `metadata.ip`, each of `metadata.ips`,
+ * `metadata.forwardedFor`, the `x-forwarded-for` header, `metadata.remoteAddress`: what
+ * `authcore_verify_request.ip_candidates` expects. The first that parses is the client IP.
+ *
+ * Output as for `authcore_normalize_allowed_ip_rules`: the candidates joined by NUL bytes
+ * and terminated by a NUL, their count in `*out_count`, the total length without the last
+ * NUL in `*out_written` (`AUTHCORE_BUFFER_TOO_SMALL` reports the size needed there).
+ *
+ * # Safety
+ * `sources` valid, its arrays and strings valid for their lengths; `out` valid for
+ * `out_len` bytes of writes; `out_written` and `out_count` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_ip_candidates(const struct authcore_ip_sources *sources,
+                                       char *out,
+                                       size_t out_len,
+                                       size_t *out_written,
+                                       size_t *out_count);
 
 /**
  * `parseStoredClientRecord(raw)` written back as the record JSON the original stores:

@@ -13,6 +13,7 @@ use authcore::hmac::message::{self, MessageKey};
 use authcore::hmac::record::{
     NamespaceKeys, nonce_claim_ttl_seconds, parse_optional_record, parse_stored_client_record,
 };
+use authcore::hmac::sources::{IpField, IpSources};
 use authcore::hmac::verify::{self, HttpRequestParts};
 use authcore::hmac::{normalize_path, safe_equal_hex};
 
@@ -647,6 +648,94 @@ pub unsafe extern "C" fn authcore_normalize_allowed_ips(
     unsafe {
         authcore_normalize_allowed_ip_rules(rules, rules_len, out, out_len, out_written, out_count)
     }
+}
+
+/// One `metadata` IP field of a request (`metadata.ip`, `.ips`, `.forwardedFor`,
+/// `.remoteAddress`): `values` NULL with `len` 0 = absent; one value for a string; the
+/// string entries of an array, in order. Entries with a NULL `ptr` or bytes that are not
+/// UTF-8 are skipped (the original ignores non-strings).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct authcore_ip_field {
+    pub values: *const authcore_str,
+    pub len: usize,
+}
+
+/// The IP sources of a request, as the host holds them (`input.metadata` of the original
+/// and its `x-forwarded-for` header).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct authcore_ip_sources {
+    /// `metadata.ip`.
+    pub ip: authcore_ip_field,
+    /// `metadata.ips`.
+    pub ips: authcore_ip_field,
+    /// `metadata.forwardedFor`.
+    pub forwarded_for: authcore_ip_field,
+    /// The `x-forwarded-for` header (`getHeader`'s value; NULL `ptr` = absent).
+    pub forwarded_header: authcore_str,
+    /// `metadata.remoteAddress`.
+    pub remote_address: authcore_ip_field,
+}
+
+/// # Safety
+/// `f.values` NULL with 0, or valid for `f.len` entries whose non-NULL strings are valid.
+unsafe fn ip_field(f: &authcore_ip_field, name: &str) -> FfiResult<IpField> {
+    // SAFETY: forwarded caller guarantee.
+    let items = unsafe { array(f.values, f.len, name)? };
+    let mut out = vec_with_capacity(items.len(), name)?;
+    for s in items {
+        // SAFETY: forwarded caller guarantee for the entries.
+        if let Some(v) = unsafe { lenient_str(s)? } {
+            out.push(v.to_owned());
+        }
+    }
+    Ok(match out.len() {
+        0 if items.is_empty() => IpField::Absent,
+        1 if items.len() == 1 => IpField::One(out.remove(0)),
+        _ => IpField::Many(out),
+    })
+}
+
+/// The IP candidates of a request in the original's order (the core's rule,
+/// `hmac::sources::IpSources`): `metadata.ip`, each of `metadata.ips`,
+/// `metadata.forwardedFor`, the `x-forwarded-for` header, `metadata.remoteAddress`: what
+/// `authcore_verify_request.ip_candidates` expects. The first that parses is the client IP.
+///
+/// Output as for `authcore_normalize_allowed_ip_rules`: the candidates joined by NUL bytes
+/// and terminated by a NUL, their count in `*out_count`, the total length without the last
+/// NUL in `*out_written` (`AUTHCORE_BUFFER_TOO_SMALL` reports the size needed there).
+///
+/// # Safety
+/// `sources` valid, its arrays and strings valid for their lengths; `out` valid for
+/// `out_len` bytes of writes; `out_written` and `out_count` writable.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_ip_candidates(
+    sources: *const authcore_ip_sources,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+    out_count: *mut usize,
+) -> authcore_result {
+    boundary(|| {
+        // SAFETY: caller guarantees (see # Safety).
+        unsafe {
+            let count = out_ptr(out_count, "out_count")?;
+            let s = in_ref(sources, "sources")?;
+            let candidates = IpSources {
+                ip: ip_field(&s.ip, "sources->ip")?,
+                ips: ip_field(&s.ips, "sources->ips")?,
+                forwarded_for: ip_field(&s.forwarded_for, "sources->forwarded_for")?,
+                forwarded_header: lenient_str(&s.forwarded_header)?.map(str::to_owned),
+                remote_address: ip_field(&s.remote_address, "sources->remote_address")?,
+            }
+            .candidates();
+            write_text(candidates.join("\0").as_bytes(), out, out_len, out_written)?;
+            count.set(candidates.len());
+            Ok(())
+        }
+    })
 }
 
 /// `parseStoredClientRecord(raw)` written back as the record JSON the original stores:

@@ -333,8 +333,10 @@ pub fn webhook_check_resolved(
     plan: NativeDeliveryPlan,
     addresses: Vec<String>,
 ) -> Result<()> {
-    let addrs: Vec<std::net::IpAddr> = addresses.iter().filter_map(|a| a.parse().ok()).collect();
-    js(&env, webhook::check_resolved(&plan_from_js(&plan), &addrs))
+    js(
+        &env,
+        webhook::check_resolved_text(&plan_from_js(&plan), &addresses),
+    )
 }
 
 /// After attempt `attempt` (0-based) ended with `status` (`null`: network error or

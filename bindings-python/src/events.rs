@@ -363,6 +363,8 @@ fn events_webhook_check_resolved(
     plan: &Bound<'_, PyDict>,
     addresses: Vec<String>,
 ) -> PyResult<()> {
-    let addrs: Vec<std::net::IpAddr> = addresses.iter().filter_map(|a| a.parse().ok()).collect();
-    ev(py, webhook::check_resolved(&plan_from_dict(plan)?, &addrs))
+    ev(
+        py,
+        webhook::check_resolved_text(&plan_from_dict(plan)?, &addresses),
+    )
 }

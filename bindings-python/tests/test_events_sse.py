@@ -254,3 +254,62 @@ def test_webhook_policy_against_a_real_server() -> None:
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_webhook_host_checked_at_connection_time() -> None:
+    """DNS rebinding: the addresses the core checks are the ones the socket connects to.
+    The resolver is injected (``WebhookSender(resolver=...)``) so a public name can answer
+    127.0.0.1 without editing /etc/hosts."""
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    port = srv.server_address[1]
+    url = f"http://hooks.example.com:{port}/hook"
+    event = {"event": "identity.user.created", "version": "1", "timestamp": "2026-01-01T00:00:00.000Z", "data": {"a": 1}, "metadata": {}}
+
+    async def go() -> None:
+        _Hook.hits.clear()
+        _Hook.statuses[:] = []
+        looked_up: list[str] = []
+
+        async def to_local(host: str, _port: int) -> list[str]:
+            looked_up.append(host)
+            return ["127.0.0.1"]
+
+        with pytest.raises(events.EventsError) as e:
+            await events.WebhookSender(resolver=to_local).deliver({"url": url}, event)
+        assert e.value.code == "EVENTS_WEBHOOK_REFUSED" and "127.0.0.1" in str(e.value)
+        assert looked_up == ["hooks.example.com"]
+        # Rebinding: the first answer is public (TEST-NET-1, unreachable), later ones are
+        # loopback. The first attempt connects to the public answer it checked and fails;
+        # the retry's answer is refused by the core before any connection.
+        answers: list[str] = []
+
+        async def rebinding(_host: str, _port: int) -> list[str]:
+            answers.append("192.0.2.1" if not answers else "127.0.0.1")
+            return [answers[-1]]
+
+        with pytest.raises(events.EventsError) as e:
+            await events.WebhookSender(resolver=rebinding, timeout_ms=300).deliver({"url": url, "maxRetries": 3, "retryDelayMs": 1}, event)
+        assert e.value.code == "EVENTS_WEBHOOK_REFUSED"
+        assert answers == ["192.0.2.1", "127.0.0.1"]
+
+        async def zoned(_host: str, _port: int) -> list[str]:
+            return ["fe80::1%lo"]
+
+        with pytest.raises(events.EventsError) as e:
+            await events.WebhookSender(resolver=zoned).deliver({"url": url}, event)
+        assert e.value.code == "EVENTS_WEBHOOK_REFUSED"
+        assert _Hook.hits == []
+        # allow_internal_urls: the same name reaches the local server through the injected
+        # answer, with the name as the Host header.
+        out = await events.WebhookSender(resolver=to_local, allow_internal_urls=True).deliver({"url": url, "secret": "k"}, event)
+        assert (out["ok"], out["attempts"], out["status"]) == (True, 1, 200)
+        assert len(_Hook.hits) == 1
+        assert _Hook.hits[0]["headers"]["Host"] == f"hooks.example.com:{port}"
+        assert _Hook.hits[0]["headers"]["X-Webhook-Delivery"] == out["delivery_id"]
+
+    try:
+        run(go())
+    finally:
+        srv.shutdown()
+        srv.server_close()

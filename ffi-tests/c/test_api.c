@@ -132,6 +132,30 @@ static void test_null_pointers(void) {
         CHECK(count == 1 && n == 11 && strcmp(out, "10.0.0.1/32") == 0);
     }
 
+    /* The IP candidates of a request in the original's order, decided by the core:
+     * metadata.ip, metadata.ips[], metadata.forwardedFor, x-forwarded-for, remoteAddress;
+     * entries without a string are skipped, absent fields give nothing. */
+    {
+        authcore_str ip[] = {S("1.1.1.1")};
+        authcore_str ips[] = {S("2.2.2.2"), {NULL, 0}, S("3.3.3.3")};
+        authcore_str remote[] = {S("6.6.6.6")};
+        authcore_ip_sources src = {
+            .ip = {ip, 1},
+            .ips = {ips, 3},
+            .forwarded_for = {NULL, 0},
+            .forwarded_header = S("bogus, 5.5.5.5"),
+            .remote_address = {remote, 1},
+        };
+        size_t count = 0;
+        CHECK_RC(authcore_ip_candidates(&src, out, sizeof out, &n, &count), AUTHCORE_OK);
+        static const char want[] = "1.1.1.1\0" "2.2.2.2\0" "3.3.3.3\0" "bogus, 5.5.5.5\0" "6.6.6.6";
+        CHECK(count == 5 && n == sizeof want - 1 && memcmp(out, want, sizeof want) == 0);
+        authcore_ip_sources none = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
+        CHECK_RC(authcore_ip_candidates(&none, out, sizeof out, &n, &count), AUTHCORE_OK);
+        CHECK(count == 0 && n == 0);
+        CHECK_RC(authcore_ip_candidates(NULL, out, sizeof out, &n, &count), AUTHCORE_NULL_PARAMETER);
+    }
+
     /* NULL is the empty input where a length of 0 is given for bytes and arrays. */
     CHECK_RC(authcore_hash_body(NULL, 0, out, sizeof out, &n), AUTHCORE_OK);
     CHECK(strcmp(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);

@@ -331,6 +331,21 @@ export interface WebhookSenderOptions {
   allowInternalUrls?: boolean
   /** Timeout of one attempt (default 10000 ms). */
   timeoutMs?: number
+  /**
+   * The resolver the connection uses (`dns.lookup`'s signature; default `dns.lookup`).
+   * Whatever it answers is checked by the core before the socket connects, and only the
+   * checked addresses are connected to.
+   */
+  lookup?: (
+    hostname: string,
+    options: { family?: number; hints?: number; all?: boolean },
+    callback: (err: Error | null, addresses: Array<{ address: string; family: number }>) => void,
+  ) => void
+  /**
+   * Deliver through this fetch instead of node:http(s) (the original used the global
+   * fetch). Its own lookup is not checked: the host name is checked once just before.
+   */
+  fetch?: (url: string, init: { method: string; headers: Record<string, string>; body: string; redirect: 'manual'; signal: AbortSignal }) => Promise<{ status: number; arrayBuffer(): Promise<ArrayBuffer> }>
 }
 
 export interface WebhookDeliveryOutcome {

@@ -328,15 +328,34 @@ class WebhookOutcome(dict):  # type: ignore[type-arg]
     """``{"ok", "attempts", "status", "delivery_id", "error"}``."""
 
 
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+"""``async (host, port) -> [ip, ...]``: the addresses a webhook host name resolves to."""
+
+
+async def _system_resolver(host: str, port: int) -> Sequence[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(i[4][0]) for i in infos]
+
+
 class WebhookSender:
     """node-auth's ``WebhookSender`` on the core's delivery policy (``sha256=`` signature,
     ``X-Webhook-*`` headers, one delivery id for every attempt, no retry on 4xx, backoff
     with jitter, a timeout, internal addresses refused unless ``allow_internal_urls``)
-    over ``httpx.AsyncClient``."""
+    over httpcore (httpx's transport). A host name is resolved when the connection is made
+    (``resolver``, the system's by default), every address is checked by the core, and the
+    socket connects to a checked address (TLS keeps the name for SNI and the certificate),
+    so DNS rebinding cannot slip an internal address in after the check."""
 
-    def __init__(self, *, allow_internal_urls: bool = False, timeout_ms: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        *,
+        allow_internal_urls: bool = False,
+        timeout_ms: Optional[int] = None,
+        resolver: Optional[Resolver] = None,
+    ) -> None:
         self._allow = allow_internal_urls
         self._timeout = timeout_ms
+        self._resolver: Resolver = resolver or _system_resolver
 
     @staticmethod
     def sign(body: str, secret: str) -> str:
@@ -354,7 +373,9 @@ class WebhookSender:
             pass
 
     async def deliver(self, config: Mapping[str, Any], event: Mapping[str, Any]) -> WebhookOutcome:
-        import httpx
+        import ssl
+
+        import httpcore
 
         body = _dumps(dict(event))
         plan = _native.events_webhook_plan(
@@ -368,29 +389,73 @@ class WebhookSender:
             timeout_ms=self._timeout,
             allow_internal=self._allow,
         )
-        host = plan["host"]
-        if not plan["allow_internal"] and not _is_ip(host):
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, None)
-                _native.events_webhook_check_resolved(plan, [i[4][0] for i in infos])
-            except socket.gaierror:
-                pass
-        headers = [(k, v) for k, v in plan["headers"]]
+        headers = [(k.encode(), v.encode()) for k, v in plan["headers"]]
+        content = body.encode()
+        timeout_s = plan["timeout_ms"] / 1000
         attempt = 0
-        async with httpx.AsyncClient(follow_redirects=False, timeout=plan["timeout_ms"] / 1000) as client:
+        async with httpcore.AsyncConnectionPool(
+            ssl_context=ssl.create_default_context(),
+            network_backend=_checked_backend(plan, self._resolver),
+        ) as pool:
             while True:
                 status: Optional[int] = None
                 error: Optional[str] = None
                 try:
-                    r = await client.post(plan["url"], content=body.encode(), headers=headers)
-                    status = r.status_code
-                except httpx.HTTPError as e:
+                    r = await asyncio.wait_for(
+                        pool.request(
+                            "POST",
+                            plan["url"],
+                            headers=headers,
+                            content=content,
+                            extensions={"timeout": {"connect": timeout_s, "read": timeout_s, "write": timeout_s, "pool": timeout_s}},
+                        ),
+                        timeout_s,
+                    )
+                    status = r.status
+                except EventsError:
+                    raise  # an address the core refused when connecting: as a refused URL
+                except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, OSError, asyncio.TimeoutError) as e:
                     error = repr(e)
                 delay = _native.events_webhook_next_delay(plan, attempt, status)
                 if delay is None:
                     return WebhookOutcome(ok=status is not None and 200 <= status < 300, attempts=attempt + 1, status=status, delivery_id=plan["delivery_id"], error=error)
                 attempt += 1
                 await asyncio.sleep(delay / 1000)
+
+
+def _checked_backend(plan: Mapping[str, Any], resolver: Resolver) -> Any:
+    """An httpcore network backend whose TCP connect resolves the host, lets the core
+    check every address, then connects to a checked one (the name stays the TLS server
+    name). Built on demand: httpcore comes with the optional httpx."""
+    import httpcore
+
+    inner = httpcore.AnyIOBackend()
+
+    class CheckedBackend(httpcore.AsyncNetworkBackend):
+        async def connect_tcp(self, host: str, port: int, timeout: Optional[float] = None, local_address: Optional[str] = None, socket_options: Any = None) -> Any:
+            if _is_ip(host):
+                addresses: Sequence[str] = [host.strip("[]")]  # an IP literal: checked with the URL
+            else:
+                try:
+                    addresses = [str(a) for a in await resolver(host, port)]
+                except OSError as e:
+                    raise httpcore.ConnectError(f"cannot resolve {host}: {e}") from e
+                _native.events_webhook_check_resolved(plan, addresses)
+            last: Optional[BaseException] = None
+            for a in addresses:
+                try:
+                    return await inner.connect_tcp(a, port, timeout=timeout, local_address=local_address, socket_options=socket_options)
+                except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as e:
+                    last = e
+            raise httpcore.ConnectError(f"cannot connect to {host}: {last!r}")
+
+        async def connect_unix_socket(self, path: str, timeout: Optional[float] = None, socket_options: Any = None) -> Any:
+            raise EventsError("webhooks are delivered over TCP only", "EVENTS_WEBHOOK_REFUSED", 400)
+
+        async def sleep(self, seconds: float) -> None:
+            await inner.sleep(seconds)
+
+    return CheckedBackend()
 
 
 def _is_ip(host: str) -> bool:

@@ -19,7 +19,9 @@
 //!   schemes, `localhost` / `*.localhost` / `*.internal` / `*.local` names, and IP
 //!   literals that are loopback, private, link-local, CGNAT, unspecified, multicast or
 //!   broadcast (IPv4-mapped IPv6 included). A host name is checked again on the addresses
-//!   it resolves to ([`check_resolved`]), which the binding calls before each delivery.
+//!   it resolves to ([`check_resolved`], [`check_resolved_text`]), which the binding calls
+//!   from the transport's connection-time lookup, so the addresses checked are the ones
+//!   connected to (no DNS rebinding between a check and the connection).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -202,6 +204,32 @@ pub fn check_resolved(plan: &DeliveryPlan, addresses: &[IpAddr]) -> Result<(), E
     }
 }
 
+/// [`check_resolved`] on the text of the addresses a resolver returned. It fails closed:
+/// an entry that is not a plain IP address (a zone index such as `fe80::1%eth0`, say) is
+/// refused too, since the transport would connect to it unchecked.
+pub fn check_resolved_text<S: AsRef<str>>(
+    plan: &DeliveryPlan,
+    addresses: &[S],
+) -> Result<(), EventsError> {
+    if plan.allow_internal {
+        return Ok(());
+    }
+    let mut ips = Vec::with_capacity(addresses.len());
+    for a in addresses {
+        let a = a.as_ref();
+        match a.parse::<IpAddr>() {
+            Ok(ip) => ips.push(ip),
+            Err(_) => {
+                return Err(EventsError::WebhookRefused(format!(
+                    "webhook host {} resolves to {a:?}, which is not an IP address",
+                    plan.host
+                )));
+            }
+        }
+    }
+    check_resolved(plan, &ips)
+}
+
 /// Plan one delivery of `body` (the JSON of the outgoing event) for `target`.
 pub fn plan(
     target: &WebhookTarget,
@@ -343,6 +371,14 @@ mod tests {
         let p = plan(&target("https://hooks.example.com/"), "e", "t", "{}").unwrap();
         assert!(check_resolved(&p, &["93.184.216.34".parse().unwrap()]).is_ok());
         assert!(check_resolved(&p, &["10.0.0.1".parse().unwrap()]).is_err());
+        assert!(check_resolved_text(&p, &["93.184.216.34", "2606:2800:220:1::1"]).is_ok());
+        assert!(check_resolved_text(&p, &["93.184.216.34", "127.0.0.1"]).is_err());
+        assert!(check_resolved_text(&p, &["fe80::1%eth0"]).is_err());
+        assert!(check_resolved_text(&p, &["not an address"]).is_err());
+        let mut t = target("https://hooks.example.com/");
+        t.allow_internal = true;
+        let allowed = plan(&t, "e", "t", "{}").unwrap();
+        assert!(check_resolved_text(&allowed, &["127.0.0.1"]).is_ok());
     }
 
     #[test]

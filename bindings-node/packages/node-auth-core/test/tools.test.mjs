@@ -229,24 +229,24 @@ test('track with sse writes to a global subscriber; notify with SSE off does not
   assert.ok(text(u).includes('event: alert'))
 })
 
-test('track calls global fetch once with the webhook URL for one config from findByEvent', async () => {
+// The original stubs the global fetch; deliveries go through node:http(s) with a checked
+// connection-time lookup here, and an application's fetch is passed as webhookOptions.fetch.
+test('track calls the given fetch once with the webhook URL for one config from findByEvent', async () => {
   const calls = []
-  const orig = globalThis.fetch
-  globalThis.fetch = async (url, init) => {
+  const stub = async (url, init) => {
     calls.push({ url, init })
     return new Response('ok', { status: 200 })
   }
-  try {
+  {
     const tools = new AuthTools(new AuthEventBus(), {
       webhookStore: { findByEvent: async () => [{ id: 'w1', url: 'https://hooks.example.com/x', events: ['*'] }] },
+      webhookOptions: { fetch: stub, lookup: (_h, _o, cb) => cb(null, [{ address: '93.184.216.34', family: 4 }]) },
     })
     await tools.track('identity.user.created', { a: 1 })
     for (let i = 0; i < 100 && calls.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
     await new Promise((r) => setTimeout(r, 50))
     assert.equal(calls.length, 1)
     assert.equal(calls[0].url, 'https://hooks.example.com/x')
-  } finally {
-    globalThis.fetch = orig
   }
 })
 
@@ -327,6 +327,48 @@ test('ActionRegistry: register/get, getAllMeta omits fn, buildContext, dependsOn
   assert.equal(decorated(), 42)
   assert.equal(ActionRegistry.get('x.e').fn(), 42)
   ActionRegistry.clear()
+})
+
+// ---- inbound webhooks: a provider with a secret must sign the raw body ------------------
+test('inbound: a provider whose config has a secret needs a valid sha256= signature of the raw body (401 otherwise)', async () => {
+  const bus = new AuthEventBus()
+  const seen = []
+  bus.onEvent('*', (p) => seen.push(p))
+  const app = express()
+  app.use(
+    '/tools',
+    createToolsRouter(new AuthTools(bus), {
+      webhookStore: {
+        findByEvent: async () => [],
+        findByProvider: async (p) => (p === 'signed' ? { id: 'w', url: '', events: [], provider: p, secret: 'k' } : null),
+      },
+      onWebhook: async (provider, body) => ({ event: `hook.${provider}`, data: body }),
+    }),
+  )
+  const s = await serve(app)
+  const signer = new WebhookSender()
+  const post = (p, body, headers = {}) => fetch(`${s.base}/tools/webhook/${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+  try {
+    // The raw bytes are signed, whitespace included (JSON.stringify of the parsed body differs).
+    const raw = '{ "id": "1" }'
+    const ok = await post('signed', raw, { 'x-webhook-signature': signer.sign(raw, 'k') })
+    assert.equal(ok.status, 200)
+    assert.equal(seen.at(-1).event, 'hook.signed')
+    const hub = await post('signed', raw, { 'x-hub-signature-256': signer.sign(raw, 'k') })
+    assert.equal(hub.status, 200)
+    const n = seen.length
+    for (const headers of [{}, { 'x-webhook-signature': signer.sign(raw, 'wrong') }, { 'x-webhook-signature': signer.sign('{"id":"1"}', 'k') }, { 'x-webhook-signature': 'sha256=00' }]) {
+      const r = await post('signed', raw, headers)
+      assert.equal(r.status, 401, JSON.stringify(headers))
+      assert.deepEqual(await r.json(), { error: 'Invalid webhook signature' })
+    }
+    assert.equal(seen.length, n)
+    // A provider without a secret is unchanged (no signature needed).
+    assert.equal((await post('plain', '{"id":"2"}')).status, 200)
+    assert.equal(seen.at(-1).event, 'hook.plain')
+  } finally {
+    await s.close()
+  }
 })
 
 // ---- inbound webhooks: scripts are refused; onWebhook works ---------------------------
@@ -709,6 +751,73 @@ test('webhook: an attempt times out; internal URLs are refused unless allowed', 
     // send() never rejects
     await new WebhookSender().send({ id: 'w', url: srv.url, events: ['*'] }, event)
     assert.equal(srv.hits.length, before)
+  } finally {
+    await srv.close()
+  }
+})
+
+// DNS rebinding: the addresses the core checks are the ones the socket connects to. The
+// resolver is injected (webhookOptions.lookup / WebhookSender({lookup}), dns.lookup's
+// signature) so a public name can answer 127.0.0.1 without touching /etc/hosts.
+test('webhook: a host name resolving to an internal address is refused at connection time, even after a public answer', async () => {
+  const srv = await hookServer((_n, _req, res) => res.writeHead(204).end())
+  const port = new URL(srv.url).port
+  const url = `http://hooks.example.com:${port}/hook`
+  try {
+    const local = []
+    const toLocal = (host, _opts, cb) => {
+      local.push(host)
+      cb(null, [{ address: '127.0.0.1', family: 4 }])
+    }
+    await assert.rejects(new WebhookSender({ lookup: toLocal }).deliver({ id: 'w', url, events: ['*'] }, event), (e) => e.code === 'EVENTS_WEBHOOK_REFUSED' && /127\.0\.0\.1/.test(e.message))
+    assert.deepEqual(local, ['hooks.example.com'])
+    // Rebinding: the first answer is public (TEST-NET-1, unreachable), every later one is
+    // loopback. The first attempt connects to the public answer it checked and fails; the
+    // retry's lookup answers 127.0.0.1 and the core refuses it before any connection.
+    const answers = []
+    const rebinding = (_host, _opts, cb) => {
+      const address = answers.length === 0 ? '192.0.2.1' : '127.0.0.1'
+      answers.push(address)
+      cb(null, [{ address, family: 4 }])
+    }
+    await assert.rejects(
+      new WebhookSender({ lookup: rebinding, timeoutMs: 300 }).deliver({ id: 'w', url, events: ['*'], maxRetries: 3, retryDelayMs: 1 }, event),
+      (e) => e.code === 'EVENTS_WEBHOOK_REFUSED',
+    )
+    assert.deepEqual(answers, ['192.0.2.1', '127.0.0.1'])
+    // A resolver answer that is not a plain IP address is refused too (fails closed).
+    const zoned = (_h, _o, cb) => cb(null, [{ address: 'fe80::1%lo', family: 6 }])
+    await assert.rejects(new WebhookSender({ lookup: zoned }).deliver({ id: 'w', url, events: ['*'] }, event), (e) => e.code === 'EVENTS_WEBHOOK_REFUSED')
+    assert.equal(srv.hits.length, 0)
+    // allowInternalUrls: the same name is delivered to the local server through the
+    // injected answer, with the name as the Host header.
+    const out = await new WebhookSender({ lookup: toLocal, allowInternalUrls: true }).deliver({ id: 'w', url, events: ['*'], secret: 'k' }, event)
+    assert.deepEqual([out.ok, out.attempts, out.status], [true, 1, 204])
+    assert.equal(srv.hits.length, 1)
+    assert.equal(srv.hits[0].headers.host, `hooks.example.com:${port}`)
+    assert.equal(srv.hits[0].headers['x-webhook-delivery'], out.deliveryId)
+    assert.equal(srv.hits[0].body, JSON.stringify(event))
+  } finally {
+    await srv.close()
+  }
+})
+
+test('webhook: through AuthTools, a tracked event is not delivered to a name that resolves inside', async () => {
+  const srv = await hookServer((_n, _req, res) => res.writeHead(204).end())
+  const port = new URL(srv.url).port
+  const lookups = []
+  const toLocal = (host, _opts, cb) => {
+    lookups.push(host)
+    cb(null, [{ address: '127.0.0.1', family: 4 }])
+  }
+  const store = { findByEvent: async () => [{ id: 'w1', url: `http://hooks.example.com:${port}/hook`, events: ['*'] }] }
+  try {
+    await new AuthTools(new AuthEventBus(), { webhookStore: store, webhookOptions: { lookup: toLocal } }).track('identity.user.created', { a: 1 })
+    await new AuthTools(new AuthEventBus(), { webhookStore: store, webhookOptions: { lookup: toLocal, allowInternalUrls: true } }).track('identity.user.created', { a: 2 })
+    for (let i = 0; i < 250 && (srv.hits.length < 1 || lookups.length < 2); i++) await new Promise((r) => setTimeout(r, 20))
+    assert.equal(lookups.length, 2)
+    assert.equal(srv.hits.length, 1)
+    assert.deepEqual(JSON.parse(srv.hits[0].body).data, { a: 2 })
   } finally {
     await srv.close()
   }

@@ -1,4 +1,5 @@
 'use strict'
+const native = require('../native')
 // createToolsRouter, buildOpenApiSpec and buildSwaggerUiHtml of awesome-node-auth 1.9.0
 // (src/router/tools.router.ts): an Express router. Express is the application's (as with the
 // original, which imports it).
@@ -189,10 +190,30 @@ function sendError(res, err, fallbackStatus) {
   res.status(status).json({ error: status >= 500 ? 'Internal error' : String(err?.message ?? err) })
 }
 
+const RAW_BODY = Symbol('authcore.rawBody')
+
+// An inbound provider whose config has a `secret` must sign the body as WebhookSender does:
+// `X-Webhook-Signature` (or GitHub's `X-Hub-Signature-256`, which the OpenAPI advertises)
+// = `sha256=` HMAC-SHA256 of the raw body, checked by the core in constant time. When an
+// earlier body parser consumed the bytes, the body's JSON.stringify is checked (it equals
+// the bytes of compact-JSON senders such as WebhookSender).
+function inboundSignatureValid(req, secret) {
+  const header = req.headers['x-webhook-signature'] ?? req.headers['x-hub-signature-256']
+  if (typeof header !== 'string' || header.length === 0) return false
+  const raw = req[RAW_BODY]
+  const body = Buffer.isBuffer(raw) ? raw.toString('utf8') : JSON.stringify(req.body ?? null)
+  return native.webhookVerify(body, String(secret), header)
+}
+
 function createToolsRouter(tools, options = {}) {
   const express = loadExpress()
   const router = express.Router()
-  const json = express.json()
+  // The raw bytes are kept (under a symbol) for inbound webhook signatures.
+  const json = express.json({
+    verify: (req, _res, buf) => {
+      req[RAW_BODY] = buf
+    },
+  })
   const protect = options.authMiddleware ? [options.authMiddleware] : []
   const trustBody = options.trustClientIdentity === true
 
@@ -312,6 +333,10 @@ function createToolsRouter(tools, options = {}) {
         let result = null
         if (webhookStore && typeof webhookStore.findByProvider === 'function') {
           const config = await webhookStore.findByProvider(provider)
+          if (config?.secret && !inboundSignatureValid(req, config.secret)) {
+            res.status(401).json({ error: 'Invalid webhook signature' })
+            return
+          }
           if (config?.jsScript) {
             // Inbound scripts are refused: node:vm is not a sandbox (a script reaches the
             // host `process`), and a throwing script crashed the process.

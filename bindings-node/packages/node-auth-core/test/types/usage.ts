@@ -72,6 +72,8 @@ export async function tools(): Promise<void> {
   const n: AuthEventName = "identity.user.created";
   const m: SseManager | null = t.sseManager;
   const sig: string = new WebhookSender().sign("{}", "s");
+  void new WebhookSender({ lookup: (_h, _o, cb) => cb(null, [{ address: "93.184.216.34", family: 4 }]), timeoutMs: 5000 });
+  void new WebhookSender({ fetch: (url, init) => fetch(url, init) });
   void createToolsRouter(t, { swagger: "auto" });
   void buildOpenApiSpec({}, "/tools").openapi;
   void n, m, sig;
