@@ -38,6 +38,7 @@ pub fn panic_message(host: &str, payload: &(dyn std::any::Any + Send)) -> String
 pub struct InvalidArgument(pub String);
 
 impl InvalidArgument {
+    /// The error with `message`.
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }
@@ -48,14 +49,17 @@ impl InvalidArgument {
         Self(format!("store: {e}"))
     }
 
+    /// `INVALID_ARGUMENT`.
     pub fn code(&self) -> &'static str {
         INVALID_ARGUMENT
     }
 
+    /// [`INVALID_ARGUMENT_STATUS`].
     pub fn status(&self) -> u16 {
         INVALID_ARGUMENT_STATUS
     }
 
+    /// The message.
     pub fn message(&self) -> &str {
         &self.0
     }

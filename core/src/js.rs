@@ -38,7 +38,9 @@ pub fn is_js_whitespace(c: char) -> bool {
 /// Every binding reads such an option through [`NumberOption::value`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NumberOption<'a> {
+    /// A number, used as is.
     Number(f64),
+    /// A text, read with `Number(text)`.
     Text(&'a str),
 }
 

@@ -4,6 +4,8 @@
 //! typed error enum. Bindings (`bindings-node`, `bindings-python`, `bindings-c`) only
 //! convert types and map errors.
 
+#![deny(missing_docs)]
+
 pub mod error;
 pub mod events;
 pub mod hmac;
@@ -13,6 +15,7 @@ pub mod limits;
 pub mod log_events;
 pub mod logger;
 pub mod metrics;
+mod notify;
 pub mod oauth;
 pub mod password;
 pub mod policy;
@@ -23,3 +26,8 @@ pub mod store;
 pub mod token_stores;
 pub mod tokens;
 pub mod totp;
+
+/// The examples of the crate's README, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

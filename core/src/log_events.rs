@@ -80,8 +80,11 @@ pub fn sse_slow_client(unread_bytes: usize) {
 /// `trace`), the message and the fields in emission order, values as text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogRecord {
+    /// `error`, `warn`, `info`, `debug` or `trace`.
     pub level: &'static str,
+    /// The event's message.
     pub message: String,
+    /// `(name, value)` pairs in emission order.
     pub fields: Vec<(&'static str, String)>,
 }
 

@@ -4,8 +4,11 @@
 
 /// A line sink with three levels.
 pub trait Logger: Send + Sync + 'static {
+    /// An informational line.
     fn info(&self, msg: &str);
+    /// A warning.
     fn warn(&self, msg: &str);
+    /// An error.
     fn error(&self, msg: &str);
 }
 

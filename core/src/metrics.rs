@@ -43,15 +43,18 @@ pub fn set_enabled(on: bool) {
 pub struct Counter(AtomicU64);
 
 impl Counter {
+    /// A counter at zero.
     pub const fn new() -> Self {
         Self(AtomicU64::new(0))
     }
 
+    /// Adds one (when recording is on).
     #[inline]
     pub fn inc(&self) {
         self.add(1);
     }
 
+    /// Adds `n` (when recording is on).
     #[inline]
     pub fn add(&self, n: u64) {
         if enabled() {
@@ -59,6 +62,7 @@ impl Counter {
         }
     }
 
+    /// The current count.
     pub fn get(&self) -> u64 {
         self.0.load(Relaxed)
     }
@@ -76,15 +80,18 @@ impl Default for Counter {
 pub struct Gauge(AtomicI64);
 
 impl Gauge {
+    /// A gauge at zero.
     pub const fn new() -> Self {
         Self(AtomicI64::new(0))
     }
 
+    /// Adds `n` (negative to decrease).
     #[inline]
     pub fn add(&self, n: i64) {
         self.0.fetch_add(n, Relaxed);
     }
 
+    /// The current value.
     pub fn get(&self) -> i64 {
         self.0.load(Relaxed)
     }
@@ -239,26 +246,37 @@ pub const VERIFY_OUTCOMES: [&str; 19] = [
 /// HMAC request verification.
 #[derive(Debug)]
 pub struct VerifyMetrics {
+    /// Calls per outcome, indexed like `VERIFY_OUTCOMES`.
     pub outcomes: [Counter; VERIFY_OUTCOMES.len()],
+    /// Duration of each verification.
     pub duration: Histogram,
 }
 
 /// Credential propagation.
 #[derive(Debug)]
 pub struct PropagationMetrics {
+    /// Events published (broker-confirmed).
     pub published: Counter,
+    /// Events applied by this receiver.
     pub applied: Counter,
+    /// `applied` ACKs received by this sender.
     pub acked: Counter,
+    /// Targets left retrying by a `sync`.
     pub retrying: Counter,
+    /// Events parked (answered `error`).
     pub parked: Counter,
+    /// Publish-to-ACK latency.
     pub apply_latency: Histogram,
 }
 
 /// Realtime SSE.
 #[derive(Debug)]
 pub struct SseMetrics {
+    /// Live subscribers.
     pub subscribers: Gauge,
+    /// Frames handed to subscriber streams.
     pub frames_sent: Counter,
+    /// Frames dropped (slow client closed, failed send).
     pub frames_dropped: Counter,
 }
 
@@ -268,30 +286,39 @@ pub const KDF_ALGORITHMS: [&str; 2] = ["argon2id", "bcrypt"];
 /// Which KDF a [`KdfTimer`] times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kdf {
+    /// argon2id.
     Argon2id = 0,
+    /// bcrypt.
     Bcrypt = 1,
 }
 
 /// Key derivation.
 #[derive(Debug)]
 pub struct KdfMetrics {
+    /// KDF jobs waiting for a slot.
     pub queue_depth: Gauge,
+    /// KDF jobs running.
     pub in_progress: Gauge,
+    /// Duration per KDF, indexed by [`Kdf`].
     pub duration: [Histogram; 2],
 }
 
 /// Refresh tokens.
 #[derive(Debug)]
 pub struct TokenMetrics {
+    /// Refresh-token rotations.
     pub refreshes: Counter,
+    /// Reuses of a rotated refresh token detected.
     pub reuse_detected: Counter,
 }
 
+/// The process's HMAC verification metrics.
 pub static VERIFY: VerifyMetrics = VerifyMetrics {
     outcomes: [const { Counter::new() }; VERIFY_OUTCOMES.len()],
     duration: Histogram::new(VERIFY_BOUNDS),
 };
 
+/// The process's propagation metrics.
 pub static PROPAGATION: PropagationMetrics = PropagationMetrics {
     published: Counter::new(),
     applied: Counter::new(),
@@ -301,18 +328,21 @@ pub static PROPAGATION: PropagationMetrics = PropagationMetrics {
     apply_latency: Histogram::new(PROPAGATION_BOUNDS),
 };
 
+/// The process's SSE metrics.
 pub static SSE: SseMetrics = SseMetrics {
     subscribers: Gauge::new(),
     frames_sent: Counter::new(),
     frames_dropped: Counter::new(),
 };
 
+/// The process's key-derivation metrics.
 pub static KDF: KdfMetrics = KdfMetrics {
     queue_depth: Gauge::new(),
     in_progress: Gauge::new(),
     duration: [Histogram::new(KDF_BOUNDS), Histogram::new(KDF_BOUNDS)],
 };
 
+/// The process's refresh-token metrics.
 pub static TOKENS: TokenMetrics = TokenMetrics {
     refreshes: Counter::new(),
     reuse_detected: Counter::new(),
@@ -392,6 +422,7 @@ pub fn propagation_acked(sent_at_ms: f64, acked_at_ms: f64) {
         .observe_ns((ms * 1e6).min(u64::MAX as f64) as u64);
 }
 
+#[cfg(feature = "tokio")]
 /// A `sync` ended: its published and retrying targets.
 pub fn propagation_synced(summary: &crate::propagation::propagator::SyncSummary) {
     crate::log_events::propagation_synced(summary.targets_published, summary.targets_retrying);
@@ -463,8 +494,11 @@ pub fn sse_slow_client(unread: usize) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    /// A monotonic count.
     Counter,
+    /// A value that goes up and down.
     Gauge,
+    /// A distribution in buckets.
     Histogram,
 }
 
@@ -482,8 +516,11 @@ impl Kind {
 /// `+Inf` bucket (its count is `count`), and the sum in seconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistogramValue {
+    /// Cumulative `(upper bound in seconds, count)` pairs.
     pub buckets: Vec<(f64, u64)>,
+    /// Observations in total.
     pub count: u64,
+    /// Sum of the observations, in seconds.
     pub sum: f64,
 }
 
@@ -491,8 +528,11 @@ pub struct HistogramValue {
 /// histograms.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Sample {
+    /// `(name, value)` label pairs.
     pub labels: Vec<(&'static str, &'static str)>,
+    /// The counter or gauge value (a histogram's count).
     pub value: f64,
+    /// The buckets, for a histogram.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub histogram: Option<HistogramValue>,
 }
@@ -501,9 +541,13 @@ pub struct Sample {
 /// kind and series.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Family {
+    /// The metric name (`authcore_…`).
     pub name: &'static str,
+    /// The `# HELP` text.
     pub help: &'static str,
+    /// The metric kind.
     pub kind: Kind,
+    /// Its series.
     pub samples: Vec<Sample>,
 }
 

@@ -226,6 +226,18 @@ pub fn s256_challenge(verifier: &str) -> String {
 /// Verify a PKCE verifier against a stored challenge (constant-time comparison). The
 /// verifier's syntax is checked first; `plain` is accepted here, policy is up to the
 /// caller (see [`AuthorizationServer`]).
+///
+/// # Example
+///
+/// ```
+/// use authcore::oauth::{CodeChallengeMethod, s256_challenge, verify_pkce};
+///
+/// let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // 43..=128 unreserved chars
+/// let challenge = s256_challenge(verifier);
+/// assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"); // RFC 7636, appendix B
+/// assert!(verify_pkce(verifier, &challenge, CodeChallengeMethod::S256).is_ok());
+/// assert!(verify_pkce(verifier, "another-challenge", CodeChallengeMethod::S256).is_err());
+/// ```
 pub fn verify_pkce(
     verifier: &str,
     challenge: &str,

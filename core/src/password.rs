@@ -618,6 +618,20 @@ pub struct Verification {
 
 /// Password hashing service: argon2id for new hashes, bcrypt and argon2 verification,
 /// transparent upgrade and an unknown-user dummy path.
+///
+/// # Example
+///
+/// ```
+/// use authcore::password::{PasswordConfig, PasswordHasher};
+///
+/// let hasher = PasswordHasher::new(PasswordConfig::default())?;
+/// let stored = hasher.hash(b"correct horse")?; // argon2id, PHC string
+/// assert!(stored.starts_with("$argon2id$"));
+/// assert!(hasher.verify(b"correct horse", &stored)?);
+/// assert!(!hasher.verify(b"wrong", &stored)?);
+/// assert!(!hasher.needs_rehash(&stored)?);
+/// # Ok::<(), authcore::password::PasswordError>(())
+/// ```
 #[derive(Debug)]
 pub struct PasswordHasher {
     config: PasswordConfig,

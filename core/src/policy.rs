@@ -510,6 +510,29 @@ fn statement_applies(
 }
 
 /// Evaluate `action` on `resource` for `subject` against `documents` (pure function).
+///
+/// # Example
+///
+/// ```
+/// use authcore::policy::{Directory, PermissionDocument, evaluate};
+///
+/// let doc = PermissionDocument::parse(r#"{"version": "1.0", "statements": [
+///     {"sid": "read", "effect": "Allow", "principals": ["role:viewer"],
+///      "actions": ["get*"], "resources": ["service:core/package:mfg/**"]},
+///     {"sid": "no-cost", "effect": "Deny", "principals": ["*"],
+///      "actions": ["*"], "resources": ["service:core/package:mfg/table:materials/column:cost"]}
+/// ]}"#)?;
+/// let mut directory = Directory::default();
+/// directory.set_role_parent("editor", Some("viewer"))?; // editors inherit viewers' rights
+/// let subject = directory.resolve_subject("u1", &["editor".into()], &[]);
+/// let context = serde_json::Map::new();
+///
+/// let docs = [doc];
+/// assert!(evaluate(&docs, &subject, "getMaterials", "service:core/package:mfg/table:materials", &context).allowed);
+/// assert!(!evaluate(&docs, &subject, "getCost", "service:core/package:mfg/table:materials/column:cost", &context).allowed);
+/// assert!(!evaluate(&docs, &subject, "deleteMaterials", "service:core/package:mfg/table:materials", &context).allowed);
+/// # Ok::<(), authcore::policy::PolicyError>(())
+/// ```
 pub fn evaluate(
     documents: &[PermissionDocument],
     subject: &Subject,

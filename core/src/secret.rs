@@ -27,7 +27,9 @@ impl std::fmt::Debug for Redacted {
 /// How a secret field prints: `[REDACTED]` when present, `None` when absent.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum RedactedValue {
+    /// A value is set: prints `[REDACTED]`.
     Present,
+    /// No value: prints `None`.
     Absent,
 }
 
@@ -42,6 +44,7 @@ impl std::fmt::Debug for RedactedValue {
 
 /// A field type that holds secret material: how `Debug` shows it ([`redacted_debug!`]).
 pub trait Redact {
+    /// Whether a value is present.
     fn redacted(&self) -> RedactedValue;
 }
 

@@ -35,6 +35,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The stable error code (`STORE_CONNECTION`, `STORE_COMMAND`, `STORE_WRONGTYPE`, `STORE_UNSUPPORTED_URL`).
     pub fn code(&self) -> &'static str {
         match self {
             Self::Connection(_) => "STORE_CONNECTION",
@@ -67,16 +68,22 @@ pub struct RecordAndClaim {
 /// The Redis subset the HMAC module needs. Every method is one round trip.
 #[async_trait]
 pub trait KvStore: Send + Sync {
+    /// `HGET key field`.
     async fn hget(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
+    /// `HSET key field value`.
     async fn hset(&self, key: &str, field: &str, value: &str) -> Result<(), StoreError>;
+    /// `HDEL key field`.
     async fn hdel(&self, key: &str, field: &str) -> Result<(), StoreError>;
+    /// `HKEYS key`.
     async fn hkeys(&self, key: &str) -> Result<Vec<String>, StoreError>;
+    /// `GET key`.
     async fn get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// `SET key value EX ttl`. A TTL ≤ 0 is an error, as in Redis.
     async fn set_ex(&self, key: &str, value: &str, ttl_seconds: i64) -> Result<(), StoreError>;
     /// `SET key value NX EX ttl`: `true` when the key was set, `false` when it existed.
     async fn set_nx_ex(&self, key: &str, value: &str, ttl_seconds: i64)
     -> Result<bool, StoreError>;
+    /// `DEL key`.
     async fn del(&self, key: &str) -> Result<(), StoreError>;
     /// `HGET hash_key field` and, when that is a non-empty value, `SET nonce_key "1" NX
     /// EX ttl`, in one round trip. No claim survives for a missing or empty record.
@@ -100,8 +107,11 @@ pub trait KvStore: Send + Sync {
 /// Anything else (the empty string included) is not a store URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreUrl {
+    /// `memory://…`.
     Memory,
+    /// `redis://`, `rediss://`, `redis+unix://`, `unix://`.
     Redis,
+    /// `redis+cluster://`, `rediss+cluster://`.
     Cluster,
 }
 
@@ -130,6 +140,7 @@ impl StoreUrl {
 }
 
 /// How many redirections (`MOVED`/`ASK`) or retries a cluster call may follow.
+#[cfg(feature = "redis")]
 pub(crate) const CLUSTER_REDIRECTS: u32 = 2;
 
 /// The seed node URLs of a cluster URL (`None` when `url` is not one; see
@@ -538,6 +549,22 @@ impl State {
 /// invisible from the instant it expires, and its memory is reclaimed at most one
 /// [`SLICE`] later, so a steady stream of one-off keys (nonces) holds a fixed amount of
 /// memory once one TTL of them has gone by (see `Strings`).
+///
+/// # Example
+///
+/// ```
+/// use authcore::store::{KvStore, MemoryStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryStore::new();
+/// store.hset("ns:clients", "orders", "{}").await?;
+/// assert_eq!(store.hget("ns:clients", "orders").await?.as_deref(), Some("{}"));
+/// // A nonce claim: the first `SET NX` wins, the replay loses.
+/// assert!(store.set_nx_ex("ns:nonce:orders:n1", "1", 300).await?);
+/// assert!(!store.set_nx_ex("ns:nonce:orders:n1", "1", 300).await?);
+/// # Ok::<(), authcore::store::StoreError>(())
+/// # }).unwrap();
+/// ```
 pub struct MemoryStore {
     inner: Mutex<State>,
 }
@@ -557,6 +584,7 @@ impl std::fmt::Debug for MemoryStore {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
@@ -572,6 +600,7 @@ impl MemoryStore {
         self.lock().len(Instant::now())
     }
 
+    /// Whether no live key is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -641,18 +670,21 @@ impl KvStore for MemoryStore {
     }
 }
 
+#[cfg(feature = "redis")]
 /// A Redis-backed store on one multiplexed, auto-reconnecting connection.
 #[derive(Clone)]
 pub struct RedisStore {
     conn: redis::aio::ConnectionManager,
 }
 
+#[cfg(feature = "redis")]
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisStore").finish_non_exhaustive()
     }
 }
 
+#[cfg(feature = "redis")]
 /// A `redis` crate error as a [`StoreError`] (shared with `token_stores`).
 pub(crate) fn map_redis_err(e: redis::RedisError) -> StoreError {
     if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
@@ -664,6 +696,7 @@ pub(crate) fn map_redis_err(e: redis::RedisError) -> StoreError {
     }
 }
 
+#[cfg(feature = "redis")]
 impl RedisStore {
     /// Connect to `url` (`redis://host:port/db`). Fails fast when the server does not
     /// answer: 2 s to connect, 5 s per command, 2 reconnect attempts.
@@ -690,6 +723,7 @@ impl RedisStore {
     }
 }
 
+#[cfg(feature = "redis")]
 /// `impl KvStore` for a Redis store type with `async fn query<T>(&self, &redis::Cmd)`: the
 /// single-key commands are the same on one server and on a cluster (each touches one key,
 /// so a cluster routes it by that key's slot); the items given add what differs.
@@ -763,6 +797,7 @@ macro_rules! redis_kv_store {
     };
 }
 
+#[cfg(feature = "redis")]
 redis_kv_store!(RedisStore {
     async fn hget_and_claim(
         &self,
@@ -806,6 +841,7 @@ redis_kv_store!(RedisStore {
     }
 });
 
+#[cfg(feature = "redis")]
 /// A Redis Cluster store (`redis+cluster://host:port,host:port`, see [`StoreUrl`]) on
 /// one multiplexed cluster connection: every method touches one key, so each call routes
 /// to that key's slot. [`KvStore::hget_and_claim`] is two round trips here (the record
@@ -816,12 +852,14 @@ pub struct RedisClusterStore {
     conn: redis::cluster_async::ClusterConnection,
 }
 
+#[cfg(feature = "redis")]
 impl std::fmt::Debug for RedisClusterStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisClusterStore").finish_non_exhaustive()
     }
 }
 
+#[cfg(feature = "redis")]
 impl RedisClusterStore {
     /// Connect to the cluster of a `redis+cluster://` URL: 2 s to connect, 5 s per
     /// command, up to [`CLUSTER_REDIRECTS`] redirections.
@@ -854,6 +892,7 @@ impl RedisClusterStore {
     }
 }
 
+#[cfg(feature = "redis")]
 redis_kv_store!(RedisClusterStore {
     async fn hget_and_claim(
         &self,
@@ -872,6 +911,7 @@ redis_kv_store!(RedisClusterStore {
     }
 });
 
+#[cfg(feature = "redis")]
 /// The Redis store for a URL: [`RedisClusterStore`] for a cluster URL, else
 /// [`RedisStore`] ([`StoreUrl::parse`]).
 pub async fn connect_redis(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
@@ -887,13 +927,18 @@ pub async fn connect_redis(url: &str) -> Result<std::sync::Arc<dyn KvStore>, Sto
 pub async fn open(url: &str) -> Result<std::sync::Arc<dyn KvStore>, StoreError> {
     match StoreUrl::require("store", url, "memory://, redis:// or rediss://")? {
         StoreUrl::Memory => Ok(std::sync::Arc::new(MemoryStore::new())),
+        #[cfg(feature = "redis")]
         StoreUrl::Redis | StoreUrl::Cluster => connect_redis(url).await,
+        #[cfg(not(feature = "redis"))]
+        StoreUrl::Redis | StoreUrl::Cluster => Err(StoreError::Unsupported(
+            unsupported_url_message("store", url, "memory:// (built without the redis feature)"),
+        )),
     }
 }
 
 /// Test helper: asserts that every `redis.call('CMD', key, …)` in `lua` names its key as
 /// `KEYS[i]` with `i ≤ max_keys` (Redis Cluster routes a script by its declared keys).
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 pub(crate) fn assert_script_keys_declared(lua: &str, max_keys: usize) {
     let mut calls = 0;
     for (i, _) in lua.match_indices("redis.call(") {
@@ -916,7 +961,7 @@ pub(crate) fn assert_script_keys_declared(lua: &str, max_keys: usize) {
     assert!(calls > 0, "no redis.call in {lua:?}");
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 mod redis_claim_tests {
     use super::*;
 
@@ -1168,6 +1213,25 @@ mod store_url_tests {
         assert_eq!((e.code(), e.status()), ("STORE_UNSUPPORTED_URL", 400));
         assert!(!e.to_string().contains("hunter2"), "{e}");
         assert_eq!(StoreError::Connection("down".into()).status(), 503);
+    }
+
+    /// Built without the `redis` feature (the sans-IO core), a Redis URL is refused up
+    /// front by every store factory, never half-opened.
+    #[cfg(not(feature = "redis"))]
+    #[tokio::test]
+    async fn redis_urls_need_the_redis_feature() {
+        for url in ["redis://127.0.0.1:6379", "redis+cluster://a:1,b:2"] {
+            let e = open(url).await.err().expect("refused");
+            assert!(
+                matches!(&e, StoreError::Unsupported(m) if m.contains("redis feature")),
+                "{e:?}"
+            );
+            let e = crate::token_stores::refresh_token_store(url, None).err();
+            assert!(matches!(e, Some(StoreError::Unsupported(_))), "{e:?}");
+            let e = crate::token_stores::oauth_storage(url, Some("p")).err();
+            assert!(matches!(e, Some(StoreError::Unsupported(_))), "{e:?}");
+        }
+        assert!(crate::token_stores::refresh_token_store("memory://", None).is_ok());
     }
 
     #[tokio::test]

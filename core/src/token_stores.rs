@@ -30,17 +30,26 @@
 //! | `{prefix}:refresh-user:{user}` | set | jtis of the user | latest member's |
 //! | `{prefix}:oauth-code:{sha256(code)}` | hash | `data` (OAuthCodeData JSON, camelCase), `used` (`0`/`1`), `family` (refresh family issued for it, once exchanged) | the code's `expiresAt` |
 
+#[cfg(feature = "redis")]
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+#[cfg(feature = "redis")]
+use std::time::{SystemTime, UNIX_EPOCH};
 
+#[cfg(feature = "redis")]
 use redis::cluster::{ClusterClient, ClusterConnection};
+#[cfg(feature = "redis")]
 use redis::{Client, Connection, ConnectionLike, Script};
 
-use crate::jwt::{
-    InMemoryRefreshTokenStore, RefreshTokenRecord, RefreshTokenState, RefreshTokenStore,
-};
-use crate::oauth::{CodeTake, InMemoryOAuthStorage, OAuthCodeData, OAuthStorage};
-use crate::store::{StoreError, StoreUrl, map_redis_err as store_err};
+use crate::jwt::{InMemoryRefreshTokenStore, RefreshTokenStore};
+#[cfg(feature = "redis")]
+use crate::jwt::{RefreshTokenRecord, RefreshTokenState};
+#[cfg(feature = "redis")]
+use crate::oauth::{CodeTake, OAuthCodeData};
+use crate::oauth::{InMemoryOAuthStorage, OAuthStorage};
+#[cfg(feature = "redis")]
+use crate::store::map_redis_err as store_err;
+use crate::store::{StoreError, StoreUrl};
 
 /// Default key prefix.
 pub const DEFAULT_PREFIX: &str = "authcore";
@@ -52,6 +61,7 @@ pub const REFRESH_RECORD_GRACE_SECS: u64 = 3600;
 /// Connect, read and write timeout of the synchronous connection.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(2);
 
+#[cfg(feature = "redis")]
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -61,18 +71,21 @@ fn now_secs() -> u64 {
 /// Idle connections kept open per store.
 pub const MAX_IDLE: usize = 8;
 
+#[cfg(feature = "redis")]
 /// The client behind a store: one server, or a Redis Cluster (`redis+cluster://`).
 enum Target {
     Single(Client),
     Cluster(Box<ClusterClient>),
 }
 
+#[cfg(feature = "redis")]
 /// A pooled connection of either kind.
 enum Conn {
     Single(Connection),
     Cluster(Box<ClusterConnection>),
 }
 
+#[cfg(feature = "redis")]
 impl Conn {
     fn as_dyn(&mut self) -> &mut dyn ConnectionLike {
         match self {
@@ -82,12 +95,14 @@ impl Conn {
     }
 }
 
+#[cfg(feature = "redis")]
 /// Lazily opened synchronous connections: a pool of idle ones, one per concurrent call.
 struct SyncRedis {
     target: Target,
     idle: Mutex<Vec<Conn>>,
 }
 
+#[cfg(feature = "redis")]
 impl std::fmt::Debug for SyncRedis {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("SyncRedis");
@@ -99,6 +114,7 @@ impl std::fmt::Debug for SyncRedis {
     }
 }
 
+#[cfg(feature = "redis")]
 impl SyncRedis {
     fn open(url: &str) -> Result<Self, StoreError> {
         let target = match crate::store::cluster_nodes(url) {
@@ -164,6 +180,7 @@ impl SyncRedis {
     }
 }
 
+#[cfg(feature = "redis")]
 fn state_str(s: RefreshTokenState) -> &'static str {
     match s {
         RefreshTokenState::Active => "active",
@@ -172,6 +189,7 @@ fn state_str(s: RefreshTokenState) -> &'static str {
     }
 }
 
+#[cfg(feature = "redis")]
 fn parse_state(s: &str) -> Result<RefreshTokenState, StoreError> {
     match s {
         "active" => Ok(RefreshTokenState::Active),
@@ -183,6 +201,7 @@ fn parse_state(s: &str) -> Result<RefreshTokenState, StoreError> {
     }
 }
 
+#[cfg(feature = "redis")]
 /// Writes one refresh record (one key: the record's hash) and sets its expiry.
 const RECORD_LUA: &str = r"
 redis.call('HSET', KEYS[1], 'fam', ARGV[1], 'user', ARGV[2], 'hash', ARGV[3], 'exp', ARGV[4], 'state', ARGV[5])
@@ -190,6 +209,7 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 return 1
 ";
 
+#[cfg(feature = "redis")]
 /// Adds a jti to one index set (family or user) and extends the set's expiry to the
 /// member's when that is later (one key).
 const SET_ADD_LUA: &str = r"
@@ -199,6 +219,7 @@ if redis.call('TTL', KEYS[1]) < ttl then redis.call('EXPIRE', KEYS[1], ttl) end
 return 1
 ";
 
+#[cfg(feature = "redis")]
 const MARK_ROTATED_LUA: &str = r"
 local s = redis.call('HGET', KEYS[1], 'state')
 if not s then return false end
@@ -206,6 +227,7 @@ if s == 'active' then redis.call('HSET', KEYS[1], 'state', 'rotated') end
 return s
 ";
 
+#[cfg(feature = "redis")]
 /// Revokes one record (one key): 1 when it changed, 0 when it is missing or already
 /// revoked. A missing record stays missing (no partial hash is created).
 const REVOKE_ONE_LUA: &str = r"
@@ -217,6 +239,7 @@ end
 return 0
 ";
 
+#[cfg(feature = "redis")]
 /// [`RefreshTokenStore`] in Redis (layout in the module docs).
 #[derive(Debug)]
 pub struct RedisRefreshTokenStore {
@@ -228,6 +251,7 @@ pub struct RedisRefreshTokenStore {
     revoke_one: Script,
 }
 
+#[cfg(feature = "redis")]
 impl RedisRefreshTokenStore {
     /// A store on `url` (`redis://`, `rediss://`, `unix://`); connects on first use.
     pub fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
@@ -263,6 +287,7 @@ impl RedisRefreshTokenStore {
     }
 }
 
+#[cfg(feature = "redis")]
 impl RefreshTokenStore for RedisRefreshTokenStore {
     fn insert(&self, r: RefreshTokenRecord) -> Result<(), StoreError> {
         let ttl = r
@@ -336,6 +361,7 @@ impl RefreshTokenStore for RedisRefreshTokenStore {
     }
 }
 
+#[cfg(feature = "redis")]
 const TAKE_LUA: &str = r"
 local d = redis.call('HGET', KEYS[1], 'data')
 if not d then return {0, '', ''} end
@@ -345,6 +371,7 @@ redis.call('HSET', KEYS[1], 'used', '1')
 return {1, d, f}
 ";
 
+#[cfg(feature = "redis")]
 /// Writes a fresh code record and its absolute expiry (one key; a script rather than
 /// `MULTI`, which a cluster connection does not pipeline).
 const SAVE_CODE_LUA: &str = r"
@@ -353,12 +380,14 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[2])
 return 1
 ";
 
+#[cfg(feature = "redis")]
 const SET_FAMILY_LUA: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'family', ARGV[1])
 return 1
 ";
 
+#[cfg(feature = "redis")]
 /// [`OAuthStorage`] in Redis: one hash per code, expiring with the code; a used code stays
 /// as a tombstone until then, so a replay is recognised as one.
 #[derive(Debug)]
@@ -370,6 +399,7 @@ pub struct RedisOAuthStorage {
     set_family: Script,
 }
 
+#[cfg(feature = "redis")]
 impl RedisOAuthStorage {
     /// Storage on `url` (`redis://`, `rediss://`, `unix://`); connects on first use.
     pub fn open(url: &str, prefix: &str) -> Result<Self, StoreError> {
@@ -387,6 +417,7 @@ impl RedisOAuthStorage {
     }
 }
 
+#[cfg(feature = "redis")]
 impl OAuthStorage for RedisOAuthStorage {
     fn save(&self, data: OAuthCodeData) -> Result<(), StoreError> {
         let json = serde_json::to_string(&data).map_err(|e| StoreError::Command(e.to_string()))?;
@@ -441,8 +472,22 @@ pub fn is_memory_url(url: &str) -> bool {
 }
 
 /// The Redis URL a factory opens: an unknown scheme is [`StoreError::Unsupported`].
+#[cfg(feature = "redis")]
 fn redis_url(url: &str) -> Result<&str, StoreError> {
     StoreUrl::require("store", url, "memory://, redis://, rediss:// or unix://").map(|_| url)
+}
+
+/// Built without the `redis` feature: a Redis URL is [`StoreError::Unsupported`] too.
+#[cfg(not(feature = "redis"))]
+fn redis_url(url: &str) -> Result<std::convert::Infallible, StoreError> {
+    StoreUrl::require("store", url, "memory://, redis://, rediss:// or unix://")?;
+    Err(StoreError::Unsupported(
+        crate::store::unsupported_url_message(
+            "store",
+            url,
+            "memory:// (built without the redis feature)",
+        ),
+    ))
 }
 
 /// A refresh-token store from a URL: `memory://` (or empty) for the in-memory store,
@@ -455,10 +500,18 @@ pub fn refresh_token_store(
     if is_memory_url(url) {
         return Ok(Box::new(InMemoryRefreshTokenStore::new()));
     }
-    Ok(Box::new(RedisRefreshTokenStore::open(
-        redis_url(url)?,
-        prefix.unwrap_or(DEFAULT_PREFIX),
-    )?))
+    #[cfg(feature = "redis")]
+    {
+        Ok(Box::new(RedisRefreshTokenStore::open(
+            redis_url(url)?,
+            prefix.unwrap_or(DEFAULT_PREFIX),
+        )?))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = prefix;
+        match redis_url(url)? {}
+    }
 }
 
 /// Authorization-code storage from a URL (as [`refresh_token_store`]).
@@ -466,13 +519,21 @@ pub fn oauth_storage(url: &str, prefix: Option<&str>) -> Result<Box<dyn OAuthSto
     if is_memory_url(url) {
         return Ok(Box::new(InMemoryOAuthStorage::new()));
     }
-    Ok(Box::new(RedisOAuthStorage::open(
-        redis_url(url)?,
-        prefix.unwrap_or(DEFAULT_PREFIX),
-    )?))
+    #[cfg(feature = "redis")]
+    {
+        Ok(Box::new(RedisOAuthStorage::open(
+            redis_url(url)?,
+            prefix.unwrap_or(DEFAULT_PREFIX),
+        )?))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = prefix;
+        match redis_url(url)? {}
+    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 mod script_key_tests {
     use super::*;
 

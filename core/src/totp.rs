@@ -312,6 +312,21 @@ pub fn generate_code(secret_b32: &str, now: u64, config: &TotpConfig) -> Result<
 /// Checks every step in `current ± window` (all of them, constant-time comparisons) and
 /// returns the matching step, which the caller must persist as the new
 /// `last_used_step`. A match at or before `last_used_step` is [`TotpError::Replayed`].
+///
+/// # Example
+///
+/// ```
+/// use authcore::totp::{TotpConfig, TotpError, generate_code, verify};
+///
+/// let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; // base32, 20 bytes (at least 16)
+/// let config = TotpConfig::default(); // SHA-1, 6 digits, 30 s, one step of drift
+/// let now = 1_700_000_000;
+/// let code = generate_code(secret, now, &config)?;
+/// let step = verify(&code, secret, now + 20, &config, None)?;
+/// // The caller stores `step`: the same code is then a replay.
+/// assert!(matches!(verify(&code, secret, now + 20, &config, Some(step)), Err(TotpError::Replayed { .. })));
+/// # Ok::<(), TotpError>(())
+/// ```
 pub fn verify(
     code: &str,
     secret_b32: &str,

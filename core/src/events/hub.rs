@@ -33,7 +33,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::Notify;
+use crate::notify::Notify;
 
 use super::{EventsError, Frame, HEARTBEAT_FRAME, TimerWheel, TopicIndex};
 
@@ -63,14 +63,21 @@ pub struct HubConfig {
     pub heartbeat_interval_ms: u64,
     /// `false` turns dedupe off (the original's `deduplicate: false`).
     pub deduplicate: bool,
+    /// Event ids remembered per subscriber to drop a duplicate publish (when `deduplicate`).
     pub dedupe_window: usize,
+    /// Most subscribers at once; the next subscribe is refused.
     pub max_subscribers: usize,
+    /// Most subscribers per user id.
     pub max_per_user: usize,
+    /// Most topics in one subscription.
     pub max_topics: usize,
+    /// Most bytes queued for one subscriber; past it the subscriber is disconnected.
     pub max_queue_bytes: usize,
+    /// Largest encoded frame a publish may produce.
     pub max_frame_bytes: usize,
     /// `0` disables replay.
     pub replay_events: usize,
+    /// Byte budget of the replay ring.
     pub replay_bytes: usize,
 }
 
@@ -130,15 +137,20 @@ pub enum DeliveryMode {
 /// A subscription request.
 #[derive(Debug, Clone)]
 pub struct SubscribeRequest {
+    /// Topics to receive.
     pub topics: Vec<String>,
+    /// The subscriber's user (counted against `max_per_user`).
     pub user_id: Option<String>,
+    /// The subscriber's tenant: events of another tenant skip it (events without one do not).
     pub tenant_id: Option<String>,
     /// The client's `Last-Event-ID`.
     pub last_event_id: Option<String>,
+    /// Push or pull delivery.
     pub mode: DeliveryMode,
 }
 
 impl SubscribeRequest {
+    /// A push subscription to `topics`.
     pub fn push(topics: Vec<String>) -> Self {
         Self {
             topics,
@@ -149,6 +161,7 @@ impl SubscribeRequest {
         }
     }
 
+    /// A pull subscription to `topics`.
     pub fn pull(topics: Vec<String>) -> Self {
         Self {
             mode: DeliveryMode::Pull,
@@ -156,16 +169,19 @@ impl SubscribeRequest {
         }
     }
 
+    /// Sets the user id.
     pub fn user(mut self, user_id: impl Into<String>) -> Self {
         self.user_id = Some(user_id.into());
         self
     }
 
+    /// Sets the tenant id.
     pub fn tenant(mut self, tenant_id: impl Into<String>) -> Self {
         self.tenant_id = Some(tenant_id.into());
         self
     }
 
+    /// Sets the `Last-Event-ID` to replay after.
     pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
         self.last_event_id = Some(id.into());
         self
@@ -175,6 +191,7 @@ impl SubscribeRequest {
 /// The result of a subscription.
 #[derive(Debug, Clone)]
 pub struct Subscribed {
+    /// The subscriber id (for `unsubscribe`, `drain`, `next`).
     pub id: u64,
     /// Push mode: frames to write after the connected frame (pull mode: already queued).
     pub replay: Vec<Frame>,
@@ -197,7 +214,9 @@ pub struct Delivery {
 /// An event's identity as the engine filters it.
 #[derive(Debug, Clone, Copy)]
 pub struct EventMeta<'a> {
+    /// The event id (`id:` line, dedupe and replay key).
     pub id: &'a str,
+    /// The event's tenant (`None`: every tenant's subscribers).
     pub tenant_id: Option<&'a str>,
 }
 
@@ -327,6 +346,7 @@ impl State {
 }
 
 impl EventHub {
+    /// An engine with `cfg` (validated), its heartbeat wheel starting at `now_ms`.
     pub fn new(cfg: HubConfig, now_ms: u64) -> Result<Self, EventsError> {
         cfg.validate()?;
         let slot = cfg.tick_ms();
@@ -350,6 +370,7 @@ impl EventHub {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The settings.
     pub fn config(&self) -> &HubConfig {
         &self.cfg
     }
@@ -584,6 +605,7 @@ impl EventHub {
         }
     }
 
+    #[cfg(feature = "tokio")]
     /// Pull mode: wait for frames. `None` once the subscriber is gone.
     pub async fn next(&self, id: u64) -> Option<Vec<Frame>> {
         loop {

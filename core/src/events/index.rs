@@ -20,6 +20,7 @@ pub struct TopicIndex {
 }
 
 impl TopicIndex {
+    /// An empty index.
     pub fn new() -> Self {
         Self::default()
     }

@@ -17,6 +17,7 @@ pub mod error;
 pub mod frame;
 pub mod hub;
 pub mod index;
+#[cfg(feature = "redis")]
 pub mod redis;
 pub mod webhook;
 pub mod wheel;
@@ -30,5 +31,6 @@ pub use hub::{
     HubConfig, SubscribeRequest, Subscribed,
 };
 pub use index::TopicIndex;
+#[cfg(feature = "redis")]
 pub use redis::RedisDistributor;
 pub use wheel::TimerWheel;

@@ -41,10 +41,15 @@ pub const DEFAULT_WEBHOOK_TIMEOUT_MS: u64 = 10_000;
 /// A webhook configuration as the policy reads it.
 #[derive(Debug, Clone, Default)]
 pub struct WebhookTarget {
+    /// The endpoint URL (`http://` or `https://`).
     pub url: String,
+    /// The signing secret: with it, each delivery carries a `sha256=` signature header.
     pub secret: Option<String>,
+    /// Retries after the first attempt (JavaScript number, validated).
     pub max_retries: Option<f64>,
+    /// Base delay between attempts, in milliseconds (JavaScript number, validated).
     pub retry_delay_ms: Option<f64>,
+    /// Per-attempt timeout, in milliseconds (JavaScript number, validated).
     pub timeout_ms: Option<f64>,
     /// Deliver to internal addresses too (tests, private deployments).
     pub allow_internal: bool,
@@ -53,15 +58,21 @@ pub struct WebhookTarget {
 /// What the transport does for one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryPlan {
+    /// The endpoint URL.
     pub url: String,
     /// The host part of the URL (for the resolved-address check).
     pub host: String,
+    /// One id for every attempt of this delivery (`X-Webhook-Delivery`).
     pub delivery_id: String,
     /// `(name, value)` in sending order.
     pub headers: Vec<(String, String)>,
+    /// Retries after the first attempt.
     pub max_retries: u32,
+    /// Base delay between attempts, in milliseconds.
     pub retry_delay_ms: u64,
+    /// Per-attempt timeout, in milliseconds.
     pub timeout_ms: u64,
+    /// Whether internal addresses may receive it.
     pub allow_internal: bool,
 }
 

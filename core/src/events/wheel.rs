@@ -28,6 +28,7 @@ impl TimerWheel {
         }
     }
 
+    /// The slot width, in milliseconds.
     pub fn slot_ms(&self) -> u64 {
         self.slot_ms
     }
@@ -37,6 +38,7 @@ impl TimerWheel {
         self.len
     }
 
+    /// Whether no timer is scheduled.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

@@ -30,7 +30,9 @@ use super::HmacError;
 /// surrogates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsString {
+    /// Well-formed text.
     Utf8(String),
+    /// UTF-16 code units holding at least one lone surrogate.
     Utf16(Vec<u16>),
 }
 
@@ -84,13 +86,18 @@ pub enum JsValue {
     /// `undefined`, a function or a symbol inside a structure: dropped from objects,
     /// `null` in arrays.
     Undefined,
+    /// `null`.
     Null,
+    /// A boolean.
     Bool(bool),
+    /// A number (`NaN` and `±Infinity` serialise as `null`).
     Number(f64),
     /// A BigInt, as decimal digits. Allowed at the top level only (`String(10n)`);
     /// nested it is a `TypeError` like in `JSON.stringify`.
     BigInt(String),
+    /// A string.
     String(JsString),
+    /// An array.
     Array(Vec<JsValue>),
     /// A plain object (prototype `Object.prototype` or `null`): keys get sorted.
     Object(Vec<(JsString, JsValue)>),

@@ -24,9 +24,12 @@ use secrecy::{ExposeSecret, SecretString};
 /// A tri-state argument: JavaScript `undefined` (keep), `null` (clear) or a value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Patch<T> {
+    /// `undefined`: leave the stored value as it is.
     #[default]
     Keep,
+    /// `null`: remove the stored value.
     Clear,
+    /// A new value.
     Set(T),
 }
 
@@ -38,9 +41,12 @@ pub type ExpiresAt = Patch<f64>;
 /// `CLIENT_NOT_FOUND` whatever the list), with the original's messages.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum AllowedIps {
+    /// `undefined`: leave the stored list as it is.
     #[default]
     Keep,
+    /// `null`: remove the list (every IP allowed).
     Clear,
+    /// A new list, validated entry by entry.
     Set(Vec<AllowedIpEntry>),
     /// Not an array: `allowedIps must be an array of IP/CIDR strings` when it is read.
     NotAnArray,
@@ -80,10 +86,12 @@ pub fn not_an_array() -> HmacError {
 /// Configuration shared by every lifecycle call.
 #[derive(Debug, Clone)]
 pub struct ClientsConfig {
+    /// The namespace's Redis keys.
     pub keys: NamespaceKeys,
     /// `secretToken` (the pepper, `HMAC_SECRET_TOKEN`): redacted from `Debug`, wiped on
     /// drop.
     pub secret_token: Option<SecretString>,
+    /// `defaultSecretLengthBytes` (16..=128) of generated secrets.
     pub default_secret_length_bytes: f64,
     /// `dbSeedBackupTtlSeconds`.
     pub backup_ttl_seconds: i64,
@@ -92,15 +100,20 @@ pub struct ClientsConfig {
 /// `HmacClientCredential`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientCredential {
+    /// The client id.
     pub client_id: String,
+    /// The stored credential.
     pub record: ClientRecord,
 }
 
 /// `HmacClientCredentialWithSecret`.
 #[derive(Clone, PartialEq)]
 pub struct ClientCredentialWithSecret {
+    /// The client id.
     pub client_id: String,
+    /// The stored credential (holding the secret's hash only).
     pub record: ClientRecord,
+    /// The plain secret, returned once to hand to the client.
     pub secret: String,
 }
 
@@ -109,7 +122,9 @@ crate::redacted_debug!(ClientCredentialWithSecret { client_id, record } secret {
 /// `HmacCredentialRevertResult`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RevertResult {
+    /// Whether a backup existed and was restored.
     pub reverted: bool,
+    /// The restored secret hash, when reverted.
     pub restored_secret_hash: Option<String>,
 }
 
@@ -118,11 +133,15 @@ crate::redacted_debug!(RevertResult { reverted } secret { restored_secret_hash }
 /// `CreateHmacClientOptions`.
 #[derive(Clone, Default)]
 pub struct CreateOptions {
+    /// The new client's id.
     pub client_id: String,
+    /// `expiresAt`.
     pub expires_at: ExpiresAt,
+    /// `secretLengthBytes` of a generated secret (default: the config's).
     pub secret_length_bytes: Option<f64>,
     /// `Some` when `plainSecret !== undefined` (a JS `null` arrives as `Some(None)`).
     pub plain_secret: Option<Option<String>>,
+    /// `allowedIps`.
     pub allowed_ips: AllowedIps,
 }
 
@@ -131,10 +150,15 @@ crate::redacted_debug!(CreateOptions { client_id, expires_at, secret_length_byte
 /// `RegenerateHmacSecretOptions`.
 #[derive(Clone, Default)]
 pub struct RegenerateOptions {
+    /// `expiresAt`.
     pub expires_at: ExpiresAt,
+    /// `secretLengthBytes` of a generated secret (default: the config's).
     pub secret_length_bytes: Option<f64>,
+    /// `plainSecret`: `Some` when given (a JS `null` arrives as `Some(None)`).
     pub plain_secret: Option<Option<String>>,
+    /// `preserveExpiresAt`.
     pub preserve_expires_at: Option<bool>,
+    /// `allowedIps`.
     pub allowed_ips: AllowedIps,
 }
 
@@ -143,7 +167,9 @@ crate::redacted_debug!(RegenerateOptions { expires_at, secret_length_bytes, pres
 /// What a plan asks the driver to write, in order: the backup (if any), then the record.
 #[derive(Clone, PartialEq)]
 pub struct WritePlan {
+    /// The previous secret hash, written to the backup key (with its TTL) first.
     pub backup_secret_hash: Option<String>,
+    /// The record to store.
     pub record: ClientRecord,
 }
 
@@ -237,6 +263,7 @@ fn keep_created(existing: Option<&ClientRecord>, now: f64) -> f64 {
 }
 
 impl ClientsConfig {
+    /// `hashClientSecret(secret, secretToken)` with this config's pepper.
     pub fn hash(&self, secret: &str) -> String {
         hash_client_secret(
             secret,
@@ -411,6 +438,7 @@ impl std::fmt::Debug for HmacClients {
 }
 
 impl HmacClients {
+    /// The lifecycle over `store` with `cfg`.
     pub fn new(store: Arc<dyn KvStore>, cfg: ClientsConfig) -> Self {
         Self {
             store,
@@ -418,10 +446,12 @@ impl HmacClients {
         }
     }
 
+    /// The configuration.
     pub fn config(&self) -> &ClientsConfig {
         &self.cfg
     }
 
+    /// The store the credentials live in.
     pub fn store(&self) -> &Arc<dyn KvStore> {
         &self.store
     }
@@ -455,6 +485,7 @@ impl HmacClients {
         Ok(())
     }
 
+    /// `createClient`: stores a new credential and returns it with its plain secret.
     pub async fn create(
         &self,
         opts: &CreateOptions,
@@ -474,10 +505,12 @@ impl HmacClients {
         })
     }
 
+    /// `listClientIds` (`HKEYS`).
     pub async fn list_client_ids(&self) -> Result<Vec<String>, HmacError> {
         Ok(self.store.hkeys(&self.cfg.keys.clients_hash_key).await?)
     }
 
+    /// `getClient`: the stored credential, `None` when missing.
     pub async fn get(&self, client_id: &str) -> Result<Option<ClientCredential>, HmacError> {
         assert_client_id(client_id)?;
         Ok(self
@@ -498,6 +531,7 @@ impl HmacClients {
             .await?)
     }
 
+    /// `regenerateSecret`: backs up the current hash, stores a new secret and returns it.
     pub async fn regenerate_secret(
         &self,
         client_id: &str,
@@ -516,6 +550,7 @@ impl HmacClients {
         })
     }
 
+    /// `setSecret`: stores the hash of `secret` (backing up the current one).
     pub async fn set_secret(
         &self,
         client_id: &str,
@@ -535,6 +570,7 @@ impl HmacClients {
         self.write(client_id, &plan).await
     }
 
+    /// `setSecretHash`: stores an already hashed secret (backing up the current one).
     pub async fn set_secret_hash(
         &self,
         client_id: &str,
@@ -554,6 +590,7 @@ impl HmacClients {
         self.write(client_id, &plan).await
     }
 
+    /// `setAllowedIps`: replaces or clears the allow-list of an existing client.
     pub async fn set_allowed_ips(
         &self,
         client_id: &str,
@@ -574,11 +611,13 @@ impl HmacClients {
         Ok(())
     }
 
+    /// `getSecretHash`: the stored secret hash, `None` when the client is missing.
     pub async fn get_secret_hash(&self, client_id: &str) -> Result<Option<String>, HmacError> {
         assert_client_id(client_id)?;
         Ok(self.read_record(client_id).await?.map(|r| r.secret_hash))
     }
 
+    /// `revertSecret`: restores the backed-up secret hash, if the backup has not expired.
     pub async fn revert(&self, client_id: &str) -> Result<RevertResult, HmacError> {
         assert_client_id(client_id)?;
         let backup_key = self.cfg.keys.backup_key(client_id);

@@ -87,11 +87,15 @@ pub fn check_body_size(len: usize) -> Result<(), HmacError> {
 /// Inputs of a request signature (`SignInput` of the original, with the body as bytes).
 #[derive(Clone, Copy)]
 pub struct SignInput<'a> {
+    /// The HTTP method (upper-cased when signing).
     pub method: &'a str,
     /// A path, a path with query, or an absolute URL; normalised like the original.
     pub path: &'a str,
+    /// Milliseconds since the Unix epoch, rendered as JavaScript does.
     pub timestamp: f64,
+    /// The request's nonce.
     pub nonce: &'a str,
+    /// The raw body bytes.
     pub body: &'a [u8],
     /// The signing key: normally the 64-char `secretHash`, used as UTF-8 text.
     pub secret: &'a str,
@@ -171,6 +175,27 @@ pub fn sign_request_raw(
 
 /// `signRequest(input)`: HMAC-SHA256 keyed by the UTF-8 bytes of `secret` over the
 /// signing payload, as lowercase hex.
+///
+/// # Example
+///
+/// ```
+/// use authcore::hmac::crypto::{SignInput, hash_client_secret, sign_request, verify_request_signature};
+///
+/// let key = hash_client_secret("s3cret", None); // the stored `secretHash` is the key
+/// let input = SignInput {
+///     method: "post",
+///     path: "/api/orders?page=2",
+///     timestamp: 1_700_000_000_000.0,
+///     nonce: "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+///     body: br#"{"id":1}"#,
+///     secret: &key,
+/// };
+/// let signature = sign_request(&input)?;
+/// assert_eq!(signature.len(), 64);
+/// assert!(verify_request_signature(&input, &signature)?);
+/// assert!(!verify_request_signature(&SignInput { body: b"{}", ..input }, &signature)?);
+/// # Ok::<(), authcore::hmac::HmacError>(())
+/// ```
 pub fn sign_request(input: &SignInput<'_>) -> Result<String, HmacError> {
     let path = normalize_path(input.path)?;
     let body_hash = hex32(&body_digest(input.body));

@@ -14,19 +14,33 @@ use std::fmt;
 #[repr(u32)]
 #[non_exhaustive]
 pub enum HmacErrorCode {
+    /// `MISSING_CLIENT_ID`: no client id (header absent or blank).
     MissingClientId = 1,
+    /// `MISSING_SIGNATURE`: no signature header.
     MissingSignature = 2,
+    /// `MISSING_TIMESTAMP`: no timestamp header.
     MissingTimestamp = 3,
+    /// `MISSING_NONCE`: no nonce header.
     MissingNonce = 4,
+    /// `INVALID_TIMESTAMP`: the timestamp is not a number.
     InvalidTimestamp = 5,
+    /// `TIMESTAMP_SKEW`: the timestamp is outside the allowed clock skew.
     TimestampSkew = 6,
+    /// `UNKNOWN_CLIENT`: no credential for the client id.
     UnknownClient = 7,
+    /// `CLIENT_EXPIRED`: the credential's `expiresAt` has passed.
     ClientExpired = 8,
+    /// `MISSING_CLIENT_IP`: the client has an allow-list but the request has no IP.
     MissingClientIp = 9,
+    /// `CLIENT_IP_NOT_ALLOWED`: the request's IP is not in the client's allow-list.
     ClientIpNotAllowed = 10,
+    /// `CLIENT_NOT_FOUND`: a lifecycle call named a client that does not exist.
     ClientNotFound = 11,
+    /// `BAD_SIGNATURE`: the signature does not match.
     BadSignature = 12,
+    /// `REPLAYED_NONCE`: the nonce was already used in the skew window.
     ReplayedNonce = 13,
+    /// `INTERNAL_ERROR`: any other failure, as a middleware reports it.
     InternalError = 14,
     /// Not in the original: a header value above its cap (`x-nonce`, `x-client-id`, …),
     /// refused before it is parsed. HTTP 431.
@@ -104,12 +118,16 @@ impl fmt::Display for HmacErrorCode {
 /// The original's `HmacAuthError`: a code, an HTTP status and an exact message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HmacAuthError {
+    /// The error code.
     pub code: HmacErrorCode,
+    /// The HTTP status to answer with.
     pub status: u16,
+    /// The original's exact message.
     pub message: String,
 }
 
 impl HmacAuthError {
+    /// An error with the code's default status.
     pub fn new(code: HmacErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -118,6 +136,7 @@ impl HmacAuthError {
         }
     }
 
+    /// An error with an explicit status.
     pub fn with_status(code: HmacErrorCode, message: impl Into<String>, status: u16) -> Self {
         Self {
             code,
@@ -157,6 +176,7 @@ pub enum HmacError {
 }
 
 impl HmacError {
+    /// An [`HmacError::Auth`] with the code's default status.
     pub fn auth(code: HmacErrorCode, message: impl Into<String>) -> Self {
         Self::Auth(HmacAuthError::new(code, message))
     }
@@ -191,6 +211,7 @@ impl HmacError {
         }
     }
 
+    /// The `HmacAuthError` inside, if this is one.
     pub fn as_auth(&self) -> Option<&HmacAuthError> {
         match self {
             Self::Auth(e) => Some(e),

@@ -91,8 +91,11 @@ pub fn normalize_ip_literal(raw: &str) -> Option<String> {
 /// A parsed allow-list rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpRule {
+    /// `4` or `6`.
     pub family: u8,
+    /// The network address, canonical text.
     pub network: String,
+    /// The prefix length (32 or 128 for a bare address).
     pub prefix: u32,
     /// How the rule is stored: the bare address, or `address/prefix`.
     pub source: String,
@@ -179,7 +182,9 @@ fn in_cidr(client_ip: &str, rule: &IpRule) -> bool {
 /// original rejects with `allowedIps entries must be strings`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedIpEntry {
+    /// A string entry (validated when read).
     Str(String),
+    /// An entry that is not a string.
     NotAString,
 }
 

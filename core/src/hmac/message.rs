@@ -13,14 +13,18 @@ use crate::js::is_js_whitespace;
 /// `SignedMessage`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedMessage {
+    /// The signer's client id.
     pub client_id: String,
+    /// SHA-256 hex of the canonical message.
     pub message_hash: String,
+    /// The HMAC-SHA256 signature, lowercase hex.
     pub signature: String,
 }
 
 /// How the signing key is given.
 #[derive(Clone, Copy)]
 pub struct MessageKey<'a> {
+    /// The client's secret (plain, or its `secretHash` when `secret_is_hashed`).
     pub secret: &'a str,
     /// `secretIsHashed`: use `secret` as the key directly (it is a `secretHash`).
     pub secret_is_hashed: bool,

@@ -43,6 +43,7 @@ use secrecy::{ExposeSecret, SecretString};
 /// Options shared by `initializeHmacHttpAuth` and `initializeHmacMessageAuth`.
 #[derive(Debug, Clone, Default)]
 pub struct HmacAuthOptions {
+    /// Key namespace in the store (default `hmacauth`).
     pub namespace: Option<String>,
     /// HTTP only; default 300000. Validated ([`record::check_max_skew_ms`]): NaN,
     /// ±Infinity and values above 24 h are an error, where the original accepted them.
@@ -65,9 +66,58 @@ pub fn check_store_url(url: &str) -> Result<crate::store::StoreUrl, HmacError> {
 
 /// An initialised instance: the credential lifecycle, the HTTP verifier and the
 /// store-backed message track over one store and namespace.
+///
+/// # Example
+///
+/// A credential in the embedded store, a request signed as a client does, then verified
+/// (a replay of the same request is refused):
+///
+/// ```
+/// use std::sync::Arc;
+/// use authcore::hmac::clients::{AllowedIps, ExpiresAt};
+/// use authcore::hmac::{HmacAuth, HmacAuthOptions, HttpRequestParts, SignRequestHeadersInput};
+/// use authcore::hmac::{VerifyOptions, build_signed_headers};
+/// use authcore::store::MemoryStore;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let auth = HmacAuth::new(Arc::new(MemoryStore::new()), &HmacAuthOptions::default())?;
+/// auth.clients
+///     .set_secret("orders", "s3cret", &ExpiresAt::Keep, &AllowedIps::Keep)
+///     .await?;
+///
+/// let body = br#"{"id":1}"#;
+/// let headers = build_signed_headers(&SignRequestHeadersInput {
+///     method: "POST",
+///     url: "/api/orders",
+///     body,
+///     client_id: "orders",
+///     secret: "s3cret",
+///     secret_is_hashed: false,
+///     hash_token: None,
+///     nonce: None,
+///     timestamp: None,
+/// })?;
+/// let request = HttpRequestParts {
+///     method: "POST",
+///     path: "/api/orders",
+///     client_id: Some(&headers.client_id),
+///     signature: Some(&headers.signature),
+///     timestamp: Some(&headers.timestamp),
+///     nonce: Some(&headers.nonce),
+///     body,
+/// };
+/// let verified = auth.verifier.verify(&request, VerifyOptions::default()).await.unwrap();
+/// assert_eq!(verified.client_id, "orders");
+/// let replay = auth.verifier.verify(&request, VerifyOptions::default()).await.unwrap_err();
+/// assert_eq!(replay.error.code(), "REPLAYED_NONCE");
+/// # Ok::<(), authcore::hmac::HmacError>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct HmacAuth {
+    /// The credential lifecycle.
     pub clients: HmacClients,
+    /// The HTTP request verifier.
     pub verifier: HttpVerifier,
 }
 
@@ -111,10 +161,12 @@ impl HmacAuth {
         })
     }
 
+    /// The resolved namespace.
     pub fn namespace(&self) -> &str {
         &self.verifier.keys().namespace
     }
 
+    /// The pepper (`secretToken`), if configured.
     pub fn secret_token(&self) -> Option<&str> {
         self.clients
             .config()
@@ -153,6 +205,7 @@ impl HmacAuth {
         )
     }
 
+    /// The message instance's `signMessage({clientId, message})`.
     pub async fn sign_message(
         &self,
         client_id: &str,
@@ -163,6 +216,7 @@ impl HmacAuth {
             .await
     }
 
+    /// The message instance's `verifyMessage({clientId, message, signature})`.
     pub async fn verify_message(
         &self,
         client_id: &str,
@@ -182,24 +236,36 @@ impl HmacAuth {
 /// The four headers of a signed request (`buildHttpSignedHeaders`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedHeaders {
+    /// `x-client-id`.
     pub client_id: String,
     /// `String(timestamp)`.
     pub timestamp: String,
+    /// `x-nonce`.
     pub nonce: String,
+    /// `x-signature`.
     pub signature: String,
 }
 
 /// Inputs of [`build_signed_headers`].
 #[derive(Clone, Copy)]
 pub struct SignRequestHeadersInput<'a> {
+    /// The HTTP method.
     pub method: &'a str,
+    /// A path, path with query, or absolute URL.
     pub url: &'a str,
+    /// The raw body bytes.
     pub body: &'a [u8],
+    /// The client id to sign as.
     pub client_id: &'a str,
+    /// The client's secret (plain, or its `secretHash` when `secret_is_hashed`).
     pub secret: &'a str,
+    /// `secretIsHashed`: `secret` is already the `secretHash`.
     pub secret_is_hashed: bool,
+    /// `hashToken`: the pepper used to hash a plain secret.
     pub hash_token: Option<&'a str>,
+    /// The nonce (default: 16 random bytes as hex).
     pub nonce: Option<&'a str>,
+    /// The timestamp in epoch milliseconds (default: now).
     pub timestamp: Option<f64>,
 }
 

@@ -33,6 +33,7 @@ pub fn resolve_namespace(ns: Option<&str>) -> Result<String, HmacError> {
 /// The Redis key layout of a namespace (`buildRedisNamespaceKeys`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceKeys {
+    /// The namespace (default `hmacauth`).
     pub namespace: String,
     /// `<ns>:clients` (a hash; field = clientId as given, untrimmed).
     pub clients_hash_key: String,
@@ -43,6 +44,7 @@ pub struct NamespaceKeys {
 }
 
 impl NamespaceKeys {
+    /// The keys of namespace `ns` (validated; `None` for the default).
     pub fn new(ns: Option<&str>) -> Result<Self, HmacError> {
         let namespace = resolve_namespace(ns)?;
         Ok(Self {
@@ -62,6 +64,7 @@ impl NamespaceKeys {
         )
     }
 
+    /// `<ns>:credentials-backup:<clientId>`.
     pub fn backup_key(&self, client_id: &str) -> String {
         format!("{}:{client_id}", self.credential_backup_key_prefix)
     }
@@ -129,10 +132,15 @@ pub fn nonce_claim_ttl_seconds(timestamp: f64, now_ms: f64, max_skew_ms: f64) ->
 /// A stored credential (`StoredClientCredentialRecord`).
 #[derive(Clone, PartialEq)]
 pub struct ClientRecord {
+    /// SHA-256 hex of the secret (with the pepper): the signing key.
     pub secret_hash: String,
+    /// Creation time, epoch milliseconds.
     pub created_at: f64,
+    /// Last change, epoch milliseconds.
     pub updated_at: f64,
+    /// Expiry, epoch milliseconds (`None`: never).
     pub expires_at: Option<f64>,
+    /// IP/CIDR allow-list (empty: every IP).
     pub allowed_ips: Vec<String>,
 }
 

@@ -16,10 +16,15 @@ pub const VERIFY_HEADERS: [&str; 5] = [
 /// One of the [`VERIFY_HEADERS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderSlot {
+    /// `x-client-id`.
     ClientId = 0,
+    /// `x-signature`.
     Signature = 1,
+    /// `x-timestamp`.
     Timestamp = 2,
+    /// `x-nonce`.
     Nonce = 3,
+    /// `x-forwarded-for`.
     ForwardedFor = 4,
 }
 
@@ -101,10 +106,12 @@ impl<V> VerifyHeaders<V> {
         self.seen == 0b1_1111
     }
 
+    /// The value kept for `slot`.
     pub fn get(&self, slot: HeaderSlot) -> Option<&V> {
         self.values[slot as usize].as_ref()
     }
 
+    /// Takes the value kept for `slot`.
     pub fn take(&mut self, slot: HeaderSlot) -> Option<V> {
         self.values[slot as usize].take()
     }
@@ -114,8 +121,10 @@ impl<V> VerifyHeaders<V> {
 /// of an array, and ignores anything else.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum IpField {
+    /// No such field.
     #[default]
     Absent,
+    /// A string.
     One(String),
     /// An array: its string entries (the host drops the others).
     Many(Vec<String>),

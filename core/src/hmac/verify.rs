@@ -27,12 +27,17 @@ use crate::store::KvStore;
 /// values as `getHeader` returns them (first matching header, first array element).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpRequestParts<'a> {
+    /// The HTTP method.
     pub method: &'a str,
     /// `req.originalUrl ?? req.url`, or any path/URL; normalised like the original.
     pub path: &'a str,
+    /// `x-client-id`.
     pub client_id: Option<&'a str>,
+    /// `x-signature`.
     pub signature: Option<&'a str>,
+    /// `x-timestamp`.
     pub timestamp: Option<&'a str>,
+    /// `x-nonce`.
     pub nonce: Option<&'a str>,
     /// The raw body bytes (hashed as lossy UTF-8, like the original).
     pub body: &'a [u8],
@@ -57,21 +62,30 @@ pub struct PreparedRequest<'a> {
 /// The verified request (`VerifiedHttpRequest`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedRequest {
+    /// The authenticated client.
     pub client_id: String,
+    /// The request's timestamp, epoch milliseconds.
     pub timestamp: f64,
+    /// The request's nonce (now claimed).
     pub nonce: String,
+    /// The request's signature.
     pub signature: String,
 }
 
 /// What the original passes to `onBadSignature` besides the request itself.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BadSignatureDetails {
+    /// The client id of the request.
     pub client_id: String,
     /// The normalised path the signature was computed over.
     pub path: String,
+    /// The request's timestamp, epoch milliseconds.
     pub timestamp: f64,
+    /// The request's nonce.
     pub nonce: String,
+    /// The signature the request carried.
     pub received_signature: String,
+    /// The signature the stored credential gives.
     pub expected_signature: String,
 }
 
@@ -80,7 +94,9 @@ pub struct BadSignatureDetails {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{error}")]
 pub struct VerifyError {
+    /// Why the request was refused.
     pub error: HmacError,
+    /// For `BAD_SIGNATURE`: what `onBadSignature` receives.
     pub bad_signature: Option<Box<BadSignatureDetails>>,
 }
 
@@ -292,6 +308,7 @@ pub struct VerifyOptions<'a> {
     pub now_ms: Option<f64>,
     /// Overrides the verifier's skew window.
     pub max_skew_ms: Option<f64>,
+    /// Where the request's IP may come from, in the original's order.
     pub ip_candidates: IpCandidates<'a>,
 }
 
@@ -317,10 +334,12 @@ impl HttpVerifier {
         })
     }
 
+    /// The namespace's keys.
     pub fn keys(&self) -> &NamespaceKeys {
         &self.keys
     }
 
+    /// The default skew window, in milliseconds.
     pub fn max_skew_ms(&self) -> f64 {
         self.max_skew_ms
     }

@@ -627,6 +627,7 @@ pub enum PemKind {
 }
 
 impl PemKind {
+    /// `private` or `public`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Private => "private",

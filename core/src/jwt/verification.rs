@@ -125,6 +125,23 @@ fn check_signature<'t>(
 
 /// Verify a token and deserialise its claims into `T` (see module docs for the order of
 /// checks). `now` is unix seconds.
+///
+/// # Example
+///
+/// ```
+/// use authcore::jwt::{Algorithm, JwtKey, KeySet, Validation, sign, verify};
+/// use serde_json::{Value, json};
+///
+/// let keys = KeySet::single(JwtKey::hmac(Algorithm::HS256, b"a-secret-of-at-least-32-bytes!!!")?);
+/// let now = 1_700_000_000;
+/// let token = sign(&keys, &json!({"sub": "u1", "exp": now + 60}))?;
+///
+/// let validation = Validation { subject: Some("u1".into()), ..Validation::default() };
+/// let verified = verify::<Value>(&keys, &token, &validation, now)?;
+/// assert_eq!(verified.claims["sub"], "u1");
+/// assert!(verify::<Value>(&keys, &token, &validation, now + 61).is_err()); // expired
+/// # Ok::<(), authcore::jwt::JwtError>(())
+/// ```
 pub fn verify<T: DeserializeOwned>(
     keys: &KeySet,
     token: &str,

@@ -107,7 +107,9 @@ const PERSISTENT: u8 = 2;
 /// `amqp` (plain TCP) or `amqps` (TLS through rustls with the OS trust roots).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AmqpProtocol {
+    /// `amqp://`: plain TCP.
     Amqp,
+    /// `amqps://`: TLS.
     Amqps,
 }
 
@@ -124,9 +126,13 @@ impl AmqpProtocol {
 /// Where and as whom to connect, and which queue is this peer's own.
 #[derive(Clone)]
 pub struct AmqpOptions {
+    /// `amqp` or `amqps`.
     pub protocol: AmqpProtocol,
+    /// Broker host name or address (an IPv6 address with or without brackets).
     pub host: String,
+    /// Broker port.
     pub port: u16,
+    /// User name.
     pub user: String,
     /// Never logged, redacted from `Debug`, wiped on drop.
     pub password: SecretString,

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+#[cfg(feature = "amqp")]
 use super::amqp::{AmqpOptions, AmqpProtocol, AmqpTransport};
 use super::propagator::{PropagationError, Propagator, PropagatorParts};
 use super::transport::{InProcessBroker, Transport};
@@ -14,15 +15,25 @@ use crate::secret::SecretString;
 /// string or a port of `0` counts as absent, like `!options.amqpPort` in the original).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OptionsPresent {
+    /// `amqpHost` given.
     pub amqp_host: bool,
+    /// `amqpPort` given.
     pub amqp_port: bool,
+    /// `amqpUser` given.
     pub amqp_user: bool,
+    /// `amqpPassword` given.
     pub amqp_password: bool,
+    /// `amqpProtocol` given.
     pub amqp_protocol: bool,
+    /// `amqpQueue` given.
     pub amqp_queue: bool,
+    /// `propagationSecret` given.
     pub propagation_secret: bool,
+    /// `redis` given.
     pub redis: bool,
+    /// `hmacHttpAuth` given.
     pub hmac_http_auth: bool,
+    /// `hmacMessageAuth` given.
     pub hmac_message_auth: bool,
 }
 
@@ -62,8 +73,11 @@ pub fn unsupported_redis_url(url: &str) -> PropagationError {
 pub struct AmqpSettings {
     /// `amqp` or `amqps`.
     pub protocol: String,
+    /// `amqpHost` (for `memory`: the in-process mesh's name).
     pub host: String,
+    /// `amqpPort`, as the host gave it (checked: an integer from 1 to 65535).
     pub port: f64,
+    /// `amqpUser`.
     pub user: String,
     /// Wiped on drop, redacted from `Debug`.
     pub password: SecretString,
@@ -92,9 +106,17 @@ impl AmqpSettings {
         if self.protocol == MEMORY_PROTOCOL {
             return Ok(());
         }
-        self.to_options(String::new()).map(drop)
+        #[cfg(not(feature = "amqp"))]
+        {
+            Err(amqp_not_built())
+        }
+        #[cfg(feature = "amqp")]
+        {
+            self.to_options(String::new()).map(drop)
+        }
     }
 
+    #[cfg(feature = "amqp")]
     /// The transport options for this peer's own queue. The original hands an invalid
     /// protocol or port to amqplib, which fails to connect and retries forever; here it is
     /// an `INVALID_OPTIONS` error up front.
@@ -129,6 +151,14 @@ impl AmqpSettings {
     }
 }
 
+/// A RabbitMQ broker asked of a core built without the `amqp` feature.
+#[cfg(not(feature = "amqp"))]
+fn amqp_not_built() -> PropagationError {
+    PropagationError::InvalidOptions(
+        "amqpProtocol \"amqp\" and \"amqps\" need the amqp feature of authcore".into(),
+    )
+}
+
 /// `createPropagator`: checks the queue name (the plain `Error` of `buildQueueName`),
 /// links to the broker and starts consuming. Like the original, an unreachable broker
 /// does not fail: the link retries in the background (1 s doubling to 60 s) and `sync`
@@ -143,6 +173,9 @@ pub async fn create_propagator(
         Broker::Amqp(settings) if settings.protocol == MEMORY_PROTOCOL => {
             Arc::new(InProcessBroker::named(&settings.host).transport(&own_queue))
         }
+        #[cfg(not(feature = "amqp"))]
+        Broker::Amqp(_) => return Err(amqp_not_built()),
+        #[cfg(feature = "amqp")]
         Broker::Amqp(settings) => {
             let opts = settings.to_options(own_queue)?;
             Arc::new(AmqpTransport::connect(opts, parts.logger.clone()).await)

@@ -33,11 +33,13 @@ use crate::store::StoreUrl;
 pub enum Shape {
     /// `undefined`, `null`, Python `None`, a missing key, a NULL pointer.
     Absent,
+    /// A boolean.
     Bool(bool),
     /// Any number (a Python `int` as its nearest double).
     Number(f64),
     /// A string; only its emptiness matters.
     Str {
+        /// Whether the string is empty.
         empty: bool,
     },
     /// Anything else (an object, a function, a list): truthy, as in JavaScript.
@@ -56,6 +58,7 @@ impl Shape {
         }
     }
 
+    /// The shape of a string value.
     pub fn of_str(s: &str) -> Self {
         Self::Str {
             empty: s.is_empty(),
@@ -139,24 +142,36 @@ pub enum RedisOption {
     /// URL only if it reads the same value there (same server, same database); the probe is
     /// deleted through the client afterwards.
     Client {
+        /// The client's nine commands.
         ops: Arc<dyn RedisOps>,
+        /// The Redis URL the client's options name, if known.
         native_url: Option<String>,
     },
 }
 
 /// The options of `createPropagator`, as a binding received them.
 pub struct CreateOptions {
+    /// `amqpHost`.
     pub amqp_host: Given<String>,
+    /// `amqpPort`.
     pub amqp_port: Given<f64>,
+    /// `amqpUser`.
     pub amqp_user: Given<String>,
+    /// `amqpPassword`.
     pub amqp_password: Given<String>,
+    /// `amqpProtocol`.
     pub amqp_protocol: Given<String>,
     /// Optional: default [`wire::DEFAULT_AMQP_VHOST`] (only `null`/`undefined` count as absent).
     pub amqp_vhost: Given<String>,
+    /// `amqpQueue`.
     pub amqp_queue: Given<String>,
+    /// `propagationSecret`.
     pub propagation_secret: Given<String>,
+    /// `redis`: a URL or a host client object.
     pub redis: Given<RedisOption>,
+    /// `hmacHttpAuth`: the store of track `http`.
     pub hmac_http_auth: Given<Arc<dyn CredentialSink>>,
+    /// `hmacMessageAuth`: the store of track `message`.
     pub hmac_message_auth: Given<Arc<dyn CredentialSink>>,
     /// Full mode when truthy; receive-only otherwise.
     pub management: Given<Arc<dyn Management>>,
@@ -201,6 +216,7 @@ pub enum StateMode {
 }
 
 impl StateMode {
+    /// `client`, `native`, `redis` or `memory`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Client => "client",
@@ -214,7 +230,9 @@ impl StateMode {
 /// A running propagator and where its state lives.
 #[derive(Debug)]
 pub struct Created {
+    /// The running propagator.
     pub propagator: Propagator,
+    /// Where its state lives.
     pub state_mode: StateMode,
 }
 
@@ -308,7 +326,14 @@ async fn probe_native(ops: &Arc<dyn RedisOps>, url: &str) -> Option<Arc<dyn Prop
     }
     .await;
     let state = match written {
+        #[cfg(feature = "redis")]
         Ok(()) => state::open_state_if_holds(url, &key, "v", &value).await,
+        // Without the redis feature there is no native connection: the client carries it.
+        #[cfg(not(feature = "redis"))]
+        Ok(()) => {
+            let _ = (url, &value);
+            None
+        }
         Err(_) => None,
     };
     let _ = ops.del(&key).await;

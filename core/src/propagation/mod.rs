@@ -12,16 +12,28 @@
 //!   [`create`]: the one `createPropagator(options)` every binding calls;
 //! - [`transport`]: the broker seam and the in-process broker; [`amqp`]: RabbitMQ (lapin).
 
+//!
+//! Built without the `tokio` feature only [`wire`] is here (the sans-IO codecs); the
+//! RabbitMQ transport needs the `amqp` feature, the Redis state the `redis` feature.
+
+#[cfg(feature = "amqp")]
 pub mod amqp;
+#[cfg(feature = "tokio")]
 pub mod config;
+#[cfg(feature = "tokio")]
 pub mod create;
+#[cfg(feature = "tokio")]
 pub mod propagator;
+#[cfg(feature = "tokio")]
 pub mod state;
+#[cfg(feature = "tokio")]
 pub mod transport;
 pub mod wire;
 
+#[cfg(feature = "tokio")]
 pub use transport::{
     DeliveryHandler, InProcessBroker, InProcessTransport, Transport, TransportError,
 };
 
+#[cfg(feature = "tokio")]
 pub use crate::logger::{Logger, NoopLogger};

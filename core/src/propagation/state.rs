@@ -33,7 +33,9 @@ use async_trait::async_trait;
 
 use super::wire::Cursor;
 use crate::js::{number_to_string, string_to_number};
-use crate::store::{StoreError, map_redis_err};
+use crate::store::StoreError;
+#[cfg(feature = "redis")]
+use crate::store::map_redis_err;
 
 /// TTL of the ack-store keys: 604800 s (7 days).
 pub const ACK_TTL_SECONDS: i64 = 604_800;
@@ -41,9 +43,13 @@ pub const ACK_TTL_SECONDS: i64 = 604_800;
 /// `propagation:ack:<eventId>`: one published, not yet acknowledged event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublishedEvent {
+    /// The credential's client id.
     pub client_id: String,
+    /// The target peer's queue.
     pub target_amqp_queue: String,
+    /// Publish attempts so far.
     pub attempt_count: f64,
+    /// Last publish time, epoch milliseconds.
     pub sent_at: f64,
 }
 
@@ -237,27 +243,44 @@ pub trait PropagationState: Send + Sync + 'static {
 /// One write command of a [`RedisOps::write_batch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
+    /// `HSET key field value …`.
     HSet {
+        /// The hash.
         key: String,
+        /// `(field, value)` pairs.
         fields: Vec<(String, String)>,
     },
+    /// `HDEL key field`.
     HDel {
+        /// The hash.
         key: String,
+        /// The field.
         field: String,
     },
+    /// `SADD key member`.
     SAdd {
+        /// The set.
         key: String,
+        /// The member.
         member: String,
     },
+    /// `SREM key member`.
     SRem {
+        /// The set.
         key: String,
+        /// The member.
         member: String,
     },
+    /// `EXPIRE key seconds`.
     Expire {
+        /// The key.
         key: String,
+        /// Time to live, in seconds.
         seconds: i64,
     },
+    /// `DEL key`.
     Del {
+        /// The key.
         key: String,
     },
 }
@@ -330,14 +353,23 @@ pub trait RedisOps: Send + Sync + 'static {
         let released = self.lock_release(key, token).await;
         written.and(released)
     }
+    /// `HGET key field`.
     async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError>;
+    /// `HSET key field value …`.
     async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError>;
+    /// `HGETALL key`.
     async fn h_get_all(&self, key: &str) -> Result<HashMap<String, String>, StoreError>;
+    /// `HDEL key field`.
     async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError>;
+    /// `SADD key member`.
     async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    /// `SREM key member`.
     async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError>;
+    /// `SCARD key`.
     async fn s_card(&self, key: &str) -> Result<u64, StoreError>;
+    /// `EXPIRE key seconds`.
     async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError>;
+    /// `DEL key`.
     async fn del(&self, key: &str) -> Result<(), StoreError>;
 }
 
@@ -422,6 +454,7 @@ pub struct StateKeys {
 }
 
 impl StateKeys {
+    /// The keys under `prefix` (empty: the v1 layout), one-server layout.
     pub fn new(prefix: &str) -> Self {
         Self {
             prefix: prefix.to_owned(),
@@ -443,13 +476,16 @@ impl StateKeys {
             part.to_owned()
         }
     }
+    /// `propagation:last-seen:<track>:<clientId>`: a receiver's cursor hash.
     pub fn cursor(&self, track: &str, client_id: &str) -> String {
         let t = self.tag(&format!("{track}:{client_id}"));
         format!("{}propagation:last-seen:{t}", self.prefix)
     }
+    /// `propagation:ack:<eventId>`: a published, unacknowledged event.
     pub fn ack(&self, event_id: &str) -> String {
         format!("{}propagation:ack:{event_id}", self.prefix)
     }
+    /// `propagation:client-pending:<clientId>`: the client's unacknowledged event ids.
     pub fn pending(&self, client_id: &str) -> String {
         format!(
             "{}propagation:client-pending:{}",
@@ -457,6 +493,7 @@ impl StateKeys {
             self.tag(client_id)
         )
     }
+    /// `propagation:client-results:<clientId>`: per-target results.
     pub fn results(&self, client_id: &str) -> String {
         format!(
             "{}propagation:client-results:{}",
@@ -464,6 +501,7 @@ impl StateKeys {
             self.tag(client_id)
         )
     }
+    /// `propagation:client-outstanding:<clientId>`: targets still to reach.
     pub fn outstanding(&self, client_id: &str) -> String {
         format!(
             "{}propagation:client-outstanding:{}",
@@ -471,6 +509,7 @@ impl StateKeys {
             self.tag(client_id)
         )
     }
+    /// `propagation:client-last-ts:<clientId>`: the last event's timestamp.
     pub fn last_ts(&self, client_id: &str) -> String {
         format!(
             "{}propagation:client-last-ts:{}",
@@ -478,6 +517,7 @@ impl StateKeys {
             self.tag(client_id)
         )
     }
+    /// `propagation:lock:<track>:<clientId>`: the cursor lock.
     pub fn cursor_lock(&self, track: &str, client_id: &str) -> String {
         let t = self.tag(&format!("{track}:{client_id}"));
         format!("{}propagation:lock:{t}", self.prefix)
@@ -512,6 +552,7 @@ impl<O> std::fmt::Debug for PropagationStore<O> {
 }
 
 impl<O: RedisOps> PropagationStore<O> {
+    /// A state over `ops`, keys at the Redis root.
     pub fn new(ops: O) -> Self {
         Self {
             ops,
@@ -594,11 +635,13 @@ fn cursor_of(h: &HashMap<String, String>) -> Option<Cursor> {
     })
 }
 
+#[cfg(feature = "redis")]
 /// The state in Redis through the `redis` crate.
 pub type RedisPropagationState = PropagationStore<redis::aio::ConnectionManager>;
 /// The embedded default: the same state in this process, with the same TTLs.
 pub type MemoryPropagationState = PropagationStore<MemoryOps>;
 
+#[cfg(feature = "redis")]
 impl RedisPropagationState {
     /// Connects to `url` (`redis://`, `rediss://`, `unix://`) with the settings of
     /// [`crate::store::RedisStore::connect`] (fails fast when the server does not answer).
@@ -609,9 +652,11 @@ impl RedisPropagationState {
     }
 }
 
+#[cfg(feature = "redis")]
 /// The state on a Redis Cluster, in the cluster key layout ([`StateKeys`]).
 pub type RedisClusterPropagationState = PropagationStore<ClusterOps>;
 
+#[cfg(feature = "redis")]
 impl RedisClusterPropagationState {
     /// Connects to the cluster of a `redis+cluster://` / `rediss+cluster://` URL (seed
     /// nodes, with the settings of [`crate::store::RedisClusterStore::connect`]).
@@ -633,9 +678,17 @@ pub async fn open_state(
     use crate::store::StoreUrl;
     Ok(match StoreUrl::parse(url) {
         Some(StoreUrl::Memory) => std::sync::Arc::new(MemoryPropagationState::default()),
+        #[cfg(feature = "redis")]
         Some(StoreUrl::Redis) => std::sync::Arc::new(RedisPropagationState::connect(url).await?),
+        #[cfg(feature = "redis")]
         Some(StoreUrl::Cluster) => {
             std::sync::Arc::new(RedisClusterPropagationState::connect(url).await?)
+        }
+        #[cfg(not(feature = "redis"))]
+        Some(StoreUrl::Redis | StoreUrl::Cluster) => {
+            return Err(super::propagator::PropagationError::InvalidOptions(
+                "a redis:// state needs the redis feature of authcore".into(),
+            ));
         }
         None => {
             return Err(super::config::unsupported_redis_url(url));
@@ -643,6 +696,7 @@ pub async fn open_state(
     })
 }
 
+#[cfg(feature = "redis")]
 /// A Redis state at `url` (`redis://`, `rediss://`), only if that Redis already holds
 /// `value` in field `field` of hash `key`: how a binding confirms that a URL it derived
 /// from a host client object names the same server and database as the client (which
@@ -936,6 +990,7 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
 // The `redis` crate
 // ---------------------------------------------------------------------------------------
 
+#[cfg(feature = "redis")]
 async fn run<C, T>(conn: &C, cmd: &redis::Cmd) -> Result<T, StoreError>
 where
     C: redis::aio::ConnectionLike + Clone + Send + Sync,
@@ -945,6 +1000,7 @@ where
     cmd.query_async(&mut c).await.map_err(map_redis_err)
 }
 
+#[cfg(feature = "redis")]
 /// `writes` as one `MULTI` pipeline.
 fn atomic_pipe<'a>(writes: impl IntoIterator<Item = &'a Write>) -> redis::Pipeline {
     let mut pipe = redis::pipe();
@@ -978,6 +1034,7 @@ fn atomic_pipe<'a>(writes: impl IntoIterator<Item = &'a Write>) -> redis::Pipeli
     pipe
 }
 
+#[cfg(feature = "redis")]
 impl Write {
     fn key(&self) -> &str {
         match self {
@@ -991,15 +1048,18 @@ impl Write {
     }
 }
 
+#[cfg(feature = "redis")]
 /// Deletes the lock key only while it still holds the caller's token.
 const LOCK_RELEASE_LUA: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
+#[cfg(feature = "redis")]
 /// A `redis` crate connection ([`RedisOps`] through `redis_ops_impl!`).
 trait RedisConnOf {
     type Conn: redis::aio::ConnectionLike + Clone + Send + Sync;
     fn redis_conn(&self) -> &Self::Conn;
 }
 
+#[cfg(feature = "redis")]
 impl RedisConnOf for redis::aio::ConnectionManager {
     type Conn = Self;
     fn redis_conn(&self) -> &Self {
@@ -1007,18 +1067,21 @@ impl RedisConnOf for redis::aio::ConnectionManager {
     }
 }
 
+#[cfg(feature = "redis")]
 /// A Redis Cluster connection for [`PropagationStore`] (the cluster key layout).
 #[derive(Clone)]
 pub struct ClusterOps {
     conn: redis::cluster_async::ClusterConnection,
 }
 
+#[cfg(feature = "redis")]
 impl std::fmt::Debug for ClusterOps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClusterOps").finish_non_exhaustive()
     }
 }
 
+#[cfg(feature = "redis")]
 impl RedisConnOf for ClusterOps {
     type Conn = redis::cluster_async::ClusterConnection;
     fn redis_conn(&self) -> &Self::Conn {
@@ -1026,6 +1089,7 @@ impl RedisConnOf for ClusterOps {
     }
 }
 
+#[cfg(feature = "redis")]
 /// One server: the whole batch in one `MULTI`.
 async fn write_batch_one<C>(conn: &C, writes: &[Write]) -> Result<(), StoreError>
 where
@@ -1038,6 +1102,7 @@ where
         .map_err(map_redis_err)
 }
 
+#[cfg(feature = "redis")]
 /// A cluster: one `MULTI` per hash slot part ([`hash_slot_part`]), in the order of each
 /// part's first write, every write in its order within its part. Atomic per part, not
 /// across parts (a batch of the cluster layout spans at most the client's slot and the
@@ -1064,6 +1129,7 @@ where
     Ok(())
 }
 
+#[cfg(feature = "redis")]
 /// The [`RedisOps`] of a `redis` crate connection ([`RedisConnOf`], cloned per call), the
 /// batches sent by `$write_batch`.
 macro_rules! redis_ops_impl {
@@ -1191,7 +1257,9 @@ macro_rules! redis_ops_impl {
     };
 }
 
+#[cfg(feature = "redis")]
 redis_ops_impl!(redis::aio::ConnectionManager, write_batch_one);
+#[cfg(feature = "redis")]
 redis_ops_impl!(ClusterOps, write_batch_cluster);
 
 // ---------------------------------------------------------------------------------------
@@ -1298,7 +1366,7 @@ impl RedisOps for MemoryOps {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "redis"))]
 mod script_key_tests {
     /// The lock release script touches only its declared key (Redis Cluster routing).
     #[test]

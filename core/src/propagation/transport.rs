@@ -70,6 +70,7 @@ impl TransportError {
 /// nacks it with requeue (the broker redelivers it).
 #[async_trait]
 pub trait DeliveryHandler: Send + Sync + 'static {
+    /// Handles one delivery's body: `Ok` acks it, `Err` nacks it with requeue.
     async fn handle(&self, body: Vec<u8>) -> Result<(), String>;
     /// [`Self::handle`] with the delivery's signature header
     /// ([`super::wire::SIGNATURE_HEADER`], `None` when absent). Transports call this one;
@@ -153,6 +154,7 @@ impl std::fmt::Debug for InProcessBroker {
 }
 
 impl InProcessBroker {
+    /// A new in-process broker (its own mesh).
     pub fn new() -> Self {
         Self::default()
     }

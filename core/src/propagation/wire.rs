@@ -17,7 +17,9 @@ pub const DEFAULT_AMQP_VHOST: &str = "hmac-credentials";
 pub const OP_ACK: &str = "credential.ack";
 /// `op` values of apply events.
 pub const OP_CREATE: &str = "credential.create";
+/// The `op` of an update.
 pub const OP_UPDATE: &str = "credential.update";
+/// The `op` of a delete.
 pub const OP_DELETE: &str = "credential.delete";
 
 /// `buildQueueName(amqpQueue)`: `hmac-<amqpQueue>.queue`, for names matching
@@ -64,9 +66,12 @@ pub fn random_uuid() -> Result<String, getrandom::Error> {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyPayload {
+    /// The credential's `secretHash`.
     pub secret_hash: String,
+    /// IP/CIDR allow-list (omitted when `None`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub allowed_ips: Option<Vec<String>>,
+    /// Expiry, epoch milliseconds (`null` when `None`).
     pub expires_at: Option<i64>,
 }
 
@@ -76,13 +81,21 @@ crate::redacted_debug!(ApplyPayload { allowed_ips, expires_at } secret { secret_
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplyEvent {
+    /// A random UUID.
     pub event_id: String,
+    /// Send time, epoch milliseconds.
     pub ts: i64,
+    /// The target's env secret.
     pub propagation_secret: String,
+    /// The sender's logical name.
     pub sender_amqp_queue: String,
+    /// `credential.create`, `credential.update` or `credential.delete`.
     pub op: String,
+    /// `http` or `message`.
     pub track: String,
+    /// The credential's client id.
     pub client_id: String,
+    /// What the target applies.
     pub payload: ApplyPayload,
 }
 
@@ -92,13 +105,21 @@ crate::redacted_debug!(ApplyEvent { event_id, ts, sender_amqp_queue, op, track, 
 #[derive(Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AckEvent {
+    /// A random UUID.
     pub event_id: String,
+    /// Send time, epoch milliseconds.
     pub ts: i64,
+    /// The original sender's env secret.
     pub propagation_secret: String,
+    /// The acknowledging peer's logical name.
     pub sender_amqp_queue: String,
+    /// [`OP_ACK`].
     pub op: String,
+    /// The `eventId` of the apply event acknowledged.
     pub ack_event_id: String,
+    /// `applied` or `error`.
     pub ack_result: String,
+    /// Why it failed, for `error`.
     pub ack_reason: Option<String>,
 }
 
@@ -114,11 +135,17 @@ pub fn encode<T: Serialize>(event: &T) -> Vec<u8> {
 /// and read by [`Envelope::apply_parts`] / [`Envelope::ack_parts`].
 #[derive(Clone, PartialEq)]
 pub struct Envelope {
+    /// `eventId`.
     pub event_id: String,
+    /// `ts`, epoch milliseconds.
     pub ts: f64,
+    /// `propagationSecret`.
     pub propagation_secret: String,
+    /// `senderAmqpQueue`.
     pub sender_amqp_queue: String,
+    /// `op`.
     pub op: String,
+    /// The other fields, as parsed.
     pub rest: Map<String, Value>,
 }
 
@@ -175,8 +202,11 @@ pub fn decode(body: &[u8]) -> Result<Envelope, String> {
 /// The parts of an apply event the receiver uses.
 #[derive(Clone, PartialEq)]
 pub struct ApplyParts {
+    /// `track`.
     pub track: String,
+    /// `clientId`.
     pub client_id: String,
+    /// `payload.secretHash`.
     pub secret_hash: String,
     /// `None`: absent (keep the stored list).
     pub allowed_ips: Option<Vec<String>>,
@@ -189,8 +219,11 @@ crate::redacted_debug!(ApplyParts { track, client_id, allowed_ips, expires_at } 
 /// The parts of an ACK event the sender uses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AckParts {
+    /// `ackEventId`, when a string.
     pub ack_event_id: Option<String>,
+    /// `ackResult`, when a string.
     pub ack_result: Option<String>,
+    /// `ackReason`, when a string.
     pub ack_reason: Option<String>,
 }
 
@@ -280,7 +313,9 @@ pub fn delivery_lane(body: &[u8]) -> String {
 /// The receiver's per (track, clientId) cursor: the newest applied `{ts, eventId}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cursor {
+    /// `ts` of the newest applied event.
     pub ts: f64,
+    /// `eventId` of the newest applied event.
     pub event_id: String,
 }
 

@@ -72,6 +72,7 @@ impl HostAuditEvent for JsValue {
 /// What `on_audit_event` did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AuditDispatch {
+    /// What the broadcast of the row reached.
     pub broadcast: BroadcastReport,
     /// Streams the guard closed.
     pub closed: usize,
@@ -127,10 +128,12 @@ impl<S: ?Sized + SseStreamControl + 'static> AuditLogSse<S> {
         &self.registry
     }
 
+    /// The auth guard.
     pub fn guard(&self) -> &SseAuthGuard<S> {
         &self.guard
     }
 
+    /// The logger.
     pub fn log(&self) -> &Arc<dyn Logger> {
         &self.log
     }

@@ -12,6 +12,7 @@ use super::{BroadcastReport, EventSpec, Logger, SseNotification, SseStream, Subs
 
 /// Anything with `broadcast(channel, data)` (the original's duck type).
 pub trait Broadcaster<T: ?Sized> {
+    /// Sends `data` to the subscribers of `channel`.
     fn broadcast(&self, channel: &str, data: &T) -> BroadcastReport;
 }
 

@@ -73,11 +73,17 @@ pub struct AuditLogEvent {
     pub event_type: String,
     /// `"success"` or `"failure"`. The guard skips only the exact string `"failure"`.
     pub outcome: String,
+    /// The acting account's actor.
     pub actor_id: Option<String>,
+    /// The acting account.
     pub account_id: Option<String>,
+    /// The account acted upon.
     pub target_account_id: Option<String>,
+    /// The actor acted upon.
     pub target_actor_id: Option<String>,
+    /// The client's IP.
     pub ip: Option<String>,
+    /// ISO 8601 timestamp text.
     pub created_at: String,
     /// `Record<string, unknown> | null`: a [`JsValue::Object`] or [`JsValue::Null`].
     pub metadata: JsValue,
@@ -236,9 +242,13 @@ pub type ParamsValidator = Arc<dyn Fn(&JsValue) -> Result<(), String> + Send + S
 /// any value.
 #[derive(Clone)]
 pub struct EventSpec {
+    /// The notification's method (its event type).
     pub method: String,
+    /// What the event means.
     pub description: String,
+    /// The channel it is broadcast on (`None`: not broadcast).
     pub channel: Option<String>,
+    /// The `params` check (`None`: any value).
     pub params: Option<ParamsValidator>,
 }
 

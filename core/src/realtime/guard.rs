@@ -58,7 +58,9 @@ pub enum IdentityKind {
 /// What the guard closes for one row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuardTarget<'a> {
+    /// Whether `identity` is a session (a scope) or an account (a group).
     pub kind: IdentityKind,
+    /// The session hash or account id whose streams close.
     pub identity: Cow<'a, str>,
     /// The row's type (one of the guarded types).
     pub event_type: &'static str,
@@ -242,6 +244,7 @@ pub fn create_sse_auth_guard<S: ?Sized + SseStreamControl + 'static>(
 }
 
 impl<S: ?Sized + SseStreamControl + 'static> SseAuthGuard<S> {
+    /// A guard closing streams of `registry` with `options`.
     pub fn new(
         registry: SubscriberRegistry<S>,
         options: GuardOptions,
@@ -254,6 +257,7 @@ impl<S: ?Sized + SseStreamControl + 'static> SseAuthGuard<S> {
         }
     }
 
+    /// The configuration.
     pub fn options(&self) -> &GuardOptions {
         &self.options
     }

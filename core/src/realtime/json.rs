@@ -73,11 +73,14 @@ impl<T: SseJson + ?Sized> SseJson for Arc<T> {
 /// `undefined`, as `JSON.stringify` does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SseNotification {
+    /// The JSON-RPC method.
     pub method: String,
+    /// The params (dropped from the JSON when `undefined`).
     pub params: JsValue,
 }
 
 impl SseNotification {
+    /// A notification of `method` with `params`.
     pub fn new(method: impl Into<String>, params: JsValue) -> Self {
         Self {
             method: method.into(),

@@ -43,26 +43,33 @@ use crate::events::TopicIndex;
 /// string scope is kept as `""`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SubscribeOptions {
+    /// Channels to receive (`None`: all).
     pub channels: Option<Vec<String>>,
+    /// The scope (session hash) the cap is counted per.
     pub scope: Option<String>,
+    /// Groups (account ids) the stream also belongs to.
     pub groups: Option<Vec<String>>,
 }
 
 impl SubscribeOptions {
+    /// No channels, scope or groups.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Sets the channels.
     pub fn channels<I: IntoIterator<Item = S>, S: Into<String>>(mut self, channels: I) -> Self {
         self.channels = Some(channels.into_iter().map(Into::into).collect());
         self
     }
 
+    /// Sets the scope.
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());
         self
     }
 
+    /// Sets the groups.
     pub fn groups<I: IntoIterator<Item = S>, S: Into<String>>(mut self, groups: I) -> Self {
         self.groups = Some(groups.into_iter().map(Into::into).collect());
         self
@@ -95,8 +102,11 @@ fn to_set(list: Option<Vec<String>>) -> Option<Vec<String>> {
 /// "all channels", `groups: None` is "no groups".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriberInfo {
+    /// Channels received (`None`: all).
     pub channels: Option<Vec<String>>,
+    /// The scope, if any.
     pub scope: Option<String>,
+    /// The groups (`None`: none).
     pub groups: Option<Vec<String>>,
 }
 

@@ -25,7 +25,7 @@ use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tokio::sync::Notify;
+use crate::notify::Notify;
 
 use super::{Logger, NoopLogger, RealtimeError, SseJson};
 use crate::limits::DEFAULT_SSE_BUFFER_LIMIT_BYTES;
@@ -244,6 +244,7 @@ impl MemorySseStream {
         std::mem::take(&mut self.lock().pending)
     }
 
+    #[cfg(feature = "tokio")]
     /// The next bytes to put on the wire: waits until something is written, then returns
     /// all of it; `None` once the stream is closed and drained (end of the body). Meant
     /// for one reader (the task writing the HTTP body).

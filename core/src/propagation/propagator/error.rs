@@ -11,11 +11,14 @@ use crate::store::StoreError;
 /// object through the core and rethrow it unchanged.
 #[derive(Clone)]
 pub struct CallbackError {
+    /// The error's message.
     pub message: String,
+    /// The binding's own error object, rethrown unchanged.
     pub payload: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }
 
 impl CallbackError {
+    /// An error with `message` and no payload.
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),

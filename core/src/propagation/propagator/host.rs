@@ -85,12 +85,19 @@ fn expiry_patch(expires_at: Option<f64>) -> ExpiresAt {
 /// `allowedIps` / `expiresAt` keys; bindings omit them when `op` is delete.
 #[derive(Clone, PartialEq)]
 pub struct UpsertInput {
+    /// The credential's client id.
     pub client_id: String,
+    /// `http` or `message`.
     pub track: String,
+    /// `credential.create`, `credential.update` or `credential.delete`.
     pub op: String,
+    /// The plain secret (none for a delete).
     pub secret_plain: Option<String>,
+    /// IP/CIDR allow-list.
     pub allowed_ips: Option<Vec<String>>,
+    /// Expiry, epoch milliseconds.
     pub expires_at: Option<i64>,
+    /// Logical names of the target peers.
     pub targets: Vec<String>,
 }
 
@@ -99,8 +106,11 @@ crate::redacted_debug!(UpsertInput { client_id, track, op, allowed_ips, expires_
 /// `RotateInput`.
 #[derive(Clone, PartialEq)]
 pub struct RotateInput {
+    /// The credential's client id.
     pub client_id: String,
+    /// `http` or `message`.
     pub track: String,
+    /// The new plain secret.
     pub secret_plain: String,
 }
 
@@ -120,12 +130,19 @@ crate::redacted_debug!(PendingTarget { target_amqp_queue } secret { propagation_
 /// `PendingPropagation`.
 #[derive(Clone, PartialEq)]
 pub struct PendingPropagation {
+    /// The credential's client id.
     pub client_id: String,
+    /// `http` or `message`.
     pub track: String,
+    /// `credential.create`, `credential.update` or `credential.delete`.
     pub op: String,
+    /// The plain secret (none for a delete).
     pub secret_plain: Option<String>,
+    /// IP/CIDR allow-list.
     pub allowed_ips: Option<Vec<String>>,
+    /// Expiry, epoch milliseconds.
     pub expires_at: Option<i64>,
+    /// The targets still to reach.
     pub pending_targets: Vec<PendingTarget>,
 }
 
@@ -134,52 +151,73 @@ crate::redacted_debug!(PendingPropagation { client_id, track, op, allowed_ips, e
 /// `TargetSentInput`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetSentInput {
+    /// The credential's client id.
     pub client_id: String,
+    /// The target's logical name.
     pub target_amqp_queue: String,
+    /// Publish time, epoch milliseconds.
     pub sent_at: i64,
+    /// Publish attempts so far, this one included.
     pub attempt_count: u32,
 }
 
 /// `TargetSuccessInput`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetSuccessInput {
+    /// The credential's client id.
     pub client_id: String,
+    /// The target's logical name.
     pub target_amqp_queue: String,
+    /// When the target applied it, epoch milliseconds.
     pub applied_at: i64,
 }
 
 /// `TargetErrorInput`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetErrorInput {
+    /// The credential's client id.
     pub client_id: String,
+    /// The target's logical name.
     pub target_amqp_queue: String,
+    /// The target's reason.
     pub reason: String,
+    /// When the target answered, epoch milliseconds.
     pub failed_at: i64,
 }
 
 /// `FullyPropagatedInput`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FullyPropagatedInput {
+    /// The credential's client id.
     pub client_id: String,
     /// `success`, `partial` or `error`.
     pub final_status: String,
+    /// When the last target answered, epoch milliseconds.
     pub at: i64,
 }
 
 /// `PropagatorManagement`: the 8 application callbacks of full mode.
 #[async_trait]
 pub trait Management: Send + Sync + 'static {
+    /// `upsertCredentialWithTargets`: record the credential and its targets.
     async fn upsert_credential_with_targets(&self, input: UpsertInput)
     -> Result<(), CallbackError>;
+    /// `rotateCredentialSecret`: record a new secret.
     async fn rotate_credential_secret(&self, input: RotateInput) -> Result<(), CallbackError>;
+    /// `fetchPendingPropagations`: what `sync` still has to publish.
     async fn fetch_pending_propagations(&self) -> Result<Vec<PendingPropagation>, CallbackError>;
+    /// `fetchSourcePropagationSecret`: the env secret of a sending peer (`None`: unknown).
     async fn fetch_source_propagation_secret(
         &self,
         sender_amqp_queue: &str,
     ) -> Result<Option<String>, CallbackError>;
+    /// `markTargetSent`: an event to a target was published.
     async fn mark_target_sent(&self, input: TargetSentInput) -> Result<(), CallbackError>;
+    /// `markTargetSuccess`: a target applied the credential.
     async fn mark_target_success(&self, input: TargetSuccessInput) -> Result<(), CallbackError>;
+    /// `markTargetError`: a target refused the credential.
     async fn mark_target_error(&self, input: TargetErrorInput) -> Result<(), CallbackError>;
+    /// `markCredentialFullyPropagated`: every target answered.
     async fn mark_credential_fully_propagated(
         &self,
         input: FullyPropagatedInput,
@@ -189,12 +227,17 @@ pub trait Management: Send + Sync + 'static {
 /// `EnsureInput`.
 #[derive(Clone, PartialEq, Default)]
 pub struct EnsureInput {
+    /// The credential's client id.
     pub client_id: String,
+    /// The plain secret.
     pub secret: String,
+    /// Logical names of the target peers.
     pub targets: Vec<String>,
     /// Default `http`.
     pub track: Option<String>,
+    /// IP/CIDR allow-list.
     pub allowed_ips: Option<Vec<String>>,
+    /// Expiry, epoch milliseconds.
     pub expires_at: Option<i64>,
 }
 
@@ -203,6 +246,7 @@ crate::redacted_debug!(EnsureInput { client_id, targets, track, allowed_ips, exp
 /// The result of `ensure`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnsureResult {
+    /// The credential's client id.
     pub client_id: String,
     /// `credential.create` or `credential.update`.
     pub op: String,
@@ -211,8 +255,11 @@ pub struct EnsureResult {
 /// `RotateInputUsage`.
 #[derive(Clone, PartialEq, Default)]
 pub struct RotateUsage {
+    /// The credential's client id.
     pub client_id: String,
+    /// The new plain secret.
     pub secret: String,
+    /// `http` (default) or `message`.
     pub track: Option<String>,
 }
 
@@ -221,8 +268,11 @@ crate::redacted_debug!(RotateUsage { client_id, track } secret { secret });
 /// `RevokeInput`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RevokeInput {
+    /// The credential's client id.
     pub client_id: String,
+    /// Logical names of the peers to delete it from.
     pub targets: Vec<String>,
+    /// `http` (default) or `message`.
     pub track: Option<String>,
 }
 
@@ -231,8 +281,11 @@ pub struct RevokeInput {
 pub struct SyncSummary {
     /// Pending propagations read (clients, not targets).
     pub propagations_read: u32,
+    /// Targets published.
     pub targets_published: u32,
+    /// Targets whose publish failed (retried by the next `sync`).
     pub targets_retrying: u32,
+    /// Duration of the `sync`, in milliseconds.
     pub duration_ms: u64,
 }
 
@@ -249,7 +302,9 @@ pub struct PropagatorParts {
     pub message: Option<Arc<dyn CredentialSink>>,
     /// Full mode when present; receive-only when absent.
     pub management: Option<Arc<dyn Management>>,
+    /// Where log lines go.
     pub logger: Arc<dyn Logger>,
+    /// Cursors and the ack store.
     pub state: Arc<dyn PropagationState>,
     /// Signed events (authcore extension; default: off, wire v1).
     pub event_auth: EventAuth,
