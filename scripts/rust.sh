@@ -22,11 +22,11 @@ if [ -n "$io_deps" ]; then
 fi
 cargo test --locked -p authcore --no-default-features --lib
 
-# The crate as published: the package holds the library and its README, none of the tests
+# The crate as published: the package holds the library, its README and LICENSE, none of the tests
 # or examples that read the repository's shared vectors. (`cargo publish --dry-run -p
 # authcore` also builds the package from scratch: minutes, so not here.)
 files=$(cargo package --locked --offline --allow-dirty -p authcore --list 2>/dev/null)
-for f in Cargo.toml README.md src/lib.rs src/hmac/mod.rs; do
+for f in Cargo.toml README.md LICENSE src/lib.rs src/hmac/mod.rs; do
   grep -qx "$f" <<<"$files" || { echo "authcore package lacks $f" >&2; exit 1; }
 done
 if grep -E '^(tests|examples|benches)/' <<<"$files"; then
