@@ -247,7 +247,7 @@ export declare class MemorySseStream {
  * A running propagator (`Propagator` of the original): consuming its own queue from
  * creation until `close()`.
  */
-export declare class NativePropagator {
+export declare class Propagator {
   /** Where the state lives: `client`, `native`, `redis` or `memory` (see `state_for`). */
   get redisMode(): string
   /** This peer's logical name (`amqpQueue`). */
@@ -676,7 +676,7 @@ export interface CreateCodeOptions {
  * object it names (the client object, the auth instances, management, logger) is reached
  * through `dispatch`.
  */
-export declare function createNativePropagator(options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>): Promise<NativePropagator>
+export declare function createPropagator(options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>): Promise<Propagator>
 
 /** Build a [`PasswordHasher`] on the thread pool. */
 export declare function createPasswordHasher(options?: PasswordHasherOptions | undefined | null): Promise<PasswordHasher>

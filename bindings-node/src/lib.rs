@@ -8,7 +8,7 @@
 //!   work (argon2, bcrypt, RSA) runs on the libuv thread pool through [`task`]; every such
 //!   operation comes as a pair, `foo` (a Promise) and `fooSync`, running the very same
 //!   closure.
-//! - [`propagation`]: `NativePropagator`, credential propagation over RabbitMQ (the JS
+//! - [`propagation`]: `Propagator`, credential propagation over RabbitMQ (the JS
 //!   objects it needs are reached through one dispatcher function); see its docs.
 //! - [`realtime`]: the realtime registry and audit-event dispatch; [`events`]:
 //!   `NativeEventHub`, the core's events engine under node-auth's `SseManager`.

@@ -1,5 +1,5 @@
 //! Credential propagation (`@authcore/node-hmac-auth-core-propagation`, a drop-in for
-//! `@naskot/node-hmac-auth-core-propagation` 1.0.0): `NativePropagator` over
+//! `@naskot/node-hmac-auth-core-propagation` 1.0.0): `Propagator` over
 //! `authcore::propagation` (RabbitMQ through lapin, the cursor and ack store, the receive
 //! pipeline, `ensure`/`rotate`/`revoke`/`sync`).
 //!
@@ -36,7 +36,7 @@ use async_trait::async_trait;
 use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
     AckResult, CallbackError, CredentialSink, EnsureInput, EnsureSteps, FullyPropagatedInput,
-    Management, PendingPropagation, PendingTarget, PropagationError, Propagator, RevokeInput,
+    Management, PendingPropagation, PendingTarget, PropagationError, RevokeInput,
     RotateInput, RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput,
     UpsertInput, ensure_op, ensure_steps_each, rotate_steps_each,
 };
@@ -673,8 +673,8 @@ pub struct PropagationHost {
 /// A running propagator (`Propagator` of the original): consuming its own queue from
 /// creation until `close()`.
 #[napi]
-pub struct NativePropagator {
-    inner: Arc<Propagator>,
+pub struct Propagator {
+    inner: Arc<authcore::propagation::propagator::Propagator>,
     redis_mode: &'static str,
 }
 
@@ -686,14 +686,14 @@ pub struct NativePropagator {
 #[napi(
     catch_unwind,
     ts_args_type = "options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>",
-    ts_return_type = "Promise<NativePropagator>"
+    ts_return_type = "Promise<Propagator>"
 )]
-pub fn create_native_propagator<'env>(
+pub fn create_propagator<'env>(
     env: &'env Env,
     options: Object<'env>,
     host: PropagationHost,
     dispatch: Function<'env, DispatchArgs, Promise<String>>,
-) -> Result<PromiseRaw<'env, NativePropagator>> {
+) -> Result<PromiseRaw<'env, Propagator>> {
     let tsfn: DispatchFn = dispatch
         .build_threadsafe_function::<DispatchArgs>()
         .callee_handled::<false>()
@@ -761,7 +761,7 @@ pub fn create_native_propagator<'env>(
     };
     spawn(env, async move {
         let created = create(opts).await?;
-        Ok(NativePropagator {
+        Ok(Propagator {
             inner: Arc::new(created.propagator),
             redis_mode: created.state_mode.as_str(),
         })
@@ -769,7 +769,7 @@ pub fn create_native_propagator<'env>(
 }
 
 #[napi]
-impl NativePropagator {
+impl Propagator {
     /// Where the state lives: `client`, `native`, `redis` or `memory` (see `state_for`).
     #[napi(getter, catch_unwind)]
     pub fn redis_mode(&self) -> String {

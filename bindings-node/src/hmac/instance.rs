@@ -22,7 +22,7 @@ use crate::hmac::clients::{
 };
 use crate::hmac::pure::{MessageText, SignedMessageJs, canonical_of};
 use crate::hmac::verify::VerifyOutcome;
-use napi::Env;
+use napi::{Env, JsValue};
 use napi::bindgen_prelude::PromiseRaw;
 
 type StoreCell = Arc<OnceCell<Arc<dyn KvStore>>>;
@@ -281,12 +281,6 @@ impl HmacAuth {
         ip_sources: Option<Vec<Unknown<'_>>>,
     ) -> Result<()> {
         let ip_candidates = crate::hmac::verify::ip_candidates_of(ip_sources)?;
-        let Some(completions) = self.inner.completions.get().cloned() else {
-            return Err(map_err(
-                env,
-                invalid_input("verifySubmit: call startCompletions first"),
-            ));
-        };
         let request = VerifyRequest {
             method,
             path,
@@ -299,6 +293,55 @@ impl HmacAuth {
             max_skew_ms: Some(max_skew_ms),
             ip_candidates,
         };
+        self.submit(env, id, request, false)
+    }
+
+    /// [`Self::verify_submit`] over the request's own `headers` and `metadata` objects:
+    /// the core's `getHeader` rule and IP candidate order read them here
+    /// ([`crate::hmac::sources`]), so the drop-in passes them as it got them. A verified
+    /// outcome carries `nonce` and `signature`.
+    #[allow(clippy::too_many_arguments)]
+    #[napi(
+        catch_unwind,
+        ts_args_type = "id: number, method: string, path: string, headers: unknown, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, metadata?: unknown"
+    )]
+    pub fn verify_submit_request(
+        &self,
+        env: &Env,
+        id: u32,
+        method: String,
+        path: String,
+        headers: Unknown<'_>,
+        body: Option<Either<String, Buffer>>,
+        now: f64,
+        max_skew_ms: f64,
+        metadata: Option<Unknown<'_>>,
+    ) -> Result<()> {
+        let h = crate::hmac::sources::read_headers(env, headers.raw())?;
+        let ip_candidates =
+            crate::hmac::sources::ip_candidates(env, metadata.map(|m| m.raw()), h.forwarded_for)?;
+        let request = VerifyRequest {
+            method,
+            path,
+            client_id: h.client_id,
+            signature: h.signature,
+            timestamp: h.timestamp,
+            nonce: h.nonce,
+            body,
+            now: Some(now),
+            max_skew_ms: Some(max_skew_ms),
+            ip_candidates: Some(ip_candidates),
+        };
+        self.submit(env, id, request, true)
+    }
+
+    fn submit(&self, env: &Env, id: u32, request: VerifyRequest, echo: bool) -> Result<()> {
+        let Some(completions) = self.inner.completions.get().cloned() else {
+            return Err(map_err(
+                env,
+                invalid_input("verifySubmit: call startCompletions first"),
+            ));
+        };
         let inner = self.inner.clone();
         napi::bindgen_prelude::spawn(async move {
             // A panic becomes an outcome instead of a request that never completes.
@@ -307,9 +350,11 @@ impl HmacAuth {
                 Err(message) => VerifyOutcome::error(AuthErr::panic(message)),
             };
             outcome.id = Some(id);
-            // The caller holds the raw nonce and signature: do not send them back.
-            outcome.nonce = None;
-            outcome.signature = None;
+            if !echo {
+                // The caller holds the raw nonce and signature: do not send them back.
+                outcome.nonce = None;
+                outcome.signature = None;
+            }
             completions.push(outcome);
         });
         Ok(())
@@ -654,6 +699,20 @@ async fn verify_request(inner: Arc<Inner>, request: VerifyRequest) -> VerifyOutc
         Ok(v) => VerifyOutcome::verified(v),
         Err(e) => VerifyOutcome::failure(e),
     }
+}
+
+/// Whether `value` is a store URL the addon opens itself (the core's one store-URL
+/// parser, `authcore::store::StoreUrl`: `memory://`, `redis://`, `rediss://`,
+/// `redis+unix://`, `unix://`, `redis+cluster://`, `rediss+cluster://`); anything else,
+/// a non-string included, is not (the drop-in then expects a client object).
+#[napi(catch_unwind, ts_args_type = "value: unknown")]
+pub fn is_store_url(value: Unknown<'_>) -> Result<bool> {
+    if value.get_type()? != napi::ValueType::String {
+        return Ok(false);
+    }
+    // SAFETY: a JS string of the current call.
+    let url: String = unsafe { value.cast()? };
+    Ok(authcore::store::StoreUrl::parse(&url).is_some())
 }
 
 /// The instance defaults the original documents (for the JS layer and tests).

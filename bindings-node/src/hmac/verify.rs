@@ -88,6 +88,20 @@ pub fn ip_candidates_of(sources: Option<Vec<Unknown<'_>>>) -> Result<Option<Vec<
     ))
 }
 
+/// The core's `getHeader` rule over a request's `headers` object:
+/// `[clientId, signature, timestamp, nonce, forwardedFor]` as the verifier reads them
+/// (absent = `null`; `forwardedFor` only when it is a string). A non-string
+/// `x-client-id` throws the original's `TypeError`.
+#[napi(
+    catch_unwind,
+    ts_args_type = "headers: unknown",
+    ts_return_type = "Array<string | null>"
+)]
+pub fn request_headers(env: &Env, headers: Unknown<'_>) -> Result<Vec<Option<String>>> {
+    let h = crate::hmac::sources::read_headers(env, headers.raw())?;
+    Ok(vec![h.client_id, h.signature, h.timestamp, h.nonce, h.forwarded_for])
+}
+
 /// What `onBadSignature` receives besides the request itself.
 #[napi(object)]
 pub struct BadSignatureJs {

@@ -346,7 +346,7 @@ async function createPropagator(options) {
   const host = hostOf(options)
   let handle
   try {
-    handle = await native.createNativePropagator(options, host, createDispatcher(options))
+    handle = await native.createPropagator(options, host, createDispatcher(options))
   } catch (e) {
     throw createError(e, options)
   }
