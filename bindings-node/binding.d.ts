@@ -126,6 +126,13 @@ export declare class HmacAuth {
    */
   verifySubmit(id: number, method: string, path: string, clientId: string | undefined | null, signature: string | undefined | null, timestamp: string | undefined | null, nonce: string | undefined | null, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, ipSources?: Array<unknown> | undefined | null): void
   /**
+   * [`Self::verify_submit`] over the request's own `headers` and `metadata` objects:
+   * the core's `getHeader` rule and IP candidate order read them here
+   * ([`crate::hmac::sources`]), so the drop-in passes them as it got them. A verified
+   * outcome carries `nonce` and `signature`.
+   */
+  verifySubmitRequest(id: number, method: string, path: string, headers: unknown, body: string | Buffer | undefined | null, now: number, maxSkewMs: number, metadata?: unknown): void
+  /**
    * [`Self::verify`] with positional arguments (no option-object lookups): the hot
    * path of the drop-in's URL/memory store verification.
    */
@@ -244,27 +251,6 @@ export declare class MemorySseStream {
 }
 
 /**
- * A running propagator (`Propagator` of the original): consuming its own queue from
- * creation until `close()`.
- */
-export declare class Propagator {
-  /** Where the state lives: `client`, `native`, `redis` or `memory` (see `state_for`). */
-  get redisMode(): string
-  /** This peer's logical name (`amqpQueue`). */
-  get amqpQueue(): string
-  /** `ensure(input)`. */
-  ensure(input: PropagationEnsureInput): Promise<PropagationEnsureResult>
-  /** `rotate(input)`: resolves with the clientId. */
-  rotate(input: PropagationRotateInput): Promise<string>
-  /** `revoke(input)`: resolves with the clientId. */
-  revoke(input: PropagationRevokeInput): Promise<string>
-  /** `sync()`. */
-  sync(): Promise<PropagationSyncSummary>
-  /** `close()`: stops consuming (after the delivery in hand) and closes the broker link. */
-  close(): Promise<void>
-}
-
-/**
  * argon2id hashing service with bcrypt migration and the unknown-user dummy path
  * (`authcore::password::PasswordHasher`). Construction runs the KDF once (the dummy
  * hash): prefer `createPasswordHasher()`, which does it on the thread pool.
@@ -315,6 +301,27 @@ export declare class PolicyEngine {
   checkPermission(subject: PolicySubject, resource: string, action?: string | undefined | null, contextJson?: string | undefined | null): string
   /** Actions in scope of a resource. */
   actionsInScope(resource: string): Array<string>
+}
+
+/**
+ * A running propagator (`Propagator` of the original): consuming its own queue from
+ * creation until `close()`.
+ */
+export declare class Propagator {
+  /** Where the state lives: `client`, `native`, `redis` or `memory` (see `state_for`). */
+  get redisMode(): string
+  /** This peer's logical name (`amqpQueue`). */
+  get amqpQueue(): string
+  /** `ensure(input)`. */
+  ensure(input: PropagationEnsureInput): Promise<PropagationEnsureResult>
+  /** `rotate(input)`: resolves with the clientId. */
+  rotate(input: PropagationRotateInput): Promise<string>
+  /** `revoke(input)`: resolves with the clientId. */
+  revoke(input: PropagationRevokeInput): Promise<string>
+  /** `sync()`. */
+  sync(): Promise<PropagationSyncSummary>
+  /** `close()`: stops consuming (after the delivery in hand) and closes the broker link. */
+  close(): Promise<void>
 }
 
 /** The core's Redis distributor: `connect()`, `publish(topic, json)`, `next()`. */
@@ -669,6 +676,12 @@ export interface CreateCodeOptions {
   scope: string
 }
 
+/** Build a [`PasswordHasher`] on the thread pool. */
+export declare function createPasswordHasher(options?: PasswordHasherOptions | undefined | null): Promise<PasswordHasher>
+
+/** Build a [`PasswordHasher`] inline. */
+export declare function createPasswordHasherSync(options?: PasswordHasherOptions | undefined | null): PasswordHasher
+
 /**
  * `createPropagator(options)`: the user's options object goes to the core's
  * [`create`] as is (its checks, order and messages; then the state and the broker link,
@@ -677,12 +690,6 @@ export interface CreateCodeOptions {
  * through `dispatch`.
  */
 export declare function createPropagator(options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>): Promise<Propagator>
-
-/** Build a [`PasswordHasher`] on the thread pool. */
-export declare function createPasswordHasher(options?: PasswordHasherOptions | undefined | null): Promise<PasswordHasher>
-
-/** Build a [`PasswordHasher`] inline. */
-export declare function createPasswordHasherSync(options?: PasswordHasherOptions | undefined | null): PasswordHasher
 
 /** `HmacClientCredential` / `HmacClientCredentialWithSecret`. */
 export interface CredentialJs {
@@ -881,6 +888,14 @@ export declare function identifyPasswordHash(hash: string): string | null
 
 /** `isClientIpAllowed(ip, rules)`. */
 export declare function isClientIpAllowed(ip: string, rules: Array<string>): boolean
+
+/**
+ * Whether `value` is a store URL the addon opens itself (the core's one store-URL
+ * parser, `authcore::store::StoreUrl`: `memory://`, `redis://`, `rediss://`,
+ * `redis+unix://`, `unix://`, `redis+cluster://`, `rediss+cluster://`); anything else,
+ * a non-string included, is not (the drop-in then expects a client object).
+ */
+export declare function isStoreUrl(value: unknown): boolean
 
 /** JavaScript `String(n)` as the payload renders the timestamp. */
 export declare function jsNumberToString(n: number): string
@@ -1285,6 +1300,14 @@ export interface RefreshTokenVerificationResult {
 
 /** The outcome for a nonce that was already claimed (`REPLAYED_NONCE`). */
 export declare function replayedNonceOutcome(): VerifyOutcome
+
+/**
+ * The core's `getHeader` rule over a request's `headers` object:
+ * `[clientId, signature, timestamp, nonce, forwardedFor]` as the verifier reads them
+ * (absent = `null`; `forwardedFor` only when it is a string). A non-string
+ * `x-client-id` throws the original's `TypeError`.
+ */
+export declare function requestHeaders(headers: unknown): Array<string | null>
 
 /** `HmacCredentialRevertResult`. */
 export interface RevertResultJs {

@@ -114,6 +114,7 @@ fn js_string_call(env: sys::napi_env, v: sys::napi_value) -> Result<String> {
 
 /// The original's `headerText(v)`: `undefined`, `null`, `''`, `0`, `false` are absent;
 /// a string is itself; anything else is `String(v)`.
+#[allow(non_upper_case_globals)] // napi's C names for the value types
 fn header_text(env: sys::napi_env, v: sys::napi_value) -> Result<Option<String>> {
     use sys::ValueType::*;
     Ok(match type_of(env, v)? {
