@@ -879,7 +879,19 @@ function credentialOf(clientId, r, secret) {
   return out
 }
 
+/** `options.<first>` read the way the original reads it: no options object is the
+ * `TypeError` of a property read on `undefined`/`null`. */
+function optionsObject(options, first) {
+  if (options === undefined || options === null) {
+    throw new TypeError(`Cannot read properties of ${options} (reading '${first}')`)
+  }
+  return options
+}
+
+/** The original's `assertClientId` first: a falsy id (`undefined`, `null`, `''`) is
+ * `MISSING_CLIENT_ID` (400), not a type error; other non-strings are `TypeError`s. */
 function clientIdArg(clientId) {
+  if (!clientId) throw new HmacAuthError('MISSING_CLIENT_ID', 'clientId cannot be empty', 400)
   requireString(clientId, 'clientId')
   return clientId
 }
@@ -908,7 +920,7 @@ function createJsClients(redis, options) {
   const assertId = (clientId) => call(() => native.assertClientId(clientIdArg(clientId)))
   return {
     async create(createOptions) {
-      const o = createOptions ?? {}
+      const o = optionsObject(createOptions, 'clientId')
       const clientId = clientIdArg(o.clientId)
       const plan = call(() =>
         native.planCreate(opts, clientId, secretChoice(o), patchesOf(o.expiresAt ?? null, o.allowedIps ?? null), Date.now()),
@@ -991,7 +1003,7 @@ function createJsClients(redis, options) {
 function createNativeClients(auth) {
   return {
     async create(createOptions) {
-      const o = createOptions ?? {}
+      const o = optionsObject(createOptions, 'clientId')
       const clientId = clientIdArg(o.clientId)
       const c = await callAsync(auth.clientsCreate(clientId, secretChoice(o), patchesOf(o.expiresAt ?? null, o.allowedIps ?? null)))
       return credentialOf(clientId, c, c.secret)
@@ -1150,7 +1162,7 @@ function initializeHmacMessageAuth(options) {
   const namespace = validateInstanceOptions(options)
   const backend = backendOf(options)
   const signWithStore = async ({ clientId, message }) => {
-    requireString(clientId, 'clientId')
+    clientIdArg(clientId)
     const m = messageTextOrError(message)
     const text = m.text ?? { raw: '' }
     let signed
@@ -1165,7 +1177,7 @@ function initializeHmacMessageAuth(options) {
     return signedMessageOf(signed)
   }
   const verifyWithStore = async ({ clientId, message, signature }) => {
-    requireString(clientId, 'clientId')
+    clientIdArg(clientId)
     const sig = typeof signature === 'string' ? signature : undefined
     const m = messageTextOrError(message)
     const text = m.text ?? { raw: '' }
