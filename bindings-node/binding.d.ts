@@ -1576,6 +1576,14 @@ export declare function verifyMessagePrecheck(clientId: string, signature?: stri
 export declare function verifyMessageWithRecord(clientId: string, recordRaw: string | undefined | null, message: MessageText, signature: string | undefined | null, now: number): SignedMessageJs
 
 /**
+ * Count one drop-in verification whose store I/O went through the application's own
+ * node-redis / ioredis client (the core ran only the checks): its outcome (`errorCode`
+ * absent = accepted), its latency as the caller timed it (`elapsedMs`, the whole call
+ * including both round trips), and its log event (`clientId`: the header value).
+ */
+export declare function verifyObserved(clientId: string | undefined | null, errorCode: string | undefined | null, elapsedMs: number): void
+
+/**
  * The outcome of a verification step. `ok: true` carries the verified request (and,
  * after `verifyPrepare`, the nonce key and TTL to claim); `ok: false` carries the
  * error: `code` (an `HmacAuthError` code or `INVALID_INPUT`/`INVALID_ARGUMENT`/

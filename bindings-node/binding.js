@@ -967,6 +967,7 @@ module.exports.validateAuthOptions = nativeBinding.validateAuthOptions
 module.exports.verifyMessage = nativeBinding.verifyMessage
 module.exports.verifyMessagePrecheck = nativeBinding.verifyMessagePrecheck
 module.exports.verifyMessageWithRecord = nativeBinding.verifyMessageWithRecord
+module.exports.verifyObserved = nativeBinding.verifyObserved
 module.exports.verifyPrepare = nativeBinding.verifyPrepare
 module.exports.verifyRecordFast = nativeBinding.verifyRecordFast
 module.exports.verifySessionToken = nativeBinding.verifySessionToken

@@ -504,7 +504,24 @@ function verified(o) {
   return { clientId: o.clientId, timestamp: o.timestamp, nonce: o.nonce, signature: o.signature }
 }
 
+/**
+ * Counts one verification done through a RedisLikeClient in the core's metrics
+ * (`authcore_verify_total{outcome}` and the latency histogram, as the native verifier
+ * counts its own) and emits its log event. `outcome` is the failed outcome, or null.
+ */
+function observeVerify(clientIdHeader, outcome, t0) {
+  native.verifyObserved(
+    typeof clientIdHeader === 'string' ? clientIdHeader.trim() : undefined,
+    outcome ? outcome.code : undefined,
+    performance.now() - t0,
+  )
+  return outcome
+}
+
+const STORE_ERROR = { code: 'STORE_ERROR' }
+
 async function verifyWithClient(redis, input, namespace, maxSkew = input.maxSkewMs, onBadSignature = input.onBadSignature) {
+  const t0 = performance.now()
   const method = requireString(input.method, 'method')
   const path = requireString(input.path, 'path')
   const now = Number(input.now ?? Date.now())
@@ -514,16 +531,29 @@ async function verifyWithClient(redis, input, namespace, maxSkew = input.maxSkew
   const prepared = call(() =>
     native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, undefined, now, maxSkewMs, namespace, undefined, undefined, true),
   )
-  if (!prepared.ok) return failVerification(prepared, input, method, onBadSignature)
-  const record = await redisHGet(redis, `${namespace}:clients`, prepared.clientId)
+  if (!prepared.ok) return failVerification(observeVerify(h.clientId, prepared, t0), input, method, onBadSignature)
+  let record
+  try {
+    record = await redisHGet(redis, `${namespace}:clients`, prepared.clientId)
+  } catch (e) {
+    observeVerify(h.clientId, STORE_ERROR, t0)
+    throw e
+  }
   const body = bodyForHashing(input.rawBody)
   const ips = ipSources(input.metadata, h.forwardedFor)
   const checked = call(() =>
     native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, namespace, record ?? undefined, ips, false),
   )
-  if (!checked.ok) return failVerification(checked, input, method, onBadSignature)
-  const claimed = await redisSetNxEx(redis, checked.nonceKey, '1', checked.nonceTtlSeconds)
-  if (!claimed) return failVerification(native.replayedNonceOutcome(), input, method, onBadSignature)
+  if (!checked.ok) return failVerification(observeVerify(h.clientId, checked, t0), input, method, onBadSignature)
+  let claimed
+  try {
+    claimed = await redisSetNxEx(redis, checked.nonceKey, '1', checked.nonceTtlSeconds)
+  } catch (e) {
+    observeVerify(h.clientId, STORE_ERROR, t0)
+    throw e
+  }
+  if (!claimed) return failVerification(observeVerify(h.clientId, native.replayedNonceOutcome(), t0), input, method, onBadSignature)
+  observeVerify(checked.clientId, null, t0)
   return { clientId: checked.clientId, timestamp: checked.timestamp, nonce: h.nonce, signature: h.signature }
 }
 
