@@ -36,11 +36,9 @@ PREFIX="$(cd "$PREFIX" && pwd)"
 
 APP="$WORK/app"
 mkdir -p "$APP"
-cp ffi-tests/c/run_vectors.c "$APP/hmac_vectors.c"
-cp ffi-tests/c/run_primitives_vectors.c "$APP/auth_vectors.c"
+cp ffi-tests/c/run_vectors.c "$APP/vectors.c"
 cp ffi-tests/c-common/check.h ffi-tests/c-common/vector_runner.h "$APP/"
 python3 ffi-tests/c/gen_vectors.py --out "$APP/vectors.gen.h"
-python3 ffi-tests/c/gen_primitives_vectors.py --out "$APP/auth_vectors.gen.h"
 
 cd "$APP"
 # Only the prefix: no path into the source tree or target/.
@@ -56,20 +54,18 @@ for l in $(pkg-config --libs authcore-static | tr ' ' '\n' | grep '^-l'); do
 done
 CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings -I.)
 LIBDIR="$(pkg-config --variable=libdir authcore)"
-for t in hmac auth; do
-  # shellcheck disable=SC2046 # word splitting of pkg-config output is intended
-  "$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore) -o "${t}_shared" "${t}_vectors.c" \
-    $(pkg-config --libs authcore) -Wl,-rpath,"$LIBDIR" -lm
-  # shellcheck disable=SC2046
-  "$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore-static) -o "${t}_static" "${t}_vectors.c" \
-    $(pkg-config --libs authcore-static) -lm
-  readelf -d "${t}_shared" | grep -q 'NEEDED.*libauthcore_ffi\.so' ||
-    { echo "c-consumer: ${t}_shared does not load libauthcore_ffi.so" >&2; exit 1; }
-  if readelf -d "${t}_static" | grep -q libauthcore_ffi; then
-    echo "c-consumer: ${t}_static needs libauthcore_ffi.so, expected the archive" >&2
-    exit 1
-  fi
-done
+# shellcheck disable=SC2046 # word splitting of pkg-config output is intended
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore) -o vectors_shared vectors.c \
+  $(pkg-config --libs authcore) -Wl,-rpath,"$LIBDIR" -lm
+# shellcheck disable=SC2046
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore-static) -o vectors_static vectors.c \
+  $(pkg-config --libs authcore-static) -lm
+readelf -d vectors_shared | grep -q 'NEEDED.*libauthcore_ffi\.so' ||
+  { echo "c-consumer: vectors_shared does not load libauthcore_ffi.so" >&2; exit 1; }
+if readelf -d vectors_static | grep -q libauthcore_ffi; then
+  echo "c-consumer: vectors_static needs libauthcore_ffi.so, expected the archive" >&2
+  exit 1
+fi
 # The version macros agree with the library that is linked and with pkg-config.
 cat >version.c <<'C'
 #include <stdio.h>
@@ -93,7 +89,7 @@ C
   $(pkg-config --libs authcore) -Wl,-rpath,"$LIBDIR"
 [ "$(./version)" = "$(pkg-config --modversion authcore)" ] ||
   { echo "c-consumer: header, library and authcore.pc disagree on the version" >&2; exit 1; }
-for bin in hmac_shared hmac_static auth_shared auth_static; do
+for bin in vectors_shared vectors_static; do
   echo "== $bin (valgrind)"
   valgrind -q --error-exitcode=1 --leak-check=full "./$bin" | tail -1
 done

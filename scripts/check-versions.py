@@ -2,7 +2,8 @@
 """One version scheme across the crates and packages (see CHANGELOG.md, "Versions").
 
 - The core version is [workspace.package].version in Cargo.toml. Every crate inherits it
-  (version.workspace = true); the Python wheel takes it from Cargo (dynamic version); the C
+  (version.workspace = true), and every path dependency on a crate of the workspace names
+  it as its version (publishable); the Python wheel takes it from Cargo (dynamic version); the C
   header's AUTHCORE_VERSION{,_MAJOR,_MINOR,_PATCH} and cbindgen.toml carry it (the Rust test
   version_matches_cargo_and_header checks the numbers); the npm packages @authcore/native,
   @authcore/native-linux-x64-gnu and @authcore/fuz-app-realtime carry it.
@@ -60,10 +61,34 @@ def caret_ok(rng: str, v: str) -> bool:
 cargo = tomllib.loads((ROOT / "Cargo.toml").read_text(encoding="utf-8"))
 CORE = cargo["workspace"]["package"]["version"]
 parse(CORE)
-for member in cargo["workspace"]["members"]:
-    pkg = tomllib.loads((ROOT / member / "Cargo.toml").read_text(encoding="utf-8"))["package"]
+member_manifests = {
+    member: tomllib.loads((ROOT / member / "Cargo.toml").read_text(encoding="utf-8"))
+    for member in cargo["workspace"]["members"]
+}
+crate_names = {m["package"]["name"] for m in member_manifests.values()}
+for member, manifest in member_manifests.items():
+    pkg = manifest["package"]
     if pkg.get("version") != {"workspace": True}:
         err(f"{member}/Cargo.toml: version must be `version.workspace = true` (is {pkg.get('version')!r})")
+
+
+def check_path_dep(where: str, name: str, spec: object) -> None:
+    """A dependency on a crate of this workspace carries the core version next to its path
+    (what `cargo publish` keeps), so a crate that depends on it stays publishable."""
+    if not isinstance(spec, dict) or "path" not in spec:
+        return
+    if spec.get("version") not in (CORE, f"={CORE}", f"^{CORE}"):
+        err(f"{where}: {name} = {{ path = {spec['path']!r} }} needs version = \"{CORE}\" (is {spec.get('version')!r})")
+
+
+for name, spec in cargo["workspace"].get("dependencies", {}).items():
+    if name in crate_names:
+        check_path_dep("Cargo.toml [workspace.dependencies]", name, spec)
+for member, manifest in member_manifests.items():
+    for table in ("dependencies", "dev-dependencies", "build-dependencies"):
+        for name, spec in manifest.get(table, {}).items():
+            if name in crate_names:
+                check_path_dep(f"{member}/Cargo.toml [{table}]", name, spec)
 
 pyproject = tomllib.loads((ROOT / "bindings-python/pyproject.toml").read_text(encoding="utf-8"))
 if "version" not in pyproject["project"].get("dynamic", []) or "version" in pyproject["project"]:
