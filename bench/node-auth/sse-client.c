@@ -104,7 +104,7 @@ static void on_readable(client *c) {
 static void loop_until(long long target_marks, int target_connected) {
   struct epoll_event evs[1024];
   while (total_marks < target_marks || n_connected < target_connected) {
-    int k = epoll_wait(ep, evs, 1024, 10000);
+    int k = epoll_wait(ep, evs, 1024, 60000);
     if (k == 0) { fprintf(stderr, "sse-client: timed out (%lld/%lld marks, %d/%d connected)\n", total_marks, target_marks, n_connected, target_connected); exit(2); }
     for (int i = 0; i < k; i++) {
       int idx = (int)evs[i].data.u64;
