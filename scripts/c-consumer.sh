@@ -67,7 +67,7 @@ fail() { echo "c-consumer: $*" >&2; exit 1; }
 [ "$(realpath "$LIBDIR")" = "$(realpath "$PREFIX/lib")" ] || fail "authcore.pc libdir $LIBDIR is not $PREFIX/lib"
 [ "$(realpath "$(pkg-config --variable=includedir authcore)")" = "$(realpath "$PREFIX/include")" ] ||
   fail "authcore.pc includedir is not $PREFIX/include"
-[ "$(pkg-config --libs authcore)" = "-L$LIBDIR -lauthcore" ] ||
+[ "$(pkg-config --libs authcore | xargs)" = "-L$LIBDIR -lauthcore" ] ||
   fail "pkg-config --libs authcore: $(pkg-config --libs authcore)"
 [ "$(pkg-config --libs authcore-static | cut -d' ' -f1)" = "$LIBDIR/libauthcore.a" ] ||
   fail "pkg-config --libs authcore-static does not start with the archive: $(pkg-config --libs authcore-static)"
