@@ -40,11 +40,9 @@ PREFIX="$(cd "$PREFIX" && pwd)"
 
 APP="$WORK/app"
 mkdir -p "$APP"
-cp ffi-tests/c/run_vectors.c "$APP/hmac_vectors.c"
-cp ffi-tests/c/run_primitives_vectors.c "$APP/auth_vectors.c"
+cp ffi-tests/c/run_vectors.c "$APP/vectors.c"
 cp ffi-tests/c-common/check.h ffi-tests/c-common/vector_runner.h "$APP/"
 python3 ffi-tests/c/gen_vectors.py --out "$APP/vectors.gen.h"
-python3 ffi-tests/c/gen_primitives_vectors.py --out "$APP/auth_vectors.gen.h"
 
 cd "$APP"
 # Only the prefix: no path into the source tree or target/.
@@ -86,19 +84,17 @@ GOT="$(readelf -d "$REAL" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')"
 echo "layout: $(cd "$PREFIX/lib" && for f in libauthcore*; do
   if [ -L "$f" ]; then printf '%s -> %s, ' "$f" "$(readlink "$f")"; else printf '%s, ' "$f"; fi
 done)SONAME $GOT"
-for t in hmac auth; do
-  # shellcheck disable=SC2046 # word splitting of pkg-config output is intended
-  "$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore) -o "${t}_shared" "${t}_vectors.c" \
-    $(pkg-config --libs authcore) -Wl,-rpath,"$LIBDIR" -lm
-  # shellcheck disable=SC2046
-  "$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore-static) -o "${t}_static" "${t}_vectors.c" \
-    $(pkg-config --libs authcore-static) -lm
-  needed="$(readelf -d "${t}_shared" | sed -n 's/.*(NEEDED).*\[\(libauthcore[^]]*\)\]$/\1/p')"
-  [ "$needed" = "$SONAME" ] || fail "${t}_shared needs '$needed', expected $SONAME"
-  if readelf -d "${t}_static" | grep -q 'NEEDED.*libauthcore'; then
-    fail "${t}_static needs the shared library, expected the archive"
-  fi
-done
+# shellcheck disable=SC2046 # word splitting of pkg-config output is intended
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore) -o vectors_shared vectors.c \
+  $(pkg-config --libs authcore) -Wl,-rpath,"$LIBDIR" -lm
+# shellcheck disable=SC2046
+"$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore-static) -o vectors_static vectors.c \
+  $(pkg-config --libs authcore-static) -lm
+needed="$(readelf -d vectors_shared | sed -n 's/.*(NEEDED).*\[\(libauthcore[^]]*\)\]$/\1/p')"
+[ "$needed" = "$SONAME" ] || fail "vectors_shared needs '$needed', expected $SONAME"
+if readelf -d vectors_static | grep -q 'NEEDED.*libauthcore'; then
+  fail "vectors_static needs the shared library, expected the archive"
+fi
 # The version macros agree with the library that is linked and with pkg-config.
 cat >version.c <<'C'
 #include <stdio.h>
@@ -134,7 +130,7 @@ C
   $(pkg-config --libs authcore) -Wl,-rpath,"$LIBDIR"
 [ "$(./version)" = "$(pkg-config --modversion authcore)" ] ||
   { echo "c-consumer: header, library and authcore.pc disagree on the version" >&2; exit 1; }
-for bin in hmac_shared hmac_static auth_shared auth_static; do
+for bin in vectors_shared vectors_static; do
   echo "== $bin (valgrind)"
   valgrind -q --error-exitcode=1 --leak-check=full "./$bin" | tail -1
 done

@@ -5,7 +5,9 @@
 # @authcore/node-auth-core, @authcore/fuz-app-realtime), the vector runners (HMAC,
 # realtime, auth primitives) and the cross-language parity cases (ffi-tests/parity). Real Redis on
 # 127.0.0.1:6379 and RabbitMQ on 127.0.0.1:5672 (vhost hmac-credentials) are required
-# (scripts/services.sh).
+# (scripts/services.sh). The Redis Cluster test (bindings-node/__test__/redis-cluster.test.mjs)
+# starts a private 3-master cluster with scripts/redis-cluster.sh (redis-server and redis-cli on
+# the PATH) and stops it at its end, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

@@ -5,6 +5,9 @@
 # .pyi, mypy --strict on a program using every export), then the
 # built wheel installed alone into a fresh venv (smoke test).
 # Idempotent; needs only python3 (>= 3.10), cargo and a reachable Redis (scripts/services.sh).
+# The Redis Cluster tests (bindings-python/tests/test_redis_cluster_stores.py) start a private
+# 3-master cluster with scripts/redis-cluster.sh (redis-server and redis-cli on the PATH) and
+# stop it at the end of the module, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh

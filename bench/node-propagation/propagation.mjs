@@ -42,7 +42,7 @@ const VHOST = 'hmac-credentials'
 const NATIVE = process.env.NAPI_RS_NATIVE_LIBRARY_PATH ? 'release (bench-fast profile)' : 'debug'
 const RUN = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`
 
-const IMPLS = [
+const ALL_IMPLS = [
   { name: 'original (faithful JS: amqplib, node-redis)', mod: original, url: false },
   // Default: the probe confirms the client's Redis and the state goes over a native connection.
   { name: 'ours: drop-in (node-redis client)', mod: ours, url: false },
@@ -50,6 +50,13 @@ const IMPLS = [
   { name: 'ours: drop-in (node-redis client, nativeRedis: false)', mod: ours, url: false, extra: { nativeRedis: false } },
   { name: 'ours: redis:// URL', mod: ours, url: true },
 ]
+// BENCH_PROP_IMPLS: indexes into the list above to run (default: all), e.g. `0,3`; the first
+// one listed is the baseline of the ratios. BENCH_PROP_PARTS: which measurements to run
+// (default `scenario,drain,latency`).
+const IMPLS = (process.env.BENCH_PROP_IMPLS ?? ALL_IMPLS.map((_, i) => i).join(','))
+  .split(',')
+  .map((i) => ALL_IMPLS[Number(i)])
+const PARTS = new Set((process.env.BENCH_PROP_PARTS ?? 'scenario,drain,latency').split(','))
 
 const now = () => performance.now()
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
@@ -442,14 +449,14 @@ function stats(values) {
 
 console.log(`propagation bench: N=${N}, ${ROUNDS} rounds, addon build: ${NATIVE}`)
 for (const i of IMPLS.keys()) {
-  await scenario(i, WARM_N)
-  await drain(i, WARM_N)
-  await latency(i, 10)
+  if (PARTS.has('scenario')) await scenario(i, WARM_N)
+  if (PARTS.has('drain')) await drain(i, WARM_N)
+  if (PARTS.has('latency')) await latency(i, 10)
 }
 
 const raw = IMPLS.map(() => ({ scenario: [], drain: [], latency: [] }))
 const floorRuns = []
-for (let r = 0; r < ROUNDS; r++) {
+for (let r = 0; r < ROUNDS && PARTS.has('scenario'); r++) {
   floorRuns.push(await brokerFloor(N))
   // rotate the order each round so drift (other load on the box) spreads evenly
   for (let k = 0; k < IMPLS.length; k++) {
@@ -459,7 +466,7 @@ for (let r = 0; r < ROUNDS; r++) {
     console.log(`  round ${r + 1} ${IMPLS[i].name}: sync ${s.syncMs.toFixed(0)} ms, applied ${s.appliedMs.toFixed(0)} ms, acked ${s.ackedMs.toFixed(0)} ms`)
   }
 }
-for (let r = 0; r < ROUNDS; r++) {
+for (let r = 0; r < ROUNDS && PARTS.has('drain'); r++) {
   for (let k = 0; k < IMPLS.length; k++) {
     const i = (k + r) % IMPLS.length
     const d = await drain(i, N)
@@ -468,7 +475,7 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 
-for (let r = 0; r < ROUNDS; r++) {
+for (let r = 0; r < ROUNDS && PARTS.has('latency'); r++) {
   for (let k = 0; k < IMPLS.length; k++) {
     const i = (k + r) % IMPLS.length
     const l = await latency(i, LAT_N)
@@ -483,6 +490,29 @@ const pick = (list, key) => stats(list.map((x) => x[key]))
 const latencyOf = (samples) => {
   const sorted = [...samples].sort((a, b) => a - b)
   return { samples: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted[sorted.length - 1] }
+}
+
+// A partial run (BENCH_PROP_IMPLS / BENCH_PROP_PARTS): medians on stdout (and as JSON in
+// BENCH_PROP_OUT when set); the results file is left alone.
+if (PARTS.size < 3 || IMPLS.length < ALL_IMPLS.length) {
+  const partial = IMPLS.map((impl, i) => {
+    const r = { impl: impl.name }
+    if (raw[i].scenario.length) for (const k of ['ensureMs', 'syncMs', 'appliedMs', 'ackedMs', 'credentialsPerSecond', 'cpuMs']) r[k] = pick(raw[i].scenario, k)
+    if (raw[i].drain.length) for (const k of ['totalMs', 'eventsPerSecond', 'cpuMs']) r[`drain.${k}`] = pick(raw[i].drain, k)
+    if (raw[i].latency.length) r.latencyMs = { ...latencyOf(raw[i].latency), all: raw[i].latency }
+    return r
+  })
+  for (const r of partial) {
+    const line = Object.entries(r)
+      .filter(([k]) => k !== 'impl')
+      .map(([k, v]) => (k === 'latencyMs' ? `latency p50 ${v.p50.toFixed(1)} p99 ${v.p99.toFixed(1)} ms` : `${k} ${v.median.toFixed(1)} (${v.min.toFixed(0)}-${v.max.toFixed(0)})`))
+    console.log(`${r.impl}: ${line.join(', ')}`)
+  }
+  if (process.env.BENCH_PROP_OUT) (await import('node:fs')).writeFileSync(process.env.BENCH_PROP_OUT, JSON.stringify({ n: N, rounds: ROUNDS, loadAverage1m: (await import('node:os')).loadavg()[0], results: partial }, null, 2))
+  for (const role of ROLES) await deleteKeys(redis[role], `hmac:http:bench-prop-${RUN}-*`)
+  await Promise.allSettled(Object.values(redis).map((c) => c.quit()))
+  await adminConn.close().catch(() => {})
+  process.exit(0)
 }
 const results = IMPLS.map((impl, i) => ({
   impl: impl.name,

@@ -1763,6 +1763,19 @@ authcore_result authcore_verify_with_record(const struct authcore_verify_request
                                             struct authcore_verification *out);
 
 /**
+ * The caller's nonce claim after `authcore_verify_with_record` answered `AUTHCORE_OK`:
+ * `claimed != 0` when `SET … NX` stored the key (the request is accepted: returns
+ * `AUTHCORE_OK`), 0 when the key already existed (a replay: returns
+ * `AUTHCORE_REPLAYED_NONCE`, answered 401). Either way the outcome is counted in the
+ * core's metrics (`authcore_verify_total{outcome="OK"}` or `{outcome="REPLAYED_NONCE"}`),
+ * so a host that reports its claims here has the same verification counters as one
+ * whose verifier does the I/O. `authcore_verify_with_record` counts its rejections
+ * itself; its success is counted here, once the claim has decided it. Latency is not
+ * recorded for sans-IO verifications (the store round trip is the caller's).
+ */
+AUTHCORE_MUST_USE authcore_result authcore_verify_nonce_claimed(int32_t claimed);
+
+/**
  * The Redis key that claims a nonce: `<ns>:nonce:<clientId>:<nonce>:<timestamp>`,
  * with the namespace trimmed (NULL = the default `hmacauth`), the trimmed client id
  * and raw nonce as verified, and the timestamp rendered as JavaScript renders it

@@ -23,7 +23,10 @@
 //! `m.markSuccess`, `m.markError`, `m.fully` (management); `r.hGet`, `r.hSet`,
 //! `r.hGetAll`, `r.hDel`, `r.sAdd`, `r.sRem`, `r.sCard`, `r.expire`, `r.del` (the
 //! `PropagationRedisClient`) and `r.batch` (a step's writes, run in order by JS); `a.get`, `a.set`, `a.delete` (first argument the track's
-//! instance: `http` or `message`); `log.info`, `log.warn`, `log.error` and
+//! instance: `http` or `message`); `h.ensure` and `h.rotate` (the host steps of
+//! `ensure`/`rotate` in one call: `a.get` unless known, `m.upsert`, `a.set` / `m.rotate`,
+//! `a.set`, in order) and `h.ack` (an ACK's `m.markSuccess`/`m.markError`, then `m.fully`
+//! when it completed the credential); `log.info`, `log.warn`, `log.error` and
 //! `error.release` are fire-and-forget.
 
 use std::collections::HashMap;
@@ -32,16 +35,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
-    CallbackError, CredentialSink, EnsureInput, FullyPropagatedInput, Management,
-    PendingPropagation, PendingTarget, PropagationError, Propagator, RevokeInput, RotateInput,
-    RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
+    AckResult, CallbackError, CredentialSink, EnsureInput, EnsureSteps, FullyPropagatedInput,
+    Management, PendingPropagation, PendingTarget, PropagationError, Propagator, RevokeInput,
+    RotateInput, RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput,
+    UpsertInput, ensure_op, ensure_steps_each, rotate_steps_each,
 };
 use authcore::propagation::state::{RedisOps, Write};
+use authcore::propagation::transport::InProcessBroker;
 use authcore::propagation::{Logger, wire};
 use authcore::store::StoreError;
 use authcore_node_boundary::napi;
 use napi::bindgen_prelude::{
-    FnArgs, Function, JsObjectValue, Object, Promise, PromiseRaw, ToNapiValue, Unknown,
+    Buffer, FnArgs, Function, JsObjectValue, Object, Promise, PromiseRaw, ToNapiValue, Unknown,
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, Status, ValueType};
@@ -305,6 +310,88 @@ impl Management for JsManagement {
         let args = json!([i.client_id, i.final_status, i.at]);
         self.d.call("m.fully", args).await.map(drop)
     }
+
+    /// One dispatcher call (`h.ack`): `m.markSuccess` or `m.markError`, then `m.fully`
+    /// when given, run in order by the JS layer.
+    async fn ack_steps(
+        &self,
+        result: AckResult,
+        fully: Option<FullyPropagatedInput>,
+    ) -> std::result::Result<(), CallbackError> {
+        let (op, args) = match result {
+            AckResult::Success(i) => (
+                "m.markSuccess",
+                json!([i.client_id, i.target_amqp_queue, i.applied_at]),
+            ),
+            AckResult::Error(i) => (
+                "m.markError",
+                json!([i.client_id, i.target_amqp_queue, i.reason, i.failed_at]),
+            ),
+        };
+        let fully = fully.map(|i| json!([i.client_id, i.final_status, i.at]));
+        self.d
+            .call("h.ack", json!([op, args, fully]))
+            .await
+            .map(drop)
+    }
+
+    fn fuses_with(&self, sink: &dyn CredentialSink) -> bool {
+        self.js_sink(sink).is_some()
+    }
+
+    /// One dispatcher call (`h.ensure`): `a.get` (unless known), `m.upsert`, `a.set`, run in
+    /// order by the JS layer, which answers the op.
+    async fn ensure_steps(
+        &self,
+        sink: &dyn CredentialSink,
+        steps: EnsureSteps,
+    ) -> std::result::Result<&'static str, PropagationError> {
+        let Some(which) = self.js_sink(sink) else {
+            return ensure_steps_each(self, sink, steps).await;
+        };
+        let args = json!([
+            which,
+            steps.exists,
+            steps.client_id,
+            steps.track,
+            steps.secret_plain,
+            steps.allowed_ips,
+            opt_i64(steps.expires_at),
+            steps.targets,
+            steps.secret_hash
+        ]);
+        let op = self.d.call("h.ensure", args).await?;
+        match op.as_str() {
+            Some(wire::OP_UPDATE) => Ok(ensure_op(true)),
+            Some(wire::OP_CREATE) => Ok(ensure_op(false)),
+            _ => Err(invalid_reply("ensure").into()),
+        }
+    }
+
+    /// One dispatcher call (`h.rotate`): `m.rotate`, then `a.set`.
+    async fn rotate_steps(
+        &self,
+        sink: &dyn CredentialSink,
+        i: RotateInput,
+        secret_hash: String,
+    ) -> std::result::Result<(), PropagationError> {
+        let Some(which) = self.js_sink(sink) else {
+            return rotate_steps_each(self, sink, i, secret_hash).await;
+        };
+        let args = json!([which, i.client_id, i.track, i.secret_plain, secret_hash]);
+        self.d.call("h.rotate", args).await?;
+        Ok(())
+    }
+}
+
+impl JsManagement {
+    /// The track name of `sink` when it is a JS instance reached through this dispatcher.
+    fn js_sink(&self, sink: &dyn CredentialSink) -> Option<&'static str> {
+        sink.as_any()
+            .and_then(|a| a.downcast_ref::<JsSink>())
+            .filter(|s| Arc::ptr_eq(&s.d, &self.d))
+            .map(|s| s.which)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -444,6 +531,9 @@ impl CredentialSink for JsSink {
     fn secret_token(&self) -> Option<&str> {
         self.secret_token.as_deref()
     }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -482,6 +572,40 @@ pub fn propagation_build_queue_name(env: Env, amqp_queue: String) -> Result<Stri
 #[napi(catch_unwind)]
 pub fn propagation_default_amqp_vhost() -> String {
     wire::DEFAULT_AMQP_VHOST.to_owned()
+}
+
+/// The in-process mesh named `mesh` (`amqpProtocol: "memory"`, `amqpHost: mesh`), for a
+/// harness playing a counterpart peer: declares `queue` (e.g. its own `hmac-<name>.queue`).
+#[napi(catch_unwind)]
+pub fn propagation_mesh_declare(mesh: String, queue: String) {
+    InProcessBroker::named(&mesh).declare_queue(&queue);
+}
+
+/// Publishes raw bytes to `queue` of the in-process mesh `mesh` (dropped when nobody
+/// declared the queue), as a counterpart peer would.
+#[napi(catch_unwind)]
+pub fn propagation_mesh_inject(mesh: String, queue: String, body: Buffer) {
+    InProcessBroker::named(&mesh).inject(&queue, &body);
+}
+
+/// Takes the messages waiting in `queue` of the in-process mesh `mesh` (a queue nobody
+/// consumes), oldest first: the bytes peers published to a counterpart.
+#[napi(catch_unwind)]
+pub fn propagation_mesh_take(mesh: String, queue: String) -> Vec<Buffer> {
+    InProcessBroker::named(&mesh)
+        .take(&queue)
+        .into_iter()
+        .map(Buffer::from)
+        .collect()
+}
+
+/// Messages waiting in `queue` of the in-process mesh `mesh`; `null` when it was never
+/// declared.
+#[napi(catch_unwind)]
+pub fn propagation_mesh_depth(mesh: String, queue: String) -> Option<u32> {
+    InProcessBroker::named(&mesh)
+        .depth(&queue)
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// `EnsureInput`.

@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod password;
 pub mod policy;
 pub mod propagation;
+pub mod py;
 pub mod realtime;
 pub mod secret;
 pub mod store;

@@ -306,7 +306,7 @@ async fn three_peers_over_rabbitmq_and_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_sync_pipelines_hundreds_of_publishes() {
-    // 150 credentials x 2 targets in one sync: the publishes overlap (up to 64 await their
+    // 150 credentials x 2 targets in one sync: the publishes overlap (up to 256 await their
     // confirm at once); every one is confirmed, marked sent, applied and acknowledged.
     let net = Net::new().await;
     let m = net.directory();

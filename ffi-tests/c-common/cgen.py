@@ -1,9 +1,9 @@
-"""What the two vector generators (ffi-tests/c/gen_vectors.py, ffi-tests/c/gen_primitives_vectors.py)
-share: C literals for bytes, one case as a designated initialiser, the `expect` block, the
-command line, loading the vector files and writing the generated header.
+"""What the C vector generator's adapters (ffi-tests/c/gen_vectors.py for HMAC,
+ffi-tests/c/primitive_cases.py for the auth primitives) share: C literals for bytes, one
+case as a designated initialiser, the `expect` block, the command line, loading the vector
+files and writing the generated header.
 
-Each generator keeps its own ops, input adapters and case struct; it imports this module
-through sys.path, relative to its own location:
+Each adapter imports this module through sys.path, relative to its own location:
 
     sys.path.insert(0, os.path.join(HERE, "..", "c-common"))
     import cgen

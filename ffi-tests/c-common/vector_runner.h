@@ -1,6 +1,6 @@
 /*
- * The scaffolding of the two C vector runners (ffi-tests/c/run_vectors.c and
- * ffi-tests/c/run_primitives_vectors.c); each keeps its ops and its case struct.
+ * The scaffolding of the C vector runner (ffi-tests/c/run_vectors.c): the case loop, text
+ * results, error and boolean checks.
  *
  * Include it after the generated vectors header (VECTORS, VECTOR_COUNT, VECTOR_FILES,
  * VECTOR_FILE_COUNT), with VECTOR_CASE defined as that header's case type, which has the
@@ -193,24 +193,41 @@ static inline void fail_unknown_op(void) {
     fail("unknown op \"%s\": this runner does not know it", current->op_name);
 }
 
-/* Runs every case through run_case (the runner's dispatch on the op) and prints the
- * summary. Returns the exit status: 0 only when every case passed. */
-static inline int run_vectors(const char *title, void (*run_case)(const VECTOR_CASE *c)) {
+/* True when the file of case `c` starts with one of the `n` prefixes (no prefix: every file). */
+static inline bool selected(const VECTOR_CASE *c, int n, const char *const *prefixes) {
+    for (int i = 0; i < n; i++) {
+        if (strncmp(c->file, prefixes[i], strlen(prefixes[i])) == 0) {
+            return true;
+        }
+    }
+    return n == 0;
+}
+
+/* Runs every case (of the files starting with one of the `n` prefixes, when n > 0) through
+ * run_case (the runner's dispatch on the op) and prints the summary. Returns the exit
+ * status: 0 only when every case passed and at least one ran. */
+static inline int run_vectors(const char *title, void (*run_case)(const VECTOR_CASE *c), int n,
+                              const char *const *prefixes) {
     printf("authcore %s: %s, %d cases\n", authcore_version(), title, VECTOR_COUNT);
     for (int i = 0; i < VECTOR_FILE_COUNT; i++) {
         printf("  %s\n", VECTOR_FILES[i]);
     }
+    int ran = 0;
     int failed_cases = 0;
     for (size_t i = 0; i < sizeof VECTORS / sizeof VECTORS[0]; i++) {
         current = &VECTORS[i];
+        if (!selected(current, n, prefixes)) {
+            continue;
+        }
         int before = failures;
         run_case(current);
+        ran++;
         if (failures != before) {
             failed_cases++;
         }
     }
-    printf("%d passed, %d failed\n", VECTOR_COUNT - failed_cases, failed_cases);
-    return failed_cases == 0 && VECTOR_COUNT > 0 ? 0 : 1;
+    printf("%d passed, %d failed\n", ran - failed_cases, failed_cases);
+    return failed_cases == 0 && ran > 0 ? 0 : 1;
 }
 
 #endif

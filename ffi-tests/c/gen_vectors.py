@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""Turn the shared vectors into C data: `vectors.gen.h` for run_vectors.c.
+"""Turn the shared vectors into C data: `vectors.gen.h` for run_vectors.c, the one C vector
+runner.
 
-C has no JSON parser here, so every case of `ffi-tests/vectors/naskot/*.json` and
-`ffi-tests/vectors/hmac-*.json` becomes one static `vcase` initialiser. This script is
-only an adapter (the expected values are copied, never computed), with two exceptions
-that are pure formatting: getHeader() resolution (first case-insensitive match, first
-array element) and rendering an expected `parse_record` object as the record JSON the
-original writes (its key order, JavaScript number rendering).
+C has no JSON parser here, so every case becomes one static `vcase` initialiser. Every file
+of ffi-tests/vectors/ is claimed by an adapter or listed in NOT_FOR_C with the reason:
+  * `naskot/*.json`, `hmac-*.json` and the signing track of
+    `differential/node-hmac-auth-core.json`: the HMAC adapter below;
+  * the password, JWT, TOTP, PKCE and policy files: primitive_cases.py.
+Adapters only copy expected values, never compute them, with two exceptions that are pure
+formatting: getHeader() resolution (first case-insensitive match, first array element: C
+takes the four header values, not a header list) and rendering an expected `parse_record`
+object as the record JSON the original writes (its key order, JavaScript number rendering).
 
-Strict by design: an input key this adapter does not know, or a value C cannot express,
-stops the generation with an error. An unknown `op` is emitted as OP_UNKNOWN so that
-run_vectors fails on it by name.
+Strict by design: an input key an adapter does not know, a value C cannot express, or a
+vector file nobody claims stops the generation with an error. An unknown `op` is emitted
+as OP_UNKNOWN so that run_vectors fails on it by name.
 
 Usage: gen_vectors.py [--vectors DIR] --out FILE
 """
@@ -26,8 +30,11 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_VECTORS = os.path.join(HERE, "..", "vectors")
 sys.path.insert(0, os.path.join(HERE, "..", "c-common"))
-import cgen  # noqa: E402  (shared with ffi-tests/c/gen_primitives_vectors.py)
+import cgen  # noqa: E402  (ffi-tests/c-common)
 from cgen import VectorError  # noqa: E402
+
+sys.path.insert(0, HERE)
+import primitive_cases  # noqa: E402
 
 # op -> (allowed input keys, kind of the ok value)
 OPS = {
@@ -332,29 +339,53 @@ def differential_cases(path):
     return out
 
 
+# Vector files of other languages' APIs, with the reason C does not run them.
+NOT_FOR_C = {
+    "realtime.json": "fuz_app's SSE guard has no C API",
+    "canonical-json-oracle.json": "Node's canonical JSON of JavaScript values (class instances among them); the "
+    "core function authcore_message_canonical calls replays all of it (core/tests/canonical_oracle.rs)",
+    "python-json-dumps.json": "the text of Python's json.dumps, which only the Python binding signs",
+}
+
+
 def main():
     args = cgen.parse_args(DEFAULT_VECTORS)
+    top = sorted(os.path.basename(p) for p in glob.glob(os.path.join(args.vectors, "*.json")))
+    hmac = [n for n in top if n.startswith("hmac-")]
+    unclaimed = set(top) - set(hmac) - set(primitive_cases.FILES) - set(NOT_FOR_C)
+    if unclaimed:
+        raise VectorError(f"vector files no C adapter claims (claim them or list them in NOT_FOR_C): {sorted(unclaimed)}")
+    missing = set(primitive_cases.FILES) - set(top)
+    if missing:
+        raise VectorError(f"missing vector files: {sorted(missing)}")
     files = sorted(glob.glob(os.path.join(args.vectors, "naskot", "*.json")))
-    files += sorted(glob.glob(os.path.join(args.vectors, "hmac-*.json")))
+    files += [os.path.join(args.vectors, n) for n in hmac]
     files += [os.path.join(args.vectors, "differential", "node-hmac-auth-core.json")]
-    if not files:
-        raise VectorError(f"no vector files under {args.vectors}")
+    files += [os.path.join(args.vectors, n) for n in primitive_cases.FILES]
 
     def cases_of(path, rel):
         if rel.startswith("naskot" + os.sep):
             return naskot_cases(path)
         if rel.startswith("differential" + os.sep):
             return differential_cases(path)
-        return cgen.load_cases(path)
+        cases = cgen.load_cases(path)
+        if not cases:
+            raise VectorError(f"{path}: no cases")
+        return cases
 
-    rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build_case)
+    def build(rel, c):
+        if rel in primitive_cases.FILES:
+            return primitive_cases.build_case(rel, c)
+        return build_case(rel, c)
+
+    rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build)
     cgen.write_header(
         args.out,
         generator="ffi-tests/c/gen_vectors.py",
         guard="AUTHCORE_VECTORS_GEN_H",
-        includes=["<math.h>", "<stdbool.h>", "<stddef.h>", '"authcore.h"'],
+        includes=["<math.h>", "<stdbool.h>", "<stddef.h>", "<stdint.h>", '"authcore.h"'],
         enum="vop",
-        ops=OPS,
+        ops={**OPS, **primitive_cases.OPS},
         struct=VCASE_STRUCT,
         case_type="vcase",
         rendered=rendered,
@@ -365,7 +396,7 @@ def main():
 VCASE_STRUCT = """typedef struct vcase {
     const char *file, *id, *op_name;
     enum vop op;
-    /* inputs ({NULL, 0} = absent) */
+    /* inputs ({NULL, 0} = absent); HMAC */
     authcore_str secret, secret_token, body, method, path, nonce, a, b, ip, client_id,
         message, signature, hash_token, raw, record, h_client_id, h_signature, h_timestamp,
         h_nonce;
@@ -375,14 +406,15 @@ VCASE_STRUCT = """typedef struct vcase {
     size_t rules_len;
     const authcore_str *ips;
     size_t ips_len;
-    /* expectations: expect_error NULL means success */
+""" + primitive_cases.FIELDS + """    /* expectations: expect_error NULL means success */
     const char *expect_error;
     int expect_status; /* 0 = not checked */
     authcore_str expect_text, expect_client_id, expect_message_hash, expect_signature,
         expect_nonce;
-    int expect_bool;
+    int expect_bool, expect_found;
     size_t expect_count;
     double expect_timestamp;
+    uint64_t expect_u64;
 } vcase;
 
 """

@@ -88,7 +88,7 @@ const HEARTBEAT_SECS: u16 = 10;
 /// Unacked deliveries per consumer (the original: 1). Deliveries of different lanes
 /// ([`DeliveryHandler::lane`]: one per credential) are handled concurrently, each lane in
 /// delivery order, one at a time.
-pub const PREFETCH: u16 = 64;
+pub const PREFETCH: u16 = 256;
 /// First reconnect delay, doubled after each failed attempt.
 const BACKOFF_START: Duration = Duration::from_millis(1000);
 /// Cap of the reconnect delay.

@@ -147,6 +147,22 @@ pub trait PropagationState: Send + Sync + 'static {
         event_id: &str,
         rec: &PublishedEvent,
     ) -> Result<(), StoreError>;
+    /// [`Self::record_published_event`] for several events of one client, given the
+    /// client's outstanding events as [`Self::outstanding_events`] read them under the
+    /// same client lock. The default records them one by one; on Redis the writes of all
+    /// of them go out as one batch (the ack records first, then the client's keys), with
+    /// the same end state.
+    async fn record_published_events(
+        &self,
+        outstanding: &HashMap<String, String>,
+        events: &[(String, PublishedEvent)],
+    ) -> Result<(), StoreError> {
+        let _ = outstanding;
+        for (event_id, rec) in events {
+            self.record_published_event(event_id, rec).await?;
+        }
+        Ok(())
+    }
     /// `readPublishedEvent`: `None` when absent or malformed.
     async fn read_published_event(
         &self,
@@ -161,6 +177,27 @@ pub trait PropagationState: Send + Sync + 'static {
         result: &str,
         event_id: &str,
     ) -> Result<(), StoreError>;
+    /// [`Self::record_target_result`], then [`Self::clear_client_aggregates`] when `clear`,
+    /// given the client's outstanding events as [`Self::outstanding_events`] read them
+    /// under the same client lock. The default makes the two steps; on Redis their writes
+    /// go out as one batch, with the same end state.
+    async fn record_target_result_and_clear(
+        &self,
+        client_id: &str,
+        target: &str,
+        result: &str,
+        event_id: &str,
+        outstanding: &HashMap<String, String>,
+        clear: bool,
+    ) -> Result<(), StoreError> {
+        let _ = outstanding;
+        self.record_target_result(client_id, target, result, event_id)
+            .await?;
+        if clear {
+            self.clear_client_aggregates(client_id).await?;
+        }
+        Ok(())
+    }
     /// `pendingCountForClient` (`SCARD`).
     async fn pending_count(&self, client_id: &str) -> Result<u64, StoreError>;
     /// `readClientResults` (`HGETALL`, `{}` when absent).
@@ -813,6 +850,81 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
         self.ops.write_batch(&writes).await
     }
 
+    async fn record_published_events(
+        &self,
+        outstanding: &HashMap<String, String>,
+        events: &[(String, PublishedEvent)],
+    ) -> Result<(), StoreError> {
+        // Per event, the writes of `record_published_event`; the ack-record writes of all
+        // events go first (on a cluster, every ack record is written before the client's
+        // keys name it, as for one event).
+        let mut acks = Vec::with_capacity(3 * events.len());
+        let mut client = Vec::with_capacity(7 * events.len());
+        // An event retires the previous one of its target, recorded in this batch too.
+        let mut outstanding = outstanding.clone();
+        for (event_id, rec) in events {
+            let pending = self.keys.pending(&rec.client_id);
+            let out = self.keys.outstanding(&rec.client_id);
+            let target = rec.target_amqp_queue.as_str();
+            if let Some(old) = outstanding.get(target)
+                && old != event_id
+            {
+                acks.push(Write::Del {
+                    key: self.keys.ack(old),
+                });
+                client.push(Write::SRem {
+                    key: pending.clone(),
+                    member: old.clone(),
+                });
+            }
+            outstanding.insert(target.to_owned(), event_id.clone());
+            let ack = self.keys.ack(event_id);
+            let fields = [
+                ("clientId", rec.client_id.clone()),
+                ("targetAmqpQueue", target.to_owned()),
+                ("attemptCount", number_to_string(rec.attempt_count)),
+                ("sentAt", number_to_string(rec.sent_at)),
+            ];
+            acks.extend([
+                Write::HSet {
+                    key: ack.clone(),
+                    fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                },
+                Write::Expire {
+                    key: ack,
+                    seconds: ACK_TTL_SECONDS,
+                },
+            ]);
+            client.extend([
+                Write::SAdd {
+                    key: pending.clone(),
+                    member: event_id.to_owned(),
+                },
+                Write::Expire {
+                    key: pending,
+                    seconds: ACK_TTL_SECONDS,
+                },
+                Write::HSet {
+                    key: out.clone(),
+                    fields: vec![(target.to_owned(), event_id.to_owned())],
+                },
+                Write::Expire {
+                    key: out,
+                    seconds: ACK_TTL_SECONDS,
+                },
+                Write::HSet {
+                    key: self.keys.last_ts(&rec.client_id),
+                    fields: vec![("ts".to_owned(), number_to_string(rec.sent_at))],
+                },
+            ]);
+        }
+        if acks.is_empty() {
+            return Ok(());
+        }
+        acks.append(&mut client);
+        self.ops.write_batch(&acks).await
+    }
+
     async fn read_published_event(
         &self,
         event_id: &str,
@@ -867,6 +979,46 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
                 key: outstanding,
                 field: target.to_owned(),
             });
+        }
+        self.ops.write_batch(&writes).await
+    }
+
+    async fn record_target_result_and_clear(
+        &self,
+        client_id: &str,
+        target: &str,
+        result: &str,
+        event_id: &str,
+        outstanding: &HashMap<String, String>,
+        clear: bool,
+    ) -> Result<(), StoreError> {
+        let results = self.keys.results(client_id);
+        let pending = self.keys.pending(client_id);
+        let mut writes = vec![
+            Write::HSet {
+                key: results.clone(),
+                fields: vec![(target.to_owned(), result.to_owned())],
+            },
+            Write::Expire {
+                key: results.clone(),
+                seconds: ACK_TTL_SECONDS,
+            },
+            Write::SRem {
+                key: pending.clone(),
+                member: event_id.to_owned(),
+            },
+            Write::Del {
+                key: self.keys.ack(event_id),
+            },
+        ];
+        if outstanding.get(target).map(String::as_str) == Some(event_id) {
+            writes.push(Write::HDel {
+                key: self.keys.outstanding(client_id),
+                field: target.to_owned(),
+            });
+        }
+        if clear {
+            writes.extend([Write::Del { key: pending }, Write::Del { key: results }]);
         }
         self.ops.write_batch(&writes).await
     }

@@ -220,6 +220,26 @@ function handlersFor(options) {
     'a.set': (which, clientId, secretHash, expiresAt, allowedIps) =>
       authOf(options, which).clients.setSecretHash(clientId, secretHash, expiresAt ?? undefined, allowedIps ?? undefined),
     'a.delete': (which, clientId) => authOf(options, which).clients.delete(clientId),
+    // the host steps of ensure/rotate in one call from the addon, in the original's order
+    // (each step exactly as its own op above; the first throw ends the sequence)
+    'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash) => {
+      const found = exists === null ? await handlers['a.get'](which, clientId) : exists
+      const op = found ? 'credential.update' : 'credential.create'
+      await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
+      await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
+      return op
+    },
+    'h.rotate': async (which, clientId, track, secretPlain, secretHash) => {
+      await handlers['m.rotate'](clientId, track, secretPlain)
+      await handlers['a.set'](which, clientId, secretHash, null, null)
+    },
+    // an ACK's callbacks: markTargetSuccess/markTargetError, then (when it completed the
+    // credential) markCredentialFullyPropagated
+    'h.ack': async (op, args, fully) => {
+      if (op !== 'm.markSuccess' && op !== 'm.markError') throw new Error(`not an ACK callback: ${op}`)
+      await handlers[op](...args)
+      if (fully) await handlers['m.fully'](...fully)
+    },
     // the writes of one step, in order, in one call from the addon: [[op, ...args], ...]
     'r.batch': async (writes) => {
       for (const [op, ...args] of writes) {

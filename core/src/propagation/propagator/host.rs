@@ -36,6 +36,11 @@ pub trait CredentialSink: Send + Sync + 'static {
     /// The instance's `secretToken`, the pepper of `hashClientSecret` (`None`: plain
     /// SHA-256). The core computes the hash it then hands to [`Self::set_secret_hash`].
     fn secret_token(&self) -> Option<&str>;
+    /// This sink as [`Any`](std::any::Any), so that a host's [`Management`] can recognize
+    /// its own sinks (see [`Management::fuses_with`]). Default: `None`.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 #[async_trait]
@@ -222,6 +227,156 @@ pub trait Management: Send + Sync + 'static {
         &self,
         input: FullyPropagatedInput,
     ) -> Result<(), CallbackError>;
+
+    /// True when [`Self::ensure_steps`] and [`Self::rotate_steps`] run their calls on `sink`
+    /// in one hand-off (a binding whose callbacks and sink live on the other side of a
+    /// language boundary): `ensure` then lets the `clients.get` go with them instead of
+    /// overlapping it with its ack-store read. Default: false.
+    fn fuses_with(&self, sink: &dyn CredentialSink) -> bool {
+        let _ = sink;
+        false
+    }
+
+    /// The host's part of `ensure`, after the ack store was settled, in the original's
+    /// order: `clients.get` on `sink` (unless [`EnsureSteps::exists`] already says), then
+    /// `upsertCredentialWithTargets` with the op that follows, then, only if that
+    /// succeeded, `clients.setSecretHash`. Returns the op. The default makes the calls one
+    /// by one ([`ensure_steps_each`]); an override must make the same calls, in the same
+    /// order, with the same errors.
+    async fn ensure_steps(
+        &self,
+        sink: &dyn CredentialSink,
+        steps: EnsureSteps,
+    ) -> Result<&'static str, super::PropagationError> {
+        ensure_steps_each(self, sink, steps).await
+    }
+
+    /// The callbacks of one ACK: `markTargetSuccess` (or `markTargetError`), then, when
+    /// `fully` is given and that call succeeded, `markCredentialFullyPropagated`. The
+    /// default makes the calls one by one ([`ack_steps_each`]).
+    async fn ack_steps(
+        &self,
+        result: AckResult,
+        fully: Option<FullyPropagatedInput>,
+    ) -> Result<(), CallbackError> {
+        ack_steps_each(self, result, fully).await
+    }
+
+    /// The host's part of `rotate`, after the ack store was settled:
+    /// `rotateCredentialSecret`, then, only if it succeeded,
+    /// `clients.setSecretHash(clientId, secretHash)`. The default makes the calls one by
+    /// one ([`rotate_steps_each`]).
+    async fn rotate_steps(
+        &self,
+        sink: &dyn CredentialSink,
+        input: RotateInput,
+        secret_hash: String,
+    ) -> Result<(), super::PropagationError> {
+        rotate_steps_each(self, sink, input, secret_hash).await
+    }
+}
+
+/// What [`Management::ensure_steps`] needs: the upsert's fields without its op, the hash
+/// to apply locally, and whether the client exists when that is already known.
+#[derive(Clone, PartialEq)]
+pub struct EnsureSteps {
+    /// `Some` when the caller already asked `clients.get`; `None`: ask it first.
+    pub exists: Option<bool>,
+    /// The credential's client id.
+    pub client_id: String,
+    /// `http` or `message`.
+    pub track: String,
+    /// The plain secret.
+    pub secret_plain: String,
+    /// IP/CIDR allow-list.
+    pub allowed_ips: Option<Vec<String>>,
+    /// Expiry, epoch milliseconds.
+    pub expires_at: Option<i64>,
+    /// Logical names of the target peers.
+    pub targets: Vec<String>,
+    /// `hashClientSecret(secret_plain, sink's secretToken)`.
+    pub secret_hash: String,
+}
+
+crate::redacted_debug!(EnsureSteps { exists, client_id, track, allowed_ips, expires_at, targets } secret { secret_plain, secret_hash });
+
+/// `credential.update` when the client exists, else `credential.create`.
+pub fn ensure_op(exists: bool) -> &'static str {
+    if exists {
+        crate::propagation::wire::OP_UPDATE
+    } else {
+        crate::propagation::wire::OP_CREATE
+    }
+}
+
+/// [`Management::ensure_steps`], one call at a time.
+pub async fn ensure_steps_each<M: Management + ?Sized>(
+    m: &M,
+    sink: &dyn CredentialSink,
+    steps: EnsureSteps,
+) -> Result<&'static str, super::PropagationError> {
+    let exists = match steps.exists {
+        Some(e) => e,
+        None => sink.exists(&steps.client_id).await?,
+    };
+    let op = ensure_op(exists);
+    m.upsert_credential_with_targets(UpsertInput {
+        client_id: steps.client_id.clone(),
+        track: steps.track,
+        op: op.into(),
+        secret_plain: Some(steps.secret_plain),
+        allowed_ips: steps.allowed_ips.clone(),
+        expires_at: steps.expires_at,
+        targets: steps.targets,
+    })
+    .await?;
+    sink.set_secret_hash(
+        &steps.client_id,
+        &steps.secret_hash,
+        steps.expires_at.map(|v| v as f64),
+        steps.allowed_ips,
+    )
+    .await?;
+    Ok(op)
+}
+
+/// What an ACK reports to management.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AckResult {
+    /// `markTargetSuccess`.
+    Success(TargetSuccessInput),
+    /// `markTargetError`.
+    Error(TargetErrorInput),
+}
+
+/// [`Management::ack_steps`], one call at a time.
+pub async fn ack_steps_each<M: Management + ?Sized>(
+    m: &M,
+    result: AckResult,
+    fully: Option<FullyPropagatedInput>,
+) -> Result<(), CallbackError> {
+    match result {
+        AckResult::Success(i) => m.mark_target_success(i).await?,
+        AckResult::Error(i) => m.mark_target_error(i).await?,
+    }
+    if let Some(i) = fully {
+        m.mark_credential_fully_propagated(i).await?;
+    }
+    Ok(())
+}
+
+/// [`Management::rotate_steps`], one call at a time.
+pub async fn rotate_steps_each<M: Management + ?Sized>(
+    m: &M,
+    sink: &dyn CredentialSink,
+    input: RotateInput,
+    secret_hash: String,
+) -> Result<(), super::PropagationError> {
+    let client_id = input.client_id.clone();
+    m.rotate_credential_secret(input).await?;
+    sink.set_secret_hash(&client_id, &secret_hash, None, None)
+        .await?;
+    Ok(())
 }
 
 /// `EnsureInput`.

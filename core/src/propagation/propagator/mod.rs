@@ -43,9 +43,10 @@ use std::sync::Arc;
 
 pub use error::{CallbackError, PropagationError, SinkError};
 pub use host::{
-    CredentialSink, EnsureInput, EnsureResult, FullyPropagatedInput, Management,
-    PendingPropagation, PendingTarget, PropagatorParts, RevokeInput, RotateInput, RotateUsage,
-    SyncSummary, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
+    AckResult, CredentialSink, EnsureInput, EnsureResult, EnsureSteps, FullyPropagatedInput,
+    Management, PendingPropagation, PendingTarget, PropagatorParts, RevokeInput, RotateInput,
+    RotateUsage, SyncSummary, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
+    ack_steps_each, ensure_op, ensure_steps_each, rotate_steps_each,
 };
 
 use super::state::{KeyedGuard, KeyedLocks};

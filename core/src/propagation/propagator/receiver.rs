@@ -6,11 +6,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    FullyPropagatedInput, Management, PropagationError, Shared, SinkError, TargetErrorInput,
+    AckResult, FullyPropagatedInput, PropagationError, Shared, SinkError, TargetErrorInput,
     TargetSuccessInput, now_ms,
 };
 use crate::hmac::HmacError;
-use crate::propagation::state::PublishedEvent;
 use crate::propagation::transport::DeliveryHandler;
 use crate::propagation::wire::{self, AckEvent, Cursor, Envelope};
 use crate::secret::ExposeSecret;
@@ -355,23 +354,56 @@ impl Handling {
                 .await?);
         };
         // Under the client lock (exclusive with ensure/rotate/revoke and with sync's
-        // record..markTargetSent), read again: a rotate may have retired the event.
+        // record..markTargetSent), read again: a rotate may have retired the event. The
+        // client's pending set, results and outstanding events are read in the same round
+        // trip: nothing else changes them while the lock is held.
         let _client = self.shared.client_locks.lock(&rec.client_id).await;
-        let Some(rec) = parts.state.read_published_event(ack_event_id).await? else {
+        let state = &parts.state;
+        let (again, pending, results, outstanding) = tokio::join!(
+            state.read_published_event(ack_event_id),
+            state.pending_count(&rec.client_id),
+            state.read_client_results(&rec.client_id),
+            state.outstanding_events(&rec.client_id)
+        );
+        let Some(rec) = again?.filter(|again| again.client_id == rec.client_id) else {
             parts.logger.warn(&format!(
                 "[propagation] received ack for unknown eventId={ack_event_id}, dropping"
             ));
             return Ok(());
         };
+        let (pending, mut results, outstanding) = (pending?, results?, outstanding?);
         self.shared.wait_marked(ack_event_id).await;
         // The callbacks and the completion run before the ack store forgets the event: an
         // authority crash in between redoes them when the ACK is redelivered (the original
         // forgets first, and a crash leaves the row `sent` forever).
-        let completed = match self
-            .ack_callbacks(&**m, &rec, success, result, ack.ack_reason, at)
-            .await
-        {
-            Ok(completed) => completed,
+        let callbacks = if success {
+            AckResult::Success(TargetSuccessInput {
+                client_id: rec.client_id.clone(),
+                target_amqp_queue: rec.target_amqp_queue.clone(),
+                applied_at: at,
+            })
+        } else {
+            AckResult::Error(TargetErrorInput {
+                client_id: rec.client_id.clone(),
+                target_amqp_queue: rec.target_amqp_queue.clone(),
+                reason: ack.ack_reason.unwrap_or_else(|| "unknown".into()),
+                failed_at: at,
+            })
+        };
+        // The event is still in the pending set (recorded with its ack record, which was
+        // just read): it is the last one when the set holds at most it.
+        let fully = (pending <= 1).then(|| {
+            results.insert(rec.target_amqp_queue.clone(), result.to_owned());
+            FullyPropagatedInput {
+                client_id: rec.client_id.clone(),
+                final_status: wire::aggregate_final_status(results.values().map(String::as_str))
+                    .into(),
+                at,
+            }
+        });
+        let last = fully.is_some();
+        let completed = match m.ack_steps(callbacks, fully).await {
+            Ok(()) => last,
             Err(e) => {
                 parts.logger.error(&format!(
                     "[propagation] management callback failed during ack handling for {}: {e}",
@@ -380,59 +412,16 @@ impl Handling {
                 false
             }
         };
-        parts
-            .state
-            .record_target_result(&rec.client_id, &rec.target_amqp_queue, result, ack_event_id)
+        state
+            .record_target_result_and_clear(
+                &rec.client_id,
+                &rec.target_amqp_queue,
+                result,
+                ack_event_id,
+                &outstanding,
+                completed,
+            )
             .await?;
-        if completed {
-            parts.state.clear_client_aggregates(&rec.client_id).await?;
-        }
         Ok(())
-    }
-
-    /// `markTargetSuccess`/`markTargetError`, then `markCredentialFullyPropagated` when this
-    /// event is the client's last pending one (its result counted in). `Ok(true)`: the
-    /// credential completed.
-    async fn ack_callbacks(
-        &self,
-        m: &dyn Management,
-        rec: &PublishedEvent,
-        success: bool,
-        result: &str,
-        reason: Option<String>,
-        at: i64,
-    ) -> Result<bool, PropagationError> {
-        let state = &self.shared.parts.state;
-        if success {
-            m.mark_target_success(TargetSuccessInput {
-                client_id: rec.client_id.clone(),
-                target_amqp_queue: rec.target_amqp_queue.clone(),
-                applied_at: at,
-            })
-            .await?;
-        } else {
-            m.mark_target_error(TargetErrorInput {
-                client_id: rec.client_id.clone(),
-                target_amqp_queue: rec.target_amqp_queue.clone(),
-                reason: reason.unwrap_or_else(|| "unknown".into()),
-                failed_at: at,
-            })
-            .await?;
-        }
-        // The event is still in the pending set (recorded with its ack record, which was
-        // just read): it is the last one when the set holds at most it.
-        if state.pending_count(&rec.client_id).await? > 1 {
-            return Ok(false);
-        }
-        let mut results = state.read_client_results(&rec.client_id).await?;
-        results.insert(rec.target_amqp_queue.clone(), result.to_owned());
-        let final_status = wire::aggregate_final_status(results.values().map(String::as_str));
-        m.mark_credential_fully_propagated(FullyPropagatedInput {
-            client_id: rec.client_id.clone(),
-            final_status: final_status.into(),
-            at,
-        })
-        .await?;
-        Ok(true)
     }
 }

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::{
-    CredentialSink, EnsureInput, EnsureResult, Management, PendingPropagation, PropagationError,
-    Propagator, RevokeInput, RotateInput, RotateUsage, Shared, SyncSummary, TargetSentInput,
-    UpsertInput, now_ms,
+    CredentialSink, EnsureInput, EnsureResult, EnsureSteps, Management, PendingPropagation,
+    PropagationError, Propagator, RevokeInput, RotateInput, RotateUsage, Shared, SyncSummary,
+    TargetSentInput, UpsertInput, now_ms,
 };
 use crate::propagation::state::{KeyedGuard, PublishedEvent};
 
@@ -38,43 +38,48 @@ impl Propagator {
         let track = input.track.unwrap_or_else(|| "http".into());
         let auth = self.auth_for_ensure(&track)?;
         // The listed targets go back to `pending`: their outstanding events are retired
-        // first, so a late ACK of the old secret cannot mark the new one delivered. Under
-        // the client lock, the outstanding events are read while the local store answers
-        // whether the client exists (one round trip overlaps the other); nothing is
-        // written before both answered.
+        // first, so a late ACK of the old secret cannot mark the new one delivered. Nothing
+        // is written before the local store answered whether the client exists.
         let _client = self.shared.begin_change(&input.client_id).await;
         let state = &self.shared.parts.state;
-        let (exists, outstanding) = tokio::join!(
-            auth.exists(&input.client_id),
-            state.outstanding_events(&input.client_id)
-        );
-        let op = if exists? {
-            wire::OP_UPDATE
+        let fused = management.fuses_with(auth.as_ref());
+        let (exists, outstanding) = if fused {
+            // The host runs `clients.get`, the upsert and the local apply in one hand-off;
+            // it asks `clients.get` itself unless a retirement needs the answer first.
+            (None, state.outstanding_events(&input.client_id).await?)
         } else {
-            wire::OP_CREATE
+            // The outstanding events are read while the local store answers (one round
+            // trip overlaps the other).
+            let (exists, outstanding) = tokio::join!(
+                auth.exists(&input.client_id),
+                state.outstanding_events(&input.client_id)
+            );
+            (Some(exists?), outstanding?)
+        };
+        let retires = outstanding.keys().any(|t| input.targets.contains(t));
+        let exists = match exists {
+            None if retires => Some(auth.exists(&input.client_id).await?),
+            known => known,
         };
         state
-            .retire_outstanding(&input.client_id, outstanding?, Some(&input.targets))
+            .retire_outstanding(&input.client_id, outstanding, Some(&input.targets))
             .await?;
-        management
-            .upsert_credential_with_targets(UpsertInput {
-                client_id: input.client_id.clone(),
-                track: track.clone(),
-                op: op.into(),
-                secret_plain: Some(input.secret.clone()),
-                allowed_ips: input.allowed_ips.clone(),
-                expires_at: input.expires_at,
-                targets: input.targets,
-            })
+        let secret_hash = hash_secret(auth.as_ref(), &input.secret);
+        let op = management
+            .ensure_steps(
+                auth.as_ref(),
+                EnsureSteps {
+                    exists,
+                    client_id: input.client_id.clone(),
+                    track,
+                    secret_plain: input.secret,
+                    allowed_ips: input.allowed_ips,
+                    expires_at: input.expires_at,
+                    targets: input.targets,
+                    secret_hash,
+                },
+            )
             .await?;
-        let hash = hash_secret(auth.as_ref(), &input.secret);
-        auth.set_secret_hash(
-            &input.client_id,
-            &hash,
-            input.expires_at.map(|v| v as f64),
-            input.allowed_ips,
-        )
-        .await?;
         Ok(EnsureResult {
             client_id: input.client_id,
             op: op.into(),
@@ -101,15 +106,17 @@ impl Propagator {
         state
             .retire_outstanding(&input.client_id, outstanding?, None)
             .await?;
+        let secret_hash = hash_secret(auth.as_ref(), &input.secret);
         management
-            .rotate_credential_secret(RotateInput {
-                client_id: input.client_id.clone(),
-                track,
-                secret_plain: input.secret.clone(),
-            })
-            .await?;
-        let hash = hash_secret(auth.as_ref(), &input.secret);
-        auth.set_secret_hash(&input.client_id, &hash, None, None)
+            .rotate_steps(
+                auth.as_ref(),
+                RotateInput {
+                    client_id: input.client_id.clone(),
+                    track,
+                    secret_plain: input.secret,
+                },
+                secret_hash,
+            )
             .await?;
         Ok(input.client_id)
     }
@@ -343,11 +350,11 @@ type Publishing = std::collections::VecDeque<(
 )>;
 
 /// How many publishes of one `sync` may await their broker confirm at once.
-const SYNC_IN_FLIGHT: usize = 64;
+const SYNC_IN_FLIGHT: usize = 256;
 
 /// How many propagations of one `sync` may be prepared (applied locally and recorded) at
 /// once.
-const SYNC_PREPARING: usize = 16;
+const SYNC_PREPARING: usize = 64;
 
 /// Prepare tasks of one `sync`, oldest first, with their client.
 type Preparing = std::collections::VecDeque<(
@@ -366,7 +373,8 @@ struct Prepared {
 /// The local apply of one propagation and the ack-store record of each target's event
 /// (every target before any publish, so that no ACK can empty the pending set while
 /// another target of this credential is still to be published). Returns the events to
-/// publish; a target whose record failed is counted as retrying. Runs under the
+/// publish; when the record (one batch for every target) failed, every target is counted
+/// as retrying. Runs under the
 /// client's lock, taken first; a client changed since the sync's fetch is skipped (its
 /// targets counted as retrying: the next `sync` sends the new state).
 async fn prepare(
@@ -417,28 +425,30 @@ async fn prepare(
             hash
         };
         let mut events = Vec::with_capacity(p.pending_targets.len());
+        let mut records = Vec::with_capacity(p.pending_targets.len());
         // Strictly above the previous event's ts for this client, even in the same
-        // millisecond or after the clock stepped back: a new event is never stale.
-        let mut last = parts.state.last_event_ts(&p.client_id).await?;
+        // millisecond or after the clock stepped back: a new event is never stale. The
+        // client's outstanding events are read in the same round trip: recording retires
+        // the one each target replaces.
+        let (last, outstanding) = tokio::join!(
+            parts.state.last_event_ts(&p.client_id),
+            parts.state.outstanding_events(&p.client_id)
+        );
+        let mut last = last?;
         for target in &p.pending_targets {
             let event_id =
                 wire::random_uuid().map_err(|e| PropagationError::Random(e.to_string()))?;
             let sent_at = wire::next_event_ts(now_ms(), last);
             last = Some(sent_at);
-            let rec = PublishedEvent {
-                client_id: p.client_id.clone(),
-                target_amqp_queue: target.target_amqp_queue.clone(),
-                attempt_count: 1.0,
-                sent_at: sent_at as f64,
-            };
-            if let Err(e) = parts.state.record_published_event(&event_id, &rec).await {
-                parts.logger.warn(&format!(
-                    "[propagation] publish to {} for {} failed: {e}",
-                    target.target_amqp_queue, p.client_id
-                ));
-                prepared.retrying += 1;
-                continue;
-            }
+            records.push((
+                event_id.clone(),
+                PublishedEvent {
+                    client_id: p.client_id.clone(),
+                    target_amqp_queue: target.target_amqp_queue.clone(),
+                    attempt_count: 1.0,
+                    sent_at: sent_at as f64,
+                },
+            ));
             let event = ApplyEvent {
                 event_id,
                 ts: sent_at,
@@ -454,6 +464,27 @@ async fn prepare(
                 },
             };
             events.push((target.target_amqp_queue.clone(), event));
+        }
+        // Every target's record in one batch: when it fails, every target of this
+        // propagation is retrying (nothing of it is published).
+        let recorded = match outstanding {
+            Ok(outstanding) => {
+                parts
+                    .state
+                    .record_published_events(&outstanding, &records)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            for target in &p.pending_targets {
+                parts.logger.warn(&format!(
+                    "[propagation] publish to {} for {} failed: {e}",
+                    target.target_amqp_queue, p.client_id
+                ));
+            }
+            prepared.retrying += events.len() as u32;
+            events.clear();
         }
         prepared.events = events;
     }

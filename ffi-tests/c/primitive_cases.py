@@ -1,10 +1,8 @@
-#!/usr/bin/env python3
-"""Turn the auth-primitive vectors into C data: `auth_vectors.gen.h` for run_vectors.c.
-
-Every case of ffi-tests/vectors/{password-bcrypt,password-argon2,jwt-hs256,
-jwt-asymmetric,totp-rfc6238,pkce-rfc7636,policy}.json becomes one static `acase`
-initialiser, so the C runner needs no JSON parser. This script is only an adapter: expected
-values are copied, never computed. The formatting it does:
+"""The password, JWT, TOTP, PKCE and policy cases of the C vector runner: the adapter
+gen_vectors.py calls for ffi-tests/vectors/{password-bcrypt,password-argon2,jwt-hs256,
+jwt-asymmetric,totp-rfc6238,pkce-rfc7636,policy}.json (each case one static `vcase`
+initialiser, so the C runner needs no JSON parser). Expected values are copied, never
+computed. The formatting it does:
   * JSON results (verified claims, checkPermission results) are rendered compact with keys
     sorted, which is the documented output form of the C functions; JWKS documents and
     action lists keep the order of the file;
@@ -14,10 +12,7 @@ values are copied, never computed. The formatting it does:
   * enumerations (`alg`, `algorithm`, `tokenUse`) become the header's constant names.
 
 Strict by design: an unknown input key, a value C cannot express, or an expected value
-whose JSON form is ambiguous (floats) stops the generation. An unknown `op` is emitted
-as OP_UNKNOWN so that run_vectors fails on it by name.
-
-Usage: gen_primitives_vectors.py [--vectors DIR] --out FILE
+whose JSON form is ambiguous (floats) stops the generation.
 """
 
 import json
@@ -25,9 +20,8 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_VECTORS = os.path.join(HERE, "..", "vectors")
 sys.path.insert(0, os.path.join(HERE, "..", "c-common"))
-import cgen  # noqa: E402  (shared with ffi-tests/c/gen_vectors.py)
+import cgen  # noqa: E402  (ffi-tests/c-common)
 from cgen import VectorError  # noqa: E402
 FILES = [
     "password-bcrypt.json",
@@ -177,7 +171,7 @@ def build_case(file, c):
             case.raw("alg", enum("alg", JWT_ALGS))
             case.s("pem", t("publicKeyPem"))
         case.s("token", t("token"))
-        case.raw("now", uint(inp["now"], f"{where}.now"))
+        case.raw("now_s", uint(inp["now"], f"{where}.now"))
         if inp["now"] == 0:
             raise VectorError(f"{where}.now: 0 means the system clock in the C API")
         case.raw("leeway", uint(inp.get("leeway", 0), f"{where}.leeway"))
@@ -192,17 +186,17 @@ def build_case(file, c):
             case.s("secret", bytes.fromhex(inp["secretHex"]))
         except (TypeError, ValueError):
             raise VectorError(f"{where}.secretHex: not hex")
-        case.raw("now", uint(inp["time"], f"{where}.time"))
+        case.raw("now_s", uint(inp["time"], f"{where}.time"))
         case.raw("algorithm", enum("algorithm", TOTP_ALGS))
         case.raw("digits", uint(inp["digits"], f"{where}.digits", 32))
         case.raw("period", uint(inp["period"], f"{where}.period"))
     elif op == "totp_generate":
         case.s("secret", t("secret"))
-        case.raw("now", uint(inp["time"], f"{where}.time"))
+        case.raw("now_s", uint(inp["time"], f"{where}.time"))
     elif op == "totp_verify":
         case.s("secret", t("secret"))
         case.s("code", t("code"))
-        case.raw("now", uint(inp["now"], f"{where}.now"))
+        case.raw("now_s", uint(inp["now"], f"{where}.now"))
         case.raw("window", uint(inp["window"], f"{where}.window"))
         if "lastUsedStep" in inp:
             case.raw("has_last_used_step", "true")
@@ -265,55 +259,15 @@ def build_case(file, c):
     return case
 
 
-def main():
-    args = cgen.parse_args(DEFAULT_VECTORS)
-
-    def cases_of(path, rel):
-        if not os.path.exists(path):
-            raise VectorError(f"{path}: missing vector file")
-        cases = cgen.load_cases(path)
-        if not cases:
-            raise VectorError(f"{path}: no cases")
-        return cases
-
-    files = [os.path.join(args.vectors, name) for name in FILES]
-    rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build_case)
-    cgen.write_header(
-        args.out,
-        generator="ffi-tests/c/gen_primitives_vectors.py",
-        guard="AUTHCORE_AUTH_VECTORS_GEN_H",
-        includes=["<stdbool.h>", "<stddef.h>", "<stdint.h>", '"authcore.h"'],
-        enum="aop",
-        ops=OPS,
-        struct=ACASE_STRUCT,
-        case_type="acase",
-        rendered=rendered,
-        per_file=per_file,
-    )
-
-
-ACASE_STRUCT = """typedef struct acase {
-    const char *file, *id, *op_name;
-    enum aop op;
-    /* inputs ({NULL, 0} = absent) */
-    authcore_str password, hash, salt, secret, payload, kid, token, pem, code, verifier, challenge,
-        method, issuer, account, table, name, path, documents, request;
+# The fields of the generated case struct these cases set (besides the common ones).
+FIELDS = """    /* passwords, JWT, TOTP, PKCE, policies */
+    authcore_str password, hash, salt, payload, kid, token, pem, code, verifier, challenge,
+        issuer, account, table, name, documents, request;
     const authcore_str *issuers;
     size_t issuers_len;
     const authcore_str *audiences;
     size_t audiences_len;
     uint32_t alg, accepted_algs, token_use, algorithm, digits, cost, m, t, p;
-    uint64_t now, leeway, period, window, last_used_step;
+    uint64_t now_s, leeway, period, window, last_used_step;
     bool has_last_used_step, extensible;
-    /* expectations: expect_error NULL means success */
-    const char *expect_error;
-    int expect_status; /* 0 = not checked */
-    authcore_str expect_text;
-    int expect_bool, expect_found;
-    uint64_t expect_u64;
-} acase;
-
 """
-
-if __name__ == "__main__":
-    cgen.run(main)
