@@ -1245,6 +1245,30 @@ export interface PropagationHost {
   redisNativeUrl?: string
 }
 
+/**
+ * The in-process mesh named `mesh` (`amqpProtocol: "memory"`, `amqpHost: mesh`), for a
+ * harness playing a counterpart peer: declares `queue` (e.g. its own `hmac-<name>.queue`).
+ */
+export declare function propagationMeshDeclare(mesh: string, queue: string): void
+
+/**
+ * Messages waiting in `queue` of the in-process mesh `mesh`; `null` when it was never
+ * declared.
+ */
+export declare function propagationMeshDepth(mesh: string, queue: string): number | null
+
+/**
+ * Publishes raw bytes to `queue` of the in-process mesh `mesh` (dropped when nobody
+ * declared the queue), as a counterpart peer would.
+ */
+export declare function propagationMeshInject(mesh: string, queue: string, body: Buffer): void
+
+/**
+ * Takes the messages waiting in `queue` of the in-process mesh `mesh` (a queue nobody
+ * consumes), oldest first: the bytes peers published to a counterpart.
+ */
+export declare function propagationMeshTake(mesh: string, queue: string): Array<Buffer>
+
 /** `RevokeInput`. */
 export interface PropagationRevokeInput {
   clientId: string
@@ -1571,6 +1595,14 @@ export declare function verifyMessagePrecheck(clientId: string, signature?: stri
 
 /** The store-backed `verifyMessage` once the record was read. */
 export declare function verifyMessageWithRecord(clientId: string, recordRaw: string | undefined | null, message: MessageText, signature: string | undefined | null, now: number): SignedMessageJs
+
+/**
+ * Count one drop-in verification whose store I/O went through the application's own
+ * node-redis / ioredis client (the core ran only the checks): its outcome (`errorCode`
+ * absent = accepted), its latency as the caller timed it (`elapsedMs`, the whole call
+ * including both round trips), and its log event (`clientId`: the header value).
+ */
+export declare function verifyObserved(clientId: string | undefined | null, errorCode: string | undefined | null, elapsedMs: number): void
 
 /**
  * The outcome of a verification step. `ok: true` carries the verified request (and,

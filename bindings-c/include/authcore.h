@@ -34,7 +34,7 @@
  * PKCE and authrs permission policies (authcore_password_*, authcore_bcrypt_*,
  * authcore_jwt_*, authcore_totp_*, authcore_pkce_*, authcore_policy_*).
  *
- * Link with: pkg-config --cflags --libs authcore   (or authcore-static; installed by
+ * Link with: pkg-config --cflags --libs authcore   (-lauthcore; or authcore-static; installed by
  * `make install PREFIX=...`, see README.md "C library").
  */
 
@@ -57,6 +57,13 @@
 #define AUTHCORE_VERSION_MAJOR 0
 #define AUTHCORE_VERSION_MINOR 1
 #define AUTHCORE_VERSION_PATCH 0
+/**
+ * The ABI version and the shared library's SONAME (ELF): MAJOR from 1.0 on, "0.MINOR"
+ * before. Installed as libauthcore.so.MAJOR.MINOR.PATCH with the links
+ * libauthcore.so.<ABI> (what programs load) and libauthcore.so (what -lauthcore finds).
+ */
+#define AUTHCORE_ABI_VERSION "0.1"
+#define AUTHCORE_SONAME "libauthcore.so.0.1"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AUTHCORE_MUST_USE __attribute__((warn_unused_result))
@@ -1754,6 +1761,19 @@ authcore_result authcore_parse_record(const char *raw,
 AUTHCORE_MUST_USE
 authcore_result authcore_verify_with_record(const struct authcore_verify_request *request,
                                             struct authcore_verification *out);
+
+/**
+ * The caller's nonce claim after `authcore_verify_with_record` answered `AUTHCORE_OK`:
+ * `claimed != 0` when `SET … NX` stored the key (the request is accepted: returns
+ * `AUTHCORE_OK`), 0 when the key already existed (a replay: returns
+ * `AUTHCORE_REPLAYED_NONCE`, answered 401). Either way the outcome is counted in the
+ * core's metrics (`authcore_verify_total{outcome="OK"}` or `{outcome="REPLAYED_NONCE"}`),
+ * so a host that reports its claims here has the same verification counters as one
+ * whose verifier does the I/O. `authcore_verify_with_record` counts its rejections
+ * itself; its success is counted here, once the claim has decided it. Latency is not
+ * recorded for sans-IO verifications (the store round trip is the caller's).
+ */
+AUTHCORE_MUST_USE authcore_result authcore_verify_nonce_claimed(int32_t claimed);
 
 /**
  * The Redis key that claims a nonce: `<ns>:nonce:<clientId>:<nonce>:<timestamp>`,

@@ -867,8 +867,56 @@ pub unsafe extern "C" fn authcore_verify_with_record(
             Ok(()) => 200,
             Err(e) => e.status,
         };
+        if let Err(e) = &result {
+            count_rejection(r, &v, e.code);
+        }
         out.set(v);
         result
+    })
+}
+
+/// Counts a sans-IO rejection in the core's metrics (`authcore_verify_total{outcome}`)
+/// and emits its log event with the trimmed client id when there is one. Argument
+/// errors the C layer finds itself (`NULL_PARAMETER`, `INVALID_UTF8`) count as
+/// `INVALID_ARGUMENT`.
+fn count_rejection(r: &authcore_verify_request, v: &authcore_verification, code: authcore_result) {
+    let name = code.name().to_str().unwrap_or("INTERNAL_ERROR");
+    let name = match name {
+        "NULL_PARAMETER" | "INVALID_UTF8" => "INVALID_ARGUMENT",
+        other => other,
+    };
+    // SAFETY: `r` was read by `verify_inner` under the caller's guarantee; a header that
+    // is not valid UTF-8 gives no client id.
+    let header = unsafe { opt_str(&r.client_id, "request->client_id") }
+        .ok()
+        .flatten();
+    let client_id = header.and_then(|h| {
+        h.get(v.client_id_offset..v.client_id_offset + v.client_id_len)
+            .filter(|id| !id.is_empty())
+    });
+    authcore::metrics::verify_observed(client_id, Some(name), None);
+}
+
+/// The caller's nonce claim after `authcore_verify_with_record` answered `AUTHCORE_OK`:
+/// `claimed != 0` when `SET … NX` stored the key (the request is accepted: returns
+/// `AUTHCORE_OK`), 0 when the key already existed (a replay: returns
+/// `AUTHCORE_REPLAYED_NONCE`, answered 401). Either way the outcome is counted in the
+/// core's metrics (`authcore_verify_total{outcome="OK"}` or `{outcome="REPLAYED_NONCE"}`),
+/// so a host that reports its claims here has the same verification counters as one
+/// whose verifier does the I/O. `authcore_verify_with_record` counts its rejections
+/// itself; its success is counted here, once the claim has decided it. Latency is not
+/// recorded for sans-IO verifications (the store round trip is the caller's).
+#[must_use]
+#[unsafe(no_mangle)]
+pub extern "C" fn authcore_verify_nonce_claimed(claimed: i32) -> authcore_result {
+    ffi::boundary_or(AUTHCORE_INTERNAL_ERROR, || {
+        if claimed != 0 {
+            authcore::metrics::verify_observed(None, None, None);
+            AUTHCORE_OK
+        } else {
+            authcore::metrics::verify_observed(None, Some("REPLAYED_NONCE"), None);
+            AUTHCORE_REPLAYED_NONCE
+        }
     })
 }
 

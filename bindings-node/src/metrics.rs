@@ -22,3 +22,17 @@ pub fn metrics_snapshot() -> String {
 pub fn set_metrics_enabled(enabled: bool) {
     authcore::metrics::set_enabled(enabled);
 }
+
+/// Count one drop-in verification whose store I/O went through the application's own
+/// node-redis / ioredis client (the core ran only the checks): its outcome (`errorCode`
+/// absent = accepted), its latency as the caller timed it (`elapsedMs`, the whole call
+/// including both round trips), and its log event (`clientId`: the header value).
+#[napi(catch_unwind)]
+pub fn verify_observed(client_id: Option<String>, error_code: Option<String>, elapsed_ms: f64) {
+    let ns = if elapsed_ms.is_finite() && elapsed_ms > 0.0 {
+        (elapsed_ms * 1e6) as u64
+    } else {
+        0
+    };
+    authcore::metrics::verify_observed(client_id.as_deref(), error_code.as_deref(), Some(ns));
+}

@@ -41,11 +41,12 @@ use authcore::propagation::propagator::{
     UpsertInput, ensure_op, ensure_steps_each, rotate_steps_each,
 };
 use authcore::propagation::state::{RedisOps, Write};
+use authcore::propagation::transport::InProcessBroker;
 use authcore::propagation::{Logger, wire};
 use authcore::store::StoreError;
 use authcore_node_boundary::napi;
 use napi::bindgen_prelude::{
-    FnArgs, Function, JsObjectValue, Object, Promise, PromiseRaw, ToNapiValue, Unknown,
+    Buffer, FnArgs, Function, JsObjectValue, Object, Promise, PromiseRaw, ToNapiValue, Unknown,
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, Status, ValueType};
@@ -571,6 +572,40 @@ pub fn propagation_build_queue_name(env: Env, amqp_queue: String) -> Result<Stri
 #[napi(catch_unwind)]
 pub fn propagation_default_amqp_vhost() -> String {
     wire::DEFAULT_AMQP_VHOST.to_owned()
+}
+
+/// The in-process mesh named `mesh` (`amqpProtocol: "memory"`, `amqpHost: mesh`), for a
+/// harness playing a counterpart peer: declares `queue` (e.g. its own `hmac-<name>.queue`).
+#[napi(catch_unwind)]
+pub fn propagation_mesh_declare(mesh: String, queue: String) {
+    InProcessBroker::named(&mesh).declare_queue(&queue);
+}
+
+/// Publishes raw bytes to `queue` of the in-process mesh `mesh` (dropped when nobody
+/// declared the queue), as a counterpart peer would.
+#[napi(catch_unwind)]
+pub fn propagation_mesh_inject(mesh: String, queue: String, body: Buffer) {
+    InProcessBroker::named(&mesh).inject(&queue, &body);
+}
+
+/// Takes the messages waiting in `queue` of the in-process mesh `mesh` (a queue nobody
+/// consumes), oldest first: the bytes peers published to a counterpart.
+#[napi(catch_unwind)]
+pub fn propagation_mesh_take(mesh: String, queue: String) -> Vec<Buffer> {
+    InProcessBroker::named(&mesh)
+        .take(&queue)
+        .into_iter()
+        .map(Buffer::from)
+        .collect()
+}
+
+/// Messages waiting in `queue` of the in-process mesh `mesh`; `null` when it was never
+/// declared.
+#[napi(catch_unwind)]
+pub fn propagation_mesh_depth(mesh: String, queue: String) -> Option<u32> {
+    InProcessBroker::named(&mesh)
+        .depth(&queue)
+        .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// `EnsureInput`.

@@ -388,6 +388,19 @@ pub fn verify_outcome(error_code: Option<&str>) {
     VERIFY.outcomes[error_code.map_or(0, verify_outcome_index)].inc();
 }
 
+/// A verification whose store I/O the host did itself (Node's drop-in over a node-redis
+/// or ioredis client, C's sans-IO verifier followed by the caller's nonce claim): its
+/// outcome (`None` = accepted, `Some(code)` = rejected with that code), its latency when
+/// the host timed the whole call (`elapsed_ns`), and its log event, as
+/// [`VerifyTimer::finish`] records a verification of the core's own.
+pub fn verify_observed(client_id: Option<&str>, error_code: Option<&str>, elapsed_ns: Option<u64>) {
+    crate::log_events::verify(client_id, error_code.unwrap_or("OK"));
+    if let Some(ns) = elapsed_ns {
+        VERIFY.duration.observe_ns(ns);
+    }
+    verify_outcome(error_code);
+}
+
 /// Times one KDF run and counts it as in progress until dropped.
 #[derive(Debug)]
 #[must_use]

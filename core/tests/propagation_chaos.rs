@@ -8,7 +8,7 @@
 //! - a peer process: target `c` runs in a child process (this test binary, re-executed),
 //!   killed with SIGKILL while it is applying, then restarted.
 //!
-//! The authority `a` ensures [`N`] credentials, syncs, rotates a fifth of them while the
+//! The authority `a` ensures [`credentials`] credentials, syncs, rotates a fifth of them while the
 //! first events are still in flight, and syncs until every row is settled (an `error` row,
 //! e.g. `stale`, is set back to `pending` as an application's retry policy would). Then:
 //! - every target holds exactly the authority's latest secret (its hash) for every client;
@@ -38,8 +38,22 @@ use authcore::propagation::wire::random_uuid;
 use authcore::store::{KvStore, RedisStore};
 use prop_support::*;
 
-/// Credentials ensured by the authority.
-const N: usize = 1500;
+/// Credentials ensured by the authority in `make test`.
+const DEFAULT_CREDENTIALS: usize = 1500;
+
+/// Credentials ensured by the authority: `AUTHCORE_CHAOS_CREDENTIALS` if set (e.g. 5000 for
+/// the full-size run documented in BENCHMARKS.md), [`DEFAULT_CREDENTIALS`] otherwise.
+fn credentials() -> usize {
+    std::env::var("AUTHCORE_CHAOS_CREDENTIALS")
+        .ok()
+        .map(|v| {
+            v.parse()
+                .ok()
+                .filter(|&n: &usize| n >= 40)
+                .expect("AUTHCORE_CHAOS_CREDENTIALS: a count of at least 40")
+        })
+        .unwrap_or(DEFAULT_CREDENTIALS)
+}
 /// Every `ROTATE_EVERY`-th credential gets a second secret while the first is in flight.
 const ROTATE_EVERY: usize = 5;
 const SHARED_REDIS: &str = "redis://127.0.0.1:6379";
@@ -406,6 +420,7 @@ impl Drop for Cleanup {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_on_broker_redis_and_peer_lose_nothing() {
     let started = Instant::now();
+    let n = credentials();
     let run = random_uuid().unwrap()[..8].to_string();
     let vhost = format!("authcore-chaos-{run}");
     let prefix = format!("chaos-{run}:");
@@ -501,7 +516,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     let c_http = auth(shared.clone(), &format!("{prefix}c"), "pepper-of-c");
 
     // Every secret the authority will ever send, by hash.
-    let ids: Vec<String> = (0..N).map(|i| format!("k{i}")).collect();
+    let ids: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
     let mut version_of = HashMap::new();
     let mut latest = HashMap::new();
     for (i, id) in ids.iter().enumerate() {
@@ -519,7 +534,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     }
     let targets = vec![bn.clone(), cn.clone()];
     let a = Arc::new(a);
-    for chunk in ids.chunks(N / 8) {
+    for chunk in ids.chunks(n / 8) {
         let mut ensures = tokio::task::JoinSet::new();
         for id in chunk.iter().cloned() {
             let (a, targets) = (a.clone(), targets.clone());
@@ -539,7 +554,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
         }
     }
     println!(
-        "chaos: {N} credentials ensured in {:.1} s",
+        "chaos: {n} credentials ensured in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 
@@ -563,16 +578,16 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
         let b_redis_dir = b_redis.dir.clone();
         let _ = b_redis_dir;
         tokio::spawn(async move {
-            let wait_b = |n: usize| {
+            let wait_b = |at: usize| {
                 let b_applied = b_applied.clone();
                 async move {
-                    while b_applied.load(Ordering::SeqCst) < n {
+                    while b_applied.load(Ordering::SeqCst) < at {
                         tokio::time::sleep(Duration::from_millis(10)).await;
                     }
                 }
             };
             // 1. The broker drops every connection of the vhost mid-sync.
-            wait_b(N / 5).await;
+            wait_b(n / 5).await;
             tokio::task::spawn_blocking({
                 let vhost = vhost.clone();
                 move || rabbitmqctl(&["close_all_connections", "--vhost", &vhost, "chaos"])
@@ -584,7 +599,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
                 b_applied.load(Ordering::SeqCst)
             ));
             // 2. The child peer is killed mid-apply, then restarted.
-            while child_applies(&log).len() < N / 2 {
+            while child_applies(&log).len() < n / 2 {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let at = child_applies(&log).len();
@@ -603,7 +618,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
 
     // b's Redis is killed mid-apply from here (it owns the PrivateRedis).
     let redis_fault = async {
-        while b_applied.load(Ordering::SeqCst) < N * 2 / 5 {
+        while b_applied.load(Ordering::SeqCst) < n * 2 / 5 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let at = b_applied.load(Ordering::SeqCst);
@@ -634,7 +649,8 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
             .await
             .unwrap();
         }
-        let deadline = Instant::now() + Duration::from_secs(50);
+        // Generous under load: the sync itself takes a few seconds per thousand credentials.
+        let deadline = Instant::now() + Duration::from_secs(50 + n as u64 / 40);
         let mut errors_retried = 0;
         loop {
             {
@@ -652,7 +668,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
             retrying += s.targets_retrying;
             let settled = {
                 let db = management.db();
-                db.status.values().all(|st| st == "success") && db.status.len() == 2 * N
+                db.status.values().all(|st| st == "success") && db.status.len() == 2 * n
             };
             if settled {
                 break;
@@ -726,7 +742,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     }
     assert_eq!(
         last_fully.len(),
-        N,
+        n,
         "credentials never reported fully propagated"
     );
     assert!(
@@ -758,16 +774,16 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
 
     println!("chaos: faults: {:?}", faults.lock().unwrap());
     println!(
-        "chaos: {N} credentials ({} rotated), {syncs} syncs, {published} events published, \
+        "chaos: {n} credentials ({} rotated), {syncs} syncs, {published} events published, \
          {retrying} publishes retried, {errors_retried} error rows retried",
-        N.div_ceil(ROTATE_EVERY)
+        n.div_ceil(ROTATE_EVERY)
     );
     println!(
         "chaos: b applied {b_n} ({b_repeats} repeats of the same secret), c applied {c_n} \
          ({c_repeats} repeats); markCredentialFullyPropagated {} calls; {} secrets checked, \
          0 wrong, 0 out of order; {:.1} s",
         fully.len(),
-        2 * N,
+        2 * n,
         started.elapsed().as_secs_f64()
     );
     a.close().await;

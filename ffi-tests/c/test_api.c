@@ -431,6 +431,95 @@ static void test_round_trip(void) {
     CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_CLIENT_EXPIRED);
 }
 
+/* The value of the sample line that starts with `series` (followed by a space), or -1. */
+static double metric_value(const char *text, const char *series) {
+    size_t plen = strlen(series);
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, series, plen) == 0 && line[plen] == ' ') return strtod(line + plen + 1, NULL);
+    }
+    return -1;
+}
+
+static const char *const OUTCOMES[] = {"OK", "REPLAYED_NONCE", "BAD_SIGNATURE", "MISSING_NONCE",
+                                       "UNKNOWN_CLIENT", "INVALID_ARGUMENT"};
+#define N_OUTCOMES (sizeof OUTCOMES / sizeof OUTCOMES[0])
+
+static void verify_counts(double out[N_OUTCOMES]) {
+    static char text[65536];
+    size_t n = 0;
+    CHECK_RC(authcore_metrics_text(text, sizeof text, &n), AUTHCORE_OK);
+    for (size_t i = 0; i < N_OUTCOMES; i++) {
+        char series[128];
+        snprintf(series, sizeof series, "authcore_verify_total{outcome=\"%s\"}", OUTCOMES[i]);
+        out[i] = metric_value(text, series);
+        CHECK(out[i] >= 0);
+    }
+}
+
+/* The sans-IO verifier counts in the core's metrics: its rejections itself, and the
+ * accepted / replayed outcome when the caller reports its nonce claim
+ * (authcore_verify_nonce_claimed). The scraped counters move by exactly what was done. */
+static void test_sans_io_metrics(void) {
+    char secret_hash[AUTHCORE_HEX_BUFFER_SIZE], sig[AUTHCORE_HEX_BUFFER_SIZE], record[256];
+    size_t n = 0, sig_len = 0;
+    CHECK_RC(authcore_hash_client_secret("m3trics", 7, NULL, 0, secret_hash, sizeof secret_hash, &n),
+             AUTHCORE_OK);
+    authcore_sign_input in = {S("POST"), S("/v1/m"), 1700000000000.0, S("metrics-nonce"),
+                              (const uint8_t *)BODY, sizeof BODY - 1, (authcore_str){secret_hash, 64}};
+    CHECK_RC(authcore_sign_request(&in, sig, sizeof sig, &sig_len), AUTHCORE_OK);
+    int len = snprintf(record, sizeof record, "{\"secretHash\":\"%s\",\"createdAt\":1,\"updatedAt\":1}",
+                       secret_hash);
+    authcore_verify_request req = {S("POST"), S("/v1/m"), S("metrics-app"), (authcore_str){sig, sig_len},
+                                   S("1700000000000"), S("metrics-nonce"), (const uint8_t *)BODY,
+                                   sizeof BODY - 1, 1700000000500.0, AUTHCORE_DEFAULT_MAX_SKEW_MS,
+                                   (authcore_str){record, (size_t)len}, NULL, 0};
+    authcore_verification v;
+    double before[N_OUTCOMES], after[N_OUTCOMES];
+    authcore_metrics_set_enabled(1);
+    verify_counts(before);
+
+    /* Accepted twice by the checks: the first claim wins, the second is a replay. */
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_OK);
+    CHECK_RC(authcore_verify_nonce_claimed(1), AUTHCORE_OK);
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_OK);
+    CHECK_RC(authcore_verify_nonce_claimed(0), AUTHCORE_REPLAYED_NONCE);
+    CHECK(authcore_http_status(AUTHCORE_REPLAYED_NONCE) == 401);
+    /* Tampered body, three times. */
+    req.body_len -= 1;
+    for (int i = 0; i < 3; i++) CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_BAD_SIGNATURE);
+    req.body_len += 1;
+    /* No nonce header. */
+    req.nonce = NONE;
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_MISSING_NONCE);
+    req.nonce = S("metrics-nonce");
+    /* No stored record. */
+    req.record = NONE;
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_UNKNOWN_CLIENT);
+    req.record = (authcore_str){record, (size_t)len};
+    /* A method that is not valid UTF-8: an argument error. */
+    req.method = (authcore_str){"\xff", 1};
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_INVALID_UTF8);
+    req.method = S("POST");
+    /* Recording off: nothing moves. */
+    authcore_metrics_set_enabled(0);
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_OK);
+    CHECK_RC(authcore_verify_nonce_claimed(1), AUTHCORE_OK);
+    req.body_len -= 1;
+    CHECK_RC(authcore_verify_with_record(&req, &v), AUTHCORE_BAD_SIGNATURE);
+    req.body_len += 1;
+    authcore_metrics_set_enabled(1);
+
+    verify_counts(after);
+    const double want[N_OUTCOMES] = {1, 1, 3, 1, 1, 1};
+    for (size_t i = 0; i < N_OUTCOMES; i++) {
+        if (after[i] - before[i] != want[i]) {
+            fprintf(stderr, "    authcore_verify_total{outcome=\"%s\"}: +%g, wanted +%g\n", OUTCOMES[i],
+                    after[i] - before[i], want[i]);
+        }
+        CHECK(after[i] - before[i] == want[i]);
+    }
+}
+
 static void *thread_main(void *arg) {
     long id = (long)(intptr_t)arg;
     long *bad = malloc(sizeof *bad);
@@ -475,6 +564,7 @@ int main(void) {
     test_huge_bodies();
     test_round_trip();
     test_threads();
+    test_sans_io_metrics();
     printf("test_api: %d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -189,6 +189,28 @@ impl InProcessBroker {
         st.queues.get(queue).map(|q| q.messages.len())
     }
 
+    /// Declares `queue`, as a peer's boot or `ensure_queue_declared` does (a harness playing
+    /// a counterpart peer declares its own queue so ACKs sent to it are kept).
+    pub fn declare_queue(&self, queue: &str) {
+        self.declare(queue);
+    }
+
+    /// Publishes `body` to `queue` as a counterpart peer would: dropped when nobody declared
+    /// the queue (the default exchange), delivered to its consumer otherwise.
+    pub fn inject(&self, queue: &str, body: &[u8]) {
+        self.push(queue, body, None);
+    }
+
+    /// Takes every message waiting in `queue`, oldest first (a queue nobody consumes: what
+    /// peers published to a harness's counterpart). Empty when the queue was never declared.
+    pub fn take(&self, queue: &str) -> Vec<Vec<u8>> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.queues
+            .get_mut(queue)
+            .map(|q| q.messages.drain(..).map(|(body, _)| body).collect())
+            .unwrap_or_default()
+    }
+
     fn declare(&self, queue: &str) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         st.queues.entry(queue.to_owned()).or_default();

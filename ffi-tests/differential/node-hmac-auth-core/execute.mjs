@@ -2,8 +2,9 @@
 // message, code}}`. A case whose input holds `"sign": true` as its signature is verified with
 // a signature made by the same implementation first (a valid one).
 import { dec, errorOf } from '../fuz-app-realtime/codec.mjs'
+import { clientsScenario, middlewareScenario } from './lifecycle.mjs'
 
-export const OP_NAMES = ['buildSigningPayload', 'signRequest', 'hashClientSecret', 'hashBody', 'safeEqualHex', 'buildMessageSigningPayload', 'signMessage', 'verifyMessage', 'verifyHttpSignature']
+export const OP_NAMES = ['buildSigningPayload', 'signRequest', 'hashClientSecret', 'hashBody', 'safeEqualHex', 'buildMessageSigningPayload', 'signMessage', 'verifyMessage', 'verifyHttpSignature', 'clients.scenario', 'middleware.scenario']
 
 /** An in-memory Redis client in node-redis or ioredis style that records every command. */
 function fakeRedis(style, calls) {
@@ -92,6 +93,10 @@ export async function execute(implOrPromise, kase) {
         break
       case 'verifyHttpSignature':
         return { ok: await verifyCase(impl, input) }
+      case 'clients.scenario':
+        return { ok: await clientsScenario(impl, input) }
+      case 'middleware.scenario':
+        return { ok: await middlewareScenario(impl, input) }
       case 'verifyMessage': {
         const v = { ...input }
         if (v.signature === 'sign') v.signature = impl.signMessage(v).signature

@@ -2,6 +2,7 @@
 // payload, request signatures, secret and body hashes, hex comparison, and the message track
 // (canonical JSON of objects: key order by localeCompare, Dates, nesting).
 import { enc, rng } from '../fuz-app-realtime/codec.mjs'
+import { clientsCase, middlewareCase } from './lifecycle.mjs'
 
 const TEXT = ['', ' ', 'abc', 'é ü 密码', '😀', 'a\uD800b', '\uDFFF', 'tab\tnl\nq"\\', '\u0000', 'x'.repeat(300)]
 const PATHS = [
@@ -124,5 +125,9 @@ export function generate(seed, { only } = {}) {
     if (r.chance(0.3)) input.metadata = r.pick([{ ip: '10.1.2.3' }, { ips: ['bad', '203.0.113.7'] }, { remoteAddress: '::ffff:203.0.113.7' }, { forwardedFor: '2001:db8::5' }])
     push('verify', 'verifyHttpSignature', input)
   }
+  // Store-backed scenarios (lifecycle.mjs): clients.* and the message track's store calls,
+  // and the Express-style middlewares.
+  for (let i = 0; i < 60; i++) push('clients', 'clients.scenario', clientsCase(r))
+  for (let i = 0; i < 50; i++) push('middleware', 'middleware.scenario', middlewareCase(r))
   return cases
 }

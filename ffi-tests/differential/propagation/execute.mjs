@@ -3,8 +3,17 @@
 // truthy), `hmacHttpAuth`/`hmacMessageAuth: true` an auth instance made by the
 // implementation's `authInstance()`; a propagator that is created is closed at once.
 import { dec, errorOf } from '../fuz-app-realtime/codec.mjs'
+import { flowScenario } from './flow.mjs'
 
-export const OP_NAMES = ['buildQueueName', 'DEFAULT_AMQP_VHOST', 'HmacPropagationError', 'createPropagator']
+export const OP_NAMES = ['buildQueueName', 'DEFAULT_AMQP_VHOST', 'HmacPropagationError', 'createPropagator', 'flow.scenario']
+
+// How many messages each step of a flow left on the spies on the reference side (the
+// recorded answer, or the original's run just before ours): when a step is over.
+const wireCounts = new Map()
+function hintsOf(kase) {
+  const ref = kase.kept?.ours ?? kase.expect ?? wireCounts.get(kase.id)
+  return ref?.ok?.trace?.map((t) => t.published)
+}
 
 function withName(outcome, e) {
   if (outcome.error && e instanceof Error) outcome.error.name = e.name
@@ -45,6 +54,11 @@ export async function execute(implOrPromise, kase) {
         const p = await impl.createPropagator(o)
         await p?.close?.()
         return { ok: 'created' }
+      }
+      case 'flow.scenario': {
+        const out = { ok: await flowScenario(impl.side, input, hintsOf(kase)) }
+        if (impl.side.tag === 'original') wireCounts.set(kase.id, out)
+        return out
       }
       default:
         throw new Error(`unknown op ${kase.op}`)

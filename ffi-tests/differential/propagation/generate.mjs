@@ -4,6 +4,7 @@
 // not). Options that pass every check use the in-process broker (`amqpProtocol: "memory"`),
 // so no case connects anywhere.
 import { enc, rng } from '../fuz-app-realtime/codec.mjs'
+import { flowCase } from './flow.mjs'
 
 const QUEUES = ['orders', 'billing-2', 'A-Z-09', '', 'has space', 'dots.bad', 'under_score', 'é', 'x\uD800', '-', 'a'.repeat(200), 'new\nline', 'hmac-x.queue']
 const FALSY = [undefined, null, '', 0, false, NaN]
@@ -44,5 +45,8 @@ export function generate(seed, { only } = {}) {
     }
     push('options', 'createPropagator', o)
   }
+  // Flows on an in-process mesh (flow.mjs): ensure/rotate/revoke/sync, the wire, ACKs, the
+  // receive pipeline.
+  for (let i = 0; i < 20; i++) push('flow', 'flow.scenario', flowCase(r, `s${seed}f${i}`))
   return cases
 }

@@ -525,7 +525,24 @@ function verified(o) {
   return { clientId: o.clientId, timestamp: o.timestamp, nonce: o.nonce, signature: o.signature }
 }
 
+/**
+ * Counts one verification done through a RedisLikeClient in the core's metrics
+ * (`authcore_verify_total{outcome}` and the latency histogram, as the native verifier
+ * counts its own) and emits its log event. `outcome` is the failed outcome, or null.
+ */
+function observeVerify(clientIdHeader, outcome, t0) {
+  native.verifyObserved(
+    typeof clientIdHeader === 'string' ? clientIdHeader.trim() : undefined,
+    outcome ? outcome.code : undefined,
+    performance.now() - t0,
+  )
+  return outcome
+}
+
+const STORE_ERROR = { code: 'STORE_ERROR' }
+
 async function verifyWithClient(redis, input, namespace, maxSkew = input.maxSkewMs, onBadSignature = input.onBadSignature) {
+  const t0 = performance.now()
   const method = requireString(input.method, 'method')
   const path = requireString(input.path, 'path')
   const now = Number(input.now ?? Date.now())
@@ -535,16 +552,29 @@ async function verifyWithClient(redis, input, namespace, maxSkew = input.maxSkew
   const prepared = call(() =>
     native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, undefined, now, maxSkewMs, namespace, undefined, undefined, true),
   )
-  if (!prepared.ok) return failVerification(prepared, input, method, onBadSignature)
-  const record = await redisHGet(redis, `${namespace}:clients`, prepared.clientId)
+  if (!prepared.ok) return failVerification(observeVerify(h.clientId, prepared, t0), input, method, onBadSignature)
+  let record
+  try {
+    record = await redisHGet(redis, `${namespace}:clients`, prepared.clientId)
+  } catch (e) {
+    observeVerify(h.clientId, STORE_ERROR, t0)
+    throw e
+  }
   const body = bodyForHashing(input.rawBody)
   const ips = ipSources(input.metadata, h.forwardedFor)
   const checked = call(() =>
     native.verifyRecordFast(method, path, h.clientId, h.signature, h.timestamp, h.nonce, body, now, maxSkewMs, namespace, record ?? undefined, ips, false),
   )
-  if (!checked.ok) return failVerification(checked, input, method, onBadSignature)
-  const claimed = await redisSetNxEx(redis, checked.nonceKey, '1', checked.nonceTtlSeconds)
-  if (!claimed) return failVerification(native.replayedNonceOutcome(), input, method, onBadSignature)
+  if (!checked.ok) return failVerification(observeVerify(h.clientId, checked, t0), input, method, onBadSignature)
+  let claimed
+  try {
+    claimed = await redisSetNxEx(redis, checked.nonceKey, '1', checked.nonceTtlSeconds)
+  } catch (e) {
+    observeVerify(h.clientId, STORE_ERROR, t0)
+    throw e
+  }
+  if (!claimed) return failVerification(observeVerify(h.clientId, native.replayedNonceOutcome(), t0), input, method, onBadSignature)
+  observeVerify(checked.clientId, null, t0)
   return { clientId: checked.clientId, timestamp: checked.timestamp, nonce: h.nonce, signature: h.signature }
 }
 
@@ -849,7 +879,19 @@ function credentialOf(clientId, r, secret) {
   return out
 }
 
+/** `options.<first>` read the way the original reads it: no options object is the
+ * `TypeError` of a property read on `undefined`/`null`. */
+function optionsObject(options, first) {
+  if (options === undefined || options === null) {
+    throw new TypeError(`Cannot read properties of ${options} (reading '${first}')`)
+  }
+  return options
+}
+
+/** The original's `assertClientId` first: a falsy id (`undefined`, `null`, `''`) is
+ * `MISSING_CLIENT_ID` (400), not a type error; other non-strings are `TypeError`s. */
 function clientIdArg(clientId) {
+  if (!clientId) throw new HmacAuthError('MISSING_CLIENT_ID', 'clientId cannot be empty', 400)
   requireString(clientId, 'clientId')
   return clientId
 }
@@ -878,7 +920,7 @@ function createJsClients(redis, options) {
   const assertId = (clientId) => call(() => native.assertClientId(clientIdArg(clientId)))
   return {
     async create(createOptions) {
-      const o = createOptions ?? {}
+      const o = optionsObject(createOptions, 'clientId')
       const clientId = clientIdArg(o.clientId)
       const plan = call(() =>
         native.planCreate(opts, clientId, secretChoice(o), patchesOf(o.expiresAt ?? null, o.allowedIps ?? null), Date.now()),
@@ -961,7 +1003,7 @@ function createJsClients(redis, options) {
 function createNativeClients(auth) {
   return {
     async create(createOptions) {
-      const o = createOptions ?? {}
+      const o = optionsObject(createOptions, 'clientId')
       const clientId = clientIdArg(o.clientId)
       const c = await callAsync(auth.clientsCreate(clientId, secretChoice(o), patchesOf(o.expiresAt ?? null, o.allowedIps ?? null)))
       return credentialOf(clientId, c, c.secret)
@@ -1120,7 +1162,7 @@ function initializeHmacMessageAuth(options) {
   const namespace = validateInstanceOptions(options)
   const backend = backendOf(options)
   const signWithStore = async ({ clientId, message }) => {
-    requireString(clientId, 'clientId')
+    clientIdArg(clientId)
     const m = messageTextOrError(message)
     const text = m.text ?? { raw: '' }
     let signed
@@ -1135,7 +1177,7 @@ function initializeHmacMessageAuth(options) {
     return signedMessageOf(signed)
   }
   const verifyWithStore = async ({ clientId, message, signature }) => {
-    requireString(clientId, 'clientId')
+    clientIdArg(clientId)
     const sig = typeof signature === 'string' ? signature : undefined
     const m = messageTextOrError(message)
     const text = m.text ?? { raw: '' }
