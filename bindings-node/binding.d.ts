@@ -62,6 +62,15 @@ export declare class EventHub {
   /** Remove a connection (idempotent). */
   unsubscribe(id: number): boolean
   /**
+   * Write this subscriber's frames straight to its socket from now on (`fd`: the
+   * descriptor of a plain TCP socket with nothing buffered; `chunked`: the response uses
+   * HTTP/1.1 chunked encoding). The descriptor is duplicated, so it stays valid until
+   * `unsubscribe`. False when it cannot be (not a connected TCP socket, not Unix).
+   */
+  attachSocket(id: number, fd: number, chunked: boolean): boolean
+  /** Stop writing to this subscriber's socket (its frames go through the host again). */
+  detachSocket(id: number): boolean
+  /**
    * Encode `id: …
   event: …
   data: <json>
@@ -419,6 +428,18 @@ export declare class TokenManager {
   jwks(): string
 }
 
+/** The core's in-process replay store of inbound deliveries. */
+export declare class WebhookReplayGuard {
+  /** At most `capacity` keys remembered (default 100000). */
+  constructor(capacity?: number | undefined | null)
+  /** Claim every key for `ttlMs`: false if any is already held (nothing claimed then). */
+  claim(keys: Array<string>, ttlMs: number): boolean
+  /** Give keys back (the delivery was not processed). */
+  release(keys: Array<string>): void
+  /** Keys held. */
+  get size(): number
+}
+
 /**
  * Test-only hook (hidden): panics inside the boundary, so the tests see the one shape a
  * panic takes. `place`: `"sync"` (the body of an exported function), `"async"` (a future
@@ -724,6 +745,11 @@ export interface Delivery {
   write: Array<number>
   /** Subscribers disconnected by the slow-client policy: end their responses. */
   overflowed: Array<number>
+  /**
+   * Subscribers whose socket took part of the frame: write `rest` raw to the socket,
+   * then write their frames through the response again (their socket is detached).
+   */
+  partial: Array<PartialWrite>
 }
 
 /** One delivery: URL, the stable delivery id, headers in order, retry bounds, timeout. */
@@ -886,6 +912,18 @@ export interface HmacKeyOptions {
 /** `"argon2id"`, `"bcrypt"` or `null` by prefix. */
 export declare function identifyPasswordHash(hash: string): string | null
 
+/**
+ * What the inbound check decided: `ok` with the replay keys to claim, or the refusal
+ * (`code`, the `error` text of the 401 body, `status`).
+ */
+export interface InboundVerdict {
+  ok: boolean
+  code?: string
+  error?: string
+  status: number
+  replayKeys: Array<string>
+}
+
 /** `isClientIpAllowed(ip, rules)`. */
 export declare function isClientIpAllowed(ip: string, rules: Array<string>): boolean
 
@@ -1031,6 +1069,12 @@ export declare function parseOptionalClientRecord(raw?: string | undefined | nul
 
 /** `parseStoredClientRecord(raw)` (legacy plain-hash values included). */
 export declare function parseStoredClientRecord(raw: string): ClientRecordJs
+
+/** The bytes a socket did not take. */
+export interface PartialWrite {
+  id: number
+  rest: Buffer
+}
 
 /** Options of a [`PasswordHasher`]. */
 export interface PasswordHasherOptions {
@@ -1647,6 +1691,13 @@ export declare function verifySessionToken(token: string, sessionId: string): bo
  * runs before `SET NX`, in one N-API call. On success the caller claims `nonceKey`.
  */
 export declare function verifyWithRecord(input: VerifyInput): VerifyOutcome
+
+/**
+ * The core's check of a signed inbound delivery (signature of the raw body, then
+ * `X-Webhook-Timestamp` within `windowMs` of now and equal to the signed body's
+ * `timestamp`; `windowMs` 0 skips the timestamp), against the system clock.
+ */
+export declare function webhookCheckInbound(body: string, secret: string, signature: string | undefined | null, timestamp: string | undefined | null, deliveryId: string | undefined | null, windowMs: number): InboundVerdict
 
 /** The addresses the plan's host resolved to: `EVENTS_WEBHOOK_REFUSED` if any is internal. */
 export declare function webhookCheckResolved(plan: DeliveryPlan, addresses: Array<string>): void

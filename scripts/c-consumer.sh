@@ -5,7 +5,11 @@
 # there with nothing but `pkg-config` pointed at the prefix (shared: authcore; static:
 # authcore-static; `pkg-config --static authcore` lists the same system libraries), then run under valgrind
 # (--error-exitcode=1 --leak-check=full). The shared binaries find the library through
-# the prefix's libdir only; the static ones must not need it.
+# the prefix's libdir only; the static ones must not need it. Before that, the installed
+# layout as distributions expect it: libauthcore.so.X.Y.Z (SONAME libauthcore.so.<ABI>, the
+# header's AUTHCORE_SONAME, read with readelf -d), the links libauthcore.so.<ABI> ->
+# libauthcore.so.X.Y.Z and libauthcore.so -> libauthcore.so.<ABI>, and authcore.pc
+# pointing at this prefix (-lauthcore) with the header's version.
 #
 #   scripts/c-consumer.sh [--profile debug|release] [--prefix DIR]
 #
@@ -54,17 +58,42 @@ for l in $(pkg-config --libs authcore-static | tr ' ' '\n' | grep '^-l'); do
 done
 CFLAGS=(-std=c11 -g -O1 -Wall -Wextra -Wpedantic -Werror -Wno-overlength-strings -I.)
 LIBDIR="$(pkg-config --variable=libdir authcore)"
+
+# The layout: pkg-config points into this prefix, the file names and links distributions
+# expect, the SONAME the header announces.
+fail() { echo "c-consumer: $*" >&2; exit 1; }
+[ "$(realpath "$LIBDIR")" = "$(realpath "$PREFIX/lib")" ] || fail "authcore.pc libdir $LIBDIR is not $PREFIX/lib"
+[ "$(realpath "$(pkg-config --variable=includedir authcore)")" = "$(realpath "$PREFIX/include")" ] ||
+  fail "authcore.pc includedir is not $PREFIX/include"
+[ "$(pkg-config --libs authcore | xargs)" = "-L$LIBDIR -lauthcore" ] ||
+  fail "pkg-config --libs authcore: $(pkg-config --libs authcore)"
+[ "$(pkg-config --libs authcore-static | cut -d' ' -f1)" = "$LIBDIR/libauthcore.a" ] ||
+  fail "pkg-config --libs authcore-static does not start with the archive: $(pkg-config --libs authcore-static)"
+VERSION="$(pkg-config --modversion authcore)"
+hdr() { sed -n "s/^#define AUTHCORE_$1 \"\(.*\)\"\$/\1/p" "$PREFIX/include/authcore.h"; }
+[ "$(hdr VERSION)" = "$VERSION" ] || fail "authcore.pc says $VERSION, authcore.h $(hdr VERSION)"
+SONAME="$(hdr SONAME)"
+[ "$SONAME" = "libauthcore.so.$(hdr ABI_VERSION)" ] || fail "AUTHCORE_SONAME '$SONAME' is not libauthcore.so.AUTHCORE_ABI_VERSION"
+REAL="$PREFIX/lib/libauthcore.so.$VERSION"
+[ -f "$REAL" ] && [ ! -L "$REAL" ] || fail "$REAL is not a file"
+[ "$(readlink "$PREFIX/lib/$SONAME")" = "libauthcore.so.$VERSION" ] || fail "$SONAME is not a link to libauthcore.so.$VERSION"
+[ "$(readlink "$PREFIX/lib/libauthcore.so")" = "$SONAME" ] || fail "libauthcore.so is not a link to $SONAME"
+[ -f "$PREFIX/lib/libauthcore.a" ] || fail "no libauthcore.a"
+GOT="$(readelf -d "$REAL" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')"
+[ "$GOT" = "$SONAME" ] || fail "$REAL has SONAME '$GOT', expected $SONAME"
+echo "layout: $(cd "$PREFIX/lib" && for f in libauthcore*; do
+  if [ -L "$f" ]; then printf '%s -> %s, ' "$f" "$(readlink "$f")"; else printf '%s, ' "$f"; fi
+done)SONAME $GOT"
 # shellcheck disable=SC2046 # word splitting of pkg-config output is intended
 "$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore) -o vectors_shared vectors.c \
   $(pkg-config --libs authcore) -Wl,-rpath,"$LIBDIR" -lm
 # shellcheck disable=SC2046
 "$CC" "${CFLAGS[@]}" $(pkg-config --cflags authcore-static) -o vectors_static vectors.c \
   $(pkg-config --libs authcore-static) -lm
-readelf -d vectors_shared | grep -q 'NEEDED.*libauthcore_ffi\.so' ||
-  { echo "c-consumer: vectors_shared does not load libauthcore_ffi.so" >&2; exit 1; }
-if readelf -d vectors_static | grep -q libauthcore_ffi; then
-  echo "c-consumer: vectors_static needs libauthcore_ffi.so, expected the archive" >&2
-  exit 1
+needed="$(readelf -d vectors_shared | sed -n 's/.*(NEEDED).*\[\(libauthcore[^]]*\)\]$/\1/p')"
+[ "$needed" = "$SONAME" ] || fail "vectors_shared needs '$needed', expected $SONAME"
+if readelf -d vectors_static | grep -q 'NEEDED.*libauthcore'; then
+  fail "vectors_static needs the shared library, expected the archive"
 fi
 # The version macros agree with the library that is linked and with pkg-config.
 cat >version.c <<'C'
@@ -73,11 +102,23 @@ cat >version.c <<'C'
 #include "authcore.h"
 int main(void) {
     char v[64];
+    char abi[32];
     snprintf(v, sizeof v, "%d.%d.%d", AUTHCORE_VERSION_MAJOR, AUTHCORE_VERSION_MINOR,
              AUTHCORE_VERSION_PATCH);
     if (strcmp(v, AUTHCORE_VERSION) != 0 || strcmp(v, authcore_version()) != 0) {
         fprintf(stderr, "version: macros %s, AUTHCORE_VERSION %s, library %s\n", v,
                 AUTHCORE_VERSION, authcore_version());
+        return 1;
+    }
+    /* The ABI version: MAJOR, or 0.MINOR while MAJOR is 0. */
+    if (AUTHCORE_VERSION_MAJOR == 0)
+        snprintf(abi, sizeof abi, "0.%d", AUTHCORE_VERSION_MINOR);
+    else
+        snprintf(abi, sizeof abi, "%d", AUTHCORE_VERSION_MAJOR);
+    if (strcmp(abi, AUTHCORE_ABI_VERSION) != 0 ||
+        strcmp(AUTHCORE_SONAME, "libauthcore.so." AUTHCORE_ABI_VERSION) != 0) {
+        fprintf(stderr, "version: ABI %s, AUTHCORE_ABI_VERSION %s, AUTHCORE_SONAME %s\n", abi,
+                AUTHCORE_ABI_VERSION, AUTHCORE_SONAME);
         return 1;
     }
     puts(v);

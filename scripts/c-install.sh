@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install the C library: PREFIX/include/authcore.h, PREFIX/lib/libauthcore_ffi.{so,a},
-# PREFIX/lib/pkgconfig/authcore.pc (shared; Libs.private names the system libraries) and
-# authcore-static.pc (links the archive: `pkg-config --libs authcore-static`).
+# Install the C library: PREFIX/include/authcore.h, PREFIX/lib/libauthcore.so.X.Y.Z with
+# the links libauthcore.so.<ABI> (its SONAME: MAJOR, or 0.MINOR before 1.0) and
+# libauthcore.so, PREFIX/lib/libauthcore.a, PREFIX/lib/pkgconfig/authcore.pc (shared:
+# -lauthcore; Libs.private names the system libraries) and authcore-static.pc (links the
+# archive: `pkg-config --libs authcore-static`).
 #
 #   scripts/c-install.sh [--profile release|debug] [--from LIBDIR --native 'LIBS']
 #                        [--relocatable] PREFIX
@@ -74,12 +76,26 @@ done
 
 VERSION="$(sed -n 's/^#define AUTHCORE_VERSION "\(.*\)"$/\1/p' bindings-c/include/authcore.h)"
 [ -n "$VERSION" ] || { echo "c-install: no AUTHCORE_VERSION in the header" >&2; exit 1; }
+SONAME="$(sed -n 's/^#define AUTHCORE_SONAME "\(.*\)"$/\1/p' bindings-c/include/authcore.h)"
+[ -n "$SONAME" ] || { echo "c-install: no AUTHCORE_SONAME in the header" >&2; exit 1; }
+# The SONAME is set when the library is linked (bindings-c/build.rs): check it is the
+# header's before installing under that name.
+BUILT_SONAME="$(readelf -d "$FROM/libauthcore_ffi.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')"
+[ "$BUILT_SONAME" = "$SONAME" ] ||
+  { echo "c-install: $FROM/libauthcore_ffi.so has SONAME '$BUILT_SONAME', the header says $SONAME" >&2; exit 1; }
 
 mkdir -p "$PREFIX/include" "$PREFIX/lib/pkgconfig"
 PREFIX="$(cd "$PREFIX" && pwd)"
 install -m 0644 bindings-c/include/authcore.h "$PREFIX/include/authcore.h"
-install -m 0755 "$FROM/libauthcore_ffi.so" "$PREFIX/lib/libauthcore_ffi.so"
-install -m 0644 "$FROM/libauthcore_ffi.a" "$PREFIX/lib/libauthcore_ffi.a"
+# cargo's file names, which earlier versions of this script installed.
+rm -f "$PREFIX/lib/libauthcore_ffi.so" "$PREFIX/lib/libauthcore_ffi.a"
+# libauthcore.so.X.Y.Z (the file), libauthcore.so.<ABI> -> it (the SONAME: what programs
+# load, what ldconfig would make), libauthcore.so -> libauthcore.so.<ABI> (what -lauthcore
+# finds when linking).
+install -m 0755 "$FROM/libauthcore_ffi.so" "$PREFIX/lib/libauthcore.so.$VERSION"
+ln -sfn "libauthcore.so.$VERSION" "$PREFIX/lib/$SONAME"
+ln -sfn "$SONAME" "$PREFIX/lib/libauthcore.so"
+install -m 0644 "$FROM/libauthcore_ffi.a" "$PREFIX/lib/libauthcore.a"
 
 if [ "$RELOCATABLE" = 1 ]; then
   # shellcheck disable=SC2016 # ${pcfiledir} is for pkg-config
@@ -96,7 +112,7 @@ make_pc() { # name libs libs_private
   chmod 0644 "$PREFIX/lib/pkgconfig/$1.pc"
 }
 # shellcheck disable=SC2016
-make_pc authcore '-L${libdir} -lauthcore_ffi' "$NATIVE"
+make_pc authcore '-L${libdir} -lauthcore' "$NATIVE"
 # shellcheck disable=SC2016
-make_pc authcore-static "\${libdir}/libauthcore_ffi.a $NATIVE" ''
-echo "c-install: authcore $VERSION ($PROFILE) installed into $PREFIX"
+make_pc authcore-static "\${libdir}/libauthcore.a $NATIVE" ''
+echo "c-install: authcore $VERSION ($PROFILE, $SONAME) installed into $PREFIX"

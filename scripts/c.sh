@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # C: build libauthcore_ffi (.so + .a), regenerate the header with the pinned cbindgen and
-# fail if the committed one is stale, write authcore.pc / authcore-static.pc for this
+# fail if the committed one is stale, check the library's SONAME is the header's
+# AUTHCORE_SONAME, link it under the installed names (target/c-dev/lib: libauthcore.so,
+# libauthcore.so.<ABI>, libauthcore.a) and write authcore.pc / authcore-static.pc for this
 # build, then compile and run the C tests against both the shared and the static library
 # with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
 # tests (ffi-tests/c) and the auth-primitive ones (passwords, JWT, TOTP, PKCE, policies:
@@ -84,16 +86,32 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 fi
 echo "header is up to date"
 
+step "SONAME and the installed names (target/c-dev/lib)"
+SONAME="$(sed -n 's/^#define AUTHCORE_SONAME "\(.*\)"$/\1/p' bindings-c/include/authcore.h)"
+BUILT_SONAME="$(readelf -d "$LIBDIR/libauthcore_ffi.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')"
+if [ -z "$SONAME" ] || [ "$BUILT_SONAME" != "$SONAME" ]; then
+  echo "c: libauthcore_ffi.so has SONAME '$BUILT_SONAME', the header's AUTHCORE_SONAME is '$SONAME'" >&2
+  exit 1
+fi
+# Programs linked with -lauthcore record NEEDED $SONAME: the tests load the library through
+# that name, as an installed program does (the installed layout itself: scripts/c-consumer.sh).
+DEVLIB="$TARGET_DIR/c-dev/lib"
+mkdir -p "$DEVLIB"
+ln -sfn "$LIBDIR/libauthcore_ffi.so" "$DEVLIB/$SONAME"
+ln -sfn "$SONAME" "$DEVLIB/libauthcore.so"
+ln -sfn "$LIBDIR/libauthcore_ffi.a" "$DEVLIB/libauthcore.a"
+echo "SONAME $SONAME; $DEVLIB: $(cd "$DEVLIB" && ls | tr '\n' ' ')"
+
 step "pkg-config files ($PCDIR)"
 VERSION="$(sed -n 's/^#define AUTHCORE_VERSION "\(.*\)"$/\1/p' bindings-c/include/authcore.h)"
 make_pc() { # name libs libs_private
-  sed -e "s|@PREFIX@|$ROOT|" -e "s|@LIBDIR@|$LIBDIR|" \
+  sed -e "s|@PREFIX@|$ROOT|" -e "s|@LIBDIR@|$DEVLIB|" \
     -e "s|@INCLUDEDIR@|$ROOT/bindings-c/include|" -e "s|@VERSION@|$VERSION|" \
     -e "s|@NAME@|$1|" -e "s|@LIBS@|$2|" -e "s|@LIBS_PRIVATE@|$3|" \
     bindings-c/authcore.pc.in >"$PCDIR/$1.pc"
 }
-make_pc authcore '-L${libdir} -lauthcore_ffi' "$NATIVE"
-make_pc authcore-static "\${libdir}/libauthcore_ffi.a $NATIVE" ''
+make_pc authcore '-L${libdir} -lauthcore' "$NATIVE"
+make_pc authcore-static "\${libdir}/libauthcore.a $NATIVE" ''
 export PKG_CONFIG_PATH="$PCDIR${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 for pc in authcore authcore-static; do
   pkg-config --validate "$pc"
@@ -128,14 +146,15 @@ build "$OUT/prop_test_static" ffi-tests/c/test_propagation.c authcore-static -pt
 # The static binaries must not need the shared library, the shared ones must.
 for bin in run_vectors_static test_api_static auth_test_api_static \
   prop_test_static; do
-  if readelf -d "$OUT/$bin" | grep -q 'libauthcore_ffi'; then
-    echo "c: $bin is linked against libauthcore_ffi.so, expected the static archive" >&2
+  if readelf -d "$OUT/$bin" | grep -q 'NEEDED.*libauthcore'; then
+    echo "c: $bin is linked against the shared library, expected the static archive" >&2
     exit 1
   fi
 done
 for bin in run_vectors test_api auth_test_api prop_test; do
-  readelf -d "$OUT/$bin" | grep -q 'NEEDED.*libauthcore_ffi.so' ||
-    { echo "c: $bin does not use libauthcore_ffi.so" >&2; exit 1; }
+  needed="$(readelf -d "$OUT/$bin" | sed -n 's/.*(NEEDED).*\[\(libauthcore[^]]*\)\]$/\1/p')"
+  [ "$needed" = "$SONAME" ] ||
+    { echo "c: $bin needs '$needed', expected the shared library by its SONAME $SONAME" >&2; exit 1; }
 done
 
 step "run the C tests"

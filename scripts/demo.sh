@@ -14,11 +14,10 @@ build_node_addon >/dev/null
 say "Python: virtual environment and the extension"
 build_python_ext
 
-say "C: libauthcore_ffi and the demo verifier"
-cargo build --quiet -p authcore-ffi
-mkdir -p target/demo
-cc -std=c11 -O1 -Ibindings-c/include -o target/demo/authcore_cross ffi-tests/c/cross.c \
-  -Ltarget/debug -lauthcore_ffi -Wl,-rpath,"$ROOT/target/debug"
+say "C: libauthcore (installed into target/demo/prefix) and the demo verifier"
+bash scripts/c-install.sh --profile debug target/demo/prefix >/dev/null
+cc -std=c11 -O1 -Itarget/demo/prefix/include -o target/demo/authcore_cross ffi-tests/c/cross.c \
+  -Ltarget/demo/prefix/lib -lauthcore -Wl,-rpath,"$ROOT/target/demo/prefix/lib"
 
 say "run"
 exec .venv/bin/python demo/demo.py target/demo/authcore_cross

@@ -4,6 +4,8 @@
 #   - Python: a fresh venv installs only the wheel (plus pytest) and runs the shared vector
 #     runners (ffi-tests/python, copied out of the tree with the
 #     vectors), importing authcore from the venv.
+#   - Python sdist: holds the core crate and Cargo.lock; a second fresh venv (cargo on PATH
+#     this time) builds it with pip + maturin, then the smoke test and vector runners run.
 #   - Node: the npm tarballs install into a new temporary app under the original names as
 #     aliases (@naskot/node-hmac-auth-core, @naskot/node-hmac-auth-core-propagation,
 #     @nik2208/node-auth, @fuzdev/fuz_app), with cargo and rustc off PATH, and an app
@@ -58,6 +60,50 @@ PY
   nocargo venv/bin/python "$ROOT/bindings-python/wheel-smoke/smoke.py"
   nocargo venv/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib \
     ffi-tests/python
+)
+
+step "Python: the sdist builds from source (fresh venv, cargo on PATH)"
+SDIST="$DIST/authcore-$VERSION.tar.gz"
+# What it holds: the binding with the workspace's core crate (a path dependency), the lock
+# file and the Python sources; no other member of the workspace.
+LIST="$(tar tzf "$SDIST")"
+for f in pyproject.toml PKG-INFO Cargo.toml Cargo.lock core/Cargo.toml core/src/lib.rs \
+  core/LICENSE bindings-python/Cargo.toml bindings-python/src/lib.rs \
+  python/authcore/__init__.py python/authcore/_native.pyi; do
+  grep -qx "authcore-$VERSION/$f" <<<"$LIST" || { echo "dist-test: the sdist lacks $f" >&2; exit 1; }
+done
+if grep -E "^authcore-$VERSION/(bindings-(node|c|uniffi)|models|fuzz)/" <<<"$LIST" | head -3 | grep .; then
+  echo "dist-test: the sdist carries other workspace members" >&2
+  exit 1
+fi
+tar -xzOf "$SDIST" "authcore-$VERSION/Cargo.toml" | grep -qx 'members = \["core", "bindings-python"\]' ||
+  { echo "dist-test: the sdist's workspace is not core + bindings-python" >&2; exit 1; }
+echo "sdist: $(grep -c . <<<"$LIST") entries, core crate and Cargo.lock inside"
+PYS="$WORK/sdist"
+mkdir -p "$PYS/ffi-tests"
+cp -r ffi-tests/python ffi-tests/vectors "$PYS/ffi-tests/"
+"${PYTHON:-python3}" -m venv "$PYS/venv"
+# The build backend at the pinned version (maturin; what pip's build isolation would fetch),
+# then pip builds the sdist with cargo (release, as for a user). The target directory is kept
+# under target/ so a second run reuses the compiled dependencies (the sources compiled are the
+# sdist's own: their paths differ from the tree's).
+# shellcheck disable=SC2046 # one requirement per word
+"$PYS/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  $(grep -E '^maturin==' scripts/dist-requirements.txt) $PYTEST_PIN
+CARGO_TARGET_DIR="$TARGET_DIR/sdist-build" "$PYS/venv/bin/python" -m pip install \
+  --quiet --disable-pip-version-check --no-build-isolation --no-deps --no-binary authcore "$SDIST"
+(
+  cd "$PYS"
+  venv/bin/python - "$PYS/venv" "$VERSION" <<'PY'
+import importlib.metadata as m, pathlib, sys
+import authcore, authcore._native as n
+venv = pathlib.Path(sys.argv[1]).resolve()
+assert venv in pathlib.Path(n.__file__).resolve().parents, n.__file__
+assert m.version("authcore") == sys.argv[2], m.version("authcore")
+print("authcore", m.version("authcore"), "built from the sdist:", pathlib.Path(n.__file__).name)
+PY
+  venv/bin/python "$ROOT/bindings-python/wheel-smoke/smoke.py"
+  venv/bin/python -m pytest -q -p no:cacheprovider --import-mode=importlib ffi-tests/python
 )
 
 step "Node: the npm tarballs under the original names, no cargo on PATH"

@@ -4,7 +4,8 @@
 #   authcore-VERSION.tar.gz                                (Python sdist, maturin sdist)
 #   npm/*.tgz                  (the six npm packages; @authcore/native-linux-x64-gnu carries
 #                               the portable .node: scripts/pack-node.sh --addon)
-#   authcore-c-VERSION-linux-x64-gnu.tar.gz  (include/, lib/ .so + .a, lib/pkgconfig with a
+#   authcore-c-VERSION-linux-x64-gnu.tar.gz  (include/, lib/ libauthcore.so.VERSION with its
+#                               SONAME link and libauthcore.so, libauthcore.a, lib/pkgconfig with a
 #                               relocatable prefix: scripts/c-install.sh --relocatable)
 #   SHA256SUMS, MANIFEST.txt   (sizes and the glibc each binary needs)
 # Release builds go through zig (cargo-zigbuild, target x86_64-unknown-linux-gnu.2.17) into
@@ -63,7 +64,7 @@ bash scripts/c-install.sh --from "$ZT/$TRIPLE/release" --native "$NATIVE" --relo
   "$STAGE/$C_NAME"
 # No symbol table in what ships (the exported dynamic symbols stay; the archive keeps its
 # symbols, a linker needs them).
-strip --strip-unneeded "$STAGE/$C_NAME/lib/libauthcore_ffi.so"
+strip --strip-unneeded "$STAGE/$C_NAME/lib/libauthcore.so.$VERSION"
 tar -C "$STAGE" --owner=0 --group=0 --numeric-owner -czf "$DIST/$C_NAME.tar.gz" "$C_NAME"
 
 step "Node addon (cargo zigbuild, $ZIG_TARGET) and the npm packages"
@@ -113,7 +114,7 @@ step "glibc ceiling $GLIBC_MAX"
 mkdir -p "$STAGE/c-check"
 tar -C "$STAGE/c-check" -xzf "$DIST/$C_NAME.tar.gz"
 bash scripts/glibc-ceiling.sh "$GLIBC_MAX" "$NODE_ADDON" "$WHEEL_SO" \
-  "$STAGE/c-check/$C_NAME/lib/libauthcore_ffi.so" | tee "$STAGE/glibc.txt"
+  "$STAGE/c-check/$C_NAME/lib/libauthcore.so.$VERSION" | tee "$STAGE/glibc.txt"
 # For the record: what the host (glibc 2.36) builds of the tests need.
 for f in "$TARGET_DIR/debug/libauthcore_ffi.so" bindings-node/authcore.linux-x64-gnu.node \
   bindings-python/python/authcore/_native*.so; do

@@ -14,4 +14,5 @@ export AUTHCORE_NATIVE_ADDON="$PWD/bench/node-auth/.native/authcore.node"
 node bench/node-auth/jwt.mjs
 node bench/node-auth/bcrypt.mjs
 node bench/node-auth/argon2.mjs
+cc -O2 -o bench/node-auth/.native/sse-client bench/node-auth/sse-client.c
 node bench/node-auth/sse.mjs

@@ -1,6 +1,7 @@
 // SSE fan-out: awesome-node-auth's SseManager algorithm (sse-original.mjs) vs ours on the core's
 // events engine, in one run, interleaved rounds, medians. Each round starts a fresh server
-// process per implementation and connects real loopback sockets from this process.
+// process per implementation and connects real loopback sockets from a C client process
+// (sse-client.c, one epoll loop), so the client's own cost stays out of the times.
 //   - fan-out: one event to 10,000 subscribers, time until the last one has its frame;
 //   - memory per idle subscriber: server heap (+external) and RSS after GC, with vs without the
 //     subscribers, divided by their number (sockets and ServerResponses included), and what the
@@ -19,8 +20,6 @@ const RATE_SUBS = 1000
 const RATE_EVENTS = Number(process.env.SSE_BENCH_EVENTS ?? 500)
 const ROUNDS = Number(process.env.SSE_BENCH_ROUNDS ?? 3)
 const MEM_SUBS = Number(process.env.SSE_BENCH_MEM_SUBS ?? 50000)
-const MARK_BUF = Buffer.from('event: bench.event')
-const CONNECTED = Buffer.from('event: connected')
 
 function startServer(impl) {
   const child = spawn(process.execPath, ['--expose-gc', join(HERE, 'sse-server.mjs'), impl, '0'], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env })
@@ -43,78 +42,54 @@ function get(port, path) {
   })
 }
 
-// n raw SSE clients; `counts[i]` frames of MARK seen by client i, `onFrame` on each.
-async function connectClients(port, n, state) {
-  const sockets = []
-  for (let at = 0; at < n; at += 500) sockets.push(...(await connectBatch(port, Math.min(500, n - at), state)))
-  return sockets
-}
-
-async function connectBatch(port, n, state) {
-  const sockets = []
-  let ready = 0
-  await new Promise((resolve, reject) => {
-    for (let i = 0; i < n; i++) {
-      const s = net.connect(port, '127.0.0.1')
-      s.setNoDelay(true)
-      let tail = null
-      let connected = false
-      s.on('connect', () => s.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n'))
-      s.on('data', (d) => {
-        const buf = tail ? Buffer.concat([tail, d]) : d
-        if (!connected && buf.indexOf(CONNECTED) >= 0) {
-          connected = true
-          if (++ready === n) resolve()
-        }
-        let at = 0
-        for (;;) {
-          const k = buf.indexOf(MARK_BUF, at)
-          if (k < 0) break
-          state.total++
-          at = k + MARK_BUF.length
-        }
-        if (state.onFrame) state.onFrame()
-        tail = buf.subarray(Math.max(at, buf.length - (MARK_BUF.length - 1)))
-      })
-      s.on('error', (e) => (connected ? undefined : reject(e)))
-      sockets.push(s)
+// The clients: one C process (sse-client.c) reading every socket with epoll, so the time
+// measured is the server's. `fire K` answers the ms until every open client has K more frames.
+const CLIENT = process.env.SSE_BENCH_CLIENT ?? join(HERE, '.native', 'sse-client')
+function startClients(port, n) {
+  const child = spawn(CLIENT, [String(port), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  let buf = ''
+  const waiting = []
+  child.stdout.on('data', (d) => {
+    buf += d
+    let k
+    while ((k = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, k)
+      buf = buf.slice(k + 1)
+      waiting.shift()?.(line)
     }
   })
-  return sockets
+  const exited = new Promise((_, reject) => child.once('exit', (c) => reject(new Error(`sse-client exited ${c}`))))
+  exited.catch(() => {})
+  const line = () => Promise.race([new Promise((r) => waiting.push(r)), exited])
+  return { child, line, send: (cmd) => child.stdin.write(`${cmd}\n`) }
 }
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 async function round(impl) {
   const server = await startServer(impl)
   const port = server.port
+  let clients
   try {
     const base = JSON.parse(await get(port, '/mem'))
-    const state = { total: 0, onFrame: null }
-    const sockets = await connectClients(port, FANOUT_SUBS, state)
-    await new Promise((r) => setTimeout(r, 300))
+    clients = startClients(port, FANOUT_SUBS)
+    const ready = await clients.line()
+    if (ready !== 'ready') throw new Error(`sse-client: ${ready}`)
+    await sleep(300)
     const loaded = JSON.parse(await get(port, '/mem'))
     // fan-out of one event to every subscriber (median of 5)
     const fanout = []
     for (let k = 0; k < 5; k++) {
-      const target = state.total + FANOUT_SUBS
-      const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
-      const t0 = process.hrtime.bigint()
-      get(port, '/fire?n=1').catch(() => {})
-      await done
-      fanout.push(Number(process.hrtime.bigint() - t0) / 1e6)
-      state.onFrame = null
-      await new Promise((r) => setTimeout(r, 100))
+      clients.send('fire 1')
+      fanout.push(Number(await clients.line()))
+      await sleep(100)
     }
-    for (const s of sockets.slice(RATE_SUBS)) s.destroy()
-    await new Promise((r) => setTimeout(r, 500))
+    clients.send(`keep ${RATE_SUBS}`)
+    await clients.line()
+    await sleep(500)
     // sustained rate with RATE_SUBS subscribers
-    const start = state.total
-    const target = start + RATE_SUBS * RATE_EVENTS
-    const done = new Promise((r) => (state.onFrame = () => state.total >= target && r()))
-    const t0 = process.hrtime.bigint()
-    get(port, `/fire?n=${RATE_EVENTS}`).catch(() => {})
-    await done
-    const rateMs = Number(process.hrtime.bigint() - t0) / 1e6
-    for (const s of sockets) s.destroy()
+    clients.send(`fire ${RATE_EVENTS}`)
+    const rateMs = Number(await clients.line())
     fanout.sort((a, b) => a - b)
     return {
       fanoutMs: fanout[2],
@@ -123,6 +98,7 @@ async function round(impl) {
       eventsPerS: RATE_EVENTS / (rateMs / 1000),
     }
   } finally {
+    clients?.child.kill()
     server.kill()
   }
 }

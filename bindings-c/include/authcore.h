@@ -34,7 +34,7 @@
  * PKCE and authrs permission policies (authcore_password_*, authcore_bcrypt_*,
  * authcore_jwt_*, authcore_totp_*, authcore_pkce_*, authcore_policy_*).
  *
- * Link with: pkg-config --cflags --libs authcore   (or authcore-static; installed by
+ * Link with: pkg-config --cflags --libs authcore   (-lauthcore; or authcore-static; installed by
  * `make install PREFIX=...`, see README.md "C library").
  */
 
@@ -57,6 +57,13 @@
 #define AUTHCORE_VERSION_MAJOR 0
 #define AUTHCORE_VERSION_MINOR 1
 #define AUTHCORE_VERSION_PATCH 0
+/**
+ * The ABI version and the shared library's SONAME (ELF): MAJOR from 1.0 on, "0.MINOR"
+ * before. Installed as libauthcore.so.MAJOR.MINOR.PATCH with the links
+ * libauthcore.so.<ABI> (what programs load) and libauthcore.so (what -lauthcore finds).
+ */
+#define AUTHCORE_ABI_VERSION "0.1"
+#define AUTHCORE_SONAME "libauthcore.so.0.1"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AUTHCORE_MUST_USE __attribute__((warn_unused_result))

@@ -960,6 +960,24 @@ fn version_matches_cargo_and_header() {
         v,
         "a pre-release or build suffix would need its own macro"
     );
+    // The ABI version and SONAME macros: what build.rs gives the linker (-soname).
+    let abi = if parts[0].1 == "0" {
+        format!("0.{}", parts[1].1)
+    } else {
+        parts[0].1.to_string()
+    };
+    for text in [&header, &toml] {
+        assert!(
+            text.contains(&format!("#define AUTHCORE_ABI_VERSION \"{abi}\"\n")),
+            "AUTHCORE_ABI_VERSION is not {abi}"
+        );
+        assert!(
+            text.contains(&format!(
+                "#define AUTHCORE_SONAME \"libauthcore.so.{abi}\"\n"
+            )),
+            "AUTHCORE_SONAME is not libauthcore.so.{abi}"
+        );
+    }
 }
 
 #[test]

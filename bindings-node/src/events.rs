@@ -2,7 +2,9 @@
 //! node-auth's `SseManager` (packages/node-auth-core/lib/tools/sse-manager.js).
 //!
 //! Push mode only: `publish` encodes the frame once and returns it with the ids of the
-//! subscribers to write it to; JS writes that one string to each `res`. Backpressure
+//! subscribers to write it to; JS writes that one string to each `res`, except to the
+//! subscribers whose socket is attached (`attachSocket`), which the core's socket sinks
+//! write to directly (one write call each, no JavaScript per subscriber). Backpressure
 //! (`res.write` returning false) is reported with `block(id)`; on `'drain'`, `drain(id)`
 //! returns the frames queued meanwhile. Ids the engine disconnected (queue over its
 //! bound) come back in `overflowed`, and JS ends those responses. Time is the addon's
@@ -13,7 +15,7 @@ use std::time::Instant;
 
 use authcore::events::{
     self as core, EventMeta, EventsError, HEARTBEAT_FRAME, HubConfig, SubscribeRequest,
-    encode_frame, webhook,
+    encode_frame, inbound, webhook,
 };
 use authcore_node_boundary::napi;
 use napi::bindgen_prelude::PromiseRaw;
@@ -93,6 +95,16 @@ pub struct Delivery {
     pub write: Vec<u32>,
     /// Subscribers disconnected by the slow-client policy: end their responses.
     pub overflowed: Vec<u32>,
+    /// Subscribers whose socket took part of the frame: write `rest` raw to the socket,
+    /// then write their frames through the response again (their socket is detached).
+    pub partial: Vec<PartialWrite>,
+}
+
+/// The bytes a socket did not take.
+#[napi(object)]
+pub struct PartialWrite {
+    pub id: u32,
+    pub rest: napi::bindgen_prelude::Buffer,
 }
 
 fn id32(id: u64) -> u32 {
@@ -109,11 +121,42 @@ fn ids(v: Vec<u64>) -> Vec<u32> {
 pub struct EventHub {
     hub: core::EventHub,
     start: Instant,
+    #[cfg(unix)]
+    sinks: authcore::events::sink::SocketSinks,
 }
 
 impl EventHub {
     fn now(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Write `frame` through the attached sockets; the rest is the host's to write.
+    fn deliver(&self, write: Vec<u64>, overflowed: Vec<u64>, frame: &str) -> Delivery {
+        #[cfg(unix)]
+        let (host, partial) = {
+            let out = self.sinks.write(write, frame);
+            let partial = out
+                .partial
+                .into_iter()
+                .map(|(id, rest)| PartialWrite {
+                    id: id32(id),
+                    rest: rest.into(),
+                })
+                .collect();
+            (out.host, partial)
+        };
+        #[cfg(not(unix))]
+        let (host, partial) = (write, Vec::new());
+        #[cfg(unix)]
+        for id in &overflowed {
+            self.sinks.detach(*id);
+        }
+        Delivery {
+            frame: frame.to_owned(),
+            write: ids(host),
+            overflowed: ids(overflowed),
+            partial,
+        }
     }
 }
 
@@ -126,6 +169,8 @@ impl EventHub {
         Ok(Self {
             hub,
             start: Instant::now(),
+            #[cfg(unix)]
+            sinks: authcore::events::sink::SocketSinks::new(),
         })
     }
 
@@ -158,7 +203,42 @@ impl EventHub {
     /// Remove a connection (idempotent).
     #[napi(catch_unwind)]
     pub fn unsubscribe(&self, id: u32) -> bool {
+        #[cfg(unix)]
+        self.sinks.detach(u64::from(id));
         self.hub.unsubscribe(u64::from(id))
+    }
+
+    /// Write this subscriber's frames straight to its socket from now on (`fd`: the
+    /// descriptor of a plain TCP socket with nothing buffered; `chunked`: the response uses
+    /// HTTP/1.1 chunked encoding). The descriptor is duplicated, so it stays valid until
+    /// `unsubscribe`. False when it cannot be (not a connected TCP socket, not Unix).
+    #[napi(catch_unwind)]
+    pub fn attach_socket(&self, id: u32, fd: i32, chunked: bool) -> bool {
+        #[cfg(unix)]
+        {
+            // SAFETY: the host passes the descriptor of the live socket of this response
+            // (node's TCP handle), synchronously; the sink only duplicates it.
+            unsafe { self.sinks.attach(u64::from(id), fd, chunked) }.is_ok()
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (id, fd, chunked);
+            false
+        }
+    }
+
+    /// Stop writing to this subscriber's socket (its frames go through the host again).
+    #[napi(catch_unwind)]
+    pub fn detach_socket(&self, id: u32) -> bool {
+        #[cfg(unix)]
+        {
+            self.sinks.detach(u64::from(id))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = id;
+            false
+        }
     }
 
     /// Encode `id: …\nevent: …\ndata: <json>\n\n` once and deliver it to `topic`.
@@ -185,11 +265,7 @@ impl EventHub {
                 &frame,
             ),
         )?;
-        Ok(Delivery {
-            frame: frame.to_string(),
-            write: ids(d.write),
-            overflowed: ids(d.overflowed),
-        })
+        Ok(self.deliver(d.write, d.overflowed, &frame))
     }
 
     /// The frame of an event that is not published (the `connected` frame).
@@ -218,11 +294,7 @@ impl EventHub {
     #[napi(catch_unwind)]
     pub fn tick(&self) -> Delivery {
         let d = self.hub.tick(self.now());
-        Delivery {
-            frame: HEARTBEAT_FRAME.to_owned(),
-            write: ids(d.write),
-            overflowed: ids(d.overflowed),
-        }
+        self.deliver(d.write, d.overflowed, HEARTBEAT_FRAME)
     }
 
     /// Milliseconds between two `tick()` calls (0: heartbeats off).
@@ -341,6 +413,111 @@ pub fn webhook_check_resolved(env: Env, plan: DeliveryPlan, addresses: Vec<Strin
 pub fn webhook_next_delay(plan: DeliveryPlan, attempt: u32, status: Option<u32>) -> Option<f64> {
     let status = status.map(|s| u16::try_from(s).unwrap_or(u16::MAX));
     webhook::next_delay_random(&plan_from_js(&plan), attempt, status).map(|d| d as f64)
+}
+
+/// What the inbound check decided: `ok` with the replay keys to claim, or the refusal
+/// (`code`, the `error` text of the 401 body, `status`).
+#[napi(object)]
+pub struct InboundVerdict {
+    pub ok: bool,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub status: u32,
+    pub replay_keys: Vec<String>,
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The core's check of a signed inbound delivery (signature of the raw body, then
+/// `X-Webhook-Timestamp` within `windowMs` of now and equal to the signed body's
+/// `timestamp`; `windowMs` 0 skips the timestamp), against the system clock.
+#[napi(catch_unwind)]
+pub fn webhook_check_inbound(
+    body: String,
+    secret: String,
+    signature: Option<String>,
+    timestamp: Option<String>,
+    delivery_id: Option<String>,
+    window_ms: f64,
+) -> InboundVerdict {
+    let window = if window_ms.is_finite() && window_ms > 0.0 {
+        (window_ms as u64).min(inbound::MAX_INBOUND_WINDOW_MS)
+    } else {
+        0
+    };
+    let r = inbound::check(&inbound::InboundRequest {
+        body: &body,
+        secret: &secret,
+        signature: signature.as_deref(),
+        timestamp: timestamp.as_deref(),
+        delivery_id: delivery_id.as_deref(),
+        now_ms: unix_ms(),
+        window_ms: window,
+    });
+    match r {
+        Ok(keys) => InboundVerdict {
+            ok: true,
+            code: None,
+            error: None,
+            status: 200,
+            replay_keys: keys,
+        },
+        Err(e) => InboundVerdict {
+            ok: false,
+            code: Some(e.code().to_owned()),
+            error: Some(e.message().to_owned()),
+            status: u32::from(e.status()),
+            replay_keys: Vec::new(),
+        },
+    }
+}
+
+/// The core's in-process replay store of inbound deliveries.
+#[napi]
+pub struct WebhookReplayGuard {
+    inner: inbound::ReplayGuard,
+}
+
+#[napi]
+impl WebhookReplayGuard {
+    /// At most `capacity` keys remembered (default 100000).
+    #[napi(constructor, catch_unwind)]
+    pub fn new(capacity: Option<f64>) -> Self {
+        let cap = capacity
+            .filter(|c| c.is_finite() && *c >= 1.0)
+            .map_or(inbound::DEFAULT_REPLAY_CAPACITY, |c| c.min(1e9) as usize);
+        Self {
+            inner: inbound::ReplayGuard::new(cap),
+        }
+    }
+
+    /// Claim every key for `ttlMs`: false if any is already held (nothing claimed then).
+    #[napi(catch_unwind)]
+    pub fn claim(&self, keys: Vec<String>, ttl_ms: f64) -> bool {
+        let ttl = if ttl_ms.is_finite() && ttl_ms > 0.0 {
+            ttl_ms as u64
+        } else {
+            0
+        };
+        self.inner.claim(&keys, unix_ms(), ttl)
+    }
+
+    /// Give keys back (the delivery was not processed).
+    #[napi(catch_unwind)]
+    pub fn release(&self, keys: Vec<String>) {
+        self.inner.release(&keys);
+    }
+
+    /// Keys held.
+    #[napi(getter, catch_unwind)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -446,11 +446,30 @@ export interface AuthToolsOptions {
   /** Stream telemetry's ip and userAgent to SSE subscribers (off: authcore's default). */
   sseIncludeClientInfo?: boolean
   webhookOptions?: WebhookSenderOptions
-  userStore?: unknown
-  /** Not available in @authcore/node-auth-core: the constructor throws. */
-  emailConfig?: never
-  /** Not available in @authcore/node-auth-core: the constructor throws. */
-  smsConfig?: never
+  /** Looked up (`findById`) for notify's email and SMS channels. */
+  userStore?: { findById(id: string): Promise<{ email?: string; phoneNumber?: string } | null | undefined> }
+  /** The original's mailer config: kept for `from`/`fromName`; needs `sendEmail`. */
+  emailConfig?: { endpoint?: string; apiKey?: string; from?: string; fromName?: string; provider?: string; defaultLang?: string }
+  /** The original's SMS gateway config: needs `sendSms`. */
+  smsConfig?: { endpoint?: string; apiKey?: string; username?: string; password?: string; codeExpiresInMinutes?: number }
+  /** authcore addition: sends notify's email (fire-and-forget, errors swallowed). The HTML is escaped. */
+  sendEmail?: (message: NotifyEmail) => unknown
+  /** authcore addition: sends notify's SMS (fire-and-forget, errors swallowed). */
+  sendSms?: (message: NotifySms) => unknown
+}
+
+export interface NotifyEmail {
+  to: string
+  subject: string
+  text: string
+  html: string
+  from?: string
+  fromName?: string
+}
+
+export interface NotifySms {
+  to: string
+  message: string
 }
 
 export declare class AuthTools {
@@ -530,6 +549,22 @@ export interface ToolsRouterOptions {
   authorizeNotify?: (req: any, target: string) => boolean | Promise<boolean>
   /** Let the body's userId / tenantId override the authenticated identity (the original's behaviour). */
   trustClientIdentity?: boolean
+  /**
+   * Signed inbound deliveries (provider config with a `secret`): how far `X-Webhook-Timestamp`
+   * may be from now, in ms (default 300000; 0: no timestamp required).
+   */
+  webhookTimestampWindowMs?: number
+  /**
+   * Where inbound delivery ids and signatures are remembered for twice the window (default:
+   * in this process). `claim` answers true when the key was not held (e.g. Redis SET NX PX).
+   */
+  webhookReplayStore?: WebhookReplayStore
+}
+
+/** authcore addition: a replay store for inbound webhooks shared by several processes. */
+export interface WebhookReplayStore {
+  claim(key: string, ttlMs: number): boolean | Promise<boolean>
+  release?(key: string): unknown
 }
 
 export declare function createToolsRouter(tools: AuthTools, options?: ToolsRouterOptions): any

@@ -11,14 +11,20 @@
 //!   replay after `Last-Event-ID`, limits;
 //! - [`redis`]: the Redis pub/sub distributor (fan-out across processes);
 //! - [`webhook`]: the outgoing webhook delivery policy (signature, headers, retries,
-//!   timeout, refused internal addresses).
+//!   timeout, refused internal addresses);
+//! - [`inbound`]: the checks of a signed inbound webhook (signature, timestamp window,
+//!   replay keys) and the in-process replay store;
+//! - [`sink`] (Unix): direct socket writes of the frames to push subscribers.
 
 pub mod error;
 pub mod frame;
 pub mod hub;
+pub mod inbound;
 pub mod index;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(unix)]
+pub mod sink;
 pub mod webhook;
 pub mod wheel;
 

@@ -229,6 +229,52 @@ test('track with sse writes to a global subscriber; notify with SSE off does not
   assert.ok(text(u).includes('event: alert'))
 })
 
+test('notify over email and SMS: the original rules, through the application hooks; the HTML is escaped', async () => {
+  const mails = []
+  const texts = []
+  const userStore = {
+    findById: async (id) => {
+      if (id === 'boom') throw new Error('db down')
+      return id === 'u1' ? { id, email: 'u1@example.com', phoneNumber: '+15550001' } : id === 'nomail' ? { id } : null
+    },
+  }
+  const tools = new AuthTools(new AuthEventBus(), {
+    userStore,
+    emailConfig: { from: 'noreply@example.com', fromName: 'App' },
+    sendEmail: async (m) => mails.push(m),
+    sendSms: (m) => {
+      texts.push(m)
+      throw new Error('gateway down') // swallowed
+    },
+  })
+  await tools.notify('ignored', { k: '<b>x</b>' }, { userId: 'u1', type: 'alert', channels: ['email', 'sms'] })
+  await tools.notify('ignored', 'line1\nline2', { userId: 'u1', channels: ['email'], emailSubject: 'Hi' })
+  await tools.notify('ignored', 'x', { userId: 'u1', channels: ['sms'], smsMessage: 'custom' })
+  await tools.notify('ignored', 'x', { userId: 'u1', channels: ['email'] })
+  for (const userId of ['nobody', 'boom', 'nomail', undefined]) await tools.notify('t', 'x', { userId, channels: ['email', 'sms'] })
+  await tools.notify('ignored', 'x', { userId: 'u1' }) // SSE only by default
+  await new Promise((r) => setImmediate(r))
+  assert.deepEqual(mails[0], {
+    to: 'u1@example.com',
+    subject: 'alert',
+    text: '{\n  "k": "<b>x</b>"\n}',
+    html: '<p>{<br>  &quot;k&quot;: &quot;&lt;b&gt;x&lt;/b&gt;&quot;<br>}</p>',
+    from: 'noreply@example.com',
+    fromName: 'App',
+  })
+  assert.equal(mails[1].subject, 'Hi')
+  assert.equal(mails[1].html, '<p>line1<br>line2</p>')
+  assert.equal(mails[2].subject, 'Notification')
+  assert.equal(mails.length, 3)
+  assert.deepEqual(texts, [
+    { to: '+15550001', message: '{"k":"<b>x</b>"}' },
+    { to: '+15550001', message: 'custom' },
+  ])
+  // A config without its hook is refused at construction (no silent loss).
+  assert.throws(() => new AuthTools(new AuthEventBus(), { emailConfig: { endpoint: 'https://mail.example.com' } }), /sendEmail/)
+  assert.throws(() => new AuthTools(new AuthEventBus(), { smsConfig: { endpoint: 'https://sms.example.com' } }), /sendSms/)
+})
+
 // The original stubs the global fetch; deliveries go through node:http(s) with a checked
 // connection-time lookup here, and an application's fetch is passed as webhookOptions.fetch.
 test('track calls the given fetch once with the webhook URL for one config from findByEvent', async () => {
@@ -273,6 +319,16 @@ test('buildOpenApiSpec: version, title, paths per flag, basePath, BearerAuth', (
   assert.ok(!keys(buildOpenApiSpec({ stream: false })).some((k) => k.endsWith('/stream')))
   assert.ok(keys(s).some((k) => k.includes('/webhook/')))
   assert.ok(!keys(buildOpenApiSpec({ webhook: false })).some((k) => k.includes('/webhook/')))
+  // The webhook route lists its 401 answers and the headers a signed delivery carries.
+  const hook = s.paths['/tools/webhook/{provider}'].post
+  assert.deepEqual(Object.keys(hook.responses), ['200', '400', '401'])
+  assert.match(hook.responses[401].description, /Invalid webhook signature/)
+  assert.match(hook.responses[401].description, /outside the allowed window/)
+  assert.match(hook.responses[401].description, /already received/)
+  assert.deepEqual(
+    hook.parameters.filter((p) => p.in === 'header').map((p) => p.name),
+    ['X-Hub-Signature-256', 'X-Webhook-Signature', 'X-Webhook-Timestamp', 'X-Webhook-Delivery'],
+  )
   for (const k of keys(buildOpenApiSpec({}, '/api/x'))) assert.ok(k.startsWith('/api/x/'), k)
   assert.deepEqual(s.components.securitySchemes.BearerAuth, { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
 })
@@ -347,28 +403,142 @@ test('inbound: a provider whose config has a secret needs a valid sha256= signat
   )
   const s = await serve(app)
   const signer = new WebhookSender()
+  const now = () => new Date().toISOString()
   const post = (p, body, headers = {}) => fetch(`${s.base}/tools/webhook/${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
   try {
     // The raw bytes are signed, whitespace included (JSON.stringify of the parsed body differs).
     const raw = '{ "id": "1" }'
-    const ok = await post('signed', raw, { 'x-webhook-signature': signer.sign(raw, 'k') })
+    const ok = await post('signed', raw, { 'x-webhook-signature': signer.sign(raw, 'k'), 'x-webhook-timestamp': now() })
     assert.equal(ok.status, 200)
     assert.equal(seen.at(-1).event, 'hook.signed')
-    const hub = await post('signed', raw, { 'x-hub-signature-256': signer.sign(raw, 'k') })
+    const raw2 = '{ "id": "2" }'
+    const hub = await post('signed', raw2, { 'x-hub-signature-256': signer.sign(raw2, 'k'), 'x-webhook-timestamp': now() })
     assert.equal(hub.status, 200)
     const n = seen.length
-    for (const headers of [{}, { 'x-webhook-signature': signer.sign(raw, 'wrong') }, { 'x-webhook-signature': signer.sign('{"id":"1"}', 'k') }, { 'x-webhook-signature': 'sha256=00' }]) {
-      const r = await post('signed', raw, headers)
+    const raw3 = '{ "id": "3" }'
+    for (const headers of [{}, { 'x-webhook-signature': signer.sign(raw3, 'wrong') }, { 'x-webhook-signature': signer.sign('{"id":"3"}', 'k') }, { 'x-webhook-signature': 'sha256=00' }]) {
+      const r = await post('signed', raw3, { ...headers, 'x-webhook-timestamp': now() })
       assert.equal(r.status, 401, JSON.stringify(headers))
       assert.deepEqual(await r.json(), { error: 'Invalid webhook signature' })
     }
     assert.equal(seen.length, n)
-    // A provider without a secret is unchanged (no signature needed).
+    // A provider without a secret is unchanged (no signature, no timestamp needed).
     assert.equal((await post('plain', '{"id":"2"}')).status, 200)
     assert.equal(seen.at(-1).event, 'hook.plain')
   } finally {
     await s.close()
   }
+})
+
+// ---- inbound webhooks: timestamp window and replays -----------------------------------
+test('inbound: a signed delivery needs X-Webhook-Timestamp within the window, equal to the signed body, and is accepted once (WebhookSender -> router over HTTP)', async () => {
+  const bus = new AuthEventBus()
+  const seen = []
+  bus.onEvent('*', (p) => seen.push(p))
+  let failNext = false
+  const config = { id: 'w', url: '', events: [], provider: 'peer', secret: 'k' }
+  const webhookStore = { findByEvent: async () => [], findByProvider: async (p) => (p === 'peer' ? config : null) }
+  const onWebhook = async (_provider, body) => {
+    if (failNext) {
+      failNext = false
+      throw new Error('app failed')
+    }
+    return { event: `hook.${body.event}`, data: body.data }
+  }
+  // The receiver records every request the sender makes, then hands it to the router.
+  const captured = []
+  const app = express()
+  app.use('/tools', (req, _res, next) => {
+    captured.push({ headers: { ...req.headers } })
+    next()
+  })
+  app.use('/tools', createToolsRouter(new AuthTools(bus), { webhookStore, onWebhook }))
+  const s = await serve(app)
+  const sender = new WebhookSender({ allowInternalUrls: true })
+  const url = `${s.base}/tools/webhook/peer`
+  const post = (body, headers) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })
+  try {
+    // The real sender: signature, timestamp and delivery id as it sends them.
+    const event = { event: 'identity.user.created', version: '1', timestamp: new Date().toISOString(), data: { a: 1 }, metadata: {} }
+    const out = await sender.deliver({ url, secret: 'k', maxRetries: 0 }, event)
+    assert.equal(out.status, 200)
+    assert.equal(seen.at(-1).event, 'hook.identity.user.created')
+    const h = captured.at(-1).headers
+    assert.equal(h['x-webhook-timestamp'], event.timestamp)
+    assert.equal(h['x-webhook-delivery'], out.deliveryId)
+    const body = JSON.stringify(event)
+    const n = seen.length
+    const expect401 = async (headers, error, b = body) => {
+      const r = await post(b, headers)
+      assert.equal(r.status, 401, JSON.stringify(headers))
+      assert.deepEqual(await r.json(), { error })
+    }
+    const signed = { 'x-webhook-signature': h['x-webhook-signature'], 'x-webhook-timestamp': h['x-webhook-timestamp'] }
+    // Replayed as captured: refused.
+    await expect401({ ...signed, 'x-webhook-delivery': h['x-webhook-delivery'] }, 'Webhook delivery already received')
+    // Replayed under a new delivery id: the signed body was already received.
+    await expect401({ ...signed, 'x-webhook-delivery': 'another-id' }, 'Webhook delivery already received')
+    // Replayed with a fresh timestamp header: the signature covers the body's timestamp.
+    await expect401({ ...signed, 'x-webhook-timestamp': new Date(Date.now() + 1000).toISOString() }, 'Webhook timestamp outside the allowed window')
+    // No timestamp: refused.
+    await expect401({ 'x-webhook-signature': h['x-webhook-signature'] }, 'Missing webhook timestamp')
+    // A well-signed delivery from 10 minutes ago: refused.
+    const oldEvent = { ...event, timestamp: new Date(Date.now() - 600_000).toISOString() }
+    const oldBody = JSON.stringify(oldEvent)
+    await expect401({ 'x-webhook-signature': sender.sign(oldBody, 'k'), 'x-webhook-timestamp': oldEvent.timestamp }, 'Webhook timestamp outside the allowed window', oldBody)
+    // A bad signature is still reported first.
+    await expect401({ 'x-webhook-signature': sender.sign(oldBody, 'x'), 'x-webhook-timestamp': oldEvent.timestamp }, 'Invalid webhook signature', oldBody)
+    assert.equal(seen.length, n, 'nothing refused was tracked')
+    // A delivery the application failed to process is not remembered: the sender's retry
+    // (same delivery id, same body) is accepted.
+    failNext = true
+    const e2 = { ...event, timestamp: new Date().toISOString(), data: { a: 2 } }
+    const b2 = JSON.stringify(e2)
+    const retryHeaders = { 'x-webhook-signature': sender.sign(b2, 'k'), 'x-webhook-timestamp': e2.timestamp, 'x-webhook-delivery': 'd-retry' }
+    assert.equal((await post(b2, retryHeaders)).status, 400)
+    assert.equal((await post(b2, retryHeaders)).status, 200)
+    assert.equal((await post(b2, retryHeaders)).status, 401)
+  } finally {
+    await s.close()
+  }
+
+  // A shared replay store (as Redis SET NX PX would be) refuses across routers; the window
+  // is configurable, and 0 drops the timestamp requirement (providers that send none).
+  const held = new Map()
+  const shared = {
+    claim: async (key, ttl) => {
+      assert.equal(ttl, 2 * 60_000)
+      if (held.has(key)) return false
+      held.set(key, ttl)
+      return true
+    },
+    release: async (key) => held.delete(key),
+  }
+  const a = express()
+  a.use('/a', createToolsRouter(new AuthTools(bus), { webhookStore, onWebhook, webhookReplayStore: shared, webhookTimestampWindowMs: 60_000 }))
+  a.use('/b', createToolsRouter(new AuthTools(bus), { webhookStore, onWebhook, webhookReplayStore: shared, webhookTimestampWindowMs: 60_000 }))
+  a.use('/z', createToolsRouter(new AuthTools(bus), { webhookStore, onWebhook, webhookTimestampWindowMs: 0 }))
+  const s2 = await serve(a)
+  try {
+    const ev = { event: 'x', version: '1', timestamp: new Date(Date.now() - 90_000).toISOString(), data: null, metadata: {} }
+    const b = JSON.stringify(ev)
+    const hs = { 'content-type': 'application/json', 'x-webhook-signature': sender.sign(b, 'k'), 'x-webhook-timestamp': ev.timestamp, 'x-webhook-delivery': 'd1' }
+    // 90 s old: outside a 60 s window.
+    assert.equal((await fetch(`${s2.base}/a/webhook/peer`, { method: 'POST', headers: hs, body: b })).status, 401)
+    const fresh = { ...ev, timestamp: new Date().toISOString() }
+    const fb = JSON.stringify(fresh)
+    const fh = { ...hs, 'x-webhook-signature': sender.sign(fb, 'k'), 'x-webhook-timestamp': fresh.timestamp }
+    assert.equal((await fetch(`${s2.base}/a/webhook/peer`, { method: 'POST', headers: fh, body: fb })).status, 200)
+    assert.deepEqual([...held.keys()].sort(), ['peer:d:d1', `peer:s:${fh['x-webhook-signature']}`])
+    assert.equal((await fetch(`${s2.base}/b/webhook/peer`, { method: 'POST', headers: fh, body: fb })).status, 401, 'the other router shares the store')
+    // Window 0: signature only (no timestamp header), replays still refused.
+    const zh = { 'content-type': 'application/json', 'x-webhook-signature': sender.sign(b, 'k') }
+    assert.equal((await fetch(`${s2.base}/z/webhook/peer`, { method: 'POST', headers: zh, body: b })).status, 200)
+    assert.equal((await fetch(`${s2.base}/z/webhook/peer`, { method: 'POST', headers: zh, body: b })).status, 401)
+  } finally {
+    await s2.close()
+  }
+  assert.throws(() => createToolsRouter(new AuthTools(bus), { webhookStore, webhookTimestampWindowMs: -1 }), TypeError)
 })
 
 // ---- inbound webhooks: scripts are refused; onWebhook works ---------------------------
@@ -820,5 +990,75 @@ test('webhook: through AuthTools, a tracked event is not delivered to a name tha
     assert.deepEqual(JSON.parse(srv.hits[0].body).data, { a: 2 })
   } finally {
     await srv.close()
+  }
+})
+
+// ---- the fan-out's write path: frames from the core straight to the socket -------------
+test('native writes: a plain HTTP/1.1 subscriber gets the same chunk bytes without res.write; nativeWrites:false keeps res.write; a client that stops reading falls back and hits the queue bound', async () => {
+  const net = await import('node:net')
+  const rawStream = (port) =>
+    new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('GET /s HTTP/1.1\r\nHost: x\r\n\r\n'))
+      s.buf = ''
+      s.on('data', (d) => (s.buf += d))
+      s.on('error', reject)
+      const wait = () => (s.buf.includes('event: connected') ? resolve(s) : setTimeout(wait, 5))
+      wait()
+    })
+  const until = async (cond, what) => {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
+    assert.ok(cond(), what)
+  }
+  const event = { id: 'e1', timestamp: '2026-01-01T00:00:00.000Z', type: 'bench.x', data: { a: 'ü' } }
+  const frame = `id: e1\nevent: bench.x\ndata: {"id":"e1","timestamp":"2026-01-01T00:00:00.000Z","topic":"global","type":"bench.x","rawData":{"a":"ü"}}\n\n`
+  const chunk = `${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n`
+  for (const nativeWrites of [true, false]) {
+    const sse = new SseManager({ heartbeatIntervalMs: 0, nativeWrites, maxQueueBytes: 256 * 1024 })
+    let socketWrites = 0
+    const server = http.createServer((req, res) => {
+      sse.connect(res, ['global'])
+      // Counts the writes JS makes to this socket (res.write ends there; the core does not).
+      setTimeout(() => {
+        const w = res.socket.write
+        res.socket.write = function (...a) {
+          socketWrites++
+          return w.apply(this, a)
+        }
+      }, 20)
+    })
+    await new Promise((r) => server.listen(0, '127.0.0.1', r))
+    const port = server.address().port
+    try {
+      const s = await rawStream(port)
+      await new Promise((r) => setTimeout(r, 50))
+      const before = socketWrites
+      sse.broadcast('global', event)
+      await until(() => s.buf.includes(chunk), `${nativeWrites}: the chunk arrives byte for byte`)
+      // (res.write sends the chunk size, the frame and the CRLF as separate socket writes)
+      if (nativeWrites) assert.equal(socketWrites - before, 0, 'no JS write for the frame')
+      else assert.ok(socketWrites - before > 0, 'res.write wrote it')
+      assert.ok(s.buf.includes('Transfer-Encoding: chunked'))
+      // A client that stops reading: the socket fills, the frames go back to res.write, its
+      // queue passes maxQueueBytes and the response ends (the slow-client policy holds).
+      s.pause()
+      const big = 'x'.repeat(64 * 1024)
+      let sent = 0
+      while (sse.connectionCount > 0 && sent < 2000) {
+        sse.broadcast('global', { type: 'big', data: big })
+        sent++
+        if (sent % 16 === 0) await new Promise((r) => setImmediate(r))
+      }
+      assert.equal(sse.connectionCount, 0, `nativeWrites ${nativeWrites}: the slow client was dropped after ${sent} frames`)
+      s.destroy()
+      // Closing the client's socket removes the subscriber (and the core's copy of the socket).
+      const s2 = await rawStream(port)
+      await new Promise((r) => setTimeout(r, 50))
+      assert.equal(sse.connectionCount, 1)
+      s2.destroy()
+      await until(() => sse.connectionCount === 0, 'close removes the subscriber')
+    } finally {
+      server.closeAllConnections?.()
+      await new Promise((r) => server.close(r))
+    }
   }
 })

@@ -12,9 +12,12 @@ class AuthTools {
   #webhookSender
 
   constructor(eventBus, options = {}) {
-    if (options.emailConfig || options.smsConfig) {
+    // Email and SMS notifications go through the application's hooks (sendEmail / sendSms):
+    // the original's built-in HTTP mailer and SMS gateway (emailConfig / smsConfig) are not
+    // reproduced, so a config without its hook is refused here rather than dropped later.
+    if ((options.emailConfig && typeof options.sendEmail !== 'function') || (options.smsConfig && typeof options.sendSms !== 'function')) {
       throw new Error(
-        'AuthTools: emailConfig/smsConfig (notify over email or SMS) is not available in @authcore/node-auth-core; send those from your own notifier',
+        'AuthTools: emailConfig/smsConfig need the sendEmail/sendSms hooks in @authcore/node-auth-core (the built-in HTTP mailer and SMS gateway are not included); pass sendEmail({to, subject, text, html, from?, fromName?}) and sendSms({to, message})',
       )
     }
     this.#options = options
@@ -94,7 +97,42 @@ class AuthTools {
         metadata: options.metadata,
       })
     }
+    const wantsEmail = channels.includes('email')
+    const wantsSms = channels.includes('sms')
+    const users = this.#options.userStore
+    if (!(wantsEmail || wantsSms) || !options.userId || !users) return
+    let user = null
+    try {
+      user = await users.findById(options.userId)
+    } catch {
+      user = null
+    }
+    if (!user) return
+    const o = this.#options
+    const quiet = (fn, msg) => {
+      try {
+        Promise.resolve(fn(msg)).catch(() => {})
+      } catch {
+        // fire-and-forget, errors swallowed (as the original)
+      }
+    }
+    if (wantsEmail && user.email && typeof o.sendEmail === 'function') {
+      const subject = options.emailSubject ?? (options.type ? String(options.type) : 'Notification')
+      const text = typeof data === 'string' ? data : JSON.stringify(data, null, 2)
+      // The original put the body into the HTML unescaped (HTML injection): escaped here.
+      const html = `<p>${escapeHtml(String(text)).replace(/\n/g, '<br>')}</p>`
+      const cfg = o.emailConfig ?? {}
+      quiet(o.sendEmail, { to: user.email, subject, text, html, from: cfg.from, fromName: cfg.fromName })
+    }
+    if (wantsSms && user.phoneNumber && typeof o.sendSms === 'function') {
+      const message = options.smsMessage ?? (typeof data === 'string' ? data : JSON.stringify(data))
+      quiet(o.sendSms, { to: user.phoneNumber, message })
+    }
   }
+}
+
+function escapeHtml(s) {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
 }
 
 module.exports = { AuthTools }

@@ -2,8 +2,12 @@
 // SseManager of awesome-node-auth 1.9.0 (src/tools/sse-manager.ts) on the core's events
 // engine (authcore::events::EventHub): topic index, one frame per event, one heartbeat
 // timer, bounded queues, replay after Last-Event-ID, limits. JS only writes the frame the
-// engine encoded to each `res` the engine names.
+// engine encoded to each `res` the engine names; a plain HTTP/1.1 response over TCP with
+// nothing buffered has its socket attached to the engine instead (`nativeWrites`, on by
+// default), which writes each frame to it as the response would (one chunk), with no
+// JavaScript per subscriber. A socket that does not take a frame whole goes back to `res`.
 const { randomUUID } = require('node:crypto')
+const http = require('node:http')
 const native = require('../native')
 
 const HEADERS = [
@@ -38,9 +42,11 @@ class SseManager {
   #ids = new Map() // connection id (uuid) -> engine id
   #timer = null
   #distributor
+  #native
 
   constructor(options = {}) {
     this.#hub = new native.EventHub(engineOptions(options))
+    this.#native = options.nativeWrites !== false && typeof this.#hub.attachSocket === 'function'
     this.#distributor = options.distributor
     if (this.#distributor) {
       // The original neither awaits nor catches this promise (an unhandled rejection).
@@ -82,7 +88,25 @@ class SseManager {
     for (const frame of sub.replay) this.#write(conn, frame)
     if (typeof res.on === 'function') res.on('close', () => this.disconnect(id))
     this.#startTimer()
+    // After this tick's writes left (ServerResponse corks the socket until the next tick).
+    if (this.#native && res instanceof http.ServerResponse) setImmediate(() => this.#attach(conn))
     return id
+  }
+
+  // Hand the socket to the engine when its frames can go there byte for byte: a plain TCP
+  // socket (no TLS, no idle timeout), the stock ServerResponse.write (no compression or
+  // other wrapper), headers sent, nothing buffered, chunked or raw body framing.
+  #attach(conn) {
+    const res = conn.res
+    const sock = res.socket
+    if (!this.#conns.has(conn.engineId) || conn.waiting || !sock || sock.destroyed || sock.encrypted) return
+    if (res.write !== http.ServerResponse.prototype.write || res.writableEnded || !res.headersSent) return
+    if (res.writableLength !== 0 || sock.writableLength !== 0 || res.hasHeader('content-length')) return
+    // An idle timeout on the socket (server.timeout / setTimeout) is reset by JS writes only.
+    if (sock.timeout > 0) return
+    const fd = sock._handle?.fd
+    if (typeof fd !== 'number' || fd < 0) return
+    conn.attached = this.#hub.attachSocket(conn.engineId, fd, res.chunkedEncoding === true)
   }
 
   // broadcast(topic, event): {id, timestamp, topic, ...event}; a caller's `topic` key or
@@ -110,17 +134,29 @@ class SseManager {
   #broadcastLocal(topic, event) {
     const tenant = event.tenantId ? String(event.tenantId) : undefined
     const d = this.#hub.publish(String(topic), String(event.id), String(event.type), tenant, frameJson(event))
+    this.#settle(d)
+  }
+
+  // What the engine left to JS: frames to write through `res`, the rest of frames a socket
+  // took only in part (raw bytes, already framed), and the slow clients to end.
+  #settle(d) {
     for (const engineId of d.write) {
       const conn = this.#conns.get(engineId)
       if (conn) this.#write(conn, d.frame)
     }
+    for (const p of d.partial) {
+      const conn = this.#conns.get(p.id)
+      if (!conn) continue
+      conn.attached = false
+      this.#write(conn, p.rest, true)
+    }
     for (const engineId of d.overflowed) this.#drop(engineId)
   }
 
-  #write(conn, frame) {
+  #write(conn, frame, raw = false) {
     let ok
     try {
-      ok = conn.res.write(frame)
+      ok = raw ? conn.res.socket.write(frame) : conn.res.write(frame)
     } catch {
       this.disconnect(conn.id)
       return
@@ -129,7 +165,8 @@ class SseManager {
       this.#hub.block(conn.engineId)
       if (!conn.waiting) {
         conn.waiting = true
-        conn.res.once('drain', () => {
+        const emitter = raw ? conn.res.socket : conn.res
+        emitter.once('drain', () => {
           conn.waiting = false
           if (!this.#conns.has(conn.engineId)) return
           const queued = this.#hub.drain(conn.engineId)
@@ -148,14 +185,7 @@ class SseManager {
   #startTimer() {
     const ms = this.#hub.tickMs
     if (this.#timer || ms === 0) return
-    this.#timer = setInterval(() => {
-      const d = this.#hub.tick()
-      for (const engineId of d.write) {
-        const conn = this.#conns.get(engineId)
-        if (conn) this.#write(conn, d.frame)
-      }
-      for (const engineId of d.overflowed) this.#drop(engineId)
-    }, ms)
+    this.#timer = setInterval(() => this.#settle(this.#hub.tick()), ms)
     this.#timer.unref?.()
   }
 

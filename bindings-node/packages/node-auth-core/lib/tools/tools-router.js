@@ -90,9 +90,21 @@ function buildOpenApiSpec(options = {}, basePath = '/tools') {
         parameters: [
           { name: 'provider', in: 'path', required: true, schema: { type: 'string' } },
           { name: 'X-Hub-Signature-256', in: 'header', required: false, schema: { type: 'string' } },
+          // Checked when the provider's config has a secret (see the 401 answers).
+          { name: 'X-Webhook-Signature', in: 'header', required: false, schema: { type: 'string' } },
+          { name: 'X-Webhook-Timestamp', in: 'header', required: false, schema: { type: 'string' } },
+          { name: 'X-Webhook-Delivery', in: 'header', required: false, schema: { type: 'string' } },
         ],
         requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
-        responses: { 200: { description: 'Processed' }, 400: { description: 'Webhook processing failed' } },
+        responses: {
+          200: { description: 'Processed' },
+          400: { description: 'Webhook processing failed' },
+          401: {
+            description:
+              'The provider has a secret and the delivery is refused: Invalid webhook signature, Missing webhook timestamp, Webhook timestamp outside the allowed window, or Webhook delivery already received',
+            content: { 'application/json': { schema: { type: 'object', properties: { error: { type: 'string' } } } } },
+          },
+        },
       },
     }
   }
@@ -194,15 +206,54 @@ const RAW_BODY = Symbol('authcore.rawBody')
 
 // An inbound provider whose config has a `secret` must sign the body as WebhookSender does:
 // `X-Webhook-Signature` (or GitHub's `X-Hub-Signature-256`, which the OpenAPI advertises)
-// = `sha256=` HMAC-SHA256 of the raw body, checked by the core in constant time. When an
-// earlier body parser consumed the bytes, the body's JSON.stringify is checked (it equals
-// the bytes of compact-JSON senders such as WebhookSender).
-function inboundSignatureValid(req, secret) {
-  const header = req.headers['x-webhook-signature'] ?? req.headers['x-hub-signature-256']
-  if (typeof header !== 'string' || header.length === 0) return false
+// = `sha256=` HMAC-SHA256 of the raw body, and send `X-Webhook-Timestamp` within the window
+// (equal to the signed body's `timestamp` when it has one); a delivery id or signed body
+// already received within the window is a replay. The rules are the core's; the raw body is
+// the bytes received (when an earlier body parser consumed them, the body's JSON.stringify,
+// which equals the bytes of compact-JSON senders such as WebhookSender).
+const DEFAULT_WEBHOOK_WINDOW_MS = 300000
+
+function header(req, name) {
+  const v = req.headers[name]
+  return typeof v === 'string' && v.length > 0 ? v : undefined
+}
+
+function inboundVerdict(req, secret, windowMs) {
   const raw = req[RAW_BODY]
   const body = Buffer.isBuffer(raw) ? raw.toString('utf8') : JSON.stringify(req.body ?? null)
-  return native.webhookVerify(body, String(secret), header)
+  return native.webhookCheckInbound(
+    body,
+    String(secret),
+    header(req, 'x-webhook-signature') ?? header(req, 'x-hub-signature-256'),
+    header(req, 'x-webhook-timestamp'),
+    header(req, 'x-webhook-delivery'),
+    windowMs,
+  )
+}
+
+// The replay store: `webhookReplayStore` ({claim(key, ttlMs) -> boolean | Promise<boolean>,
+// release?(key)}, e.g. Redis SET NX PX shared by every process), else the core's in-process one.
+function replayClaimer(store) {
+  if (!store) {
+    const guard = new native.WebhookReplayGuard()
+    return { claim: async (keys, ttl) => guard.claim(keys, ttl), release: async (keys) => guard.release(keys) }
+  }
+  return {
+    async claim(keys, ttl) {
+      const held = []
+      for (const k of keys) {
+        if ((await store.claim(k, ttl)) !== true) {
+          for (const h of held) await store.release?.(h)
+          return false
+        }
+        held.push(k)
+      }
+      return true
+    },
+    async release(keys) {
+      for (const k of keys) await store.release?.(k)
+    },
+  }
 }
 
 function createToolsRouter(tools, options = {}) {
@@ -327,19 +378,38 @@ function createToolsRouter(tools, options = {}) {
 
   const webhookStore = options.webhookStore
   if (options.webhook !== false && (options.onWebhook || (webhookStore && typeof webhookStore.findByProvider === 'function'))) {
+    const windowMs = options.webhookTimestampWindowMs ?? DEFAULT_WEBHOOK_WINDOW_MS
+    if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs < 0) {
+      throw new TypeError('webhookTimestampWindowMs must be a non-negative number of milliseconds (0: no timestamp check)')
+    }
+    // Keys live for twice the window (a timestamp may be up to one window early or late).
+    const replayTtl = 2 * (windowMs > 0 ? windowMs : DEFAULT_WEBHOOK_WINDOW_MS)
+    const replay = replayClaimer(options.webhookReplayStore)
     router.post('/webhook/:provider', json, async (req, res) => {
       const provider = req.params.provider
+      let claimed = null
+      const unclaim = () => (claimed ? replay.release(claimed).catch(() => {}) : undefined)
       try {
         let result = null
         if (webhookStore && typeof webhookStore.findByProvider === 'function') {
           const config = await webhookStore.findByProvider(provider)
-          if (config?.secret && !inboundSignatureValid(req, config.secret)) {
-            res.status(401).json({ error: 'Invalid webhook signature' })
-            return
+          if (config?.secret) {
+            const verdict = inboundVerdict(req, config.secret, windowMs)
+            if (!verdict.ok) {
+              res.status(verdict.status).json({ error: verdict.error })
+              return
+            }
+            const keys = verdict.replayKeys.map((k) => `${provider}:${k}`)
+            if (!(await replay.claim(keys, replayTtl))) {
+              res.status(401).json({ error: 'Webhook delivery already received' })
+              return
+            }
+            claimed = keys
           }
           if (config?.jsScript) {
             // Inbound scripts are refused: node:vm is not a sandbox (a script reaches the
             // host `process`), and a throwing script crashed the process.
+            await unclaim()
             res.status(501).json({ error: 'Inbound webhook scripts are not supported; handle this provider with onWebhook' })
             return
           }
@@ -348,6 +418,8 @@ function createToolsRouter(tools, options = {}) {
         if (result) await tools.track(result.event, result.data, { userId: result.userId, tenantId: result.tenantId })
         res.status(200).json({ ok: true })
       } catch {
+        // Not processed: the sender's retry of this delivery is accepted.
+        await unclaim()
         res.status(400).json({ error: 'Webhook processing failed' })
       }
     })
