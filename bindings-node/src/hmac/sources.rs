@@ -150,7 +150,7 @@ fn header_value(env: sys::napi_env, headers: sys::napi_value, key: sys::napi_val
 /// The verify headers of `headers` (any JS value: only an object has headers), by the
 /// core's `getHeader` rule. A non-string `x-client-id` (other than `null`/`undefined`) is
 /// the original's `TypeError` `x-client-id must be a string`.
-pub fn read_headers(env: &Env, headers: sys::napi_value) -> Result<RequestHeaders> {
+pub(crate) fn read_headers(env: &Env, headers: sys::napi_value) -> Result<RequestHeaders> {
     let raw = env.raw();
     let mut found = VerifyHeaders::<sys::napi_value>::default();
     if type_of(raw, headers)? == sys::ValueType::napi_object {
