@@ -36,9 +36,9 @@ use async_trait::async_trait;
 use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
     AckResult, CallbackError, CredentialSink, EnsureInput, EnsureSteps, FullyPropagatedInput,
-    Management, PendingPropagation, PendingTarget, PropagationError, RevokeInput,
-    RotateInput, RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput,
-    UpsertInput, ensure_op, ensure_steps_each, rotate_steps_each,
+    Management, PendingPropagation, PendingTarget, PropagationError, RevokeInput, RotateInput,
+    RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
+    ensure_op, ensure_steps_each, rotate_steps_each,
 };
 use authcore::propagation::state::{RedisOps, Write};
 use authcore::propagation::transport::InProcessBroker;

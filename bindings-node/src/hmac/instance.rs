@@ -22,8 +22,8 @@ use crate::hmac::clients::{
 };
 use crate::hmac::pure::{MessageText, SignedMessageJs, canonical_of};
 use crate::hmac::verify::VerifyOutcome;
-use napi::{Env, JsValue};
 use napi::bindgen_prelude::PromiseRaw;
+use napi::{Env, JsValue};
 
 type StoreCell = Arc<OnceCell<Arc<dyn KvStore>>>;
 

@@ -58,7 +58,8 @@ fn string_of(env: sys::napi_env, v: sys::napi_value) -> Result<String> {
     )?;
     buf.truncate(written);
     // V8 writes UTF-8 (a lone surrogate as U+FFFD).
-    Ok(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Ok(String::from_utf8(buf)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn is_array(env: sys::napi_env, v: sys::napi_value) -> Result<bool> {
@@ -71,18 +72,28 @@ fn is_array(env: sys::napi_env, v: sys::napi_value) -> Result<bool> {
 fn element(env: sys::napi_env, array: sys::napi_value, i: u32) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     // SAFETY: an array (or object) of the current call.
-    check(unsafe { sys::napi_get_element(env, array, i, &mut out) }, "element")?;
+    check(
+        unsafe { sys::napi_get_element(env, array, i, &mut out) },
+        "element",
+    )?;
     Ok(out)
 }
 
 fn length(env: sys::napi_env, array: sys::napi_value) -> Result<u32> {
     let mut n = 0;
     // SAFETY: an array of the current call.
-    check(unsafe { sys::napi_get_array_length(env, array, &mut n) }, "length")?;
+    check(
+        unsafe { sys::napi_get_array_length(env, array, &mut n) },
+        "length",
+    )?;
     Ok(n)
 }
 
-fn named(env: sys::napi_env, obj: sys::napi_value, name: &std::ffi::CStr) -> Result<sys::napi_value> {
+fn named(
+    env: sys::napi_env,
+    obj: sys::napi_value,
+    name: &std::ffi::CStr,
+) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     // SAFETY: an object of the current call; `name` is NUL-terminated.
     check(
@@ -129,7 +140,10 @@ fn header_text(env: sys::napi_env, v: sys::napi_value) -> Result<Option<String>>
         napi_number => {
             let mut n = 0.0;
             // SAFETY: a number of the current call.
-            check(unsafe { sys::napi_get_value_double(env, v, &mut n) }, "number")?;
+            check(
+                unsafe { sys::napi_get_value_double(env, v, &mut n) },
+                "number",
+            )?;
             (n != 0.0).then(|| authcore::js::number_to_string(n))
         }
         _ => Some(js_string_call(env, v)?),
@@ -137,10 +151,17 @@ fn header_text(env: sys::napi_env, v: sys::napi_value) -> Result<Option<String>>
 }
 
 /// `headers[key]`, and its first element when it is an array.
-fn header_value(env: sys::napi_env, headers: sys::napi_value, key: sys::napi_value) -> Result<sys::napi_value> {
+fn header_value(
+    env: sys::napi_env,
+    headers: sys::napi_value,
+    key: sys::napi_value,
+) -> Result<sys::napi_value> {
     let mut v = ptr::null_mut();
     // SAFETY: `headers` is an object and `key` one of its keys, both of the current call.
-    check(unsafe { sys::napi_get_property(env, headers, key, &mut v) }, "header")?;
+    check(
+        unsafe { sys::napi_get_property(env, headers, key, &mut v) },
+        "header",
+    )?;
     if type_of(env, v)? == sys::ValueType::napi_object && is_array(env, v)? {
         v = element(env, v, 0)?;
     }
@@ -179,7 +200,13 @@ pub(crate) fn read_headers(env: &Env, headers: sys::napi_value) -> Result<Reques
             // V8's NUL), so a copy of 16 means a name longer than any verify header.
             check(
                 unsafe {
-                    sys::napi_get_value_string_utf16(raw, key, units.as_mut_ptr(), units.len(), &mut len)
+                    sys::napi_get_value_string_utf16(
+                        raw,
+                        key,
+                        units.as_mut_ptr(),
+                        units.len(),
+                        &mut len,
+                    )
                 },
                 "key",
             )?;

@@ -99,7 +99,13 @@ pub fn ip_candidates_of(sources: Option<Vec<Unknown<'_>>>) -> Result<Option<Vec<
 )]
 pub fn request_headers(env: &Env, headers: Unknown<'_>) -> Result<Vec<Option<String>>> {
     let h = crate::hmac::sources::read_headers(env, headers.raw())?;
-    Ok(vec![h.client_id, h.signature, h.timestamp, h.nonce, h.forwarded_for])
+    Ok(vec![
+        h.client_id,
+        h.signature,
+        h.timestamp,
+        h.nonce,
+        h.forwarded_for,
+    ])
 }
 
 /// What `onBadSignature` receives besides the request itself.
