@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use authcore::events::{
     EventHub as CoreHub, EventMeta, EventsError, HubConfig, RedisDistributor as CoreDistributor,
-    SubscribeRequest, encode_frame, webhook,
+    SubscribeRequest, encode_frame, inbound, webhook,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -32,6 +32,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(events_webhook_plan, m)?)?;
     m.add_function(wrap_pyfunction!(events_webhook_next_delay, m)?)?;
     m.add_function(wrap_pyfunction!(events_webhook_check_resolved, m)?)?;
+    m.add_function(wrap_pyfunction!(events_webhook_check_inbound, m)?)?;
+    m.add_class::<WebhookReplayGuard>()?;
     Ok(())
 }
 
@@ -352,4 +354,81 @@ fn events_webhook_check_resolved(
         py,
         webhook::check_resolved_text(&plan_from_dict(plan)?, &addresses),
     )
+}
+
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The core's check of a signed inbound delivery against the system clock:
+/// `(ok, code, error, status, replay_keys)`.
+#[pyfunction]
+#[pyo3(signature = (body, secret, signature, timestamp, delivery_id, window_ms))]
+fn events_webhook_check_inbound(
+    body: &str,
+    secret: &str,
+    signature: Option<&str>,
+    timestamp: Option<&str>,
+    delivery_id: Option<&str>,
+    window_ms: u64,
+) -> (
+    bool,
+    Option<&'static str>,
+    Option<&'static str>,
+    u16,
+    Vec<String>,
+) {
+    let r = inbound::check(&inbound::InboundRequest {
+        body,
+        secret,
+        signature,
+        timestamp,
+        delivery_id,
+        now_ms: unix_ms(),
+        window_ms: window_ms.min(inbound::MAX_INBOUND_WINDOW_MS),
+    });
+    match r {
+        Ok(keys) => (true, None, None, 200, keys),
+        Err(e) => (
+            false,
+            Some(e.code()),
+            Some(e.message()),
+            e.status(),
+            Vec::new(),
+        ),
+    }
+}
+
+/// The core's in-process replay store of inbound deliveries.
+#[pyclass(name = "WebhookReplayGuard", module = "authcore.events", frozen)]
+pub struct WebhookReplayGuard {
+    inner: inbound::ReplayGuard,
+}
+
+#[pymethods]
+impl WebhookReplayGuard {
+    #[new]
+    #[pyo3(signature = (capacity=None))]
+    fn new(capacity: Option<usize>) -> Self {
+        Self {
+            inner: inbound::ReplayGuard::new(capacity.unwrap_or(inbound::DEFAULT_REPLAY_CAPACITY)),
+        }
+    }
+
+    /// Claim every key for `ttl_ms`: False if any is already held (nothing claimed then).
+    fn claim(&self, keys: Vec<String>, ttl_ms: u64) -> bool {
+        self.inner.claim(&keys, unix_ms(), ttl_ms)
+    }
+
+    /// Give keys back (the delivery was not processed).
+    fn release(&self, keys: Vec<String>) {
+        self.inner.release(&keys);
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
 }

@@ -400,8 +400,17 @@ async def use_events() -> int:
         dist = await events.RedisDistributor.connect("redis://127.0.0.1:6379", "typecheck")
     except events.EventsError as e:
         text += e.code
+    tools = events.AuthTools(sse=manager, webhook_sender=sender, send_email=_mail, send_sms=_mail)
+    await tools.track("identity.user.created", {"a": 1}, user_id="u1")
+    await tools.notify("user:u1", "hi", user_id="u1", channels=["sse", "email"])
+    router = events.tools_router(tools, authenticate=_grant, webhook_timestamp_window_ms=60_000)
+    await tools.aclose()
     await manager.aclose()
-    return len(text) + len(outcome) + int(callable(endpoint)) + int(dist is None)
+    return len(text) + len(outcome) + int(callable(endpoint)) + int(dist is None) + int(router is not None)
+
+
+async def _mail(message: dict[str, Any]) -> None:
+    return None
 
 
 async def _grant(request: Any) -> Optional[Mapping[str, Any]]:

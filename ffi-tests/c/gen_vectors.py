@@ -348,6 +348,67 @@ NOT_FOR_C = {
 }
 
 
+# Errors the original raises before it compares the signature: their cases need no valid
+# signature in the request.
+BEFORE_SIGNATURE = {
+    "MISSING_CLIENT_ID", "MISSING_SIGNATURE", "MISSING_TIMESTAMP", "MISSING_NONCE", "INVALID_TIMESTAMP",
+    "TIMESTAMP_SKEW", "UNKNOWN_CLIENT", "CLIENT_EXPIRED", "MISSING_CLIENT_IP", "CLIENT_IP_NOT_ALLOWED",
+}
+
+
+def differential_verify_cases(path):
+    """The recorded `verifyHttpSignature` cases as `verify_with_record` (the sans-IO
+    verification; the nonce claim is the caller's, so only the first call is mapped). The
+    request's signature is the original's own: a literal header value, the `signature` it
+    returned (a request the harness signed and that verified), or, for a request rejected
+    before the comparison, any value. Cases signed by the harness and rejected at the
+    comparison (their signature is not recorded) are left out, as are kept cases, JS-only
+    values and lone surrogates. The IP candidates are listed in the original's order
+    (`metadata.ip`, `metadata.ips`, `metadata.forwardedFor`, the `x-forwarded-for`
+    header, `metadata.remoteAddress`): formatting, like getHeader."""
+    out = []
+    for c in cgen.load_cases(path):
+        if c["op"] != "verifyHttpSignature" or c.get("kept"):
+            continue
+        inp, first = c["input"], c["expect"]["ok"]["first"]
+        if _js_only(inp) or SURROGATE.search(json.dumps(c, ensure_ascii=False)):
+            continue
+        headers = dict(inp["headers"])
+        sig = headers.get("x-signature")
+        if sig in ("valid", "VALID-UPPER"):
+            if "ok" in first:
+                headers["x-signature"] = first["ok"]["signature"]
+            elif first["error"].get("code") in BEFORE_SIGNATURE:
+                headers["x-signature"] = "f" * 64
+            else:
+                continue
+        if "error" in first and "code" not in first["error"]:
+            continue
+        meta = inp.get("metadata") or {}
+        ips = []
+        for v in (meta.get("ip"), meta.get("ips"), meta.get("forwardedFor"), get_header(headers, "x-forwarded-for", c["id"]), meta.get("remoteAddress")):
+            if isinstance(v, bytes):
+                v = v.decode("utf-8")
+            if isinstance(v, str):
+                ips.append(v)
+            elif isinstance(v, list):
+                ips.extend(x for x in v if isinstance(x, str))
+        v_inp = {
+            "method": inp["method"],
+            "path": inp["path"],
+            "headers": headers,
+            "body": inp.get("rawBody") or "",
+            "now": inp["now"],
+            "record": inp["record"],
+            "ipCandidates": ips,
+        }
+        if "maxSkewMs" in inp:
+            v_inp["maxSkewMs"] = inp["maxSkewMs"]
+        expect = {"ok": first["ok"]} if "ok" in first else {"error": first["error"]["code"], "status": first["error"]["status"]}
+        out.append({"id": c["id"], "op": "verify_with_record", "input": v_inp, "expect": expect})
+    return out
+
+
 def main():
     args = cgen.parse_args(DEFAULT_VECTORS)
     top = sorted(os.path.basename(p) for p in glob.glob(os.path.join(args.vectors, "*.json")))
@@ -367,7 +428,7 @@ def main():
         if rel.startswith("naskot" + os.sep):
             return naskot_cases(path)
         if rel.startswith("differential" + os.sep):
-            return differential_cases(path)
+            return differential_cases(path) + differential_verify_cases(path)
         cases = cgen.load_cases(path)
         if not cases:
             raise VectorError(f"{path}: no cases")

@@ -32,6 +32,8 @@ __all__ = [
     "WebhookSender",
     "WebhookOutcome",
     "sse_endpoint",
+    "AuthTools",
+    "tools_router",
     "frame_json",
     "SSE_HEADERS",
     "HEARTBEAT_FRAME",
@@ -467,3 +469,469 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
 
+
+
+# ---------------------------------------------------------------------------------------
+# node-auth's AuthTools and its tools router, for asyncio / ASGI, on the same engine.
+# ---------------------------------------------------------------------------------------
+
+EventListener = Callable[[dict[str, Any]], Any]
+EmailHook = Callable[[dict[str, Any]], Awaitable[Any]]
+SmsHook = Callable[[dict[str, Any]], Awaitable[Any]]
+
+SESSION_REVOKED = "identity.session.revoked"
+USER_DELETED = "identity.user.deleted"
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("'", "&#39;")
+
+
+class AuthTools:
+    """node-auth's ``AuthTools`` for asyncio (snake_case): ``track`` persists the telemetry
+    record, tells the listeners (``on_event(name | "*", fn)``), streams it to ``global``,
+    ``tenant:``, ``user:`` and ``session:`` (without ``ip``/``userAgent`` unless
+    ``sse_include_client_info``), and forwards it to the outgoing webhooks the store finds;
+    ``notify`` pushes to an SSE topic and, for a user, by email or SMS through the
+    application's hooks (``send_email({"to", "subject", "text", "html"})``,
+    ``send_sms({"to", "message"})``), looked up with ``user_store.find_by_id``."""
+
+    def __init__(
+        self,
+        *,
+        sse: Optional[SseManager] = None,
+        telemetry_store: Any = None,
+        webhook_store: Any = None,
+        webhook_sender: Optional[WebhookSender] = None,
+        webhook_version: str = "1",
+        sse_include_client_info: bool = False,
+        user_store: Any = None,
+        send_email: Optional[EmailHook] = None,
+        send_sms: Optional[SmsHook] = None,
+    ) -> None:
+        self.sse_manager = sse
+        self._telemetry = telemetry_store
+        self._webhooks = webhook_store
+        self._sender = webhook_sender or WebhookSender()
+        self._version = webhook_version
+        self._client_info = sse_include_client_info
+        self._users = user_store
+        self._send_email = send_email
+        self._send_sms = send_sms
+        self._listeners: dict[str, list[EventListener]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def on_event(self, name: str, listener: EventListener) -> None:
+        self._listeners.setdefault(name, []).append(listener)
+
+    def off_event(self, name: str, listener: EventListener) -> None:
+        if listener in self._listeners.get(name, []):
+            self._listeners[name].remove(listener)
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        async def quiet() -> None:
+            try:
+                await coro
+            except Exception:
+                pass  # fire-and-forget, errors swallowed (as the original)
+
+        task = asyncio.get_running_loop().create_task(quiet())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def track(
+        self,
+        event_name: str,
+        data: Any = None,
+        *,
+        user_id: Optional[str] = None,
+        tenant_id: Optional[str] = None,
+        session_id: Optional[str] = None,
+        correlation_id: Optional[str] = None,
+        ip: Optional[str] = None,
+        user_agent: Optional[str] = None,
+    ) -> None:
+        if self.sse_manager is not None and ("\n" in event_name or "\r" in event_name):
+            raise EventsError("SSE event type must not contain a line break (CR or LF)", "EVENTS_INVALID_FIELD", 400)
+        event_id = str(uuid.uuid4())
+        timestamp = _now()
+        record = {
+            "id": event_id,
+            "event": event_name,
+            "timestamp": timestamp,
+            "data": data,
+            "userId": user_id,
+            "tenantId": tenant_id,
+            "sessionId": session_id,
+            "correlationId": correlation_id,
+            "ip": ip,
+            "userAgent": user_agent,
+        }
+        if self._telemetry is not None:
+            try:
+                await self._telemetry.save(record)
+            except Exception:
+                pass  # a failing store never fails track
+        payload = {k: v for k, v in record.items() if k not in ("id", "event", "timestamp")}
+        payload.update(event=event_name, timestamp=_now())
+        listener_error: Optional[BaseException] = None
+        for fn in [*self._listeners.get(event_name, []), *self._listeners.get("*", [])]:
+            try:
+                r = fn(payload)
+                if asyncio.iscoroutine(r):
+                    await r
+            except Exception as e:  # a throwing listener does not abort SSE and webhooks
+                listener_error = listener_error or e
+        if self.sse_manager is not None:
+            streamed = record if self._client_info else {k: v for k, v in record.items() if k not in ("ip", "userAgent")}
+            event = {"id": event_id, "timestamp": timestamp, "type": event_name, "data": streamed, "userId": user_id, "tenantId": tenant_id}
+            self.sse_manager.broadcast("global", event)
+            for prefix, value in (("tenant", tenant_id), ("user", user_id), ("session", session_id)):
+                if value:
+                    self.sse_manager.broadcast(f"{prefix}:{value}", event)
+            if event_name == SESSION_REVOKED and session_id:
+                self.sse_manager.disconnect_session(session_id)
+        if self._webhooks is not None:
+            try:
+                configs = list(await self._webhooks.find_by_event(event_name, tenant_id) or [])
+            except Exception:
+                configs = []
+            metadata = {k: v for k, v in (("userId", user_id), ("tenantId", tenant_id), ("sessionId", session_id), ("correlationId", correlation_id)) if v is not None}
+            body = {"event": event_name, "version": self._version, "timestamp": timestamp, "data": data, "metadata": metadata}
+            for config in configs:
+                self._spawn(self._sender.send(config, body))
+        if listener_error is not None:
+            raise listener_error
+
+    async def notify(
+        self,
+        target: str,
+        data: Any,
+        *,
+        type: Optional[str] = None,
+        tenant_id: Optional[str] = None,
+        user_id: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+        channels: Sequence[str] = ("sse",),
+        email_subject: Optional[str] = None,
+        sms_message: Optional[str] = None,
+    ) -> None:
+        if "sse" in channels and self.sse_manager is not None:
+            self.sse_manager.broadcast(
+                target,
+                {"type": type or "notification", "data": data, "tenantId": tenant_id, "userId": user_id, "metadata": dict(metadata) if metadata is not None else None},
+            )
+        if not ("email" in channels or "sms" in channels) or not user_id or self._users is None:
+            return
+        try:
+            user = await self._users.find_by_id(user_id)
+        except Exception:
+            user = None
+        if not user:
+            return
+        get = user.get if isinstance(user, Mapping) else (lambda k: getattr(user, k, None))
+        text = data if isinstance(data, str) else json.dumps(data, indent=2, ensure_ascii=False)
+        if "email" in channels and get("email") and self._send_email is not None:
+            subject = email_subject or (str(type) if type else "Notification")
+            html = "<p>" + _html_escape(text).replace("\n", "<br>") + "</p>"
+            self._spawn(self._send_email({"to": get("email"), "subject": subject, "text": text, "html": html}))
+        if "sms" in channels and get("phoneNumber") and self._send_sms is not None:
+            message = sms_message if sms_message is not None else (data if isinstance(data, str) else _dumps(data))
+            self._spawn(self._send_sms({"to": get("phoneNumber"), "message": message}))
+
+    async def aclose(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        if self.sse_manager is not None:
+            await self.sse_manager.aclose()
+
+
+Authenticate = Callable[[Any], Awaitable[Optional[Mapping[str, Any]]]]
+NotifyAuthorizer = Callable[[Any, str], Awaitable[bool]]
+InboundHandler = Callable[[str, Any, Any], Awaitable[Optional[Mapping[str, Any]]]]
+
+DEFAULT_WEBHOOK_WINDOW_MS = 300_000
+
+
+class _GuardStore:
+    """The core's in-process replay store behind the ``webhook_replay_store`` interface."""
+
+    def __init__(self) -> None:
+        self._guard = _native.WebhookReplayGuard()
+
+    async def claim_all(self, keys: Sequence[str], ttl_ms: int) -> bool:
+        return bool(self._guard.claim(list(keys), ttl_ms))
+
+    async def release_all(self, keys: Sequence[str]) -> None:
+        self._guard.release(list(keys))
+
+
+class _SharedStore:
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    async def claim_all(self, keys: Sequence[str], ttl_ms: int) -> bool:
+        held: list[str] = []
+        for k in keys:
+            if await self._store.claim(k, ttl_ms) is not True:
+                await self.release_all(held)
+                return False
+            held.append(k)
+        return True
+
+    async def release_all(self, keys: Sequence[str]) -> None:
+        release = getattr(self._store, "release", None)
+        for k in keys:
+            if release is not None:
+                await release(k)
+
+
+def _user_id(user: Optional[Mapping[str, Any]]) -> Optional[str]:
+    if not user:
+        return None
+    v = user.get("id", user.get("sub"))
+    return str(v) if v is not None else None
+
+
+def _tenant(user: Optional[Mapping[str, Any]]) -> Optional[str]:
+    if not user:
+        return None
+    v = user.get("tenantId", user.get("tenant_id"))
+    return str(v) if v else None
+
+
+def _session(user: Optional[Mapping[str, Any]]) -> Optional[str]:
+    if not user:
+        return None
+    v = user.get("sid", user.get("session_id"))
+    return str(v) if v else None
+
+
+def tools_router(
+    tools: AuthTools,
+    *,
+    authenticate: Optional[Authenticate] = None,
+    telemetry: bool = True,
+    notify: bool = True,
+    stream: bool = True,
+    webhook: bool = True,
+    telemetry_store: Any = None,
+    on_webhook: Optional[InboundHandler] = None,
+    webhook_store: Any = None,
+    authorize_notify: Optional[NotifyAuthorizer] = None,
+    trust_client_identity: bool = False,
+    webhook_timestamp_window_ms: int = DEFAULT_WEBHOOK_WINDOW_MS,
+    webhook_replay_store: Any = None,
+) -> Any:
+    """node-auth's ``createToolsRouter`` as a Starlette ``Router`` (an ASGI app; mount it,
+    e.g. ``app.mount("/tools", tools_router(tools, authenticate=...))``), with the Node
+    drop-in's fixes: ``POST /track/{event_name}`` (202; the authenticated identity wins over
+    the body), ``GET /telemetry`` (when ``telemetry_store.query`` exists), ``POST
+    /notify/{target}`` (202; 403 unless ``authorize_notify(request, target)`` or the caller's
+    own ``user:`` topic), ``GET /stream`` (SSE; ``?token=`` becomes the ``Authorization``
+    header; topics: ``global``, the caller's tenant, user and session, narrowed by
+    ``?topics=``; ``Last-Event-ID`` replays; 503 without SSE) and ``POST
+    /webhook/{provider}`` (when ``on_webhook`` or ``webhook_store.find_by_provider``;
+    a provider with a ``secret`` must sign the raw body and send ``X-Webhook-Timestamp``
+    within the window, each delivery accepted once: the core's rules, 401 otherwise).
+    ``authenticate(request)`` returns the caller (``id``/``sub``, ``tenantId``, ``sid``) or
+    ``None`` (401); without it the routes are public, as the original's."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, StreamingResponse
+    from starlette.routing import Route, Router
+
+    if webhook_timestamp_window_ms < 0:
+        raise ValueError("webhook_timestamp_window_ms must be >= 0 (0: no timestamp check)")
+    window = int(webhook_timestamp_window_ms)
+    replay_ttl = 2 * (window if window > 0 else DEFAULT_WEBHOOK_WINDOW_MS)
+    replay: Any = _SharedStore(webhook_replay_store) if webhook_replay_store is not None else _GuardStore()
+
+    def error(status: int, message: str) -> Any:
+        return JSONResponse({"error": message}, status_code=status)
+
+    def failure(e: BaseException, fallback: int) -> Any:
+        if isinstance(e, EventsError):
+            return error(e.status, str(e) if e.status < 500 else "Internal error")
+        return error(fallback, "Internal error")
+
+    async def caller(request: Any) -> tuple[bool, Optional[Mapping[str, Any]]]:
+        if authenticate is None:
+            return True, None
+        user = await authenticate(request)
+        return user is not None, user
+
+    async def json_body(request: Any) -> Any:
+        raw = await request.body()
+        if not raw:
+            return {}
+        return json.loads(raw)
+
+    async def track(request: Any) -> Any:
+        ok, user = await caller(request)
+        if not ok:
+            return error(401, "Unauthorized")
+        try:
+            body = await json_body(request)
+        except ValueError:
+            return error(400, "Invalid JSON body")
+        body = body if isinstance(body, dict) else {}
+        user_id = body.get("userId") or _user_id(user)
+        tenant_id = body.get("tenantId")
+        if user is not None and not trust_client_identity:
+            user_id, tenant_id = _user_id(user), _tenant(user)
+        xff = request.headers.get("x-forwarded-for")
+        ip = xff.split(",")[0].strip() if xff else (request.client.host if request.client else None)
+        try:
+            await tools.track(
+                request.path_params["event_name"],
+                body.get("data"),
+                user_id=user_id,
+                tenant_id=tenant_id,
+                session_id=body.get("sessionId"),
+                correlation_id=body.get("correlationId"),
+                ip=ip,
+                user_agent=request.headers.get("user-agent"),
+            )
+        except Exception as e:
+            return failure(e, 500)
+        return JSONResponse({"ok": True}, status_code=202)
+
+    async def telemetry_query(request: Any) -> Any:
+        ok, _ = await caller(request)
+        if not ok:
+            return error(401, "Unauthorized")
+        q = request.query_params
+
+        def when(name: str) -> Optional[datetime]:
+            v = q.get(name)
+            if not v:
+                return None
+            try:
+                return datetime.fromisoformat(v.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+
+        def number(name: str) -> Optional[int]:
+            v = q.get(name)
+            try:
+                return int(v) if v else None
+            except ValueError:
+                return None
+
+        flt = {"event": q.get("event"), "userId": q.get("userId"), "tenantId": q.get("tenantId"), "from": when("from"), "to": when("to"), "limit": number("limit"), "offset": number("offset")}
+        try:
+            return JSONResponse({"data": list(await telemetry_store.query(flt))})
+        except Exception as e:
+            return failure(e, 500)
+
+    async def notify_route(request: Any) -> Any:
+        ok, user = await caller(request)
+        if not ok:
+            return error(401, "Unauthorized")
+        target = request.path_params["target"]
+        try:
+            allowed = (await authorize_notify(request, target)) is True if authorize_notify is not None else (user is not None and target == f"user:{_user_id(user)}")
+        except Exception:
+            allowed = False
+        if not allowed:
+            return error(403, "Not allowed to notify this topic")
+        try:
+            body = await json_body(request)
+        except ValueError:
+            return error(400, "Invalid JSON body")
+        body = body if isinstance(body, dict) else {}
+        tenant_id = _tenant(user) if _tenant(user) and not trust_client_identity else body.get("tenantId")
+        try:
+            await tools.notify(target, body.get("data"), type=body.get("type"), tenant_id=tenant_id, user_id=body.get("userId"), metadata=body.get("metadata"))
+        except Exception as e:
+            return failure(e, 500)
+        return JSONResponse({"ok": True}, status_code=202)
+
+    async def stream_route(request: Any) -> Any:
+        token = request.query_params.get("token")
+        if token:
+            headers = [(k, v) for k, v in request.scope["headers"] if k != b"authorization"]
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+            request = Request({**request.scope, "headers": headers}, request.receive)
+        ok, user = await caller(request)
+        if not ok:
+            return error(401, "Unauthorized")
+        sse = tools.sse_manager
+        if sse is None:
+            return error(503, "SSE not enabled")
+        authorised = ["global"]
+        for prefix, value in (("tenant", _tenant(user)), ("user", _user_id(user)), ("session", _session(user))):
+            if value:
+                authorised.append(f"{prefix}:{value}")
+        requested = request.query_params.get("topics")
+        topics = [t for t in requested.split(",") if t in authorised] if requested else authorised
+        try:
+            sub = sse.connect(topics, user_id=_user_id(user), tenant_id=_tenant(user), session_id=_session(user), last_event_id=request.headers.get("last-event-id"))
+        except EventsError as e:
+            return error(e.status, str(e))
+
+        async def frames() -> AsyncIterator[str]:
+            try:
+                async for chunk in sub:
+                    yield chunk
+            finally:
+                sub.close()
+
+        return StreamingResponse(frames(), headers=dict(SSE_HEADERS), media_type="text/event-stream")
+
+    async def webhook_route(request: Any) -> Any:
+        provider = request.path_params["provider"]
+        raw = await request.body()
+        claimed: Optional[list[str]] = None
+        try:
+            result: Any = None
+            find = getattr(webhook_store, "find_by_provider", None) if webhook_store is not None else None
+            if find is not None:
+                config = await find(provider)
+                get = (config.get if isinstance(config, Mapping) else (lambda k, d=None: getattr(config, k, d))) if config else None
+                secret = get("secret") if get else None
+                if secret:
+                    h = request.headers
+                    ok, _code, message, status, keys = _native.events_webhook_check_inbound(
+                        raw.decode("utf-8", "replace"),
+                        str(secret),
+                        h.get("x-webhook-signature") or h.get("x-hub-signature-256"),
+                        h.get("x-webhook-timestamp"),
+                        h.get("x-webhook-delivery"),
+                        window,
+                    )
+                    if not ok:
+                        return error(status, str(message))
+                    scoped = [f"{provider}:{k}" for k in keys]
+                    if not await replay.claim_all(scoped, replay_ttl):
+                        return error(401, "Webhook delivery already received")
+                    claimed = scoped
+                if get and (get("jsScript") or get("js_script")):
+                    if claimed:
+                        await replay.release_all(claimed)
+                    return error(501, "Inbound webhook scripts are not supported; handle this provider with on_webhook")
+            if result is None and on_webhook is not None:
+                result = await on_webhook(provider, json.loads(raw) if raw else None, request)
+            if result:
+                await tools.track(str(result["event"]), result.get("data"), user_id=result.get("userId"), tenant_id=result.get("tenantId"))
+            return JSONResponse({"ok": True})
+        except Exception:
+            if claimed:
+                try:
+                    await replay.release_all(claimed)
+                except Exception:
+                    pass
+            return error(400, "Webhook processing failed")
+
+    routes = []
+    if telemetry:
+        routes.append(Route("/track/{event_name}", track, methods=["POST"]))
+        if telemetry_store is not None and callable(getattr(telemetry_store, "query", None)):
+            routes.append(Route("/telemetry", telemetry_query, methods=["GET"]))
+    if notify:
+        routes.append(Route("/notify/{target}", notify_route, methods=["POST"]))
+    if stream:
+        routes.append(Route("/stream", stream_route, methods=["GET"]))
+    if webhook and (on_webhook is not None or (webhook_store is not None and callable(getattr(webhook_store, "find_by_provider", None)))):
+        routes.append(Route("/webhook/{provider}", webhook_route, methods=["POST"]))
+    return Router(routes=routes)
