@@ -204,22 +204,64 @@ const CHUNK: usize = 1024;
 /// Emptied slice lists kept for reuse.
 const SPARE_SLICES: usize = 64;
 
-/// One string key with its value (in one allocation) and its expiry.
+/// Longest key + value (bytes) kept inside the slab cell itself. A nonce key
+/// (`<namespace>:nonce:<client>:<nonce>`, a 32-character nonce) and its `"1"` fit, so a
+/// nonce claim allocates nothing that outlives the call: a heap allocation per nonce,
+/// living one TTL among the short-lived allocations of every request, pins allocator
+/// pages that the allocator cannot give back (RSS that creeps up under a steady rate,
+/// most with the threads of an async runtime allocating and freeing). Longer keys go to
+/// the heap.
+const INLINE: usize = 96;
+
+/// A key followed by its value: in the cell, or (longer than [`INLINE`]) on the heap.
+enum KeyValue {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl KeyValue {
+    fn new(key: &str, value: &str) -> Self {
+        let len = key.len() + value.len();
+        match u8::try_from(len) {
+            Ok(n) if len <= INLINE => {
+                let mut bytes = [0u8; INLINE];
+                bytes[..key.len()].copy_from_slice(key.as_bytes());
+                bytes[key.len()..len].copy_from_slice(value.as_bytes());
+                Self::Inline { len: n, bytes }
+            }
+            _ => {
+                let mut kv = String::with_capacity(len);
+                kv.push_str(key);
+                kv.push_str(value);
+                Self::Heap(kv.into_boxed_str())
+            }
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Self::Heap(s) => s.as_bytes(),
+        }
+    }
+}
+
+/// One string key with its value and its expiry.
 struct StrSlot {
     hash: u64,
-    /// The key followed by the value.
-    kv: Box<str>,
+    kv: KeyValue,
     key_len: usize,
     expires: Instant,
 }
 
 impl StrSlot {
-    fn key(&self) -> &str {
-        &self.kv[..self.key_len]
+    fn key_is(&self, key: &str) -> bool {
+        self.kv.as_bytes().get(..self.key_len) == Some(key.as_bytes())
     }
 
     fn value(&self) -> &str {
-        &self.kv[self.key_len..]
+        // Both halves were copied from `&str`s, so the split point is a char boundary.
+        std::str::from_utf8(&self.kv.as_bytes()[self.key_len..]).unwrap_or_default()
     }
 }
 
@@ -300,7 +342,7 @@ impl Strings {
                 Self::cell(chunks, id)
                     .slot
                     .as_ref()
-                    .is_some_and(|s| s.key() == key)
+                    .is_some_and(|s| s.key_is(key))
             })
             .copied()
     }
@@ -358,12 +400,9 @@ impl Strings {
     fn insert(&mut self, key: &str, value: &str, expires: Instant, now: Instant) {
         self.sweep(now);
         let hash = self.hasher.hash_one(key);
-        let mut kv = String::with_capacity(key.len() + value.len());
-        kv.push_str(key);
-        kv.push_str(value);
         let slot = StrSlot {
             hash,
-            kv: kv.into_boxed_str(),
+            kv: KeyValue::new(key, value),
             key_len: key.len(),
             expires,
         };
@@ -1036,6 +1075,44 @@ mod memory_store_tests {
 
     const SEC: Duration = Duration::from_secs(1);
     const MS: Duration = Duration::from_millis(1);
+
+    /// A nonce key of the usual size (a 32-character nonce under a namespace and client id
+    /// of a few dozen characters) is stored inside its slab cell: claiming nonces allocates
+    /// nothing per nonce that outlives the call. A longer key goes to the heap with the same
+    /// semantics, and a key that ends inside a multi-byte character still reads back whole.
+    #[test]
+    fn usual_nonce_keys_live_in_the_slab() {
+        let t0 = Instant::now();
+        let mut st = State::new(t0);
+        st.hset("h", "c", "rec", t0).unwrap();
+        let usual = format!(
+            "orders-api:nonce:{}:{}",
+            "c".repeat(24),
+            "0123456789abcdef".repeat(2)
+        );
+        let long = format!("orders-api:nonce:c:{}", "n".repeat(200));
+        let accented = format!("ns:nonce:c:{}", "é".repeat(40));
+        for key in [&usual, &long, &accented] {
+            assert!(st.hget_and_claim("h", "c", key, 2, t0).unwrap().claimed);
+            assert!(
+                !st.hget_and_claim("h", "c", key, 2, t0 + MS)
+                    .unwrap()
+                    .claimed
+            );
+        }
+        let stored = |key: &str| {
+            let id = st.strs.find(key).expect("stored");
+            matches!(st.strs.slot(id).unwrap().kv, KeyValue::Inline { .. })
+        };
+        assert!(stored(&usual), "{} bytes on the heap", usual.len() + 1);
+        assert!(!stored(&long));
+        assert!(stored(&accented));
+        assert_eq!(st.get(&accented, t0).unwrap().as_deref(), Some("1"));
+        st.set_ex(&long, "v", 10, t0);
+        assert_eq!(st.get(&long, t0).unwrap().as_deref(), Some("v"));
+        let at = t0 + Duration::from_secs(3);
+        assert!(st.hget_and_claim("h", "c", &usual, 2, at).unwrap().claimed);
+    }
 
     /// A claimed nonce is refused for exactly its TTL, and can be claimed again from the
     /// instant it expires (clock given explicitly: no sleeping, no timing).
