@@ -374,6 +374,18 @@ def metrics_overhead():
         + "\n\n"
         + env_line(j.get("environment"))
     )
+    ins = j.get("instructions")
+    if ins:
+        rows = [
+            [str(i + 1), fmt(r["instructions_per_verify_on"]), fmt(r["instructions_per_verify_off"]), fmt(r["instructions_added_by_metrics"]), f"{r['overhead_percent']:+.2f}%"]
+            for i, r in enumerate(ins["runs"])
+        ]
+        body = (
+            "Load-independent: " + ins["what"] + f" ({ins['calls'][0]} and {ins['calls'][1]} calls; {ins['tool']}).\n\n"
+            + table(["run", "instructions/verify, on", "off", "added by metrics", "overhead"], rows)
+            + "\n\nWall clock (noisy under the shared machine's load): "
+            + body
+        )
     section("Metrics overhead", body, "metrics.json")
 
 

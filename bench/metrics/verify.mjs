@@ -9,8 +9,8 @@ const require = createRequire(import.meta.url)
 const { setMetricsEnabled, metricsText } = require('@authcore/native/metrics.js')
 const core = await import('@authcore/node-hmac-auth-core')
 
-const ROUNDS = Number(process.env.NODE_ROUNDS ?? 15)
-const CALLS = Number(process.env.NODE_CALLS ?? 20000)
+const ROUNDS = Number(process.env.NODE_ROUNDS ?? 40)
+const CALLS = Number(process.env.NODE_CALLS ?? 5000)
 const BATCH = 64 // requests in flight at once, like a server under load
 const body = 'x'.repeat(200)
 const auth = core.initializeHmacHttpAuth({ redis: 'memory://bench-metrics', maxSkewMs: 3_600_000 })
@@ -68,6 +68,7 @@ const node = {
   rounds_off_ns: off.map(Math.round),
 }
 const rust = process.env.RUST_JSON ? JSON.parse(process.env.RUST_JSON) : null
-const file = writeResults('metrics', { goal: 'metrics overhead under 2% of verify throughput', rust, node }, 'bench-fast addon')
-console.log(JSON.stringify({ rust, node }, null, 2))
+const instructions = process.env.INSTRUCTIONS_JSON ? JSON.parse(process.env.INSTRUCTIONS_JSON) : null
+const file = writeResults('metrics', { goal: 'metrics overhead under 2% of verify throughput', instructions, rust, node }, 'bench-fast addon')
+console.log(JSON.stringify({ instructions, rust, node }, null, 2))
 console.log(`wrote ${file}`)

@@ -426,7 +426,8 @@ def use_observability() -> str:
     families: List[Dict[str, Any]] = metrics.snapshot()
     collector: metrics.AuthcoreCollector = metrics.register()
     samples = list(collector.collect())
-    return f"{enabled}{name}{len(families)}{len(samples)}{metrics.text()}"
+    instruments: List[Any] = metrics.register_opentelemetry()
+    return f"{enabled}{name}{len(families)}{len(samples)}{len(instruments)}{metrics.text()}"
 
 
 def use_integrations(auth: hmac.HmacHttpAuth) -> Tuple[object, ...]:

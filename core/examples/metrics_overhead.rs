@@ -4,6 +4,8 @@
 //! threads verifying at once (the shared atomics' cache lines bounce between cores).
 //!   cargo run --profile bench-fast -p authcore --example metrics_overhead [rounds] [calls]
 //! Prints one JSON object (bench/metrics/run.sh stores it in bench/results/metrics.json).
+//! `metrics_overhead count <sign|on|off> <calls>` is the instruction-count mode (see
+//! [`count`]), run under callgrind by bench/metrics/run.sh.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -145,13 +147,51 @@ async fn compare(rounds: usize, calls: usize, threads: usize) -> serde_json::Val
     })
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let mut args = std::env::args().skip(1);
-    let rounds: usize = args.next().and_then(|v| v.parse().ok()).unwrap_or(15);
-    let calls: usize = args.next().and_then(|v| v.parse().ok()).unwrap_or(50_000);
-    let one = compare(rounds, calls, 1).await;
-    let two = compare(rounds, calls, 2).await;
+/// `count <sign|on|off> <calls>`: one thread, no timing: signs `calls` requests and, for
+/// `on`/`off`, verifies them with recording on or off. Run under
+/// `valgrind --tool=callgrind` at two sizes (bench/metrics/run.sh): the difference in
+/// instructions between the sizes, divided by the difference in calls, is the cost of one
+/// call with the fixed costs (start-up, runtime, store setup) cancelled; `sign` is the
+/// request-building part to subtract. Instruction counts do not move with the machine's
+/// load, unlike wall-clock time.
+fn count(mode: &str, calls: usize) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let key = hash_client_secret("s", None);
+        let body = vec![b'x'; 200];
+        let auth = new_auth().await;
+        authcore::metrics::set_enabled(mode == "on");
+        let reqs = requests(&key, &body, "count", calls);
+        if mode != "sign" {
+            run(&auth, &body, &reqs).await;
+        }
+        std::hint::black_box(&reqs);
+    });
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("count") {
+        let mode = args.get(1).map_or("on", String::as_str);
+        let calls = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(1000);
+        count(mode, calls);
+        return;
+    }
+    let rounds: usize = args.first().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let calls: usize = args.get(1).and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (one, two) = rt.block_on(async {
+        let one = compare(rounds, calls, 1).await;
+        let two = compare(rounds, calls, 2).await;
+        (one, two)
+    });
     println!(
         "{}",
         serde_json::json!({

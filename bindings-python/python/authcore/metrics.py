@@ -17,11 +17,11 @@ Three ways to read them:
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from . import _native
 
-__all__ = ["AuthcoreCollector", "register", "set_enabled", "snapshot", "text"]
+__all__ = ["AuthcoreCollector", "register", "register_opentelemetry", "set_enabled", "snapshot", "text"]
 
 
 def text() -> str:
@@ -85,3 +85,72 @@ def register(registry: Optional[Any] = None) -> AuthcoreCollector:
     collector = AuthcoreCollector()
     registry.register(collector)
     return collector
+
+
+def _otel_name(fam: Dict[str, Any]) -> str:
+    # OpenTelemetry names a counter without Prometheus' `_total` (its Prometheus exporter
+    # adds it back).
+    name: str = fam["name"]
+    if fam["kind"] == "counter" and name.endswith("_total"):
+        name = name[: -len("_total")]
+    return name
+
+
+def register_opentelemetry(meter: Optional[Any] = None) -> List[Any]:
+    """Export the core's metrics through the OpenTelemetry metrics API (the optional
+    ``opentelemetry-api`` package): one asynchronous instrument per family, read from the
+    core by its callback at each collection, so whatever SDK, reader and exporter the
+    application configured (OTLP, Prometheus, …) carries them.
+
+    Counters become observable counters (named without ``_total``), gauges observable
+    gauges, with the same labels as attributes. Histograms become two observable counters,
+    ``<name>_count`` and ``<name>_sum`` (the API has no asynchronous histogram); the
+    buckets are in :func:`text` and the ``prometheus_client`` collector. ``meter``
+    defaults to ``opentelemetry.metrics.get_meter("authcore")``. Returns the instruments.
+    """
+    from opentelemetry.metrics import CallbackOptions, Observation, get_meter
+
+    if meter is None:
+        meter = get_meter("authcore")
+
+    def family(name: str) -> Optional[Dict[str, Any]]:
+        for fam in snapshot():
+            if fam["name"] == name:
+                return fam
+        return None
+
+    def callback(name: str, part: Optional[str]) -> Callable[[CallbackOptions], Iterator[Any]]:
+        def observe(_options: CallbackOptions) -> Iterator[Any]:
+            fam = family(name)
+            for s in fam["samples"] if fam else []:
+                attrs = {k: v for k, v in s["labels"]}
+                if part is None:
+                    yield Observation(s["value"], attrs)
+                else:
+                    yield Observation(s["histogram"][part], attrs)
+
+        return observe
+
+    instruments: List[Any] = []
+    for fam in snapshot():
+        name, help_text, kind = fam["name"], fam["help"], fam["kind"]
+        if kind == "counter":
+            instruments.append(
+                meter.create_observable_counter(_otel_name(fam), callbacks=[callback(name, None)], description=help_text)
+            )
+        elif kind == "gauge":
+            instruments.append(
+                meter.create_observable_gauge(name, callbacks=[callback(name, None)], description=help_text)
+            )
+        else:
+            instruments.append(
+                meter.create_observable_counter(
+                    f"{name}_count", callbacks=[callback(name, "count")], description=f"{help_text} (count)"
+                )
+            )
+            instruments.append(
+                meter.create_observable_counter(
+                    f"{name}_sum", callbacks=[callback(name, "sum")], description=f"{help_text} (sum)", unit="s"
+                )
+            )
+    return instruments
