@@ -51,15 +51,29 @@ pub fn invalid_input(msg: impl Into<String>) -> HmacError {
 /// Run `fut` on the napi tokio runtime and settle the returned promise on the JS thread:
 /// resolve with the value, or reject with the mapped error; a panic of the future rejects
 /// with the one panic error ([`CatchUnwind`]).
-pub fn spawn<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
+pub fn spawn<'env, T, E, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + Send + 'static,
-    F: Future<Output = std::result::Result<T, HmacError>> + Send + 'static,
+    E: Into<AuthErr> + Send + 'static,
+    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
+{
+    spawn_mapped(env, fut, |env, e| to_js(env, e))
+}
+
+/// [`spawn`] for an error that needs more than [`to_js`] (a propagation error carries the
+/// id of a value a JS callback threw): `map` builds its JS error on the JS thread. The one
+/// async path of the binding: every future runs inside [`CatchUnwind`].
+pub fn spawn_mapped<'env, T, E, F, M>(env: &'env Env, fut: F, map: M) -> Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    E: Send + 'static,
+    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
+    M: FnOnce(&Env, E) -> napi::Error + 'static,
 {
     env.spawn_future_with_callback(
         async move { Ok(CatchUnwind::new(fut).await) },
         |env, r| match r {
-            Ok(r) => r.map_err(|e| map_err(env, e)),
+            Ok(r) => r.map_err(|e| map(env, e)),
             Err(message) => Err(to_js(env, AuthErr::panic(message))),
         },
     )
@@ -224,8 +238,8 @@ pub fn js<T, E: Into<AuthErr>>(env: &Env, r: std::result::Result<T, E>) -> napi:
 
 /// Test-only hook (hidden): panics inside the boundary, so the tests see the one shape a
 /// panic takes. `place`: `"sync"` (the body of an exported function), `"async"` (a future
-/// on the tokio runtime; the promise rejects), `"task"` (a closure on the libuv pool; the
-/// promise rejects).
+/// on the tokio runtime; the promise rejects), `"propagation"` (the same, through the
+/// propagator's error mapping), `"task"` (a closure on the libuv pool; the promise rejects).
 #[doc(hidden)]
 #[napi(js_name = "__panicForTests", catch_unwind, ts_return_type = "unknown")]
 pub fn panic_for_tests(env: &Env, place: String) -> Result<Unknown<'_>> {
@@ -233,6 +247,13 @@ pub fn panic_for_tests(env: &Env, place: String) -> Result<Unknown<'_>> {
         "async" => spawn(env, async {
             if true {
                 panic!("a test panic (async)")
+            }
+            Ok::<_, HmacError>(())
+        })
+        .map(|p| p.to_unknown()),
+        "propagation" => crate::propagation::spawn(env, async {
+            if true {
+                panic!("a test panic (propagation)")
             }
             Ok(())
         })

@@ -21,7 +21,7 @@ use authcore_node_boundary::napi;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
 
-use crate::error::{AuthErr, js, to_js};
+use crate::error::{js, spawn};
 
 /// `SseManager`'s engine options (all optional; the core's defaults otherwise).
 #[napi(object)]
@@ -526,15 +526,6 @@ impl WebhookReplayGuard {
 
 type Shared = Arc<Mutex<Option<Arc<core::RedisDistributor>>>>;
 
-fn spawn_events<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
-where
-    T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
-    F: std::future::Future<Output = std::result::Result<T, EventsError>> + Send + 'static,
-{
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
-        r.map_err(|e| to_js(env, AuthErr::from(e)))
-    })
-}
 
 fn current(shared: &Shared) -> std::result::Result<Arc<core::RedisDistributor>, EventsError> {
     shared
@@ -571,7 +562,7 @@ impl RedisDistributor {
             self.channel.clone(),
             Arc::clone(&self.inner),
         );
-        spawn_events(env, async move {
+        spawn::<_, EventsError, _>(env, async move {
             let d = core::RedisDistributor::connect(&url, &channel).await?;
             *inner.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(d));
             Ok(())
@@ -587,7 +578,7 @@ impl RedisDistributor {
         json: String,
     ) -> Result<PromiseRaw<'env, ()>> {
         let inner = Arc::clone(&self.inner);
-        spawn_events(
+        spawn::<_, EventsError, _>(
             env,
             async move { current(&inner)?.publish(&topic, &json).await },
         )
@@ -597,7 +588,7 @@ impl RedisDistributor {
     #[napi(ts_return_type = "Promise<[string, string] | null>", catch_unwind)]
     pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<Vec<String>>>> {
         let inner = Arc::clone(&self.inner);
-        spawn_events(env, async move {
+        spawn::<_, EventsError, _>(env, async move {
             let d = current(&inner)?;
             Ok(d.next().await.map(|(t, j)| vec![t, j]))
         })
@@ -611,7 +602,7 @@ impl RedisDistributor {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        spawn_events(env, async move {
+        spawn::<_, EventsError, _>(env, async move {
             if let Some(d) = taken {
                 d.close().await;
             }
