@@ -48,21 +48,21 @@ pub fn invalid_input(msg: impl Into<String>) -> HmacError {
     HmacError::InvalidInput(msg.into())
 }
 
-/// Run `fut` on the napi tokio runtime and settle the returned promise on the JS thread:
-/// resolve with the value, or reject with the mapped error; a panic of the future rejects
-/// with the one panic error ([`CatchUnwind`]).
-pub fn spawn<'env, T, E, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
+/// Run `fut` (an HMAC operation) on the napi tokio runtime and settle the returned
+/// promise on the JS thread: resolve with the value, or reject with the mapped error; a
+/// panic of the future rejects with the one panic error ([`spawn_mapped`]).
+pub fn spawn<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + Send + 'static,
-    E: Into<AuthErr> + Send + 'static,
-    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
+    F: Future<Output = std::result::Result<T, HmacError>> + Send + 'static,
 {
-    spawn_mapped(env, fut, |env, e| to_js(env, e))
+    spawn_mapped(env, fut, map_err)
 }
 
-/// [`spawn`] for an error that needs more than [`to_js`] (a propagation error carries the
-/// id of a value a JS callback threw): `map` builds its JS error on the JS thread. The one
-/// async path of the binding: every future runs inside [`CatchUnwind`].
+/// The one async path of the binding: run `fut` on the napi tokio runtime inside
+/// [`CatchUnwind`] and settle the returned promise on the JS thread, with the value, with
+/// `map`'s JS error for the future's error (each module's one mapping: [`to_js`], or the
+/// propagator's, which adds `jsErrorId`), or with the one panic error if a poll panicked.
 pub fn spawn_mapped<'env, T, E, F, M>(env: &'env Env, fut: F, map: M) -> Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + Send + 'static,
@@ -248,7 +248,7 @@ pub fn panic_for_tests(env: &Env, place: String) -> Result<Unknown<'_>> {
             if true {
                 panic!("a test panic (async)")
             }
-            Ok::<_, HmacError>(())
+            Ok(())
         })
         .map(|p| p.to_unknown()),
         "propagation" => crate::propagation::spawn(env, async {

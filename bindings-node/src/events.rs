@@ -21,7 +21,7 @@ use authcore_node_boundary::napi;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
 
-use crate::error::{js, spawn};
+use crate::error::{js, spawn_mapped, to_js};
 
 /// `SseManager`'s engine options (all optional; the core's defaults otherwise).
 #[napi(object)]
@@ -526,6 +526,15 @@ impl WebhookReplayGuard {
 
 type Shared = Arc<Mutex<Option<Arc<core::RedisDistributor>>>>;
 
+/// [`spawn_mapped`] with the binding's one mapping ([`to_js`]): a panic of `fut` rejects
+/// with the one panic error.
+fn spawn_events<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
+where
+    T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
+    F: std::future::Future<Output = std::result::Result<T, EventsError>> + Send + 'static,
+{
+    spawn_mapped(env, fut, to_js)
+}
 
 fn current(shared: &Shared) -> std::result::Result<Arc<core::RedisDistributor>, EventsError> {
     shared
@@ -562,7 +571,7 @@ impl RedisDistributor {
             self.channel.clone(),
             Arc::clone(&self.inner),
         );
-        spawn::<_, EventsError, _>(env, async move {
+        spawn_events(env, async move {
             let d = core::RedisDistributor::connect(&url, &channel).await?;
             *inner.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(d));
             Ok(())
@@ -578,7 +587,7 @@ impl RedisDistributor {
         json: String,
     ) -> Result<PromiseRaw<'env, ()>> {
         let inner = Arc::clone(&self.inner);
-        spawn::<_, EventsError, _>(
+        spawn_events(
             env,
             async move { current(&inner)?.publish(&topic, &json).await },
         )
@@ -588,7 +597,7 @@ impl RedisDistributor {
     #[napi(ts_return_type = "Promise<[string, string] | null>", catch_unwind)]
     pub fn next<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<Vec<String>>>> {
         let inner = Arc::clone(&self.inner);
-        spawn::<_, EventsError, _>(env, async move {
+        spawn_events(env, async move {
             let d = current(&inner)?;
             Ok(d.next().await.map(|(t, j)| vec![t, j]))
         })
@@ -602,7 +611,7 @@ impl RedisDistributor {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        spawn::<_, EventsError, _>(env, async move {
+        spawn_events(env, async move {
             if let Some(d) = taken {
                 d.close().await;
             }
