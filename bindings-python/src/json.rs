@@ -92,8 +92,9 @@ fn value_of(obj: &Bound<'_, PyAny>, depth: usize) -> Result<PyValue, Unsupported
 /// Python's `json.dumps` otherwise (its errors propagate).
 pub fn dumps_or_python(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     match value_of(obj, 0) {
-        Ok(v) => core_json::dumps(&v)
-            .map_err(|e| crate::errors::invalid_argument(obj.py(), &e.into())),
+        Ok(v) => {
+            core_json::dumps(&v).map_err(|e| crate::errors::invalid_argument(obj.py(), &e.into()))
+        }
         Err(Unsupported) => python_dumps(obj),
     }
 }

@@ -101,7 +101,11 @@ pub(super) fn is_array(env: sys::napi_env, v: sys::napi_value) -> Result<bool> {
 }
 
 /// `array[i]`.
-pub(super) fn element(env: sys::napi_env, array: sys::napi_value, i: u32) -> Result<sys::napi_value> {
+pub(super) fn element(
+    env: sys::napi_env,
+    array: sys::napi_value,
+    i: u32,
+) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     // SAFETY: an array (or object) of the current call.
     check(
@@ -123,7 +127,11 @@ pub(super) fn length(env: sys::napi_env, array: sys::napi_value) -> Result<u32> 
 }
 
 /// `obj[name]`.
-pub(super) fn named(env: sys::napi_env, obj: sys::napi_value, name: &CStr) -> Result<sys::napi_value> {
+pub(super) fn named(
+    env: sys::napi_env,
+    obj: sys::napi_value,
+    name: &CStr,
+) -> Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     // SAFETY: an object of the current call; `name` is NUL-terminated.
     check(
