@@ -14,7 +14,8 @@
 //! so (`false`).
 //!
 //! A Rust panic is caught by [`guard`] (every exported function: the crate's `#[napi]`
-//! attribute, `authcore-node-boundary`, wraps each body in it), [`spawn`] (futures) or
+//! attribute, `authcore-node-boundary`, wraps each body in it), [`spawn_mapped`] (every
+//! future: [`spawn`] and the propagator's and Redis distributor's helpers go through it) or
 //! the libuv tasks ([`crate::task`]), and surfaces one way: a JS `Error` with `code`
 //! `INTERNAL_PANIC`, `status` 500 and the message `internal error (panic caught at the
 //! authcore Node boundary): <what>`.
