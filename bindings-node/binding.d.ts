@@ -443,8 +443,8 @@ export declare class WebhookReplayGuard {
 /**
  * Test-only hook (hidden): panics inside the boundary, so the tests see the one shape a
  * panic takes. `place`: `"sync"` (the body of an exported function), `"async"` (a future
- * on the tokio runtime; the promise rejects), `"task"` (a closure on the libuv pool; the
- * promise rejects).
+ * on the tokio runtime; the promise rejects), `"propagation"` (the same, through the
+ * propagator's error mapping), `"task"` (a closure on the libuv pool; the promise rejects).
  */
 export declare function __panicForTests(place: string): unknown
 

@@ -1,6 +1,6 @@
 // Every entry point of the addon runs inside the binding's one panic boundary
 // (src/error.rs `guard`, applied to every exported body by the crate's `#[napi]`
-// attribute, bindings-node/boundary; `spawn` and the libuv tasks for async work): a Rust
+// attribute, bindings-node/boundary; `spawn`/`spawn_mapped` and the libuv tasks for async work): a Rust
 // panic surfaces one way, a JS Error with code `INTERNAL_PANIC`, status 500 and the
 // message `internal error (panic caught at the authcore Node boundary): <what>`, never an
 // abort. This audits the sources (every `#[napi]` function, method, constructor and getter
@@ -49,6 +49,21 @@ test('every sync napi export is inside a panic boundary', () => {
   assert.deepEqual(missing.map(([where]) => where), [])
 })
 
+test('every future of the addon is spawned through the one panic boundary', () => {
+  // napi-rs's own spawn answers a panic with its "Panic in async function" GenericFailure;
+  // only src/error.rs may call it (inside `CatchUnwind`).
+  const raw = rustFiles(SRC).flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .flatMap((line, i) =>
+        /spawn_future(_with_callback)?\(|execute_tokio_future\(/.test(line) && !file.endsWith(join('src', 'error.rs'))
+          ? [`${file}:${i + 1}`]
+          : [],
+      ),
+  )
+  assert.deepEqual(raw, [])
+})
+
 test('a failing constructor throws a JS error instead of aborting', async () => {
   const { createRequire } = await import('node:module')
   const native = createRequire(import.meta.url)('../index.js')
@@ -75,4 +90,14 @@ test('a panic in async work rejects with the same error', async () => {
   const native = createRequire(import.meta.url)('../index.js')
   await assert.rejects(native.__panicForTests('async'), { ...PANIC, message: panicMessage('async') })
   await assert.rejects(native.__panicForTests('task'), { ...PANIC, message: panicMessage('task') })
+})
+
+test("a panic in a propagator's future rejects with the same error", async () => {
+  const { createRequire } = await import('node:module')
+  const native = createRequire(import.meta.url)('../index.js')
+  // The propagator maps its own errors (jsErrorId), but a panic takes the one path.
+  await assert.rejects(native.__panicForTests('propagation'), {
+    ...PANIC,
+    message: panicMessage('propagation'),
+  })
 })

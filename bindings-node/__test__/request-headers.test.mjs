@@ -120,3 +120,23 @@ test('random header objects decide like the former JavaScript rule', () => {
     same(h, JSON.stringify(Object.entries(h)))
   }
 })
+
+test('raw napi::sys calls live in the raw modules only (src/**/raw.rs)', async () => {
+  const { readFileSync, readdirSync, statSync } = await import('node:fs')
+  const { join, dirname, basename } = await import('node:path')
+  const { fileURLToPath } = await import('node:url')
+  const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src')
+  const files = (dir) =>
+    readdirSync(dir).flatMap((n) => {
+      const p = join(dir, n)
+      return statSync(p).isDirectory() ? files(p) : p.endsWith('.rs') ? [p] : []
+    })
+  const outside = files(src)
+    .filter((f) => basename(f) !== 'raw.rs')
+    .flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .flatMap((line, i) => (/sys::napi_[a-z0-9_]+\s*\(/.test(line) ? [`${f}:${i + 1}`] : [])),
+    )
+  assert.deepEqual(outside, [])
+})

@@ -14,7 +14,8 @@
 //! so (`false`).
 //!
 //! A Rust panic is caught by [`guard`] (every exported function: the crate's `#[napi]`
-//! attribute, `authcore-node-boundary`, wraps each body in it), [`spawn`] (futures) or
+//! attribute, `authcore-node-boundary`, wraps each body in it), [`spawn_mapped`] (every
+//! future: [`spawn`] and the propagator's and Redis distributor's helpers go through it) or
 //! the libuv tasks ([`crate::task`]), and surfaces one way: a JS `Error` with `code`
 //! `INTERNAL_PANIC`, `status` 500 and the message `internal error (panic caught at the
 //! authcore Node boundary): <what>`.
@@ -48,18 +49,32 @@ pub fn invalid_input(msg: impl Into<String>) -> HmacError {
     HmacError::InvalidInput(msg.into())
 }
 
-/// Run `fut` on the napi tokio runtime and settle the returned promise on the JS thread:
-/// resolve with the value, or reject with the mapped error; a panic of the future rejects
-/// with the one panic error ([`CatchUnwind`]).
+/// Run `fut` (an HMAC operation) on the napi tokio runtime and settle the returned
+/// promise on the JS thread: resolve with the value, or reject with the mapped error; a
+/// panic of the future rejects with the one panic error ([`spawn_mapped`]).
 pub fn spawn<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = std::result::Result<T, HmacError>> + Send + 'static,
 {
+    spawn_mapped(env, fut, map_err)
+}
+
+/// The one async path of the binding: run `fut` on the napi tokio runtime inside
+/// [`CatchUnwind`] and settle the returned promise on the JS thread, with the value, with
+/// `map`'s JS error for the future's error (each module's one mapping: [`to_js`], or the
+/// propagator's, which adds `jsErrorId`), or with the one panic error if a poll panicked.
+pub fn spawn_mapped<'env, T, E, F, M>(env: &'env Env, fut: F, map: M) -> Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    E: Send + 'static,
+    F: Future<Output = std::result::Result<T, E>> + Send + 'static,
+    M: FnOnce(&Env, E) -> napi::Error + 'static,
+{
     env.spawn_future_with_callback(
         async move { Ok(CatchUnwind::new(fut).await) },
         |env, r| match r {
-            Ok(r) => r.map_err(|e| map_err(env, e)),
+            Ok(r) => r.map_err(|e| map(env, e)),
             Err(message) => Err(to_js(env, AuthErr::panic(message))),
         },
     )
@@ -224,8 +239,8 @@ pub fn js<T, E: Into<AuthErr>>(env: &Env, r: std::result::Result<T, E>) -> napi:
 
 /// Test-only hook (hidden): panics inside the boundary, so the tests see the one shape a
 /// panic takes. `place`: `"sync"` (the body of an exported function), `"async"` (a future
-/// on the tokio runtime; the promise rejects), `"task"` (a closure on the libuv pool; the
-/// promise rejects).
+/// on the tokio runtime; the promise rejects), `"propagation"` (the same, through the
+/// propagator's error mapping), `"task"` (a closure on the libuv pool; the promise rejects).
 #[doc(hidden)]
 #[napi(js_name = "__panicForTests", catch_unwind, ts_return_type = "unknown")]
 pub fn panic_for_tests(env: &Env, place: String) -> Result<Unknown<'_>> {
@@ -233,6 +248,13 @@ pub fn panic_for_tests(env: &Env, place: String) -> Result<Unknown<'_>> {
         "async" => spawn(env, async {
             if true {
                 panic!("a test panic (async)")
+            }
+            Ok(())
+        })
+        .map(|p| p.to_unknown()),
+        "propagation" => crate::propagation::spawn(env, async {
+            if true {
+                panic!("a test panic (propagation)")
             }
             Ok(())
         })

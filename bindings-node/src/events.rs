@@ -21,7 +21,7 @@ use authcore_node_boundary::napi;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Result};
 
-use crate::error::{AuthErr, js, to_js};
+use crate::error::{js, spawn_mapped, to_js};
 
 /// `SseManager`'s engine options (all optional; the core's defaults otherwise).
 #[napi(object)]
@@ -526,14 +526,14 @@ impl WebhookReplayGuard {
 
 type Shared = Arc<Mutex<Option<Arc<core::RedisDistributor>>>>;
 
+/// [`spawn_mapped`] with the binding's one mapping ([`to_js`]): a panic of `fut` rejects
+/// with the one panic error.
 fn spawn_events<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
 where
     T: napi::bindgen_prelude::ToNapiValue + Send + 'static,
     F: std::future::Future<Output = std::result::Result<T, EventsError>> + Send + 'static,
 {
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
-        r.map_err(|e| to_js(env, AuthErr::from(e)))
-    })
+    spawn_mapped(env, fut, to_js)
 }
 
 fn current(shared: &Shared) -> std::result::Result<Arc<core::RedisDistributor>, EventsError> {

@@ -102,14 +102,14 @@ fn map_err(env: &Env, e: PropagationError) -> napi::Error {
     build_error(env, &e).unwrap_or_else(|err| err)
 }
 
-fn spawn<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
+/// [`crate::error::spawn_mapped`] with [`map_err`]: a panic of `fut` rejects with the
+/// binding's one panic error.
+pub(crate) fn spawn<'env, T, F>(env: &'env Env, fut: F) -> Result<PromiseRaw<'env, T>>
 where
     T: ToNapiValue + Send + 'static,
     F: std::future::Future<Output = std::result::Result<T, PropagationError>> + Send + 'static,
 {
-    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
-        r.map_err(|e| map_err(env, e))
-    })
+    crate::error::spawn_mapped(env, fut, map_err)
 }
 
 // ---------------------------------------------------------------------------------------

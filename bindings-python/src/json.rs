@@ -2,8 +2,8 @@
 //!
 //! [`dumps_or_python`] gives the text of `json.dumps(obj, separators=(",", ":"))`, which is
 //! what PyJWT signs: the Python object becomes the core's [`PyValue`] and
-//! [`authcore::py::dumps`] writes it (every byte, NaN/±Infinity refused with a
-//! `ValueError`). An object the model cannot hold (other types, lone surrogates, very deep
+//! [`authcore::py::dumps`] writes it (every byte, NaN/±Infinity refused: the core's
+//! `INVALID_ARGUMENT`, `InvalidArgumentError`, a `ValueError`). An object the model cannot hold (other types, lone surrogates, very deep
 //! nesting, unsupported keys) is left to Python's `json.dumps`, which then produces the text
 //! or raises PyJWT's `TypeError`.
 
@@ -93,7 +93,7 @@ fn value_of(obj: &Bound<'_, PyAny>, depth: usize) -> Result<PyValue, Unsupported
 pub fn dumps_or_python(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     match value_of(obj, 0) {
         Ok(v) => {
-            core_json::dumps(&v).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
+            core_json::dumps(&v).map_err(|e| crate::errors::invalid_argument(obj.py(), &e.into()))
         }
         Err(Unsupported) => python_dumps(obj),
     }

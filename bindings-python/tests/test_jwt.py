@@ -134,8 +134,12 @@ def test_json_encoder_and_unserialisable_payloads():
     floats = {"a": 1e16, "b": 1e-5, "c": -0.0, "d": 123456789.125, "e": 1e15, "f": 5e-324, "g": 0.0001, "h": -2.5e300}
     assert jwt.encode(floats, key) == pyjwt.encode(floats, key)
     for bad in (float("inf"), float("nan")):
-        with pytest.raises(ValueError):
-            jwt.encode({"x": bad}, key)  # PyJWT signs `Infinity`/`NaN`, which is not JSON
+        # PyJWT signs `Infinity`/`NaN`, which is not JSON: the core refuses the value
+        # (INVALID_ARGUMENT, 500, a ValueError with CPython's allow_nan=False text).
+        with pytest.raises(ValueError) as refused:
+            jwt.encode({"x": bad}, key)
+        assert (refused.value.code, refused.value.status) == ("INVALID_ARGUMENT", 500)
+        assert str(refused.value) == f"Out of range float values are not JSON compliant: {bad!r}"
         with pytest.raises(ValueError):
             jwt.encode({"x": [bad], "y": object()}, key)
     keys = {1: "a", 2.5: "b", True: "c", None: "d"}

@@ -74,6 +74,24 @@ impl std::fmt::Display for DumpsError {
 
 impl std::error::Error for DumpsError {}
 
+impl DumpsError {
+    /// `INVALID_ARGUMENT`: the host gave a value the core refuses to sign.
+    pub fn code(&self) -> &'static str {
+        crate::error::INVALID_ARGUMENT
+    }
+
+    /// [`crate::error::INVALID_ARGUMENT_STATUS`].
+    pub fn status(&self) -> u16 {
+        crate::error::INVALID_ARGUMENT_STATUS
+    }
+}
+
+impl From<DumpsError> for crate::error::InvalidArgument {
+    fn from(e: DumpsError) -> Self {
+        Self(e.to_string())
+    }
+}
+
 /// `json.dumps(value, separators=(",", ":"))` (ASCII only, keys in the given order).
 pub fn dumps(value: &PyValue) -> Result<String, DumpsError> {
     let mut out = String::with_capacity(128);
@@ -275,6 +293,12 @@ mod tests {
         let e = dumps(&PyValue::List(vec![PyValue::Float(f64::NAN)])).unwrap_err();
         assert_eq!(
             e.to_string(),
+            "Out of range float values are not JSON compliant: nan"
+        );
+        assert_eq!((e.code(), e.status()), ("INVALID_ARGUMENT", 500));
+        let arg = crate::error::InvalidArgument::from(e);
+        assert_eq!(
+            arg.message(),
             "Out of range float values are not JSON compliant: nan"
         );
         assert!(

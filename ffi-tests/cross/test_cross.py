@@ -1,4 +1,5 @@
-"""Cross-language proofs (issues 3 and 4).
+"""Cross-language proofs: HMAC signing and verification, shared nonce and refresh-token
+state on one Redis, and credential propagation between peers in different languages.
 
 - Node signs, Python and C verify; Python signs, Node and C verify (same wire bytes).
 - On one shared Redis: a request signed by Python's httpx auth is accepted by the Node

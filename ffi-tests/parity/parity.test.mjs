@@ -202,7 +202,14 @@ const OPS = {
     } catch (e) {
       // The original's createPropagator throws one plain Error, buildQueueName's, without a
       // code (spec naskot-propagation §2.6); the drop-in keeps it: it is INVALID_QUEUE_NAME.
-      if (e instanceof Error && Object.getPrototypeOf(e) === Error.prototype && e.code === undefined) {
+      // Only that message is relabelled: any other code-less error fails the case.
+      const queueNameMessage = `Invalid amqpQueue "${o.amqpQueue}": must match [A-Za-z0-9-]+`
+      if (
+        e instanceof Error &&
+        Object.getPrototypeOf(e) === Error.prototype &&
+        e.code === undefined &&
+        e.message === queueNameMessage
+      ) {
         throw Object.assign(new Error(e.message), { code: 'INVALID_QUEUE_NAME' })
       }
       throw e

@@ -6,13 +6,20 @@
 //! This runs on every verification, so it reads the objects with raw N-API calls: one
 //! `napi_get_all_property_names` (= `Object.keys`), then per key one UTF-16 read into a
 //! stack buffer (a name outside 7..=15 units, or one no verify header matches, costs
-//! nothing more), and one property read per header that counts.
+//! nothing more), and one property read per header that counts. The raw calls, and every
+//! `unsafe` block, are in [`raw`].
 
 use authcore::hmac::sources::{HeaderSlot, IpField, IpSources, VerifyHeaders};
-use napi::{Env, Status, sys};
-use std::ptr;
+use napi::{Env, sys};
 
 use crate::error::{Result, invalid_input, map_err};
+
+mod raw;
+
+use raw::{
+    bool_of, element, is_array, js_string_call, length, named, number_of, own_keys, property,
+    string_of, string_utf16_into, type_of,
+};
 
 /// The five header values of a request (`x-client-id`, `x-signature`, `x-timestamp`,
 /// `x-nonce` as the verifier reads them; `x-forwarded-for` when it is a string).
@@ -25,104 +32,6 @@ pub struct RequestHeaders {
     pub forwarded_for: Option<String>,
 }
 
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::new(Status::from(status), what.to_owned()))
-    }
-}
-
-fn type_of(env: sys::napi_env, v: sys::napi_value) -> Result<sys::napi_valuetype> {
-    let mut t = 0;
-    // SAFETY: `v` is a value of the current call of `env`.
-    check(unsafe { sys::napi_typeof(env, v, &mut t) }, "typeof")?;
-    Ok(t)
-}
-
-fn string_of(env: sys::napi_env, v: sys::napi_value) -> Result<String> {
-    let mut len = 0usize;
-    // SAFETY: `v` is a JS string of the current call; the first call only measures.
-    check(
-        unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) },
-        "string length",
-    )?;
-    let mut buf = vec![0u8; len + 1];
-    let mut written = 0usize;
-    // SAFETY: `buf` holds `len + 1` bytes (the text and V8's NUL).
-    check(
-        unsafe {
-            sys::napi_get_value_string_utf8(env, v, buf.as_mut_ptr().cast(), len + 1, &mut written)
-        },
-        "string",
-    )?;
-    buf.truncate(written);
-    // V8 writes UTF-8 (a lone surrogate as U+FFFD).
-    Ok(String::from_utf8(buf)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-}
-
-fn is_array(env: sys::napi_env, v: sys::napi_value) -> Result<bool> {
-    let mut b = false;
-    // SAFETY: a value of the current call.
-    check(unsafe { sys::napi_is_array(env, v, &mut b) }, "isArray")?;
-    Ok(b)
-}
-
-fn element(env: sys::napi_env, array: sys::napi_value, i: u32) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: an array (or object) of the current call.
-    check(
-        unsafe { sys::napi_get_element(env, array, i, &mut out) },
-        "element",
-    )?;
-    Ok(out)
-}
-
-fn length(env: sys::napi_env, array: sys::napi_value) -> Result<u32> {
-    let mut n = 0;
-    // SAFETY: an array of the current call.
-    check(
-        unsafe { sys::napi_get_array_length(env, array, &mut n) },
-        "length",
-    )?;
-    Ok(n)
-}
-
-fn named(
-    env: sys::napi_env,
-    obj: sys::napi_value,
-    name: &std::ffi::CStr,
-) -> Result<sys::napi_value> {
-    let mut out = ptr::null_mut();
-    // SAFETY: an object of the current call; `name` is NUL-terminated.
-    check(
-        unsafe { sys::napi_get_named_property(env, obj, name.as_ptr(), &mut out) },
-        "property",
-    )?;
-    Ok(out)
-}
-
-/// `String(v)` (the global function: a Symbol gives `Symbol(…)`, an object its `toString`).
-fn js_string_call(env: sys::napi_env, v: sys::napi_value) -> Result<String> {
-    let mut global = ptr::null_mut();
-    let mut func = ptr::null_mut();
-    let mut out = ptr::null_mut();
-    // SAFETY: values of the current call; `String` is a function of the global object.
-    unsafe {
-        check(sys::napi_get_global(env, &mut global), "global")?;
-        check(
-            sys::napi_get_named_property(env, global, c"String".as_ptr(), &mut func),
-            "String",
-        )?;
-        check(
-            sys::napi_call_function(env, global, func, 1, &v, &mut out),
-            "String()",
-        )?;
-    }
-    string_of(env, out)
-}
-
 /// The original's `headerText(v)`: `undefined`, `null`, `''`, `0`, `false` are absent;
 /// a string is itself; anything else is `String(v)`.
 #[allow(non_upper_case_globals)] // napi's C names for the value types
@@ -131,19 +40,9 @@ fn header_text(env: sys::napi_env, v: sys::napi_value) -> Result<Option<String>>
     Ok(match type_of(env, v)? {
         napi_undefined | napi_null => None,
         napi_string => Some(string_of(env, v)?).filter(|s| !s.is_empty()),
-        napi_boolean => {
-            let mut b = false;
-            // SAFETY: a boolean of the current call.
-            check(unsafe { sys::napi_get_value_bool(env, v, &mut b) }, "bool")?;
-            b.then(|| "true".to_owned())
-        }
+        napi_boolean => bool_of(env, v)?.then(|| "true".to_owned()),
         napi_number => {
-            let mut n = 0.0;
-            // SAFETY: a number of the current call.
-            check(
-                unsafe { sys::napi_get_value_double(env, v, &mut n) },
-                "number",
-            )?;
+            let n = number_of(env, v)?;
             (n != 0.0).then(|| authcore::js::number_to_string(n))
         }
         _ => Some(js_string_call(env, v)?),
@@ -156,12 +55,7 @@ fn header_value(
     headers: sys::napi_value,
     key: sys::napi_value,
 ) -> Result<sys::napi_value> {
-    let mut v = ptr::null_mut();
-    // SAFETY: `headers` is an object and `key` one of its keys, both of the current call.
-    check(
-        unsafe { sys::napi_get_property(env, headers, key, &mut v) },
-        "header",
-    )?;
+    let mut v = property(env, headers, key)?;
     if type_of(env, v)? == sys::ValueType::napi_object && is_array(env, v)? {
         v = element(env, v, 0)?;
     }
@@ -175,41 +69,15 @@ pub(crate) fn read_headers(env: &Env, headers: sys::napi_value) -> Result<Reques
     let raw = env.raw();
     let mut found = VerifyHeaders::<sys::napi_value>::default();
     if type_of(raw, headers)? == sys::ValueType::napi_object {
-        let mut keys = ptr::null_mut();
-        // SAFETY: an object of the current call; own, enumerable, string keys = Object.keys.
-        check(
-            unsafe {
-                sys::napi_get_all_property_names(
-                    raw,
-                    headers,
-                    sys::KeyCollectionMode::own_only,
-                    sys::KeyFilter::enumerable | sys::KeyFilter::skip_symbols,
-                    sys::KeyConversion::numbers_to_strings,
-                    &mut keys,
-                )
-            },
-            "Object.keys",
-        )?;
+        let keys = own_keys(raw, headers)?;
         let n = length(raw, keys)?;
         let mut units = [0u16; 17];
         let mut name = [0u8; 16];
         for i in 0..n {
             let key = element(raw, keys, i)?;
-            let mut len = 0usize;
-            // SAFETY: a string key of the current call; at most 16 units are copied (and
-            // V8's NUL), so a copy of 16 means a name longer than any verify header.
-            check(
-                unsafe {
-                    sys::napi_get_value_string_utf16(
-                        raw,
-                        key,
-                        units.as_mut_ptr(),
-                        units.len(),
-                        &mut len,
-                    )
-                },
-                "key",
-            )?;
+            // At most 16 units are copied (and V8's NUL), so a copy of 16 means a name
+            // longer than any verify header.
+            let len = string_utf16_into(raw, key, &mut units)?;
             if !(7..=15).contains(&len) || units[..len].iter().any(|u| *u > 0x7f) {
                 continue;
             }

@@ -171,22 +171,6 @@ function safeEqualHex(a, b) {
 
 // ------------------------------------------------------------------ helpers (§2.3)
 
-/** `getHeader(headers, name)`: first case-insensitive own key wins; arrays give [0]. */
-function getHeader(headers, name) {
-  if (!headers || typeof headers !== 'object') return undefined
-  const wanted = name.toLowerCase()
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === wanted) return Array.isArray(value) ? value[0] : value
-  }
-  return undefined
-}
-
-/** A header value as the verifier reads it: falsy → missing; other non-strings → String(). */
-function headerText(v) {
-  if (v === undefined || v === null || v === '' || v === 0 || v === false) return undefined
-  return typeof v === 'string' ? v : String(v)
-}
-
 function isJsonObjectBody(v) {
   return (
     v !== null &&
