@@ -319,7 +319,7 @@ fn build_key(
 }
 
 /// A set of keys indexed by `kid` (core `KeySet`): node-jsonwebtoken semantics, JWKS.
-#[pyclass(module = "authcore._native", name = "JwtKeySet", frozen)]
+#[pyclass(module = "authcore._native", name = "KeySet", frozen)]
 pub struct PyKeySet {
     inner: RwLock<KeySet>,
 }
@@ -470,7 +470,7 @@ pub(crate) fn value_dict<'py, T: serde::Serialize>(
 }
 
 /// The Auth Server `TokenManager` over an in-memory or Redis refresh-token store.
-#[pyclass(module = "authcore._native", name = "JwtTokenManager", frozen)]
+#[pyclass(module = "authcore._native", name = "TokenManager", frozen)]
 pub struct PyTokenManager {
     inner: TokenManager<Box<dyn RefreshTokenStore>>,
 }

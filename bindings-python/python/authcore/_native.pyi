@@ -336,10 +336,10 @@ def jwt_unverified_header(token: Union[str, bytes]) -> Dict[str, Any]: ...
 def jwt_jwks_from_pem(algorithm: str, pem: _Secret, kid: str) -> str: ...
 
 @final
-class JwtKeySet:
-    def __new__(cls) -> JwtKeySet: ...
+class KeySet:
+    def __new__(cls) -> KeySet: ...
     @staticmethod
-    def from_jwks_json(json: str) -> JwtKeySet: ...
+    def from_jwks_json(json: str) -> KeySet: ...
     def add(
         self,
         algorithm: str,
@@ -366,7 +366,7 @@ class JwtKeySet:
     ) -> Dict[str, Any]: ...
 
 @final
-class JwtTokenManager:
+class TokenManager:
     def __new__(
         cls,
         issuer: str,
@@ -383,7 +383,7 @@ class JwtTokenManager:
         refresh_kid: Optional[str] = None,
         store: Optional[str] = None,
         key_prefix: Optional[str] = None,
-    ) -> JwtTokenManager: ...
+    ) -> TokenManager: ...
     def create_access_token(self, user_id: str, domain_id: str, scope: str, now: Optional[float] = None) -> str: ...
     def verify_access_token(self, token: str, now: Optional[float] = None) -> Dict[str, Any]: ...
     def create_refresh_token(
@@ -463,14 +463,14 @@ def oauth_metadata_json(
 ) -> str: ...
 
 @final
-class OAuthAuthorizationServer:
+class AuthorizationServer:
     def __new__(
         cls,
         code_ttl_ms: int = ...,
         allow_plain: bool = False,
         store: Optional[str] = None,
         key_prefix: Optional[str] = None,
-    ) -> OAuthAuthorizationServer: ...
+    ) -> AuthorizationServer: ...
     def create_code(
         self,
         client_id: str,
@@ -491,7 +491,7 @@ class OAuthAuthorizationServer:
         client_id: str,
         redirect_uri: str,
         code_verifier: str,
-        token_manager: JwtTokenManager,
+        token_manager: TokenManager,
         now_ms: Optional[int] = None,
     ) -> Dict[str, Any]: ...
     def purge_expired(self, now_ms: Optional[int] = None) -> int: ...
@@ -570,10 +570,10 @@ def propagation_create(
     sign_events: bool = False,
     require_signed_events: bool = False,
     omit_secret_from_signed_events: bool = False,
-) -> Awaitable[CorePropagator]: ...
+) -> Awaitable[Propagator]: ...
 
 @final
-class CorePropagator:
+class Propagator:
     @property
     def amqp_queue(self) -> str: ...
     def ensure(

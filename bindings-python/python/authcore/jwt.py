@@ -423,14 +423,14 @@ class KeySet:
     __slots__ = ("_inner",)
 
     def __init__(self) -> None:
-        self._inner = _n.JwtKeySet()
+        self._inner = _n.KeySet()
 
     @classmethod
     def from_jwks(cls, jwks: str | Mapping[str, Any]) -> KeySet:
         """Verification keys from a JWKS document (e.g. fetched from an IdP)."""
         ks = cls.__new__(cls)
         text = jwks if isinstance(jwks, str) else json.dumps(jwks)
-        ks._inner = _n.JwtKeySet.from_jwks_json(text)
+        ks._inner = _n.KeySet.from_jwks_json(text)
         return ks
 
     def add(
@@ -521,7 +521,7 @@ class TokenManager:
         store: str | None = None,
         key_prefix: str | None = None,
     ) -> None:
-        self._inner = _n.JwtTokenManager(
+        self._inner = _n.TokenManager(
             issuer,
             _key_material(key, True),
             algorithm,

@@ -119,7 +119,7 @@ class AuthorizationServer:
         store: str | None = None,
         key_prefix: str | None = None,
     ) -> None:
-        self._inner = _n.OAuthAuthorizationServer(code_ttl_ms, allow_plain, store, key_prefix)
+        self._inner = _n.AuthorizationServer(code_ttl_ms, allow_plain, store, key_prefix)
 
     def create_code(
         self,

@@ -348,7 +348,7 @@ class Propagator:
 
     __slots__ = ("_native",)
 
-    def __init__(self, native: _native.CorePropagator) -> None:
+    def __init__(self, native: _native.Propagator) -> None:
         self._native = native
 
     @property
