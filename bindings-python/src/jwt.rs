@@ -51,7 +51,7 @@ fn message(e: &JwtError) -> String {
 /// The one mapping of `JwtError` to the PyJWT-named classes of `authcore.jwt`.
 pub fn to_py(py: Python<'_>, e: &JwtError) -> PyErr {
     let extra = match e {
-        JwtError::MissingClaim(c) => Some(c.as_str()),
+        JwtError::MissingClaim(c) | JwtError::InvalidClaim(c) => Some(c.as_str()),
         _ => None,
     };
     raise(

@@ -45,7 +45,7 @@ use crate::convert::{self, type_name};
 use crate::errors::{CatchUnwind, guard};
 use crate::hmac::runtime::Clients;
 
-/// The Python facade: it defines the exception classes (`_native_error`) and the input
+/// The Python facade: it defines the exception classes (raised through `authcore.errors`) and the input
 /// dataclasses handed to the management adapter.
 const MODULE: &str = "authcore.propagation";
 
@@ -72,14 +72,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 // ---------------------------------------------------------------------------------
 // Errors
 
-/// `authcore.propagation._native_error(code, message)`: `PropagationError` (or its
-/// `ValueError` subclass for `INVALID_QUEUE_NAME`).
+/// `PropagationError` (or its `ValueError` subclass for `INVALID_QUEUE_NAME`), through the
+/// one table of `authcore.errors`.
 fn native_error(py: Python<'_>, code: &str, message: &str) -> PyErr {
-    let built = (|| -> PyResult<PyErr> {
-        let factory = py.import(MODULE)?.getattr("_native_error")?;
-        Ok(PyErr::from_value(factory.call1((code, message))?))
-    })();
-    built.unwrap_or_else(|e| e)
+    crate::errors::raise(py, MODULE, code, message.to_owned(), 500, "", None)
 }
 
 /// The one mapping of core propagation errors:

@@ -150,26 +150,6 @@ class RefreshTokenUnknownError(InvalidTokenError):
     code = "REFRESH_TOKEN_UNKNOWN"
 
 
-_BY_CODE: dict[str, type[PyJWTError]] = {
-    "JWT_WRONG_TOKEN_USE": InvalidTokenUseError,
-    "REFRESH_TOKEN_REUSED": RefreshTokenReusedError,
-    "REFRESH_TOKEN_REVOKED": RefreshTokenRevokedError,
-    "REFRESH_TOKEN_UNKNOWN": RefreshTokenUnknownError,
-}
-
-
-def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> PyJWTError:
-    """Build the exception for a core error (called by the native module)."""
-    cls = _BY_CODE.get(code) or globals().get(kind) or InvalidTokenError
-    if cls is MissingRequiredClaimError:
-        exc: PyJWTError = MissingRequiredClaimError(extra or "")
-    else:
-        exc = cls(message)
-    exc.code = code
-    exc.status = status
-    return exc
-
-
 def _key_material(key: Any, private: bool) -> str | bytes:
     """``str``/``bytes`` as is; a ``cryptography`` key object as PEM."""
     if isinstance(key, (str, bytes)):
