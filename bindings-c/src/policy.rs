@@ -163,7 +163,18 @@ pub unsafe extern "C" fn authcore_policy_evaluate(
     sid_written: *mut usize,
 ) -> authcore_result {
     // SAFETY: forwarded caller guarantees.
-    unsafe { authcore_policy_evaluate_query(documents_json, documents_json_len, request_json, request_json_len, out, sid_out, sid_out_len, sid_written) }
+    unsafe {
+        authcore_policy_evaluate_query(
+            documents_json,
+            documents_json_len,
+            request_json,
+            request_json_len,
+            out,
+            sid_out,
+            sid_out_len,
+            sid_written,
+        )
+    }
 }
 
 /// Validate one permission document (JSON). `AUTHCORE_OK` when valid, otherwise

@@ -1689,7 +1689,9 @@ pub unsafe extern "C" fn authcore_propagation_queue_name(
     out_written: *mut usize,
 ) -> authcore_result {
     // SAFETY: forwarded caller guarantees.
-    unsafe { authcore_propagation_build_queue_name(amqp_queue, amqp_queue_len, out, out_len, out_written) }
+    unsafe {
+        authcore_propagation_build_queue_name(amqp_queue, amqp_queue_len, out, out_len, out_written)
+    }
 }
 
 #[cfg(test)]

@@ -548,7 +548,9 @@ fn ip_rules() {
     // Only invalid rules: nobody is allowed (they still count).
     // SAFETY: valid pointers.
     assert_eq!(
-        unsafe { authcore_is_client_ip_allowed(c"10.1.2.3".as_ptr(), 8, rules.as_ptr(), 3, &mut allowed) },
+        unsafe {
+            authcore_is_client_ip_allowed(c"10.1.2.3".as_ptr(), 8, rules.as_ptr(), 3, &mut allowed)
+        },
         AUTHCORE_OK
     );
     assert!(!allowed);
@@ -635,8 +637,10 @@ fn parse_record_normalises() {
         r#"{"secretHash":"h","createdAt":0,"updatedAt":0,"expiresAt":5,"allowedIps":["10.0.0.0/24"]}"#
     );
     // SAFETY: valid pointers.
-    let json =
-        text_out(|o, l, w| unsafe { authcore_parse_stored_client_record(c"42".as_ptr(), 2, o, l, w) }).unwrap();
+    let json = text_out(|o, l, w| unsafe {
+        authcore_parse_stored_client_record(c"42".as_ptr(), 2, o, l, w)
+    })
+    .unwrap();
     assert_eq!(
         json,
         r#"{"secretHash":"42","createdAt":0,"updatedAt":0,"expiresAt":null,"allowedIps":[]}"#
