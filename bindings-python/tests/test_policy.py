@@ -85,12 +85,12 @@ def test_evaluate_is_a_deprecated_alias_of_evaluate_request():
     request = {
         "documents": [{"statements": [{"effect": "Allow", "principals": ["*"], "actions": ["getX"], "resources": [RES]}]}],
         "userId": "u1",
-        "action": "getX",
+        "actions": ["getX"],
         "resource": RES,
     }
     assert policy.evaluate_request(request) is True
     with pytest.warns(DeprecationWarning, match="use evaluate_request"):
         assert policy.evaluate(request) is True
     with pytest.warns(DeprecationWarning, match="use evaluate_request"):
-        assert policy.evaluate({**request, "action": "putX"}) is False
+        assert policy.evaluate({**request, "actions": ["putX"]}) is False
     assert {"evaluate_request", "evaluate"} <= set(policy.__all__)
