@@ -652,7 +652,7 @@ export declare function buildNamespaceKeys(namespace?: string | undefined | null
  * The signing half of `buildHttpSignedHeaders`: default timestamp (now) and nonce
  * (16 random bytes as hex), key = secret or `hashClientSecret(secret, hashToken)`.
  */
-export declare function buildSignedHeaderValues(input: SignedHeadersInput): SignedHeaderValues
+export declare function buildSignedHeaders(input: SignedHeadersInput): SignedHeaderValues
 
 /** `buildSigningPayload(input)`: `METHOD
 PATH
@@ -909,9 +909,6 @@ export interface HmacKeyOptions {
   algorithms?: Array<string>
 }
 
-/** `"argon2id"`, `"bcrypt"` or `null` by prefix. */
-export declare function identifyPasswordHash(hash: string): string | null
-
 /**
  * What the inbound check decided: `ok` with the replay keys to claim, or the refusal
  * (`code`, the `error` text of the 401 body, `status`).
@@ -1099,6 +1096,9 @@ export interface PasswordHasherOptions {
   /** Ceiling on the lanes of a stored argon2 hash (default 8). */
   maxVerifyParallelism?: number
 }
+
+/** `"argon2id"`, `"bcrypt"` or `null` by prefix. */
+export declare function passwordIdentify(hash: string): string | null
 
 /**
  * Does `hash` need replacing for `options` (default OWASP)? argon2-cffi

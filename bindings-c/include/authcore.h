@@ -1658,6 +1658,21 @@ authcore_result authcore_verify_message(const struct authcore_message_input *inp
  * `rules_len` valid `authcore_str`; `out_allowed` writable.
  */
 AUTHCORE_MUST_USE
+authcore_result authcore_is_client_ip_allowed(const char *ip,
+                                              size_t ip_len,
+                                              const struct authcore_str *rules,
+                                              size_t rules_len,
+                                              bool *out_allowed);
+
+/**
+ * Deprecated alias of `authcore_is_client_ip_allowed`
+ * (the name every language shares, after the core's `is_client_ip_allowed`);
+ * same arguments, same results.
+ *
+ * # Safety
+ * As `authcore_is_client_ip_allowed`.
+ */
+AUTHCORE_MUST_USE
 authcore_result authcore_ip_allowed(const char *ip,
                                     size_t ip_len,
                                     const struct authcore_str *rules,
@@ -1733,6 +1748,21 @@ authcore_result authcore_ip_candidates(const struct authcore_ip_sources *sources
  * # Safety
  * `raw` valid for `raw_len` bytes; `out` valid for `out_len` bytes of writes;
  * `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_parse_stored_client_record(const char *raw,
+                                                    size_t raw_len,
+                                                    char *out,
+                                                    size_t out_len,
+                                                    size_t *out_written);
+
+/**
+ * Deprecated alias of `authcore_parse_stored_client_record`
+ * (the name every language shares, after the core's `parse_stored_client_record`);
+ * same arguments, same results.
+ *
+ * # Safety
+ * As `authcore_parse_stored_client_record`.
  */
 AUTHCORE_MUST_USE
 authcore_result authcore_parse_record(const char *raw,
@@ -2195,6 +2225,24 @@ authcore_result authcore_bcrypt_verify(const uint8_t *password,
  * `sid_written` is not NULL, `sid_out` valid for `sid_out_len` bytes of writes.
  */
 AUTHCORE_MUST_USE
+authcore_result authcore_policy_evaluate_query(const char *documents_json,
+                                               size_t documents_json_len,
+                                               const char *request_json,
+                                               size_t request_json_len,
+                                               struct authcore_policy_decision *out,
+                                               char *sid_out,
+                                               size_t sid_out_len,
+                                               size_t *sid_written);
+
+/**
+ * Deprecated alias of `authcore_policy_evaluate_query`
+ * (the name every language shares, after the core's `policy::evaluate_query_json`);
+ * same arguments, same results.
+ *
+ * # Safety
+ * As `authcore_policy_evaluate_query`.
+ */
+AUTHCORE_MUST_USE
 authcore_result authcore_policy_evaluate(const char *documents_json,
                                          size_t documents_json_len,
                                          const char *request_json,
@@ -2484,6 +2532,21 @@ void authcore_propagator_free(struct authcore_propagator *propagator);
  * # Safety
  * `amqp_queue` valid for `amqp_queue_len` bytes; `out` valid for `out_len` bytes of
  * writes; `out_written` writable.
+ */
+AUTHCORE_MUST_USE
+authcore_result authcore_propagation_build_queue_name(const char *amqp_queue,
+                                                      size_t amqp_queue_len,
+                                                      char *out,
+                                                      size_t out_len,
+                                                      size_t *out_written);
+
+/**
+ * Deprecated alias of `authcore_propagation_build_queue_name`
+ * (the name every language shares, after the core's `propagation::wire::build_queue_name`);
+ * same arguments, same results.
+ *
+ * # Safety
+ * As `authcore_propagation_build_queue_name`.
  */
 AUTHCORE_MUST_USE
 authcore_result authcore_propagation_queue_name(const char *amqp_queue,

@@ -562,7 +562,7 @@ pub unsafe extern "C" fn authcore_verify_message(
 /// `rules_len` valid `authcore_str`; `out_allowed` writable.
 #[must_use]
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn authcore_ip_allowed(
+pub unsafe extern "C" fn authcore_is_client_ip_allowed(
     ip: *const c_char,
     ip_len: usize,
     rules: *const authcore_str,
@@ -584,6 +584,25 @@ pub unsafe extern "C" fn authcore_ip_allowed(
             Ok(())
         }
     })
+}
+
+/// Deprecated alias of `authcore_is_client_ip_allowed`
+/// (the name every language shares, after the core's `is_client_ip_allowed`);
+/// same arguments, same results.
+///
+/// # Safety
+/// As `authcore_is_client_ip_allowed`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_ip_allowed(
+    ip: *const c_char,
+    ip_len: usize,
+    rules: *const authcore_str,
+    rules_len: usize,
+    out_allowed: *mut bool,
+) -> authcore_result {
+    // SAFETY: forwarded caller guarantees.
+    unsafe { authcore_is_client_ip_allowed(ip, ip_len, rules, rules_len, out_allowed) }
 }
 
 /// `normalizeAllowedIpRules(rules)` (every write path of the original): each rule
@@ -749,7 +768,7 @@ pub unsafe extern "C" fn authcore_ip_candidates(
 /// `out_written` writable.
 #[must_use]
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn authcore_parse_record(
+pub unsafe extern "C" fn authcore_parse_stored_client_record(
     raw: *const c_char,
     raw_len: usize,
     out: *mut c_char,
@@ -764,6 +783,25 @@ pub unsafe extern "C" fn authcore_parse_record(
             write_text(json.as_bytes(), out, out_len, out_written)
         }
     })
+}
+
+/// Deprecated alias of `authcore_parse_stored_client_record`
+/// (the name every language shares, after the core's `parse_stored_client_record`);
+/// same arguments, same results.
+///
+/// # Safety
+/// As `authcore_parse_stored_client_record`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_parse_record(
+    raw: *const c_char,
+    raw_len: usize,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> authcore_result {
+    // SAFETY: forwarded caller guarantees.
+    unsafe { authcore_parse_stored_client_record(raw, raw_len, out, out_len, out_written) }
 }
 
 fn empty_verification() -> authcore_verification {

@@ -89,7 +89,7 @@ unsafe fn json_text<'a>(ptr: *const c_char, len: usize, name: &str) -> FfiResult
 /// `sid_written` is not NULL, `sid_out` valid for `sid_out_len` bytes of writes.
 #[must_use]
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn authcore_policy_evaluate(
+pub unsafe extern "C" fn authcore_policy_evaluate_query(
     documents_json: *const c_char,
     documents_json_len: usize,
     request_json: *const c_char,
@@ -142,6 +142,39 @@ pub unsafe extern "C" fn authcore_policy_evaluate(
             Ok(())
         }
     })
+}
+
+/// Deprecated alias of `authcore_policy_evaluate_query`
+/// (the name every language shares, after the core's `policy::evaluate_query_json`);
+/// same arguments, same results.
+///
+/// # Safety
+/// As `authcore_policy_evaluate_query`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_policy_evaluate(
+    documents_json: *const c_char,
+    documents_json_len: usize,
+    request_json: *const c_char,
+    request_json_len: usize,
+    out: *mut authcore_policy_decision,
+    sid_out: *mut c_char,
+    sid_out_len: usize,
+    sid_written: *mut usize,
+) -> authcore_result {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        authcore_policy_evaluate_query(
+            documents_json,
+            documents_json_len,
+            request_json,
+            request_json_len,
+            out,
+            sid_out,
+            sid_out_len,
+            sid_written,
+        )
+    }
 }
 
 /// Validate one permission document (JSON). `AUTHCORE_OK` when valid, otherwise

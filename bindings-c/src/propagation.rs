@@ -1655,7 +1655,7 @@ pub unsafe extern "C" fn authcore_propagator_free(propagator: *mut authcore_prop
 /// writes; `out_written` writable.
 #[must_use]
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn authcore_propagation_queue_name(
+pub unsafe extern "C" fn authcore_propagation_build_queue_name(
     amqp_queue: *const c_char,
     amqp_queue_len: usize,
     out: *mut c_char,
@@ -1671,6 +1671,27 @@ pub unsafe extern "C" fn authcore_propagation_queue_name(
             crate::ffi::write_text(name.as_bytes(), out, out_len, out_written)
         }
     })
+}
+
+/// Deprecated alias of `authcore_propagation_build_queue_name`
+/// (the name every language shares, after the core's `propagation::wire::build_queue_name`);
+/// same arguments, same results.
+///
+/// # Safety
+/// As `authcore_propagation_build_queue_name`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_propagation_queue_name(
+    amqp_queue: *const c_char,
+    amqp_queue_len: usize,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> authcore_result {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        authcore_propagation_build_queue_name(amqp_queue, amqp_queue_len, out, out_len, out_written)
+    }
 }
 
 #[cfg(test)]

@@ -282,7 +282,7 @@ fn null_pointers_are_reported_by_name() {
             AUTHCORE_NULL_PARAMETER
         );
         assert_eq!(
-            authcore_ip_allowed(c"1.2.3.4".as_ptr(), 7, null(), 2, &mut flag),
+            authcore_is_client_ip_allowed(c"1.2.3.4".as_ptr(), 7, null(), 2, &mut flag),
             AUTHCORE_NULL_PARAMETER
         );
         assert_eq!(last_message(), "`rules` must not be NULL");
@@ -374,7 +374,7 @@ fn huge_bodies_and_lengths_are_rejected_before_reading() {
     ] {
         // SAFETY: refused before reading.
         let r = unsafe {
-            authcore_ip_allowed(c"1.2.3.4".as_ptr(), 7, one.as_ptr(), count, &mut allowed)
+            authcore_is_client_ip_allowed(c"1.2.3.4".as_ptr(), 7, one.as_ptr(), count, &mut allowed)
         };
         assert_eq!(r, AUTHCORE_INVALID_INPUT, "{count}");
     }
@@ -534,7 +534,7 @@ fn ip_rules() {
     // SAFETY: valid pointers.
     assert_eq!(
         unsafe {
-            authcore_ip_allowed(
+            authcore_is_client_ip_allowed(
                 c"10.1.2.3".as_ptr(),
                 8,
                 rules.as_ptr(),
@@ -548,14 +548,16 @@ fn ip_rules() {
     // Only invalid rules: nobody is allowed (they still count).
     // SAFETY: valid pointers.
     assert_eq!(
-        unsafe { authcore_ip_allowed(c"10.1.2.3".as_ptr(), 8, rules.as_ptr(), 3, &mut allowed) },
+        unsafe {
+            authcore_is_client_ip_allowed(c"10.1.2.3".as_ptr(), 8, rules.as_ptr(), 3, &mut allowed)
+        },
         AUTHCORE_OK
     );
     assert!(!allowed);
     // No rules: everyone.
     // SAFETY: NULL with 0.
     assert_eq!(
-        unsafe { authcore_ip_allowed(c"bogus".as_ptr(), 5, null(), 0, &mut allowed) },
+        unsafe { authcore_is_client_ip_allowed(c"bogus".as_ptr(), 5, null(), 0, &mut allowed) },
         AUTHCORE_OK
     );
     assert!(allowed);
@@ -627,7 +629,7 @@ fn parse_record_normalises() {
     let raw = r#"{"secretHash":"h","createdAt":"x","expiresAt":5,"allowedIps":["bad","10.0.0.0/024"],"purpose":"p"}"#;
     // SAFETY: valid pointers.
     let json = text_out(|o, l, w| unsafe {
-        authcore_parse_record(raw.as_ptr().cast(), raw.len(), o, l, w)
+        authcore_parse_stored_client_record(raw.as_ptr().cast(), raw.len(), o, l, w)
     })
     .unwrap();
     assert_eq!(
@@ -635,8 +637,10 @@ fn parse_record_normalises() {
         r#"{"secretHash":"h","createdAt":0,"updatedAt":0,"expiresAt":5,"allowedIps":["10.0.0.0/24"]}"#
     );
     // SAFETY: valid pointers.
-    let json =
-        text_out(|o, l, w| unsafe { authcore_parse_record(c"42".as_ptr(), 2, o, l, w) }).unwrap();
+    let json = text_out(|o, l, w| unsafe {
+        authcore_parse_stored_client_record(c"42".as_ptr(), 2, o, l, w)
+    })
+    .unwrap();
     assert_eq!(
         json,
         r#"{"secretHash":"42","createdAt":0,"updatedAt":0,"expiresAt":null,"allowedIps":[]}"#

@@ -52,7 +52,7 @@ test('async store verify and sans-IO verify agree (parity)', async () => {
     { nonce: 'c', body: Buffer.from([0xff, 0x41]), signBody: '\ufffdA' },
   ]
   for (const c of cases) {
-    const h = native.buildSignedHeaderValues({ method: 'PUT', url: '/p?q=1', body: c.signBody, clientId: 'app_a', secret: 'secret_a', nonce: c.nonce, timestamp: now })
+    const h = native.buildSignedHeaders({ method: 'PUT', url: '/p?q=1', body: c.signBody, clientId: 'app_a', secret: 'secret_a', nonce: c.nonce, timestamp: now })
     const input = { method: 'PUT', path: '/p?q=1', clientId: h.clientId, signature: h.signature, timestamp: h.timestamp, nonce: h.nonce, body: c.body, now }
     const sync = native.verifyWithRecord({ ...input, namespace: ns, record })
     const async_ = await auth.verify(input)
@@ -68,7 +68,7 @@ test('the event loop keeps running while the core hashes a large body', async ()
   const auth = new native.HmacAuth('memory://native-test', { namespace: ns })
   await auth.clientsSetSecret('app_a', 'secret_a', false, null)
   const body = Buffer.alloc(48 * 1024 * 1024, 0x61)
-  const h = native.buildSignedHeaderValues({ method: 'POST', url: '/big', body, clientId: 'app_a', secret: 'secret_a' })
+  const h = native.buildSignedHeaders({ method: 'POST', url: '/big', body, clientId: 'app_a', secret: 'secret_a' })
   let ticks = 0
   const timer = setInterval(() => (ticks += 1), 1)
   const started = process.hrtime.bigint()
@@ -98,7 +98,7 @@ test('the completion queue delivers every outcome once, with its id', async () =
   const now = Date.now()
   for (let id = 1; id <= 500; id++) {
     const nonce = `n${id % 250}`
-    const h = native.buildSignedHeaderValues({ method: 'GET', url: '/q', clientId: 'app_a', secret: 'secret_a', nonce, timestamp: now })
+    const h = native.buildSignedHeaders({ method: 'GET', url: '/q', clientId: 'app_a', secret: 'secret_a', nonce, timestamp: now })
     auth.verifySubmit(id, 'GET', '/q', 'app_a', h.signature, h.timestamp, h.nonce, undefined, now, 300000, undefined)
   }
   const keepAlive = setInterval(() => {}, 1000)
@@ -113,7 +113,7 @@ test('verifyRecordFast: the core orders the IP sources (ip, ips, forwardedFor, x
   const now = Date.now()
   const record = JSON.stringify({ secretHash: native.hashClientSecret('secret_a'), createdAt: 1, updatedAt: 1, expiresAt: null, allowedIps: ['10.0.0.1'] })
   const verify = (sources) => {
-    const h = native.buildSignedHeaderValues({ method: 'GET', url: '/q', clientId: 'app_a', secret: 'secret_a', nonce: 'n1', timestamp: now })
+    const h = native.buildSignedHeaders({ method: 'GET', url: '/q', clientId: 'app_a', secret: 'secret_a', nonce: 'n1', timestamp: now })
     return native.verifyRecordFast('GET', '/q', 'app_a', h.signature, h.timestamp, h.nonce, undefined, now, 300000, undefined, record, sources, false)
   }
   // Non-strings are skipped; the first source that parses is the client IP.

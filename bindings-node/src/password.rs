@@ -531,7 +531,7 @@ pub fn password_needs_rehash(
 
 /// `"argon2id"`, `"bcrypt"` or `null` by prefix.
 #[napi(catch_unwind)]
-pub fn identify_password_hash(hash: String) -> Option<String> {
+pub fn password_identify(hash: String) -> Option<String> {
     core::identify(&hash).map(|k| match k {
         core::HashKind::Argon2id => "argon2id".to_owned(),
         core::HashKind::Bcrypt => "bcrypt".to_owned(),

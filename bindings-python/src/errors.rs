@@ -10,8 +10,9 @@
 //! | `HmacError::Store`            | `HmacStoreError`    | `HmacError`                    |
 //!
 //! Outside HMAC, each module's exceptions (argon2-cffi / PyJWT names, `RealtimeError`…) are
-//! built by that Python module's `_native_error(code, message, status, kind, extra)`
-//! ([`raise`]); what every module shares is mapped here:
+//! defined in that Python module and chosen by one table, `authcore.errors.ERROR_CLASSES`
+//! (core code → class, per module), through `authcore.errors._native_error` ([`raise`]);
+//! what every module shares is mapped here:
 //!
 //! | core                                   | Python class           | bases |
 //! |----------------------------------------|------------------------|-------|
@@ -166,9 +167,11 @@ impl<F: Future> Future for CatchUnwind<F> {
     }
 }
 
-/// Build the exception of a password, JWT, token, TOTP, OAuth or policy error through
-/// `<module>._native_error(code, message, status, kind, extra)`: each exception class
-/// (argon2-cffi / PyJWT names) is defined once, in Python, and carries `.code` and `.status`.
+/// Build the exception of a password, JWT, token, TOTP, OAuth, policy, events, realtime or
+/// propagation error through `authcore.errors._native_error(module, code, message, status,
+/// kind, extra)`: the one table of `authcore.errors` picks the class (defined in `module`,
+/// argon2-cffi / PyJWT names…), which carries `.code` and `.status`. `kind`: the failed call
+/// (password) or the RFC 6749 `error` (pkce); `extra`: the claim (jwt), the replayed step (totp).
 pub fn raise(
     py: Python<'_>,
     module: &str,
@@ -178,9 +181,10 @@ pub fn raise(
     kind: &str,
     extra: Option<&str>,
 ) -> PyErr {
+    static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let built = (|| -> PyResult<PyErr> {
-        let factory = py.import(module)?.getattr("_native_error")?;
-        let exc = factory.call1((code, message, status, kind, extra))?;
+        let factory = FACTORY.import(py, ERRORS_MODULE, "_native_error")?;
+        let exc = factory.call1((module, code, message, status, kind, extra))?;
         Ok(PyErr::from_value(exc))
     })();
     built.unwrap_or_else(|e| e)

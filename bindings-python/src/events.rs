@@ -1,6 +1,6 @@
 //! `authcore.events`: the core's events engine ([`authcore::events::EventHub`]) in pull
 //! mode for asyncio, the Redis distributor and the outgoing webhook policy. Thin: values
-//! in, one core call, errors through `authcore.events._native_error`.
+//! in, one core call, errors through the one table of `authcore.errors`.
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -51,7 +51,7 @@ fn message(e: &JwtError) -> String {
 /// The one mapping of `JwtError` to the PyJWT-named classes of `authcore.jwt`.
 pub fn to_py(py: Python<'_>, e: &JwtError) -> PyErr {
     let extra = match e {
-        JwtError::MissingClaim(c) => Some(c.as_str()),
+        JwtError::MissingClaim(c) | JwtError::InvalidClaim(c) => Some(c.as_str()),
         _ => None,
     };
     raise(
@@ -319,7 +319,7 @@ fn build_key(
 }
 
 /// A set of keys indexed by `kid` (core `KeySet`): node-jsonwebtoken semantics, JWKS.
-#[pyclass(module = "authcore._native", name = "JwtKeySet", frozen)]
+#[pyclass(module = "authcore._native", name = "KeySet", frozen)]
 pub struct PyKeySet {
     inner: RwLock<KeySet>,
 }
@@ -470,7 +470,7 @@ pub(crate) fn value_dict<'py, T: serde::Serialize>(
 }
 
 /// The Auth Server `TokenManager` over an in-memory or Redis refresh-token store.
-#[pyclass(module = "authcore._native", name = "JwtTokenManager", frozen)]
+#[pyclass(module = "authcore._native", name = "TokenManager", frozen)]
 pub struct PyTokenManager {
     inner: TokenManager<Box<dyn RefreshTokenStore>>,
 }

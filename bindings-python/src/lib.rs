@@ -12,7 +12,7 @@
 //! [`policy`], [`propagation`], [`realtime`]. The password, JWT, token, TOTP, OAuth and
 //! policy functions are thin wrappers whose Pythonic API (argon2-cffi / PyJWT names) lives
 //! in the `authcore.password`, `authcore.jwt`, ... Python modules; their errors are built
-//! by each Python module's `_native_error` factory ([`errors::raise`]), and KDFs and
+//! through one table, `authcore.errors.ERROR_CLASSES` ([`errors::raise`]), and KDFs and
 //! asymmetric signatures run with the GIL released (`py.detach`). [`json`] holds the JSON
 //! conversions (PyJWT's exact `json.dumps` text).
 

@@ -19,7 +19,7 @@ fn metrics_snapshot() -> PyResult<String> {
 
 /// Turn hot-path recording on (the default) or off for the whole process.
 #[pyfunction]
-fn set_metrics_enabled(enabled: bool) -> PyResult<()> {
+fn metrics_set_enabled(enabled: bool) -> PyResult<()> {
     guard(|| {
         authcore::metrics::set_enabled(enabled);
         Ok(())
@@ -29,6 +29,6 @@ fn set_metrics_enabled(enabled: bool) -> PyResult<()> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics_text, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_snapshot, m)?)?;
-    m.add_function(wrap_pyfunction!(set_metrics_enabled, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics_set_enabled, m)?)?;
     Ok(())
 }

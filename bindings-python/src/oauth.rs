@@ -94,7 +94,7 @@ fn oauth_metadata_json(
 }
 
 /// Authorization codes (core `AuthorizationServer`) over in-memory storage or Redis.
-#[pyclass(module = "authcore._native", name = "OAuthAuthorizationServer", frozen)]
+#[pyclass(module = "authcore._native", name = "AuthorizationServer", frozen)]
 pub struct PyAuthorizationServer {
     inner: AuthorizationServer<Box<dyn OAuthStorage>>,
     /// The in-memory storage, for `len()` and `stored_code_hashes()`.

@@ -205,7 +205,7 @@ fn password_bcrypt_verify(
 
 /// Verify against either kind of hash; `False` on mismatch.
 #[pyfunction]
-fn password_verify_any(py: Python<'_>, password: &Bound<'_, PyAny>, hash: &str) -> PyResult<bool> {
+fn password_verify(py: Python<'_>, password: &Bound<'_, PyAny>, hash: &str) -> PyResult<bool> {
     guard(|| {
         let pw = bytes_arg(password, "password")?;
         py.detach(|| core::verify(&pw, hash))
@@ -324,7 +324,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(password_bcrypt_hash, m)?)?;
     m.add_function(wrap_pyfunction!(password_bcrypt_hash_with_salt, m)?)?;
     m.add_function(wrap_pyfunction!(password_bcrypt_verify, m)?)?;
-    m.add_function(wrap_pyfunction!(password_verify_any, m)?)?;
+    m.add_function(wrap_pyfunction!(password_verify, m)?)?;
     m.add_function(wrap_pyfunction!(password_identify, m)?)?;
     m.add_class::<PyPasswordHasher>()?;
     Ok(())

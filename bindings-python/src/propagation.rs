@@ -4,7 +4,7 @@
 //! - `propagation_create(...)` converts the options and makes one call,
 //!   `authcore::propagation::create::create` (the original's checks, order and messages;
 //!   the propagation state, `redis://` / `memory://`; the broker link). It returns an asyncio awaitable of a
-//!   [`CorePropagator`]; `ensure` / `rotate` / `revoke` / `sync` / `close` are awaitables too.
+//!   [`PyPropagator`] (`_native.Propagator`); `ensure` / `rotate` / `revoke` / `sync` / `close` are awaitables too.
 //!   The core works on the shared tokio runtime without the GIL; the GIL is taken only to
 //!   build results and exceptions.
 //! - `hmac_http_auth` / `hmac_message_auth` are `authcore.hmac` instances (or their
@@ -45,7 +45,7 @@ use crate::convert::{self, type_name};
 use crate::errors::{CatchUnwind, guard};
 use crate::hmac::runtime::Clients;
 
-/// The Python facade: it defines the exception classes (`_native_error`) and the input
+/// The Python facade: it defines the exception classes (raised through `authcore.errors`) and the input
 /// dataclasses handed to the management adapter.
 const MODULE: &str = "authcore.propagation";
 
@@ -65,21 +65,17 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_AMQP_VHOST", wire::DEFAULT_AMQP_VHOST)?;
     m.add_function(wrap_pyfunction!(propagation_build_queue_name, m)?)?;
     m.add_function(wrap_pyfunction!(propagation_create, m)?)?;
-    m.add_class::<CorePropagator>()?;
+    m.add_class::<PyPropagator>()?;
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------
 // Errors
 
-/// `authcore.propagation._native_error(code, message)`: `PropagationError` (or its
-/// `ValueError` subclass for `INVALID_QUEUE_NAME`).
+/// `PropagationError` (or its `ValueError` subclass for `INVALID_QUEUE_NAME`), through the
+/// one table of `authcore.errors`.
 fn native_error(py: Python<'_>, code: &str, message: &str) -> PyErr {
-    let built = (|| -> PyResult<PyErr> {
-        let factory = py.import(MODULE)?.getattr("_native_error")?;
-        Ok(PyErr::from_value(factory.call1((code, message))?))
-    })();
-    built.unwrap_or_else(|e| e)
+    crate::errors::raise(py, MODULE, code, message.to_owned(), 500, "", None)
 }
 
 /// The one mapping of core propagation errors:
@@ -670,7 +666,7 @@ fn management_of(m: &Bound<'_, PyAny>) -> Result<Arc<dyn Management>, Propagatio
     }))
 }
 
-/// `createPropagator(options)`: an awaitable of a running [`CorePropagator`].
+/// `createPropagator(options)`: an awaitable of a running [`PyPropagator`].
 #[pyfunction]
 #[pyo3(signature = (
     *,
@@ -744,7 +740,7 @@ fn propagation_create<'py>(
             let inner = Arc::new(create(options).await?.propagator);
             // Closed by the atexit hook if the program never closes it.
             crate::lifecycle::track_propagator(&inner);
-            Ok(CorePropagator { inner })
+            Ok(PyPropagator { inner })
         })
     })
 }
@@ -754,13 +750,13 @@ fn propagation_create<'py>(
 
 /// A running propagator (`Propagator` of the original). Every method returns an asyncio
 /// awaitable; `authcore.propagation.Propagator` is the typed facade.
-#[pyclass(module = "authcore._native", frozen)]
-pub struct CorePropagator {
+#[pyclass(module = "authcore._native", name = "Propagator", frozen)]
+pub struct PyPropagator {
     inner: Arc<Propagator>,
 }
 
 #[pymethods]
-impl CorePropagator {
+impl PyPropagator {
     /// This peer's logical name (`amqp_queue`).
     #[getter]
     fn amqp_queue(&self) -> &str {
@@ -866,6 +862,6 @@ impl CorePropagator {
     }
 
     fn __repr__(&self) -> String {
-        format!("CorePropagator(amqp_queue={:?})", self.inner.amqp_queue())
+        format!("Propagator(amqp_queue={:?})", self.inner.amqp_queue())
     }
 }

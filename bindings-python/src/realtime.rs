@@ -49,7 +49,7 @@ use pyo3::types::{
 use crate::convert::{self, type_name};
 use crate::errors::CatchUnwind;
 
-/// The Python facade: exception classes (`_native_error`), `AuditLogEvent`, `_drain`.
+/// The Python facade: exception classes (raised through `authcore.errors`), `AuditLogEvent`, `_drain`.
 const MODULE: &str = "authcore.realtime";
 
 /// What a registry holds: a memory stream or a host stream, payloads carried as [`PyData`].
@@ -88,7 +88,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         PyTuple::new(py, rt::SSE_HEADERS.iter().copied())?,
     )?;
     m.add_function(wrap_pyfunction!(realtime_guard_decision, m)?)?;
-    m.add_function(wrap_pyfunction!(realtime_audit_event_issues, m)?)?;
+    m.add_function(wrap_pyfunction!(realtime_audit_log_event_issues, m)?)?;
     m.add_function(wrap_pyfunction!(realtime_audit_log_event_specs, m)?)?;
     m.add_function(wrap_pyfunction!(realtime_render_data_frame, m)?)?;
     m.add_function(wrap_pyfunction!(realtime_render_comment, m)?)?;
@@ -105,7 +105,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 // ---------------------------------------------------------------------------------
 // Errors, panics and deferred BaseExceptions
 
-/// `authcore.realtime._native_error(...)`: `RealtimeError` and its subclasses.
+/// `RealtimeError` and its subclasses, through the one table of `authcore.errors`.
 fn realtime_error(py: Python<'_>, code: &str, message: String, status: u16) -> PyErr {
     crate::errors::raise(py, MODULE, code, message, status, "", None)
 }
@@ -919,7 +919,7 @@ fn realtime_guard_decision(
 /// The ways `value` is not an `AuditLogEventJson` (empty when it is one). A value that
 /// cannot be converted at all gives one issue.
 #[pyfunction]
-fn realtime_audit_event_issues(value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+fn realtime_audit_log_event_issues(value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     entry(|| match convert::json_value(value) {
         Ok(v) => Ok(rt::audit_log_event_issues(&v)),
         Err(e) => Ok(vec![e.to_string()]),

@@ -41,7 +41,7 @@ fn tokens_hash_api_token(token: &str) -> String {
 }
 
 #[pyfunction]
-fn tokens_lookup_prefix(token: &str, visible_prefix: &str) -> Option<String> {
+fn tokens_api_token_lookup_prefix(token: &str, visible_prefix: &str) -> Option<String> {
     core::api_token_lookup_prefix(token, visible_prefix).map(str::to_string)
 }
 
@@ -77,7 +77,7 @@ fn record_to_py<'py>(py: Python<'py>, t: &impl serde::Serialize) -> PyResult<Bou
 /// matching record as a dict (camelCase keys).
 #[pyfunction]
 #[pyo3(signature = (presented, candidates_json, now=None))]
-fn tokens_authenticate<'py>(
+fn tokens_authenticate_api_token<'py>(
     py: Python<'py>,
     presented: String,
     candidates_json: Vec<String>,
@@ -198,9 +198,9 @@ impl PyApiTokenStore {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tokens_generate_api_token, m)?)?;
     m.add_function(wrap_pyfunction!(tokens_hash_api_token, m)?)?;
-    m.add_function(wrap_pyfunction!(tokens_lookup_prefix, m)?)?;
+    m.add_function(wrap_pyfunction!(tokens_api_token_lookup_prefix, m)?)?;
     m.add_function(wrap_pyfunction!(tokens_match_token_hash, m)?)?;
-    m.add_function(wrap_pyfunction!(tokens_authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(tokens_authenticate_api_token, m)?)?;
     m.add_function(wrap_pyfunction!(tokens_generate_node_api_key, m)?)?;
     m.add_function(wrap_pyfunction!(tokens_node_api_key_prefix, m)?)?;
     m.add_function(wrap_pyfunction!(tokens_generate_session_token, m)?)?;

@@ -114,7 +114,7 @@ def test_bcryptjs_vectors_verify():
     assert len(ok) >= 5
     for i in ok:
         assert pw.bcrypt_verify(i["password"], i["hash"]) is True
-        assert pw.verify_password(i["password"], i["hash"]) is True
+        assert pw.verify(i["password"], i["hash"]) is True
         assert pw.bcrypt_verify(i["password"] + "x", i["hash"]) is (len(i["password"].encode()) >= 72)
 
 
@@ -125,7 +125,19 @@ def test_bcrypt_hash_roundtrip_and_truncation():
     assert pw.bcrypt_hash("x", rounds=1).startswith("$2b$04$")  # cost clamp
     with pytest.raises(pw.InvalidHashError):
         pw.bcrypt_verify("x", "$2x$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234")
-    assert pw.identify_hash(h) == "bcrypt" and pw.identify_hash(pw.PasswordHasher(**FAST).hash("x")) == "argon2id"
+    assert pw.identify(h) == "bcrypt" and pw.identify(pw.PasswordHasher(**FAST).hash("x")) == "argon2id"
+    assert pw.identify("plain") is None
+
+
+def test_verify_password_and_identify_hash_are_deprecated_aliases():
+    h = pw.bcrypt_hash("pw", rounds=4)
+    with pytest.warns(DeprecationWarning, match="use verify"):
+        assert pw.verify_password("pw", h) is True
+    with pytest.warns(DeprecationWarning, match="use verify"):
+        assert pw.verify_password("nope", h) is False
+    with pytest.warns(DeprecationWarning, match="use identify"):
+        assert pw.identify_hash(h) == "bcrypt"
+    assert {"verify", "identify", "verify_password", "identify_hash"} <= set(pw.__all__)
 
 
 def test_verify_and_upgrade_migrates_bcrypt_to_argon2id():

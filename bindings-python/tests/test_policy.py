@@ -79,3 +79,18 @@ def test_role_cycle_and_helpers(engine):
     assert policy.derive_action_name("PATCH", "service:core/package:mfg/table:bom_lines") == "patchBomLines"
     assert policy.slugify_uid("Builder Developer [Admin]") == "builder_developer_admin"
     assert policy.glob_match("get*", "getX") and not policy.resource_match("a/b", "a/b/c")
+
+
+def test_evaluate_is_a_deprecated_alias_of_evaluate_request():
+    request = {
+        "documents": [{"statements": [{"effect": "Allow", "principals": ["*"], "actions": ["getX"], "resources": [RES]}]}],
+        "userId": "u1",
+        "actions": ["getX"],
+        "resource": RES,
+    }
+    assert policy.evaluate_request(request) is True
+    with pytest.warns(DeprecationWarning, match="use evaluate_request"):
+        assert policy.evaluate(request) is True
+    with pytest.warns(DeprecationWarning, match="use evaluate_request"):
+        assert policy.evaluate({**request, "actions": ["putX"]}) is False
+    assert {"evaluate_request", "evaluate"} <= set(policy.__all__)

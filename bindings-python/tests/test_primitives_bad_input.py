@@ -38,7 +38,7 @@ K = "k" * 32
         (lambda: totp.generate("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 0, digits=12), totp.TotpError),
         (lambda: totp.generate("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 0, algorithm="MD5"), totp.TotpError),
         (lambda: pkce.verify_pkce("v" * 43, "c", method="S512"), pkce.InvalidRequestError),
-        (lambda: policy.evaluate("{"), policy.PolicyError),
+        (lambda: policy.evaluate_request("{"), policy.PolicyError),
         (lambda: policy.PolicyEngine().check("u", "r", "a", context={"x": object()}), TypeError),
         (lambda: tokens.authenticate_api_token("x", [{"id": 1}]), ValueError),
     ],

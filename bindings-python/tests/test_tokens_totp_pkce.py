@@ -37,8 +37,10 @@ def test_generated_token_shape_and_hash():
     assert g.token.startswith("epic_live_") and len(g.token) == len("epic_live_") + 32
     assert g.prefix == g.token[: len("epic_live_") + 8]
     assert g.token_hash == hashlib.sha256(g.token.encode()).hexdigest()
-    assert tokens.lookup_prefix(g.token) == g.prefix
-    assert tokens.lookup_prefix(g.token[:-1]) is None
+    assert tokens.api_token_lookup_prefix(g.token) == g.prefix
+    assert tokens.api_token_lookup_prefix(g.token[:-1]) is None
+    with pytest.warns(DeprecationWarning, match="use api_token_lookup_prefix"):
+        assert tokens.lookup_prefix(g.token) == g.prefix  # the deprecated alias
     assert len({tokens.generate_api_token().token for _ in range(200)}) == 200
     with pytest.raises(tokens.ApiTokenError) as info:
         tokens.generate_api_token("bad prefix!")

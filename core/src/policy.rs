@@ -882,7 +882,7 @@ pub struct PolicyRequest {
 /// is denied like in [`evaluate`].
 ///
 /// The documents are read as documents: a malformed one is `POLICY_INVALID_DOCUMENT`, as
-/// from [`parse_documents_json`] (the C `authcore_policy_evaluate`), not a malformed
+/// from [`parse_documents_json`] (the C `authcore_policy_evaluate_query`), not a malformed
 /// request.
 pub fn evaluate_request_json(json: &str) -> Result<bool, PolicyError> {
     let bad_request = |e: serde_json::Error| PolicyError::InvalidRequest(e.to_string());

@@ -136,7 +136,7 @@ static const char REQ[] = "{\"userId\":\"u1\",\"roles\":[\"editor\"],\"action\":
 static void op_policy(void *p) {
     (void)p;
     authcore_policy_decision d;
-    must(authcore_policy_evaluate(LIT(DOCS), LIT(REQ), &d, NULL, 0, NULL), "policy");
+    must(authcore_policy_evaluate_query(LIT(DOCS), LIT(REQ), &d, NULL, 0, NULL), "policy");
 }
 
 static void *hash_thread(void *p) {

@@ -8,7 +8,7 @@ computed. The formatting it does:
     action lists keep the order of the file;
   * JSON inputs (policy documents, requests) are re-serialised compactly, and a
     policy_check `request` is split into its `documents` and the rest, the two arguments
-    of authcore_policy_evaluate;
+    of authcore_policy_evaluate_query;
   * enumerations (`alg`, `algorithm`, `tokenUse`) become the header's constant names.
 
 Strict by design: an unknown input key, a value C cannot express, or an expected value

@@ -47,7 +47,7 @@ static authcore_result f_message_canonical(const vcase *c, char *o, size_t l, si
     return authcore_message_canonical(c->message.ptr, c->message.len, o, l, w);
 }
 static authcore_result f_parse_record(const vcase *c, char *o, size_t l, size_t *w) {
-    return authcore_parse_record(c->raw.ptr, c->raw.len, o, l, w);
+    return authcore_parse_stored_client_record(c->raw.ptr, c->raw.len, o, l, w);
 }
 static size_t rules_count;
 static authcore_result f_normalize_allowed_ips(const vcase *c, char *o, size_t l, size_t *w) {
@@ -335,7 +335,7 @@ static void run_policy_check(void) {
     size_t sid_n = 0;
     char sid[256];
     authcore_result rc =
-        authcore_policy_evaluate(c->documents.ptr, c->documents.len, c->request.ptr,
+        authcore_policy_evaluate_query(c->documents.ptr, c->documents.len, c->request.ptr,
                                  c->request.len, &d, sid, sizeof sid, &sid_n);
     if (rc != AUTHCORE_OK && d.allowed) {
         fail("a failed evaluation did not leave a deny");
@@ -361,7 +361,7 @@ static void run_policy_check(void) {
     }
     /* Without a sid buffer the decision is the same. */
     authcore_policy_decision d2;
-    if (authcore_policy_evaluate(c->documents.ptr, c->documents.len, c->request.ptr,
+    if (authcore_policy_evaluate_query(c->documents.ptr, c->documents.len, c->request.ptr,
                                  c->request.len, &d2, NULL, 0, NULL) != AUTHCORE_OK ||
         d2.allowed != d.allowed || d2.reason != d.reason || d2.action_index != d.action_index) {
         fail("the decision depends on whether the sid is asked for");
@@ -429,7 +429,7 @@ static void run_case(const vcase *c) {
         break;
     }
     case OP_IP_ALLOWED: {
-        authcore_result rc = authcore_ip_allowed(c->ip.ptr, c->ip.len, c->rules, c->rules_len, &flag);
+        authcore_result rc = authcore_is_client_ip_allowed(c->ip.ptr, c->ip.len, c->rules, c->rules_len, &flag);
         run_bool(rc, flag);
         break;
     }

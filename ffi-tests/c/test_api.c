@@ -113,11 +113,11 @@ static void test_null_pointers(void) {
     authcore_signed_message sm;
     CHECK_RC(authcore_sign_message(&mi, NULL), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_verify_message(&mi, NULL, 0, &flag), AUTHCORE_NULL_PARAMETER);
-    CHECK_RC(authcore_ip_allowed("1.2.3.4", 7, NULL, 3, &flag), AUTHCORE_NULL_PARAMETER);
+    CHECK_RC(authcore_is_client_ip_allowed("1.2.3.4", 7, NULL, 3, &flag), AUTHCORE_NULL_PARAMETER);
     CHECK(message_is("`rules` must not be NULL"));
     CHECK_RC(authcore_normalize_allowed_ip_rules(NULL, 0, out, sizeof out, &n, NULL),
              AUTHCORE_NULL_PARAMETER);
-    CHECK_RC(authcore_parse_record(NULL, 0, out, sizeof out, &n), AUTHCORE_NULL_PARAMETER);
+    CHECK_RC(authcore_parse_stored_client_record(NULL, 0, out, sizeof out, &n), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_verify_with_record(NULL, NULL), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_nonce_key(NULL, 0, NULL, 0, "n", 1, 0, out, sizeof out, &n),
              AUTHCORE_NULL_PARAMETER);
@@ -130,6 +130,28 @@ static void test_null_pointers(void) {
         size_t count = 0;
         CHECK_RC(authcore_normalize_allowed_ips(rules, 2, out, sizeof out, &n, &count), AUTHCORE_OK);
         CHECK(count == 1 && n == 11 && strcmp(out, "10.0.0.1/32") == 0);
+    }
+    /* So do the deprecated names of authcore_is_client_ip_allowed,
+       authcore_parse_stored_client_record and authcore_propagation_build_queue_name
+       (authcore_policy_evaluate: test_primitives_api.c). */
+    {
+        authcore_str rules[] = {S("10.0.0.0/8")};
+        bool a = false, b = true;
+        CHECK_RC(authcore_ip_allowed("10.1.2.3", 8, rules, 1, &a), AUTHCORE_OK);
+        CHECK_RC(authcore_is_client_ip_allowed("10.1.2.3", 8, rules, 1, &b), AUTHCORE_OK);
+        CHECK(a && b);
+        CHECK_RC(authcore_ip_allowed("11.1.2.3", 8, rules, 1, &a), AUTHCORE_OK);
+        CHECK(!a);
+        char old_rec[256], canon[256];
+        size_t on = 0, cn = 0;
+        CHECK_RC(authcore_parse_record("legacy-hash", 11, old_rec, sizeof old_rec, &on), AUTHCORE_OK);
+        CHECK_RC(authcore_parse_stored_client_record("legacy-hash", 11, canon, sizeof canon, &cn),
+                 AUTHCORE_OK);
+        CHECK(on == cn && strcmp(old_rec, canon) == 0 && strstr(canon, "legacy-hash") != NULL);
+        CHECK_RC(authcore_propagation_queue_name("mgmt-1", 6, out, sizeof out, &n), AUTHCORE_OK);
+        CHECK(strcmp(out, "hmac-mgmt-1.queue") == 0);
+        CHECK_RC(authcore_propagation_queue_name("bad_name", 8, out, sizeof out, &n),
+                 AUTHCORE_PROPAGATION_INVALID_QUEUE_NAME);
     }
 
     /* The IP candidates of a request in the original's order, decided by the core:
@@ -159,7 +181,7 @@ static void test_null_pointers(void) {
     /* NULL is the empty input where a length of 0 is given for bytes and arrays. */
     CHECK_RC(authcore_hash_body(NULL, 0, out, sizeof out, &n), AUTHCORE_OK);
     CHECK(strcmp(out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
-    CHECK_RC(authcore_ip_allowed("bogus", 5, NULL, 0, &flag), AUTHCORE_OK);
+    CHECK_RC(authcore_is_client_ip_allowed("bogus", 5, NULL, 0, &flag), AUTHCORE_OK);
     CHECK(flag);
     CHECK_RC(authcore_sign_message(&mi, &sm), AUTHCORE_OK);
 }
@@ -347,7 +369,7 @@ static void test_huge_bodies(void) {
     CHECK_RC(authcore_normalize_path("/", SIZE_MAX, out, sizeof out, &n), AUTHCORE_INVALID_INPUT);
     authcore_str many = S("1.2.3.4");
     bool flag = false;
-    CHECK_RC(authcore_ip_allowed("1.2.3.4", 7, &many, SIZE_MAX / 2, &flag), AUTHCORE_INVALID_INPUT);
+    CHECK_RC(authcore_is_client_ip_allowed("1.2.3.4", 7, &many, SIZE_MAX / 2, &flag), AUTHCORE_INVALID_INPUT);
 
     /* Real large bodies: FIPS 180-2's one million 'a', and 64 MiB signed and verified. */
     size_t big_len = 64u << 20;

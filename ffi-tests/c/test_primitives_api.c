@@ -373,39 +373,42 @@ static void test_policy(void) {
         "{\"userId\":\"u1\",\"roles\":[\"child\"],\"action\":\"getMaterials\","
         "\"resource\":\"service:core/package:mfg/table:materials\","
         "\"directory\":{\"roleParents\":{\"child\":\"editor\"}}}";
-    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT(ALLOW), &d, sid, sizeof sid, &n), AUTHCORE_OK);
+    CHECK_RC(authcore_policy_evaluate_query(LIT(DOCS), LIT(ALLOW), &d, sid, sizeof sid, &n), AUTHCORE_OK);
     CHECK(d.allowed && d.reason == AUTHCORE_POLICY_REASON_ALLOWED && d.has_sid && strcmp(sid, "EditorRead") == 0);
     static const char DENY[] =
         "{\"userId\":\"u1\",\"roles\":[\"editor\"],\"actions\":[\"getMaterials\",\"getCost\"],"
         "\"resource\":\"service:core/package:mfg/table:materials\"}";
-    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT(DENY), &d, sid, sizeof sid, &n), AUTHCORE_OK);
+    CHECK_RC(authcore_policy_evaluate_query(LIT(DOCS), LIT(DENY), &d, sid, sizeof sid, &n), AUTHCORE_OK);
     CHECK(!d.allowed && d.reason == AUTHCORE_POLICY_REASON_EXPLICIT_DENY && d.action_index == 1);
     CHECK(strcmp(sid, "NoCost") == 0 && n == 6);
     static const char NONE[] = "{\"userId\":\"u2\",\"action\":\"getMaterials\",\"resource\":\"service:core/x\"}";
-    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT(NONE), &d, NULL, 0, NULL), AUTHCORE_OK);
+    CHECK_RC(authcore_policy_evaluate_query(LIT(DOCS), LIT(NONE), &d, NULL, 0, NULL), AUTHCORE_OK);
     CHECK(!d.allowed && d.reason == AUTHCORE_POLICY_REASON_NO_MATCH && !d.has_sid);
     static const char BADRES[] = "{\"userId\":\"u1\",\"roles\":[\"editor\"],\"action\":\"getX\",\"resource\":\"service:core/*\"}";
-    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT(BADRES), &d, NULL, 0, NULL), AUTHCORE_OK);
+    CHECK_RC(authcore_policy_evaluate_query(LIT(DOCS), LIT(BADRES), &d, NULL, 0, NULL), AUTHCORE_OK);
     CHECK(!d.allowed && d.reason == AUTHCORE_POLICY_REASON_INVALID_REQUEST);
+    /* The deprecated name gives the same decision. */
+    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT(ALLOW), &d, sid, sizeof sid, &n), AUTHCORE_OK);
+    CHECK(d.allowed && d.reason == AUTHCORE_POLICY_REASON_ALLOWED && strcmp(sid, "EditorRead") == 0);
 
     /* Failures leave a deny. */
     d.allowed = true;
-    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT(ALLOW), &d, sid, 4, &n), AUTHCORE_BUFFER_TOO_SMALL);
+    CHECK_RC(authcore_policy_evaluate_query(LIT(DOCS), LIT(ALLOW), &d, sid, 4, &n), AUTHCORE_BUFFER_TOO_SMALL);
     CHECK(!d.allowed && n == 11);
     d.allowed = true;
-    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT("{\"userId\":\"u1\",\"acton\":\"x\",\"resource\":\"r\"}"), &d,
+    CHECK_RC(authcore_policy_evaluate_query(LIT(DOCS), LIT("{\"userId\":\"u1\",\"acton\":\"x\",\"resource\":\"r\"}"), &d,
                                       NULL, 0, NULL),
              AUTHCORE_POLICY_INVALID_REQUEST);
     CHECK(!d.allowed);
     d.allowed = true;
-    CHECK_RC(authcore_policy_evaluate(LIT("[{\"statements\":[{\"effect\":\"Allow\",\"principals\":[\"role:*\"],"
+    CHECK_RC(authcore_policy_evaluate_query(LIT("[{\"statements\":[{\"effect\":\"Allow\",\"principals\":[\"role:*\"],"
                                           "\"actions\":[\"a\"],\"resources\":[\"r\"]}]}]"),
                                       LIT(ALLOW), &d, NULL, 0, NULL),
              AUTHCORE_POLICY_INVALID_PRINCIPAL);
     CHECK(!d.allowed);
     CHECK(strstr(message(), "role:*") != NULL);
-    CHECK_RC(authcore_policy_evaluate(LIT("\xff"), LIT(ALLOW), &d, NULL, 0, NULL), AUTHCORE_INVALID_UTF8);
-    CHECK_RC(authcore_policy_evaluate(LIT(DOCS), LIT(ALLOW), NULL, NULL, 0, NULL), AUTHCORE_NULL_PARAMETER);
+    CHECK_RC(authcore_policy_evaluate_query(LIT("\xff"), LIT(ALLOW), &d, NULL, 0, NULL), AUTHCORE_INVALID_UTF8);
+    CHECK_RC(authcore_policy_evaluate_query(LIT(DOCS), LIT(ALLOW), NULL, NULL, 0, NULL), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_policy_validate_document(LIT("{\"statements\":[{\"effect\":\"Allow\",\"principals\":[\"*\"],"
                                                    "\"actions\":[\"a\"],\"resources\":[\"a/**/b\"]}]}")),
              AUTHCORE_POLICY_INVALID_PATTERN);

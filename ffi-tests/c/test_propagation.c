@@ -493,9 +493,9 @@ static void test_codes(void) {
     CHECK(authcore_http_status(AUTHCORE_PROPAGATION_CALLBACK_ERROR) == 500);
     char buf[64];
     size_t n = 0;
-    CHECK_RC(authcore_propagation_queue_name("mgmt-1", 6, buf, sizeof buf, &n), AUTHCORE_OK);
+    CHECK_RC(authcore_propagation_build_queue_name("mgmt-1", 6, buf, sizeof buf, &n), AUTHCORE_OK);
     CHECK(strcmp(buf, "hmac-mgmt-1.queue") == 0 && n == 17);
-    CHECK_RC(authcore_propagation_queue_name("bad_name", 8, buf, sizeof buf, &n),
+    CHECK_RC(authcore_propagation_build_queue_name("bad_name", 8, buf, sizeof buf, &n),
              AUTHCORE_PROPAGATION_INVALID_QUEUE_NAME);
     CHECK(strcmp(message(), "Invalid amqpQueue \"bad_name\": must match [A-Za-z0-9-]+") == 0);
 }

@@ -294,7 +294,7 @@ def op_policy_evaluate(i):
     return [
         f"const char *d = {lit(docs)}, *q = {lit(query)};",
         "authcore_policy_decision out;",
-        "authcore_result rc = authcore_policy_evaluate(d, strlen(d), q, strlen(q), &out, NULL, 0, NULL);",
+        "authcore_result rc = authcore_policy_evaluate_query(d, strlen(d), q, strlen(q), &out, NULL, 0, NULL);",
         "outcome(rc, authcore_http_status(rc), out.allowed ? \"true\" : \"false\");",
     ]
 

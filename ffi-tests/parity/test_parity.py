@@ -242,7 +242,7 @@ def _policy_validate(i: Dict[str, Any]) -> Any:
 
 
 def _policy_evaluate(i: Dict[str, Any]) -> Any:
-    return policy.evaluate({"documents": i["documents"], **i["request"]})
+    return policy.evaluate_request({"documents": i["documents"], **i["request"]})
 
 
 OPS: Dict[str, Callable[[Dict[str, Any]], Any]] = {

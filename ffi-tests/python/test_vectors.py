@@ -228,7 +228,7 @@ def _run_primitive(op, i):
     if op == "pkce_verify":
         return pkce.verify_pkce(i["verifier"], i["challenge"], i["method"])
     if op == "policy_check":
-        return policy.evaluate(i["request"])
+        return policy.evaluate_request(i["request"])
     if op == "policy_crud_actions":
         return policy.crud_actions(i["table"], i["extensible"])
     if op == "policy_sync_package_actions":

@@ -136,7 +136,7 @@ pub struct SignedHeaderValues {
 /// The signing half of `buildHttpSignedHeaders`: default timestamp (now) and nonce
 /// (16 random bytes as hex), key = secret or `hashClientSecret(secret, hashToken)`.
 #[napi(catch_unwind)]
-pub fn build_signed_header_values(
+pub fn build_signed_headers(
     env: &Env,
     input: SignedHeadersInput<'_>,
 ) -> Result<SignedHeaderValues> {

@@ -58,11 +58,6 @@ class EventsError(Exception):
         self.status = status
 
 
-def _native_error(code: str, message: str, status: int, kind: str, extra: Optional[str]) -> EventsError:
-    """The factory the Rust side calls for every events error it raises."""
-    return EventsError(message, code, status)
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -468,7 +463,6 @@ def _is_ip(host: str) -> bool:
         return True
     except ValueError:
         return False
-
 
 
 # ---------------------------------------------------------------------------------------

@@ -150,26 +150,6 @@ class RefreshTokenUnknownError(InvalidTokenError):
     code = "REFRESH_TOKEN_UNKNOWN"
 
 
-_BY_CODE: dict[str, type[PyJWTError]] = {
-    "JWT_WRONG_TOKEN_USE": InvalidTokenUseError,
-    "REFRESH_TOKEN_REUSED": RefreshTokenReusedError,
-    "REFRESH_TOKEN_REVOKED": RefreshTokenRevokedError,
-    "REFRESH_TOKEN_UNKNOWN": RefreshTokenUnknownError,
-}
-
-
-def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> PyJWTError:
-    """Build the exception for a core error (called by the native module)."""
-    cls = _BY_CODE.get(code) or globals().get(kind) or InvalidTokenError
-    if cls is MissingRequiredClaimError:
-        exc: PyJWTError = MissingRequiredClaimError(extra or "")
-    else:
-        exc = cls(message)
-    exc.code = code
-    exc.status = status
-    return exc
-
-
 def _key_material(key: Any, private: bool) -> str | bytes:
     """``str``/``bytes`` as is; a ``cryptography`` key object as PEM."""
     if isinstance(key, (str, bytes)):
@@ -423,14 +403,14 @@ class KeySet:
     __slots__ = ("_inner",)
 
     def __init__(self) -> None:
-        self._inner = _n.JwtKeySet()
+        self._inner = _n.KeySet()
 
     @classmethod
     def from_jwks(cls, jwks: str | Mapping[str, Any]) -> KeySet:
         """Verification keys from a JWKS document (e.g. fetched from an IdP)."""
         ks = cls.__new__(cls)
         text = jwks if isinstance(jwks, str) else json.dumps(jwks)
-        ks._inner = _n.JwtKeySet.from_jwks_json(text)
+        ks._inner = _n.KeySet.from_jwks_json(text)
         return ks
 
     def add(
@@ -521,7 +501,7 @@ class TokenManager:
         store: str | None = None,
         key_prefix: str | None = None,
     ) -> None:
-        self._inner = _n.JwtTokenManager(
+        self._inner = _n.TokenManager(
             issuer,
             _key_material(key, True),
             algorithm,

@@ -38,7 +38,7 @@ def snapshot() -> List[Dict[str, Any]]:
 
 def set_enabled(enabled: bool) -> None:
     """Turn hot-path recording on (the default) or off for the whole process."""
-    _native.set_metrics_enabled(bool(enabled))
+    _native.metrics_set_enabled(bool(enabled))
 
 
 class AuthcoreCollector:

@@ -50,6 +50,8 @@ __all__ = [
     "bcrypt_hash",
     "bcrypt_hash_with_salt",
     "bcrypt_verify",
+    "verify",
+    "identify",
     "verify_password",
     "identify_hash",
     "kdf_concurrency",
@@ -140,25 +142,6 @@ class PasswordTooLongError(HashingError, VerificationError):
 
     code = "PASSWORD_TOO_LONG"
     status = 400
-
-
-def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> Exception:
-    """Build the exception for a core error (called by the native module)."""
-    cls: type[Exception]
-    if code == "PASSWORD_TOO_LONG":
-        cls = PasswordTooLongError
-    elif code in ("PASSWORD_INVALID_HASH", "PASSWORD_UNSUPPORTED_ALGORITHM"):
-        cls = InvalidHashError
-    elif kind == "config" or (code == "PASSWORD_INVALID_PARAMS" and kind in ("hash", "bcrypt")):
-        cls = UnsupportedParametersError
-    elif kind in ("verify", "any"):
-        cls = VerificationError
-    else:
-        cls = HashingError
-    exc = cls(message)
-    exc.code = code  # type: ignore[attr-defined]
-    exc.status = status  # type: ignore[attr-defined]
-    return exc
 
 
 def _ensure_bytes(s: bytes | str, encoding: str) -> bytes:
@@ -354,11 +337,28 @@ def bcrypt_verify(password: str | bytes, hash: str) -> bool:
     return _n.password_bcrypt_verify(_ensure_bytes(password, "utf-8"), hash)
 
 
+def verify(password: str | bytes, hash: str) -> bool:
+    """Verify against an argon2id or bcrypt hash; ``False`` on mismatch (the core's
+    ``password::verify``, Node's ``passwordVerify``, C's ``authcore_password_verify``)."""
+    return _n.password_verify(_ensure_bytes(password, "utf-8"), hash)
+
+
+def identify(hash: str) -> str | None:
+    """``"argon2id"``, ``"bcrypt"`` or ``None`` (the core's ``password::identify``)."""
+    return _n.password_identify(hash)
+
+
 def verify_password(password: str | bytes, hash: str) -> bool:
-    """Verify against an argon2id or bcrypt hash; ``False`` on mismatch."""
-    return _n.password_verify_any(_ensure_bytes(password, "utf-8"), hash)
+    """Deprecated alias of :func:`verify` (the name every language shares)."""
+    import warnings
+
+    warnings.warn("authcore.password.verify_password is deprecated: use verify", DeprecationWarning, stacklevel=2)
+    return verify(password, hash)
 
 
 def identify_hash(hash: str) -> str | None:
-    """``"argon2id"``, ``"bcrypt"`` or ``None``."""
-    return _n.password_identify(hash)
+    """Deprecated alias of :func:`identify` (the name every language shares)."""
+    import warnings
+
+    warnings.warn("authcore.password.identify_hash is deprecated: use identify", DeprecationWarning, stacklevel=2)
+    return identify(hash)

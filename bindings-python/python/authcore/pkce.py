@@ -56,25 +56,6 @@ class AuthorizationCodeReusedError(InvalidGrantError):
     code = "AUTH_CODE_REUSED"
 
 
-def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> OAuthError:
-    cls: type[OAuthError]
-    if code == "PKCE_VERIFICATION_FAILED":
-        cls = PkceVerificationError
-    elif code == "AUTH_CODE_REUSED":
-        cls = AuthorizationCodeReusedError
-    elif kind == "invalid_grant":
-        cls = InvalidGrantError
-    elif kind == "invalid_request":
-        cls = InvalidRequestError
-    else:
-        cls = OAuthError
-    exc = cls(message)
-    exc.code = code
-    exc.status = status
-    exc.error = kind
-    return exc
-
-
 def s256_challenge(verifier: str) -> str:
     """``BASE64URL-NOPAD(SHA256(verifier))``."""
     return _n.pkce_s256_challenge(verifier)
@@ -119,7 +100,7 @@ class AuthorizationServer:
         store: str | None = None,
         key_prefix: str | None = None,
     ) -> None:
-        self._inner = _n.OAuthAuthorizationServer(code_ttl_ms, allow_plain, store, key_prefix)
+        self._inner = _n.AuthorizationServer(code_ttl_ms, allow_plain, store, key_prefix)
 
     def create_code(
         self,

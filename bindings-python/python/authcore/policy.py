@@ -18,6 +18,7 @@ from . import _native as _n
 __all__ = [
     "PolicyError",
     "PolicyEngine",
+    "evaluate_request",
     "evaluate",
     "validate_document",
     "crud_actions",
@@ -35,21 +36,23 @@ class PolicyError(ValueError):
     status: int = 400
 
 
-def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> PolicyError:
-    exc = PolicyError(message)
-    exc.code = code
-    exc.status = status
-    return exc
-
-
 def _text(doc: str | Mapping[str, Any]) -> str:
     return doc if isinstance(doc, str) else json.dumps(doc)
 
 
-def evaluate(request: str | Mapping[str, Any]) -> bool:
+def evaluate_request(request: str | Mapping[str, Any]) -> bool:
     """Evaluate ``{documents, directory?, userId, roles, groups, actions, resource,
-    context?}``: ``True`` iff every action is allowed."""
+    context?}``: ``True`` iff every action is allowed (the core's
+    ``policy::evaluate_request_json``, Node's ``policyEvaluateRequest``)."""
     return _n.policy_evaluate_request(_text(request))
+
+
+def evaluate(request: str | Mapping[str, Any]) -> bool:
+    """Deprecated alias of :func:`evaluate_request` (the name every language shares)."""
+    import warnings
+
+    warnings.warn("authcore.policy.evaluate is deprecated: use evaluate_request", DeprecationWarning, stacklevel=2)
+    return evaluate_request(request)
 
 
 def validate_document(document: str | Mapping[str, Any]) -> dict[str, Any]:

@@ -160,13 +160,6 @@ class PropagationQueueNameError(PropagationError, ValueError):
         return (type(self), (self.code, self.message))
 
 
-def _native_error(code: str, message: str) -> PropagationError:
-    """The factory the Rust side calls for every propagation error it raises."""
-    if code == "INVALID_QUEUE_NAME":
-        return PropagationQueueNameError(code, message)
-    return PropagationError(code, message)
-
-
 def build_queue_name(amqp_queue: str) -> str:
     """``hmac-<amqp_queue>.queue``; :class:`PropagationQueueNameError` (a ``ValueError``)
     with ``Invalid amqpQueue "<x>": must match [A-Za-z0-9-]+`` for any other name."""
@@ -348,7 +341,7 @@ class Propagator:
 
     __slots__ = ("_native",)
 
-    def __init__(self, native: _native.CorePropagator) -> None:
+    def __init__(self, native: _native.Propagator) -> None:
         self._native = native
 
     @property

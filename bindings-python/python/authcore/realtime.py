@@ -186,15 +186,6 @@ class AuditLogEventError(RealtimeError, ValueError):
         return (type(self), (self.message, self.code, self.status, self.issues))
 
 
-def _native_error(code: str, message: str, status: int, kind: str, extra: Optional[str]) -> RealtimeError:
-    """The factory the Rust side calls for every realtime error it raises."""
-    if code in ("REALTIME_INVALID_EVENT", "REALTIME_INVALID_JSON"):
-        return AuditLogEventError(message, code, status)
-    if code == "REALTIME_SERIALIZE":
-        return RealtimeSerializeError(message, code, status)
-    return RealtimeError(message, code, status)
-
-
 # ---------------------------------------------------------------------------------------
 # Protocols
 
@@ -277,7 +268,7 @@ def audit_log_event_issues(value: Any) -> List[str]:
         value = value.to_dict()
     elif isinstance(value, Mapping) and not isinstance(value, dict):
         value = dict(value)
-    return _native.realtime_audit_event_issues(value)
+    return _native.realtime_audit_log_event_issues(value)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ __all__ = [
     "NodeApiKey",
     "generate_api_token",
     "hash_api_token",
+    "api_token_lookup_prefix",
     "lookup_prefix",
     "match_token_hash",
     "authenticate_api_token",
@@ -76,16 +77,6 @@ class ApiKeyExpiredError(ApiTokenError):
     status = 401
 
 
-_BY_CODE = {c.code: c for c in (ApiKeyMissingError, ApiKeyInvalidError, ApiKeyRevokedError, ApiKeyExpiredError)}
-
-
-def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> ApiTokenError:
-    exc = _BY_CODE.get(code, ApiTokenError)(message)
-    exc.code = code
-    exc.status = status
-    return exc
-
-
 class GeneratedApiToken(NamedTuple):
     #: The full secret, shown to the user once and never stored.
     token: str
@@ -115,9 +106,20 @@ def hash_api_token(token: str) -> str:
     return _n.tokens_hash_api_token(token)
 
 
+def api_token_lookup_prefix(token: str, visible_prefix: str = LIVE_PREFIX) -> str | None:
+    """The lookup prefix of a presented token, or ``None`` if it is not well formed (the
+    core's ``tokens::api_token_lookup_prefix``, Node's ``apiTokenLookupPrefix``)."""
+    return _n.tokens_api_token_lookup_prefix(token, visible_prefix)
+
+
 def lookup_prefix(token: str, visible_prefix: str = LIVE_PREFIX) -> str | None:
-    """The lookup prefix of a presented token, or ``None`` if it is not well formed."""
-    return _n.tokens_lookup_prefix(token, visible_prefix)
+    """Deprecated alias of :func:`api_token_lookup_prefix` (the name every language shares)."""
+    import warnings
+
+    warnings.warn(
+        "authcore.tokens.lookup_prefix is deprecated: use api_token_lookup_prefix", DeprecationWarning, stacklevel=2
+    )
+    return api_token_lookup_prefix(token, visible_prefix)
 
 
 def match_token_hash(presented: str, candidate_hashes: Iterable[str]) -> int | None:
@@ -136,7 +138,7 @@ def authenticate_api_token(
     """Authenticate against the records returned by a prefix lookup (Auth Server
     ``ApiToken`` dicts, camelCase keys); returns the matching record, or raises."""
     texts = [json.dumps(dict(c)) for c in candidates]
-    return _n.tokens_authenticate(presented, texts, _now(now))
+    return _n.tokens_authenticate_api_token(presented, texts, _now(now))
 
 
 class ApiTokenStore:

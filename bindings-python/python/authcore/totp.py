@@ -61,25 +61,6 @@ class TotpInvalidSecretError(TotpError, ValueError):
     code = "TOTP_INVALID_SECRET"
 
 
-_BY_CODE: dict[str, type[TotpError]] = {
-    "TOTP_MALFORMED_CODE": TotpMalformedCodeError,
-    "TOTP_INVALID_CODE": TotpInvalidCodeError,
-    "TOTP_REPLAYED": TotpReplayedError,
-    "TOTP_INVALID_SECRET": TotpInvalidSecretError,
-    "TOTP_SECRET_TOO_SHORT": TotpInvalidSecretError,
-    "TOTP_SECRET_TOO_LONG": TotpInvalidSecretError,
-}
-
-
-def _native_error(code: str, message: str, status: int, kind: str, extra: str | None) -> TotpError:
-    exc = _BY_CODE.get(code, TotpError)(message)
-    exc.code = code
-    exc.status = status
-    if extra is not None and isinstance(exc, TotpReplayedError):
-        exc.step = int(extra)
-    return exc
-
-
 class GeneratedSecret(NamedTuple):
     secret: str
     otpauth_url: str

@@ -58,7 +58,7 @@ class PasswordService {
 
   async compare(password, hash) {
     if (typeof password !== 'string' || typeof hash !== 'string') throw illegal(password, hash)
-    if (native.identifyPasswordHash(hash) === 'argon2id') {
+    if (native.passwordIdentify(hash) === 'argon2id') {
       try {
         return await native.passwordVerify(password, hash)
       } catch (e) {

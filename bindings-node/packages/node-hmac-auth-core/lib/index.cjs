@@ -711,7 +711,7 @@ function buildHttpSignedHeaders(input) {
   requireString(input.clientId, 'clientId')
   requireString(input.secret, 'secret')
   const v = call(() =>
-    native.buildSignedHeaderValues({
+    native.buildSignedHeaders({
       method: requireString(input.method, 'method'),
       url: requireString(input.url, 'url'),
       body: bodyForSigning(input.body),
