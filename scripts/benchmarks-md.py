@@ -295,8 +295,8 @@ def node_auth_sse():
     section("Node: server-sent events (AuthTools)", body, "node-auth-sse.json")
 
 
-def python_auth():
-    j = load("python-auth.json")
+def python_primitives():
+    j = load("python-primitives.json")
     if not j:
         return None
     m = j.get("machine", {})
@@ -317,7 +317,7 @@ def python_auth():
         + table(["benchmark", "authcore", "reference", "unit", "speed-up"], out)
         + f"\n\nBuild: {j.get('versions', {}).get('authcore_build', '?')}. {m.get('note', '').rstrip('.')}."
     )
-    section("Python: JWT and argon2id", body, "python-auth.json")
+    section("Python: JWT and argon2id", body, "python-primitives.json")
 
 
 def node_propagation():
@@ -409,7 +409,7 @@ for fn in (
     node_auth_bcrypt,
     node_auth_jwt,
     node_auth_sse,
-    python_auth,
+    python_primitives,
     node_propagation,
     metrics_overhead,
 ):
