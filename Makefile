@@ -33,10 +33,11 @@ c: ## C: library, generated header, pkg-config, C vector runner
 uniffi: ## uniffi: Kotlin/Swift/Python sources generated, vectors through the Python and Kotlin ones
 	bash scripts/uniffi.sh
 
-lint: ## rustfmt, clippy and one version scheme (scripts/check-versions.py)
+lint: ## rustfmt, clippy, one version scheme (scripts/check-versions.py), BENCHMARKS.md and the README's ratios match bench/results
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	python3 scripts/check-versions.py
+	python3 scripts/benchmarks-md.py --check
 
 bench: ## benchmarks (not part of the tests)
 	bash bench/run.sh

@@ -6,6 +6,11 @@ medians of their repeated runs, and the ratio to each peer measured in the same 
 whose file is missing is listed as not run; nothing is estimated.
 
     python3 scripts/benchmarks-md.py [RESULTS_DIR] [OUT]
+    python3 scripts/benchmarks-md.py --check
+
+--check (run by `make test` and `make lint`) writes nothing: it fails when a suite's results
+file is missing, when BENCHMARKS.md differs from what the results give, or when a ratio the
+README's "Performance" table quotes is not one BENCHMARKS.md prints (at the README's precision).
 """
 
 import json
@@ -15,13 +20,19 @@ import statistics
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-RESULTS = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results"
-OUT = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "BENCHMARKS.md"
+CHECK = sys.argv[1:] == ["--check"]
+ARGS = [] if CHECK else sys.argv[1:]
+RESULTS = pathlib.Path(ARGS[0]) if len(ARGS) > 0 else ROOT / "bench" / "results"
+OUT = pathlib.Path(ARGS[1]) if len(ARGS) > 1 else ROOT / "BENCHMARKS.md"
+missing = []  # results files a suite expected and did not find
 
 
 def load(name):
     p = RESULTS / name
-    return json.loads(p.read_text()) if p.exists() else None
+    if not p.exists():
+        missing.append(name)
+        return None
+    return json.loads(p.read_text())
 
 
 def num(v):
@@ -295,8 +306,8 @@ def node_auth_sse():
     section("Node: server-sent events (AuthTools)", body, "node-auth-sse.json")
 
 
-def python_auth():
-    j = load("python-auth.json")
+def python_primitives():
+    j = load("python-primitives.json")
     if not j:
         return None
     m = j.get("machine", {})
@@ -317,7 +328,7 @@ def python_auth():
         + table(["benchmark", "authcore", "reference", "unit", "speed-up"], out)
         + f"\n\nBuild: {j.get('versions', {}).get('authcore_build', '?')}. {m.get('note', '').rstrip('.')}."
     )
-    section("Python: JWT and argon2id", body, "python-auth.json")
+    section("Python: JWT and argon2id", body, "python-primitives.json")
 
 
 def node_propagation():
@@ -421,7 +432,7 @@ for fn in (
     node_auth_bcrypt,
     node_auth_jwt,
     node_auth_sse,
-    python_auth,
+    python_primitives,
     node_propagation,
     metrics_overhead,
 ):
@@ -445,6 +456,38 @@ for k in sorted(versions, key=str.lower):
     lines.append(f"- {k} {', '.join(sorted(str(v) for v in versions[k]))}")
 lines.append(f"- Node peers (package-lock.json): {node_peer_versions()}")
 lines += ["", "## Summary", "", table(["comparison", "ratio"], [[w, ratio(x)] for w, x in summary]), ""]
+if missing:
+    lines += ["Not run (no results file): " + ", ".join(f"`bench/results/{m}`" for m in missing) + ".", ""]
 lines += [s + "\n" for s in sections]
-OUT.write_text("\n".join(lines).rstrip("\n") + "\n")
-print(f"wrote {OUT.relative_to(ROOT) if OUT.is_relative_to(ROOT) else OUT}: {len(sections)} suites, {len(summary)} ratios")
+text = "\n".join(lines).rstrip("\n") + "\n"
+
+
+def readme_ratios():
+    """The ratios quoted in the README's "Performance" section, as written (e.g. "111", "1.71")."""
+    readme = (ROOT / "README.md").read_text()
+    m = re.search(r"^## Performance\n(.*?)(?=^## )", readme, re.M | re.S)
+    if not m:
+        return None
+    return re.findall(r"(?<![\w.])(\d+(?:\.\d+)?)x\b", m.group(1))
+
+
+if CHECK:
+    errors = [f"bench/results/{m} is missing (its section and summary rows would be dropped)" for m in missing]
+    if OUT.read_text() != text:
+        errors.append(f"{OUT.name} differs from what scripts/benchmarks-md.py writes from bench/results: regenerate it")
+    printed = {float(x) for x in re.findall(r"\*\*(\d+(?:\.\d+)?)x\*\*", text)}
+    quoted = readme_ratios()
+    if not quoted:
+        errors.append("README.md: no ratio found in its Performance section")
+    for q in quoted or []:
+        digits = len(q.split(".")[1]) if "." in q else 0
+        if not any(round(p, digits) == float(q) for p in printed):
+            errors.append(f"README.md quotes {q}x, which BENCHMARKS.md does not print")
+    if errors:
+        print("\n".join(f"benchmarks-md: {e}" for e in errors), file=sys.stderr)
+        sys.exit(1)
+    print(f"benchmarks-md: {OUT.name} matches bench/results ({len(sections)} suites, {len(summary)} ratios); "
+          f"the README's {len(quoted)} quoted ratios are all in it")
+else:
+    OUT.write_text(text)
+    print(f"wrote {OUT.relative_to(ROOT) if OUT.is_relative_to(ROOT) else OUT}: {len(sections)} suites, {len(summary)} ratios")

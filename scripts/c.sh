@@ -6,7 +6,8 @@
 # build, then compile and run the C tests against both the shared and the static library
 # with ASan/UBSan, using only the header and pkg-config: the HMAC vector runner and API
 # tests (ffi-tests/c) and the auth-primitive ones (passwords, JWT, TOTP, PKCE, policies:
-# ffi-tests/c/*primitives*; their shared checks and runner scaffolding: ffi-tests/c-common), the
+# ffi-tests/c/*primitives*; their shared checks and runner scaffolding: ffi-tests/c-common; the
+# bcrypt and HS256/384/512 verification cases of the node-auth-core differential vectors), the
 # cross-language parity cases C has a call for (ffi-tests/parity) and
 # credential propagation (ffi-tests/c/test_propagation.c, needs RabbitMQ and Redis); then `make install`
 # into a temporary prefix and the vector runners built outside the tree against it with
@@ -247,7 +248,7 @@ if command -v valgrind >/dev/null 2>&1; then
     ffi-tests/c/run_vectors.c $(pkg-config --libs authcore-static) -lm
   # The HMAC files (the KDF cases would take minutes under valgrind).
   valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-    "$OUT/run_vectors_vg" naskot hmac- differential | tail -1
+    "$OUT/run_vectors_vg" naskot hmac- differential/node-hmac-auth-core | tail -1
 else
   echo "c: valgrind not installed: the ASan/UBSan runs above are the memory check"
 fi

@@ -6,12 +6,11 @@
 #     vectors), importing authcore from the venv.
 #   - Python sdist: holds the core crate and Cargo.lock; a second fresh venv (cargo on PATH
 #     this time) builds it with pip + maturin, then the smoke test and vector runners run.
-#   - Node: the npm tarballs install into a new temporary app under the original names as
-#     aliases (@naskot/node-hmac-auth-core, @naskot/node-hmac-auth-core-propagation,
-#     @nik2208/node-auth, @fuzdev/fuz_app), with cargo and rustc off PATH, and an app
-#     exercises each package (signed HTTP round trip, propagation over the in-process mesh,
-#     passwords/tokens/argon2, the SSE auth guard), loading the portable binary from
-#     @authcore/native-linux-x64-gnu.
+#   - Node: scripts/npm-alias-app.sh on the npm tarballs: a new temporary app installs them
+#     under the original names as aliases (@naskot/node-hmac-auth-core,
+#     @naskot/node-hmac-auth-core-propagation, @nik2208/node-auth, @fuzdev/fuz_app), with
+#     cargo and rustc off PATH, and exercises each package, loading the portable binary from
+#     @authcore/native-linux-x64-gnu (`make test` runs the same on the debug tarballs).
 #   - C: the C tarball is unpacked into a temporary prefix and scripts/c-consumer.sh builds
 #     the C vector runners against it with pkg-config only (shared and static, valgrind).
 # Not part of `make test` (a cold `make dist` is several release builds); run after
@@ -107,37 +106,7 @@ PY
 )
 
 step "Node: the npm tarballs under the original names, no cargo on PATH"
-NPMD="$DIST/npm"
-tgz() { # package name -> its tarball
-  local f
-  f="$(ls "$NPMD/$(sed 's/^@//; s|/|-|' <<<"$1")"-[0-9]*.tgz)"
-  echo "file:$f"
-}
-APP="$WORK/node-app"
-mkdir -p "$APP"
-cat >"$APP/package.json" <<JSON
-{
-  "name": "authcore-dist-test-app",
-  "private": true,
-  "type": "module",
-  "dependencies": {
-    "@naskot/node-hmac-auth-core": "$(tgz @authcore/node-hmac-auth-core)",
-    "@naskot/node-hmac-auth-core-propagation": "$(tgz @authcore/node-hmac-auth-core-propagation)",
-    "@authcore/node-hmac-auth-core": "$(tgz @authcore/node-hmac-auth-core)",
-    "@nik2208/node-auth": "$(tgz @authcore/node-auth-core)",
-    "@fuzdev/fuz_app": "$(tgz @authcore/fuz-app-realtime)",
-    "@authcore/native": "$(tgz @authcore/native)",
-    "@authcore/native-linux-x64-gnu": "$(tgz @authcore/native-linux-x64-gnu)"
-  }
-}
-JSON
-cp bindings-node/packages/node-hmac-auth-core-propagation/test/helpers.mjs "$APP/helpers.mjs"
-cp scripts/dist-test-app.mjs "$APP/app.mjs"
-(
-  cd "$APP"
-  nocargo npm install --prefer-offline --no-audit --no-fund --loglevel=error
-  nocargo node app.mjs
-)
+bash scripts/npm-alias-app.sh "$DIST/npm"
 
 step "C: the tarball as an installed prefix"
 C_TGZ="$(ls "$DIST"/authcore-c-"$VERSION"-linux-x64-gnu.tar.gz)"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Node: install the npm workspaces from the lockfile, build the napi addon (debug),
-# check the generated loader is committed, run every Node test: the addon, the drop-in
+# check the generated loader is committed, pack the npm tarballs and install them into a new
+# app under the original names with no Rust toolchain (scripts/npm-alias-app.sh), run every
+# Node test: the addon, the drop-in
 # packages (@authcore/node-hmac-auth-core, @authcore/node-hmac-auth-core-propagation,
 # @authcore/node-auth-core, @authcore/fuz-app-realtime), the vector runners (HMAC,
 # realtime, auth primitives) and the cross-language parity cases (ffi-tests/parity). Real Redis on
@@ -27,6 +29,11 @@ fi
 
 # The packages as they would be published (the alias-app test installs these tarballs).
 bash scripts/pack-node.sh >/dev/null
+
+# Those tarballs in a new temporary app under the original names as npm aliases
+# (@naskot/node-hmac-auth-core, @naskot/node-hmac-auth-core-propagation, @nik2208/node-auth,
+# @fuzdev/fuz_app), installed and run with cargo and rustc off PATH; each package exercised.
+bash scripts/npm-alias-app.sh target/npm-packs
 
 # The .d.ts of the drop-ins: code written against the originals' types compiles, misuse
 # does not (compile-only tests with @ts-expect-error lines).

@@ -3,7 +3,8 @@
 # (maturin develop), then pytest over the binding's tests, the shared vectors and the
 # cross-language parity cases (ffi-tests/parity), then the type checks (stubtest of the
 # .pyi, mypy --strict on a program using every export), then the
-# built wheel installed alone into a fresh venv (smoke test).
+# built wheel installed alone into a fresh venv (smoke test, then the vector runners of
+# ffi-tests/python against it from a temporary directory).
 # Idempotent; needs only python3 (>= 3.10), cargo and a reachable Redis (scripts/services.sh).
 # The Redis Cluster tests (bindings-python/tests/test_redis_cluster_stores.py) start a private
 # 3-master cluster with scripts/redis-cluster.sh (redis-server and redis-cli on the PATH) and
@@ -37,4 +38,31 @@ smoke_venv="$PWD/target/wheel-smoke-venv"
 rm -rf "$smoke_venv"
 "${PYTHON:-python3}" -m venv "$smoke_venv"
 "$smoke_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index "$wheels"/*.whl
-(cd /tmp && "$smoke_venv/bin/python" "$OLDPWD/bindings-python/wheel-smoke/smoke.py")
+# Then the Python part of the vector suite in that venv, pytest at the pinned version its only
+# addition: the runners and vectors are copied into a temporary directory and run from there
+# (--import-mode=importlib puts nothing on sys.path), so authcore can only come from the wheel.
+PYTEST_PIN="$(grep -E '^(pytest|iniconfig|pluggy|packaging)==' bindings-python/requirements-dev.txt)"
+# shellcheck disable=SC2086 # one requirement per word
+"$smoke_venv/bin/python" -m pip install --quiet --disable-pip-version-check $PYTEST_PIN
+smoke_dir="$(mktemp -d "${TMPDIR:-/tmp}/authcore-wheel-smoke.XXXXXX")"
+trap 'rm -rf "$smoke_dir"' EXIT
+mkdir -p "$smoke_dir/ffi-tests"
+cp -r ffi-tests/python ffi-tests/vectors "$smoke_dir/ffi-tests/"
+ROOT="$PWD"
+(
+  cd "$smoke_dir"
+  "$smoke_venv/bin/python" - "$smoke_venv" <<'PY'
+import pathlib, sys
+import authcore, authcore._native as n
+venv = pathlib.Path(sys.argv[1]).resolve()
+for mod in (authcore, n):
+    assert venv in pathlib.Path(mod.__file__).resolve().parents, mod.__file__
+assert not any("bindings-python" in p for p in sys.path), sys.path
+print("wheel-smoke: authcore from", pathlib.Path(n.__file__).parent)
+PY
+  "$smoke_venv/bin/python" "$ROOT/bindings-python/wheel-smoke/smoke.py"
+  # The settings of bindings-python/pyproject.toml that matter here: warnings are errors,
+  # xfail is strict (no ini file is read: -c /dev/null).
+  "$smoke_venv/bin/python" -m pytest -q -p no:cacheprovider -c /dev/null --rootdir "$smoke_dir" \
+    --import-mode=importlib -W error -o xfail_strict=true ffi-tests/python
+)

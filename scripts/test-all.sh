@@ -15,6 +15,8 @@ echo "==== lint (rustfmt, clippy -D warnings) ===="
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 python3 scripts/check-versions.py
+# BENCHMARKS.md is what bench/results gives, and every ratio the README quotes is in it.
+python3 scripts/benchmarks-md.py --check
 for part in rust c python uniffi node; do
   echo "==== $part ===="
   t0=$(date +%s)

@@ -4,8 +4,14 @@
  *
  * Include it after the generated vectors header (VECTORS, VECTOR_COUNT, VECTOR_FILES,
  * VECTOR_FILE_COUNT), with VECTOR_CASE defined as that header's case type, which has the
- * fields file, id, op_name, expect_error, expect_status, expect_text and expect_bool. The
- * runner defines check_text(), the comparison of a successful text result.
+ * fields file, id, op_name, expect_error, expect_status, expect_message_suffix, expect_text
+ * and expect_bool. The runner defines check_text(), the comparison of a successful text
+ * result.
+ *
+ * expect_error is the name of the expected result (authcore_result_name), NULL for success,
+ * or "*" for any failure: a recorded refusal of an original that names no reason C has (its
+ * HTTP status, expect_status, and its message, expect_message_suffix, are still checked
+ * when set).
  *
  * Every text result is fetched twice: a size query (out = NULL, out_len = 0) that must
  * answer AUTHCORE_BUFFER_TOO_SMALL with the exact size, then into a heap buffer of exactly
@@ -115,18 +121,28 @@ static inline void check_error(authcore_result rc, uint16_t status) {
         free(msg);
         return;
     }
-    if (strcmp(name, current->expect_error) != 0) {
+    bool any = strcmp(current->expect_error, "*") == 0;
+    if (!any && strcmp(name, current->expect_error) != 0) {
         char *msg = last_message();
         fail("expected error %s, got %s (%s)", current->expect_error, name, msg ? msg : "");
         free(msg);
         return;
     }
+    if (any && (rc == AUTHCORE_PANIC || rc == AUTHCORE_BUFFER_TOO_SMALL)) {
+        fail("expected a refusal, got %s", name);
+    }
     if (current->expect_status != 0 && status != current->expect_status) {
-        fail("expected HTTP status %d, got %u", current->expect_status, (unsigned)status);
+        fail("expected HTTP status %d, got %u (%s)", current->expect_status, (unsigned)status, name);
     }
     char *msg = last_message();
     if (msg == NULL || msg[0] == '\0') {
         fail("error %s without a message", name);
+    } else if (current->expect_message_suffix.ptr != NULL) {
+        size_t n = strlen(msg), k = current->expect_message_suffix.len;
+        if (n < k || memcmp(msg + n - k, current->expect_message_suffix.ptr, k) != 0) {
+            fail("%s: message \"%s\" does not end with \"%.*s\"", name, msg, (int)k,
+                 current->expect_message_suffix.ptr);
+        }
     }
     free(msg);
 }

@@ -6,7 +6,11 @@ C has no JSON parser here, so every case becomes one static `vcase` initialiser.
 of ffi-tests/vectors/ is claimed by an adapter or listed in NOT_FOR_C with the reason:
   * `naskot/*.json`, `hmac-*.json` and the signing track of
     `differential/node-hmac-auth-core.json`: the HMAC adapter below;
-  * the password, JWT, TOTP, PKCE and policy files: primitive_cases.py.
+  * the password, JWT, TOTP, PKCE and policy files: primitive_cases.py;
+  * the bcrypt and HS256/384/512 verification cases of `differential/node-auth-core.json`:
+    node_auth_cases.py (which counts, by family and with the reason, the cases C cannot
+    express).
+The files of `differential/` are held to the same rule as the top-level ones.
 Adapters only copy expected values, never compute them, with two exceptions that are pure
 formatting: getHeader() resolution (first case-insensitive match, first array element: C
 takes the four header values, not a header list) and rendering an expected `parse_record`
@@ -34,6 +38,7 @@ import cgen  # noqa: E402  (ffi-tests/c-common)
 from cgen import VectorError  # noqa: E402
 
 sys.path.insert(0, HERE)
+import node_auth_cases  # noqa: E402
 import primitive_cases  # noqa: E402
 
 # op -> (allowed input keys, kind of the ok value)
@@ -345,6 +350,16 @@ NOT_FOR_C = {
     "canonical-json-oracle.json": "Node's canonical JSON of JavaScript values (class instances among them); the "
     "core function authcore_message_canonical calls replays all of it (core/tests/canonical_oracle.rs)",
     "python-json-dumps.json": "the text of Python's json.dumps, which only the Python binding signs",
+    "differential/fuz-app-realtime.json": "scenarios over fuz_app's SubscriberRegistry and SSE auth guard "
+    "(streams, Response bodies); the SSE guard has no C API",
+    "differential/propagation.json": "the Node propagation package's JavaScript surface: createPropagator's "
+    "option checks, the HmacPropagationError class and flows on the Node addon's in-process mesh; "
+    "buildQueueName's C call (authcore_propagation_queue_name) is tested in test_propagation.c",
+}
+# The files of differential/ the adapters claim.
+DIFFERENTIAL = {
+    "differential/node-hmac-auth-core.json": "the HMAC signing track and verifyHttpSignature (this file)",
+    node_auth_cases.FILE: "node_auth_cases.py",
 }
 
 
@@ -412,21 +427,27 @@ def differential_verify_cases(path):
 def main():
     args = cgen.parse_args(DEFAULT_VECTORS)
     top = sorted(os.path.basename(p) for p in glob.glob(os.path.join(args.vectors, "*.json")))
+    diff = sorted("differential/" + os.path.basename(p) for p in glob.glob(os.path.join(args.vectors, "differential", "*.json")))
     hmac = [n for n in top if n.startswith("hmac-")]
-    unclaimed = set(top) - set(hmac) - set(primitive_cases.FILES) - set(NOT_FOR_C)
+    unclaimed = set(top + diff) - set(hmac) - set(primitive_cases.FILES) - set(DIFFERENTIAL) - set(NOT_FOR_C)
     if unclaimed:
         raise VectorError(f"vector files no C adapter claims (claim them or list them in NOT_FOR_C): {sorted(unclaimed)}")
-    missing = set(primitive_cases.FILES) - set(top)
+    missing = (set(primitive_cases.FILES) | set(DIFFERENTIAL)) - set(top + diff)
     if missing:
         raise VectorError(f"missing vector files: {sorted(missing)}")
     files = sorted(glob.glob(os.path.join(args.vectors, "naskot", "*.json")))
     files += [os.path.join(args.vectors, n) for n in hmac]
     files += [os.path.join(args.vectors, "differential", "node-hmac-auth-core.json")]
     files += [os.path.join(args.vectors, n) for n in primitive_cases.FILES]
+    files += [os.path.join(args.vectors, node_auth_cases.FILE)]
 
     def cases_of(path, rel):
         if rel.startswith("naskot" + os.sep):
             return naskot_cases(path)
+        if rel == node_auth_cases.FILE.replace("/", os.sep):
+            replayed, left_out = node_auth_cases.cases(path)
+            print(node_auth_cases.report(replayed, left_out))
+            return replayed
         if rel.startswith("differential" + os.sep):
             return differential_cases(path) + differential_verify_cases(path)
         cases = cgen.load_cases(path)
@@ -437,6 +458,12 @@ def main():
     def build(rel, c):
         if rel in primitive_cases.FILES:
             return primitive_cases.build_case(rel, c)
+        if rel == node_auth_cases.FILE.replace("/", os.sep):
+            case = primitive_cases.build_case(rel, c)
+            # A refusal of the original: its message must end C's message.
+            if "message" in c["expect"]:
+                case.s("expect_message_suffix", utf8(c["expect"]["message"], f"{rel}#{c['id']}"))
+            return case
         return build_case(rel, c)
 
     rendered, per_file = cgen.render_files(args.vectors, files, cases_of, build)
@@ -467,8 +494,10 @@ VCASE_STRUCT = """typedef struct vcase {
     size_t rules_len;
     const authcore_str *ips;
     size_t ips_len;
-""" + primitive_cases.FIELDS + """    /* expectations: expect_error NULL means success */
+""" + primitive_cases.FIELDS + """    /* expectations: expect_error NULL means success, "*" any error (the original's
+     * refusal names no reason C has; expect_status and expect_message_suffix still hold) */
     const char *expect_error;
+    authcore_str expect_message_suffix; /* {NULL, 0}: the message is not checked */
     int expect_status; /* 0 = not checked */
     authcore_str expect_text, expect_client_id, expect_message_hash, expect_signature,
         expect_nonce;

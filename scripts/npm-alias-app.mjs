@@ -1,6 +1,8 @@
-// The app of scripts/dist-test.sh: installed from the npm tarballs of `make dist` under the
-// original package names (aliases), it exercises each package and the portable binary.
-// helpers.mjs (the in-memory management adapter of the propagation tests) is copied next to it.
+// The app of scripts/npm-alias-app.sh (run by scripts/node.sh on the debug tarballs and by
+// scripts/dist-test.sh on those of `make dist`): installed from the npm tarballs under the
+// original package names (aliases), with no Rust toolchain on PATH, it exercises each package
+// and the binary of the per-platform package. helpers.mjs (the in-memory management adapter
+// of the propagation tests) is copied next to it.
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import http from 'node:http'
@@ -111,4 +113,4 @@ assert.equal(sse.registry.count, 0)
 assert.deepEqual(lines, [`SSE auth guard: closed 1 stream(s) for session ${sid} (session_revoke)`])
 done.push('fuz-app-realtime')
 
-console.log(`dist-test app: ${done.join(', ')}: ok (${done.length} passed, 0 failed)`)
+console.log(`npm alias app: ${done.join(', ')}: ok (${done.length} passed, 0 failed)`)
