@@ -54,15 +54,7 @@ pub fn to_py(py: Python<'_>, e: &JwtError) -> PyErr {
         JwtError::MissingClaim(c) | JwtError::InvalidClaim(c) => Some(c.as_str()),
         _ => None,
     };
-    raise(
-        py,
-        MODULE,
-        e.code(),
-        message(e),
-        e.status(),
-        e.pyjwt_exception(),
-        extra,
-    )
+    raise(py, MODULE, e.code(), message(e), e.status(), "", extra)
 }
 
 fn parse_alg(name: &str) -> PyResult<Algorithm> {

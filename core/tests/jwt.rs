@@ -198,7 +198,6 @@ fn expired_and_not_yet_valid_tokens() {
     );
     let e = jwt::verify::<Value>(&keys, &tok, &Validation::default(), T0 + 1000).unwrap_err();
     assert_eq!(e.code(), "JWT_EXPIRED");
-    assert_eq!(e.pyjwt_exception(), "ExpiredSignatureError");
     assert_eq!(e.node_auth_code(TokenUse::Access), "INVALID_ACCESS_TOKEN");
 }
 
@@ -417,7 +416,6 @@ fn alg_none_and_algorithm_confusion_against_rs256_manager() {
     let forged = jwt::sign(&pem_key, &claims_v).unwrap();
     let e = m.verify_access_token(&forged, T0).unwrap_err();
     assert_eq!(e.code(), "JWT_ALGORITHM_MISMATCH");
-    assert_eq!(e.pyjwt_exception(), "InvalidAlgorithmError");
     // Unknown kid with no default key.
     let other = KeySet::single(
         JwtKey::rsa_private_pem(jwt_keys::RSA_PRIVATE.as_bytes())

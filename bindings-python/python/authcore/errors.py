@@ -184,7 +184,7 @@ _PASSWORD_FAILURE: Dict[str, str] = {
 #: raised by the native module directly. tests/test_error_table.py checks that every code
 #: the core defines is listed here, with the class it stands for.
 ERROR_CLASSES: Dict[str, Tuple[str, Dict[str, ClassChoice]]] = {
-    # PyJWT's classes, as the core's `JwtError::pyjwt_exception` names them.
+    # PyJWT's classes: the one place that picks them (the core gives the code and the claim).
     "authcore.jwt": (
         "InvalidTokenError",
         {

@@ -242,33 +242,6 @@ impl JwtError {
             TokenUse::MfaPending => "INVALID_TOKEN",
         }
     }
-
-    /// Name of the matching PyJWT exception class (for the Python binding).
-    pub fn pyjwt_exception(&self) -> &'static str {
-        match self {
-            Self::Expired => "ExpiredSignatureError",
-            Self::NotYetValid => "ImmatureSignatureError",
-            Self::InvalidIssuer => "InvalidIssuerError",
-            Self::InvalidAudience => "InvalidAudienceError",
-            Self::InvalidSubject => "InvalidSubjectError",
-            Self::MissingClaim(_) => "MissingRequiredClaimError",
-            Self::InvalidSignature => "InvalidSignatureError",
-            Self::AlgNone | Self::UnsupportedAlgorithm(_) | Self::AlgorithmMismatch(_) => {
-                "InvalidAlgorithmError"
-            }
-            Self::Malformed | Self::UnsupportedCritical => "DecodeError",
-            Self::InvalidKey(_) | Self::KeyConfig(_) => "InvalidKeyError",
-            Self::Signing(_) | Self::Random | Self::Store(_) | Self::InvalidConfig(_) => {
-                "PyJWTError"
-            }
-            // PyJWT: non-integer `iat` → InvalidIssuedAtError, `exp`/`nbf` → DecodeError,
-            // non-string `jti` → InvalidJTIError.
-            Self::InvalidClaim(c) if c == "iat" => "InvalidIssuedAtError",
-            Self::InvalidClaim(c) if c == "exp" || c == "nbf" => "DecodeError",
-            Self::InvalidClaim(c) if c == "jti" => "InvalidJTIError",
-            _ => "InvalidTokenError",
-        }
-    }
 }
 
 /// A number of seconds given by a binding (a JS number, a Python float): an integer in

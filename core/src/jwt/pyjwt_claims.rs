@@ -83,7 +83,7 @@ fn is_falsy(v: &Value) -> bool {
 /// Check the claims of a signature-verified token with PyJWT 2.x semantics and order:
 /// required claims, `iat`, `nbf`, `exp`, `iss`, `aud`, `sub`, `jti`. `now` is unix seconds
 /// (fractional). A non-numeric `iat`/`nbf`/`exp` is `InvalidClaim(name)`, a non-string
-/// `jti` is `InvalidClaim("jti")` (see [`JwtError::pyjwt_exception`]).
+/// `jti` is `InvalidClaim("jti")` (PyJWT's class for each claim: `authcore.errors.ERROR_CLASSES` in the Python package).
 pub fn validate_claim_checks(
     claims: &Map<String, Value>,
     c: &ClaimChecks,
