@@ -12,6 +12,14 @@ if [ "${CI:-}" = "true" ]; then locked=(--locked); fi
 target_dir="$(cargo metadata --format-version 1 --no-deps "${locked[@]}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 
+# The library mobile and JVM apps ship is built on the sans-IO core: no runtime or client
+# crate may reach it.
+runtime_deps="$(cargo tree "${locked[@]}" -p authcore-uniffi -e normal --prefix none |
+  grep -E '^(tokio|redis|lapin|mio) ' | sort -u || true)"
+if [ -n "$runtime_deps" ]; then
+  echo "uniffi: the library depends on runtime crates: $runtime_deps" >&2
+  exit 1
+fi
 echo "== build authcore-uniffi (cdylib + uniffi-bindgen)"
 cargo build --quiet "${locked[@]}" -p authcore-uniffi --lib --bin uniffi-bindgen
 lib="$target_dir/debug/libauthcore_uniffi.so"
