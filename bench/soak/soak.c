@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
 
     pw_ctx pc;
     authcore_argon2_params params = {8, 1, 1, 32};
-    must(authcore_password_hash((const uint8_t *)"pw-soak", 7, &params, pc.hash, sizeof pc.hash, &pc.len), "hash");
+    must(authcore_password_hash_argon2id((const uint8_t *)"pw-soak", 7, &params, pc.hash, sizeof pc.hash, &pc.len), "hash");
     soak("password_verify (argon2id m=8 t=1 p=1)", n_kdf, op_pw_verify, &pc);
     return 0;
 }

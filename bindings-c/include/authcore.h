@@ -2088,6 +2088,22 @@ authcore_result authcore_pkce_verify(const char *verifier,
  * `out` valid for `out_len` bytes of writes; `out_written` writable.
  */
 AUTHCORE_MUST_USE
+authcore_result authcore_password_hash_argon2id(const uint8_t *password,
+                                                size_t password_len,
+                                                const struct authcore_argon2_params *params,
+                                                char *out,
+                                                size_t out_len,
+                                                size_t *out_written);
+
+/**
+ * Deprecated alias of `authcore_password_hash_argon2id`
+ * (the name every language shares, after the core's `password::hash_argon2id`);
+ * same arguments, same results.
+ *
+ * # Safety
+ * As `authcore_password_hash_argon2id`.
+ */
+AUTHCORE_MUST_USE
 authcore_result authcore_password_hash(const uint8_t *password,
                                        size_t password_len,
                                        const struct authcore_argon2_params *params,
@@ -2127,7 +2143,7 @@ authcore_result authcore_password_verify(const uint8_t *password,
  * argon2-cffi's `check_needs_rehash`: `*out_needs_rehash` is `true` when `hash` should be
  * replaced by a new hash made with `params` (NULL = OWASP defaults): it is bcrypt, or an
  * argon2id hash whose version, m, t, p or output length differ. Call it after a
- * successful `authcore_password_verify`, then store `authcore_password_hash`'s result.
+ * successful `authcore_password_verify`, then store `authcore_password_hash_argon2id`'s result.
  * Malformed hashes are errors as for `authcore_password_verify`.
  *
  * # Safety
@@ -2144,7 +2160,7 @@ authcore_result authcore_password_needs_rehash(const char *hash,
  * bcryptjs: 0 means its default 10, other values are clamped to 4..=31
  * (`AUTHCORE_BCRYPT_DEFAULT_COST` is node-auth's 12) and only the first
  * 72 bytes of the password count, as in bcryptjs. New passwords should use
- * `authcore_password_hash`; this exists for systems that must keep writing bcrypt.
+ * `authcore_password_hash_argon2id`; this exists for systems that must keep writing bcrypt.
  * The hash is 60 characters (61 bytes with the NUL).
  *
  * # Safety

@@ -97,7 +97,7 @@ unsafe fn password_bytes<'a>(ptr: *const u8, len: usize) -> FfiResult<&'a [u8]> 
 /// `out` valid for `out_len` bytes of writes; `out_written` writable.
 #[must_use]
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn authcore_password_hash(
+pub unsafe extern "C" fn authcore_password_hash_argon2id(
     password: *const u8,
     password_len: usize,
     params: *const authcore_argon2_params,
@@ -116,6 +116,28 @@ pub unsafe extern "C" fn authcore_password_hash(
             write_text(phc.as_bytes(), out, out_len, out_written)
         }
     })
+}
+
+/// Deprecated alias of `authcore_password_hash_argon2id`
+/// (the name every language shares, after the core's `password::hash_argon2id`);
+/// same arguments, same results.
+///
+/// # Safety
+/// As `authcore_password_hash_argon2id`.
+#[must_use]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authcore_password_hash(
+    password: *const u8,
+    password_len: usize,
+    params: *const authcore_argon2_params,
+    out: *mut c_char,
+    out_len: usize,
+    out_written: *mut usize,
+) -> authcore_result {
+    // SAFETY: forwarded caller guarantees.
+    unsafe {
+        authcore_password_hash_argon2id(password, password_len, params, out, out_len, out_written)
+    }
 }
 
 /// Verify a password against a stored hash: an argon2id PHC string (any parameters) or a
@@ -167,7 +189,7 @@ pub unsafe extern "C" fn authcore_password_verify(
 /// argon2-cffi's `check_needs_rehash`: `*out_needs_rehash` is `true` when `hash` should be
 /// replaced by a new hash made with `params` (NULL = OWASP defaults): it is bcrypt, or an
 /// argon2id hash whose version, m, t, p or output length differ. Call it after a
-/// successful `authcore_password_verify`, then store `authcore_password_hash`'s result.
+/// successful `authcore_password_verify`, then store `authcore_password_hash_argon2id`'s result.
 /// Malformed hashes are errors as for `authcore_password_verify`.
 ///
 /// # Safety
@@ -197,7 +219,7 @@ pub unsafe extern "C" fn authcore_password_needs_rehash(
 /// bcryptjs: 0 means its default 10, other values are clamped to 4..=31
 /// (`AUTHCORE_BCRYPT_DEFAULT_COST` is node-auth's 12) and only the first
 /// 72 bytes of the password count, as in bcryptjs. New passwords should use
-/// `authcore_password_hash`; this exists for systems that must keep writing bcrypt.
+/// `authcore_password_hash_argon2id`; this exists for systems that must keep writing bcrypt.
 /// The hash is 60 characters (61 bytes with the NUL).
 ///
 /// # Safety
@@ -303,7 +325,7 @@ mod tests {
         let mut n = 0;
         // SAFETY: valid buffers.
         let r = unsafe {
-            authcore_password_hash(
+            authcore_password_hash_argon2id(
                 pw.as_ptr(),
                 pw.len(),
                 p,
@@ -508,12 +530,19 @@ mod tests {
             );
             let mut n = 0;
             assert_eq!(
-                authcore_password_hash(b"pw".as_ptr(), 2, &FAST, null_mut(), 0, &mut n),
+                authcore_password_hash_argon2id(b"pw".as_ptr(), 2, &FAST, null_mut(), 0, &mut n),
                 AUTHCORE_BUFFER_TOO_SMALL
             );
             assert_eq!(n, 97, "96 characters and the NUL");
             assert_eq!(
-                authcore_password_hash(b"pw".as_ptr(), 2, &FAST, null_mut(), 0, null_mut()),
+                authcore_password_hash_argon2id(
+                    b"pw".as_ptr(),
+                    2,
+                    &FAST,
+                    null_mut(),
+                    0,
+                    null_mut()
+                ),
                 AUTHCORE_NULL_PARAMETER
             );
         }

@@ -92,7 +92,7 @@ static void op_argon_hash(void *p) {
     (void)p;
     char out[AUTHCORE_PASSWORD_HASH_BUFFER_SIZE];
     size_t n;
-    must(authcore_password_hash(PW("correct horse battery staple"), NULL, out, sizeof out, &n), "hash");
+    must(authcore_password_hash_argon2id(PW("correct horse battery staple"), NULL, out, sizeof out, &n), "hash");
 }
 
 static void op_verify_pw(void *p) {
@@ -186,7 +186,7 @@ int main(int argc, char **argv) {
 
     char owasp[AUTHCORE_PASSWORD_HASH_BUFFER_SIZE];
     size_t n;
-    must(authcore_password_hash(PW("correct horse battery staple"), NULL, owasp, sizeof owasp, &n), "hash");
+    must(authcore_password_hash_argon2id(PW("correct horse battery staple"), NULL, owasp, sizeof owasp, &n), "hash");
     pw_ctx pc = {owasp, n};
     double h = per_op(op_argon_hash, NULL, 5), vv = per_op(op_verify_pw, &pc, 5);
     op_unknown_user(NULL); /* makes the dummy */

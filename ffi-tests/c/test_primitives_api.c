@@ -56,7 +56,7 @@ static void test_codes(void) {
 static char *phc(const uint8_t *pw, size_t len, const authcore_argon2_params *p) {
     static char buf[AUTHCORE_PASSWORD_HASH_BUFFER_SIZE];
     size_t n = 0;
-    authcore_result rc = authcore_password_hash(pw, len, p, buf, sizeof buf, &n);
+    authcore_result rc = authcore_password_hash_argon2id(pw, len, p, buf, sizeof buf, &n);
     CHECK_RC(rc, AUTHCORE_OK);
     CHECK(rc != AUTHCORE_OK || strlen(buf) == n);
     return buf;
@@ -129,19 +129,25 @@ static void test_passwords(void) {
     /* Length limit, bad parameters, small buffers, NULLs. */
     static uint8_t big[AUTHCORE_PASSWORD_MAX_BYTES + 1];
     memset(big, 'x', sizeof big);
-    CHECK_RC(authcore_password_hash(big, sizeof big, &FAST, buf, sizeof buf, &n),
+    CHECK_RC(authcore_password_hash_argon2id(big, sizeof big, &FAST, buf, sizeof buf, &n),
              AUTHCORE_PASSWORD_TOO_LONG);
     CHECK_RC(authcore_password_verify(big, sizeof big, NULL, 0, &ok), AUTHCORE_PASSWORD_TOO_LONG);
     authcore_argon2_params bad = {1, 1, 1, 32};
-    CHECK_RC(authcore_password_hash(PW("pw"), &bad, buf, sizeof buf, &n), AUTHCORE_PASSWORD_INVALID_PARAMS);
+    CHECK_RC(authcore_password_hash_argon2id(PW("pw"), &bad, buf, sizeof buf, &n), AUTHCORE_PASSWORD_INVALID_PARAMS);
     char tiny[10] = "xxxxxxxxx";
-    CHECK_RC(authcore_password_hash(PW("pw"), &FAST, tiny, sizeof tiny, &n), AUTHCORE_BUFFER_TOO_SMALL);
+    CHECK_RC(authcore_password_hash_argon2id(PW("pw"), &FAST, tiny, sizeof tiny, &n), AUTHCORE_BUFFER_TOO_SMALL);
     CHECK(n == 97 && tiny[0] == '\0');
     CHECK_RC(authcore_bcrypt_hash(PW("pw"), 4, buf, 60, &n), AUTHCORE_BUFFER_TOO_SMALL);
     CHECK(n == 61);
     CHECK_RC(authcore_password_verify(NULL, 2, LIT("x"), &ok), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_password_verify(PW("pw"), LIT("x"), NULL), AUTHCORE_NULL_PARAMETER);
-    CHECK_RC(authcore_password_hash(PW("pw"), &FAST, NULL, 10, &n), AUTHCORE_NULL_PARAMETER);
+    CHECK_RC(authcore_password_hash_argon2id(PW("pw"), &FAST, NULL, 10, &n), AUTHCORE_NULL_PARAMETER);
+    /* The deprecated name of authcore_password_hash_argon2id hashes the same way. */
+    CHECK_RC(authcore_password_hash(PW("pw"), &FAST, buf, sizeof buf, &n), AUTHCORE_OK);
+    CHECK(strlen(buf) == n && strncmp(buf, "$argon2id$v=19$m=", 17) == 0);
+    CHECK_RC(authcore_password_verify(PW("pw"), buf, n, &ok), AUTHCORE_OK);
+    CHECK(ok);
+    CHECK_RC(authcore_password_hash(PW("pw"), &bad, buf, sizeof buf, &n), AUTHCORE_PASSWORD_INVALID_PARAMS);
     CHECK_RC(authcore_password_needs_rehash(NULL, 0, NULL, &needs), AUTHCORE_NULL_PARAMETER);
     CHECK_RC(authcore_bcrypt_hash_with_salt(PW("pw"), LIT("$2b$04$short"), buf, sizeof buf, &n),
              AUTHCORE_PASSWORD_INVALID_PARAMS);

@@ -232,7 +232,7 @@ def op_password_hasher(i):
     return [
         f"authcore_argon2_params p = {{{p['memoryCost']}u, {p['timeCost']}u, {p['parallelism']}u, {p['hashLength']}u}};",
         "char out[256]; size_t n = 0;",
-        "authcore_result rc = authcore_password_hash((const uint8_t *)\"pw\", 2, &p, out, sizeof out, &n);",
+        "authcore_result rc = authcore_password_hash_argon2id((const uint8_t *)\"pw\", 2, &p, out, sizeof out, &n);",
         "outcome(rc, authcore_http_status(rc), \"\");",
     ]
 
