@@ -173,7 +173,7 @@ export declare class HmacAuth {
 }
 
 /** Keys parsed once and indexed by `kid`, one of them signing (`authcore::jwt::KeySet`). */
-export declare class JwtKeySet {
+export declare class KeySet {
   /** An empty set. */
   constructor()
   /** Add an HMAC secret (string: its UTF-8 bytes, like node; or a Buffer). */
@@ -392,7 +392,7 @@ export declare class SubscriberRegistry {
  */
 export declare class TokenManager {
   /** `keys` must contain a signing key; `refreshKeys` optionally signs refresh tokens. */
-  constructor(keys: JwtKeySet, options: TokenManagerOptions, refreshKeys?: JwtKeySet | undefined | null)
+  constructor(keys: KeySet, options: TokenManagerOptions, refreshKeys?: KeySet | undefined | null)
   /** Issue an access token. */
   createAccessToken(claims: TokenClaims, now?: number | undefined | null): string
   /** Verify an access token (refresh and 2FA-pending tokens: `JWT_WRONG_TOKEN_USE`). */
@@ -491,12 +491,6 @@ export interface ApiKeyCheckOptions {
 /** Lookup prefix of a presented Auth Server token, or `null` if it has the wrong shape. */
 export declare function apiTokenLookupPrefix(token: string, visiblePrefix: string): string | null
 
-/** argon2id hash with explicit parameters (default OWASP). */
-export declare function argon2Hash(password: string | Uint8Array, options?: Argon2Options | undefined | null): Promise<string>
-
-/** `argon2Hash` inline. */
-export declare function argon2HashSync(password: string | Uint8Array, options?: Argon2Options | undefined | null): string
-
 /** argon2id cost parameters (defaults: OWASP m=19456 KiB, t=2, p=1, 32-byte output). */
 export interface Argon2Options {
   /** Memory cost in KiB. */
@@ -509,9 +503,6 @@ export interface Argon2Options {
   outputLen?: number
 }
 
-/** Verify an argon2id PHC string; `false` on mismatch. */
-export declare function argon2Verify(password: string | Uint8Array, hash: string, limits?: Argon2VerifyLimits | undefined | null): Promise<boolean>
-
 /** Ceilings on the parameters of a stored argon2 hash (defaults: the core's). */
 export interface Argon2VerifyLimits {
   /** Memory cost in KiB (default 262144 = 256 MiB). */
@@ -521,9 +512,6 @@ export interface Argon2VerifyLimits {
   /** Lanes (default 8). */
   maxParallelism?: number
 }
-
-/** `argon2Verify` inline. */
-export declare function argon2VerifySync(password: string | Uint8Array, hash: string, limits?: Argon2VerifyLimits | undefined | null): boolean
 
 /** `assertClientId`: blank → `MISSING_CLIENT_ID` (400). */
 export declare function assertClientId(clientId: string): void
@@ -896,7 +884,7 @@ export declare function hmacErrorCodes(): Array<string>
  */
 export declare function hmacErrorStatus(code: string): number
 
-/** Options of `JwtKeySet.addHmac`. */
+/** Options of `KeySet.addHmac`. */
 export interface HmacKeyOptions {
   /** Signing algorithm: HS256 (default), HS384 or HS512. */
   alg?: string
@@ -941,7 +929,7 @@ export declare function jsStringToNumber(s: string): number
 /** SHA-256 hex of a token (what a refresh-token record should store). */
 export declare function jwtTokenHash(token: string): string
 
-/** Claim checks of `JwtKeySet.verify`. */
+/** Claim checks of `KeySet.verify`. */
 export interface JwtVerifyOptions {
   /** Clock, unix seconds (default: now). */
   now?: number
@@ -1008,6 +996,9 @@ export interface MessageText {
   marker?: string
 }
 
+/** Turn hot-path recording on (the default) or off for the whole process. */
+export declare function metricsSetEnabled(enabled: boolean): void
+
 /**
  * Every metric family as JSON text: `[{name, help, kind, samples: [{labels: [[k, v]],
  * value, histogram?: {buckets: [[le, cumulative]], count, sum}}]}]` (the `+Inf` bucket is
@@ -1073,6 +1064,12 @@ export interface PartialWrite {
   rest: Buffer
 }
 
+/** argon2id hash with explicit parameters (default OWASP). */
+export declare function passwordHashArgon2id(password: string | Uint8Array, options?: Argon2Options | undefined | null): Promise<string>
+
+/** `passwordHashArgon2id` inline. */
+export declare function passwordHashArgon2idSync(password: string | Uint8Array, options?: Argon2Options | undefined | null): string
+
 /** Options of a [`PasswordHasher`]. */
 export interface PasswordHasherOptions {
   /** Memory cost in KiB (default 19456). */
@@ -1117,6 +1114,12 @@ export interface PasswordVerification {
 /** Verify against a hash of either kind; `false` on mismatch. */
 export declare function passwordVerify(password: string | Uint8Array, hash: string): Promise<boolean>
 
+/** Verify an argon2id PHC string; `false` on mismatch. */
+export declare function passwordVerifyArgon2(password: string | Uint8Array, hash: string, limits?: Argon2VerifyLimits | undefined | null): Promise<boolean>
+
+/** `passwordVerifyArgon2` inline. */
+export declare function passwordVerifyArgon2Sync(password: string | Uint8Array, hash: string, limits?: Argon2VerifyLimits | undefined | null): boolean
+
 /** `passwordVerify` inline. */
 export declare function passwordVerifySync(password: string | Uint8Array, hash: string): boolean
 
@@ -1134,7 +1137,7 @@ export interface PatchesJs {
   allowedIps?: Array<string | undefined | null>
 }
 
-/** Options of `JwtKeySet.addPem`. */
+/** Options of `KeySet.addPem`. */
 export interface PemKeyOptions {
   /** RS256, ES256 or EdDSA; detected from the key when absent. */
   alg?: string
@@ -1395,9 +1398,6 @@ export declare function setKdfConcurrency(limit: number): number
 
 /** Change the level (`off` stops forwarding). */
 export declare function setLogLevel(level: string): void
-
-/** Turn hot-path recording on (the default) or off for the whole process. */
-export declare function setMetricsEnabled(enabled: boolean): void
 
 /** `buildHttpSignedHeaders` input (the signing side only; `Headers` stays in JS). */
 export interface SignedHeadersInput {

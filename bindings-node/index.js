@@ -79,4 +79,16 @@ function toMessageString(message) {
   return native.messageCanonical(toMessageText(message))
 }
 
-module.exports = { ...native, toMessageText, toMessageString, MESSAGE_MARKER: MARKER }
+module.exports = {
+  ...native,
+  toMessageText,
+  toMessageString,
+  MESSAGE_MARKER: MARKER,
+  // Deprecated names, kept working: the same objects as the core's names.
+  JwtKeySet: native.KeySet,
+  argon2Hash: native.passwordHashArgon2id,
+  argon2HashSync: native.passwordHashArgon2idSync,
+  argon2Verify: native.passwordVerifyArgon2,
+  argon2VerifySync: native.passwordVerifyArgon2Sync,
+  setMetricsEnabled: native.metricsSetEnabled,
+}

@@ -14,7 +14,9 @@ export interface MetricsFamily {
 /** Every family as data (the `+Inf` bucket of a histogram is its `count`). */
 export declare function metricsSnapshot(): MetricsFamily[]
 /** Turn hot-path recording on (the default) or off for the whole process. */
-export declare function setMetricsEnabled(enabled: boolean): void
+export declare function metricsSetEnabled(enabled: boolean): void
+/** @deprecated The core's name is `metricsSetEnabled` (`metrics::set_enabled`); the same function. */
+export declare const setMetricsEnabled: typeof metricsSetEnabled
 /** A prom-client metric reading one core family at each scrape. */
 export declare class AuthcoreMetric {
   readonly name: string

@@ -26,8 +26,8 @@ function metricsSnapshot() {
 }
 
 /** Turn hot-path recording on (the default) or off for the whole process. */
-function setMetricsEnabled(enabled) {
-  native.setMetricsEnabled(!!enabled)
+function metricsSetEnabled(enabled) {
+  native.metricsSetEnabled(!!enabled)
 }
 
 function labelsOf(pairs, extra) {
@@ -92,4 +92,12 @@ function registerAuthcoreMetrics(registry) {
   })
 }
 
-module.exports = { metricsText, metricsSnapshot, setMetricsEnabled, registerAuthcoreMetrics, AuthcoreMetric }
+module.exports = {
+  metricsText,
+  metricsSnapshot,
+  metricsSetEnabled,
+  // Deprecated name of metricsSetEnabled (the core's metrics::set_enabled): the same function.
+  setMetricsEnabled: metricsSetEnabled,
+  registerAuthcoreMetrics,
+  AuthcoreMetric,
+}

@@ -1,12 +1,12 @@
 // Node: verifyHttpSignature through the drop-in on memory:// (one napi submit per request,
 // the core's verifier, the completion queue), metrics recording on vs off
-// (setMetricsEnabled), in interleaved rounds of N sequential-batch requests; medians.
+// (metricsSetEnabled), in interleaved rounds of N sequential-batch requests; medians.
 // Run by bench/metrics/run.sh with a release addon; merges the Rust numbers (RUST_JSON).
 import { createRequire } from 'node:module'
 import { writeResults } from '../common.mjs'
 
 const require = createRequire(import.meta.url)
-const { setMetricsEnabled, metricsText } = require('@authcore/native/metrics.js')
+const { metricsSetEnabled, metricsText } = require('@authcore/native/metrics.js')
 const core = await import('@authcore/node-hmac-auth-core')
 
 const ROUNDS = Number(process.env.NODE_ROUNDS ?? 40)
@@ -43,13 +43,13 @@ for (let r = 0; r < ROUNDS * 2 + 1; r++) {
   // Pairs (on, off), (off, on), … after one warm-up round.
   const pair = Math.floor(Math.max(r - 1, 0) / 2)
   const enabled = r === 0 || (r % 2 === 1) === (pair % 2 === 0)
-  setMetricsEnabled(enabled)
+  metricsSetEnabled(enabled)
   const reqs = requests(CALLS) // signed outside the timed part
   const ns = await round(reqs)
   if (r === 0) continue // warm-up
   ;(enabled ? on : off).push(ns)
 }
-setMetricsEnabled(true)
+metricsSetEnabled(true)
 if (!metricsText().includes('authcore_verify_total{outcome="OK"}')) throw new Error('no verify counter')
 const mOn = median(on)
 const mOff = median(off)

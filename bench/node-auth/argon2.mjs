@@ -44,7 +44,7 @@ for (const [name, impl] of Object.entries(impls)) {
     throw new Error(`${name}: unexpected params ${h}`)
   }
   // Cross-check: every implementation's hash verifies in ours.
-  if (!(await native.argon2Verify(pw, h))) throw new Error(`${name} hash rejected`)
+  if (!(await native.passwordVerifyArgon2(pw, h))) throw new Error(`${name} hash rejected`)
   hashes[name] = h
 }
 const map = (f) => Object.fromEntries(Object.entries(impls).map(([n, impl]) => [n, () => f(n, impl)]))

@@ -14,7 +14,7 @@ const config = { accessTokenSecret: secret, refreshTokenSecret: secret + '-r' }
 const exp = Math.floor(Date.now() / 1000) + 3600
 const token = jwt.sign({ ...claims, exp }, secret)
 
-const ours = new native.JwtKeySet()
+const ours = new native.KeySet()
 ours.addHmac(secret)
 const svc = new TokenService()
 const fastSign = createSigner({ key: secret, algorithm: 'HS256' })
@@ -34,13 +34,13 @@ for (const v of [
 const rows = []
 const add = (op, impl, ns) => rows.push({ op, impl, 'µs/op': fmt(ns / 1000, 2), 'ops/s': Math.round(1e9 / ns) })
 
-add('sign', 'authcore (JwtKeySet.sign, payload text)', perCall(() => ours.sign(payloadText)))
+add('sign', 'authcore (KeySet.sign, payload text)', perCall(() => ours.sign(payloadText)))
 add('sign', 'authcore (TokenService.generateTokenPair / 2)', perCall(() => svc.generateTokenPair(claims, config)) / 2)
 add('sign', 'jsonwebtoken 9 (string secret)', perCall(() => jwt.sign({ ...claims }, secret, { expiresIn: '15m' })))
 add('sign', 'fast-jwt', perCall(() => fastSign({ ...claims })))
 add('sign', 'jose (async)', await perCallAsync(() => new jose.SignJWT({ ...claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('15m').sign(key)))
 
-add('verify', 'authcore (JwtKeySet.verifyNode + JSON.parse)', perCall(() => JSON.parse(ours.verifyNode(token, 'access'))))
+add('verify', 'authcore (KeySet.verifyNode + JSON.parse)', perCall(() => JSON.parse(ours.verifyNode(token, 'access'))))
 add('verify', 'authcore (TokenService.verifyAccessToken)', perCall(() => svc.verifyAccessToken(token, config)))
 add('verify', 'jsonwebtoken 9 (string secret)', perCall(() => jwt.verify(token, secret)))
 add('verify', 'fast-jwt', perCall(() => fastVerify(token)))

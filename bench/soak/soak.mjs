@@ -90,16 +90,16 @@ async function verifySoak(label, redis, n, concurrency) {
 await verifySoak('verify (memory store)', 'memory://soak', N_FAST, 1)
 await verifySoak('verify (redis)', REDIS_URL, N_REDIS, 16)
 
-const keys = new native.JwtKeySet()
+const keys = new native.KeySet()
 keys.addHmac('soak-secret-0123456789abcdef0123')
 const payload = JSON.stringify({ sub: 'u1', email: 'alice@example.com', role: 'user', iat: 1700000000, exp: 4000000000 })
 const token = keys.sign(payload)
 await soak('jwt_sign', N_FAST, () => keys.sign(payload))
 await soak('jwt_verify', N_FAST, () => keys.verifyNode(token))
 
-const phc = native.argon2HashSync('pw-soak', { memoryCost: 8, timeCost: 1, parallelism: 1 })
+const phc = native.passwordHashArgon2idSync('pw-soak', { memoryCost: 8, timeCost: 1, parallelism: 1 })
 await soak('password_verify (argon2id m=8 t=1 p=1, async)', N_KDF, async () => {
-  if (!(await native.argon2Verify('pw-soak', phc))) throw new Error('password did not verify')
+  if (!(await native.passwordVerifyArgon2('pw-soak', phc))) throw new Error('password did not verify')
 }, { concurrency: 4 })
 
 const registry = new SubscriberRegistry()

@@ -88,7 +88,7 @@ const native = require('@authcore/native')
 const prefix = \`nodeexit:\${RUN}\`
 const auth = initializeHmacHttpAuth({ redis: REDIS_URL, namespace: prefix })
 await auth.clients.setSecret('exit-client', 'exit-secret')
-const ks = new native.JwtKeySet()
+const ks = new native.KeySet()
 ks.addHmac('exit-signing-secret-of-32-bytes!!')
 const tm = new native.TokenManager(ks, { issuer: 'https://auth.example.com', store: REDIS_URL, keyPrefix: prefix })
 const pair = await tm.createTokenPairAsync({ userId: 'u1', domainId: 'd1', scope: 'read' })

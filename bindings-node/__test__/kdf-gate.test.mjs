@@ -24,15 +24,15 @@ test('with limit 1, jobs queue on the JS thread and finish in submission order',
   const order = []
   // An expensive hash first, then cheap ones: a free-for-all would finish the cheap ones
   // first; the gate makes each start only after the one before it finished.
-  const jobs = [native.argon2Hash('big', BIG), ...['a', 'b', 'c', 'd'].map((pw) => native.argon2Hash(pw, SMALL))]
+  const jobs = [native.passwordHashArgon2id('big', BIG), ...['a', 'b', 'c', 'd'].map((pw) => native.passwordHashArgon2id(pw, SMALL))]
   jobs.forEach((p, i) => p.then(() => order.push(i)))
   assert.equal(native.kdfWaiting(), 4)
   const hashes = await Promise.all(jobs)
   assert.equal(native.kdfWaiting(), 0)
   assert.deepEqual(order, [0, 1, 2, 3, 4])
-  assert.ok(await native.argon2Verify('big', hashes[0]))
-  assert.ok(await native.argon2Verify('c', hashes[3]))
-  assert.equal(await native.argon2Verify('x', hashes[3]), false)
+  assert.ok(await native.passwordVerifyArgon2('big', hashes[0]))
+  assert.ok(await native.passwordVerifyArgon2('c', hashes[3]))
+  assert.equal(await native.passwordVerifyArgon2('x', hashes[3]), false)
 })
 
 test('with a larger limit, a cheap job overtakes an expensive one', async (t) => {
@@ -40,7 +40,7 @@ test('with a larger limit, a cheap job overtakes an expensive one', async (t) =>
   t.after(() => native.setKdfConcurrency(before))
   native.setKdfConcurrency(2)
   const order = []
-  const jobs = [native.argon2Hash('big', BIG), native.argon2Hash('small', SMALL)]
+  const jobs = [native.passwordHashArgon2id('big', BIG), native.passwordHashArgon2id('small', SMALL)]
   jobs.forEach((p, i) => p.then(() => order.push(i)))
   assert.equal(native.kdfWaiting(), 0)
   await Promise.all(jobs)
@@ -69,11 +69,11 @@ test('queued jobs that fail reject with the typed error and free their slot', as
   t.after(() => native.setKdfConcurrency(before))
   native.setKdfConcurrency(1)
   const bad = [
-    native.argon2Verify('pw', 'not a hash'),
+    native.passwordVerifyArgon2('pw', 'not a hash'),
     native.bcryptVerify('pw', '$2x$10$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234'),
-    native.argon2Hash('pw', { memoryCost: 1, timeCost: 1, parallelism: 1 }),
+    native.passwordHashArgon2id('pw', { memoryCost: 1, timeCost: 1, parallelism: 1 }),
   ]
-  const good = native.argon2Hash('ok', SMALL)
+  const good = native.passwordHashArgon2id('ok', SMALL)
   assert.equal(native.kdfWaiting(), 3)
   const settled = await Promise.allSettled(bad)
   assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected'])
@@ -82,7 +82,7 @@ test('queued jobs that fail reject with the typed error and free their slot', as
     assert.match(s.reason.code, /^PASSWORD_/)
     assert.equal(typeof s.reason.status, 'number')
   }
-  assert.ok(await native.argon2Verify('ok', await good))
+  assert.ok(await native.passwordVerifyArgon2('ok', await good))
   assert.equal(native.kdfWaiting(), 0)
 })
 

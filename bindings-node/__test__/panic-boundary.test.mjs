@@ -68,7 +68,7 @@ test('a failing constructor throws a JS error instead of aborting', async () => 
   const { createRequire } = await import('node:module')
   const native = createRequire(import.meta.url)('../index.js')
   // Constructors of the jwt, password, oauth and policy bindings, with bad input.
-  assert.throws(() => new native.TokenManager(new native.JwtKeySet(), { issuer: 'x' }))
+  assert.throws(() => new native.TokenManager(new native.KeySet(), { issuer: 'x' }))
   assert.throws(() => new native.PasswordHasher({ memoryCost: 1 }))
   assert.throws(() => new native.PasswordHasher({ memoryCost: 1 << 20 }), /ceilings/)
   assert.throws(() => new native.PolicyEngine().addDocument('not json'))

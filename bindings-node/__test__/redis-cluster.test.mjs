@@ -121,7 +121,7 @@ test('HMAC clients and nonces on the cluster: sign, verify, the replay refused',
 test('refresh tokens and authorization codes on the cluster: shared rotation, single-use codes', async () => {
   const keyPrefix = `cluster-tokens-${run}`
   const manager = () => {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addHmac('shared-signing-secret-of-32-bytes!')
     return new native.TokenManager(ks, { issuer: 'https://auth.example.com', store: url, keyPrefix })
   }

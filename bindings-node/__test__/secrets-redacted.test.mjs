@@ -24,7 +24,7 @@ function clean(obj, ...secrets) {
 }
 
 test('native classes holding keys print none of them', () => {
-  const keys = new native.JwtKeySet()
+  const keys = new native.KeySet()
   keys.addHmac(JWT_SECRET)
   clean(keys, JWT_SECRET)
   const tm = new native.TokenManager(keys, { issuer: 'https://issuer.example' })

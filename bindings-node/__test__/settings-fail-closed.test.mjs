@@ -9,7 +9,7 @@ const native = createRequire(import.meta.url)('../index.js')
 const BAD = [NaN, Infinity, -Infinity, -1, 1.5]
 
 function keys() {
-  const k = new native.JwtKeySet()
+  const k = new native.KeySet()
   k.addHmac('settings-secret')
   return k
 }

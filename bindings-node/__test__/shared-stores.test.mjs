@@ -20,7 +20,7 @@ after(async () => {
 })
 
 function manager(store = REDIS_URL) {
-  const ks = new native.JwtKeySet()
+  const ks = new native.KeySet()
   ks.addHmac('shared-signing-secret-of-32-bytes!')
   return new native.TokenManager(ks, { issuer: 'https://auth.example.com', store, keyPrefix: prefix })
 }

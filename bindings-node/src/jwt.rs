@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use authcore::error::InvalidArgument;
 use authcore::jwt::{
-    self as core, Algorithm, JwtError, JwtKey, KeySet, PublicJwk, RefreshTokenStore,
-    TokenManagerConfig, TokenUse, Validation,
+    self as core, Algorithm, JwtError, JwtKey, PublicJwk, RefreshTokenStore, TokenManagerConfig,
+    TokenUse, Validation,
 };
 use authcore::token_stores;
 use authcore_node_boundary::napi;
@@ -42,7 +42,7 @@ fn now_secs(now: Option<f64>) -> u64 {
     }
 }
 
-/// Options of `JwtKeySet.addHmac`.
+/// Options of `KeySet.addHmac`.
 #[napi(object)]
 #[derive(Default)]
 pub struct HmacKeyOptions {
@@ -55,7 +55,7 @@ pub struct HmacKeyOptions {
     pub algorithms: Option<Vec<String>>,
 }
 
-/// Options of `JwtKeySet.addPem`.
+/// Options of `KeySet.addPem`.
 #[napi(object)]
 #[derive(Default)]
 pub struct PemKeyOptions {
@@ -65,7 +65,7 @@ pub struct PemKeyOptions {
     pub kid: Option<String>,
 }
 
-/// Claim checks of `JwtKeySet.verify`.
+/// Claim checks of `KeySet.verify`.
 #[napi(object)]
 #[derive(Default)]
 pub struct JwtVerifyOptions {
@@ -132,27 +132,27 @@ fn pem_key(pem: &str, alg_name: Option<&str>) -> Result<JwtKey, AuthErr> {
 
 /// Keys parsed once and indexed by `kid`, one of them signing (`authcore::jwt::KeySet`).
 #[napi]
-pub struct JwtKeySet {
-    inner: Arc<KeySet>,
+pub struct KeySet {
+    inner: Arc<core::KeySet>,
 }
 
-impl JwtKeySet {
+impl KeySet {
     fn add(&mut self, key: JwtKey) -> Result<(), AuthErr> {
         Ok(Arc::make_mut(&mut self.inner).add(key)?)
     }
 
-    pub(crate) fn keys(&self) -> Arc<KeySet> {
+    pub(crate) fn keys(&self) -> Arc<core::KeySet> {
         self.inner.clone()
     }
 }
 
 #[napi]
-impl JwtKeySet {
+impl KeySet {
     /// An empty set.
     #[napi(constructor, catch_unwind)]
     pub fn new() -> Self {
         Self {
-            inner: Arc::new(KeySet::new()),
+            inner: Arc::new(core::KeySet::new()),
         }
     }
 
@@ -219,7 +219,7 @@ impl JwtKeySet {
     #[napi(catch_unwind)]
     pub fn add_jwks(&mut self, env: Env, jwks_json: String) -> napi::Result<u32> {
         let r = (|| {
-            let set = KeySet::from_jwks_json(&jwks_json)?;
+            let set = core::KeySet::from_jwks_json(&jwks_json)?;
             let doc = set.jwks();
             let mut n = 0;
             for jwk in &doc.keys {
@@ -337,10 +337,10 @@ impl JwtKeySet {
     }
 }
 
-impl Default for JwtKeySet {
+impl Default for KeySet {
     fn default() -> Self {
         Self {
-            inner: Arc::new(KeySet::new()),
+            inner: Arc::new(core::KeySet::new()),
         }
     }
 }
@@ -560,9 +560,9 @@ impl TokenManager {
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
-        keys: &JwtKeySet,
+        keys: &KeySet,
         options: TokenManagerOptions,
-        refresh_keys: Option<&JwtKeySet>,
+        refresh_keys: Option<&KeySet>,
     ) -> napi::Result<Self> {
         let mut cfg = TokenManagerConfig::new(options.issuer);
         cfg.audience = options.audience;

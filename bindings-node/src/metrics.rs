@@ -19,7 +19,7 @@ pub fn metrics_snapshot() -> String {
 
 /// Turn hot-path recording on (the default) or off for the whole process.
 #[napi(catch_unwind)]
-pub fn set_metrics_enabled(enabled: bool) {
+pub fn metrics_set_enabled(enabled: bool) {
     authcore::metrics::set_enabled(enabled);
 }
 

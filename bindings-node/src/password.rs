@@ -446,8 +446,12 @@ pub fn bcrypt_verify_sync(
 }
 
 /// argon2id hash with explicit parameters (default OWASP).
-#[napi(ts_return_type = "Promise<string>", catch_unwind)]
-pub fn argon2_hash<'env>(
+#[napi(
+    js_name = "passwordHashArgon2id",
+    ts_return_type = "Promise<string>",
+    catch_unwind
+)]
+pub fn password_hash_argon2id<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
     options: Option<Argon2Options>,
@@ -456,9 +460,9 @@ pub fn argon2_hash<'env>(
     spawn_kdf(env, move || Ok(core::hash_argon2id(&pw, &p)?))
 }
 
-/// `argon2Hash` inline.
-#[napi(catch_unwind)]
-pub fn argon2_hash_sync(
+/// `passwordHashArgon2id` inline.
+#[napi(js_name = "passwordHashArgon2idSync", catch_unwind)]
+pub fn password_hash_argon2id_sync(
     env: &Env,
     password: Either<String, &[u8]>,
     options: Option<Argon2Options>,
@@ -469,7 +473,7 @@ pub fn argon2_hash_sync(
 
 /// Verify an argon2id PHC string; `false` on mismatch.
 #[napi(ts_return_type = "Promise<boolean>", catch_unwind)]
-pub fn argon2_verify<'env>(
+pub fn password_verify_argon2<'env>(
     env: &'env Env,
     password: Either<String, &[u8]>,
     hash: String,
@@ -481,9 +485,9 @@ pub fn argon2_verify<'env>(
     })
 }
 
-/// `argon2Verify` inline.
+/// `passwordVerifyArgon2` inline.
 #[napi(catch_unwind)]
-pub fn argon2_verify_sync(
+pub fn password_verify_argon2_sync(
     env: &Env,
     password: Either<String, &[u8]>,
     hash: String,

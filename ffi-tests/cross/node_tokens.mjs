@@ -5,7 +5,7 @@
 import { native } from "@authcore/node-auth-core";
 
 const [url, prefix, op, token] = process.argv.slice(2);
-const keys = new native.JwtKeySet();
+const keys = new native.KeySet();
 keys.addHmac("cross-language-signing-secret!!!");
 const m = new native.TokenManager(keys, { issuer: "https://auth.example.com", store: url, keyPrefix: prefix });
 try {

@@ -262,35 +262,35 @@ const PRIMITIVE_OPS = {
     return h.slice(0, 7)
   },
   async argon2_verify(i) {
-    const ok = await native.argon2Verify(i.password, i.hash)
-    assert.equal(native.argon2VerifySync(i.password, i.hash), ok)
+    const ok = await native.passwordVerifyArgon2(i.password, i.hash)
+    assert.equal(native.passwordVerifyArgon2Sync(i.password, i.hash), ok)
     return ok
   },
   argon2_needs_rehash(i) {
     return native.passwordNeedsRehash(i.hash, { memoryCost: i.m, timeCost: i.t, parallelism: i.p })
   },
   jwt_sign(i) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addHmac(i.secret, { alg: i.alg, kid: i.kid })
     return ks.sign(i.payloadJson)
   },
   jwt_verify(i) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addHmac(i.secret, { algorithms: i.algorithms })
     return JSON.parse(ks.verify(i.token, verifyOpts(i)))
   },
   jwt_verify_pem(i) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addPem(i.publicKeyPem, { alg: i.alg })
     return JSON.parse(ks.verify(i.token, verifyOpts(i)))
   },
   jwt_sign_pem(i) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addPem(i.privateKeyPem, { alg: i.alg, kid: i.kid })
     return ks.sign(i.payloadJson)
   },
   jwks_from_pem(i) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addPem(i.publicKeyPem, { alg: i.alg, kid: i.kid })
     const doc = JSON.parse(ks.jwks())
     if (i.alg === 'RS256') assert.deepEqual(JwksService.buildJwksDocument(i.publicKeyPem, i.kid), doc)

@@ -73,7 +73,7 @@ async function withAuth(options, fn) {
 }
 
 function keySet(i) {
-  const ks = new native.JwtKeySet()
+  const ks = new native.KeySet()
   if (i.hmacSecret !== undefined) ks.addHmac(i.hmacSecret)
   return ks
 }
@@ -161,17 +161,17 @@ const OPS = {
     return claims
   },
   async jwt_add_pem(i) {
-    new native.JwtKeySet().addPem(i.pem, { alg: i.alg })
+    new native.KeySet().addPem(i.pem, { alg: i.alg })
     return true
   },
   async jwt_add_jwks(i) {
-    return new native.JwtKeySet().addJwks(i.jwks)
+    return new native.KeySet().addJwks(i.jwks)
   },
   async totp_generate(i) {
     return native.totpGenerate(i.secret, { now: i.now, ...i.options }).length
   },
   async jwt_add_hmac(i) {
-    new native.JwtKeySet().addHmac(i.secret)
+    new native.KeySet().addHmac(i.secret)
     return true
   },
   async totp_verify(i) {
@@ -187,7 +187,7 @@ const OPS = {
     return h.slice(0, 7)
   },
   async token_store(i) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addHmac('parity-token-store-secret-0123456789')
     new native.TokenManager(ks, { issuer: 'https://parity.example', store: i.store })
     return true

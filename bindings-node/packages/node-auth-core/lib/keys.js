@@ -1,5 +1,5 @@
 'use strict'
-// Parsed-key caches: a secret or PEM is parsed once into a native JwtKeySet and reused
+// Parsed-key caches: a secret or PEM is parsed once into a native KeySet and reused
 // (jsonwebtoken re-imports the key on every call, ~1 ms for a string secret).
 const native = require('./native')
 
@@ -20,13 +20,13 @@ const hmacSets = new Map()
 function hmacKeySet(secret) {
   if (typeof secret === 'string') {
     return lruGet(hmacSets, secret, () => {
-      const ks = new native.JwtKeySet()
+      const ks = new native.KeySet()
       ks.addHmac(secret)
       return ks
     })
   }
   if (Buffer.isBuffer(secret) || secret instanceof Uint8Array) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addHmac(Buffer.from(secret))
     return ks
   }
@@ -38,7 +38,7 @@ const pemSets = new Map()
 /** Key set holding one PEM key (private: signs; public: verifies), with an optional kid. */
 function pemKeySet(pem, kid, alg) {
   return lruGet(pemSets, `${alg || ''}\u0000${kid || ''}\u0000${pem}`, () => {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addPem(pem, { kid: kid || undefined, alg: alg || undefined })
     return ks
   })
@@ -55,7 +55,7 @@ function jwkKeySet(jwk) {
   const usable = jwk.kty === 'RSA' ? { kty: 'RSA', alg: 'RS256', n: jwk.n, e: jwk.e } : (({ kid, ...rest }) => rest)(jwk)
   const text = JSON.stringify(usable)
   return lruGet(jwkSets, text, () => {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addJwk(text)
     return ks
   })

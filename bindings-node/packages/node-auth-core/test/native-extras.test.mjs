@@ -78,6 +78,15 @@ test('API tokens, session tokens and bad input', async () => {
   assert.throws(() => native.generateApiToken('bad prefix!'), (e) => e.code === 'API_TOKEN_INVALID_PREFIX')
   // Wrong JS types are napi argument errors, not crashes.
   assert.throws(() => native.bcryptHashSync(42, 4))
-  assert.throws(() => new native.JwtKeySet().sign('{"a":1}'), (e) => e.code === 'JWT_KEY_CONFIG' && e.status === 500)
-  assert.throws(() => new native.JwtKeySet().addPem('not a pem'), (e) => e.code === 'JWT_INVALID_KEY')
+  assert.throws(() => new native.KeySet().sign('{"a":1}'), (e) => e.code === 'JWT_KEY_CONFIG' && e.status === 500)
+  assert.throws(() => new native.KeySet().addPem('not a pem'), (e) => e.code === 'JWT_INVALID_KEY')
+})
+
+test('native: the deprecated JwtKeySet and argon2Hash are the core-named KeySet and passwordHashArgon2id', () => {
+  assert.equal(native.JwtKeySet, native.KeySet)
+  assert.equal(native.argon2Hash, native.passwordHashArgon2id)
+  assert.equal(native.argon2HashSync, native.passwordHashArgon2idSync)
+  assert.equal(native.argon2Verify, native.passwordVerifyArgon2)
+  assert.equal(native.setMetricsEnabled, native.metricsSetEnabled)
+  assert.ok(new native.JwtKeySet() instanceof native.KeySet)
 })

@@ -181,15 +181,15 @@ test('unknown user: verifyAndUpgrade(pw, null) runs a real KDF and is never vali
 test('async and sync twins agree', async () => {
   const h = native.bcryptHashSync('pw', 4)
   assert.equal(native.bcryptVerifySync('pw', h), await native.bcryptVerify('pw', h))
-  const a = native.argon2HashSync('pw', { memoryCost: 1024, timeCost: 1 })
-  assert.equal(native.argon2VerifySync('pw', a), true)
-  assert.equal(await native.argon2Verify('pw', a), true)
+  const a = native.passwordHashArgon2idSync('pw', { memoryCost: 1024, timeCost: 1 })
+  assert.equal(native.passwordVerifyArgon2Sync('pw', a), true)
+  assert.equal(await native.passwordVerifyArgon2('pw', a), true)
   assert.equal(native.bcryptHashWithSaltSync('pw', h.slice(0, 29)), h)
   assert.equal(await native.bcryptHashWithSalt('pw', h.slice(0, 29)), h)
 })
 
 test('malformed argon2 input is a typed error, never a crash', async () => {
-  await assert.rejects(native.argon2Verify('pw', '$argon2id$v=19$m=1,t=1,p=1$$'), (e) => e.code === 'PASSWORD_INVALID_HASH')
+  await assert.rejects(native.passwordVerifyArgon2('pw', '$argon2id$v=19$m=1,t=1,p=1$$'), (e) => e.code === 'PASSWORD_INVALID_HASH')
   await assert.rejects(native.passwordVerify('pw', '$argon2i$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaA'), (e) => e.code === 'PASSWORD_UNSUPPORTED_ALGORITHM')
   assert.throws(() => native.passwordNeedsRehash('garbage'), (e) => e.code === 'PASSWORD_INVALID_HASH' && e.status === 500)
   const tooLong = 'x'.repeat(5000)

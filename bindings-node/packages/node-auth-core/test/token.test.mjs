@@ -229,7 +229,7 @@ test('our HS256 tokens verify in jsonwebtoken, and jsonwebtoken tokens verify in
 test('same payload text, same secret: byte-identical to jsonwebtoken.sign', () => {
   const payload = { sub: 'u1', email: 'alice@example.com', n: 1.5, nested: { b: [1, 'x'] }, iat: 1700000000, exp: 1700000900 }
   for (const alg of ['HS256', 'HS384', 'HS512']) {
-    const ks = new native.JwtKeySet()
+    const ks = new native.KeySet()
     ks.addHmac('k', { alg })
     assert.equal(ks.sign(JSON.stringify(payload)), jwt.sign(payload, 'k', { algorithm: alg }), alg)
   }
@@ -242,20 +242,20 @@ test('RS256 and ES256: ours verify in jsonwebtoken and theirs in ours', () => {
       publicKeyEncoding: { type: 'spki', format: 'pem' },
       privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     })
-    const signer = new native.JwtKeySet()
+    const signer = new native.KeySet()
     signer.addPem(privateKey, { kid: 'k1' })
     const ours = signer.sign(JSON.stringify({ sub: 'u1', exp: nowS() + 60 }))
     const decoded = jwt.verify(ours, publicKey, { algorithms: [alg] })
     assert.equal(decoded.sub, 'u1')
     assert.equal(jwt.decode(ours, { complete: true }).header.kid, 'k1')
     const theirs = jwt.sign({ sub: 'u2' }, privateKey, { algorithm: alg, keyid: 'k1', expiresIn: 60 })
-    const verifier = new native.JwtKeySet()
+    const verifier = new native.KeySet()
     verifier.addPem(publicKey, { kid: 'k1' })
     assert.equal(JSON.parse(verifier.verify(theirs)).sub, 'u2')
     if (alg === 'RS256') {
       // RSASSA-PKCS1-v1_5 is deterministic: same bytes as jsonwebtoken.
       const payload = JSON.stringify({ sub: 'u3', iat: 1700000000 })
-      const kid = new native.JwtKeySet()
+      const kid = new native.KeySet()
       kid.addPem(privateKey)
       assert.equal(kid.sign(payload), jwt.sign(JSON.parse(payload), privateKey, { algorithm: 'RS256' }))
     }
@@ -279,7 +279,7 @@ test('algorithm confusion: HS256 signed with the RSA public key PEM is rejected'
   })
   const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'admin' })}`
   const sig = crypto.createHmac('sha256', publicKey).update(head).digest('base64url')
-  const ks = new native.JwtKeySet()
+  const ks = new native.KeySet()
   ks.addPem(publicKey)
   assert.throws(() => ks.verify(`${head}.${sig}`), (e) => e.code === 'JWT_ALGORITHM_MISMATCH' && e.status === 401)
   // The genuine RS256 token still verifies.
@@ -298,7 +298,7 @@ test('expired, not yet valid, tampered and wrong-secret tokens are rejected with
   assert.throws(() => ts.verifyAccessToken(jwt.sign({ sub: 'u' }, 'other'), config()), cause('JWT_INVALID_SIGNATURE'))
   assert.throws(() => ts.verifyAccessToken('a.b', config()), cause('JWT_MALFORMED'))
   // exp exactly now is expired (jsonwebtoken: now >= exp).
-  const ks = new native.JwtKeySet()
+  const ks = new native.KeySet()
   ks.addHmac(s)
   assert.throws(() => ks.verify(jwt.sign({ sub: 'u', exp: 100 }, s), { now: 100 }), (e) => e.code === 'JWT_EXPIRED')
   assert.equal(JSON.parse(ks.verify(jwt.sign({ sub: 'u', exp: 100 }, s), { now: 99 })).sub, 'u')
@@ -306,7 +306,7 @@ test('expired, not yet valid, tampered and wrong-secret tokens are rejected with
 })
 
 test('issuer and audience checks (typed)', () => {
-  const ks = new native.JwtKeySet()
+  const ks = new native.KeySet()
   ks.addHmac('k')
   const t = jwt.sign({ sub: 'u' }, 'k', { issuer: 'https://idp', audience: ['api', 'web'] })
   assert.equal(JSON.parse(ks.verify(t, { issuer: ['https://idp'], audience: ['web'] })).sub, 'u')
@@ -348,7 +348,7 @@ test('refresh tokens are compared hashed and in constant time, never with !== (Â
 })
 
 test('reused refresh token: rotation detects reuse and revokes the family (TokenManager)', () => {
-  const keys = new native.JwtKeySet()
+  const keys = new native.KeySet()
   keys.addHmac('tm-secret', { alg: 'HS256' })
   const tm = new native.TokenManager(keys, { issuer: 'https://auth.example' })
   const now = nowS()

@@ -39,7 +39,7 @@ const { PasswordService, TokenService, native } = require('@authcore/node-auth-c
     ok: await ps.compare('pw', h),
     bad: await ps.compare('nope', h),
     sub: t.verifyAccessToken(pair.accessToken, cfg).sub,
-    argon2: await native.argon2Verify('pw', await native.argon2Hash('pw')),
+    argon2: await native.passwordVerifyArgon2('pw', await native.passwordHashArgon2id('pw')),
   }))
 })()
 `

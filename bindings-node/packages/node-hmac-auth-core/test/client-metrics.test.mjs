@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import promClient from 'prom-client'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
-import { registerAuthcoreMetrics, setMetricsEnabled } from '@authcore/native/metrics.js'
+import { registerAuthcoreMetrics, metricsSetEnabled } from '@authcore/native/metrics.js'
 import * as core from '@authcore/node-hmac-auth-core'
 import hmacFastify from '@authcore/node-hmac-auth-core/fastify'
 import { LowercaseFakeRedis, cleanupNamespace, closeRedis, redisClient, uniqueNamespace } from './helpers.mjs'
@@ -82,11 +82,11 @@ async function drive(base) {
   stale.set('content-type', 'application/json')
   assert.equal(await post(stale), 401)
   // Recording off: accepted, and not counted.
-  setMetricsEnabled(false)
+  metricsSetEnabled(false)
   try {
     assert.equal(await post(signed('POST', url, BODY)), 200)
   } finally {
-    setMetricsEnabled(true)
+    metricsSetEnabled(true)
   }
 }
 

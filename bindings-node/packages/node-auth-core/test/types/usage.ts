@@ -1,6 +1,6 @@
 // Compile-only test of the .d.ts of @authcore/node-auth-core against awesome-node-auth's
 // service API; each `@ts-expect-error` fails the build if the misuse stops being an error.
-import { ApiKeyService, ApiKeyStrategy, AuthError, PasswordService, TokenService, TotpStrategy, type AuthConfig } from "@authcore/node-auth-core";
+import { ApiKeyService, ApiKeyStrategy, AuthError, PasswordService, TokenService, TotpStrategy, native, type AuthConfig } from "@authcore/node-auth-core";
 
 async function services(config: AuthConfig): Promise<void> {
   const passwords = new PasswordService();
@@ -84,3 +84,20 @@ export async function tools(): Promise<void> {
   const bad: AuthEventName = "identity.nope";
   void bad;
 }
+
+// `native`: the core's names, and the deprecated ones as the same class and functions.
+function nativeNames(): void {
+  const keys = new native.KeySet();
+  const old: InstanceType<typeof native.KeySet> = new native.JwtKeySet();
+  keys.addHmac("secret");
+  const token: string = old.sign('{"sub":"u1"}');
+  const phc: string = native.passwordHashArgon2idSync("pw", { memoryCost: 1024, timeCost: 1 });
+  const same: string = native.argon2HashSync("pw");
+  const ok: boolean = native.passwordVerifyArgon2Sync("pw", phc) && native.argon2VerifySync("pw", same);
+  native.metricsSetEnabled(true);
+  native.setMetricsEnabled(true);
+  // @ts-expect-error a boolean switch
+  native.metricsSetEnabled("yes");
+  void token, ok;
+}
+void nativeNames;
