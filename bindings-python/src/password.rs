@@ -40,7 +40,7 @@ fn params(time_cost: u32, memory_cost: u32, parallelism: u32, hash_len: usize) -
 #[pyfunction]
 #[pyo3(signature = (password, time_cost, memory_cost, parallelism, hash_len, salt_len, salt=None))]
 #[allow(clippy::too_many_arguments)]
-fn password_argon2_hash(
+fn password_hash_argon2id(
     py: Python<'_>,
     password: &Bound<'_, PyAny>,
     time_cost: u32,
@@ -73,7 +73,7 @@ fn limits(max_memory_cost: u32, max_time_cost: u32, max_parallelism: u32) -> cor
 /// the ceilings is refused before any KDF memory is allocated.
 #[pyfunction]
 #[pyo3(signature = (hash, password, max_memory_cost=core::MAX_VERIFY_M_COST, max_time_cost=core::MAX_VERIFY_T_COST, max_parallelism=core::MAX_VERIFY_P_COST))]
-fn password_argon2_verify(
+fn password_verify_argon2(
     py: Python<'_>,
     hash: &str,
     password: &Bound<'_, PyAny>,
@@ -311,8 +311,8 @@ impl PyPasswordHasher {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(password_argon2_hash, m)?)?;
-    m.add_function(wrap_pyfunction!(password_argon2_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(password_hash_argon2id, m)?)?;
+    m.add_function(wrap_pyfunction!(password_verify_argon2, m)?)?;
     m.add_function(wrap_pyfunction!(password_argon2_needs_rehash, m)?)?;
     m.add_function(wrap_pyfunction!(password_needs_rehash, m)?)?;
     m.add_function(wrap_pyfunction!(password_check_params, m)?)?;

@@ -242,7 +242,7 @@ class Auth:
 
 _Secret = Union[str, bytes, bytearray]
 
-def password_argon2_hash(
+def password_hash_argon2id(
     password: _Secret,
     time_cost: int,
     memory_cost: int,
@@ -257,7 +257,7 @@ ARGON2_MAX_VERIFY_MEMORY_COST: int
 ARGON2_MAX_VERIFY_TIME_COST: int
 ARGON2_MAX_VERIFY_PARALLELISM: int
 
-def password_argon2_verify(
+def password_verify_argon2(
     hash: str,
     password: _Secret,
     max_memory_cost: int = ...,

@@ -227,7 +227,7 @@ class PasswordHasher:
 
     def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
         """Hash ``password`` with argon2id and a random salt (or ``salt``)."""
-        return _n.password_argon2_hash(
+        return _n.password_hash_argon2id(
             _ensure_bytes(password, self.encoding),
             self.time_cost,
             self.memory_cost,
@@ -246,7 +246,7 @@ class PasswordHasher:
             hash = hash.decode("ascii")
         if not hash.startswith("$argon2"):
             raise InvalidHashError()
-        if _n.password_argon2_verify(
+        if _n.password_verify_argon2(
             hash,
             _ensure_bytes(password, self.encoding),
             self.max_memory_cost,
