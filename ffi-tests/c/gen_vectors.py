@@ -9,7 +9,8 @@ of ffi-tests/vectors/ is claimed by an adapter or listed in NOT_FOR_C with the r
   * the password, JWT, TOTP, PKCE and policy files: primitive_cases.py;
   * the bcrypt and HS256/384/512 verification cases of `differential/node-auth-core.json`:
     node_auth_cases.py (which counts, by family and with the reason, the cases C cannot
-    express).
+    express);
+  * the buildQueueName cases of `differential/propagation.json`: propagation_queue_cases.
 The files of `differential/` are held to the same rule as the top-level ones.
 Adapters only copy expected values, never compute them, with two exceptions that are pure
 formatting: getHeader() resolution (first case-insensitive match, first array element: C
@@ -55,6 +56,7 @@ OPS = {
     "ip_allowed": ({"ip", "rules"}, "bool"),
     "normalize_allowed_ips": ({"rules"}, "list"),
     "parse_record": ({"raw"}, "record"),
+    "build_queue_name": ({"amqpQueue"}, "text"),
     "verify_with_record": (
         {"method", "path", "headers", "body", "bodyHex", "now", "maxSkewMs", "record", "ipCandidates"},
         "verified",
@@ -227,6 +229,8 @@ def build_case(file, c):
         case.arr("rules", str_list(inp.get("rules", []), f"{where}.rules"))
     elif op == "parse_record":
         case.s("raw", text("raw"))
+    elif op == "build_queue_name":
+        case.s("name", text("amqpQueue"))
     elif op == "verify_with_record":
         h = inp.get("headers", {})
         case.s("method", text("method"))
@@ -352,15 +356,37 @@ NOT_FOR_C = {
     "python-json-dumps.json": "the text of Python's json.dumps, which only the Python binding signs",
     "differential/fuz-app-realtime.json": "scenarios over fuz_app's SubscriberRegistry and SSE auth guard "
     "(streams, Response bodies); the SSE guard has no C API",
-    "differential/propagation.json": "the Node propagation package's JavaScript surface: createPropagator's "
-    "option checks, the HmacPropagationError class and flows on the Node addon's in-process mesh; "
-    "buildQueueName's C call (authcore_propagation_queue_name) is tested in test_propagation.c",
 }
+PROPAGATION_FILE = "differential/propagation.json"
 # The files of differential/ the adapters claim.
 DIFFERENTIAL = {
     "differential/node-hmac-auth-core.json": "the HMAC signing track and verifyHttpSignature (this file)",
     node_auth_cases.FILE: "node_auth_cases.py",
+    PROPAGATION_FILE: "its buildQueueName cases through authcore_propagation_build_queue_name "
+    "(propagation_queue_cases); the rest is the Node propagation package's JavaScript surface: "
+    "createPropagator's option checks, the HmacPropagationError class and flows on the Node "
+    "addon's in-process mesh",
 }
+
+
+def propagation_queue_cases(path):
+    """The recorded buildQueueName answers of @naskot/node-hmac-auth-core-propagation: the
+    queue name, or the original's plain Error, which C reports as
+    PROPAGATION_INVALID_QUEUE_NAME with the same message. Names with a lone surrogate are
+    left out (C text is UTF-8, so the message would quote U+FFFD instead)."""
+    out = []
+    for c in cgen.load_cases(path):
+        if c["op"] != "buildQueueName" or SURROGATE.search(json.dumps(c, ensure_ascii=False)):
+            continue
+        expect = c["expect"]
+        if "error" in expect:
+            if expect["error"].get("class") != "Error":
+                raise VectorError(f"{path}#{c['id']}: unexpected error class {expect['error']}")
+            expect = {"error": "PROPAGATION_INVALID_QUEUE_NAME", "message": expect["error"]["message"]}
+        out.append({"id": c["id"], "op": "build_queue_name", "input": c["input"], "expect": expect})
+    if not out:
+        raise VectorError(f"{path}: no buildQueueName cases")
+    return out
 
 
 # Errors the original raises before it compares the signature: their cases need no valid
@@ -440,6 +466,7 @@ def main():
     files += [os.path.join(args.vectors, "differential", "node-hmac-auth-core.json")]
     files += [os.path.join(args.vectors, n) for n in primitive_cases.FILES]
     files += [os.path.join(args.vectors, node_auth_cases.FILE)]
+    files += [os.path.join(args.vectors, PROPAGATION_FILE)]
 
     def cases_of(path, rel):
         if rel.startswith("naskot" + os.sep):
@@ -448,6 +475,8 @@ def main():
             replayed, left_out = node_auth_cases.cases(path)
             print(node_auth_cases.report(replayed, left_out))
             return replayed
+        if rel == PROPAGATION_FILE.replace("/", os.sep):
+            return propagation_queue_cases(path)
         if rel.startswith("differential" + os.sep):
             return differential_cases(path) + differential_verify_cases(path)
         cases = cgen.load_cases(path)
@@ -463,6 +492,12 @@ def main():
             # A refusal of the original: its message must end C's message.
             if "message" in c["expect"]:
                 case.s("expect_message_suffix", utf8(c["expect"]["message"], f"{rel}#{c['id']}"))
+            return case
+        if rel == PROPAGATION_FILE.replace("/", os.sep):
+            message = c["expect"].pop("message", None)
+            case = build_case(rel, c)
+            if message is not None:
+                case.s("expect_message_suffix", utf8(message, f"{rel}#{c['id']}"))
             return case
         return build_case(rel, c)
 

@@ -43,6 +43,9 @@ static authcore_result f_sign_request(const vcase *c, char *o, size_t l, size_t 
 static authcore_result f_normalize_path(const vcase *c, char *o, size_t l, size_t *w) {
     return authcore_normalize_path(c->path.ptr, c->path.len, o, l, w);
 }
+static authcore_result f_build_queue_name(const vcase *c, char *o, size_t l, size_t *w) {
+    return authcore_propagation_build_queue_name(c->name.ptr, c->name.len, o, l, w);
+}
 static authcore_result f_message_canonical(const vcase *c, char *o, size_t l, size_t *w) {
     return authcore_message_canonical(c->message.ptr, c->message.len, o, l, w);
 }
@@ -414,6 +417,7 @@ static void run_case(const vcase *c) {
         break;
     }
     case OP_NORMALIZE_PATH: run_text(f_normalize_path); break;
+    case OP_BUILD_QUEUE_NAME: run_text(f_build_queue_name); break;
     case OP_SAFE_EQUAL_HEX: {
         /* The call is sequenced before `flag` is read. */
         authcore_result rc = authcore_safe_equal_hex(c->a.ptr, c->a.len, c->b.ptr, c->b.len, &flag);
