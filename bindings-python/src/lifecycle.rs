@@ -137,11 +137,15 @@ pub fn shutdown(py: Python<'_>) {
                 .into_iter()
                 .map(|p| rt.spawn(async move { p.close().await }))
                 .collect();
-            let _ = rt.block_on(tokio::time::timeout_at(deadline.into(), async move {
-                for c in closes {
-                    let _ = c.await;
-                }
-            }));
+            // The timer is created inside the runtime: `timeout_at` needs its time driver.
+            rt.block_on(async move {
+                let _ = tokio::time::timeout_at(deadline.into(), async move {
+                    for c in closes {
+                        let _ = c.await;
+                    }
+                })
+                .await;
+            });
         }
         let mut g = gate();
         while g.in_flight > 0 {
