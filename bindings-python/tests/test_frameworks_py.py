@@ -295,3 +295,100 @@ def test_metrics_endpoint_counts_what_the_requests_did(auth):
     assert types_["authcore_verify_duration_seconds"] == "histogram"
     assert types_["authcore_kdf_queue_depth"] == "gauge"
     assert len(types_) == 16
+
+
+def test_metrics_endpoint_counts_propagation_tokens_and_sse_drops():
+    """The propagation, refresh-token and SSE families, scraped over HTTP like the verify
+    family above: an in-process mesh propagates two credentials (published, applied, ACKed),
+    a TokenManager rotates a refresh token and then sees the old one again (reuse), and a
+    broadcast reaches one healthy stream, one that raises and one too slow to keep up."""
+    import asyncio
+    import uuid
+
+    from prometheus_client import CollectorRegistry, make_wsgi_app
+    from test_propagation import AsyncManagement, wait_for
+
+    import authcore.propagation as p
+    from authcore import jwt, metrics
+    from authcore import realtime as rt
+
+    registry = CollectorRegistry()
+    metrics.register(registry)
+    metrics_base, stop_metrics = _serve_wsgi(make_wsgi_app(registry))
+    try:
+        before = _scrape(f"{metrics_base}/metrics")
+
+        mesh = f"metrics-{uuid.uuid4().hex[:8]}"
+        common = dict(amqp_host=mesh, amqp_port=1, amqp_user="-", amqp_password="-", amqp_protocol="memory", redis="memory://")
+        auth_a, auth_b = h.HmacHttpAuth(secret_token="pepper-a"), h.HmacHttpAuth(secret_token="pepper-b")
+        adapter = AsyncManagement({"b": "secret-b"})
+
+        async def propagate() -> int:
+            a = await p.create_propagator(**common, amqp_queue="a", propagation_secret="secret-a", hmac_http_auth=auth_a, management=adapter)
+            # b in full mode too: its ACKs carry a's secret (fetch_source_propagation_secret).
+            b = await p.create_propagator(**common, amqp_queue="b", propagation_secret="secret-b", hmac_http_auth=auth_b,
+                                          management=AsyncManagement({"a": "secret-a"}))
+            try:
+                await a.ensure("partner-1", "plain-1", ["b"])
+                await a.ensure("partner-2", "plain-2", ["b"])
+                published = (await a.sync()).targets_published
+
+                async def acked() -> bool:
+                    return all(adapter.status.get((c, "b")) == "success" for c in ("partner-1", "partner-2"))
+
+                await wait_for("both ACKs", acked)
+                return published
+            finally:
+                await a.close()
+                await b.close()
+
+        assert asyncio.run(propagate()) == 2
+
+        tm = jwt.TokenManager("https://auth.example.com", b"shared-signing-secret-of-32-bytes!")
+        first = tm.create_token_pair("u1", "d1", "read")
+        tm.refresh(first["refreshToken"])
+        with pytest.raises(jwt.RefreshTokenReusedError):
+            tm.refresh(first["refreshToken"])
+
+        class Broken:
+            def send(self, data):
+                raise RuntimeError("socket gone")
+
+            def comment(self, text):
+                pass
+
+            def close(self):
+                pass
+
+            def on_close(self, fn):
+                pass
+
+        reg = rt.SubscriberRegistry(log=None)
+        healthy, slow = rt.MemorySseStream(), rt.MemorySseStream(buffer_limit=64)
+        for stream in (healthy, Broken(), slow):
+            reg.subscribe(stream, channels=["metrics"])
+        reg.broadcast("metrics", {"method": "tick", "params": {"pad": "x" * 100}})
+        assert slow.closed and not healthy.closed
+        live = reg.count
+        after = _scrape(f"{metrics_base}/metrics")
+    finally:
+        stop_metrics()
+
+    def d(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert d("authcore_propagation_published_total") == 2
+    assert d("authcore_propagation_applied_total") == 2
+    assert d("authcore_propagation_acked_total") == 2
+    assert d("authcore_propagation_retrying_total") == 0
+    assert d("authcore_propagation_parked_total") == 0
+    assert d("authcore_propagation_apply_latency_seconds_count") == 2
+    assert d("authcore_propagation_apply_latency_seconds_bucket", le="+Inf") == 2
+    assert d("authcore_token_refresh_total") == 1
+    assert d("authcore_token_reuse_detected_total") == 1
+    # The frame reached the healthy stream and the slow one (which then closed itself for
+    # the bytes it left unread); the raising stream's send and the slow close are drops.
+    assert d("authcore_sse_frames_sent_total") == 2
+    assert d("authcore_sse_frames_dropped_total") == 2
+    assert d("authcore_sse_subscribers") == live
