@@ -21,6 +21,9 @@
 //!   exception object escapes `ensure` / `rotate` / `revoke` / `sync`.
 //! - `logger` is any object with `info` / `warning` (or `warn`) / `error`; it is called with
 //!   the GIL from the thread that logs, and whatever it raises is swallowed.
+//! - `propagation_mesh_declare` / `_inject` / `_take` / `_depth`: the in-process mesh
+//!   (`amqp_protocol="memory"`) seen by a harness playing a counterpart peer, one
+//!   `InProcessBroker::named(mesh)` call each (the Node addon's `propagationMesh*`).
 
 use std::any::Any;
 use std::future::Future;
@@ -34,11 +37,12 @@ use authcore::propagation::propagator::{
     PendingPropagation, PendingTarget, PropagationError, Propagator, RevokeInput, RotateInput,
     RotateUsage, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
 };
+use authcore::propagation::transport::InProcessBroker;
 use authcore::propagation::{Logger, wire};
 use pyo3::exceptions::{PyAttributeError, PyKeyError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyMapping, PyString, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyMapping, PyString, PyType};
 use pyo3_async_runtimes::TaskLocals;
 
 use crate::convert::{self, type_name};
@@ -65,6 +69,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_AMQP_VHOST", wire::DEFAULT_AMQP_VHOST)?;
     m.add_function(wrap_pyfunction!(propagation_build_queue_name, m)?)?;
     m.add_function(wrap_pyfunction!(propagation_create, m)?)?;
+    m.add_function(wrap_pyfunction!(propagation_mesh_declare, m)?)?;
+    m.add_function(wrap_pyfunction!(propagation_mesh_inject, m)?)?;
+    m.add_function(wrap_pyfunction!(propagation_mesh_take, m)?)?;
+    m.add_function(wrap_pyfunction!(propagation_mesh_depth, m)?)?;
     m.add_class::<PyPropagator>()?;
     Ok(())
 }
@@ -593,6 +601,50 @@ fn propagation_build_queue_name(py: Python<'_>, name: &Bound<'_, PyAny>) -> PyRe
         let name = req_string(name, "amqp_queue")?;
         wire::build_queue_name(&name).map_err(|m| to_py(py, &PropagationError::InvalidQueueName(m)))
     })
+}
+
+/// The in-process mesh named `mesh` (`amqp_protocol="memory"`, `amqp_host=mesh`), for a
+/// harness playing a counterpart peer: declares `queue` (e.g. its own `hmac-<name>.queue`).
+#[pyfunction]
+fn propagation_mesh_declare(mesh: &str, queue: &str) -> PyResult<()> {
+    guard(|| {
+        InProcessBroker::named(mesh).declare_queue(queue);
+        Ok(())
+    })
+}
+
+/// Publishes raw bytes to `queue` of the in-process mesh `mesh` (dropped when nobody
+/// declared the queue), as a counterpart peer would.
+#[pyfunction]
+fn propagation_mesh_inject(mesh: &str, queue: &str, body: &[u8]) -> PyResult<()> {
+    guard(|| {
+        InProcessBroker::named(mesh).inject(queue, body);
+        Ok(())
+    })
+}
+
+/// Takes the messages waiting in `queue` of the in-process mesh `mesh` (a queue nobody
+/// consumes), oldest first: the bytes peers published to a counterpart.
+#[pyfunction]
+fn propagation_mesh_take<'py>(
+    py: Python<'py>,
+    mesh: &str,
+    queue: &str,
+) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+    guard(|| {
+        Ok(InProcessBroker::named(mesh)
+            .take(queue)
+            .iter()
+            .map(|b| PyBytes::new(py, b))
+            .collect())
+    })
+}
+
+/// Messages waiting in `queue` of the in-process mesh `mesh`; `None` when it was never
+/// declared.
+#[pyfunction]
+fn propagation_mesh_depth(mesh: &str, queue: &str) -> PyResult<Option<usize>> {
+    guard(|| Ok(InProcessBroker::named(mesh).depth(queue)))
 }
 
 /// A Python exception raised while converting an option: it travels through the core's

@@ -7,9 +7,10 @@
 and message (``PropagationError(code, message)``, the message defaulting to the code).
 
 Left out (counted): names with lone surrogates (Rust strings cannot hold them),
-``HmacPropagationError`` inputs with JS-only values or a cause, and the ops Python states differently: ``createPropagator``'s option
-checks take keyword arguments (tested in the Python propagation suite) and the flows run
-against the in-process mesh of the Node addon.
+``HmacPropagationError`` inputs with JS-only values or a cause, and ``createPropagator``'s
+option checks, which Python states differently (keyword arguments; tested in the Python
+propagation suite). The flows (``flow.scenario``) are replayed by
+``test_propagation_flows_differential.py``.
 """
 
 from __future__ import annotations
