@@ -19,7 +19,8 @@ for r in rows:
         flagged.append(f'{r["lang"]} {r["path"]}' + (f' ({r["build"]})' if "build" in r else ""))
 out = {
     "description": "Memory soak: RSS (KiB) after warm-up (first 10% of the calls and at least 10 s), at the midpoint and at "
-    "the end of N calls per hot path; flag = growth after warm-up above 5%.",
+    "the end of N calls per hot path, each checkpoint the median of three neighbouring readings of the 11 in "
+    "rss_trace_kib (one after warm-up, then one per tenth of the measured calls); flag = growth after warm-up above 5%.",
     "profile": sys.argv[3],
     "machine": f"{os.cpu_count()} CPU(s), {platform.machine()}",
     "note": sys.argv[4] if len(sys.argv) > 4 else "",

@@ -2,7 +2,8 @@
 # Memory soak (not a test): 1,000,000 calls of each hot path through Node, Python and C on
 # optimised builds, RSS after warm-up (the first 10% of the calls and at least 10 s, so a
 # working set that lives for a time, like the nonces of the last 2 s, is full), at the
-# midpoint and at the end. Writes bench/results/soak.json and flags a path whose RSS grew more than 5% after
+# midpoint and at the end, each the median of three neighbouring readings of eleven (one
+# after warm-up, then one per tenth of the measured calls). Writes bench/results/soak.json and flags a path whose RSS grew more than 5% after
 # warm-up (exit status 1 when any did).
 #   bash bench/soak/run.sh                 # or: make soak
 #   SOAK_CALLS=200000 bash bench/soak/run.sh node c

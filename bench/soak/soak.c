@@ -48,19 +48,33 @@ static void must(authcore_result rc, const char *what) {
 
 typedef void (*op_fn)(void *ctx, long i);
 
+static long median3(long a, long b, long c) {
+    if (a > b) { long x = a; a = b; b = x; }
+    if (b > c) b = c;
+    return a > b ? a : b;
+}
+
+/* Warm-up: the first 10% of the calls; then a reading after every tenth of the other 90%
+ * (trace[0] right after warm-up, trace[10] at the end). Each checkpoint is the median of
+ * three neighbouring readings, as in soak.mjs and soak.py. */
 static void soak(const char *path, long n, op_fn f, void *ctx) {
-    long warm = n / 10, mid = n / 2;
-    long rss_start = rss_kib(), rss_warm = 0, rss_mid = 0;
+    long warm = n / 10, measured = n - warm;
+    long rss_start = rss_kib(), trace[11];
     double t = now_s();
-    for (long i = 0; i < n; i++) {
-        f(ctx, i);
-        if (i + 1 == warm) rss_warm = rss_kib();
-        if (i + 1 == mid) rss_mid = rss_kib();
+    long i = 0;
+    for (; i < warm; i++) f(ctx, i);
+    trace[0] = rss_kib();
+    for (int k = 1; k <= 10; k++) {
+        for (; i < warm + measured * k / 10; i++) f(ctx, i);
+        trace[k] = rss_kib();
     }
     double secs = now_s() - t;
     printf("{\"lang\":\"c\",\"path\":\"%s\",\"calls\":%ld,\"seconds\":%.2f,\"rss_start_kib\":%ld,"
-           "\"rss_warm_kib\":%ld,\"rss_mid_kib\":%ld,\"rss_end_kib\":%ld}\n",
-           path, n, secs, rss_start, rss_warm, rss_mid, rss_kib());
+           "\"rss_warm_kib\":%ld,\"rss_mid_kib\":%ld,\"rss_end_kib\":%ld,\"rss_trace_kib\":[",
+           path, n, secs, rss_start, median3(trace[0], trace[1], trace[2]),
+           median3(trace[4], trace[5], trace[6]), median3(trace[8], trace[9], trace[10]));
+    for (int k = 0; k <= 10; k++) printf("%s%ld", k ? "," : "", trace[k]);
+    printf("]}\n");
     fflush(stdout);
 }
 

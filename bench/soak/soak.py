@@ -1,7 +1,8 @@
 """Memory soak of the Python package's hot paths on a release build of the extension
 (bench/soak/run.sh installs it into target/soak-venv). Each path runs a warm-up (the first
 10% of N calls and at least 10 s), then the other 90%; RSS (VmRSS) is read after the
-warm-up, at the midpoint and at the end, each time after ``gc.collect()``. One JSON object per path on stdout.
+warm-up and after every tenth of the measured calls, each time after ``gc.collect()``; the
+warm-up, midpoint and end checkpoints are each the median of three neighbouring readings. One JSON object per path on stdout.
 
     python bench/soak/soak.py N_FAST N_KDF N_REDIS
 """
@@ -36,7 +37,7 @@ WARM_SECONDS = float(os.environ.get("SOAK_WARM_SECONDS", "10"))
 ONLY = re.compile(os.environ["SOAK_ONLY"]) if os.environ.get("SOAK_ONLY") else None
 
 
-def soak(path, n, fn):
+def soak(path, n, fn, warm_seconds=None):
     if ONLY and not ONLY.search(path):
         return
     # Warm-up: the first 10% of the calls and at least WARM_SECONDS, so a working set that
@@ -46,7 +47,8 @@ def soak(path, n, fn):
     start = rss_kib()
     t0 = time.perf_counter()
     i = 0
-    while i < n // 10 or time.perf_counter() - t0 < WARM_SECONDS:
+    warm_seconds = WARM_SECONDS if warm_seconds is None else warm_seconds
+    while i < n // 10 or time.perf_counter() - t0 < warm_seconds:
         fn(i)
         i += 1
     warm_calls = i
@@ -59,11 +61,15 @@ def soak(path, n, fn):
             fn(i)
             i += 1
         trace.append(rss_kib())
-    rss_mid = trace[5]
+    # Each checkpoint is the median of three neighbouring readings (RSS after a collection
+    # still moves within a band of a few MB from reading to reading).
     row = {
         "lang": "python", "path": path, "calls": i, "warm_calls": warm_calls,
         "seconds": round(time.perf_counter() - t0, 2),
-        "rss_start_kib": start, "rss_warm_kib": rss_warm, "rss_mid_kib": rss_mid, "rss_end_kib": trace[10],
+        "rss_start_kib": start,
+        "rss_warm_kib": sorted(trace[0:3])[1],
+        "rss_mid_kib": sorted(trace[4:7])[1],
+        "rss_end_kib": sorted(trace[8:11])[1],
         "rss_trace_kib": trace,
     }
     print(json.dumps(row), flush=True)
@@ -76,7 +82,31 @@ PATH = "/api/orders?x=1"
 soak("sign", N_FAST, lambda i: h.sign_request("POST", PATH, 1.7e12 + i, f"n{i}", BODY, SECRET_HASH))
 
 
-def verify_soak(label, n, **store):
+# The memory store holds every nonce of the last ~2 s, so its size is the call rate times
+# that window: a run whose rate drifts (a noisy machine) would show the drift as RSS. Its
+# calls are paced at STORE_RATE per second (a rate every run sustains) so the working set is
+# the same from start to end. Its warm-up is at least STORE_WARM_SECONDS, as in soak.mjs.
+STORE_WARM_SECONDS = float(os.environ.get("SOAK_STORE_WARM_SECONDS", "60"))
+STORE_RATE = float(os.environ.get("SOAK_STORE_RATE", "5000"))
+
+
+def paced(fn, rate):
+    t0 = [None]
+
+    def call(i):
+        if i % 250 == 0:
+            now = time.perf_counter()
+            if t0[0] is None:
+                t0[0] = now - i / rate
+            ahead = t0[0] + i / rate - now
+            if ahead > 0:
+                time.sleep(ahead)
+        fn(i)
+
+    return call
+
+
+def verify_soak(label, n, rate=None, **store):
     # Every call signs a fresh request (unique nonce, current time) and verifies it, so each
     # call claims a new nonce. max_skew_ms 1000: a nonce lives about 2 s.
     namespace = "soak_%d_%s" % (os.getpid(), re.sub(r"\W+", "_", label))
@@ -89,11 +119,14 @@ def verify_soak(label, n, **store):
         sig = h.sign_request("POST", PATH, ts, nonce, BODY, SECRET_HASH)
         auth.verify("POST", PATH, {"x-client-id": "app_a", "x-signature": sig, "x-timestamp": str(ts), "x-nonce": nonce}, BODY)
 
-    soak(label, n, one)
+    if rate:
+        soak(label, n, paced(one, rate), warm_seconds=max(WARM_SECONDS, STORE_WARM_SECONDS))
+    else:
+        soak(label, n, one)
     auth.clients.delete("app_a")
 
 
-verify_soak("verify (memory store)", N_FAST)
+verify_soak(f"verify (memory store, {STORE_RATE:g}/s)", N_FAST, rate=STORE_RATE)
 verify_soak("verify (redis)", N_REDIS, redis_url=REDIS_URL)
 
 KEY = "soak-secret-0123456789abcdef0123"
