@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test ci rust node python c uniffi vectors services lint fmt bench install fuzz dist dist-test soak
+.PHONY: help demo test ci rust node python c uniffi portable vectors services lint fmt bench install fuzz dist dist-test soak
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ c: ## C: library, generated header, pkg-config, C vector runner
 
 uniffi: ## uniffi: Kotlin/Swift/Python sources generated, vectors through the Python and Kotlin ones
 	bash scripts/uniffi.sh
+
+portable: ## C library and Node addon built through zig (debug) need at most glibc 2.17 (not part of make test: a cold build is ~10 min)
+	bash scripts/portable.sh
 
 lint: ## rustfmt, clippy, one version scheme (scripts/check-versions.py), BENCHMARKS.md and the README's ratios match bench/results
 	cargo fmt --all -- --check

@@ -89,8 +89,10 @@ cp -r ffi-tests/python ffi-tests/vectors "$PYS/ffi-tests/"
 # shellcheck disable=SC2046 # one requirement per word
 "$PYS/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
   $(grep -E '^maturin==' scripts/dist-requirements.txt) $PYTEST_PIN
-CARGO_TARGET_DIR="$TARGET_DIR/sdist-build" "$PYS/venv/bin/python" -m pip install \
-  --quiet --disable-pip-version-check --no-build-isolation --no-deps --no-binary authcore "$SDIST"
+# The venv's bin/ on PATH: maturin's build hook runs the `maturin` executable found there.
+PATH="$PYS/venv/bin:$PATH" CARGO_TARGET_DIR="$TARGET_DIR/sdist-build" \
+  "$PYS/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  --no-build-isolation --no-deps --no-binary authcore "$SDIST"
 (
   cd "$PYS"
   venv/bin/python - "$PYS/venv" "$VERSION" <<'PY'

@@ -11,14 +11,15 @@
 # Release builds go through zig (cargo-zigbuild, target x86_64-unknown-linux-gnu.2.17) into
 # their own target directory, target/zig, so the debug builds of the tests are left alone.
 # The tools (ziglang, cargo-zigbuild, maturin, auditwheel; pinned in
-# scripts/dist-requirements.txt) come from PyPI into target/zig-venv. Each binary is
-# checked with scripts/glibc-ceiling.sh 2.17, the wheel with auditwheel.
+# scripts/dist-requirements.txt) come from PyPI into target/zig-venv (scripts/zig-tools.sh,
+# shared with scripts/portable.sh). Each binary is checked with scripts/glibc-ceiling.sh
+# 2.17, the wheel with auditwheel.
 # Proof that the artefacts work where they land: scripts/dist-test.sh (`make dist-test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT="$PWD"
-GLIBC_MAX=2.17
-ZIG_TARGET="x86_64-unknown-linux-gnu.$GLIBC_MAX"
+# shellcheck source=scripts/zig-tools.sh
+source scripts/zig-tools.sh
+GLIBC_MAX="$ZIG_GLIBC"
 TRIPLE=x86_64-unknown-linux-gnu
 
 step() { printf '\n---- dist: %s\n' "$*"; }
@@ -33,15 +34,7 @@ VENV="$TARGET_DIR/zig-venv"
 STAGE="$TARGET_DIR/dist-stage"
 
 step "tools (target/zig-venv from scripts/dist-requirements.txt)"
-REQ="$ROOT/scripts/dist-requirements.txt"
-[ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
-STAMP="$VENV/.requirements.sha256"
-SUM="$(sha256sum "$REQ" | cut -d' ' -f1)"
-if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$SUM" ]; then
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
-  echo "$SUM" >"$STAMP"
-fi
-export PATH="$VENV/bin:$PATH"
+zig_tools "$VENV"
 echo "zig $(python -m ziglang version), $(cargo-zigbuild --version), $(maturin --version)"
 
 export CARGO_TARGET_DIR="$ZT"
