@@ -15,7 +15,7 @@ use std::sync::Arc;
 use super::crypto::hash_client_secret;
 use super::ip::{AllowedIpEntry, normalize_allowed_ip_rules};
 use super::record::{ClientRecord, NamespaceKeys, parse_optional_record};
-use super::verify::now_ms;
+use super::verify::Clock;
 use super::{HmacAuthError, HmacError, HmacErrorCode};
 use crate::js::is_js_whitespace;
 use crate::store::KvStore;
@@ -427,6 +427,7 @@ pub fn normalize_secret_hash(hash: &str) -> String {
 pub struct HmacClients {
     store: Arc<dyn KvStore>,
     cfg: Arc<ClientsConfig>,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for HmacClients {
@@ -443,7 +444,19 @@ impl HmacClients {
         Self {
             store,
             cfg: Arc::new(cfg),
+            clock: Clock::system(),
         }
+    }
+
+    /// The same lifecycle stamping `createdAt`/`updatedAt` from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the lifecycle (and the message track) reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The configuration.
@@ -490,7 +503,7 @@ impl HmacClients {
         &self,
         opts: &CreateOptions,
     ) -> Result<ClientCredentialWithSecret, HmacError> {
-        let (record, secret) = self.cfg.plan_create(opts, now_ms())?;
+        let (record, secret) = self.cfg.plan_create(opts, self.clock.now_ms()?)?;
         self.store
             .hset(
                 &self.cfg.keys.clients_hash_key,
@@ -539,9 +552,9 @@ impl HmacClients {
     ) -> Result<ClientCredentialWithSecret, HmacError> {
         assert_client_id(client_id)?;
         let existing = self.read_record(client_id).await?;
-        let (plan, secret) = self
-            .cfg
-            .plan_regenerate(existing.as_ref(), opts, now_ms())?;
+        let (plan, secret) =
+            self.cfg
+                .plan_regenerate(existing.as_ref(), opts, self.clock.now_ms()?)?;
         self.write(client_id, &plan).await?;
         Ok(ClientCredentialWithSecret {
             client_id: client_id.to_owned(),
@@ -565,7 +578,7 @@ impl HmacClients {
             self.cfg.hash(secret),
             expires_at,
             allowed_ips,
-            now_ms(),
+            self.clock.now_ms()?,
         )?;
         self.write(client_id, &plan).await
     }
@@ -585,7 +598,7 @@ impl HmacClients {
             normalize_secret_hash(secret_hash),
             expires_at,
             allowed_ips,
-            now_ms(),
+            self.clock.now_ms()?,
         )?;
         self.write(client_id, &plan).await
     }
@@ -598,9 +611,9 @@ impl HmacClients {
     ) -> Result<(), HmacError> {
         assert_client_id(client_id)?;
         let existing = self.read_record(client_id).await?;
-        let record = self
-            .cfg
-            .plan_set_allowed_ips(existing.as_ref(), allowed_ips, now_ms())?;
+        let record =
+            self.cfg
+                .plan_set_allowed_ips(existing.as_ref(), allowed_ips, self.clock.now_ms()?)?;
         self.store
             .hset(
                 &self.cfg.keys.clients_hash_key,
@@ -635,7 +648,7 @@ impl HmacClients {
                 restored_secret_hash: None,
             });
         };
-        let record = ClientsConfig::plan_revert(&existing, &backup, now_ms());
+        let record = ClientsConfig::plan_revert(&existing, &backup, self.clock.now_ms()?);
         self.store
             .hset(
                 &self.cfg.keys.clients_hash_key,
@@ -648,5 +661,59 @@ impl HmacClients {
             reverted: true,
             restored_secret_hash: Some(backup),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hmac::{HmacAuth, HmacAuthOptions};
+    use crate::store::MemoryStore;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_host_clock_stamps_the_lifecycle_and_the_message_track() {
+        let now = Arc::new(AtomicU64::new(1_750_000_001_000f64.to_bits()));
+        let read = now.clone();
+        let clock = Clock::from_fn(move || f64::from_bits(read.load(Ordering::SeqCst)));
+        let auth = HmacAuth::new(Arc::new(MemoryStore::new()), &HmacAuthOptions::default())
+            .unwrap()
+            .with_clock(clock);
+        block_on(async {
+            let opts = CreateOptions {
+                client_id: "orders".into(),
+                plain_secret: Some(Some("s".into())),
+                expires_at: Patch::Set(1_750_000_002_500.0),
+                ..CreateOptions::default()
+            };
+            let made = auth.clients.create(&opts).await.unwrap();
+            assert_eq!(made.record.created_at, 1_750_000_001_000.0);
+            now.store(1_750_000_002_000f64.to_bits(), Ordering::SeqCst);
+            auth.clients
+                .set_allowed_ips("orders", &AllowedIps::Clear)
+                .await
+                .unwrap();
+            let got = auth.clients.get("orders").await.unwrap().unwrap();
+            assert_eq!(got.record.created_at, 1_750_000_001_000.0);
+            assert_eq!(got.record.updated_at, 1_750_000_002_000.0);
+            let msg = crate::hmac::JsValue::Null;
+            assert!(auth.sign_message("orders", &msg).await.is_ok());
+            now.store(1_750_000_003_000f64.to_bits(), Ordering::SeqCst);
+            let expired = auth.sign_message("orders", &msg).await.unwrap_err();
+            assert!(
+                matches!(expired, HmacError::Auth(ref e) if e.code == HmacErrorCode::ClientExpired),
+                "{expired:?}"
+            );
+            now.store(f64::NAN.to_bits(), Ordering::SeqCst);
+            let bad = auth.clients.create(&opts).await.unwrap_err();
+            assert_eq!(bad.to_string(), "now must be a finite number");
+        });
     }
 }

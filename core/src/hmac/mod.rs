@@ -34,7 +34,9 @@ pub use error::{HmacAuthError, HmacError, HmacErrorCode};
 pub use message::{MessageKey, SignedMessage};
 pub use path::normalize_path;
 pub use record::{ClientRecord, NamespaceKeys};
-pub use verify::{HttpRequestParts, HttpVerifier, VerifiedRequest, VerifyError, VerifyOptions};
+pub use verify::{
+    Clock, HttpRequestParts, HttpVerifier, VerifiedRequest, VerifyError, VerifyOptions,
+};
 
 use crate::js::number_to_string;
 use crate::store::KvStore;
@@ -161,6 +163,16 @@ impl HmacAuth {
         })
     }
 
+    /// The same instance reading `clock` wherever the original reads `Date.now()`: the
+    /// lifecycle's `createdAt`/`updatedAt`, the message track's expiry check and a
+    /// verification given no `now_ms`.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self {
+            clients: self.clients.with_clock(clock.clone()),
+            verifier: self.verifier.with_clock(clock),
+        }
+    }
+
     /// The resolved namespace.
     pub fn namespace(&self) -> &str {
         &self.verifier.keys().namespace
@@ -183,7 +195,8 @@ impl HmacAuth {
     ) -> Result<SignedMessage, HmacError> {
         clients::assert_client_id(client_id)?;
         let record = self.clients.read_record(client_id).await?;
-        message::sign_message_with_record(client_id, record.as_ref(), canonical, verify::now_ms())
+        let now = self.clients.clock().now_ms()?;
+        message::sign_message_with_record(client_id, record.as_ref(), canonical, now)
     }
 
     /// The message instance's `verifyMessage({clientId, message, signature})` over a
@@ -196,13 +209,8 @@ impl HmacAuth {
     ) -> Result<SignedMessage, HmacError> {
         message::verify_message_precheck(client_id, signature)?;
         let record = self.clients.read_record(client_id).await?;
-        message::verify_message_with_record(
-            client_id,
-            record.as_ref(),
-            canonical,
-            signature,
-            verify::now_ms(),
-        )
+        let now = self.clients.clock().now_ms()?;
+        message::verify_message_with_record(client_id, record.as_ref(), canonical, signature, now)
     }
 
     /// The message instance's `signMessage({clientId, message})`.
