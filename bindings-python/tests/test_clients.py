@@ -275,3 +275,30 @@ def test_unreachable_redis_is_a_store_error():
         h.HmacHttpAuth(redis_url="redis://127.0.0.1:1/0")
     with pytest.raises(h.HmacStoreError):
         h.HmacHttpAuth(redis_url="not a url")
+
+
+def test_a_host_clock_stamps_records_and_checks_expiry(store, ns):
+    now = [1_750_000_001_000]
+    auth = make(store, ns, clock=lambda: now[0])
+    made = auth.clients.create("c1", plain_secret="s", expires_at=1_750_000_002_500)
+    assert (made.created_at, made.updated_at) == (1_750_000_001_000, 1_750_000_001_000)
+    now[0] = 1_750_000_002_000
+    auth.clients.set_allowed_ips("c1", None)
+    got = auth.clients.get("c1")
+    assert (got.created_at, got.updated_at) == (1_750_000_001_000, 1_750_000_002_000)
+    msg = h.HmacMessageAuth(store=store, namespace=ns, clock=lambda: now[0])
+    signed = msg.sign_message("c1", "hi")
+    now[0] = 1_750_000_003_000  # past expires_at: the frozen clock, not the system's
+    with pytest.raises(HmacAuthError) as info:
+        msg.verify_message("c1", "hi", signed.signature)
+    assert info.value.code == "CLIENT_EXPIRED"
+    # A verification given no `now` reads the same clock: skew against 1_750_000_003_000.
+    headers = h.build_signed_headers("GET", "/x", "", "c1", "s", timestamp=1_750_000_003_000, nonce="n1")
+    with pytest.raises(HmacAuthError) as info:
+        auth.verify("GET", "/x", {"x-client-id": "c1", "x-timestamp": headers["x-timestamp"], "x-nonce": "n1", "x-signature": headers["x-signature"]})
+    assert info.value.code == "CLIENT_EXPIRED"  # past the skew check, then expired
+    now[0] = float("nan")
+    with pytest.raises(HmacArgumentError, match="^now must be a finite number$"):
+        auth.clients.create("c2", plain_secret="s")
+    with pytest.raises(HmacInputError, match="clock must be callable"):
+        make(store, ns, clock=5)

@@ -111,7 +111,9 @@ def use_hmac_instances(store: hmac.Store) -> hmac.VerifiedRequest:
         event_seen.append(event)
 
     verified = auth.verify("POST", "/v1/x", {"x-client-id": ids[0]}, b"{}", now=1.0, on_bad_signature=on_bad)
-    msg = hmac.HmacMessageAuth(store=hmac.Store.memory())
+    frozen_at = [1_750_000_000_000]
+    clock: hmac.Clock = lambda: frozen_at[0]
+    msg = hmac.HmacMessageAuth(store=hmac.Store.memory(), clock=clock)
     signed: hmac.SignedMessage = msg.sign_message("c1", {"a": 1})
     msg.verify_message("c1", {"a": 1}, signed.signature)
     return verified

@@ -197,6 +197,7 @@ class Auth:
         default_secret_length_bytes: Optional[int] = None,
         secret_token: Optional[str] = None,
         backup_ttl_seconds: Optional[int] = None,
+        clock: Optional[Callable[[], _Number]] = None,
     ) -> Auth: ...
     @property
     def namespace(self) -> str: ...

@@ -95,6 +95,7 @@ __all__ = [
     "verify_request_signature",
     # runtime
     "BadHttpSignatureEvent",
+    "Clock",
     "ClientCredential",
     "Clients",
     "HmacHttpAuth",
@@ -155,6 +156,13 @@ class BadHttpSignatureEvent:
 
 
 OnBadSignature = Callable[[BadHttpSignatureEvent], Union[None, Awaitable[None]]]
+
+#: ``clock=``: a callable returning the time in milliseconds since the Unix epoch, read
+#: wherever the original reads ``Date.now()`` (``created_at``/``updated_at`` of the
+#: lifecycle, the message track's expiry check, a ``verify`` given no ``now``, and so the
+#: middlewares). The default is the system clock; tests pass a frozen or stepped one. A
+#: reading that raises or is not a number fails the call (``now must be a finite number``).
+Clock = Callable[[], Union[int, float]]
 
 
 def _make_store(redis_url: Optional[str], store: Optional[Store]) -> Store:
@@ -218,7 +226,8 @@ class HmacHttpAuth(_AuthBase):
 
     The store is Redis when ``redis_url`` is given (the core talks to Redis itself and
     verifies in one round trip), an existing :class:`Store` when ``store`` is given, and
-    a new embedded in-memory store otherwise.
+    a new embedded in-memory store otherwise. ``clock`` replaces the system clock
+    (:data:`Clock`).
     """
 
     def __init__(
@@ -232,6 +241,7 @@ class HmacHttpAuth(_AuthBase):
         secret_token: Optional[str] = None,
         backup_ttl_seconds: Optional[int] = None,
         on_bad_signature: Optional[OnBadSignature] = None,
+        clock: Optional[Clock] = None,
     ) -> None:
         self._native = _native.Auth(
             _make_store(redis_url, store),
@@ -240,6 +250,7 @@ class HmacHttpAuth(_AuthBase):
             default_secret_length_bytes,
             secret_token,
             backup_ttl_seconds,
+            clock,
         )
         self._clients = self._native.clients
         self.on_bad_signature = on_bad_signature
@@ -413,6 +424,7 @@ class HmacMessageAuth(_AuthBase):
         default_secret_length_bytes: Optional[int] = None,
         secret_token: Optional[str] = None,
         backup_ttl_seconds: Optional[int] = None,
+        clock: Optional[Clock] = None,
     ) -> None:
         self._native = _native.Auth(
             _make_store(redis_url, store),
@@ -421,6 +433,7 @@ class HmacMessageAuth(_AuthBase):
             default_secret_length_bytes,
             secret_token,
             backup_ttl_seconds,
+            clock,
         )
         self._clients = self._native.clients
 

@@ -11,8 +11,8 @@ use authcore::hmac::clients::{
     ExpiresAt, Patch, RegenerateOptions, RevertResult as CoreRevert, assert_client_id,
 };
 use authcore::hmac::{
-    HmacAuth, HmacAuthOptions, HmacClients, HmacError, HttpRequestParts, JsValue, VerifyError,
-    VerifyOptions, record::ClientRecord,
+    Clock, HmacAuth, HmacAuthOptions, HmacClients, HmacError, HttpRequestParts, JsValue,
+    VerifyError, VerifyOptions, record::ClientRecord,
 };
 use authcore::store::{KvStore, MemoryStore};
 use pyo3::prelude::*;
@@ -1076,10 +1076,36 @@ pub struct Auth {
     store: Py<Store>,
 }
 
+/// `clock`: `None` reads the system clock; a callable returning epoch milliseconds is
+/// read (with the GIL) wherever the core needs the time. A reading that raises or is not
+/// a number is NaN, which the core refuses (`now must be a finite number`).
+fn host_clock(clock: Option<&Bound<'_, PyAny>>) -> Result<Clock, HmacError> {
+    let Some(clock) = clock.filter(|c| !c.is_none()) else {
+        return Ok(Clock::system());
+    };
+    if !clock.is_callable() {
+        return Err(input(format!(
+            "clock must be callable, got {}",
+            type_name(clock)
+        )));
+    }
+    let clock = clock.clone().unbind();
+    Ok(Clock::from_fn(move || {
+        Python::attach(|py| {
+            clock
+                .bind(py)
+                .call0()
+                .and_then(|v| v.extract::<f64>())
+                .unwrap_or(f64::NAN)
+        })
+    }))
+}
+
 #[pymethods]
 impl Auth {
     #[new]
-    #[pyo3(signature = (store, namespace=None, max_skew_ms=None, default_secret_length_bytes=None, secret_token=None, backup_ttl_seconds=None))]
+    #[pyo3(signature = (store, namespace=None, max_skew_ms=None, default_secret_length_bytes=None, secret_token=None, backup_ttl_seconds=None, clock=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         store: Py<Store>,
@@ -1088,6 +1114,7 @@ impl Auth {
         default_secret_length_bytes: Option<&Bound<'_, PyAny>>,
         secret_token: Option<&Bound<'_, PyAny>>,
         backup_ttl_seconds: Option<&Bound<'_, PyAny>>,
+        clock: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         guard(|| {
             let opts = hmac_err(
@@ -1110,8 +1137,9 @@ impl Auth {
                     })
                 })(),
             )?;
+            let clock = hmac_err(py, host_clock(clock))?;
             let kv = store.get().inner.clone();
-            let inner = hmac_err(py, HmacAuth::new(kv, &opts))?;
+            let inner = hmac_err(py, HmacAuth::new(kv, &opts))?.with_clock(clock);
             Ok(Self {
                 inner: Arc::new(inner),
                 store,
