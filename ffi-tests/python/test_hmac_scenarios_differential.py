@@ -20,13 +20,16 @@ the private Redis (each hash field's exact text, each string's value and TTL in 
 seconds) must equal the state the original's recorded commands leave in a model of Redis
 (``hset``/``hdel``/``set ... EX``/``set NX``/``del``; an ioredis-style ``set`` given an
 options object fails as Redis does). Random secrets are named by order of first appearance
-(``<secret#k:len>``, ``<hash#k>``, ``<sig#k>``) exactly as the Node harness does. Not
+(``<secret#k:len>``, ``<hash#k>``, ``<sig#k>``) exactly as the Node harness does. The
+private Redis keeps hashes as listpacks (``hash-max-ziplist-value 4096``) so that
+``listClientIds`` (``HKEYS``) keeps insertion order like the recording client's ``Map``;
+with records above 64 bytes a default Redis answers in its hashtable order. Not
 compared: which reads (``HGET``/``GET``/``HKEYS``) were sent and in which call shape (a
 Node client's API); their count per step is Node's to check.
 
 ``middleware.scenario``: every Express request through ``HmacWsgiMiddleware`` and, again,
-``HmacAsgiMiddleware`` (details in ``test_middleware_replay``): the trace of ``next()`` / ``res.status().json()`` /
-``next(err)``, what ``attachAuthTo`` holds, the ``onError`` and both ``onBadSignature``
+``HmacAsgiMiddleware`` (details in ``test_middleware_replay``): the trace of ``next()`` /
+``res.status().json()`` / ``next(err)``, what ``attachAuthTo`` holds, the ``onError`` and both ``onBadSignature``
 events, and after each request the keyspace (nonce keys, TTLs) against the model of the
 recorded commands. The five factories map onto one Python middleware: the instance ones
 (``verifyHttpRequest`` without options, ``createHttpMiddleware``,
@@ -50,10 +53,11 @@ Middleware requests are independent inputs, so a case is replayed up to its firs
 Python cannot state (counted per reason: cases left out whole / cases cut short):
 
 * ``res`` without ``status().json()``, or none, when the middleware used it (20 / 19): the
-  original then hands the error to ``next(err)``; a WSGI middleware always has
-  ``start_response``;
+  original then hands the error to ``next(err)``; a WSGI/ASGI middleware always has
+  ``start_response``/``send``;
 * one header under two spellings with two values (17 / 11): the original reads the first
-  key of the object; a WSGI environ has one ``HTTP_`` key per name;
+  key of the object; a WSGI environ has one ``HTTP_`` key per name, and ASGI joins
+  repeated headers as Node's HTTP parser does;
 * ``noRedis`` (3 / 0): ``HmacWsgiMiddleware`` takes an ``HmacHttpAuth``, which always has a
   store;
 * a record with ``allowedIps`` and IP sources one ``REMOTE_ADDR`` cannot state (3 / 4):
