@@ -321,6 +321,12 @@ export declare class Propagator {
   get redisMode(): string
   /** This peer's logical name (`amqpQueue`). */
   get amqpQueue(): string
+  /**
+   * `MANAGEMENT_NOT_CONFIGURED` (thrown) unless a management adapter was configured:
+   * the core's first check of `ensure`/`rotate`/`revoke`/`sync`, which the drop-in makes
+   * before it reads their arguments (the original's order).
+   */
+  requireManagement(): void
   /** `ensure(input)`. */
   ensure(input: PropagationEnsureInput): Promise<PropagationEnsureResult>
   /** `rotate(input)`: resolves with the clientId. */

@@ -817,6 +817,14 @@ impl Propagator {
         self.inner.amqp_queue().to_owned()
     }
 
+    /// `MANAGEMENT_NOT_CONFIGURED` (thrown) unless a management adapter was configured:
+    /// the core's first check of `ensure`/`rotate`/`revoke`/`sync`, which the drop-in makes
+    /// before it reads their arguments (the original's order).
+    #[napi(catch_unwind)]
+    pub fn require_management(&self, env: &Env) -> Result<()> {
+        self.inner.require_management().map_err(|e| map_err(env, e))
+    }
+
     /// `ensure(input)`.
     #[napi(catch_unwind, ts_return_type = "Promise<PropagationEnsureResult>")]
     pub fn ensure<'env>(

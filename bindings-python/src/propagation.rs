@@ -829,6 +829,8 @@ impl PyPropagator {
         expires_at: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
+            // The core's first check, before the arguments are read (the original's order).
+            self.inner.require_management().map_err(|e| to_py(py, &e))?;
             let input = EnsureInput {
                 client_id: req_string(client_id, "client_id")?,
                 secret: req_string(secret, "secret")?,
@@ -855,6 +857,8 @@ impl PyPropagator {
         track: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
+            // The core's first check, before the arguments are read (the original's order).
+            self.inner.require_management().map_err(|e| to_py(py, &e))?;
             let input = RotateUsage {
                 client_id: req_string(client_id, "client_id")?,
                 secret: req_string(secret, "secret")?,
@@ -875,6 +879,8 @@ impl PyPropagator {
         track: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
+            // The core's first check, before the arguments are read (the original's order).
+            self.inner.require_management().map_err(|e| to_py(py, &e))?;
             let input = RevokeInput {
                 client_id: req_string(client_id, "client_id")?,
                 targets: string_list(targets, "targets")?,
@@ -889,6 +895,7 @@ impl PyPropagator {
     /// duration_ms)`.
     fn sync<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
+            self.inner.require_management().map_err(|e| to_py(py, &e))?;
             let p = self.inner.clone();
             run_async(py, async move {
                 let s = p.sync().await?;

@@ -489,12 +489,16 @@ def test_mesh_of_three_peers_end_to_end(redis_client):
             assert log_ro.info_calls >= 1  # it raised; nothing escaped
             assert (a.amqp_queue, repr(b)) == (names["mgmt"], f"Propagator(amqp_queue='{names['b']}')")
 
-            # Receive-only: the four management calls are refused, before anything else.
+            # Receive-only: the four management calls are refused, before anything else
+            # (arguments of the wrong type included: the original checks management first).
             for call in (
                 ro.ensure(partner, "s", [names["b"]]),
                 ro.rotate(partner, "s"),
                 ro.revoke(partner, []),
                 ro.sync(),
+                ro.ensure(5, None, "not a list"),  # type: ignore[arg-type]
+                ro.rotate(None, 7),  # type: ignore[arg-type]
+                ro.revoke(None, None),  # type: ignore[arg-type]
             ):
                 with pytest.raises(p.PropagationError) as ei:
                     await call

@@ -15,12 +15,12 @@ uniffi::setup_scaffolding!();
 
 mod hmac;
 mod jwt;
-mod pkce;
+mod oauth;
 mod totp;
 
 pub use hmac::*;
 pub use jwt::*;
-pub use pkce::*;
+pub use oauth::*;
 pub use totp::*;
 
 /// Every failure of this binding. The variant names the capability; `code` is the core's

@@ -84,6 +84,18 @@ pub fn kdf_concurrency_setting(value: f64) -> Result<usize, SettingError> {
 #[error("{0}")]
 pub struct SettingError(pub String);
 
+impl SettingError {
+    /// `INVALID_ARGUMENT`: a host hands it on as [`crate::error::InvalidArgument`].
+    pub fn code(&self) -> &'static str {
+        crate::error::INVALID_ARGUMENT
+    }
+
+    /// [`crate::error::INVALID_ARGUMENT_STATUS`].
+    pub fn status(&self) -> u16 {
+        crate::error::INVALID_ARGUMENT_STATUS
+    }
+}
+
 fn render(v: f64) -> String {
     number_to_string(v)
 }
@@ -138,6 +150,14 @@ pub fn within_bytes(name: &str, len: usize, max: usize) -> Result<(), SettingErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setting_error_is_an_invalid_argument() {
+        let e = number_between("maxSkewMs", f64::NAN, 0.0, 1.0).unwrap_err();
+        let arg = crate::error::InvalidArgument::from(e.clone());
+        assert_eq!((e.code(), e.status()), (arg.code(), arg.status()));
+        assert_eq!(e.to_string(), arg.message());
+    }
 
     #[test]
     fn numbers_fail_closed() {

@@ -491,7 +491,13 @@ async fn receive_only_peers_apply_but_never_complete_the_sender() {
     let b = mesh.peer("b", Some(directory()), true).await;
     let ro = mesh.peer("ro", None, true).await;
 
-    // Receive-only: the four management calls are refused.
+    // Receive-only: the four management calls are refused, by the check a binding makes
+    // before it reads their arguments.
+    assert_eq!(
+        ro.propagator.require_management().unwrap_err().code(),
+        "MANAGEMENT_NOT_CONFIGURED"
+    );
+    assert!(a.propagator.require_management().is_ok());
     let e = ro.propagator.sync().await.unwrap_err();
     assert_eq!(e.code(), "MANAGEMENT_NOT_CONFIGURED");
     assert_eq!(

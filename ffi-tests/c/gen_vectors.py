@@ -11,7 +11,8 @@ of ffi-tests/vectors/ is claimed by an adapter or listed in NOT_FOR_C with the r
     node_auth_cases.py (which counts, by family and with the reason, the cases C cannot
     express);
   * the buildQueueName cases of `differential/propagation.json`: propagation_queue_cases.
-The files of `differential/` are held to the same rule as the top-level ones.
+The files of `differential/` are held to the same rule as the top-level ones; a vector
+folder other than `naskot/` and `differential/` stops the generation until it is claimed.
 Adapters only copy expected values, never compute them, with two exceptions that are pure
 formatting: getHeader() resolution (first case-insensitive match, first array element: C
 takes the four header values, not a header list) and rendering an expected `parse_record`
@@ -452,6 +453,9 @@ def differential_verify_cases(path):
 
 def main():
     args = cgen.parse_args(DEFAULT_VECTORS)
+    folders = sorted(e.name for e in os.scandir(args.vectors) if e.is_dir())
+    if folders != ["differential", "naskot"]:
+        raise VectorError(f"vector folders no C adapter claims (claim them here): {folders}")
     top = sorted(os.path.basename(p) for p in glob.glob(os.path.join(args.vectors, "*.json")))
     diff = sorted("differential/" + os.path.basename(p) for p in glob.glob(os.path.join(args.vectors, "differential", "*.json")))
     hmac = [n for n in top if n.startswith("hmac-")]

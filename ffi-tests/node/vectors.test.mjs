@@ -8,6 +8,9 @@
 //                                where they expose the operation, else its `native` primitives)
 //   realtime.json                @authcore/fuz-app-realtime
 //   canonical-json-oracle.json   the message track's canonical JSON (the addon's `toMessageString`)
+//   differential/*.json          each replayed by the test file of this folder named in
+//                                REPLAYED_BY, through the one replay loop (../differential/replay.mjs)
+// A vector folder other than naskot/ and differential/ fails until it is claimed here.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, readdirSync } from 'node:fs'
@@ -534,7 +537,34 @@ test('vectors/naskot/sign-request.json', async (t) => {
   }
 })
 
+/**
+ * The recorded differential vectors (vectors/differential/, ffi-tests/differential/README.md):
+ * each file is replayed by one test file of this folder (run with it by `node --test
+ * ffi-tests/node/`), through the one replay loop, ../differential/replay.mjs.
+ */
+const REPLAYED_BY = {
+  'fuz-app-realtime.json': 'realtime-differential.test.mjs',
+  'node-auth-core.json': 'primitives-differential.test.mjs',
+  'node-hmac-auth-core.json': 'hmac-differential.test.mjs',
+  'propagation.json': 'propagation-differential.test.mjs',
+}
+
+test('every differential vector file is replayed by the test file this runner names', () => {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const recorded = readdirSync(join(VECTORS, 'differential')).filter((f) => f.endsWith('.json')).sort()
+  assert.deepEqual(recorded, Object.keys(REPLAYED_BY).sort(), 'a differential vector file needs a replay (add it to REPLAYED_BY)')
+  for (const [file, runner] of Object.entries(REPLAYED_BY)) {
+    const src = readFileSync(join(here, runner), 'utf8')
+    assert.match(src, /from '\.\.\/differential\/replay\.mjs'/, `${runner} replays through ../differential/replay.mjs`)
+    assert.ok(src.includes(`loadVectors('${file.replace(/\.json$/, '')}')`), `${runner} loads differential/${file}`)
+  }
+  const replays = readdirSync(here).filter((f) => f.endsWith('-differential.test.mjs')).sort()
+  assert.deepEqual(replays, Object.values(REPLAYED_BY).sort(), 'a differential replay of this folder is not named in REPLAYED_BY')
+})
+
 test('every vector file was run or is listed with a reason', () => {
+  const folders = readdirSync(VECTORS, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+  assert.deepEqual(folders, ['differential', 'naskot'], 'a new vector folder needs a runner here')
   const naskot = readdirSync(join(VECTORS, 'naskot')).filter((f) => f.endsWith('.json')).sort()
   assert.deepEqual(naskot, ['hash-client-secret.json', 'sign-request.json'], 'a new naskot vector file needs a runner')
   for (const file of files) assert.ok(NOT_FOR_NODE[file] || ran[file] > 0, `${file} ran no case`)

@@ -108,17 +108,33 @@ def op_verify(i):
         sig_s = "{sig, 64}"
     else:
         sig_s = s(sig)
+    # The IP sources as the host holds them; the core orders the candidates
+    # (authcore_ip_candidates), as it does for Node and Python.
     meta = i.get("metadata") or {}
-    cands = [meta["ip"]] if "ip" in meta else []
+    fields = {}
+    for key, name in (("ip", "ip"), ("ips", "ips"), ("forwardedFor", "forwarded_for"), ("remoteAddress", "remote_address")):
+        v = meta.get(key)
+        values = [v] if isinstance(v, str) else v if isinstance(v, list) else []
+        if any(not isinstance(x, str) for x in values):
+            raise Unexpressible(f"a non-string metadata.{key} entry")
+        lines.append(f"const authcore_str src_{name}[] = {{{', '.join(s(x) for x in values) or '{NULL, 0}'}}};")
+        fields[name] = f"{{src_{name}, {len(values)}}}"
+    xff = h.get("x-forwarded-for")
+    lines.append(
+        "const authcore_ip_sources src = {"
+        f".ip = {fields['ip']}, .ips = {fields['ips']}, .forwarded_for = {fields['forwarded_for']}, "
+        f".forwarded_header = {s(xff if isinstance(xff, str) else None)}, .remote_address = {fields['remote_address']}}};"
+    )
+    lines.append("char cand_buf[1024]; authcore_str cands[16];")
+    lines.append("size_t ncands = ip_candidates_of(&src, cand_buf, sizeof cand_buf, cands, 16);")
     body = i.get("body", "").encode("utf-8")
-    lines.append(f"const authcore_str cands[] = {{{', '.join(s(c) for c in cands) or '{NULL, 0}'}}};")
     lines.append(
         "authcore_verify_request req = {"
         f".method = {s(i['method'])}, .path = {s(i['path'])}, .client_id = {s(h.get('x-client-id'))}, "
         f".signature = {sig_s}, .timestamp = {s(h.get('x-timestamp'))}, .nonce = {s(h.get('x-nonce'))}, "
         f".body = (const uint8_t *){cgen.c_bytes(body)}, .body_len = {len(body)}, .now_ms = {dbl(i['now'])}, "
         f".max_skew_ms = {dbl(i['maxSkewMs']) if 'maxSkewMs' in i else 'AUTHCORE_DEFAULT_MAX_SKEW_MS'}, .record = {rec}, "
-        f".ip_candidates = cands, .ip_candidates_len = {len(cands)}}};"
+        ".ip_candidates = cands, .ip_candidates_len = ncands};"
     )
     lines.append("authcore_verification v;")
     lines.append("authcore_result rc = authcore_verify_with_record(&req, &v);")

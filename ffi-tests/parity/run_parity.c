@@ -70,6 +70,24 @@ static void sign_for(char out[65], const char *method, const char *path, double 
     }
 }
 
+/* The IP candidates of `src` in the core's order (`authcore_ip_candidates`), as the
+ * `authcore_str` list `authcore_verify_request.ip_candidates` takes, pointing into `buf`. */
+static size_t ip_candidates_of(const authcore_ip_sources *src, char *buf, size_t buf_len,
+                               authcore_str *out, size_t max) {
+    size_t n = 0, count = 0;
+    if (authcore_ip_candidates(src, buf, buf_len, &n, &count) != AUTHCORE_OK || count > max) {
+        fail_setup("ip_candidates");
+        return 0;
+    }
+    const char *at = buf;
+    for (size_t i = 0; i < count; i++) {
+        out[i].ptr = at;
+        out[i].len = strlen(at);
+        at += out[i].len + 1;
+    }
+    return count;
+}
+
 /* "a\0b\0" (count 2) as the JSON array ["a","b"] (rules need no escaping). */
 static void nul_list_json(char *out, size_t out_len, const char *list, size_t count) {
     size_t at = 0;

@@ -10,7 +10,11 @@ with the reason; a file that is neither, or an unknown op, fails.
   by ``code``, and ``status`` when the vector has one);
 - ``realtime.json``: ``authcore.realtime`` (fuz_app's SSE auth guard);
 - ``python-json-dumps.json``: ``authcore.jwt.encode`` signs exactly CPython's
-  ``json.dumps(separators=(",", ":"))`` text (what PyJWT signs) for every value.
+  ``json.dumps(separators=(",", ":"))`` text (what PyJWT signs) for every value;
+- ``differential/*.json`` (recorded from the originals): each replayed by the modules of this
+  folder named in ``REPLAYED_BY`` (collected with it by ``pytest ffi-tests/python``).
+
+A vector folder other than ``naskot/`` and ``differential/`` fails until it is claimed here.
 """
 
 from __future__ import annotations
@@ -374,6 +378,20 @@ NASKOT = [
     for case in _doc(f"naskot/{p.name}")["cases"]
 ]
 
+# The recorded differential vectors (ffi-tests/differential/README.md): each file is replayed
+# by these modules of this folder, through the public API.
+REPLAYED_BY = {
+    "differential/fuz-app-realtime.json": ("test_realtime_differential.py",),
+    "differential/node-auth-core.json": ("test_primitives_differential.py",),
+    "differential/node-hmac-auth-core.json": (
+        "test_hmac_differential.py",
+        "test_hmac_scenarios_differential.py",
+        "test_hmac_verify_differential.py",
+    ),
+    "differential/propagation.json": ("test_propagation_differential.py", "test_propagation_flows_differential.py"),
+}
+DIFFERENTIAL = sorted(f"differential/{p.name}" for p in (VECTORS / "differential").glob("*.json"))
+
 MIN_CASES = {
     "password-bcrypt.json": 30,
     "password-argon2.json": 15,
@@ -386,7 +404,21 @@ MIN_CASES = {
 }
 
 
+def test_every_differential_vector_file_is_replayed_by_a_named_module():
+    assert DIFFERENTIAL == sorted(REPLAYED_BY), "a differential vector file needs a replay (add it to REPLAYED_BY)"
+    here = pathlib.Path(__file__).resolve().parent
+    named = sorted(m for modules in REPLAYED_BY.values() for m in modules)
+    for file, modules in REPLAYED_BY.items():
+        for module in modules:
+            source = (here / module).read_text(encoding="utf-8")
+            assert f'"vectors" / "differential" / "{file.split("/")[1]}"' in source, f"{module} reads {file}"
+    replays = sorted(p.name for p in here.glob("test_*_differential.py"))
+    assert replays == named, "a differential replay of this folder is not named in REPLAYED_BY"
+
+
 def test_every_vector_file_is_run_or_listed():
+    folders = sorted(p.name for p in VECTORS.iterdir() if p.is_dir())
+    assert folders == ["differential", "naskot"], "a new vector folder needs a runner here"
     for name in FILES:
         assert (name in NOT_FOR_PYTHON) != (_family(name) is not None), (
             f"{name}: claim it with a family of this runner or list it in NOT_FOR_PYTHON"

@@ -280,7 +280,7 @@ impl HmacAuth {
         max_skew_ms: f64,
         ip_sources: Option<Vec<Unknown<'_>>>,
     ) -> Result<()> {
-        let ip_candidates = crate::hmac::verify::ip_candidates_of(ip_sources)?;
+        let ip_candidates = crate::hmac::verify::ip_candidates_of(env, ip_sources)?;
         let request = VerifyRequest {
             method,
             path,

@@ -161,3 +161,28 @@ pub fn ip_candidates(
     }
     Ok(sources.candidates())
 }
+
+/// The IP candidates of the drop-in's fixed-shape source list (`[metadata.ip,
+/// metadata.ips, metadata.forwardedFor, x-forwarded-for, metadata.remoteAddress]`, any
+/// slot `undefined` or missing): each metadata slot read as [`ip_candidates`] reads that
+/// field, the header slot when it is a string, in the core's order.
+pub fn ip_candidates_of_slots(env: &Env, slots: &[sys::napi_value]) -> Result<Vec<String>> {
+    let raw = env.raw();
+    let field = |i: usize| {
+        slots
+            .get(i)
+            .map_or(Ok(IpField::Absent), |v| ip_field(raw, *v))
+    };
+    let forwarded_header = match slots.get(3) {
+        Some(v) if type_of(raw, *v)? == sys::ValueType::napi_string => Some(string_of(raw, *v)?),
+        _ => None,
+    };
+    Ok(IpSources {
+        ip: field(0)?,
+        ips: field(1)?,
+        forwarded_for: field(2)?,
+        forwarded_header,
+        remote_address: field(4)?,
+    }
+    .candidates())
+}

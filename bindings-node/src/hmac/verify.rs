@@ -9,9 +9,8 @@ use authcore::hmac::verify::{
 use authcore::hmac::{HmacError, record};
 use authcore_node_boundary::napi;
 
-use authcore::hmac::sources::{IpField, IpSources};
+use napi::JsValue;
 use napi::bindgen_prelude::Unknown;
-use napi::{JsValue, ValueType};
 
 use crate::error::{Result, map_err};
 use crate::hmac::pure::{Body, body_bytes};
@@ -44,48 +43,19 @@ pub struct VerifyInput<'a> {
 
 /// The request's IP sources as the drop-in hands them over, in a fixed shape:
 /// `[metadata.ip, metadata.ips, metadata.forwardedFor, x-forwarded-for, metadata.remoteAddress]`
-/// (any slot `undefined`). A string counts, an array gives its string entries, anything
-/// else is ignored; the order the candidates are tried in is the core's
-/// ([`IpSources::candidates`]).
-pub fn ip_candidates_of(sources: Option<Vec<Unknown<'_>>>) -> Result<Option<Vec<String>>> {
-    let Some(sources) = sources else {
-        return Ok(None);
-    };
-    let text = |v: &Unknown<'_>| -> Result<Option<String>> {
-        Ok(match v.get_type()? {
-            // SAFETY: the value is a JS string of the current call.
-            ValueType::String => Some(unsafe { v.cast::<String>()? }),
-            _ => None,
+/// (any slot `undefined`), read like the `metadata` fields of a request
+/// ([`crate::hmac::sources::ip_candidates_of_slots`]); the order the candidates are tried
+/// in is the core's ([`authcore::hmac::sources::IpSources::candidates`]).
+pub fn ip_candidates_of(
+    env: &Env,
+    sources: Option<Vec<Unknown<'_>>>,
+) -> Result<Option<Vec<String>>> {
+    sources
+        .map(|s| {
+            let slots: Vec<_> = s.iter().map(|v| v.raw()).collect();
+            crate::hmac::sources::ip_candidates_of_slots(env, &slots)
         })
-    };
-    let field = |v: Option<&Unknown<'_>>| -> Result<IpField> {
-        let Some(v) = v else {
-            return Ok(IpField::Absent);
-        };
-        if let Some(s) = text(v)? {
-            return Ok(IpField::One(s));
-        }
-        if v.get_type()? == ValueType::Object && v.is_array()? {
-            // SAFETY: an array of the current call.
-            let list: Vec<Unknown<'_>> = unsafe { v.cast()? };
-            let mut out = Vec::with_capacity(list.len());
-            for e in &list {
-                out.extend(text(e)?);
-            }
-            return Ok(IpField::Many(out));
-        }
-        Ok(IpField::Absent)
-    };
-    Ok(Some(
-        IpSources {
-            ip: field(sources.first())?,
-            ips: field(sources.get(1))?,
-            forwarded_for: field(sources.get(2))?,
-            forwarded_header: sources.get(3).map(text).transpose()?.flatten(),
-            remote_address: field(sources.get(4))?,
-        }
-        .candidates(),
-    ))
+        .transpose()
 }
 
 /// The core's `getHeader` rule over a request's `headers` object:
@@ -311,7 +281,7 @@ pub fn verify_record_fast(
     ip_sources: Option<Vec<Unknown<'_>>>,
     prepare_only: Option<bool>,
 ) -> Result<VerifyOutcome> {
-    let ip_candidates = ip_candidates_of(ip_sources)?;
+    let ip_candidates = ip_candidates_of(env, ip_sources)?;
     let keys = NamespaceKeys::new(namespace.as_deref()).map_err(|e| map_err(env, e))?;
     if let Err(e) = authcore::hmac::crypto::check_body_size(body_bytes(&body).len()) {
         return Ok(VerifyOutcome::failure_of(&e));

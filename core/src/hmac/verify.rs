@@ -100,6 +100,18 @@ pub struct VerifyError {
     pub bad_signature: Option<Box<BadSignatureDetails>>,
 }
 
+impl VerifyError {
+    /// The code of [`Self::error`].
+    pub fn code(&self) -> &'static str {
+        self.error.code()
+    }
+
+    /// The HTTP status of [`Self::error`].
+    pub fn status(&self) -> u16 {
+        self.error.status()
+    }
+}
+
 impl From<HmacError> for VerifyError {
     fn from(error: HmacError) -> Self {
         Self {
@@ -451,5 +463,18 @@ impl HttpVerifier {
             nonce: prepared.nonce.to_owned(),
             signature: prepared.signature.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verify_error_has_the_code_and_status_of_its_error() {
+        let e = VerifyError::from(replayed_nonce());
+        assert_eq!((e.code(), e.status()), ("REPLAYED_NONCE", 401));
+        let e = VerifyError::from(HmacError::InvalidInput("x".into()));
+        assert_eq!((e.code(), e.status()), (e.error.code(), e.error.status()));
     }
 }

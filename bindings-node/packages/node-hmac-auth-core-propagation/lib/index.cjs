@@ -10,9 +10,6 @@ const native = require('@authcore/native')
 
 const DEFAULT_AMQP_VHOST = native.propagationDefaultAmqpVhost()
 
-const MANAGEMENT_NOT_CONFIGURED_MESSAGE =
-  'ensure/rotate/revoke/sync require the management adapter to be configured in createPropagator options'
-
 // ------------------------------------------------------------------ errors (§2.6)
 
 class HmacPropagationError extends Error {
@@ -355,10 +352,9 @@ async function createPropagator(options) {
   // original: a receive-only worker stays up until close().
   let keepAlive = setInterval(() => {}, 1 << 30)
 
+  // The core's first check (code, message), made before the arguments are read.
   function requireManagement() {
-    if (!options.management) {
-      throw new HmacPropagationError('MANAGEMENT_NOT_CONFIGURED', MANAGEMENT_NOT_CONFIGURED_MESSAGE)
-    }
+    call(() => handle.requireManagement())
   }
 
   async function ensure(input) {

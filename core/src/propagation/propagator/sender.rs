@@ -25,6 +25,13 @@ impl Propagator {
             .ok_or(PropagationError::ManagementNotConfigured)
     }
 
+    /// `MANAGEMENT_NOT_CONFIGURED` unless a management adapter was configured: the first
+    /// check of `ensure`, `rotate`, `revoke` and `sync`, before their arguments are read
+    /// (the original's order), for a binding to make before it converts those arguments.
+    pub fn require_management(&self) -> Result<(), PropagationError> {
+        self.management().map(|_| ())
+    }
+
     fn auth_for_ensure(&self, track: &str) -> Result<&Arc<dyn CredentialSink>, PropagationError> {
         self.shared.parts.auth(track).ok_or_else(|| {
             PropagationError::InvalidOptions(format!("No {track} auth instance configured"))
