@@ -3,8 +3,7 @@
 //! peers on the in-process broker. The same protocol over RabbitMQ is in
 //! `propagation_amqp.rs` / `propagation_e2e.rs`.
 
-#[path = "support/propagation.rs"]
-mod prop_support;
+use crate::prop_support;
 
 use std::sync::Arc;
 
