@@ -48,9 +48,9 @@ smoke_dir="$(mktemp -d "${TMPDIR:-/tmp}/authcore-wheel-smoke.XXXXXX")"
 trap 'rm -rf "$smoke_dir"' EXIT
 mkdir -p "$smoke_dir/ffi-tests"
 cp -r ffi-tests/python ffi-tests/vectors "$smoke_dir/ffi-tests/"
-# The propagation flow replay (about 100 s: each step waits for the mesh and Redis to settle)
-# exercises the same binding code as in the dev venv above, where it runs; the wheel keeps
-# every other runner.
+# The propagation flow replay reads the peers' Redis databases through redis-py, which this
+# venv does not hold (pytest is its only addition); it exercises the same binding code as in
+# the dev venv above, where it runs. The wheel keeps every other runner.
 rm "$smoke_dir/ffi-tests/python/test_propagation_flows_differential.py"
 ROOT="$PWD"
 (
