@@ -23,8 +23,8 @@
 //!   the GIL from the thread that logs, and whatever it raises is swallowed.
 //! - `propagation_mesh_declare` / `_inject` / `_take` / `_depth` / `_in_flight`: the
 //!   in-process mesh (`amqp_protocol="memory"`) seen by a harness playing a counterpart
-//!   peer, one `InProcessBroker::named(mesh)` call each (the first four are the Node
-//!   addon's `propagationMesh*`).
+//!   peer, one `InProcessBroker::named(mesh)` call each (the Node addon's
+//!   `propagationMesh*`).
 
 use std::any::Any;
 use std::future::Future;
