@@ -1282,6 +1282,12 @@ export declare function propagationMeshDeclare(mesh: string, queue: string): voi
 export declare function propagationMeshDepth(mesh: string, queue: string): number | null
 
 /**
+ * Messages of the in-process mesh `mesh` its peers still have to handle: waiting in a
+ * consumed queue or being handled (0: every peer is idle, how a harness ends a step).
+ */
+export declare function propagationMeshInFlight(mesh: string): number
+
+/**
  * Publishes raw bytes to `queue` of the in-process mesh `mesh` (dropped when nobody
  * declared the queue), as a counterpart peer would.
  */

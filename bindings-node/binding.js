@@ -938,6 +938,7 @@ module.exports.propagationBuildQueueName = nativeBinding.propagationBuildQueueNa
 module.exports.propagationDefaultAmqpVhost = nativeBinding.propagationDefaultAmqpVhost
 module.exports.propagationMeshDeclare = nativeBinding.propagationMeshDeclare
 module.exports.propagationMeshDepth = nativeBinding.propagationMeshDepth
+module.exports.propagationMeshInFlight = nativeBinding.propagationMeshInFlight
 module.exports.propagationMeshInject = nativeBinding.propagationMeshInject
 module.exports.propagationMeshTake = nativeBinding.propagationMeshTake
 module.exports.realtimeAuditLogEventIssues = nativeBinding.realtimeAuditLogEventIssues

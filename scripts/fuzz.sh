@@ -9,7 +9,7 @@
 # target/fuzz-summary.json. FUZZ_SANITIZER=address builds with ASan (default: none,
 # which runs several times more executions; the core has no unsafe code of its own).
 # Not part of `make test`: the same checks run there as property tests
-# (core/tests/parser_props.rs).
+# (core/tests/it/parser_props.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"

@@ -50,11 +50,10 @@ smoke_dir="$(mktemp -d "${TMPDIR:-/tmp}/authcore-wheel-smoke.XXXXXX")"
 trap 'rm -rf "$smoke_dir"' EXIT
 mkdir -p "$smoke_dir/ffi-tests"
 cp -r ffi-tests/python ffi-tests/vectors "$smoke_dir/ffi-tests/"
-# The propagation flow replay (about 100 s: each step waits for the mesh and Redis to settle)
-# exercises the same binding code as in the dev venv above, where it runs; the wheel keeps
-# every other runner (the files stay: test_vectors.py checks every replay REPLAYED_BY names).
-# The store-backed HMAC scenario replay reads its private Redis with redis-py, a dev
-# requirement; it also runs in the dev venv above only.
+# The propagation flow replay and the HMAC scenario replay read their Redis through redis-py,
+# which this venv does not hold (pytest is its only addition); they exercise the same binding
+# code as in the dev venv above, where they run. The wheel keeps every other runner (the files
+# stay: test_vectors.py checks every replay REPLAYED_BY names).
 ROOT="$PWD"
 (
   cd "$smoke_dir"

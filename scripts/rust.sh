@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Rust: every test of the default members (core + bindings-c), real Redis included, the
-# core's doctests, and the model check of the propagation protocol (models/propagation,
-# stateright, a few seconds). Then the sans-IO core: `authcore` without its default features
-# builds with no tokio, Redis or RabbitMQ client in its dependency tree, and its unit tests pass.
+# Rust: every test of the core (unit, integration: core/tests/it plus the three binaries that
+# need a process of their own, doctests), real Redis included, and the model check of the
+# propagation protocol (models/propagation, stateright, a few seconds). The C ABI crate's
+# Rust tests run in scripts/c.sh (`cargo test -p authcore-ffi`), built with the features of
+# the library it ships (here they would be built a second time, unified with the core's
+# dev-dependencies, and run twice). Then the sans-IO core: `authcore` without its default
+# features builds with no tokio, Redis or RabbitMQ client in its dependency tree, and its
+# unit tests pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The amqps test (core/tests/propagation_amqps.rs) terminates TLS with socat in front of the
@@ -10,7 +14,7 @@ cd "$(dirname "$0")/.."
 if ! command -v socat >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq socat >/dev/null
 fi
-cargo test --locked -p authcore -p authcore-ffi -p authcore-propagation-model
+cargo test --locked -p authcore -p authcore-propagation-model
 
 cargo build --locked -p authcore --no-default-features
 io_deps=$(cargo tree --locked -p authcore --no-default-features -e normal --prefix none |

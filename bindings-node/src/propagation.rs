@@ -608,6 +608,13 @@ pub fn propagation_mesh_depth(mesh: String, queue: String) -> Option<u32> {
         .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Messages of the in-process mesh `mesh` its peers still have to handle: waiting in a
+/// consumed queue or being handled (0: every peer is idle, how a harness ends a step).
+#[napi(catch_unwind)]
+pub fn propagation_mesh_in_flight(mesh: String) -> u32 {
+    u32::try_from(InProcessBroker::named(&mesh).in_flight()).unwrap_or(u32::MAX)
+}
+
 /// `EnsureInput`.
 #[napi(object, object_to_js = false)]
 pub struct PropagationEnsureInput {

@@ -21,9 +21,10 @@
 //!   exception object escapes `ensure` / `rotate` / `revoke` / `sync`.
 //! - `logger` is any object with `info` / `warning` (or `warn`) / `error`; it is called with
 //!   the GIL from the thread that logs, and whatever it raises is swallowed.
-//! - `propagation_mesh_declare` / `_inject` / `_take` / `_depth`: the in-process mesh
-//!   (`amqp_protocol="memory"`) seen by a harness playing a counterpart peer, one
-//!   `InProcessBroker::named(mesh)` call each (the Node addon's `propagationMesh*`).
+//! - `propagation_mesh_declare` / `_inject` / `_take` / `_depth` / `_in_flight`: the
+//!   in-process mesh (`amqp_protocol="memory"`) seen by a harness playing a counterpart
+//!   peer, one `InProcessBroker::named(mesh)` call each (the Node addon's
+//!   `propagationMesh*`).
 
 use std::any::Any;
 use std::future::Future;
@@ -73,6 +74,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(propagation_mesh_inject, m)?)?;
     m.add_function(wrap_pyfunction!(propagation_mesh_take, m)?)?;
     m.add_function(wrap_pyfunction!(propagation_mesh_depth, m)?)?;
+    m.add_function(wrap_pyfunction!(propagation_mesh_in_flight, m)?)?;
     m.add_class::<PyPropagator>()?;
     Ok(())
 }
@@ -645,6 +647,13 @@ fn propagation_mesh_take<'py>(
 #[pyfunction]
 fn propagation_mesh_depth(mesh: &str, queue: &str) -> PyResult<Option<usize>> {
     guard(|| Ok(InProcessBroker::named(mesh).depth(queue)))
+}
+
+/// Messages of the in-process mesh `mesh` its peers still have to handle: waiting in a
+/// consumed queue or being handled (0: every peer is idle, how a harness ends a step).
+#[pyfunction]
+fn propagation_mesh_in_flight(mesh: &str) -> PyResult<usize> {
+    guard(|| Ok(InProcessBroker::named(mesh).in_flight()))
 }
 
 /// A Python exception raised while converting an option: it travels through the core's

@@ -353,7 +353,7 @@ def differential_cases(path):
 NOT_FOR_C = {
     "realtime.json": "fuz_app's SSE guard has no C API",
     "canonical-json-oracle.json": "Node's canonical JSON of JavaScript values (class instances among them); the "
-    "core function authcore_message_canonical calls replays all of it (core/tests/canonical_oracle.rs)",
+    "core function authcore_message_canonical calls replays all of it (core/tests/it/canonical_oracle.rs)",
     "python-json-dumps.json": "the text of Python's json.dumps, which only the Python binding signs",
     "differential/fuz-app-realtime.json": "scenarios over fuz_app's SubscriberRegistry and SSE auth guard "
     "(streams, Response bodies); the SSE guard has no C API",

@@ -354,7 +354,7 @@ FAMILIES = {
 # Vector files of another language's API, with the reason Python does not run them.
 NOT_FOR_PYTHON = {
     "canonical-json-oracle.json": "Node's canonical JSON of JavaScript values (class instances among them, which have no "
-    "Python counterpart); the core function every binding calls replays all of it (core/tests/canonical_oracle.rs)",
+    "Python counterpart); the core function every binding calls replays all of it (core/tests/it/canonical_oracle.rs)",
 }
 
 FILES = sorted(p.name for p in VECTORS.glob("*.json"))

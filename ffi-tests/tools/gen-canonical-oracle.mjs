@@ -9,7 +9,7 @@
 // surrogates), numbers in every JSON spelling, strings with escapes and controls, and
 // non-plain objects. Each text is `JSON.parse`d by Node and canonicalised by the original
 // algorithm below (spec §2.3: `JSON.stringify(sortObjectKeysDeep(message))`, keys sorted
-// with ICU `localeCompare` under en-US). `core/tests/canonical_oracle.rs` replays every
+// with ICU `localeCompare` under en-US). `core/tests/it/canonical_oracle.rs` replays every
 // case through the Rust core and compares the text and its SHA-256 (what is signed).
 //
 // A non-plain object is written `{"$nonplain": {...}}`: Node builds a class instance with

@@ -132,6 +132,8 @@ struct Queue {
     messages: VecDeque<(Vec<u8>, Option<String>)>,
     notify: Arc<Notify>,
     consumed: bool,
+    /// Deliveries its consumer holds (taken from `messages`, not yet acked or nacked).
+    unacked: usize,
 }
 
 #[derive(Default)]
@@ -189,6 +191,19 @@ impl InProcessBroker {
         st.queues.get(queue).map(|q| q.messages.len())
     }
 
+    /// Messages of this broker still to be handled: those waiting in a queue that has a
+    /// consumer plus the deliveries consumers hold (not yet acked or nacked), read under
+    /// one lock. A handler publishes before its delivery is acked, so 0 means every peer
+    /// of the broker is idle (how a harness knows that a step is over). Messages waiting
+    /// in a queue nobody consumes (a harness's counterpart queue) are not counted.
+    pub fn in_flight(&self) -> usize {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.queues
+            .values()
+            .map(|q| q.unacked + if q.consumed { q.messages.len() } else { 0 })
+            .sum()
+    }
+
     /// Declares `queue`, as a peer's boot or `ensure_queue_declared` does (a harness playing
     /// a counterpart peer declares its own queue so ACKs sent to it are kept).
     pub fn declare_queue(&self, queue: &str) {
@@ -222,6 +237,34 @@ impl InProcessBroker {
             q.messages
                 .push_back((body.to_vec(), signature.map(str::to_owned)));
             q.notify.notify_one();
+        }
+    }
+}
+
+/// The delivery a consumer holds: acked when dropped (also when the consumer task is
+/// dropped mid-handler), or put back at the head of its queue by [`Unacked::requeue`].
+struct Unacked<'a> {
+    broker: &'a InProcessBroker,
+    queue: &'a str,
+}
+
+impl Unacked<'_> {
+    /// nack + requeue: the message is back in its queue before the delivery is released,
+    /// so [`InProcessBroker::in_flight`] never reads 0 in between.
+    fn requeue(self, body: Vec<u8>, signature: Option<String>) {
+        let mut st = self.broker.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = st.queues.get_mut(self.queue) {
+            q.messages.push_front((body, signature));
+        }
+        drop(st); // before `self` releases the delivery (its own lock)
+    }
+}
+
+impl Drop for Unacked<'_> {
+    fn drop(&mut self) {
+        let mut st = self.broker.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(q) = st.queues.get_mut(self.queue) {
+            q.unacked = q.unacked.saturating_sub(1);
         }
     }
 }
@@ -327,9 +370,11 @@ impl Transport for InProcessTransport {
                 loop {
                     let next = {
                         let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
-                        st.queues
-                            .get_mut(&queue)
-                            .and_then(|q| q.messages.pop_front())
+                        st.queues.get_mut(&queue).and_then(|q| {
+                            let m = q.messages.pop_front()?;
+                            q.unacked += 1;
+                            Some(m)
+                        })
                     };
                     let Some((body, signature)) = next else {
                         tokio::select! {
@@ -339,22 +384,22 @@ impl Transport for InProcessTransport {
                     };
                     // One unacked delivery at a time (prefetch 1). The handler runs to its end
                     // even when close() is called meanwhile: close waits for it.
+                    let held = Unacked {
+                        broker: &broker,
+                        queue: &queue,
+                    };
                     if handler
                         .handle_signed(body.clone(), signature.clone())
                         .await
                         .is_ok()
                     {
                         failures = 0;
+                        drop(held); // ack
                     } else {
                         // nack + requeue: back to the head of the queue, after a pause that
                         // grows while the failures go on (a store outage is not a hot loop).
                         failures = failures.saturating_add(1);
-                        {
-                            let mut st = broker.state.lock().unwrap_or_else(|e| e.into_inner());
-                            if let Some(q) = st.queues.get_mut(&queue) {
-                                q.messages.push_front((body, signature));
-                            }
-                        }
+                        held.requeue(body, signature);
                         tokio::select! {
                             _ = tokio::time::sleep(requeue_pause(failures)) => {}
                             _ = stop_rx.notified() => return,

@@ -1,6 +1,6 @@
 //! One check per parser of untrusted input, shared by the libFuzzer targets
 //! (`fuzz/fuzz_targets/*.rs`, which include this file) and their property-test twins
-//! (`core/tests/parser_props.rs`). A check takes arbitrary bytes, runs the parser, and
+//! (`core/tests/it/parser_props.rs`). A check takes arbitrary bytes, runs the parser, and
 //! panics when a property fails: no parser may panic, and where a parser has an inverse the
 //! round trip must be the identity (canonicalisation idempotent, sign then verify accepts,
 //! wire encode then decode, SSE frame render then parse).

@@ -194,6 +194,24 @@ async function quiesce(count, depth, wantWire) {
   }
 }
 
+/**
+ * The end of a step on a mesh that says what it still has to handle (`inFlight`: messages
+ * waiting in a consumed queue or being handled; our mesh): nothing in flight, then one turn of
+ * the event loop (its poll phase runs the logger calls a handler queued before it finished),
+ * and still nothing in flight. A step that is not over within 15 s fails.
+ */
+async function settle(inFlight, what) {
+  const start = Date.now()
+  for (;;) {
+    if (inFlight() === 0) {
+      await new Promise((resolve) => setImmediate(resolve))
+      if (inFlight() === 0) return
+    }
+    if (Date.now() - start > 15_000) throw new Error(`${what} not over after 15 s: ${inFlight()} message(s) in flight`)
+    await sleep(2)
+  }
+}
+
 function applyEventBytes(e, to) {
   if (e.raw !== undefined) return Buffer.from(e.raw, 'utf8')
   const o = {
@@ -213,8 +231,10 @@ function applyEventBytes(e, to) {
 
 /**
  * Runs one scenario on a side: `side` = {createPropagator, hmac (the side's core package),
- * mesh(name) → {declare, inject, take}, tag}. `hints`: per step, how many trace entries the
- * step produced on the reference side (to know when a step is over).
+ * mesh(name) → {declare, inject, take, depth, inFlight?}, tag}. A step is over when the mesh
+ * has nothing in flight (`settle`, our mesh) or, on a mesh that cannot say (the original's
+ * stand-in), when nothing moved for 150 ms (`quiesce`); `hints`: per step, how many trace
+ * entries the step produced on the reference side (what `quiesce` waits for first).
  */
 export async function flowScenario(side, input, hints) {
   const meshName = `diff-${side.tag}-${input.id}-${Math.random().toString(36).slice(2)}`
@@ -296,7 +316,8 @@ export async function flowScenario(side, input, hints) {
       out = { error: errorOf(e) }
     }
     const spyDepth = () => (mesh.depth('hmac-spy.queue') ?? 0) + (mesh.depth('hmac-spy2.queue') ?? 0)
-    await quiesce(() => count() + spyDepth(), spyDepth, hints?.[i])
+    if (mesh.inFlight) await settle(mesh.inFlight, `step ${i} (${step.op})`)
+    else await quiesce(() => count() + spyDepth(), spyDepth, hints?.[i])
     const before = wire.length
     for (const q of ['hmac-spy.queue', 'hmac-spy2.queue']) {
       for (const bytes of mesh.take(q)) {

@@ -38,6 +38,7 @@ export async function loadOurs() {
     inject: (q, bytes) => native.propagationMeshInject(name, q, Buffer.from(bytes)),
     take: (q) => native.propagationMeshTake(name, q),
     depth: (q) => native.propagationMeshDepth(name, q),
+    inFlight: () => native.propagationMeshInFlight(name),
   })
   const side = { tag: 'ours', createPropagator: mod.createPropagator, hmac: core, mesh }
   return { ...mod, authInstance: () => core.initializeHmacHttpAuth({ redis: 'memory://' }), side }

@@ -3,8 +3,7 @@
 //! propagation state in the real Redis, and a target that is offline while it is sent to
 //! (upstream e2e S13–S15: durable queue, persistent messages, nothing lost).
 
-#[path = "support/propagation.rs"]
-mod prop_support;
+use crate::prop_support;
 
 use std::sync::Arc;
 

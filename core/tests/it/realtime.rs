@@ -1895,7 +1895,7 @@ fn js_string(v: Option<&JsValue>) -> Option<String> {
 
 #[test]
 fn shared_vectors() {
-    let doc = parse_json(include_str!("../../ffi-tests/vectors/realtime.json")).unwrap();
+    let doc = parse_json(include_str!("../../../ffi-tests/vectors/realtime.json")).unwrap();
     let Some(JsValue::Array(cases)) = js_get(&doc, "cases") else {
         panic!("no cases")
     };

@@ -1,6 +1,6 @@
 //! OAuth: RFC 7636 vectors, authorization codes (binding, single use, expiry), RFC 8414.
 
-mod support;
+use crate::support;
 
 use authcore::oauth::{
     self, AuthorizationServer, AuthorizationServerConfig, CodeChallengeMethod, ExchangeRequest,

@@ -1,9 +1,9 @@
 //! JWT: npm jsonwebtoken vectors, negative cases, TokenManager (token use, refresh rotation
 //! and reuse detection), JWKS.
 
-mod support;
+use crate::support;
 
-mod jwt_keys;
+use crate::jwt_keys;
 
 use authcore::jwt::{
     self, Algorithm, InMemoryRefreshTokenStore, JwtError, JwtKey, KeySet, TokenClaims,

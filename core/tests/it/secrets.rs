@@ -4,7 +4,7 @@
 //! propagation secret, JWT key bytes, API tokens, TOTP secrets and store URLs.
 
 #[allow(dead_code)] // only the RSA key is used here
-mod jwt_keys;
+use crate::jwt_keys;
 
 use std::sync::Arc;
 

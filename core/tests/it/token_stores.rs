@@ -4,7 +4,7 @@
 //! one winner, the key layout and expiries are as documented, and a dead Redis is a typed
 //! 503 error.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Barrier};
 use std::time::{SystemTime, UNIX_EPOCH};

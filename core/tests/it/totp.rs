@@ -1,6 +1,6 @@
 //! TOTP: RFC 6238 vectors, otplib parity, drift window, replay protection, malformed codes.
 
-mod support;
+use crate::support;
 
 use authcore::totp::{self, TotpAlgorithm, TotpConfig, TotpError};
 use serde_json::Value;

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 #[test]
 fn canonical_json_matches_node_on_random_values() {
     // Another seed: `node ffi-tests/tools/gen-canonical-oracle.mjs SEED N > f.json` and
-    // `AUTHCORE_CANONICAL_ORACLE=f.json cargo test -p authcore --test canonical_oracle`.
+    // `AUTHCORE_CANONICAL_ORACLE=f.json cargo test -p authcore --test it canonical_oracle::`.
     let path = std::env::var("AUTHCORE_CANONICAL_ORACLE").unwrap_or_else(|_| {
         format!(
             "{}/../ffi-tests/vectors/canonical-json-oracle.json",

@@ -3,8 +3,7 @@
 //! of libFuzzer's mutations, on a fixed seed and a small budget so `make test` runs them
 //! every time (`scripts/fuzz.sh` runs the fuzzers themselves).
 
-#[path = "support/parser_checks.rs"]
-mod checks;
+use crate::parser_checks as checks;
 
 use authcore::propagation::wire;
 use proptest::prelude::*;

@@ -1,8 +1,7 @@
 //! The protocol repairs the propagation model (`models/propagation`) checks, each on the
 //! real code: every test here fails on the original protocol (docs/compat.md).
 
-#[path = "support/propagation.rs"]
-mod prop_support;
+use crate::prop_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

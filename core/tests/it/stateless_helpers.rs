@@ -1,7 +1,7 @@
 //! The stateless helpers the C ABI is built on: password length check and unknown-user
 //! path without a `PasswordHasher`, policy documents and queries as separate JSON texts.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

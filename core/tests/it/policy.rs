@@ -1,6 +1,6 @@
 //! authrs permission documents: vector cases plus engine-level tests.
 
-mod support;
+use crate::support;
 
 use authcore::policy::{
     self, Decision, DecisionReason, Directory, PackageSync, PermissionDocument, PolicyEngine,

@@ -1,6 +1,6 @@
 //! Password hashing: bcryptjs vectors, argon2id, rehash-on-login and the unknown-user path.
 
-mod support;
+use crate::support;
 
 use authcore::password::{
     self, Argon2Params, DummyAlgorithm, HashKind, PasswordConfig, PasswordError, PasswordHasher,

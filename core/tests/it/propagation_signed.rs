@@ -4,8 +4,7 @@
 //! and tampered ones without applying them; a v1 (non-strict) peer accepts signed events;
 //! with the body secret withheld, only strict peers accept.
 
-#[path = "support/propagation.rs"]
-mod prop_support;
+use crate::prop_support;
 
 use std::sync::{Arc, Mutex};
 

@@ -2,7 +2,7 @@
 //! token use, RSA key material for JwksService, and the ApiKeyStrategy checks
 //! (IP allow-list, scopes, prefix collisions).
 
-mod support;
+use crate::support;
 
 use authcore::jwt::{self, JwtKey, KeySet, TokenUse, Validation};
 use authcore::tokens::{self, ApiTokenError, NodeApiKeyCandidate, NodeApiKeyRequest};

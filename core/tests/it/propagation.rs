@@ -3,8 +3,7 @@
 //! peers on the in-process broker. The same protocol over RabbitMQ is in
 //! `propagation_amqp.rs` / `propagation_e2e.rs`.
 
-#[path = "support/propagation.rs"]
-mod prop_support;
+use crate::prop_support;
 
 use std::sync::Arc;
 
@@ -1181,6 +1180,96 @@ async fn named_in_process_brokers_are_shared_per_name() {
         None,
         "another name, another broker"
     );
+}
+
+/// `in_flight`: what waits in consumed queues plus the deliveries consumers hold; a
+/// requeued delivery stays counted, a queue nobody consumes is not.
+#[tokio::test]
+async fn in_process_in_flight_counts_waiting_and_held_deliveries() {
+    use authcore::propagation::DeliveryHandler;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::sync::{Notify, mpsc};
+    /// Signals each delivery and waits for `go`; then fails once when `fail` is set,
+    /// otherwise forwards the body to `next` (when given) and succeeds.
+    struct Gate {
+        started: mpsc::UnboundedSender<Vec<u8>>,
+        go: Arc<Notify>,
+        next: Option<(InProcessBroker, &'static str)>,
+        fail: AtomicBool,
+    }
+    #[async_trait::async_trait]
+    impl DeliveryHandler for Gate {
+        async fn handle(&self, body: Vec<u8>) -> Result<(), String> {
+            self.started.send(body.clone()).unwrap();
+            self.go.notified().await;
+            if self.fail.swap(false, Ordering::SeqCst) {
+                return Err("down".into());
+            }
+            if let Some((broker, queue)) = &self.next {
+                broker.inject(queue, &body);
+            }
+            Ok(())
+        }
+    }
+    let broker = InProcessBroker::new();
+    broker.declare_queue("hmac-spy.queue");
+    broker.inject("hmac-spy.queue", b"kept");
+    assert_eq!(
+        broker.in_flight(),
+        0,
+        "a queue nobody consumes is not counted"
+    );
+
+    let (a_tx, mut a_rx) = mpsc::unbounded_channel();
+    let (b_tx, mut b_rx) = mpsc::unbounded_channel();
+    let (a_go, b_go) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let ta = broker.transport("hmac-a.queue");
+    let tb = broker.transport("hmac-b.queue");
+    ta.start_consume(Arc::new(Gate {
+        started: a_tx,
+        go: a_go.clone(),
+        next: Some((broker.clone(), "hmac-b.queue")),
+        fail: true.into(),
+    }))
+    .await
+    .unwrap();
+    tb.start_consume(Arc::new(Gate {
+        started: b_tx,
+        go: b_go.clone(),
+        next: None,
+        fail: false.into(),
+    }))
+    .await
+    .unwrap();
+
+    broker.inject("hmac-a.queue", b"m1");
+    broker.inject("hmac-a.queue", b"m2");
+    assert_eq!(a_rx.recv().await.unwrap(), b"m1");
+    assert_eq!(broker.depth("hmac-a.queue"), Some(1), "m1 held, m2 waiting");
+    assert_eq!(broker.in_flight(), 2);
+    // a fails m1: requeued, redelivered after the pause, still counted.
+    a_go.notify_one();
+    assert_eq!(a_rx.recv().await.unwrap(), b"m1");
+    assert_eq!(broker.in_flight(), 2, "m1 held again, m2 waiting");
+    // a forwards m1 to b and acks it; then holds m2 while b holds m1.
+    a_go.notify_one();
+    assert_eq!(b_rx.recv().await.unwrap(), b"m1");
+    assert_eq!(a_rx.recv().await.unwrap(), b"m2");
+    assert_eq!(broker.depth("hmac-a.queue"), Some(0));
+    assert_eq!(broker.in_flight(), 2, "a holds m2, b holds m1");
+    b_go.notify_one();
+    a_go.notify_one();
+    assert_eq!(b_rx.recv().await.unwrap(), b"m2");
+    assert!(broker.in_flight() >= 1, "b holds m2");
+    b_go.notify_one();
+    wait_for(5, "every delivery acked", || async {
+        broker.in_flight() == 0
+    })
+    .await;
+    assert_eq!(broker.depth("hmac-b.queue"), Some(0));
+    assert_eq!(broker.take("hmac-spy.queue"), vec![b"kept".to_vec()]);
+    ta.close().await;
+    tb.close().await;
 }
 
 #[tokio::test]

@@ -3,8 +3,7 @@
 //! conversion errors, no I/O before the options are valid, and the core hashing a
 //! track's secrets with the pepper its store names.
 
-#[path = "support/propagation.rs"]
-mod prop_support;
+use crate::prop_support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -4,9 +4,8 @@
 //! of its one key, so scripts and multi-key steps must not span slots. Needs
 //! `redis-server` and `redis-cli` on the PATH (fails, never skips, without them).
 
-#[path = "support/propagation.rs"]
-mod prop_support;
-mod support;
+use crate::prop_support;
+use crate::support;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

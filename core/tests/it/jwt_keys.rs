@@ -1,4 +1,5 @@
-//! Test-only keys generated with node:crypto for core/tests/jwt.rs. Never use them elsewhere.
+//! Test-only keys generated with node:crypto for the JWT and secrets tests
+//! (core/tests/it/jwt.rs, secrets.rs). Never use them elsewhere.
 
 pub const RSA_PRIVATE: &str = r"-----BEGIN PRIVATE KEY-----
 MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCqR6EevYDhN+ws
