@@ -1,5 +1,5 @@
-# The zig toolchain of the portable builds (glibc 2.17), shared by scripts/dist.sh and
-# scripts/portable.sh (sourced, from the repository root).
+# The zig toolchain of the portable builds (glibc 2.17), shared by scripts/dist.sh,
+# scripts/portable.sh and scripts/zig-relink.sh (sourced, from the repository root).
 ZIG_GLIBC=2.17
 ZIG_TARGET="x86_64-unknown-linux-gnu.$ZIG_GLIBC"
 
