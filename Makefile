@@ -33,7 +33,7 @@ c: ## C: library, generated header, pkg-config, C vector runner
 uniffi: ## uniffi: Kotlin/Swift/Python sources generated, vectors through the Python and Kotlin ones
 	bash scripts/uniffi.sh
 
-portable: ## C library and Node addon built through zig (debug) need at most glibc 2.17 (not part of make test: a cold build is ~10 min)
+portable: ## C library and Node addon built through zig (debug, --target) need at most glibc 2.17 (a cold build is ~10 min; make test relinks instead: scripts/zig-relink.sh)
 	bash scripts/portable.sh
 
 lint: ## rustfmt, clippy, one version scheme (scripts/check-versions.py), BENCHMARKS.md and the README's ratios match bench/results

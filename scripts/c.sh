@@ -11,13 +11,17 @@
 # cross-language parity cases C has a call for (ffi-tests/parity) and
 # credential propagation (ffi-tests/c/test_propagation.c, needs RabbitMQ and Redis); then `make install`
 # into a temporary prefix and the vector runners built outside the tree against it with
-# pkg-config only, under valgrind (scripts/c-consumer.sh). Also runs the Rust tests of the
-# crate. Idempotent; needs cargo, python3, cc, pkg-config,
-# readelf. Benchmarks: bench/c-primitives/run.sh.
+# pkg-config only, under valgrind (scripts/c-consumer.sh); then the glibc ceiling: the library
+# relinked through zig for glibc 2.17 (scripts/zig-relink.sh) needs at most GLIBC_2.17 and
+# runs the C vectors. Also runs the Rust tests of the crate. Idempotent; needs cargo, python3,
+# cc, pkg-config, readelf, objdump, nm (zig and cargo-zigbuild come from PyPI). Benchmarks:
+# bench/c-primitives/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
+# shellcheck source=scripts/zig-tools.sh
+source scripts/zig-tools.sh # ZIG_GLIBC
 CBINDGEN_VERSION=0.29.4
 CC="${CC:-cc}"
 
@@ -277,6 +281,22 @@ step "installed library, from outside the tree (scripts/c-consumer.sh)"
 # runners copied out of the tree build against it with pkg-config only and run under
 # valgrind, shared and static.
 bash scripts/c-consumer.sh --profile debug
+
+step "glibc $ZIG_GLIBC ceiling: the library relinked through zig (scripts/zig-relink.sh)"
+# The host build above needs the build machine's glibc, and the check must see that:
+if bash scripts/glibc-ceiling.sh "$ZIG_GLIBC" "$LIBDIR/libauthcore_ffi.so" 2>/dev/null; then
+  echo "c: glibc-ceiling.sh accepted the host-linked library at GLIBC_$ZIG_GLIBC" >&2
+  exit 1
+fi
+# The crate compiled once more and linked through zig against glibc $ZIG_GLIBC's stubs, reusing
+# every dependency of the build above (what `make dist` ships is built the same way with
+# cargo-zigbuild --target). The relinked library then runs the C vectors, found by its SONAME.
+ZR="$TARGET_DIR/zig-relink/lib"
+bash scripts/zig-relink.sh authcore-ffi "$ZR/libauthcore_ffi.so"
+ln -sfn libauthcore_ffi.so "$ZR/$SONAME"
+LD_LIBRARY_PATH="$ZR" ldd "$OUT/run_vectors" | grep -qF "=> $ZR/$SONAME " ||
+  { echo "c: run_vectors does not load $ZR/$SONAME" >&2; exit 1; }
+LD_LIBRARY_PATH="$ZR" "$OUT/run_vectors"
 
 step "Rust tests of the crate (cargo test -p authcore-ffi)"
 cargo test --locked -p authcore-ffi

@@ -1,6 +1,6 @@
-# Build steps shared by scripts/node.sh, scripts/python.sh and scripts/demo.sh (sourced,
-# from the repository root). One definition each, so the demo and the tests always build
-# the same way.
+# Build steps shared by scripts/node.sh, scripts/python.sh and scripts/demo.sh, and the pinned
+# venv step of those, scripts/zig-tools.sh and bench/soak/run.sh (sourced, from the repository
+# root). One definition each, so the demo and the tests always build the same way.
 
 # npm workspaces from the lockfile (when missing or stale), then the napi addon (debug).
 build_node_addon() {
@@ -18,19 +18,36 @@ build_node_addon_release() {
   (cd bindings-node && npx napi build --platform --release --js binding.js --dts binding.d.ts)
 }
 
+# pinned_venv VENV REQUIREMENTS [PACKAGE...]: VENV (created when missing) with the pins
+# (name==version lines) of the REQUIREMENTS file, only the named packages' when given,
+# installed from PyPI and reinstalled only when those pins change (a sha256 stamp in VENV).
+pinned_venv() {
+  local venv="$1" req="$2" pins sum stamp
+  shift 2
+  if [ $# -eq 0 ]; then
+    pins="$(grep -E '^[A-Za-z0-9]' "$req")"
+  else
+    pins="$(grep -E "^($(IFS='|'; echo "$*"))==" "$req")"
+    if [ "$(grep -c . <<<"$pins")" -ne $# ]; then
+      echo "pinned_venv: $req does not pin each of: $*" >&2
+      return 1
+    fi
+  fi
+  [ -x "$venv/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv"
+  stamp="$venv/.requirements.sha256"
+  sum="$(sha256sum <<<"$pins" | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+    # shellcheck disable=SC2086 # one requirement per word
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $pins
+    echo "$sum" >"$stamp"
+  fi
+}
+
 # .venv with the pinned dev requirements (reinstalled only when they changed), then the
 # extension in debug mode (maturin develop).
 build_python_ext() {
-  local root="$PWD" venv="$PWD/.venv" req="$PWD/bindings-python/requirements-dev.txt"
-  if [ ! -x "$venv/bin/python" ]; then
-    "${PYTHON:-python3}" -m venv "$venv"
-  fi
-  local stamp="$venv/.requirements-dev.sha256" sum
-  sum="$(sha256sum "$req" | cut -d' ' -f1)"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$req"
-    echo "$sum" >"$stamp"
-  fi
+  local root="$PWD" venv="$PWD/.venv"
+  pinned_venv "$venv" "$root/bindings-python/requirements-dev.txt"
   # Stale extension modules from an older build must not shadow the fresh one.
   rm -f "$root"/bindings-python/python/authcore/_native*.so
   # CI builds from a clean clone with the committed Cargo.lock; a shared working tree may

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Node: install the npm workspaces from the lockfile, build the napi addon (debug),
-# check the generated loader is committed, pack the npm tarballs and install them into a new
+# check the generated loader is committed, relink the addon through zig for glibc 2.17 and
+# check it needs at most GLIBC_2.17, loads and passes the Node vector runner
+# (scripts/zig-relink.sh), pack the npm tarballs and install them into a new
 # app under the original names with no Rust toolchain (scripts/npm-alias-app.sh), run every
 # Node test: the addon, the drop-in
 # packages (@authcore/node-hmac-auth-core, @authcore/node-hmac-auth-core-propagation,
@@ -26,6 +28,23 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   git diff --exit-code -- bindings-node/binding.js bindings-node/binding.d.ts \
     || { echo "node: generated binding.js/binding.d.ts differ from the committed ones" >&2; exit 1; }
 fi
+
+# The glibc ceiling (scripts/zig-relink.sh): the addon's crate compiled once more and linked
+# through zig against glibc 2.17's stubs, reusing every dependency of the build above (napi
+# build passes --target x86_64-unknown-linux-gnu, so the same here; what `make dist` ships is
+# built the same way with cargo-zigbuild --target); the relinked addon must load in Node and
+# pass the Node vector runner.
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+ZIG_ADDON="$TARGET_DIR/zig-relink/authcore.linux-x64-gnu.node"
+bash scripts/zig-relink.sh --target x86_64-unknown-linux-gnu authcore-node "$ZIG_ADDON"
+NAPI_RS_NATIVE_LIBRARY_PATH="$ZIG_ADDON" node -e '
+  require("@authcore/native")
+  const maps = require("fs").readFileSync("/proc/self/maps", "utf8")
+  if (!maps.includes(process.env.NAPI_RS_NATIVE_LIBRARY_PATH)) {
+    throw new Error("@authcore/native did not load " + process.env.NAPI_RS_NATIVE_LIBRARY_PATH)
+  }'
+NAPI_RS_NATIVE_LIBRARY_PATH="$ZIG_ADDON" node --test ffi-tests/node/vectors.test.mjs
 
 # The packages as they would be published (the alias-app test installs these tarballs).
 bash scripts/pack-node.sh >/dev/null

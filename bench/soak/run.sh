@@ -14,6 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 bash scripts/services.sh
 N="${SOAK_CALLS:-1000000}"
 N_KDF="${SOAK_KDF_CALLS:-$N}"
@@ -42,8 +44,7 @@ for lang in "${langs[@]}"; do
       ;;
     python)
       VENV="$TARGET_DIR/soak-venv"
-      [ -x "$VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$VENV"
-      "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r bindings-python/requirements-dev.txt
+      pinned_venv "$VENV" bindings-python/requirements-dev.txt
       rm -rf "$OUT/wheels"
       "$VENV/bin/maturin" build --quiet --profile "$PROFILE" -m bindings-python/Cargo.toml \
         -i "$VENV/bin/python" -o "$OUT/wheels"
