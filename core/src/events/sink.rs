@@ -116,6 +116,93 @@ impl Sink {
     }
 }
 
+/// Ids per writer thread below which a fan-out stays on the calling thread.
+pub const PARALLEL_MIN: usize = 512;
+/// Most threads writing one fan-out.
+pub const MAX_WRITERS: usize = 4;
+
+/// The first write of one frame to one sink.
+#[derive(Debug, Clone, Copy)]
+enum Attempt {
+    /// Not written yet.
+    Unset,
+    NoSink,
+    /// The socket took it whole.
+    Done,
+    /// It took that many bytes, fewer than the frame (it would block).
+    Written(usize),
+    Failed,
+    /// A released sink with bytes pending: the frame queues behind them.
+    Queue,
+}
+
+fn attempt(sinks: &HashMap<u64, Sink>, id: u64, frame: &[u8], chunked: &[u8]) -> Attempt {
+    let Some(sink) = sinks.get(&id) else {
+        return Attempt::NoSink;
+    };
+    if sink.owned && sink.at < sink.pending.len() {
+        return Attempt::Queue;
+    }
+    let bytes = if sink.chunked { chunked } else { frame };
+    match write_some(&sink.stream, bytes) {
+        Ok(n) if n == bytes.len() => Attempt::Done,
+        Ok(n) => Attempt::Written(n),
+        Err(()) => Attempt::Failed,
+    }
+}
+
+fn writers() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .clamp(1, MAX_WRITERS)
+    })
+}
+
+/// Each id's first write, over several threads for a large fan-out.
+fn first_writes(
+    sinks: &HashMap<u64, Sink>,
+    ids: &[u64],
+    frame: &[u8],
+    chunked: &[u8],
+) -> Vec<Attempt> {
+    let mut out = vec![Attempt::Unset; ids.len()];
+    let threads = writers().min(ids.len() / PARALLEL_MIN).max(1);
+    if threads == 1 {
+        for (r, &id) in out.iter_mut().zip(ids) {
+            *r = attempt(sinks, id, frame, chunked);
+        }
+        return out;
+    }
+    let per = ids.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut parts = ids.chunks(per).zip(out.chunks_mut(per));
+        let first = parts.next();
+        for (part, res) in parts {
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                for (r, &id) in res.iter_mut().zip(part) {
+                    *r = attempt(sinks, id, frame, chunked);
+                }
+            });
+            // Without a thread its ids stay `Unset`: written below, on this thread.
+            drop(spawned);
+        }
+        if let Some((part, res)) = first {
+            for (r, &id) in res.iter_mut().zip(part) {
+                *r = attempt(sinks, id, frame, chunked);
+            }
+        }
+    });
+    for (r, &id) in out.iter_mut().zip(ids) {
+        if let Attempt::Unset = r {
+            *r = attempt(sinks, id, frame, chunked);
+        }
+    }
+    out
+}
+
 impl SocketSinks {
     /// No sinks; a released subscriber may have 1 MiB pending.
     pub fn new() -> Self {
@@ -243,6 +330,12 @@ impl SocketSinks {
 
     /// Write `frame` to each of `ids` that has a sink; the others, and the sinks that could
     /// not take it all, are left to the host.
+    ///
+    /// A large fan-out (at least [`PARALLEL_MIN`] ids per thread) spreads the first write
+    /// of each socket over up to [`MAX_WRITERS`] threads (the machine's cores): on loopback
+    /// and fast networks nearly all of its time is the kernel's TCP path of each write.
+    /// Each socket still gets one write per frame, in publish order (the caller holds the
+    /// hub's order; this call returns once every write is done).
     pub fn write(&self, ids: Vec<u64>, frame: &str) -> SinkOutcome {
         let mut out = SinkOutcome::default();
         let mut sinks = self.lock();
@@ -251,7 +344,18 @@ impl SocketSinks {
             return out;
         }
         let chunked = chunk(frame);
-        for id in ids {
+        let attempts = first_writes(&sinks, &ids, frame.as_bytes(), &chunked);
+        for (id, attempt) in ids.into_iter().zip(attempts) {
+            let written = match attempt {
+                Attempt::NoSink | Attempt::Unset => {
+                    out.host.push(id);
+                    continue;
+                }
+                Attempt::Done => continue,
+                Attempt::Written(n) => Ok(n),
+                Attempt::Failed => Err(()),
+                Attempt::Queue => Ok(0),
+            };
             let Some(sink) = sinks.get_mut(&id) else {
                 out.host.push(id);
                 continue;
@@ -262,14 +366,17 @@ impl SocketSinks {
                 frame.as_bytes()
             };
             if sink.owned {
-                if self.write_owned(id, sink, bytes).is_err() {
+                let queued = match attempt {
+                    Attempt::Queue => self.write_owned(id, sink, bytes),
+                    _ => written.and_then(|n| self.keep_rest(id, sink, &bytes[n..], true)),
+                };
+                if queued.is_err() {
                     sinks.remove(&id);
                     out.closed.push(id);
                 }
                 continue;
             }
-            match write_some(&sink.stream, bytes) {
-                Ok(n) if n == bytes.len() => {}
+            match written {
                 Ok(0) | Err(()) => {
                     sinks.remove(&id);
                     out.host.push(id);
@@ -293,6 +400,12 @@ impl SocketSinks {
         } else {
             bytes
         };
+        self.keep_rest(id, sink, rest, was_idle)
+    }
+
+    /// A released sink: keep `rest` after what is pending (watch for writable when it was
+    /// idle). `Err` past `max_pending`.
+    fn keep_rest(&self, id: u64, sink: &mut Sink, rest: &[u8], was_idle: bool) -> Result<(), ()> {
         if rest.is_empty() {
             return Ok(());
         }
@@ -538,6 +651,31 @@ mod tests {
         let f = std::fs::File::open("/dev/null").unwrap();
         // SAFETY: f is open for the call.
         assert!(unsafe { sinks.attach(1, f.as_raw_fd(), false) }.is_err());
+    }
+
+    #[test]
+    fn a_large_fan_out_writes_every_sink_once_and_hands_back_the_rest_in_order() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let sinks = SocketSinks::new();
+        let n = (PARALLEL_MIN * MAX_WRITERS + 7) as u64;
+        let with_sink = [0, n / 3, n / 2, n - 1];
+        let mut clients = Vec::new();
+        for &id in &with_sink {
+            clients.push(TcpStream::connect(l.local_addr().unwrap()).unwrap());
+            let (server, _) = l.accept().unwrap();
+            server.set_nonblocking(true).unwrap();
+            // SAFETY: server is open for the call.
+            unsafe { sinks.attach(id, server.as_raw_fd(), false) }.unwrap();
+        }
+        let out = sinks.write((0..n).collect(), "data: y\n\n");
+        let expected: Vec<u64> = (0..n).filter(|i| !with_sink.contains(i)).collect();
+        assert_eq!(out.host, expected);
+        assert!(out.partial.is_empty() && out.closed.is_empty());
+        let mut buf = [0u8; 64];
+        for c in &mut clients {
+            let k = c.read(&mut buf).unwrap();
+            assert_eq!(&buf[..k], b"data: y\n\n");
+        }
     }
 
     #[cfg(target_os = "linux")]

@@ -106,7 +106,7 @@ class SseManager {
     for (const [k, v] of HEADERS) res.setHeader(k, v)
     res.flushHeaders?.()
     // The engine holds the topics and tenant; JS keeps what it needs to write and to close.
-    const conn = { id, engineId: sub.id, res, userId: meta.userId, sessionId: meta.sessionId, waiting: false }
+    const conn = { id, engineId: sub.id, res, userId: meta.userId, sessionId: meta.sessionId, waiting: false, attached: false, onClose: null, server: null }
     this.#conns.set(sub.id, conn)
     this.#ids.set(id, sub.id)
     const connected = {
