@@ -68,6 +68,17 @@ export declare class EventHub {
    * `unsubscribe`. False when it cannot be (not a connected TCP socket, not Unix).
    */
   attachSocket(id: number, fd: number, chunked: boolean): boolean
+  /**
+   * `onClosed(ids)`: called on the JS thread with the released subscribers whose
+   * connection closed or failed (their sockets are already closed; remove them).
+   */
+  watchSockets(onClosed: (arg: Array<number>) => unknown): void
+  /**
+   * JS is about to close its descriptor of this attached subscriber's socket and drop
+   * its response: the sinks own the connection from now on. False (JS keeps its
+   * response) without `watchSockets`, without an attached socket, or off Linux.
+   */
+  releaseSocket(id: number): boolean
   /** Stop writing to this subscriber's socket (its frames go through the host again). */
   detachSocket(id: number): boolean
   /**

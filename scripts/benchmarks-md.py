@@ -287,7 +287,9 @@ def node_auth_sse():
     metrics = [
         ("fanoutMs", "fan-out of one event to every subscriber, ms", False),
         ("eventsPerS", "events/s to the rate subscribers", True),
-        ("managerHeapPerSubB", "manager heap per subscriber, bytes", False),
+        ("heapPerSubB", "heap + external per idle subscriber (real sockets), bytes", False),
+        ("rssPerSubB", "RSS per idle subscriber (real sockets), bytes", False),
+        ("managerHeapPerSubB", "manager heap per subscriber (stand-in responses), bytes", False),
     ]
     out = []
     for key, what, higher_better in metrics:

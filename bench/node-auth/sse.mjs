@@ -7,6 +7,8 @@
 //     subscribers, divided by their number (sockets and ServerResponses included), and what the
 //     manager alone keeps per subscriber (sse-mem.mjs: 50,000 stand-in responses);
 //   - sustained events/s with 1,000 subscribers (every frame to every subscriber).
+// Descriptors: the clients hold one per subscriber in their process, the server one per
+// subscriber in its own (a released response: the core's; `ulimit -n` per process).
 import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { fileURLToPath } from 'node:url'

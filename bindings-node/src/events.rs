@@ -7,9 +7,15 @@
 //! write to directly (one write call each, no JavaScript per subscriber). Backpressure
 //! (`res.write` returning false) is reported with `block(id)`; on `'drain'`, `drain(id)`
 //! returns the frames queued meanwhile. Ids the engine disconnected (queue over its
-//! bound) come back in `overflowed`, and JS ends those responses. Time is the addon's
-//! monotonic clock. Errors go through the binding's one mapping (`code`, `status`).
+//! bound) come back in `overflowed`, and JS ends those responses. A subscriber whose
+//! socket is attached can also be *released* (`releaseSocket`, Linux): JS closes its own
+//! descriptor and drops the response, and the core's sinks own close detection (a watcher
+//! thread, started on the first release, reports closed ids through `watchSockets`'
+//! callback), backpressure and the end of the stream. Time is the addon's monotonic
+//! clock. Errors go through the binding's one mapping (`code`, `status`).
 
+#[cfg(unix)]
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -18,7 +24,9 @@ use authcore::events::{
     encode_frame, inbound, webhook,
 };
 use authcore_node_boundary::napi;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Function, PromiseRaw, Unknown};
+#[cfg(unix)]
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Result};
 
 use crate::error::{js, spawn_mapped, to_js};
@@ -116,16 +124,56 @@ fn ids(v: Vec<u64>) -> Vec<u32> {
     v.into_iter().map(id32).collect()
 }
 
+#[cfg(unix)]
+type ClosedFn =
+    ThreadsafeFunction<Vec<u32>, Unknown<'static>, Vec<u32>, napi::Status, false, true, 0>;
+
 /// The events engine behind `SseManager`.
 #[napi]
 pub struct EventHub {
     hub: core::EventHub,
     start: Instant,
     #[cfg(unix)]
-    sinks: authcore::events::sink::SocketSinks,
+    sinks: Arc<authcore::events::sink::SocketSinks>,
+    /// `watchSockets`' callback (weak: it never keeps the event loop alive).
+    #[cfg(unix)]
+    on_closed: Mutex<Option<Arc<ClosedFn>>>,
+    #[cfg(unix)]
+    watching: AtomicBool,
+}
+
+#[cfg(unix)]
+impl Drop for EventHub {
+    fn drop(&mut self) {
+        // Stops the watcher thread; the released connections close with the sinks.
+        self.sinks.shut_down();
+    }
 }
 
 impl EventHub {
+    /// The thread that waits on the released sockets and reports the closed ones.
+    #[cfg(unix)]
+    fn start_watcher(&self, cb: Arc<ClosedFn>) -> bool {
+        if self.watching.swap(true, Ordering::AcqRel) {
+            return true;
+        }
+        let sinks = Arc::clone(&self.sinks);
+        let spawned = std::thread::Builder::new()
+            .name("authcore-sse-sockets".into())
+            .spawn(move || {
+                while let Some(closed) = sinks.wait(-1) {
+                    if !closed.is_empty() {
+                        let _ = cb.call(ids(closed), ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                }
+            });
+        if spawned.is_err() {
+            self.watching.store(false, Ordering::Release);
+            return false;
+        }
+        true
+    }
+
     fn now(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
@@ -133,8 +181,11 @@ impl EventHub {
     /// Write `frame` through the attached sockets; the rest is the host's to write.
     fn deliver(&self, write: Vec<u64>, overflowed: Vec<u64>, frame: &str) -> Delivery {
         #[cfg(unix)]
-        let (host, partial) = {
+        let (host, partial, overflowed) = {
             let out = self.sinks.write(write, frame);
+            // The engine's slow clients, and the released sockets that failed or overflowed.
+            let mut overflowed = overflowed;
+            overflowed.extend(out.closed);
             let partial = out
                 .partial
                 .into_iter()
@@ -143,7 +194,7 @@ impl EventHub {
                     rest: rest.into(),
                 })
                 .collect();
-            (out.host, partial)
+            (out.host, partial, overflowed)
         };
         #[cfg(not(unix))]
         let (host, partial) = (write, Vec::new());
@@ -165,12 +216,20 @@ impl EventHub {
     #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, options: Option<EventHubOptions>) -> Result<Self> {
         let cfg = js(&env, config(options.unwrap_or_default()))?;
+        #[cfg(unix)]
+        let max_pending = cfg.max_queue_bytes;
         let hub = js(&env, core::EventHub::new(cfg, 0))?;
         Ok(Self {
             hub,
             start: Instant::now(),
             #[cfg(unix)]
-            sinks: authcore::events::sink::SocketSinks::new(),
+            sinks: Arc::new(authcore::events::sink::SocketSinks::with_max_pending(
+                max_pending,
+            )),
+            #[cfg(unix)]
+            on_closed: Mutex::new(None),
+            #[cfg(unix)]
+            watching: AtomicBool::new(false),
         })
     }
 
@@ -203,8 +262,9 @@ impl EventHub {
     /// Remove a connection (idempotent).
     #[napi(catch_unwind)]
     pub fn unsubscribe(&self, id: u32) -> bool {
+        // A released socket gets the end of the body and is closed.
         #[cfg(unix)]
-        self.sinks.detach(u64::from(id));
+        self.sinks.end(u64::from(id));
         self.hub.unsubscribe(u64::from(id))
     }
 
@@ -223,6 +283,55 @@ impl EventHub {
         #[cfg(not(unix))]
         {
             let _ = (id, fd, chunked);
+            false
+        }
+    }
+
+    /// `onClosed(ids)`: called on the JS thread with the released subscribers whose
+    /// connection closed or failed (their sockets are already closed; remove them).
+    #[napi(catch_unwind)]
+    pub fn watch_sockets(&self, on_closed: Function<Vec<u32>, Unknown<'static>>) -> Result<()> {
+        #[cfg(unix)]
+        {
+            let f: ClosedFn = on_closed
+                .build_threadsafe_function::<Vec<u32>>()
+                .callee_handled::<false>()
+                .weak::<true>()
+                .build()?;
+            *self
+                .on_closed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(f));
+        }
+        #[cfg(not(unix))]
+        let _ = on_closed;
+        Ok(())
+    }
+
+    /// JS is about to close its descriptor of this attached subscriber's socket and drop
+    /// its response: the sinks own the connection from now on. False (JS keeps its
+    /// response) without `watchSockets`, without an attached socket, or off Linux.
+    #[napi(catch_unwind)]
+    pub fn release_socket(&self, id: u32) -> bool {
+        #[cfg(unix)]
+        {
+            let Some(cb) = self
+                .on_closed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+            else {
+                return false;
+            };
+            if self.watching.load(Ordering::Acquire) || self.start_watcher(cb) {
+                self.sinks.release(u64::from(id))
+            } else {
+                false
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = id;
             false
         }
     }

@@ -1062,3 +1062,63 @@ test('native writes: a plain HTTP/1.1 subscriber gets the same chunk bytes witho
     }
   }
 })
+
+test('released responses: the core owns an idle subscriber (one descriptor, no HTTP objects), sees its close, ends it on disconnect and on closeAllConnections; a listened response is kept', async () => {
+  const net = await import('node:net')
+  const rawStream = (port, path = '/s') =>
+    new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`))
+      s.buf = ''
+      s.ended = false
+      s.on('data', (d) => (s.buf += d))
+      s.on('end', () => (s.ended = true))
+      s.on('error', reject)
+      const wait = () => (s.buf.includes('event: connected') ? resolve(s) : setTimeout(wait, 5))
+      wait()
+    })
+  const until = async (cond, what) => {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10))
+    assert.ok(cond(), what)
+  }
+  const connections = (server) => new Promise((r, j) => server.getConnections((e, n) => (e ? j(e) : r(n))))
+  const sse = new SseManager({ heartbeatIntervalMs: 0 })
+  const ids = []
+  const server = http.createServer((req, res) => {
+    // An app that listens on the request keeps its response (nothing is released under it).
+    if (req.url === '/listened') req.on('close', () => {})
+    ids.push(sse.connect(res, ['global']))
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const port = server.address().port
+  try {
+    const [a, b, c] = [await rawStream(port), await rawStream(port), await rawStream(port)]
+    await until(() => sse.connectionCount === 3, 'three subscribers')
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(await connections(server), 0, 'released: the http.Server no longer holds their sockets')
+    sse.broadcast('global', { id: 'e1', timestamp: 't', type: 'x', data: { n: 1 } })
+    const chunk = (f) => `${Buffer.byteLength(f).toString(16)}\r\n${f}\r\n`
+    const frame = 'id: e1\nevent: x\ndata: {"id":"e1","timestamp":"t","topic":"global","type":"x","rawData":{"n":1}}\n\n'
+    await until(() => [a, b, c].every((s) => s.buf.endsWith(chunk(frame))), 'the core writes the same chunk to each')
+    // The client closes: the core's watcher reports it and the subscriber is removed.
+    a.destroy()
+    await until(() => sse.connectionCount === 2, 'a closed client is removed')
+    // disconnect: the last chunk, then the connection closes.
+    sse.disconnect(ids[1])
+    await until(() => b.ended, 'disconnect closes the connection')
+    assert.ok(b.buf.endsWith(`${chunk(frame)}0\r\n\r\n`), 'the body ends with the last chunk')
+    assert.equal(sse.connectionCount, 1)
+    // A response with a listener on its request is not released.
+    const d = await rawStream(port, '/listened')
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(sse.connectionCount, 2)
+    assert.equal(await connections(server), 1, 'the listened response keeps its socket')
+    // closeAllConnections closes the released streams too.
+    server.closeAllConnections()
+    await until(() => c.ended || c.destroyed, 'closeAllConnections ends a released stream')
+    await until(() => d.ended || d.destroyed, 'and the kept one')
+    await until(() => sse.connectionCount === 0, 'both removed')
+  } finally {
+    server.closeAllConnections()
+    await new Promise((r) => server.close(r))
+  }
+})

@@ -6,6 +6,13 @@
 // nothing buffered has its socket attached to the engine instead (`nativeWrites`, on by
 // default), which writes each frame to it as the response would (one chunk), with no
 // JavaScript per subscriber. A socket that does not take a frame whole goes back to `res`.
+// When nothing else listens on the response or its request (`releaseResponses`, on by
+// default with native writes, Linux), the response is then released: the socket's JS
+// descriptor is closed and the ServerResponse, IncomingMessage and net.Socket are dropped,
+// so an idle subscriber costs the connection and a small engine slot. The engine then
+// detects the client's close (reported to `#onClosed`), buffers what the socket does not
+// take (within maxQueueBytes, past which the subscriber is dropped, as a slow `res` is)
+// and, on disconnect, ends the body and closes the connection.
 const { randomUUID } = require('node:crypto')
 const http = require('node:http')
 const native = require('../native')
@@ -16,6 +23,24 @@ const HEADERS = [
   ['Connection', 'keep-alive'],
   ['X-Accel-Buffering', 'no'],
 ]
+
+// The managers with released connections on an http.Server: its closeAllConnections()
+// closes those too, as it closes every socket it holds.
+const kReleased = Symbol('authcore.sse.released')
+const kCloseReleased = Symbol('authcore.sse.closeReleased')
+function closeReleasedToo(server, manager) {
+  if (!server[kReleased]) {
+    const managers = new Set()
+    const closeAll = server.closeAllConnections
+    Object.defineProperty(server, kReleased, { value: managers })
+    server.closeAllConnections = function closeAllConnections(...args) {
+      for (const m of managers) m.deref()?.[kCloseReleased](this)
+      return closeAll.apply(this, args)
+    }
+  }
+  for (const m of server[kReleased]) if (m.deref() === manager) return
+  server[kReleased].add(new WeakRef(manager))
+}
 
 function engineOptions(o) {
   return {
@@ -43,10 +68,17 @@ class SseManager {
   #timer = null
   #distributor
   #native
+  #release
 
   constructor(options = {}) {
     this.#hub = new native.EventHub(engineOptions(options))
     this.#native = options.nativeWrites !== false && typeof this.#hub.attachSocket === 'function'
+    this.#release = this.#native && options.releaseResponses !== false && typeof this.#hub.releaseSocket === 'function'
+    if (this.#release) {
+      // Weakly: the engine's callback must not keep this manager (and so itself) alive.
+      const self = new WeakRef(this)
+      this.#hub.watchSockets((ids) => self.deref()?.#onClosed(ids))
+    }
     this.#distributor = options.distributor
     if (this.#distributor) {
       // The original neither awaits nor catches this promise (an unhandled rejection).
@@ -74,7 +106,7 @@ class SseManager {
     for (const [k, v] of HEADERS) res.setHeader(k, v)
     res.flushHeaders?.()
     // The engine holds the topics and tenant; JS keeps what it needs to write and to close.
-    const conn = { id, engineId: sub.id, res, userId: meta.userId, sessionId: meta.sessionId, waiting: false }
+    const conn = { id, engineId: sub.id, res, userId: meta.userId, sessionId: meta.sessionId, waiting: false, attached: false, onClose: null, server: null }
     this.#conns.set(sub.id, conn)
     this.#ids.set(id, sub.id)
     const connected = {
@@ -86,7 +118,10 @@ class SseManager {
     }
     this.#write(conn, this.#hub.encode(connected.id, connected.type, frameJson(connected)))
     for (const frame of sub.replay) this.#write(conn, frame)
-    if (typeof res.on === 'function') res.on('close', () => this.disconnect(id))
+    if (typeof res.on === 'function') {
+      conn.onClose = () => this.disconnect(id)
+      res.on('close', conn.onClose)
+    }
     this.#startTimer()
     // After this tick's writes left (ServerResponse corks the socket until the next tick).
     if (this.#native && res instanceof http.ServerResponse) setImmediate(() => this.#attach(conn))
@@ -107,6 +142,47 @@ class SseManager {
     const fd = sock._handle?.fd
     if (typeof fd !== 'number' || fd < 0) return
     conn.attached = this.#hub.attachSocket(conn.engineId, fd, res.chunkedEncoding === true)
+    if (conn.attached && this.#release) this.#releaseResponse(conn)
+  }
+
+  // Only when no one else listens on the response or the request (an app's own 'close'
+  // handler, a logger's 'finish') would they notice: the release closes the JS socket.
+  #releaseResponse(conn) {
+    const res = conn.res
+    const req = res.req
+    const server = res.socket.server
+    if (typeof server?.closeAllConnections !== 'function') return
+    for (const name of res.eventNames()) {
+      const n = res.listenerCount(name)
+      if (name === 'close' ? n !== 1 || res.listeners('close')[0] !== conn.onClose : name !== 'finish' || n > 1) return
+    }
+    if (req && req.eventNames().length > 0) return
+    if (!this.#hub.releaseSocket(conn.engineId)) return
+    res.removeListener('close', conn.onClose)
+    conn.onClose = null
+    conn.res = null
+    conn.server = server
+    closeReleasedToo(server, this)
+    // The engine's duplicate keeps the connection open; this closes only the JS side.
+    res.socket.destroy()
+  }
+
+  // `server.closeAllConnections()`: its released connections close (no end of body, as a
+  // destroyed socket).
+  [kCloseReleased](server) {
+    for (const conn of [...this.#conns.values()]) {
+      if (conn.server !== server) continue
+      this.#hub.detachSocket(conn.engineId)
+      this.disconnect(conn.id)
+    }
+  }
+
+  // The engine saw these released connections close (or fail): remove them.
+  #onClosed(engineIds) {
+    for (const engineId of engineIds) {
+      const conn = this.#conns.get(engineId)
+      if (conn) this.disconnect(conn.id)
+    }
   }
 
   // broadcast(topic, event): {id, timestamp, topic, ...event}; a caller's `topic` key or
@@ -154,6 +230,8 @@ class SseManager {
   }
 
   #write(conn, frame, raw = false) {
+    // Released: the engine writes its frames; one without its socket is being closed.
+    if (conn.res === null) return
     let ok
     try {
       ok = raw ? conn.res.socket.write(frame) : conn.res.write(frame)
@@ -201,7 +279,7 @@ class SseManager {
       this.#timer = null
     }
     try {
-      conn.res.end()
+      conn.res?.end()
     } catch {
       // already closed
     }
