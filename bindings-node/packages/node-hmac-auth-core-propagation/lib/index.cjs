@@ -179,6 +179,23 @@ function authOf(options, which) {
 
 /** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
 function handlersFor(options) {
+  // ticket -> the addon's verdict for a gated h.ensure; an entry goes once both the verdict
+  // arrived and the steps left the gate (a throw of clients.get leaves it unawaited)
+  const gates = new Map()
+  const gateOf = (ticket) => {
+    let g = gates.get(ticket)
+    if (!g) {
+      g = { arrived: false, left: false }
+      g.verdict = new Promise((resolve) => (g.resolve = resolve))
+      gates.set(ticket, g)
+    }
+    return g
+  }
+  const leaveGate = (ticket) => {
+    const g = gateOf(ticket)
+    if (g.arrived) gates.delete(ticket)
+    else g.left = true
+  }
   const m = () => options.management
   const r = () => options.redis
   const handlers = {
@@ -218,13 +235,31 @@ function handlersFor(options) {
       authOf(options, which).clients.setSecretHash(clientId, secretHash, expiresAt ?? undefined, allowedIps ?? undefined),
     'a.delete': (which, clientId) => authOf(options, which).clients.delete(clientId),
     // the host steps of ensure/rotate in one call from the addon, in the original's order
-    // (each step exactly as its own op above; the first throw ends the sequence)
-    'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash) => {
-      const found = exists === null ? await handlers['a.get'](which, clientId) : exists
+    // (each step exactly as its own op above; the first throw ends the sequence). With a
+    // ticket, the addon reads the ack store meanwhile: after clients.get, the steps wait for
+    // its verdict (`h.gate`) and stop there, answering whether the client exists, unless it
+    // says proceed (the addon then retires the client's outstanding events and calls again).
+    'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash, ticket) => {
+      const gated = ticket !== undefined && ticket !== null
+      let found
+      try {
+        found = exists === null ? await handlers['a.get'](which, clientId) : exists
+        if (gated && !(await gateOf(ticket).verdict)) return { stopped: found }
+      } finally {
+        if (gated) leaveGate(ticket)
+      }
       const op = found ? 'credential.update' : 'credential.create'
       await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
       await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
       return op
+    },
+    // the addon's verdict for a gated h.ensure (sent once per ticket, whether or not the
+    // steps still wait for it)
+    'h.gate': (ticket, proceed) => {
+      const g = gateOf(ticket)
+      g.resolve(proceed === true)
+      if (g.left) gates.delete(ticket)
+      else g.arrived = true
     },
     'h.rotate': async (which, clientId, track, secretPlain, secretHash) => {
       await handlers['m.rotate'](clientId, track, secretPlain)
@@ -248,6 +283,14 @@ function handlersFor(options) {
   return handlers
 }
 
+/**
+ * The addon's channel into this file's handlers: the addon hands over batches of calls
+ * (`[[id, op, args], ...]`, queued while the event loop was busy), each started here in
+ * order; a call with an id is answered once through `reply(id, replyJson)`, never
+ * rejected: `{"v": value}`, or `{"e": id, "m": message}` when the call threw (the thrown
+ * value stays here under that id). Identical `m.fetchSourceSecret` reads of one batch
+ * (all asked before it started) share one call.
+ */
 function createDispatcher(options) {
   const handlers = handlersFor(options)
   const logger = options.logger
@@ -258,31 +301,52 @@ function createDispatcher(options) {
       // a logger must not break the pipeline
     }
   }
-  // Resolves, never rejects: `{"v": value}`, or `{"e": id, "m": message}` when the call
-  // threw (the thrown value stays here under `id`).
-  return async function dispatch(op, argsJson) {
+  let channel
+  const replyOf = (v) => (v === undefined ? '{}' : JSON.stringify({ v }))
+  const thrownOf = (err) => JSON.stringify({ e: keepThrown(err), m: messageOf(err) })
+  function start(op, args) {
     try {
-      const args = JSON.parse(argsJson)
+      const handler = handlers[op]
+      if (!handler) throw new Error(`unknown propagation dispatcher op ${op}`)
+      return Promise.resolve(handler(...args)).then(replyOf, thrownOf)
+    } catch (err) {
+      return Promise.resolve(thrownOf(err))
+    }
+  }
+  function runBatch(batchJson) {
+    let batch
+    try {
+      batch = JSON.parse(batchJson)
+    } catch {
+      return
+    }
+    let sourceSecrets
+    for (const [id, op, args] of batch) {
       switch (op) {
         case 'log.info':
         case 'log.warn':
         case 'log.error':
           log(op.slice(4), args[0])
-          return '{}'
+          continue
         case 'error.release':
           releaseThrown(args[0])
-          return '{}'
+          continue
         default:
           break
       }
-      const handler = handlers[op]
-      if (!handler) throw new Error(`unknown propagation dispatcher op ${op}`)
-      const v = await handler(...args)
-      return v === undefined ? '{}' : JSON.stringify({ v })
-    } catch (err) {
-      return JSON.stringify({ e: keepThrown(err), m: messageOf(err) })
+      let reply
+      if (op === 'm.fetchSourceSecret') {
+        sourceSecrets ??= new Map()
+        reply = sourceSecrets.get(args[0])
+        if (reply === undefined) sourceSecrets.set(args[0], (reply = start(op, args)))
+      } else {
+        reply = start(op, args)
+      }
+      if (id !== 0) reply.then((text) => channel.reply(id, text))
     }
   }
+  channel = new native.PropagationDispatch(runBatch)
+  return channel
 }
 
 // ------------------------------------------------------------------ createPropagator (§2.2)
