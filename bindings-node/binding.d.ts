@@ -1264,6 +1264,8 @@ export declare function propagationDefaultAmqpVhost(): string
 
 /** `EnsureInput`. */
 export interface PropagationEnsureInput {
+  /** The JS layer's id of this call, settled by the host steps when they complete it. */
+  caller?: number
   clientId: string
   secret: string
   targets: Array<string>

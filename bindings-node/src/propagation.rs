@@ -472,7 +472,8 @@ impl Management for JsManagement {
             opt_i64(steps.expires_at),
             steps.targets,
             steps.secret_hash,
-            ticket
+            ticket,
+            ensure_caller()
         ]);
         let verdict = async {
             let proceed = gate.proceed().await;
@@ -510,7 +511,9 @@ impl Management for JsManagement {
             steps.allowed_ips,
             opt_i64(steps.expires_at),
             steps.targets,
-            steps.secret_hash
+            steps.secret_hash,
+            Value::Null,
+            ensure_caller()
         ]);
         let op = self.d.call("h.ensure", args).await?;
         match op.as_str() {
@@ -534,6 +537,19 @@ impl Management for JsManagement {
         self.d.call("h.rotate", args).await?;
         Ok(())
     }
+}
+
+tokio::task_local! {
+    /// The JS layer's id of the `ensure()` call this task runs: the `h.ensure` that
+    /// completes the steps settles that call at once (nothing of `ensure` follows them).
+    static ENSURE_CALLER: u32;
+}
+
+/// The [`ENSURE_CALLER`] of this task, or null.
+fn ensure_caller() -> Value {
+    ENSURE_CALLER
+        .try_with(|c| Value::from(*c))
+        .unwrap_or(Value::Null)
 }
 
 impl JsManagement {
@@ -770,6 +786,8 @@ pub fn propagation_mesh_in_flight(mesh: String) -> u32 {
 /// `EnsureInput`.
 #[napi(object, object_to_js = false)]
 pub struct PropagationEnsureInput {
+    /// The JS layer's id of this call, settled by the host steps when they complete it.
+    pub caller: Option<u32>,
     pub client_id: String,
     pub secret: String,
     pub targets: Vec<String>,
@@ -988,19 +1006,22 @@ impl Propagator {
     ) -> Result<PromiseRaw<'env, PropagationEnsureResult>> {
         let p = self.inner.clone();
         spawn(env, async move {
-            let r = p
-                .ensure(EnsureInput {
-                    client_id: input.client_id,
-                    secret: input.secret,
-                    targets: input.targets,
-                    track: input.track,
-                    allowed_ips: input.allowed_ips,
-                    expires_at: input
-                        .expires_at
-                        .filter(|f| f.is_finite())
-                        .map(|f| f.trunc() as i64),
-                })
-                .await?;
+            let caller = input.caller;
+            let run = p.ensure(EnsureInput {
+                client_id: input.client_id,
+                secret: input.secret,
+                targets: input.targets,
+                track: input.track,
+                allowed_ips: input.allowed_ips,
+                expires_at: input
+                    .expires_at
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i64),
+            });
+            let r = match caller {
+                Some(c) => ENSURE_CALLER.scope(c, run).await?,
+                None => run.await?,
+            };
             Ok(PropagationEnsureResult {
                 client_id: r.client_id,
                 op: r.op,

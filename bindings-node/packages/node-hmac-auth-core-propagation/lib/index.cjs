@@ -177,6 +177,16 @@ function authOf(options, which) {
   return which === 'http' ? options.hmacHttpAuth : options.hmacMessageAuth
 }
 
+// ensure() calls waiting for their result, by id: the addon's h.ensure settles one as soon as
+// its steps complete it (nothing of ensure follows them in the core), ahead of the addon's
+// own promise, which says the same later.
+const ensureCallers = new Map()
+let lastEnsureCaller = 0
+function nextEnsureCaller() {
+  lastEnsureCaller = lastEnsureCaller >= 0xfffffff0 ? 1 : lastEnsureCaller + 1
+  return lastEnsureCaller
+}
+
 /** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
 function handlersFor(options) {
   // ticket -> the addon's verdict for a gated h.ensure; an entry goes once both the verdict
@@ -239,19 +249,25 @@ function handlersFor(options) {
     // ticket, the addon reads the ack store meanwhile: after clients.get, the steps wait for
     // its verdict (`h.gate`) and stop there, answering whether the client exists, unless it
     // says proceed (the addon then retires the client's outstanding events and calls again).
-    'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash, ticket) => {
-      const gated = ticket !== undefined && ticket !== null
-      let found
+    'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash, ticket, caller) => {
       try {
-        found = exists === null ? await handlers['a.get'](which, clientId) : exists
-        if (gated && !(await gateOf(ticket).verdict)) return { stopped: found }
-      } finally {
-        if (gated) leaveGate(ticket)
+        const gated = ticket !== undefined && ticket !== null
+        let found
+        try {
+          found = exists === null ? await handlers['a.get'](which, clientId) : exists
+          if (gated && !(await gateOf(ticket).verdict)) return { stopped: found }
+        } finally {
+          if (gated) leaveGate(ticket)
+        }
+        const op = found ? 'credential.update' : 'credential.create'
+        await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
+        await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
+        ensureCallers.get(caller)?.resolve(op)
+        return op
+      } catch (err) {
+        ensureCallers.get(caller)?.reject(err)
+        throw err
       }
-      const op = found ? 'credential.update' : 'credential.create'
-      await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
-      await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
-      return op
     },
     // the addon's verdict for a gated h.ensure (sent once per ticket, whether or not the
     // steps still wait for it)
@@ -431,8 +447,17 @@ async function createPropagator(options) {
       allowedIps: optStrList(input.allowedIps, 'allowedIps'),
       expiresAt: optNumber(input.expiresAt, 'expiresAt'),
     }
-    const r = await callAsync(handle.ensure(args))
-    return { clientId: input.clientId, op: r.op }
+    const caller = nextEnsureCaller()
+    const direct = new Promise((resolve, reject) => ensureCallers.set(caller, { resolve, reject }))
+    const viaAddon = callAsync(handle.ensure({ ...args, caller })).then((r) => r.op)
+    try {
+      const op = await Promise.race([direct, viaAddon])
+      return { clientId: input.clientId, op }
+    } finally {
+      ensureCallers.delete(caller)
+      // settled the same way, or already seen through `direct`
+      viaAddon.catch(() => {})
+    }
   }
 
   async function rotate(input) {
