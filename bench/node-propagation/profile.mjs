@@ -36,14 +36,27 @@ const handoffs = new Map()
 let batches = 0
 let counting = false
 const Dispatch = native.PropagationDispatch
-native.PropagationDispatch = function (runBatch) {
-  return new Dispatch((json) => {
-    if (counting) {
-      batches++
-      for (const [, op] of JSON.parse(json)) handoffs.set(op, (handoffs.get(op) ?? 0) + 1)
-    }
-    return runBatch(json)
-  })
+if (Dispatch) {
+  native.PropagationDispatch = function (runBatch) {
+    return new Dispatch((json) => {
+      if (counting) {
+        batches++
+        for (const [, op] of JSON.parse(json)) handoffs.set(op, (handoffs.get(op) ?? 0) + 1)
+      }
+      return runBatch(json)
+    })
+  }
+} else {
+  // an addon with one threadsafe-function call (and one Promise back) per call
+  const create = native.createPropagator
+  native.createPropagator = (options, host, dispatch) =>
+    create.call(native, options, host, (op, args) => {
+      if (counting) {
+        batches++
+        handoffs.set(op, (handoffs.get(op) ?? 0) + 1)
+      }
+      return dispatch(op, args)
+    })
 }
 
 // ---- Redis commands, per database
