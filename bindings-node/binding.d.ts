@@ -325,6 +325,11 @@ export declare class PropagationDispatch {
    */
   constructor(runBatch: (batchJson: string) => void)
   /**
+   * The core's verdict for the gated `h.ensure` of `ticket` when it is known (true:
+   * proceed); otherwise null, and the verdict comes as `h.gate` once known.
+   */
+  gate(ticket: number): boolean | null
+  /**
    * The reply (`{"v": value}`, `{}` or `{"e": id, "m": message}`) of call `id`; an
    * unknown id is ignored.
    */

@@ -29,8 +29,9 @@
 //! `PropagationRedisClient`) and `r.batch` (a step's writes, run in order by JS); `a.get`, `a.set`, `a.delete` (first argument the track's
 //! instance: `http` or `message`); `h.ensure` and `h.rotate` (the host steps of
 //! `ensure`/`rotate` in one call: `a.get` unless known, `m.upsert`, `a.set` / `m.rotate`,
-//! `a.set`, in order; with a ticket, `h.ensure` waits after `a.get` for the core's verdict,
-//! `h.gate` (fire-and-forget), and stops there unless it says proceed) and `h.ack` (an ACK's `m.markSuccess`/`m.markError`, then `m.fully`
+//! `a.set`, in order; with a ticket, `h.ensure` asks after `a.get` for the core's verdict
+//! (`PropagationDispatch.gate`, or `h.gate`, fire-and-forget, when not known yet), and stops
+//! there unless it says proceed) and `h.ack` (an ACK's `m.markSuccess`/`m.markError`, then `m.fully`
 //! when it completed the credential); `log.info`, `log.warn`, `log.error` and
 //! `error.release` are fire-and-forget.
 
@@ -148,6 +149,15 @@ struct Dispatcher {
     /// The calls waiting for their reply, by id.
     waiting: std::sync::Mutex<HashMap<u32, tokio::sync::oneshot::Sender<String>>>,
     next_id: std::sync::atomic::AtomicU32,
+    /// The verdicts of gated `h.ensure` calls, by ticket: one the core gave before JS asked,
+    /// or the mark that JS asked first (the verdict is then sent as `h.gate`).
+    gates: std::sync::Mutex<HashMap<u32, Gate>>,
+}
+
+/// One entry of [`Dispatcher::gates`].
+enum Gate {
+    Known(bool),
+    Asked,
 }
 
 impl Dispatcher {
@@ -262,8 +272,23 @@ impl PropagationDispatch {
                 queue,
                 waiting: Default::default(),
                 next_id: std::sync::atomic::AtomicU32::new(1),
+                gates: Default::default(),
             }),
         })
+    }
+
+    /// The core's verdict for the gated `h.ensure` of `ticket` when it is known (true:
+    /// proceed); otherwise null, and the verdict comes as `h.gate` once known.
+    #[napi(catch_unwind)]
+    pub fn gate(&self, ticket: u32) -> Option<bool> {
+        let mut gates = self.d.gates.lock().unwrap_or_else(|e| e.into_inner());
+        match gates.remove(&ticket) {
+            Some(Gate::Known(proceed)) => Some(proceed),
+            _ => {
+                gates.insert(ticket, Gate::Asked);
+                None
+            }
+        }
     }
 
     /// The reply (`{"v": value}`, `{}` or `{"e": id, "m": message}`) of call `id`; an
@@ -447,7 +472,8 @@ impl Management for JsManagement {
     }
 
     /// One dispatcher call (`h.ensure` with a gate ticket): `a.get`, then the core's verdict
-    /// (`h.gate`, fire-and-forget, sent once the core has it), then `m.upsert` and `a.set`
+    /// (JS asks `PropagationDispatch.gate(ticket)`, a synchronous call; when the core does
+    /// not have it yet, it follows as `h.gate`, fire-and-forget), then `m.upsert` and `a.set`
     /// when it says proceed; JS answers the op, or `{"stopped": exists}`.
     async fn ensure_steps_gated(
         &self,
@@ -477,9 +503,27 @@ impl Management for JsManagement {
         ]);
         let verdict = async {
             let proceed = gate.proceed().await;
-            self.d.fire("h.gate", json!([ticket, proceed]));
+            let asked = {
+                let mut gates = self.d.gates.lock().unwrap_or_else(|e| e.into_inner());
+                match gates.remove(&ticket) {
+                    Some(Gate::Asked) => true,
+                    _ => {
+                        gates.insert(ticket, Gate::Known(proceed));
+                        false
+                    }
+                }
+            };
+            if asked {
+                self.d.fire("h.gate", json!([ticket, proceed]));
+            }
         };
         let (reply, ()) = tokio::join!(self.d.call("h.ensure", args), verdict);
+        // A verdict JS never asked for (its clients.get threw) goes with the call.
+        self.d
+            .gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ticket);
         let reply = reply?;
         match reply.as_str() {
             Some(wire::OP_UPDATE) => return Ok(GatedEnsure::Done(ensure_op(true))),

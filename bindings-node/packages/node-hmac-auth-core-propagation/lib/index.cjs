@@ -188,23 +188,22 @@ function nextEnsureCaller() {
 }
 
 /** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
-function handlersFor(options) {
-  // ticket -> the addon's verdict for a gated h.ensure; an entry goes once both the verdict
-  // arrived and the steps left the gate (a throw of clients.get leaves it unawaited)
+function handlersFor(options, channel) {
+  // ticket -> the addon's verdict for a gated h.ensure that asked before the addon had it
+  // (sent once, as h.gate, only to a waiting h.ensure)
   const gates = new Map()
   const gateOf = (ticket) => {
     let g = gates.get(ticket)
     if (!g) {
-      g = { arrived: false, left: false }
+      g = {}
       g.verdict = new Promise((resolve) => (g.resolve = resolve))
       gates.set(ticket, g)
     }
     return g
   }
-  const leaveGate = (ticket) => {
-    const g = gateOf(ticket)
-    if (g.arrived) gates.delete(ticket)
-    else g.left = true
+  const verdictOf = (ticket) => {
+    const known = channel().gate(ticket)
+    return known === null || known === undefined ? gateOf(ticket).verdict : known
   }
   const m = () => options.management
   const r = () => options.redis
@@ -246,19 +245,14 @@ function handlersFor(options) {
     'a.delete': (which, clientId) => authOf(options, which).clients.delete(clientId),
     // the host steps of ensure/rotate in one call from the addon, in the original's order
     // (each step exactly as its own op above; the first throw ends the sequence). With a
-    // ticket, the addon reads the ack store meanwhile: after clients.get, the steps wait for
-    // its verdict (`h.gate`) and stop there, answering whether the client exists, unless it
-    // says proceed (the addon then retires the client's outstanding events and calls again).
+    // ticket, the addon reads the ack store meanwhile: after clients.get, the steps ask for
+    // its verdict (or wait for `h.gate` when it is not known yet) and stop there, answering
+    // whether the client exists, unless it says proceed (the addon then retires the
+    // client's outstanding events and calls again).
     'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash, ticket, caller) => {
       try {
-        const gated = ticket !== undefined && ticket !== null
-        let found
-        try {
-          found = exists === null ? await handlers['a.get'](which, clientId) : exists
-          if (gated && !(await gateOf(ticket).verdict)) return { stopped: found }
-        } finally {
-          if (gated) leaveGate(ticket)
-        }
+        const found = exists === null ? await handlers['a.get'](which, clientId) : exists
+        if (ticket !== undefined && ticket !== null && !(await verdictOf(ticket))) return { stopped: found }
         const op = found ? 'credential.update' : 'credential.create'
         await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
         await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
@@ -269,13 +263,11 @@ function handlersFor(options) {
         throw err
       }
     },
-    // the addon's verdict for a gated h.ensure (sent once per ticket, whether or not the
-    // steps still wait for it)
+    // the addon's verdict for a gated h.ensure that is waiting for it
     'h.gate': (ticket, proceed) => {
       const g = gateOf(ticket)
+      gates.delete(ticket)
       g.resolve(proceed === true)
-      if (g.left) gates.delete(ticket)
-      else g.arrived = true
     },
     'h.rotate': async (which, clientId, track, secretPlain, secretHash) => {
       await handlers['m.rotate'](clientId, track, secretPlain)
@@ -308,7 +300,8 @@ function handlersFor(options) {
  * (all asked before it started) share one call.
  */
 function createDispatcher(options) {
-  const handlers = handlersFor(options)
+  let channel
+  const handlers = handlersFor(options, () => channel)
   const logger = options.logger
   const log = (level, line) => {
     try {
@@ -317,7 +310,6 @@ function createDispatcher(options) {
       // a logger must not break the pipeline
     }
   }
-  let channel
   const replyOf = (v) => (v === undefined ? '{}' : JSON.stringify({ v }))
   const thrownOf = (err) => JSON.stringify({ e: keepThrown(err), m: messageOf(err) })
   function start(op, args) {
