@@ -324,6 +324,30 @@ export declare class PolicyEngine {
 }
 
 /**
+ * The addon's channel into the JS layer's dispatcher, made by the JS layer before
+ * `createPropagator` (which takes it): the batch runner goes in, the replies come back
+ * through [`Self::reply`].
+ */
+export declare class PropagationDispatch {
+  /**
+   * `new PropagationDispatch(runBatch)`: `runBatch(batchJson)` receives a JSON array of
+   * `[id, op, args]` calls to start in order; each call with an id other than 0 is
+   * answered with `reply(id, replyJson)`.
+   */
+  constructor(runBatch: (batchJson: string) => void)
+  /**
+   * The core's verdict for the gated `h.ensure` of `ticket` when it is known (true:
+   * proceed); otherwise null, and the verdict comes as `h.gate` once known.
+   */
+  gate(ticket: number): boolean | null
+  /**
+   * The reply (`{"v": value}`, `{}` or `{"e": id, "m": message}`) of call `id`; an
+   * unknown id is ignored.
+   */
+  reply(id: number, reply: string): void
+}
+
+/**
  * A running propagator (`Propagator` of the original): consuming its own queue from
  * creation until `close()`.
  */
@@ -715,7 +739,7 @@ export declare function createPasswordHasherSync(options?: PasswordHasherOptions
  * object it names (the client object, the auth instances, management, logger) is reached
  * through `dispatch`.
  */
-export declare function createPropagator(options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>): Promise<Propagator>
+export declare function createPropagator(options: Record<string, unknown>, host: PropagationHost, dispatch: PropagationDispatch): Promise<Propagator>
 
 /** `HmacClientCredential` / `HmacClientCredentialWithSecret`. */
 export interface CredentialJs {
@@ -1256,6 +1280,8 @@ export declare function propagationDefaultAmqpVhost(): string
 
 /** `EnsureInput`. */
 export interface PropagationEnsureInput {
+  /** The JS layer's id of this call, settled by the host steps when they complete it. */
+  caller?: number
   clientId: string
   secret: string
   targets: Array<string>

@@ -843,6 +843,7 @@ module.exports.KeySet = nativeBinding.KeySet
 module.exports.MemorySseStream = nativeBinding.MemorySseStream
 module.exports.PasswordHasher = nativeBinding.PasswordHasher
 module.exports.PolicyEngine = nativeBinding.PolicyEngine
+module.exports.PropagationDispatch = nativeBinding.PropagationDispatch
 module.exports.Propagator = nativeBinding.Propagator
 module.exports.RedisDistributor = nativeBinding.RedisDistributor
 module.exports.SseAuthGuard = nativeBinding.SseAuthGuard

@@ -5,13 +5,17 @@
 //!
 //! Every JavaScript object the propagator needs (the 8 management callbacks, a node-redis
 //! client object, `auth.clients.get/setSecretHash/delete` of `hmacHttpAuth` /
-//! `hmacMessageAuth`, the logger) is reached through ONE JS function given at creation,
-//! the dispatcher `(op, argsJson) => Promise<string>`, called through a (weak)
-//! threadsafe function whose returned Promise is awaited on tokio. The event loop never
-//! waits on Rust and Rust never blocks on JS.
+//! `hmacMessageAuth`, the logger) is reached through ONE JS dispatcher given at creation
+//! ([`PropagationDispatch`]). Calls from any thread are queued and handed to JavaScript in
+//! batches, one (weak) threadsafe-function call per batch: whatever queued up while the
+//! event loop was busy goes together, and JavaScript starts the calls in call order. Each
+//! call is answered through `PropagationDispatch.reply(id, replyJson)`, a synchronous call
+//! into the addon that wakes the waiting tokio task. The event loop never waits on Rust
+//! and Rust never blocks on JS.
 //!
-//! Dispatcher protocol: `op` names the call, `argsJson` is a JSON array of positional
-//! arguments; the Promise always resolves (never rejects) to `{"v": value}` (`{}` for
+//! Dispatcher protocol: a batch is a JSON array of `[id, op, args]`; `op` names the call,
+//! `args` is the array of positional arguments, `id` 0 means fire-and-forget. Every other
+//! call is answered exactly once (never with a rejection) with `{"v": value}` (`{}` for
 //! `undefined`) or, when the JS call threw, `{"e": id, "m": message}`, where `id` names
 //! the thrown value in a JS-side map. The id travels through the core as
 //! `CallbackError.payload` ([`JsErrorRef`]); when such an error reaches the caller of
@@ -25,7 +29,9 @@
 //! `PropagationRedisClient`) and `r.batch` (a step's writes, run in order by JS); `a.get`, `a.set`, `a.delete` (first argument the track's
 //! instance: `http` or `message`); `h.ensure` and `h.rotate` (the host steps of
 //! `ensure`/`rotate` in one call: `a.get` unless known, `m.upsert`, `a.set` / `m.rotate`,
-//! `a.set`, in order) and `h.ack` (an ACK's `m.markSuccess`/`m.markError`, then `m.fully`
+//! `a.set`, in order; with a ticket, `h.ensure` asks after `a.get` for the core's verdict
+//! (`PropagationDispatch.gate`, or `h.gate`, fire-and-forget, when not known yet), and stops
+//! there unless it says proceed) and `h.ack` (an ACK's `m.markSuccess`/`m.markError`, then `m.fully`
 //! when it completed the credential); `log.info`, `log.warn`, `log.error` and
 //! `error.release` are fire-and-forget.
 
@@ -35,10 +41,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
-    AckResult, CallbackError, CredentialSink, EnsureInput, EnsureSteps, FullyPropagatedInput,
-    Management, PendingPropagation, PendingTarget, PropagationError, RevokeInput, RotateInput,
-    RotateUsage, SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
-    ensure_op, ensure_steps_each, rotate_steps_each,
+    AckResult, CallbackError, CredentialSink, EnsureGate, EnsureInput, EnsureSteps,
+    FullyPropagatedInput, GatedEnsure, Management, PendingPropagation, PendingTarget,
+    PropagationError, RevokeInput, RotateInput, RotateUsage, SinkError, TargetErrorInput,
+    TargetSentInput, TargetSuccessInput, UpsertInput, ensure_op, ensure_steps_each,
+    ensure_steps_gated_each, rotate_steps_each,
 };
 use authcore::propagation::state::{RedisOps, Write};
 use authcore::propagation::transport::InProcessBroker;
@@ -46,7 +53,7 @@ use authcore::propagation::{Logger, wire};
 use authcore::store::StoreError;
 use authcore_node_boundary::napi;
 use napi::bindgen_prelude::{
-    Buffer, FnArgs, Function, JsObjectValue, Object, Promise, PromiseRaw, ToNapiValue, Unknown,
+    Buffer, FnArgs, Function, JsObjectValue, Object, PromiseRaw, ToNapiValue, Unknown,
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsValue, Status, ValueType};
@@ -116,19 +123,69 @@ where
 // The dispatcher
 // ---------------------------------------------------------------------------------------
 
-type DispatchArgs = FnArgs<(String, String)>;
-type DispatchFn =
-    ThreadsafeFunction<DispatchArgs, Promise<String>, DispatchArgs, Status, false, true, 0>;
+type BatchArgs = FnArgs<(String,)>;
+/// The JS batch runner `(batchJson) => void`, called with the calls queued since its last
+/// call (drained on the JavaScript thread, so calls made while it is busy go together).
+type BatchFn = ThreadsafeFunction<(), (), BatchArgs, Status, false, true, 0>;
 
-/// The JS dispatcher function, callable from any thread. Weak: it does not keep the
-/// event loop alive, so a script that never closes its propagator still exits (a call in
-/// flight holds the loop through its own promise until it settles).
+/// Calls queued for the next batch, and whether a batch call is already on its way.
+#[derive(Default)]
+struct Queue {
+    /// `[id, op, args]` of each call, in call order (id 0: fire-and-forget).
+    calls: Vec<Value>,
+    scheduled: bool,
+}
+
+/// The JS dispatcher, callable from any thread: calls are queued and handed to JavaScript
+/// in batches, one threadsafe-function call per batch (whatever queued up while the event
+/// loop was busy goes together); JavaScript starts them in call order, and answers each
+/// through [`PropagationDispatch::reply`], a synchronous call into the addon (no Promise
+/// resolved back into Rust per call). Weak: it does not keep the event loop alive, so a
+/// script that never closes its propagator still exits (a call in flight holds the loop
+/// through its own promise until it settles).
 struct Dispatcher {
-    tsfn: DispatchFn,
+    tsfn: BatchFn,
+    queue: Arc<std::sync::Mutex<Queue>>,
+    /// The calls waiting for their reply, by id.
+    waiting: std::sync::Mutex<HashMap<u32, tokio::sync::oneshot::Sender<String>>>,
+    next_id: std::sync::atomic::AtomicU32,
+    /// The verdicts of gated `h.ensure` calls, by ticket: one the core gave before JS asked,
+    /// or the mark that JS asked first (the verdict is then sent as `h.gate`).
+    gates: std::sync::Mutex<HashMap<u32, Gate>>,
+}
+
+/// One entry of [`Dispatcher::gates`].
+enum Gate {
+    Known(bool),
+    Asked,
 }
 
 impl Dispatcher {
-    /// Calls `op` and awaits its Promise. A JS throw becomes a [`CallbackError`] whose
+    /// Queues `[id, op, args]` and makes sure a batch call is on its way.
+    fn enqueue(&self, id: u32, op: &str, args: Value) {
+        let schedule = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            q.calls.push(json!([id, op, args]));
+            !std::mem::replace(&mut q.scheduled, true)
+        };
+        if schedule && self.tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking) != Status::Ok {
+            // The environment is going away: nothing queued will run. The waiting calls
+            // see their reply channel closed.
+            let calls = {
+                let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+                q.scheduled = false;
+                std::mem::take(&mut q.calls)
+            };
+            let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            for c in calls {
+                if let Some(id) = c.get(0).and_then(Value::as_u64) {
+                    waiting.remove(&(id as u32));
+                }
+            }
+        }
+    }
+
+    /// Calls `op` and awaits its reply. A JS throw becomes a [`CallbackError`] whose
     /// payload names the thrown value; a failure of the call itself (environment shutting
     /// down) a [`CallbackError`] without payload.
     async fn call(
@@ -136,13 +193,21 @@ impl Dispatcher {
         op: &str,
         args: Value,
     ) -> std::result::Result<Value, CallbackError> {
-        let failed = |e: napi::Error| CallbackError::new(format!("{op}: {}", e.reason));
-        let promise = self
-            .tsfn
-            .call_async_catch(FnArgs::from((op.to_owned(), args.to_string())))
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let id = loop {
+            let id = self
+                .next_id
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            if id != 0 && !waiting.contains_key(&id) {
+                waiting.insert(id, tx);
+                break id;
+            }
+        };
+        self.enqueue(id, op, args);
+        let text = rx
             .await
-            .map_err(failed)?;
-        let text = promise.await.map_err(failed)?;
+            .map_err(|_| CallbackError::new(format!("{op}: the JavaScript environment is gone")))?;
         let reply: Value = serde_json::from_str(&text)
             .map_err(|e| CallbackError::new(format!("{op}: invalid dispatcher reply: {e}")))?;
         if let Some(id) = reply.get("e").and_then(Value::as_u64) {
@@ -164,10 +229,81 @@ impl Dispatcher {
 
     /// Fire-and-forget (logger lines, `error.release`), in call order.
     fn fire(&self, op: &str, args: Value) {
-        let _ = self.tsfn.call(
-            FnArgs::from((op.to_owned(), args.to_string())),
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
+        self.enqueue(0, op, args);
+    }
+}
+
+/// The addon's channel into the JS layer's dispatcher, made by the JS layer before
+/// `createPropagator` (which takes it): the batch runner goes in, the replies come back
+/// through [`Self::reply`].
+#[napi]
+pub struct PropagationDispatch {
+    d: Arc<Dispatcher>,
+}
+
+#[napi]
+impl PropagationDispatch {
+    /// `new PropagationDispatch(runBatch)`: `runBatch(batchJson)` receives a JSON array of
+    /// `[id, op, args]` calls to start in order; each call with an id other than 0 is
+    /// answered with `reply(id, replyJson)`.
+    #[napi(
+        constructor,
+        catch_unwind,
+        ts_args_type = "runBatch: (batchJson: string) => void"
+    )]
+    pub fn new(run_batch: Function<'_, BatchArgs, ()>) -> Result<Self> {
+        let queue: Arc<std::sync::Mutex<Queue>> = Arc::default();
+        let drained = queue.clone();
+        let tsfn: BatchFn = run_batch
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(move |_| {
+                let calls = {
+                    let mut q = drained.lock().unwrap_or_else(|e| e.into_inner());
+                    q.scheduled = false;
+                    std::mem::take(&mut q.calls)
+                };
+                Ok(FnArgs::from((Value::Array(calls).to_string(),)))
+            })?;
+        Ok(Self {
+            d: Arc::new(Dispatcher {
+                tsfn,
+                queue,
+                waiting: Default::default(),
+                next_id: std::sync::atomic::AtomicU32::new(1),
+                gates: Default::default(),
+            }),
+        })
+    }
+
+    /// The core's verdict for the gated `h.ensure` of `ticket` when it is known (true:
+    /// proceed); otherwise null, and the verdict comes as `h.gate` once known.
+    #[napi(catch_unwind)]
+    pub fn gate(&self, ticket: u32) -> Option<bool> {
+        let mut gates = self.d.gates.lock().unwrap_or_else(|e| e.into_inner());
+        match gates.remove(&ticket) {
+            Some(Gate::Known(proceed)) => Some(proceed),
+            _ => {
+                gates.insert(ticket, Gate::Asked);
+                None
+            }
+        }
+    }
+
+    /// The reply (`{"v": value}`, `{}` or `{"e": id, "m": message}`) of call `id`; an
+    /// unknown id is ignored.
+    #[napi(catch_unwind)]
+    pub fn reply(&self, id: u32, reply: String) {
+        let tx = self
+            .d
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        if let Some(tx) = tx {
+            let _ = tx.send(reply);
+        }
     }
 }
 
@@ -335,8 +471,69 @@ impl Management for JsManagement {
             .map(drop)
     }
 
-    fn fuses_with(&self, sink: &dyn CredentialSink) -> bool {
-        self.js_sink(sink).is_some()
+    /// One dispatcher call (`h.ensure` with a gate ticket): `a.get`, then the core's verdict
+    /// (JS asks `PropagationDispatch.gate(ticket)`, a synchronous call; when the core does
+    /// not have it yet, it follows as `h.gate`, fire-and-forget), then `m.upsert` and `a.set`
+    /// when it says proceed; JS answers the op, or `{"stopped": exists}`.
+    async fn ensure_steps_gated(
+        &self,
+        sink: &dyn CredentialSink,
+        steps: EnsureSteps,
+        gate: EnsureGate,
+    ) -> std::result::Result<GatedEnsure, PropagationError> {
+        let Some(which) = self.js_sink(sink) else {
+            return ensure_steps_gated_each(self, sink, steps, gate).await;
+        };
+        let ticket = self
+            .d
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let args = json!([
+            which,
+            steps.exists,
+            steps.client_id,
+            steps.track,
+            steps.secret_plain,
+            steps.allowed_ips,
+            opt_i64(steps.expires_at),
+            steps.targets,
+            steps.secret_hash,
+            ticket,
+            ensure_caller()
+        ]);
+        let verdict = async {
+            let proceed = gate.proceed().await;
+            let asked = {
+                let mut gates = self.d.gates.lock().unwrap_or_else(|e| e.into_inner());
+                match gates.remove(&ticket) {
+                    Some(Gate::Asked) => true,
+                    _ => {
+                        gates.insert(ticket, Gate::Known(proceed));
+                        false
+                    }
+                }
+            };
+            if asked {
+                self.d.fire("h.gate", json!([ticket, proceed]));
+            }
+        };
+        let (reply, ()) = tokio::join!(self.d.call("h.ensure", args), verdict);
+        // A verdict JS never asked for (its clients.get threw) goes with the call.
+        self.d
+            .gates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ticket);
+        let reply = reply?;
+        match reply.as_str() {
+            Some(wire::OP_UPDATE) => return Ok(GatedEnsure::Done(ensure_op(true))),
+            Some(wire::OP_CREATE) => return Ok(GatedEnsure::Done(ensure_op(false))),
+            _ => {}
+        }
+        match reply.get("stopped").and_then(Value::as_bool) {
+            Some(exists) => Ok(GatedEnsure::Stopped { exists }),
+            None => Err(invalid_reply("ensure").into()),
+        }
     }
 
     /// One dispatcher call (`h.ensure`): `a.get` (unless known), `m.upsert`, `a.set`, run in
@@ -358,7 +555,9 @@ impl Management for JsManagement {
             steps.allowed_ips,
             opt_i64(steps.expires_at),
             steps.targets,
-            steps.secret_hash
+            steps.secret_hash,
+            Value::Null,
+            ensure_caller()
         ]);
         let op = self.d.call("h.ensure", args).await?;
         match op.as_str() {
@@ -382,6 +581,19 @@ impl Management for JsManagement {
         self.d.call("h.rotate", args).await?;
         Ok(())
     }
+}
+
+tokio::task_local! {
+    /// The JS layer's id of the `ensure()` call this task runs: the `h.ensure` that
+    /// completes the steps settles that call at once (nothing of `ensure` follows them).
+    static ENSURE_CALLER: u32;
+}
+
+/// The [`ENSURE_CALLER`] of this task, or null.
+fn ensure_caller() -> Value {
+    ENSURE_CALLER
+        .try_with(|c| Value::from(*c))
+        .unwrap_or(Value::Null)
 }
 
 impl JsManagement {
@@ -618,6 +830,8 @@ pub fn propagation_mesh_in_flight(mesh: String) -> u32 {
 /// `EnsureInput`.
 #[napi(object, object_to_js = false)]
 pub struct PropagationEnsureInput {
+    /// The JS layer's id of this call, settled by the host steps when they complete it.
+    pub caller: Option<u32>,
     pub client_id: String,
     pub secret: String,
     pub targets: Vec<String>,
@@ -727,21 +941,16 @@ pub struct Propagator {
 /// through `dispatch`.
 #[napi(
     catch_unwind,
-    ts_args_type = "options: Record<string, unknown>, host: PropagationHost, dispatch: (op: string, argsJson: string) => Promise<string>",
+    ts_args_type = "options: Record<string, unknown>, host: PropagationHost, dispatch: PropagationDispatch",
     ts_return_type = "Promise<Propagator>"
 )]
 pub fn create_propagator<'env>(
     env: &'env Env,
     options: Object<'env>,
     host: PropagationHost,
-    dispatch: Function<'env, DispatchArgs, Promise<String>>,
+    dispatch: &PropagationDispatch,
 ) -> Result<PromiseRaw<'env, Propagator>> {
-    let tsfn: DispatchFn = dispatch
-        .build_threadsafe_function::<DispatchArgs>()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build()?;
-    let d = Arc::new(Dispatcher { tsfn });
+    let d = dispatch.d.clone();
     let sink = |name: &str, which: &'static str| -> Result<Given<Arc<dyn CredentialSink>>> {
         given(&options, name, |v| {
             // The instance's `secretToken` (the pepper), when it is an object that has one.
@@ -841,19 +1050,22 @@ impl Propagator {
     ) -> Result<PromiseRaw<'env, PropagationEnsureResult>> {
         let p = self.inner.clone();
         spawn(env, async move {
-            let r = p
-                .ensure(EnsureInput {
-                    client_id: input.client_id,
-                    secret: input.secret,
-                    targets: input.targets,
-                    track: input.track,
-                    allowed_ips: input.allowed_ips,
-                    expires_at: input
-                        .expires_at
-                        .filter(|f| f.is_finite())
-                        .map(|f| f.trunc() as i64),
-                })
-                .await?;
+            let caller = input.caller;
+            let run = p.ensure(EnsureInput {
+                client_id: input.client_id,
+                secret: input.secret,
+                targets: input.targets,
+                track: input.track,
+                allowed_ips: input.allowed_ips,
+                expires_at: input
+                    .expires_at
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i64),
+            });
+            let r = match caller {
+                Some(c) => ENSURE_CALLER.scope(c, run).await?,
+                None => run.await?,
+            };
             Ok(PropagationEnsureResult {
                 client_id: r.client_id,
                 op: r.op,

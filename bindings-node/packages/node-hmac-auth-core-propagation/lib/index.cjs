@@ -177,8 +177,34 @@ function authOf(options, which) {
   return which === 'http' ? options.hmacHttpAuth : options.hmacMessageAuth
 }
 
+// ensure() calls waiting for their result, by id: the addon's h.ensure settles one as soon as
+// its steps complete it (nothing of ensure follows them in the core), ahead of the addon's
+// own promise, which says the same later.
+const ensureCallers = new Map()
+let lastEnsureCaller = 0
+function nextEnsureCaller() {
+  lastEnsureCaller = lastEnsureCaller >= 0xfffffff0 ? 1 : lastEnsureCaller + 1
+  return lastEnsureCaller
+}
+
 /** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
-function handlersFor(options) {
+function handlersFor(options, channel) {
+  // ticket -> the addon's verdict for a gated h.ensure that asked before the addon had it
+  // (sent once, as h.gate, only to a waiting h.ensure)
+  const gates = new Map()
+  const gateOf = (ticket) => {
+    let g = gates.get(ticket)
+    if (!g) {
+      g = {}
+      g.verdict = new Promise((resolve) => (g.resolve = resolve))
+      gates.set(ticket, g)
+    }
+    return g
+  }
+  const verdictOf = (ticket) => {
+    const known = channel().gate(ticket)
+    return known === null || known === undefined ? gateOf(ticket).verdict : known
+  }
   const m = () => options.management
   const r = () => options.redis
   const handlers = {
@@ -218,13 +244,30 @@ function handlersFor(options) {
       authOf(options, which).clients.setSecretHash(clientId, secretHash, expiresAt ?? undefined, allowedIps ?? undefined),
     'a.delete': (which, clientId) => authOf(options, which).clients.delete(clientId),
     // the host steps of ensure/rotate in one call from the addon, in the original's order
-    // (each step exactly as its own op above; the first throw ends the sequence)
-    'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash) => {
-      const found = exists === null ? await handlers['a.get'](which, clientId) : exists
-      const op = found ? 'credential.update' : 'credential.create'
-      await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
-      await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
-      return op
+    // (each step exactly as its own op above; the first throw ends the sequence). With a
+    // ticket, the addon reads the ack store meanwhile: after clients.get, the steps ask for
+    // its verdict (or wait for `h.gate` when it is not known yet) and stop there, answering
+    // whether the client exists, unless it says proceed (the addon then retires the
+    // client's outstanding events and calls again).
+    'h.ensure': async (which, exists, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash, ticket, caller) => {
+      try {
+        const found = exists === null ? await handlers['a.get'](which, clientId) : exists
+        if (ticket !== undefined && ticket !== null && !(await verdictOf(ticket))) return { stopped: found }
+        const op = found ? 'credential.update' : 'credential.create'
+        await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
+        await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
+        ensureCallers.get(caller)?.resolve(op)
+        return op
+      } catch (err) {
+        ensureCallers.get(caller)?.reject(err)
+        throw err
+      }
+    },
+    // the addon's verdict for a gated h.ensure that is waiting for it
+    'h.gate': (ticket, proceed) => {
+      const g = gateOf(ticket)
+      gates.delete(ticket)
+      g.resolve(proceed === true)
     },
     'h.rotate': async (which, clientId, track, secretPlain, secretHash) => {
       await handlers['m.rotate'](clientId, track, secretPlain)
@@ -248,8 +291,17 @@ function handlersFor(options) {
   return handlers
 }
 
+/**
+ * The addon's channel into this file's handlers: the addon hands over batches of calls
+ * (`[[id, op, args], ...]`, queued while the event loop was busy), each started here in
+ * order; a call with an id is answered once through `reply(id, replyJson)`, never
+ * rejected: `{"v": value}`, or `{"e": id, "m": message}` when the call threw (the thrown
+ * value stays here under that id). Identical `m.fetchSourceSecret` reads of one batch
+ * (all asked before it started) share one call.
+ */
 function createDispatcher(options) {
-  const handlers = handlersFor(options)
+  let channel
+  const handlers = handlersFor(options, () => channel)
   const logger = options.logger
   const log = (level, line) => {
     try {
@@ -258,31 +310,51 @@ function createDispatcher(options) {
       // a logger must not break the pipeline
     }
   }
-  // Resolves, never rejects: `{"v": value}`, or `{"e": id, "m": message}` when the call
-  // threw (the thrown value stays here under `id`).
-  return async function dispatch(op, argsJson) {
+  const replyOf = (v) => (v === undefined ? '{}' : JSON.stringify({ v }))
+  const thrownOf = (err) => JSON.stringify({ e: keepThrown(err), m: messageOf(err) })
+  function start(op, args) {
     try {
-      const args = JSON.parse(argsJson)
+      const handler = handlers[op]
+      if (!handler) throw new Error(`unknown propagation dispatcher op ${op}`)
+      return Promise.resolve(handler(...args)).then(replyOf, thrownOf)
+    } catch (err) {
+      return Promise.resolve(thrownOf(err))
+    }
+  }
+  function runBatch(batchJson) {
+    let batch
+    try {
+      batch = JSON.parse(batchJson)
+    } catch {
+      return
+    }
+    let sourceSecrets
+    for (const [id, op, args] of batch) {
       switch (op) {
         case 'log.info':
         case 'log.warn':
         case 'log.error':
           log(op.slice(4), args[0])
-          return '{}'
+          continue
         case 'error.release':
           releaseThrown(args[0])
-          return '{}'
+          continue
         default:
           break
       }
-      const handler = handlers[op]
-      if (!handler) throw new Error(`unknown propagation dispatcher op ${op}`)
-      const v = await handler(...args)
-      return v === undefined ? '{}' : JSON.stringify({ v })
-    } catch (err) {
-      return JSON.stringify({ e: keepThrown(err), m: messageOf(err) })
+      let reply
+      if (op === 'm.fetchSourceSecret') {
+        sourceSecrets ??= new Map()
+        reply = sourceSecrets.get(args[0])
+        if (reply === undefined) sourceSecrets.set(args[0], (reply = start(op, args)))
+      } else {
+        reply = start(op, args)
+      }
+      if (id !== 0) reply.then((text) => channel.reply(id, text))
     }
   }
+  channel = new native.PropagationDispatch(runBatch)
+  return channel
 }
 
 // ------------------------------------------------------------------ createPropagator (§2.2)
@@ -367,8 +439,17 @@ async function createPropagator(options) {
       allowedIps: optStrList(input.allowedIps, 'allowedIps'),
       expiresAt: optNumber(input.expiresAt, 'expiresAt'),
     }
-    const r = await callAsync(handle.ensure(args))
-    return { clientId: input.clientId, op: r.op }
+    const caller = nextEnsureCaller()
+    const direct = new Promise((resolve, reject) => ensureCallers.set(caller, { resolve, reject }))
+    const viaAddon = callAsync(handle.ensure({ ...args, caller })).then((r) => r.op)
+    try {
+      const op = await Promise.race([direct, viaAddon])
+      return { clientId: input.clientId, op }
+    } finally {
+      ensureCallers.delete(caller)
+      // settled the same way, or already seen through `direct`
+      viaAddon.catch(() => {})
+    }
   }
 
   async function rotate(input) {

@@ -37,7 +37,7 @@ pub trait CredentialSink: Send + Sync + 'static {
     /// SHA-256). The core computes the hash it then hands to [`Self::set_secret_hash`].
     fn secret_token(&self) -> Option<&str>;
     /// This sink as [`Any`](std::any::Any), so that a host's [`Management`] can recognize
-    /// its own sinks (see [`Management::fuses_with`]). Default: `None`.
+    /// its own sinks (see [`Management::ensure_steps_gated`]). Default: `None`.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
     }
@@ -228,13 +228,23 @@ pub trait Management: Send + Sync + 'static {
         input: FullyPropagatedInput,
     ) -> Result<(), CallbackError>;
 
-    /// True when [`Self::ensure_steps`] and [`Self::rotate_steps`] run their calls on `sink`
-    /// in one hand-off (a binding whose callbacks and sink live on the other side of a
-    /// language boundary): `ensure` then lets the `clients.get` go with them instead of
-    /// overlapping it with its ack-store read. Default: false.
-    fn fuses_with(&self, sink: &dyn CredentialSink) -> bool {
-        let _ = sink;
-        false
+    /// The host's part of `ensure` while the core reads the client's outstanding events:
+    /// `clients.get` on `sink` (unless [`EnsureSteps::exists`] already says), then the
+    /// core's verdict from `gate`: when it says proceed (nothing to retire), the steps of
+    /// [`Self::ensure_steps`] that follow `clients.get` (`upsertCredentialWithTargets`, then
+    /// `clients.setSecretHash`), answered [`GatedEnsure::Done`]; otherwise nothing more,
+    /// answered [`GatedEnsure::Stopped`] with what `clients.get` said (the core retires
+    /// first, then calls [`Self::ensure_steps`] with it). Nothing is written before the
+    /// verdict. The default makes the calls one by one ([`ensure_steps_gated_each`]); a
+    /// binding whose callbacks and sink live across a language boundary makes them in one
+    /// hand-off, so that the read of the ack store overlaps it.
+    async fn ensure_steps_gated(
+        &self,
+        sink: &dyn CredentialSink,
+        steps: EnsureSteps,
+        gate: EnsureGate,
+    ) -> Result<GatedEnsure, super::PropagationError> {
+        ensure_steps_gated_each(self, sink, steps, gate).await
     }
 
     /// The host's part of `ensure`, after the ack store was settled, in the original's
@@ -338,6 +348,55 @@ pub async fn ensure_steps_each<M: Management + ?Sized>(
     )
     .await?;
     Ok(op)
+}
+
+/// The core's verdict for [`Management::ensure_steps_gated`]: whether the host may go on
+/// with its writes (the client has no outstanding event of a listed target, read
+/// successfully).
+#[derive(Debug)]
+pub struct EnsureGate(tokio::sync::oneshot::Receiver<bool>);
+
+impl EnsureGate {
+    /// A gate and the sender of its verdict.
+    pub fn new() -> (tokio::sync::oneshot::Sender<bool>, Self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (tx, Self(rx))
+    }
+
+    /// Waits for the verdict: true to proceed (a dropped sender says stop).
+    pub async fn proceed(self) -> bool {
+        self.0.await.unwrap_or(false)
+    }
+}
+
+/// How [`Management::ensure_steps_gated`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatedEnsure {
+    /// Every step ran: the op.
+    Done(&'static str),
+    /// Stopped at the gate, after `clients.get`: whether the client exists.
+    Stopped {
+        /// What `clients.get` said.
+        exists: bool,
+    },
+}
+
+/// [`Management::ensure_steps_gated`], one call at a time.
+pub async fn ensure_steps_gated_each<M: Management + ?Sized>(
+    m: &M,
+    sink: &dyn CredentialSink,
+    mut steps: EnsureSteps,
+    gate: EnsureGate,
+) -> Result<GatedEnsure, super::PropagationError> {
+    let exists = match steps.exists {
+        Some(e) => e,
+        None => sink.exists(&steps.client_id).await?,
+    };
+    if !gate.proceed().await {
+        return Ok(GatedEnsure::Stopped { exists });
+    }
+    steps.exists = Some(exists);
+    Ok(GatedEnsure::Done(ensure_steps_each(m, sink, steps).await?))
 }
 
 /// What an ACK reports to management.

@@ -43,10 +43,11 @@ use std::sync::Arc;
 
 pub use error::{CallbackError, PropagationError, SinkError};
 pub use host::{
-    AckResult, CredentialSink, EnsureInput, EnsureResult, EnsureSteps, FullyPropagatedInput,
-    Management, PendingPropagation, PendingTarget, PropagatorParts, RevokeInput, RotateInput,
-    RotateUsage, SyncSummary, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput,
-    ack_steps_each, ensure_op, ensure_steps_each, rotate_steps_each,
+    AckResult, CredentialSink, EnsureGate, EnsureInput, EnsureResult, EnsureSteps,
+    FullyPropagatedInput, GatedEnsure, Management, PendingPropagation, PendingTarget,
+    PropagatorParts, RevokeInput, RotateInput, RotateUsage, SyncSummary, TargetErrorInput,
+    TargetSentInput, TargetSuccessInput, UpsertInput, ack_steps_each, ensure_op, ensure_steps_each,
+    ensure_steps_gated_each, rotate_steps_each,
 };
 
 use super::state::{KeyedGuard, KeyedLocks};

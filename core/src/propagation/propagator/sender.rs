@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::{
-    CredentialSink, EnsureInput, EnsureResult, EnsureSteps, Management, PendingPropagation,
-    PropagationError, Propagator, RevokeInput, RotateInput, RotateUsage, Shared, SyncSummary,
-    TargetSentInput, UpsertInput, now_ms,
+    CredentialSink, EnsureGate, EnsureInput, EnsureResult, EnsureSteps, GatedEnsure, Management,
+    PendingPropagation, PropagationError, Propagator, RevokeInput, RotateInput, RotateUsage,
+    Shared, SyncSummary, TargetSentInput, UpsertInput, now_ms,
 };
 use crate::propagation::state::{KeyedGuard, PublishedEvent};
 
@@ -45,48 +45,55 @@ impl Propagator {
         let track = input.track.unwrap_or_else(|| "http".into());
         let auth = self.auth_for_ensure(&track)?;
         // The listed targets go back to `pending`: their outstanding events are retired
-        // first, so a late ACK of the old secret cannot mark the new one delivered. Nothing
-        // is written before the local store answered whether the client exists.
+        // first, so a late ACK of the old secret cannot mark the new one delivered. The
+        // host's steps start at once (`clients.get`, while the outstanding events are read)
+        // and wait at the gate before their first write: they go on when there is nothing
+        // to retire (the common case: one hand-off, no round trip of its own for the read);
+        // otherwise they stop, the core retires, and the rest of the steps follow. Nothing is
+        // written before the local store answered whether the client exists.
         let _client = self.shared.begin_change(&input.client_id).await;
         let state = &self.shared.parts.state;
-        let fused = management.fuses_with(auth.as_ref());
-        let (exists, outstanding) = if fused {
-            // The host runs `clients.get`, the upsert and the local apply in one hand-off;
-            // it asks `clients.get` itself unless a retirement needs the answer first.
-            (None, state.outstanding_events(&input.client_id).await?)
-        } else {
-            // The outstanding events are read while the local store answers (one round
-            // trip overlaps the other).
-            let (exists, outstanding) = tokio::join!(
-                auth.exists(&input.client_id),
-                state.outstanding_events(&input.client_id)
-            );
-            (Some(exists?), outstanding?)
-        };
-        let retires = outstanding.keys().any(|t| input.targets.contains(t));
-        let exists = match exists {
-            None if retires => Some(auth.exists(&input.client_id).await?),
-            known => known,
-        };
-        state
-            .retire_outstanding(&input.client_id, outstanding, Some(&input.targets))
-            .await?;
         let secret_hash = hash_secret(auth.as_ref(), &input.secret);
-        let op = management
-            .ensure_steps(
-                auth.as_ref(),
-                EnsureSteps {
-                    exists,
-                    client_id: input.client_id.clone(),
-                    track,
-                    secret_plain: input.secret,
-                    allowed_ips: input.allowed_ips,
-                    expires_at: input.expires_at,
-                    targets: input.targets,
-                    secret_hash,
-                },
-            )
-            .await?;
+        let steps = EnsureSteps {
+            exists: None,
+            client_id: input.client_id.clone(),
+            track,
+            secret_plain: input.secret,
+            allowed_ips: input.allowed_ips,
+            expires_at: input.expires_at,
+            targets: input.targets,
+            secret_hash,
+        };
+        let (verdict, gate) = EnsureGate::new();
+        let read = async {
+            let outstanding = state.outstanding_events(&steps.client_id).await;
+            let proceed = outstanding
+                .as_ref()
+                .is_ok_and(|o| !o.keys().any(|t| steps.targets.contains(t)));
+            let _ = verdict.send(proceed);
+            outstanding
+        };
+        let (host, outstanding) = tokio::join!(
+            management.ensure_steps_gated(auth.as_ref(), steps.clone(), gate),
+            read
+        );
+        let op = match host? {
+            GatedEnsure::Done(op) => op,
+            GatedEnsure::Stopped { exists } => {
+                state
+                    .retire_outstanding(&steps.client_id, outstanding?, Some(&steps.targets))
+                    .await?;
+                management
+                    .ensure_steps(
+                        auth.as_ref(),
+                        EnsureSteps {
+                            exists: Some(exists),
+                            ..steps
+                        },
+                    )
+                    .await?
+            }
+        };
         Ok(EnsureResult {
             client_id: input.client_id,
             op: op.into(),
