@@ -488,19 +488,7 @@ impl Management for JsManagement {
             .d
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let args = json!([
-            which,
-            steps.exists,
-            steps.client_id,
-            steps.track,
-            steps.secret_plain,
-            steps.allowed_ips,
-            opt_i64(steps.expires_at),
-            steps.targets,
-            steps.secret_hash,
-            ticket,
-            ensure_caller()
-        ]);
+        let args = ensure_args(which, steps, Some(ticket));
         let verdict = async {
             let proceed = gate.proceed().await;
             let asked = {
@@ -525,10 +513,8 @@ impl Management for JsManagement {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&ticket);
         let reply = reply?;
-        match reply.as_str() {
-            Some(wire::OP_UPDATE) => return Ok(GatedEnsure::Done(ensure_op(true))),
-            Some(wire::OP_CREATE) => return Ok(GatedEnsure::Done(ensure_op(false))),
-            _ => {}
+        if let Some(op) = ensure_op_of(&reply) {
+            return Ok(GatedEnsure::Done(op));
         }
         match reply.get("stopped").and_then(Value::as_bool) {
             Some(exists) => Ok(GatedEnsure::Stopped { exists }),
@@ -546,25 +532,9 @@ impl Management for JsManagement {
         let Some(which) = self.js_sink(sink) else {
             return ensure_steps_each(self, sink, steps).await;
         };
-        let args = json!([
-            which,
-            steps.exists,
-            steps.client_id,
-            steps.track,
-            steps.secret_plain,
-            steps.allowed_ips,
-            opt_i64(steps.expires_at),
-            steps.targets,
-            steps.secret_hash,
-            Value::Null,
-            ensure_caller()
-        ]);
-        let op = self.d.call("h.ensure", args).await?;
-        match op.as_str() {
-            Some(wire::OP_UPDATE) => Ok(ensure_op(true)),
-            Some(wire::OP_CREATE) => Ok(ensure_op(false)),
-            _ => Err(invalid_reply("ensure").into()),
-        }
+        let args = ensure_args(which, steps, None);
+        let reply = self.d.call("h.ensure", args).await?;
+        ensure_op_of(&reply).ok_or_else(|| invalid_reply("ensure").into())
     }
 
     /// One dispatcher call (`h.rotate`): `m.rotate`, then `a.set`.
@@ -587,6 +557,33 @@ tokio::task_local! {
     /// The JS layer's id of the `ensure()` call this task runs: the `h.ensure` that
     /// completes the steps settles that call at once (nothing of `ensure` follows them).
     static ENSURE_CALLER: u32;
+}
+
+/// The arguments of an `h.ensure` call: the track's instance, the steps, the gate ticket
+/// (null: ungated) and the [`ENSURE_CALLER`].
+fn ensure_args(which: &str, steps: EnsureSteps, ticket: Option<u32>) -> Value {
+    json!([
+        which,
+        steps.exists,
+        steps.client_id,
+        steps.track,
+        steps.secret_plain,
+        steps.allowed_ips,
+        opt_i64(steps.expires_at),
+        steps.targets,
+        steps.secret_hash,
+        ticket,
+        ensure_caller()
+    ])
+}
+
+/// The op an `h.ensure` reply names when the steps ran to the end.
+fn ensure_op_of(reply: &Value) -> Option<&'static str> {
+    match reply.as_str() {
+        Some(wire::OP_UPDATE) => Some(ensure_op(true)),
+        Some(wire::OP_CREATE) => Some(ensure_op(false)),
+        _ => None,
+    }
 }
 
 /// The [`ENSURE_CALLER`] of this task, or null.
