@@ -30,14 +30,14 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 fi
 
 # The glibc ceiling (scripts/zig-relink.sh): the addon's crate compiled once more and linked
-# through zig against glibc 2.17's stubs, reusing every dependency of the build above (napi
-# build passes --target x86_64-unknown-linux-gnu, so the same here; what `make dist` ships is
-# built the same way with cargo-zigbuild --target); the relinked addon must load in Node and
-# pass the Node vector runner.
+# through zig against glibc 2.17's stubs, reusing every dependency of the build above (a host
+# build in target/debug: scripts/napi-cargo.sh; what `make dist` ships is built the same way
+# with cargo-zigbuild --target); the relinked addon must load in Node and pass the Node vector
+# runner.
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps --locked |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 ZIG_ADDON="$TARGET_DIR/zig-relink/authcore.linux-x64-gnu.node"
-bash scripts/zig-relink.sh --target x86_64-unknown-linux-gnu authcore-node "$ZIG_ADDON"
+bash scripts/zig-relink.sh authcore-node "$ZIG_ADDON"
 NAPI_RS_NATIVE_LIBRARY_PATH="$ZIG_ADDON" node -e '
   require("@authcore/native")
   const maps = require("fs").readFileSync("/proc/self/maps", "utf8")
