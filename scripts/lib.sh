@@ -3,19 +3,22 @@
 # root). One definition each, so the demo and the tests always build the same way.
 
 # npm workspaces from the lockfile (when missing or stale), then the napi addon (debug).
+# napi's cargo is scripts/napi-cargo.sh: a host build in target/debug, which reuses the
+# dependencies the other builds compiled there, instead of napi's `--target` build of all of
+# them again in target/x86_64-unknown-linux-gnu/ (the same .node, binding.js, binding.d.ts).
 build_node_addon() {
   if [ ! -d node_modules/@napi-rs/cli ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
   fi
   # Delete a stale addon before building (anchors §7).
   rm -f bindings-node/*.node
-  (cd bindings-node && npx napi build --platform --js binding.js --dts binding.d.ts)
+  (cd bindings-node && CARGO="$PWD/../scripts/napi-cargo.sh" npx napi build --platform --js binding.js --dts binding.d.ts)
 }
 
 # The same addon, optimised (for packing a release; `napi build --release`).
 build_node_addon_release() {
   rm -f bindings-node/*.node
-  (cd bindings-node && npx napi build --platform --release --js binding.js --dts binding.d.ts)
+  (cd bindings-node && CARGO="$PWD/../scripts/napi-cargo.sh" npx napi build --platform --release --js binding.js --dts binding.d.ts)
 }
 
 # pinned_venv VENV REQUIREMENTS [PACKAGE...]: VENV (created when missing) with the pins

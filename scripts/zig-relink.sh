@@ -4,9 +4,9 @@
 #
 #   scripts/zig-relink.sh [--target TRIPLE] PACKAGE OUT [GLIBC]
 #       e.g. scripts/zig-relink.sh authcore-ffi target/zig-relink/lib/libauthcore_ffi.so
-# --target: the host build being reused was built with an explicit --target (napi build
-# passes --target x86_64-unknown-linux-gnu, so the addon's dependencies live in
-# target/x86_64-unknown-linux-gnu/), and the same is passed to cargo.
+# --target: the host build being reused was built with an explicit --target (its dependencies
+# live in target/TRIPLE/), and the same is passed to cargo. `make test` needs none: the C
+# library and the Node addon (scripts/napi-cargo.sh) are host builds in target/debug.
 #
 # `cargo rustc -p PACKAGE --lib --crate-type cdylib -- -C linker=scripts/zig-relink-cc.sh`:
 # only PACKAGE's own crate is compiled again (the extra rustc arguments are its alone; every

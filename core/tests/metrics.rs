@@ -22,9 +22,6 @@ use authcore::jwt::{
 };
 use authcore::metrics;
 use authcore::propagation::propagator::EnsureInput;
-use authcore::propagation::state::MemoryPropagationState;
-use authcore::propagation::wire::build_queue_name;
-use authcore::propagation::{InProcessBroker, Transport};
 use authcore::realtime::{
     JsString, JsValue, MemorySseStream, SubscribeOptions, SubscriberRegistry,
 };
@@ -172,32 +169,11 @@ async fn verify_outcomes() {
 
 async fn propagation() {
     let before = scrape();
-    let broker = InProcessBroker::new();
-    let transport = |name: &str| -> Arc<dyn Transport> {
-        Arc::new(broker.transport(&build_queue_name(name).unwrap()))
-    };
-    let dir =
-        || MemoryManagement::with_directory(&[("mgmt", "secret-of-mgmt"), ("b", "secret-of-b")]);
-    let peer = |name: &'static str, m: Option<MemoryManagement>| {
-        let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
-        let http = auth(store, "hmac:http", &format!("pepper-of-{name}"));
-        let t = transport(name);
-        async move {
-            start_peer(
-                name,
-                &format!("secret-of-{name}"),
-                http,
-                None,
-                m,
-                Arc::new(MemoryPropagationState::default()),
-                t,
-            )
-            .await
-        }
-    };
+    let mesh = Mesh::new();
+    let dir = || peers_directory(&["mgmt", "b"]);
     let m = dir();
-    let a = peer("mgmt", Some(m.clone())).await;
-    let b = peer("b", Some(dir())).await;
+    let a = mesh.peer("mgmt", Some(m.clone())).await;
+    let b = mesh.peer("b", Some(dir())).await;
     a.propagator
         .ensure(EnsureInput {
             client_id: "partner".into(),

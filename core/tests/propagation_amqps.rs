@@ -6,6 +6,9 @@
 //! Needs `openssl` and `socat` on the PATH (scripts/rust.sh installs socat); fails, never
 //! skips, without them.
 
+#[path = "support/propagation.rs"]
+mod prop_support;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use authcore::propagation::amqp::{AmqpOptions, AmqpProtocol, AmqpTransport};
-use authcore::propagation::{DeliveryHandler, Logger, Transport};
+use authcore::propagation::{DeliveryHandler, Transport};
+use prop_support::{Lines, delete_queues};
 
 /// A TLS listener on a free port (socat), killed on drop.
 struct TlsProxy {
@@ -143,21 +147,6 @@ fn proxy(dir: &Path, name: &str) -> TlsProxy {
     TlsProxy { port, child }
 }
 
-#[derive(Default)]
-struct Lines(Mutex<Vec<String>>);
-
-impl Logger for Lines {
-    fn info(&self, m: &str) {
-        self.0.lock().unwrap().push(format!("info {m}"));
-    }
-    fn warn(&self, m: &str) {
-        self.0.lock().unwrap().push(format!("warn {m}"));
-    }
-    fn error(&self, m: &str) {
-        self.0.lock().unwrap().push(format!("error {m}"));
-    }
-}
-
 struct Received(Mutex<Vec<(Vec<u8>, Option<String>)>>);
 
 #[async_trait]
@@ -237,17 +226,7 @@ async fn amqps_verifies_the_broker_certificate_and_carries_events() {
     t.close().await;
 
     // Clean up the queue over plain AMQP.
-    let conn = lapin::Connection::connect(
-        "amqp://guest:guest@127.0.0.1:5672/%2f",
-        lapin::ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
-    let ch = conn.create_channel().await.unwrap();
-    ch.queue_delete(queue.as_str().into(), Default::default())
-        .await
-        .unwrap();
-    let _ = conn.close(200, "OK".into()).await;
+    delete_queues("%2f", &[queue]).await;
     drop((trusted, stranger));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -29,9 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use authcore::hmac::crypto::hash_client_secret;
-use authcore::propagation::config::{AmqpSettings, Broker, create_propagator};
+use authcore::propagation::config::create_propagator;
 use authcore::propagation::propagator::*;
 use authcore::propagation::state::RedisPropagationState;
 use authcore::propagation::wire::random_uuid;
@@ -61,17 +60,6 @@ const PEPPER_A: &str = "pepper-of-a";
 /// The child process's configuration (set only in the child).
 const CHILD_ENV: &str = "AUTHCORE_CHAOS_PEER";
 
-fn broker(vhost: &str) -> Broker {
-    Broker::Amqp(AmqpSettings {
-        protocol: "amqp".into(),
-        host: "127.0.0.1".into(),
-        port: 5672.0,
-        user: "guest".into(),
-        password: "guest".into(),
-        vhost: Some(vhost.into()),
-    })
-}
-
 fn rabbitmqctl(args: &[&str]) {
     let out = Command::new("rabbitmqctl")
         .args(args)
@@ -88,66 +76,26 @@ fn secret_of(client: &str, version: u32) -> String {
     format!("v{version}-{client}")
 }
 
-/// A sink that records every apply (client, hash) in order, then applies it.
+/// Records every apply (client, hash) in order, after it applied.
 struct Recording {
-    inner: authcore::hmac::HmacClients,
     log: Arc<Mutex<Vec<(String, String)>>>,
     applied: Arc<AtomicUsize>,
 }
 
-#[async_trait]
-impl CredentialSink for Recording {
-    async fn exists(&self, id: &str) -> Result<bool, SinkError> {
-        CredentialSink::exists(&self.inner, id).await
-    }
-    async fn set_secret_hash(
-        &self,
-        id: &str,
-        hash: &str,
-        expires_at: Option<f64>,
-        ips: Option<Vec<String>>,
-    ) -> Result<(), SinkError> {
-        CredentialSink::set_secret_hash(&self.inner, id, hash, expires_at, ips).await?;
+impl Tap for Recording {
+    fn after_set(&self, id: &str, hash: &str) {
         self.log.lock().unwrap().push((id.into(), hash.into()));
         self.applied.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-    async fn delete(&self, id: &str) -> Result<(), SinkError> {
-        CredentialSink::delete(&self.inner, id).await
-    }
-    fn secret_token(&self) -> Option<&str> {
-        CredentialSink::secret_token(&self.inner)
     }
 }
 
 /// The same, appending each apply to a file (the child process: the parent reads it).
-struct FileRecording {
-    inner: authcore::hmac::HmacClients,
-    file: Mutex<std::fs::File>,
-}
+struct FileRecording(Mutex<std::fs::File>);
 
-#[async_trait]
-impl CredentialSink for FileRecording {
-    async fn exists(&self, id: &str) -> Result<bool, SinkError> {
-        CredentialSink::exists(&self.inner, id).await
-    }
-    async fn set_secret_hash(
-        &self,
-        id: &str,
-        hash: &str,
-        expires_at: Option<f64>,
-        ips: Option<Vec<String>>,
-    ) -> Result<(), SinkError> {
-        CredentialSink::set_secret_hash(&self.inner, id, hash, expires_at, ips).await?;
-        let mut f = self.file.lock().unwrap();
+impl Tap for FileRecording {
+    fn after_set(&self, id: &str, hash: &str) {
+        let mut f = self.0.lock().unwrap();
         let _ = writeln!(f, "{id} {hash}");
-        Ok(())
-    }
-    async fn delete(&self, id: &str) -> Result<(), SinkError> {
-        CredentialSink::delete(&self.inner, id).await
-    }
-    fn secret_token(&self) -> Option<&str> {
-        CredentialSink::secret_token(&self.inner)
     }
 }
 
@@ -265,22 +213,19 @@ fn chaos_peer_process() {
         let _p = create_propagator(
             PropagatorParts {
                 amqp_queue: conf.name.clone(),
-                propagation_secret: format!("secret-of-{}", conf.name).into(),
-                http: Some(Arc::new(FileRecording {
+                propagation_secret: prop_support::secret_of(&conf.name).into(),
+                http: Some(Arc::new(Tapped {
                     inner: http,
-                    file: Mutex::new(file),
+                    tap: FileRecording(Mutex::new(file)),
                 })),
                 message: None,
                 // Full mode: the ACKs carry the authority's secret.
-                management: Some(Arc::new(MemoryManagement::with_directory(&[(
-                    conf.authority.as_str(),
-                    &format!("secret-of-{}", conf.authority),
-                )]))),
+                management: Some(Arc::new(peers_directory(&[&conf.authority]))),
                 logger: Arc::new(authcore::propagation::NoopLogger),
                 event_auth: Default::default(),
                 state,
             },
-            broker(&conf.vhost),
+            amqp_broker(Some(&conf.vhost)),
         )
         .await
         .unwrap();
@@ -357,47 +302,56 @@ fn check_order(
     (applies.len(), repeats)
 }
 
-async fn shared_keys(pattern: &str) -> Vec<String> {
-    let mut c = redis::Client::open(SHARED_REDIS)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    redis::cmd("KEYS")
-        .arg(pattern)
-        .query_async(&mut c)
-        .await
-        .unwrap()
+/// The child peer process of the run, if one is running. Once the run is over
+/// (`closed`), no new one is started: a fault still in flight when the test fails cannot
+/// leave a peer behind.
+#[derive(Default)]
+struct ChildSlot {
+    child: Option<Child>,
+    closed: bool,
 }
 
-async fn delete_shared(pattern: &str) {
-    let keys = shared_keys(pattern).await;
-    let mut c = redis::Client::open(SHARED_REDIS)
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    for chunk in keys.chunks(500) {
-        let _: () = redis::cmd("DEL")
-            .arg(chunk)
-            .query_async(&mut c)
-            .await
-            .unwrap();
+impl ChildSlot {
+    /// Kills the running child, if any, and waits for it.
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+    /// Starts the child unless the run is over.
+    fn start(&mut self, conf: &ChildConfig) {
+        if !self.closed {
+            self.child = Some(spawn_child(conf));
+        }
     }
 }
 
-/// Deletes the private vhost, the child and the shared keys even when the test fails.
+/// This run's files (the child's apply log, the private Redis's data): a directory under
+/// the system temp dir, removed with all it holds when dropped, also when the test fails.
+struct RunDir(PathBuf);
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Stops the child and deletes the private vhost and the shared keys even when the test
+/// fails.
 struct Cleanup {
     vhost: String,
     prefix: String,
-    child: Arc<Mutex<Option<Child>>>,
+    child: Arc<Mutex<ChildSlot>>,
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        if let Some(mut c) = self.child.lock().unwrap().take() {
-            let _ = c.kill();
-            let _ = c.wait();
+        {
+            // A panicking fault task may have poisoned the lock; the child is killed anyway.
+            let mut slot = self.child.lock().unwrap_or_else(|e| e.into_inner());
+            slot.closed = true;
+            slot.kill();
         }
         let _ = Command::new("rabbitmqctl")
             .args(["delete_vhost", &self.vhost])
@@ -426,20 +380,18 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     let prefix = format!("chaos-{run}:");
     rabbitmqctl(&["add_vhost", &vhost]);
     rabbitmqctl(&["set_permissions", "-p", &vhost, "guest", ".*", ".*", ".*"]);
-    let child_slot = Arc::new(Mutex::new(None));
+    // Dropped last (declared first): after the child and the private Redis are stopped.
+    let run_dir = RunDir(std::env::temp_dir().join(format!("authcore-chaos-{run}")));
+    let tmp = run_dir.0.clone();
+    std::fs::create_dir_all(&tmp).unwrap();
+    let child_slot = Arc::new(Mutex::new(ChildSlot::default()));
     let _cleanup = Cleanup {
         vhost: vhost.clone(),
         prefix: prefix.clone(),
         child: child_slot.clone(),
     };
-    let tmp = std::env::temp_dir().join(format!("authcore-chaos-{run}"));
-    std::fs::create_dir_all(&tmp).unwrap();
     let (an, bn, cn) = (format!("a-{run}"), format!("b-{run}"), format!("c-{run}"));
-    let management = MemoryManagement::with_directory(&[
-        (an.as_str(), &format!("secret-of-{an}")),
-        (bn.as_str(), &format!("secret-of-{bn}")),
-        (cn.as_str(), &format!("secret-of-{cn}")),
-    ]);
+    let management = peers_directory(&[&an, &bn, &cn]);
 
     // c: a child process on the shared Redis.
     let child_conf = ChildConfig {
@@ -449,7 +401,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
         prefix: prefix.clone(),
         log: tmp.join("c-applies.log"),
     };
-    *child_slot.lock().unwrap() = Some(spawn_child(&child_conf));
+    child_slot.lock().unwrap().start(&child_conf);
 
     // b: in this process, on a private Redis.
     let mut b_redis = PrivateRedis::start(tmp.join("b-redis"));
@@ -461,18 +413,17 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     let b = create_propagator(
         PropagatorParts {
             amqp_queue: bn.clone(),
-            propagation_secret: format!("secret-of-{bn}").into(),
-            http: Some(Arc::new(Recording {
+            propagation_secret: prop_support::secret_of(&bn).into(),
+            http: Some(Arc::new(Tapped {
                 inner: b_http.clone(),
-                log: b_log.clone(),
-                applied: b_applied.clone(),
+                tap: Recording {
+                    log: b_log.clone(),
+                    applied: b_applied.clone(),
+                },
             })),
             message: None,
             // Full mode: the ACKs carry the authority's secret.
-            management: Some(Arc::new(MemoryManagement::with_directory(&[(
-                an.as_str(),
-                &format!("secret-of-{an}"),
-            )]))),
+            management: Some(Arc::new(peers_directory(&[&an]))),
             logger: Arc::new(b_lines.clone()),
             event_auth: Default::default(),
             state: Arc::new(
@@ -481,7 +432,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
                     .unwrap(),
             ),
         },
-        broker(&vhost),
+        amqp_broker(Some(&vhost)),
     )
     .await
     .unwrap();
@@ -492,7 +443,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     let a = create_propagator(
         PropagatorParts {
             amqp_queue: an.clone(),
-            propagation_secret: format!("secret-of-{an}").into(),
+            propagation_secret: prop_support::secret_of(&an).into(),
             http: Some(Arc::new(auth(
                 shared.clone(),
                 &format!("{prefix}a"),
@@ -509,7 +460,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
                     .with_prefix(&format!("{prefix}a:")),
             ),
         },
-        broker(&vhost),
+        amqp_broker(Some(&vhost)),
     )
     .await
     .unwrap();
@@ -603,12 +554,9 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let at = child_applies(&log).len();
-            if let Some(mut c) = child_slot.lock().unwrap().take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
+            child_slot.lock().unwrap().kill();
             tokio::time::sleep(Duration::from_millis(300)).await;
-            *child_slot.lock().unwrap() = Some(spawn_child(&child_conf));
+            child_slot.lock().unwrap().start(&child_conf);
             faults
                 .lock()
                 .unwrap()
@@ -677,22 +625,8 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
                 Instant::now() < deadline,
                 "not settled (b applied {}; b's log {:?}; a's log {:?}): {:?}",
                 b_applied.load(Ordering::SeqCst),
-                b_lines
-                    .0
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .rev()
-                    .take(5)
-                    .collect::<Vec<_>>(),
-                a_lines
-                    .0
-                    .lock()
-                    .unwrap()
-                    .iter()
-                    .rev()
-                    .take(5)
-                    .collect::<Vec<_>>(),
+                b_lines.last(5),
+                a_lines.last(5),
                 {
                     let db = management.db();
                     let mut by: HashMap<String, usize> = HashMap::new();
@@ -759,7 +693,7 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
             "client-results",
             "client-outstanding",
         ] {
-            left.extend(shared_keys(&format!("{prefix}a:propagation:{kind}:*")).await);
+            left.extend(redis_keys(SHARED_REDIS, &format!("{prefix}a:propagation:{kind}:*")).await);
         }
         if left.is_empty() {
             break;
@@ -788,5 +722,5 @@ async fn faults_on_broker_redis_and_peer_lose_nothing() {
     );
     a.close().await;
     b.close().await;
-    delete_shared(&format!("{prefix}*")).await;
+    delete_redis_keys(SHARED_REDIS, &format!("{prefix}*")).await;
 }

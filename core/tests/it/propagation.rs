@@ -199,10 +199,6 @@ fn aggregate_status() {
 // state (test/cursor.test.ts case 5, test/ack-store.test.ts), memory and Redis
 // ---------------------------------------------------------------------------------------
 
-fn unique(tag: &str) -> String {
-    format!("t-{tag}-{}-{}", std::process::id(), random_uuid().unwrap())
-}
-
 #[tokio::test]
 async fn memory_state_matches_the_ack_store_contract() {
     check_state(&MemoryPropagationState::default(), "client_demo").await;
@@ -310,55 +306,17 @@ async fn redis_state_matches_the_ack_store_contract_and_key_layout() {
 // The protocol between peers (in-process broker, memory stores)
 // ---------------------------------------------------------------------------------------
 
-struct Mesh {
-    broker: InProcessBroker,
-}
-
-impl Mesh {
-    fn new() -> Self {
-        Self {
-            broker: InProcessBroker::new(),
-        }
-    }
-
-    fn transport(&self, name: &str) -> Arc<dyn Transport> {
-        Arc::new(self.broker.transport(&build_queue_name(name).unwrap()))
-    }
-
-    async fn peer(&self, name: &str, full: Option<MemoryManagement>, with_message: bool) -> Peer {
-        let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
-        let http = auth(store.clone(), "hmac:http", &format!("pepper-of-{name}"));
-        let message =
-            with_message.then(|| auth(store, "hmac:message", &format!("pepper-of-{name}")));
-        start_peer(
-            name,
-            &format!("secret-of-{name}"),
-            http,
-            message,
-            full,
-            Arc::new(MemoryPropagationState::default()),
-            self.transport(name),
-        )
-        .await
-    }
-}
-
 fn directory() -> MemoryManagement {
-    MemoryManagement::with_directory(&[
-        ("mgmt", "secret-of-mgmt"),
-        ("b", "secret-of-b"),
-        ("c", "secret-of-c"),
-        ("ro", "secret-of-ro"),
-    ])
+    peers_directory(&["mgmt", "b", "c", "ro"])
 }
 
 #[tokio::test]
 async fn ensure_sync_rotate_revoke_across_three_peers() {
     let mesh = Mesh::new();
     let m = directory();
-    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
-    let b = mesh.peer("b", Some(directory()), true).await;
-    let c = mesh.peer("c", Some(directory()), true).await;
+    let a = mesh.peer_with_message("mgmt", Some(m.clone())).await;
+    let b = mesh.peer_with_message("b", Some(directory())).await;
+    let c = mesh.peer_with_message("c", Some(directory())).await;
 
     // ensure: create (absent locally), applied locally at once, nothing published yet.
     let r = a
@@ -486,9 +444,9 @@ async fn ensure_sync_rotate_revoke_across_three_peers() {
 async fn receive_only_peers_apply_but_never_complete_the_sender() {
     let mesh = Mesh::new();
     let m = directory();
-    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
-    let b = mesh.peer("b", Some(directory()), true).await;
-    let ro = mesh.peer("ro", None, true).await;
+    let a = mesh.peer_with_message("mgmt", Some(m.clone())).await;
+    let b = mesh.peer_with_message("b", Some(directory())).await;
+    let ro = mesh.peer_with_message("ro", None).await;
 
     // Receive-only: the four management calls are refused, by the check a binding makes
     // before it reads their arguments.
@@ -568,7 +526,7 @@ async fn receive_only_peers_apply_but_never_complete_the_sender() {
 #[tokio::test]
 async fn receiver_pipeline_drops_answers_and_requeues_like_the_original() {
     let mesh = Mesh::new();
-    let b = mesh.peer("b", Some(directory()), false).await;
+    let b = mesh.peer("b", Some(directory())).await;
     // A hand-driven sender: its queue collects b's ACKs.
     let sender = mesh.broker.transport("hmac-mgmt.queue");
     let inbox = "hmac-mgmt.queue";
@@ -838,7 +796,7 @@ impl KvStore for Flaky {
 async fn a_store_failure_on_the_receiver_requeues_until_it_applies() {
     let mesh = Mesh::new();
     let m = directory();
-    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
+    let a = mesh.peer_with_message("mgmt", Some(m.clone())).await;
     let flaky: Arc<dyn KvStore> = Arc::new(Flaky {
         inner: MemoryStore::new(),
         failures: std::sync::atomic::AtomicUsize::new(2),
@@ -878,8 +836,8 @@ async fn a_store_failure_on_the_receiver_requeues_until_it_applies() {
 async fn ack_side_bookkeeping_errors_and_unknown_acks() {
     let mesh = Mesh::new();
     let m = directory();
-    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
-    let b = mesh.peer("b", Some(directory()), false).await; // no message store
+    let a = mesh.peer_with_message("mgmt", Some(m.clone())).await;
+    let b = mesh.peer("b", Some(directory())).await; // no message store
 
     // An error ACK from b → markTargetError with its reason; the aggregate is "error".
     a.propagator
@@ -1011,8 +969,8 @@ async fn ack_side_bookkeeping_errors_and_unknown_acks() {
 async fn sync_counts_failed_publishes_as_retrying_and_rejects_a_null_plain() {
     let mesh = Mesh::new();
     let m = directory();
-    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
-    let b = mesh.peer("b", Some(directory()), true).await;
+    let a = mesh.peer_with_message("mgmt", Some(m.clone())).await;
+    let b = mesh.peer_with_message("b", Some(directory())).await;
     // One good target and one whose name is no queue name: the bad one is retried later,
     // is never marked sent and never sits in the pending set.
     a.propagator
@@ -1063,49 +1021,7 @@ async fn sync_counts_failed_publishes_as_retrying_and_rejects_a_null_plain() {
         c.fresh = false;
     }
     // (the adapter infers delete from a null plain; force an update row by hand)
-    struct Broken(MemoryManagement);
-    #[async_trait::async_trait]
-    impl Management for Broken {
-        async fn upsert_credential_with_targets(
-            &self,
-            i: UpsertInput,
-        ) -> Result<(), CallbackError> {
-            self.0.upsert_credential_with_targets(i).await
-        }
-        async fn rotate_credential_secret(&self, i: RotateInput) -> Result<(), CallbackError> {
-            self.0.rotate_credential_secret(i).await
-        }
-        async fn fetch_pending_propagations(
-            &self,
-        ) -> Result<Vec<PendingPropagation>, CallbackError> {
-            let mut v = self.0.fetch_pending_propagations().await?;
-            for p in &mut v {
-                p.op = "credential.update".into();
-            }
-            Ok(v)
-        }
-        async fn fetch_source_propagation_secret(
-            &self,
-            q: &str,
-        ) -> Result<Option<String>, CallbackError> {
-            self.0.fetch_source_propagation_secret(q).await
-        }
-        async fn mark_target_sent(&self, i: TargetSentInput) -> Result<(), CallbackError> {
-            self.0.mark_target_sent(i).await
-        }
-        async fn mark_target_success(&self, i: TargetSuccessInput) -> Result<(), CallbackError> {
-            self.0.mark_target_success(i).await
-        }
-        async fn mark_target_error(&self, i: TargetErrorInput) -> Result<(), CallbackError> {
-            self.0.mark_target_error(i).await
-        }
-        async fn mark_credential_fully_propagated(
-            &self,
-            i: FullyPropagatedInput,
-        ) -> Result<(), CallbackError> {
-            self.0.mark_credential_fully_propagated(i).await
-        }
-    }
+    *m.pending_op.lock().unwrap() = Some("credential.update".into());
     let p = Propagator::start(
         PropagatorParts {
             amqp_queue: "mgmt3".into(),
@@ -1116,7 +1032,7 @@ async fn sync_counts_failed_publishes_as_retrying_and_rejects_a_null_plain() {
                 "p",
             ))),
             message: None,
-            management: Some(Arc::new(Broken(m.clone()))),
+            management: Some(Arc::new(m.clone())),
             logger: Arc::new(authcore::propagation::NoopLogger),
             event_auth: Default::default(),
             state: Arc::new(MemoryPropagationState::default()),
@@ -1141,8 +1057,8 @@ async fn an_ack_before_mark_target_sent_returned_waits_for_it() {
     let m = directory();
     m.sent_delay_ms
         .store(300, std::sync::atomic::Ordering::SeqCst);
-    let a = mesh.peer("mgmt", Some(m.clone()), true).await;
-    let b = mesh.peer("b", Some(directory()), true).await;
+    let a = mesh.peer_with_message("mgmt", Some(m.clone())).await;
+    let b = mesh.peer_with_message("b", Some(directory())).await;
     a.propagator
         .ensure(EnsureInput {
             client_id: "k".into(),

@@ -4,13 +4,15 @@
 //! of its own (process id, counter and random suffix) and deletes them at the end. A raw
 //! `lapin` connection inspects what the transport did on the broker.
 
+use crate::prop_support::amqp_options as opts;
+
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use authcore::propagation::amqp::{AmqpOptions, AmqpProtocol, AmqpTransport};
+use authcore::propagation::amqp::{AmqpProtocol, AmqpTransport};
 use authcore::propagation::{DeliveryHandler, Logger, Transport, TransportError};
 use lapin::options::{
     BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
@@ -37,18 +39,6 @@ fn unique(tag: &str) -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed),
         hex::encode(rnd)
     )
-}
-
-fn opts(own_queue: &str) -> AmqpOptions {
-    AmqpOptions {
-        protocol: AmqpProtocol::Amqp,
-        host: "127.0.0.1".into(),
-        port: 5672,
-        user: "guest".into(),
-        password: "guest".into(),
-        vhost: "/".into(),
-        own_queue: own_queue.into(),
-    }
 }
 
 /// Keeps every log line, to check the `[propagation]` prefix and that no password leaks.

@@ -12,22 +12,11 @@ use authcore::propagation::propagator::*;
 use authcore::propagation::state::{PropagationState, RedisPropagationState};
 use authcore::propagation::wire::{DEFAULT_AMQP_VHOST, random_uuid};
 use authcore::store::{KvStore, RedisStore};
-use lapin::options::{QueueDeclareOptions, QueueDeleteOptions};
+use lapin::options::QueueDeclareOptions;
 use lapin::types::FieldTable;
 use prop_support::*;
 
 const REDIS: &str = "redis://127.0.0.1:6379";
-
-fn amqp() -> Broker {
-    Broker::Amqp(AmqpSettings {
-        protocol: "amqp".into(),
-        host: "127.0.0.1".into(),
-        port: 5672.0,
-        user: "guest".into(),
-        password: "guest".into(),
-        vhost: None,
-    })
-}
 
 struct Net {
     run: String,
@@ -45,15 +34,7 @@ impl Net {
         format!("{peer}-{}", self.run)
     }
     fn directory(&self) -> MemoryManagement {
-        let names: Vec<(String, String)> = ["mgmt", "b", "ro", "late"]
-            .iter()
-            .map(|p| (self.name(p), format!("secret-of-{p}")))
-            .collect();
-        let refs: Vec<(&str, &str)> = names
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        MemoryManagement::with_directory(&refs)
+        MemoryManagement::directory_of(PEERS.map(|p| (self.name(p), secret_of(p))))
     }
     async fn peer(
         &self,
@@ -71,77 +52,29 @@ impl Net {
                 .unwrap()
                 .with_prefix(&format!("e2e-{}:{peer}:", self.run)),
         );
-        let lines = Lines::default();
-        let propagator = create_propagator(
-            PropagatorParts {
-                amqp_queue: self.name(peer),
-                propagation_secret: format!("secret-of-{peer}").into(),
-                http: Some(Arc::new(http.clone())),
-                message: None,
-                management: management
-                    .clone()
-                    .map(|m| Arc::new(m) as Arc<dyn Management>),
-                logger: Arc::new(lines.clone()),
-                event_auth: Default::default(),
-                state: state.clone(),
-            },
-            amqp(),
+        let p = start_peer_on(
+            &self.name(peer),
+            &secret_of(peer),
+            http,
+            management,
+            state.clone(),
+            amqp_broker(None),
         )
-        .await
-        .unwrap();
-        (
-            Peer {
-                propagator,
-                http,
-                management,
-                lines,
-            },
-            state,
-        )
+        .await;
+        (p, state)
     }
     async fn cleanup(&self) {
-        let conn = lapin::Connection::connect(
-            "amqp://guest:guest@127.0.0.1:5672/hmac-credentials",
-            lapin::ConnectionProperties::default(),
-        )
-        .await
-        .unwrap();
-        let ch = conn.create_channel().await.unwrap();
-        for p in ["mgmt", "b", "ro", "late"] {
-            let _ = ch
-                .queue_delete(
-                    format!("hmac-{}.queue", self.name(p)).as_str().into(),
-                    QueueDeleteOptions::default(),
-                )
-                .await;
-        }
-        let mut c = redis::Client::open(REDIS)
-            .unwrap()
-            .get_multiplexed_async_connection()
-            .await
-            .unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("e2e-{}:*", self.run))
-            .query_async(&mut c)
-            .await
-            .unwrap();
-        if !keys.is_empty() {
-            let _: () = redis::cmd("DEL")
-                .arg(keys)
-                .query_async(&mut c)
-                .await
-                .unwrap();
-        }
+        let queues = PEERS.map(|p| format!("hmac-{}.queue", self.name(p)));
+        delete_queues(DEFAULT_AMQP_VHOST, &queues).await;
+        delete_redis_keys(REDIS, &format!("e2e-{}:*", self.run)).await;
     }
 }
 
+/// The peers of a run (each with its own queue and keys).
+const PEERS: [&str; 4] = ["mgmt", "b", "ro", "late"];
+
 async fn queue_depth(queue: &str) -> u32 {
-    let conn = lapin::Connection::connect(
-        "amqp://guest:guest@127.0.0.1:5672/hmac-credentials",
-        lapin::ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
+    let conn = amqp_connection(DEFAULT_AMQP_VHOST).await;
     let ch = conn.create_channel().await.unwrap();
     let q = ch
         .queue_declare(

@@ -15,14 +15,10 @@ use authcore::propagation::state::{
 use authcore::propagation::transport::requeue_pause;
 use authcore::propagation::wire::{self, AckEvent, ApplyEvent, ApplyPayload, Cursor};
 use authcore::propagation::{DeliveryHandler, InProcessBroker, Transport, TransportError};
-use authcore::store::{KvStore, MemoryStore};
+use authcore::store::MemoryStore;
 use prop_support::*;
 
 const REDIS: &str = "redis://127.0.0.1:6379";
-
-fn unique(tag: &str) -> String {
-    format!("{tag}-{}", wire::random_uuid().unwrap())
-}
 
 /// A transport that hands deliveries to the test: it keeps the handler and records
 /// publishes instead of sending them.
@@ -60,38 +56,21 @@ impl Transport for Capture {
     async fn close(&self) {}
 }
 
-/// A credential store whose write of the hash `gated` waits until the gate opens (a slow
-/// apply on one consumer while another consumer of the same queue goes on).
-struct GatedSink {
-    inner: authcore::hmac::HmacClients,
+/// Around a credential store: its write of the hash `gated` waits until the gate opens (a
+/// slow apply on one consumer while another consumer of the same queue goes on).
+struct Gate {
     gated: String,
     entered: tokio::sync::Notify,
     gate: tokio::sync::Semaphore,
 }
 
 #[async_trait]
-impl CredentialSink for GatedSink {
-    async fn exists(&self, id: &str) -> Result<bool, SinkError> {
-        CredentialSink::exists(&self.inner, id).await
-    }
-    async fn set_secret_hash(
-        &self,
-        id: &str,
-        hash: &str,
-        expires_at: Option<f64>,
-        ips: Option<Vec<String>>,
-    ) -> Result<(), SinkError> {
+impl Tap for Gate {
+    async fn before_set(&self, _: &str, hash: &str) {
         if hash == self.gated {
             self.entered.notify_one();
             let _ = self.gate.acquire().await.unwrap();
         }
-        CredentialSink::set_secret_hash(&self.inner, id, hash, expires_at, ips).await
-    }
-    async fn delete(&self, id: &str) -> Result<(), SinkError> {
-        CredentialSink::delete(&self.inner, id).await
-    }
-    fn secret_token(&self) -> Option<&str> {
-        CredentialSink::secret_token(&self.inner)
     }
 }
 
@@ -144,11 +123,13 @@ async fn two_consumers_keep_the_newer_secret(
     let client = unique("cid");
     let old = "a".repeat(64);
     let new = "b".repeat(64);
-    let sink = Arc::new(GatedSink {
+    let sink = Arc::new(Tapped {
         inner: auth(Arc::new(MemoryStore::new()), "hmac:http", "pepper-of-b"),
-        gated: old.clone(),
-        entered: tokio::sync::Notify::new(),
-        gate: tokio::sync::Semaphore::new(0),
+        tap: Gate {
+            gated: old.clone(),
+            entered: tokio::sync::Notify::new(),
+            gate: tokio::sync::Semaphore::new(0),
+        },
     });
     let (p1, c1) = receiver(sink.clone(), state_1.clone()).await;
     let (p2, c2) = receiver(sink.clone(), state_2).await;
@@ -156,10 +137,10 @@ async fn two_consumers_keep_the_newer_secret(
     let older = apply_event("0000-old", 10, &client, &old);
     let newer = apply_event("0000-new", 20, &client, &new);
     let t1 = tokio::spawn(async move { h1.handle(older).await });
-    sink.entered.notified().await; // consumer 1 is inside its apply of the older event
+    sink.tap.entered.notified().await; // consumer 1 is inside its apply of the older event
     let t2 = tokio::spawn(async move { h2.handle(newer).await });
     tokio::time::sleep(Duration::from_millis(200)).await;
-    sink.gate.add_permits(1);
+    sink.tap.gate.add_permits(1);
     t1.await.unwrap().unwrap();
     t2.await.unwrap().unwrap();
     assert_eq!(
@@ -211,49 +192,8 @@ async fn two_processes_on_one_redis_never_roll_back() {
         .unwrap();
 }
 
-struct Mesh {
-    broker: InProcessBroker,
-}
-
-impl Mesh {
-    fn new() -> Self {
-        Self {
-            broker: InProcessBroker::new(),
-        }
-    }
-    fn transport(&self, name: &str) -> Arc<dyn Transport> {
-        Arc::new(
-            self.broker
-                .transport(&wire::build_queue_name(name).unwrap()),
-        )
-    }
-    async fn peer_with_state(
-        &self,
-        name: &str,
-        m: Option<MemoryManagement>,
-        state: Arc<dyn PropagationState>,
-    ) -> Peer {
-        let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
-        let http = auth(store, "hmac:http", &format!("pepper-of-{name}"));
-        start_peer(
-            name,
-            &format!("secret-of-{name}"),
-            http,
-            None,
-            m,
-            state,
-            self.transport(name),
-        )
-        .await
-    }
-    async fn peer(&self, name: &str, m: Option<MemoryManagement>) -> Peer {
-        self.peer_with_state(name, m, Arc::new(MemoryPropagationState::default()))
-            .await
-    }
-}
-
 fn directory() -> MemoryManagement {
-    MemoryManagement::with_directory(&[("mgmt", "secret-of-mgmt"), ("b", "secret-of-b")])
+    peers_directory(&["mgmt", "b"])
 }
 
 fn ensure_input(client: &str, secret: &str) -> EnsureInput {
@@ -424,51 +364,8 @@ async fn a_rotate_during_a_sync_is_sent_by_the_next_sync() {
     b.propagator.close().await;
 }
 
-/// Management whose first `markTargetSuccess` never returns (the process dies there).
-struct DiesInMarkSuccess {
-    inner: MemoryManagement,
-    calls: AtomicUsize,
-}
-
-#[async_trait]
-impl Management for DiesInMarkSuccess {
-    async fn upsert_credential_with_targets(&self, i: UpsertInput) -> Result<(), CallbackError> {
-        self.inner.upsert_credential_with_targets(i).await
-    }
-    async fn rotate_credential_secret(&self, i: RotateInput) -> Result<(), CallbackError> {
-        self.inner.rotate_credential_secret(i).await
-    }
-    async fn fetch_pending_propagations(&self) -> Result<Vec<PendingPropagation>, CallbackError> {
-        self.inner.fetch_pending_propagations().await
-    }
-    async fn fetch_source_propagation_secret(
-        &self,
-        q: &str,
-    ) -> Result<Option<String>, CallbackError> {
-        self.inner.fetch_source_propagation_secret(q).await
-    }
-    async fn mark_target_sent(&self, i: TargetSentInput) -> Result<(), CallbackError> {
-        self.inner.mark_target_sent(i).await
-    }
-    async fn mark_target_success(&self, i: TargetSuccessInput) -> Result<(), CallbackError> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
-            std::future::pending::<()>().await;
-        }
-        self.inner.mark_target_success(i).await
-    }
-    async fn mark_target_error(&self, i: TargetErrorInput) -> Result<(), CallbackError> {
-        self.inner.mark_target_error(i).await
-    }
-    async fn mark_credential_fully_propagated(
-        &self,
-        i: FullyPropagatedInput,
-    ) -> Result<(), CallbackError> {
-        self.inner.mark_credential_fully_propagated(i).await
-    }
-}
-
 async fn authority(
-    m: Arc<DiesInMarkSuccess>,
+    m: MemoryManagement,
     state: Arc<dyn PropagationState>,
 ) -> (Propagator, Arc<Capture>, authcore::hmac::HmacClients) {
     let capture = Arc::new(Capture::default());
@@ -479,7 +376,7 @@ async fn authority(
             propagation_secret: "secret-of-mgmt".into(),
             http: Some(Arc::new(http.clone())),
             message: None,
-            management: Some(m),
+            management: Some(Arc::new(m)),
             logger: Arc::new(Lines::default()),
             event_auth: Default::default(),
             state,
@@ -493,10 +390,9 @@ async fn authority(
 
 #[tokio::test]
 async fn an_authority_crash_while_handling_an_ack_is_redone_on_redelivery() {
-    let m = Arc::new(DiesInMarkSuccess {
-        inner: directory(),
-        calls: AtomicUsize::new(0),
-    });
+    // The first markTargetSuccess never returns (the process dies there).
+    let m = directory();
+    m.hang_mark_success.store(1, Ordering::SeqCst);
     let state: Arc<dyn PropagationState> = Arc::new(MemoryPropagationState::default());
     let client = unique("k");
     let (a, capture, _) = authority(m.clone(), state.clone()).await;
@@ -531,11 +427,11 @@ async fn an_authority_crash_while_handling_an_ack_is_redone_on_redelivery() {
     let (a, capture, _) = authority(m.clone(), state.clone()).await;
     capture.handler().handle(ack).await.unwrap();
     assert_eq!(
-        m.inner.status(&client, "b").as_deref(),
+        m.status(&client, "b").as_deref(),
         Some("success"),
         "the redelivered ACK was dropped as unknown: the row stays sent"
     );
-    assert_eq!(m.inner.db().fully, vec![(client.clone(), "success".into())]);
+    assert_eq!(m.db().fully, vec![(client.clone(), "success".into())]);
     assert_eq!(state.pending_count(&client).await.unwrap(), 0);
     a.close().await;
 }

@@ -8,7 +8,7 @@ use crate::prop_support;
 
 use std::sync::{Arc, Mutex};
 
-use authcore::propagation::amqp::{AmqpOptions, AmqpProtocol, AmqpTransport};
+use authcore::propagation::amqp::AmqpTransport;
 use authcore::propagation::propagator::*;
 use authcore::propagation::state::MemoryPropagationState;
 use authcore::propagation::wire::{self, ApplyEvent, ApplyPayload, EventAuth};
@@ -59,20 +59,10 @@ impl Mesh {
         format!("signed-{peer}-{}", self.run)
     }
 
-    fn secret(peer: &str) -> String {
-        format!("secret-of-{peer}")
-    }
-
     fn directory(&self) -> MemoryManagement {
-        let names: Vec<(String, String)> = ["auth", "strict", "v1"]
-            .iter()
-            .map(|p| (self.name(p), Self::secret(p)))
-            .collect();
-        let refs: Vec<(&str, &str)> = names
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        MemoryManagement::with_directory(&refs)
+        MemoryManagement::directory_of(
+            ["auth", "strict", "v1"].map(|p| (self.name(p), secret_of(p))),
+        )
     }
 
     async fn transport(&self, name: &str) -> Arc<dyn Transport> {
@@ -81,19 +71,7 @@ impl Mesh {
         match &self.kind {
             Kind::InProcess(b) => Arc::new(b.transport(&queue)),
             Kind::Amqp => {
-                let t = AmqpTransport::connect(
-                    AmqpOptions {
-                        protocol: AmqpProtocol::Amqp,
-                        host: "127.0.0.1".into(),
-                        port: 5672,
-                        user: "guest".into(),
-                        password: "guest".into(),
-                        vhost: "/".into(),
-                        own_queue: queue,
-                    },
-                    Arc::new(NoopLogger),
-                )
-                .await;
+                let t = AmqpTransport::connect(amqp_options(&queue), Arc::new(NoopLogger)).await;
                 assert!(
                     t.is_connected(),
                     "RabbitMQ must be running at 127.0.0.1:5672 (guest/guest)"
@@ -113,7 +91,7 @@ impl Mesh {
         );
         start_peer_with_auth(
             &name,
-            &Self::secret(peer),
+            &secret_of(peer),
             http,
             None,
             full.then(|| self.directory()),
@@ -129,18 +107,8 @@ impl Mesh {
             p.propagator.close().await;
         }
         if let Kind::Amqp = self.kind {
-            let conn = lapin::Connection::connect(
-                "amqp://guest:guest@127.0.0.1:5672/%2f",
-                lapin::ConnectionProperties::default(),
-            )
-            .await
-            .unwrap();
-            let ch = conn.create_channel().await.unwrap();
             let queues = self.queues.lock().unwrap().clone();
-            for q in queues {
-                let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;
-            }
-            let _ = conn.close(200, "OK".into()).await;
+            delete_queues("%2f", &queues).await;
         }
     }
 }
@@ -240,7 +208,7 @@ async fn forged_and_tampered_events_are_dropped(mesh: Mesh) {
         event_id: wire::random_uuid().unwrap(),
         ts: 1_781_000_000_000 + n,
         // The forger read the v1 body secret from the queue.
-        propagation_secret: Mesh::secret("strict"),
+        propagation_secret: secret_of("strict"),
         sender_amqp_queue: sender.clone(),
         op: wire::OP_CREATE.into(),
         track: "http".into(),
@@ -261,7 +229,7 @@ async fn forged_and_tampered_events_are_dropped(mesh: Mesh) {
         .unwrap();
     // 2. A genuine signature over another body.
     let genuine = wire::encode(&event(2, &"a".repeat(64)));
-    let sig = wire::sign_event(&Mesh::secret("strict"), &sender, &recipient, &genuine);
+    let sig = wire::sign_event(&secret_of("strict"), &sender, &recipient, &genuine);
     let tampered = wire::encode(&event(2, &evil));
     forger
         .publish_signed(&queue, &tampered, Some(&sig))
@@ -270,7 +238,7 @@ async fn forged_and_tampered_events_are_dropped(mesh: Mesh) {
     // 3. Genuinely signed: applied, after the two above (one lane per client, in order).
     let good = "b".repeat(64);
     let body = wire::encode(&event(3, &good));
-    let sig = wire::sign_event(&Mesh::secret("strict"), &sender, &recipient, &body);
+    let sig = wire::sign_event(&secret_of("strict"), &sender, &recipient, &body);
     forger
         .publish_signed(&queue, &body, Some(&sig))
         .await

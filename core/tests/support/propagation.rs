@@ -1,21 +1,26 @@
 //! Shared by the propagation tests: an in-memory management adapter that keeps the
 //! contract the original's SQL adapters keep (spec §2.4, §4: Tables 1-3, publish-once),
-//! peers over any transport, and polling.
+//! peers over any transport or broker, the in-process mesh they meet on, a credential
+//! store that lets a test act around each apply, the RabbitMQ and Redis settings and
+//! clean-ups of the tests on the real services, and polling.
 
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use authcore::hmac::{HmacAuth, HmacAuthOptions, HmacClients};
+use authcore::propagation::amqp::{AmqpOptions, AmqpProtocol};
+use authcore::propagation::config::{AmqpSettings, Broker, create_propagator};
 use authcore::propagation::propagator::*;
-use authcore::propagation::state::{PropagationState, PublishedEvent};
-use authcore::propagation::wire::Cursor;
-use authcore::propagation::{Logger, Transport};
-use authcore::store::KvStore;
+use authcore::propagation::state::{MemoryPropagationState, PropagationState, PublishedEvent};
+use authcore::propagation::wire::{self, Cursor, EventAuth};
+use authcore::propagation::{InProcessBroker, Logger, Transport};
+use authcore::store::{KvStore, MemoryStore};
 
 #[derive(Debug, Clone)]
 pub struct Credential {
@@ -47,15 +52,37 @@ pub struct MemoryManagement {
     pub fail: Arc<Mutex<Option<(String, String)>>>,
     /// `markTargetSent` takes this long (a slow database), in ms.
     pub sent_delay_ms: Arc<std::sync::atomic::AtomicU64>,
+    /// This many of the next `markTargetSuccess` calls never return (the process dies
+    /// inside the callback).
+    pub hang_mark_success: Arc<AtomicUsize>,
+    /// When set, every pending propagation is read with this op (a row the adapter's
+    /// inference would not produce).
+    pub pending_op: Arc<Mutex<Option<String>>>,
+}
+
+/// The propagation secret of test peer `name`: `secret-of-{name}`.
+pub fn secret_of(name: &str) -> String {
+    format!("secret-of-{name}")
+}
+
+/// A management adapter whose directory (Table 2) names each of `peers` with its
+/// [`secret_of`].
+pub fn peers_directory(peers: &[impl AsRef<str>]) -> MemoryManagement {
+    MemoryManagement::directory_of(
+        peers
+            .iter()
+            .map(|p| (p.as_ref().to_owned(), secret_of(p.as_ref()))),
+    )
 }
 
 impl MemoryManagement {
     pub fn with_directory(entries: &[(&str, &str)]) -> Self {
+        Self::directory_of(entries.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+    /// [`Self::with_directory`] from `(queue name, secret)` pairs.
+    pub fn directory_of(entries: impl IntoIterator<Item = (String, String)>) -> Self {
         let m = Self::default();
-        m.db.lock().unwrap().directory = entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        m.db.lock().unwrap().directory = entries.into_iter().collect();
         m
     }
     pub fn db(&self) -> std::sync::MutexGuard<'_, Db> {
@@ -120,6 +147,7 @@ impl Management for MemoryManagement {
     }
     async fn fetch_pending_propagations(&self) -> Result<Vec<PendingPropagation>, CallbackError> {
         self.enter("fetchPending")?;
+        let forced_op = self.pending_op.lock().unwrap().clone();
         let db = self.db();
         let mut out: Vec<PendingPropagation> = Vec::new();
         for ((client, target), st) in &db.status {
@@ -143,7 +171,7 @@ impl Management for MemoryManagement {
                 None => out.push(PendingPropagation {
                     client_id: client.clone(),
                     track: c.track.clone(),
-                    op: op.into(),
+                    op: forced_op.clone().unwrap_or_else(|| op.into()),
                     secret_plain: c.secret_plain.clone(),
                     allowed_ips: c.allowed_ips.clone(),
                     expires_at: c.expires_at,
@@ -173,6 +201,12 @@ impl Management for MemoryManagement {
         Ok(())
     }
     async fn mark_target_success(&self, i: TargetSuccessInput) -> Result<(), CallbackError> {
+        let hang = self
+            .hang_mark_success
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if hang.is_ok() {
+            std::future::pending::<()>().await;
+        }
         self.enter("markSuccess")?;
         self.db()
             .status
@@ -208,6 +242,17 @@ pub struct Lines(pub Arc<Mutex<Vec<String>>>);
 impl Lines {
     pub fn any(&self, needle: &str) -> bool {
         self.0.lock().unwrap().iter().any(|l| l.contains(needle))
+    }
+    /// The last `n` lines, the newest first.
+    pub fn last(&self, n: usize) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .take(n)
+            .cloned()
+            .collect()
     }
 }
 
@@ -276,31 +321,272 @@ pub async fn start_peer_with_auth(
     management: Option<MemoryManagement>,
     state: Arc<dyn PropagationState>,
     transport: Arc<dyn Transport>,
-    event_auth: authcore::propagation::wire::EventAuth,
+    event_auth: EventAuth,
 ) -> Peer {
-    let lines = Lines::default();
-    let propagator = Propagator::start(
-        PropagatorParts {
-            amqp_queue: name.into(),
-            propagation_secret: secret.into(),
-            http: Some(Arc::new(http.clone()) as Arc<dyn CredentialSink>),
-            message: message.map(|m| Arc::new(m) as Arc<dyn CredentialSink>),
-            management: management
+    let parts = PeerParts {
+        name,
+        secret,
+        http,
+        message,
+        management,
+        state,
+        event_auth,
+    };
+    parts.start(Via::Transport(transport)).await
+}
+
+/// [`start_peer`] on a broker of `create_propagator` (e.g. [`amqp_broker`]), http track
+/// only.
+pub async fn start_peer_on(
+    name: &str,
+    secret: &str,
+    http: HmacClients,
+    management: Option<MemoryManagement>,
+    state: Arc<dyn PropagationState>,
+    broker: Broker,
+) -> Peer {
+    let parts = PeerParts {
+        name,
+        secret,
+        http,
+        message: None,
+        management,
+        state,
+        event_auth: Default::default(),
+    };
+    parts.start(Via::Broker(broker)).await
+}
+
+/// What a test peer is started over.
+enum Via {
+    Transport(Arc<dyn Transport>),
+    Broker(Broker),
+}
+
+/// A test peer before it starts: its stores become its sinks, and a logger whose lines
+/// the test reads is added.
+struct PeerParts<'a> {
+    name: &'a str,
+    secret: &'a str,
+    http: HmacClients,
+    message: Option<HmacClients>,
+    management: Option<MemoryManagement>,
+    state: Arc<dyn PropagationState>,
+    event_auth: EventAuth,
+}
+
+impl PeerParts<'_> {
+    async fn start(self, via: Via) -> Peer {
+        let lines = Lines::default();
+        let parts = PropagatorParts {
+            amqp_queue: self.name.into(),
+            propagation_secret: self.secret.into(),
+            http: Some(Arc::new(self.http.clone()) as Arc<dyn CredentialSink>),
+            message: self.message.map(|m| Arc::new(m) as Arc<dyn CredentialSink>),
+            management: self
+                .management
                 .clone()
                 .map(|m| Arc::new(m) as Arc<dyn Management>),
             logger: Arc::new(lines.clone()),
-            event_auth,
+            event_auth: self.event_auth,
+            state: self.state,
+        };
+        let propagator = match via {
+            Via::Transport(t) => Propagator::start(parts, t).await,
+            Via::Broker(b) => create_propagator(parts, b).await,
+        };
+        Peer {
+            propagator: propagator.unwrap(),
+            http: self.http,
+            management: self.management,
+            lines,
+        }
+    }
+}
+
+/// Peers on one in-process broker, each with its own memory store: the http track
+/// (`hmac:http`, pepper `pepper-of-{name}`), optionally the message track on the same store,
+/// and the propagation secret [`secret_of`] its name.
+#[derive(Default)]
+pub struct Mesh {
+    pub broker: InProcessBroker,
+}
+
+impl Mesh {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A transport on the mesh consuming peer `name`'s queue.
+    pub fn transport(&self, name: &str) -> Arc<dyn Transport> {
+        Arc::new(
+            self.broker
+                .transport(&wire::build_queue_name(name).unwrap()),
+        )
+    }
+    /// Peer `name` (full mode with `management`), http track only, propagation state in
+    /// memory.
+    pub async fn peer(&self, name: &str, management: Option<MemoryManagement>) -> Peer {
+        self.start(name, management, false, None).await
+    }
+    /// [`Self::peer`] with the message track too.
+    pub async fn peer_with_message(
+        &self,
+        name: &str,
+        management: Option<MemoryManagement>,
+    ) -> Peer {
+        self.start(name, management, true, None).await
+    }
+    /// [`Self::peer`] with its propagation state in `state`.
+    pub async fn peer_with_state(
+        &self,
+        name: &str,
+        management: Option<MemoryManagement>,
+        state: Arc<dyn PropagationState>,
+    ) -> Peer {
+        self.start(name, management, false, Some(state)).await
+    }
+    async fn start(
+        &self,
+        name: &str,
+        management: Option<MemoryManagement>,
+        with_message: bool,
+        state: Option<Arc<dyn PropagationState>>,
+    ) -> Peer {
+        let state = state.unwrap_or_else(|| Arc::new(MemoryPropagationState::default()));
+        let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+        let pepper = format!("pepper-of-{name}");
+        let http = auth(store.clone(), "hmac:http", &pepper);
+        let message = with_message.then(|| auth(store, "hmac:message", &pepper));
+        start_peer(
+            name,
+            &secret_of(name),
+            http,
+            message,
+            management,
             state,
-        },
-        transport,
+            self.transport(name),
+        )
+        .await
+    }
+}
+
+/// What a [`Tapped`] credential store does around each write of a secret hash.
+#[async_trait]
+pub trait Tap: Send + Sync + 'static {
+    /// Before the write (it may wait, e.g. for a gate the test opens).
+    async fn before_set(&self, _id: &str, _hash: &str) {}
+    /// After the write succeeded (e.g. recording the apply order).
+    fn after_set(&self, _id: &str, _hash: &str) {}
+}
+
+/// A credential store: `inner`, with `tap` called around each `set_secret_hash`.
+pub struct Tapped<T> {
+    pub inner: HmacClients,
+    pub tap: T,
+}
+
+#[async_trait]
+impl<T: Tap> CredentialSink for Tapped<T> {
+    async fn exists(&self, id: &str) -> Result<bool, SinkError> {
+        CredentialSink::exists(&self.inner, id).await
+    }
+    async fn set_secret_hash(
+        &self,
+        id: &str,
+        hash: &str,
+        expires_at: Option<f64>,
+        ips: Option<Vec<String>>,
+    ) -> Result<(), SinkError> {
+        self.tap.before_set(id, hash).await;
+        CredentialSink::set_secret_hash(&self.inner, id, hash, expires_at, ips).await?;
+        self.tap.after_set(id, hash);
+        Ok(())
+    }
+    async fn delete(&self, id: &str) -> Result<(), SinkError> {
+        CredentialSink::delete(&self.inner, id).await
+    }
+    fn secret_token(&self) -> Option<&str> {
+        CredentialSink::secret_token(&self.inner)
+    }
+}
+
+/// The shared RabbitMQ of the tests (127.0.0.1:5672, guest/guest) as a broker of
+/// `create_propagator`, on `vhost` (`None`: the default, `hmac-credentials`).
+pub fn amqp_broker(vhost: Option<&str>) -> Broker {
+    Broker::Amqp(AmqpSettings {
+        protocol: "amqp".into(),
+        host: "127.0.0.1".into(),
+        port: 5672.0,
+        user: "guest".into(),
+        password: "guest".into(),
+        vhost: vhost.map(Into::into),
+    })
+}
+
+/// The transport options of a peer on the shared RabbitMQ (127.0.0.1:5672, guest/guest,
+/// vhost `/`) consuming `own_queue`.
+pub fn amqp_options(own_queue: &str) -> AmqpOptions {
+    AmqpOptions {
+        protocol: AmqpProtocol::Amqp,
+        host: "127.0.0.1".into(),
+        port: 5672,
+        user: "guest".into(),
+        password: "guest".into(),
+        vhost: "/".into(),
+        own_queue: own_queue.into(),
+    }
+}
+
+/// A raw connection to the shared RabbitMQ, vhost `vhost` as it stands in a URI (`%2f` for
+/// `/`).
+pub async fn amqp_connection(vhost: &str) -> lapin::Connection {
+    lapin::Connection::connect(
+        &format!("amqp://guest:guest@127.0.0.1:5672/{vhost}"),
+        lapin::ConnectionProperties::default(),
     )
     .await
-    .unwrap();
-    Peer {
-        propagator,
-        http,
-        management,
-        lines,
+    .expect("RabbitMQ must be running at 127.0.0.1:5672 (guest/guest)")
+}
+
+/// Deletes `queues` of the shared RabbitMQ's `vhost` (as in [`amqp_connection`]), those
+/// that exist.
+pub async fn delete_queues(vhost: &str, queues: &[String]) {
+    let conn = amqp_connection(vhost).await;
+    let ch = conn.create_channel().await.unwrap();
+    for q in queues {
+        let _ = ch.queue_delete(q.as_str().into(), Default::default()).await;
+    }
+    let _ = conn.close(200, "OK".into()).await;
+}
+
+/// The keys of the Redis at `url` matching `pattern`.
+pub async fn redis_keys(url: &str, pattern: &str) -> Vec<String> {
+    let mut c = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut c)
+        .await
+        .unwrap()
+}
+
+/// Deletes the keys of the Redis at `url` matching `pattern`.
+pub async fn delete_redis_keys(url: &str, pattern: &str) {
+    let keys = redis_keys(url, pattern).await;
+    let mut c = redis::Client::open(url)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for chunk in keys.chunks(500) {
+        let _: () = redis::cmd("DEL")
+            .arg(chunk)
+            .query_async(&mut c)
+            .await
+            .unwrap();
     }
 }
 
@@ -325,7 +611,8 @@ pub async fn hash_of(c: &HmacClients, id: &str) -> Option<String> {
     c.get_secret_hash(id).await.unwrap()
 }
 
-fn unique_id(tag: &str) -> String {
+/// A name no other test or run uses: `t-{tag}-{pid}-{uuid}`.
+pub fn unique(tag: &str) -> String {
     format!(
         "t-{tag}-{}-{}",
         std::process::id(),
@@ -361,7 +648,7 @@ pub async fn check_state(s: &dyn PropagationState, client: &str) {
         attempt_count: 1.0,
         sent_at: 100.0,
     };
-    let (ea, eb) = (unique_id("ev-a"), unique_id("ev-b"));
+    let (ea, eb) = (unique("ev-a"), unique("ev-b"));
     s.record_published_event(&ea, &ev("A")).await.unwrap();
     assert_eq!(s.read_published_event(&ea).await.unwrap(), Some(ev("A")));
     assert_eq!(s.pending_count(client).await.unwrap(), 1);
@@ -384,7 +671,7 @@ pub async fn check_state(s: &dyn PropagationState, client: &str) {
     assert!(s.read_client_results(client).await.unwrap().is_empty());
 
     // One outstanding event per (client, target): a new event for C replaces the older.
-    let (c1, c2, d1) = (unique_id("ev-c1"), unique_id("ev-c2"), unique_id("ev-d1"));
+    let (c1, c2, d1) = (unique("ev-c1"), unique("ev-c2"), unique("ev-d1"));
     s.record_published_event(&c1, &ev("C")).await.unwrap();
     s.record_published_event(&d1, &ev("D")).await.unwrap();
     s.record_published_event(&c2, &ev("C")).await.unwrap();
