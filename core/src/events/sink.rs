@@ -31,8 +31,10 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::{BorrowedFd, RawFd};
-use std::sync::{Mutex, PoisonError};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::thread::{JoinHandle, Thread};
 
 #[derive(Debug)]
 struct Sink {
@@ -63,7 +65,17 @@ pub struct SocketSinks {
     inner: Mutex<HashMap<u64, Sink>>,
     max_pending: usize,
     #[cfg(target_os = "linux")]
-    poller: std::sync::OnceLock<std::io::Result<poll::Poller>>,
+    poller: OnceLock<std::io::Result<poll::Poller>>,
+    /// Writer threads, started at the first fan-out large enough.
+    pool: OnceLock<Pool>,
+}
+
+impl Drop for SocketSinks {
+    fn drop(&mut self) {
+        if let Some(p) = self.pool.get() {
+            p.stop();
+        }
+    }
 }
 
 impl Default for SocketSinks {
@@ -116,13 +128,15 @@ impl Sink {
     }
 }
 
-/// Ids per writer thread below which a fan-out stays on the calling thread.
-pub const PARALLEL_MIN: usize = 512;
-/// Most threads writing one fan-out.
+/// Sockets per writer thread below which a fan-out stays on the calling thread.
+pub const PARALLEL_MIN: usize = 256;
+/// Most threads writing one fan-out (the calling thread included).
 pub const MAX_WRITERS: usize = 4;
+/// Sockets a writer takes at a time from a fan-out's list.
+const BATCH: usize = 64;
 
 /// The first write of one frame to one sink.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Attempt {
     /// Not written yet.
     Unset,
@@ -136,6 +150,39 @@ enum Attempt {
     Queue,
 }
 
+impl Attempt {
+    fn of(bytes: &[u8], written: Result<usize, ()>) -> Self {
+        match written {
+            Ok(n) if n == bytes.len() => Attempt::Done,
+            Ok(n) => Attempt::Written(n),
+            Err(()) => Attempt::Failed,
+        }
+    }
+
+    /// As stored by a pool writer (`Unset` is 0).
+    fn encode(self) -> u64 {
+        match self {
+            Attempt::Unset => 0,
+            Attempt::NoSink => 1,
+            Attempt::Done => 2,
+            Attempt::Failed => 3,
+            Attempt::Queue => 4,
+            Attempt::Written(n) => 5 + n as u64,
+        }
+    }
+
+    fn decode(v: u64) -> Self {
+        match v {
+            0 => Attempt::Unset,
+            1 => Attempt::NoSink,
+            2 => Attempt::Done,
+            3 => Attempt::Failed,
+            4 => Attempt::Queue,
+            n => Attempt::Written(usize::try_from(n - 5).unwrap_or(usize::MAX)),
+        }
+    }
+}
+
 fn attempt(sinks: &HashMap<u64, Sink>, id: u64, frame: &[u8], chunked: &[u8]) -> Attempt {
     let Some(sink) = sinks.get(&id) else {
         return Attempt::NoSink;
@@ -144,15 +191,12 @@ fn attempt(sinks: &HashMap<u64, Sink>, id: u64, frame: &[u8], chunked: &[u8]) ->
         return Attempt::Queue;
     }
     let bytes = if sink.chunked { chunked } else { frame };
-    match write_some(&sink.stream, bytes) {
-        Ok(n) if n == bytes.len() => Attempt::Done,
-        Ok(n) => Attempt::Written(n),
-        Err(()) => Attempt::Failed,
-    }
+    Attempt::of(bytes, write_some(&sink.stream, bytes))
 }
 
+/// Threads that write a large fan-out: the machine's cores, up to [`MAX_WRITERS`].
 fn writers() -> usize {
-    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    static N: OnceLock<usize> = OnceLock::new();
     *N.get_or_init(|| {
         std::thread::available_parallelism()
             .map(usize::from)
@@ -161,46 +205,192 @@ fn writers() -> usize {
     })
 }
 
-/// Each id's first write, over several threads for a large fan-out.
-fn first_writes(
-    sinks: &HashMap<u64, Sink>,
-    ids: &[u64],
-    frame: &[u8],
-    chunked: &[u8],
-) -> Vec<Attempt> {
-    let mut out = vec![Attempt::Unset; ids.len()];
-    let threads = writers().min(ids.len() / PARALLEL_MIN).max(1);
-    if threads == 1 {
-        for (r, &id) in out.iter_mut().zip(ids) {
-            *r = attempt(sinks, id, frame, chunked);
+/// Write as much of `bytes` to the socket `fd` as it takes now (as [`write_some`]).
+///
+/// # Safety
+/// `fd` must be an open socket descriptor for the duration of the call.
+unsafe fn send_some(fd: RawFd, bytes: &[u8]) -> Result<usize, ()> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: fd is open for this call (the caller's guarantee); ManuallyDrop never closes it.
+    let stream = std::mem::ManuallyDrop::new(unsafe { TcpStream::from_raw_fd(fd) });
+    write_some(&stream, bytes)
+}
+
+/// One socket of a pooled fan-out: its place in the publish's ids and what to write.
+#[derive(Debug, Clone, Copy)]
+struct Target {
+    at: usize,
+    fd: RawFd,
+    chunked: bool,
+}
+
+/// The first writes of one frame, shared by the calling thread and the pool's writers: each
+/// takes [`BATCH`] targets at a time until none is left.
+#[derive(Debug)]
+struct Job {
+    targets: Vec<Target>,
+    frame: Vec<u8>,
+    chunked: Vec<u8>,
+    /// [`Attempt::encode`] per target.
+    results: Vec<AtomicU64>,
+    next: AtomicUsize,
+    /// Targets whose write is over (or given up: `Unset`).
+    done: AtomicUsize,
+    caller: Thread,
+}
+
+/// Counts a taken batch as done when dropped (also if its writer panicked: its targets stay
+/// `Unset` and the calling thread writes them), waking the caller after the last one.
+struct Taken<'a> {
+    job: &'a Job,
+    n: usize,
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        let len = self.job.targets.len();
+        if self.job.done.fetch_add(self.n, Ordering::AcqRel) + self.n == len {
+            self.job.caller.unpark();
         }
-        return out;
     }
-    let per = ids.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut parts = ids.chunks(per).zip(out.chunks_mut(per));
-        let first = parts.next();
-        for (part, res) in parts {
-            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
-                for (r, &id) in res.iter_mut().zip(part) {
-                    *r = attempt(sinks, id, frame, chunked);
-                }
-            });
-            // Without a thread its ids stay `Unset`: written below, on this thread.
-            drop(spawned);
-        }
-        if let Some((part, res)) = first {
-            for (r, &id) in res.iter_mut().zip(part) {
-                *r = attempt(sinks, id, frame, chunked);
+}
+
+impl Job {
+    fn work(&self) {
+        let len = self.targets.len();
+        loop {
+            let from = self.next.fetch_add(BATCH, Ordering::Relaxed);
+            if from >= len {
+                return;
+            }
+            let to = (from + BATCH).min(len);
+            let _taken = Taken {
+                job: self,
+                n: to - from,
+            };
+            for (t, r) in self.targets[from..to].iter().zip(&self.results[from..to]) {
+                let bytes = if t.chunked {
+                    &self.chunked
+                } else {
+                    &self.frame
+                };
+                // SAFETY: the descriptor belongs to a sink of the map the calling thread
+                // holds locked until every target is done (`wait`), so it stays open.
+                let written = unsafe { send_some(t.fd, bytes) };
+                r.store(Attempt::of(bytes, written).encode(), Ordering::Relaxed);
             }
         }
-    });
-    for (r, &id) in out.iter_mut().zip(ids) {
-        if let Attempt::Unset = r {
-            *r = attempt(sinks, id, frame, chunked);
+    }
+
+    /// On the calling thread: until every target's write is over.
+    fn wait(&self) {
+        while self.done.load(Ordering::Acquire) < self.targets.len() {
+            std::thread::park();
         }
     }
-    out
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    job: Option<Arc<Job>>,
+    /// Bumped per job: a writer runs each job once.
+    round: u64,
+    stop: bool,
+}
+
+#[derive(Debug, Default)]
+struct PoolShared {
+    state: Mutex<PoolState>,
+    wake: Condvar,
+}
+
+impl PoolShared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The writer threads of large fan-outs: started at the first one, parked between them,
+/// stopped and joined with the sinks ([`SocketSinks::shut_down`] or drop).
+#[derive(Debug)]
+struct Pool {
+    shared: Arc<PoolShared>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Pool {
+    fn new(workers: usize) -> Self {
+        let shared = Arc::new(PoolShared::default());
+        let mut threads = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let s = Arc::clone(&shared);
+            let spawned = std::thread::Builder::new()
+                .name("authcore-sse-writer".into())
+                .spawn(move || Self::writer(&s));
+            // Fewer writers than cores (none: the fan-out stays on the calling thread).
+            if let Ok(h) = spawned {
+                threads.push(h);
+            }
+        }
+        Self {
+            shared,
+            threads: Mutex::new(threads),
+        }
+    }
+
+    fn writer(shared: &PoolShared) {
+        let mut seen = 0;
+        loop {
+            let job = {
+                let mut st = shared.lock();
+                while !st.stop && st.round == seen {
+                    st = shared.wake.wait(st).unwrap_or_else(PoisonError::into_inner);
+                }
+                if st.stop {
+                    return;
+                }
+                seen = st.round;
+                st.job.clone()
+            };
+            if let Some(job) = job {
+                job.work();
+            }
+        }
+    }
+
+    /// Write `job` with the writers and this thread; false (nothing written) when the pool
+    /// has no writer or was stopped.
+    fn run(&self, job: &Arc<Job>) -> bool {
+        {
+            let mut st = self.shared.lock();
+            if st.stop
+                || self
+                    .threads
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_empty()
+            {
+                return false;
+            }
+            st.job = Some(Arc::clone(job));
+            st.round = st.round.wrapping_add(1);
+        }
+        self.shared.wake.notify_all();
+        job.work();
+        job.wait();
+        self.shared.lock().job = None;
+        true
+    }
+
+    fn stop(&self) {
+        self.shared.lock().stop = true;
+        self.shared.wake.notify_all();
+        let threads =
+            std::mem::take(&mut *self.threads.lock().unwrap_or_else(PoisonError::into_inner));
+        for h in threads {
+            let _ = h.join();
+        }
+    }
 }
 
 impl SocketSinks {
@@ -216,7 +406,8 @@ impl SocketSinks {
             inner: Mutex::new(HashMap::new()),
             max_pending,
             #[cfg(target_os = "linux")]
-            poller: std::sync::OnceLock::new(),
+            poller: OnceLock::new(),
+            pool: OnceLock::new(),
         }
     }
 
@@ -260,7 +451,6 @@ impl SocketSinks {
     pub fn release(&self, id: u64) -> bool {
         #[cfg(target_os = "linux")]
         {
-            use std::os::fd::AsRawFd;
             let Ok(poller) = self.poller() else {
                 return false;
             };
@@ -331,11 +521,13 @@ impl SocketSinks {
     /// Write `frame` to each of `ids` that has a sink; the others, and the sinks that could
     /// not take it all, are left to the host.
     ///
-    /// A large fan-out (at least [`PARALLEL_MIN`] ids per thread) spreads the first write
-    /// of each socket over up to [`MAX_WRITERS`] threads (the machine's cores): on loopback
-    /// and fast networks nearly all of its time is the kernel's TCP path of each write.
-    /// Each socket still gets one write per frame, in publish order (the caller holds the
-    /// hub's order; this call returns once every write is done).
+    /// A large fan-out (at least two writers' worth of [`PARALLEL_MIN`] sockets) is written
+    /// by the calling thread and the sinks' writer threads together (up to [`MAX_WRITERS`]
+    /// in all: the machine's cores; started at the first such fan-out, parked between
+    /// them), each taking the next [`BATCH`] sockets: on loopback and fast networks nearly
+    /// all of its time is the kernel's TCP path of each write. Each socket still gets one
+    /// write per frame, in publish order (the caller holds the hub's order; this call
+    /// returns once every write is done).
     pub fn write(&self, ids: Vec<u64>, frame: &str) -> SinkOutcome {
         let mut out = SinkOutcome::default();
         let mut sinks = self.lock();
@@ -344,7 +536,7 @@ impl SocketSinks {
             return out;
         }
         let chunked = chunk(frame);
-        let attempts = first_writes(&sinks, &ids, frame.as_bytes(), &chunked);
+        let attempts = self.first_writes(&sinks, &ids, frame.as_bytes(), &chunked);
         for (id, attempt) in ids.into_iter().zip(attempts) {
             let written = match attempt {
                 Attempt::NoSink | Attempt::Unset => {
@@ -390,6 +582,57 @@ impl SocketSinks {
         out
     }
 
+    /// Each id's first write: on the calling thread, or with the writer pool when at least
+    /// two writers' worth of [`PARALLEL_MIN`] sockets take it.
+    fn first_writes(
+        &self,
+        sinks: &HashMap<u64, Sink>,
+        ids: &[u64],
+        frame: &[u8],
+        chunked: &[u8],
+    ) -> Vec<Attempt> {
+        let mut out = vec![Attempt::Unset; ids.len()];
+        let mut targets = Vec::new();
+        if writers() > 1 && ids.len() >= 2 * PARALLEL_MIN {
+            targets.reserve(ids.len());
+            for (i, (r, id)) in out.iter_mut().zip(ids).enumerate() {
+                match sinks.get(id) {
+                    None => *r = Attempt::NoSink,
+                    Some(s) if s.owned && s.at < s.pending.len() => *r = Attempt::Queue,
+                    Some(s) => targets.push(Target {
+                        at: i,
+                        fd: s.stream.as_raw_fd(),
+                        chunked: s.chunked,
+                    }),
+                }
+            }
+        }
+        if targets.len() >= 2 * PARALLEL_MIN {
+            let pool = self.pool.get_or_init(|| Pool::new(writers() - 1));
+            let job = Arc::new(Job {
+                results: targets.iter().map(|_| AtomicU64::new(0)).collect(),
+                targets,
+                frame: frame.to_vec(),
+                chunked: chunked.to_vec(),
+                next: AtomicUsize::new(0),
+                done: AtomicUsize::new(0),
+                caller: std::thread::current(),
+            });
+            if pool.run(&job) {
+                for (t, r) in job.targets.iter().zip(&job.results) {
+                    out[t.at] = Attempt::decode(r.load(Ordering::Relaxed));
+                }
+            }
+        }
+        // Small fan-outs, and whatever the pool left (`Unset`).
+        for (r, &id) in out.iter_mut().zip(ids) {
+            if let Attempt::Unset = r {
+                *r = attempt(sinks, id, frame, chunked);
+            }
+        }
+        out
+    }
+
     /// A released sink: write now when nothing is pending, keep the rest (up to
     /// `max_pending`) for the watcher to flush. `Err`: close it.
     fn write_owned(&self, id: u64, sink: &mut Sink, bytes: &[u8]) -> Result<(), ()> {
@@ -419,7 +662,6 @@ impl SocketSinks {
         sink.pending.extend_from_slice(rest);
         #[cfg(target_os = "linux")]
         if was_idle {
-            use std::os::fd::AsRawFd;
             let poller = self.poller()?;
             poller
                 .modify(sink.stream.as_raw_fd(), id, true)
@@ -436,7 +678,6 @@ impl SocketSinks {
     pub fn wait(&self, timeout_ms: i32) -> Option<Vec<u64>> {
         #[cfg(target_os = "linux")]
         {
-            use std::os::fd::AsRawFd;
             let poller = self.poller().ok()?;
             let events = poller.wait(timeout_ms)?;
             let mut closed = Vec::new();
@@ -469,8 +710,12 @@ impl SocketSinks {
         }
     }
 
-    /// Wake [`SocketSinks::wait`] for good (it returns `None` from then on).
+    /// Wake [`SocketSinks::wait`] for good (it returns `None` from then on) and stop the
+    /// writer threads (later fan-outs stay on the calling thread).
     pub fn shut_down(&self) {
+        if let Some(p) = self.pool.get() {
+            p.stop();
+        }
         #[cfg(target_os = "linux")]
         if let Ok(p) = self.poller() {
             p.shut_down();
@@ -607,7 +852,6 @@ mod tests {
     use super::*;
     use std::io::Read;
     use std::net::TcpListener;
-    use std::os::fd::AsRawFd;
 
     #[test]
     fn writes_chunks_and_hands_back_what_does_not_fit() {
@@ -675,6 +919,90 @@ mod tests {
         for c in &mut clients {
             let k = c.read(&mut buf).unwrap();
             assert_eq!(&buf[..k], b"data: y\n\n");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_writer_pool_writes_each_socket_once_per_frame_in_order_and_stops_with_the_sinks() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let sinks = SocketSinks::with_max_pending(4 << 20);
+        let n = 2 * PARALLEL_MIN as u64 + 100;
+        let mut clients = Vec::new();
+        for id in 0..n {
+            clients.push(TcpStream::connect(addr).unwrap());
+            let (server, _) = l.accept().unwrap();
+            server.set_nonblocking(true).unwrap();
+            // SAFETY: server is open for the call.
+            unsafe { sinks.attach(id, server.as_raw_fd(), id.is_multiple_of(2)) }.unwrap();
+            if id.is_multiple_of(3) {
+                assert!(sinks.release(id));
+            }
+        }
+        // A released subscriber that does not read: its frames queue behind what is pending.
+        let stuck = 3;
+        let big = "z".repeat(256 * 1024);
+        while sinks.lock().get(&stuck).unwrap().pending.is_empty() {
+            assert_eq!(sinks.write(vec![stuck], &big), SinkOutcome::default());
+        }
+        let pending = sinks.lock().get(&stuck).unwrap().pending.len();
+        // Ids without a sink in between stay the host's, in order.
+        let ids: Vec<u64> = (0..n + 50)
+            .map(|i| if i.is_multiple_of(23) { n + 100 + i } else { i })
+            .collect();
+        let no_sink: Vec<u64> = ids.iter().copied().filter(|&i| i >= n).collect();
+        let frames = ["data: one\n\n", "data: two\n\n", "data: three\n\n"];
+        for f in frames {
+            let out = sinks.write(ids.clone(), f);
+            assert_eq!(out.host, no_sink);
+            assert!(out.partial.is_empty() && out.closed.is_empty());
+        }
+        // (odd ids: raw frames)
+        let queued: usize = frames.iter().map(|f| f.len()).sum();
+        assert_eq!(
+            sinks.lock().get(&stuck).unwrap().pending.len(),
+            pending + queued
+        );
+        let written: std::collections::HashSet<u64> =
+            ids.iter().copied().filter(|&i| i < n).collect();
+        for (id, c) in clients.iter_mut().enumerate() {
+            let id = id as u64;
+            if id == stuck || !written.contains(&id) {
+                continue;
+            }
+            let want: Vec<u8> = frames
+                .iter()
+                .flat_map(|f| {
+                    if id.is_multiple_of(2) {
+                        chunk(f)
+                    } else {
+                        f.as_bytes().to_vec()
+                    }
+                })
+                .collect();
+            let mut got = vec![0u8; want.len()];
+            c.read_exact(&mut got).unwrap();
+            assert_eq!(got, want, "subscriber {id}");
+        }
+        let pool = sinks.pool.get();
+        if writers() > 1 {
+            let pool = pool.expect("a fan-out this large starts the pool");
+            assert_eq!(pool.threads.lock().unwrap().len(), writers() - 1);
+            let shared = Arc::downgrade(&pool.shared);
+            sinks.shut_down();
+            assert!(pool.threads.lock().unwrap().is_empty());
+            // Stopped: a later fan-out is written on the calling thread.
+            let out = sinks.write(ids.clone(), "data: four\n\n");
+            assert_eq!(out.host, no_sink);
+            let mut got = vec![0u8; b"data: four\n\n".len()];
+            clients[1].read_exact(&mut got).unwrap();
+            assert_eq!(got, b"data: four\n\n");
+            drop(sinks);
+            // The writers' handles on the pool are gone: the threads ended.
+            assert!(shared.upgrade().is_none());
+        } else {
+            assert!(pool.is_none());
         }
     }
 
