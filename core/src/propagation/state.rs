@@ -103,6 +103,24 @@ impl KeyedLocks {
             map: self.map.clone(),
         }
     }
+
+    /// The lock of `key` when nobody holds it; `None` otherwise (without waiting).
+    pub fn try_lock(&self, key: &str) -> Option<KeyedGuard> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        // On failure the entry's clone is dropped here, under the map's lock: the holder
+        // still removes the entry when it is done.
+        let guard = map
+            .entry(key.to_owned())
+            .or_default()
+            .clone()
+            .try_lock_owned()
+            .ok()?;
+        Some(KeyedGuard {
+            guard: Some(guard),
+            key: key.to_owned(),
+            map: self.map.clone(),
+        })
+    }
 }
 
 impl Drop for KeyedGuard {
@@ -267,6 +285,14 @@ pub trait PropagationState: Send + Sync + 'static {
         &self,
         client_id: &str,
     ) -> Result<HashMap<String, String>, StoreError>;
+    /// The key of the client's outstanding-events hash when the host's own Redis client
+    /// reaches this state (a client object, or the Redis a probe confirmed it reaches):
+    /// the host may then make [`Self::outstanding_events`]'s one `HGETALL` of that key
+    /// itself, next to its own commands. `None` (the default): only the state reads it.
+    fn outstanding_key_for_host(&self, client_id: &str) -> Option<String> {
+        let _ = client_id;
+        None
+    }
     /// The write half of [`PropagationState::retire_events`], given what
     /// [`PropagationState::outstanding_events`] read under the same client lock.
     async fn retire_outstanding(
@@ -578,6 +604,8 @@ pub struct PropagationStore<O> {
     ops: O,
     keys: StateKeys,
     locks: KeyedLocks,
+    /// The host's Redis client reaches this state ([`Self::host_readable`]).
+    host_readable: bool,
 }
 
 impl<O> std::fmt::Debug for PropagationStore<O> {
@@ -595,7 +623,16 @@ impl<O: RedisOps> PropagationStore<O> {
             ops,
             keys: StateKeys::default(),
             locks: KeyedLocks::default(),
+            host_readable: false,
         }
+    }
+
+    /// Says that the host's own Redis client reaches this state (its ops go through that
+    /// client, or a probe confirmed they reach the same database): see
+    /// [`PropagationState::outstanding_key_for_host`].
+    pub fn host_readable(mut self) -> Self {
+        self.host_readable = true;
+        self
     }
 
     /// Puts every key under `prefix` (e.g. `peer-a:`).
@@ -750,7 +787,7 @@ pub async fn open_state_if_holds(
         .connection();
     let seen = conn.h_get(key, field).await.ok()??;
     (seen == value).then(|| {
-        std::sync::Arc::new(RedisPropagationState::new(conn))
+        std::sync::Arc::new(RedisPropagationState::new(conn).host_readable())
             as std::sync::Arc<dyn PropagationState>
     })
 }
@@ -1103,6 +1140,10 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
         client_id: &str,
     ) -> Result<HashMap<String, String>, StoreError> {
         self.ops.h_get_all(&self.keys.outstanding(client_id)).await
+    }
+
+    fn outstanding_key_for_host(&self, client_id: &str) -> Option<String> {
+        self.host_readable.then(|| self.keys.outstanding(client_id))
     }
 
     async fn retire_outstanding(
