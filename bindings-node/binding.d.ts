@@ -1334,7 +1334,7 @@ export interface PropagationEnsureResult {
 export interface PropagationEnsureStart {
   ticket: number
   /**
-   * When the client object reaches the state: the hash JS reads itself (`r.hGetAll`,
+   * When the state goes through the client object: the hash JS reads itself (`r.hGetAll`,
    * started next to `a.get`), its answer going to [`Propagator::ensure_read`] for the
    * verdict; absent: the core reads it (ask [`Propagator::ensure_gate`]).
    */

@@ -40,7 +40,7 @@
 //! `ensure()` does without the dispatcher in the common case: [`Propagator::ensure_start`]
 //! (synchronous) takes the client lock and returns the steps; JS runs them. The read of the
 //! client's outstanding events is JS's `r.hGetAll` of the key the core names, next to
-//! `a.get`, judged by [`Propagator::ensure_read`], when the client object reaches the state;
+//! `a.get`, judged by [`Propagator::ensure_read`], when the state goes through the client object;
 //! otherwise the core reads on the runtime and JS asks [`Propagator::ensure_gate`] after
 //! `a.get`. Only a busy client lock sends `ensure` through the core's async path.
 
@@ -975,7 +975,7 @@ struct HostTicket {
 #[napi(object, object_from_js = false)]
 pub struct PropagationEnsureStart {
     pub ticket: u32,
-    /// When the client object reaches the state: the hash JS reads itself (`r.hGetAll`,
+    /// When the state goes through the client object: the hash JS reads itself (`r.hGetAll`,
     /// started next to `a.get`), its answer going to [`Propagator::ensure_read`] for the
     /// verdict; absent: the core reads it (ask [`Propagator::ensure_gate`]).
     pub outstanding_key: Option<String>,

@@ -285,10 +285,12 @@ pub trait PropagationState: Send + Sync + 'static {
         &self,
         client_id: &str,
     ) -> Result<HashMap<String, String>, StoreError>;
-    /// The key of the client's outstanding-events hash when the host's own Redis client
-    /// reaches this state (a client object, or the Redis a probe confirmed it reaches):
-    /// the host may then make [`Self::outstanding_events`]'s one `HGETALL` of that key
-    /// itself, next to its own commands. `None` (the default): only the state reads it.
+    /// The key of the client's outstanding-events hash when this state goes through the
+    /// host's own Redis client object: the host may then make
+    /// [`Self::outstanding_events`]'s one `HGETALL` of that key itself, next to its own
+    /// commands, instead of a call into the host for it. `None` (the default, and for a
+    /// native connection, which reads it on the runtime as cheaply): only the state reads
+    /// it.
     fn outstanding_key_for_host(&self, client_id: &str) -> Option<String> {
         let _ = client_id;
         None
@@ -627,8 +629,7 @@ impl<O: RedisOps> PropagationStore<O> {
         }
     }
 
-    /// Says that the host's own Redis client reaches this state (its ops go through that
-    /// client, or a probe confirmed they reach the same database): see
+    /// Says that this state's ops go through the host's own Redis client object: see
     /// [`PropagationState::outstanding_key_for_host`].
     pub fn host_readable(mut self) -> Self {
         self.host_readable = true;
@@ -787,7 +788,7 @@ pub async fn open_state_if_holds(
         .connection();
     let seen = conn.h_get(key, field).await.ok()??;
     (seen == value).then(|| {
-        std::sync::Arc::new(RedisPropagationState::new(conn).host_readable())
+        std::sync::Arc::new(RedisPropagationState::new(conn))
             as std::sync::Arc<dyn PropagationState>
     })
 }

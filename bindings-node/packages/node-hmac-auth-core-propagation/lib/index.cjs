@@ -446,9 +446,13 @@ async function createPropagator(options) {
   // original: a receive-only worker stays up until close().
   let keepAlive = setInterval(() => {}, 1 << 30)
 
-  // The core's first check (code, message), made before the arguments are read.
+  // The core's first check (code, message), made before the arguments are read; the
+  // answer cannot change after creation, so only a failing check is asked again.
+  let managementOk = false
   function requireManagement() {
+    if (managementOk) return
     call(() => handle.requireManagement())
+    managementOk = true
   }
 
   async function ensure(input) {
@@ -491,8 +495,8 @@ async function createPropagator(options) {
     const { ticket } = s
     try {
       if (typeof s.outstandingKey === 'string') {
-        // The client object reaches the state: its read goes out next to clients.get
-        // (one round trip for both with node-redis), and the addon judges the answer.
+        // The state goes through the client object: its read goes out next to
+        // clients.get (one write for both with node-redis), and the addon judges the answer.
         const get = handlers['a.get'](s.which, a.clientId)
         const read = Promise.resolve()
           .then(() => handlers['r.hGetAll'](s.outstandingKey))

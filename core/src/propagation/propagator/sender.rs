@@ -624,7 +624,7 @@ pub enum HostRead {
     /// The state: run the future at once (e.g. spawn it on the runtime); it resolves to
     /// the verdict (the ticket waits for it).
     Runtime(RuntimeRead),
-    /// The host, through its own Redis client, which reaches the state
+    /// The host, through its own Redis client object, which the state goes through
     /// ([`PropagationState::outstanding_key_for_host`](crate::propagation::state::PropagationState::outstanding_key_for_host)):
     /// `HGETALL key`, started next to `clients.get`; its answer goes to
     /// [`HostEnsureTicket::host_read`], which gives the verdict.
