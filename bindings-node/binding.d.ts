@@ -364,6 +364,33 @@ export declare class Propagator {
   requireManagement(): void
   /** `ensure(input)`. */
   ensure(input: PropagationEnsureInput): Promise<PropagationEnsureResult>
+  /**
+   * `ensure(input)` with the host steps run by JS itself, without a hand-off: the
+   * core's checks (thrown), then the client lock, the hash and the start of the read of
+   * the client's outstanding events (on the runtime); returns the steps and their
+   * ticket ([`PropagationEnsureStart`]), or null when the client lock is busy (then
+   * `ensure`).
+   */
+  ensureStart(clientId: string, secret: string, targets: Array<string>, track?: string | undefined | null, allowedIps?: Array<string> | undefined | null, expiresAt?: number | undefined | null): PropagationEnsureStart | null
+  /**
+   * What JS's `r.hGetAll` of an [`Self::ensure_start`]'s `outstandingKey` answered (or
+   * the message of its failure): the verdict, true to go on with the writes, false to
+   * [`Self::ensure_retire`] first.
+   */
+  ensureRead(ticket: number, outstanding?: Record<string, string> | undefined | null, error?: string | undefined | null): boolean
+  /**
+   * The verdict of the read of an [`Self::ensure_start`] (true: go on with the writes;
+   * false: [`Self::ensure_retire`] first) when it is known; otherwise null, and it comes
+   * as `h.gate` (`[ticket, proceed]`) once known.
+   */
+  ensureGate(ticket: number): boolean | null
+  /**
+   * After a stop verdict: the core retires the client's outstanding events of the
+   * listed targets (rejects with the read's or the retirement's error).
+   */
+  ensureRetire(ticket: number): Promise<void>
+  /** The host steps of an [`Self::ensure_start`] settled: releases the client lock. */
+  ensureEnd(ticket: number): void
   /** `rotate(input)`: resolves with the clientId. */
   rotate(input: PropagationRotateInput): Promise<string>
   /** `revoke(input)`: resolves with the clientId. */
@@ -1295,6 +1322,31 @@ export interface PropagationEnsureResult {
   clientId: string
   /** `credential.create` or `credential.update`. */
   op: string
+}
+
+/**
+ * What [`Propagator::ensure_start`] adds to the caller's input for the steps JS runs
+ * itself: `a.get`, then the verdict (see `outstandingKey`; false:
+ * [`Propagator::ensure_retire`] first), then `m.upsert` and `a.set` with the caller's
+ * clientId, secret, targets and allowedIps and these values; [`Propagator::ensure_end`]
+ * once they settled.
+ */
+export interface PropagationEnsureStart {
+  ticket: number
+  /**
+   * When the state goes through the client object: the hash JS reads itself (`r.hGetAll`,
+   * started next to `a.get`), its answer going to [`Propagator::ensure_read`] for the
+   * verdict; absent: the core reads it (ask [`Propagator::ensure_gate`]).
+   */
+  outstandingKey?: string
+  /** `http` or `message`: the instance of `a.get` / `a.set`. */
+  which: string
+  /** The track (default `http`). */
+  track: string
+  /** Epoch milliseconds (truncated), or null. */
+  expiresAt?: number
+  /** `hashClientSecret(secret, the track's secretToken)`. */
+  secretHash: string
 }
 
 /** What the JS layer adds to the user's options. */

@@ -33,7 +33,16 @@
 //! (`PropagationDispatch.gate`, or `h.gate`, fire-and-forget, when not known yet), and stops
 //! there unless it says proceed) and `h.ack` (an ACK's `m.markSuccess`/`m.markError`, then `m.fully`
 //! when it completed the credential); `log.info`, `log.warn`, `log.error` and
-//! `error.release` are fire-and-forget.
+//! `error.release` are fire-and-forget; `h.gate` (`[ticket, proceed]`, fire-and-forget) is the
+//! core's verdict for a gated `h.ensure`, or for an `ensure()` that runs its own steps, that
+//! asked before it was known.
+//!
+//! `ensure()` does without the dispatcher in the common case: [`Propagator::ensure_start`]
+//! (synchronous) takes the client lock and returns the steps; JS runs them. The read of the
+//! client's outstanding events is JS's `r.hGetAll` of the key the core names, next to
+//! `a.get`, judged by [`Propagator::ensure_read`], when the state goes through the client object;
+//! otherwise the core reads on the runtime and JS asks [`Propagator::ensure_gate`] after
+//! `a.get`. Only a busy client lock sends `ensure` through the core's async path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,10 +51,10 @@ use async_trait::async_trait;
 use authcore::propagation::create::{CreateOptions, Given, RedisOption, Shape, create};
 use authcore::propagation::propagator::{
     AckResult, CallbackError, CredentialSink, EnsureGate, EnsureInput, EnsureSteps,
-    FullyPropagatedInput, GatedEnsure, Management, PendingPropagation, PendingTarget,
-    PropagationError, RevokeInput, RotateInput, RotateUsage, SinkError, TargetErrorInput,
-    TargetSentInput, TargetSuccessInput, UpsertInput, ensure_op, ensure_steps_each,
-    ensure_steps_gated_each, rotate_steps_each,
+    FullyPropagatedInput, GatedEnsure, HostEnsure, HostEnsureTicket, HostRead, Management,
+    PendingPropagation, PendingTarget, PropagationError, RevokeInput, RotateInput, RotateUsage,
+    SinkError, TargetErrorInput, TargetSentInput, TargetSuccessInput, UpsertInput, ensure_op,
+    ensure_steps_each, ensure_steps_gated_each, rotate_steps_each,
 };
 use authcore::propagation::state::{RedisOps, Write};
 use authcore::propagation::transport::InProcessBroker;
@@ -596,11 +605,16 @@ fn ensure_caller() -> Value {
 impl JsManagement {
     /// The track name of `sink` when it is a JS instance reached through this dispatcher.
     fn js_sink(&self, sink: &dyn CredentialSink) -> Option<&'static str> {
-        sink.as_any()
-            .and_then(|a| a.downcast_ref::<JsSink>())
-            .filter(|s| Arc::ptr_eq(&s.d, &self.d))
-            .map(|s| s.which)
+        js_sink_of(sink, &self.d)
     }
+}
+
+/// The track name of `sink` when it is a JS instance reached through `d`.
+fn js_sink_of(sink: &dyn CredentialSink, d: &Arc<Dispatcher>) -> Option<&'static str> {
+    sink.as_any()
+        .and_then(|a| a.downcast_ref::<JsSink>())
+        .filter(|s| Arc::ptr_eq(&s.d, d))
+        .map(|s| s.which)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -769,6 +783,16 @@ impl Logger for JsLogger {
 // napi surface
 // ---------------------------------------------------------------------------------------
 
+/// A ticket [`Propagator::ensure_start`] did not give (or that ended).
+fn unknown_ticket(env: &Env, ticket: u32) -> napi::Error {
+    map_err(
+        env,
+        PropagationError::Callback(CallbackError::new(format!(
+            "unknown ensure ticket {ticket}"
+        ))),
+    )
+}
+
 /// `buildQueueName(amqpQueue)`: `hmac-<amqpQueue>.queue`; `INVALID_QUEUE_NAME` (the
 /// original's plain `Error` message) unless the name matches `^[A-Za-z0-9-]+$`.
 #[napi(catch_unwind)]
@@ -929,6 +953,40 @@ pub struct PropagationHost {
 pub struct Propagator {
     inner: Arc<authcore::propagation::propagator::Propagator>,
     redis_mode: &'static str,
+    /// The dispatcher of this propagator's JS objects.
+    d: Arc<Dispatcher>,
+    /// The `ensure` calls whose host steps JS runs itself ([`Propagator::ensure_start`]),
+    /// by ticket.
+    tickets: Arc<std::sync::Mutex<HashMap<u32, HostTicket>>>,
+}
+
+/// One entry of [`Propagator::tickets`]: the core's ticket (the client lock) and the
+/// verdict of its read: `None` while unknown and not asked for.
+struct HostTicket {
+    ticket: HostEnsureTicket,
+    gate: Option<Gate>,
+}
+
+/// What [`Propagator::ensure_start`] adds to the caller's input for the steps JS runs
+/// itself: `a.get`, then the verdict (see `outstandingKey`; false:
+/// [`Propagator::ensure_retire`] first), then `m.upsert` and `a.set` with the caller's
+/// clientId, secret, targets and allowedIps and these values; [`Propagator::ensure_end`]
+/// once they settled.
+#[napi(object, object_from_js = false)]
+pub struct PropagationEnsureStart {
+    pub ticket: u32,
+    /// When the state goes through the client object: the hash JS reads itself (`r.hGetAll`,
+    /// started next to `a.get`), its answer going to [`Propagator::ensure_read`] for the
+    /// verdict; absent: the core reads it (ask [`Propagator::ensure_gate`]).
+    pub outstanding_key: Option<String>,
+    /// `http` or `message`: the instance of `a.get` / `a.set`.
+    pub which: String,
+    /// The track (default `http`).
+    pub track: String,
+    /// Epoch milliseconds (truncated), or null.
+    pub expires_at: Option<f64>,
+    /// `hashClientSecret(secret, the track's secretToken)`.
+    pub secret_hash: String,
 }
 
 /// `createPropagator(options)`: the user's options object goes to the core's
@@ -1007,13 +1065,36 @@ pub fn create_propagator<'env>(
             omit_secret: flag(&options, "omitSecretFromSignedEvents")?,
         },
     };
+    let d = dispatch.d.clone();
     spawn(env, async move {
         let created = create(opts).await?;
         Ok(Propagator {
             inner: Arc::new(created.propagator),
             redis_mode: created.state_mode.as_str(),
+            d,
+            tickets: Default::default(),
         })
     })
+}
+
+impl Propagator {
+    /// Runs the core's read of ticket `id` on the runtime; its verdict goes into the
+    /// ticket, or to JS as `h.gate` when JS asked first.
+    fn spawn_read(&self, id: u32, read: authcore::propagation::propagator::RuntimeRead) {
+        let tickets = self.tickets.clone();
+        let d = self.d.clone();
+        napi::bindgen_prelude::spawn(async move {
+            // A panic of the read is a stop: the retirement then fails with the read's end.
+            let proceed = crate::error::CatchUnwind::new(read).await.unwrap_or(false);
+            let mut tickets = tickets.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(t) = tickets.get_mut(&id) {
+                if matches!(t.gate, Some(Gate::Asked)) {
+                    d.fire("h.gate", json!([id, proceed]));
+                }
+                t.gate = Some(Gate::Known(proceed));
+            }
+        });
+    }
 }
 
 #[napi]
@@ -1068,6 +1149,143 @@ impl Propagator {
                 op: r.op,
             })
         })
+    }
+
+    /// `ensure(input)` with the host steps run by JS itself, without a hand-off: the
+    /// core's checks (thrown), then the client lock, the hash and the start of the read of
+    /// the client's outstanding events (on the runtime); returns the steps and their
+    /// ticket ([`PropagationEnsureStart`]), or null when the client lock is busy (then
+    /// `ensure`).
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn ensure_start(
+        &self,
+        env: &Env,
+        client_id: String,
+        secret: String,
+        targets: Vec<String>,
+        track: Option<String>,
+        allowed_ips: Option<Vec<String>>,
+        expires_at: Option<f64>,
+    ) -> Result<Option<PropagationEnsureStart>> {
+        let started = self
+            .inner
+            .try_begin_ensure(EnsureInput {
+                client_id,
+                secret,
+                targets,
+                track,
+                allowed_ips,
+                expires_at: expires_at
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.trunc() as i64),
+            })
+            .map_err(|e| map_err(env, e))?;
+        let Some(HostEnsure {
+            steps,
+            sink,
+            read,
+            ticket,
+        }) = started
+        else {
+            return Ok(None);
+        };
+        let Some(which) = js_sink_of(sink.as_ref(), &self.d) else {
+            return Ok(None);
+        };
+        let id = {
+            let mut tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+            let id = loop {
+                let id = self
+                    .d
+                    .next_id
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if id != 0 && !tickets.contains_key(&id) {
+                    break id;
+                }
+            };
+            tickets.insert(id, HostTicket { ticket, gate: None });
+            id
+        };
+        let outstanding_key = match read {
+            HostRead::Host { key } => Some(key),
+            HostRead::Runtime(read) => {
+                self.spawn_read(id, read);
+                None
+            }
+        };
+        Ok(Some(PropagationEnsureStart {
+            ticket: id,
+            outstanding_key,
+            which: which.to_owned(),
+            track: steps.track,
+            expires_at: steps.expires_at.map(|v| v as f64),
+            secret_hash: steps.secret_hash,
+        }))
+    }
+
+    /// What JS's `r.hGetAll` of an [`Self::ensure_start`]'s `outstandingKey` answered (or
+    /// the message of its failure): the verdict, true to go on with the writes, false to
+    /// [`Self::ensure_retire`] first.
+    #[napi(catch_unwind)]
+    pub fn ensure_read(
+        &self,
+        env: &Env,
+        ticket: u32,
+        outstanding: Option<HashMap<String, String>>,
+        error: Option<String>,
+    ) -> Result<bool> {
+        let mut tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(t) = tickets.get_mut(&ticket) else {
+            return Err(unknown_ticket(env, ticket));
+        };
+        Ok(t.ticket.host_read(match error {
+            Some(message) => Err(message),
+            None => Ok(outstanding.unwrap_or_default()),
+        }))
+    }
+
+    /// The verdict of the read of an [`Self::ensure_start`] (true: go on with the writes;
+    /// false: [`Self::ensure_retire`] first) when it is known; otherwise null, and it comes
+    /// as `h.gate` (`[ticket, proceed]`) once known.
+    #[napi(catch_unwind)]
+    pub fn ensure_gate(&self, env: &Env, ticket: u32) -> Result<Option<bool>> {
+        let mut tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(t) = tickets.get_mut(&ticket) else {
+            return Err(unknown_ticket(env, ticket));
+        };
+        Ok(match t.gate {
+            Some(Gate::Known(proceed)) => Some(proceed),
+            _ => {
+                t.gate = Some(Gate::Asked);
+                None
+            }
+        })
+    }
+
+    /// After a stop verdict: the core retires the client's outstanding events of the
+    /// listed targets (rejects with the read's or the retirement's error).
+    #[napi(catch_unwind, ts_return_type = "Promise<void>")]
+    pub fn ensure_retire<'env>(&self, env: &'env Env, ticket: u32) -> Result<PromiseRaw<'env, ()>> {
+        let retire = {
+            let mut tickets = self.tickets.lock().unwrap_or_else(|e| e.into_inner());
+            match tickets.get_mut(&ticket) {
+                Some(t) => t.ticket.retire(),
+                None => return Err(unknown_ticket(env, ticket)),
+            }
+        };
+        spawn(env, retire)
+    }
+
+    /// The host steps of an [`Self::ensure_start`] settled: releases the client lock.
+    #[napi(catch_unwind)]
+    pub fn ensure_end(&self, ticket: u32) {
+        let t = self
+            .tickets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&ticket);
+        drop(t);
     }
 
     /// `rotate(input)`: resolves with the clientId.

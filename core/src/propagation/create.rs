@@ -310,7 +310,10 @@ async fn open_state(
             {
                 return Ok((state, StateMode::Native));
             }
-            Ok((Arc::new(PropagationStore::new(ops)), StateMode::Client))
+            Ok((
+                Arc::new(PropagationStore::new(ops).host_readable()),
+                StateMode::Client,
+            ))
         }
     }
 }

@@ -103,6 +103,24 @@ impl KeyedLocks {
             map: self.map.clone(),
         }
     }
+
+    /// The lock of `key` when nobody holds it; `None` otherwise (without waiting).
+    pub fn try_lock(&self, key: &str) -> Option<KeyedGuard> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        // On failure the entry's clone is dropped here, under the map's lock: the holder
+        // still removes the entry when it is done.
+        let guard = map
+            .entry(key.to_owned())
+            .or_default()
+            .clone()
+            .try_lock_owned()
+            .ok()?;
+        Some(KeyedGuard {
+            guard: Some(guard),
+            key: key.to_owned(),
+            map: self.map.clone(),
+        })
+    }
 }
 
 impl Drop for KeyedGuard {
@@ -267,6 +285,16 @@ pub trait PropagationState: Send + Sync + 'static {
         &self,
         client_id: &str,
     ) -> Result<HashMap<String, String>, StoreError>;
+    /// The key of the client's outstanding-events hash when this state goes through the
+    /// host's own Redis client object: the host may then make
+    /// [`Self::outstanding_events`]'s one `HGETALL` of that key itself, next to its own
+    /// commands, instead of a call into the host for it. `None` (the default, and for a
+    /// native connection, which reads it on the runtime as cheaply): only the state reads
+    /// it.
+    fn outstanding_key_for_host(&self, client_id: &str) -> Option<String> {
+        let _ = client_id;
+        None
+    }
     /// The write half of [`PropagationState::retire_events`], given what
     /// [`PropagationState::outstanding_events`] read under the same client lock.
     async fn retire_outstanding(
@@ -578,6 +606,8 @@ pub struct PropagationStore<O> {
     ops: O,
     keys: StateKeys,
     locks: KeyedLocks,
+    /// The host's Redis client reaches this state ([`Self::host_readable`]).
+    host_readable: bool,
 }
 
 impl<O> std::fmt::Debug for PropagationStore<O> {
@@ -595,7 +625,15 @@ impl<O: RedisOps> PropagationStore<O> {
             ops,
             keys: StateKeys::default(),
             locks: KeyedLocks::default(),
+            host_readable: false,
         }
+    }
+
+    /// Says that this state's ops go through the host's own Redis client object: see
+    /// [`PropagationState::outstanding_key_for_host`].
+    pub fn host_readable(mut self) -> Self {
+        self.host_readable = true;
+        self
     }
 
     /// Puts every key under `prefix` (e.g. `peer-a:`).
@@ -1103,6 +1141,10 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
         client_id: &str,
     ) -> Result<HashMap<String, String>, StoreError> {
         self.ops.h_get_all(&self.keys.outstanding(client_id)).await
+    }
+
+    fn outstanding_key_for_host(&self, client_id: &str) -> Option<String> {
+        self.host_readable.then(|| self.keys.outstanding(client_id))
     }
 
     async fn retire_outstanding(

@@ -440,6 +440,218 @@ async fn ensure_sync_rotate_revoke_across_three_peers() {
     }
 }
 
+/// `try_begin_ensure`: the host runs the steps itself; the client lock is held from the
+/// start to the ticket's drop, and an outstanding event of a listed target says stop:
+/// retired before any write.
+#[tokio::test]
+async fn a_host_run_ensure_holds_the_client_lock_and_retires_before_its_writes() {
+    let mesh = Mesh::new();
+    let m = directory();
+    let state = Arc::new(MemoryPropagationState::default());
+    let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+    let a = start_peer(
+        "mgmt",
+        "secret-of-mgmt",
+        auth(store, "hmac:http", "pepper-of-mgmt"),
+        None,
+        Some(m.clone()),
+        state.clone(),
+        mesh.transport("mgmt"),
+    )
+    .await;
+    let input = |client: &str, secret: &str| EnsureInput {
+        client_id: client.into(),
+        secret: secret.into(),
+        targets: vec!["b".into()],
+        ..Default::default()
+    };
+    // b is not running: the event stays outstanding.
+    a.propagator
+        .ensure(input("partner", "plain-1"))
+        .await
+        .unwrap();
+    assert_eq!(a.propagator.sync().await.unwrap().targets_published, 1);
+    assert_eq!(state.outstanding_events("partner").await.unwrap().len(), 1);
+
+    let HostEnsure {
+        steps,
+        sink,
+        read,
+        mut ticket,
+    } = a
+        .propagator
+        .try_begin_ensure(input("partner", "plain-2"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(steps.exists, None);
+    assert_eq!(steps.track, "http");
+    assert_eq!(
+        steps.secret_hash,
+        authcore::hmac::hash_client_secret("plain-2", Some("pepper-of-mgmt"))
+    );
+    // The client lock is held: another change of the client cannot begin, another client's can.
+    assert!(
+        a.propagator
+            .try_begin_ensure(input("partner", "plain-3"))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        a.propagator
+            .try_begin_ensure(input("other", "plain-3"))
+            .unwrap()
+            .is_some()
+    );
+    // A waiting change of the client goes on only after the ticket is dropped.
+    let waiting = a.propagator.ensure(input("partner", "plain-5"));
+    tokio::pin!(waiting);
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), &mut waiting)
+            .await
+            .is_err()
+    );
+
+    let HostRead::Runtime(read) = read else {
+        panic!("a memory state is read by the state")
+    };
+    assert!(!read.await, "an outstanding event of a listed target: stop");
+    ticket.retire().await.unwrap();
+    assert!(
+        state
+            .outstanding_events("partner")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let exists = sink.exists("partner").await.unwrap();
+    let op = ensure_steps_each(
+        &m,
+        sink.as_ref(),
+        EnsureSteps {
+            exists: Some(exists),
+            ..steps
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(op, "credential.update");
+    assert_eq!(
+        hash_of(&a.http, "partner").await.as_deref(),
+        Some(authcore::hmac::hash_client_secret("plain-2", Some("pepper-of-mgmt")).as_str())
+    );
+    drop(ticket);
+    assert_eq!(waiting.await.unwrap().op, "credential.update");
+    assert_eq!(
+        hash_of(&a.http, "partner").await.as_deref(),
+        Some(authcore::hmac::hash_client_secret("plain-5", Some("pepper-of-mgmt")).as_str())
+    );
+
+    // Nothing outstanding now: the verdict is proceed.
+    let h = a
+        .propagator
+        .try_begin_ensure(input("partner", "plain-6"))
+        .unwrap()
+        .unwrap();
+    let HostRead::Runtime(read) = h.read else {
+        panic!("a memory state is read by the state")
+    };
+    assert!(read.await);
+
+    // The checks of ensure, in its order.
+    let ro = mesh.peer("ro", None, false).await;
+    assert!(matches!(
+        ro.propagator.try_begin_ensure(input("partner", "x")),
+        Err(PropagationError::ManagementNotConfigured)
+    ));
+    let no_message = a.propagator.try_begin_ensure(EnsureInput {
+        track: Some("message".into()),
+        ..input("partner", "x")
+    });
+    assert!(
+        matches!(&no_message, Err(PropagationError::InvalidOptions(msg)) if msg == "No message auth instance configured"),
+        "{no_message:?}"
+    );
+}
+
+/// A state the host's Redis client reaches: the host reads the outstanding events itself
+/// (one `HGETALL` of the key the core names) and hands the answer to the ticket.
+#[tokio::test]
+async fn a_host_run_ensure_can_take_the_hosts_read_of_the_outstanding_events() {
+    let mesh = Mesh::new();
+    let state = Arc::new(MemoryPropagationState::default().host_readable());
+    let store: Arc<dyn KvStore> = Arc::new(MemoryStore::new());
+    let a = start_peer(
+        "mgmt",
+        "secret-of-mgmt",
+        auth(store, "hmac:http", "pepper-of-mgmt"),
+        None,
+        Some(directory()),
+        state.clone(),
+        mesh.transport("mgmt"),
+    )
+    .await;
+    let input = |secret: &str| EnsureInput {
+        client_id: "partner".into(),
+        secret: secret.into(),
+        targets: vec!["b".into()],
+        ..Default::default()
+    };
+    a.propagator.ensure(input("plain-1")).await.unwrap();
+    assert_eq!(a.propagator.sync().await.unwrap().targets_published, 1);
+    let outstanding = state.outstanding_events("partner").await.unwrap();
+    assert_eq!(outstanding.len(), 1);
+
+    let mut h = a
+        .propagator
+        .try_begin_ensure(input("plain-2"))
+        .unwrap()
+        .unwrap();
+    let HostRead::Host { key } = &h.read else {
+        panic!("a host-readable state is read by the host")
+    };
+    assert_eq!(key, "propagation:client-outstanding:partner");
+    // An event of a listed target: stop, and the retirement uses the host's answer.
+    assert!(!h.ticket.host_read(Ok(outstanding.clone())));
+    assert!(!h.ticket.host_read(Ok(Default::default())), "one answer");
+    h.ticket.retire().await.unwrap();
+    assert!(
+        state
+            .outstanding_events("partner")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(h);
+
+    // Another target's event only: proceed.
+    let mut h = a
+        .propagator
+        .try_begin_ensure(input("plain-3"))
+        .unwrap()
+        .unwrap();
+    let other = [("c".to_string(), "e-1".to_string())].into_iter().collect();
+    assert!(h.ticket.host_read(Ok(other)));
+    drop(h);
+
+    // A failed read: stop, and the retirement fails with it.
+    let mut h = a
+        .propagator
+        .try_begin_ensure(input("plain-4"))
+        .unwrap()
+        .unwrap();
+    assert!(!h.ticket.host_read(Err("connection lost".into())));
+    let err = h.ticket.retire().await.unwrap_err();
+    assert_eq!(err.code(), "STORE_COMMAND", "{err}");
+    assert!(err.to_string().contains("connection lost"), "{err}");
+
+    // The async ensure of the same propagator still reads through the state.
+    drop(h);
+    assert_eq!(
+        a.propagator.ensure(input("plain-5")).await.unwrap().op,
+        "credential.update"
+    );
+}
+
 #[tokio::test]
 async fn receive_only_peers_apply_but_never_complete_the_sender() {
     let mesh = Mesh::new();

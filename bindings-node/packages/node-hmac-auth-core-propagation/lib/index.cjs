@@ -187,10 +187,12 @@ function nextEnsureCaller() {
   return lastEnsureCaller
 }
 
-/** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
-function handlersFor(options, channel) {
-  // ticket -> the addon's verdict for a gated h.ensure that asked before the addon had it
-  // (sent once, as h.gate, only to a waiting h.ensure)
+/**
+ * The addon's verdicts that come as `h.gate` (ticket -> a promise of it): for a gated
+ * h.ensure, or an ensure() running its own steps, that asked before the addon had it
+ * (sent once, only to a waiting caller).
+ */
+function gateWaiters() {
   const gates = new Map()
   const gateOf = (ticket) => {
     let g = gates.get(ticket)
@@ -201,9 +203,30 @@ function handlersFor(options, channel) {
     }
     return g
   }
+  return {
+    wait: (ticket) => gateOf(ticket).verdict,
+    settle: (ticket, proceed) => {
+      const g = gateOf(ticket)
+      gates.delete(ticket)
+      g.resolve(proceed === true)
+    },
+  }
+}
+
+/** A node-redis hGetAll answer as the addon takes it (`{outstanding}`: field -> string). */
+function outstandingOf(v) {
+  const outstanding = {}
+  if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) outstanding[k] = typeof x === 'string' ? x : JSON.stringify(x)
+  }
+  return { outstanding }
+}
+
+/** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
+function handlersFor(options, channel, gates) {
   const verdictOf = (ticket) => {
     const known = channel().gate(ticket)
-    return known === null || known === undefined ? gateOf(ticket).verdict : known
+    return known === null || known === undefined ? gates.wait(ticket) : known
   }
   const m = () => options.management
   const r = () => options.redis
@@ -263,12 +286,9 @@ function handlersFor(options, channel) {
         throw err
       }
     },
-    // the addon's verdict for a gated h.ensure that is waiting for it
-    'h.gate': (ticket, proceed) => {
-      const g = gateOf(ticket)
-      gates.delete(ticket)
-      g.resolve(proceed === true)
-    },
+    // the addon's verdict for a gated h.ensure (or an ensure() running its own steps)
+    // that is waiting for it
+    'h.gate': (ticket, proceed) => gates.settle(ticket, proceed),
     'h.rotate': async (which, clientId, track, secretPlain, secretHash) => {
       await handlers['m.rotate'](clientId, track, secretPlain)
       await handlers['a.set'](which, clientId, secretHash, null, null)
@@ -301,7 +321,8 @@ function handlersFor(options, channel) {
  */
 function createDispatcher(options) {
   let channel
-  const handlers = handlersFor(options, () => channel)
+  const gates = gateWaiters()
+  const handlers = handlersFor(options, () => channel, gates)
   const logger = options.logger
   const log = (level, line) => {
     try {
@@ -354,7 +375,7 @@ function createDispatcher(options) {
     }
   }
   channel = new native.PropagationDispatch(runBatch)
-  return channel
+  return { channel, handlers, gates }
 }
 
 // ------------------------------------------------------------------ createPropagator (§2.2)
@@ -413,9 +434,10 @@ async function createPropagator(options) {
   // The core checks the options (the original's order, truthiness and messages), the queue
   // name and the broker settings before any I/O, then opens the state and the broker link.
   const host = hostOf(options)
+  const dispatcher = createDispatcher(options)
   let handle
   try {
-    handle = await native.createPropagator(options, host, createDispatcher(options))
+    handle = await native.createPropagator(options, host, dispatcher.channel)
   } catch (e) {
     throw createError(e, options)
   }
@@ -424,9 +446,13 @@ async function createPropagator(options) {
   // original: a receive-only worker stays up until close().
   let keepAlive = setInterval(() => {}, 1 << 30)
 
-  // The core's first check (code, message), made before the arguments are read.
+  // The core's first check (code, message), made before the arguments are read; the
+  // answer cannot change after creation, so only a failing check is asked again.
+  let managementOk = false
   function requireManagement() {
+    if (managementOk) return
     call(() => handle.requireManagement())
+    managementOk = true
   }
 
   async function ensure(input) {
@@ -439,6 +465,14 @@ async function createPropagator(options) {
       allowedIps: optStrList(input.allowedIps, 'allowedIps'),
       expiresAt: optNumber(input.expiresAt, 'expiresAt'),
     }
+    // Common case: the addon takes the client lock, hashes, names (or starts) the read of
+    // the client's outstanding events and answers at once; the steps run here, in the
+    // original's order, with the addon's verdict on that read between clients.get and the
+    // first write.
+    const s = call(() => handle.ensureStart(args.clientId, args.secret, args.targets, args.track, args.allowedIps, args.expiresAt))
+    if (s !== null && s !== undefined) return ensureSteps(s, args, input.clientId)
+    // The client lock is busy: the addon runs ensure and hands the steps over when its
+    // turn comes.
     const caller = nextEnsureCaller()
     const direct = new Promise((resolve, reject) => ensureCallers.set(caller, { resolve, reject }))
     const viaAddon = callAsync(handle.ensure({ ...args, caller })).then((r) => r.op)
@@ -450,6 +484,45 @@ async function createPropagator(options) {
       // settled the same way, or already seen through `direct`
       viaAddon.catch(() => {})
     }
+  }
+
+  const { handlers, gates } = dispatcher
+  /**
+   * The steps of an ensure() the addon started, as `h.ensure` runs them: the caller's
+   * values (`a`) and the addon's (`s`: `PropagationEnsureStart`).
+   */
+  async function ensureSteps(s, a, clientId) {
+    const { ticket } = s
+    try {
+      if (typeof s.outstandingKey === 'string') {
+        // The state goes through the client object: its read goes out next to
+        // clients.get (one write for both with node-redis), and the addon judges the answer.
+        const get = handlers['a.get'](s.which, a.clientId)
+        const read = Promise.resolve()
+          .then(() => handlers['r.hGetAll'](s.outstandingKey))
+          .then(outstandingOf, (err) => ({ error: messageOf(err) }))
+        const found = await get
+        const r = await read
+        const proceed = call(() => handle.ensureRead(ticket, r.outstanding ?? null, r.error ?? null))
+        return await ensureWrites(s, a, found, proceed, clientId)
+      }
+      const found = await handlers['a.get'](s.which, a.clientId)
+      let proceed = call(() => handle.ensureGate(ticket))
+      if (proceed === null || proceed === undefined) proceed = await gates.wait(ticket)
+      return await ensureWrites(s, a, found, proceed, clientId)
+    } finally {
+      handle.ensureEnd(ticket)
+    }
+  }
+
+  /** After clients.get and the verdict: the retirement when it says stop, then the writes. */
+  async function ensureWrites(s, a, found, proceed, clientId) {
+    if (!proceed) await callAsync(handle.ensureRetire(s.ticket))
+    const op = found ? 'credential.update' : 'credential.create'
+    const expiresAt = s.expiresAt ?? null
+    await handlers['m.upsert'](a.clientId, s.track, op, a.secret, a.allowedIps, expiresAt, a.targets)
+    await handlers['a.set'](s.which, a.clientId, s.secretHash, expiresAt, a.allowedIps)
+    return { clientId, op }
   }
 
   async function rotate(input) {

@@ -127,6 +127,33 @@ test('a step that throws ends the sequence, and the caller gets the thrown value
   }
 })
 
+test('ensure calls of one client run one after another (the client lock spans the host steps); other clients are not held up', async () => {
+  const m = await mesh()
+  try {
+    const calls = [
+      m.a.ensure({ clientId: 'c5', secret: 'plain-1', targets: [m.B] }),
+      m.a.ensure({ clientId: 'c5', secret: 'plain-2', targets: [m.B] }),
+      m.a.ensure({ clientId: 'c6', secret: 'plain-3', targets: [m.B] }),
+    ]
+    const results = await Promise.all(calls)
+    // the second ensure of c5 asked clients.get after the first one's setSecretHash
+    assert.deepEqual(results.map((r) => r.op), ['credential.create', 'credential.update', 'credential.create'])
+    const of = (id) => m.trace.filter(([, x]) => x === id || x?.clientId === id).map(([name]) => name)
+    const steps = ['get', 'upsertCredentialWithTargets', 'setSecretHash']
+    assert.deepEqual(of('c5'), [...steps, ...steps])
+    assert.deepEqual(of('c6'), steps)
+    // c6 did not wait for c5's second ensure: its steps started before that one's clients.get
+    const firstOf = (id, name, nth = 0) => m.trace.map(([n, x], i) => (n === name && (x === id || x?.clientId === id) ? i : -1)).filter((i) => i >= 0)[nth]
+    assert.ok(firstOf('c6', 'get') < firstOf('c5', 'get', 1))
+    // the last ensure of c5 won locally
+    m.trace.length = 0
+    await m.a.ensure({ clientId: 'c5', secret: 'plain-4', targets: [m.B] })
+    assert.deepEqual(m.trace.at(-1), ['setSecretHash', 'c5', hashClientSecret('plain-4', 'pepper-a'), undefined, undefined])
+  } finally {
+    await m.close()
+  }
+})
+
 test('rotate: clients.get, rotateCredentialSecret, clients.setSecretHash; errors reach the caller unchanged', async () => {
   const m = await mesh()
   try {

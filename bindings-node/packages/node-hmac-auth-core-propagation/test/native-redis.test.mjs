@@ -96,3 +96,52 @@ test('a client whose write fails (closed) keeps the client path', async () => {
   // never connected: the probe write throws, nothing else changes
   assert.equal((await start(c))[REDIS_MODE], 'client')
 })
+
+for (const [mode, extra] of [['native', {}], ['client', { nativeRedis: false }]]) {
+  test(`ensure (${mode} state) reads the client's outstanding events ${mode === 'client' ? 'through the client object, next to clients.get' : 'natively'}, and retires them before any write`, async () => {
+    const c = await client({ url: `redis://${REDIS_HOST}/3` })
+    const target = `away-${mode}-${sfx}`
+    const m = new MemoryManagement({ [target]: 's' })
+    const p = await start(c, { management: m, ...extra })
+    assert.equal(p[REDIS_MODE], mode)
+    const clientId = `retire-${mode}-${sfx}`
+    const key = `propagation:client-outstanding:${clientId}`
+    await p.ensure({ clientId, secret: 'one', targets: [target] })
+    // published to a peer that is not running: the event stays outstanding
+    assert.equal((await p.sync()).targetsPublished, 1)
+    const [event] = Object.values(await c.hGetAll(key))
+    assert.equal(typeof event, 'string')
+
+    const hGetAll = c.hGetAll
+    const reads = []
+    c.hGetAll = function (...args) {
+      reads.push(args[0])
+      return hGetAll.apply(this, args)
+    }
+    try {
+      assert.deepEqual(await p.ensure({ clientId, secret: 'two', targets: [target] }), { clientId, op: 'credential.update' })
+    } finally {
+      c.hGetAll = hGetAll
+    }
+    // the read goes through the client object only when the state does
+    assert.deepEqual(reads, mode === 'client' ? [key] : [])
+    // retired: the old event's ack record and slot are gone; the next sync sends the new secret
+    assert.equal(await c.exists(`propagation:ack:${event}`), 0)
+    assert.equal(Object.keys(await c.hGetAll(key)).length, 0)
+    assert.equal((await p.sync()).targetsPublished, 1)
+    if (mode !== 'client') return
+
+    // a failed read: ensure rejects with it as a store error, after clients.get, before any write
+    m.calls.length = 0
+    c.hGetAll = async () => {
+      throw new Error('read failed')
+    }
+    try {
+      await assert.rejects(p.ensure({ clientId, secret: 'three', targets: [target] }), (e) => e.code === 'STORE_COMMAND' && /read failed/.test(e.message))
+    } finally {
+      c.hGetAll = hGetAll
+    }
+    assert.deepEqual(m.calls, [])
+    assert.equal(m.credentials.get(clientId).secretPlain, 'two')
+  })
+}

@@ -49,6 +49,7 @@ pub use host::{
     TargetSentInput, TargetSuccessInput, UpsertInput, ack_steps_each, ensure_op, ensure_steps_each,
     ensure_steps_gated_each, rotate_steps_each,
 };
+pub use sender::{HostEnsure, HostEnsureTicket, HostRead, RuntimeRead};
 
 use super::state::{KeyedGuard, KeyedLocks};
 use super::transport::Transport;
@@ -77,6 +78,19 @@ impl Shared {
     /// Takes the client lock for a change of `client_id` and records the change.
     async fn begin_change(&self, client_id: &str) -> KeyedGuard {
         let guard = self.client_locks.lock(client_id).await;
+        self.record_change(client_id);
+        guard
+    }
+
+    /// [`Self::begin_change`] when the client lock is free; `None` (nothing recorded)
+    /// when another change, an ACK or a `sync` holds it.
+    fn try_begin_change(&self, client_id: &str) -> Option<KeyedGuard> {
+        let guard = self.client_locks.try_lock(client_id)?;
+        self.record_change(client_id);
+        Some(guard)
+    }
+
+    fn record_change(&self, client_id: &str) {
         let n = self
             .changes
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
@@ -85,7 +99,6 @@ impl Shared {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(client_id.to_owned(), n);
-        guard
     }
 
     /// Whether `client_id` changed after change count `since`.

@@ -41,51 +41,31 @@ impl Propagator {
     /// `ensure(input)`: upsert through management, then apply locally at once. Never
     /// publishes (`sync` does).
     pub async fn ensure(&self, input: EnsureInput) -> Result<EnsureResult, PropagationError> {
-        let management = self.management()?;
-        let track = input.track.unwrap_or_else(|| "http".into());
-        let auth = self.auth_for_ensure(&track)?;
-        // The listed targets go back to `pending`: their outstanding events are retired
-        // first, so a late ACK of the old secret cannot mark the new one delivered. The
-        // host's steps start at once (`clients.get`, while the outstanding events are read)
-        // and wait at the gate before their first write: they go on when there is nothing
-        // to retire (the common case: one hand-off, no round trip of its own for the read);
-        // otherwise they stop, the core retires, and the rest of the steps follow. Nothing is
-        // written before the local store answered whether the client exists.
-        let _client = self.shared.begin_change(&input.client_id).await;
-        let state = &self.shared.parts.state;
-        let secret_hash = hash_secret(auth.as_ref(), &input.secret);
-        let steps = EnsureSteps {
-            exists: None,
-            client_id: input.client_id.clone(),
-            track,
-            secret_plain: input.secret,
-            allowed_ips: input.allowed_ips,
-            expires_at: input.expires_at,
-            targets: input.targets,
-            secret_hash,
-        };
+        let management = self.management()?.clone();
+        let track = input.track.clone().unwrap_or_else(|| "http".into());
+        let auth = self.auth_for_ensure(&track)?.clone();
+        let client = self.shared.begin_change(&input.client_id).await;
+        let client_id = input.client_id.clone();
+        let (steps, sink, read, mut ticket) = self.host_ensure(client, auth, track, input);
+        ticket.host_read = None;
+        // The host's steps start at once (`clients.get`, while the outstanding events are
+        // read) and wait at the gate before their first write: one hand-off in the common
+        // case, no round trip of its own for the read.
         let (verdict, gate) = EnsureGate::new();
         let read = async {
-            let outstanding = state.outstanding_events(&steps.client_id).await;
-            let proceed = outstanding
-                .as_ref()
-                .is_ok_and(|o| !o.keys().any(|t| steps.targets.contains(t)));
-            let _ = verdict.send(proceed);
-            outstanding
+            let _ = verdict.send(read.await);
         };
-        let (host, outstanding) = tokio::join!(
-            management.ensure_steps_gated(auth.as_ref(), steps.clone(), gate),
+        let (host, ()) = tokio::join!(
+            management.ensure_steps_gated(sink.as_ref(), steps.clone(), gate),
             read
         );
         let op = match host? {
             GatedEnsure::Done(op) => op,
             GatedEnsure::Stopped { exists } => {
-                state
-                    .retire_outstanding(&steps.client_id, outstanding?, Some(&steps.targets))
-                    .await?;
+                ticket.retire().await?;
                 management
                     .ensure_steps(
-                        auth.as_ref(),
+                        sink.as_ref(),
                         EnsureSteps {
                             exists: Some(exists),
                             ..steps
@@ -94,10 +74,109 @@ impl Propagator {
                     .await?
             }
         };
+        drop(ticket);
         Ok(EnsureResult {
-            client_id: input.client_id,
+            client_id,
             op: op.into(),
         })
+    }
+
+    /// `ensure(input)` for a host that runs the host steps itself (a binding whose
+    /// callbacks live on the host's thread, such as the Node event loop), without waiting:
+    /// the client lock is taken now, or `Ok(None)` when another change, an ACK or a `sync`
+    /// holds it (then call [`Self::ensure`]). The checks and errors are
+    /// [`Self::ensure`]'s, in its order.
+    ///
+    /// The host then follows [`HostEnsure`]: run [`HostEnsure::read`] (on the runtime), and
+    /// meanwhile `clients.get` on [`HostEnsure::sink`]; once both answered, when the read
+    /// says proceed, `upsertCredentialWithTargets` with [`ensure_op`] of what
+    /// `clients.get` said, then `clients.setSecretHash` (the steps of
+    /// [`Management::ensure_steps`]); when it says stop, first
+    /// [`HostEnsureTicket::retire`], then the same steps. Nothing is written before
+    /// `clients.get` answered; the first failing step ends `ensure` with its error. Drop the
+    /// ticket (the client lock) once the last step settled.
+    pub fn try_begin_ensure(
+        &self,
+        input: EnsureInput,
+    ) -> Result<Option<HostEnsure>, PropagationError> {
+        self.management()?;
+        let track = input.track.clone().unwrap_or_else(|| "http".into());
+        let auth = self.auth_for_ensure(&track)?.clone();
+        let Some(client) = self.shared.try_begin_change(&input.client_id) else {
+            return Ok(None);
+        };
+        let state = &self.shared.parts.state;
+        let host_key = state.outstanding_key_for_host(&input.client_id);
+        let (steps, sink, read, mut ticket) = self.host_ensure(client, auth, track, input);
+        let read = match host_key {
+            // The host reads; the ticket takes its answer (the runtime read is dropped).
+            Some(key) => HostRead::Host { key },
+            None => {
+                ticket.host_read = None;
+                HostRead::Runtime(read)
+            }
+        };
+        Ok(Some(HostEnsure {
+            steps,
+            sink,
+            read,
+            ticket,
+        }))
+    }
+
+    /// The parts of an `ensure` whose client lock is held: the steps (with the hash of the
+    /// track's pepper), the read of the outstanding events and the ticket that retires them.
+    fn host_ensure(
+        &self,
+        client: KeyedGuard,
+        sink: Arc<dyn CredentialSink>,
+        track: String,
+        input: EnsureInput,
+    ) -> (
+        EnsureSteps,
+        Arc<dyn CredentialSink>,
+        RuntimeRead,
+        HostEnsureTicket,
+    ) {
+        // The listed targets go back to `pending`: their outstanding events are retired
+        // first, so a late ACK of the old secret cannot mark the new one delivered.
+        let state = self.shared.parts.state.clone();
+        let secret_hash = hash_secret(sink.as_ref(), &input.secret);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let read_tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+        let read = {
+            let state = state.clone();
+            let client_id = input.client_id.clone();
+            let targets = input.targets.clone();
+            let tx = read_tx.clone();
+            Box::pin(async move {
+                let outstanding = state.outstanding_events(&client_id).await;
+                let proceed = verdict(&outstanding, &targets);
+                if let Some(tx) = tx.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                    let _ = tx.send(outstanding);
+                }
+                proceed
+            }) as RuntimeRead
+        };
+        let ticket = HostEnsureTicket {
+            _client: client,
+            state,
+            client_id: input.client_id.clone(),
+            targets: input.targets.clone(),
+            host_read: Some(read_tx),
+            outstanding: Some(rx),
+        };
+        let steps = EnsureSteps {
+            exists: None,
+            client_id: input.client_id,
+            track,
+            secret_plain: input.secret,
+            allowed_ips: input.allowed_ips,
+            expires_at: input.expires_at,
+            targets: input.targets,
+            secret_hash,
+        };
+        (steps, sink, read, ticket)
     }
 
     /// `rotate(input)`: `UNKNOWN_CLIENT` unless the client exists locally; then
@@ -503,4 +582,126 @@ async fn prepare(
         prepared.events = events;
     }
     Ok(prepared)
+}
+
+/// An `ensure` whose host steps the host runs ([`Propagator::try_begin_ensure`]).
+pub struct HostEnsure {
+    /// The host's steps: `clients.get` (`exists` is `None`), then
+    /// `upsertCredentialWithTargets` and `clients.setSecretHash` with these values.
+    pub steps: EnsureSteps,
+    /// The track's store: `clients.get` and `clients.setSecretHash` go to it.
+    pub sink: Arc<dyn CredentialSink>,
+    /// The read of the client's outstanding events, whose verdict is true to go on with
+    /// the writes, false to [`HostEnsureTicket::retire`] first.
+    pub read: HostRead,
+    /// The client lock, held until dropped, and the retirement of the outstanding events.
+    pub ticket: HostEnsureTicket,
+}
+
+impl std::fmt::Debug for HostEnsure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostEnsure")
+            .field("steps", &self.steps)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The read of the outstanding events of a running `ensure`: a future whose output is the
+/// verdict.
+pub type RuntimeRead = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
+type ReadAnswer = Result<std::collections::HashMap<String, String>, crate::store::StoreError>;
+
+/// Proceed when the read succeeded and names none of the listed targets.
+fn verdict(outstanding: &ReadAnswer, targets: &[String]) -> bool {
+    outstanding
+        .as_ref()
+        .is_ok_and(|o| !o.keys().any(|t| targets.contains(t)))
+}
+
+/// Who reads the outstanding events of a [`HostEnsure`].
+pub enum HostRead {
+    /// The state: run the future at once (e.g. spawn it on the runtime); it resolves to
+    /// the verdict (the ticket waits for it).
+    Runtime(RuntimeRead),
+    /// The host, through its own Redis client object, which the state goes through
+    /// ([`PropagationState::outstanding_key_for_host`](crate::propagation::state::PropagationState::outstanding_key_for_host)):
+    /// `HGETALL key`, started next to `clients.get`; its answer goes to
+    /// [`HostEnsureTicket::host_read`], which gives the verdict.
+    Host {
+        /// The client's outstanding-events hash.
+        key: String,
+    },
+}
+
+/// The client lock of a [`HostEnsure`] (released on drop) and what its read found.
+pub struct HostEnsureTicket {
+    _client: KeyedGuard,
+    state: Arc<dyn crate::propagation::state::PropagationState>,
+    client_id: String,
+    targets: Vec<String>,
+    /// With [`HostRead::Host`]: where the host's answer goes (shared with the runtime
+    /// read, which is then dropped unrun).
+    host_read: Option<Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<ReadAnswer>>>>>,
+    outstanding: Option<
+        tokio::sync::oneshot::Receiver<
+            Result<std::collections::HashMap<String, String>, crate::store::StoreError>,
+        >,
+    >,
+}
+
+impl std::fmt::Debug for HostEnsureTicket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostEnsureTicket")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HostEnsureTicket {
+    /// With [`HostRead::Host`]: what the host's `HGETALL` answered (`Err`: the message of
+    /// its failure, a store error). Returns the verdict: true to go on with the writes,
+    /// false to [`Self::retire`] first (always false after a failure, whose error
+    /// [`Self::retire`] returns). A second answer, or one for a runtime read, is ignored
+    /// (false).
+    pub fn host_read(
+        &mut self,
+        answer: Result<std::collections::HashMap<String, String>, String>,
+    ) -> bool {
+        let Some(tx) = self
+            .host_read
+            .take()
+            .and_then(|tx| tx.lock().unwrap_or_else(|e| e.into_inner()).take())
+        else {
+            return false;
+        };
+        let answer = answer.map_err(crate::store::StoreError::Command);
+        let proceed = verdict(&answer, &self.targets);
+        let _ = tx.send(answer);
+        proceed
+    }
+
+    /// When the read said stop: retires the client's outstanding events of the listed
+    /// targets (after the read finished), or fails with the read's error. The lock stays
+    /// with the ticket. A second call has nothing more to retire.
+    pub fn retire(
+        &mut self,
+    ) -> impl std::future::Future<Output = Result<(), PropagationError>> + Send + 'static {
+        let read = self.outstanding.take();
+        let state = self.state.clone();
+        let client_id = self.client_id.clone();
+        let targets = self.targets.clone();
+        async move {
+            let Some(read) = read else { return Ok(()) };
+            let outstanding = read.await.unwrap_or_else(|_| {
+                Err(crate::store::StoreError::Command(
+                    "the read of the outstanding events did not finish".into(),
+                ))
+            })?;
+            state
+                .retire_outstanding(&client_id, outstanding, Some(&targets))
+                .await?;
+            Ok(())
+        }
+    }
 }
