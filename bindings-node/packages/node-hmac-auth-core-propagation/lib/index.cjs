@@ -222,6 +222,18 @@ function outstandingOf(v) {
   return { outstanding }
 }
 
+/**
+ * The writes of ensure() once clients.get has answered and nothing is left to retire, in the
+ * original's order: upsertCredentialWithTargets, then setSecretHash. One copy, for the steps
+ * the addon hands over (`h.ensure`) and for those ensure() runs itself. Returns the op.
+ */
+async function ensureWrites(handlers, which, found, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash) {
+  const op = found ? 'credential.update' : 'credential.create'
+  await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
+  await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
+  return op
+}
+
 /** The addon's calls into JavaScript, by op (see bindings-node/src/propagation.rs). */
 function handlersFor(options, channel, gates) {
   const verdictOf = (ticket) => {
@@ -276,9 +288,7 @@ function handlersFor(options, channel, gates) {
       try {
         const found = exists === null ? await handlers['a.get'](which, clientId) : exists
         if (ticket !== undefined && ticket !== null && !(await verdictOf(ticket))) return { stopped: found }
-        const op = found ? 'credential.update' : 'credential.create'
-        await handlers['m.upsert'](clientId, track, op, secretPlain, allowedIps, expiresAt, targets)
-        await handlers['a.set'](which, clientId, secretHash, expiresAt, allowedIps)
+        const op = await ensureWrites(handlers, which, found, clientId, track, secretPlain, allowedIps, expiresAt, targets, secretHash)
         ensureCallers.get(caller)?.resolve(op)
         return op
       } catch (err) {
@@ -504,24 +514,21 @@ async function createPropagator(options) {
         const found = await get
         const r = await read
         const proceed = call(() => handle.ensureRead(ticket, r.outstanding ?? null, r.error ?? null))
-        return await ensureWrites(s, a, found, proceed, clientId)
+        return await ensureFinish(s, a, found, proceed, clientId)
       }
       const found = await handlers['a.get'](s.which, a.clientId)
       let proceed = call(() => handle.ensureGate(ticket))
       if (proceed === null || proceed === undefined) proceed = await gates.wait(ticket)
-      return await ensureWrites(s, a, found, proceed, clientId)
+      return await ensureFinish(s, a, found, proceed, clientId)
     } finally {
       handle.ensureEnd(ticket)
     }
   }
 
   /** After clients.get and the verdict: the retirement when it says stop, then the writes. */
-  async function ensureWrites(s, a, found, proceed, clientId) {
+  async function ensureFinish(s, a, found, proceed, clientId) {
     if (!proceed) await callAsync(handle.ensureRetire(s.ticket))
-    const op = found ? 'credential.update' : 'credential.create'
-    const expiresAt = s.expiresAt ?? null
-    await handlers['m.upsert'](a.clientId, s.track, op, a.secret, a.allowedIps, expiresAt, a.targets)
-    await handlers['a.set'](s.which, a.clientId, s.secretHash, expiresAt, a.allowedIps)
+    const op = await ensureWrites(handlers, s.which, found, a.clientId, s.track, a.secret, a.allowedIps, s.expiresAt ?? null, a.targets, s.secretHash)
     return { clientId, op }
   }
 
