@@ -558,7 +558,7 @@ async fn a_host_run_ensure_holds_the_client_lock_and_retires_before_its_writes()
     assert!(read.await);
 
     // The checks of ensure, in its order.
-    let ro = mesh.peer("ro", None, false).await;
+    let ro = mesh.peer("ro", None).await;
     assert!(matches!(
         ro.propagator.try_begin_ensure(input("partner", "x")),
         Err(PropagationError::ManagementNotConfigured)
