@@ -38,12 +38,23 @@ impl Propagator {
         })
     }
 
-    /// `ensure(input)`: upsert through management, then apply locally at once. Never
-    /// publishes (`sync` does).
-    pub async fn ensure(&self, input: EnsureInput) -> Result<EnsureResult, PropagationError> {
+    /// The checks of `ensure`, in the original's order (management, then the track's auth
+    /// instance): the management adapter, the track (`http` by default) and its sink.
+    #[allow(clippy::type_complexity)]
+    fn ensure_checks(
+        &self,
+        input: &EnsureInput,
+    ) -> Result<(Arc<dyn Management>, String, Arc<dyn CredentialSink>), PropagationError> {
         let management = self.management()?.clone();
         let track = input.track.clone().unwrap_or_else(|| "http".into());
         let auth = self.auth_for_ensure(&track)?.clone();
+        Ok((management, track, auth))
+    }
+
+    /// `ensure(input)`: upsert through management, then apply locally at once. Never
+    /// publishes (`sync` does).
+    pub async fn ensure(&self, input: EnsureInput) -> Result<EnsureResult, PropagationError> {
+        let (management, track, auth) = self.ensure_checks(&input)?;
         let client = self.shared.begin_change(&input.client_id).await;
         let client_id = input.client_id.clone();
         let (steps, sink, read, mut ticket) = self.host_ensure(client, auth, track, input);
@@ -99,9 +110,7 @@ impl Propagator {
         &self,
         input: EnsureInput,
     ) -> Result<Option<HostEnsure>, PropagationError> {
-        self.management()?;
-        let track = input.track.clone().unwrap_or_else(|| "http".into());
-        let auth = self.auth_for_ensure(&track)?.clone();
+        let (_, track, auth) = self.ensure_checks(&input)?;
         let Some(client) = self.shared.try_begin_change(&input.client_id) else {
             return Ok(None);
         };
