@@ -323,9 +323,13 @@ fn invalid_reply(what: &str) -> CallbackError {
 /// A JS number (or null/undefined) as epoch milliseconds: `None` for null, undefined or a
 /// non-finite number; fractions are truncated.
 fn millis(v: Option<&Value>) -> Option<i64> {
-    v.and_then(Value::as_f64)
-        .filter(|f| f.is_finite())
-        .map(|f| f.trunc() as i64)
+    number_millis(v.and_then(Value::as_f64))
+}
+
+/// A JS number of epoch milliseconds as the core takes it: truncated, nothing when not
+/// finite.
+fn number_millis(v: Option<f64>) -> Option<i64> {
+    v.filter(|f| f.is_finite()).map(|f| f.trunc() as i64)
 }
 
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
@@ -1135,10 +1139,7 @@ impl Propagator {
                 targets: input.targets,
                 track: input.track,
                 allowed_ips: input.allowed_ips,
-                expires_at: input
-                    .expires_at
-                    .filter(|f| f.is_finite())
-                    .map(|f| f.trunc() as i64),
+                expires_at: number_millis(input.expires_at),
             });
             let r = match caller {
                 Some(c) => ENSURE_CALLER.scope(c, run).await?,
@@ -1176,9 +1177,7 @@ impl Propagator {
                 targets,
                 track,
                 allowed_ips,
-                expires_at: expires_at
-                    .filter(|f| f.is_finite())
-                    .map(|f| f.trunc() as i64),
+                expires_at: number_millis(expires_at),
             })
             .map_err(|e| map_err(env, e))?;
         let Some(HostEnsure {
