@@ -285,12 +285,13 @@ pub trait PropagationState: Send + Sync + 'static {
         &self,
         client_id: &str,
     ) -> Result<HashMap<String, String>, StoreError>;
-    /// The key of the client's outstanding-events hash when this state goes through the
-    /// host's own Redis client object: the host may then make
+    /// The key of the client's outstanding-events hash when the host's own Redis client
+    /// object reaches this state (the state goes through it, or a probe showed a native
+    /// connection names the same server and database): the host may then make
     /// [`Self::outstanding_events`]'s one `HGETALL` of that key itself, next to its own
-    /// commands, instead of a call into the host for it. `None` (the default, and for a
-    /// native connection, which reads it on the runtime as cheaply): only the state reads
-    /// it.
+    /// commands (on node-redis, in the same write as `clients.get`), instead of a call into
+    /// the host or a wake-up of a runtime thread for it. `None` (the default, and for a
+    /// state the host cannot reach): only the state reads it.
     fn outstanding_key_for_host(&self, client_id: &str) -> Option<String> {
         let _ = client_id;
         None
@@ -629,8 +630,9 @@ impl<O: RedisOps> PropagationStore<O> {
         }
     }
 
-    /// Says that this state's ops go through the host's own Redis client object: see
-    /// [`PropagationState::outstanding_key_for_host`].
+    /// Says that the host's own Redis client object reaches this state (its ops go through
+    /// that client, or a probe showed that the client names the same server and database):
+    /// see [`PropagationState::outstanding_key_for_host`].
     pub fn host_readable(mut self) -> Self {
         self.host_readable = true;
         self
@@ -788,7 +790,9 @@ pub async fn open_state_if_holds(
         .connection();
     let seen = conn.h_get(key, field).await.ok()??;
     (seen == value).then(|| {
-        std::sync::Arc::new(RedisPropagationState::new(conn))
+        // The host's client reaches this very state (the probe shows it): the host may
+        // send its reads next to its own commands.
+        std::sync::Arc::new(RedisPropagationState::new(conn).host_readable())
             as std::sync::Arc<dyn PropagationState>
     })
 }
