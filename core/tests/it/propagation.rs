@@ -311,6 +311,78 @@ fn directory() -> MemoryManagement {
 }
 
 #[tokio::test]
+async fn sync_skips_a_client_changed_after_its_fetch_and_the_next_sync_sends_the_change() {
+    let mesh = Mesh::new();
+    let m = directory();
+    let a = mesh.peer("mgmt", Some(m.clone())).await;
+    let b = mesh.peer("b", Some(directory())).await;
+    let ensure = |client: &'static str, plain: &'static str| EnsureInput {
+        client_id: client.into(),
+        secret: plain.into(),
+        targets: vec!["b".into()],
+        ..Default::default()
+    };
+    a.propagator
+        .ensure(ensure("moved", "plain-1"))
+        .await
+        .unwrap();
+    a.propagator
+        .ensure(ensure("still", "plain-s"))
+        .await
+        .unwrap();
+    let hash = |plain: &str| authcore::hmac::hash_client_secret(plain, Some("pepper-of-mgmt"));
+
+    // The sync reads both rows; "moved" is ensured again before the sync handles it.
+    let (fetched_tx, fetched) = tokio::sync::oneshot::channel();
+    let (go, go_rx) = tokio::sync::oneshot::channel();
+    *m.fetch_pause.lock().unwrap() = Some((fetched_tx, go_rx));
+    let (s, ()) = tokio::join!(a.propagator.sync(), async {
+        fetched.await.unwrap();
+        a.propagator
+            .ensure(ensure("moved", "plain-2"))
+            .await
+            .unwrap();
+        go.send(()).unwrap();
+    });
+    let s = s.unwrap();
+    assert_eq!(
+        (s.propagations_read, s.targets_published, s.targets_retrying),
+        (2, 1, 1)
+    );
+    assert!(
+        a.lines
+            .any("[propagation] moved changed since this sync read it; the next sync sends it"),
+        "{:?}",
+        a.lines.last(5)
+    );
+    wait_for(5, "still applied on b", || async {
+        hash_of(&b.http, "still").await == Some(hash("plain-s"))
+    })
+    .await;
+    assert_eq!(
+        hash_of(&b.http, "moved").await,
+        None,
+        "the stale row was not sent"
+    );
+    assert_eq!(m.status("moved", "b").as_deref(), Some("pending"));
+
+    // The next sync sends the new secret (a change before its fetch does not skip it).
+    a.propagator
+        .ensure(ensure("moved", "plain-3"))
+        .await
+        .unwrap();
+    let s = a.propagator.sync().await.unwrap();
+    assert_eq!(
+        (s.propagations_read, s.targets_published, s.targets_retrying),
+        (1, 1, 0)
+    );
+    wait_for(5, "moved applied on b", || async {
+        hash_of(&b.http, "moved").await == Some(hash("plain-3"))
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn ensure_sync_rotate_revoke_across_three_peers() {
     let mesh = Mesh::new();
     let m = directory();

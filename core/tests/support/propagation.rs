@@ -58,6 +58,17 @@ pub struct MemoryManagement {
     /// When set, every pending propagation is read with this op (a row the adapter's
     /// inference would not produce).
     pub pending_op: Arc<Mutex<Option<String>>>,
+    /// When set, the next `fetchPendingPropagations` reads the rows, says so on the sender
+    /// and returns them only once the receiver answers (a `sync` held right after its fetch).
+    #[allow(clippy::type_complexity)]
+    pub fetch_pause: Arc<
+        Mutex<
+            Option<(
+                tokio::sync::oneshot::Sender<()>,
+                tokio::sync::oneshot::Receiver<()>,
+            )>,
+        >,
+    >,
 }
 
 /// The propagation secret of test peer `name`: `secret-of-{name}`.
@@ -100,6 +111,41 @@ impl MemoryManagement {
             .iter()
             .filter(|c| c.as_str() == name)
             .count()
+    }
+    /// The pending rows, one propagation per client with its pending targets.
+    fn pending_rows(&self, forced_op: Option<String>) -> Vec<PendingPropagation> {
+        let db = self.db();
+        let mut out: Vec<PendingPropagation> = Vec::new();
+        for ((client, target), st) in &db.status {
+            if st != "pending" {
+                continue;
+            }
+            let c = &db.credentials[client];
+            let op = if c.secret_plain.is_none() {
+                "credential.delete"
+            } else if c.fresh {
+                "credential.create"
+            } else {
+                "credential.update"
+            };
+            let t = PendingTarget {
+                target_amqp_queue: target.clone(),
+                propagation_secret: db.directory.get(target).cloned().unwrap_or_default(),
+            };
+            match out.iter_mut().find(|p| &p.client_id == client) {
+                Some(p) => p.pending_targets.push(t),
+                None => out.push(PendingPropagation {
+                    client_id: client.clone(),
+                    track: c.track.clone(),
+                    op: forced_op.clone().unwrap_or_else(|| op.into()),
+                    secret_plain: c.secret_plain.clone(),
+                    allowed_ips: c.allowed_ips.clone(),
+                    expires_at: c.expires_at,
+                    pending_targets: vec![t],
+                }),
+            }
+        }
+        out
     }
     fn enter(&self, name: &str) -> Result<(), CallbackError> {
         self.db().calls.push(name.into());
@@ -148,36 +194,11 @@ impl Management for MemoryManagement {
     async fn fetch_pending_propagations(&self) -> Result<Vec<PendingPropagation>, CallbackError> {
         self.enter("fetchPending")?;
         let forced_op = self.pending_op.lock().unwrap().clone();
-        let db = self.db();
-        let mut out: Vec<PendingPropagation> = Vec::new();
-        for ((client, target), st) in &db.status {
-            if st != "pending" {
-                continue;
-            }
-            let c = &db.credentials[client];
-            let op = if c.secret_plain.is_none() {
-                "credential.delete"
-            } else if c.fresh {
-                "credential.create"
-            } else {
-                "credential.update"
-            };
-            let t = PendingTarget {
-                target_amqp_queue: target.clone(),
-                propagation_secret: db.directory.get(target).cloned().unwrap_or_default(),
-            };
-            match out.iter_mut().find(|p| &p.client_id == client) {
-                Some(p) => p.pending_targets.push(t),
-                None => out.push(PendingPropagation {
-                    client_id: client.clone(),
-                    track: c.track.clone(),
-                    op: forced_op.clone().unwrap_or_else(|| op.into()),
-                    secret_plain: c.secret_plain.clone(),
-                    allowed_ips: c.allowed_ips.clone(),
-                    expires_at: c.expires_at,
-                    pending_targets: vec![t],
-                }),
-            }
+        let out = self.pending_rows(forced_op);
+        let pause = self.fetch_pause.lock().unwrap().take();
+        if let Some((fetched, go)) = pause {
+            let _ = fetched.send(());
+            let _ = go.await;
         }
         Ok(out)
     }

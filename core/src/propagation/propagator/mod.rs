@@ -68,10 +68,77 @@ struct Shared {
     client_locks: KeyedLocks,
     /// `sync()` calls run one at a time.
     sync_lock: tokio::sync::Mutex<()>,
-    /// Counts `ensure`/`rotate`/`revoke` calls; `changed` keeps each client's last count,
-    /// so a `sync` skips a client changed after it fetched the pending propagations.
-    changes: std::sync::atomic::AtomicU64,
-    changed: std::sync::Mutex<HashMap<String, u64>>,
+    /// The changes made by `ensure`/`rotate`/`revoke`, so a `sync` skips a client changed
+    /// after it fetched the pending propagations.
+    changes: Arc<ChangeLog>,
+}
+
+/// Counts `ensure`/`rotate`/`revoke` calls and keeps each changed client's last count
+/// while a `sync` may ask about it (a [`SyncWindow`] is open): the log holds the clients
+/// changed during syncs, not every client ever changed.
+#[derive(Default)]
+struct ChangeLog(std::sync::Mutex<ChangeLogInner>);
+
+#[derive(Default)]
+struct ChangeLogInner {
+    count: u64,
+    open_windows: usize,
+    last: HashMap<String, u64>,
+}
+
+impl ChangeLog {
+    fn inner(&self) -> std::sync::MutexGuard<'_, ChangeLogInner> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, client_id: &str) {
+        let mut log = self.inner();
+        log.count += 1;
+        if log.open_windows > 0 {
+            let n = log.count;
+            log.last.insert(client_id.to_owned(), n);
+        }
+    }
+}
+
+/// What a `sync` knows of the changes made since its fetch: opened before the fetch, kept
+/// by the sync and each of its preparing tasks, closed when the last of them drops it.
+pub(crate) struct SyncWindow {
+    log: Arc<ChangeLog>,
+    since: u64,
+}
+
+impl SyncWindow {
+    fn open(log: &Arc<ChangeLog>) -> Arc<Self> {
+        let since = {
+            let mut inner = log.inner();
+            inner.open_windows += 1;
+            inner.count
+        };
+        Arc::new(Self {
+            log: log.clone(),
+            since,
+        })
+    }
+
+    /// Whether `client_id` changed after this window opened.
+    fn changed(&self, client_id: &str) -> bool {
+        self.log
+            .inner()
+            .last
+            .get(client_id)
+            .is_some_and(|n| *n > self.since)
+    }
+}
+
+impl Drop for SyncWindow {
+    fn drop(&mut self) {
+        let mut log = self.log.inner();
+        log.open_windows -= 1;
+        if log.open_windows == 0 {
+            log.last = HashMap::new();
+        }
+    }
 }
 
 impl Shared {
@@ -91,23 +158,7 @@ impl Shared {
     }
 
     fn record_change(&self, client_id: &str) {
-        let n = self
-            .changes
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1;
-        self.changed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(client_id.to_owned(), n);
-    }
-
-    /// Whether `client_id` changed after change count `since`.
-    fn changed_since(&self, client_id: &str, since: u64) -> bool {
-        self.changed
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(client_id)
-            .is_some_and(|n| *n > since)
+        self.changes.record(client_id);
     }
 
     fn begin_unmarked(&self, event_id: &str) {
@@ -192,8 +243,7 @@ impl Propagator {
             unmarked: Default::default(),
             client_locks: KeyedLocks::default(),
             sync_lock: tokio::sync::Mutex::new(()),
-            changes: std::sync::atomic::AtomicU64::new(0),
-            changed: Default::default(),
+            changes: Default::default(),
         });
         // The transport keeps its handler (and its consumer task) alive: a weak reference,
         // so that dropping the propagator drops its transport, which stops its tasks.
@@ -214,5 +264,49 @@ impl Propagator {
     /// retrying.
     pub async fn close(&self) {
         self.shared.transport.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ChangeLog, SyncWindow};
+    use std::sync::Arc;
+
+    #[test]
+    fn the_change_log_keeps_clients_only_while_a_sync_window_is_open() {
+        let log = Arc::new(ChangeLog::default());
+        log.record("before");
+        assert!(log.inner().last.is_empty(), "no sync asks: nothing kept");
+        assert_eq!(log.inner().count, 1);
+
+        let window = SyncWindow::open(&log);
+        assert!(
+            !window.changed("before"),
+            "changed before the window opened"
+        );
+        log.record("during");
+        let task = window.clone();
+        assert!(task.changed("during"));
+        assert!(!task.changed("other"));
+        drop(window);
+        // A preparing task still holds the window: the log still answers it.
+        log.record("late");
+        assert!(task.changed("late"));
+
+        // A second sync's window opened while the first is still held sees only its own.
+        let second = SyncWindow::open(&log);
+        assert!(!second.changed("late"));
+        log.record("late");
+        assert!(second.changed("late"));
+        drop(task);
+        assert!(second.changed("late"));
+        drop(second);
+        let inner = log.inner();
+        assert!(
+            inner.last.is_empty(),
+            "every window closed: the log forgets the clients"
+        );
+        assert_eq!(inner.open_windows, 0);
+        assert_eq!(inner.count, 4);
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{
     CredentialSink, EnsureGate, EnsureInput, EnsureResult, EnsureSteps, GatedEnsure, Management,
     PendingPropagation, PropagationError, Propagator, RevokeInput, RotateInput, RotateUsage,
-    Shared, SyncSummary, TargetSentInput, UpsertInput, now_ms,
+    Shared, SyncSummary, SyncWindow, TargetSentInput, UpsertInput, now_ms,
 };
 use crate::propagation::state::{KeyedGuard, PublishedEvent};
 
@@ -272,10 +272,7 @@ impl Propagator {
         let management = self.management()?.clone();
         let _one_at_a_time = self.shared.sync_lock.lock().await;
         let started = std::time::Instant::now();
-        let since = self
-            .shared
-            .changes
-            .load(std::sync::atomic::Ordering::SeqCst);
+        let window = SyncWindow::open(&self.shared.changes);
         let pending = management.fetch_pending_propagations().await?;
         let mut summary = SyncSummary {
             propagations_read: pending.len() as u32,
@@ -297,7 +294,7 @@ impl Propagator {
                 }
                 let Some(p) = queue.pop_front() else { break };
                 let client_id = p.client_id.clone();
-                let task = tokio::spawn(prepare(self.shared.clone(), p, since));
+                let task = tokio::spawn(prepare(self.shared.clone(), p, window.clone()));
                 preparing.push_back((client_id, task));
             }
             let Some((_, task)) = preparing.pop_front() else {
@@ -482,7 +479,7 @@ struct Prepared {
 async fn prepare(
     shared: Arc<Shared>,
     p: PendingPropagation,
-    since: u64,
+    window: Arc<SyncWindow>,
 ) -> Result<Prepared, PropagationError> {
     let client = Arc::new(shared.client_locks.lock(&p.client_id).await);
     let mut prepared = Prepared {
@@ -490,7 +487,7 @@ async fn prepare(
         events: Vec::new(),
         retrying: 0,
     };
-    if shared.changed_since(&p.client_id, since) {
+    if window.changed(&p.client_id) {
         shared.parts.logger.info(&format!(
             "[propagation] {} changed since this sync read it; the next sync sends it",
             p.client_id
