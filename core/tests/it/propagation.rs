@@ -556,8 +556,9 @@ async fn a_host_run_ensure_holds_the_client_lock_and_retires_before_its_writes()
         panic!("a memory state is read by the state")
     };
     assert!(read.await);
+    drop(h.ticket);
 
-    // The checks of ensure, in its order.
+    // The checks of ensure, in its order (management, then the track's auth instance).
     let ro = mesh.peer("ro", None).await;
     assert!(matches!(
         ro.propagator.try_begin_ensure(input("partner", "x")),
@@ -570,6 +571,47 @@ async fn a_host_run_ensure_holds_the_client_lock_and_retires_before_its_writes()
     assert!(
         matches!(&no_message, Err(PropagationError::InvalidOptions(msg)) if msg == "No message auth instance configured"),
         "{no_message:?}"
+    );
+    let message = Some("message".to_string());
+    assert!(matches!(
+        ro.propagator
+            .ensure(EnsureInput {
+                track: message.clone(),
+                ..input("partner", "x")
+            })
+            .await,
+        Err(PropagationError::ManagementNotConfigured)
+    ));
+
+    // rotate makes the same checks in the same order, before it asks whether the client
+    // exists; revoke makes the management check only (it needs no auth instance).
+    let rotate = |client: &str| RotateUsage {
+        client_id: client.into(),
+        secret: "x".into(),
+        track: message.clone(),
+    };
+    assert!(matches!(
+        ro.propagator.rotate(rotate("partner")).await,
+        Err(PropagationError::ManagementNotConfigured)
+    ));
+    let no_message = a.propagator.rotate(rotate("ghost")).await;
+    assert!(
+        matches!(&no_message, Err(PropagationError::InvalidOptions(msg)) if msg == "No message auth instance configured"),
+        "{no_message:?}"
+    );
+    let revoke = || RevokeInput {
+        client_id: "partner".into(),
+        targets: vec![],
+        track: message.clone(),
+    };
+    assert!(matches!(
+        ro.propagator.revoke(revoke()).await,
+        Err(PropagationError::ManagementNotConfigured)
+    ));
+    assert_eq!(a.propagator.revoke(revoke()).await.unwrap(), "partner");
+    assert!(
+        hash_of(&a.http, "partner").await.is_some(),
+        "a revoke of the message track leaves the http credential"
     );
 }
 
