@@ -168,8 +168,10 @@ pub trait PropagationState: Send + Sync + 'static {
     /// [`Self::record_published_event`] for several events of one client, given the
     /// client's outstanding events as [`Self::outstanding_events`] read them under the
     /// same client lock. The default records them one by one; on Redis the writes of all
-    /// of them go out as one batch (the ack records first, then the client's keys), with
-    /// the same end state.
+    /// of them go out as one batch with the same end state: the ack records first (an
+    /// event replaced by a later one of its target in the same batch is not written), then
+    /// the client's keys, each with one `HSET` (all its fields) and one `EXPIRE` (one
+    /// `SADD` per event in the pending set).
     async fn record_published_events(
         &self,
         outstanding: &HashMap<String, String>,
@@ -656,6 +658,27 @@ impl<O: RedisOps> PropagationStore<O> {
 }
 
 impl<O: RedisOps> PropagationStore<O> {
+    /// The writes of an event's ack record: `HSET` of its four fields, then `EXPIRE`.
+    fn ack_record(&self, event_id: &str, rec: &PublishedEvent) -> [Write; 2] {
+        let ack = self.keys.ack(event_id);
+        let fields = [
+            ("clientId", rec.client_id.clone()),
+            ("targetAmqpQueue", rec.target_amqp_queue.clone()),
+            ("attemptCount", number_to_string(rec.attempt_count)),
+            ("sentAt", number_to_string(rec.sent_at)),
+        ];
+        [
+            Write::HSet {
+                key: ack.clone(),
+                fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            },
+            Write::Expire {
+                key: ack,
+                seconds: ACK_TTL_SECONDS,
+            },
+        ]
+    }
+
     /// Takes the cursor lock (in this process, then in Redis), reading the cursor hash in
     /// the same round trip when `read`.
     async fn acquire_cursor(
@@ -852,22 +875,8 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
                 member: old,
             });
         }
-        let ack = self.keys.ack(event_id);
-        let fields = [
-            ("clientId", rec.client_id.clone()),
-            ("targetAmqpQueue", target.to_owned()),
-            ("attemptCount", number_to_string(rec.attempt_count)),
-            ("sentAt", number_to_string(rec.sent_at)),
-        ];
+        writes.extend(self.ack_record(event_id, rec));
         writes.extend([
-            Write::HSet {
-                key: ack.clone(),
-                fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-            },
-            Write::Expire {
-                key: ack,
-                seconds: ACK_TTL_SECONDS,
-            },
             Write::SAdd {
                 key: pending.clone(),
                 member: event_id.to_owned(),
@@ -897,74 +906,73 @@ impl<O: RedisOps> PropagationState for PropagationStore<O> {
         outstanding: &HashMap<String, String>,
         events: &[(String, PublishedEvent)],
     ) -> Result<(), StoreError> {
-        // Per event, the writes of `record_published_event`; the ack-record writes of all
-        // events go first (on a cluster, every ack record is written before the client's
-        // keys name it, as for one event).
-        let mut acks = Vec::with_capacity(3 * events.len());
-        let mut client = Vec::with_capacity(7 * events.len());
-        // An event retires the previous one of its target, recorded in this batch too.
-        let mut outstanding = outstanding.clone();
-        for (event_id, rec) in events {
-            let pending = self.keys.pending(&rec.client_id);
-            let out = self.keys.outstanding(&rec.client_id);
-            let target = rec.target_amqp_queue.as_str();
-            if let Some(old) = outstanding.get(target)
-                && old != event_id
-            {
-                acks.push(Write::Del {
-                    key: self.keys.ack(old),
-                });
-                client.push(Write::SRem {
-                    key: pending.clone(),
-                    member: old.clone(),
-                });
-            }
-            outstanding.insert(target.to_owned(), event_id.clone());
-            let ack = self.keys.ack(event_id);
-            let fields = [
-                ("clientId", rec.client_id.clone()),
-                ("targetAmqpQueue", target.to_owned()),
-                ("attemptCount", number_to_string(rec.attempt_count)),
-                ("sentAt", number_to_string(rec.sent_at)),
-            ];
-            acks.extend([
-                Write::HSet {
-                    key: ack.clone(),
-                    fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-                },
-                Write::Expire {
-                    key: ack,
-                    seconds: ACK_TTL_SECONDS,
-                },
-            ]);
-            client.extend([
-                Write::SAdd {
-                    key: pending.clone(),
-                    member: event_id.to_owned(),
-                },
-                Write::Expire {
-                    key: pending,
-                    seconds: ACK_TTL_SECONDS,
-                },
-                Write::HSet {
-                    key: out.clone(),
-                    fields: vec![(target.to_owned(), event_id.to_owned())],
-                },
-                Write::Expire {
-                    key: out,
-                    seconds: ACK_TTL_SECONDS,
-                },
-                Write::HSet {
-                    key: self.keys.last_ts(&rec.client_id),
-                    fields: vec![("ts".to_owned(), number_to_string(rec.sent_at))],
-                },
-            ]);
-        }
-        if acks.is_empty() {
+        // The end state of `record_published_event` for each event in turn, with one write
+        // per key: the ack records first (on a cluster, every ack record is written before
+        // the client's keys name it, as for one event), then one HSET and one EXPIRE of
+        // each of the client's keys. Event ids are distinct (random UUIDs).
+        let Some((_, last)) = events.last() else {
             return Ok(());
+        };
+        let client_id = last.client_id.as_str();
+        debug_assert!(events.iter().all(|(_, rec)| rec.client_id == client_id));
+        // Each event retires the previous one of its target: one recorded before this batch
+        // is deleted, one of this batch is not written at all. `live` keeps the rest, each
+        // the last event of its target, in their order.
+        let mut current = outstanding.clone();
+        let mut live: Vec<(&str, &PublishedEvent)> = Vec::with_capacity(events.len());
+        let mut retired = Vec::new();
+        for (event_id, rec) in events {
+            if let Some(old) = current.insert(rec.target_amqp_queue.clone(), event_id.clone())
+                && old != *event_id
+            {
+                match live.iter().position(|(id, _)| *id == old) {
+                    Some(i) => {
+                        live.remove(i);
+                    }
+                    None => retired.push(old),
+                }
+            }
+            live.push((event_id, rec));
         }
-        acks.append(&mut client);
-        self.ops.write_batch(&acks).await
+        let pending = self.keys.pending(client_id);
+        let out = self.keys.outstanding(client_id);
+        let mut writes = Vec::with_capacity(2 * retired.len() + 3 * live.len() + 5);
+        writes.extend(retired.iter().map(|old| Write::Del {
+            key: self.keys.ack(old),
+        }));
+        for (event_id, rec) in &live {
+            writes.extend(self.ack_record(event_id, rec));
+        }
+        writes.extend(retired.into_iter().map(|old| Write::SRem {
+            key: pending.clone(),
+            member: old,
+        }));
+        writes.extend(live.iter().map(|(event_id, _)| Write::SAdd {
+            key: pending.clone(),
+            member: (*event_id).to_owned(),
+        }));
+        writes.extend([
+            Write::Expire {
+                key: pending,
+                seconds: ACK_TTL_SECONDS,
+            },
+            Write::HSet {
+                key: out.clone(),
+                fields: live
+                    .iter()
+                    .map(|(event_id, rec)| (rec.target_amqp_queue.clone(), (*event_id).to_owned()))
+                    .collect(),
+            },
+            Write::Expire {
+                key: out,
+                seconds: ACK_TTL_SECONDS,
+            },
+            Write::HSet {
+                key: self.keys.last_ts(client_id),
+                fields: vec![("ts".to_owned(), number_to_string(last.sent_at))],
+            },
+        ]);
+        self.ops.write_batch(&writes).await
     }
 
     async fn read_published_event(

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use authcore::propagation::propagator::*;
 use authcore::propagation::state::{
-    MemoryPropagationState, PropagationState, PublishedEvent, RedisPropagationState,
+    MemoryPropagationState, PropagationState, PropagationStore, PublishedEvent, RedisOps,
+    RedisPropagationState, Write,
 };
 use authcore::propagation::wire::{self, *};
 use authcore::propagation::{InProcessBroker, Transport};
-use authcore::store::{KvStore, MemoryStore};
+use authcore::store::{KvStore, MemoryStore, StoreError};
 use prop_support::*;
 
 const REDIS: &str = "redis://127.0.0.1:6379";
@@ -300,6 +301,241 @@ async fn redis_state_matches_the_ack_store_contract_and_key_layout() {
         .query_async(&mut c)
         .await
         .unwrap();
+}
+
+/// A state's Redis commands, logged (command, key) and passed on to `inner`; each
+/// `write_batch` is logged as `("BATCH", "")` before its writes.
+struct Logged<O> {
+    inner: O,
+    log: std::sync::Mutex<Vec<(&'static str, String)>>,
+}
+
+impl<O> Logged<O> {
+    fn new(inner: O) -> Self {
+        Self {
+            inner,
+            log: Default::default(),
+        }
+    }
+    fn note(&self, cmd: &'static str, key: &str) {
+        self.log.lock().unwrap().push((cmd, key.to_owned()));
+    }
+    fn take(&self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+#[async_trait::async_trait]
+impl<O: RedisOps> RedisOps for Logged<O> {
+    async fn write_batch(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.note("BATCH", "");
+        for w in writes {
+            let (cmd, key) = match w {
+                Write::HSet { key, .. } => ("HSET", key),
+                Write::HDel { key, .. } => ("HDEL", key),
+                Write::SAdd { key, .. } => ("SADD", key),
+                Write::SRem { key, .. } => ("SREM", key),
+                Write::Expire { key, .. } => ("EXPIRE", key),
+                Write::Del { key } => ("DEL", key),
+            };
+            self.note(cmd, key);
+        }
+        self.inner.write_batch(writes).await
+    }
+    async fn h_get(&self, key: &str, field: &str) -> Result<Option<String>, StoreError> {
+        self.note("HGET", key);
+        self.inner.h_get(key, field).await
+    }
+    async fn h_set(&self, key: &str, fields: &[(&str, &str)]) -> Result<(), StoreError> {
+        self.note("HSET", key);
+        self.inner.h_set(key, fields).await
+    }
+    async fn h_get_all(
+        &self,
+        key: &str,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        self.note("HGETALL", key);
+        self.inner.h_get_all(key).await
+    }
+    async fn h_del(&self, key: &str, field: &str) -> Result<(), StoreError> {
+        self.note("HDEL", key);
+        self.inner.h_del(key, field).await
+    }
+    async fn s_add(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.note("SADD", key);
+        self.inner.s_add(key, member).await
+    }
+    async fn s_rem(&self, key: &str, member: &str) -> Result<(), StoreError> {
+        self.note("SREM", key);
+        self.inner.s_rem(key, member).await
+    }
+    async fn s_card(&self, key: &str) -> Result<u64, StoreError> {
+        self.note("SCARD", key);
+        self.inner.s_card(key).await
+    }
+    async fn expire(&self, key: &str, seconds: i64) -> Result<(), StoreError> {
+        self.note("EXPIRE", key);
+        self.inner.expire(key, seconds).await
+    }
+    async fn del(&self, key: &str) -> Result<(), StoreError> {
+        self.note("DEL", key);
+        self.inner.del(key).await
+    }
+}
+
+/// Every key under `prefix` (prefix removed): its content (hash fields, sorted set
+/// members) and whether it has the ack TTL (`Some(true)`), no TTL (`None`) or another
+/// (`Some(false)`).
+async fn dump_keys(prefix: &str) -> std::collections::BTreeMap<String, (String, Option<bool>)> {
+    let mut c = redis::Client::open(REDIS)
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for key in redis_keys(REDIS, &format!("{prefix}*")).await {
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        let content = match kind.as_str() {
+            "hash" => {
+                let h: std::collections::BTreeMap<String, String> = redis::cmd("HGETALL")
+                    .arg(&key)
+                    .query_async(&mut c)
+                    .await
+                    .unwrap();
+                format!("hash {h:?}")
+            }
+            "set" => {
+                let mut m: Vec<String> = redis::cmd("SMEMBERS")
+                    .arg(&key)
+                    .query_async(&mut c)
+                    .await
+                    .unwrap();
+                m.sort();
+                format!("set {m:?}")
+            }
+            other => panic!("{key}: unexpected type {other}"),
+        };
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(&key)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        let ttl = (ttl != -1).then(|| (604_790..=604_800).contains(&ttl));
+        out.insert(key[prefix.len()..].to_owned(), (content, ttl));
+    }
+    out
+}
+
+/// `sync`'s batch record (several events of one client, one of them replacing an earlier
+/// event of its target, another replacing one of the same batch) ends in the Redis state
+/// of recording the events one by one, each client's keys apart, with one HSET and one
+/// EXPIRE per key in one batch.
+#[tokio::test]
+async fn redis_batch_record_ends_as_one_by_one_with_one_hset_and_expire_per_key() {
+    let conn = || async {
+        authcore::store::RedisStore::connect(REDIS)
+            .await
+            .unwrap()
+            .connection()
+    };
+    let one_prefix = format!("{}:", unique("one-by-one"));
+    let batch_prefix = format!("{}:", unique("batch"));
+    let one = PropagationStore::new(conn().await).with_prefix(&one_prefix);
+    let logged = Arc::new(Logged::new(conn().await));
+    let batch =
+        PropagationStore::new(logged.clone() as Arc<dyn RedisOps>).with_prefix(&batch_prefix);
+    let ev = |client: &str, target: &str, sent_at: f64| PublishedEvent {
+        client_id: client.into(),
+        target_amqp_queue: target.into(),
+        attempt_count: 1.0,
+        sent_at,
+    };
+    let x = [
+        ("e1".to_string(), ev("x", "b", 101.0)),
+        ("e2".to_string(), ev("x", "c", 102.0)),
+        ("e3".to_string(), ev("x", "d", 103.0)),
+        ("e4".to_string(), ev("x", "c", 104.0)),
+    ];
+    let y = [
+        ("f1".to_string(), ev("y", "b", 201.0)),
+        ("f2".to_string(), ev("y", "c", 202.0)),
+    ];
+    // x's earlier event to b, still outstanding.
+    for s in [&one as &dyn PropagationState, &batch] {
+        s.record_published_event("e0", &ev("x", "b", 100.0))
+            .await
+            .unwrap();
+    }
+    for (id, rec) in x.iter().chain(&y) {
+        one.record_published_event(id, rec).await.unwrap();
+    }
+    for events in [&x[..], &y[..]] {
+        let outstanding = batch
+            .outstanding_events(&events[0].1.client_id)
+            .await
+            .unwrap();
+        logged.take();
+        batch
+            .record_published_events(&outstanding, events)
+            .await
+            .unwrap();
+        let log = logged.take();
+        assert_eq!(
+            log.iter().filter(|(c, _)| *c == "BATCH").count(),
+            1,
+            "{log:?}"
+        );
+        for (cmd, key) in &log {
+            if ["HSET", "EXPIRE"].contains(cmd) {
+                let n = log.iter().filter(|(c, k)| c == cmd && k == key).count();
+                assert_eq!(n, 1, "{cmd} {key} in {log:?}");
+            }
+        }
+    }
+
+    let after = dump_keys(&batch_prefix).await;
+    assert_eq!(after, dump_keys(&one_prefix).await);
+    let ack = |client: &str, target: &str, sent_at: &str| {
+        let h = format!(
+            "hash {{\"attemptCount\": \"1\", \"clientId\": \"{client}\", \"sentAt\": \"{sent_at}\", \"targetAmqpQueue\": \"{target}\"}}"
+        );
+        (h, Some(true))
+    };
+    let hash = |fields: &[(&str, &str)], ttl: Option<bool>| {
+        let h: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
+        (format!("hash {h:?}"), ttl)
+    };
+    let set = |members: &[&str]| (format!("set {members:?}"), Some(true));
+    let expected: std::collections::BTreeMap<String, (String, Option<bool>)> = [
+        // e0 (replaced by e1) and e2 (replaced by e4 in the same batch) are gone.
+        ("propagation:ack:e1", ack("x", "b", "101")),
+        ("propagation:ack:e3", ack("x", "d", "103")),
+        ("propagation:ack:e4", ack("x", "c", "104")),
+        ("propagation:ack:f1", ack("y", "b", "201")),
+        ("propagation:ack:f2", ack("y", "c", "202")),
+        ("propagation:client-pending:x", set(&["e1", "e3", "e4"])),
+        ("propagation:client-pending:y", set(&["f1", "f2"])),
+        (
+            "propagation:client-outstanding:x",
+            hash(&[("b", "e1"), ("c", "e4"), ("d", "e3")], Some(true)),
+        ),
+        (
+            "propagation:client-outstanding:y",
+            hash(&[("b", "f1"), ("c", "f2")], Some(true)),
+        ),
+        ("propagation:client-last-ts:x", hash(&[("ts", "104")], None)),
+        ("propagation:client-last-ts:y", hash(&[("ts", "202")], None)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(after, expected);
+    delete_redis_keys(REDIS, &format!("{one_prefix}*")).await;
+    delete_redis_keys(REDIS, &format!("{batch_prefix}*")).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -628,8 +864,9 @@ async fn a_host_run_ensure_holds_the_client_lock_and_retires_before_its_writes()
         panic!("a memory state is read by the state")
     };
     assert!(read.await);
+    drop(h.ticket);
 
-    // The checks of ensure, in its order.
+    // The checks of ensure, in its order (management, then the track's auth instance).
     let ro = mesh.peer("ro", None).await;
     assert!(matches!(
         ro.propagator.try_begin_ensure(input("partner", "x")),
@@ -642,6 +879,47 @@ async fn a_host_run_ensure_holds_the_client_lock_and_retires_before_its_writes()
     assert!(
         matches!(&no_message, Err(PropagationError::InvalidOptions(msg)) if msg == "No message auth instance configured"),
         "{no_message:?}"
+    );
+    let message = Some("message".to_string());
+    assert!(matches!(
+        ro.propagator
+            .ensure(EnsureInput {
+                track: message.clone(),
+                ..input("partner", "x")
+            })
+            .await,
+        Err(PropagationError::ManagementNotConfigured)
+    ));
+
+    // rotate makes the same checks in the same order, before it asks whether the client
+    // exists; revoke makes the management check only (it needs no auth instance).
+    let rotate = |client: &str| RotateUsage {
+        client_id: client.into(),
+        secret: "x".into(),
+        track: message.clone(),
+    };
+    assert!(matches!(
+        ro.propagator.rotate(rotate("partner")).await,
+        Err(PropagationError::ManagementNotConfigured)
+    ));
+    let no_message = a.propagator.rotate(rotate("ghost")).await;
+    assert!(
+        matches!(&no_message, Err(PropagationError::InvalidOptions(msg)) if msg == "No message auth instance configured"),
+        "{no_message:?}"
+    );
+    let revoke = || RevokeInput {
+        client_id: "partner".into(),
+        targets: vec![],
+        track: message.clone(),
+    };
+    assert!(matches!(
+        ro.propagator.revoke(revoke()).await,
+        Err(PropagationError::ManagementNotConfigured)
+    ));
+    assert_eq!(a.propagator.revoke(revoke()).await.unwrap(), "partner");
+    assert!(
+        hash_of(&a.http, "partner").await.is_some(),
+        "a revoke of the message track leaves the http credential"
     );
 }
 

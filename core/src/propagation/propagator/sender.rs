@@ -38,26 +38,36 @@ impl Propagator {
         })
     }
 
-    /// The checks of `ensure`, in the original's order (management, then the track's auth
-    /// instance): the management adapter, the track (`http` by default) and its sink.
+    /// The first checks of `ensure`, `rotate` and `revoke`, in the original's order: the
+    /// management adapter, then the track (`http` by default).
+    fn management_and_track(
+        &self,
+        track: Option<String>,
+    ) -> Result<(&Arc<dyn Management>, String), PropagationError> {
+        let management = self.management()?;
+        Ok((management, track.unwrap_or_else(|| "http".into())))
+    }
+
+    /// The checks of `ensure` and `rotate`, in the original's order:
+    /// [`Self::management_and_track`], then the track's auth instance (`INVALID_OPTIONS`
+    /// `No {track} auth instance configured`).
     #[allow(clippy::type_complexity)]
     fn ensure_checks(
         &self,
-        input: &EnsureInput,
-    ) -> Result<(Arc<dyn Management>, String, Arc<dyn CredentialSink>), PropagationError> {
-        let management = self.management()?.clone();
-        let track = input.track.clone().unwrap_or_else(|| "http".into());
-        let auth = self.auth_for_ensure(&track)?.clone();
+        track: Option<String>,
+    ) -> Result<(&Arc<dyn Management>, String, &Arc<dyn CredentialSink>), PropagationError> {
+        let (management, track) = self.management_and_track(track)?;
+        let auth = self.auth_for_ensure(&track)?;
         Ok((management, track, auth))
     }
 
     /// `ensure(input)`: upsert through management, then apply locally at once. Never
     /// publishes (`sync` does).
-    pub async fn ensure(&self, input: EnsureInput) -> Result<EnsureResult, PropagationError> {
-        let (management, track, auth) = self.ensure_checks(&input)?;
+    pub async fn ensure(&self, mut input: EnsureInput) -> Result<EnsureResult, PropagationError> {
+        let (management, track, auth) = self.ensure_checks(input.track.take())?;
         let client = self.shared.begin_change(&input.client_id).await;
         let client_id = input.client_id.clone();
-        let (steps, sink, read, mut ticket) = self.host_ensure(client, auth, track, input);
+        let (steps, sink, read, mut ticket) = self.host_ensure(client, auth.clone(), track, input);
         ticket.host_read = None;
         // The host's steps start at once (`clients.get`, while the outstanding events are
         // read) and wait at the gate before their first write: one hand-off in the common
@@ -108,15 +118,15 @@ impl Propagator {
     /// ticket (the client lock) once the last step settled.
     pub fn try_begin_ensure(
         &self,
-        input: EnsureInput,
+        mut input: EnsureInput,
     ) -> Result<Option<HostEnsure>, PropagationError> {
-        let (_, track, auth) = self.ensure_checks(&input)?;
+        let (_, track, auth) = self.ensure_checks(input.track.take())?;
         let Some(client) = self.shared.try_begin_change(&input.client_id) else {
             return Ok(None);
         };
         let state = &self.shared.parts.state;
         let host_key = state.outstanding_key_for_host(&input.client_id);
-        let (steps, sink, read, mut ticket) = self.host_ensure(client, auth, track, input);
+        let (steps, sink, read, mut ticket) = self.host_ensure(client, auth.clone(), track, input);
         let read = match host_key {
             // The host reads; the ticket takes its answer (the runtime read is dropped).
             Some(key) => HostRead::Host { key },
@@ -191,9 +201,7 @@ impl Propagator {
     /// `rotate(input)`: `UNKNOWN_CLIENT` unless the client exists locally; then
     /// `rotateCredentialSecret` and the new hash applied locally.
     pub async fn rotate(&self, input: RotateUsage) -> Result<String, PropagationError> {
-        let management = self.management()?;
-        let track = input.track.unwrap_or_else(|| "http".into());
-        let auth = self.auth_for_ensure(&track)?;
+        let (management, track, auth) = self.ensure_checks(input.track)?;
         // Every target of the client goes back to `pending`: retire all its events first
         // (read while the local store answers, as in `ensure`).
         let _client = self.shared.begin_change(&input.client_id).await;
@@ -226,8 +234,8 @@ impl Propagator {
     /// `revoke(input)`: upsert a `credential.delete` with the listed targets, then delete
     /// locally (when this peer has the track's store).
     pub async fn revoke(&self, input: RevokeInput) -> Result<String, PropagationError> {
-        let management = self.management()?;
-        let track = input.track.unwrap_or_else(|| "http".into());
+        // No auth instance is required: the local delete happens only where there is one.
+        let (management, track) = self.management_and_track(input.track)?;
         let _client = self.shared.begin_change(&input.client_id).await;
         self.shared
             .parts
